@@ -1,0 +1,261 @@
+// `kimsim apportion`: the apportionment calculator over a CSV file.
+#include <boost/program_options.hpp>
+#include <cmath>
+#include <map>
+#include <ostream>
+#include <sstream>
+
+#include "cli/commands.hpp"
+#include "io/csv.hpp"
+#include "io/suggest.hpp"
+#include "kimsim/apportion.hpp"
+
+namespace po = boost::program_options;
+
+namespace kimsim::cli {
+namespace {
+
+constexpr const char* kHelp = R"(Usage:
+  kimsim apportion --method M --seats H [options] FILE.csv
+  kimsim apportion --biproportional --seats H [--method M] [--row-seats ROWS.csv] FILE.csv
+
+Apportions H units (seats, positions, cents) among the rows of FILE.csv in proportion to their
+weights, exactly, and writes CSV to stdout.
+
+FILE.csv (one-dimensional): header 'name,weight', optionally 'min' and 'max' columns; weights are
+non-negative decimals ("216", "12.75"). Output: 'name,weight,seats', one row per input row, in
+input order. Lines starting with '#' are comments.
+
+FILE.csv (--biproportional): long format 'row,col,weight,col_seats' (col_seats repeated on every
+row of a column). Row totals come from an apportionment of the row sums by the same method, or
+from --row-seats ROWS.csv ('row,seats'). Output: 'row,col,seats'.
+
+Methods (aliases in brackets):
+  hamilton          largest remainder [largest-remainder, hare-niemeyer]
+  dhondt            divisor method, signposts k+1 [jefferson]
+  sainte-lague      divisor method, signposts k+1/2 [webster]
+  huntington-hill   divisor method, signposts sqrt(k(k+1)) [hill, equal-proportions]
+  adams             divisor method, signposts k
+  dean              divisor method, signposts k(k+1)/(k+1/2)
+  A divisor method's first signpost s(0) can be replaced with --first-signpost, e.g. 0.7 for
+  modified Sainte-Lague (divisors 1.4, 3, 5, ...) or 1.42 (divisors 1.42, 2, 3, ...).
+
+Ties (equal claims to the last units, decided exactly, never by rounding):
+  error   refuse and name the tied rows (exit code 3) [default]
+  order   the tied units go to the tied rows first in input order
+  lot     drawn by lot, reproducibly from --seed
+A resolved tie is reported on stderr.
+
+Exit codes: 0 success; 2 bad input (nothing on stdout); 3 unresolved tie (nothing on stdout);
+1 internal error.
+
+Options)";
+
+struct Options {
+  std::string method;
+  std::int64_t seats = -1;
+  std::optional<std::int64_t> min, max;
+  std::string ties = "error";
+  std::uint64_t seed = 0;
+  std::string first_signpost;
+  bool biproportional = false;
+  std::string row_seats;
+  std::string file;
+};
+
+Rule make_rule(const Options& o, const std::string& default_method) {
+  Rule rule;
+  const std::string name = o.method.empty() ? default_method : o.method;
+  if (name.empty()) throw UsageError{"--method is required"};
+  const auto method = parse_method(name);
+  if (!method)
+    throw UsageError{"unknown method '" + name + "'" + io::did_you_mean(name, method_names()) +
+                     "; see --help for the methods"};
+  rule.method = *method;
+  const auto ties = parse_tie_policy(o.ties);
+  if (!ties) {
+    const std::vector<std::string> policies = {"error", "order", "lot"};
+    throw UsageError{"unknown tie policy '" + o.ties + "'" + io::did_you_mean(o.ties, policies) +
+                     "; expected error, order or lot"};
+  }
+  rule.ties = *ties;
+  rule.seed = o.seed;
+  if (!o.first_signpost.empty()) {
+    const auto r = parse_decimal_ratio(o.first_signpost);
+    if (!r) throw UsageError{"--first-signpost expects a positive decimal such as 0.7, got '" + o.first_signpost + "'"};
+    if (!is_divisor_method(rule.method)) throw UsageError{"--first-signpost applies to divisor methods only"};
+    rule.first_signpost = r;
+  }
+  return rule;
+}
+
+/// A weight cell as an exact decimal, or a located error saying what is wrong with it.
+io::Decimal read_weight(const io::CsvTable& t, const io::CsvRow& row, std::size_t col) {
+  const std::string& text = t.cell(row, col);
+  if (text.empty()) throw LocatedError(t.at(row, col), "the weight is empty");
+  if (text[0] == '-') throw LocatedError(t.at(row, col), "the weight '" + text + "' is negative");
+  const auto d = io::parse_decimal(text);
+  if (!d)
+    throw LocatedError(t.at(row, col), "the weight '" + text +
+                                           "' is not a number (expected digits with an optional "
+                                           "decimal point, at most 12 decimals)");
+  return *d;
+}
+
+std::int64_t read_bound(const io::CsvTable& t, const io::CsvRow& row, std::size_t col,
+                        std::string_view what) {
+  const std::string& text = t.cell(row, col);
+  const auto v = io::parse_count(text);
+  if (!v)
+    throw LocatedError(t.at(row, col), "the " + std::string(what) + " '" + text +
+                                           "' is not a whole non-negative number");
+  return *v;
+}
+
+/// Scales decimal weights to integers on a common scale; errors point at the offending cell.
+std::vector<std::uint64_t> scale_weights(const io::CsvTable& t, const std::vector<io::Decimal>& w,
+                                         const std::vector<const io::CsvRow*>& rows, std::size_t col,
+                                         double& scale) {
+  int decimals = 0;
+  for (const auto& d : w) decimals = std::max(decimals, d.decimals);
+  scale = std::pow(10.0, decimals);
+  std::vector<std::uint64_t> out(w.size());
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    const auto v = io::scale_to(w[i], decimals, kMaxWeight);
+    if (!v)
+      throw LocatedError(t.at(*rows[i], col), "the weight '" + t.cell(*rows[i], col) +
+                                                  "' is too large: weights scaled to " +
+                                                  std::to_string(decimals) +
+                                                  " decimals must stay below 2^53");
+    out[i] = *v;
+  }
+  return out;
+}
+
+std::string names_of(const Tie& tie, const std::vector<std::string>& names) {
+  std::string s;
+  for (std::size_t k = 0; k < tie.competitors.size(); ++k)
+    s += (k ? ", " : "") + names[tie.competitors[k]];
+  return s;
+}
+
+/// `weight_scale` = 10^decimals of the scaled weights, so the divisor reads in input units.
+std::string describe_tie(const Tie& tie, const std::vector<std::string>& names, const Rule& rule,
+                         double weight_scale) {
+  std::ostringstream s;
+  s << "tie: " << names_of(tie, names) << " have an equal claim to the last " << tie.units
+    << (tie.units == 1 ? " seat" : " seats");
+  if (is_divisor_method(rule.method))
+    s << " (the only valid divisor is " << tie.divisor / weight_scale << ")";
+  return s.str();
+}
+
+int apportion_1d(const Options& o, std::ostream& out, std::ostream& err) {
+  const Rule rule = make_rule(o, "");
+  const io::CsvTable t = io::read_csv(o.file);
+  t.allow_only({"name", "weight", "min", "max"});
+  const std::size_t c_name = t.require("name"), c_weight = t.require("weight");
+  const auto c_min = t.column("min"), c_max = t.column("max");
+  if (t.rows.empty()) throw LocatedError({t.file, t.header.line, 0}, "no data rows after the header");
+
+  std::vector<std::string> names;
+  std::vector<io::Decimal> decimals;
+  std::vector<const io::CsvRow*> rows;
+  std::vector<std::int64_t> lo, hi;
+  std::map<std::string, std::size_t> first_line;
+  for (const auto& row : t.rows) {
+    const std::string& name = t.cell(row, c_name);
+    if (name.empty()) throw LocatedError(t.at(row, c_name), "the name is empty");
+    const auto [it, fresh] = first_line.emplace(name, row.line);
+    if (!fresh)
+      throw LocatedError(t.at(row, c_name), "duplicate name '" + name + "' (first on line " +
+                                                std::to_string(it->second) + ")");
+    names.push_back(name);
+    decimals.push_back(read_weight(t, row, c_weight));
+    rows.push_back(&row);
+    std::int64_t mn = o.min.value_or(0), mx = o.max.value_or(kUnbounded);
+    if (c_min && !t.cell(row, *c_min).empty()) mn = read_bound(t, row, *c_min, "minimum");
+    if (c_max && !t.cell(row, *c_max).empty()) mx = read_bound(t, row, *c_max, "maximum");
+    if (mx < mn)
+      throw LocatedError(t.at(row, c_max ? *c_max : c_name),
+                         "the maximum " + std::to_string(mx) + " is below the minimum " +
+                             std::to_string(mn));
+    lo.push_back(mn);
+    hi.push_back(mx);
+  }
+  double scale = 1.0;
+  const std::vector<std::uint64_t> weights = scale_weights(t, decimals, rows, c_weight, scale);
+
+  std::vector<std::int64_t> seats(weights.size());
+  Workspace ws;
+  Outcome outcome;
+  try {
+    outcome = apportion(rule, weights, o.seats, seats, ws, Bounds{lo, hi});
+  } catch (const TieError& e) {
+    throw TieError(t.file + ": " + describe_tie(e.tie(), names, rule, scale) +
+                       "; choose a tie policy with --ties order or --ties lot",
+                   e.tie());
+  } catch (const InputError& e) {
+    throw InputError(t.file + ": " + e.what());
+  }
+  if (outcome.tie)
+    err << "kimsim apportion: note: " << describe_tie(*outcome.tie, names, rule, scale)
+        << "; decided by " << (rule.ties == TiePolicy::lot ? "lot (seed " + std::to_string(rule.seed) + ")" : std::string("input order")) << "\n";
+
+  std::ostringstream csv;  // written only once complete: nothing reaches stdout on error
+  csv << "name,weight,seats\n";
+  for (std::size_t i = 0; i < names.size(); ++i)
+    csv << io::csv_quote(names[i]) << ',' << t.cell(*rows[i], c_weight) << ',' << seats[i] << '\n';
+  out << csv.str();
+  return kOk;
+}
+
+}  // namespace
+
+int apportion_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  Options o;
+  po::options_description visible(kHelp);
+  std::int64_t min = -1, max = -1;
+  visible.add_options()
+      ("help,h", "show this help")
+      ("method,m", po::value(&o.method), "apportionment method (see above)")
+      ("seats,s", po::value(&o.seats), "number of units H to apportion")
+      ("min", po::value(&min), "minimum units of every row (a 'min' column overrides it)")
+      ("max", po::value(&max), "maximum units of every row (a 'max' column overrides it)")
+      ("ties", po::value(&o.ties), "tie policy: error, order or lot (default error)")
+      ("seed", po::value(&o.seed), "seed of the lot for --ties lot (default 0)")
+      ("first-signpost", po::value(&o.first_signpost), "replace a divisor method's s(0), e.g. 0.7")
+      ("biproportional", po::bool_switch(&o.biproportional), "rows x columns apportionment")
+      ("row-seats", po::value(&o.row_seats), "CSV 'row,seats' with given row totals");
+  po::options_description all;
+  all.add(visible).add_options()("file", po::value(&o.file));
+  po::positional_options_description pos;
+  pos.add("file", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError{e.what()};
+  }
+  if (vm.count("help")) {
+    out << visible << "\n";
+    return kOk;
+  }
+  if (o.file.empty()) throw UsageError{"missing the input FILE.csv"};
+  if (!vm.count("seats")) throw UsageError{"--seats is required"};
+  if (o.seats < 0) throw UsageError{"--seats must not be negative"};
+  if (vm.count("min")) {
+    if (min < 0) throw UsageError{"--min must not be negative"};
+    o.min = min;
+  }
+  if (vm.count("max")) {
+    if (max < 0) throw UsageError{"--max must not be negative"};
+    o.max = max;
+  }
+  if (o.biproportional) throw UsageError{"--biproportional is not available in this build"};
+  if (!o.row_seats.empty()) throw UsageError{"--row-seats needs --biproportional"};
+  return apportion_1d(o, out, err);
+}
+
+}  // namespace kimsim::cli

@@ -1,0 +1,26 @@
+// The kimsim subcommands. Each parses its own options, calls the library, and writes its result
+// only once it is complete; errors are thrown and mapped to exit codes in main.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace kimsim::cli {
+
+/// Exit codes, documented in `kimsim --help`.
+enum ExitCode : int {
+  kOk = 0,
+  kInternal = 1,  ///< a defect in kimsim
+  kBadInput = 2,  ///< unusable arguments or input files
+  kTie = 3,       ///< a tie that the tie policy refuses to decide
+};
+
+/// Thrown for bad command-line usage (unknown option, missing argument).
+struct UsageError {
+  std::string message;
+};
+
+int apportion_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+}  // namespace kimsim::cli

@@ -1,0 +1,679 @@
+// The apportionment kernel. See include/kimsim/apportion.hpp for the contract.
+//
+// Divisor methods use jump-and-step (Pukelsheim 2017, ch. 6): a divisor estimate over the active
+// recipients, rounding by signposts, a secant re-jump when the estimate was poor, then single
+// steps. Floating point only proposes; the max-min certificate (ch. 4) is then checked with a
+// safety margin, and wherever the margin is too thin it is re-checked, repaired and tie-tested with
+// exact integer cross-multiplication. Hamilton computes exact integer quotas and remainders.
+#include "kimsim/apportion.hpp"
+
+#include <Random123/philox.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+
+#include "exact.hpp"
+
+namespace kimsim {
+namespace {
+
+using u64 = std::uint64_t;
+using i64 = std::int64_t;
+using u128 = unsigned __int128;
+using i128 = __int128;
+
+// ---------------------------------------------------------------------------------------------
+// Signposts s(k): in double for the fast path, exactly (num/den, or its square for
+// Huntington-Hill, whose signposts are irrational) for decisions.
+
+struct Signposts {
+  Method method;
+  bool modified = false;
+  double first_d = 0.0;
+  Ratio first{};  // already squared for Huntington-Hill
+
+  bool squared() const { return method == Method::huntington_hill; }
+
+  template <Method M>
+  double value(i64 k) const {
+    if (modified && k == 0) return first_d;
+    const double x = static_cast<double>(k);
+    if constexpr (M == Method::dhondt) return x + 1.0;
+    if constexpr (M == Method::sainte_lague) return x + 0.5;
+    if constexpr (M == Method::adams) return x;
+    if constexpr (M == Method::huntington_hill) return std::sqrt(x * (x + 1.0));
+    if constexpr (M == Method::dean) return x * (x + 1.0) / (x + 0.5);
+    return 0.0;
+  }
+
+  Ratio exact(i64 k) const {
+    if (modified && k == 0) return first;
+    const u64 x = static_cast<u64>(k);
+    switch (method) {
+      case Method::dhondt: return {x + 1, 1};
+      case Method::sainte_lague: return {2 * x + 1, 2};
+      case Method::adams: return {x, 1};
+      case Method::huntington_hill: return {x * (x + 1), 1};
+      case Method::dean: return {2 * x * (x + 1), 2 * x + 1};
+      case Method::hamilton: break;
+    }
+    throw std::logic_error("exact signpost of a non-divisor method");
+  }
+};
+
+/// Sign of w_i / s_i - w_j / s_j, exactly. s = 0 with w > 0 is +infinity; two infinities tie.
+int compare_priority(u64 wi, Ratio si, u64 wj, Ratio sj, bool squared) {
+  const u128 a = squared ? u128{wi} * wi : u128{wi};
+  const u128 c = squared ? u128{wj} * wj : u128{wj};
+  return exact::compare_products(a, u128{sj.num} * si.den, c, u128{si.num} * sj.den);
+}
+
+/// The mean offset of a method's rounding: a ~ w/D + beta. Used only for the first divisor guess.
+double rounding_offset(Method m) {
+  switch (m) {
+    case Method::dhondt: return -0.5;
+    case Method::adams: return 0.5;
+    default: return 0.0;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Preparation shared by all methods: validation, fixed recipients, the compact active set.
+
+struct Prepared {
+  std::size_t n = 0;  // active recipients (weight > 0 and min < max), compacted into ws
+  i64 house = 0;      // units left for the active recipients
+  u64 total_weight = 0;
+  bool bounded = false;
+};
+
+Prepared prepare(std::span<const u64> weights, i64 house, std::span<i64> seats, Workspace& ws,
+                 Bounds bounds, i64 house_limit) {
+  const std::size_t n = weights.size();
+  if (seats.size() != n) throw InputError("apportion: seats and weights differ in length");
+  if ((!bounds.min.empty() && bounds.min.size() != n) ||
+      (!bounds.max.empty() && bounds.max.size() != n))
+    throw InputError("apportion: bounds and weights differ in length");
+  if (house < 0) throw InputError("the number of units must not be negative");
+  if (house > house_limit)
+    throw InputError("the number of units " + std::to_string(house) + " exceeds the limit " +
+                     std::to_string(house_limit) + " of this method");
+
+  Prepared p;
+  p.bounded = !bounds.min.empty() || !bounds.max.empty();
+  ws.index.clear();
+  ws.weight.clear();
+  ws.weight_d.clear();
+  ws.seats.clear();
+  ws.lo.clear();
+  ws.hi.clear();
+  i64 fixed = 0, sum_min = 0;
+  i128 capacity = 0;  // the most units the recipients can take
+  u128 total = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const u64 w = weights[i];
+    const i64 lo = bounds.min.empty() ? 0 : bounds.min[i];
+    const i64 hi = bounds.max.empty() ? kUnbounded : bounds.max[i];
+    if (w > kMaxWeight)
+      throw InputError("the weight of recipient " + std::to_string(i + 1) + " exceeds 2^53");
+    if (lo < 0) throw InputError("the minimum of recipient " + std::to_string(i + 1) + " is negative");
+    if (hi < lo)
+      throw InputError("the maximum of recipient " + std::to_string(i + 1) + " (" +
+                       std::to_string(hi) + ") is below its minimum (" + std::to_string(lo) + ")");
+    total += w;
+    sum_min += lo;
+    if (sum_min > house)
+      throw InputError("the units to apportion (" + std::to_string(house) +
+                       ") are fewer than the sum of the minimums");
+    if (w == 0 || lo == hi) {
+      seats[i] = lo;  // weight 0 takes exactly its minimum; a pinned recipient its bound
+      fixed += lo;
+      capacity += lo;
+      continue;
+    }
+    capacity += hi;
+    ws.index.push_back(static_cast<std::uint32_t>(i));
+    ws.weight.push_back(w);
+    ws.weight_d.push_back(static_cast<double>(w));
+    ws.lo.push_back(lo);
+    ws.hi.push_back(hi);
+    p.total_weight += w;
+  }
+  if (total > kMaxTotalWeight) throw InputError("the sum of the weights exceeds 2^62");
+  if (capacity < house)
+    throw InputError("the units to apportion (" + std::to_string(house) +
+                     ") exceed what the recipients can take (" +
+                     std::to_string(static_cast<i64>(capacity)) +
+                     "; recipients of weight 0 take only their minimum)");
+  p.n = ws.index.size();
+  p.house = house - fixed;
+  ws.seats.assign(p.n, 0);
+  return p;
+}
+
+void scatter(const Prepared& p, const Workspace& ws, std::span<i64> seats) {
+  for (std::size_t j = 0; j < p.n; ++j) seats[ws.index[j]] = ws.seats[j];
+}
+
+/// Decides which `units` of the `competitors` (compact positions, ascending) receive a unit.
+/// Returns the chosen positions. Policy error has been handled by the caller.
+std::vector<std::uint32_t> choose(const Rule& rule, const Workspace& ws,
+                                  std::vector<std::uint32_t> competitors, i64 units) {
+  if (rule.ties == TiePolicy::lot) {
+    // One Philox draw per tied recipient, keyed by the seed and counted by the recipient's input
+    // index: the same seed gives the same lot, whatever else is in the input.
+    r123::Philox4x32 rng;
+    const r123::Philox4x32::key_type key = {
+        {static_cast<std::uint32_t>(rule.seed), static_cast<std::uint32_t>(rule.seed >> 32)}};
+    auto draw = [&](std::uint32_t pos) {
+      const r123::Philox4x32::ctr_type ctr = {{ws.index[pos], 0x7469u /* "ti": tie lot */, 0, 0}};
+      const auto r = rng(ctr, key);
+      return (u64{r[0]} << 32) | r[1];
+    };
+    std::stable_sort(competitors.begin(), competitors.end(),
+                     [&](std::uint32_t a, std::uint32_t b) { return draw(a) < draw(b); });
+  }
+  competitors.resize(static_cast<std::size_t>(units));
+  return competitors;
+}
+
+Tie make_tie(const Workspace& ws, const std::vector<std::uint32_t>& competitors, i64 units) {
+  Tie t;
+  t.units = units;
+  for (auto c : competitors) t.competitors.push_back(ws.index[c]);
+  return t;
+}
+
+std::string tie_message(const Tie& t) {
+  std::string s = "tie: " + std::to_string(t.competitors.size()) + " recipients (";
+  for (std::size_t k = 0; k < t.competitors.size(); ++k)
+    s += (k ? ", " : "") + std::string("#") + std::to_string(t.competitors[k] + 1);
+  s += ") have an equal claim to the last " + std::to_string(t.units) +
+       (t.units == 1 ? " unit" : " units");
+  return s;
+}
+
+[[noreturn]] void throw_tie(Tie tie) {
+  std::string what = tie_message(tie);
+  throw TieError(std::move(what), std::move(tie));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Divisor methods.
+
+template <Method M>
+class DivisorKernel {
+ public:
+  DivisorKernel(const Rule& rule, const Signposts& sp, const Prepared& p, Workspace& ws)
+      : rule_(rule), sp_(sp), p_(p), ws_(ws), n_(p.n) {}
+
+  Outcome run() {
+    Outcome out;
+    if (n_ == 0) return out;
+    jump();
+    step();
+    certify(out);
+    return out;
+  }
+
+ private:
+  i64 round(double q, std::size_t j) const {
+    i64 a = static_cast<i64>(q);  // floor, q >= 0
+    if (q > sp_.template value<M>(a)) ++a;
+    else if (a == 1 && sp_.modified && q < sp_.first_d) a = 0;  // s(0) modified above 1
+    return std::clamp(a, ws_.lo[j], ws_.hi[j]);
+  }
+
+  i64 round_all(double divisor) {
+    const double inv = 1.0 / divisor;
+    i64 sum = 0;
+    for (std::size_t j = 0; j < n_; ++j) sum += ws_.seats[j] = round(ws_.weight_d[j] * inv, j);
+    return sum;
+  }
+
+  // A divisor estimate, then up to three secant re-jumps while the sum is off by more than a few.
+  void jump() {
+    const double W = static_cast<double>(p_.total_weight);
+    const double h = static_cast<double>(p_.house);
+    const double n = static_cast<double>(n_);
+    double divisor = W / std::max(h - n * rounding_offset(M), 0.5);
+    sum_ = round_all(divisor);
+    for (int k = 0; k < 3 && std::abs(sum_ - p_.house) > 2; ++k) {
+      const double offset = static_cast<double>(sum_) - W / divisor;  // observed a ~ W/D + offset
+      const double target = h - offset;
+      divisor = target > 0.5 ? W / target : divisor * 2.0;
+      if (!(divisor > 0.0) || !std::isfinite(divisor)) break;
+      sum_ = round_all(divisor);
+    }
+  }
+
+  double gain(std::size_t j) const {  // priority of the next unit
+    return ws_.weight_d[j] / sp_.template value<M>(ws_.seats[j]);
+  }
+  double loss(std::size_t j) const {  // priority of the last unit held
+    return ws_.weight_d[j] / sp_.template value<M>(ws_.seats[j] - 1);
+  }
+  bool can_gain(std::size_t j) const { return ws_.seats[j] < ws_.hi[j]; }
+  bool can_lose(std::size_t j) const { return ws_.seats[j] > ws_.lo[j]; }
+  void refresh(std::size_t j) {
+    ws_.gain[j] = can_gain(j) ? gain(j) : 0.0;
+    ws_.loss[j] = can_lose(j) ? loss(j) : 0.0;
+  }
+
+  std::ptrdiff_t best_gainer() const {
+    std::ptrdiff_t best = -1;
+    for (std::size_t j = 0; j < n_; ++j)
+      if (can_gain(j) && (best < 0 || ws_.gain[j] > ws_.gain[best])) best = std::ptrdiff_t(j);
+    return best;
+  }
+  std::ptrdiff_t best_loser() const {
+    std::ptrdiff_t best = -1;
+    for (std::size_t j = 0; j < n_; ++j)
+      if (can_lose(j) && (best < 0 || ws_.loss[j] < ws_.loss[best])) best = std::ptrdiff_t(j);
+    return best;
+  }
+
+  // Single steps to the house size. Far from it (a degenerate estimate), steps come from a heap so
+  // that the work stays O((n + d) log n) instead of O(n d) (Reitzig & Wild 2023's warning).
+  void step() {
+    ws_.gain.resize(n_);
+    ws_.loss.resize(n_);
+    for (std::size_t j = 0; j < n_; ++j) refresh(j);
+    const i64 d = p_.house - sum_;
+    if (std::abs(d) > 16) {
+      heap_steps(d);
+      return;
+    }
+    while (sum_ < p_.house) {
+      const auto j = static_cast<std::size_t>(best_gainer());
+      ++ws_.seats[j], ++sum_;
+      refresh(j);
+    }
+    while (sum_ > p_.house) {
+      const auto j = static_cast<std::size_t>(best_loser());
+      --ws_.seats[j], --sum_;
+      refresh(j);
+    }
+  }
+
+  void heap_steps(i64 d) {
+    auto& h = ws_.order;
+    h.clear();
+    const bool up = d > 0;
+    for (std::size_t j = 0; j < n_; ++j)
+      if (up ? can_gain(j) : can_lose(j)) h.push_back(static_cast<std::uint32_t>(j));
+    auto before = [&](std::uint32_t a, std::uint32_t b) {  // heap top = best candidate
+      return up ? ws_.gain[a] < ws_.gain[b] : ws_.loss[a] > ws_.loss[b];
+    };
+    std::make_heap(h.begin(), h.end(), before);
+    for (i64 k = 0; k < std::abs(d); ++k) {
+      std::pop_heap(h.begin(), h.end(), before);
+      const std::uint32_t j = h.back();
+      h.pop_back();
+      ws_.seats[j] += up ? 1 : -1;
+      refresh(j);
+      if (up ? can_gain(j) : can_lose(j)) {
+        h.push_back(j);
+        std::push_heap(h.begin(), h.end(), before);
+      }
+    }
+    sum_ = p_.house;
+  }
+
+  // Exact priorities for the slow path.
+  int compare_gain_loss(std::size_t g, std::size_t l) const {
+    return compare_priority(ws_.weight[g], sp_.exact(ws_.seats[g]), ws_.weight[l],
+                            sp_.exact(ws_.seats[l] - 1), sp_.squared());
+  }
+  int compare_gains(std::size_t a, std::size_t b) const {
+    return compare_priority(ws_.weight[a], sp_.exact(ws_.seats[a]), ws_.weight[b],
+                            sp_.exact(ws_.seats[b]), sp_.squared());
+  }
+  int compare_losses(std::size_t a, std::size_t b) const {
+    return compare_priority(ws_.weight[a], sp_.exact(ws_.seats[a] - 1), ws_.weight[b],
+                            sp_.exact(ws_.seats[b] - 1), sp_.squared());
+  }
+  std::ptrdiff_t exact_best_gainer() const {
+    std::ptrdiff_t best = -1;
+    for (std::size_t j = 0; j < n_; ++j)
+      if (can_gain(j) && (best < 0 || compare_gains(j, std::size_t(best)) > 0))
+        best = std::ptrdiff_t(j);
+    return best;
+  }
+  std::ptrdiff_t exact_best_loser() const {
+    std::ptrdiff_t best = -1;
+    for (std::size_t j = 0; j < n_; ++j)
+      if (can_lose(j) && (best < 0 || compare_losses(j, std::size_t(best)) < 0))
+        best = std::ptrdiff_t(j);
+    return best;
+  }
+
+  // The max-min certificate: every unit held must have a priority at least that of every unit
+  // not held, max gain <= min loss. The divisor interval is [max gain, min loss].
+  void certify(Outcome& out) {
+    auto g = best_gainer();
+    auto l = best_loser();
+    if (g < 0 || l < 0) {  // all at a bound on one side: no transfer is possible
+      out.divisor_low = g < 0 ? 0.0 : ws_.gain[g];
+      out.divisor_high = l < 0 ? std::numeric_limits<double>::infinity() : ws_.loss[l];
+      return;
+    }
+    // Each double priority is within a few ulps of the true value: a relative margin of 1e-12
+    // proves the certificate without exact arithmetic.
+    if (ws_.gain[g] < ws_.loss[l] * (1.0 - 1e-12)) {
+      out.divisor_low = ws_.gain[g];
+      out.divisor_high = ws_.loss[l];
+      return;
+    }
+    // Exact repair: move units from the weakest holder to the strongest claimant while the claim
+    // is strictly stronger. Floating point left at most a few such near-misses.
+    for (std::size_t guard = 0;; ++guard) {
+      g = exact_best_gainer();
+      l = exact_best_loser();
+      if (compare_gain_loss(std::size_t(g), std::size_t(l)) <= 0) break;
+      if (guard > n_ + 64) throw std::logic_error("divisor repair did not converge");
+      ++ws_.seats[g], --ws_.seats[l];
+      refresh(std::size_t(g));
+      refresh(std::size_t(l));
+    }
+    out.divisor_low = ws_.gain[g];
+    out.divisor_high = ws_.loss[l];
+    if (compare_gain_loss(std::size_t(g), std::size_t(l)) != 0) return;
+
+    // A tie: the holders of the weakest held units and the claimants of equal priority compete.
+    std::vector<std::uint32_t> holders, competitors;
+    for (std::size_t j = 0; j < n_; ++j) {
+      const bool holds = can_lose(j) && compare_losses(j, std::size_t(l)) == 0;
+      const bool claims = can_gain(j) && compare_gains(j, std::size_t(g)) == 0;
+      if (holds) holders.push_back(static_cast<std::uint32_t>(j));
+      if (holds || claims) competitors.push_back(static_cast<std::uint32_t>(j));
+    }
+    const i64 units = static_cast<i64>(holders.size());
+    Tie tie = make_tie(ws_, competitors, units);
+    tie.divisor = ws_.gain[g];
+      if (rule_.ties == TiePolicy::error) throw_tie(std::move(tie));
+    for (auto j : holders) --ws_.seats[j];
+    for (auto j : choose(rule_, ws_, competitors, units)) ++ws_.seats[j];
+    out.divisor_high = out.divisor_low;
+    out.tie = std::move(tie);
+  }
+
+  const Rule& rule_;
+  const Signposts& sp_;
+  const Prepared& p_;
+  Workspace& ws_;
+  std::size_t n_;
+  i64 sum_ = 0;
+};
+
+Signposts make_signposts(const Rule& rule) {
+  Signposts sp{rule.method};
+  if (!rule.first_signpost) return sp;
+  Ratio f = *rule.first_signpost;
+  if (f.num == 0 || f.den == 0) throw InputError("the first signpost must be positive");
+  if (f.num > 10'000'000 || f.den > 1'000'000)
+    throw InputError("the first signpost needs at most 6 decimals and must be below 10");
+  const Ratio s1 = Signposts{rule.method}.exact(1);
+  if (rule.method == Method::huntington_hill) f = {f.num * f.num, f.den * f.den};
+  // f < s(1), exactly: f.num * s1.den < s1.num * f.den
+  if (u128{f.num} * s1.den >= u128{s1.num} * f.den)
+    throw InputError("the first signpost must be below the second one, s(1)");
+  sp.modified = true;
+  sp.first = f;
+  sp.first_d = rule.method == Method::huntington_hill
+                   ? std::sqrt(static_cast<double>(f.num) / static_cast<double>(f.den))
+                   : static_cast<double>(f.num) / static_cast<double>(f.den);
+  return sp;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hamilton (largest remainder), with bounds: quotas are clamp(lambda w_i, min_i, max_i) with
+// lambda chosen so that they sum to the house; recipients between their bounds round by largest
+// remainder of their exact quota R w_i / W_free.
+
+/// Finds the recipients held at a bound: seats[j] is set for them, free[j] marks the rest.
+/// Returns the units R left for the free ones and their total weight W.
+std::pair<i64, u64> hamilton_free_set(const Prepared& p, Workspace& ws) {
+  const std::size_t n = p.n;
+  // status in ws.order: 0 at minimum, 1 free, 2 at maximum.
+  ws.order.assign(n, 0);
+  i64 base = 0;
+  u64 free_weight = 0;
+  struct Event {
+    i64 bound;  // lambda = bound / w
+    u64 w;
+    std::uint32_t j;
+    bool leaves;  // free -> at maximum; otherwise at minimum -> free
+  };
+  std::vector<Event> events;
+  events.reserve(2 * n);
+  for (std::size_t j = 0; j < n; ++j) {
+    if (ws.lo[j] > 0) {
+      base += ws.lo[j];
+      events.push_back({ws.lo[j], ws.weight[j], std::uint32_t(j), false});
+    } else {
+      ws.order[j] = 1;
+      free_weight += ws.weight[j];
+    }
+    if (ws.hi[j] != kUnbounded) events.push_back({ws.hi[j], ws.weight[j], std::uint32_t(j), true});
+  }
+  std::sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
+    return u128(a.bound) * b.w < u128(b.bound) * a.w;
+  });
+  const i64 R = p.house;
+  for (const Event& e : events) {
+    // f(lambda_e) = base + lambda_e * free_weight >= R ?
+    if (u128(base) * e.w + u128(e.bound) * free_weight >= u128(R) * e.w) break;
+    if (e.leaves) {
+      ws.order[e.j] = 2, base += ws.hi[e.j], free_weight -= e.w;
+    } else {
+      ws.order[e.j] = 1, base -= ws.lo[e.j], free_weight += e.w;
+    }
+  }
+  for (std::size_t j = 0; j < n; ++j)
+    if (ws.order[j] != 1) ws.seats[j] = ws.order[j] == 0 ? ws.lo[j] : ws.hi[j];
+  return {std::max<i64>(R - base, 0), free_weight};
+}
+
+/// Floors of R w / W into ws.seats with exact remainders into ws.rem, for the free recipients;
+/// returns the sum of the floors. Wide is u64 when R W fits, u128 otherwise.
+template <typename Wide>
+i64 exact_floors(i64 R, u64 W, Workspace& ws, std::span<const std::uint32_t> free) {
+  using Signed = std::conditional_t<std::is_same_v<Wide, u64>, i64, i128>;
+  const double scale = static_cast<double>(R) / static_cast<double>(W);
+  const Signed Ws = static_cast<Signed>(W);
+  i64 sum = 0;
+  for (std::size_t k = 0; k < free.size(); ++k) {
+    const std::uint32_t j = free[k];
+    const Wide prod = static_cast<Wide>(R) * ws.weight[j];
+    i64 f = static_cast<i64>(ws.weight_d[j] * scale);  // within a few units of the floor
+    Signed r = static_cast<Signed>(prod - static_cast<Wide>(f) * W);
+    while (r < 0) --f, r += Ws;
+    while (r >= Ws) ++f, r -= Ws;
+    ws.seats[j] = f;
+    ws.rem[k] = static_cast<u64>(r);
+    sum += f;
+  }
+  return sum;
+}
+
+Outcome hamilton(const Rule& rule, const Prepared& p, Workspace& ws) {
+  Outcome out;
+  if (p.n == 0) return out;
+  i64 R = p.house;
+  u64 W = p.total_weight;
+  auto& free = ws.order;  // compact positions of the free recipients
+  if (p.bounded) {
+    std::tie(R, W) = hamilton_free_set(p, ws);
+    std::vector<std::uint32_t> f;
+    for (std::size_t j = 0; j < p.n; ++j)
+      if (ws.order[j] == 1) f.push_back(std::uint32_t(j));
+    free = std::move(f);
+  } else {
+    free.resize(p.n);
+    std::iota(free.begin(), free.end(), 0u);
+  }
+  if (W == 0) return out;
+  const std::size_t m = free.size();
+  ws.rem.resize(m);
+  // The 64-bit path is exact while R W <= 2^61: then every remainder correction stays in range.
+  const bool narrow = u128(R) * W <= (u128(1) << 61);
+  const i64 sum = narrow ? exact_floors<u64>(R, W, ws, free) : exact_floors<u128>(R, W, ws, free);
+  const i64 left = R - sum;  // 0 <= left < m
+  if (left == 0) return out;
+
+  // The threshold: the left-th largest remainder. Those above it get a unit; a tie is when more
+  // recipients sit exactly at it than units remain for them.
+  ws.rem_sorted.assign(ws.rem.begin(), ws.rem.end());
+  std::nth_element(ws.rem_sorted.begin(), ws.rem_sorted.begin() + (left - 1),
+                   ws.rem_sorted.end(), std::greater<>());
+  const u64 t = ws.rem_sorted[left - 1];
+  i64 above = 0;
+  std::vector<std::uint32_t> at;
+  for (std::size_t k = 0; k < m; ++k) {
+    if (ws.rem[k] > t) ++ws.seats[free[k]], ++above;
+    else if (ws.rem[k] == t) at.push_back(free[k]);
+  }
+  const i64 units = left - above;
+  if (static_cast<i64>(at.size()) == units) {
+    for (auto j : at) ++ws.seats[j];
+    return out;
+  }
+  Tie tie = make_tie(ws, at, units);
+  if (rule.ties == TiePolicy::error) throw_tie(std::move(tie));
+  for (auto j : choose(rule, ws, at, units)) ++ws.seats[j];
+  out.tie = std::move(tie);
+  return out;
+}
+
+template <Method M>
+Outcome run_divisor(const Rule& rule, const Signposts& sp, const Prepared& p, Workspace& ws) {
+  return DivisorKernel<M>(rule, sp, p, ws).run();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+Outcome apportion(const Rule& rule, std::span<const std::uint64_t> weights, std::int64_t house,
+                  std::span<std::int64_t> seats, Workspace& ws, Bounds bounds) {
+  const bool divisor = is_divisor_method(rule.method);
+  if (!divisor && rule.first_signpost)
+    throw InputError("a first signpost applies to divisor methods only");
+  const Signposts sp = divisor ? make_signposts(rule) : Signposts{rule.method};
+  const Prepared p =
+      prepare(weights, house, seats, ws, bounds, divisor ? kMaxDivisorHouse : kMaxHamiltonHouse);
+  Outcome out;
+  switch (rule.method) {
+    case Method::hamilton: out = hamilton(rule, p, ws); break;
+    case Method::dhondt: out = run_divisor<Method::dhondt>(rule, sp, p, ws); break;
+    case Method::sainte_lague: out = run_divisor<Method::sainte_lague>(rule, sp, p, ws); break;
+    case Method::huntington_hill: out = run_divisor<Method::huntington_hill>(rule, sp, p, ws); break;
+    case Method::adams: out = run_divisor<Method::adams>(rule, sp, p, ws); break;
+    case Method::dean: out = run_divisor<Method::dean>(rule, sp, p, ws); break;
+  }
+  scatter(p, ws, seats);
+  return out;
+}
+
+std::vector<std::int64_t> apportion(const Rule& rule, std::span<const std::uint64_t> weights,
+                                    std::int64_t house, Bounds bounds) {
+  std::vector<std::int64_t> seats(weights.size());
+  Workspace ws;
+  apportion(rule, weights, house, seats, ws, bounds);
+  return seats;
+}
+
+Outcome split_cents(std::int64_t cents, std::span<const std::uint64_t> weights,
+                    std::span<std::int64_t> parts, Workspace& ws) {
+  const Rule rule{Method::hamilton, std::nullopt, TiePolicy::order, 0};
+  return apportion(rule, weights, cents, parts, ws);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names.
+
+namespace {
+struct Alias {
+  std::string_view name;
+  Method method;
+};
+constexpr Alias kAliases[] = {
+    {"hamilton", Method::hamilton},
+    {"dhondt", Method::dhondt},
+    {"sainte-lague", Method::sainte_lague},
+    {"huntington-hill", Method::huntington_hill},
+    {"adams", Method::adams},
+    {"dean", Method::dean},
+    {"largest-remainder", Method::hamilton},
+    {"hare-niemeyer", Method::hamilton},
+    {"jefferson", Method::dhondt},
+    {"webster", Method::sainte_lague},
+    {"hill", Method::huntington_hill},
+    {"equal-proportions", Method::huntington_hill},
+};
+}  // namespace
+
+std::string_view method_name(Method m) {
+  for (const auto& a : kAliases)
+    if (a.method == m) return a.name;
+  return "?";
+}
+
+std::optional<Method> parse_method(std::string_view name) {
+  std::string n(name);
+  for (auto& c : n) c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const auto& a : kAliases)
+    if (a.name == n) return a.method;
+  return std::nullopt;
+}
+
+std::vector<std::string_view> method_names() {
+  std::vector<std::string_view> v;
+  for (const auto& a : kAliases) v.push_back(a.name);
+  return v;
+}
+
+std::string_view tie_policy_name(TiePolicy p) {
+  switch (p) {
+    case TiePolicy::error: return "error";
+    case TiePolicy::order: return "order";
+    case TiePolicy::lot: return "lot";
+  }
+  return "?";
+}
+
+std::optional<TiePolicy> parse_tie_policy(std::string_view name) {
+  for (auto p : {TiePolicy::error, TiePolicy::order, TiePolicy::lot})
+    if (tie_policy_name(p) == name) return p;
+  return std::nullopt;
+}
+
+std::optional<Ratio> parse_decimal_ratio(std::string_view text) {
+  u64 num = 0, den = 1;
+  bool digits = false, point = false;
+  for (char c : text) {
+    if (c == '.' && !point) {
+      point = true;
+    } else if (c >= '0' && c <= '9') {
+      if (num > 100'000'000'000ULL) return std::nullopt;
+      num = num * 10 + u64(c - '0');
+      digits = true;
+      if (point) {
+        den *= 10;
+        if (den > 1'000'000) return std::nullopt;
+      }
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (!digits) return std::nullopt;
+  const u64 g = std::gcd(num, den);
+  return Ratio{num / (g ? g : 1), den / (g ? g : 1)};
+}
+
+}  // namespace kimsim

@@ -1,0 +1,63 @@
+// kimsim: the command-line front end. Dispatches to a subcommand and maps errors to exit codes.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "io/suggest.hpp"
+#include "kimsim/error.hpp"
+#include "kimsim/version.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(kimsim — funding allocation and apportionment engine
+
+Usage:
+  kimsim apportion [options] FILE.csv   apportion units among recipients by weights
+  kimsim --version                       print the version
+  kimsim COMMAND --help                  options of a command
+
+Exit codes:
+  0  success
+  1  internal error (a defect in kimsim: please report it)
+  2  bad input: arguments, files or bounds that cannot be used; nothing is written
+  3  an unresolved tie: the tie policy 'error' refuses to decide it; nothing is written
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace kimsim;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::cout << kUsage;
+    return args.empty() ? cli::kBadInput : cli::kOk;
+  }
+  if (args[0] == "--version") {
+    std::cout << "kimsim " << kVersion << " (" << kGitCommit << ")\n";
+    return cli::kOk;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  try {
+    if (command == "apportion") return cli::apportion_command(args, std::cout, std::cerr);
+    const std::vector<std::string> commands = {"apportion"};
+    std::cerr << "kimsim: error: unknown command '" << command << "'"
+              << io::did_you_mean(command, commands) << "\n"
+              << "Run 'kimsim --help' for the commands.\n";
+    return cli::kBadInput;
+  } catch (const cli::UsageError& e) {
+    std::cerr << "kimsim " << command << ": error: " << e.message << "\n"
+              << "Run 'kimsim " << command << " --help' for its options.\n";
+    return cli::kBadInput;
+  } catch (const TieError& e) {
+    std::cerr << "kimsim " << command << ": error: " << e.what() << "\n";
+    return cli::kTie;
+  } catch (const Error& e) {
+    std::cerr << "kimsim " << command << ": error: " << e.what() << "\n";
+    return cli::kBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "kimsim " << command << ": internal error: " << e.what() << "\n";
+    return cli::kInternal;
+  }
+}

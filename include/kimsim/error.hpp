@@ -1,0 +1,65 @@
+// Typed errors of the kimsim library. The library throws; only the CLI prints and picks exit codes.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace kimsim {
+
+/// Any error kimsim reports to its user.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The input (arguments, file contents, bounds) cannot be used as given.
+class InputError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// Where in a file an error was found; line and column count from 1, 0 means unknown.
+struct Location {
+  std::string file;
+  std::size_t line = 0;
+  std::size_t column = 0;
+
+  /// "file:line:column", leaving out the parts that are unknown.
+  std::string str() const {
+    std::string s = file;
+    if (line) s.append(":").append(std::to_string(line));
+    if (line && column) s.append(":").append(std::to_string(column));
+    return s;
+  }
+};
+
+/// An input error at a known place in a file.
+class LocatedError : public InputError {
+ public:
+  LocatedError(Location where, const std::string& what)
+      : InputError(where.str() + ": " + what), where_(std::move(where)) {}
+  const Location& where() const noexcept { return where_; }
+
+ private:
+  Location where_;
+};
+
+/// A tie for the last units that the active tie policy refuses to decide.
+struct Tie {
+  std::vector<std::size_t> competitors;  ///< input indices of the tied recipients, ascending
+  std::int64_t units = 0;                ///< how many units they compete for (< competitors.size())
+  double divisor = 0.0;  ///< divisor methods: the only divisor left (informative); 0 for Hamilton
+};
+
+class TieError : public Error {
+ public:
+  TieError(std::string what, Tie tie) : Error(std::move(what)), tie_(std::move(tie)) {}
+  const Tie& tie() const noexcept { return tie_; }
+
+ private:
+  Tie tie_;
+};
+
+}  // namespace kimsim

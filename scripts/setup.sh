@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages kimsim needs to build, test and benchmark — only those missing.
+# Non-interactive, so it runs the same in CI (root, no terminal) as on a developer's machine.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libeigen3-dev libboost-program-options-dev libyaml-cpp-dev
+  doctest-dev libbenchmark-dev librandom123-dev nlohmann-json3-dev
+  libopenmpi-dev openmpi-bin
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,410 @@
+// Properties of the apportionment kernel over many random instances, checked against an
+// independent exact oracle: a plain priority-queue (one unit at a time) for divisor methods and a
+// sort of exact remainders for Hamilton.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+#include <set>
+
+#include "kernel/exact.hpp"
+#include "kimsim/apportion.hpp"
+
+using namespace kimsim;
+using i64 = std::int64_t;
+using u64 = std::uint64_t;
+using i128 = __int128;
+
+namespace {
+
+const Method kDivisorMethods[] = {Method::dhondt, Method::sainte_lague, Method::huntington_hill,
+                                  Method::adams, Method::dean};
+
+// The oracle's own signposts, as exact rationals (num/den), or their squares for Hill.
+struct Sp {
+  i128 num, den;
+};
+Sp signpost(Method m, i64 k, const std::optional<Ratio>& first) {
+  if (k == 0 && first) {
+    i128 p = first->num, q = first->den;
+    return m == Method::huntington_hill ? Sp{p * p, q * q} : Sp{p, q};
+  }
+  switch (m) {
+    case Method::dhondt: return {k + 1, 1};
+    case Method::sainte_lague: return {2 * k + 1, 2};
+    case Method::adams: return {k, 1};
+    case Method::huntington_hill: return {i128(k) * (k + 1), 1};
+    case Method::dean: return {2 * i128(k) * (k + 1), 2 * k + 1};
+    default: FAIL("not a divisor method");
+  }
+  return {0, 1};
+}
+
+// Sign of w1/s1 - w2/s2 for small weights (the oracle is only fed weights < 2^24).
+int cmp(Method m, u64 w1, Sp s1, u64 w2, Sp s2) {
+  const bool sq = m == Method::huntington_hill;
+  const i128 a = sq ? i128(w1) * w1 : i128(w1), c = sq ? i128(w2) * w2 : i128(w2);
+  const i128 l = a * s2.num * s1.den, r = c * s1.num * s2.den;
+  return l < r ? -1 : l > r ? 1 : 0;
+}
+
+struct Instance {
+  std::vector<u64> w;
+  i64 house = 0;
+  std::vector<i64> lo, hi;  // empty: unbounded
+  bool feasible() const {
+    i64 smin = 0;
+    i128 cap = 0;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      const i64 l = lo.empty() ? 0 : lo[i], h = hi.empty() ? kUnbounded : hi[i];
+      smin += l;
+      cap += w[i] == 0 ? l : h;
+    }
+    return smin <= house && cap >= house;
+  }
+  i64 min(std::size_t i) const { return lo.empty() ? 0 : lo[i]; }
+  i64 max(std::size_t i) const { return hi.empty() ? kUnbounded : hi[i]; }
+  Bounds bounds() const { return {lo, hi}; }
+};
+
+// One unit at a time to the highest priority w/s(a); equal priorities to the lowest index.
+std::vector<i64> pq_oracle(Method m, const std::optional<Ratio>& first, const Instance& x) {
+  const std::size_t n = x.w.size();
+  std::vector<i64> a(n);
+  i64 left = x.house;
+  for (std::size_t i = 0; i < n; ++i) a[i] = x.min(i), left -= a[i];
+  for (; left > 0; --left) {
+    std::ptrdiff_t best = -1;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (x.w[i] == 0 || a[i] >= x.max(i)) continue;
+      if (best < 0 || cmp(m, x.w[i], signpost(m, a[i], first), x.w[best],
+                          signpost(m, a[best], first)) > 0)
+        best = std::ptrdiff_t(i);
+    }
+    REQUIRE(best >= 0);
+    ++a[best];
+  }
+  return a;
+}
+
+// The max-min certificate, exactly: +1 valid and unique, 0 valid with a tie, -1 invalid.
+int certificate(Method m, const std::optional<Ratio>& first, const Instance& x,
+                const std::vector<i64>& a) {
+  std::ptrdiff_t g = -1, l = -1;  // strongest claimant, weakest holder
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (x.w[i] == 0) continue;
+    if (a[i] < x.max(i) &&
+        (g < 0 || cmp(m, x.w[i], signpost(m, a[i], first), x.w[g], signpost(m, a[g], first)) > 0))
+      g = std::ptrdiff_t(i);
+    if (a[i] > x.min(i) && (l < 0 || cmp(m, x.w[i], signpost(m, a[i] - 1, first), x.w[l],
+                                         signpost(m, a[l] - 1, first)) < 0))
+      l = std::ptrdiff_t(i);
+  }
+  if (g < 0 || l < 0) return 1;
+  return -cmp(m, x.w[g], signpost(m, a[g], first), x.w[l], signpost(m, a[l] - 1, first));
+}
+
+Instance random_instance(std::mt19937_64& rng, bool with_bounds) {
+  Instance x;
+  const std::size_t n = 1 + rng() % 30;
+  const int style = int(rng() % 4);
+  for (std::size_t i = 0; i < n; ++i) {
+    u64 w;
+    if (rng() % 5 == 0) w = 0;                        // inactive recipients
+    else if (style == 0) w = 1 + rng() % 6;           // many exact ties
+    else if (style == 1) w = 1 + rng() % 1000;
+    else if (style == 2) w = 1 + rng() % (1u << 23);  // large, nearly never tied
+    else w = (1 + rng() % 4) * 1000;                  // ties by multiples
+    x.w.push_back(w);
+  }
+  x.house = i64(rng() % (4 * n + 12));
+  if (with_bounds) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const i64 l = i64(rng() % 3);
+      x.lo.push_back(l);
+      x.hi.push_back(rng() % 3 == 0 ? kUnbounded : l + i64(rng() % 6));
+    }
+  }
+  return x;
+}
+
+}  // namespace
+
+TEST_CASE("256-bit products are exact") {
+  using exact::u128;
+  const u128 a = (u128(1) << 100) + 12345, b = (u128(1) << 90) + 678;
+  // (2^100 + 12345)(2^90 + 678) = 2^190 + 678*2^100 + 12345*2^90 + 12345*678
+  const auto p = exact::mul(a, b);
+  CHECK(p.hi == (u128(1) << 62));  // 2^190 = 2^62 * 2^128; the other terms stay below 2^128
+  CHECK(p.lo == (u128(678) << 100) + (u128(12345) << 90) + u128(12345) * 678);
+  CHECK(exact::compare_products(3, 4, 2, 6) == 0);
+  CHECK(exact::compare_products(3, 5, 2, 7) == 1);
+  CHECK(exact::compare_products(~u128(0), ~u128(0), ~u128(0), ~u128(0) - 1) == 1);
+}
+
+TEST_CASE("divisor methods equal the priority-queue oracle on 10,000+ random instances") {
+  std::mt19937_64 rng(20261125);
+  int checked = 0, ties = 0, infeasible = 0;
+  Workspace ws;
+  for (int it = 0; it < 2500; ++it) {
+    const Instance x = random_instance(rng, it % 2 == 1);
+    for (Method m : kDivisorMethods) {
+      std::optional<Ratio> first;
+      if (it % 7 == 3 && m != Method::adams) first = m == Method::sainte_lague ? Ratio{7, 10} : Ratio{1, 3};
+      if (it % 7 == 3 && m == Method::dhondt) first = Ratio{142, 100};
+      Rule rule{m, first, TiePolicy::order, 0};
+      std::vector<i64> seats(x.w.size());
+      if (!x.feasible()) {
+        CHECK_THROWS_AS(apportion(rule, x.w, x.house, seats, ws, x.bounds()), InputError);
+        ++infeasible;
+        continue;
+      }
+      const Outcome out = apportion(rule, x.w, x.house, seats, ws, x.bounds());
+      const auto oracle = pq_oracle(m, first, x);
+      INFO("method " << method_name(m) << ", instance " << it);
+      REQUIRE(seats == oracle);
+      CHECK(std::accumulate(seats.begin(), seats.end(), i64{0}) == x.house);
+      for (std::size_t i = 0; i < seats.size(); ++i) {
+        CHECK(seats[i] >= x.min(i));
+        CHECK(seats[i] <= x.max(i));
+        if (x.w[i] == 0) CHECK(seats[i] == x.min(i));
+      }
+      const int cert = certificate(m, first, x, seats);
+      CHECK(cert >= 0);
+      CHECK(out.tie.has_value() == (cert == 0));
+
+      // The same instance under policy 'error' throws exactly when the certificate is tight.
+      rule.ties = TiePolicy::error;
+      if (cert == 0) {
+        CHECK_THROWS_AS(apportion(rule, x.w, x.house, seats, ws, x.bounds()), TieError);
+        ++ties;
+      } else {
+        CHECK_NOTHROW(apportion(rule, x.w, x.house, seats, ws, x.bounds()));
+      }
+      ++checked;
+    }
+  }
+  CHECK(checked + infeasible >= 10000);
+  CHECK(ties > 500);  // the generator does produce ties, so the tie paths are exercised
+  MESSAGE(checked << " divisor instances, " << ties << " ties, " << infeasible << " infeasible");
+}
+
+TEST_CASE("divisor methods are house monotone") {
+  std::mt19937_64 rng(7);
+  Workspace ws;
+  for (int it = 0; it < 600; ++it) {
+    Instance x = random_instance(rng, it % 2 == 0);
+    for (Method m : kDivisorMethods) {
+      const Rule rule{m, std::nullopt, TiePolicy::order, 0};
+      std::vector<i64> prev(x.w.size()), cur(x.w.size());
+      bool have_prev = false;
+      for (i64 h = 0; h < 40; ++h) {
+        x.house = h;
+        if (!x.feasible()) {
+          have_prev = false;
+          continue;
+        }
+        apportion(rule, x.w, h, cur, ws, x.bounds());
+        if (have_prev)
+          for (std::size_t i = 0; i < cur.size(); ++i) REQUIRE(cur[i] >= prev[i]);
+        prev = cur;
+        have_prev = true;
+      }
+    }
+  }
+}
+
+TEST_CASE("Hamilton equals exact remainder sorting and stays within quota") {
+  std::mt19937_64 rng(99);
+  Workspace ws;
+  int ties = 0;
+  for (int it = 0; it < 10000; ++it) {
+    Instance x = random_instance(rng, false);
+    const u64 W = std::accumulate(x.w.begin(), x.w.end(), u64{0});
+    std::vector<i64> seats(x.w.size());
+    const Rule rule{Method::hamilton, std::nullopt, TiePolicy::order, 0};
+    if (W == 0) {
+      if (x.house > 0) CHECK_THROWS_AS(apportion(rule, x.w, x.house, seats, ws), InputError);
+      continue;
+    }
+    const Outcome out = apportion(rule, x.w, x.house, seats, ws);
+    // Oracle: floors, then remainders sorted descending, ties to the lower index.
+    std::vector<i64> expect(x.w.size());
+    std::vector<std::pair<i128, std::size_t>> rem;
+    i64 left = x.house;
+    for (std::size_t i = 0; i < x.w.size(); ++i) {
+      const i128 num = i128(x.house) * x.w[i];
+      expect[i] = i64(num / W);
+      left -= expect[i];
+      rem.push_back({num % W, i});
+    }
+    std::stable_sort(rem.begin(), rem.end(), [](auto& a, auto& b) { return a.first > b.first; });
+    for (i64 k = 0; k < left; ++k) ++expect[rem[k].second];
+    REQUIRE(seats == expect);
+    for (std::size_t i = 0; i < x.w.size(); ++i) {  // quota: floor <= seats <= ceil
+      const i128 num = i128(x.house) * x.w[i];
+      CHECK(i128(seats[i]) * W >= num - (W - 1));
+      CHECK(i128(seats[i]) * W <= num + (W - 1));
+    }
+    const bool tied = left > 0 && std::size_t(left) < rem.size() && rem[left - 1].first == rem[left].first;
+    CHECK(out.tie.has_value() == tied);
+    ties += tied;
+  }
+  CHECK(ties > 300);
+}
+
+TEST_CASE("Hamilton with bounds keeps sum and bounds, and agrees with a brute force") {
+  std::mt19937_64 rng(5);
+  Workspace ws;
+  for (int it = 0; it < 4000; ++it) {
+    const Instance x = random_instance(rng, true);
+    std::vector<i64> seats(x.w.size());
+    const Rule rule{Method::hamilton, std::nullopt, TiePolicy::order, 0};
+    if (!x.feasible()) {
+      CHECK_THROWS_AS(apportion(rule, x.w, x.house, seats, ws, x.bounds()), InputError);
+      continue;
+    }
+    apportion(rule, x.w, x.house, seats, ws, x.bounds());
+    CHECK(std::accumulate(seats.begin(), seats.end(), i64{0}) == x.house);
+    // Brute force the clamped quotas q_i = clamp(lambda w_i, lo, hi) with lambda = p / 2^40 by
+    // bisection; every free recipient then sits at floor or ceil of its quota.
+    double lo_l = 0, hi_l = 1e9;
+    auto f = [&](double lam) {
+      double s = 0;
+      for (std::size_t i = 0; i < x.w.size(); ++i)
+        s += x.w[i] == 0 ? double(x.min(i))
+                         : std::clamp(lam * double(x.w[i]), double(x.min(i)),
+                                      x.max(i) == kUnbounded ? 1e300 : double(x.max(i)));
+      return s;
+    };
+    for (int k = 0; k < 200; ++k) (f((lo_l + hi_l) / 2) < double(x.house) ? lo_l : hi_l) = (lo_l + hi_l) / 2;
+    for (std::size_t i = 0; i < x.w.size(); ++i) {
+      CHECK(seats[i] >= x.min(i));
+      CHECK(seats[i] <= x.max(i));
+      if (x.w[i] == 0) continue;
+      const double q = std::clamp(hi_l * double(x.w[i]), double(x.min(i)),
+                                  x.max(i) == kUnbounded ? 1e300 : double(x.max(i)));
+      CHECK(double(seats[i]) >= std::floor(q - 1e-6));
+      CHECK(double(seats[i]) <= std::ceil(q + 1e-6));
+    }
+  }
+}
+
+TEST_CASE("large weights take the exact path and still satisfy the certificate") {
+  std::mt19937_64 rng(3);
+  Workspace ws;
+  for (int it = 0; it < 300; ++it) {
+    std::vector<u64> w(200 + rng() % 300);
+    for (auto& v : w) v = rng() % 4 == 0 ? 0 : (u64(1) << 52) + rng() % (u64(1) << 52);
+    // Make near-ties: copies of a weight, and a weight one unit away.
+    w[1] = w[0];
+    w[2] = w[0] + 1;
+    const i64 h = 820;
+    for (Method m : kDivisorMethods) {
+      const Rule rule{m, std::nullopt, TiePolicy::order, 0};
+      std::vector<i64> seats(w.size());
+      apportion(rule, w, h, seats, ws);
+      CHECK(std::accumulate(seats.begin(), seats.end(), i64{0}) == h);
+      // Certificate with the 256-bit comparison (itself tested above).
+      auto pri_cmp = [&](std::size_t i, i64 ki, std::size_t j, i64 kj) {
+        auto sp = [&](i64 k) -> std::pair<exact::u128, exact::u128> {
+          const auto s = signpost(m, k, std::nullopt);
+          return {exact::u128(s.num), exact::u128(s.den)};
+        };
+        const bool sq = m == Method::huntington_hill;
+        const auto [ni, di] = sp(ki);
+        const auto [nj, dj] = sp(kj);
+        const exact::u128 a = sq ? exact::u128(w[i]) * w[i] : w[i];
+        const exact::u128 c = sq ? exact::u128(w[j]) * w[j] : w[j];
+        return exact::compare_products(a, nj * di, c, ni * dj);
+      };
+      for (std::size_t i = 0; i < w.size(); ++i)
+        for (std::size_t j = 0; j < w.size(); ++j)
+          if (w[i] && w[j] && seats[j] > 0 && i != j && it % 10 == 0)
+            REQUIRE(pri_cmp(i, seats[i], j, seats[j] - 1) <= 0);
+    }
+    // Cents: a large budget split exactly.
+    std::vector<i64> parts(w.size());
+    split_cents(2'250'000'000, w, parts, ws);
+    CHECK(std::accumulate(parts.begin(), parts.end(), i64{0}) == 2'250'000'000);
+  }
+}
+
+TEST_CASE("ties are reported with their competitors and units") {
+  SUBCASE("Sainte-Lague 3,3,1 for 8 seats: two parties, one seat") {
+    const std::vector<u64> w = {3, 3, 1};
+    try {
+      apportion(Rule{Method::sainte_lague, std::nullopt, TiePolicy::error, 0}, w, 8);
+      FAIL("expected a tie");
+    } catch (const TieError& e) {
+      CHECK(e.tie().competitors == std::vector<std::size_t>{0, 1});
+      CHECK(e.tie().units == 1);
+      CHECK(e.tie().divisor == doctest::Approx(3.0 / 3.5));
+    }
+  }
+  SUBCASE("Hamilton: four remainders of .333 for one seat") {
+    const std::vector<u64> w = {700, 1600, 100, 250, 350};
+    try {
+      apportion(Rule{Method::hamilton, std::nullopt, TiePolicy::error, 0}, w, 100);
+      FAIL("expected a tie");
+    } catch (const TieError& e) {
+      CHECK(e.tie().competitors == std::vector<std::size_t>{0, 1, 2, 3});
+      CHECK(e.tie().units == 1);
+    }
+  }
+  SUBCASE("lot is reproducible per seed and varies across seeds") {
+    const std::vector<u64> w(10, 5);
+    std::set<std::vector<i64>> outcomes;
+    for (u64 seed = 0; seed < 20; ++seed) {
+      const Rule rule{Method::dhondt, std::nullopt, TiePolicy::lot, seed};
+      const auto a = apportion(rule, w, 13);
+      CHECK(a == apportion(rule, w, 13));
+      CHECK(std::accumulate(a.begin(), a.end(), i64{0}) == 13);
+      outcomes.insert(a);
+    }
+    CHECK(outcomes.size() > 10);
+  }
+}
+
+TEST_CASE("bad inputs are refused with a clear message") {
+  const std::vector<u64> w = {1, 2, 3};
+  const std::vector<i64> lo = {1, 1, 1}, hi = {2, 2, 2};
+  auto message = [&](auto&& f) -> std::string {
+    try {
+      f();
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  CHECK(message([&] { apportion(Rule{Method::dhondt}, w, 2, Bounds{lo, {}}); }) ==
+        "the units to apportion (2) are fewer than the sum of the minimums");
+  CHECK(message([&] { apportion(Rule{Method::dhondt}, w, 7, Bounds{{}, hi}); }) ==
+        "the units to apportion (7) exceed what the recipients can take (6; recipients of weight "
+        "0 take only their minimum)");
+  CHECK(message([&] { apportion(Rule{Method::hamilton, Ratio{7, 10}}, w, 7); }) ==
+        "a first signpost applies to divisor methods only");
+  CHECK(message([&] { apportion(Rule{Method::sainte_lague, Ratio{3, 2}}, w, 7); }) ==
+        "the first signpost must be below the second one, s(1)");
+  CHECK(message([&] { apportion(Rule{Method::dhondt}, w, -1); }) ==
+        "the number of units must not be negative");
+  const std::vector<u64> zeros = {0, 0};
+  CHECK(message([&] { apportion(Rule{Method::dhondt}, zeros, 1); }) ==
+        "the units to apportion (1) exceed what the recipients can take (0; recipients of weight "
+        "0 take only their minimum)");
+}
+
+TEST_CASE("method names and aliases") {
+  CHECK(parse_method("Hare-Niemeyer") == Method::hamilton);
+  CHECK(parse_method("largest_remainder") == Method::hamilton);
+  CHECK(parse_method("webster") == Method::sainte_lague);
+  CHECK(parse_method("jefferson") == Method::dhondt);
+  CHECK(parse_method("hill") == Method::huntington_hill);
+  CHECK(parse_method("dean") == Method::dean);
+  CHECK(!parse_method("dhont"));
+  CHECK(parse_decimal_ratio("1.42")->num == 71);
+  CHECK(parse_decimal_ratio("1.42")->den == 50);
+  CHECK(!parse_decimal_ratio("-1"));
+  CHECK(!parse_decimal_ratio("0.1234567"));
+}
