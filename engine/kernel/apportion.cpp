@@ -91,6 +91,20 @@ struct Prepared {
   bool bounded = false;
 };
 
+[[noreturn]] void refuse_weight(std::span<const u64> weights) {
+  for (std::size_t i = 0; i < weights.size(); ++i)
+    if (weights[i] > kMaxWeight)
+      throw InputError("the weight of recipient " + std::to_string(i + 1) + " exceeds 2^53");
+  throw InputError("the sum of the weights exceeds 2^62");
+}
+
+[[noreturn]] void refuse_capacity(i64 house, i128 capacity) {
+  throw InputError("the units to apportion (" + std::to_string(house) +
+                   ") exceed what the recipients can take (" +
+                   std::to_string(static_cast<i64>(capacity)) +
+                   "; recipients of weight 0 take only their minimum)");
+}
+
 Prepared prepare(std::span<const u64> weights, i64 house, std::span<i64> seats, Workspace& ws,
                  Bounds bounds, i64 house_limit) {
   const std::size_t n = weights.size();
@@ -105,26 +119,49 @@ Prepared prepare(std::span<const u64> weights, i64 house, std::span<i64> seats, 
 
   Prepared p;
   p.bounded = !bounds.min.empty() || !bounds.max.empty();
-  ws.index.clear();
-  ws.weight.clear();
-  ws.weight_d.clear();
-  ws.seats.clear();
-  ws.lo.clear();
-  ws.hi.clear();
+  ws.index.resize(n);
+  ws.weight.resize(n);
+  ws.weight_d.resize(n);
+  ws.seats.resize(n);
+  std::uint32_t* idx = ws.index.data();
+  u64* wt = ws.weight.data();
+  double* wd = ws.weight_d.data();
+  std::size_t m = 0;
+  u128 total = 0;
+  u64 largest = 0;
+  if (!p.bounded) {  // the hot path: no bounds, so only the active set is gathered
+    for (std::size_t i = 0; i < n; ++i) {
+      const u64 w = weights[i];
+      total += w;
+      largest = std::max(largest, w);
+      seats[i] = 0;
+      idx[m] = static_cast<std::uint32_t>(i);
+      wt[m] = w;
+      wd[m] = static_cast<double>(w);
+      m += w != 0;
+    }
+    if (largest > kMaxWeight || total > kMaxTotalWeight) refuse_weight(weights);
+    if (m == 0 && house > 0) refuse_capacity(house, 0);
+    p.n = m;
+    p.house = house;
+    p.total_weight = static_cast<u64>(total);
+    return p;
+  }
+
+  ws.lo.resize(n);
+  ws.hi.resize(n);
   i64 fixed = 0, sum_min = 0;
   i128 capacity = 0;  // the most units the recipients can take
-  u128 total = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const u64 w = weights[i];
     const i64 lo = bounds.min.empty() ? 0 : bounds.min[i];
     const i64 hi = bounds.max.empty() ? kUnbounded : bounds.max[i];
-    if (w > kMaxWeight)
-      throw InputError("the weight of recipient " + std::to_string(i + 1) + " exceeds 2^53");
     if (lo < 0) throw InputError("the minimum of recipient " + std::to_string(i + 1) + " is negative");
     if (hi < lo)
       throw InputError("the maximum of recipient " + std::to_string(i + 1) + " (" +
                        std::to_string(hi) + ") is below its minimum (" + std::to_string(lo) + ")");
     total += w;
+    largest = std::max(largest, w);
     sum_min += lo;
     if (sum_min > house)
       throw InputError("the units to apportion (" + std::to_string(house) +
@@ -136,22 +173,18 @@ Prepared prepare(std::span<const u64> weights, i64 house, std::span<i64> seats, 
       continue;
     }
     capacity += hi;
-    ws.index.push_back(static_cast<std::uint32_t>(i));
-    ws.weight.push_back(w);
-    ws.weight_d.push_back(static_cast<double>(w));
-    ws.lo.push_back(lo);
-    ws.hi.push_back(hi);
+    idx[m] = static_cast<std::uint32_t>(i);
+    wt[m] = w;
+    wd[m] = static_cast<double>(w);
+    ws.lo[m] = lo;
+    ws.hi[m] = hi;
     p.total_weight += w;
+    ++m;
   }
-  if (total > kMaxTotalWeight) throw InputError("the sum of the weights exceeds 2^62");
-  if (capacity < house)
-    throw InputError("the units to apportion (" + std::to_string(house) +
-                     ") exceed what the recipients can take (" +
-                     std::to_string(static_cast<i64>(capacity)) +
-                     "; recipients of weight 0 take only their minimum)");
-  p.n = ws.index.size();
+  if (largest > kMaxWeight || total > kMaxTotalWeight) refuse_weight(weights);
+  if (capacity < house) refuse_capacity(house, capacity);
+  p.n = m;
   p.house = house - fixed;
-  ws.seats.assign(p.n, 0);
   return p;
 }
 
@@ -205,11 +238,27 @@ std::string tie_message(const Tie& t) {
 // ---------------------------------------------------------------------------------------------
 // Divisor methods.
 
+/// s(k) and 1/s(k) for k below a cap, cached in the workspace across calls with the same rule:
+/// Huntington-Hill and Dean then cost a table look-up instead of a square root or a division.
 template <Method M>
+void fill_signpost_table(const Signposts& sp, i64 house, Workspace& ws) {
+  const u64 key[3] = {u64(M) | (u64(sp.modified) << 8), sp.first.num, sp.first.den};
+  const std::size_t size = static_cast<std::size_t>(std::min<i64>(house + 2, i64{1} << 16));
+  if (std::equal(key, key + 3, ws.signpost_key) && ws.signpost.size() >= size) return;
+  ws.signpost.resize(size);
+  ws.inv_signpost.resize(size);
+  for (std::size_t k = 0; k < size; ++k) {
+    ws.signpost[k] = sp.value<M>(static_cast<i64>(k));
+    ws.inv_signpost[k] = 1.0 / ws.signpost[k];  // 1/0 = inf: a first unit of Adams or Hill
+  }
+  std::copy(key, key + 3, ws.signpost_key);
+}
+
+template <Method M, bool Bounded>
 class DivisorKernel {
  public:
   DivisorKernel(const Rule& rule, const Signposts& sp, const Prepared& p, Workspace& ws)
-      : rule_(rule), sp_(sp), p_(p), ws_(ws), n_(p.n) {}
+      : rule_(rule), sp_(sp), p_(p), ws_(ws), n_(p.n), table_(ws.signpost.size()) {}
 
   Outcome run() {
     Outcome out;
@@ -221,28 +270,60 @@ class DivisorKernel {
   }
 
  private:
+  i64 lo(std::size_t j) const {
+    if constexpr (Bounded) return ws_.lo[j];
+    return 0;
+  }
+  i64 hi(std::size_t j) const {
+    if constexpr (Bounded) return ws_.hi[j];
+    return kUnbounded;
+  }
+  double signpost(i64 k) const {
+    return std::size_t(k) < table_ ? ws_.signpost[k] : sp_.template value<M>(k);
+  }
+  double inverse(i64 k) const {
+    return std::size_t(k) < table_ ? ws_.inv_signpost[k] : 1.0 / sp_.template value<M>(k);
+  }
+
   i64 round(double q, std::size_t j) const {
     i64 a = static_cast<i64>(q);  // floor, q >= 0
-    if (q > sp_.template value<M>(a)) ++a;
-    else if (a == 1 && sp_.modified && q < sp_.first_d) a = 0;  // s(0) modified above 1
-    return std::clamp(a, ws_.lo[j], ws_.hi[j]);
+    a += q > signpost(a);         // branch-free: this comparison is a coin flip
+    if (sp_.modified && a == 1 && q < sp_.first_d) a = 0;  // s(0) modified above 1
+    if constexpr (Bounded) a = std::clamp(a, lo(j), hi(j));
+    return a;
   }
 
   i64 round_all(double divisor) {
+    // The hot loop: locals instead of members so that nothing is reloaded per element.
     const double inv = 1.0 / divisor;
+    const double* w = ws_.weight_d.data();
+    const double* s = ws_.signpost.data();
+    const std::size_t table = table_;
+    i64* seats = ws_.seats.data();
     i64 sum = 0;
-    for (std::size_t j = 0; j < n_; ++j) sum += ws_.seats[j] = round(ws_.weight_d[j] * inv, j);
+    if (!Bounded && !sp_.modified) {
+      for (std::size_t j = 0; j < n_; ++j) {
+        const double q = w[j] * inv;
+        i64 a = static_cast<i64>(q);  // floor, q >= 0
+        a += q > (std::size_t(a) < table ? s[a] : sp_.template value<M>(a));
+        seats[j] = a;
+        sum += a;
+      }
+      return sum;
+    }
+    for (std::size_t j = 0; j < n_; ++j) sum += seats[j] = round(w[j] * inv, j);
     return sum;
   }
 
-  // A divisor estimate, then up to three secant re-jumps while the sum is off by more than a few.
+  // A divisor estimate, then up to three secant re-jumps while the sum is off by more than the
+  // selection in step() handles in one pass.
   void jump() {
     const double W = static_cast<double>(p_.total_weight);
     const double h = static_cast<double>(p_.house);
     const double n = static_cast<double>(n_);
     double divisor = W / std::max(h - n * rounding_offset(M), 0.5);
     sum_ = round_all(divisor);
-    for (int k = 0; k < 3 && std::abs(sum_ - p_.house) > 2; ++k) {
+    for (int k = 0; k < 3 && std::abs(sum_ - p_.house) > kSelect; ++k) {
       const double offset = static_cast<double>(sum_) - W / divisor;  // observed a ~ W/D + offset
       const double target = h - offset;
       divisor = target > 0.5 ? W / target : divisor * 2.0;
@@ -251,17 +332,19 @@ class DivisorKernel {
     }
   }
 
-  double gain(std::size_t j) const {  // priority of the next unit
-    return ws_.weight_d[j] / sp_.template value<M>(ws_.seats[j]);
+  bool can_gain(std::size_t j) const {
+    if constexpr (Bounded) return ws_.seats[j] < hi(j);
+    return true;
   }
-  double loss(std::size_t j) const {  // priority of the last unit held
-    return ws_.weight_d[j] / sp_.template value<M>(ws_.seats[j] - 1);
-  }
-  bool can_gain(std::size_t j) const { return ws_.seats[j] < ws_.hi[j]; }
-  bool can_lose(std::size_t j) const { return ws_.seats[j] > ws_.lo[j]; }
+  bool can_lose(std::size_t j) const { return ws_.seats[j] > lo(j); }
+  // Priorities of the next unit (gain) and of the last unit held (loss). Where a unit cannot
+  // move, the value keeps it out of the fast scans: gain -1, loss +inf. (A legitimate loss of
+  // +inf, the first unit under Adams or Hill, is handled by the exact path.)
   void refresh(std::size_t j) {
-    ws_.gain[j] = can_gain(j) ? gain(j) : 0.0;
-    ws_.loss[j] = can_lose(j) ? loss(j) : 0.0;
+    const i64 a = ws_.seats[j];
+    const double w = ws_.weight_d[j];
+    ws_.gain[j] = can_gain(j) ? w * inverse(a) : -1.0;
+    ws_.loss[j] = can_lose(j) ? w * inverse(a - 1) : std::numeric_limits<double>::infinity();
   }
 
   std::ptrdiff_t best_gainer() const {
@@ -277,17 +360,49 @@ class DivisorKernel {
     return best;
   }
 
-  // Single steps to the house size. Far from it (a degenerate estimate), steps come from a heap so
-  // that the work stays O((n + d) log n) instead of O(n d) (Reitzig & Wild 2023's warning).
+  static constexpr i64 kSelect = 16;
+
+  // Close to the house size, the d missing units go to the d strongest claims in one pass (a
+  // small sorted buffer), the d surplus units come from the d weakest holdings. A recipient that
+  // deserved two of them is set right by the repair in certify(). Far from it (a degenerate
+  // estimate), steps come from a heap so that the work stays O((n + d) log n) instead of O(n d)
+  // (Reitzig & Wild 2023's warning on jump-and-step).
   void step() {
     ws_.gain.resize(n_);
     ws_.loss.resize(n_);
     for (std::size_t j = 0; j < n_; ++j) refresh(j);
     const i64 d = p_.house - sum_;
-    if (std::abs(d) > 16) {
+    if (d == 0) return;
+    if (std::abs(d) > kSelect) {
       heap_steps(d);
       return;
     }
+    const bool up = d > 0;
+    const std::size_t want = static_cast<std::size_t>(std::abs(d));
+    double val[kSelect];
+    std::uint32_t pos[kSelect];
+    std::size_t have = 0;
+    const double* pri = up ? ws_.gain.data() : ws_.loss.data();
+    for (std::size_t j = 0; j < n_; ++j) {
+      const double v = up ? pri[j] : -pri[j];  // larger is stronger
+      if (have == want && !(v > val[want - 1])) continue;
+      if (up ? !can_gain(j) : !can_lose(j)) continue;
+      std::size_t k = have < want ? have++ : want - 1;
+      for (; k > 0 && val[k - 1] < v; --k) val[k] = val[k - 1], pos[k] = pos[k - 1];
+      val[k] = v, pos[k] = static_cast<std::uint32_t>(j);
+    }
+    if (have < want) {  // fewer movable recipients than units: one at a time
+      single_steps();
+      return;
+    }
+    for (std::size_t k = 0; k < want; ++k) {
+      ws_.seats[pos[k]] += up ? 1 : -1;
+      refresh(pos[k]);
+    }
+    sum_ = p_.house;
+  }
+
+  void single_steps() {
     while (sum_ < p_.house) {
       const auto j = static_cast<std::size_t>(best_gainer());
       ++ws_.seats[j], ++sum_;
@@ -355,26 +470,33 @@ class DivisorKernel {
   // The max-min certificate: every unit held must have a priority at least that of every unit
   // not held, max gain <= min loss. The divisor interval is [max gain, min loss].
   void certify(Outcome& out) {
-    auto g = best_gainer();
-    auto l = best_loser();
-    if (g < 0 || l < 0) {  // all at a bound on one side: no transfer is possible
-      out.divisor_low = g < 0 ? 0.0 : ws_.gain[g];
-      out.divisor_high = l < 0 ? std::numeric_limits<double>::infinity() : ws_.loss[l];
-      return;
-    }
-    // Each double priority is within a few ulps of the true value: a relative margin of 1e-12
-    // proves the certificate without exact arithmetic.
-    if (ws_.gain[g] < ws_.loss[l] * (1.0 - 1e-12)) {
-      out.divisor_low = ws_.gain[g];
-      out.divisor_high = ws_.loss[l];
-      return;
+    // Strongest claim G and weakest holding L in one branch-free pass (the sentinels of refresh()
+    // keep immovable units out), then transfers while a claim clearly beats a holding.
+    std::size_t g = 0, l = 0;
+    for (std::size_t guard = 0; guard <= n_ + 64; ++guard) {
+      double G = -1.0, L = std::numeric_limits<double>::infinity();
+      for (std::size_t j = 0; j < n_; ++j) {
+        if (ws_.gain[j] > G) G = ws_.gain[j], g = j;
+        if (ws_.loss[j] < L) L = ws_.loss[j], l = j;
+      }
+      out.divisor_low = std::max(G, 0.0);
+      out.divisor_high = L;
+      if (G < 0.0) return;  // every recipient at its maximum: nothing can move
+      // Each double priority is within a few ulps of the true value: a relative margin of 1e-12
+      // proves the certificate without exact arithmetic (also for L = +inf and finite G).
+      if (G < L * (1.0 - 1e-12)) return;
+      if (!(G > L * (1.0 + 1e-12))) break;  // too close to call, or infinite claims: exactly
+      ++ws_.seats[g], --ws_.seats[l];
+      refresh(g);
+      refresh(l);
     }
     // Exact repair: move units from the weakest holder to the strongest claimant while the claim
     // is strictly stronger. Floating point left at most a few such near-misses.
     for (std::size_t guard = 0;; ++guard) {
-      g = exact_best_gainer();
-      l = exact_best_loser();
-      if (compare_gain_loss(std::size_t(g), std::size_t(l)) <= 0) break;
+      const auto eg = exact_best_gainer(), el = exact_best_loser();
+      if (eg < 0 || el < 0) return;  // nothing can move on one side
+      g = std::size_t(eg), l = std::size_t(el);
+      if (compare_gain_loss(g, l) <= 0) break;
       if (guard > n_ + 64) throw std::logic_error("divisor repair did not converge");
       ++ws_.seats[g], --ws_.seats[l];
       refresh(std::size_t(g));
@@ -395,7 +517,7 @@ class DivisorKernel {
     const i64 units = static_cast<i64>(holders.size());
     Tie tie = make_tie(ws_, competitors, units);
     tie.divisor = ws_.gain[g];
-      if (rule_.ties == TiePolicy::error) throw_tie(std::move(tie));
+    if (rule_.ties == TiePolicy::error) throw_tie(std::move(tie));
     for (auto j : holders) --ws_.seats[j];
     for (auto j : choose(rule_, ws_, competitors, units)) ++ws_.seats[j];
     out.divisor_high = out.divisor_low;
@@ -407,6 +529,7 @@ class DivisorKernel {
   const Prepared& p_;
   Workspace& ws_;
   std::size_t n_;
+  std::size_t table_;
   i64 sum_ = 0;
 };
 
@@ -479,16 +602,18 @@ std::pair<i64, u64> hamilton_free_set(const Prepared& p, Workspace& ws) {
   return {std::max<i64>(R - base, 0), free_weight};
 }
 
-/// Floors of R w / W into ws.seats with exact remainders into ws.rem, for the free recipients;
-/// returns the sum of the floors. Wide is u64 when R W fits, u128 otherwise.
+/// Floors of R w / W into ws.seats with exact remainders into ws.rem, for the free recipients
+/// (positions `free`, or all when empty); returns the sum of the floors. Wide is u64 when R W
+/// fits, u128 otherwise. Each remainder also gets a bucket: its top 8 bits as a fraction of W.
 template <typename Wide>
-i64 exact_floors(i64 R, u64 W, Workspace& ws, std::span<const std::uint32_t> free) {
+i64 exact_floors(i64 R, u64 W, Workspace& ws, std::span<const std::uint32_t> free, std::size_t m) {
   using Signed = std::conditional_t<std::is_same_v<Wide, u64>, i64, i128>;
   const double scale = static_cast<double>(R) / static_cast<double>(W);
+  const double to_bucket = 256.0 / static_cast<double>(W);
   const Signed Ws = static_cast<Signed>(W);
   i64 sum = 0;
-  for (std::size_t k = 0; k < free.size(); ++k) {
-    const std::uint32_t j = free[k];
+  for (std::size_t k = 0; k < m; ++k) {
+    const std::size_t j = free.empty() ? k : free[k];
     const Wide prod = static_cast<Wide>(R) * ws.weight[j];
     i64 f = static_cast<i64>(ws.weight_d[j] * scale);  // within a few units of the floor
     Signed r = static_cast<Signed>(prod - static_cast<Wide>(f) * W);
@@ -496,9 +621,29 @@ i64 exact_floors(i64 R, u64 W, Workspace& ws, std::span<const std::uint32_t> fre
     while (r >= Ws) ++f, r -= Ws;
     ws.seats[j] = f;
     ws.rem[k] = static_cast<u64>(r);
+    // Monotone in r, so a higher bucket always means a larger remainder.
+    ws.bucket[k] = static_cast<std::uint8_t>(std::min(255.0, static_cast<double>(r) * to_bucket));
     sum += f;
   }
   return sum;
+}
+
+/// The `left`-th largest of ws.rem[0, m): one counting pass over 256 buckets, then a selection
+/// inside the one bucket that holds it (a handful of values), instead of a full nth_element.
+u64 select_threshold(Workspace& ws, std::size_t m, i64 left) {
+  ws.bucket_count.assign(256, 0);
+  for (std::size_t k = 0; k < m; ++k) ++ws.bucket_count[ws.bucket[k]];
+  int b = 255;
+  i64 above = 0;
+  for (; b > 0 && above + ws.bucket_count[b] < left; --b) above += ws.bucket_count[b];
+  auto& in = ws.order;
+  in.clear();
+  for (std::size_t k = 0; k < m; ++k)
+    if (ws.bucket[k] == b) in.push_back(static_cast<std::uint32_t>(k));
+  const auto nth = in.begin() + (left - above - 1);
+  std::nth_element(in.begin(), nth, in.end(),
+                   [&](std::uint32_t x, std::uint32_t y) { return ws.rem[x] > ws.rem[y]; });
+  return ws.rem[*nth];
 }
 
 Outcome hamilton(const Rule& rule, const Prepared& p, Workspace& ws) {
@@ -506,37 +651,32 @@ Outcome hamilton(const Rule& rule, const Prepared& p, Workspace& ws) {
   if (p.n == 0) return out;
   i64 R = p.house;
   u64 W = p.total_weight;
-  auto& free = ws.order;  // compact positions of the free recipients
+  std::vector<std::uint32_t> free;  // positions of the free recipients; empty: all are free
   if (p.bounded) {
     std::tie(R, W) = hamilton_free_set(p, ws);
-    std::vector<std::uint32_t> f;
     for (std::size_t j = 0; j < p.n; ++j)
-      if (ws.order[j] == 1) f.push_back(std::uint32_t(j));
-    free = std::move(f);
-  } else {
-    free.resize(p.n);
-    std::iota(free.begin(), free.end(), 0u);
+      if (ws.order[j] == 1) free.push_back(std::uint32_t(j));
+    if (free.empty()) return out;
   }
-  if (W == 0) return out;
-  const std::size_t m = free.size();
+  const std::size_t m = p.bounded ? free.size() : p.n;
   ws.rem.resize(m);
+  ws.bucket.resize(m);
   // The 64-bit path is exact while R W <= 2^61: then every remainder correction stays in range.
   const bool narrow = u128(R) * W <= (u128(1) << 61);
-  const i64 sum = narrow ? exact_floors<u64>(R, W, ws, free) : exact_floors<u128>(R, W, ws, free);
+  const i64 sum = narrow ? exact_floors<u64>(R, W, ws, free, m) : exact_floors<u128>(R, W, ws, free, m);
   const i64 left = R - sum;  // 0 <= left < m
   if (left == 0) return out;
 
-  // The threshold: the left-th largest remainder. Those above it get a unit; a tie is when more
-  // recipients sit exactly at it than units remain for them.
-  ws.rem_sorted.assign(ws.rem.begin(), ws.rem.end());
-  std::nth_element(ws.rem_sorted.begin(), ws.rem_sorted.begin() + (left - 1),
-                   ws.rem_sorted.end(), std::greater<>());
-  const u64 t = ws.rem_sorted[left - 1];
+  // Those above the threshold get a unit; a tie is when more recipients sit exactly at it than
+  // units remain for them.
+  const u64 t = select_threshold(ws, m, left);
   i64 above = 0;
-  std::vector<std::uint32_t> at;
+  auto& at = ws.at;
+  at.clear();
   for (std::size_t k = 0; k < m; ++k) {
-    if (ws.rem[k] > t) ++ws.seats[free[k]], ++above;
-    else if (ws.rem[k] == t) at.push_back(free[k]);
+    const std::size_t j = free.empty() ? k : free[k];
+    if (ws.rem[k] > t) ++ws.seats[j], ++above;
+    else if (ws.rem[k] == t) at.push_back(static_cast<std::uint32_t>(j));
   }
   const i64 units = left - above;
   if (static_cast<i64>(at.size()) == units) {
@@ -552,7 +692,9 @@ Outcome hamilton(const Rule& rule, const Prepared& p, Workspace& ws) {
 
 template <Method M>
 Outcome run_divisor(const Rule& rule, const Signposts& sp, const Prepared& p, Workspace& ws) {
-  return DivisorKernel<M>(rule, sp, p, ws).run();
+  fill_signpost_table<M>(sp, p.house, ws);
+  return p.bounded ? DivisorKernel<M, true>(rule, sp, p, ws).run()
+                   : DivisorKernel<M, false>(rule, sp, p, ws).run();
 }
 
 }  // namespace

@@ -95,13 +95,16 @@ struct Outcome {
 /// Scratch memory of the kernel, reused across calls so the hot loop does not allocate.
 /// One per thread; its contents are meaningless between calls.
 struct Workspace {
-  std::vector<std::uint32_t> index;
+  std::vector<std::uint32_t> index;  // input index of each active recipient
   std::vector<std::uint64_t> weight;
   std::vector<double> weight_d;
   std::vector<std::int64_t> seats, lo, hi;
   std::vector<double> gain, loss;
-  std::vector<std::uint64_t> rem, rem_sorted;
-  std::vector<std::uint32_t> order;
+  std::vector<std::uint64_t> rem;
+  std::vector<std::uint32_t> order, at, bucket_count;
+  std::vector<std::uint8_t> bucket;
+  std::vector<double> signpost, inv_signpost;  // s(k) and 1/s(k), cached per rule
+  std::uint64_t signpost_key[3] = {~0ULL, 0, 0};
 };
 
 /// Apportions `house` units among recipients with the given weights (seats.size() ==
