@@ -9,6 +9,7 @@
 #include "io/csv.hpp"
 #include "io/suggest.hpp"
 #include "kimsim/apportion.hpp"
+#include "kimsim/biproportional.hpp"
 
 namespace po = boost::program_options;
 
@@ -27,8 +28,11 @@ non-negative decimals ("216", "12.75"). Output: 'name,weight,seats', one row per
 input order. Lines starting with '#' are comments.
 
 FILE.csv (--biproportional): long format 'row,col,weight,col_seats' (col_seats repeated on every
-row of a column). Row totals come from an apportionment of the row sums by the same method, or
-from --row-seats ROWS.csv ('row,seats'). Output: 'row,col,seats'.
+row of a column; a missing cell has weight 0). Row totals come from an apportionment of the row
+sums by the same method (with --per-seat-row-sums: of the sums of weight/col_seats, the Swiss
+'Wählerzahlen'), or from --row-seats ROWS.csv ('row,seats'). Cells are rounded by the divisor
+method (dhondt or sainte-lague, the default) with row multipliers and column divisors, found by
+tie-and-transfer. Output: 'row,col,seats' in input order.
 
 Methods (aliases in brackets):
   hamilton          largest remainder [largest-remainder, hare-niemeyer]
@@ -60,6 +64,8 @@ struct Options {
   std::string first_signpost;
   bool biproportional = false;
   std::string row_seats;
+  bool per_seat_row_sums = false;
+  bool strongest_row_seat = false;
   std::string file;
 };
 
@@ -210,6 +216,112 @@ int apportion_1d(const Options& o, std::ostream& out, std::ostream& err) {
   return kOk;
 }
 
+
+int apportion_matrix(const Options& o, std::ostream& out) {
+  const Rule rule = make_rule(o, "sainte-lague");
+  const io::CsvTable t = io::read_csv(o.file);
+  t.allow_only({"row", "col", "weight", "col_seats"});
+  const std::size_t c_row = t.require("row"), c_col = t.require("col"),
+                    c_weight = t.require("weight"), c_seats = t.require("col_seats");
+  if (t.rows.empty()) throw LocatedError({t.file, t.header.line, 0}, "no data rows after the header");
+
+  std::vector<std::string> rows, cols;
+  std::map<std::string, std::size_t> row_index, col_index;
+  std::vector<std::int64_t> col_seats;
+  std::vector<io::Decimal> decimals;
+  std::vector<const io::CsvRow*> lines;
+  std::vector<std::pair<std::size_t, std::size_t>> cells;
+  std::map<std::pair<std::size_t, std::size_t>, std::size_t> seen;
+  for (const auto& row : t.rows) {
+    const std::string& r = t.cell(row, c_row);
+    const std::string& c = t.cell(row, c_col);
+    if (r.empty()) throw LocatedError(t.at(row, c_row), "the row name is empty");
+    if (c.empty()) throw LocatedError(t.at(row, c_col), "the column name is empty");
+    const auto [ri, rnew] = row_index.emplace(r, rows.size());
+    if (rnew) rows.push_back(r);
+    const auto [ci, cnew] = col_index.emplace(c, cols.size());
+    const std::int64_t seats = read_bound(t, row, c_seats, "col_seats");
+    if (cnew) {
+      cols.push_back(c);
+      col_seats.push_back(seats);
+    } else if (col_seats[ci->second] != seats) {
+      throw LocatedError(t.at(row, c_seats), "col_seats " + std::to_string(seats) + " differs from " +
+                                                 std::to_string(col_seats[ci->second]) +
+                                                 " given earlier for column '" + c + "'");
+    }
+    const auto [it, fresh] = seen.emplace(std::make_pair(ri->second, ci->second), row.line);
+    if (!fresh)
+      throw LocatedError(t.at(row, c_row), "duplicate cell ('" + r + "', '" + c + "'), first on line " +
+                                               std::to_string(it->second));
+    decimals.push_back(read_weight(t, row, c_weight));
+    lines.push_back(&row);
+    cells.emplace_back(ri->second, ci->second);
+  }
+  double scale = 1.0;
+  const std::vector<std::uint64_t> weights = scale_weights(t, decimals, lines, c_weight, scale);
+
+  BiproportionalProblem p;
+  p.rows = rows.size();
+  p.cols = cols.size();
+  p.weight.assign(p.rows * p.cols, 0);
+  for (std::size_t k = 0; k < cells.size(); ++k) p.weight[cells[k].first * p.cols + cells[k].second] = weights[k];
+  p.col_seats = col_seats;
+  p.per_seat_row_sums = o.per_seat_row_sums;
+  std::int64_t total = 0;
+  for (auto c : col_seats) total += c;
+  if (total != o.seats)
+    throw InputError(t.file + ": the col_seats sum to " + std::to_string(total) + ", not to --seats " +
+                     std::to_string(o.seats));
+  if (!o.row_seats.empty()) {
+    const io::CsvTable rt = io::read_csv(o.row_seats);
+    rt.allow_only({"row", "seats"});
+    const std::size_t rr = rt.require("row"), rs = rt.require("seats");
+    p.row_seats.assign(p.rows, -1);
+    for (const auto& row : rt.rows) {
+      const std::string& name = rt.cell(row, rr);
+      const auto it = row_index.find(name);
+      if (it == row_index.end())
+        throw LocatedError(rt.at(row, rr), "row '" + name + "' is not in " + t.file + io::did_you_mean(name, rows));
+      if (p.row_seats[it->second] >= 0)
+        throw LocatedError(rt.at(row, rr), "row '" + name + "' is given twice");
+      p.row_seats[it->second] = read_bound(rt, row, rs, "seats");
+    }
+    for (std::size_t i = 0; i < p.rows; ++i)
+      if (p.row_seats[i] < 0) throw LocatedError({rt.file, 0, 0}, "no seats given for row '" + rows[i] + "'");
+  }
+  if (o.strongest_row_seat) {  // the strongest row of each column gets at least one unit
+    p.cell_min.assign(p.rows * p.cols, 0);
+    for (std::size_t j = 0; j < p.cols; ++j) {
+      std::size_t best = 0;
+      for (std::size_t i = 1; i < p.rows; ++i)
+        if (p.weight[i * p.cols + j] > p.weight[best * p.cols + j]) best = i;
+      for (std::size_t i = 0; i < p.rows; ++i)
+        if (i != best && p.weight[i * p.cols + j] == p.weight[best * p.cols + j] && p.weight[i * p.cols + j] > 0)
+          throw InputError(t.file + ": rows '" + rows[best] + "' and '" + rows[i] +
+                           "' are equally strong in column '" + cols[j] + "'");
+      if (p.weight[best * p.cols + j] > 0 && col_seats[j] > 0) p.cell_min[best * p.cols + j] = 1;
+    }
+  }
+
+  auto cell_name = [&](std::size_t c) { return "(" + rows[c / p.cols] + ", " + cols[c % p.cols] + ")"; };
+  BiproportionalResult res;
+  try {
+    res = apportion_biproportional(rule, p);
+  } catch (const TieError& e) {
+    std::string what = t.file + ": tie: units can circulate among the cells";
+    for (auto c : e.tie().competitors) what += " " + cell_name(c);
+    throw TieError(what + " with all totals kept; choose a tie policy with --ties order", e.tie());
+  } catch (const InputError& e) {
+    throw InputError(t.file + ": " + e.what());
+  }
+  std::ostringstream csv;
+  csv << "row,col,seats\n";
+  for (const auto& [i, j] : cells)
+    csv << io::csv_quote(rows[i]) << ',' << io::csv_quote(cols[j]) << ',' << res.seats[i * p.cols + j] << '\n';
+  out << csv.str();
+  return kOk;
+}
+
 }  // namespace
 
 int apportion_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -226,7 +338,11 @@ int apportion_command(const std::vector<std::string>& args, std::ostream& out, s
       ("seed", po::value(&o.seed), "seed of the lot for --ties lot (default 0)")
       ("first-signpost", po::value(&o.first_signpost), "replace a divisor method's s(0), e.g. 0.7")
       ("biproportional", po::bool_switch(&o.biproportional), "rows x columns apportionment")
-      ("row-seats", po::value(&o.row_seats), "CSV 'row,seats' with given row totals");
+      ("row-seats", po::value(&o.row_seats), "CSV 'row,seats' with given row totals")
+      ("per-seat-row-sums", po::bool_switch(&o.per_seat_row_sums),
+       "upper apportionment over row sums of weight/col_seats")
+      ("strongest-row-seat", po::bool_switch(&o.strongest_row_seat),
+       "the strongest row of each column gets at least one unit");
   po::options_description all;
   all.add(visible).add_options()("file", po::value(&o.file));
   po::positional_options_description pos;
@@ -253,8 +369,13 @@ int apportion_command(const std::vector<std::string>& args, std::ostream& out, s
     if (max < 0) throw UsageError{"--max must not be negative"};
     o.max = max;
   }
-  if (o.biproportional) throw UsageError{"--biproportional is not available in this build"};
-  if (!o.row_seats.empty()) throw UsageError{"--row-seats needs --biproportional"};
+  if (o.biproportional) {
+    if (vm.count("min") || vm.count("max"))
+      throw UsageError{"--min and --max apply to one-dimensional apportionments"};
+    return apportion_matrix(o, out);
+  }
+  if (!o.row_seats.empty() || o.per_seat_row_sums || o.strongest_row_seat)
+    throw UsageError{"--row-seats, --per-seat-row-sums and --strongest-row-seat need --biproportional"};
   return apportion_1d(o, out, err);
 }
 

@@ -17,6 +17,7 @@
 #include <tuple>
 
 #include "exact.hpp"
+#include "signpost.hpp"
 
 namespace kimsim {
 namespace {
@@ -25,45 +26,6 @@ using u64 = std::uint64_t;
 using i64 = std::int64_t;
 using u128 = unsigned __int128;
 using i128 = __int128;
-
-// ---------------------------------------------------------------------------------------------
-// Signposts s(k): in double for the fast path, exactly (num/den, or its square for
-// Huntington-Hill, whose signposts are irrational) for decisions.
-
-struct Signposts {
-  Method method;
-  bool modified = false;
-  double first_d = 0.0;
-  Ratio first{};  // already squared for Huntington-Hill
-
-  bool squared() const { return method == Method::huntington_hill; }
-
-  template <Method M>
-  double value(i64 k) const {
-    if (modified && k == 0) return first_d;
-    const double x = static_cast<double>(k);
-    if constexpr (M == Method::dhondt) return x + 1.0;
-    if constexpr (M == Method::sainte_lague) return x + 0.5;
-    if constexpr (M == Method::adams) return x;
-    if constexpr (M == Method::huntington_hill) return std::sqrt(x * (x + 1.0));
-    if constexpr (M == Method::dean) return x * (x + 1.0) / (x + 0.5);
-    return 0.0;
-  }
-
-  Ratio exact(i64 k) const {
-    if (modified && k == 0) return first;
-    const u64 x = static_cast<u64>(k);
-    switch (method) {
-      case Method::dhondt: return {x + 1, 1};
-      case Method::sainte_lague: return {2 * x + 1, 2};
-      case Method::adams: return {x, 1};
-      case Method::huntington_hill: return {x * (x + 1), 1};
-      case Method::dean: return {2 * x * (x + 1), 2 * x + 1};
-      case Method::hamilton: break;
-    }
-    throw std::logic_error("exact signpost of a non-divisor method");
-  }
-};
 
 /// Sign of w_i / s_i - w_j / s_j, exactly. s = 0 with w > 0 is +infinity; two infinities tie.
 int compare_priority(u64 wi, Ratio si, u64 wj, Ratio sj, bool squared) {
@@ -533,25 +495,6 @@ class DivisorKernel {
   i64 sum_ = 0;
 };
 
-Signposts make_signposts(const Rule& rule) {
-  Signposts sp{rule.method};
-  if (!rule.first_signpost) return sp;
-  Ratio f = *rule.first_signpost;
-  if (f.num == 0 || f.den == 0) throw InputError("the first signpost must be positive");
-  if (f.num > 10'000'000 || f.den > 1'000'000)
-    throw InputError("the first signpost needs at most 6 decimals and must be below 10");
-  const Ratio s1 = Signposts{rule.method}.exact(1);
-  if (rule.method == Method::huntington_hill) f = {f.num * f.num, f.den * f.den};
-  // f < s(1), exactly: f.num * s1.den < s1.num * f.den
-  if (u128{f.num} * s1.den >= u128{s1.num} * f.den)
-    throw InputError("the first signpost must be below the second one, s(1)");
-  sp.modified = true;
-  sp.first = f;
-  sp.first_d = rule.method == Method::huntington_hill
-                   ? std::sqrt(static_cast<double>(f.num) / static_cast<double>(f.den))
-                   : static_cast<double>(f.num) / static_cast<double>(f.den);
-  return sp;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Hamilton (largest remainder), with bounds: quotas are clamp(lambda w_i, min_i, max_i) with
@@ -700,6 +643,26 @@ Outcome run_divisor(const Rule& rule, const Signposts& sp, const Prepared& p, Wo
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
+
+Signposts make_signposts(const Rule& rule) {
+  Signposts sp{rule.method};
+  if (!rule.first_signpost) return sp;
+  Ratio f = *rule.first_signpost;
+  if (f.num == 0 || f.den == 0) throw InputError("the first signpost must be positive");
+  if (f.num > 10'000'000 || f.den > 1'000'000)
+    throw InputError("the first signpost needs at most 6 decimals and must be below 10");
+  const Ratio s1 = Signposts{rule.method}.exact(1);
+  if (rule.method == Method::huntington_hill) f = {f.num * f.num, f.den * f.den};
+  // f < s(1), exactly: f.num * s1.den < s1.num * f.den
+  if (u128{f.num} * s1.den >= u128{s1.num} * f.den)
+    throw InputError("the first signpost must be below the second one, s(1)");
+  sp.modified = true;
+  sp.first = f;
+  sp.first_d = rule.method == Method::huntington_hill
+                   ? std::sqrt(static_cast<double>(f.num) / static_cast<double>(f.den))
+                   : static_cast<double>(f.num) / static_cast<double>(f.den);
+  return sp;
+}
 
 Outcome apportion(const Rule& rule, std::span<const std::uint64_t> weights, std::int64_t house,
                   std::span<std::int64_t> seats, Workspace& ws, Bounds bounds) {

@@ -1,0 +1,193 @@
+// Writes the benchmark instances (bench/instances.hpp), kimsim's seats for Sainte-Laguë and
+// Hamilton (Hare-Niemeyer) on each, and kimsim's timing on the same instances to one JSON file,
+// which bench/peers/peers.mjs reads to verify and time the npm peers on identical input.
+//
+// Usage: kimsim_export_instances OUT.json [ROUNDS=2000]
+//
+// Timed twice per method: on the instances as they are ("full", zero weights included) and on
+// the same instances with the zero weights removed ("nonzero"), matching peers.mjs's variants.
+//
+// Timing: one round apportions all 64 instances once; the round's time / 64 is one sample, and
+// the reported figure is the median sample over ROUNDS rounds (std::chrono::steady_clock).
+// Two forms are timed: the hot-loop form (caller-owned seats span and Workspace, as in
+// bench_apportion.cpp) and the convenience form that allocates its result and workspace per call.
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "../instances.hpp"
+#include "kimsim/apportion.hpp"
+#include "kimsim/version.hpp"
+
+namespace {
+
+using namespace kimsim;
+using Clock = std::chrono::steady_clock;
+
+volatile std::int64_t g_sink = 0;  // keeps the timed calls observable
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+struct Timing {
+  double workspace_ns;   // median ns per apportionment, caller-owned seats + Workspace
+  double allocating_ns;  // median ns per apportionment, convenience form (allocates)
+};
+
+Timing time_method(Method method, const std::vector<std::vector<std::uint64_t>>& inst, int rounds) {
+  const Rule rule{method, std::nullopt, TiePolicy::error, 0};
+  const double per = static_cast<double>(inst.size());
+  Timing t{};
+  {
+    std::vector<std::int64_t> seats(bench::kRecipients);
+    Workspace ws;
+    for (int r = 0; r < rounds / 10 + 1; ++r)  // warm-up
+      for (const auto& w : inst) apportion(rule, w, bench::kHouse, std::span(seats).first(w.size()), ws);
+    std::vector<double> samples;
+    samples.reserve(rounds);
+    for (int r = 0; r < rounds; ++r) {
+      std::int64_t acc = 0;
+      const auto t0 = Clock::now();
+      for (const auto& w : inst) {
+        apportion(rule, w, bench::kHouse, std::span(seats).first(w.size()), ws);
+        acc += seats[0];
+      }
+      const auto t1 = Clock::now();
+      g_sink = g_sink + acc;
+      samples.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count() / per);
+    }
+    t.workspace_ns = median(std::move(samples));
+  }
+  {
+    for (int r = 0; r < rounds / 10 + 1; ++r)
+      for (const auto& w : inst) g_sink = g_sink + apportion(rule, w, bench::kHouse)[0];
+    std::vector<double> samples;
+    samples.reserve(rounds);
+    for (int r = 0; r < rounds; ++r) {
+      std::int64_t acc = 0;
+      const auto t0 = Clock::now();
+      for (const auto& w : inst) acc += apportion(rule, w, bench::kHouse)[0];
+      const auto t1 = Clock::now();
+      g_sink = g_sink + acc;
+      samples.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count() / per);
+    }
+    t.allocating_ns = median(std::move(samples));
+  }
+  return t;
+}
+
+template <class T>
+void write_array(std::ostream& os, const std::vector<T>& v) {
+  os << '[';
+  for (std::size_t i = 0; i < v.size(); ++i) os << (i ? "," : "") << v[i];
+  os << ']';
+}
+
+template <class T>
+void write_matrix(std::ostream& os, const std::vector<std::vector<T>>& m) {
+  os << "[\n";
+  for (std::size_t k = 0; k < m.size(); ++k) {
+    os << "    ";
+    write_array(os, m[k]);
+    os << (k + 1 < m.size() ? ",\n" : "\n");
+  }
+  os << "  ]";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || argc > 3) {
+    std::cerr << "usage: " << argv[0] << " OUT.json [ROUNDS=2000]\n";
+    return 2;
+  }
+  const std::string out_path = argv[1];
+  const int rounds = argc == 3 ? std::atoi(argv[2]) : 2000;
+  if (rounds < 1) {
+    std::cerr << "ROUNDS must be a positive integer\n";
+    return 2;
+  }
+
+  const auto inst = bench::make_instances();
+  const Rule sl{Method::sainte_lague, std::nullopt, TiePolicy::error, 0};
+  const Rule hm{Method::hamilton, std::nullopt, TiePolicy::error, 0};
+  std::vector<std::vector<std::int64_t>> seats_sl, seats_hm;
+  for (const auto& w : inst) {
+    seats_sl.push_back(apportion(sl, w, bench::kHouse));
+    seats_hm.push_back(apportion(hm, w, bench::kHouse));
+  }
+
+  // The "nonzero" variant: the same instances with the zero weights removed, as the peers
+  // receive them in peers.mjs's second variant.
+  std::vector<std::vector<std::uint64_t>> compact;
+  for (const auto& w : inst) {
+    auto& c = compact.emplace_back();
+    for (auto v : w)
+      if (v != 0) c.push_back(v);
+  }
+
+  const Timing t_sl = time_method(Method::sainte_lague, inst, rounds);
+  const Timing t_hm = time_method(Method::hamilton, inst, rounds);
+  const Timing c_sl = time_method(Method::sainte_lague, compact, rounds);
+  const Timing c_hm = time_method(Method::hamilton, compact, rounds);
+
+  std::ofstream os(out_path);
+  if (!os) {
+    std::cerr << "cannot write " << out_path << "\n";
+    return 1;
+  }
+  os.precision(6);
+  os << "{\n";
+  os << "  \"kimsim_version\": \"" << kVersion << "\",\n";
+  os << "  \"kimsim_commit\": \"" << kGitCommit << "\",\n";
+  os << "  \"house\": " << bench::kHouse << ",\n";
+  os << "  \"recipients\": " << bench::kRecipients << ",\n";
+  os << "  \"rounds\": " << rounds << ",\n";
+  auto timing = [&](const char* name, const Timing& sl_t, const Timing& hm_t, bool last) {
+    os << "    \"" << name << "\": {\n";
+    os << "      \"sainte-lague\": {\"workspace\": " << sl_t.workspace_ns
+       << ", \"allocating\": " << sl_t.allocating_ns << "},\n";
+    os << "      \"hamilton\": {\"workspace\": " << hm_t.workspace_ns
+       << ", \"allocating\": " << hm_t.allocating_ns << "}\n";
+    os << "    }" << (last ? "\n" : ",\n");
+  };
+  os << "  \"timing_ns\": {\n";
+  timing("full", t_sl, t_hm, false);
+  timing("nonzero", c_sl, c_hm, true);
+  os << "  },\n";
+  os << "  \"instances\": ";
+  write_matrix(os, inst);
+  os << ",\n  \"seats\": {\n    \"sainte-lague\": ";
+  write_matrix(os, seats_sl);
+  os << ",\n    \"hamilton\": ";
+  write_matrix(os, seats_hm);
+  os << "\n  }\n}\n";
+  os.close();
+  if (!os) {
+    std::cerr << "error writing " << out_path << "\n";
+    return 1;
+  }
+
+  std::printf("kimsim %s: %zu instances, n = %zu, h = %lld, %d rounds\n", kVersion, inst.size(),
+              bench::kRecipients, static_cast<long long>(bench::kHouse), rounds);
+  std::printf("  sainte-lague  full     %8.0f ns/apportionment (workspace)  %8.0f ns (allocating)\n",
+              t_sl.workspace_ns, t_sl.allocating_ns);
+  std::printf("  sainte-lague  nonzero  %8.0f ns/apportionment (workspace)  %8.0f ns (allocating)\n",
+              c_sl.workspace_ns, c_sl.allocating_ns);
+  std::printf("  hamilton      full     %8.0f ns/apportionment (workspace)  %8.0f ns (allocating)\n",
+              t_hm.workspace_ns, t_hm.allocating_ns);
+  std::printf("  hamilton      nonzero  %8.0f ns/apportionment (workspace)  %8.0f ns (allocating)\n",
+              c_hm.workspace_ns, c_hm.allocating_ns);
+  std::printf("wrote %s\n", out_path.c_str());
+  return 0;
+}

@@ -1,0 +1,45 @@
+// Biproportional apportionment: a matrix of units (rows x columns, e.g. parties x districts or
+// regions x Bausteine) whose row and column sums are fixed, each cell rounded from its weight by
+// one divisor method with a row multiplier and a column divisor: a_ij = round(w_ij / (x_i y_j)).
+//
+// References: M. L. Balinski, G. Demange, "Algorithms for proportional matrices in reals and
+// integers", Math. Programming 45 (1989); F. Pukelsheim, "Proportional Representation" (2017),
+// ch. 14-15; S. Maier, P. Zachariassen, M. Zachariasen, "Divisor-based biproportional
+// apportionment in electoral systems: a real-life benchmark study", Management Science 56 (2010).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "kimsim/apportion.hpp"
+
+namespace kimsim {
+
+struct BiproportionalProblem {
+  std::size_t rows = 0, cols = 0;
+  std::vector<std::uint64_t> weight;     ///< rows * cols, row-major; 0 = no claim in that cell
+  std::vector<std::int64_t> col_seats;   ///< given column totals
+  std::vector<std::int64_t> row_seats;   ///< given row totals; empty: the upper apportionment
+  std::vector<std::int64_t> cell_min;    ///< empty, or rows * cols minimums
+  /// Upper apportionment over each row's sum of weight / column seats (the Swiss
+  /// "Wählerzahlen", which let districts of different size count alike), instead of plain sums.
+  bool per_seat_row_sums = false;
+};
+
+struct BiproportionalResult {
+  std::vector<std::int64_t> seats;       ///< rows * cols
+  std::vector<std::int64_t> row_seats;   ///< the row totals used (given or apportioned)
+  std::vector<double> row_multiplier;    ///< x_i, informative
+  std::vector<double> col_divisor;       ///< y_j, informative
+  std::optional<Tie> tie;                ///< a tie resolved by policy (competitors: cell indices)
+  int transfers = 0, scalings = 0;
+};
+
+/// Apportions the matrix with the rule's divisor method (D'Hondt or Sainte-Laguë, optionally
+/// with a modified first signpost), by tie-and-transfer, which always terminates. Throws
+/// InputError when the totals cannot be met, TieError when the result is not unique under
+/// TiePolicy::error.
+BiproportionalResult apportion_biproportional(const Rule& rule, const BiproportionalProblem& p);
+
+}  // namespace kimsim
