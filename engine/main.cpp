@@ -13,6 +13,8 @@ namespace {
 constexpr const char* kUsage = R"(kimsim — funding allocation and apportionment engine
 
 Usage:
+  kimsim run SCENARIO.yaml [--out DIR]  allocate a funding scenario (e.g. scenarios/kim-nrw-2021.yaml)
+  kimsim validate SCENARIO.yaml         check a scenario without running it
   kimsim apportion [options] FILE.csv   apportion units among recipients by weights
   kimsim --version                       print the version
   kimsim COMMAND --help                  options of a command
@@ -41,7 +43,13 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   try {
     if (command == "apportion") return cli::apportion_command(args, std::cout, std::cerr);
-    const std::vector<std::string> commands = {"apportion"};
+    if (command == "run") {
+      std::string line = "kimsim run";
+      for (const auto& a : args) line += " " + a;
+      return cli::run_command(args, line, std::cout);
+    }
+    if (command == "validate") return cli::validate_command(args, std::cout);
+    const std::vector<std::string> commands = {"apportion", "run", "validate"};
     std::cerr << "kimsim: error: unknown command '" << command << "'"
               << io::did_you_mean(command, commands) << "\n"
               << "Run 'kimsim --help' for the commands.\n";
@@ -54,7 +62,13 @@ int main(int argc, char** argv) {
     std::cerr << "kimsim " << command << ": error: " << e.what() << "\n";
     return cli::kTie;
   } catch (const Error& e) {
-    std::cerr << "kimsim " << command << ": error: " << e.what() << "\n";
+    // One line per error; a scenario lists all of its errors.
+    std::string what = e.what();
+    for (std::size_t p = 0, q; p <= what.size(); p = q + 1) {
+      q = what.find('\n', p);
+      if (q == std::string::npos) q = what.size();
+      std::cerr << "kimsim " << command << ": error: " << what.substr(p, q - p) << "\n";
+    }
     return cli::kBadInput;
   } catch (const std::exception& e) {
     std::cerr << "kimsim " << command << ": internal error: " << e.what() << "\n";

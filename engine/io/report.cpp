@@ -1,0 +1,185 @@
+#include "io/report.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+
+#include "io/csv.hpp"
+#include "io/output.hpp"
+#include "io/sha256.hpp"
+#include "kimsim/version.hpp"
+
+namespace kimsim::io {
+
+namespace {
+
+/// Pads or cuts UTF-8 text to `width` characters (printf counts bytes, and names have umlauts).
+std::string pad(const std::string& text, std::size_t width) {
+  std::string out;
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const bool lead = (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
+    if (lead && chars == width) break;
+    chars += lead;
+    out += text[i];
+  }
+  return out + std::string(width - chars, ' ');
+}
+
+std::string fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+/// The validation rows: observed positions against the model's, per Baustein and region.
+nlohmann::json validation(const LoadedScenario& ls, const Allocation& a) {
+  nlohmann::json v = nlohmann::json::array();
+  for (const auto& [key, observed] : ls.scenario.observed) {
+    const std::string id = key.substr(0, key.find(':')), ags = key.substr(key.find(':') + 1);
+    Halves model = 0;
+    // A Kreis' positions include the shares it passed on to its Gemeinden.
+    const std::size_t region = *ls.regions.find(ags);
+    for (const auto& r : a.rows)
+      if (ls.scenario.bausteine[r.baustein].id == id && (r.region == region || r.passed_on_by == region))
+        model += r.halves;
+    v.push_back({{"baustein", id},
+                 {"ags", ags},
+                 {"name", ls.regions.list[*ls.regions.find(ags)].name},
+                 {"observed_positions", observed},
+                 {"model_positions", static_cast<double>(model) / 2.0}});
+  }
+  return v;
+}
+
+}  // namespace
+
+std::string allocation_csv(const LoadedScenario& ls, const Allocation& a) {
+  std::ostringstream out;
+  out << "ags,name,type,baustein,positions,euros,key_share,quota,note\n";
+  for (const auto& r : a.rows) {
+    const Region& g = ls.regions.list[r.region];
+    out << g.ags << ',' << csv_quote(g.name) << ',' << csv_quote(region_type_name(g.type)) << ','
+        << ls.scenario.bausteine[r.baustein].id << ',' << format_positions(r.halves) << ','
+        << format_euros(r.cents) << ',' << fixed(r.key_share, 9) << ',' << fixed(r.quota, 4) << ','
+        << csv_quote(r.note) << '\n';
+  }
+  return out.str();
+}
+
+nlohmann::json summary_json(const LoadedScenario& ls, const Allocation& a) {
+  const Scenario& s = ls.scenario;
+  nlohmann::json j;
+  j["scenario"] = s.name;
+  j["programme"] = s.programme;
+  j["year"] = s.year;
+  j["budget_eur"] = format_euros(s.budget);
+  Cents allocated = 0, unallocated = 0;
+  Halves halves = 0;
+  j["bausteine"] = nlohmann::json::array();
+  for (std::size_t b = 0; b < s.bausteine.size(); ++b) {
+    const auto& t = a.totals[b];
+    allocated += t.allocated, unallocated += t.unallocated, halves += t.halves;
+    nlohmann::json bj = {{"id", s.bausteine[b].id},
+                         {"name", s.bausteine[b].name},
+                         {"budget_eur", format_euros(t.budget)},
+                         {"allocated_eur", format_euros(t.allocated)},
+                         {"unallocated_eur", format_euros(t.unallocated)},
+                         {"positions", static_cast<double>(t.halves) / 2.0},
+                         {"recipients", t.recipients}};
+    if (t.unallocated > 0) bj["unallocated_reason"] = t.unallocated_reason;
+    const AllocationRow* hi = nullptr;
+    const AllocationRow* lo = nullptr;
+    for (const auto& r : a.rows) {
+      if (r.baustein != b) continue;
+      if (!hi || r.cents > hi->cents) hi = &r;
+      if (!lo || r.cents < lo->cents) lo = &r;
+    }
+    for (auto [name, r] : {std::pair{"largest", hi}, std::pair{"smallest", lo}})
+      if (r) bj[name] = {{"ags", ls.regions.list[r->region].ags}, {"name", ls.regions.list[r->region].name},
+                         {"euros", format_euros(r->cents)}, {"positions", static_cast<double>(r->halves) / 2.0}};
+    if (!s.bausteine[b].sources.empty()) bj["sources"] = s.bausteine[b].sources;
+    j["bausteine"].push_back(bj);
+  }
+  j["allocated_eur"] = format_euros(allocated);
+  j["unallocated_eur"] = format_euros(unallocated);
+  j["accounted_eur"] = format_euros(allocated + unallocated);
+  j["positions"] = static_cast<double>(halves) / 2.0;
+  if (!s.observed.empty()) j["validation"] = validation(ls, a);
+  if (s.published_positions_over) j["published_positions_over"] = *s.published_positions_over;
+  j["assumptions"] = s.assumptions;
+  j["sources"] = s.sources;
+  std::vector<std::string> notes = ls.regions.notes;
+  notes.insert(notes.end(), a.notes.begin(), a.notes.end());
+  j["notes"] = notes;
+  j["provenance"] = {{"scenario_sha256", sha256_file(ls.path)}, {"kimsim_version", kVersion}};
+  return j;
+}
+
+nlohmann::json manifest_json(const LoadedScenario& ls, const std::string& command_line, const std::string& time) {
+  nlohmann::json inputs = nlohmann::json::array();
+  for (const auto& f : ls.inputs) inputs.push_back({{"path", f}, {"sha256", sha256_file(f)}});
+  return {{"kimsim_version", kVersion},
+          {"kimsim_commit", kGitCommit},
+          {"scenario", ls.path},
+          {"scenario_sha256", sha256_file(ls.path)},
+          {"inputs", inputs},
+          {"seed", nullptr},
+          {"command_line", command_line},
+          {"time_utc", time}};
+}
+
+std::string terminal_summary(const LoadedScenario& ls, const Allocation& a, const std::string& out_dir) {
+  const Scenario& s = ls.scenario;
+  std::ostringstream o;
+  o << s.programme << " — " << s.name << " (" << s.year << "), budget " << format_euros(s.budget) << " EUR\n\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "%-4s %-44s %15s %15s %13s %9s %5s\n", "", "Baustein", "budget EUR",
+                "allocated EUR", "unalloc. EUR", "positions", "recip");
+  o << line;
+  Cents al = 0, un = 0;
+  Halves h = 0;
+  for (std::size_t b = 0; b < s.bausteine.size(); ++b) {
+    const auto& t = a.totals[b];
+    al += t.allocated, un += t.unallocated, h += t.halves;
+    std::snprintf(line, sizeof line, "%-4s %s %15s %15s %13s %9s %5zu\n", s.bausteine[b].id.c_str(), pad(s.bausteine[b].name, 44).c_str(),
+                  format_euros(t.budget).c_str(), format_euros(t.allocated).c_str(),
+                  format_euros(t.unallocated).c_str(), format_positions(t.halves).c_str(), t.recipients);
+    o << line;
+  }
+  std::snprintf(line, sizeof line, "%-4s %-44s %15s %15s %13s %9s\n", "", "total", format_euros(s.budget).c_str(),
+                format_euros(al).c_str(), format_euros(un).c_str(), format_positions(h).c_str());
+  o << line << "\n";
+  for (std::size_t b = 0; b < s.bausteine.size(); ++b) {
+    if (a.totals[b].unallocated > 0)
+      o << s.bausteine[b].id << ": " << format_euros(a.totals[b].unallocated) << " EUR unallocated ("
+        << a.totals[b].unallocated_reason << ")\n";
+    const AllocationRow* hi = nullptr;
+    const AllocationRow* lo = nullptr;
+    for (const auto& r : a.rows) {
+      if (r.baustein != b) continue;
+      if (!hi || r.cents > hi->cents) hi = &r;
+      if (!lo || r.cents < lo->cents) lo = &r;
+    }
+    if (hi && lo)
+      o << s.bausteine[b].id << ": largest " << ls.regions.list[hi->region].name << " " << format_euros(hi->cents)
+        << " EUR (" << format_positions(hi->halves) << " VZÄ), smallest " << ls.regions.list[lo->region].name << " "
+        << format_euros(lo->cents) << " EUR (" << format_positions(lo->halves) << " VZÄ)\n";
+  }
+  if (s.published_positions_over)
+    o << "\nPositions: " << format_positions(h) << " VZÄ modelled; published: over "
+      << *s.published_positions_over << (static_cast<double>(h) / 2.0 > *s.published_positions_over ? " (consistent)\n" : " (below the published figure)\n");
+  if (!s.observed.empty()) {
+    o << "\nValidation against observed positions (a Kreis includes the shares it passed on):\n";
+    for (const auto& v : validation(ls, a)) {
+      std::snprintf(line, sizeof line, "  %-3s %s observed %5.1f  model %5.1f\n",
+                    v["baustein"].get<std::string>().c_str(), pad(v["name"].get<std::string>(), 40).c_str(),
+                    v["observed_positions"].get<double>(), v["model_positions"].get<double>());
+      o << line;
+    }
+  }
+  o << "\nResults: " << out_dir << "/ (allocation.csv, summary.json, manifest.json)\n";
+  return o.str();
+}
+
+}  // namespace kimsim::io

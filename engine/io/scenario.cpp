@@ -1,0 +1,511 @@
+#include "io/scenario.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "io/csv.hpp"
+#include "io/suggest.hpp"
+
+namespace kimsim::io {
+
+ScenarioError::ScenarioError(std::vector<std::string> errors)
+    : InputError([&] {
+        std::string s;
+        for (const auto& e : errors) s += (s.empty() ? "" : "\n") + e;
+        return s;
+      }()),
+      errors_(std::move(errors)) {}
+
+namespace {
+
+namespace fs = std::filesystem;
+
+/// Reads typed values out of YAML nodes, recording located errors instead of throwing, so that
+/// one run reports every problem of a file.
+class Reader {
+ public:
+  Reader(std::string file, std::vector<std::string>& errors) : file_(std::move(file)), errors_(errors) {}
+
+  void error(const YAML::Node& at, const std::string& path, const std::string& what) {
+    const YAML::Mark m = at.Mark();
+    std::string where = file_;
+    if (!m.is_null() && m.line >= 0)
+      where += ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+    errors_.push_back(where + ": " + (path.empty() ? "" : path + ": ") + what);
+  }
+
+  /// Checks that `map` is a mapping whose keys are all known and whose required keys are there.
+  bool mapping(const YAML::Node& map, const std::string& path, const std::vector<std::string>& known,
+               const std::vector<std::string>& required) {
+    if (!map.IsMap()) {
+      error(map, path, "expected a mapping with the keys " + list(known));
+      return false;
+    }
+    for (const auto& kv : map) {
+      const std::string key = kv.first.as<std::string>();
+      if (std::find(known.begin(), known.end(), key) == known.end())
+        error(kv.first, join(path, key), "unknown key" + did_you_mean(key, known) + "; expected one of " + list(known));
+    }
+    for (const auto& r : required)
+      if (!map[r]) error(map, path, "missing key '" + r + "'");
+    return true;
+  }
+
+  std::optional<std::string> text(const YAML::Node& map, const std::string& path, const std::string& key) {
+    const YAML::Node n = map[key];
+    if (!n) return std::nullopt;
+    if (!n.IsScalar()) {
+      error(n, join(path, key), "expected text");
+      return std::nullopt;
+    }
+    return n.Scalar();
+  }
+
+  /// Money as written ("20000000", "22500000.00", "55_000"): exact cents, no floating point.
+  std::optional<Cents> euros(const YAML::Node& map, const std::string& path, const std::string& key) {
+    const YAML::Node n = map[key];
+    if (!n) return std::nullopt;
+    std::string s = n.IsScalar() ? n.Scalar() : "";
+    s.erase(std::remove(s.begin(), s.end(), '_'), s.end());
+    const auto d = parse_decimal(s);
+    if (!n.IsScalar() || !d || d->decimals > 2 || d->digits > (std::uint64_t{1} << 50)) {
+      error(n, join(path, key), "expected an amount in EUR with at most two decimals, such as 55000.00" +
+                                    std::string(s.rfind('-', 0) == 0 ? " (amounts must not be negative)" : ""));
+      return std::nullopt;
+    }
+    return static_cast<Cents>(*scale_to(*d, 2, std::uint64_t{1} << 62));
+  }
+
+  /// Positions in VZÄ as half positions: 3.5 -> 7; anything not a multiple of 0.5 is an error.
+  std::optional<Halves> vza(const YAML::Node& n, const std::string& path) {
+    const auto d = n.IsScalar() ? parse_decimal(n.Scalar()) : std::nullopt;
+    if (d) {
+      const auto tenths = scale_to(*d, 1, 1u << 30);
+      if (d->decimals <= 1 && tenths && *tenths % 5 == 0) return static_cast<Halves>(*tenths / 5);
+    }
+    error(n, path, "expected a number of positions (VZÄ) in steps of 0.5, such as 3.5");
+    return std::nullopt;
+  }
+
+  std::optional<double> number(const YAML::Node& n, const std::string& path) {
+    const auto d = n.IsScalar() ? parse_decimal(n.Scalar()) : std::nullopt;
+    if (!d) {
+      error(n, path, "expected a non-negative number");
+      return std::nullopt;
+    }
+    return static_cast<double>(d->digits) / std::pow(10.0, d->decimals);
+  }
+
+  std::vector<std::string> strings(const YAML::Node& map, const std::string& path, const std::string& key) {
+    std::vector<std::string> out;
+    const YAML::Node n = map[key];
+    if (!n) return out;
+    if (!n.IsSequence()) {
+      error(n, join(path, key), "expected a list");
+      return out;
+    }
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      if (n[i].IsScalar()) out.push_back(n[i].Scalar());
+      else error(n[i], join(path, key) + "[" + std::to_string(i) + "]", "expected text");
+    }
+    return out;
+  }
+
+  static std::string join(const std::string& path, const std::string& key) {
+    return path.empty() ? key : path + "." + key;
+  }
+  static std::string list(const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s;
+  }
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+  std::vector<std::string>& errors_;
+};
+
+const std::vector<std::string> kTypeNames = {"kreis", "kreisfreie_stadt", "gemeinde"};
+
+std::optional<RegionType> parse_type(const std::string& s) {
+  if (s == "kreis") return RegionType::kreis;
+  if (s == "kreisfreie_stadt") return RegionType::kreisfreie_stadt;
+  if (s == "gemeinde") return RegionType::gemeinde;
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Regional data.
+
+struct DataSpec {
+  std::string kreise, gemeinden;
+  struct Indicator {
+    std::string file, key;
+    std::vector<std::pair<std::string, std::string>> columns;  // indicator name, CSV column
+    std::string split_by;  // Kreis-level values split to Gemeinden by this indicator
+  };
+  std::vector<Indicator> indicators;
+};
+
+double read_number(const CsvTable& t, const CsvRow& row, std::size_t col) {
+  const auto d = parse_decimal(t.cell(row, col));
+  if (!d) throw LocatedError(t.at(row, col), "expected a non-negative number, got '" + t.cell(row, col) + "'");
+  return static_cast<double>(d->digits) / std::pow(10.0, d->decimals);
+}
+
+/// The 53 Kreise and kreisfreie Städte and the 396 Gemeinden, with population and area, plus the
+/// indicator files. Flags: every Kreis-level unit runs a KI and an ABH; a große kreisangehörige
+/// Stadt has its own ABH (gkst, abh); mittlere ones are mkst; Stadt Aachen runs its own KI (ki).
+Regions load_regions(const DataSpec& spec, std::vector<std::string>& inputs) {
+  Regions r;
+  r.indicator_names = {"population", "area_km2"};
+  std::vector<std::array<double, 2>> base;
+  {
+    const CsvTable t = read_csv(spec.kreise);
+    inputs.push_back(spec.kreise);
+    const auto ags = t.require("ags"), type = t.require("type"), name = t.require("name"),
+               pop = t.require("population"), area = t.require("area_km2");
+    for (const auto& row : t.rows) {
+      Region reg;
+      reg.ags = t.cell(row, ags);
+      reg.name = t.cell(row, name);
+      const std::string& ty = t.cell(row, type);
+      if (ty == "Kreis") reg.type = RegionType::kreis;
+      else if (ty == "Kreisfreie Stadt") reg.type = RegionType::kreisfreie_stadt;
+      else throw LocatedError(t.at(row, type), "unknown type '" + ty + "' (expected Kreis or Kreisfreie Stadt)");
+      reg.flags = {"ki", "abh"};
+      if (r.find(reg.ags)) throw LocatedError(t.at(row, ags), "duplicate AGS " + reg.ags);
+      r.list.push_back(reg);
+      base.push_back({read_number(t, row, pop), read_number(t, row, area)});
+    }
+  }
+  {
+    const CsvTable t = read_csv(spec.gemeinden);
+    inputs.push_back(spec.gemeinden);
+    const auto ags = t.require("ags"), name = t.require("name"), kreis = t.require("kreis_ags"),
+               status = t.require("status"), pop = t.require("population"), area = t.require("area_km2");
+    for (const auto& row : t.rows) {
+      Region reg;
+      reg.ags = t.cell(row, ags);
+      reg.name = t.cell(row, name);
+      reg.kreis = t.cell(row, kreis);
+      if (!r.find(reg.kreis)) throw LocatedError(t.at(row, kreis), "unknown Kreis AGS " + reg.kreis);
+      if (r.find(reg.ags)) throw LocatedError(t.at(row, ags), "duplicate AGS " + reg.ags);
+      const std::string& st = t.cell(row, status);
+      if (st == "große kreisangehörige Stadt") reg.flags = {"gkst", "abh"};
+      else if (st == "mittlere kreisangehörige Stadt") reg.flags = {"mkst"};
+      else if (st == "regionsangehörige Stadt Aachen") reg.flags = {"ki"};
+      else if (st == "kreisfreie Stadt") reg.flags = {"kreisfrei"};
+      r.list.push_back(reg);
+      base.push_back({read_number(t, row, pop), read_number(t, row, area)});
+    }
+  }
+  r.indicators = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(r.list.size()),
+                                       static_cast<Eigen::Index>(2 + [&] {
+                                         std::size_t n = 0;
+                                         for (const auto& i : spec.indicators) n += i.columns.size();
+                                         return n;
+                                       }()));
+  for (std::size_t i = 0; i < r.list.size(); ++i)
+    r.indicators(Eigen::Index(i), 0) = base[i][0], r.indicators(Eigen::Index(i), 1) = base[i][1];
+  Eigen::Index col = 2;
+  for (const auto& ind : spec.indicators) {
+    const CsvTable t = read_csv(ind.file);
+    inputs.push_back(ind.file);
+    const auto key = t.require(ind.key);
+    for (const auto& [name, column] : ind.columns) {
+      const auto c = t.require(column);
+      r.indicator_names.push_back(name);
+      std::set<std::string> seen;
+      for (const auto& row : t.rows) {
+        const std::string& ags = t.cell(row, key);
+        const auto i = r.find(ags);
+        if (!i) throw LocatedError(t.at(row, key), "unknown AGS " + ags + " (not in " + spec.kreise + ")");
+        if (!seen.insert(ags).second) throw LocatedError(t.at(row, key), "duplicate AGS " + ags);
+        r.indicators(Eigen::Index(*i), col) = read_number(t, row, c);
+      }
+      if (!ind.split_by.empty()) {
+        // Per-Kreis values split to the Kreis' Gemeinden in proportion to another indicator.
+        const auto by = r.indicator(ind.split_by);
+        if (!by) throw InputError(ind.file + ": split_to_gemeinden names an unknown indicator '" + ind.split_by + "'");
+        for (std::size_t g = 0; g < r.list.size(); ++g) {
+          if (r.list[g].type != RegionType::gemeinde) continue;
+          const std::size_t k = *r.find(r.list[g].kreis);
+          const double total = r.indicators(Eigen::Index(k), Eigen::Index(*by));
+          r.indicators(Eigen::Index(g), col) =
+              total > 0 ? r.indicators(Eigen::Index(k), col) * r.indicators(Eigen::Index(g), Eigen::Index(*by)) / total : 0.0;
+        }
+        r.notes.push_back("indicator '" + name + "' is given per Kreis (" + ind.file +
+                          "); Gemeinde values are split from it by " + ind.split_by + " (an estimate)");
+      }
+      ++col;
+    }
+  }
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scenario.
+
+Key read_key(Reader& rd, const YAML::Node& node, const std::string& path) {
+  Key key;
+  if (!node.IsMap()) {
+    rd.error(node, path, "expected a mapping of indicator to weight, such as {population: 0.9, area_km2: 0.1}");
+    return key;
+  }
+  for (const auto& kv : node) {
+    const std::string name = kv.first.as<std::string>();
+    if (auto w = rd.number(kv.second, Reader::join(path, name))) key.terms.push_back({name, *w});
+  }
+  if (key.terms.empty()) rd.error(node, path, "a key needs at least one indicator with a weight");
+  return key;
+}
+
+Selector read_selector(Reader& rd, const YAML::Node& node, const std::string& path) {
+  Selector s;
+  if (!rd.mapping(node, path, {"types", "flags", "include", "exclude"}, {})) return s;
+  for (const auto& t : rd.strings(node, path, "types")) {
+    if (auto ty = parse_type(t)) s.types.push_back(*ty);
+    else rd.error(node["types"], path + ".types", "unknown region type '" + t + "'" + did_you_mean(t, kTypeNames) +
+                                                      "; expected " + Reader::list(kTypeNames));
+  }
+  s.flags = rd.strings(node, path, "flags");
+  s.include = rd.strings(node, path, "include");
+  s.exclude = rd.strings(node, path, "exclude");
+  return s;
+}
+
+Baustein read_baustein(Reader& rd, const YAML::Node& node, const std::string& path) {
+  Baustein b;
+  const std::vector<std::string> known = {"id", "name", "budget_eur", "rate_per_vza_eur", "recipients",
+                                          "fixed_staffing", "positions_by_key", "money_by_key",
+                                          "residual", "pass_through", "source"};
+  if (!rd.mapping(node, path, known, {"id", "name", "budget_eur", "recipients"})) return b;
+  b.id = rd.text(node, path, "id").value_or("");
+  b.name = rd.text(node, path, "name").value_or("");
+  b.budget = rd.euros(node, path, "budget_eur").value_or(0);
+  b.rate_per_vza = rd.euros(node, path, "rate_per_vza_eur").value_or(0);
+  if (node["recipients"]) b.recipients = read_selector(rd, node["recipients"], path + ".recipients");
+  if (auto s = rd.text(node, path, "source")) b.sources.push_back(*s);
+  if (auto r = rd.text(node, path, "residual")) {
+    if (*r == "unallocated") b.residual = Residual::unallocated;
+    else if (*r == "split_by_key") b.residual = Residual::split_by_key;
+    else rd.error(node["residual"], path + ".residual", "unknown value '" + *r + "'" +
+                  did_you_mean(*r, std::vector<std::string>{"unallocated", "split_by_key"}) +
+                  "; expected unallocated or split_by_key");
+  }
+  int rules = 0;
+  if (const YAML::Node f = node["fixed_staffing"]) {
+    ++rules;
+    const std::string p = path + ".fixed_staffing";
+    FixedStaffing fs;
+    if (rd.mapping(f, p, {"per_type", "per_flag", "per_member_flag"}, {})) {
+      if (f["per_type"] && rd.mapping(f["per_type"], p + ".per_type", kTypeNames, {}))
+        for (const auto& kv : f["per_type"])
+          if (auto t = parse_type(kv.first.as<std::string>()))
+            if (auto h = rd.vza(kv.second, p + ".per_type." + kv.first.as<std::string>())) fs.per_type[*t] = *h;
+      for (const char* which : {"per_flag", "per_member_flag"}) {
+        if (!f[which]) continue;
+        if (!f[which].IsMap()) {
+          rd.error(f[which], p + "." + which, "expected a mapping of flag to positions");
+          continue;
+        }
+        for (const auto& kv : f[which])
+          if (auto h = rd.vza(kv.second, p + "." + which + "." + kv.first.as<std::string>()))
+            (std::string(which) == "per_flag" ? fs.per_flag : fs.per_member_flag)[kv.first.as<std::string>()] = *h;
+      }
+    }
+    b.rule = fs;
+    if (b.rate_per_vza == 0) rd.error(node, path, "fixed_staffing needs rate_per_vza_eur");
+  }
+  if (const YAML::Node k = node["positions_by_key"]) {
+    ++rules;
+    const std::string p = path + ".positions_by_key";
+    PositionsByKey pk;
+    if (rd.mapping(k, p, {"key", "cap", "unit_vza", "base_vza", "min_vza", "max_vza", "method", "ties", "seed"}, {"key"})) {
+      if (k["key"]) pk.key = read_key(rd, k["key"], p + ".key");
+      if (const YAML::Node c = k["cap"]; c && rd.mapping(c, p + ".cap", {"indicator", "factor"}, {"indicator", "factor"})) {
+        pk.key.cap_indicator = rd.text(c, p + ".cap", "indicator");
+        if (c["factor"]) pk.key.cap_factor = rd.number(c["factor"], p + ".cap.factor").value_or(0);
+      }
+      if (k["unit_vza"]) pk.unit = rd.vza(k["unit_vza"], p + ".unit_vza").value_or(1);
+      if (pk.unit <= 0) rd.error(k["unit_vza"], p + ".unit_vza", "the unit must be at least 0.5");
+      if (k["base_vza"]) pk.base = rd.vza(k["base_vza"], p + ".base_vza").value_or(0);
+      if (k["min_vza"]) pk.min = rd.vza(k["min_vza"], p + ".min_vza");
+      if (k["max_vza"]) pk.max = rd.vza(k["max_vza"], p + ".max_vza");
+      const std::string method = rd.text(k, p, "method").value_or("sainte-lague");
+      if (auto m = parse_method(method)) pk.rule.method = *m;
+      else rd.error(k["method"], p + ".method", "unknown method '" + method + "'" + did_you_mean(method, method_names()));
+      const std::string ties = rd.text(k, p, "ties").value_or("error");
+      if (auto t = parse_tie_policy(ties)) pk.rule.ties = *t;
+      else rd.error(k["ties"], p + ".ties", "unknown tie policy '" + ties + "'; expected error, order or lot");
+      if (k["seed"]) pk.rule.seed = static_cast<std::uint64_t>(rd.number(k["seed"], p + ".seed").value_or(0));
+    }
+    b.rule = pk;
+    if (b.rate_per_vza == 0) rd.error(node, path, "positions_by_key needs rate_per_vza_eur");
+  }
+  if (const YAML::Node m = node["money_by_key"]) {
+    ++rules;
+    const std::string p = path + ".money_by_key";
+    MoneyByKey mk;
+    if (rd.mapping(m, p, {"key", "cap", "minimum_eur"}, {"key"})) {
+      if (m["key"]) mk.key = read_key(rd, m["key"], p + ".key");
+      if (const YAML::Node c = m["cap"]; c && rd.mapping(c, p + ".cap", {"indicator", "factor"}, {"indicator", "factor"})) {
+        mk.key.cap_indicator = rd.text(c, p + ".cap", "indicator");
+        if (c["factor"]) mk.key.cap_factor = rd.number(c["factor"], p + ".cap.factor").value_or(0);
+      }
+      mk.minimum = rd.euros(m, p, "minimum_eur").value_or(0);
+    }
+    b.rule = mk;
+  }
+  if (rules != 1)
+    rd.error(node, path, "needs exactly one rule: fixed_staffing, positions_by_key or money_by_key");
+  if (const YAML::Node pts = node["pass_through"]) {
+    if (!pts.IsSequence()) rd.error(pts, path + ".pass_through", "expected a list");
+    for (std::size_t i = 0; pts.IsSequence() && i < pts.size(); ++i) {
+      const std::string p = path + ".pass_through[" + std::to_string(i) + "]";
+      PassThrough pt;
+      if (!rd.mapping(pts[i], p, {"kreis", "key", "gemeinden", "waived", "minimum_vza", "source"},
+                      {"kreis", "key", "gemeinden"}))
+        continue;
+      pt.kreis = rd.text(pts[i], p, "kreis").value_or("");
+      pt.key = rd.text(pts[i], p, "key").value_or("");
+      pt.gemeinden = rd.strings(pts[i], p, "gemeinden");
+      pt.waived = rd.strings(pts[i], p, "waived");
+      if (pts[i]["minimum_vza"]) pt.minimum = rd.vza(pts[i]["minimum_vza"], p + ".minimum_vza").value_or(1);
+      pt.source = rd.text(pts[i], p, "source").value_or("");
+      b.pass_through.push_back(pt);
+    }
+  }
+  return b;
+}
+
+}  // namespace
+
+LoadedScenario load_scenario(const std::string& path) {
+  LoadedScenario out;
+  out.path = path;
+  std::vector<std::string> errors;
+  YAML::Node root;
+  {
+    std::ifstream in(path);
+    if (!in) throw ScenarioError({path + ": cannot open the scenario file"});
+    try {
+      root = YAML::Load(in);
+    } catch (const YAML::Exception& e) {
+      throw ScenarioError({path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                           ": not valid YAML: " + e.msg});
+    }
+  }
+  out.inputs.push_back(path);
+  Reader rd(path, errors);
+  Scenario& s = out.scenario;
+  const std::vector<std::string> known = {"scenario", "programme", "year", "budget_eur", "sources",
+                                          "assumptions", "data", "bausteine", "validation"};
+  if (!rd.mapping(root, "", known, {"scenario", "programme", "year", "budget_eur", "data", "bausteine"}))
+    throw ScenarioError(errors);
+  s.name = rd.text(root, "", "scenario").value_or("");
+  s.programme = rd.text(root, "", "programme").value_or("");
+  if (root["year"]) s.year = static_cast<int>(rd.number(root["year"], "year").value_or(0));
+  s.budget = rd.euros(root, "", "budget_eur").value_or(0);
+  s.sources = rd.strings(root, "", "sources");
+  s.assumptions = rd.strings(root, "", "assumptions");
+  if (!s.name.empty() && s.name.find_first_of("/\\ ") != std::string::npos)
+    rd.error(root["scenario"], "scenario", "the name is used as a folder name: no spaces or slashes");
+
+  // Data files are relative to the scenario file.
+  const fs::path dir = fs::path(path).parent_path();
+  auto data_path = [&](const std::string& f) { return (dir / f).lexically_normal().string(); };
+  DataSpec spec;
+  if (const YAML::Node d = root["data"]; d && rd.mapping(d, "data", {"kreise", "gemeinden", "indicators"}, {"kreise", "gemeinden"})) {
+    spec.kreise = data_path(rd.text(d, "data", "kreise").value_or(""));
+    spec.gemeinden = data_path(rd.text(d, "data", "gemeinden").value_or(""));
+    for (const char* f : {"kreise", "gemeinden"})
+      if (d[f] && !fs::exists(data_path(d[f].as<std::string>())))
+        rd.error(d[f], std::string("data.") + f, "data file not found: " + data_path(d[f].as<std::string>()));
+    if (const YAML::Node inds = d["indicators"]) {
+      for (std::size_t i = 0; inds.IsSequence() && i < inds.size(); ++i) {
+        const std::string p = "data.indicators[" + std::to_string(i) + "]";
+        if (!rd.mapping(inds[i], p, {"file", "key", "columns", "split_to_gemeinden", "source"}, {"file", "key", "columns"}))
+          continue;
+        DataSpec::Indicator ind;
+        ind.file = data_path(rd.text(inds[i], p, "file").value_or(""));
+        if (!fs::exists(ind.file)) rd.error(inds[i]["file"], p + ".file", "data file not found: " + ind.file);
+        ind.key = rd.text(inds[i], p, "key").value_or("");
+        ind.split_by = rd.text(inds[i], p, "split_to_gemeinden").value_or("");
+        if (inds[i]["columns"].IsMap())
+          for (const auto& kv : inds[i]["columns"]) ind.columns.emplace_back(kv.first.as<std::string>(), kv.second.as<std::string>());
+        else rd.error(inds[i]["columns"], p + ".columns", "expected a mapping of indicator name to CSV column");
+        spec.indicators.push_back(ind);
+      }
+    }
+  }
+  if (const YAML::Node bs = root["bausteine"]) {
+    if (!bs.IsSequence() || bs.size() == 0) rd.error(bs, "bausteine", "expected a list of Bausteine");
+    std::set<std::string> ids;
+    for (std::size_t i = 0; bs.IsSequence() && i < bs.size(); ++i) {
+      const std::string p = "bausteine[" + std::to_string(i) + "]";
+      Baustein b = read_baustein(rd, bs[i], p);
+      if (!b.id.empty() && !ids.insert(b.id).second) rd.error(bs[i]["id"], p + ".id", "duplicate Baustein id '" + b.id + "'");
+      s.bausteine.push_back(std::move(b));
+    }
+    Cents sum = 0;
+    for (const auto& b : s.bausteine) sum += b.budget;
+    if (errors.empty() && sum != s.budget)
+      rd.error(root["budget_eur"], "budget_eur", "the Bausteine add up to " + std::to_string(sum / 100) + "." +
+                                                      (sum % 100 < 10 ? "0" : "") + std::to_string(sum % 100) +
+                                                      " EUR, not to the total budget");
+  }
+  if (const YAML::Node v = root["validation"]; v && rd.mapping(v, "validation", {"observed_positions", "published_positions_over", "source"}, {})) {
+    if (v["published_positions_over"])
+      s.published_positions_over = rd.number(v["published_positions_over"], "validation.published_positions_over");
+    if (const YAML::Node o = v["observed_positions"]; o && o.IsMap())
+      for (const auto& bkv : o)
+        for (const auto& kv : bkv.second)
+          if (auto x = rd.number(kv.second, "validation.observed_positions." + bkv.first.as<std::string>() + "." + kv.first.as<std::string>()))
+            s.observed[bkv.first.as<std::string>() + ":" + kv.first.as<std::string>()] = *x;
+  }
+  if (!errors.empty()) throw ScenarioError(errors);
+
+  try {
+    out.regions = load_regions(spec, out.inputs);
+  } catch (const InputError& e) {
+    throw ScenarioError({e.what()});
+  }
+  // Names that the rules use must exist in the data.
+  auto check_indicator = [&](const std::string& name, const std::string& where) {
+    if (!out.regions.indicator(name))
+      errors.push_back(path + ": " + where + ": no data provides the indicator '" + name + "'" +
+                       did_you_mean(name, out.regions.indicator_names));
+  };
+  auto check_ags = [&](const std::string& ags, const std::string& where) {
+    if (!out.regions.find(ags)) errors.push_back(path + ": " + where + ": unknown AGS '" + ags + "'");
+  };
+  for (const auto& b : s.bausteine) {
+    const std::string where = "Baustein " + b.id;
+    for (const auto& a : b.recipients.include) check_ags(a, where + " recipients.include");
+    for (const auto& a : b.recipients.exclude) check_ags(a, where + " recipients.exclude");
+    std::visit([&](const auto& r) {
+      using T = std::decay_t<decltype(r)>;
+      if constexpr (!std::is_same_v<T, FixedStaffing>) {
+        for (const auto& t : r.key.terms) check_indicator(t.indicator, where + " key");
+        if (r.key.cap_indicator) check_indicator(*r.key.cap_indicator, where + " cap");
+      }
+    }, b.rule);
+    for (const auto& pt : b.pass_through) {
+      check_ags(pt.kreis, where + " pass_through.kreis");
+      check_indicator(pt.key, where + " pass_through.key");
+      for (const auto& g : pt.gemeinden) check_ags(g, where + " pass_through.gemeinden");
+      for (const auto& g : pt.waived) check_ags(g, where + " pass_through.waived");
+    }
+  }
+  for (const auto& [k, v] : s.observed) check_ags(k.substr(k.find(':') + 1), "validation.observed_positions");
+  if (!errors.empty()) throw ScenarioError(errors);
+  return out;
+}
+
+}  // namespace kimsim::io

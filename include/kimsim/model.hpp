@@ -1,0 +1,164 @@
+// The funding model: regions with indicators, a scenario of Bausteine with allocation rules, and
+// the allocation they produce. Plain data; allocate() is a pure function of it.
+//
+// Units: money in integer cents; positions in integer half positions (0.5 VZÄ), the smallest
+// unit the KIM programme funds.
+#pragma once
+
+#include <Eigen/Dense>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "kimsim/apportion.hpp"
+
+namespace kimsim {
+
+using Cents = std::int64_t;
+using Halves = std::int64_t;  ///< half positions (0.5 VZÄ)
+
+enum class RegionType : std::uint8_t { kreis, kreisfreie_stadt, gemeinde };
+std::string_view region_type_name(RegionType t);
+
+struct Region {
+  std::string ags;   ///< 5 digits at Kreis level, 8 for a Gemeinde
+  std::string name;
+  RegionType type = RegionType::gemeinde;
+  std::string kreis;                ///< the parent Kreis (AGS) of a Gemeinde
+  std::vector<std::string> flags;   ///< e.g. "ki", "abh", "gkst", "mkst"
+  bool has(std::string_view flag) const;
+};
+
+/// All regions and their indicators (one column per indicator, one row per region).
+struct Regions {
+  std::vector<Region> list;
+  std::vector<std::string> indicator_names;
+  Eigen::MatrixXd indicators;  ///< list.size() x indicator_names.size()
+  std::vector<std::string> notes;  ///< how indicators were derived (splits, carve-outs)
+
+  std::optional<std::size_t> find(std::string_view ags) const;
+  std::optional<std::size_t> indicator(std::string_view name) const;
+};
+
+/// Which regions a Baustein funds.
+struct Selector {
+  std::vector<RegionType> types;    ///< any of these (empty: any type)
+  std::vector<std::string> flags;   ///< all of these
+  std::vector<std::string> include; ///< AGS added regardless
+  std::vector<std::string> exclude; ///< AGS removed
+};
+
+/// A distribution key: weighted indicator shares, optionally capped relative to one indicator's
+/// share (FlüAG § 3: at most 125 % of the population-only share, the excess redistributed).
+struct Key {
+  struct Term {
+    std::string indicator;
+    double weight = 0.0;
+  };
+  std::vector<Term> terms;
+  std::optional<std::string> cap_indicator;
+  double cap_factor = 0.0;
+};
+
+/// B1: a fixed number of positions per recipient type, plus extras for each member Gemeinde of a
+/// Kreis that carries a flag (e.g. one coordinator per große kreisangehörige Stadt).
+struct FixedStaffing {
+  std::map<RegionType, Halves> per_type;
+  std::map<std::string, Halves> per_flag;          ///< flag of the recipient itself
+  std::map<std::string, Halves> per_member_flag;   ///< per Gemeinde of the Kreis with the flag
+};
+
+/// B2/B3: positions by key: a base per recipient, the rest apportioned in units by the key.
+struct PositionsByKey {
+  Key key;
+  Halves unit = 1;  ///< apportionment unit in half positions (1 = 0.5 VZÄ)
+  Halves base = 0;  ///< per recipient, before the key
+  std::optional<Halves> min, max;
+  Rule rule;
+};
+
+/// Money by key with a minimum amount per recipient (the Integrationspauschale pattern).
+struct MoneyByKey {
+  Key key;
+  Cents minimum = 0;
+};
+
+/// What happens to money that no whole unit can use.
+enum class Residual : std::uint8_t { unallocated, split_by_key };
+
+/// A Kreis passing positions on to its kreisangehörige Gemeinden (TIntG § 9(2)).
+struct PassThrough {
+  std::string kreis;                  ///< AGS of the Kreis
+  std::vector<std::string> gemeinden; ///< participating Gemeinden
+  std::vector<std::string> waived;    ///< Gemeinden that waive their share (listed for the record)
+  std::string key;                    ///< indicator of the sub-key (share of the Kreis total)
+  Halves minimum = 1;                 ///< smallest fundable share (0.5 VZÄ)
+  std::string source;
+};
+
+struct Baustein {
+  std::string id, name;
+  Cents budget = 0;
+  Cents rate_per_vza = 0;  ///< flat amount per full-time position
+  Selector recipients;
+  std::variant<FixedStaffing, PositionsByKey, MoneyByKey> rule;
+  Residual residual = Residual::unallocated;
+  std::vector<PassThrough> pass_through;
+  std::vector<std::string> sources;
+};
+
+struct Scenario {
+  std::string name, programme;
+  int year = 0;
+  Cents budget = 0;
+  std::vector<Baustein> bausteine;
+  std::vector<std::string> assumptions;
+  std::vector<std::string> sources;
+  std::map<std::string, double> observed;  ///< validation: "B2:05978" -> observed positions
+  std::optional<double> published_positions_over;  ///< validation: "over N positions" statewide
+};
+
+/// One recipient's share of one Baustein.
+struct AllocationRow {
+  std::size_t region = 0;
+  std::size_t baustein = 0;
+  Halves halves = 0;
+  Cents cents = 0;
+  double key_share = 0.0;  ///< the recipient's key share (0 where the rule has no key)
+  double quota = 0.0;      ///< the exact proportional claim in positions (or EUR for money)
+  std::string note;        ///< e.g. "passed on by Unna"
+  std::optional<std::size_t> passed_on_by;  ///< the Kreis (region index) that passed this share on
+};
+
+struct BausteinTotals {
+  Cents budget = 0, allocated = 0, unallocated = 0;
+  Halves halves = 0;
+  std::size_t recipients = 0;
+  std::string unallocated_reason;
+};
+
+struct Allocation {
+  std::vector<AllocationRow> rows;
+  std::vector<BausteinTotals> totals;  ///< one per Baustein, in scenario order
+  std::vector<std::string> notes;      ///< resolved ties and other facts a reader must know
+};
+
+/// The recipients a selector picks, in region order.
+std::vector<std::size_t> select(const Regions& regions, const Selector& s);
+
+/// Key shares of the given regions (summing to 1), with the optional cap applied.
+std::vector<double> key_shares(const Regions& regions, const std::vector<std::size_t>& who,
+                               const Key& key);
+
+/// Rounds the shares (in half positions, exact rationals num/den) that a Kreis passes on:
+/// each to the nearest half position, at least `minimum`.
+std::vector<Halves> round_pass_through(const std::vector<double>& share_halves, Halves minimum);
+
+/// Allocates every Baustein of the scenario. Deterministic; throws InputError for rules the
+/// regions cannot satisfy.
+Allocation allocate(const Scenario& scenario, const Regions& regions);
+
+}  // namespace kimsim
