@@ -15,8 +15,11 @@ json="build/peers_instances.json"
 out="results/bench/peers.md"
 command_line="bench/peers/run.sh${*:+ $*}"
 
-load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
-
+# Interference check: CPU time the whole machine spent busy during the timed part, minus this script's
+# own (children included), is what other processes took. Units: USER_HZ ticks.
+busy() { awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat; }
+own() { awk '{print $14+$15+$16+$17}' "/proc/$$/stat"; }
+hz="$(getconf CLK_TCK)"
 # Re-generate the build system so a newly added target is known, then build only the exporter.
 cmake -S . -B build >/dev/null
 cmake --build build --target kimsim_export_instances >/dev/null
@@ -27,11 +30,21 @@ else
   (cd bench/peers && npm install --no-audit --no-fund --loglevel=error)
 fi
 
+# The timed part: from here to the table.
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+busy0="$(busy)"; own0="$(own)"; t0="$(date +%s)"
 kimsim_log="$(build/bench/kimsim_export_instances "$json" "$rounds")"
 echo "$kimsim_log" >&2
 table="$(node bench/peers/peers.mjs "$json" "${peer_args[@]}")"  # exits nonzero on any mismatch
 
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+busy1="$(busy)"; own1="$(own)"; t1="$(date +%s)"
+other_s="$(awk -v b="$((busy1 - busy0))" -v o="$((own1 - own0))" -v hz="$hz" 'BEGIN{x=(b-o)/hz; if(x<0)x=0; printf "%.1f", x}')"
+wall_s="$((t1 - t0))"
+interference="$(awk -v x="$other_s" -v w="$wall_s" 'BEGIN{print (x > 0.05 * w) ? "yes" : "no"}')"
+if [ "$interference" = yes ]; then
+  echo "WARNING: other processes used ${other_s} CPU-seconds during the ${wall_s} s timed part; timings may be inflated" >&2
+fi
 cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 compiler="$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' build/CMakeCache.txt)"
 compiler_version="$("$compiler" --version | head -1)"
@@ -61,8 +74,9 @@ mkdir -p results/bench
   echo "- node: $(node --version), npm $(npm --version)"
   echo "- C++ compiler: $compiler_version, CMAKE_BUILD_TYPE=$build_type"
   echo "- kernel: $(uname -sr)"
-  echo "- load average (1/5/15 min) before: $load_before, after: $load_after — the timings assume an"
-  echo "  otherwise idle machine; rerun if other work (e.g. a parallel build) overlapped"
+  echo "- load average (1/5/15 min) before: $load_before, after: $load_after"
+  echo "- other processes' CPU time during the ${wall_s} s timed part: ${other_s} s (interference: $interference;"
+  echo "  the timings assume an otherwise idle machine — rerun if this says yes)"
   echo "- both sides single-threaded; timings taken one after the other on the same machine"
 } >"$out"
 echo "$table"

@@ -163,8 +163,9 @@ std::string terminal_summary(const LoadedScenario& ls, const Allocation& a, cons
     }
     if (hi && lo)
       o << s.bausteine[b].id << ": largest " << ls.regions.list[hi->region].name << " " << format_euros(hi->cents)
-        << " EUR (" << format_positions(hi->halves) << " VZÄ), smallest " << ls.regions.list[lo->region].name << " "
-        << format_euros(lo->cents) << " EUR (" << format_positions(lo->halves) << " VZÄ)\n";
+        << " EUR" << (a.totals[b].halves ? " (" + format_positions(hi->halves) + " VZÄ)" : "") << ", smallest "
+        << ls.regions.list[lo->region].name << " " << format_euros(lo->cents) << " EUR"
+        << (a.totals[b].halves ? " (" + format_positions(lo->halves) + " VZÄ)" : "") << "\n";
   }
   if (s.published_positions_over)
     o << "\nPositions: " << format_positions(h) << " VZÄ modelled; published: over "
