@@ -179,6 +179,10 @@ std::string terminal_summary(const LoadedScenario& ls, const Allocation& a, cons
       o << line;
     }
   }
+  std::vector<std::string> notes = ls.regions.notes;
+  notes.insert(notes.end(), a.notes.begin(), a.notes.end());
+  if (!notes.empty()) o << "\nNotes:\n";
+  for (const auto& n : notes) o << "  " << n << "\n";
   o << "\nResults: " << out_dir << "/ (allocation.csv, summary.json, manifest.json)\n";
   return o.str();
 }

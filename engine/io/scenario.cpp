@@ -29,12 +29,30 @@ class Reader {
  public:
   Reader(std::string file, std::vector<std::string>& errors) : file_(std::move(file)), errors_(errors) {}
 
-  void error(const YAML::Node& at, const std::string& path, const std::string& what) {
+  /// "file:line:column: path" of a node.
+  std::string locate(const YAML::Node& at, const std::string& path) const {
     const YAML::Mark m = at.Mark();
     std::string where = file_;
     if (!m.is_null() && m.line >= 0)
       where += ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
-    errors_.push_back(where + ": " + (path.empty() ? "" : path + ": ") + what);
+    return path.empty() ? where : where + ": " + path;
+  }
+
+  void error(const YAML::Node& at, const std::string& path, const std::string& what) {
+    errors_.push_back(locate(at, path) + ": " + what);
+  }
+
+  /// Names that can only be checked against the data once it is loaded, with their places.
+  struct Ref {
+    std::string value, where;
+  };
+  std::vector<Ref> indicators, regions;
+  void refer(std::vector<Ref>& to, const YAML::Node& n, const std::string& path) {
+    if (n && n.IsScalar()) to.push_back({n.Scalar(), locate(n, path)});
+  }
+  void refer_all(std::vector<Ref>& to, const YAML::Node& seq, const std::string& path) {
+    for (std::size_t i = 0; seq && seq.IsSequence() && i < seq.size(); ++i)
+      refer(to, seq[i], path + "[" + std::to_string(i) + "]");
   }
 
   /// Checks that `map` is a mapping whose keys are all known and whose required keys are there.
@@ -259,6 +277,7 @@ Key read_key(Reader& rd, const YAML::Node& node, const std::string& path) {
   }
   for (const auto& kv : node) {
     const std::string name = kv.first.as<std::string>();
+    rd.refer(rd.indicators, kv.first, Reader::join(path, name));
     if (auto w = rd.number(kv.second, Reader::join(path, name))) key.terms.push_back({name, *w});
   }
   if (key.terms.empty()) rd.error(node, path, "a key needs at least one indicator with a weight");
@@ -276,6 +295,8 @@ Selector read_selector(Reader& rd, const YAML::Node& node, const std::string& pa
   s.flags = rd.strings(node, path, "flags");
   s.include = rd.strings(node, path, "include");
   s.exclude = rd.strings(node, path, "exclude");
+  rd.refer_all(rd.regions, node["include"], path + ".include");
+  rd.refer_all(rd.regions, node["exclude"], path + ".exclude");
   return s;
 }
 
@@ -330,6 +351,7 @@ Baustein read_baustein(Reader& rd, const YAML::Node& node, const std::string& pa
       if (k["key"]) pk.key = read_key(rd, k["key"], p + ".key");
       if (const YAML::Node c = k["cap"]; c && rd.mapping(c, p + ".cap", {"indicator", "factor"}, {"indicator", "factor"})) {
         pk.key.cap_indicator = rd.text(c, p + ".cap", "indicator");
+        rd.refer(rd.indicators, c["indicator"], p + ".cap.indicator");
         if (c["factor"]) pk.key.cap_factor = rd.number(c["factor"], p + ".cap.factor").value_or(0);
       }
       if (k["unit_vza"]) pk.unit = rd.vza(k["unit_vza"], p + ".unit_vza").value_or(1);
@@ -356,6 +378,7 @@ Baustein read_baustein(Reader& rd, const YAML::Node& node, const std::string& pa
       if (m["key"]) mk.key = read_key(rd, m["key"], p + ".key");
       if (const YAML::Node c = m["cap"]; c && rd.mapping(c, p + ".cap", {"indicator", "factor"}, {"indicator", "factor"})) {
         mk.key.cap_indicator = rd.text(c, p + ".cap", "indicator");
+        rd.refer(rd.indicators, c["indicator"], p + ".cap.indicator");
         if (c["factor"]) mk.key.cap_factor = rd.number(c["factor"], p + ".cap.factor").value_or(0);
       }
       mk.minimum = rd.euros(m, p, "minimum_eur").value_or(0);
@@ -373,6 +396,10 @@ Baustein read_baustein(Reader& rd, const YAML::Node& node, const std::string& pa
                       {"kreis", "key", "gemeinden"}))
         continue;
       pt.kreis = rd.text(pts[i], p, "kreis").value_or("");
+      rd.refer(rd.regions, pts[i]["kreis"], p + ".kreis");
+      rd.refer(rd.indicators, pts[i]["key"], p + ".key");
+      rd.refer_all(rd.regions, pts[i]["gemeinden"], p + ".gemeinden");
+      rd.refer_all(rd.regions, pts[i]["waived"], p + ".waived");
       pt.key = rd.text(pts[i], p, "key").value_or("");
       pt.gemeinden = rd.strings(pts[i], p, "gemeinden");
       pt.waived = rd.strings(pts[i], p, "waived");
@@ -477,33 +504,16 @@ LoadedScenario load_scenario(const std::string& path) {
     throw ScenarioError({e.what()});
   }
   // Names that the rules use must exist in the data.
-  auto check_indicator = [&](const std::string& name, const std::string& where) {
-    if (!out.regions.indicator(name))
-      errors.push_back(path + ": " + where + ": no data provides the indicator '" + name + "'" +
-                       did_you_mean(name, out.regions.indicator_names));
-  };
-  auto check_ags = [&](const std::string& ags, const std::string& where) {
-    if (!out.regions.find(ags)) errors.push_back(path + ": " + where + ": unknown AGS '" + ags + "'");
-  };
-  for (const auto& b : s.bausteine) {
-    const std::string where = "Baustein " + b.id;
-    for (const auto& a : b.recipients.include) check_ags(a, where + " recipients.include");
-    for (const auto& a : b.recipients.exclude) check_ags(a, where + " recipients.exclude");
-    std::visit([&](const auto& r) {
-      using T = std::decay_t<decltype(r)>;
-      if constexpr (!std::is_same_v<T, FixedStaffing>) {
-        for (const auto& t : r.key.terms) check_indicator(t.indicator, where + " key");
-        if (r.key.cap_indicator) check_indicator(*r.key.cap_indicator, where + " cap");
-      }
-    }, b.rule);
-    for (const auto& pt : b.pass_through) {
-      check_ags(pt.kreis, where + " pass_through.kreis");
-      check_indicator(pt.key, where + " pass_through.key");
-      for (const auto& g : pt.gemeinden) check_ags(g, where + " pass_through.gemeinden");
-      for (const auto& g : pt.waived) check_ags(g, where + " pass_through.waived");
-    }
-  }
-  for (const auto& [k, v] : s.observed) check_ags(k.substr(k.find(':') + 1), "validation.observed_positions");
+  for (const auto& r : rd.indicators)
+    if (!out.regions.indicator(r.value))
+      errors.push_back(r.where + ": no data provides the indicator '" + r.value + "'" +
+                       did_you_mean(r.value, out.regions.indicator_names) + "; known: " +
+                       Reader::list(out.regions.indicator_names));
+  for (const auto& r : rd.regions)
+    if (!out.regions.find(r.value)) errors.push_back(r.where + ": unknown AGS '" + r.value + "'");
+  for (const auto& [k, v] : s.observed)
+    if (!out.regions.find(k.substr(k.find(':') + 1)))
+      errors.push_back(path + ": validation.observed_positions: unknown AGS '" + k.substr(k.find(':') + 1) + "'");
   if (!errors.empty()) throw ScenarioError(errors);
   return out;
 }
