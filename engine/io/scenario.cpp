@@ -163,6 +163,7 @@ struct DataSpec {
   std::string kreise, gemeinden;
   struct Indicator {
     std::string file, key;
+    std::string written;  // the path as the scenario writes it, for messages that must not depend on the checkout
     std::vector<std::pair<std::string, std::string>> columns;  // indicator name, CSV column
     std::string split_by;  // Kreis-level values split to Gemeinden by this indicator
   };
@@ -257,7 +258,7 @@ Regions load_regions(const DataSpec& spec, std::vector<std::string>& inputs) {
           r.indicators(Eigen::Index(g), col) =
               total > 0 ? r.indicators(Eigen::Index(k), col) * r.indicators(Eigen::Index(g), Eigen::Index(*by)) / total : 0.0;
         }
-        r.notes.push_back("indicator '" + name + "' is given per Kreis (" + ind.file +
+        r.notes.push_back("indicator '" + name + "' is given per Kreis (" + ind.written +
                           "); Gemeinde values are split from it by " + ind.split_by + " (an estimate)");
       }
       ++col;
@@ -460,7 +461,8 @@ LoadedScenario load_scenario(const std::string& path) {
         if (!rd.mapping(inds[i], p, {"file", "key", "columns", "split_to_gemeinden", "source"}, {"file", "key", "columns"}))
           continue;
         DataSpec::Indicator ind;
-        ind.file = data_path(rd.text(inds[i], p, "file").value_or(""));
+        ind.written = rd.text(inds[i], p, "file").value_or("");
+        ind.file = data_path(ind.written);
         if (!fs::exists(ind.file)) rd.error(inds[i]["file"], p + ".file", "data file not found: " + ind.file);
         ind.key = rd.text(inds[i], p, "key").value_or("");
         ind.split_by = rd.text(inds[i], p, "split_to_gemeinden").value_or("");
