@@ -296,6 +296,11 @@ Selector read_selector(Reader& rd, const YAML::Node& node, const std::string& pa
   s.flags = rd.strings(node, path, "flags");
   s.include = rd.strings(node, path, "include");
   s.exclude = rd.strings(node, path, "exclude");
+  for (std::size_t i = 0; i < s.include.size(); ++i)
+    for (std::size_t k = 0; k < i; ++k)
+      if (s.include[i] == s.include[k])
+        rd.error(node["include"][i], path + ".include[" + std::to_string(i) + "]",
+                 "duplicate recipient '" + s.include[i] + "' (also include[" + std::to_string(k) + "])");
   rd.refer_all(rd.regions, node["include"], path + ".include");
   rd.refer_all(rd.regions, node["exclude"], path + ".exclude");
   return s;
