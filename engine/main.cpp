@@ -15,6 +15,7 @@ constexpr const char* kUsage = R"(kimsim — funding allocation and apportionmen
 Usage:
   kimsim run SCENARIO.yaml [--out DIR]  allocate a funding scenario (e.g. scenarios/kim-nrw-2021.yaml)
   kimsim validate SCENARIO.yaml         check a scenario without running it
+  kimsim simulate SCENARIO.yaml [...]   Monte Carlo over uptake, hiring, cost, indicators, years
   kimsim apportion [options] FILE.csv   apportion units among recipients by weights
   kimsim --version                       print the version
   kimsim COMMAND --help                  options of a command
@@ -43,13 +44,12 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   try {
     if (command == "apportion") return cli::apportion_command(args, std::cout, std::cerr);
-    if (command == "run") {
-      std::string line = "kimsim run";
-      for (const auto& a : args) line += " " + a;
-      return cli::run_command(args, line, std::cout);
-    }
+    std::string line = "kimsim " + command;
+    for (const auto& a : args) line += " " + a;
+    if (command == "run") return cli::run_command(args, line, std::cout);
+    if (command == "simulate") return cli::simulate_command(args, line, std::cout);
     if (command == "validate") return cli::validate_command(args, std::cout);
-    const std::vector<std::string> commands = {"apportion", "run", "validate"};
+    const std::vector<std::string> commands = {"apportion", "run", "validate", "simulate"};
     std::cerr << "kimsim: error: unknown command '" << command << "'"
               << io::did_you_mean(command, commands) << "\n"
               << "Run 'kimsim --help' for the commands.\n";

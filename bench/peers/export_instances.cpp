@@ -7,9 +7,10 @@
 // Timed twice per method: on the instances as they are ("full", zero weights included) and on
 // the same instances with the zero weights removed ("nonzero"), matching peers.mjs's variants.
 //
-// Timing: one round apportions all 64 instances once; the round's time / 64 is one sample, and
-// the reported figure is the median sample over ROUNDS rounds (std::chrono::steady_clock).
-// Two forms are timed: the hot-loop form (caller-owned seats span and Workspace, as in
+// Timing: one pass apportions all 64 instances once; the pass's time / 64 is one sample, and
+// the reported figure is the median sample over ROUNDS rounds (std::chrono::steady_clock). Each
+// round runs one pass of every configuration (method x variant x API form) in turn, so outside
+// load that comes and goes affects them alike. Two forms are timed: the hot-loop form (caller-owned seats span and Workspace, as in
 // bench_apportion.cpp) and the convenience form that allocates its result and workspace per call.
 #include <algorithm>
 #include <chrono>
@@ -44,46 +45,43 @@ struct Timing {
   double allocating_ns;  // median ns per apportionment, convenience form (allocates)
 };
 
-Timing time_method(Method method, const std::vector<std::vector<std::uint64_t>>& inst, int rounds) {
-  const Rule rule{method, std::nullopt, TiePolicy::error, 0};
-  const double per = static_cast<double>(inst.size());
-  Timing t{};
-  {
-    std::vector<std::int64_t> seats(bench::kRecipients);
-    Workspace ws;
-    for (int r = 0; r < rounds / 10 + 1; ++r)  // warm-up
-      for (const auto& w : inst) apportion(rule, w, bench::kHouse, std::span(seats).first(w.size()), ws);
-    std::vector<double> samples;
-    samples.reserve(rounds);
-    for (int r = 0; r < rounds; ++r) {
-      std::int64_t acc = 0;
-      const auto t0 = Clock::now();
-      for (const auto& w : inst) {
-        apportion(rule, w, bench::kHouse, std::span(seats).first(w.size()), ws);
-        acc += seats[0];
-      }
-      const auto t1 = Clock::now();
-      g_sink = g_sink + acc;
-      samples.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count() / per);
+using Instances = std::vector<std::vector<std::uint64_t>>;
+
+/// One timed configuration: a method, an instance set, and one of the two API forms.
+struct Config {
+  Rule rule;
+  const Instances* inst;
+  bool allocating;
+  std::vector<double> samples;
+};
+
+/// ns per apportionment for one pass of `c` over its instances.
+double run_pass(Config& c, std::vector<std::int64_t>& seats, Workspace& ws) {
+  std::int64_t acc = 0;
+  const auto t0 = Clock::now();
+  if (c.allocating) {
+    for (const auto& w : *c.inst) acc += apportion(c.rule, w, bench::kHouse)[0];
+  } else {
+    for (const auto& w : *c.inst) {
+      apportion(c.rule, w, bench::kHouse, std::span(seats).first(w.size()), ws);
+      acc += seats[0];
     }
-    t.workspace_ns = median(std::move(samples));
   }
-  {
-    for (int r = 0; r < rounds / 10 + 1; ++r)
-      for (const auto& w : inst) g_sink = g_sink + apportion(rule, w, bench::kHouse)[0];
-    std::vector<double> samples;
-    samples.reserve(rounds);
-    for (int r = 0; r < rounds; ++r) {
-      std::int64_t acc = 0;
-      const auto t0 = Clock::now();
-      for (const auto& w : inst) acc += apportion(rule, w, bench::kHouse)[0];
-      const auto t1 = Clock::now();
-      g_sink = g_sink + acc;
-      samples.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count() / per);
-    }
-    t.allocating_ns = median(std::move(samples));
-  }
-  return t;
+  const auto t1 = Clock::now();
+  g_sink = g_sink + acc;
+  return std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(c.inst->size());
+}
+
+/// Times every configuration, interleaved: each round runs one pass of every configuration in
+/// turn, so a burst of outside load hits all of them alike and only the rounds it overlaps.
+void time_all(std::vector<Config>& configs, int rounds) {
+  std::vector<std::int64_t> seats(bench::kRecipients);
+  Workspace ws;
+  for (int r = 0; r < rounds / 10 + 1; ++r)  // warm-up
+    for (auto& c : configs) run_pass(c, seats, ws);
+  for (auto& c : configs) c.samples.reserve(rounds);
+  for (int r = 0; r < rounds; ++r)
+    for (auto& c : configs) c.samples.push_back(run_pass(c, seats, ws));
 }
 
 template <class T>
@@ -136,10 +134,17 @@ int main(int argc, char** argv) {
       if (v != 0) c.push_back(v);
   }
 
-  const Timing t_sl = time_method(Method::sainte_lague, inst, rounds);
-  const Timing t_hm = time_method(Method::hamilton, inst, rounds);
-  const Timing c_sl = time_method(Method::sainte_lague, compact, rounds);
-  const Timing c_hm = time_method(Method::hamilton, compact, rounds);
+  // Order: {sl, hm} x {full, nonzero} x {workspace, allocating}.
+  std::vector<Config> configs;
+  const Instances* const sets[] = {&inst, &compact};
+  for (const Rule& rule : {sl, hm})
+    for (const Instances* set : sets)
+      for (bool allocating : {false, true}) configs.push_back(Config{rule, set, allocating, {}});
+  time_all(configs, rounds);
+  auto timing = [&](std::size_t k) {
+    return Timing{median(configs[k].samples), median(configs[k + 1].samples)};
+  };
+  const Timing t_sl = timing(0), c_sl = timing(2), t_hm = timing(4), c_hm = timing(6);
 
   std::ofstream os(out_path);
   if (!os) {
@@ -153,7 +158,7 @@ int main(int argc, char** argv) {
   os << "  \"house\": " << bench::kHouse << ",\n";
   os << "  \"recipients\": " << bench::kRecipients << ",\n";
   os << "  \"rounds\": " << rounds << ",\n";
-  auto timing = [&](const char* name, const Timing& sl_t, const Timing& hm_t, bool last) {
+  auto write_timing = [&](const char* name, const Timing& sl_t, const Timing& hm_t, bool last) {
     os << "    \"" << name << "\": {\n";
     os << "      \"sainte-lague\": {\"workspace\": " << sl_t.workspace_ns
        << ", \"allocating\": " << sl_t.allocating_ns << "},\n";
@@ -162,8 +167,8 @@ int main(int argc, char** argv) {
     os << "    }" << (last ? "\n" : ",\n");
   };
   os << "  \"timing_ns\": {\n";
-  timing("full", t_sl, t_hm, false);
-  timing("nonzero", c_sl, c_hm, true);
+  write_timing("full", t_sl, t_hm, false);
+  write_timing("nonzero", c_sl, c_hm, true);
   os << "  },\n";
   os << "  \"instances\": ";
   write_matrix(os, inst);

@@ -166,6 +166,6 @@ for (const { peer, variant, t, kim } of rows) {
               `${fmt(kim.allocating)} | ${Math.round(t.median / kim.allocating).toLocaleString('en-US')}× |`)
 }
 console.log('')
-console.log(`kimsim medians: ${data.rounds} rounds over the same instances (C++, Release build); ` +
+console.log(`kimsim medians: ${data.rounds} rounds over the same instances, all eight configurations interleaved per round (C++, Release build); ` +
             '"kimsim median" is the hot-loop form (caller-owned seats and Workspace), ' +
             '"allocating" the convenience form apportion(rule, weights, house).')

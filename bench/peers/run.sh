@@ -15,11 +15,11 @@ json="build/peers_instances.json"
 out="results/bench/peers.md"
 command_line="bench/peers/run.sh${*:+ $*}"
 
-# Interference check: CPU time the whole machine spent busy during the timed part, minus this script's
-# own (children included), is what other processes took. Units: USER_HZ ticks.
+# CPU ticks (USER_HZ) the machine spent busy, and those of this script and its waited-for children.
 busy() { awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat; }
 own() { awk '{print $14+$15+$16+$17}' "/proc/$$/stat"; }
 hz="$(getconf CLK_TCK)"
+
 # Re-generate the build system so a newly added target is known, then build only the exporter.
 cmake -S . -B build >/dev/null
 cmake --build build --target kimsim_export_instances >/dev/null
@@ -30,21 +30,30 @@ else
   (cd bench/peers && npm install --no-audit --no-fund --loglevel=error)
 fi
 
-# The timed part: from here to the table.
+# The timed parts. For each, the CPU time the whole machine spent busy minus this script's own
+# (children included) is what other processes took while it ran.
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
-busy0="$(busy)"; own0="$(own)"; t0="$(date +%s)"
+b0="$(busy)"; o0="$(own)"; s0="$(date +%s.%N)"
 kimsim_log="$(build/bench/kimsim_export_instances "$json" "$rounds")"
+b1="$(busy)"; o1="$(own)"; s1="$(date +%s.%N)"
 echo "$kimsim_log" >&2
 table="$(node bench/peers/peers.mjs "$json" "${peer_args[@]}")"  # exits nonzero on any mismatch
-
+b2="$(busy)"; o2="$(own)"; s2="$(date +%s.%N)"
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
-busy1="$(busy)"; own1="$(own)"; t1="$(date +%s)"
-other_s="$(awk -v b="$((busy1 - busy0))" -v o="$((own1 - own0))" -v hz="$hz" 'BEGIN{x=(b-o)/hz; if(x<0)x=0; printf "%.1f", x}')"
-wall_s="$((t1 - t0))"
-interference="$(awk -v x="$other_s" -v w="$wall_s" 'BEGIN{print (x > 0.05 * w) ? "yes" : "no"}')"
-if [ "$interference" = yes ]; then
-  echo "WARNING: other processes used ${other_s} CPU-seconds during the ${wall_s} s timed part; timings may be inflated" >&2
-fi
+
+# "other CPU-seconds / wall seconds (interference: yes|no)"; yes when others took > 5 % of a core.
+interference() {
+  awk -v b="$1" -v o="$2" -v w="$3" -v hz="$hz" 'BEGIN {
+    x = (b - o) / hz; if (x < 0) x = 0
+    printf "%.1f s of other CPU during %.1f s (interference: %s)", x, w, (x > 0.05 * w) ? "yes" : "no" }'
+}
+int_kimsim="$(interference $((b1 - b0)) $((o1 - o0)) "$(awk -v a="$s0" -v b="$s1" 'BEGIN{print b - a}')")"
+int_node="$(interference $((b2 - b1)) $((o2 - o1)) "$(awk -v a="$s1" -v b="$s2" 'BEGIN{print b - a}')")"
+case "$int_kimsim$int_node" in
+  *"interference: yes"*) echo "WARNING: other processes ran during the timings (kimsim: $int_kimsim;" \
+                              "node: $int_node); rerun on an idle machine" >&2 ;;
+esac
+
 cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 compiler="$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' build/CMakeCache.txt)"
 compiler_version="$("$compiler" --version | head -1)"
@@ -75,8 +84,9 @@ mkdir -p results/bench
   echo "- C++ compiler: $compiler_version, CMAKE_BUILD_TYPE=$build_type"
   echo "- kernel: $(uname -sr)"
   echo "- load average (1/5/15 min) before: $load_before, after: $load_after"
-  echo "- other processes' CPU time during the ${wall_s} s timed part: ${other_s} s (interference: $interference;"
-  echo "  the timings assume an otherwise idle machine — rerun if this says yes)"
+  echo "- outside load while timing kimsim: $int_kimsim"
+  echo "- outside load while verifying and timing the npm packages: $int_node"
+  echo "  (the timings assume an otherwise idle machine; rerun if either says yes)"
   echo "- both sides single-threaded; timings taken one after the other on the same machine"
 } >"$out"
 echo "$table"

@@ -24,5 +24,6 @@ struct UsageError {
 int apportion_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int run_command(const std::vector<std::string>& args, const std::string& command_line, std::ostream& out);
 int validate_command(const std::vector<std::string>& args, std::ostream& out);
+int simulate_command(const std::vector<std::string>& args, const std::string& command_line, std::ostream& out);
 
 }  // namespace kimsim::cli

@@ -117,6 +117,14 @@ class Reader {
     return static_cast<double>(d->digits) / std::pow(10.0, d->decimals);
   }
 
+  std::optional<double> signed_number(const YAML::Node& n, const std::string& path) {
+    if (n.IsScalar() && !n.Scalar().empty() && n.Scalar()[0] == '-') {
+      const auto d = parse_decimal(n.Scalar().substr(1));
+      if (d) return -static_cast<double>(d->digits) / std::pow(10.0, d->decimals);
+    }
+    return number(n, path);
+  }
+
   std::vector<std::string> strings(const YAML::Node& map, const std::string& path, const std::string& key) {
     std::vector<std::string> out;
     const YAML::Node n = map[key];
@@ -417,6 +425,97 @@ Baustein read_baustein(Reader& rd, const YAML::Node& node, const std::string& pa
   return b;
 }
 
+
+Distribution read_distribution(Reader& rd, const YAML::Node& n, const std::string& path) {
+  using K = Distribution::Kind;
+  static const std::vector<std::pair<std::string, std::pair<K, std::vector<std::string>>>> kinds = {
+      {"fixed", {K::fixed, {"value"}}},          {"uniform", {K::uniform, {"min", "max"}}},
+      {"triangular", {K::triangular, {"min", "mode", "max"}}}, {"normal", {K::normal, {"mean", "sd"}}},
+      {"lognormal", {K::lognormal, {"mu", "sigma"}}}, {"beta", {K::beta, {"alpha", "beta"}}},
+      {"bernoulli", {K::bernoulli, {"p"}}}};
+  Distribution d;
+  if (n.IsScalar()) {  // a plain number is a fixed value
+    d.a = rd.signed_number(n, path).value_or(0);
+    return d;
+  }
+  std::vector<std::string> names;
+  for (const auto& k : kinds) names.push_back(k.first);
+  const std::string dist = n.IsMap() ? rd.text(n, path, "dist").value_or("") : "";
+  auto it = std::find_if(kinds.begin(), kinds.end(), [&](const auto& k) { return k.first == dist; });
+  if (it == kinds.end()) {
+    rd.error(n, path, (dist.empty() ? std::string("missing 'dist'") : "unknown distribution '" + dist + "'" + did_you_mean(dist, names)) +
+                          "; expected a number or {dist: " + Reader::list(names) + ", ...}");
+    return d;
+  }
+  std::vector<std::string> known = {"dist"};
+  known.insert(known.end(), it->second.second.begin(), it->second.second.end());
+  if (!rd.mapping(n, path, known, known)) return d;
+  d.kind = it->second.first;
+  double* slots[] = {&d.a, &d.b, &d.c};
+  for (std::size_t k = 0; k < it->second.second.size(); ++k)
+    if (n[it->second.second[k]]) *slots[k] = rd.signed_number(n[it->second.second[k]], path + "." + it->second.second[k]).value_or(0);
+  if (const std::string why = d.check(); !why.empty()) rd.error(n, path, "invalid parameters: " + why);
+  return d;
+}
+
+SimulationSpec read_simulation(Reader& rd, const YAML::Node& n) {
+  const std::string path = "simulation";
+  SimulationSpec s;
+  if (!rd.mapping(n, path, {"replications", "seed", "uptake", "start_month", "months_to_fill", "cost_per_vza_eur",
+                            "indicator_noise", "years", "hold_harmless"}, {}))
+    return s;
+  if (n["replications"]) {
+    const auto r = rd.number(n["replications"], path + ".replications");
+    if (r && (*r < 1 || *r > 1e9 || *r != std::floor(*r)))
+      rd.error(n["replications"], path + ".replications", "expected a whole number from 1 to 10^9");
+    else if (r) s.replications = static_cast<std::uint64_t>(*r);
+  }
+  if (n["seed"]) s.seed = static_cast<std::uint64_t>(rd.number(n["seed"], path + ".seed").value_or(0));
+  if (const YAML::Node u = n["uptake"]; u && rd.mapping(u, path + ".uptake", {"by_type", "per_recipient", "non_applicants"}, {})) {
+    auto prob = [&](const YAML::Node& v, const std::string& p) {
+      const auto x = rd.number(v, p);
+      if (x && *x > 1) rd.error(v, p, "a probability must lie between 0 and 1");
+      return std::min(1.0, x.value_or(1.0));
+    };
+    if (u["by_type"] && rd.mapping(u["by_type"], path + ".uptake.by_type", kTypeNames, {}))
+      for (const auto& kv : u["by_type"])
+        if (auto t = parse_type(kv.first.as<std::string>())) s.uptake_by_type[*t] = prob(kv.second, path + ".uptake.by_type." + kv.first.as<std::string>());
+    if (u["per_recipient"] && u["per_recipient"].IsMap())
+      for (const auto& kv : u["per_recipient"]) {
+        rd.refer(rd.regions, kv.first, path + ".uptake.per_recipient");
+        s.uptake_per_recipient[kv.first.as<std::string>()] = prob(kv.second, path + ".uptake.per_recipient." + kv.first.as<std::string>());
+      }
+    const std::string na = rd.text(u, path + ".uptake", "non_applicants").value_or("lapse");
+    if (na == "redistribute") s.redistribute = true;
+    else if (na != "lapse") rd.error(u["non_applicants"], path + ".uptake.non_applicants", "expected lapse or redistribute");
+  }
+  if (n["start_month"]) s.start_month = read_distribution(rd, n["start_month"], path + ".start_month");
+  if (n["months_to_fill"]) s.months_to_fill = read_distribution(rd, n["months_to_fill"], path + ".months_to_fill");
+  if (n["cost_per_vza_eur"]) s.cost_per_vza_eur = read_distribution(rd, n["cost_per_vza_eur"], path + ".cost_per_vza_eur");
+  if (const YAML::Node noise = n["indicator_noise"]; noise && noise.IsMap())
+    for (const auto& kv : noise) {
+      rd.refer(rd.indicators, kv.first, path + ".indicator_noise." + kv.first.as<std::string>());
+      s.indicator_noise[kv.first.as<std::string>()] = read_distribution(rd, kv.second, path + ".indicator_noise." + kv.first.as<std::string>());
+    }
+  if (const YAML::Node ys = n["years"]) {
+    for (std::size_t i = 0; ys.IsSequence() && i < ys.size(); ++i) {
+      const std::string p = path + ".years[" + std::to_string(i) + "]";
+      if (!rd.mapping(ys[i], p, {"year", "budget_factor", "rate_per_vza_eur"}, {"year"})) continue;
+      SimulationYear y;
+      y.year = static_cast<int>(rd.number(ys[i]["year"], p + ".year").value_or(0));
+      if (ys[i]["budget_factor"]) y.budget_factor = rd.number(ys[i]["budget_factor"], p + ".budget_factor").value_or(1);
+      y.rate_per_vza = rd.euros(ys[i], p, "rate_per_vza_eur");
+      s.years.push_back(y);
+    }
+    if (!ys.IsSequence()) rd.error(ys, path + ".years", "expected a list of {year, budget_factor, rate_per_vza_eur}");
+  }
+  if (const YAML::Node h = n["hold_harmless"]) {
+    if (h.IsScalar() && (h.Scalar() == "true" || h.Scalar() == "false")) s.hold_harmless = h.Scalar() == "true";
+    else rd.error(h, path + ".hold_harmless", "expected true or false");
+  }
+  return s;
+}
+
 }  // namespace
 
 LoadedScenario load_scenario(const std::string& path) {
@@ -438,7 +537,7 @@ LoadedScenario load_scenario(const std::string& path) {
   Reader rd(path, errors);
   Scenario& s = out.scenario;
   const std::vector<std::string> known = {"scenario", "programme", "year", "budget_eur", "sources",
-                                          "assumptions", "data", "bausteine", "validation"};
+                                          "assumptions", "data", "bausteine", "validation", "simulation"};
   if (!rd.mapping(root, "", known, {"scenario", "programme", "year", "budget_eur", "data", "bausteine"}))
     throw ScenarioError(errors);
   s.name = rd.text(root, "", "scenario").value_or("");
@@ -503,6 +602,7 @@ LoadedScenario load_scenario(const std::string& path) {
           if (auto x = rd.number(kv.second, "validation.observed_positions." + bkv.first.as<std::string>() + "." + kv.first.as<std::string>()))
             s.observed[bkv.first.as<std::string>() + ":" + kv.first.as<std::string>()] = *x;
   }
+  if (root["simulation"]) out.simulation = read_simulation(rd, root["simulation"]);
   if (!errors.empty()) throw ScenarioError(errors);
 
   try {

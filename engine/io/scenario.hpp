@@ -7,6 +7,7 @@
 
 #include "kimsim/error.hpp"
 #include "kimsim/model.hpp"
+#include "kimsim/simulation.hpp"
 
 namespace kimsim::io {
 
@@ -23,6 +24,7 @@ class ScenarioError : public InputError {
 struct LoadedScenario {
   Scenario scenario;
   Regions regions;
+  std::optional<SimulationSpec> simulation;  ///< the scenario's `simulation:` block, if any
   std::string path;                ///< the scenario file
   std::vector<std::string> inputs; ///< every file read: the scenario first, then data files
 };

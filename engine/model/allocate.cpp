@@ -33,7 +33,8 @@ std::optional<std::size_t> Regions::indicator(std::string_view name) const {
   return std::nullopt;
 }
 
-std::vector<std::size_t> select(const Regions& regions, const Selector& s) {
+std::vector<std::size_t> select(const Regions& regions, const Selector& s,
+                                std::span<const std::uint8_t> absent) {
   std::vector<std::size_t> out;
   auto listed = [](const std::vector<std::string>& v, const std::string& ags) {
     return std::find(v.begin(), v.end(), ags) != v.end();
@@ -43,6 +44,7 @@ std::vector<std::size_t> select(const Regions& regions, const Selector& s) {
     bool pick = s.types.empty() || std::find(s.types.begin(), s.types.end(), r.type) != s.types.end();
     for (const auto& f : s.flags) pick = pick && r.has(f);
     pick = (pick || listed(s.include, r.ags)) && !listed(s.exclude, r.ags);
+    if (!absent.empty() && absent[i]) pick = false;
     if (pick) out.push_back(i);
   }
   return out;
@@ -155,7 +157,8 @@ void fixed_staffing(const Baustein& b, const FixedStaffing& f, const Regions& re
 
 void positions_by_key(const Baustein& b, const PositionsByKey& p, const Regions& regions,
                       const std::vector<std::size_t>& who, std::vector<AllocationRow>& rows,
-                      BausteinTotals& totals, std::vector<std::string>& notes) {
+                      BausteinTotals& totals, std::vector<std::string>& notes,
+                      const std::vector<Halves>* floor) {
   const Cents half = half_rate(b);
   const Cents unit_cost = p.unit * half;
   const std::size_t n = who.size();
@@ -172,6 +175,21 @@ void positions_by_key(const Baustein& b, const PositionsByKey& p, const Regions&
     for (std::size_t k = 0; k < n; ++k) {
       lo.push_back(p.min ? std::max<std::int64_t>(0, (*p.min + p.unit - 1) / p.unit - base_units) : 0);
       hi.push_back(p.max ? std::max<std::int64_t>(0, *p.max / p.unit - base_units) : kUnbounded);
+    }
+  }
+  if (floor && !floor->empty()) {
+    // Hold-harmless: last year's positions as a lower bound, as far as the units allow.
+    std::vector<std::int64_t> held(n);
+    std::int64_t sum = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      held[k] = std::max<std::int64_t>(0, (*floor)[who[k]] / p.unit - base_units);
+      if (!lo.empty()) held[k] = std::max(held[k], lo[k]);
+      if (!hi.empty()) held[k] = std::min(held[k], hi[k]);
+      sum += held[k];
+    }
+    if (sum <= keyed) {
+      lo = std::move(held);
+      if (hi.empty()) hi.assign(n, kUnbounded);
     }
   }
   std::vector<std::int64_t> seats(n);
@@ -263,11 +281,11 @@ void pass_through(const Baustein& b, const PassThrough& pt, const Regions& regio
 
 }  // namespace
 
-Allocation allocate(const Scenario& scenario, const Regions& regions) {
+Allocation allocate(const Scenario& scenario, const Regions& regions, const Overrides& overrides) {
   Allocation result;
   for (std::size_t bi = 0; bi < scenario.bausteine.size(); ++bi) {
     const Baustein& b = scenario.bausteine[bi];
-    const auto who = select(regions, b.recipients);
+    const auto who = select(regions, b.recipients, overrides.absent);
     if (who.empty()) throw InputError(b.id + ": no region matches its recipients");
     std::vector<AllocationRow> rows(who.size());
     for (std::size_t k = 0; k < who.size(); ++k) rows[k].region = who[k], rows[k].baustein = bi;
@@ -278,7 +296,8 @@ Allocation allocate(const Scenario& scenario, const Regions& regions) {
           using T = std::decay_t<decltype(rule)>;
           if constexpr (std::is_same_v<T, FixedStaffing>) fixed_staffing(b, rule, regions, who, rows);
           if constexpr (std::is_same_v<T, PositionsByKey>)
-            positions_by_key(b, rule, regions, who, rows, totals, result.notes);
+            positions_by_key(b, rule, regions, who, rows, totals, result.notes,
+                             overrides.floor ? &(*overrides.floor)[bi] : nullptr);
           if constexpr (std::is_same_v<T, MoneyByKey>) money_by_key(b, rule, regions, who, rows, result.notes);
         },
         b.rule);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <variant>
 #include <vector>
@@ -146,8 +147,18 @@ struct Allocation {
   std::vector<std::string> notes;      ///< resolved ties and other facts a reader must know
 };
 
-/// The recipients a selector picks, in region order.
-std::vector<std::size_t> select(const Regions& regions, const Selector& s);
+/// What a simulation changes about one allocation, without copying the scenario.
+struct Overrides {
+  /// Per region: nonzero if it does not take part (a recipient that did not apply).
+  std::span<const std::uint8_t> absent;
+  /// Per Baustein, per region: positions (halves) a recipient keeps at least (hold-harmless);
+  /// empty: none. Applied to positions by key, as far as the budget allows.
+  const std::vector<std::vector<Halves>>* floor = nullptr;
+};
+
+/// The recipients a selector picks, in region order, less the absent ones.
+std::vector<std::size_t> select(const Regions& regions, const Selector& s,
+                                std::span<const std::uint8_t> absent = {});
 
 /// Key shares of the given regions (summing to 1), with the optional cap applied.
 std::vector<double> key_shares(const Regions& regions, const std::vector<std::size_t>& who,
@@ -159,6 +170,6 @@ std::vector<Halves> round_pass_through(const std::vector<double>& share_halves, 
 
 /// Allocates every Baustein of the scenario. Deterministic; throws InputError for rules the
 /// regions cannot satisfy.
-Allocation allocate(const Scenario& scenario, const Regions& regions);
+Allocation allocate(const Scenario& scenario, const Regions& regions, const Overrides& overrides = {});
 
 }  // namespace kimsim

@@ -1,0 +1,58 @@
+// The one parallel region of kimsim: replications over OpenMP threads. Each thread owns its
+// Replicator and integer accumulators; they merge by addition, so the result is the same bits for
+// any thread count. Without OpenMP this runs serially.
+#include <atomic>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "kimsim/simulation.hpp"
+
+namespace kimsim {
+
+SimulationResult simulate(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec,
+                          int threads, void (*progress)(std::uint64_t, std::uint64_t)) {
+  SimulationResult result;
+  {
+    const Replicator probe(scenario, regions, spec);
+    result.slots = probe.slots();
+    result.budget = probe.budgets();
+    result.years = probe.years();
+  }
+  result.stats.assign(result.slots.size(), SlotStats{});
+  result.state.assign(result.years.size(), StateStats{});
+  result.replications = spec.replications;
+  const std::int64_t n = static_cast<std::int64_t>(spec.replications);
+  std::atomic<std::uint64_t> done{0};
+#ifdef _OPENMP
+  if (threads > 0) omp_set_num_threads(threads);
+#else
+  (void)threads;
+#endif
+#pragma omp parallel
+  {
+    Replicator rep(scenario, regions, spec);
+    std::vector<SlotStats> stats(result.slots.size());
+    std::vector<StateStats> state(result.years.size());
+    bool first = true;
+#ifdef _OPENMP
+    first = omp_get_thread_num() == 0;
+#endif
+#pragma omp for schedule(dynamic, 64)
+    for (std::int64_t r = 0; r < n; ++r) {
+      rep.run(static_cast<std::uint64_t>(r), stats, state);
+      const auto d = done.fetch_add(1, std::memory_order_relaxed) + 1;
+      if (progress && first && (d & 255) == 0) progress(d, spec.replications);
+    }
+#pragma omp critical
+    {
+      for (std::size_t k = 0; k < stats.size(); ++k) result.stats[k].merge(stats[k]);
+      for (std::size_t k = 0; k < state.size(); ++k) result.state[k].merge(state[k]);
+    }
+  }
+  if (progress) progress(spec.replications, spec.replications);
+  return result;
+}
+
+}  // namespace kimsim
