@@ -454,7 +454,8 @@ Distribution read_distribution(Reader& rd, const YAML::Node& n, const std::strin
   double* slots[] = {&d.a, &d.b, &d.c};
   for (std::size_t k = 0; k < it->second.second.size(); ++k)
     if (n[it->second.second[k]]) *slots[k] = rd.signed_number(n[it->second.second[k]], path + "." + it->second.second[k]).value_or(0);
-  if (const std::string why = d.check(); !why.empty()) rd.error(n, path, "invalid parameters: " + why);
+  const bool complete = std::all_of(known.begin(), known.end(), [&](const std::string& k) { return bool(n[k]); });
+  if (const std::string why = d.check(); complete && !why.empty()) rd.error(n, path, "invalid parameters: " + why);
   return d;
 }
 
