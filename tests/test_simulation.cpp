@@ -88,3 +88,29 @@ TEST_CASE("distributions: parameter checks and moments") {
   CHECK(Distribution{K::triangular, 0, 5, 4}.check() == "triangular needs min <= mode <= max and min < max");
   CHECK(Distribution{K::lognormal, 0, 0.1}.check().empty());
 }
+
+TEST_CASE("multi-year: budget and rate paths, hold-harmless keeps positions by key") {
+  const auto& ls = baseline();
+  SimulationSpec spec;
+  spec.replications = 20;
+  spec.years = {{2021, 1.0, 5'500'000}, {2022, 1.5, 5'700'000}, {2023, 0.8, 5'700'000}};
+  spec.hold_harmless = true;
+  const SimulationResult r = simulate(ls.scenario, ls.regions, spec, 2);
+  REQUIRE(r.years == std::vector<int>{2021, 2022, 2023});
+  // Deterministic limit: year 2022 allocates 1.5 x the budgets; B2 and B3 recipients keep at least
+  // their 2021 positions; in 2023 the smaller budget cannot hold them all, so the floor is dropped.
+  std::map<std::pair<std::size_t, std::size_t>, std::int64_t> y2021;
+  for (std::size_t k = 0; k < r.slots.size(); ++k)
+    if (r.slots[k].year == 0) y2021[{r.slots[k].baustein, r.slots[k].region}] = r.stats[k].halves;
+  int kept = 0;
+  for (std::size_t k = 0; k < r.slots.size(); ++k) {
+    const auto& s = r.slots[k];
+    if (s.year != 1 || s.baustein == 0 || y2021.count({s.baustein, s.region}) == 0) continue;
+    CHECK(r.stats[k].halves >= y2021[{s.baustein, s.region}]);
+    ++kept;
+  }
+  CHECK(kept > 100);
+  CHECK(r.state[1].spent / 20 <= static_cast<__int128>(ls.scenario.budget) * 3 / 2);
+  CHECK(r.state[1].spent > r.state[0].spent);
+  CHECK(r.state[2].spent < r.state[0].spent);
+}
