@@ -231,6 +231,7 @@ Regions load_regions(const DataSpec& spec, std::vector<std::string>& inputs) {
       base.push_back({read_number(t, row, pop), read_number(t, row, area)});
     }
   }
+  r.index();
   r.indicators = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(r.list.size()),
                                        static_cast<Eigen::Index>(2 + [&] {
                                          std::size_t n = 0;

@@ -22,9 +22,21 @@ bool Region::has(std::string_view flag) const {
 }
 
 std::optional<std::size_t> Regions::find(std::string_view ags) const {
-  for (std::size_t i = 0; i < list.size(); ++i)
+  if (by_ags_.size() == list.size()) {
+    const auto it = by_ags_.find(ags);
+    return it == by_ags_.end() ? std::nullopt : std::optional<std::size_t>(it->second);
+  }
+  for (std::size_t i = 0; i < list.size(); ++i)  // while the list is being built
     if (list[i].ags == ags) return i;
   return std::nullopt;
+}
+
+void Regions::index() {
+  by_ags_.clear();
+  for (std::size_t i = 0; i < list.size(); ++i) by_ags_.emplace(list[i].ags, i);
+  parent_.resize(list.size());
+  for (std::size_t i = 0; i < list.size(); ++i)
+    parent_[i] = list[i].type == RegionType::gemeinde ? find(list[i].kreis).value_or(i) : i;
 }
 
 std::optional<std::size_t> Regions::indicator(std::string_view name) const {
@@ -64,7 +76,7 @@ std::vector<double> key_shares(const Regions& regions, const std::vector<std::si
   for (std::size_t k = 0; k < n; ++k)
     if (regions.list[who[k]].type == RegionType::kreis)
       for (std::size_t m = 0; m < n; ++m)
-        if (regions.list[who[m]].type == RegionType::gemeinde && regions.list[who[m]].kreis == regions.list[who[k]].ags)
+        if (regions.list[who[m]].type == RegionType::gemeinde && regions.kreis_of(who[m]) == who[k])
           carved[k].push_back(who[m]);
   auto column_shares = [&](const std::string& name) {
     const auto c = regions.indicator(name);
@@ -146,8 +158,8 @@ void fixed_staffing(const Baustein& b, const FixedStaffing& f, const Regions& re
     // themselves.
     for (const auto& [flag, extra] : f.per_member_flag)
       for (std::size_t g = 0; g < regions.list.size(); ++g)
-        if (regions.list[g].kreis == r.ags && regions.list[g].has(flag) &&
-            std::find(who.begin(), who.end(), g) == who.end())
+        if (regions.list[g].type == RegionType::gemeinde && regions.kreis_of(g) == who[k] &&
+            regions.list[g].has(flag) && !std::binary_search(who.begin(), who.end(), g))
           h += extra;
     rows[k].halves = h;
     rows[k].cents = h * half;

@@ -265,9 +265,7 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
       touched[slot] = 1;
       spent += out;
       filled += static_cast<__int128>(h) * months;
-      const Region& reg = regions_.list[row.region];
-      const auto kreis = reg.type == RegionType::gemeinde ? regions_.find(reg.kreis) : std::optional<std::size_t>(row.region);
-      if (kreis) per_region[*kreis] += c;
+      per_region[regions_.kreis_of(row.region)] += c;
     }
     for (std::size_t slot = 0; slot < slots_.size(); ++slot)
       if (slots_[slot].year == y && !touched[slot]) stats[slot].add(0, 0, 0, 0);

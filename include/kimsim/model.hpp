@@ -42,6 +42,14 @@ struct Regions {
 
   std::optional<std::size_t> find(std::string_view ags) const;
   std::optional<std::size_t> indicator(std::string_view name) const;
+  /// The parent Kreis (index) of each Gemeinde; the region itself at Kreis level.
+  std::size_t kreis_of(std::size_t region) const { return parent_[region]; }
+  /// Builds the look-up tables; call once the list is complete.
+  void index();
+
+ private:
+  std::map<std::string, std::size_t, std::less<>> by_ags_;
+  std::vector<std::size_t> parent_;
 };
 
 /// Which regions a Baustein funds.
