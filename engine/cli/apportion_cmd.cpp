@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "io/csv.hpp"
 #include "io/suggest.hpp"
 #include "kimsim/apportion.hpp"
@@ -343,17 +344,7 @@ int apportion_command(const std::vector<std::string>& args, std::ostream& out, s
        "upper apportionment over row sums of weight/col_seats")
       ("strongest-row-seat", po::bool_switch(&o.strongest_row_seat),
        "the strongest row of each column gets at least one unit");
-  po::options_description all;
-  all.add(visible).add_options()("file", po::value(&o.file));
-  po::positional_options_description pos;
-  pos.add("file", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError{e.what()};
-  }
+  const po::variables_map vm = parse_options(args, visible, o.file);
   if (vm.count("help")) {
     out << visible << "\n";
     return kOk;

@@ -1,10 +1,9 @@
 // `kimsim run` and `kimsim validate`: a scenario's allocation, and a check without running it.
 #include <boost/program_options.hpp>
-#include <chrono>
-#include <ctime>
 #include <ostream>
 
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "io/output.hpp"
 #include "io/report.hpp"
 #include "io/scenario.hpp"
@@ -14,35 +13,13 @@ namespace po = boost::program_options;
 namespace kimsim::cli {
 namespace {
 
-struct ScenarioOptions {
-  std::string scenario, out;
-  bool help = false;
-};
-
-ScenarioOptions parse(const std::vector<std::string>& args, po::options_description& visible) {
-  ScenarioOptions o;
-  po::options_description all;
-  all.add(visible).add_options()("scenario", po::value(&o.scenario));
-  po::positional_options_description pos;
-  pos.add("scenario", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError{e.what()};
-  }
-  o.help = vm.count("help") > 0;
-  if (vm.count("out")) o.out = vm["out"].as<std::string>();
-  if (!o.help && o.scenario.empty()) throw UsageError{"missing the SCENARIO file"};
-  return o;
-}
-
-std::string now_utc() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
+/// The scenario path from the command line; nothing else but --help and --out.
+std::string scenario_of(const std::vector<std::string>& args, const po::options_description& visible,
+                        po::variables_map& vm) {
+  std::string scenario;
+  vm = parse_options(args, visible, scenario);
+  if (!vm.count("help") && scenario.empty()) throw UsageError{"missing the SCENARIO file"};
+  return scenario;
 }
 
 }  // namespace
@@ -58,15 +35,17 @@ cent), prints a summary and writes DIR (default results/<scenario name>/):
 The folder is replaced as a whole only when the run succeeds.
 
 Options)");
-  visible.add_options()("help,h", "show this help")("out,o", po::value<std::string>(), "output folder");
-  const ScenarioOptions o = parse(args, visible);
-  if (o.help) {
+  std::string out_dir;
+  visible.add_options()("help,h", "show this help")("out,o", po::value(&out_dir), "output folder");
+  po::variables_map vm;
+  const std::string scenario = scenario_of(args, visible, vm);
+  if (vm.count("help")) {
     out << visible << "\n";
     return kOk;
   }
-  const io::LoadedScenario ls = io::load_scenario(o.scenario);
+  const io::LoadedScenario ls = io::load_scenario(scenario);
   const Allocation a = allocate(ls.scenario, ls.regions);
-  const std::string dir = o.out.empty() ? "results/" + ls.scenario.name : o.out;
+  const std::string dir = out_dir.empty() ? "results/" + ls.scenario.name : out_dir;
   io::write_atomically(dir, {{"allocation.csv", io::allocation_csv(ls, a)},
                              {"summary.json", io::summary_json(ls, a).dump(2) + "\n"},
                              {"manifest.json", io::manifest_json(ls, command_line, now_utc()).dump(2) + "\n"}});
@@ -82,14 +61,15 @@ line, column and key path. Exit code 0 when the scenario is valid, 2 otherwise.
 
 Options)");
   visible.add_options()("help,h", "show this help");
-  const ScenarioOptions o = parse(args, visible);
-  if (o.help) {
+  po::variables_map vm;
+  const std::string scenario = scenario_of(args, visible, vm);
+  if (vm.count("help")) {
     out << visible << "\n";
     return kOk;
   }
-  const io::LoadedScenario ls = io::load_scenario(o.scenario);
+  const io::LoadedScenario ls = io::load_scenario(scenario);
   const Allocation a = allocate(ls.scenario, ls.regions);  // rules the data cannot satisfy fail here
-  out << o.scenario << ": valid (" << ls.scenario.bausteine.size() << " Bausteine, " << ls.regions.list.size()
+  out << scenario << ": valid (" << ls.scenario.bausteine.size() << " Bausteine, " << ls.regions.list.size()
       << " regions, " << a.rows.size() << " allocations)\n";
   return kOk;
 }

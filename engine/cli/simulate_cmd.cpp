@@ -8,6 +8,7 @@
 #include <ostream>
 
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "io/output.hpp"
 #include "io/report.hpp"
 #include "io/scenario.hpp"
@@ -32,12 +33,6 @@ void progress_bar(std::uint64_t done, std::uint64_t total) {
   if (done == total) std::fputc('\n', stderr);
 }
 
-std::string now_utc() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
 
 }  // namespace
 
@@ -63,17 +58,7 @@ Options)");
   visible.add_options()("help,h", "show this help")("replications,n", po::value(&replications), "number of replications")(
       "seed", po::value(&seed), "seed of every random draw")("threads,t", po::value(&threads), "OpenMP threads (default: all cores)")(
       "out,o", po::value(&out_dir), "output folder")("quiet,q", po::bool_switch(&quiet), "no progress bar");
-  po::options_description all;
-  all.add(visible).add_options()("scenario", po::value(&scenario));
-  po::positional_options_description pos;
-  pos.add("scenario", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError{e.what()};
-  }
+  const po::variables_map vm = parse_options(args, visible, scenario);
   if (vm.count("help")) {
     out << visible << "\n";
     return kOk;

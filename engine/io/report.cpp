@@ -26,6 +26,18 @@ std::string pad(const std::string& text, std::size_t width) {
   return out + std::string(width - chars, ' ');
 }
 
+/// The largest and the smallest allocation of a Baustein (by euros), or nulls if it has none.
+std::pair<const AllocationRow*, const AllocationRow*> extremes(const Allocation& a, std::size_t baustein) {
+  const AllocationRow* hi = nullptr;
+  const AllocationRow* lo = nullptr;
+  for (const auto& r : a.rows) {
+    if (r.baustein != baustein) continue;
+    if (!hi || r.cents > hi->cents) hi = &r;
+    if (!lo || r.cents < lo->cents) lo = &r;
+  }
+  return {hi, lo};
+}
+
 std::string fixed(double v, int decimals) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
@@ -88,13 +100,7 @@ nlohmann::json summary_json(const LoadedScenario& ls, const Allocation& a) {
                          {"positions", static_cast<double>(t.halves) / 2.0},
                          {"recipients", t.recipients}};
     if (t.unallocated > 0) bj["unallocated_reason"] = t.unallocated_reason;
-    const AllocationRow* hi = nullptr;
-    const AllocationRow* lo = nullptr;
-    for (const auto& r : a.rows) {
-      if (r.baustein != b) continue;
-      if (!hi || r.cents > hi->cents) hi = &r;
-      if (!lo || r.cents < lo->cents) lo = &r;
-    }
+    const auto [hi, lo] = extremes(a, b);
     for (auto [name, r] : {std::pair{"largest", hi}, std::pair{"smallest", lo}})
       if (r) bj[name] = {{"ags", ls.regions.list[r->region].ags}, {"name", ls.regions.list[r->region].name},
                          {"euros", format_euros(r->cents)}, {"positions", static_cast<double>(r->halves) / 2.0}};
@@ -154,13 +160,7 @@ std::string terminal_summary(const LoadedScenario& ls, const Allocation& a, cons
     if (a.totals[b].unallocated > 0)
       o << s.bausteine[b].id << ": " << format_euros(a.totals[b].unallocated) << " EUR unallocated ("
         << a.totals[b].unallocated_reason << ")\n";
-    const AllocationRow* hi = nullptr;
-    const AllocationRow* lo = nullptr;
-    for (const auto& r : a.rows) {
-      if (r.baustein != b) continue;
-      if (!hi || r.cents > hi->cents) hi = &r;
-      if (!lo || r.cents < lo->cents) lo = &r;
-    }
+    const auto [hi, lo] = extremes(a, b);
     if (hi && lo)
       o << s.bausteine[b].id << ": largest " << ls.regions.list[hi->region].name << " " << format_euros(hi->cents)
         << " EUR" << (a.totals[b].halves ? " (" + format_positions(hi->halves) + " VZÄ)" : "") << ", smallest "

@@ -294,6 +294,14 @@ Key read_key(Reader& rd, const YAML::Node& node, const std::string& path) {
   return key;
 }
 
+/// A key's cap: {indicator, factor} (FlüAG § 3: 125 % of the population-only share).
+void read_cap(Reader& rd, const YAML::Node& c, const std::string& path, Key& key) {
+  if (!rd.mapping(c, path, {"indicator", "factor"}, {"indicator", "factor"})) return;
+  key.cap_indicator = rd.text(c, path, "indicator");
+  rd.refer(rd.indicators, c["indicator"], path + ".indicator");
+  if (c["factor"]) key.cap_factor = rd.number(c["factor"], path + ".factor").value_or(0);
+}
+
 Selector read_selector(Reader& rd, const YAML::Node& node, const std::string& path) {
   Selector s;
   if (!rd.mapping(node, path, {"types", "flags", "include", "exclude"}, {})) return s;
@@ -364,11 +372,7 @@ Baustein read_baustein(Reader& rd, const YAML::Node& node, const std::string& pa
     PositionsByKey pk;
     if (rd.mapping(k, p, {"key", "cap", "unit_vza", "base_vza", "min_vza", "max_vza", "method", "ties", "seed"}, {"key"})) {
       if (k["key"]) pk.key = read_key(rd, k["key"], p + ".key");
-      if (const YAML::Node c = k["cap"]; c && rd.mapping(c, p + ".cap", {"indicator", "factor"}, {"indicator", "factor"})) {
-        pk.key.cap_indicator = rd.text(c, p + ".cap", "indicator");
-        rd.refer(rd.indicators, c["indicator"], p + ".cap.indicator");
-        if (c["factor"]) pk.key.cap_factor = rd.number(c["factor"], p + ".cap.factor").value_or(0);
-      }
+      if (k["cap"]) read_cap(rd, k["cap"], p + ".cap", pk.key);
       if (k["unit_vza"]) pk.unit = rd.vza(k["unit_vza"], p + ".unit_vza").value_or(1);
       if (pk.unit <= 0) rd.error(k["unit_vza"], p + ".unit_vza", "the unit must be at least 0.5");
       if (k["base_vza"]) pk.base = rd.vza(k["base_vza"], p + ".base_vza").value_or(0);
@@ -391,11 +395,7 @@ Baustein read_baustein(Reader& rd, const YAML::Node& node, const std::string& pa
     MoneyByKey mk;
     if (rd.mapping(m, p, {"key", "cap", "minimum_eur"}, {"key"})) {
       if (m["key"]) mk.key = read_key(rd, m["key"], p + ".key");
-      if (const YAML::Node c = m["cap"]; c && rd.mapping(c, p + ".cap", {"indicator", "factor"}, {"indicator", "factor"})) {
-        mk.key.cap_indicator = rd.text(c, p + ".cap", "indicator");
-        rd.refer(rd.indicators, c["indicator"], p + ".cap.indicator");
-        if (c["factor"]) mk.key.cap_factor = rd.number(c["factor"], p + ".cap.factor").value_or(0);
-      }
+      if (m["cap"]) read_cap(rd, m["cap"], p + ".cap", mk.key);
       mk.minimum = rd.euros(m, p, "minimum_eur").value_or(0);
     }
     b.rule = mk;
