@@ -182,6 +182,7 @@ Replicator::Replicator(const Scenario& scenario, const Regions& regions, const S
       for (const auto& pt : scenario.bausteine[bi].pass_through)
         for (const auto& g : pt.gemeinden)
           if (auto i = regions.find(g)) rows.push_back(*i);
+      active_.insert(active_.end(), rows.begin(), rows.end());
       for (auto region : rows) {
         if (slot_of_.count({y, bi, region})) continue;
         slot_of_[{y, bi, region}] = slots_.size();
@@ -189,6 +190,9 @@ Replicator::Replicator(const Scenario& scenario, const Regions& regions, const S
       }
     }
   }
+  // Draws are counted by region, so skipping regions that no rule reads changes no other draw.
+  std::sort(active_.begin(), active_.end());
+  active_.erase(std::unique(active_.begin(), active_.end()), active_.end());
 }
 
 void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector<StateStats>& state) {
@@ -217,12 +221,12 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
     perturbed_.indicators = regions_.indicators;
     for (const auto& [name, dist] : spec_.indicator_noise) {
       const auto c = regions_.indicator(name);
-      for (std::size_t i = 0; c && i < R; ++i)
+      for (std::size_t i : active_)
         perturbed_.indicators(Eigen::Index(i), Eigen::Index(*c)) *=
             std::max(0.0, s.draw(dist, kNoise, static_cast<std::uint32_t>(i * 64 + *c)));
     }
     // Uptake: one Bernoulli draw per region and year.
-    for (std::size_t i = 0; i < R; ++i) {
+    for (std::size_t i : active_) {
       const Region& reg = regions_.list[i];
       double p = 1.0;
       if (auto it = spec_.uptake_by_type.find(reg.type); it != spec_.uptake_by_type.end()) p = it->second;

@@ -113,6 +113,7 @@ class Replicator {
   std::vector<Cents> budgets_;
   std::vector<int> years_;
   std::vector<double> population_;
+  std::vector<std::size_t> active_;  // regions any rule reads: the only ones worth a draw
 };
 
 /// Runs the replications on `threads` threads (0: OpenMP's default). `progress` is called now
