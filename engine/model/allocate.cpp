@@ -35,8 +35,11 @@ void Regions::index() {
   by_ags_.clear();
   for (std::size_t i = 0; i < list.size(); ++i) by_ags_.emplace(list[i].ags, i);
   parent_.resize(list.size());
-  for (std::size_t i = 0; i < list.size(); ++i)
+  members_.assign(list.size(), {});
+  for (std::size_t i = 0; i < list.size(); ++i) {
     parent_[i] = list[i].type == RegionType::gemeinde ? find(list[i].kreis).value_or(i) : i;
+    if (parent_[i] != i) members_[parent_[i]].push_back(i);
+  }
 }
 
 std::optional<std::size_t> Regions::indicator(std::string_view name) const {
@@ -75,9 +78,8 @@ std::vector<double> key_shares(const Regions& regions, const std::vector<std::si
   std::vector<std::vector<std::size_t>> carved(n);
   for (std::size_t k = 0; k < n; ++k)
     if (regions.list[who[k]].type == RegionType::kreis)
-      for (std::size_t m = 0; m < n; ++m)
-        if (regions.list[who[m]].type == RegionType::gemeinde && regions.kreis_of(who[m]) == who[k])
-          carved[k].push_back(who[m]);
+      for (std::size_t g : regions.members(who[k]))
+        if (std::binary_search(who.begin(), who.end(), g)) carved[k].push_back(g);
   auto column_shares = [&](const std::string& name) {
     const auto c = regions.indicator(name);
     if (!c) throw InputError("no data provides the indicator '" + name + "'");
@@ -157,10 +159,8 @@ void fixed_staffing(const Baustein& b, const FixedStaffing& f, const Regions& re
     // Extras for the Kreis' member Gemeinden with the flag, unless they are recipients
     // themselves.
     for (const auto& [flag, extra] : f.per_member_flag)
-      for (std::size_t g = 0; g < regions.list.size(); ++g)
-        if (regions.list[g].type == RegionType::gemeinde && regions.kreis_of(g) == who[k] &&
-            regions.list[g].has(flag) && !std::binary_search(who.begin(), who.end(), g))
-          h += extra;
+      for (std::size_t g : regions.members(who[k]))
+        if (regions.list[g].has(flag) && !std::binary_search(who.begin(), who.end(), g)) h += extra;
     rows[k].halves = h;
     rows[k].cents = h * half;
     rows[k].quota = static_cast<double>(h) / 2.0;

@@ -44,12 +44,15 @@ struct Regions {
   std::optional<std::size_t> indicator(std::string_view name) const;
   /// The parent Kreis (index) of each Gemeinde; the region itself at Kreis level.
   std::size_t kreis_of(std::size_t region) const { return parent_[region]; }
+  /// The Gemeinden of a Kreis-level region (index), in list order.
+  const std::vector<std::size_t>& members(std::size_t kreis) const { return members_[kreis]; }
   /// Builds the look-up tables; call once the list is complete.
   void index();
 
  private:
   std::map<std::string, std::size_t, std::less<>> by_ags_;
   std::vector<std::size_t> parent_;
+  std::vector<std::vector<std::size_t>> members_;
 };
 
 /// Which regions a Baustein funds.
