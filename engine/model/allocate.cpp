@@ -50,15 +50,21 @@ std::optional<std::size_t> Regions::indicator(std::string_view name) const {
 
 std::vector<std::size_t> select(const Regions& regions, const Selector& s,
                                 std::span<const std::uint8_t> absent) {
+  // Names are resolved once per call, so the loop over regions compares only small integers.
+  const std::size_t n = regions.list.size();
+  std::vector<std::uint8_t> listed(n, 0);  // 1 include, 2 exclude
+  for (const auto& a : s.include)
+    if (auto i = regions.find(a)) listed[*i] |= 1;
+  for (const auto& a : s.exclude)
+    if (auto i = regions.find(a)) listed[*i] |= 2;
+  std::uint32_t types = 0;
+  for (auto t : s.types) types |= 1u << static_cast<unsigned>(t);
   std::vector<std::size_t> out;
-  auto listed = [](const std::vector<std::string>& v, const std::string& ags) {
-    return std::find(v.begin(), v.end(), ags) != v.end();
-  };
-  for (std::size_t i = 0; i < regions.list.size(); ++i) {
+  for (std::size_t i = 0; i < n; ++i) {
     const Region& r = regions.list[i];
-    bool pick = s.types.empty() || std::find(s.types.begin(), s.types.end(), r.type) != s.types.end();
-    for (const auto& f : s.flags) pick = pick && r.has(f);
-    pick = (pick || listed(s.include, r.ags)) && !listed(s.exclude, r.ags);
+    bool pick = types == 0 || (types >> static_cast<unsigned>(r.type)) & 1u;
+    for (std::size_t f = 0; pick && f < s.flags.size(); ++f) pick = r.has(s.flags[f]);
+    pick = (pick || (listed[i] & 1)) && !(listed[i] & 2);
     if (!absent.empty() && absent[i]) pick = false;
     if (pick) out.push_back(i);
   }

@@ -173,6 +173,7 @@ Replicator::Replicator(const Scenario& scenario, const Regions& regions, const S
   if (pop)
     for (std::size_t i = 0; i < regions.list.size(); ++i) population_[i] = regions.indicators(Eigen::Index(i), Eigen::Index(*pop));
   // The slots: every row an allocation with everyone present can have, per year.
+  slot_of_.assign(years_.size() * scenario.bausteine.size() * regions.list.size(), -1);
   for (std::size_t y = 0; y < years_.size(); ++y) {
     Cents budget = 0;
     for (const auto& b : base_.bausteine) budget += b.budget;
@@ -184,8 +185,8 @@ Replicator::Replicator(const Scenario& scenario, const Regions& regions, const S
           if (auto i = regions.find(g)) rows.push_back(*i);
       active_.insert(active_.end(), rows.begin(), rows.end());
       for (auto region : rows) {
-        if (slot_of_.count({y, bi, region})) continue;
-        slot_of_[{y, bi, region}] = slots_.size();
+        if (slot_of(y, bi, region) >= 0) continue;
+        slot_of(y, bi, region) = static_cast<std::int32_t>(slots_.size());
         slots_.push_back({y, bi, region, scenario.bausteine[bi].rate_per_vza / 2});
       }
     }
@@ -243,9 +244,9 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
     StateStats st;
     __int128 spent = 0, filled = 0;
     for (const auto& row : a.rows) {
-      const auto it = slot_of_.find({y, row.baustein, row.region});
-      if (it == slot_of_.end()) continue;
-      const std::size_t slot = it->second;
+      const std::int32_t found = slot_of(y, row.baustein, row.region);
+      if (found < 0) continue;
+      const auto slot = static_cast<std::size_t>(found);
       Halves h = row.halves;
       Cents c = row.cents;
       if (absent[row.region]) h = 0, c = 0;  // lapsed: a non-applicant receives nothing

@@ -109,11 +109,14 @@ class Replicator {
   Scenario scenario_;  // this year's budgets and rates
   Regions perturbed_;  // this replication's indicators
   std::vector<SlotKey> slots_;
-  std::map<std::array<std::size_t, 3>, std::size_t> slot_of_;
+  std::vector<std::int32_t> slot_of_;  // (year, Baustein, region) -> slot, -1 for none
   std::vector<Cents> budgets_;
   std::vector<int> years_;
   std::vector<double> population_;
   std::vector<std::size_t> active_;  // regions any rule reads: the only ones worth a draw
+  std::int32_t& slot_of(std::size_t year, std::size_t baustein, std::size_t region) {
+    return slot_of_[(year * base_.bausteine.size() + baustein) * regions_.list.size() + region];
+  }
 };
 
 /// Runs the replications on `threads` threads (0: OpenMP's default). `progress` is called now
