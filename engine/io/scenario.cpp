@@ -23,6 +23,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
+constexpr std::uintmax_t kMaxScenarioBytes = 1 << 20;
+
 /// Reads typed values out of YAML nodes, recording located errors instead of throwing, so that
 /// one run reports every problem of a file.
 class Reader {
@@ -62,8 +64,15 @@ class Reader {
       error(map, path, "expected a mapping with the keys " + list(known));
       return false;
     }
+    std::set<std::string> seen;
     for (const auto& kv : map) {
-      const std::string key = kv.first.as<std::string>();
+      if (!kv.first.IsScalar()) {
+        error(kv.first, path, "a key must be plain text");
+        continue;
+      }
+      const std::string key = kv.first.Scalar();
+      // yaml-cpp keeps the first of two equal keys silently; a hand-written file means the second.
+      if (!seen.insert(key).second) error(kv.first, join(path, key), "duplicate key");
       if (std::find(known.begin(), known.end(), key) == known.end())
         error(kv.first, join(path, key), "unknown key" + did_you_mean(key, known) + "; expected one of " + list(known));
     }
@@ -149,6 +158,7 @@ class Reader {
     return s;
   }
   const std::string& file() const { return file_; }
+  bool clean() const { return errors_.empty(); }
 
  private:
   std::string file_;
@@ -518,30 +528,14 @@ SimulationSpec read_simulation(Reader& rd, const YAML::Node& n) {
   return s;
 }
 
-}  // namespace
-
-LoadedScenario load_scenario(const std::string& path) {
-  LoadedScenario out;
-  out.path = path;
-  std::vector<std::string> errors;
-  YAML::Node root;
-  {
-    std::ifstream in(path);
-    if (!in) throw ScenarioError({path + ": cannot open the scenario file"});
-    try {
-      root = YAML::Load(in);
-    } catch (const YAML::Exception& e) {
-      throw ScenarioError({path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                           ": not valid YAML: " + e.msg});
-    }
-  }
-  out.inputs.push_back(path);
-  Reader rd(path, errors);
+/// Reads the whole document into `out`, recording errors in `rd`.
+void read_document(Reader& rd, const YAML::Node& root, const std::string& path, LoadedScenario& out,
+                   DataSpec& spec) {
   Scenario& s = out.scenario;
   const std::vector<std::string> known = {"scenario", "programme", "year", "budget_eur", "sources",
                                           "assumptions", "data", "bausteine", "validation", "simulation"};
   if (!rd.mapping(root, "", known, {"scenario", "programme", "year", "budget_eur", "data", "bausteine"}))
-    throw ScenarioError(errors);
+    return;
   s.name = rd.text(root, "", "scenario").value_or("");
   s.programme = rd.text(root, "", "programme").value_or("");
   if (root["year"]) s.year = static_cast<int>(rd.number(root["year"], "year").value_or(0));
@@ -554,7 +548,6 @@ LoadedScenario load_scenario(const std::string& path) {
   // Data files are relative to the scenario file.
   const fs::path dir = fs::path(path).parent_path();
   auto data_path = [&](const std::string& f) { return (dir / f).lexically_normal().string(); };
-  DataSpec spec;
   if (const YAML::Node d = root["data"]; d && rd.mapping(d, "data", {"kreise", "gemeinden", "indicators"}, {"kreise", "gemeinden"})) {
     spec.kreise = data_path(rd.text(d, "data", "kreise").value_or(""));
     spec.gemeinden = data_path(rd.text(d, "data", "gemeinden").value_or(""));
@@ -590,7 +583,7 @@ LoadedScenario load_scenario(const std::string& path) {
     }
     Cents sum = 0;
     for (const auto& b : s.bausteine) sum += b.budget;
-    if (errors.empty() && sum != s.budget)
+    if (rd.clean() && sum != s.budget)
       rd.error(root["budget_eur"], "budget_eur", "the Bausteine add up to " + std::to_string(sum / 100) + "." +
                                                       (sum % 100 < 10 ? "0" : "") + std::to_string(sum % 100) +
                                                       " EUR, not to the total budget");
@@ -605,6 +598,40 @@ LoadedScenario load_scenario(const std::string& path) {
             s.observed[bkv.first.as<std::string>() + ":" + kv.first.as<std::string>()] = *x;
   }
   if (root["simulation"]) out.simulation = read_simulation(rd, root["simulation"]);
+}
+
+}  // namespace
+
+LoadedScenario load_scenario(const std::string& path) {
+  LoadedScenario out;
+  out.path = path;
+  std::vector<std::string> errors;
+  YAML::Node root;
+  {
+    std::error_code ec;
+    const auto size = fs::file_size(path, ec);
+    if (!ec && size > kMaxScenarioBytes)
+      throw ScenarioError({path + ": the scenario file has " + std::to_string(size) + " bytes, more than the limit of " +
+                           std::to_string(kMaxScenarioBytes) + " (scenarios are short; data belongs in CSV files)"});
+    std::ifstream in(path);
+    if (!in) throw ScenarioError({path + ": cannot open the scenario file"});
+    try {
+      root = YAML::Load(in);
+    } catch (const YAML::Exception& e) {
+      throw ScenarioError({path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                           ": not valid YAML: " + e.msg});
+    }
+  }
+  out.inputs.push_back(path);
+  Reader rd(path, errors);
+  DataSpec spec;
+  try {
+    read_document(rd, root, path, out, spec);
+  } catch (const YAML::Exception& e) {
+    // A shape the reader did not expect (e.g. a list where text belongs): still a located error.
+    errors.push_back(path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                     ": unexpected structure: " + e.msg);
+  }
   if (!errors.empty()) throw ScenarioError(errors);
 
   try {
@@ -620,7 +647,7 @@ LoadedScenario load_scenario(const std::string& path) {
                        Reader::list(out.regions.indicator_names));
   for (const auto& r : rd.regions)
     if (!out.regions.find(r.value)) errors.push_back(r.where + ": unknown AGS '" + r.value + "'");
-  for (const auto& [k, v] : s.observed)
+  for (const auto& [k, v] : out.scenario.observed)
     if (!out.regions.find(k.substr(k.find(':') + 1)))
       errors.push_back(path + ": validation.observed_positions: unknown AGS '" + k.substr(k.find(':') + 1) + "'");
   if (!errors.empty()) throw ScenarioError(errors);
