@@ -8,6 +8,7 @@ packages=(
   libeigen3-dev libboost-program-options-dev libyaml-cpp-dev
   doctest-dev libbenchmark-dev librandom123-dev nlohmann-json3-dev
   libopenmpi-dev openmpi-bin
+  python3-numpy  # bench/peers/numpy only
 )
 
 missing=()
