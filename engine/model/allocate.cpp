@@ -176,7 +176,7 @@ void fixed_staffing(const Baustein& b, const FixedStaffing& f, const Regions& re
 void positions_by_key(const Baustein& b, const PositionsByKey& p, const Regions& regions,
                       const std::vector<std::size_t>& who, std::vector<AllocationRow>& rows,
                       BausteinTotals& totals, std::vector<std::string>& notes,
-                      const std::vector<Halves>* floor) {
+                      const std::vector<Halves>* floor, Workspace& ws) {
   const Cents half = half_rate(b);
   const Cents unit_cost = p.unit * half;
   const std::size_t n = who.size();
@@ -211,7 +211,6 @@ void positions_by_key(const Baustein& b, const PositionsByKey& p, const Regions&
     }
   }
   std::vector<std::int64_t> seats(n);
-  Workspace ws;
   const Outcome out = apportion(p.rule, weights_of(shares), keyed, seats, ws, Bounds{lo, hi});
   if (out.tie) notes.push_back(b.id + ": a tie for the last units was decided by the tie policy");
   for (std::size_t k = 0; k < n; ++k) {
@@ -226,7 +225,7 @@ void positions_by_key(const Baustein& b, const PositionsByKey& p, const Regions&
 
 void money_by_key(const Baustein& b, const MoneyByKey& m, const Regions& regions,
                   const std::vector<std::size_t>& who, std::vector<AllocationRow>& rows,
-                  std::vector<std::string>& notes) {
+                  std::vector<std::string>& notes, Workspace& ws) {
   const std::size_t n = who.size();
   const auto shares = key_shares(regions, who, m.key);
   if (m.minimum * static_cast<Cents>(n) > b.budget)
@@ -236,7 +235,6 @@ void money_by_key(const Baustein& b, const MoneyByKey& m, const Regions& regions
   // is raised to it and the rest is shared by key among the others (exact to the cent).
   const std::vector<std::int64_t> lo(n, m.minimum);
   std::vector<std::int64_t> cents(n);
-  Workspace ws;
   const Outcome out = apportion(Rule{Method::hamilton, std::nullopt, TiePolicy::order, 0},
                                 weights_of(shares), b.budget, cents, ws, Bounds{lo, {}});
   if (out.tie) notes.push_back(b.id + ": equal claims to the last cents went to the earlier AGS");
@@ -301,6 +299,8 @@ void pass_through(const Baustein& b, const PassThrough& pt, const Regions& regio
 
 Allocation allocate(const Scenario& scenario, const Regions& regions, const Overrides& overrides) {
   Allocation result;
+  Workspace own;
+  Workspace& ws = overrides.workspace ? *overrides.workspace : own;
   for (std::size_t bi = 0; bi < scenario.bausteine.size(); ++bi) {
     const Baustein& b = scenario.bausteine[bi];
     const auto who = select(regions, b.recipients, overrides.absent);
@@ -315,8 +315,8 @@ Allocation allocate(const Scenario& scenario, const Regions& regions, const Over
           if constexpr (std::is_same_v<T, FixedStaffing>) fixed_staffing(b, rule, regions, who, rows);
           if constexpr (std::is_same_v<T, PositionsByKey>)
             positions_by_key(b, rule, regions, who, rows, totals, result.notes,
-                             overrides.floor ? &(*overrides.floor)[bi] : nullptr);
-          if constexpr (std::is_same_v<T, MoneyByKey>) money_by_key(b, rule, regions, who, rows, result.notes);
+                             overrides.floor ? &(*overrides.floor)[bi] : nullptr, ws);
+          if constexpr (std::is_same_v<T, MoneyByKey>) money_by_key(b, rule, regions, who, rows, result.notes, ws);
         },
         b.rule);
     Cents allocated = 0;
@@ -332,7 +332,6 @@ Allocation allocate(const Scenario& scenario, const Regions& regions, const Over
         w.push_back(r.key_share > 0 ? static_cast<std::uint64_t>(std::llround(r.key_share * 1e12))
                                     : static_cast<std::uint64_t>(r.halves));
       std::vector<std::int64_t> parts(rows.size());
-      Workspace ws;
       split_cents(rest, w, parts, ws);
       for (std::size_t k = 0; k < rows.size(); ++k) rows[k].cents += parts[k];
       rest = 0;

@@ -235,6 +235,7 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
       absent[i] = p < 1.0 && s.uniforms(kUptake, static_cast<std::uint32_t>(i)).first >= p;
     }
     Overrides o;
+    o.workspace = &workspace_;
     if (spec_.redistribute) o.absent = absent;
     if (spec_.hold_harmless && y > 0) o.floor = &held;
     Allocation a = allocate(scenario_, perturbed_, o);

@@ -165,6 +165,9 @@ struct Overrides {
   /// Per Baustein, per region: positions (halves) a recipient keeps at least (hold-harmless);
   /// empty: none. Applied to positions by key, as far as the budget allows.
   const std::vector<std::vector<Halves>>* floor = nullptr;
+  /// Scratch of the apportionment kernel, reused across calls (a simulation passes its own so
+  /// that signpost tables and buffers are built once per thread, not once per replication).
+  Workspace* workspace = nullptr;
 };
 
 /// The recipients a selector picks, in region order, less the absent ones.

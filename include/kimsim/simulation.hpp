@@ -114,6 +114,7 @@ class Replicator {
   std::vector<int> years_;
   std::vector<double> population_;
   std::vector<std::size_t> active_;  // regions any rule reads: the only ones worth a draw
+  Workspace workspace_;
   std::int32_t& slot_of(std::size_t year, std::size_t baustein, std::size_t region) {
     return slot_of_[(year * base_.bausteine.size() + baustein) * regions_.list.size() + region];
   }
