@@ -31,7 +31,25 @@ std::optional<std::size_t> Regions::find(std::string_view ags) const {
   return std::nullopt;
 }
 
+std::uint64_t Regions::flag_bit(std::string_view flag) const {
+  for (std::size_t b = 0; b < flag_names_.size(); ++b)
+    if (flag_names_[b] == flag) return std::uint64_t{1} << b;
+  return 0;
+}
+
 void Regions::index() {
+  flag_names_.clear();
+  for (auto& r : list) {
+    r.flag_bits = 0;
+    for (const auto& f : r.flags) {
+      auto it = std::find(flag_names_.begin(), flag_names_.end(), f);
+      if (it == flag_names_.end()) {
+        if (flag_names_.size() == 64) throw InputError("more than 64 distinct region flags");
+        it = flag_names_.insert(flag_names_.end(), f);
+      }
+      r.flag_bits |= std::uint64_t{1} << (it - flag_names_.begin());
+    }
+  }
   by_ags_.clear();
   for (std::size_t i = 0; i < list.size(); ++i) by_ags_.emplace(list[i].ags, i);
   parent_.resize(list.size());
@@ -59,11 +77,18 @@ std::vector<std::size_t> select(const Regions& regions, const Selector& s,
     if (auto i = regions.find(a)) listed[*i] |= 2;
   std::uint32_t types = 0;
   for (auto t : s.types) types |= 1u << static_cast<unsigned>(t);
+  std::uint64_t flags = 0;
+  bool unknown_flag = false;
+  for (const auto& f : s.flags) {
+    const std::uint64_t bit = regions.flag_bit(f);
+    flags |= bit;
+    unknown_flag |= bit == 0;  // a flag no region carries selects nothing
+  }
   std::vector<std::size_t> out;
   for (std::size_t i = 0; i < n; ++i) {
     const Region& r = regions.list[i];
     bool pick = types == 0 || (types >> static_cast<unsigned>(r.type)) & 1u;
-    for (std::size_t f = 0; pick && f < s.flags.size(); ++f) pick = r.has(s.flags[f]);
+    pick = pick && !unknown_flag && (r.flag_bits & flags) == flags;
     pick = (pick || (listed[i] & 1)) && !(listed[i] & 2);
     if (!absent.empty() && absent[i]) pick = false;
     if (pick) out.push_back(i);
@@ -164,9 +189,11 @@ void fixed_staffing(const Baustein& b, const FixedStaffing& f, const Regions& re
       if (r.has(flag)) h += extra;
     // Extras for the Kreis' member Gemeinden with the flag, unless they are recipients
     // themselves.
-    for (const auto& [flag, extra] : f.per_member_flag)
+    for (const auto& [flag, extra] : f.per_member_flag) {
+      const std::uint64_t bit = regions.flag_bit(flag);
       for (std::size_t g : regions.members(who[k]))
-        if (regions.list[g].has(flag) && !std::binary_search(who.begin(), who.end(), g)) h += extra;
+        if ((regions.list[g].flag_bits & bit) && !std::binary_search(who.begin(), who.end(), g)) h += extra;
+    }
     rows[k].halves = h;
     rows[k].cents = h * half;
     rows[k].quota = static_cast<double>(h) / 2.0;

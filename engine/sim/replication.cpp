@@ -159,7 +159,10 @@ double gini(std::vector<double>& x) {
   return sum > 0 ? num / (n * sum) : 0.0;
 }
 
-__int128 nano(double v) { return static_cast<__int128>(std::llround(v * 1e9)); }
+/// Round half up to an integer, inline (llround is a library call in the hot loop).
+std::int64_t nearest(double v) { return static_cast<std::int64_t>(std::floor(v + 0.5)); }
+
+__int128 nano(double v) { return static_cast<__int128>(nearest(v * 1e9)); }
 
 }  // namespace
 
@@ -257,12 +260,12 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
       std::int64_t months = 12;
       if (h > 0) {
         const auto item = static_cast<std::uint32_t>(slot);
-        const auto start = std::clamp<std::int64_t>(std::llround(s.draw(spec_.start_month, kStart, static_cast<std::uint32_t>(row.region))), 1, 12);
-        const auto fill = std::max<std::int64_t>(0, std::llround(s.draw(spec_.months_to_fill, kFill, item)));
+        const auto start = std::clamp<std::int64_t>(nearest(s.draw(spec_.start_month, kStart, static_cast<std::uint32_t>(row.region))), 1, 12);
+        const auto fill = std::max<std::int64_t>(0, nearest(s.draw(spec_.months_to_fill, kFill, item)));
         months = std::clamp<std::int64_t>(12 - (start - 1) - fill, 0, 12);
         out = static_cast<Cents>(static_cast<__int128>(c) * months / 12);
         if (spec_.cost_per_vza_eur) {
-          const Cents cost = std::llround(s.draw(*spec_.cost_per_vza_eur, kCost, item) * 100.0);
+          const Cents cost = nearest(s.draw(*spec_.cost_per_vza_eur, kCost, item) * 100.0);
           const Cents excess = std::max<Cents>(0, cost - scenario_.bausteine[row.baustein].rate_per_vza);
           cofin = static_cast<Cents>(static_cast<__int128>(excess) * h * months / 24);
         }

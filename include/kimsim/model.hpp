@@ -30,6 +30,7 @@ struct Region {
   RegionType type = RegionType::gemeinde;
   std::string kreis;                ///< the parent Kreis (AGS) of a Gemeinde
   std::vector<std::string> flags;   ///< e.g. "ki", "abh", "gkst", "mkst"
+  std::uint64_t flag_bits = 0;      ///< the flags as bits of Regions::flag_bit (set by index())
   bool has(std::string_view flag) const;
 };
 
@@ -46,6 +47,8 @@ struct Regions {
   std::size_t kreis_of(std::size_t region) const { return parent_[region]; }
   /// The Gemeinden of a Kreis-level region (index), in list order.
   const std::vector<std::size_t>& members(std::size_t kreis) const { return members_[kreis]; }
+  /// The bit of a flag in Region::flag_bits; 0 for a flag no region has.
+  std::uint64_t flag_bit(std::string_view flag) const;
   /// Builds the look-up tables; call once the list is complete.
   void index();
 
@@ -53,6 +56,7 @@ struct Regions {
   std::map<std::string, std::size_t, std::less<>> by_ags_;
   std::vector<std::size_t> parent_;
   std::vector<std::vector<std::size_t>> members_;
+  std::vector<std::string> flag_names_;
 };
 
 /// Which regions a Baustein funds.
