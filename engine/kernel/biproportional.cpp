@@ -221,6 +221,7 @@ std::vector<i64> upper_apportionment(const Rule& rule, const BiproportionalProbl
     for (std::size_t j = 0; j < p.cols; ++j) {
       const u64 w = p.weight[i * p.cols + j];
       if (w == 0) continue;
+      if (p.per_seat_row_sums && p.col_seats[j] <= 0) continue;  // a column without seats adds no voters
       s += p.per_seat_row_sums ? static_cast<unsigned __int128>(w) * (scale / u64(p.col_seats[j])) : w;
     }
     if (s > kMaxWeight) throw InputError("the row sums exceed 2^53 (too large for exact sums)");

@@ -277,7 +277,7 @@ void pass_through(const Baustein& b, const PassThrough& pt, const Regions& regio
   const auto kreis = regions.find(pt.kreis);
   if (!kreis) throw InputError(b.id + ": pass-through from unknown Kreis " + pt.kreis);
   auto row = std::find_if(rows.begin(), rows.end(), [&](const AllocationRow& r) { return r.region == *kreis; });
-  if (row == rows.end()) throw InputError(b.id + ": Kreis " + pt.kreis + " receives nothing to pass on");
+  if (row == rows.end()) return;  // the Kreis takes no part (did not apply): nothing to pass on
   const auto c = regions.indicator(pt.key);
   if (!c) throw InputError(b.id + ": no data provides the pass-through key '" + pt.key + "'");
   const double kreis_total = regions.indicators(*kreis, *c);

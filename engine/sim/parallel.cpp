@@ -2,6 +2,8 @@
 // Replicator and integer accumulators; they merge by addition, so the result is the same bits for
 // any thread count. Without OpenMP this runs serially.
 #include <atomic>
+#include <exception>
+#include <limits>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -25,6 +27,10 @@ SimulationResult simulate(const Scenario& scenario, const Regions& regions, cons
   result.replications = spec.replications;
   const std::int64_t n = static_cast<std::int64_t>(spec.replications);
   std::atomic<std::uint64_t> done{0};
+  // Exceptions must not leave the parallel region: keep the one of the lowest replication, so the
+  // error reported does not depend on the thread count, and rethrow it afterwards.
+  std::exception_ptr failure;
+  std::int64_t failed_at = std::numeric_limits<std::int64_t>::max();
 #ifdef _OPENMP
   if (threads > 0) omp_set_num_threads(threads);
 #else
@@ -41,7 +47,12 @@ SimulationResult simulate(const Scenario& scenario, const Regions& regions, cons
 #endif
 #pragma omp for schedule(dynamic, 64)
     for (std::int64_t r = 0; r < n; ++r) {
-      rep.run(static_cast<std::uint64_t>(r), stats, state);
+      try {
+        rep.run(static_cast<std::uint64_t>(r), stats, state);
+      } catch (...) {
+#pragma omp critical(kimsim_failure)
+        if (r < failed_at) failed_at = r, failure = std::current_exception();
+      }
       const auto d = done.fetch_add(1, std::memory_order_relaxed) + 1;
       if (progress && first && (d & 255) == 0) progress(d, spec.replications);
     }
@@ -51,6 +62,7 @@ SimulationResult simulate(const Scenario& scenario, const Regions& regions, cons
       for (std::size_t k = 0; k < state.size(); ++k) result.state[k].merge(state[k]);
     }
   }
+  if (failure) std::rethrow_exception(failure);
   if (progress) progress(spec.replications, spec.replications);
   return result;
 }

@@ -178,8 +178,11 @@ Replicator::Replicator(const Scenario& scenario, const Regions& regions, const S
   // The slots: every row an allocation with everyone present can have, per year.
   slot_of_.assign(years_.size() * scenario.bausteine.size() * regions.list.size(), -1);
   for (std::size_t y = 0; y < years_.size(); ++y) {
+    // The same scaling as run() applies, so that unspent = budget - spent holds per year.
+    const std::int64_t ppm = spec.years.empty() ? 1'000'000 : std::llround(spec.years[y].budget_factor * 1e6);
     Cents budget = 0;
-    for (const auto& b : base_.bausteine) budget += b.budget;
+    for (const auto& b : base_.bausteine)
+      budget += static_cast<Cents>(static_cast<__int128>(b.budget) * ppm / 1'000'000);
     budgets_.push_back(budget);
     for (std::size_t bi = 0; bi < scenario.bausteine.size(); ++bi) {
       std::vector<std::size_t> rows = select(regions, scenario.bausteine[bi].recipients);
