@@ -193,7 +193,7 @@ Replicator::Replicator(const Scenario& scenario, const Regions& regions, const S
       for (auto region : rows) {
         if (slot_of(y, bi, region) >= 0) continue;
         slot_of(y, bi, region) = static_cast<std::int32_t>(slots_.size());
-        slots_.push_back({y, bi, region, scenario.bausteine[bi].rate_per_vza / 2});
+        slots_.push_back({y, bi, region});
       }
     }
   }

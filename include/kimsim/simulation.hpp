@@ -80,7 +80,6 @@ struct StateStats {
 /// One slot per possible (Baustein, recipient) row, per year.
 struct SlotKey {
   std::size_t year = 0, baustein = 0, region = 0;
-  Cents half_rate = 0;
 };
 
 struct SimulationResult {
