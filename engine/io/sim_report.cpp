@@ -44,14 +44,6 @@ Halves halves_quantile(const std::vector<std::uint64_t>& hist, double p, std::ui
   return 0;
 }
 
-Cents cents_quantile(const std::map<std::int32_t, std::pair<std::uint64_t, Cents>>& hist, double p, std::uint64_t n) {
-  const std::uint64_t k = rank(p, n);
-  std::uint64_t cum = 0;
-  for (const auto& [bin, v] : hist)
-    if ((cum += v.first) >= k) return v.second;
-  return 0;
-}
-
 nlohmann::json distribution(i128 sum, i128 sq, std::uint64_t n, long double scale, int decimals) {
   const long double mean = static_cast<long double>(sum) / static_cast<long double>(n) / scale;
   const long double s = sd(sum, sq, n) / scale;
@@ -77,9 +69,9 @@ std::string simulation_csv(const LoadedScenario& ls, const SimulationResult& r) 
       << format_positions(halves_quantile(s.halves_hist, 0.50, n)) << ','
       << format_positions(halves_quantile(s.halves_hist, 0.95, n)) << ',' << format_euros(mean_cents(s.cents, n))
       << ',' << fixed(sd(s.cents, s.cents_sq, n) / 100.0L, 2) << ','
-      << format_euros(cents_quantile(s.cents_hist, 0.05, n)) << ','
-      << format_euros(cents_quantile(s.cents_hist, 0.50, n)) << ','
-      << format_euros(cents_quantile(s.cents_hist, 0.95, n)) << ','
+      << format_euros(s.cents_counts.nth(rank(0.05, n))) << ','
+      << format_euros(s.cents_counts.nth(rank(0.50, n))) << ','
+      << format_euros(s.cents_counts.nth(rank(0.95, n))) << ','
       << fixed(static_cast<long double>(s.nothing) / n, 4) << ',' << format_euros(mean_cents(s.outflow, n)) << ','
       << format_euros(mean_cents(s.cofinancing, n)) << '\n';
   }
@@ -116,7 +108,12 @@ nlohmann::json simulation_summary(const LoadedScenario& ls, const SimulationSpec
                           {"gini_euros_per_inhabitant", distribution(s.gini, s.gini_sq, n, 1e9L, 6)},
                           {"max_min_ratio_euros_per_inhabitant", distribution(s.maxmin, s.maxmin_sq, n, 1e9L, 6)}});
   }
-  j["notes"] = {"quantiles of positions are exact (nearest rank); of euros, the smallest value in a 0.01 % wide bin (exact where the bin holds one value); statewide spending quantiles are floors to 1,000 EUR",
+  std::size_t binned = 0;
+  for (const auto& s : r.stats) binned += !s.cents_counts.exact();
+  j["notes"] = {binned == 0 ? std::string("quantiles of positions and euros per recipient are exact (nearest rank); statewide spending quantiles are floors to 1,000 EUR")
+                            : "quantiles of positions are exact (nearest rank); of euros, exact except in " + std::to_string(binned) +
+                                  " slots with more than " + std::to_string(ValueCounts::kExact) +
+                                  " distinct amounts, where they are the smallest value of a 0.01 % wide bin; statewide spending quantiles are floors to 1,000 EUR",
                 "spent: money that flows out after the start month and the months until a position is filled; unspent: the rest of the budget",
                 "co-financing: actual personnel cost above the flat amount per VZÄ, for the months filled"};
   return j;

@@ -96,73 +96,168 @@ std::vector<std::size_t> select(const Regions& regions, const Selector& s,
   return out;
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Keys.
+
+namespace {
+
+/// A key resolved against a fixed list of candidates: indicator columns and carve-outs.
+struct KeyPlan {
+  struct Term {
+    std::size_t column = 0;
+    double weight = 0;  ///< normalised: the weights sum to 1
+    std::string name;
+  };
+  std::vector<Term> terms;
+  std::optional<Term> cap;  ///< weight holds the cap factor
+  /// Per candidate: the candidates whose values a Kreis' value excludes. A Kreis' value covers
+  /// its territory less the member Gemeinden that are recipients of the same Baustein
+  /// themselves (a große kreisangehörige Stadt with its own ABH, Stadt Aachen with its own KI):
+  /// they are served by their own authority, not by the Kreis.
+  std::vector<std::vector<std::uint32_t>> carved;
+};
+
+std::size_t column_of(const Regions& regions, const std::string& name) {
+  const auto c = regions.indicator(name);
+  if (!c) throw InputError("no data provides the indicator '" + name + "'");
+  return *c;
+}
+
+KeyPlan compile_key(const Regions& regions, const std::vector<std::size_t>& who, const Key& key) {
+  KeyPlan k;
+  double sum = 0;
+  for (const auto& t : key.terms) sum += t.weight;
+  for (const auto& t : key.terms) k.terms.push_back({column_of(regions, t.indicator), t.weight / sum, t.indicator});
+  if (key.cap_indicator)
+    k.cap = KeyPlan::Term{column_of(regions, *key.cap_indicator), key.cap_factor, *key.cap_indicator};
+  k.carved.resize(who.size());
+  for (std::size_t i = 0; i < who.size(); ++i)
+    if (regions.list[who[i]].type == RegionType::kreis)
+      for (std::size_t g : regions.members(who[i]))
+        if (auto at = std::lower_bound(who.begin(), who.end(), g); at != who.end() && *at == g)
+          k.carved[i].push_back(static_cast<std::uint32_t>(at - who.begin()));
+  return k;
+}
+
+/// Working memory of one key evaluation, reused across calls.
+struct KeyScratch {
+  std::vector<double> value, cap;
+  std::vector<std::uint8_t> capped;
+};
+
+/// Shares of one indicator over the present candidates `at`, written to `out` (parallel to at).
+void column_shares(const KeyPlan& k, const KeyPlan::Term& t, const Eigen::MatrixXd& ind,
+                   const std::vector<std::size_t>& who, std::span<const std::uint8_t> present,
+                   std::span<const std::uint32_t> at, std::vector<double>& out) {
+  out.resize(at.size());
+  double total = 0;
+  for (std::size_t j = 0; j < at.size(); ++j) {
+    const std::uint32_t i = at[j];
+    double v = ind(Eigen::Index(who[i]), Eigen::Index(t.column));
+    for (std::uint32_t g : k.carved[i])
+      if (present[g]) v -= ind(Eigen::Index(who[g]), Eigen::Index(t.column));
+    out[j] = std::max(v, 0.0);
+    total += out[j];
+  }
+  if (!(total > 0)) throw InputError("the indicator '" + t.name + "' is zero for all recipients");
+  for (double& v : out) v /= total;
+}
+
+/// Key shares of the present candidates `at` (summing to 1), the cap applied; into `share`.
+void evaluate_key(const KeyPlan& k, const Eigen::MatrixXd& ind, const std::vector<std::size_t>& who,
+                  std::span<const std::uint8_t> present, std::span<const std::uint32_t> at,
+                  std::span<double> share, KeyScratch& s) {
+  const std::size_t n = at.size();
+  std::fill(share.begin(), share.end(), 0.0);
+  for (const auto& t : k.terms) {
+    column_shares(k, t, ind, who, present, at, s.value);
+    for (std::size_t j = 0; j < n; ++j) share[j] += s.value[j] * t.weight;
+  }
+  if (!k.cap) return;
+  // Cap each share at factor x the cap indicator's share; the excess goes to the uncapped ones
+  // in proportion to their keys, until no share exceeds its cap (at most n rounds).
+  column_shares(k, *k.cap, ind, who, present, at, s.cap);
+  for (double& c : s.cap) c *= k.cap->weight;
+  s.capped.assign(n, 0);
+  for (std::size_t round = 0; round < n; ++round) {
+    bool changed = false;
+    for (std::size_t i = 0; i < n; ++i)
+      if (!s.capped[i] && share[i] > s.cap[i]) s.capped[i] = 1, changed = true;
+    if (!changed) break;
+    double fixed = 0, free = 0;
+    for (std::size_t i = 0; i < n; ++i) (s.capped[i] ? fixed : free) += s.capped[i] ? s.cap[i] : share[i];
+    for (std::size_t i = 0; i < n; ++i) share[i] = s.capped[i] ? s.cap[i] : share[i] * (1.0 - fixed) / free;
+  }
+}
+
+/// A share of positions a Kreis passes on, rounded to the nearest half position, at least the
+/// minimum (TIntG § 9(2): smaller shares are not fundable).
+Halves round_share(double share_halves, Halves minimum) {
+  return std::max<Halves>(minimum, static_cast<Halves>(std::floor(share_halves + 0.5)));
+}
+
+}  // namespace
+
 std::vector<double> key_shares(const Regions& regions, const std::vector<std::size_t>& who,
                                const Key& key) {
-  const std::size_t n = who.size();
-  // Shares of each indicator over the recipients, as columns; the key is one matrix-vector
-  // product with the term weights.
-  Eigen::MatrixXd shares(n, key.terms.size());
-  Eigen::VectorXd alpha(key.terms.size());
-  // A Kreis' value covers its territory less the member Gemeinden that are recipients of the
-  // same Baustein themselves (a große kreisangehörige Stadt with its own ABH, Stadt Aachen with
-  // its own KI): they are served by their own authority, not by the Kreis.
-  std::vector<std::vector<std::size_t>> carved(n);
-  for (std::size_t k = 0; k < n; ++k)
-    if (regions.list[who[k]].type == RegionType::kreis)
-      for (std::size_t g : regions.members(who[k]))
-        if (std::binary_search(who.begin(), who.end(), g)) carved[k].push_back(g);
-  auto column_shares = [&](const std::string& name) {
-    const auto c = regions.indicator(name);
-    if (!c) throw InputError("no data provides the indicator '" + name + "'");
-    Eigen::VectorXd v(n);
-    for (std::size_t k = 0; k < n; ++k) {
-      v[k] = regions.indicators(who[k], *c);
-      for (auto g : carved[k]) v[k] -= regions.indicators(g, *c);
-      v[k] = std::max(v[k], 0.0);
-    }
-    const double total = v.sum();
-    if (!(total > 0)) throw InputError("the indicator '" + name + "' is zero for all recipients");
-    return Eigen::VectorXd(v / total);
-  };
-  for (std::size_t t = 0; t < key.terms.size(); ++t) {
-    shares.col(t) = column_shares(key.terms[t].indicator);
-    alpha[t] = key.terms[t].weight;
-  }
-  Eigen::VectorXd k = shares * (alpha / alpha.sum());
-  if (key.cap_indicator) {
-    // Cap each share at factor x the cap indicator's share; the excess goes to the uncapped ones
-    // in proportion to their keys, until no share exceeds its cap (at most n rounds).
-    const Eigen::VectorXd cap = column_shares(*key.cap_indicator) * key.cap_factor;
-    std::vector<bool> capped(n, false);
-    for (std::size_t round = 0; round < n; ++round) {
-      bool changed = false;
-      for (std::size_t i = 0; i < n; ++i)
-        if (!capped[i] && k[i] > cap[i]) capped[i] = true, changed = true;
-      if (!changed) break;
-      double fixed = 0, free = 0;
-      for (std::size_t i = 0; i < n; ++i) (capped[i] ? fixed : free) += capped[i] ? cap[i] : k[i];
-      for (std::size_t i = 0; i < n; ++i) k[i] = capped[i] ? cap[i] : k[i] * (1.0 - fixed) / free;
-    }
-  }
-  return {k.data(), k.data() + n};
+  const KeyPlan k = compile_key(regions, who, key);
+  const std::vector<std::uint8_t> present(who.size(), 1);
+  std::vector<std::uint32_t> at(who.size());
+  std::iota(at.begin(), at.end(), 0u);
+  std::vector<double> share(who.size());
+  KeyScratch s;
+  evaluate_key(k, regions.indicators, who, present, at, share, s);
+  return share;
 }
 
 std::vector<Halves> round_pass_through(const std::vector<double>& share_halves, Halves minimum) {
   std::vector<Halves> out;
-  for (double s : share_halves)
-    out.push_back(std::max<Halves>(minimum, static_cast<Halves>(std::floor(s + 0.5))));
+  for (double s : share_halves) out.push_back(round_share(s, minimum));
   return out;
 }
 
-namespace {
+// ---------------------------------------------------------------------------------------------
+// The plan.
 
-/// Key shares as integer weights: fixed point with 12 decimals, so that the kernel decides
-/// exactly on them (and ties between equal keys are found, not hidden by rounding noise).
-std::vector<std::uint64_t> weights_of(const std::vector<double>& shares) {
-  std::vector<std::uint64_t> w;
-  for (double s : shares) w.push_back(static_cast<std::uint64_t>(std::llround(s * 1e12)));
-  return w;
-}
+/// One Baustein, resolved.
+struct Plan::Compiled {
+  std::size_t first_row = 0;     ///< its candidates are rows first_row .. first_row + who.size()
+  std::vector<std::size_t> who;  ///< the candidates (region indices), ascending
+  std::optional<KeyPlan> key;
+  // Fixed staffing: positions per candidate, plus extras for member Gemeinden with a flag
+  // unless that Gemeinde is a present recipient itself.
+  std::vector<Halves> fixed;
+  struct Extra {
+    std::uint32_t candidate = 0;
+    std::int64_t member = -1;  ///< candidate index of the Gemeinde, -1 if it is none
+    Halves halves = 0;
+  };
+  std::vector<Extra> extras;
+  struct Pass {
+    std::int64_t kreis = -1;  ///< candidate index of the Kreis, -1 if it is no recipient
+    std::size_t kreis_region = 0, column = 0, first_row = 0;
+    std::vector<std::size_t> members;  ///< region indices, rows first_row ..
+    Halves minimum = 1;
+  };
+  std::vector<Pass> passes;
+};
+
+struct Draft::Scratch {
+  Workspace kernel;
+  KeyScratch key;
+  std::vector<std::uint32_t> at;  ///< candidate index of each present recipient
+  std::vector<double> share;
+  std::vector<std::uint64_t> weight;
+  std::vector<std::int64_t> seats, lo, hi;
+};
+
+Draft::Draft() : scratch(std::make_unique<Scratch>()) {}
+Draft::~Draft() = default;
+Draft::Draft(Draft&&) noexcept = default;
+Draft& Draft::operator=(Draft&&) noexcept = default;
+
+namespace {
 
 std::string euros(Cents c) {
   const std::string sign = c < 0 ? "-" : "";
@@ -172,210 +267,308 @@ std::string euros(Cents c) {
   return sign + std::to_string(c / 100) + "." + cents + " EUR";
 }
 
-Cents half_rate(const Baustein& b) {
-  if (b.rate_per_vza <= 0 || b.rate_per_vza % 2 != 0)
+Cents half_rate(const Baustein& b, Cents rate) {
+  if (rate <= 0 || rate % 2 != 0)
     throw InputError(b.id + ": rate_per_vza must be a positive amount with an even number of cents");
-  return b.rate_per_vza / 2;
+  return rate / 2;
 }
 
-void fixed_staffing(const Baustein& b, const FixedStaffing& f, const Regions& regions,
-                    const std::vector<std::size_t>& who, std::vector<AllocationRow>& rows) {
-  const Cents half = half_rate(b);
-  for (std::size_t k = 0; k < who.size(); ++k) {
-    const Region& r = regions.list[who[k]];
-    Halves h = 0;
-    if (auto it = f.per_type.find(r.type); it != f.per_type.end()) h += it->second;
-    for (const auto& [flag, extra] : f.per_flag)
-      if (r.has(flag)) h += extra;
-    // Extras for the Kreis' member Gemeinden with the flag, unless they are recipients
-    // themselves.
-    for (const auto& [flag, extra] : f.per_member_flag) {
-      const std::uint64_t bit = regions.flag_bit(flag);
-      for (std::size_t g : regions.members(who[k]))
-        if ((regions.list[g].flag_bits & bit) && !std::binary_search(who.begin(), who.end(), g)) h += extra;
-    }
-    rows[k].halves = h;
-    rows[k].cents = h * half;
-    rows[k].quota = static_cast<double>(h) / 2.0;
-  }
-}
-
-void positions_by_key(const Baustein& b, const PositionsByKey& p, const Regions& regions,
-                      const std::vector<std::size_t>& who, std::vector<AllocationRow>& rows,
-                      BausteinTotals& totals, std::vector<std::string>& notes,
-                      const std::vector<Halves>* floor, Workspace& ws) {
-  const Cents half = half_rate(b);
-  const Cents unit_cost = p.unit * half;
-  const std::size_t n = who.size();
-  if (p.base % p.unit != 0) throw InputError(b.id + ": the base must be a whole number of units");
-  const auto shares = key_shares(regions, who, p.key);
-  const std::int64_t units = b.budget / unit_cost;
-  const std::int64_t base_units = p.base / p.unit;
-  const std::int64_t keyed = units - base_units * static_cast<std::int64_t>(n);
-  if (keyed < 0)
-    throw InputError(b.id + ": the budget buys " + std::to_string(units) + " units, fewer than the base of " +
-                     std::to_string(base_units) + " for each of the " + std::to_string(n) + " recipients");
-  std::vector<std::int64_t> lo, hi;
-  if (p.min || p.max) {
-    for (std::size_t k = 0; k < n; ++k) {
-      lo.push_back(p.min ? std::max<std::int64_t>(0, (*p.min + p.unit - 1) / p.unit - base_units) : 0);
-      hi.push_back(p.max ? std::max<std::int64_t>(0, *p.max / p.unit - base_units) : kUnbounded);
-    }
-  }
-  if (floor && !floor->empty()) {
-    // Hold-harmless: last year's positions as a lower bound, as far as the units allow.
-    std::vector<std::int64_t> held(n);
-    std::int64_t sum = 0;
-    for (std::size_t k = 0; k < n; ++k) {
-      held[k] = std::max<std::int64_t>(0, (*floor)[who[k]] / p.unit - base_units);
-      if (!lo.empty()) held[k] = std::max(held[k], lo[k]);
-      if (!hi.empty()) held[k] = std::min(held[k], hi[k]);
-      sum += held[k];
-    }
-    if (sum <= keyed) {
-      lo = std::move(held);
-      if (hi.empty()) hi.assign(n, kUnbounded);
-    }
-  }
-  std::vector<std::int64_t> seats(n);
-  const Outcome out = apportion(p.rule, weights_of(shares), keyed, seats, ws, Bounds{lo, hi});
-  if (out.tie) notes.push_back(b.id + ": a tie for the last units was decided by the tie policy");
-  for (std::size_t k = 0; k < n; ++k) {
-    rows[k].halves = (seats[k] + base_units) * p.unit;
-    rows[k].cents = rows[k].halves * half;
-    rows[k].key_share = shares[k];
-    rows[k].quota = (static_cast<double>(keyed) * shares[k] + static_cast<double>(base_units)) *
-                    static_cast<double>(p.unit) / 2.0;
-  }
-  totals.unallocated_reason = "less than one unit of " + euros(unit_cost) + " left";
-}
-
-void money_by_key(const Baustein& b, const MoneyByKey& m, const Regions& regions,
-                  const std::vector<std::size_t>& who, std::vector<AllocationRow>& rows,
-                  std::vector<std::string>& notes, Workspace& ws) {
-  const std::size_t n = who.size();
-  const auto shares = key_shares(regions, who, m.key);
-  if (m.minimum * static_cast<Cents>(n) > b.budget)
-    throw InputError(b.id + ": the minimum of " + euros(m.minimum) + " for " + std::to_string(n) +
-                     " recipients exceeds the budget");
-  // Largest remainder on cents with the minimum as a lower bound: a recipient below the minimum
-  // is raised to it and the rest is shared by key among the others (exact to the cent).
-  const std::vector<std::int64_t> lo(n, m.minimum);
-  std::vector<std::int64_t> cents(n);
-  const Outcome out = apportion(Rule{Method::hamilton, std::nullopt, TiePolicy::order, 0},
-                                weights_of(shares), b.budget, cents, ws, Bounds{lo, {}});
-  if (out.tie) notes.push_back(b.id + ": equal claims to the last cents went to the earlier AGS");
-  for (std::size_t k = 0; k < n; ++k) {
-    rows[k].cents = cents[k];
-    rows[k].key_share = shares[k];
-    rows[k].quota = static_cast<double>(b.budget) * shares[k] / 100.0;
-  }
-}
-
-void pass_through(const Baustein& b, const PassThrough& pt, const Regions& regions,
-                  std::vector<AllocationRow>& rows, std::size_t baustein) {
-  const auto kreis = regions.find(pt.kreis);
-  if (!kreis) throw InputError(b.id + ": pass-through from unknown Kreis " + pt.kreis);
-  auto row = std::find_if(rows.begin(), rows.end(), [&](const AllocationRow& r) { return r.region == *kreis; });
-  if (row == rows.end()) return;  // the Kreis takes no part (did not apply): nothing to pass on
-  const auto c = regions.indicator(pt.key);
-  if (!c) throw InputError(b.id + ": no data provides the pass-through key '" + pt.key + "'");
-  const double kreis_total = regions.indicators(*kreis, *c);
-  std::vector<double> share;
-  std::vector<std::size_t> members;
-  for (const auto& ags : pt.gemeinden) {
-    const auto g = regions.find(ags);
-    if (!g || regions.list[*g].kreis != pt.kreis)
-      throw InputError(b.id + ": " + ags + " is not a Gemeinde of Kreis " + pt.kreis);
-    members.push_back(*g);
-    share.push_back(static_cast<double>(row->halves) * regions.indicators(*g, *c) / kreis_total);
-  }
-  const auto halves = round_pass_through(share, pt.minimum);
-  const Halves passed = std::accumulate(halves.begin(), halves.end(), Halves{0});
-  if (passed > row->halves)
-    throw InputError(b.id + ": Kreis " + pt.kreis + " cannot pass on more positions than it has");
-  const Cents half = half_rate(b);
-  const std::string kreis_name = regions.list[*kreis].name;
-  const std::size_t kreis_row = static_cast<std::size_t>(row - rows.begin());
-  for (std::size_t k = 0; k < members.size(); ++k) {
-    AllocationRow r;
-    r.region = members[k];
-    r.baustein = baustein;
-    r.halves = halves[k];
-    r.cents = halves[k] * half;
-    r.quota = share[k] / 2.0;
-    r.note = "passed on by " + kreis_name;
-    r.passed_on_by = *kreis;
-    rows[kreis_row].halves -= r.halves;
-    rows[kreis_row].cents -= r.cents;
-    rows.push_back(std::move(r));
-  }
-  std::string note = "passes " + std::to_string(passed / 2) + (passed % 2 ? ".5" : "") +
-                     " VZÄ on to its Gemeinden";
-  if (!pt.waived.empty()) {
-    note += "; waived:";
-    for (const auto& w : pt.waived) {
-      const auto g = regions.find(w);
-      note += " " + (g ? regions.list[*g].name : w);
-    }
-  }
-  rows[kreis_row].note = note;
-}
+/// Key shares as integer weights: fixed point with 12 decimals, so that the kernel decides
+/// exactly on them (and ties between equal keys are found, not hidden by rounding noise).
+std::uint64_t weight_of(double share) { return static_cast<std::uint64_t>(std::llround(share * 1e12)); }
 
 }  // namespace
 
-Allocation allocate(const Scenario& scenario, const Regions& regions, const Overrides& overrides) {
-  Allocation result;
-  Workspace own;
-  Workspace& ws = overrides.workspace ? *overrides.workspace : own;
+Plan::Plan(const Scenario& scenario, const Regions& regions) : scenario_(&scenario), regions_(&regions) {
+  auto compiled = std::make_shared<std::vector<Compiled>>();
   for (std::size_t bi = 0; bi < scenario.bausteine.size(); ++bi) {
     const Baustein& b = scenario.bausteine[bi];
-    const auto who = select(regions, b.recipients, overrides.absent);
-    if (who.empty()) throw InputError(b.id + ": no region matches its recipients");
-    std::vector<AllocationRow> rows(who.size());
-    for (std::size_t k = 0; k < who.size(); ++k) rows[k].region = who[k], rows[k].baustein = bi;
-    BausteinTotals totals;
-    totals.budget = b.budget;
+    Compiled c;
+    c.first_row = rows_.size();
+    c.who = select(regions, b.recipients);
+    if (c.who.empty()) throw InputError(b.id + ": no region matches its recipients");
+    for (auto region : c.who) rows_.push_back({bi, region, std::nullopt});
+    auto candidate = [&](std::size_t region) -> std::int64_t {
+      const auto at = std::lower_bound(c.who.begin(), c.who.end(), region);
+      return at != c.who.end() && *at == region ? at - c.who.begin() : -1;
+    };
     std::visit(
         [&](const auto& rule) {
           using T = std::decay_t<decltype(rule)>;
-          if constexpr (std::is_same_v<T, FixedStaffing>) fixed_staffing(b, rule, regions, who, rows);
-          if constexpr (std::is_same_v<T, PositionsByKey>)
-            positions_by_key(b, rule, regions, who, rows, totals, result.notes,
-                             overrides.floor ? &(*overrides.floor)[bi] : nullptr, ws);
-          if constexpr (std::is_same_v<T, MoneyByKey>) money_by_key(b, rule, regions, who, rows, result.notes, ws);
+          if constexpr (std::is_same_v<T, FixedStaffing>) {
+            for (std::size_t k = 0; k < c.who.size(); ++k) {
+              const Region& r = regions.list[c.who[k]];
+              Halves h = 0;
+              if (auto it = rule.per_type.find(r.type); it != rule.per_type.end()) h += it->second;
+              for (const auto& [flag, extra] : rule.per_flag)
+                if (r.has(flag)) h += extra;
+              c.fixed.push_back(h);
+              for (const auto& [flag, extra] : rule.per_member_flag) {
+                const std::uint64_t bit = regions.flag_bit(flag);
+                for (std::size_t g : regions.members(c.who[k]))
+                  if (regions.list[g].flag_bits & bit)
+                    c.extras.push_back({static_cast<std::uint32_t>(k), candidate(g), extra});
+              }
+            }
+          } else {
+            if constexpr (std::is_same_v<T, PositionsByKey>)
+              if (rule.base % rule.unit != 0) throw InputError(b.id + ": the base must be a whole number of units");
+            c.key = compile_key(regions, c.who, rule.key);
+          }
+        },
+        b.rule);
+    for (const auto& pt : b.pass_through) {
+      Compiled::Pass p;
+      const auto kreis = regions.find(pt.kreis);
+      if (!kreis) throw InputError(b.id + ": pass-through from unknown Kreis " + pt.kreis);
+      p.kreis_region = *kreis;
+      p.kreis = candidate(*kreis);
+      const auto column = regions.indicator(pt.key);
+      if (!column) throw InputError(b.id + ": no data provides the pass-through key '" + pt.key + "'");
+      p.column = *column;
+      p.minimum = pt.minimum;
+      p.first_row = rows_.size();
+      for (const auto& ags : pt.gemeinden) {
+        const auto g = regions.find(ags);
+        if (!g || regions.list[*g].kreis != pt.kreis)
+          throw InputError(b.id + ": " + ags + " is not a Gemeinde of Kreis " + pt.kreis);
+        for (std::size_t row = c.first_row; row < rows_.size(); ++row)
+          if (rows_[row].region == *g)
+            throw InputError(b.id + ": " + ags + " would receive positions twice (as a recipient or twice passed on)");
+        p.members.push_back(*g);
+        rows_.push_back({bi, *g, *kreis});
+      }
+      c.passes.push_back(std::move(p));
+    }
+    compiled->push_back(std::move(c));
+  }
+  for (const auto& row : rows_) read_.push_back(row.region);
+  std::sort(read_.begin(), read_.end());
+  read_.erase(std::unique(read_.begin(), read_.end()), read_.end());
+  compiled_ = std::move(compiled);
+}
+
+void Plan::evaluate(const PlanInputs& in, Draft& d) const {
+  const Scenario& scenario = *scenario_;
+  const Regions& regions = *regions_;
+  const Eigen::MatrixXd& ind = in.indicators ? *in.indicators : regions.indicators;
+  Draft::Scratch& s = *d.scratch;
+  const std::size_t rows = rows_.size(), nb = scenario.bausteine.size();
+  d.present.assign(rows, 0);
+  d.halves.assign(rows, 0);
+  d.gross.assign(rows, 0);
+  d.cents.assign(rows, 0);
+  d.key_share.assign(rows, 0.0);
+  d.quota.assign(rows, 0.0);
+  d.budget.assign(nb, 0);
+  d.unallocated.assign(nb, 0);
+  d.tie.assign(nb, 0);
+  for (std::size_t bi = 0; bi < nb; ++bi) {
+    const Baustein& b = scenario.bausteine[bi];
+    const Compiled& c = (*compiled_)[bi];
+    const Cents budget = in.budget.empty() ? b.budget : in.budget[bi];
+    const Cents rate = in.rate_per_vza.empty() ? b.rate_per_vza : in.rate_per_vza[bi];
+    d.budget[bi] = budget;
+    // The present candidates, compacted: rule computations run over them only.
+    const std::size_t r0 = c.first_row, nc = c.who.size();
+    s.at.clear();
+    for (std::size_t k = 0; k < nc; ++k)
+      if (in.absent.empty() || !in.absent[c.who[k]]) s.at.push_back(static_cast<std::uint32_t>(k)), d.present[r0 + k] = 1;
+    const std::size_t n = s.at.size();
+    if (n == 0) throw InputError(b.id + ": no region matches its recipients");
+    const std::span<const std::uint8_t> present(d.present.data() + r0, nc);
+    s.share.resize(n);
+    if (c.key) evaluate_key(*c.key, ind, c.who, present, s.at, s.share, s.key);
+    std::visit(
+        [&](const auto& rule) {
+          using T = std::decay_t<decltype(rule)>;
+          if constexpr (std::is_same_v<T, FixedStaffing>) {
+            const Cents half = half_rate(b, rate);
+            for (std::uint32_t k : s.at) d.halves[r0 + k] = c.fixed[k];
+            for (const auto& e : c.extras)
+              if (e.member < 0 || !present[static_cast<std::size_t>(e.member)]) d.halves[r0 + e.candidate] += e.halves;
+            for (std::uint32_t k : s.at) {
+              d.cents[r0 + k] = d.halves[r0 + k] * half;
+              d.quota[r0 + k] = static_cast<double>(d.halves[r0 + k]) / 2.0;
+            }
+          }
+          if constexpr (std::is_same_v<T, PositionsByKey>) {
+            const Cents half = half_rate(b, rate);
+            const Cents unit_cost = rule.unit * half;
+            const std::int64_t units = budget / unit_cost;
+            const std::int64_t base_units = rule.base / rule.unit;
+            const std::int64_t keyed = units - base_units * static_cast<std::int64_t>(n);
+            if (keyed < 0)
+              throw InputError(b.id + ": the budget buys " + std::to_string(units) + " units, fewer than the base of " +
+                               std::to_string(base_units) + " for each of the " + std::to_string(n) + " recipients");
+            s.lo.clear();
+            s.hi.clear();
+            if (rule.min || rule.max) {
+              s.lo.assign(n, rule.min ? std::max<std::int64_t>(0, (*rule.min + rule.unit - 1) / rule.unit - base_units) : 0);
+              s.hi.assign(n, rule.max ? std::max<std::int64_t>(0, *rule.max / rule.unit - base_units) : kUnbounded);
+            }
+            if (!in.floor.empty()) {
+              // Hold-harmless: last year's positions as a lower bound, as far as the units allow.
+              std::int64_t sum = 0;
+              s.seats.resize(n);
+              for (std::size_t j = 0; j < n; ++j) {
+                std::int64_t held = std::max<std::int64_t>(0, in.floor[r0 + s.at[j]] / rule.unit - base_units);
+                if (!s.lo.empty()) held = std::max(held, s.lo[j]);
+                if (!s.hi.empty()) held = std::min(held, s.hi[j]);
+                s.seats[j] = held;
+                sum += held;
+              }
+              if (sum <= keyed) {
+                s.lo.assign(s.seats.begin(), s.seats.end());
+                if (s.hi.empty()) s.hi.assign(n, kUnbounded);
+              }
+            }
+            s.weight.resize(n);
+            for (std::size_t j = 0; j < n; ++j) s.weight[j] = weight_of(s.share[j]);
+            s.seats.resize(n);
+            const Outcome out = apportion(rule.rule, s.weight, keyed, s.seats, s.kernel, Bounds{s.lo, s.hi});
+            d.tie[bi] = out.tie.has_value();
+            for (std::size_t j = 0; j < n; ++j) {
+              const std::size_t row = r0 + s.at[j];
+              d.halves[row] = (s.seats[j] + base_units) * rule.unit;
+              d.cents[row] = d.halves[row] * half;
+              d.key_share[row] = s.share[j];
+              d.quota[row] = (static_cast<double>(keyed) * s.share[j] + static_cast<double>(base_units)) *
+                             static_cast<double>(rule.unit) / 2.0;
+            }
+          }
+          if constexpr (std::is_same_v<T, MoneyByKey>) {
+            if (rule.minimum * static_cast<Cents>(n) > budget)
+              throw InputError(b.id + ": the minimum of " + euros(rule.minimum) + " for " + std::to_string(n) +
+                               " recipients exceeds the budget");
+            // Largest remainder on cents with the minimum as a lower bound: a recipient below
+            // the minimum is raised to it and the rest is shared by key among the others.
+            s.lo.assign(n, rule.minimum);
+            s.weight.resize(n);
+            for (std::size_t j = 0; j < n; ++j) s.weight[j] = weight_of(s.share[j]);
+            s.seats.resize(n);
+            const Outcome out = apportion(Rule{Method::hamilton, std::nullopt, TiePolicy::order, 0}, s.weight,
+                                          budget, s.seats, s.kernel, Bounds{s.lo, {}});
+            d.tie[bi] = out.tie.has_value();
+            for (std::size_t j = 0; j < n; ++j) {
+              const std::size_t row = r0 + s.at[j];
+              d.cents[row] = s.seats[j];
+              d.key_share[row] = s.share[j];
+              d.quota[row] = static_cast<double>(budget) * s.share[j] / 100.0;
+            }
+          }
         },
         b.rule);
     Cents allocated = 0;
-    for (const auto& r : rows) allocated += r.cents;
-    if (allocated > b.budget)
-      throw InputError(b.id + ": the rule needs " + euros(allocated) + ", more than the budget of " +
-                       euros(b.budget));
-    Cents rest = b.budget - allocated;
+    for (std::uint32_t k : s.at) allocated += d.cents[r0 + k];
+    if (allocated > budget)
+      throw InputError(b.id + ": the rule needs " + euros(allocated) + ", more than the budget of " + euros(budget));
+    Cents rest = budget - allocated;
     if (rest > 0 && b.residual == Residual::split_by_key) {
       // The rest by the rule's key, or by positions where the rule has none (fixed staffing).
-      std::vector<std::uint64_t> w;
-      for (const auto& r : rows)
-        w.push_back(r.key_share > 0 ? static_cast<std::uint64_t>(std::llround(r.key_share * 1e12))
-                                    : static_cast<std::uint64_t>(r.halves));
-      std::vector<std::int64_t> parts(rows.size());
-      split_cents(rest, w, parts, ws);
-      for (std::size_t k = 0; k < rows.size(); ++k) rows[k].cents += parts[k];
+      s.weight.resize(n);
+      for (std::size_t j = 0; j < n; ++j) {
+        const std::size_t row = r0 + s.at[j];
+        s.weight[j] = d.key_share[row] > 0 ? weight_of(d.key_share[row]) : static_cast<std::uint64_t>(d.halves[row]);
+      }
+      s.seats.resize(n);
+      split_cents(rest, s.weight, s.seats, s.kernel);
+      for (std::size_t j = 0; j < n; ++j) d.cents[r0 + s.at[j]] += s.seats[j];
       rest = 0;
-      totals.unallocated_reason.clear();
-    } else if (rest > 0 && totals.unallocated_reason.empty()) {
-      totals.unallocated_reason = "not used by the rule";
     }
-    for (const auto& pt : b.pass_through) pass_through(b, pt, regions, rows, bi);
-    totals.allocated = b.budget - rest;
-    totals.unallocated = rest;
-    for (const auto& r : rows) totals.halves += r.halves;
-    totals.recipients = rows.size();
-    if (rest == 0) totals.unallocated_reason.clear();
-    result.totals.push_back(std::move(totals));
-    for (auto& r : rows) result.rows.push_back(std::move(r));
+    d.unallocated[bi] = rest;
+    for (std::uint32_t k : s.at) d.gross[r0 + k] = d.halves[r0 + k];
+    // Pass-through: the Kreis keeps its rows' money less the shares its Gemeinden receive.
+    const Cents half = rate / 2;
+    for (const auto& p : c.passes) {
+      if (p.kreis < 0 || !present[static_cast<std::size_t>(p.kreis)]) continue;  // no Kreis, nothing to pass on
+      const std::size_t kreis_row = r0 + static_cast<std::size_t>(p.kreis);
+      const double kreis_total = ind(Eigen::Index(p.kreis_region), Eigen::Index(p.column));
+      const Halves kreis_halves = d.halves[kreis_row];
+      Halves passed = 0;
+      for (std::size_t m = 0; m < p.members.size(); ++m) {
+        const std::size_t row = p.first_row + m;
+        const double share = static_cast<double>(kreis_halves) *
+                             ind(Eigen::Index(p.members[m]), Eigen::Index(p.column)) / kreis_total;
+        d.present[row] = 1;
+        d.halves[row] = d.gross[row] = round_share(share, p.minimum);
+        d.cents[row] = d.halves[row] * half;
+        d.quota[row] = share / 2.0;
+        passed += d.halves[row];
+      }
+      if (passed > kreis_halves)
+        throw InputError(b.id + ": Kreis " + regions.list[p.kreis_region].ags +
+                         " cannot pass on more positions than it has");
+      d.halves[kreis_row] -= passed;
+      d.cents[kreis_row] -= passed * half;
+    }
   }
-  return result;
+}
+
+Allocation allocate(const Scenario& scenario, const Regions& regions) {
+  const Plan plan(scenario, regions);
+  Draft d;
+  plan.evaluate({}, d);
+  Allocation a;
+  a.totals.resize(scenario.bausteine.size());
+  for (std::size_t bi = 0; bi < scenario.bausteine.size(); ++bi) {
+    const Baustein& b = scenario.bausteine[bi];
+    BausteinTotals& t = a.totals[bi];
+    t.budget = d.budget[bi];
+    t.unallocated = d.unallocated[bi];
+    t.allocated = t.budget - t.unallocated;
+    if (t.unallocated > 0)
+      t.unallocated_reason = std::holds_alternative<PositionsByKey>(b.rule)
+                                 ? "less than one unit of " +
+                                       euros(std::get<PositionsByKey>(b.rule).unit * (b.rate_per_vza / 2)) + " left"
+                                 : "not used by the rule";
+    if (d.tie[bi])
+      a.notes.push_back(b.id + (std::holds_alternative<MoneyByKey>(b.rule)
+                                    ? ": equal claims to the last cents went to the earlier AGS"
+                                    : ": a tie for the last units was decided by the tie policy"));
+  }
+  const auto& rows = plan.rows();
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    if (!d.present[k]) continue;
+    AllocationRow r;
+    r.region = rows[k].region;
+    r.baustein = rows[k].baustein;
+    r.halves = d.halves[k];
+    r.cents = d.cents[k];
+    r.key_share = d.key_share[k];
+    r.quota = d.quota[k];
+    r.passed_on_by = rows[k].passed_on_by;
+    if (r.passed_on_by) r.note = "passed on by " + regions.list[*r.passed_on_by].name;
+    BausteinTotals& t = a.totals[r.baustein];
+    t.halves += r.halves;
+    ++t.recipients;
+    a.rows.push_back(std::move(r));
+  }
+  // The Kreis row of a pass-through says what it passed on and who waived.
+  for (const auto& b : scenario.bausteine) {
+    const std::size_t bi = static_cast<std::size_t>(&b - scenario.bausteine.data());
+    for (const auto& pt : b.pass_through) {
+      const auto kreis = regions.find(pt.kreis);
+      Halves passed = 0;
+      AllocationRow* kreis_row = nullptr;
+      for (auto& r : a.rows)
+        if (r.baustein == bi) {
+          if (r.region == *kreis && !r.passed_on_by) kreis_row = &r;
+          if (r.passed_on_by == *kreis) passed += r.halves;
+        }
+      if (!kreis_row) continue;
+      std::string note = "passes " + std::to_string(passed / 2) + (passed % 2 ? ".5" : "") + " VZÄ on to its Gemeinden";
+      if (!pt.waived.empty()) {
+        note += "; waived:";
+        for (const auto& w : pt.waived) {
+          const auto g = regions.find(w);
+          note += " " + (g ? regions.list[*g].name : w);
+        }
+      }
+      kreis_row->note = note;
+    }
+  }
+  return a;
 }
 
 }  // namespace kimsim

@@ -3,8 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
-#include <numeric>
 
 #include "kimsim/simulation.hpp"
 
@@ -32,8 +30,47 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
-double gamma_sample(double shape, const std::function<std::pair<double, double>()>& more) {
-  // Marsaglia & Tsang (2000); shape < 1 via Gamma(shape + 1) * U^(1/shape).
+/// The standard normal quantile: M. J. Wichura, "Algorithm AS 241: The percentage points of the
+/// normal distribution", Applied Statistics 37(3), 1988 (PPND16, relative accuracy about 1e-16).
+/// Rational functions in three ranges; only the tails (15 % of draws) need a logarithm.
+double normal_quantile(double p) {
+  const double q = p - 0.5;
+  if (std::abs(q) <= 0.425) {
+    const double r = 0.180625 - q * q;
+    return q *
+           (((((((2.5090809287301226727e+3 * r + 3.3430575583588128105e+4) * r + 6.7265770927008700853e+4) * r +
+                4.5921953931549871457e+4) * r + 1.3731693765509461125e+4) * r + 1.9715909503065514427e+3) * r +
+             1.3314166789178437745e+2) * r + 3.3871328727963666080e+0) /
+           (((((((5.2264952788528545610e+3 * r + 2.8729085735721942674e+4) * r + 3.9307895800092710610e+4) * r +
+                2.1213794301586595867e+4) * r + 5.3941960214247511077e+3) * r + 6.8718700749205790830e+2) * r +
+             4.2313330701600911252e+1) * r + 1.0);
+  }
+  double r = std::sqrt(-std::log(q < 0 ? p : 1.0 - p));
+  double z;
+  if (r <= 5.0) {
+    r -= 1.6;
+    z = (((((((7.74545014278341407640e-4 * r + 2.27238449892691845833e-2) * r + 2.41780725177450611770e-1) * r +
+             1.27045825245236838258e+0) * r + 3.64784832476320460504e+0) * r + 5.76949722146069140550e+0) * r +
+          4.63033784615654529590e+0) * r + 1.42343711074968357734e+0) /
+        (((((((1.05075007164441684324e-9 * r + 5.47593808499534494600e-4) * r + 1.51986665636164571966e-2) * r +
+             1.48103976427480074590e-1) * r + 6.89767334985100004550e-1) * r + 1.67638483018380384940e+0) * r +
+          2.05319162663775882187e+0) * r + 1.0);
+  } else {
+    r -= 5.0;
+    z = (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r + 1.24266094738807843860e-3) * r +
+             2.65321895265761230930e-2) * r + 2.96560571828504891230e-1) * r + 1.78482653991729133580e+0) * r +
+          5.46378491116411436990e+0) * r + 6.65790464350110377720e+0) /
+        (((((((2.04426310338993978564e-15 * r + 1.42151175831644588870e-7) * r + 1.84631831751005468180e-5) * r +
+             7.86869131145613259100e-4) * r + 1.48753612908506148525e-2) * r + 1.36929880922735805310e-1) * r +
+          5.99832206555887937690e-1) * r + 1.0);
+  }
+  return q < 0 ? -z : z;
+}
+
+/// Gamma(shape, 1): Marsaglia & Tsang (2000); shape < 1 via Gamma(shape + 1) * U^(1/shape).
+/// `more()` yields pairs of uniforms in (0, 1).
+template <typename More>
+double gamma_sample(double shape, More& more) {
   double boost = 1.0;
   if (shape < 1.0) {
     boost = std::pow(more().first, 1.0 / shape);
@@ -54,22 +91,21 @@ double gamma_sample(double shape, const std::function<std::pair<double, double>(
 }  // namespace
 
 template <typename More>
-double Distribution::sample(double u1, double u2, More&& more) const {
+double Distribution::sample(double u, More&& more) const {
   switch (kind) {
     case Kind::fixed: return a;
-    case Kind::uniform: return a + (b - a) * u1;
+    case Kind::uniform: return a + (b - a) * u;
     case Kind::triangular: {
       const double f = (b - a) / (c - a);
-      return u1 < f ? a + std::sqrt(u1 * (c - a) * (b - a)) : c - std::sqrt((1 - u1) * (c - a) * (c - b));
+      return u < f ? a + std::sqrt(u * (c - a) * (b - a)) : c - std::sqrt((1 - u) * (c - a) * (c - b));
     }
-    case Kind::normal: return a + b * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * kPi * u2);
-    case Kind::lognormal: return std::exp(a + b * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * kPi * u2));
+    case Kind::normal: return a + b * normal_quantile(u);
+    case Kind::lognormal: return std::exp(a + b * normal_quantile(u));
     case Kind::beta: {
-      const std::function<std::pair<double, double>()> m = more;
-      const double x = gamma_sample(a, m), y = gamma_sample(b, m);
+      const double x = gamma_sample(a, more), y = gamma_sample(b, more);
       return x / (x + y);
     }
-    case Kind::bernoulli: return u1 < a ? 1.0 : 0.0;
+    case Kind::bernoulli: return u < a ? 1.0 : 0.0;
   }
   return a;
 }
@@ -78,11 +114,79 @@ double Distribution::sample(double u1, double u2, More&& more) const {
 // Accumulators.
 
 namespace {
-/// Log bins of 0.01 % relative width for cents: exact counts, quantiles to 0.01 %.
-std::int32_t cents_bin(Cents c) {
-  return c <= 0 ? -1 : static_cast<std::int32_t>(std::floor(std::log(static_cast<double>(c)) / std::log1p(1e-4)));
+/// Log bins of 0.01 % relative width; -1 for zero and below.
+std::int32_t value_bin(std::int64_t v) {
+  return v <= 0 ? -1 : static_cast<std::int32_t>(std::floor(std::log(static_cast<double>(v)) / std::log1p(1e-4)));
 }
 }  // namespace
+
+void ValueCounts::add(std::int64_t v) {
+  if (!binned_) {
+    if (last_ < counts_.size() && counts_[last_].first == v) {
+      ++counts_[last_].second;
+      return;
+    }
+    const auto it = std::lower_bound(counts_.begin(), counts_.end(), std::make_pair(v, std::uint64_t{0}));
+    if (it != counts_.end() && it->first == v) {
+      ++it->second;
+      last_ = static_cast<std::size_t>(it - counts_.begin());
+      return;
+    }
+    if (counts_.size() < kExact) {
+      last_ = static_cast<std::size_t>(counts_.insert(it, {v, 1}) - counts_.begin());
+      return;
+    }
+    to_bins();
+  }
+  // Binned: entries hold the smallest value of their bin; bins are ordered as their values.
+  const std::int32_t bin = value_bin(v);
+  auto it = std::upper_bound(counts_.begin(), counts_.end(), std::make_pair(v, ~std::uint64_t{0}));
+  if (it != counts_.begin() && value_bin(std::prev(it)->first) == bin) {
+    ++std::prev(it)->second;
+  } else if (it != counts_.end() && value_bin(it->first) == bin) {
+    it->first = v;  // a new smallest value of the bin
+    ++it->second;
+  } else {
+    counts_.insert(it, {v, 1});
+  }
+}
+
+void ValueCounts::to_bins() {
+  std::vector<std::pair<std::int64_t, std::uint64_t>> bins;
+  for (const auto& [v, n] : counts_) {
+    if (!bins.empty() && value_bin(bins.back().first) == value_bin(v))
+      bins.back().second += n;
+    else
+      bins.emplace_back(v, n);
+  }
+  counts_ = std::move(bins);
+  binned_ = true;
+  last_ = 0;
+}
+
+void ValueCounts::merge(const ValueCounts& o) {
+  std::vector<std::pair<std::int64_t, std::uint64_t>> merged;
+  merged.reserve(counts_.size() + o.counts_.size());
+  std::merge(counts_.begin(), counts_.end(), o.counts_.begin(), o.counts_.end(), std::back_inserter(merged));
+  counts_.clear();
+  for (const auto& [v, n] : merged) {
+    if (!counts_.empty() && counts_.back().first == v)
+      counts_.back().second += n;
+    else
+      counts_.emplace_back(v, n);
+  }
+  // Binned if either side is, or if together they exceed the exact limit: in both cases the
+  // values seen exceed it, whichever thread saw them.
+  if (binned_ || o.binned_ || counts_.size() > kExact) to_bins();
+  last_ = 0;
+}
+
+std::int64_t ValueCounts::nth(std::uint64_t k) const {
+  std::uint64_t cum = 0;
+  for (const auto& [v, n] : counts_)
+    if ((cum += n) >= k) return v;
+  return 0;
+}
 
 void SlotStats::add(Halves h, Cents c, Cents out, Cents cofin) {
   nothing += c == 0;
@@ -94,9 +198,7 @@ void SlotStats::add(Halves h, Cents c, Cents out, Cents cofin) {
   cofinancing += cofin;
   if (static_cast<std::size_t>(h) >= halves_hist.size()) halves_hist.resize(static_cast<std::size_t>(h) + 1, 0);
   ++halves_hist[static_cast<std::size_t>(h)];
-  auto [it, fresh] = cents_hist.try_emplace(cents_bin(c), 0, c);
-  ++it->second.first;
-  it->second.second = std::min(it->second.second, c);
+  cents_counts.add(c);
 }
 
 void SlotStats::merge(const SlotStats& o) {
@@ -104,11 +206,7 @@ void SlotStats::merge(const SlotStats& o) {
   cents_sq += o.cents_sq, outflow += o.outflow, cofinancing += o.cofinancing;
   if (o.halves_hist.size() > halves_hist.size()) halves_hist.resize(o.halves_hist.size(), 0);
   for (std::size_t k = 0; k < o.halves_hist.size(); ++k) halves_hist[k] += o.halves_hist[k];
-  for (const auto& [b, v] : o.cents_hist) {
-    auto [it, fresh] = cents_hist.try_emplace(b, 0, v.second);
-    it->second.first += v.first;
-    it->second.second = std::min(it->second.second, v.second);
-  }
+  cents_counts.merge(o.cents_counts);
 }
 
 void StateStats::merge(const StateStats& o) {
@@ -126,28 +224,56 @@ namespace {
 /// uncertainty never shifts the draws of another.
 enum Purpose : std::uint32_t { kNoise = 1, kUptake = 2, kStart = 3, kFill = 4, kCost = 5 };
 
-struct Stream {
-  r123::Philox4x32 rng;
-  r123::Philox4x32::key_type key;
-  std::uint64_t replication = 0;
-  std::uint32_t year = 0;
+/// The uniforms of one replication and year. A draw is named by (purpose, item); one Philox
+/// call yields the 53-bit uniforms of two neighbouring items (2j, 2j + 1), so drawing items in
+/// order costs half a call each. Extra uniforms (beta) come from their own counters.
+class Stream {
+ public:
+  Stream(std::uint64_t seed, std::uint64_t replication)
+      : key_{{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)}},
+        lo_(static_cast<std::uint32_t>(replication)), hi_(static_cast<std::uint32_t>(replication >> 32)) {}
 
-  /// Two uniforms in (0, 1) for (purpose, item, k), 53 bits each.
-  std::pair<double, double> uniforms(Purpose purpose, std::uint32_t item, std::uint32_t k = 0) const {
-    const r123::Philox4x32::ctr_type ctr = {{static_cast<std::uint32_t>(replication),
-                                             static_cast<std::uint32_t>(replication >> 32), item,
-                                             (purpose << 24) | (year << 16) | (k & 0xffff)}};
-    const auto x = rng(ctr, key);
-    auto u = [](std::uint32_t hi, std::uint32_t lo) {
-      return (static_cast<double>(((std::uint64_t{hi} << 32) | lo) >> 11) + 0.5) * 0x1.0p-53;
-    };
-    return {u(x[0], x[1]), u(x[2], x[3])};
+  void set_year(std::uint32_t year) {
+    year_ = year;
+    cached_ = ~std::uint64_t{0};
   }
 
-  double draw(const Distribution& d, Purpose purpose, std::uint32_t item) const {
-    const auto [u1, u2] = uniforms(purpose, item, 0);
-    std::uint32_t k = 1;
-    return d.sample(u1, u2, [&, this] { return uniforms(purpose, item, k++); });
+  double uniform(Purpose purpose, std::uint32_t item) {
+    const std::uint64_t tag = (std::uint64_t{purpose} << 32) | (item >> 1);
+    if (tag != cached_) {
+      const auto x = call(item >> 1, word(purpose, 0));
+      pair_[0] = to_unit(x[0], x[1]), pair_[1] = to_unit(x[2], x[3]);
+      cached_ = tag;
+    }
+    return pair_[item & 1];
+  }
+
+  /// A draw of `d`; a fixed distribution costs nothing.
+  double draw(const Distribution& d, Purpose purpose, std::uint32_t item) {
+    if (d.kind == Distribution::Kind::fixed) return d.a;
+    std::uint32_t k = 0;
+    auto more = [&, this] {
+      if (++k > 0xffff) throw Error("the beta distribution drew more than 65,535 uniforms (parameters too extreme)");
+      const auto x = call(item, word(purpose, k));
+      return std::pair{to_unit(x[0], x[1]), to_unit(x[2], x[3])};
+    };
+    return d.sample(uniform(purpose, item), more);
+  }
+
+ private:
+  r123::Philox4x32 rng_;
+  r123::Philox4x32::key_type key_;
+  std::uint32_t lo_, hi_, year_ = 0;
+  std::uint64_t cached_ = ~std::uint64_t{0};
+  double pair_[2] = {0, 0};
+
+  /// Counter word 3: purpose (8 bits), year (8 bits), extra draw k (16 bits).
+  std::uint32_t word(Purpose purpose, std::uint32_t k) const { return (purpose << 24) | (year_ << 16) | k; }
+  r123::Philox4x32::ctr_type call(std::uint32_t item, std::uint32_t w) const {
+    return rng_(r123::Philox4x32::ctr_type{{lo_, hi_, item, w}}, key_);
+  }
+  static double to_unit(std::uint32_t hi, std::uint32_t lo) {
+    return (static_cast<double>(((std::uint64_t{hi} << 32) | lo) >> 11) + 0.5) * 0x1.0p-53;
   }
 };
 
@@ -167,128 +293,122 @@ __int128 nano(double v) { return static_cast<__int128>(nearest(v * 1e9)); }
 }  // namespace
 
 Replicator::Replicator(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec)
-    : base_(scenario), regions_(regions), spec_(spec), scenario_(scenario), perturbed_(regions) {
-  years_.clear();
+    : regions_(regions), spec_(spec), plan_(scenario, regions), indicators_(regions.indicators) {
   if (spec.years.empty()) years_.push_back(scenario.year);
   for (const auto& y : spec.years) years_.push_back(y.year);
-  const auto pop = regions.indicator("population");
-  population_.assign(regions.list.size(), 0.0);
-  if (pop)
-    for (std::size_t i = 0; i < regions.list.size(); ++i) population_[i] = regions.indicators(Eigen::Index(i), Eigen::Index(*pop));
-  // The slots: every row an allocation with everyone present can have, per year.
-  slot_of_.assign(years_.size() * scenario.bausteine.size() * regions.list.size(), -1);
+  const std::size_t R = regions.list.size(), nb = scenario.bausteine.size();
+  // Budgets and rates per year, scaled as `run` would scale them, so that unspent = budget -
+  // spent holds per year.
   for (std::size_t y = 0; y < years_.size(); ++y) {
-    // The same scaling as run() applies, so that unspent = budget - spent holds per year.
-    const std::int64_t ppm = spec.years.empty() ? 1'000'000 : std::llround(spec.years[y].budget_factor * 1e6);
-    Cents budget = 0;
-    for (const auto& b : base_.bausteine)
-      budget += static_cast<Cents>(static_cast<__int128>(b.budget) * ppm / 1'000'000);
-    budgets_.push_back(budget);
-    for (std::size_t bi = 0; bi < scenario.bausteine.size(); ++bi) {
-      std::vector<std::size_t> rows = select(regions, scenario.bausteine[bi].recipients);
-      for (const auto& pt : scenario.bausteine[bi].pass_through)
-        for (const auto& g : pt.gemeinden)
-          if (auto i = regions.find(g)) rows.push_back(*i);
-      active_.insert(active_.end(), rows.begin(), rows.end());
-      for (auto region : rows) {
-        if (slot_of(y, bi, region) >= 0) continue;
-        slot_of(y, bi, region) = static_cast<std::int32_t>(slots_.size());
-        slots_.push_back({y, bi, region});
+    std::vector<Cents> budget(nb), rate(nb);
+    Cents total = 0;
+    for (std::size_t bi = 0; bi < nb; ++bi) {
+      const Baustein& b = scenario.bausteine[bi];
+      budget[bi] = b.budget;
+      rate[bi] = b.rate_per_vza;
+      if (!spec.years.empty()) {
+        const auto& yr = spec.years[y];
+        const std::int64_t ppm = std::llround(yr.budget_factor * 1e6);
+        budget[bi] = static_cast<Cents>(static_cast<__int128>(b.budget) * ppm / 1'000'000);
+        if (yr.rate_per_vza && b.rate_per_vza > 0) rate[bi] = *yr.rate_per_vza;
       }
+      total += budget[bi];
     }
+    budget_.push_back(std::move(budget));
+    rate_.push_back(std::move(rate));
+    budgets_.push_back(total);
   }
-  // Draws are counted by region, so skipping regions that no rule reads changes no other draw.
-  std::sort(active_.begin(), active_.end());
-  active_.erase(std::unique(active_.begin(), active_.end()), active_.end());
+  const auto& rows = plan_.rows();
+  for (std::size_t y = 0; y < years_.size(); ++y)
+    for (const auto& row : rows) slots_.push_back({y, row.baustein, row.region});
+  const auto pop = regions.indicator("population");
+  population_.assign(R, 0.0);
+  if (pop)
+    for (std::size_t i = 0; i < R; ++i) population_[i] = regions.indicators(Eigen::Index(i), Eigen::Index(*pop));
+  uptake_.assign(R, 1.0);
+  for (std::size_t i = 0; i < R; ++i) {
+    const Region& reg = regions.list[i];
+    if (auto it = spec.uptake_by_type.find(reg.type); it != spec.uptake_by_type.end()) uptake_[i] = it->second;
+    if (auto it = spec.uptake_per_recipient.find(reg.ags); it != spec.uptake_per_recipient.end()) uptake_[i] = it->second;
+  }
+  for (const auto& [name, dist] : spec.indicator_noise)
+    if (const auto c = regions.indicator(name)) noise_.push_back({*c, &dist});
+  absent_.assign(R, 0);
+  start_.assign(R, 1);
+  floor_.assign(rows.size(), 0);
+  per_kreis_.assign(R, 0);
 }
 
 void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector<StateStats>& state) {
-  Stream s;
-  s.key = {{static_cast<std::uint32_t>(spec_.seed), static_cast<std::uint32_t>(spec_.seed >> 32)}};
-  s.replication = r;
+  Stream s(spec_.seed, r);
   const std::size_t R = regions_.list.size();
-  std::vector<std::uint8_t> absent(R, 0);
-  std::vector<std::vector<Halves>> held(base_.bausteine.size(), std::vector<Halves>(R, 0));
-  std::vector<std::uint8_t> touched(slots_.size(), 0);
-  std::vector<Cents> per_region(R);
+  const auto& rows = plan_.rows();
+  const auto& read = plan_.regions_read();
   for (std::size_t y = 0; y < years_.size(); ++y) {
-    s.year = static_cast<std::uint32_t>(y);
-    // This year's budgets and rates.
-    for (std::size_t bi = 0; bi < base_.bausteine.size(); ++bi) {
-      scenario_.bausteine[bi].budget = base_.bausteine[bi].budget;
-      scenario_.bausteine[bi].rate_per_vza = base_.bausteine[bi].rate_per_vza;
-      if (!spec_.years.empty()) {
-        const auto& yr = spec_.years[y];
-        const std::int64_t ppm = std::llround(yr.budget_factor * 1e6);
-        scenario_.bausteine[bi].budget = static_cast<Cents>(static_cast<__int128>(base_.bausteine[bi].budget) * ppm / 1'000'000);
-        if (yr.rate_per_vza && base_.bausteine[bi].rate_per_vza > 0) scenario_.bausteine[bi].rate_per_vza = *yr.rate_per_vza;
+    s.set_year(static_cast<std::uint32_t>(y));
+    // Indicator noise: one multiplicative factor per region read and indicator; draws are
+    // counted by (indicator, region), so regions no rule reads cost nothing and shift nothing.
+    for (const auto& n : noise_)
+      for (std::size_t i : read) {
+        const double f = s.draw(*n.dist, kNoise, static_cast<std::uint32_t>(n.column * R + i));
+        indicators_(Eigen::Index(i), Eigen::Index(n.column)) =
+            regions_.indicators(Eigen::Index(i), Eigen::Index(n.column)) * std::max(0.0, f);
       }
+    // Uptake and start month: one draw each per region and year.
+    for (std::size_t i : read) {
+      absent_[i] = uptake_[i] < 1.0 && s.uniform(kUptake, static_cast<std::uint32_t>(i)) >= uptake_[i];
+      start_[i] = std::clamp<std::int64_t>(nearest(s.draw(spec_.start_month, kStart, static_cast<std::uint32_t>(i))), 1, 12);
     }
-    // Indicator noise: one multiplicative factor per region and indicator.
-    perturbed_.indicators = regions_.indicators;
-    for (const auto& [name, dist] : spec_.indicator_noise) {
-      const auto c = regions_.indicator(name);
-      for (std::size_t i : active_)
-        perturbed_.indicators(Eigen::Index(i), Eigen::Index(*c)) *=
-            std::max(0.0, s.draw(dist, kNoise, static_cast<std::uint32_t>(i * 64 + *c)));
-    }
-    // Uptake: one Bernoulli draw per region and year.
-    for (std::size_t i : active_) {
-      const Region& reg = regions_.list[i];
-      double p = 1.0;
-      if (auto it = spec_.uptake_by_type.find(reg.type); it != spec_.uptake_by_type.end()) p = it->second;
-      if (auto it = spec_.uptake_per_recipient.find(reg.ags); it != spec_.uptake_per_recipient.end()) p = it->second;
-      absent[i] = p < 1.0 && s.uniforms(kUptake, static_cast<std::uint32_t>(i)).first >= p;
-    }
-    Overrides o;
-    o.workspace = &workspace_;
-    if (spec_.redistribute) o.absent = absent;
-    if (spec_.hold_harmless && y > 0) o.floor = &held;
-    Allocation a = allocate(scenario_, perturbed_, o);
-    std::fill(touched.begin(), touched.end(), 0);
-    std::fill(per_region.begin(), per_region.end(), 0);
-    for (auto& h : held) std::fill(h.begin(), h.end(), 0);
-    StateStats st;
+    PlanInputs in;
+    in.indicators = &indicators_;
+    if (spec_.redistribute) in.absent = absent_;
+    in.budget = budget_[y];
+    in.rate_per_vza = rate_[y];
+    if (spec_.hold_harmless && y > 0) in.floor = floor_;
+    plan_.evaluate(in, draft_);
+    std::fill(per_kreis_.begin(), per_kreis_.end(), 0);
     __int128 spent = 0, filled = 0;
-    for (const auto& row : a.rows) {
-      const std::int32_t found = slot_of(y, row.baustein, row.region);
-      if (found < 0) continue;
-      const auto slot = static_cast<std::size_t>(found);
-      Halves h = row.halves;
-      Cents c = row.cents;
-      if (absent[row.region]) h = 0, c = 0;  // lapsed: a non-applicant receives nothing
-      held[row.baustein][row.region] = h;
+    const std::size_t first_slot = y * rows.size();
+    for (std::size_t row = 0; row < rows.size(); ++row) {
+      SlotStats& slot = stats[first_slot + row];
+      const std::size_t region = rows[row].region;
+      const bool lapsed = absent_[region] != 0;  // a non-applicant receives nothing
+      if (!draft_.present[row] || lapsed) {
+        floor_[row] = 0;
+        slot.add(0, 0, 0, 0);
+        continue;
+      }
+      const Halves h = draft_.halves[row];
+      const Cents c = draft_.cents[row];
+      floor_[row] = draft_.gross[row];  // hold-harmless protects what the recipient was granted
       // Hiring: money flows from the start month once a position is filled.
       Cents out = c, cofin = 0;
       std::int64_t months = 12;
       if (h > 0) {
-        const auto item = static_cast<std::uint32_t>(slot);
-        const auto start = std::clamp<std::int64_t>(nearest(s.draw(spec_.start_month, kStart, static_cast<std::uint32_t>(row.region))), 1, 12);
+        const auto item = static_cast<std::uint32_t>(row);
         const auto fill = std::max<std::int64_t>(0, nearest(s.draw(spec_.months_to_fill, kFill, item)));
-        months = std::clamp<std::int64_t>(12 - (start - 1) - fill, 0, 12);
+        months = std::clamp<std::int64_t>(12 - (start_[region] - 1) - fill, 0, 12);
         out = static_cast<Cents>(static_cast<__int128>(c) * months / 12);
         if (spec_.cost_per_vza_eur) {
           const Cents cost = nearest(s.draw(*spec_.cost_per_vza_eur, kCost, item) * 100.0);
-          const Cents excess = std::max<Cents>(0, cost - scenario_.bausteine[row.baustein].rate_per_vza);
+          const Cents excess = std::max<Cents>(0, cost - rate_[y][rows[row].baustein]);
           cofin = static_cast<Cents>(static_cast<__int128>(excess) * h * months / 24);
         }
       }
-      stats[slot].add(h, c, out, cofin);
-      touched[slot] = 1;
+      slot.add(h, c, out, cofin);
       spent += out;
       filled += static_cast<__int128>(h) * months;
-      per_region[regions_.kreis_of(row.region)] += c;
+      per_kreis_[regions_.kreis_of(region)] += c;
     }
-    for (std::size_t slot = 0; slot < slots_.size(); ++slot)
-      if (slots_[slot].year == y && !touched[slot]) stats[slot].add(0, 0, 0, 0);
     // Fairness over the Kreis-level regions: euros per inhabitant.
-    std::vector<double> x;
+    per_inhabitant_.clear();
     for (std::size_t i = 0; i < R; ++i)
       if (regions_.list[i].type != RegionType::gemeinde && population_[i] > 0)
-        x.push_back(static_cast<double>(per_region[i]) / 100.0 / population_[i]);
-    const double lo = x.empty() ? 0 : *std::min_element(x.begin(), x.end());
-    const double hi = x.empty() ? 0 : *std::max_element(x.begin(), x.end());
-    const __int128 g = nano(gini(x)), mm = lo > 0 ? nano(hi / lo) : 0;
+        per_inhabitant_.push_back(static_cast<double>(per_kreis_[i]) / 100.0 / population_[i]);
+    const auto [lo, hi] = std::minmax_element(per_inhabitant_.begin(), per_inhabitant_.end());
+    const bool any = !per_inhabitant_.empty();
+    const __int128 mm = any && *lo > 0 ? nano(*hi / *lo) : 0;
+    const __int128 g = nano(gini(per_inhabitant_));
     StateStats& S = state[y];
     S.spent += spent, S.spent_sq += spent * spent;
     S.filled += filled, S.filled_sq += filled * filled;

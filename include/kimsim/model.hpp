@@ -8,6 +8,7 @@
 #include <Eigen/Dense>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -162,18 +163,6 @@ struct Allocation {
   std::vector<std::string> notes;      ///< resolved ties and other facts a reader must know
 };
 
-/// What a simulation changes about one allocation, without copying the scenario.
-struct Overrides {
-  /// Per region: nonzero if it does not take part (a recipient that did not apply).
-  std::span<const std::uint8_t> absent;
-  /// Per Baustein, per region: positions (halves) a recipient keeps at least (hold-harmless);
-  /// empty: none. Applied to positions by key, as far as the budget allows.
-  const std::vector<std::vector<Halves>>* floor = nullptr;
-  /// Scratch of the apportionment kernel, reused across calls (a simulation passes its own so
-  /// that signpost tables and buffers are built once per thread, not once per replication).
-  Workspace* workspace = nullptr;
-};
-
 /// The recipients a selector picks, in region order, less the absent ones.
 std::vector<std::size_t> select(const Regions& regions, const Selector& s,
                                 std::span<const std::uint8_t> absent = {});
@@ -182,12 +171,81 @@ std::vector<std::size_t> select(const Regions& regions, const Selector& s,
 std::vector<double> key_shares(const Regions& regions, const std::vector<std::size_t>& who,
                                const Key& key);
 
-/// Rounds the shares (in half positions, exact rationals num/den) that a Kreis passes on:
-/// each to the nearest half position, at least `minimum`.
+/// Rounds the shares (in half positions) that a Kreis passes on: each to the nearest half
+/// position, at least `minimum`.
 std::vector<Halves> round_pass_through(const std::vector<double>& share_halves, Halves minimum);
+
+/// One evaluation of a Plan: numbers per row slot and per Baustein, in buffers that are reused
+/// from one evaluation to the next (a simulation evaluates once per replication and year).
+struct Draft {
+  // Per row slot (see Plan::rows):
+  std::vector<std::uint8_t> present;  ///< the row exists in this allocation
+  std::vector<Halves> halves;         ///< net of positions passed on to Gemeinden
+  std::vector<Halves> gross;          ///< before passing on (what hold-harmless protects)
+  std::vector<Cents> cents;
+  std::vector<double> key_share;      ///< 0 where the rule has no key
+  std::vector<double> quota;          ///< exact proportional claim, positions (or EUR for money)
+  // Per Baustein:
+  std::vector<Cents> budget, unallocated;
+  std::vector<std::uint8_t> tie;      ///< a tie for the last units was decided by the policy
+
+  struct Scratch;  // the plan's working memory, private to engine/model
+  std::unique_ptr<Scratch> scratch;
+
+  Draft();
+  ~Draft();
+  Draft(Draft&&) noexcept;
+  Draft& operator=(Draft&&) noexcept;
+};
+
+/// What one evaluation takes besides the plan: all optional except the indicators.
+struct PlanInputs {
+  const Eigen::MatrixXd* indicators = nullptr;  ///< default: the regions' own
+  /// Per region: nonzero if it does not take part (a recipient that did not apply).
+  std::span<const std::uint8_t> absent;
+  /// Per Baustein: budget and flat amount per VZÄ (a year of a multi-year run); empty: the
+  /// scenario's.
+  std::span<const Cents> budget, rate_per_vza;
+  /// Per row slot: positions (halves) a recipient keeps at least (hold-harmless); empty: none.
+  /// Applied to positions by key, as far as the budget allows.
+  std::span<const Halves> floor;
+};
+
+/// A scenario compiled against its regions: recipients, key columns, carve-outs, fixed
+/// staffing and pass-through resolved to indices once, so that evaluating it touches only
+/// numbers. allocate() evaluates a plan once; a simulation evaluates one per replication.
+/// The scenario and the regions must outlive the plan.
+class Plan {
+ public:
+  /// Throws InputError for rules the regions cannot satisfy (unknown indicator, Kreis, ...).
+  Plan(const Scenario& scenario, const Regions& regions);
+
+  /// Every row an allocation can have, Baustein by Baustein: the recipients (with everyone
+  /// present) in region order, then the Gemeinden each pass-through may give positions to.
+  struct Row {
+    std::size_t baustein = 0, region = 0;
+    std::optional<std::size_t> passed_on_by;  ///< the Kreis (region index) of a pass-through row
+  };
+  const std::vector<Row>& rows() const { return rows_; }
+  /// The regions any rule reads, ascending: the only ones whose uncertainty matters.
+  const std::vector<std::size_t>& regions_read() const { return read_; }
+
+  /// Allocates every Baustein. Deterministic; throws InputError where the inputs leave a rule
+  /// unsatisfiable (a budget below the bases, every recipient absent, ...).
+  void evaluate(const PlanInputs& in, Draft& out) const;
+
+  struct Compiled;  // per Baustein, private to engine/model
+
+ private:
+  const Scenario* scenario_;
+  const Regions* regions_;
+  std::vector<Row> rows_;
+  std::vector<std::size_t> read_;
+  std::shared_ptr<const std::vector<Compiled>> compiled_;
+};
 
 /// Allocates every Baustein of the scenario. Deterministic; throws InputError for rules the
 /// regions cannot satisfy.
-Allocation allocate(const Scenario& scenario, const Regions& regions, const Overrides& overrides = {});
+Allocation allocate(const Scenario& scenario, const Regions& regions);
 
 }  // namespace kimsim

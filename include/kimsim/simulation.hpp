@@ -25,9 +25,11 @@ struct Distribution {
 
   /// Empty if the parameters are valid, else what is wrong with them.
   std::string check() const;
-  /// A draw from uniforms u1, u2, u3 in (0, 1); beta may need more, taken from `more`.
+  /// The draw for one uniform u in (0, 1), by inversion wherever the distribution allows it
+  /// (normal and lognormal by Wichura's AS 241), so one draw costs one uniform. Beta takes
+  /// further uniform pairs from `more()` for its gamma variates.
   template <typename More>
-  double sample(double u1, double u2, More&& more) const;
+  double sample(double u, More&& more) const;
 };
 
 struct SimulationYear {
@@ -51,6 +53,27 @@ struct SimulationSpec {
   bool hold_harmless = false;  ///< positions by key never fall below the previous year's
 };
 
+/// Counts of integer values (cents): exact while they take at most kExact distinct values —
+/// positions at a flat rate take few — else merged into 0.01 %-wide logarithmic bins, each
+/// keeping its count and smallest value, so that memory stays bounded whatever the number of
+/// replications. Both forms merge by addition, and the form of a merged result depends only on
+/// the values added, never on how they were split among threads.
+class ValueCounts {
+ public:
+  static constexpr std::size_t kExact = 1024;
+  void add(std::int64_t v);
+  void merge(const ValueCounts& o);
+  /// The k-th smallest value (1-based): exact, or the smallest value of its bin when binned.
+  std::int64_t nth(std::uint64_t k) const;
+  bool exact() const { return !binned_; }
+
+ private:
+  std::vector<std::pair<std::int64_t, std::uint64_t>> counts_;  // ascending values (bin minima)
+  std::size_t last_ = 0;  // where the last value went: most replications repeat it
+  bool binned_ = false;
+  void to_bins();
+};
+
 /// Integer accumulators of one allocation slot (recipient x Baustein x year).
 struct SlotStats {
   std::uint64_t nothing = 0;                 ///< replications with no money
@@ -59,9 +82,7 @@ struct SlotStats {
   __int128 cents = 0, cents_sq = 0;
   __int128 outflow = 0, cofinancing = 0;     ///< cents
   std::vector<std::uint64_t> halves_hist;    ///< count per number of half positions
-  /// Per 0.01 %-wide log bin of cents: the count and the smallest value seen (exact where a bin
-  /// holds one value, as it does for positions at a flat rate).
-  std::map<std::int32_t, std::pair<std::uint64_t, Cents>> cents_hist;
+  ValueCounts cents_counts;
 
   void add(Halves h, Cents c, Cents out, Cents cofin);
   void merge(const SlotStats& o);
@@ -77,7 +98,7 @@ struct StateStats {
   void merge(const StateStats& o);
 };
 
-/// One slot per possible (Baustein, recipient) row, per year.
+/// One slot per row of the allocation plan (Baustein, recipient), per year.
 struct SlotKey {
   std::size_t year = 0, baustein = 0, region = 0;
 };
@@ -91,7 +112,8 @@ struct SimulationResult {
   std::uint64_t replications = 0;
 };
 
-/// Everything one thread needs to run replications: copies of the data it perturbs, scratch.
+/// Everything one thread needs to run replications: the compiled allocation plan, copies of the
+/// data it perturbs, scratch. Nothing allocates per replication.
 class Replicator {
  public:
   Replicator(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec);
@@ -102,21 +124,28 @@ class Replicator {
   const std::vector<int>& years() const { return years_; }
 
  private:
-  const Scenario& base_;
   const Regions& regions_;
   const SimulationSpec& spec_;
-  Scenario scenario_;  // this year's budgets and rates
-  Regions perturbed_;  // this replication's indicators
-  std::vector<SlotKey> slots_;
-  std::vector<std::int32_t> slot_of_;  // (year, Baustein, region) -> slot, -1 for none
-  std::vector<Cents> budgets_;
+  Plan plan_;
+  Draft draft_;
+  Eigen::MatrixXd indicators_;  // this replication's: noise applied to the regions read
+  std::vector<SlotKey> slots_;  // year * plan rows + row
+  std::vector<std::vector<Cents>> budget_, rate_;  // per year, per Baustein
+  std::vector<Cents> budgets_;  // per year, all Bausteine
   std::vector<int> years_;
-  std::vector<double> population_;
-  std::vector<std::size_t> active_;  // regions any rule reads: the only ones worth a draw
-  Workspace workspace_;
-  std::int32_t& slot_of(std::size_t year, std::size_t baustein, std::size_t region) {
-    return slot_of_[(year * base_.bausteine.size() + baustein) * regions_.list.size() + region];
-  }
+  std::vector<double> population_;  // per region
+  std::vector<double> uptake_;      // per region: probability to apply
+  struct Noise {
+    std::size_t column;
+    const Distribution* dist;
+  };
+  std::vector<Noise> noise_;
+  // Scratch, per replication.
+  std::vector<std::uint8_t> absent_;
+  std::vector<std::int64_t> start_;  // per region: the month it starts
+  std::vector<Halves> floor_;        // per row: positions held last year
+  std::vector<Cents> per_kreis_;     // per region: money of the Kreis-level region and its Gemeinden
+  std::vector<double> per_inhabitant_;
 };
 
 /// Runs the replications on `threads` threads (0: OpenMP's default). `progress` is called now
