@@ -114,3 +114,85 @@ TEST_CASE("multi-year: budget and rate paths, hold-harmless keeps positions by k
   CHECK(r.state[1].spent > r.state[0].spent);
   CHECK(r.state[2].spent < r.state[0].spent);
 }
+
+TEST_CASE("normal quantile (AS 241) against tabulated values") {
+  CHECK(normal_quantile(0.5) == 0.0);
+  CHECK(normal_quantile(0.975) == doctest::Approx(1.959963984540054).epsilon(1e-15));
+  CHECK(normal_quantile(0.05) == doctest::Approx(-1.6448536269514722).epsilon(1e-15));
+  CHECK(normal_quantile(0.001) == doctest::Approx(-3.090232306167813).epsilon(1e-15));
+  CHECK(normal_quantile(1e-10) == doctest::Approx(-6.361340902404056).epsilon(1e-14));
+  CHECK(normal_quantile(1e-12) == doctest::Approx(-7.034483825301131).epsilon(1e-14));
+  for (double p = 0.001; p < 1; p += 0.001) CHECK(normal_quantile(p) == doctest::Approx(-normal_quantile(1 - p)).epsilon(1e-12));
+}
+
+TEST_CASE("value counts: exact up to the limit, binned beyond, the same whatever the split") {
+  // Values with few distinct amounts stay exact.
+  ValueCounts few;
+  for (int i = 0; i < 1000; ++i) few.add(275'000'00 * (i % 3));
+  CHECK(few.exact());
+  CHECK(few.nth(1) == 0);
+  CHECK(few.nth(334) == 0);
+  CHECK(few.nth(335) == 275'000'00);
+  CHECK(few.nth(1000) == 550'000'00);
+  // Many distinct amounts: binned, and identical however the values are split and merged.
+  std::vector<std::int64_t> v;
+  std::uint64_t x = 12345;
+  for (int i = 0; i < 20000; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    v.push_back(static_cast<std::int64_t>(x >> 40) % (i < 10000 ? 700 : 5'000'000));
+  }
+  auto split = [&](std::size_t parts) {
+    std::vector<ValueCounts> c(parts);
+    for (std::size_t i = 0; i < v.size(); ++i) c[(i * 7919) % parts].add(v[i]);
+    for (std::size_t k = 1; k < parts; ++k) c[0].merge(c[k]);
+    return c[0];
+  };
+  const ValueCounts one = split(1), three = split(3), seven = split(7);
+  CHECK(!one.exact());
+  CHECK(!three.exact());
+  for (std::uint64_t k : {1ULL, 500ULL, 10000ULL, 15000ULL, 19999ULL, 20000ULL}) {
+    CHECK(one.nth(k) == three.nth(k));
+    CHECK(one.nth(k) == seven.nth(k));
+  }
+  // Binned quantiles lie within 0.01 % below the exact one.
+  std::vector<std::int64_t> sorted = v;
+  std::sort(sorted.begin(), sorted.end());
+  for (std::uint64_t k : {12000ULL, 15000ULL, 19000ULL}) {
+    CHECK(one.nth(k) <= sorted[k - 1]);
+    CHECK(static_cast<double>(one.nth(k)) >= static_cast<double>(sorted[k - 1]) * (1 - 1e-4));
+  }
+  // Exact below the limit even when the parts together stay below it.
+  std::vector<ValueCounts> parts(2);
+  for (int i = 0; i < 1000; ++i) parts[i % 2].add(i);
+  parts[0].merge(parts[1]);
+  CHECK(parts[0].exact());
+  CHECK(parts[0].nth(500) == 499);
+}
+
+TEST_CASE("hold-harmless protects what a Kreis was granted, including the positions it passes on") {
+  const auto& ls = baseline();
+  const std::size_t unna = *ls.regions.find("05978");
+  int checked = 0;
+  for (std::uint64_t seed = 1; seed <= 12; ++seed) {
+    SimulationSpec spec;
+    spec.replications = 1;
+    spec.seed = seed;
+    spec.indicator_noise = {{"schutzsuchende", {Distribution::Kind::lognormal, 0, 0.3}}};
+    spec.years = {{2021, 1.0, std::nullopt}, {2022, 1.05, std::nullopt}};
+    spec.hold_harmless = true;
+    const SimulationResult r = simulate(ls.scenario, ls.regions, spec, 1);
+    // Per year and Baustein: each Kreis-level recipient's positions, with those passed on.
+    std::map<std::tuple<std::size_t, std::size_t, std::size_t>, std::int64_t> granted;
+    for (std::size_t k = 0; k < r.slots.size(); ++k) {
+      const auto& s = r.slots[k];
+      granted[{s.year, s.baustein, ls.regions.kreis_of(s.region) == unna ? unna : s.region}] += r.stats[k].halves;
+    }
+    for (const auto& [key, h] : granted) {
+      const auto [year, baustein, region] = key;
+      if (year != 1 || baustein == 0) continue;  // B1 is fixed staffing, not by key
+      CHECK(h >= granted[{0, baustein, region}]);
+      checked += region == unna && baustein == 1;  // B2 passes on
+    }
+  }
+  CHECK(checked == 12);
+}

@@ -30,9 +30,11 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
-/// The standard normal quantile: M. J. Wichura, "Algorithm AS 241: The percentage points of the
-/// normal distribution", Applied Statistics 37(3), 1988 (PPND16, relative accuracy about 1e-16).
-/// Rational functions in three ranges; only the tails (15 % of draws) need a logarithm.
+}  // namespace
+
+// M. J. Wichura, "Algorithm AS 241: The percentage points of the normal distribution", Applied
+// Statistics 37(3), 1988 (PPND16, relative accuracy about 1e-16). Rational functions in three
+// ranges; only the tails (15 % of draws) need a logarithm.
 double normal_quantile(double p) {
   const double q = p - 0.5;
   if (std::abs(q) <= 0.425) {
@@ -66,6 +68,8 @@ double normal_quantile(double p) {
   }
   return q < 0 ? -z : z;
 }
+
+namespace {
 
 /// Gamma(shape, 1): Marsaglia & Tsang (2000); shape < 1 via Gamma(shape + 1) * U^(1/shape).
 /// `more()` yields pairs of uniforms in (0, 1).

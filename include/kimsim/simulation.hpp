@@ -32,6 +32,9 @@ struct Distribution {
   double sample(double u, More&& more) const;
 };
 
+/// The standard normal quantile (M. J. Wichura, Algorithm AS 241, PPND16), p in (0, 1).
+double normal_quantile(double p);
+
 struct SimulationYear {
   int year = 0;
   double budget_factor = 1.0;         ///< budgets of every Baustein scaled by this
