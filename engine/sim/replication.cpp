@@ -2,6 +2,7 @@
 #include <Random123/philox.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "kimsim/simulation.hpp"
@@ -226,30 +227,30 @@ namespace {
 
 /// Purposes of the random streams: each kind of draw has its own, so adding one kind of
 /// uncertainty never shifts the draws of another.
-enum Purpose : std::uint32_t { kNoise = 1, kUptake = 2, kStart = 3, kFill = 4, kCost = 5 };
+enum Purpose : std::uint32_t { kNoise = 1, kUptake = 2, kStart = 3, kFill = 4, kCost = 5, kPurposes };
 
-/// The uniforms of one replication and year. A draw is named by (purpose, item); one Philox
-/// call yields the 53-bit uniforms of two neighbouring items (2j, 2j + 1), so drawing items in
-/// order costs half a call each. Extra uniforms (beta) come from their own counters.
+/// The uniforms of one replication and year, from Philox2x64-10 (Salmon et al., SC 2011), the
+/// variant for CPUs with a 64-bit multiplier. The key is the seed; the counter is (replication,
+/// purpose | year | extra draw | item). A draw is named by (purpose, item); one call yields the
+/// 53-bit uniforms of two neighbouring items (2j, 2j + 1), so drawing items in order costs half
+/// a call each. Extra uniforms (beta) come from their own counters.
 class Stream {
  public:
-  Stream(std::uint64_t seed, std::uint64_t replication)
-      : key_{{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)}},
-        lo_(static_cast<std::uint32_t>(replication)), hi_(static_cast<std::uint32_t>(replication >> 32)) {}
+  Stream(std::uint64_t seed, std::uint64_t replication) : key_{{seed}}, replication_(replication) {}
 
   void set_year(std::uint32_t year) {
     year_ = year;
-    cached_ = ~std::uint64_t{0};
+    for (auto& c : cache_) c.block = ~std::uint32_t{0};
   }
 
   double uniform(Purpose purpose, std::uint32_t item) {
-    const std::uint64_t tag = (std::uint64_t{purpose} << 32) | (item >> 1);
-    if (tag != cached_) {
-      const auto x = call(item >> 1, word(purpose, 0));
-      pair_[0] = to_unit(x[0], x[1]), pair_[1] = to_unit(x[2], x[3]);
-      cached_ = tag;
+    Cached& c = cache_[purpose];
+    if (c.block != item >> 1) {
+      const auto x = call(purpose, 0, item >> 1);
+      c.pair[0] = to_unit(x[0]), c.pair[1] = to_unit(x[1]);
+      c.block = item >> 1;
     }
-    return pair_[item & 1];
+    return c.pair[item & 1];
   }
 
   /// A draw of `d`; a fixed distribution costs nothing.
@@ -258,27 +259,29 @@ class Stream {
     std::uint32_t k = 0;
     auto more = [&, this] {
       if (++k > 0xffff) throw Error("the beta distribution drew more than 65,535 uniforms (parameters too extreme)");
-      const auto x = call(item, word(purpose, k));
-      return std::pair{to_unit(x[0], x[1]), to_unit(x[2], x[3])};
+      const auto x = call(purpose, k, item);
+      return std::pair{to_unit(x[0]), to_unit(x[1])};
     };
     return d.sample(uniform(purpose, item), more);
   }
 
  private:
-  r123::Philox4x32 rng_;
-  r123::Philox4x32::key_type key_;
-  std::uint32_t lo_, hi_, year_ = 0;
-  std::uint64_t cached_ = ~std::uint64_t{0};
-  double pair_[2] = {0, 0};
+  r123::Philox2x64 rng_;
+  r123::Philox2x64::key_type key_;
+  std::uint64_t replication_;
+  std::uint32_t year_ = 0;
+  struct Cached {  // per purpose: the last pair drawn, so that interleaved purposes share calls
+    std::uint32_t block = ~std::uint32_t{0};
+    double pair[2] = {0, 0};
+  };
+  std::array<Cached, kPurposes> cache_;
 
-  /// Counter word 3: purpose (8 bits), year (8 bits), extra draw k (16 bits).
-  std::uint32_t word(Purpose purpose, std::uint32_t k) const { return (purpose << 24) | (year_ << 16) | k; }
-  r123::Philox4x32::ctr_type call(std::uint32_t item, std::uint32_t w) const {
-    return rng_(r123::Philox4x32::ctr_type{{lo_, hi_, item, w}}, key_);
+  /// Counter word 1: purpose (8 bits), year (8 bits), extra draw k (16 bits), item (32 bits).
+  r123::Philox2x64::ctr_type call(Purpose purpose, std::uint32_t k, std::uint32_t item) const {
+    const std::uint64_t w = (std::uint64_t{purpose} << 56) | (std::uint64_t{year_} << 48) | (std::uint64_t{k} << 32) | item;
+    return rng_(r123::Philox2x64::ctr_type{{replication_, w}}, key_);
   }
-  static double to_unit(std::uint32_t hi, std::uint32_t lo) {
-    return (static_cast<double>(((std::uint64_t{hi} << 32) | lo) >> 11) + 0.5) * 0x1.0p-53;
-  }
+  static double to_unit(std::uint64_t x) { return (static_cast<double>(x >> 11) + 0.5) * 0x1.0p-53; }
 };
 
 double gini(std::vector<double>& x) {
@@ -294,12 +297,22 @@ std::int64_t nearest(double v) { return static_cast<std::int64_t>(std::floor(v +
 
 __int128 nano(double v) { return static_cast<__int128>(nearest(v * 1e9)); }
 
+/// floor(a * b / d) for a, b >= 0, d > 0: in 64 bits where the product fits (the hot loop's
+/// case), else in 128.
+std::int64_t mul_div(std::int64_t a, std::int64_t b, std::int64_t d) {
+  std::int64_t p;
+  if (!__builtin_mul_overflow(a, b, &p)) return p / d;
+  return static_cast<std::int64_t>(static_cast<__int128>(a) * b / d);
+}
+
 }  // namespace
 
 Replicator::Replicator(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec)
     : regions_(regions), spec_(spec), plan_(scenario, regions), indicators_(regions.indicators) {
   if (spec.years.empty()) years_.push_back(scenario.year);
   for (const auto& y : spec.years) years_.push_back(y.year);
+  // The year is 8 bits of the random counter.
+  if (years_.size() > 256) throw InputError("a simulation covers at most 256 years");
   const std::size_t R = regions.list.size(), nb = scenario.bausteine.size();
   // Budgets and rates per year, scaled as `run` would scale them, so that unspent = budget -
   // spent holds per year.
@@ -329,6 +342,8 @@ Replicator::Replicator(const Scenario& scenario, const Regions& regions, const S
   population_.assign(R, 0.0);
   if (pop)
     for (std::size_t i = 0; i < R; ++i) population_[i] = regions.indicators(Eigen::Index(i), Eigen::Index(*pop));
+  for (std::size_t i = 0; i < R; ++i)
+    if (regions.list[i].type != RegionType::gemeinde && population_[i] > 0) kreis_level_.push_back(i);
   uptake_.assign(R, 1.0);
   for (std::size_t i = 0; i < R; ++i) {
     const Region& reg = regions.list[i];
@@ -392,11 +407,11 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
         const auto item = static_cast<std::uint32_t>(row);
         const auto fill = std::max<std::int64_t>(0, nearest(s.draw(spec_.months_to_fill, kFill, item)));
         months = std::clamp<std::int64_t>(12 - (start_[region] - 1) - fill, 0, 12);
-        out = static_cast<Cents>(static_cast<__int128>(c) * months / 12);
+        out = mul_div(c, months, 12);
         if (spec_.cost_per_vza_eur) {
           const Cents cost = nearest(s.draw(*spec_.cost_per_vza_eur, kCost, item) * 100.0);
           const Cents excess = std::max<Cents>(0, cost - rate_[y][rows[row].baustein]);
-          cofin = static_cast<Cents>(static_cast<__int128>(excess) * h * months / 24);
+          cofin = mul_div(excess, h * months, 24);
         }
       }
       slot.add(h, c, out, cofin);
@@ -406,9 +421,8 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
     }
     // Fairness over the Kreis-level regions: euros per inhabitant.
     per_inhabitant_.clear();
-    for (std::size_t i = 0; i < R; ++i)
-      if (regions_.list[i].type != RegionType::gemeinde && population_[i] > 0)
-        per_inhabitant_.push_back(static_cast<double>(per_kreis_[i]) / 100.0 / population_[i]);
+    for (std::size_t i : kreis_level_)
+      per_inhabitant_.push_back(static_cast<double>(per_kreis_[i]) / 100.0 / population_[i]);
     const auto [lo, hi] = std::minmax_element(per_inhabitant_.begin(), per_inhabitant_.end());
     const bool any = !per_inhabitant_.empty();
     const __int128 mm = any && *lo > 0 ? nano(*hi / *lo) : 0;
