@@ -196,3 +196,35 @@ TEST_CASE("hold-harmless protects what a Kreis was granted, including the positi
   }
   CHECK(checked == 12);
 }
+
+TEST_CASE("shares of the replications, packed, unpacked and merged, give the bits of one run") {
+  const auto& ls = baseline();
+  SimulationSpec spec = *ls.simulation;
+  spec.replications = 500;
+  spec.seed = 99;
+  const SimulationResult whole = simulate(ls.scenario, ls.regions, spec, 2);
+  // Three uneven shares, as three MPI ranks would run them, merged in reverse order.
+  const std::uint64_t cut[] = {0, 123, 400, 500};
+  SimulationResult merged = unpack(pack(simulate_share(ls.scenario, ls.regions, spec, cut[2], cut[3] - cut[2], 1)));
+  for (int k = 1; k >= 0; --k)
+    merge(merged, unpack(pack(simulate_share(ls.scenario, ls.regions, spec, cut[k], cut[k + 1] - cut[k], 2))));
+  CHECK(merged.replications == 500);
+  CHECK(io::simulation_csv(ls, merged) == io::simulation_csv(ls, whole));
+  CHECK(io::simulation_summary(ls, spec, merged).dump() == io::simulation_summary(ls, spec, whole).dump());
+  CHECK(pack(merged) == pack(whole));
+  CHECK_THROWS_AS(unpack(pack(whole).substr(0, 100)), Error);
+}
+
+TEST_CASE("a failing replication is reported as the lowest one, also within a share") {
+  io::LoadedScenario ls = baseline();
+  SimulationSpec spec;
+  spec.replications = 200;
+  spec.uptake_by_type = {{RegionType::kreis, 0.02}, {RegionType::kreisfreie_stadt, 0.02}, {RegionType::gemeinde, 0.02}};
+  spec.redistribute = true;  // some replication leaves B1 with no recipient at all
+  std::uint64_t failed = 0;
+  CHECK_THROWS_AS(simulate_share(ls.scenario, ls.regions, spec, 50, 150, 2, nullptr, &failed), InputError);
+  std::uint64_t failed1 = 0;
+  CHECK_THROWS_AS(simulate_share(ls.scenario, ls.regions, spec, 50, 150, 1, nullptr, &failed1), InputError);
+  CHECK(failed == failed1);
+  CHECK(failed >= 50);
+}

@@ -223,6 +223,8 @@ std::vector<Halves> round_pass_through(const std::vector<double>& share_halves, 
 /// One Baustein, resolved.
 struct Plan::Compiled {
   std::size_t first_row = 0;     ///< its candidates are rows first_row .. first_row + who.size()
+  std::size_t end_row = 0;       ///< one past its last row (pass-through rows included)
+  bool reads_indicators = true;  ///< by a key or a pass-through
   std::vector<std::size_t> who;  ///< the candidates (region indices), ascending
   std::optional<KeyPlan> key;
   // Fixed staffing: positions per candidate, plus extras for member Gemeinden with a flag
@@ -244,6 +246,13 @@ struct Plan::Compiled {
 };
 
 struct Draft::Scratch {
+  struct Memo {  // the inputs of a Baustein's last evaluation, where they determine it
+    bool valid = false;
+    Cents budget = 0, rate = 0;
+    std::vector<std::uint32_t> at;
+  };
+  std::vector<Memo> memo;  // per Baustein
+  const Plan* plan = nullptr;  // the plan that last wrote the draft
   Workspace kernel;
   KeyScratch key;
   std::vector<std::uint32_t> at;  ///< candidate index of each present recipient
@@ -340,6 +349,8 @@ Plan::Plan(const Scenario& scenario, const Regions& regions) : scenario_(&scenar
       }
       c.passes.push_back(std::move(p));
     }
+    c.end_row = rows_.size();
+    c.reads_indicators = c.key.has_value() || !c.passes.empty();
     compiled->push_back(std::move(c));
   }
   for (const auto& row : rows_) read_.push_back(row.region);
@@ -354,28 +365,42 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
   const Eigen::MatrixXd& ind = in.indicators ? *in.indicators : regions.indicators;
   Draft::Scratch& s = *d.scratch;
   const std::size_t rows = rows_.size(), nb = scenario.bausteine.size();
-  d.present.assign(rows, 0);
-  d.halves.assign(rows, 0);
-  d.gross.assign(rows, 0);
-  d.cents.assign(rows, 0);
-  d.key_share.assign(rows, 0.0);
-  d.quota.assign(rows, 0.0);
-  d.budget.assign(nb, 0);
-  d.unallocated.assign(nb, 0);
-  d.tie.assign(nb, 0);
+  if (s.plan != this || d.present.size() != rows) {  // a fresh draft, or one of another plan
+    s.plan = this;
+    d.present.assign(rows, 0);
+    d.halves.assign(rows, 0);
+    d.gross.assign(rows, 0);
+    d.cents.assign(rows, 0);
+    d.key_share.assign(rows, 0.0);
+    d.quota.assign(rows, 0.0);
+    d.budget.assign(nb, 0);
+    d.unallocated.assign(nb, 0);
+    d.tie.assign(nb, 0);
+    s.memo.assign(nb, {});
+  }
   for (std::size_t bi = 0; bi < nb; ++bi) {
     const Baustein& b = scenario.bausteine[bi];
     const Compiled& c = (*compiled_)[bi];
     const Cents budget = in.budget.empty() ? b.budget : in.budget[bi];
     const Cents rate = in.rate_per_vza.empty() ? b.rate_per_vza : in.rate_per_vza[bi];
-    d.budget[bi] = budget;
-    // The present candidates, compacted: rule computations run over them only.
     const std::size_t r0 = c.first_row, nc = c.who.size();
+    // The present candidates, compacted: rule computations run over them only.
     s.at.clear();
     for (std::size_t k = 0; k < nc; ++k)
-      if (in.absent.empty() || !in.absent[c.who[k]]) s.at.push_back(static_cast<std::uint32_t>(k)), d.present[r0 + k] = 1;
+      if (in.absent.empty() || !in.absent[c.who[k]]) s.at.push_back(static_cast<std::uint32_t>(k));
     const std::size_t n = s.at.size();
     if (n == 0) throw InputError(b.id + ": no region matches its recipients");
+    // A Baustein that reads no indicator (fixed staffing) is a function of who is present, its
+    // budget and its rate: when they repeat (every replication where all apply), so does it.
+    Draft::Scratch::Memo& memo = s.memo[bi];
+    if (!c.reads_indicators && memo.valid && memo.budget == budget && memo.rate == rate && memo.at == s.at) continue;
+    memo.valid = false;
+    std::fill(d.present.begin() + long(r0), d.present.begin() + long(c.end_row), 0);
+    for (auto* v : {&d.halves, &d.gross, &d.cents}) std::fill(v->begin() + long(r0), v->begin() + long(c.end_row), 0);
+    for (auto* v : {&d.key_share, &d.quota}) std::fill(v->begin() + long(r0), v->begin() + long(c.end_row), 0.0);
+    d.tie[bi] = 0;
+    d.budget[bi] = budget;
+    for (std::uint32_t k : s.at) d.present[r0 + k] = 1;
     const std::span<const std::uint8_t> present(d.present.data() + r0, nc);
     s.share.resize(n);
     if (c.key) evaluate_key(*c.key, ind, c.who, present, s.at, s.share, s.key);
@@ -502,6 +527,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
       d.halves[kreis_row] -= passed;
       d.cents[kreis_row] -= passed * half;
     }
+    if (!c.reads_indicators) memo = {true, budget, rate, s.at};
   }
 }
 

@@ -14,7 +14,13 @@
 namespace kimsim {
 
 SimulationResult simulate(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec,
-                          int threads, void (*progress)(std::uint64_t, std::uint64_t)) {
+                          int threads, Progress progress) {
+  return simulate_share(scenario, regions, spec, 0, spec.replications, threads, progress);
+}
+
+SimulationResult simulate_share(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec,
+                                std::uint64_t first, std::uint64_t count, int threads, Progress progress,
+                                std::uint64_t* failed_at) {
   SimulationResult result;
   {
     const Replicator probe(scenario, regions, spec);
@@ -24,13 +30,13 @@ SimulationResult simulate(const Scenario& scenario, const Regions& regions, cons
   }
   result.stats.assign(result.slots.size(), SlotStats{});
   result.state.assign(result.years.size(), StateStats{});
-  result.replications = spec.replications;
-  const std::int64_t n = static_cast<std::int64_t>(spec.replications);
+  result.replications = count;
+  const auto n = static_cast<std::int64_t>(count);
   std::atomic<std::uint64_t> done{0};
   // Exceptions must not leave the parallel region: keep the one of the lowest replication, so the
   // error reported does not depend on the thread count, and rethrow it afterwards.
   std::exception_ptr failure;
-  std::int64_t failed_at = std::numeric_limits<std::int64_t>::max();
+  std::int64_t failed = std::numeric_limits<std::int64_t>::max();
 #ifdef _OPENMP
   if (threads > 0) omp_set_num_threads(threads);
 #else
@@ -41,20 +47,20 @@ SimulationResult simulate(const Scenario& scenario, const Regions& regions, cons
     Replicator rep(scenario, regions, spec);
     std::vector<SlotStats> stats(result.slots.size());
     std::vector<StateStats> state(result.years.size());
-    bool first = true;
+    bool first_thread = true;
 #ifdef _OPENMP
-    first = omp_get_thread_num() == 0;
+    first_thread = omp_get_thread_num() == 0;
 #endif
 #pragma omp for schedule(dynamic, 64)
     for (std::int64_t r = 0; r < n; ++r) {
       try {
-        rep.run(static_cast<std::uint64_t>(r), stats, state);
+        rep.run(first + static_cast<std::uint64_t>(r), stats, state);
       } catch (...) {
 #pragma omp critical(kimsim_failure)
-        if (r < failed_at) failed_at = r, failure = std::current_exception();
+        if (r < failed) failed = r, failure = std::current_exception();
       }
       const auto d = done.fetch_add(1, std::memory_order_relaxed) + 1;
-      if (progress && first && (d & 255) == 0) progress(d, spec.replications);
+      if (progress && first_thread && (d & 255) == 0) progress(d, count);
     }
 #pragma omp critical
     {
@@ -62,9 +68,20 @@ SimulationResult simulate(const Scenario& scenario, const Regions& regions, cons
       for (std::size_t k = 0; k < state.size(); ++k) result.state[k].merge(state[k]);
     }
   }
-  if (failure) std::rethrow_exception(failure);
-  if (progress) progress(spec.replications, spec.replications);
+  if (failure) {
+    if (failed_at) *failed_at = first + static_cast<std::uint64_t>(failed);
+    std::rethrow_exception(failure);
+  }
+  if (progress) progress(count, count);
   return result;
+}
+
+void merge(SimulationResult& into, const SimulationResult& part) {
+  if (into.stats.size() != part.stats.size() || into.state.size() != part.state.size())
+    throw Error("cannot merge simulation results of different scenarios");
+  for (std::size_t k = 0; k < part.stats.size(); ++k) into.stats[k].merge(part.stats[k]);
+  for (std::size_t k = 0; k < part.state.size(); ++k) into.state[k].merge(part.state[k]);
+  into.replications += part.replications;
 }
 
 }  // namespace kimsim

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kimsim/model.hpp"
@@ -69,6 +70,9 @@ class ValueCounts {
   /// The k-th smallest value (1-based): exact, or the smallest value of its bin when binned.
   std::int64_t nth(std::uint64_t k) const;
   bool exact() const { return !binned_; }
+  /// The entries (value, or smallest value of a bin; count), ascending: for packing.
+  const std::vector<std::pair<std::int64_t, std::uint64_t>>& entries() const { return counts_; }
+  static ValueCounts from_entries(std::vector<std::pair<std::int64_t, std::uint64_t>> entries, bool exact);
 
  private:
   std::vector<std::pair<std::int64_t, std::uint64_t>> counts_;  // ascending values (bin minima)
@@ -152,9 +156,26 @@ class Replicator {
   std::vector<double> per_inhabitant_;
 };
 
+using Progress = void (*)(std::uint64_t done, std::uint64_t total);
+
 /// Runs the replications on `threads` threads (0: OpenMP's default). `progress` is called now
-/// and then with the number done, from one thread.
+/// and then with the number done, from one thread. An exception in a replication is rethrown
+/// after the loop: that of the lowest replication, whatever the thread count.
 SimulationResult simulate(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec,
-                          int threads, void (*progress)(std::uint64_t done, std::uint64_t total) = nullptr);
+                          int threads, Progress progress = nullptr);
+
+/// Replications [first, first + count) only: one process's share of a run spread over several
+/// (MPI ranks). Merging the shares gives the bits simulate() gives. Where it throws, `failed_at`
+/// (if given) holds the replication whose exception it is.
+SimulationResult simulate_share(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec,
+                                std::uint64_t first, std::uint64_t count, int threads, Progress progress = nullptr,
+                                std::uint64_t* failed_at = nullptr);
+
+/// Adds the accumulators of `part` (same scenario and spec, other replications) to `into`.
+void merge(SimulationResult& into, const SimulationResult& part);
+
+/// The accumulators as bytes and back, to send them between processes of one machine type.
+std::string pack(const SimulationResult& r);
+SimulationResult unpack(std::string_view bytes);
 
 }  // namespace kimsim
