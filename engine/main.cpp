@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/mpi.hpp"
 #include "io/suggest.hpp"
 #include "kimsim/error.hpp"
 #include "kimsim/version.hpp"
@@ -29,15 +30,47 @@ Exit codes:
 
 }  // namespace
 
+namespace kimsim::cli {
+
+Failure describe_failure(const std::string& command, std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const RaisedFailure& f) {
+    return f.failure;
+  } catch (const UsageError& e) {
+    return {kBadInput, "kimsim " + command + ": error: " + e.message + "\nRun 'kimsim " + command +
+                           " --help' for its options.\n"};
+  } catch (const TieError& e) {
+    return {kTie, "kimsim " + command + ": error: " + e.what() + "\n"};
+  } catch (const Error& e) {
+    // One line per error; a scenario lists all of its errors.
+    std::string text, what = e.what();
+    for (std::size_t p = 0, q; p <= what.size(); p = q + 1) {
+      q = what.find('\n', p);
+      if (q == std::string::npos) q = what.size();
+      text += "kimsim " + command + ": error: " + what.substr(p, q - p) + "\n";
+    }
+    return {kBadInput, text};
+  } catch (const std::exception& e) {
+    return {kInternal, "kimsim " + command + ": internal error: " + e.what() + "\n"};
+  } catch (...) {
+    return {kInternal, "kimsim " + command + ": internal error: unknown exception\n"};
+  }
+}
+
+}  // namespace kimsim::cli
+
 int main(int argc, char** argv) {
   using namespace kimsim;
+  // Under an MPI launcher every rank runs this; only the first one talks.
+  const cli::mpi::Session mpi(argc, argv);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::cout << kUsage;
+    if (mpi.rank() == 0) std::cout << kUsage;
     return args.empty() ? cli::kBadInput : cli::kOk;
   }
   if (args[0] == "--version") {
-    std::cout << "kimsim " << kVersion << " (" << kGitCommit << ")\n";
+    if (mpi.rank() == 0) std::cout << "kimsim " << kVersion << " (" << kGitCommit << ")\n";
     return cli::kOk;
   }
   const std::string command = args[0];
@@ -47,31 +80,16 @@ int main(int argc, char** argv) {
     std::string line = "kimsim " + command;
     for (const auto& a : args) line += " " + a;
     if (command == "run") return cli::run_command(args, line, std::cout);
-    if (command == "simulate") return cli::simulate_command(args, line, std::cout);
+    if (command == "simulate") return cli::simulate_command(args, line, mpi.rank() == 0 ? std::cout : cli::mpi::quiet());
     if (command == "validate") return cli::validate_command(args, std::cout);
     const std::vector<std::string> commands = {"apportion", "run", "validate", "simulate"};
     std::cerr << "kimsim: error: unknown command '" << command << "'"
               << io::did_you_mean(command, commands) << "\n"
               << "Run 'kimsim --help' for the commands.\n";
     return cli::kBadInput;
-  } catch (const cli::UsageError& e) {
-    std::cerr << "kimsim " << command << ": error: " << e.message << "\n"
-              << "Run 'kimsim " << command << " --help' for its options.\n";
-    return cli::kBadInput;
-  } catch (const TieError& e) {
-    std::cerr << "kimsim " << command << ": error: " << e.what() << "\n";
-    return cli::kTie;
-  } catch (const Error& e) {
-    // One line per error; a scenario lists all of its errors.
-    std::string what = e.what();
-    for (std::size_t p = 0, q; p <= what.size(); p = q + 1) {
-      q = what.find('\n', p);
-      if (q == std::string::npos) q = what.size();
-      std::cerr << "kimsim " << command << ": error: " << what.substr(p, q - p) << "\n";
-    }
-    return cli::kBadInput;
-  } catch (const std::exception& e) {
-    std::cerr << "kimsim " << command << ": internal error: " << e.what() << "\n";
-    return cli::kInternal;
+  } catch (...) {
+    const cli::Failure f = cli::describe_failure(command, std::current_exception());
+    if (mpi.rank() == 0) std::cerr << f.text;
+    return f.code;
   }
 }

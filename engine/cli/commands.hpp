@@ -2,6 +2,7 @@
 // only once it is complete; errors are thrown and mapped to exit codes in main.
 #pragma once
 
+#include <exception>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -19,6 +20,20 @@ enum ExitCode : int {
 /// Thrown for bad command-line usage (unknown option, missing argument).
 struct UsageError {
   std::string message;
+};
+
+/// What a failed command prints on stderr (whole lines) and the exit code it returns.
+struct Failure {
+  int code = kInternal;
+  std::string text;
+};
+
+/// The failure an exception of `command` stands for: the one mapping of errors to exit codes.
+Failure describe_failure(const std::string& command, std::exception_ptr error);
+
+/// A failure described elsewhere (on another MPI rank), raised here as it was described.
+struct RaisedFailure {
+  Failure failure;
 };
 
 int apportion_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);

@@ -8,6 +8,7 @@
 #include <ostream>
 
 #include "cli/commands.hpp"
+#include "cli/mpi.hpp"
 #include "cli/options.hpp"
 #include "io/output.hpp"
 #include "io/report.hpp"
@@ -42,7 +43,9 @@ int simulate_command(const std::vector<std::string>& args, const std::string& co
 
 Monte Carlo over the scenario's `simulation:` block: uptake, start month, months to fill a
 position, personnel cost, indicator noise, over its years. N and S default to the block's values.
-The same scenario and seed give byte-identical files for any thread count. Writes DIR (default
+The same scenario and seed give byte-identical files for any thread count, and for any number
+of MPI ranks (mpirun -n P kimsim simulate ...: each rank runs a share with its own --threads,
+the first rank gathers and writes). Writes DIR (default
 results/<scenario name>-simulation/), as a whole or not at all:
   simulation.csv   per recipient, Baustein and year: mean, sd, p05, p50, p95 of positions and
                    euros, probability of receiving nothing, mean outflow and co-financing
@@ -75,7 +78,8 @@ Options)");
   const std::string dir = out_dir.empty() ? "results/" + ls.scenario.name + "-simulation" : out_dir;
   g_start = std::chrono::steady_clock::now();
   const bool bar = !quiet && ::isatty(STDERR_FILENO);
-  const SimulationResult r = simulate(ls.scenario, ls.regions, spec, threads, bar ? progress_bar : nullptr);
+  const SimulationResult r = mpi::simulate(ls.scenario, ls.regions, spec, threads, bar ? progress_bar : nullptr);
+  if (mpi::rank() != 0) return kOk;  // the first rank writes the results
   nlohmann::json manifest = io::manifest_json(ls, command_line, now_utc());
   manifest["seed"] = spec.seed;
   manifest["replications"] = spec.replications;
