@@ -111,6 +111,19 @@ void SlotStats::merge(const SlotStats& o) {
   }
 }
 
+double accumulator_bytes(double slots) {
+  // Per slot: its statistics, its key, its entry in the (year, Baustein, region) index, and at
+  // least one entry in each of the two histograms (a vector's block, a map node: 64 bytes each
+  // with the allocator's overhead).
+  constexpr double per_slot = sizeof(SlotStats) + sizeof(SlotKey) + sizeof(std::int32_t) + 2 * 64;
+  return slots * per_slot;
+}
+
+double replication_seconds(double replications, double slots) {
+  constexpr double kim_seconds = 46.9e-6, kim_slots = 1 * 3 * 449;  // results/bench/kernel.md
+  return replications * slots * (kim_seconds / kim_slots);
+}
+
 void StateStats::merge(const StateStats& o) {
   spent += o.spent, spent_sq += o.spent_sq, filled += o.filled, filled_sq += o.filled_sq;
   gini += o.gini, gini_sq += o.gini_sq, maxmin += o.maxmin, maxmin_sq += o.maxmin_sq;
@@ -263,12 +276,14 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
       std::int64_t months = 12;
       if (h > 0) {
         const auto item = static_cast<std::uint32_t>(slot);
-        const auto start = std::clamp<std::int64_t>(nearest(s.draw(spec_.start_month, kStart, static_cast<std::uint32_t>(row.region))), 1, 12);
-        const auto fill = std::max<std::int64_t>(0, nearest(s.draw(spec_.months_to_fill, kFill, item)));
+        // Draws are bounded before rounding: a double beyond 2^63 (a wide distribution's tail)
+        // has no integer to round to. fmin/fmax also send a NaN to the bound.
+        const auto start = nearest(std::fmin(std::fmax(s.draw(spec_.start_month, kStart, static_cast<std::uint32_t>(row.region)), 1.0), 12.0));
+        const auto fill = nearest(std::fmin(std::fmax(s.draw(spec_.months_to_fill, kFill, item), 0.0), 13.0));
         months = std::clamp<std::int64_t>(12 - (start - 1) - fill, 0, 12);
         out = static_cast<Cents>(static_cast<__int128>(c) * months / 12);
         if (spec_.cost_per_vza_eur) {
-          const Cents cost = nearest(s.draw(*spec_.cost_per_vza_eur, kCost, item) * 100.0);
+          const Cents cost = nearest(std::fmin(std::fmax(s.draw(*spec_.cost_per_vza_eur, kCost, item) * 100.0, -1e15), 1e15));
           const Cents excess = std::max<Cents>(0, cost - scenario_.bausteine[row.baustein].rate_per_vza);
           cofin = static_cast<Cents>(static_cast<__int128>(excess) * h * months / 24);
         }

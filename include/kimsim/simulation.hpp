@@ -119,6 +119,30 @@ class Replicator {
   }
 };
 
+/// Sizes beyond which a simulation is refused before it starts. Each has a reason in the code:
+struct SimulationLimits {
+  /// About 13 CPU hours for KIM NRW 2021; the standard errors shrink with the square root only.
+  static constexpr std::uint64_t replications = 1'000'000'000;
+  /// The random streams count the year in 8 bits of the counter.
+  static constexpr std::size_t years = 200;
+  /// Kreise and Gemeinden together; draws per region are counted as region x 64 + indicator in
+  /// 32 bits, and Germany has about 11,000 Gemeinden.
+  static constexpr std::size_t regions = 1'000'000;
+  /// Indicators of the data (population and area included): the 64 of region x 64 + indicator.
+  static constexpr std::size_t indicators = 64;
+  /// (year, Baustein, region) slots: every thread keeps accumulators for each, about 3 GiB here.
+  static constexpr std::uint64_t slots = 10'000'000;
+  /// Threads: each keeps its own accumulators.
+  static constexpr int threads = 1024;
+};
+
+/// Bytes of accumulators that one thread keeps for `slots` (year, Baustein, region) slots. A
+/// lower bound: the histograms grow with the spread of the outcomes.
+double accumulator_bytes(double slots);
+/// CPU seconds that `replications` of `slots` slots take, scaled from the benchmark of one KIM
+/// NRW 2021 replication (1 year x 3 Bausteine x 449 regions: 47 µs, results/bench/kernel.md).
+double replication_seconds(double replications, double slots);
+
 /// Runs the replications on `threads` threads (0: OpenMP's default). `progress` is called now
 /// and then with the number done, from one thread.
 SimulationResult simulate(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec,
