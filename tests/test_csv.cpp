@@ -31,7 +31,7 @@ TEST_CASE("CSV: BOM, CRLF, comments, quotes, positions") {
 
 TEST_CASE("CSV: errors name file, line and column") {
   CHECK(error_of("") == "f.csv: the file is empty: expected a header row");
-  CHECK(error_of("a,b\n1,2,3\n") == "f.csv:2:5: the row has 3 cells, the header 2");
+  CHECK(error_of("a,b\n1,2,3\n") == "f.csv:2:5: the row has 3 cells, the header 2 (a ',' too many, or a value that needs quotes?)");
   CHECK(error_of("a,b\n\"1,2\n") == "f.csv:2:1: a quoted cell is not closed");
   CHECK(error_of("a,b\n\"1\"x,2\n") == "f.csv:2:4: text after the closing quote of a cell");
   const auto t = parse_csv("name,wieght\nx,1\n", "f.csv");
@@ -54,4 +54,96 @@ TEST_CASE("decimals") {
   CHECK(!scale_to(*parse_decimal("9007199254740993"), 0, 1ULL << 53));
   CHECK(parse_count("12") == 12);
   CHECK(!parse_count("1.0"));
+}
+
+TEST_CASE("CSV: delimiter ';' and decimal comma, as German statistical offices publish") {
+  const CsvFormat de{';', ','};
+  const auto t = parse_csv("\xEF\xBB\xBF" "ags;name;area_km2\r\n05111;D\xC3\xBCsseldorf, Stadt;217,41\r\n05112;\"a;b\";1\r\n", "f.csv", de);
+  REQUIRE(t.rows.size() == 2);
+  CHECK(t.cell(t.rows[0], 1) == "D\xC3\xBCsseldorf, Stadt");
+  CHECK(t.cell(t.rows[1], 1) == "a;b");
+  const auto d = parse_decimal(t.cell(t.rows[0], 2), ',');
+  REQUIRE(d);
+  CHECK(d->digits == 21741);
+  CHECK(d->decimals == 2);
+  CHECK(!parse_decimal("217.41", ','));
+  CHECK(!parse_decimal("217,41"));
+}
+
+TEST_CASE("CSV: why a cell is not a number") {
+  CHECK(decimal_problem("12.5") == "");
+  CHECK(decimal_problem("") == "the cell is empty");
+  CHECK(decimal_problem("-4") == "'-4' is negative");
+  CHECK(decimal_problem("-0") == "'-0' has a sign: write the digits only");
+  CHECK(decimal_problem("+4") == "'+4' has a sign: write the digits only");
+  CHECK(decimal_problem("1e400") == "'1e400' is in exponent notation: write the digits out");
+  CHECK(decimal_problem("NaN") == "'NaN' is not a finite number");
+  CHECK(decimal_problem("-.inf") == "'-.inf' is not a finite number");
+  CHECK(decimal_problem("12,5") == "'12,5' has a ',', but the decimal mark of this file is '.'");
+  CHECK(decimal_problem("1,234.5") == "'1,234.5' has a thousands separator: write the digits only, with '.' as the decimal mark");
+  CHECK(decimal_problem("1.234,5", ',') == "'1.234,5' has a thousands separator: write the digits only, with ',' as the decimal mark");
+  CHECK(decimal_problem("232.8", ',') == "'232.8' has a '.', but the decimal mark of this file is ','");
+  CHECK(decimal_problem("1.2.3") == "'1.2.3' has more than one '.'");
+  CHECK(decimal_problem("0.1234567890123") == "'0.1234567890123' has more than 12 decimals");
+  CHECK(decimal_problem("99999999999999999999") == "'99999999999999999999' has more digits than kimsim reads (at most 19)");
+  CHECK(decimal_problem("viele") == "'viele' is not a number");
+}
+
+TEST_CASE("CSV: short rows, bytes that are not UTF-8, duplicate and misdelimited headers") {
+  CHECK(error_of("a,b,c\n1,2\n") == "f.csv:2:3: the row has 2 cells, the header 3: no cell for column 'c'");
+  CHECK(error_of("a,b\nD\xFCsseldorf,1\n") ==
+        "f.csv:2:2: the byte 0xFC is not UTF-8 (is the file Latin-1 or Windows-1252? save it as UTF-8)");
+  CHECK(error_of("a,b\n\xE4,\xF6\n") ==
+        "f.csv:2:1: the byte 0xE4 is not UTF-8 (is the file Latin-1 or Windows-1252? save it as UTF-8); 1 more such byte follows");
+  CHECK(error_of("a,b\n\xED\xA0\x80,1\n").find("0xED is not UTF-8") != std::string::npos);  // a surrogate
+  CHECK(error_of("a,b\n\x01,1\n") == "f.csv:2:1: the control character 0x01 does not belong in a text file");
+  CHECK(error_of(std::string_view("\xFF\xFE" "a\0,\0b\0", 8)) ==
+        "f.csv:1:1: the file is UTF-16 (byte order mark); kimsim reads UTF-8: save it as UTF-8");
+  const auto dup = parse_csv("name,weight,weight\nx,1,2\n", "f.csv");
+  try {
+    dup.require("weight");
+    FAIL("expected an error");
+  } catch (const LocatedError& e) {
+    CHECK(std::string(e.what()) == "f.csv:1:13: column 'weight' appears twice (also column 2): which one holds the data?");
+  }
+  const auto semi = parse_csv("name;weight\nx;1\n", "f.csv");
+  CHECK(semi.other_delimiter() == ';');
+  try {
+    semi.require("weight");
+    FAIL("expected an error");
+  } catch (const LocatedError& e) {
+    CHECK(std::string(e.what()) ==
+          "f.csv:1:1: the header has no column 'weight'; the header does not split at ',' but contains ';': is that the delimiter?");
+  }
+  CHECK(!parse_csv("name,weight\nx,1\n", "f.csv").other_delimiter());
+}
+
+TEST_CASE("whole numbers use all 64 bits, and nothing else") {
+  CHECK(parse_whole("0") == 0u);
+  CHECK(parse_whole("18446744073709551615") == UINT64_MAX);
+  CHECK(!parse_whole("18446744073709551616"));
+  CHECK(!parse_whole("-1"));
+  CHECK(!parse_whole("1.0"));
+  CHECK(!parse_whole(""));
+}
+
+TEST_CASE("the semicolon test file holds the shipped Kreis data, cell for cell") {
+  const auto comma = read_csv(KIMSIM_SOURCE_DIR "/scenarios/data/nrw_kreise_2018.csv");
+  const auto de = read_csv(KIMSIM_TEST_DATA "/nrw_kreise_2018_semicolon.csv", {';', ','});
+  REQUIRE(comma.rows.size() == 53);
+  REQUIRE(de.rows.size() == comma.rows.size());
+  const auto area = comma.require("area_km2");
+  CHECK(de.require("area_km2") == area);
+  for (std::size_t r = 0; r < comma.rows.size(); ++r)
+    for (std::size_t c = 0; c < comma.header.cells.size(); ++c) {
+      if (c != area) {
+        CHECK(de.cell(de.rows[r], c) == comma.cell(comma.rows[r], c));
+        continue;
+      }
+      const auto a = parse_decimal(comma.cell(comma.rows[r], c)), b = parse_decimal(de.cell(de.rows[r], c), ',');
+      REQUIRE(a);
+      REQUIRE(b);
+      CHECK(a->digits == b->digits);
+      CHECK(a->decimals == b->decimals);
+    }
 }

@@ -1,6 +1,8 @@
 // The KIM model: exact sums to the cent, keys and caps, pass-through, on the shipped scenarios.
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <iterator>
 #include <numeric>
 
 #include "io/scenario.hpp"
@@ -90,4 +92,82 @@ TEST_CASE("FlüAG key: shares sum to one and none exceeds 125 % of its populatio
     sum += r.cents;
   }
   CHECK(sum == 10'000'000'000);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario input: the strict YAML subset and the size limits.
+
+namespace {
+std::string problems_of(std::string_view text) {
+  std::string s;
+  for (const auto& p : io::strict_yaml_problems(text, "s.yaml")) s += (s.empty() ? "" : "\n") + p;
+  return s;
+}
+std::string file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+}  // namespace
+
+TEST_CASE("strict YAML: the shipped scenarios pass, quoted text with quotes and brackets too") {
+  for (const char* name : {"kim-nrw-2021", "kim-nrw-2020", "fluag-integrationspauschale"})
+    CHECK(problems_of(file_text(kScenarios + name + ".yaml")) == "");
+  CHECK(problems_of("a: \"say \\\"[[[\\\"\"\nb: 'it''s [{'\nc: # [[[\n  - x\n") == "");
+  CHECK(problems_of("notes: |\n  \"quoted\" text\n  and more\n") == "");
+}
+
+TEST_CASE("strict YAML: anchors, aliases and merge keys are refused where they stand") {
+  const std::string why =
+      "anchors and aliases are not supported in scenarios: every value must stand where it applies, so that the file "
+      "reads as it runs and one edit cannot change several places";
+  CHECK(problems_of("a: &x 1\nb: *x\n") == "s.yaml:1:4: anchor '&x': " + why +
+                                                 "; write the value out at each place it is used\n"
+                                                 "s.yaml:2:4: alias '*x' (anchor on line 1): " + why + "; write the value out here");
+  const std::string merged = problems_of("base: &b {x: 1}\nother:\n  <<: *b\n  '<<': 2\n");
+  CHECK(merged.find("s.yaml:3:3: merge key '<<': " + why + "; write the keys out here") != std::string::npos);
+  CHECK(merged.find("s.yaml:4:3") == std::string::npos);  // a quoted '<<' is an ordinary key
+}
+
+TEST_CASE("strict YAML: nesting, quotes, tabs, documents, encodings") {
+  const std::string deep_message = "nesting deeper than 32 levels (a scenario needs 6)";
+  // A megabyte of '[' takes yaml-cpp seconds and ends in "bad file"; it is refused at once here.
+  const std::string brackets(1 << 20, '[');
+  CHECK(problems_of("a: " + brackets) == "s.yaml:1:36: " + deep_message + ": is a bracket not closed?");
+  std::string block;
+  for (int i = 0; i < 40; ++i) block += std::string(2 * i, ' ') + "k" + std::to_string(i) + ":\n";
+  CHECK(problems_of(block) == "s.yaml:33:65: " + deep_message + ": is the indentation off?");
+  std::string ok;
+  for (int i = 0; i < 31; ++i) ok += std::string(2 * i, ' ') + "k" + std::to_string(i) + ":\n";
+  CHECK(problems_of(ok + std::string(62, ' ') + "x: 1\n") == "");
+  // yaml-cpp reads an unclosed quote to the end of the file; the position survives a BOM and CRLF.
+  CHECK(problems_of("\xEF\xBB\xBF" "a: 1\r\nb: \"x\r\nc: 2\r\n") ==
+        "s.yaml:2:4: this quoted value is never closed: a missing \" makes the rest of the file part of it");
+  CHECK(problems_of("a: 'it''s\n") ==
+        "s.yaml:1:4: this quoted value is never closed: a missing ' makes the rest of the file part of it");
+  CHECK(problems_of("a:\n\tb: 1\n\tc: 2\n") == "s.yaml:2:1: a tab in the indentation: YAML indents with spaces only (1 more line below)");
+  CHECK(problems_of("a: 1\nb:\t2\n") == "");  // a tab after the indentation separates
+  CHECK(problems_of("a: 1\n---\na: 2\n") == "s.yaml:2:1: a second YAML document ('---'): a scenario file holds exactly one");
+  CHECK(problems_of("a: f\xFCr\n") == "s.yaml:1:5: the byte 0xFC is not UTF-8 (is the file Latin-1 or Windows-1252? save it as UTF-8)");
+  CHECK(problems_of("a: [1\n") == "s.yaml:2:1: not valid YAML: end of sequence flow not found");
+}
+
+TEST_CASE("absurd simulation sizes are refused with an estimate") {
+  io::SimulationSize s;
+  s.years = 5000, s.bausteine = 3, s.regions = 449, s.replications = 1e4;
+  CHECK(io::years_problem(s) ==
+        "5000 years x 3 Bausteine x 449 regions need about 2.0 GiB of accumulators per thread; the limit is 200 "
+        "years (the random streams count years in 8 bits)");
+  s.years = 200, s.regions = 1'000'000;
+  CHECK(io::years_problem(s).find("the limit is 10^7 (year, Baustein, region) slots") != std::string::npos);
+  s.years = 1, s.regions = 449;
+  CHECK(io::years_problem(s) == "");
+  CHECK(io::replications_problem(s) == "");
+  s.replications = 1e12;
+  CHECK(io::replications_problem(s) ==
+        "1000000000000 replications of 1 year x 3 Bausteine x 449 regions take about 231.5 days of CPU time; the "
+        "limit is 10^9");
+  s.replications = 1e30;
+  CHECK(io::replications_problem(s).rfind("1e+30 replications", 0) == 0);
+  CHECK(io::threads_problem(1024, s) == "");
+  CHECK(io::threads_problem(1025, s).find("the limit is 1024 threads") != std::string::npos);
 }

@@ -4,6 +4,7 @@
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <ostream>
 
@@ -14,6 +15,8 @@
 #include "io/report.hpp"
 #include "io/scenario.hpp"
 #include "io/sim_report.hpp"
+#include "io/text.hpp"
+#include "io/csv.hpp"
 
 namespace po = boost::program_options;
 
@@ -54,7 +57,8 @@ results/<scenario name>-simulation/), as a whole or not at all:
   manifest.json    version, SHA-256 of every input, seed, replications, command line, time
 
 Options)");
-  std::uint64_t replications = 0, seed = 0;
+  // Counts are read as text: Boost would read "-5" into an unsigned value as 2^64 - 5.
+  std::string replications, seed;
   int threads = 0;
   std::string out_dir, scenario;
   bool quiet = false;
@@ -68,13 +72,26 @@ Options)");
   }
   if (scenario.empty()) throw UsageError{"missing the SCENARIO file"};
   if (threads < 0) throw UsageError{"--threads must not be negative"};
+  const bool digits = replications.find_first_not_of("0123456789") == std::string::npos;
+  if (vm.count("replications") && (replications.empty() || !digits || replications.find_first_not_of('0') == std::string::npos))
+    throw UsageError{"--replications expects a whole number from 1 to " + io::power_of_ten(SimulationLimits::replications) +
+                     ", got '" + replications + "'"};
+  const auto seed_value = io::parse_whole(seed);
+  if (vm.count("seed") && !seed_value)
+    throw UsageError{"--seed expects a whole number from 0 to 18446744073709551615, got '" + seed + "'"};
   const io::LoadedScenario ls = io::load_scenario(scenario);
   SimulationSpec spec = ls.simulation.value_or(SimulationSpec{});
   if (vm.count("replications")) {
-    if (replications < 1 || replications > 1'000'000'000) throw UsageError{"--replications must be from 1 to 10^9"};
-    spec.replications = replications;
+    const io::SimulationSize size = io::size_of(ls, spec, std::strtod(replications.c_str(), nullptr));
+    if (auto why = io::replications_problem(size); !why.empty()) throw UsageError{"--replications: " + why};
+    spec.replications = *io::parse_whole(replications);
   }
-  if (vm.count("seed")) spec.seed = seed;
+  // A scenario without a simulation block has not had its size checked: one year by default.
+  if (auto why = io::years_problem(io::size_of(ls, spec)); !ls.simulation && !why.empty())
+    throw InputError(scenario + ": simulation: " + why);
+  if (auto why = io::threads_problem(threads, io::size_of(ls, spec)); !why.empty())
+    throw UsageError{"--threads " + std::to_string(threads) + ": " + why};
+  if (seed_value) spec.seed = *seed_value;
   const std::string dir = out_dir.empty() ? "results/" + ls.scenario.name + "-simulation" : out_dir;
   g_start = std::chrono::steady_clock::now();
   const bool bar = !quiet && ::isatty(STDERR_FILENO);

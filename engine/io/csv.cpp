@@ -1,9 +1,11 @@
 #include "io/csv.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "io/suggest.hpp"
+#include "io/text.hpp"
 
 namespace kimsim::io {
 
@@ -13,12 +15,33 @@ std::optional<std::size_t> CsvTable::column(std::string_view name) const {
   return std::nullopt;
 }
 
+std::optional<char> CsvTable::other_delimiter() const {
+  if (header.cells.size() != 1) return std::nullopt;
+  for (char d : {';', ',', '\t'})
+    if (d != format.delimiter && header.cells[0].text.find(d) != std::string::npos) return d;
+  return std::nullopt;
+}
+
+std::string delimiter_name(char delimiter) {
+  return delimiter == '\t' ? "tab" : "'" + std::string(1, delimiter) + "'";
+}
+
 std::size_t CsvTable::require(std::string_view name) const {
-  if (auto c = column(name)) return *c;
+  if (auto c = column(name)) {
+    // Two columns of one name: reading either would be a guess.
+    for (std::size_t d = *c + 1; d < header.cells.size(); ++d)
+      if (header.cells[d].text == name)
+        throw LocatedError(at(header, d), "column '" + std::string(name) + "' appears twice (also column " +
+                                              std::to_string(*c + 1) + "): which one holds the data?");
+    return *c;
+  }
   std::vector<std::string> names;
   for (const auto& cell : header.cells) names.push_back(cell.text);
-  throw LocatedError({file, header.line, 1}, "the header has no column '" + std::string(name) + "'" +
-                                                 did_you_mean(name, names));
+  std::string hint = did_you_mean(name, names);
+  if (const auto d = other_delimiter())
+    hint += "; the header does not split at " + delimiter_name(format.delimiter) + " but contains " +
+            delimiter_name(*d) + ": is that the delimiter?";
+  throw LocatedError({file, header.line, 1}, "the header has no column '" + std::string(name) + "'" + hint);
 }
 
 void CsvTable::allow_only(const std::vector<std::string_view>& known) const {
@@ -46,10 +69,26 @@ const std::string& CsvTable::cell(const CsvRow& row, std::size_t col) const {
   return col < row.cells.size() ? row.cells[col].text : empty;
 }
 
-CsvTable parse_csv(std::string_view text, const std::string& file) {
+namespace {
+
+/// Refuses text that is not UTF-8 before parsing it, at the first bad byte.
+void require_utf8(std::string_view text, const std::string& file) {
+  if (const auto enc = foreign_byte_order_mark(text))
+    throw LocatedError({file, 1, 1}, "the file is " + *enc + " (byte order mark); kimsim reads UTF-8: save it as UTF-8");
+  if (const auto bad = find_bad_bytes(text)) {
+    const TextPlace p = place_of(text, bad->offset);
+    throw LocatedError({file, p.line, p.column}, describe_bad_byte(*bad));
+  }
+}
+
+}  // namespace
+
+CsvTable parse_csv(std::string_view text, const std::string& file, CsvFormat format) {
   CsvTable t;
   t.file = file;
+  t.format = format;
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte order mark
+  require_utf8(text, file);
   std::size_t pos = 0, line = 1;
   bool have_header = false;
   while (pos < text.size()) {
@@ -100,7 +139,7 @@ CsvTable parse_csv(std::string_view text, const std::string& file) {
       if (c == '"' && cell.empty() && !quoted) {
         in_quotes = quoted = true;
         ++pos;
-      } else if (c == ',') {
+      } else if (c == format.delimiter) {
         finish_cell();
         ++pos;
         cell_column = pos - line_start + 1;
@@ -130,27 +169,41 @@ CsvTable parse_csv(std::string_view text, const std::string& file) {
     }
   }
   if (!have_header) throw LocatedError({file, 0, 0}, "the file is empty: expected a header row");
-  for (const auto& row : t.rows)
-    if (row.cells.size() > t.header.cells.size())
-      throw LocatedError(t.at(row, t.header.cells.size()),
-                         "the row has " + std::to_string(row.cells.size()) + " cells, the header " +
-                             std::to_string(t.header.cells.size()));
+  const std::size_t columns = t.header.cells.size();
+  for (const auto& row : t.rows) {
+    if (row.cells.size() > columns)
+      throw LocatedError(t.at(row, columns), "the row has " + std::to_string(row.cells.size()) + " cells, the header " +
+                                                 std::to_string(columns) + " (a " + delimiter_name(format.delimiter) +
+                                                 " too many, or a value that needs quotes?)");
+    // A short row would leave its last columns empty without saying so.
+    if (row.cells.size() < columns)
+      throw LocatedError(t.at(row, row.cells.size() - 1), "the row has " + std::to_string(row.cells.size()) +
+                                                              (row.cells.size() == 1 ? " cell" : " cells") +
+                                                              ", the header " + std::to_string(columns) +
+                                                              ": no cell for column '" + t.header.cells[row.cells.size()].text + "'");
+  }
   return t;
 }
 
-CsvTable read_csv(const std::string& path) {
+CsvTable read_csv(const std::string& path, CsvFormat format) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > kMaxCsvBytes)
+    throw LocatedError({path, 0, 0}, "the file has " + std::to_string(size) + " bytes, more than the limit of " +
+                                         std::to_string(kMaxCsvBytes) + " (" + human_bytes(double(kMaxCsvBytes)) +
+                                         ") for a data file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw LocatedError({path, 0, 0}, "cannot open the file");
   std::ostringstream ss;
   ss << in.rdbuf();
-  return parse_csv(ss.str(), path);
+  return parse_csv(ss.str(), path, format);
 }
 
-std::optional<Decimal> parse_decimal(std::string_view text) {
+std::optional<Decimal> parse_decimal(std::string_view text, char decimal) {
   Decimal d;
   bool digits = false, point = false;
   for (char c : text) {
-    if (c == '.' && !point) {
+    if (c == decimal && !point) {
       point = true;
     } else if (c >= '0' && c <= '9') {
       if (d.digits > (UINT64_MAX - 9) / 10) return std::nullopt;
@@ -165,11 +218,51 @@ std::optional<Decimal> parse_decimal(std::string_view text) {
   return d;
 }
 
+std::string decimal_problem(std::string_view text, char decimal) {
+  if (parse_decimal(text, decimal)) return "";
+  const std::string t(text);
+  const char other = decimal == '.' ? ',' : '.';
+  const bool has_decimal = t.find(decimal) != std::string::npos, has_other = t.find(other) != std::string::npos;
+  std::string lower;
+  for (char c : t) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string bare = lower.find_first_not_of("+-.") == std::string::npos ? lower : lower.substr(lower.find_first_not_of("+-."));
+  if (t.empty()) return "the cell is empty";
+  if (bare == "nan" || bare == "inf" || bare == "infinity") return "'" + t + "' is not a finite number";
+  const auto magnitude = parse_decimal(text.substr(1), decimal);
+  if (t[0] == '+' || (t[0] == '-' && magnitude && magnitude->digits == 0)) return "'" + t + "' has a sign: write the digits only";
+  if (t[0] == '-') return "'" + t + "' is negative";
+  if (t.find_first_not_of("0123456789.,") == std::string::npos) {
+    if (has_decimal && has_other)
+      return "'" + t + "' has a thousands separator: write the digits only, with '" + decimal + "' as the decimal mark";
+    if (has_other)
+      return "'" + t + "' has a '" + other + "', but the decimal mark of this file is '" + decimal + "'";
+    if (std::count(t.begin(), t.end(), decimal) > 1) return "'" + t + "' has more than one '" + decimal + "'";
+    const auto point = t.find(decimal);
+    if (point != std::string::npos && t.size() - point - 1 > 12) return "'" + t + "' has more than 12 decimals";
+    return "'" + t + "' has more digits than kimsim reads (at most 19)";
+  }
+  if (lower.find_first_of("0123456789") != std::string::npos && lower.find('e') != std::string::npos &&
+      lower.find_first_not_of("0123456789.,e+-") == std::string::npos)
+    return "'" + t + "' is in exponent notation: write the digits out";
+  return "'" + t + "' is not a number";
+}
+
 std::optional<std::int64_t> parse_count(std::string_view text) {
   auto d = parse_decimal(text);
   if (!d || d->decimals > 0 || text.find('.') != std::string_view::npos || d->digits > (1ULL << 62))
     return std::nullopt;
   return static_cast<std::int64_t>(d->digits);
+}
+
+std::optional<std::uint64_t> parse_whole(std::string_view text) {
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  unsigned __int128 v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (v > UINT64_MAX) return std::nullopt;
+  return static_cast<std::uint64_t>(v);
 }
 
 std::optional<std::uint64_t> scale_to(const Decimal& value, int decimals, std::uint64_t limit) {

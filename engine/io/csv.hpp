@@ -21,17 +21,33 @@ struct CsvRow {
   std::vector<CsvCell> cells;
 };
 
+/// How a file separates and writes its cells. Comma and decimal point by default; German
+/// statistical offices publish ';' with a decimal comma ("217,41"), which a scenario names per
+/// data file. Quoting is RFC 4180 either way.
+struct CsvFormat {
+  char delimiter = ',';
+  char decimal = '.';
+};
+
+/// Data files larger than this are refused before they are read: the whole file is held in
+/// memory, a parsed cell takes up to 20 times its bytes, and a million regions fit in 50 MB.
+inline constexpr std::uintmax_t kMaxCsvBytes = std::uintmax_t{64} << 20;
+
 /// A CSV table: one header row and data rows. RFC 4180 quoting, UTF-8 with or without BOM, LF or
 /// CRLF; lines starting with '#' are comments (data files carry their source there).
 struct CsvTable {
   std::string file;
+  CsvFormat format;
   CsvRow header;
   std::vector<CsvRow> rows;
 
   /// Index of a header column, if present.
   std::optional<std::size_t> column(std::string_view name) const;
-  /// Index of a column that must be present; LocatedError naming the header otherwise.
+  /// Index of a column that must be present exactly once; LocatedError naming the header
+  /// otherwise (with a hint where the header would split under another delimiter).
   std::size_t require(std::string_view name) const;
+  /// Where the header is one cell that holds another usual delimiter: that delimiter.
+  std::optional<char> other_delimiter() const;
   /// Throws for header columns outside `known`, with "did you mean".
   void allow_only(const std::vector<std::string_view>& known) const;
   /// Where a cell is, for error messages.
@@ -40,10 +56,14 @@ struct CsvTable {
   const std::string& cell(const CsvRow& row, std::size_t col) const;
 };
 
-/// Parses CSV text; `file` names it in errors. Throws LocatedError.
-CsvTable parse_csv(std::string_view text, const std::string& file);
-/// Reads and parses a file. Throws LocatedError (also for a missing or empty file).
-CsvTable read_csv(const std::string& path);
+/// Parses CSV text; `file` names it in errors. Every data row must have as many cells as the
+/// header. Throws LocatedError, also for bytes that are not UTF-8.
+CsvTable parse_csv(std::string_view text, const std::string& file, CsvFormat format = {});
+/// Reads and parses a file. Throws LocatedError (also for a missing, empty or too large file).
+CsvTable read_csv(const std::string& path, CsvFormat format = {});
+
+/// "','", "';'", "tab": a delimiter as messages name it.
+std::string delimiter_name(char delimiter);
 
 /// A non-negative fixed-point decimal as written: digits and an optional point, no sign, no
 /// exponent. value = digits / 10^decimals.
@@ -52,10 +72,16 @@ struct Decimal {
   int decimals = 0;
 };
 
-/// Parses a non-negative decimal such as "216" or "12.75"; nullopt if it is not one.
-std::optional<Decimal> parse_decimal(std::string_view text);
+/// Parses a non-negative decimal such as "216" or "12.75" (with decimal ',': "12,75"); nullopt if
+/// it is not one. No sign, exponent or thousands separator: data files write plain digits.
+std::optional<Decimal> parse_decimal(std::string_view text, char decimal = '.');
+/// Why `text` is not a decimal under the decimal mark `decimal`, e.g. "'1.234,5' has a
+/// thousands separator"; "" where it is one.
+std::string decimal_problem(std::string_view text, char decimal = '.');
 /// Parses a non-negative integer; nullopt if it is not one.
 std::optional<std::int64_t> parse_count(std::string_view text);
+/// Parses digits only into any value of 64 bits (a seed); nullopt for anything else or more.
+std::optional<std::uint64_t> parse_whole(std::string_view text);
 
 /// The integer value * 10^decimals (decimals >= value.decimals), if it stays within `limit`.
 std::optional<std::uint64_t> scale_to(const Decimal& value, int decimals, std::uint64_t limit);

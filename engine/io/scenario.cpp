@@ -1,13 +1,18 @@
 #include "io/scenario.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include "io/csv.hpp"
 #include "io/suggest.hpp"
+#include "io/text.hpp"
 
 namespace kimsim::io {
 
@@ -24,6 +29,207 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::uintmax_t kMaxScenarioBytes = 1 << 20;
+
+// ---------------------------------------------------------------------------------------------
+// Strict YAML. A scenario is read by people as much as by kimsim, so every value must stand where
+// it applies: anchors, aliases and merge keys, which make a value stand elsewhere (and let one edit
+// change several places unseen), are refused. So are texts that yaml-cpp reads in a surprising
+// way: an unclosed quote silently swallows the rest of the file, tabs in the indentation give
+// "illegal map value", a megabyte of '[' takes seconds and ends in "bad file" at 1:1.
+
+constexpr std::size_t kMaxYamlDepth = 32;  // a scenario nests 6 levels deep
+
+/// Amounts up to 10^13 EUR: sums of thousands of them still fit in 64-bit cents.
+constexpr std::uint64_t kMaxCents = 1'000'000'000'000'000;
+
+const std::string kWhyNoAnchors =
+    "anchors and aliases are not supported in scenarios: every value must stand where it applies, so "
+    "that the file reads as it runs and one edit cannot change several places";
+
+/// "file:line:column" of a byte offset.
+std::string locate_offset(const std::string& file, std::string_view text, std::size_t offset) {
+  const TextPlace p = place_of(text, offset);
+  return file + ":" + std::to_string(p.line) + ":" + std::to_string(p.column);
+}
+
+/// Lines indented with tabs: YAML indents with spaces only. One message for the first, with the
+/// number of further lines, since a file indented with tabs has them everywhere.
+std::optional<std::string> tab_indentation(const std::string& file, std::string_view text) {
+  std::optional<std::size_t> first;
+  std::size_t more = 0;
+  for (std::size_t start = 0; start < text.size();) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = text.substr(start, end - start);
+    const std::size_t content = line.find_first_not_of(" \t\r");
+    const std::size_t tab = line.substr(0, content).find('\t');
+    if (content != std::string_view::npos && tab != std::string_view::npos) {  // yaml-cpp refuses it before comments too
+      if (first) ++more;
+      else first = start + tab;
+    }
+    start = end + 1;
+  }
+  if (!first) return std::nullopt;
+  return locate_offset(file, text, *first) + ": a tab in the indentation: YAML indents with spaces only" +
+         (more ? " (" + std::to_string(more) + " more line" + (more == 1 ? "" : "s") + " below)" : "");
+}
+
+/// The offset where flow brackets ('[', '{') open more than kMaxYamlDepth deep. yaml-cpp scans a
+/// flow collection to its end before it reports anything, so this is found here, outside quoted
+/// values and comments. (Block nesting is counted exactly on yaml-cpp's events.)
+std::optional<std::size_t> too_deep_brackets(std::string_view text) {
+  std::size_t depth = 0;
+  char quote = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i], prev = i == 0 ? '\n' : text[i - 1];
+    if (quote) {
+      if (quote == '"' && c == '\\') ++i;
+      else if (c == quote && quote == '\'' && i + 1 < text.size() && text[i + 1] == '\'') ++i;
+      else if (c == quote) quote = 0;
+      continue;
+    }
+    const bool blank = prev == '\n' || prev == ' ' || prev == '\t' || prev == '\r';
+    const bool token_start = blank || prev == '[' || prev == '{' || prev == ',';
+    if (c == '#' && blank) {
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+    } else if ((c == '"' || c == '\'') && token_start) {
+      quote = c;
+    } else if ((c == '[' || c == '{') && token_start) {
+      if (++depth > kMaxYamlDepth) return i;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::nullopt;
+}
+
+/// `flow`: the nesting is of brackets, where an unclosed one is the usual cause.
+std::string too_deep_message(bool flow) {
+  return "nesting deeper than " + std::to_string(kMaxYamlDepth) + " levels (a scenario needs 6)" +
+         (flow ? ": is a bracket not closed?" : ": is the indentation off?");
+}
+
+/// Watches yaml-cpp's parse events for what a scenario must not contain; nothing is built.
+class StrictYaml : public YAML::EventHandler {
+ public:
+  struct TooDeep {};  ///< thrown to stop parsing: deeper input can only cost time
+
+  StrictYaml(const std::string& file, std::string_view text, std::vector<std::string>& problems)
+      : file_(file), text_(text), problems_(problems),
+        bom_(text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0) {}
+
+  void OnDocumentStart(const YAML::Mark& m) override {
+    if (++documents_ == 2) report(m, "a second YAML document ('---'): a scenario file holds exactly one");
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override { item(); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t anchor) override {
+    item();
+    const bool known = anchor >= 1 && anchor <= anchors_.size();
+    report(m, "alias '*" + (known ? anchors_[anchor - 1].first : std::string("?")) + "'" +
+                  (known ? " (anchor on line " + std::to_string(anchors_[anchor - 1].second + 1) + ")" : "") + ": " +
+                  kWhyNoAnchors + "; write the value out here");
+  }
+  void OnScalar(const YAML::Mark& m, const std::string& tag, YAML::anchor_t, const std::string& value) override {
+    // A plain "<<" key is YAML's merge key; a quoted one is an ordinary (unknown) key.
+    if (is_key() && tag == "?" && value == "<<")
+      report(m, "merge key '<<': " + kWhyNoAnchors + "; write the keys out here");
+    item();
+    if (tag != "?") check_closed(m);
+  }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value style) override {
+    open(m, false, style == YAML::EmitterStyle::Flow);
+  }
+  void OnSequenceEnd() override { levels_.pop_back(); }
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value style) override {
+    open(m, true, style == YAML::EmitterStyle::Flow);
+  }
+  void OnMapEnd() override { levels_.pop_back(); }
+  void OnAnchor(const YAML::Mark& m, const std::string& name) override {
+    anchors_.emplace_back(name, m.line);  // anchor ids count from 1 in this order
+    report(m, "anchor '&" + name + "': " + kWhyNoAnchors + "; write the value out at each place it is used");
+  }
+
+ private:
+  struct Level {
+    bool map;
+    std::size_t items;  // in a mapping, keys and values alternate
+  };
+
+  void report(const YAML::Mark& m, const std::string& what) {
+    problems_.push_back(file_ + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) + ": " + what);
+  }
+  bool is_key() const { return !levels_.empty() && levels_.back().map && levels_.back().items % 2 == 0; }
+  void item() {
+    if (!levels_.empty()) ++levels_.back().items;
+  }
+  void open(const YAML::Mark& m, bool map, bool flow) {
+    item();
+    levels_.push_back({map, 0});
+    if (levels_.size() > kMaxYamlDepth) {
+      report(m, too_deep_message(flow));
+      throw TooDeep{};
+    }
+  }
+  /// A quoted value must have its closing quote: yaml-cpp takes the rest of the file instead.
+  void check_closed(const YAML::Mark& m) {
+    std::size_t i = bom_ + static_cast<std::size_t>(m.pos);
+    while (i < text_.size() && (text_[i] == '!' || text_[i] == '&')) {  // a tag or anchor before it
+      while (i < text_.size() && !std::isspace(static_cast<unsigned char>(text_[i]))) ++i;
+      while (i < text_.size() && std::isspace(static_cast<unsigned char>(text_[i]))) ++i;
+    }
+    if (i >= text_.size() || (text_[i] != '"' && text_[i] != '\'')) return;  // a block scalar
+    const char quote = text_[i];
+    for (std::size_t k = i + 1; k < text_.size(); ++k) {
+      if (quote == '"' && text_[k] == '\\') ++k;
+      else if (quote == '\'' && text_[k] == '\'' && k + 1 < text_.size() && text_[k + 1] == '\'') ++k;
+      else if (text_[k] == quote) return;
+    }
+    report(m, std::string("this quoted value is never closed: a missing ") + quote +
+                  " makes the rest of the file part of it");
+  }
+
+  const std::string& file_;
+  std::string_view text_;
+  std::vector<std::string>& problems_;
+  std::size_t bom_;
+  int documents_ = 0;
+  std::vector<Level> levels_;
+  std::vector<std::pair<std::string, int>> anchors_;  // name, 0-based line
+};
+
+/// "file:line:column: not valid YAML: ..." from yaml-cpp's exception.
+std::string not_valid_yaml(const std::string& file, const YAML::Exception& e) {
+  std::string s = file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                  ": not valid YAML: " + e.msg;
+  if (e.msg == YAML::ErrorMsg::UNKNOWN_ANCHOR) s += " (and " + kWhyNoAnchors + ")";
+  return s;
+}
+
+}  // namespace
+
+std::vector<std::string> strict_yaml_problems(std::string_view text, const std::string& file) {
+  if (const auto enc = foreign_byte_order_mark(text))
+    return {file + ":1:1: the file is " + *enc + " (byte order mark); kimsim reads UTF-8: save it as UTF-8"};
+  if (const auto bad = find_bad_bytes(text)) return {locate_offset(file, text, bad->offset) + ": " + describe_bad_byte(*bad)};
+  std::vector<std::string> problems;
+  if (auto tab = tab_indentation(file, text)) problems.push_back(*tab);
+  if (auto deep = too_deep_brackets(text)) problems.push_back(locate_offset(file, text, *deep) + ": " + too_deep_message(true));
+  if (!problems.empty()) return problems;  // yaml-cpp would only add noise
+  StrictYaml watch(file, text, problems);
+  std::istringstream in{std::string(text)};
+  try {
+    YAML::Parser parser(in);
+    while (parser.HandleNextDocument(watch)) {
+    }
+  } catch (const StrictYaml::TooDeep&) {
+  } catch (const YAML::Exception& e) {
+    problems.push_back(not_valid_yaml(file, e));
+  }
+  return problems;
+}
+
+namespace {
 
 /// Reads typed values out of YAML nodes, recording located errors instead of throwing, so that
 /// one run reports every problem of a file.
@@ -57,11 +263,18 @@ class Reader {
       refer(to, seq[i], path + "[" + std::to_string(i) + "]");
   }
 
+  /// Sizes that can only be judged once the data is loaded (it gives the number of regions).
+  struct Sizes {
+    std::string simulation_where, replications_where, years_where;
+    double replications = 0;  ///< as written: may be beyond 64 bits
+    std::size_t years = 0;
+  } sizes;
+
   /// Checks that `map` is a mapping whose keys are all known and whose required keys are there.
   bool mapping(const YAML::Node& map, const std::string& path, const std::vector<std::string>& known,
                const std::vector<std::string>& required) {
     if (!map.IsMap()) {
-      error(map, path, "expected a mapping with the keys " + list(known));
+      error(map, path, "expected a mapping with the keys " + list(known) + ", " + got(map));
       return false;
     }
     std::set<std::string> seen;
@@ -85,10 +298,17 @@ class Reader {
     const YAML::Node n = map[key];
     if (!n) return std::nullopt;
     if (!n.IsScalar()) {
-      error(n, join(path, key), "expected text");
+      error(n, join(path, key), "expected text, " + got(n));
       return std::nullopt;
     }
     return n.Scalar();
+  }
+
+  /// A mapping key as text; a list or mapping as a key is an error (yaml-cpp allows them).
+  std::optional<std::string> key(const YAML::Node& k, const std::string& path) {
+    if (k.IsScalar()) return k.Scalar();
+    error(k, path, "a key must be plain text, " + got(k));
+    return std::nullopt;
   }
 
   /// Money as written ("20000000", "22500000.00", "55_000"): exact cents, no floating point.
@@ -98,12 +318,20 @@ class Reader {
     std::string s = n.IsScalar() ? n.Scalar() : "";
     s.erase(std::remove(s.begin(), s.end(), '_'), s.end());
     const auto d = parse_decimal(s);
-    if (!n.IsScalar() || !d || d->decimals > 2 || d->digits > (std::uint64_t{1} << 50)) {
-      error(n, join(path, key), "expected an amount in EUR with at most two decimals, such as 55000.00" +
-                                    std::string(s.rfind('-', 0) == 0 ? " (amounts must not be negative)" : ""));
+    const auto cents = d && d->decimals <= 2 ? scale_to(*d, 2, kMaxCents) : std::nullopt;
+    if (!n.IsScalar() || !cents) {
+      std::string why;
+      if (!n.IsScalar()) why = ", " + got(n);
+      else if (d && d->decimals > 2) why = "; '" + n.Scalar() + "' has more than two decimals";
+      else if (d) why = "; more than " + power_of_ten(kMaxCents / 100) + " EUR is not a budget kimsim can add up";
+      else if (const auto magnitude = s.size() > 1 && s[0] == '-' ? parse_decimal(s.substr(1)) : std::nullopt;
+               magnitude && magnitude->digits > 0)
+        why = " (amounts must not be negative)";
+      else why = "; " + decimal_problem(s);
+      error(n, join(path, key), "expected an amount in EUR with at most two decimals, such as 55000.00" + why);
       return std::nullopt;
     }
-    return static_cast<Cents>(*scale_to(*d, 2, std::uint64_t{1} << 62));
+    return static_cast<Cents>(*cents);
   }
 
   /// Positions in VZÄ as half positions: 3.5 -> 7; anything not a multiple of 0.5 is an error.
@@ -113,25 +341,50 @@ class Reader {
       const auto tenths = scale_to(*d, 1, 1u << 30);
       if (d->decimals <= 1 && tenths && *tenths % 5 == 0) return static_cast<Halves>(*tenths / 5);
     }
-    error(n, path, "expected a number of positions (VZÄ) in steps of 0.5, such as 3.5");
+    error(n, path, "expected a number of positions (VZÄ) in steps of 0.5, such as 3.5" +
+                       (n.IsScalar() && !d ? "; " + decimal_problem(n.Scalar()) : n.IsScalar() ? "" : ", " + got(n)));
     return std::nullopt;
   }
 
   std::optional<double> number(const YAML::Node& n, const std::string& path) {
     const auto d = n.IsScalar() ? parse_decimal(n.Scalar()) : std::nullopt;
     if (!d) {
-      error(n, path, "expected a non-negative number");
+      error(n, path, "expected a non-negative number" + (n.IsScalar() ? "; " + decimal_problem(n.Scalar()) : ", " + got(n)));
       return std::nullopt;
     }
     return static_cast<double>(d->digits) / std::pow(10.0, d->decimals);
   }
 
+  /// A number that may be negative (a distribution's parameter). "-0" is 0.
   std::optional<double> signed_number(const YAML::Node& n, const std::string& path) {
-    if (n.IsScalar() && !n.Scalar().empty() && n.Scalar()[0] == '-') {
-      const auto d = parse_decimal(n.Scalar().substr(1));
-      if (d) return -static_cast<double>(d->digits) / std::pow(10.0, d->decimals);
+    const std::string s = n.IsScalar() ? n.Scalar() : "";
+    const bool minus = !s.empty() && s[0] == '-';
+    const auto d = n.IsScalar() ? parse_decimal(minus ? s.substr(1) : s) : std::nullopt;
+    if (!d) {
+      error(n, path, "expected a number" +
+                         (n.IsScalar() ? "; " + decimal_problem(minus ? s.substr(1) : s) : ", " + got(n)));
+      return std::nullopt;
     }
-    return number(n, path);
+    const double v = static_cast<double>(d->digits) / std::pow(10.0, d->decimals);
+    return minus && v != 0 ? -v : v;
+  }
+
+  /// A whole number from `lo` to `hi`, exact to the last of 64 bits (seeds use them all).
+  /// `what` says what it counts, for the message.
+  std::optional<std::uint64_t> whole(const YAML::Node& n, const std::string& path, std::uint64_t lo, std::uint64_t hi,
+                                     const std::string& what) {
+    const auto v = n.IsScalar() ? parse_whole(n.Scalar()) : std::nullopt;
+    if (v && *v >= lo && *v <= hi) return v;
+    error(n, path, "expected " + what + ", " + got(n));
+    return std::nullopt;
+  }
+
+  /// "got '1e400'", "got a list": what a node holds, for messages.
+  static std::string got(const YAML::Node& n) {
+    if (n.IsScalar()) return "got '" + n.Scalar() + "'";
+    if (n.IsSequence()) return "got a list";
+    if (n.IsMap()) return "got a mapping";
+    return "got nothing";
   }
 
   std::vector<std::string> strings(const YAML::Node& map, const std::string& path, const std::string& key) {
@@ -166,6 +419,8 @@ class Reader {
 };
 
 const std::vector<std::string> kTypeNames = {"kreis", "kreisfreie_stadt", "gemeinde"};
+const std::string kSeedRange = "a whole number from 0 to 18446744073709551615 (64 bits)";
+const std::string kYearRange = "a year from 1000 to 9999";
 
 std::optional<RegionType> parse_type(const std::string& s) {
   if (s == "kreis") return RegionType::kreis;
@@ -177,21 +432,67 @@ std::optional<RegionType> parse_type(const std::string& s) {
 // ---------------------------------------------------------------------------------------------
 // Regional data.
 
+/// A data file as the scenario names it.
+struct DataFile {
+  std::string path;     // relative to the working directory
+  std::string written;  // as the scenario writes it, for messages that must not depend on the checkout
+  std::string entry;    // its place in the scenario ("data.kreise"), for hints
+  CsvFormat format;
+};
+
 struct DataSpec {
-  std::string kreise, gemeinden;
+  DataFile kreise, gemeinden;
   struct Indicator {
-    std::string file, key;
-    std::string written;  // the path as the scenario writes it, for messages that must not depend on the checkout
+    DataFile file;
+    std::string key;
     std::vector<std::pair<std::string, std::string>> columns;  // indicator name, CSV column
-    std::string split_by;  // Kreis-level values split to Gemeinden by this indicator
+    std::string split_by;     // Kreis-level values split to Gemeinden by this indicator
+    std::string split_where;  // where the scenario says so
   };
   std::vector<Indicator> indicators;
 };
 
-double read_number(const CsvTable& t, const CsvRow& row, std::size_t col) {
-  const auto d = parse_decimal(t.cell(row, col));
-  if (!d) throw LocatedError(t.at(row, col), "expected a non-negative number, got '" + t.cell(row, col) + "'");
+/// "delimiter: \";\"" as a scenario writes it.
+std::string option_text(const char* option, char c) {
+  return std::string(option) + ": \"" + (c == '\t' ? std::string("\\t") : std::string(1, c)) + "\"";
+}
+
+/// Reads a data file in its format; a header that only splits under another delimiter says so.
+CsvTable read_data(const DataFile& f) {
+  CsvTable t = read_csv(f.path, f.format);
+  if (const auto d = t.other_delimiter())
+    throw LocatedError({t.file, t.header.line, 1},
+                       "the header does not split at " + delimiter_name(f.format.delimiter) + " but contains " +
+                           delimiter_name(*d) + ": set " + option_text("delimiter", *d) + " for this file in " + f.entry);
+  return t;
+}
+
+/// A data cell as a non-negative number, or a located error saying what is wrong with it (and
+/// which option to set where the cell reads under the other decimal mark).
+double read_number(const CsvTable& t, const CsvRow& row, std::size_t col, const DataFile& f) {
+  const std::string& text = t.cell(row, col);
+  const auto d = parse_decimal(text, t.format.decimal);
+  if (!d) {
+    std::string hint;
+    if (t.format.decimal == '.' && text.find(',') != std::string::npos && parse_decimal(text, ','))
+      hint = ": set " + option_text("decimal", ',') + " for this file in " + f.entry;
+    throw LocatedError(t.at(row, col), "column '" + t.header.cells[col].text + "' expects a non-negative number; " +
+                                           decimal_problem(text, t.format.decimal) + hint);
+  }
   return static_cast<double>(d->digits) / std::pow(10.0, d->decimals);
+}
+
+/// Refuses more regions than a simulation can hold, at the first row beyond the limit, before
+/// any of them is built.
+void check_region_count(const CsvTable& kreise, const CsvTable& gemeinden) {
+  const std::size_t n = kreise.rows.size() + gemeinden.rows.size(), limit = SimulationLimits::regions;
+  if (n <= limit) return;
+  const CsvTable& t = kreise.rows.size() > limit ? kreise : gemeinden;
+  const CsvRow& row = t.rows[kreise.rows.size() > limit ? limit : limit - kreise.rows.size()];
+  throw LocatedError({t.file, row.line, 1}, std::to_string(n) + " regions (Kreise and Gemeinden together) need about " +
+                                                human_bytes(accumulator_bytes(double(n))) +
+                                                " of simulation accumulators per Baustein, year and thread; the limit is " +
+                                                power_of_ten(limit) + " regions");
 }
 
 /// The 53 Kreise and kreisfreie Städte and the 396 Gemeinden, with population and area, plus the
@@ -201,9 +502,13 @@ Regions load_regions(const DataSpec& spec, std::vector<std::string>& inputs) {
   Regions r;
   r.indicator_names = {"population", "area_km2"};
   std::vector<std::array<double, 2>> base;
+  const CsvTable kt = read_data(spec.kreise);
+  inputs.push_back(spec.kreise.path);
+  const CsvTable gt = read_data(spec.gemeinden);
+  inputs.push_back(spec.gemeinden.path);
+  check_region_count(kt, gt);
   {
-    const CsvTable t = read_csv(spec.kreise);
-    inputs.push_back(spec.kreise);
+    const CsvTable& t = kt;
     const auto ags = t.require("ags"), type = t.require("type"), name = t.require("name"),
                pop = t.require("population"), area = t.require("area_km2");
     for (const auto& row : t.rows) {
@@ -217,12 +522,11 @@ Regions load_regions(const DataSpec& spec, std::vector<std::string>& inputs) {
       reg.flags = {"ki", "abh"};
       if (r.find(reg.ags)) throw LocatedError(t.at(row, ags), "duplicate AGS " + reg.ags);
       r.list.push_back(reg);
-      base.push_back({read_number(t, row, pop), read_number(t, row, area)});
+      base.push_back({read_number(t, row, pop, spec.kreise), read_number(t, row, area, spec.kreise)});
     }
   }
   {
-    const CsvTable t = read_csv(spec.gemeinden);
-    inputs.push_back(spec.gemeinden);
+    const CsvTable& t = gt;
     const auto ags = t.require("ags"), name = t.require("name"), kreis = t.require("kreis_ags"),
                status = t.require("status"), pop = t.require("population"), area = t.require("area_km2");
     for (const auto& row : t.rows) {
@@ -238,7 +542,7 @@ Regions load_regions(const DataSpec& spec, std::vector<std::string>& inputs) {
       else if (st == "regionsangehörige Stadt Aachen") reg.flags = {"ki"};
       else if (st == "kreisfreie Stadt") reg.flags = {"kreisfrei"};
       r.list.push_back(reg);
-      base.push_back({read_number(t, row, pop), read_number(t, row, area)});
+      base.push_back({read_number(t, row, pop, spec.gemeinden), read_number(t, row, area, spec.gemeinden)});
     }
   }
   r.index();
@@ -252,8 +556,8 @@ Regions load_regions(const DataSpec& spec, std::vector<std::string>& inputs) {
     r.indicators(Eigen::Index(i), 0) = base[i][0], r.indicators(Eigen::Index(i), 1) = base[i][1];
   Eigen::Index col = 2;
   for (const auto& ind : spec.indicators) {
-    const CsvTable t = read_csv(ind.file);
-    inputs.push_back(ind.file);
+    const CsvTable t = read_data(ind.file);
+    inputs.push_back(ind.file.path);
     const auto key = t.require(ind.key);
     for (const auto& [name, column] : ind.columns) {
       const auto c = t.require(column);
@@ -262,14 +566,16 @@ Regions load_regions(const DataSpec& spec, std::vector<std::string>& inputs) {
       for (const auto& row : t.rows) {
         const std::string& ags = t.cell(row, key);
         const auto i = r.find(ags);
-        if (!i) throw LocatedError(t.at(row, key), "unknown AGS " + ags + " (not in " + spec.kreise + ")");
+        if (!i) throw LocatedError(t.at(row, key), "unknown AGS " + ags + " (not in " + spec.kreise.path + ")");
         if (!seen.insert(ags).second) throw LocatedError(t.at(row, key), "duplicate AGS " + ags);
-        r.indicators(Eigen::Index(*i), col) = read_number(t, row, c);
+        r.indicators(Eigen::Index(*i), col) = read_number(t, row, c, ind.file);
       }
       if (!ind.split_by.empty()) {
         // Per-Kreis values split to the Kreis' Gemeinden in proportion to another indicator.
         const auto by = r.indicator(ind.split_by);
-        if (!by) throw InputError(ind.file + ": split_to_gemeinden names an unknown indicator '" + ind.split_by + "'");
+        if (!by)
+          throw InputError(ind.split_where + ": unknown indicator '" + ind.split_by + "'" +
+                           did_you_mean(ind.split_by, r.indicator_names) + "; known so far: " + Reader::list(r.indicator_names));
         for (std::size_t g = 0; g < r.list.size(); ++g) {
           if (r.list[g].type != RegionType::gemeinde) continue;
           const std::size_t k = *r.find(r.list[g].kreis);
@@ -277,7 +583,7 @@ Regions load_regions(const DataSpec& spec, std::vector<std::string>& inputs) {
           r.indicators(Eigen::Index(g), col) =
               total > 0 ? r.indicators(Eigen::Index(k), col) * r.indicators(Eigen::Index(g), Eigen::Index(*by)) / total : 0.0;
         }
-        r.notes.push_back("indicator '" + name + "' is given per Kreis (" + ind.written +
+        r.notes.push_back("indicator '" + name + "' is given per Kreis (" + ind.file.written +
                           "); Gemeinde values are split from it by " + ind.split_by + " (an estimate)");
       }
       ++col;
@@ -296,11 +602,12 @@ Key read_key(Reader& rd, const YAML::Node& node, const std::string& path) {
     return key;
   }
   for (const auto& kv : node) {
-    const std::string name = kv.first.as<std::string>();
-    rd.refer(rd.indicators, kv.first, Reader::join(path, name));
-    if (auto w = rd.number(kv.second, Reader::join(path, name))) key.terms.push_back({name, *w});
+    const auto name = rd.key(kv.first, path);
+    if (!name) continue;
+    rd.refer(rd.indicators, kv.first, Reader::join(path, *name));
+    if (auto w = rd.number(kv.second, Reader::join(path, *name))) key.terms.push_back({*name, *w});
   }
-  if (key.terms.empty()) rd.error(node, path, "a key needs at least one indicator with a weight");
+  if (node.size() == 0) rd.error(node, path, "a key needs at least one indicator with a weight");
   return key;
 }
 
@@ -333,6 +640,16 @@ Selector read_selector(Reader& rd, const YAML::Node& node, const std::string& pa
   return s;
 }
 
+/// The flat amount per VZÄ: positive, and an even number of cents, since a half position
+/// receives exactly half of it.
+std::optional<Cents> read_rate(Reader& rd, const YAML::Node& map, const std::string& path) {
+  const auto rate = rd.euros(map, path, "rate_per_vza_eur");
+  if (rate && (*rate == 0 || *rate % 2 != 0))
+    rd.error(map["rate_per_vza_eur"], Reader::join(path, "rate_per_vza_eur"),
+             "the amount per VZÄ must be above 0 with an even number of cents, since a half position receives half of it");
+  return rate;
+}
+
 Baustein read_baustein(Reader& rd, const YAML::Node& node, const std::string& path) {
   Baustein b;
   const std::vector<std::string> known = {"id", "name", "budget_eur", "rate_per_vza_eur", "recipients",
@@ -342,7 +659,7 @@ Baustein read_baustein(Reader& rd, const YAML::Node& node, const std::string& pa
   b.id = rd.text(node, path, "id").value_or("");
   b.name = rd.text(node, path, "name").value_or("");
   b.budget = rd.euros(node, path, "budget_eur").value_or(0);
-  b.rate_per_vza = rd.euros(node, path, "rate_per_vza_eur").value_or(0);
+  b.rate_per_vza = read_rate(rd, node, path).value_or(0);
   if (node["recipients"]) b.recipients = read_selector(rd, node["recipients"], path + ".recipients");
   if (auto s = rd.text(node, path, "source")) b.sources.push_back(*s);
   if (auto r = rd.text(node, path, "residual")) {
@@ -360,21 +677,24 @@ Baustein read_baustein(Reader& rd, const YAML::Node& node, const std::string& pa
     if (rd.mapping(f, p, {"per_type", "per_flag", "per_member_flag"}, {})) {
       if (f["per_type"] && rd.mapping(f["per_type"], p + ".per_type", kTypeNames, {}))
         for (const auto& kv : f["per_type"])
-          if (auto t = parse_type(kv.first.as<std::string>()))
-            if (auto h = rd.vza(kv.second, p + ".per_type." + kv.first.as<std::string>())) fs.per_type[*t] = *h;
+          if (auto t = kv.first.IsScalar() ? parse_type(kv.first.Scalar()) : std::nullopt)
+            if (auto h = rd.vza(kv.second, p + ".per_type." + kv.first.Scalar())) fs.per_type[*t] = *h;
       for (const char* which : {"per_flag", "per_member_flag"}) {
         if (!f[which]) continue;
         if (!f[which].IsMap()) {
           rd.error(f[which], p + "." + which, "expected a mapping of flag to positions");
           continue;
         }
-        for (const auto& kv : f[which])
-          if (auto h = rd.vza(kv.second, p + "." + which + "." + kv.first.as<std::string>()))
-            (std::string(which) == "per_flag" ? fs.per_flag : fs.per_member_flag)[kv.first.as<std::string>()] = *h;
+        for (const auto& kv : f[which]) {
+          const auto flag = rd.key(kv.first, p + "." + which);
+          if (!flag) continue;
+          if (auto h = rd.vza(kv.second, p + "." + which + "." + *flag))
+            (std::string(which) == "per_flag" ? fs.per_flag : fs.per_member_flag)[*flag] = *h;
+        }
       }
     }
     b.rule = fs;
-    if (b.rate_per_vza == 0) rd.error(node, path, "fixed_staffing needs rate_per_vza_eur");
+    if (!node["rate_per_vza_eur"]) rd.error(node, path, "fixed_staffing needs rate_per_vza_eur");
   }
   if (const YAML::Node k = node["positions_by_key"]) {
     ++rules;
@@ -394,10 +714,10 @@ Baustein read_baustein(Reader& rd, const YAML::Node& node, const std::string& pa
       const std::string ties = rd.text(k, p, "ties").value_or("error");
       if (auto t = parse_tie_policy(ties)) pk.rule.ties = *t;
       else rd.error(k["ties"], p + ".ties", "unknown tie policy '" + ties + "'; expected error, order or lot");
-      if (k["seed"]) pk.rule.seed = static_cast<std::uint64_t>(rd.number(k["seed"], p + ".seed").value_or(0));
+      if (k["seed"]) pk.rule.seed = rd.whole(k["seed"], p + ".seed", 0, UINT64_MAX, kSeedRange).value_or(0);
     }
     b.rule = pk;
-    if (b.rate_per_vza == 0) rd.error(node, path, "positions_by_key needs rate_per_vza_eur");
+    if (!node["rate_per_vza_eur"]) rd.error(node, path, "positions_by_key needs rate_per_vza_eur");
   }
   if (const YAML::Node m = node["money_by_key"]) {
     ++rules;
@@ -470,62 +790,218 @@ Distribution read_distribution(Reader& rd, const YAML::Node& n, const std::strin
   return d;
 }
 
+/// A probability in [0, 1].
+double read_probability(Reader& rd, const YAML::Node& v, const std::string& p) {
+  const auto x = rd.number(v, p);
+  if (x && *x > 1) rd.error(v, p, "a probability must lie between 0 and 1");
+  return std::min(1.0, x.value_or(1.0));
+}
+
+void read_uptake(Reader& rd, const YAML::Node& u, const std::string& path, SimulationSpec& s) {
+  if (!rd.mapping(u, path, {"by_type", "per_recipient", "non_applicants"}, {})) return;
+  if (u["by_type"] && rd.mapping(u["by_type"], path + ".by_type", kTypeNames, {}))
+    for (const auto& kv : u["by_type"])
+      if (auto t = kv.first.IsScalar() ? parse_type(kv.first.Scalar()) : std::nullopt)
+        s.uptake_by_type[*t] = read_probability(rd, kv.second, path + ".by_type." + kv.first.Scalar());
+  if (const YAML::Node pr = u["per_recipient"]) {
+    if (!pr.IsMap()) rd.error(pr, path + ".per_recipient", "expected a mapping of AGS to probability, " + Reader::got(pr));
+    for (const auto& kv : pr.IsMap() ? pr : YAML::Node()) {
+      const auto ags = rd.key(kv.first, path + ".per_recipient");
+      if (!ags) continue;
+      rd.refer(rd.regions, kv.first, path + ".per_recipient");
+      s.uptake_per_recipient[*ags] = read_probability(rd, kv.second, path + ".per_recipient." + *ags);
+    }
+  }
+  const std::string na = rd.text(u, path, "non_applicants").value_or("lapse");
+  if (na == "redistribute") s.redistribute = true;
+  else if (na != "lapse") rd.error(u["non_applicants"], path + ".non_applicants", "expected lapse or redistribute");
+}
+
+void read_years(Reader& rd, const YAML::Node& ys, const std::string& path, SimulationSpec& s) {
+  if (!ys.IsSequence()) {
+    rd.error(ys, path, "expected a list of {year, budget_factor, rate_per_vza_eur}, " + Reader::got(ys));
+    return;
+  }
+  rd.sizes.years = ys.size();
+  rd.sizes.years_where = rd.locate(ys, path);
+  for (std::size_t i = 0; i < ys.size(); ++i) {
+    const std::string p = path + "[" + std::to_string(i) + "]";
+    if (!rd.mapping(ys[i], p, {"year", "budget_factor", "rate_per_vza_eur"}, {"year"})) continue;
+    SimulationYear y;
+    if (ys[i]["year"]) y.year = static_cast<int>(rd.whole(ys[i]["year"], p + ".year", 1000, 9999, kYearRange).value_or(0));
+    if (const YAML::Node f = ys[i]["budget_factor"]) {
+      // Budgets are scaled in millionths of the factor, in 64-bit cents.
+      y.budget_factor = rd.number(f, p + ".budget_factor").value_or(1);
+      if (y.budget_factor > 1000) rd.error(f, p + ".budget_factor", "expected a factor from 0 to 1000, " + Reader::got(f));
+    }
+    y.rate_per_vza = read_rate(rd, ys[i], p);
+    s.years.push_back(y);
+  }
+}
+
 SimulationSpec read_simulation(Reader& rd, const YAML::Node& n) {
   const std::string path = "simulation";
   SimulationSpec s;
   if (!rd.mapping(n, path, {"replications", "seed", "uptake", "start_month", "months_to_fill", "cost_per_vza_eur",
                             "indicator_noise", "years", "hold_harmless"}, {}))
     return s;
-  if (n["replications"]) {
-    const auto r = rd.number(n["replications"], path + ".replications");
-    if (r && (*r < 1 || *r > 1e9 || *r != std::floor(*r)))
-      rd.error(n["replications"], path + ".replications", "expected a whole number from 1 to 10^9");
-    else if (r) s.replications = static_cast<std::uint64_t>(*r);
+  rd.sizes.simulation_where = rd.locate(n, path);
+  if (const YAML::Node r = n["replications"]) {
+    // The upper limit is checked with the data loaded, where the time it would take can be told.
+    const std::string text = r.IsScalar() ? r.Scalar() : "";
+    const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits || text.find_first_not_of('0') == std::string::npos)
+      rd.error(r, path + ".replications", "expected a whole number of replications from 1 to " +
+                                              power_of_ten(SimulationLimits::replications) + ", " + Reader::got(r));
+    else {
+      rd.sizes.replications = std::strtod(text.c_str(), nullptr);  // no exception beyond 10^308
+      rd.sizes.replications_where = rd.locate(r, path + ".replications");
+      s.replications = parse_whole(text).value_or(UINT64_MAX);
+    }
   }
-  if (n["seed"]) s.seed = static_cast<std::uint64_t>(rd.number(n["seed"], path + ".seed").value_or(0));
-  if (const YAML::Node u = n["uptake"]; u && rd.mapping(u, path + ".uptake", {"by_type", "per_recipient", "non_applicants"}, {})) {
-    auto prob = [&](const YAML::Node& v, const std::string& p) {
-      const auto x = rd.number(v, p);
-      if (x && *x > 1) rd.error(v, p, "a probability must lie between 0 and 1");
-      return std::min(1.0, x.value_or(1.0));
-    };
-    if (u["by_type"] && rd.mapping(u["by_type"], path + ".uptake.by_type", kTypeNames, {}))
-      for (const auto& kv : u["by_type"])
-        if (auto t = parse_type(kv.first.as<std::string>())) s.uptake_by_type[*t] = prob(kv.second, path + ".uptake.by_type." + kv.first.as<std::string>());
-    if (u["per_recipient"] && u["per_recipient"].IsMap())
-      for (const auto& kv : u["per_recipient"]) {
-        rd.refer(rd.regions, kv.first, path + ".uptake.per_recipient");
-        s.uptake_per_recipient[kv.first.as<std::string>()] = prob(kv.second, path + ".uptake.per_recipient." + kv.first.as<std::string>());
-      }
-    const std::string na = rd.text(u, path + ".uptake", "non_applicants").value_or("lapse");
-    if (na == "redistribute") s.redistribute = true;
-    else if (na != "lapse") rd.error(u["non_applicants"], path + ".uptake.non_applicants", "expected lapse or redistribute");
-  }
+  if (n["seed"]) s.seed = rd.whole(n["seed"], path + ".seed", 0, UINT64_MAX, kSeedRange).value_or(0);
+  if (const YAML::Node u = n["uptake"]) read_uptake(rd, u, path + ".uptake", s);
   if (n["start_month"]) s.start_month = read_distribution(rd, n["start_month"], path + ".start_month");
   if (n["months_to_fill"]) s.months_to_fill = read_distribution(rd, n["months_to_fill"], path + ".months_to_fill");
   if (n["cost_per_vza_eur"]) s.cost_per_vza_eur = read_distribution(rd, n["cost_per_vza_eur"], path + ".cost_per_vza_eur");
-  if (const YAML::Node noise = n["indicator_noise"]; noise && noise.IsMap())
-    for (const auto& kv : noise) {
-      rd.refer(rd.indicators, kv.first, path + ".indicator_noise." + kv.first.as<std::string>());
-      s.indicator_noise[kv.first.as<std::string>()] = read_distribution(rd, kv.second, path + ".indicator_noise." + kv.first.as<std::string>());
+  if (const YAML::Node noise = n["indicator_noise"]) {
+    if (!noise.IsMap()) rd.error(noise, path + ".indicator_noise", "expected a mapping of indicator to distribution, " + Reader::got(noise));
+    for (const auto& kv : noise.IsMap() ? noise : YAML::Node()) {
+      const auto name = rd.key(kv.first, path + ".indicator_noise");
+      if (!name) continue;
+      rd.refer(rd.indicators, kv.first, path + ".indicator_noise." + *name);
+      s.indicator_noise[*name] = read_distribution(rd, kv.second, path + ".indicator_noise." + *name);
     }
-  if (const YAML::Node ys = n["years"]) {
-    for (std::size_t i = 0; ys.IsSequence() && i < ys.size(); ++i) {
-      const std::string p = path + ".years[" + std::to_string(i) + "]";
-      if (!rd.mapping(ys[i], p, {"year", "budget_factor", "rate_per_vza_eur"}, {"year"})) continue;
-      SimulationYear y;
-      y.year = static_cast<int>(rd.number(ys[i]["year"], p + ".year").value_or(0));
-      if (ys[i]["budget_factor"]) y.budget_factor = rd.number(ys[i]["budget_factor"], p + ".budget_factor").value_or(1);
-      y.rate_per_vza = rd.euros(ys[i], p, "rate_per_vza_eur");
-      s.years.push_back(y);
-    }
-    if (!ys.IsSequence()) rd.error(ys, path + ".years", "expected a list of {year, budget_factor, rate_per_vza_eur}");
   }
+  if (const YAML::Node ys = n["years"]) read_years(rd, ys, path + ".years", s);
   if (const YAML::Node h = n["hold_harmless"]) {
     if (h.IsScalar() && (h.Scalar() == "true" || h.Scalar() == "false")) s.hold_harmless = h.Scalar() == "true";
-    else rd.error(h, path + ".hold_harmless", "expected true or false");
+    else rd.error(h, path + ".hold_harmless", "expected true or false, " + Reader::got(h));
   }
   return s;
+}
+
+/// The delimiter and decimal mark of a data file, from its entry (defaults ',' and '.').
+CsvFormat read_format(Reader& rd, const YAML::Node& entry, const std::string& path) {
+  CsvFormat f;
+  if (const auto d = rd.text(entry, path, "delimiter")) {
+    if (*d == "," || *d == ";" || *d == "\t") f.delimiter = (*d)[0];
+    else rd.error(entry["delimiter"], path + ".delimiter", "expected \",\", \";\" or \"\\t\" (tab), got '" + *d + "'");
+  }
+  if (const auto d = rd.text(entry, path, "decimal")) {
+    if (*d == "." || *d == ",") f.decimal = (*d)[0];
+    else rd.error(entry["decimal"], path + ".decimal", "expected \".\" or \",\", got '" + *d + "'");
+  }
+  if (f.decimal == f.delimiter)
+    rd.error(entry["decimal"], path + ".decimal",
+             "the decimal mark must differ from the delimiter: with decimal: \",\" set delimiter: \";\"");
+  return f;
+}
+
+/// A data file: its name, or {file, delimiter, decimal} for files in another format. Relative
+/// names are relative to the scenario's folder.
+DataFile read_data_file(Reader& rd, const YAML::Node& node, const std::string& path, const fs::path& dir,
+                        const std::vector<std::string>& more_keys = {}, const std::vector<std::string>& more_required = {}) {
+  DataFile f;
+  f.entry = path;
+  if (node.IsMap()) {
+    std::vector<std::string> known = {"file", "delimiter", "decimal"};
+    known.insert(known.end(), more_keys.begin(), more_keys.end());
+    std::vector<std::string> required = {"file"};
+    required.insert(required.end(), more_required.begin(), more_required.end());
+    if (!rd.mapping(node, path, known, required)) return f;
+    f.format = read_format(rd, node, path);
+  }
+  // Not `name = node["file"]`: assigning a YAML::Node overwrites the node it refers to.
+  const YAML::Node name = node.IsMap() ? node["file"] : node;
+  const std::string name_path = node.IsMap() ? path + ".file" : path;
+  if (!name) return f;
+  if (!name.IsScalar()) {
+    rd.error(name, name_path, "expected a file name or {file: ..., delimiter: \";\", decimal: \",\"}, " + Reader::got(name));
+    return f;
+  }
+  f.written = name.Scalar();
+  f.path = (dir / f.written).lexically_normal().string();
+  if (!fs::exists(f.path)) rd.error(name, name_path, "data file not found: " + f.path);
+  return f;
+}
+
+/// The `data:` block: the Kreise, the Gemeinden and the indicator files.
+void read_data_spec(Reader& rd, const YAML::Node& root, const fs::path& dir, DataSpec& spec) {
+  const YAML::Node d = root["data"];
+  if (!d || !rd.mapping(d, "data", {"kreise", "gemeinden", "indicators"}, {"kreise", "gemeinden"})) return;
+  if (d["kreise"]) spec.kreise = read_data_file(rd, d["kreise"], "data.kreise", dir);
+  if (d["gemeinden"]) spec.gemeinden = read_data_file(rd, d["gemeinden"], "data.gemeinden", dir);
+  const YAML::Node inds = d["indicators"];
+  if (!inds) return;
+  if (!inds.IsSequence()) rd.error(inds, "data.indicators", "expected a list of {file, key, columns}, " + Reader::got(inds));
+  std::size_t count = 2;  // population and area
+  for (std::size_t i = 0; inds.IsSequence() && i < inds.size(); ++i) {
+    const std::string p = "data.indicators[" + std::to_string(i) + "]";
+    if (!inds[i].IsMap()) {
+      rd.error(inds[i], p, "expected a mapping with the keys file, key, columns, " + Reader::got(inds[i]));
+      continue;
+    }
+    DataSpec::Indicator ind;
+    ind.file = read_data_file(rd, inds[i], p, dir, {"key", "columns", "split_to_gemeinden", "source"}, {"key", "columns"});
+    if (!inds[i]["key"] || !inds[i]["columns"]) continue;  // reported by read_data_file
+    ind.key = rd.text(inds[i], p, "key").value_or("");
+    ind.split_by = rd.text(inds[i], p, "split_to_gemeinden").value_or("");
+    if (inds[i]["split_to_gemeinden"]) ind.split_where = rd.locate(inds[i]["split_to_gemeinden"], p + ".split_to_gemeinden");
+    const YAML::Node cols = inds[i]["columns"];
+    if (!cols.IsMap()) rd.error(cols, p + ".columns", "expected a mapping of indicator name to CSV column, " + Reader::got(cols));
+    for (const auto& kv : cols.IsMap() ? cols : YAML::Node()) {
+      const auto name = rd.key(kv.first, p + ".columns");
+      if (!name) continue;
+      if (!kv.second.IsScalar()) rd.error(kv.second, p + ".columns." + *name, "expected a CSV column name, " + Reader::got(kv.second));
+      else ind.columns.emplace_back(*name, kv.second.Scalar());
+    }
+    // Noise draws are counted as indicator x regions + region in 32 bits: 64 indicators of 10^6
+    // regions fit.
+    if (count <= SimulationLimits::indicators && count + ind.columns.size() > SimulationLimits::indicators)
+      rd.error(cols, p + ".columns", std::to_string(count + ind.columns.size()) +
+                                         " indicators (population and area included); the limit is " +
+                                         std::to_string(SimulationLimits::indicators) +
+                                         " (noise draws are numbered indicator x regions + region in 32 bits)");
+    count += ind.columns.size();
+    spec.indicators.push_back(ind);
+  }
+}
+
+/// "1234.50" from cents, also for sums beyond 64 bits.
+std::string euros_text(__int128 cents) {
+  std::string digits;
+  const bool negative = cents < 0;
+  unsigned __int128 v = negative ? -static_cast<unsigned __int128>(cents) : static_cast<unsigned __int128>(cents);
+  do digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(v % 10))), v /= 10;
+  while (v > 0 || digits.size() < 3);
+  digits.insert(digits.end() - 2, '.');
+  return (negative ? "-" : "") + digits;
+}
+
+/// `validation:` observed positions per Baustein and AGS, and a published total.
+void read_validation(Reader& rd, const YAML::Node& v, Scenario& s) {
+  if (!rd.mapping(v, "validation", {"observed_positions", "published_positions_over", "source"}, {})) return;
+  if (v["published_positions_over"])
+    s.published_positions_over = rd.number(v["published_positions_over"], "validation.published_positions_over");
+  const YAML::Node o = v["observed_positions"];
+  if (!o) return;
+  const std::string path = "validation.observed_positions";
+  if (!o.IsMap()) rd.error(o, path, "expected a mapping of Baustein to {AGS: positions}, " + Reader::got(o));
+  for (const auto& bkv : o.IsMap() ? o : YAML::Node()) {
+    const auto id = rd.key(bkv.first, path);
+    if (!id) continue;
+    if (!bkv.second.IsMap()) {
+      rd.error(bkv.second, path + "." + *id, "expected a mapping of AGS to positions, " + Reader::got(bkv.second));
+      continue;
+    }
+    for (const auto& kv : bkv.second) {
+      const auto ags = rd.key(kv.first, path + "." + *id);
+      if (!ags) continue;
+      rd.refer(rd.regions, kv.first, path + "." + *id + "." + *ags);
+      if (auto x = rd.number(kv.second, path + "." + *id + "." + *ags)) s.observed[*id + ":" + *ags] = *x;
+    }
+  }
 }
 
 /// Reads the whole document into `out`, recording errors in `rd`.
@@ -538,40 +1014,14 @@ void read_document(Reader& rd, const YAML::Node& root, const std::string& path, 
     return;
   s.name = rd.text(root, "", "scenario").value_or("");
   s.programme = rd.text(root, "", "programme").value_or("");
-  if (root["year"]) s.year = static_cast<int>(rd.number(root["year"], "year").value_or(0));
+  if (root["year"]) s.year = static_cast<int>(rd.whole(root["year"], "year", 1000, 9999, kYearRange).value_or(0));
   s.budget = rd.euros(root, "", "budget_eur").value_or(0);
   s.sources = rd.strings(root, "", "sources");
   s.assumptions = rd.strings(root, "", "assumptions");
   if (!s.name.empty() && s.name.find_first_of("/\\ ") != std::string::npos)
     rd.error(root["scenario"], "scenario", "the name is used as a folder name: no spaces or slashes");
 
-  // Data files are relative to the scenario file.
-  const fs::path dir = fs::path(path).parent_path();
-  auto data_path = [&](const std::string& f) { return (dir / f).lexically_normal().string(); };
-  if (const YAML::Node d = root["data"]; d && rd.mapping(d, "data", {"kreise", "gemeinden", "indicators"}, {"kreise", "gemeinden"})) {
-    spec.kreise = data_path(rd.text(d, "data", "kreise").value_or(""));
-    spec.gemeinden = data_path(rd.text(d, "data", "gemeinden").value_or(""));
-    for (const char* f : {"kreise", "gemeinden"})
-      if (d[f] && !fs::exists(data_path(d[f].as<std::string>())))
-        rd.error(d[f], std::string("data.") + f, "data file not found: " + data_path(d[f].as<std::string>()));
-    if (const YAML::Node inds = d["indicators"]) {
-      for (std::size_t i = 0; inds.IsSequence() && i < inds.size(); ++i) {
-        const std::string p = "data.indicators[" + std::to_string(i) + "]";
-        if (!rd.mapping(inds[i], p, {"file", "key", "columns", "split_to_gemeinden", "source"}, {"file", "key", "columns"}))
-          continue;
-        DataSpec::Indicator ind;
-        ind.written = rd.text(inds[i], p, "file").value_or("");
-        ind.file = data_path(ind.written);
-        if (!fs::exists(ind.file)) rd.error(inds[i]["file"], p + ".file", "data file not found: " + ind.file);
-        ind.key = rd.text(inds[i], p, "key").value_or("");
-        ind.split_by = rd.text(inds[i], p, "split_to_gemeinden").value_or("");
-        if (inds[i]["columns"].IsMap())
-          for (const auto& kv : inds[i]["columns"]) ind.columns.emplace_back(kv.first.as<std::string>(), kv.second.as<std::string>());
-        else rd.error(inds[i]["columns"], p + ".columns", "expected a mapping of indicator name to CSV column");
-        spec.indicators.push_back(ind);
-      }
-    }
-  }
+  read_data_spec(rd, root, fs::path(path).parent_path(), spec);
   if (const YAML::Node bs = root["bausteine"]) {
     if (!bs.IsSequence() || bs.size() == 0) rd.error(bs, "bausteine", "expected a list of Bausteine");
     std::set<std::string> ids;
@@ -581,47 +1031,127 @@ void read_document(Reader& rd, const YAML::Node& root, const std::string& path, 
       if (!b.id.empty() && !ids.insert(b.id).second) rd.error(bs[i]["id"], p + ".id", "duplicate Baustein id '" + b.id + "'");
       s.bausteine.push_back(std::move(b));
     }
-    Cents sum = 0;
+    // In 128 bits: thousands of Bausteine at the largest amount would overflow 64.
+    __int128 sum = 0;
     for (const auto& b : s.bausteine) sum += b.budget;
     if (rd.clean() && sum != s.budget)
-      rd.error(root["budget_eur"], "budget_eur", "the Bausteine add up to " + std::to_string(sum / 100) + "." +
-                                                      (sum % 100 < 10 ? "0" : "") + std::to_string(sum % 100) +
-                                                      " EUR, not to the total budget");
+      rd.error(root["budget_eur"], "budget_eur", "the Bausteine add up to " + euros_text(sum) + " EUR, not to the total budget");
   }
-  if (const YAML::Node v = root["validation"]; v && rd.mapping(v, "validation", {"observed_positions", "published_positions_over", "source"}, {})) {
-    if (v["published_positions_over"])
-      s.published_positions_over = rd.number(v["published_positions_over"], "validation.published_positions_over");
-    if (const YAML::Node o = v["observed_positions"]; o && o.IsMap())
-      for (const auto& bkv : o)
-        for (const auto& kv : bkv.second)
-          if (auto x = rd.number(kv.second, "validation.observed_positions." + bkv.first.as<std::string>() + "." + kv.first.as<std::string>()))
-            s.observed[bkv.first.as<std::string>() + ":" + kv.first.as<std::string>()] = *x;
-  }
+  if (const YAML::Node v = root["validation"]) read_validation(rd, v, s);
   if (root["simulation"]) out.simulation = read_simulation(rd, root["simulation"]);
 }
 
 }  // namespace
 
+namespace {
+
+/// The scenario's text, refused when it is too large to be a scenario.
+std::string read_scenario_text(const std::string& path) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (!ec && size > kMaxScenarioBytes)
+    throw ScenarioError({path + ": the scenario file has " + std::to_string(size) + " bytes, more than the limit of " +
+                         std::to_string(kMaxScenarioBytes) + " (scenarios are short; data belongs in CSV files)"});
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ScenarioError({path + ": cannot open the scenario file"});
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// Parses a scenario that passed strict_yaml_problems.
+YAML::Node parse_scenario(const std::string& text, const std::string& path) {
+  if (auto problems = strict_yaml_problems(text, path); !problems.empty()) throw ScenarioError(problems);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw ScenarioError({not_valid_yaml(path, e)});
+  }
+  // An empty file (or one of comments only) is a null document with no place of its own.
+  if (root.IsNull())
+    throw ScenarioError({path + ":1:1: the file holds no scenario: expected a mapping with the keys scenario, "
+                                "programme, year, budget_eur, data, bausteine"});
+  return root;
+}
+
+/// Sizes of the simulation block that need the number of regions to be judged: the time its
+/// replications take and the memory its years need.
+void check_simulation_size(const Reader& rd, const LoadedScenario& out, std::vector<std::string>& errors) {
+  if (!out.simulation) return;
+  const SimulationSize size = size_of(out, *out.simulation, rd.sizes.replications);
+  if (!rd.sizes.replications_where.empty())
+    if (auto why = replications_problem(size); !why.empty()) errors.push_back(rd.sizes.replications_where + ": " + why);
+  if (auto why = years_problem(size); !why.empty())
+    errors.push_back((rd.sizes.years_where.empty() ? rd.sizes.simulation_where : rd.sizes.years_where) + ": " + why);
+}
+
+}  // namespace
+
+SimulationSize size_of(const LoadedScenario& ls, const SimulationSpec& spec, double replications) {
+  SimulationSize s;
+  s.replications = replications > 0 ? replications : static_cast<double>(spec.replications);
+  s.years = spec.years.empty() ? 1 : spec.years.size();
+  s.bausteine = ls.scenario.bausteine.size();
+  s.regions = ls.regions.list.size();
+  return s;
+}
+
+namespace {
+
+std::string count_of(std::size_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+/// "5000 years x 3 Bausteine x 449 regions"
+std::string dimensions(const SimulationSize& s) {
+  return count_of(s.years, "year", "years") + " x " + count_of(s.bausteine, "Baustein", "Bausteine") + " x " +
+         count_of(s.regions, "region", "regions");
+}
+
+double slots_of(const SimulationSize& s) {
+  return static_cast<double>(s.years) * static_cast<double>(s.bausteine) * static_cast<double>(s.regions);
+}
+
+std::string replications_text(double r) {
+  if (r < 1e19) return std::to_string(static_cast<std::uint64_t>(r));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", r);
+  return buf;
+}
+
+}  // namespace
+
+std::string replications_problem(const SimulationSize& s) {
+  if (s.replications <= static_cast<double>(SimulationLimits::replications)) return "";
+  return replications_text(s.replications) + " replications of " + dimensions(s) + " take about " +
+         human_seconds(replication_seconds(s.replications, slots_of(s))) + " of CPU time; the limit is " +
+         power_of_ten(SimulationLimits::replications);
+}
+
+std::string years_problem(const SimulationSize& s) {
+  const std::string need = dimensions(s) + " need about " + human_bytes(accumulator_bytes(slots_of(s))) +
+                           " of accumulators per thread; the limit is ";
+  if (s.years > SimulationLimits::years)
+    return need + std::to_string(SimulationLimits::years) + " years (the random streams count years in 8 bits)";
+  if (slots_of(s) > static_cast<double>(SimulationLimits::slots))
+    return need + power_of_ten(SimulationLimits::slots) + " (year, Baustein, region) slots, about " +
+           human_bytes(accumulator_bytes(static_cast<double>(SimulationLimits::slots)));
+  return "";
+}
+
+std::string threads_problem(int threads, const SimulationSize& s) {
+  if (threads <= SimulationLimits::threads) return "";
+  const double each = accumulator_bytes(slots_of(s));
+  return "every thread keeps its own accumulators, about " + human_bytes(each) + " for " + dimensions(s) + ", " +
+         human_bytes(each * threads) + " in all; the limit is " + std::to_string(SimulationLimits::threads) + " threads";
+}
+
 LoadedScenario load_scenario(const std::string& path) {
   LoadedScenario out;
   out.path = path;
   std::vector<std::string> errors;
-  YAML::Node root;
-  {
-    std::error_code ec;
-    const auto size = fs::file_size(path, ec);
-    if (!ec && size > kMaxScenarioBytes)
-      throw ScenarioError({path + ": the scenario file has " + std::to_string(size) + " bytes, more than the limit of " +
-                           std::to_string(kMaxScenarioBytes) + " (scenarios are short; data belongs in CSV files)"});
-    std::ifstream in(path);
-    if (!in) throw ScenarioError({path + ": cannot open the scenario file"});
-    try {
-      root = YAML::Load(in);
-    } catch (const YAML::Exception& e) {
-      throw ScenarioError({path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                           ": not valid YAML: " + e.msg});
-    }
-  }
+  const YAML::Node root = parse_scenario(read_scenario_text(path), path);
   out.inputs.push_back(path);
   Reader rd(path, errors);
   DataSpec spec;
@@ -647,9 +1177,7 @@ LoadedScenario load_scenario(const std::string& path) {
                        Reader::list(out.regions.indicator_names));
   for (const auto& r : rd.regions)
     if (!out.regions.find(r.value)) errors.push_back(r.where + ": unknown AGS '" + r.value + "'");
-  for (const auto& [k, v] : out.scenario.observed)
-    if (!out.regions.find(k.substr(k.find(':') + 1)))
-      errors.push_back(path + ": validation.observed_positions: unknown AGS '" + k.substr(k.find(':') + 1) + "'");
+  check_simulation_size(rd, out, errors);
   if (!errors.empty()) throw ScenarioError(errors);
   return out;
 }

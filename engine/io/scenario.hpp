@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kimsim/error.hpp"
@@ -31,5 +32,23 @@ struct LoadedScenario {
 
 /// Reads and validates a scenario and its data. Throws ScenarioError with every problem found.
 LoadedScenario load_scenario(const std::string& path);
+
+/// What makes `text` unfit to be read as a scenario, each as "file:line:column: message": bytes
+/// that are not UTF-8, tabs in the indentation, anchors, aliases and merge keys, nesting deeper
+/// than 32 levels, an unclosed quote, a second document, or YAML that does not parse.
+std::vector<std::string> strict_yaml_problems(std::string_view text, const std::string& file);
+
+/// A simulation's dimensions, for refusing absurd sizes before it starts.
+struct SimulationSize {
+  double replications = 0;  ///< as requested, possibly beyond 64 bits
+  std::size_t years = 1, bausteine = 0, regions = 0;
+};
+/// The dimensions of `spec` over a loaded scenario; `replications` > 0 overrides the spec's.
+SimulationSize size_of(const LoadedScenario& ls, const SimulationSpec& spec, double replications = 0);
+/// "" within SimulationLimits; else a message naming the size, the CPU time (memory) it would
+/// need and the limit.
+std::string replications_problem(const SimulationSize& size);
+std::string years_problem(const SimulationSize& size);
+std::string threads_problem(int threads, const SimulationSize& size);
 
 }  // namespace kimsim::io

@@ -214,6 +214,18 @@ void SlotStats::merge(const SlotStats& o) {
   cents_counts.merge(o.cents_counts);
 }
 
+double accumulator_bytes(double slots) {
+  // Per slot: its statistics, its key, and at least one entry in each of its two histograms (a
+  // vector's block: 64 bytes with the allocator's overhead).
+  constexpr double per_slot = sizeof(SlotStats) + sizeof(SlotKey) + 2 * 64;
+  return slots * per_slot;
+}
+
+double replication_seconds(double replications, double slots) {
+  constexpr double kim_seconds = 20e-6, kim_slots = 1 * 3 * 449;  // results/bench/scaling-*.md
+  return replications * slots * (kim_seconds / kim_slots);
+}
+
 void StateStats::merge(const StateStats& o) {
   spent += o.spent, spent_sq += o.spent_sq, filled += o.filled, filled_sq += o.filled_sq;
   gini += o.gini, gini_sq += o.gini_sq, maxmin += o.maxmin, maxmin_sq += o.maxmin_sq;
@@ -376,7 +388,9 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
     // Uptake and start month: one draw each per region and year.
     for (std::size_t i : read) {
       absent_[i] = uptake_[i] < 1.0 && s.uniform(kUptake, static_cast<std::uint32_t>(i)) >= uptake_[i];
-      start_[i] = std::clamp<std::int64_t>(nearest(s.draw(spec_.start_month, kStart, static_cast<std::uint32_t>(i))), 1, 12);
+      // Draws are bounded before rounding: a double beyond 2^63 (a wide distribution's tail) has
+      // no integer to round to; fmin/fmax also send a NaN to the bound.
+      start_[i] = nearest(std::fmin(std::fmax(s.draw(spec_.start_month, kStart, static_cast<std::uint32_t>(i)), 1.0), 12.0));
     }
     PlanInputs in;
     in.indicators = &indicators_;
@@ -405,11 +419,11 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
       std::int64_t months = 12;
       if (h > 0) {
         const auto item = static_cast<std::uint32_t>(row);
-        const auto fill = std::max<std::int64_t>(0, nearest(s.draw(spec_.months_to_fill, kFill, item)));
+        const auto fill = nearest(std::fmin(std::fmax(s.draw(spec_.months_to_fill, kFill, item), 0.0), 13.0));
         months = std::clamp<std::int64_t>(12 - (start_[region] - 1) - fill, 0, 12);
         out = mul_div(c, months, 12);
         if (spec_.cost_per_vza_eur) {
-          const Cents cost = nearest(s.draw(*spec_.cost_per_vza_eur, kCost, item) * 100.0);
+          const Cents cost = nearest(std::fmin(std::fmax(s.draw(*spec_.cost_per_vza_eur, kCost, item) * 100.0, -1e15), 1e15));
           const Cents excess = std::max<Cents>(0, cost - rate_[y][rows[row].baustein]);
           cofin = mul_div(excess, h * months, 24);
         }

@@ -156,6 +156,31 @@ class Replicator {
   std::vector<double> per_inhabitant_;
 };
 
+/// Sizes beyond which a simulation is refused before it starts. Each has a reason in the code:
+struct SimulationLimits {
+  /// About 6 CPU hours for KIM NRW 2021; the standard errors shrink with the square root only.
+  static constexpr std::uint64_t replications = 1'000'000'000;
+  /// The random streams count the year in 8 bits of the counter.
+  static constexpr std::size_t years = 200;
+  /// Kreise and Gemeinden together; noise draws are counted as indicator x regions + region in
+  /// 32 bits, and Germany has about 11,000 Gemeinden.
+  static constexpr std::size_t regions = 1'000'000;
+  /// Indicators of the data (population and area included): at most 64 x 10^6 noise items.
+  static constexpr std::size_t indicators = 64;
+  /// (year, Baustein, region) slots: every thread keeps accumulators for each, about 3 GiB here.
+  static constexpr std::uint64_t slots = 10'000'000;
+  /// Threads: each keeps its own accumulators.
+  static constexpr int threads = 1024;
+};
+
+/// Bytes of accumulators that one thread keeps for `slots` (year, Baustein, region) slots. A
+/// lower bound: the counts of distinct amounts grow with the spread of the outcomes (up to
+/// ValueCounts::kExact entries, then one per 0.01 % bin).
+double accumulator_bytes(double slots);
+/// CPU seconds that `replications` of `slots` slots take, scaled from the benchmark of one KIM
+/// NRW 2021 replication (1 year x 3 Bausteine x 449 regions: about 20 µs, results/bench/).
+double replication_seconds(double replications, double slots);
+
 using Progress = void (*)(std::uint64_t done, std::uint64_t total);
 
 /// Runs the replications on `threads` threads (0: OpenMP's default). `progress` is called now
