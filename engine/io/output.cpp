@@ -1,13 +1,45 @@
 #include "io/output.hpp"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 
 namespace kimsim::io {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+/// Flushes a file or folder to the disk, so that a crash after the swap finds whole files.
+void sync(const fs::path& p) {
+  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+/// Folders NAME.partial.PID and NAME.previous.PID left by runs that were killed: their process
+/// is gone, so nothing will finish them.
+void remove_leftovers(const fs::path& target) {
+  std::error_code ec;
+  const std::string stem = target.filename().string();
+  for (const auto& e : fs::directory_iterator(target.parent_path(), ec)) {
+    const std::string name = e.path().filename().string();
+    for (const std::string tag : {".partial.", ".previous."}) {
+      if (name.rfind(stem + tag, 0) != 0) continue;
+      const std::string pid = name.substr(stem.size() + tag.size());
+      if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      if (::kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH) fs::remove_all(e.path(), ec);
+    }
+  }
+}
+
+}  // namespace
 
 void write_atomically(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& files) {
   const fs::path target = fs::absolute(dir).lexically_normal();
@@ -17,6 +49,7 @@ void write_atomically(const std::string& dir, const std::vector<std::pair<std::s
   std::error_code ec;
   try {
     fs::create_directories(target.parent_path());
+    remove_leftovers(target);
     fs::remove_all(tmp);
     fs::create_directory(tmp);
     for (const auto& [name, content] : files) {
@@ -24,10 +57,21 @@ void write_atomically(const std::string& dir, const std::vector<std::pair<std::s
       out << content;
       out.flush();
       if (!out) throw Error("cannot write " + (tmp / name).string());
+      out.close();
+      sync(tmp / name);
     }
-    if (fs::exists(target)) fs::rename(target, old);
-    fs::rename(tmp, target);
-    fs::remove_all(old, ec);
+    sync(tmp);
+    // Swap the complete new folder with the old one in one step (Linux renameat2), so that at
+    // no moment is there no result; where the file system cannot, two renames.
+    if (fs::exists(target) &&
+        ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) == 0) {
+      fs::remove_all(tmp, ec);  // now the old results
+    } else {
+      if (fs::exists(target)) fs::rename(target, old);
+      fs::rename(tmp, target);
+      fs::remove_all(old, ec);
+    }
+    sync(target.parent_path());
   } catch (const fs::filesystem_error& e) {
     fs::remove_all(tmp, ec);
     if (!fs::exists(target) && fs::exists(old)) fs::rename(old, target, ec);  // put the old one back
