@@ -95,26 +95,6 @@ double gamma_sample(double shape, More& more) {
 
 }  // namespace
 
-template <typename More>
-double Distribution::sample(double u, More&& more) const {
-  switch (kind) {
-    case Kind::fixed: return a;
-    case Kind::uniform: return a + (b - a) * u;
-    case Kind::triangular: {
-      const double f = (b - a) / (c - a);
-      return u < f ? a + std::sqrt(u * (c - a) * (b - a)) : c - std::sqrt((1 - u) * (c - a) * (c - b));
-    }
-    case Kind::normal: return a + b * normal_quantile(u);
-    case Kind::lognormal: return std::exp(a + b * normal_quantile(u));
-    case Kind::beta: {
-      const double x = gamma_sample(a, more), y = gamma_sample(b, more);
-      return x / (x + y);
-    }
-    case Kind::bernoulli: return u < a ? 1.0 : 0.0;
-  }
-  return a;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Accumulators.
 
@@ -268,13 +248,16 @@ class Stream {
   /// A draw of `d`; a fixed distribution costs nothing.
   double draw(const Distribution& d, Purpose purpose, std::uint32_t item) {
     if (d.kind == Distribution::Kind::fixed) return d.a;
+    if (d.kind != Distribution::Kind::beta) return d.invert(uniform(purpose, item));
+    // Beta(a, b) = X / (X + Y) for X ~ Gamma(a), Y ~ Gamma(b), from further uniforms of the item.
     std::uint32_t k = 0;
     auto more = [&, this] {
       if (++k > 0xffff) throw Error("the beta distribution drew more than 65,535 uniforms (parameters too extreme)");
       const auto x = call(purpose, k, item);
       return std::pair{to_unit(x[0]), to_unit(x[1])};
     };
-    return d.sample(uniform(purpose, item), more);
+    const double x = gamma_sample(d.a, more), y = gamma_sample(d.b, more);
+    return x / (x + y);
   }
 
  private:

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <array>
+#include <cmath>
+#include <limits>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -19,6 +21,9 @@ namespace kimsim {
 /// A distribution from a small documented set. Parameters (a, b, c):
 ///   fixed(value) | uniform(min, max) | triangular(min, mode, max) | normal(mean, sd) |
 ///   lognormal(mu, sigma) of log X | beta(alpha, beta) on [0, 1] | bernoulli(p)
+/// The standard normal quantile (M. J. Wichura, Algorithm AS 241, PPND16), p in (0, 1).
+double normal_quantile(double p);
+
 struct Distribution {
   enum class Kind : std::uint8_t { fixed, uniform, triangular, normal, lognormal, beta, bernoulli };
   Kind kind = Kind::fixed;
@@ -26,15 +31,12 @@ struct Distribution {
 
   /// Empty if the parameters are valid, else what is wrong with them.
   std::string check() const;
-  /// The draw for one uniform u in (0, 1), by inversion wherever the distribution allows it
-  /// (normal and lognormal by Wichura's AS 241), so one draw costs one uniform. Beta takes
-  /// further uniform pairs from `more()` for its gamma variates.
-  template <typename More>
-  double sample(double u, More&& more) const;
+  /// The draw for one uniform u in (0, 1), by inverting the distribution function (normal and
+  /// lognormal by Wichura's AS 241), so that one draw costs one uniform. Beta has no closed-form
+  /// inverse: a simulation draws it from two gamma variates instead.
+  double invert(double u) const;
 };
 
-/// The standard normal quantile (M. J. Wichura, Algorithm AS 241, PPND16), p in (0, 1).
-double normal_quantile(double p);
 
 struct SimulationYear {
   int year = 0;
@@ -80,6 +82,22 @@ class ValueCounts {
   bool binned_ = false;
   void to_bins();
 };
+
+inline double Distribution::invert(double u) const {
+  switch (kind) {
+    case Kind::fixed: return a;
+    case Kind::uniform: return a + (b - a) * u;
+    case Kind::triangular: {
+      const double f = (b - a) / (c - a);
+      return u < f ? a + std::sqrt(u * (c - a) * (b - a)) : c - std::sqrt((1 - u) * (c - a) * (c - b));
+    }
+    case Kind::normal: return a + b * normal_quantile(u);
+    case Kind::lognormal: return std::exp(a + b * normal_quantile(u));
+    case Kind::bernoulli: return u < a ? 1.0 : 0.0;
+    case Kind::beta: break;
+  }
+  return std::numeric_limits<double>::quiet_NaN();  // beta: see Distribution::invert
+}
 
 /// Integer accumulators of one allocation slot (recipient x Baustein x year).
 struct SlotStats {
