@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 
@@ -23,18 +24,26 @@ void sync(const fs::path& p) {
   ::close(fd);
 }
 
-/// Folders NAME.partial.PID and NAME.previous.PID left by runs that were killed: their process
-/// is gone, so nothing will finish them.
-void remove_leftovers(const fs::path& target) {
+/// Folders NAME.partial.PID and NAME.previous.PID left by runs that were killed (their process is
+/// gone, so nothing will finish them). A partial one is removed. A previous one holds the last
+/// good results if the run died between its two renames: it becomes NAME again where NAME is
+/// missing, and is removed otherwise.
+void tidy_leftovers(const fs::path& target) {
   std::error_code ec;
   const std::string stem = target.filename().string();
   for (const auto& e : fs::directory_iterator(target.parent_path(), ec)) {
     const std::string name = e.path().filename().string();
     for (const std::string tag : {".partial.", ".previous."}) {
       if (name.rfind(stem + tag, 0) != 0) continue;
-      const std::string pid = name.substr(stem.size() + tag.size());
-      if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
-      if (::kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH) fs::remove_all(e.path(), ec);
+      const std::string digits = name.substr(stem.size() + tag.size());
+      pid_t pid = 0;
+      const auto [end, err] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+      if (err != std::errc() || end != digits.data() + digits.size() || pid <= 0) continue;
+      if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // still running (or not ours to judge)
+      if (tag == ".previous." && !fs::exists(target))
+        fs::rename(e.path(), target, ec);
+      else
+        fs::remove_all(e.path(), ec);
     }
   }
 }
@@ -42,14 +51,20 @@ void remove_leftovers(const fs::path& target) {
 }  // namespace
 
 void write_atomically(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& files) {
-  const fs::path target = fs::absolute(dir).lexically_normal();
+  fs::path target = fs::absolute(dir).lexically_normal();
+  if (!target.has_filename()) target = target.parent_path();  // "results/x/" names results/x
+  // The folder is replaced as a whole: never one that is not a kimsim result (results/ itself,
+  // a home directory, ...).
+  if (fs::is_directory(target) && !fs::is_empty(target) && !fs::exists(target / "manifest.json"))
+    throw Error(target.string() + " exists and is not a kimsim results folder (it has no manifest.json); "
+                "choose another --out, or remove it first");
   const std::string suffix = "." + std::to_string(::getpid());
   const fs::path tmp = target.string() + ".partial" + suffix;
   const fs::path old = target.string() + ".previous" + suffix;
   std::error_code ec;
   try {
     fs::create_directories(target.parent_path());
-    remove_leftovers(target);
+    tidy_leftovers(target);
     fs::remove_all(tmp);
     fs::create_directory(tmp);
     for (const auto& [name, content] : files) {
