@@ -171,3 +171,24 @@ TEST_CASE("absurd simulation sizes are refused with an estimate") {
   CHECK(io::threads_problem(1024, s) == "");
   CHECK(io::threads_problem(1025, s).find("the limit is 1024 threads") != std::string::npos);
 }
+
+TEST_CASE("a draft evaluated by one plan is recomputed, not reused, by another") {
+  const auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  Scenario other = ls.scenario;
+  std::get<FixedStaffing>(other.bausteine[0].rule).per_type[RegionType::kreis] = 2;  // B1: 1.0 VZÄ per Kreis
+  Draft d;
+  for (int round = 0; round < 2; ++round) {
+    {
+      const Plan p(ls.scenario, ls.regions);
+      p.evaluate({}, d);
+      CHECK(d.halves[0] == 6);  // Düsseldorf, a kreisfreie Stadt: 3.0 VZÄ
+    }
+    const Plan q(other, ls.regions);  // may take the address of the plan just destroyed
+    q.evaluate({}, d);
+    const auto kreis = std::find_if(q.rows().begin(), q.rows().end(), [&](const Plan::Row& r) {
+      return r.baustein == 0 && ls.regions.list[r.region].type == RegionType::kreis;
+    });
+    CHECK(d.halves[static_cast<std::size_t>(kreis - q.rows().begin())] >= 2);
+    CHECK(d.halves[static_cast<std::size_t>(kreis - q.rows().begin())] < 7);
+  }
+}

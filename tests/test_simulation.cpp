@@ -228,3 +228,39 @@ TEST_CASE("a failing replication is reported as the lowest one, also within a sh
   CHECK(failed == failed1);
   CHECK(failed >= 50);
 }
+
+TEST_CASE("pass-through: the Gemeinden of a Kreis that did not apply lapse with it; a Gemeinde that did not apply leaves its share to the Kreis") {
+  const auto& ls = baseline();
+  const std::size_t unna = *ls.regions.find("05978"), kamen = *ls.regions.find("05978020");
+  auto b2 = [&](const SimulationResult& r, std::size_t region) {
+    for (std::size_t k = 0; k < r.slots.size(); ++k)
+      if (r.slots[k].baustein == 1 && r.slots[k].region == region) return r.stats[k];
+    FAIL("no B2 slot");
+    return SlotStats{};
+  };
+  SimulationSpec lapse;
+  lapse.replications = 10;
+  lapse.uptake_per_recipient = {{"05978", 0.0}};
+  const SimulationResult a = simulate(ls.scenario, ls.regions, lapse, 1);
+  CHECK(b2(a, unna).nothing == 10);
+  CHECK(b2(a, kamen).nothing == 10);  // passed on by Unna, which did not apply
+  // Redistribute: Kamen does not apply, Unna keeps Kamen's share; no money disappears.
+  SimulationSpec redistribute;
+  redistribute.replications = 10;
+  redistribute.redistribute = true;
+  redistribute.uptake_per_recipient = {{"05978020", 0.0}};
+  const SimulationResult b = simulate(ls.scenario, ls.regions, redistribute, 1);
+  CHECK(b2(b, kamen).nothing == 10);
+  const Allocation full = allocate(ls.scenario, ls.regions);
+  Cents b2_cents = 0, unna_net = 0;
+  for (const auto& row : full.rows)
+    if (row.baustein == 1) {
+      b2_cents += row.cents;
+      if (row.region == unna) unna_net = row.cents;
+    }
+  __int128 sum = 0;
+  for (std::size_t k = 0; k < b.slots.size(); ++k)
+    if (b.slots[k].baustein == 1) sum += b.stats[k].cents;
+  CHECK(sum == static_cast<__int128>(b2_cents) * 10);
+  CHECK(b2(b, unna).cents == static_cast<__int128>(unna_net + 2 * 2'750'000) * 10);  // Kamen's 1.0 VZÄ stay
+}

@@ -68,7 +68,27 @@ Failure broadcast(Failure f, int owner, int rank) {
   return f;
 }
 
+/// The lowest rank for which `mine` holds.
+int lowest_rank_where(bool mine) {
+  const int me = mine ? g_rank : INT_MAX;
+  int lowest = INT_MAX;
+  MPI_Allreduce(&me, &lowest, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  return lowest;
+}
+
 }  // namespace
+
+void agree(const std::string& command, std::exception_ptr error) {
+  if (!distributed()) {
+    if (error) std::rethrow_exception(error);
+    return;
+  }
+  const int owner = lowest_rank_where(error != nullptr);
+  if (owner == INT_MAX) return;
+  Failure f;
+  if (g_rank == owner) f = describe_failure(command, error);
+  throw RaisedFailure{broadcast(std::move(f), owner, g_rank)};
+}
 
 SimulationResult simulate(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec,
                           int threads, Progress progress) {
@@ -90,32 +110,38 @@ SimulationResult simulate(const Scenario& scenario, const Regions& regions, cons
     error = std::current_exception();
     if (failed_at == UINT64_MAX) failed_at = first;  // failed before any replication ran
   }
-  // The lowest failing replication anywhere decides what every rank reports.
+  // The lowest failing replication anywhere decides what every rank reports; of the ranks that
+  // hold it (empty shares start where the next begins), the lowest.
   std::uint64_t lowest = failed_at;
   MPI_Allreduce(&failed_at, &lowest, 1, MPI_UINT64_T, MPI_MIN, MPI_COMM_WORLD);
   if (lowest != UINT64_MAX) {
-    int owner = 0;
-    while (owner + 1 < size && first_of(static_cast<std::uint64_t>(owner) + 1) <= lowest) ++owner;
+    const int owner = lowest_rank_where(error && failed_at == lowest);
     Failure f;
     if (rank == owner) f = describe_failure("simulate", error);
     throw RaisedFailure{broadcast(std::move(f), owner, rank)};
   }
-  // Gather the packed shares on rank 0, in rank order.
+  // Gather the packed shares on rank 0. The sizes are agreed first, so that no rank sends what
+  // another refuses; rank 0 receives everything before it merges anything.
   const std::string mine = pack(local);
-  if (mine.size() > static_cast<std::size_t>(INT_MAX)) throw Error("a rank's accumulators exceed 2 GiB");
+  std::uint64_t size_here = mine.size(), largest = 0;
+  MPI_Allreduce(&size_here, &largest, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD);
+  if (largest > static_cast<std::uint64_t>(INT_MAX))
+    throw Error("a rank's accumulators exceed 2 GiB: use more ranks, or fewer years and regions");
   if (rank != 0) {
     MPI_Send(mine.data(), static_cast<int>(mine.size()), MPI_BYTE, 0, 0, MPI_COMM_WORLD);
     return {};
   }
+  std::vector<std::string> shares(static_cast<std::size_t>(size));
   for (int from = 1; from < size; ++from) {
     MPI_Status status;
     MPI_Probe(from, 0, MPI_COMM_WORLD, &status);
     int len = 0;
     MPI_Get_count(&status, MPI_BYTE, &len);
-    std::string bytes(static_cast<std::size_t>(len), '\0');
+    auto& bytes = shares[static_cast<std::size_t>(from)];
+    bytes.assign(static_cast<std::size_t>(len), '\0');
     MPI_Recv(bytes.data(), len, MPI_BYTE, from, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-    merge(local, unpack(bytes));
   }
+  for (int from = 1; from < size; ++from) merge(local, unpack(shares[static_cast<std::size_t>(from)]));
   return local;
 }
 
@@ -123,6 +149,10 @@ SimulationResult simulate(const Scenario& scenario, const Regions& regions, cons
 
 Session::Session(int&, char**&) {}
 Session::~Session() = default;
+
+void agree(const std::string&, std::exception_ptr error) {
+  if (error) std::rethrow_exception(error);
+}
 
 SimulationResult simulate(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec,
                           int threads, Progress progress) {

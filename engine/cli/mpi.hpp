@@ -30,6 +30,11 @@ class Session {
 bool distributed();
 int rank();
 
+/// Where any rank's `error` is set, every rank throws the failure of the lowest such rank (as
+/// RaisedFailure, described as `command` would); else returns. In one process: rethrows `error`.
+/// Collective: every rank calls it at the same step.
+void agree(const std::string& command, std::exception_ptr error);
+
 /// Runs this rank's share of the replications (contiguous blocks, sizes differing by at most
 /// one) and gathers the shares on rank 0, which returns the merged result; the other ranks
 /// return an empty result. If a replication fails anywhere, every rank throws the failure of

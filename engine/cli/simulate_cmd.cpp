@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <optional>
 #include <ostream>
 
 #include "cli/commands.hpp"
@@ -65,34 +66,52 @@ Options)");
   visible.add_options()("help,h", "show this help")("replications,n", po::value(&replications), "number of replications")(
       "seed", po::value(&seed), "seed of every random draw")("threads,t", po::value(&threads), "OpenMP threads (default: all cores)")(
       "out,o", po::value(&out_dir), "output folder")("quiet,q", po::bool_switch(&quiet), "no progress bar");
-  const po::variables_map vm = parse_options(args, visible, scenario);
-  if (vm.count("help")) {
-    out << visible << "\n";
-    return kOk;
+  // Everything up to the simulation may fail on one MPI rank alone (a file missing on its node):
+  // the ranks agree on it before their first collective step, so that none waits for one that left.
+  std::optional<io::LoadedScenario> loaded;
+  SimulationSpec spec;
+  std::string dir;
+  bool help = false;
+  auto prepare = [&] {
+    const po::variables_map vm = parse_options(args, visible, scenario);
+    if (vm.count("help")) {
+      out << visible << "\n";
+      help = true;
+      return;
+    }
+    if (scenario.empty()) throw UsageError{"missing the SCENARIO file"};
+    if (threads < 0) throw UsageError{"--threads must not be negative"};
+    const bool digits = replications.find_first_not_of("0123456789") == std::string::npos;
+    if (vm.count("replications") && (replications.empty() || !digits || replications.find_first_not_of('0') == std::string::npos))
+      throw UsageError{"--replications expects a whole number from 1 to " + io::power_of_ten(SimulationLimits::replications) +
+                       ", got '" + replications + "'"};
+    const auto seed_value = io::parse_whole(seed);
+    if (vm.count("seed") && !seed_value)
+      throw UsageError{"--seed expects a whole number from 0 to 18446744073709551615, got '" + seed + "'"};
+    const io::LoadedScenario& ls = loaded.emplace(io::load_scenario(scenario));
+    spec = ls.simulation.value_or(SimulationSpec{});
+    if (vm.count("replications")) {
+      const io::SimulationSize size = io::size_of(ls, spec, std::strtod(replications.c_str(), nullptr));
+      if (auto why = io::replications_problem(size); !why.empty()) throw UsageError{"--replications: " + why};
+      spec.replications = *io::parse_whole(replications);
+    }
+    // A scenario without a simulation block has not had its size checked: one year by default.
+    if (auto why = io::years_problem(io::size_of(ls, spec)); !ls.simulation && !why.empty())
+      throw InputError(scenario + ": simulation: " + why);
+    if (auto why = io::threads_problem(threads, io::size_of(ls, spec)); !why.empty())
+      throw UsageError{"--threads " + std::to_string(threads) + ": " + why};
+    if (seed_value) spec.seed = *seed_value;
+    dir = out_dir.empty() ? "results/" + ls.scenario.name + "-simulation" : out_dir;
+  };
+  std::exception_ptr error;
+  try {
+    prepare();
+  } catch (...) {
+    error = std::current_exception();
   }
-  if (scenario.empty()) throw UsageError{"missing the SCENARIO file"};
-  if (threads < 0) throw UsageError{"--threads must not be negative"};
-  const bool digits = replications.find_first_not_of("0123456789") == std::string::npos;
-  if (vm.count("replications") && (replications.empty() || !digits || replications.find_first_not_of('0') == std::string::npos))
-    throw UsageError{"--replications expects a whole number from 1 to " + io::power_of_ten(SimulationLimits::replications) +
-                     ", got '" + replications + "'"};
-  const auto seed_value = io::parse_whole(seed);
-  if (vm.count("seed") && !seed_value)
-    throw UsageError{"--seed expects a whole number from 0 to 18446744073709551615, got '" + seed + "'"};
-  const io::LoadedScenario ls = io::load_scenario(scenario);
-  SimulationSpec spec = ls.simulation.value_or(SimulationSpec{});
-  if (vm.count("replications")) {
-    const io::SimulationSize size = io::size_of(ls, spec, std::strtod(replications.c_str(), nullptr));
-    if (auto why = io::replications_problem(size); !why.empty()) throw UsageError{"--replications: " + why};
-    spec.replications = *io::parse_whole(replications);
-  }
-  // A scenario without a simulation block has not had its size checked: one year by default.
-  if (auto why = io::years_problem(io::size_of(ls, spec)); !ls.simulation && !why.empty())
-    throw InputError(scenario + ": simulation: " + why);
-  if (auto why = io::threads_problem(threads, io::size_of(ls, spec)); !why.empty())
-    throw UsageError{"--threads " + std::to_string(threads) + ": " + why};
-  if (seed_value) spec.seed = *seed_value;
-  const std::string dir = out_dir.empty() ? "results/" + ls.scenario.name + "-simulation" : out_dir;
+  mpi::agree("simulate", error);
+  if (help) return kOk;
+  const io::LoadedScenario& ls = *loaded;
   g_start = std::chrono::steady_clock::now();
   const bool bar = !quiet && ::isatty(STDERR_FILENO);
   const SimulationResult r = mpi::simulate(ls.scenario, ls.regions, spec, threads, bar ? progress_bar : nullptr);

@@ -252,7 +252,8 @@ struct Draft::Scratch {
     std::vector<std::uint32_t> at;
   };
   std::vector<Memo> memo;  // per Baustein
-  const Plan* plan = nullptr;  // the plan that last wrote the draft
+  /// The plan that last wrote the draft (held, so that no other plan can take its address).
+  std::shared_ptr<const void> plan;
   Workspace kernel;
   KeyScratch key;
   std::vector<std::uint32_t> at;  ///< candidate index of each present recipient
@@ -365,8 +366,8 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
   const Eigen::MatrixXd& ind = in.indicators ? *in.indicators : regions.indicators;
   Draft::Scratch& s = *d.scratch;
   const std::size_t rows = rows_.size(), nb = scenario.bausteine.size();
-  if (s.plan != this || d.present.size() != rows) {  // a fresh draft, or one of another plan
-    s.plan = this;
+  if (s.plan != compiled_ || d.present.size() != rows) {  // a fresh draft, or one of another plan
+    s.plan = compiled_;
     d.present.assign(rows, 0);
     d.halves.assign(rows, 0);
     d.gross.assign(rows, 0);
@@ -411,7 +412,8 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
             const Cents half = half_rate(b, rate);
             for (std::uint32_t k : s.at) d.halves[r0 + k] = c.fixed[k];
             for (const auto& e : c.extras)
-              if (e.member < 0 || !present[static_cast<std::size_t>(e.member)]) d.halves[r0 + e.candidate] += e.halves;
+              if (present[e.candidate] && (e.member < 0 || !present[static_cast<std::size_t>(e.member)]))
+                d.halves[r0 + e.candidate] += e.halves;
             for (std::uint32_t k : s.at) {
               d.cents[r0 + k] = d.halves[r0 + k] * half;
               d.quota[r0 + k] = static_cast<double>(d.halves[r0 + k]) / 2.0;
@@ -503,8 +505,9 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     }
     d.unallocated[bi] = rest;
     for (std::uint32_t k : s.at) d.gross[r0 + k] = d.halves[r0 + k];
-    // Pass-through: the Kreis keeps its rows' money less the shares its Gemeinden receive.
-    const Cents half = rate / 2;
+    // Pass-through: the Kreis keeps its rows' money less the shares its Gemeinden receive. A
+    // Gemeinde that did not apply receives no share: the Kreis keeps it.
+    const Cents half = c.passes.empty() ? 0 : half_rate(b, rate);
     for (const auto& p : c.passes) {
       if (p.kreis < 0 || !present[static_cast<std::size_t>(p.kreis)]) continue;  // no Kreis, nothing to pass on
       const std::size_t kreis_row = r0 + static_cast<std::size_t>(p.kreis);
@@ -512,6 +515,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
       const Halves kreis_halves = d.halves[kreis_row];
       Halves passed = 0;
       for (std::size_t m = 0; m < p.members.size(); ++m) {
+        if (!in.absent.empty() && in.absent[p.members[m]]) continue;
         const std::size_t row = p.first_row + m;
         const double share = static_cast<double>(kreis_halves) *
                              ind(Eigen::Index(p.members[m]), Eigen::Index(p.column)) / kreis_total;

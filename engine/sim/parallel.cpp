@@ -3,7 +3,9 @@
 // any thread count. Without OpenMP this runs serially.
 #include <atomic>
 #include <exception>
+#include <algorithm>
 #include <limits>
+#include <optional>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -44,32 +46,47 @@ SimulationResult simulate_share(const Scenario& scenario, const Regions& regions
 #endif
 #pragma omp parallel
   {
-    Replicator rep(scenario, regions, spec);
-    std::vector<SlotStats> stats(result.slots.size());
-    std::vector<StateStats> state(result.years.size());
+    // Nothing may throw out of the parallel region: a failure is kept with its replication (-1
+    // for a thread's set-up or merge, which comes before any replication).
+    auto keep = [&](std::int64_t r) {
+#pragma omp critical(kimsim_failure)
+      if (r < failed) failed = r, failure = std::current_exception();
+    };
+    std::optional<Replicator> rep;
+    std::vector<SlotStats> stats;
+    std::vector<StateStats> state;
+    try {
+      rep.emplace(scenario, regions, spec);
+      stats.resize(result.slots.size());
+      state.resize(result.years.size());
+    } catch (...) {
+      keep(-1);
+    }
     bool first_thread = true;
 #ifdef _OPENMP
     first_thread = omp_get_thread_num() == 0;
 #endif
 #pragma omp for schedule(dynamic, 64)
     for (std::int64_t r = 0; r < n; ++r) {
+      if (!rep) continue;
       try {
-        rep.run(first + static_cast<std::uint64_t>(r), stats, state);
+        rep->run(first + static_cast<std::uint64_t>(r), stats, state);
       } catch (...) {
-#pragma omp critical(kimsim_failure)
-        if (r < failed) failed = r, failure = std::current_exception();
+        keep(r);
       }
       const auto d = done.fetch_add(1, std::memory_order_relaxed) + 1;
       if (progress && first_thread && (d & 255) == 0) progress(d, count);
     }
 #pragma omp critical
-    {
+    try {
       for (std::size_t k = 0; k < stats.size(); ++k) result.stats[k].merge(stats[k]);
       for (std::size_t k = 0; k < state.size(); ++k) result.state[k].merge(state[k]);
+    } catch (...) {
+      keep(-1);
     }
   }
   if (failure) {
-    if (failed_at) *failed_at = first + static_cast<std::uint64_t>(failed);
+    if (failed_at) *failed_at = first + static_cast<std::uint64_t>(std::max<std::int64_t>(failed, 0));
     std::rethrow_exception(failure);
   }
   if (progress) progress(count, count);

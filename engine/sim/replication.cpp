@@ -388,7 +388,8 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
     for (std::size_t row = 0; row < rows.size(); ++row) {
       SlotStats& slot = stats[first_slot + row];
       const std::size_t region = rows[row].region;
-      const bool lapsed = absent_[region] != 0;  // a non-applicant receives nothing
+      // A non-applicant receives nothing; nor do the Gemeinden of a Kreis that did not apply.
+      const bool lapsed = absent_[region] || (rows[row].passed_on_by && absent_[*rows[row].passed_on_by]);
       if (!draft_.present[row] || lapsed) {
         floor_[row] = 0;
         slot.add(0, 0, 0, 0);

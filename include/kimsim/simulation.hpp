@@ -1,5 +1,5 @@
 // Monte Carlo over a scenario: uncertain uptake, hiring, personnel cost and indicators, over one or
-// more years. Every draw comes from a counter-based generator (Philox4x32-10) keyed by the seed and
+// more years. Every draw comes from a counter-based generator (Philox2x64-10) keyed by the seed and
 // counted by (purpose, year, replication, item): the same seed gives the same bits whatever the
 // number of threads. Accumulators are integers, so merging them is order-free.
 #pragma once

@@ -29,5 +29,23 @@ n=$(grep -c "kimsim simulate: error: " "$tmp/err3")
 [ "$n" = 1 ] || { echo "3 ranks: the error is printed $n times"; cat "$tmp/err3"; fail=1; }
 grep -qF "$(cat "$tmp/err1")" "$tmp/err3" || { echo "3 ranks: another error than one process"; fail=1; }
 [ ! -e "$tmp/bad3" ] || { echo "3 ranks: a failed run wrote results"; fail=1; }
-[ $fail = 0 ] && echo "mpi: 2 and 3 ranks byte-identical to one process; errors reported once"
+# A rank that fails alone before the simulation (its node lacks the file): no rank waits for it;
+# its error is printed once.
+cat >"$tmp/wrap.sh" <<'WRAP'
+#!/usr/bin/env bash
+kimsim=$1; shift
+if [ "${OMPI_COMM_WORLD_RANK:-0}" = 1 ]; then exec "$kimsim" simulate /nonexistent/kim.yaml "${@:3}"; fi
+exec "$kimsim" "$@"
+WRAP
+chmod +x "$tmp/wrap.sh"
+timeout 120 "$mpiexec" -n 3 "$tmp/wrap.sh" "$kimsim" simulate "$scenario" -n 30 --threads 1 --quiet --out "$tmp/alone" 2>"$tmp/err_alone" >/dev/null
+code=$?
+[ "$code" = 2 ] || { echo "one rank failing alone: exit $code, expected 2 (124: it hung)"; fail=1; }
+n=$(grep -c "kimsim simulate: error: /nonexistent/kim.yaml" "$tmp/err_alone")
+[ "$n" = 1 ] || { echo "one rank failing alone: its error is printed $n times"; cat "$tmp/err_alone"; fail=1; }
+# More ranks than replications: the empty shares neither fail nor change the bytes.
+"$mpiexec" -n 4 "$kimsim" simulate "$scenario" -n 3 --threads 1 --quiet --out "$tmp/few4" || fail=1
+"$kimsim" simulate "$scenario" -n 3 --threads 1 --quiet --out "$tmp/few1" || fail=1
+cmp -s "$tmp/few1/simulation.csv" "$tmp/few4/simulation.csv" || { echo "4 ranks, 3 replications: output differs"; fail=1; }
+[ $fail = 0 ] && echo "mpi: 2, 3 and 4 ranks byte-identical to one process; errors reported once, also from a rank failing alone"
 exit $fail
