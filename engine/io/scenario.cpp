@@ -24,6 +24,13 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::uintmax_t kMaxScenarioBytes = 1 << 20;
+constexpr std::uint64_t kMaxYear = 9999;
+
+/// Whether a data file is there; a name the system refuses (too long, no permission) is not.
+bool file_exists(const std::string& path) {
+  std::error_code ec;
+  return fs::exists(path, ec);
+}
 
 /// Reads typed values out of YAML nodes, recording located errors instead of throwing, so that
 /// one run reports every problem of a file.
@@ -124,6 +131,15 @@ class Reader {
       return std::nullopt;
     }
     return static_cast<double>(d->digits) / std::pow(10.0, d->decimals);
+  }
+
+  /// A whole number up to `max` (a year, a seed), exact: a double would lose a seed's low digits
+  /// and cannot be converted back once out of the integer's range.
+  std::optional<std::uint64_t> whole(const YAML::Node& n, const std::string& path, std::uint64_t max) {
+    const auto d = n.IsScalar() ? parse_decimal(n.Scalar()) : std::nullopt;
+    if (d && d->decimals == 0 && d->digits <= max) return d->digits;
+    error(n, path, "expected a whole number from 0 to " + std::to_string(max));
+    return std::nullopt;
   }
 
   std::optional<double> signed_number(const YAML::Node& n, const std::string& path) {
@@ -300,7 +316,9 @@ Key read_key(Reader& rd, const YAML::Node& node, const std::string& path) {
     rd.refer(rd.indicators, kv.first, Reader::join(path, name));
     if (auto w = rd.number(kv.second, Reader::join(path, name))) key.terms.push_back({name, *w});
   }
-  if (key.terms.empty()) rd.error(node, path, "a key needs at least one indicator with a weight");
+  // Weights that add up to zero share nothing out (the shares would be 0/0).
+  if (std::none_of(key.terms.begin(), key.terms.end(), [](const auto& t) { return t.weight > 0; }))
+    rd.error(node, path, "a key needs at least one indicator with a positive weight");
   return key;
 }
 
@@ -309,7 +327,9 @@ void read_cap(Reader& rd, const YAML::Node& c, const std::string& path, Key& key
   if (!rd.mapping(c, path, {"indicator", "factor"}, {"indicator", "factor"})) return;
   key.cap_indicator = rd.text(c, path, "indicator");
   rd.refer(rd.indicators, c["indicator"], path + ".indicator");
-  if (c["factor"]) key.cap_factor = rd.number(c["factor"], path + ".factor").value_or(0);
+  if (c["factor"]) key.cap_factor = rd.number(c["factor"], path + ".factor").value_or(1);
+  // The caps add up to the factor and the shares to 1: below 1, no shares can keep to their caps.
+  if (key.cap_factor < 1) rd.error(c["factor"], path + ".factor", "a cap factor must be at least 1");
 }
 
 Selector read_selector(Reader& rd, const YAML::Node& node, const std::string& path) {
@@ -394,7 +414,7 @@ Baustein read_baustein(Reader& rd, const YAML::Node& node, const std::string& pa
       const std::string ties = rd.text(k, p, "ties").value_or("error");
       if (auto t = parse_tie_policy(ties)) pk.rule.ties = *t;
       else rd.error(k["ties"], p + ".ties", "unknown tie policy '" + ties + "'; expected error, order or lot");
-      if (k["seed"]) pk.rule.seed = static_cast<std::uint64_t>(rd.number(k["seed"], p + ".seed").value_or(0));
+      if (k["seed"]) pk.rule.seed = rd.whole(k["seed"], p + ".seed", UINT64_MAX).value_or(0);
     }
     b.rule = pk;
     if (b.rate_per_vza == 0) rd.error(node, path, "positions_by_key needs rate_per_vza_eur");
@@ -482,7 +502,7 @@ SimulationSpec read_simulation(Reader& rd, const YAML::Node& n) {
       rd.error(n["replications"], path + ".replications", "expected a whole number from 1 to 10^9");
     else if (r) s.replications = static_cast<std::uint64_t>(*r);
   }
-  if (n["seed"]) s.seed = static_cast<std::uint64_t>(rd.number(n["seed"], path + ".seed").value_or(0));
+  if (n["seed"]) s.seed = rd.whole(n["seed"], path + ".seed", UINT64_MAX).value_or(0);
   if (const YAML::Node u = n["uptake"]; u && rd.mapping(u, path + ".uptake", {"by_type", "per_recipient", "non_applicants"}, {})) {
     auto prob = [&](const YAML::Node& v, const std::string& p) {
       const auto x = rd.number(v, p);
@@ -514,7 +534,7 @@ SimulationSpec read_simulation(Reader& rd, const YAML::Node& n) {
       const std::string p = path + ".years[" + std::to_string(i) + "]";
       if (!rd.mapping(ys[i], p, {"year", "budget_factor", "rate_per_vza_eur"}, {"year"})) continue;
       SimulationYear y;
-      y.year = static_cast<int>(rd.number(ys[i]["year"], p + ".year").value_or(0));
+      y.year = static_cast<int>(rd.whole(ys[i]["year"], p + ".year", kMaxYear).value_or(0));
       if (ys[i]["budget_factor"]) y.budget_factor = rd.number(ys[i]["budget_factor"], p + ".budget_factor").value_or(1);
       y.rate_per_vza = rd.euros(ys[i], p, "rate_per_vza_eur");
       s.years.push_back(y);
@@ -538,7 +558,7 @@ void read_document(Reader& rd, const YAML::Node& root, const std::string& path, 
     return;
   s.name = rd.text(root, "", "scenario").value_or("");
   s.programme = rd.text(root, "", "programme").value_or("");
-  if (root["year"]) s.year = static_cast<int>(rd.number(root["year"], "year").value_or(0));
+  if (root["year"]) s.year = static_cast<int>(rd.whole(root["year"], "year", kMaxYear).value_or(0));
   s.budget = rd.euros(root, "", "budget_eur").value_or(0);
   s.sources = rd.strings(root, "", "sources");
   s.assumptions = rd.strings(root, "", "assumptions");
@@ -552,7 +572,7 @@ void read_document(Reader& rd, const YAML::Node& root, const std::string& path, 
     spec.kreise = data_path(rd.text(d, "data", "kreise").value_or(""));
     spec.gemeinden = data_path(rd.text(d, "data", "gemeinden").value_or(""));
     for (const char* f : {"kreise", "gemeinden"})
-      if (d[f] && !fs::exists(data_path(d[f].as<std::string>())))
+      if (d[f] && !file_exists(data_path(d[f].as<std::string>())))
         rd.error(d[f], std::string("data.") + f, "data file not found: " + data_path(d[f].as<std::string>()));
     if (const YAML::Node inds = d["indicators"]) {
       for (std::size_t i = 0; inds.IsSequence() && i < inds.size(); ++i) {
@@ -562,7 +582,7 @@ void read_document(Reader& rd, const YAML::Node& root, const std::string& path, 
         DataSpec::Indicator ind;
         ind.written = rd.text(inds[i], p, "file").value_or("");
         ind.file = data_path(ind.written);
-        if (!fs::exists(ind.file)) rd.error(inds[i]["file"], p + ".file", "data file not found: " + ind.file);
+        if (!file_exists(ind.file)) rd.error(inds[i]["file"], p + ".file", "data file not found: " + ind.file);
         ind.key = rd.text(inds[i], p, "key").value_or("");
         ind.split_by = rd.text(inds[i], p, "split_to_gemeinden").value_or("");
         if (inds[i]["columns"].IsMap())

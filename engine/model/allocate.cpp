@@ -141,6 +141,9 @@ std::vector<double> key_shares(const Regions& regions, const std::vector<std::si
       if (!changed) break;
       double fixed = 0, free = 0;
       for (std::size_t i = 0; i < n; ++i) (capped[i] ? fixed : free) += capped[i] ? cap[i] : k[i];
+      if (!(free > 0))  // the rest would be shared as 0/0
+        throw InputError("the cap on '" + *key.cap_indicator +
+                         "' cannot be met: the recipients under it have no key share to take the excess");
       for (std::size_t i = 0; i < n; ++i) k[i] = capped[i] ? cap[i] : k[i] * (1.0 - fixed) / free;
     }
   }
@@ -155,6 +158,17 @@ std::vector<Halves> round_pass_through(const std::vector<double>& share_halves, 
 }
 
 namespace {
+
+/// x * y or x + y in cents or half positions, or an InputError where the result leaves the 64-bit
+/// range: the scenario bounds each number it reads, not their products and sums.
+std::int64_t checked(const Baustein& b, std::int64_t x, std::int64_t y, bool multiply) {
+  std::int64_t r;
+  if (multiply ? __builtin_mul_overflow(x, y, &r) : __builtin_add_overflow(x, y, &r))
+    throw InputError(b.id + ": the amounts are too large to compute with (beyond 2^63 cents)");
+  return r;
+}
+std::int64_t product(const Baustein& b, std::int64_t x, std::int64_t y) { return checked(b, x, y, true); }
+std::int64_t sum(const Baustein& b, std::int64_t x, std::int64_t y) { return checked(b, x, y, false); }
 
 /// Key shares as integer weights: fixed point with 12 decimals, so that the kernel decides
 /// exactly on them (and ties between equal keys are found, not hidden by rounding noise).
@@ -195,7 +209,7 @@ void fixed_staffing(const Baustein& b, const FixedStaffing& f, const Regions& re
         if ((regions.list[g].flag_bits & bit) && !std::binary_search(who.begin(), who.end(), g)) h += extra;
     }
     rows[k].halves = h;
-    rows[k].cents = h * half;
+    rows[k].cents = product(b, h, half);
     rows[k].quota = static_cast<double>(h) / 2.0;
   }
 }
@@ -205,7 +219,7 @@ void positions_by_key(const Baustein& b, const PositionsByKey& p, const Regions&
                       BausteinTotals& totals, std::vector<std::string>& notes,
                       const std::vector<Halves>* floor, Workspace& ws) {
   const Cents half = half_rate(b);
-  const Cents unit_cost = p.unit * half;
+  const Cents unit_cost = product(b, p.unit, half);
   const std::size_t n = who.size();
   if (p.base % p.unit != 0) throw InputError(b.id + ": the base must be a whole number of units");
   const auto shares = key_shares(regions, who, p.key);
@@ -255,7 +269,7 @@ void money_by_key(const Baustein& b, const MoneyByKey& m, const Regions& regions
                   std::vector<std::string>& notes, Workspace& ws) {
   const std::size_t n = who.size();
   const auto shares = key_shares(regions, who, m.key);
-  if (m.minimum * static_cast<Cents>(n) > b.budget)
+  if (product(b, m.minimum, static_cast<Cents>(n)) > b.budget)
     throw InputError(b.id + ": the minimum of " + euros(m.minimum) + " for " + std::to_string(n) +
                      " recipients exceeds the budget");
   // Largest remainder on cents with the minimum as a lower bound: a recipient below the minimum
@@ -287,8 +301,15 @@ void pass_through(const Baustein& b, const PassThrough& pt, const Regions& regio
     const auto g = regions.find(ags);
     if (!g || regions.list[*g].kreis != pt.kreis)
       throw InputError(b.id + ": " + ags + " is not a Gemeinde of Kreis " + pt.kreis);
+    // The Gemeinde's part of the Kreis total; data where it is larger would pass on more than the
+    // Kreis has (and a share far out of range cannot be rounded to half positions).
+    const double part = regions.indicators(*g, *c);
+    if (!(kreis_total > 0))
+      throw InputError(b.id + ": Kreis " + pt.kreis + " has no " + pt.key + " to pass positions on by");
+    if (part > kreis_total)
+      throw InputError(b.id + ": " + ags + " has more " + pt.key + " than its Kreis " + pt.kreis);
     members.push_back(*g);
-    share.push_back(static_cast<double>(row->halves) * regions.indicators(*g, *c) / kreis_total);
+    share.push_back(static_cast<double>(row->halves) * part / kreis_total);
   }
   const auto halves = round_pass_through(share, pt.minimum);
   const Halves passed = std::accumulate(halves.begin(), halves.end(), Halves{0});
@@ -347,7 +368,7 @@ Allocation allocate(const Scenario& scenario, const Regions& regions, const Over
         },
         b.rule);
     Cents allocated = 0;
-    for (const auto& r : rows) allocated += r.cents;
+    for (const auto& r : rows) allocated = sum(b, allocated, r.cents);
     if (allocated > b.budget)
       throw InputError(b.id + ": the rule needs " + euros(allocated) + ", more than the budget of " +
                        euros(b.budget));
