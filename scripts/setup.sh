@@ -9,6 +9,10 @@ packages=(
   doctest-dev libbenchmark-dev librandom123-dev nlohmann-json3-dev
   libopenmpi-dev openmpi-bin
   python3-numpy  # bench/peers/numpy only
+  # The fuzzing build (scripts/test.sh, fuzz/): Clang, its runtime libraries (libclang-rt-dev
+  # depends on the version's libclang-rt-N-dev: libFuzzer, ASan, UBSan) and llvm (llvm-symbolizer:
+  # source lines in sanitizer reports).
+  clang libclang-rt-dev llvm
 )
 
 missing=()

@@ -30,6 +30,12 @@ namespace fs = std::filesystem;
 
 constexpr std::uintmax_t kMaxScenarioBytes = 1 << 20;
 
+/// Whether a data file is there; a name the system refuses (too long, no permission) is not.
+bool file_exists(const std::string& path) {
+  std::error_code ec;
+  return fs::exists(path, ec);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Strict YAML. A scenario is read by people as much as by kimsim, so every value must stand where
 // it applies: anchors, aliases and merge keys, which make a value stand elsewhere (and let one edit
@@ -608,6 +614,9 @@ Key read_key(Reader& rd, const YAML::Node& node, const std::string& path) {
     if (auto w = rd.number(kv.second, Reader::join(path, *name))) key.terms.push_back({*name, *w});
   }
   if (node.size() == 0) rd.error(node, path, "a key needs at least one indicator with a weight");
+  // Weights that add up to zero share nothing out (the shares would be 0/0).
+  else if (key.terms.size() == node.size() && std::none_of(key.terms.begin(), key.terms.end(), [](const auto& t) { return t.weight > 0; }))
+    rd.error(node, path, "a key needs at least one indicator with a positive weight");
   return key;
 }
 
@@ -616,7 +625,9 @@ void read_cap(Reader& rd, const YAML::Node& c, const std::string& path, Key& key
   if (!rd.mapping(c, path, {"indicator", "factor"}, {"indicator", "factor"})) return;
   key.cap_indicator = rd.text(c, path, "indicator");
   rd.refer(rd.indicators, c["indicator"], path + ".indicator");
-  if (c["factor"]) key.cap_factor = rd.number(c["factor"], path + ".factor").value_or(0);
+  if (c["factor"]) key.cap_factor = rd.number(c["factor"], path + ".factor").value_or(1);
+  // The caps add up to the factor and the shares to 1: below 1, no shares can keep to their caps.
+  if (key.cap_factor < 1) rd.error(c["factor"], path + ".factor", "a cap factor must be at least 1");
 }
 
 Selector read_selector(Reader& rd, const YAML::Node& node, const std::string& path) {
@@ -922,7 +933,7 @@ DataFile read_data_file(Reader& rd, const YAML::Node& node, const std::string& p
   }
   f.written = name.Scalar();
   f.path = (dir / f.written).lexically_normal().string();
-  if (!fs::exists(f.path)) rd.error(name, name_path, "data file not found: " + f.path);
+  if (!file_exists(f.path)) rd.error(name, name_path, "data file not found: " + f.path);
   return f;
 }
 

@@ -187,6 +187,9 @@ void evaluate_key(const KeyPlan& k, const Eigen::MatrixXd& ind, const std::vecto
     if (!changed) break;
     double fixed = 0, free = 0;
     for (std::size_t i = 0; i < n; ++i) (s.capped[i] ? fixed : free) += s.capped[i] ? s.cap[i] : share[i];
+    if (!(free > 0))  // the rest would be shared as 0/0
+      throw InputError("the cap on '" + k.cap->name +
+                       "' cannot be met: the recipients under it have no key share to take the excess");
     for (std::size_t i = 0; i < n; ++i) share[i] = s.capped[i] ? s.cap[i] : share[i] * (1.0 - fixed) / free;
   }
 }
@@ -282,6 +285,17 @@ Cents half_rate(const Baustein& b, Cents rate) {
     throw InputError(b.id + ": rate_per_vza must be a positive amount with an even number of cents");
   return rate / 2;
 }
+
+/// x * y or x + y in cents or half positions, or an InputError where the result leaves the 64-bit
+/// range: the scenario bounds each number it reads, not their products and sums.
+std::int64_t checked(const Baustein& b, std::int64_t x, std::int64_t y, bool multiply) {
+  std::int64_t r;
+  if (multiply ? __builtin_mul_overflow(x, y, &r) : __builtin_add_overflow(x, y, &r))
+    throw InputError(b.id + ": the amounts are too large to compute with (beyond 2^63 cents)");
+  return r;
+}
+std::int64_t product(const Baustein& b, std::int64_t x, std::int64_t y) { return checked(b, x, y, true); }
+std::int64_t sum(const Baustein& b, std::int64_t x, std::int64_t y) { return checked(b, x, y, false); }
 
 /// Key shares as integer weights: fixed point with 12 decimals, so that the kernel decides
 /// exactly on them (and ties between equal keys are found, not hidden by rounding noise).
@@ -415,13 +429,13 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
               if (present[e.candidate] && (e.member < 0 || !present[static_cast<std::size_t>(e.member)]))
                 d.halves[r0 + e.candidate] += e.halves;
             for (std::uint32_t k : s.at) {
-              d.cents[r0 + k] = d.halves[r0 + k] * half;
+              d.cents[r0 + k] = product(b, d.halves[r0 + k], half);
               d.quota[r0 + k] = static_cast<double>(d.halves[r0 + k]) / 2.0;
             }
           }
           if constexpr (std::is_same_v<T, PositionsByKey>) {
             const Cents half = half_rate(b, rate);
-            const Cents unit_cost = rule.unit * half;
+            const Cents unit_cost = product(b, rule.unit, half);
             const std::int64_t units = budget / unit_cost;
             const std::int64_t base_units = rule.base / rule.unit;
             const std::int64_t keyed = units - base_units * static_cast<std::int64_t>(n);
@@ -465,7 +479,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
             }
           }
           if constexpr (std::is_same_v<T, MoneyByKey>) {
-            if (rule.minimum * static_cast<Cents>(n) > budget)
+            if (product(b, rule.minimum, static_cast<Cents>(n)) > budget)
               throw InputError(b.id + ": the minimum of " + euros(rule.minimum) + " for " + std::to_string(n) +
                                " recipients exceeds the budget");
             // Largest remainder on cents with the minimum as a lower bound: a recipient below
@@ -487,7 +501,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
         },
         b.rule);
     Cents allocated = 0;
-    for (std::uint32_t k : s.at) allocated += d.cents[r0 + k];
+    for (std::uint32_t k : s.at) allocated = sum(b, allocated, d.cents[r0 + k]);
     if (allocated > budget)
       throw InputError(b.id + ": the rule needs " + euros(allocated) + ", more than the budget of " + euros(budget));
     Cents rest = budget - allocated;
@@ -512,13 +526,21 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
       if (p.kreis < 0 || !present[static_cast<std::size_t>(p.kreis)]) continue;  // no Kreis, nothing to pass on
       const std::size_t kreis_row = r0 + static_cast<std::size_t>(p.kreis);
       const double kreis_total = ind(Eigen::Index(p.kreis_region), Eigen::Index(p.column));
+      if (!(kreis_total > 0))
+        throw InputError(b.id + ": Kreis " + regions.list[p.kreis_region].ags + " has no " +
+                         regions.indicator_names[p.column] + " to pass positions on by");
       const Halves kreis_halves = d.halves[kreis_row];
       Halves passed = 0;
       for (std::size_t m = 0; m < p.members.size(); ++m) {
         if (!in.absent.empty() && in.absent[p.members[m]]) continue;
         const std::size_t row = p.first_row + m;
-        const double share = static_cast<double>(kreis_halves) *
-                             ind(Eigen::Index(p.members[m]), Eigen::Index(p.column)) / kreis_total;
+        // The Gemeinde's part of the Kreis total; data where it is larger would pass on more than
+        // the Kreis has (and a share far out of range cannot be rounded to half positions).
+        const double part = ind(Eigen::Index(p.members[m]), Eigen::Index(p.column));
+        if (part > kreis_total)
+          throw InputError(b.id + ": " + regions.list[p.members[m]].ags + " has more " +
+                           regions.indicator_names[p.column] + " than its Kreis " + regions.list[p.kreis_region].ags);
+        const double share = static_cast<double>(kreis_halves) * part / kreis_total;
         d.present[row] = 1;
         d.halves[row] = d.gross[row] = round_share(share, p.minimum);
         d.cents[row] = d.halves[row] * half;
