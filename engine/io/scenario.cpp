@@ -125,8 +125,14 @@ class StrictYaml : public YAML::EventHandler {
         bom_(text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0) {}
 
   void OnDocumentStart(const YAML::Mark& m) override {
-    if (++documents_ == 2) report(m, "a second YAML document ('---'): a scenario file holds exactly one");
+    if (++documents_ < 2) return;
+    const std::size_t at = bom_ + static_cast<std::size_t>(std::max(m.pos, 0));
+    if (text_.substr(at, 3) == "---")
+      report(m, "a second YAML document ('---'): a scenario file holds exactly one");
+    else  // yaml-cpp found text it cannot take and starts over (it would do so forever)
+      report(m, "text that is not part of any YAML value (a stray ',', ']' or '}' at the top?)");
   }
+  int documents() const { return documents_; }
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark&, YAML::anchor_t) override { item(); }
   void OnAlias(const YAML::Mark& m, YAML::anchor_t anchor) override {
@@ -226,7 +232,9 @@ std::vector<std::string> strict_yaml_problems(std::string_view text, const std::
   std::istringstream in{std::string(text)};
   try {
     YAML::Parser parser(in);
-    while (parser.HandleNextDocument(watch)) {
+    // A scenario is one document; past the second there is nothing more to report. (On some
+    // stray text yaml-cpp yields empty documents without end.)
+    while (watch.documents() < 2 && parser.HandleNextDocument(watch)) {
     }
   } catch (const StrictYaml::TooDeep&) {
   } catch (const YAML::Exception& e) {
