@@ -380,6 +380,9 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
   const Eigen::MatrixXd& ind = in.indicators ? *in.indicators : regions.indicators;
   Draft::Scratch& s = *d.scratch;
   const std::size_t rows = rows_.size(), nb = scenario.bausteine.size();
+  auto fits = [](auto span, std::size_t n) { return span.empty() || span.size() == n; };
+  if (!fits(in.absent, regions.list.size()) || !fits(in.budget, nb) || !fits(in.rate_per_vza, nb) || !fits(in.floor, rows))
+    throw Error("Plan::evaluate: inputs sized for another plan");
   if (s.plan != compiled_ || d.present.size() != rows) {  // a fresh draft, or one of another plan
     s.plan = compiled_;
     d.present.assign(rows, 0);
