@@ -223,9 +223,10 @@ enum Purpose : std::uint32_t { kNoise = 1, kUptake = 2, kStart = 3, kFill = 4, k
 
 /// The uniforms of one replication and year, from Philox2x64-10 (Salmon et al., SC 2011), the
 /// variant for CPUs with a 64-bit multiplier. The key is the seed; the counter is (replication,
-/// purpose | year | extra draw | item). A draw is named by (purpose, item); one call yields the
-/// 53-bit uniforms of two neighbouring items (2j, 2j + 1), so drawing items in order costs half
-/// a call each. Extra uniforms (beta) come from their own counters.
+/// purpose | year | extra draw | block of items). A draw is named by (purpose, item). Draws that
+/// end as a yes/no or a whole month (uptake, start, months to fill) take 32-bit uniforms, four
+/// neighbouring items per call; amounts and factors take 53-bit ones, two per call. Drawing items
+/// in order thus costs a quarter or half a call each. Extra uniforms (beta) have their own counters.
 class Stream {
  public:
   Stream(std::uint64_t seed, std::uint64_t replication) : key_{{seed}}, replication_(replication) {}
@@ -237,12 +238,17 @@ class Stream {
 
   double uniform(Purpose purpose, std::uint32_t item) {
     Cached& c = cache_[purpose];
-    if (c.block != item >> 1) {
-      const auto x = call(purpose, 0, item >> 1);
-      c.pair[0] = to_unit(x[0]), c.pair[1] = to_unit(x[1]);
-      c.block = item >> 1;
+    const unsigned shift = purpose == kUptake || purpose == kStart || purpose == kFill ? 2 : 1;
+    const std::uint32_t block = item >> shift;
+    if (c.block != block) {
+      const auto x = call(purpose, 0, block);
+      if (shift == 2)
+        c.u[0] = to_unit32(x[0]), c.u[1] = to_unit32(x[0] >> 32), c.u[2] = to_unit32(x[1]), c.u[3] = to_unit32(x[1] >> 32);
+      else
+        c.u[0] = to_unit(x[0]), c.u[1] = to_unit(x[1]);
+      c.block = block;
     }
-    return c.pair[item & 1];
+    return c.u[item & ((1u << shift) - 1)];
   }
 
   /// A draw of `d`; a fixed distribution costs nothing.
@@ -265,18 +271,19 @@ class Stream {
   r123::Philox2x64::key_type key_;
   std::uint64_t replication_;
   std::uint32_t year_ = 0;
-  struct Cached {  // per purpose: the last pair drawn, so that interleaved purposes share calls
+  struct Cached {  // per purpose: the last call's uniforms, so that interleaved purposes share calls
     std::uint32_t block = ~std::uint32_t{0};
-    double pair[2] = {0, 0};
+    double u[4] = {0, 0, 0, 0};
   };
   std::array<Cached, kPurposes> cache_;
 
-  /// Counter word 1: purpose (8 bits), year (8 bits), extra draw k (16 bits), item (32 bits).
+  /// Counter word 1: purpose (8 bits), year (8 bits), extra draw k (16 bits), block or item (32 bits).
   r123::Philox2x64::ctr_type call(Purpose purpose, std::uint32_t k, std::uint32_t item) const {
     const std::uint64_t w = (std::uint64_t{purpose} << 56) | (std::uint64_t{year_} << 48) | (std::uint64_t{k} << 32) | item;
     return rng_(r123::Philox2x64::ctr_type{{replication_, w}}, key_);
   }
   static double to_unit(std::uint64_t x) { return (static_cast<double>(x >> 11) + 0.5) * 0x1.0p-53; }
+  static double to_unit32(std::uint64_t x) { return (static_cast<double>(static_cast<std::uint32_t>(x)) + 0.5) * 0x1.0p-32; }
 };
 
 double gini(std::vector<double>& x) {

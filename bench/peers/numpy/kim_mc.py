@@ -215,6 +215,10 @@ class Model:
         self.active = np.unique(self.row_region)
         self.p_uptake = np.array([UPTAKE[reg.type[i]] for i in self.active])
         self.row_active = np.searchsorted(self.active, self.row_region)
+        # A row passed on by a Kreis also lapses when that Kreis did not apply (its own region
+        # otherwise): the Kreis' column in `present` for those rows.
+        passer = np.array([self.unna if (b == "B2" and r in self.unna_members) else r for b, r in self.rows])
+        self.row_passer = np.searchsorted(self.active, passer)
 
     def _carve(self, who):
         reg = self.reg
@@ -263,7 +267,7 @@ class Model:
         schutz[:, self.active] *= rng.lognormal(0.0, NOISE_SIGMA, size=(R, A))
         halves, cents = self.allocate(schutz)
         present = rng.random((R, A)) < self.p_uptake            # uptake: one draw per region
-        lapsed = ~present[:, self.row_active]
+        lapsed = ~present[:, self.row_active] | ~present[:, self.row_passer]
         halves[lapsed] = 0
         cents[lapsed] = 0
         start = np.clip(np.floor(rng.uniform(*START, size=(R, A)) + 0.5), 1, 12)   # per region
