@@ -76,6 +76,13 @@ int lowest_rank_where(bool mine) {
   return lowest;
 }
 
+/// Every rank throws the failure that rank `owner` describes from its `error`.
+[[noreturn]] void raise_from(int owner, const std::string& command, std::exception_ptr error) {
+  Failure f;
+  if (g_rank == owner) f = describe_failure(command, error);
+  throw RaisedFailure{broadcast(std::move(f), owner, g_rank)};
+}
+
 }  // namespace
 
 void agree(const std::string& command, std::exception_ptr error) {
@@ -83,11 +90,7 @@ void agree(const std::string& command, std::exception_ptr error) {
     if (error) std::rethrow_exception(error);
     return;
   }
-  const int owner = lowest_rank_where(error != nullptr);
-  if (owner == INT_MAX) return;
-  Failure f;
-  if (g_rank == owner) f = describe_failure(command, error);
-  throw RaisedFailure{broadcast(std::move(f), owner, g_rank)};
+  if (const int owner = lowest_rank_where(error != nullptr); owner != INT_MAX) raise_from(owner, command, error);
 }
 
 SimulationResult simulate(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec,
@@ -114,12 +117,7 @@ SimulationResult simulate(const Scenario& scenario, const Regions& regions, cons
   // hold it (empty shares start where the next begins), the lowest.
   std::uint64_t lowest = failed_at;
   MPI_Allreduce(&failed_at, &lowest, 1, MPI_UINT64_T, MPI_MIN, MPI_COMM_WORLD);
-  if (lowest != UINT64_MAX) {
-    const int owner = lowest_rank_where(error && failed_at == lowest);
-    Failure f;
-    if (rank == owner) f = describe_failure("simulate", error);
-    throw RaisedFailure{broadcast(std::move(f), owner, rank)};
-  }
+  if (lowest != UINT64_MAX) raise_from(lowest_rank_where(error && failed_at == lowest), "simulate", error);
   // Gather the packed shares on rank 0. The sizes are agreed first, so that no rank sends what
   // another refuses; rank 0 receives everything before it merges anything.
   const std::string mine = pack(local);
