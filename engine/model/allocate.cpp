@@ -66,8 +66,7 @@ std::optional<std::size_t> Regions::indicator(std::string_view name) const {
   return std::nullopt;
 }
 
-std::vector<std::size_t> select(const Regions& regions, const Selector& s,
-                                std::span<const std::uint8_t> absent) {
+std::vector<std::size_t> select(const Regions& regions, const Selector& s) {
   // Names are resolved once per call, so the loop over regions compares only small integers.
   const std::size_t n = regions.list.size();
   std::vector<std::uint8_t> listed(n, 0);  // 1 include, 2 exclude
@@ -90,7 +89,6 @@ std::vector<std::size_t> select(const Regions& regions, const Selector& s,
     bool pick = types == 0 || (types >> static_cast<unsigned>(r.type)) & 1u;
     pick = pick && !unknown_flag && (r.flag_bits & flags) == flags;
     pick = (pick || (listed[i] & 1)) && !(listed[i] & 2);
-    if (!absent.empty() && absent[i]) pick = false;
     if (pick) out.push_back(i);
   }
   return out;

@@ -163,9 +163,9 @@ struct Allocation {
   std::vector<std::string> notes;      ///< resolved ties and other facts a reader must know
 };
 
-/// The recipients a selector picks, in region order, less the absent ones.
-std::vector<std::size_t> select(const Regions& regions, const Selector& s,
-                                std::span<const std::uint8_t> absent = {});
+/// The recipients a selector picks, in region order (who applies is decided later, per
+/// evaluation of a Plan).
+std::vector<std::size_t> select(const Regions& regions, const Selector& s);
 
 /// Key shares of the given regions (summing to 1), with the optional cap applied.
 std::vector<double> key_shares(const Regions& regions, const std::vector<std::size_t>& who,
