@@ -125,6 +125,46 @@ TEST_CASE("normal quantile (AS 241) against tabulated values") {
   for (double p = 0.001; p < 1; p += 0.001) CHECK(normal_quantile(p) == doctest::Approx(-normal_quantile(1 - p)).epsilon(1e-12));
 }
 
+TEST_CASE("whole-number draws by table equal the rounded inverse at every 32-bit value tried") {
+  using K = Distribution::Kind;
+  // The definition: the inverse at the uniform (x + 1/2) / 2^32, bounded to [lo, hi], rounded half up.
+  auto direct = [](const Distribution& d, std::uint32_t x, std::int64_t lo, std::int64_t hi) {
+    const double v = d.invert((static_cast<double>(x) + 0.5) * 0x1.0p-32);
+    const double b = v > double(lo) ? (v < double(hi) ? v : double(hi)) : double(lo);
+    return static_cast<std::int64_t>(std::floor(b + 0.5));
+  };
+  const Distribution cases[] = {{K::uniform, 1, 4},        {K::triangular, 0, 2, 8}, {K::triangular, 0, 2.5, 8},
+                                {K::normal, 3, 2},         {K::lognormal, 1, 0.5},   {K::bernoulli, 0.3},
+                                {K::fixed, 5},             {K::fixed, 99},           {K::uniform, -1e300, 1e300},
+                                {K::normal, 6, 1e-9}};
+  std::uint64_t x = 12345;
+  for (const auto& d : cases) {
+    CAPTURE(int(d.kind));
+    CAPTURE(d.a);
+    CAPTURE(d.b);
+    const WholeDraw w(d, 0, 13);
+    REQUIRE(w.by_table());
+    for (int k = 0; k < 200'000; ++k) {
+      x = x * 6364136223846793005ull + 1442695040888963407ull;  // any spread of 32-bit values
+      const auto u = static_cast<std::uint32_t>(x >> 32);
+      if (w(u) != direct(d, u, 0, 13)) FAIL_CHECK("x = " << u << ": " << w(u) << " != " << direct(d, u, 0, 13));
+    }
+    // Around every step, and at both ends.
+    for (std::uint32_t step : w.steps())
+      for (std::uint32_t u : {step - 1, step, step + 1}) CHECK(w(u) == direct(d, u, 0, 13));
+    CHECK(w(0) == direct(d, 0, 0, 13));
+    CHECK(w(~0u) == direct(d, ~0u, 0, 13));
+  }
+  // Uniform 1..4 rounded: 1 and 4 half as likely as 2 and 3.
+  const WholeDraw start({K::uniform, 1, 4}, 1, 12);
+  REQUIRE(start.steps().size() == 3);
+  CHECK(start.steps()[0] == 715'827'883u);  // (x + 1/2) / 2^32 * 3 >= 1/2 from x = 2^32 / 6
+  CHECK(start(0) == 1);
+  CHECK(start(~0u) == 4);
+  CHECK_FALSE(WholeDraw({K::beta, 2, 3}, 0, 13).by_table());
+  CHECK(WholeDraw({K::beta, 2, 3}, 0, 13).round(std::nan("")) == 0);
+}
+
 TEST_CASE("value counts: exact up to the limit, binned beyond, the same whatever the split") {
   // Values with few distinct amounts stay exact.
   ValueCounts few;

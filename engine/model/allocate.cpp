@@ -286,10 +286,13 @@ Cents half_rate(const Baustein& b, Cents rate) {
 
 /// x * y or x + y in cents or half positions, or an InputError where the result leaves the 64-bit
 /// range: the scenario bounds each number it reads, not their products and sums.
+[[noreturn, gnu::cold, gnu::noinline]] void too_large(const Baustein& b) {
+  throw InputError(b.id + ": the amounts are too large to compute with (beyond 2^63 cents)");
+}
 std::int64_t checked(const Baustein& b, std::int64_t x, std::int64_t y, bool multiply) {
   std::int64_t r;
-  if (multiply ? __builtin_mul_overflow(x, y, &r) : __builtin_add_overflow(x, y, &r))
-    throw InputError(b.id + ": the amounts are too large to compute with (beyond 2^63 cents)");
+  if (multiply ? __builtin_mul_overflow(x, y, &r) : __builtin_add_overflow(x, y, &r)) [[unlikely]]
+    too_large(b);
   return r;
 }
 std::int64_t product(const Baustein& b, std::int64_t x, std::int64_t y) { return checked(b, x, y, true); }
@@ -297,7 +300,12 @@ std::int64_t sum(const Baustein& b, std::int64_t x, std::int64_t y) { return che
 
 /// Key shares as integer weights: fixed point with 12 decimals, so that the kernel decides
 /// exactly on them (and ties between equal keys are found, not hidden by rounding noise).
-std::uint64_t weight_of(double share) { return static_cast<std::uint64_t>(std::llround(share * 1e12)); }
+/// Rounded half away from zero, as llround, inline: the truncation and the fraction are exact.
+std::uint64_t weight_of(double share) {
+  const double x = share * 1e12;  // 0 <= x <= 1e12
+  const auto whole = static_cast<std::uint64_t>(x);
+  return whole + (x - static_cast<double>(whole) >= 0.5);
+}
 
 }  // namespace
 

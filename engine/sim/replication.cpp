@@ -105,12 +105,8 @@ std::int32_t value_bin(std::int64_t v) {
 }
 }  // namespace
 
-void ValueCounts::add(std::int64_t v) {
+void ValueCounts::add_other(std::int64_t v) {
   if (!binned_) {
-    if (last_ < counts_.size() && counts_[last_].first == v) {
-      ++counts_[last_].second;
-      return;
-    }
     const auto it = std::lower_bound(counts_.begin(), counts_.end(), std::make_pair(v, std::uint64_t{0}));
     if (it != counts_.end() && it->first == v) {
       ++it->second;
@@ -173,19 +169,6 @@ std::int64_t ValueCounts::nth(std::uint64_t k) const {
   return 0;
 }
 
-void SlotStats::add(Halves h, Cents c, Cents out, Cents cofin) {
-  nothing += c == 0;
-  halves += h;
-  halves_sq += static_cast<__int128>(h) * h;
-  cents += c;
-  cents_sq += static_cast<__int128>(c) * c;
-  outflow += out;
-  cofinancing += cofin;
-  if (static_cast<std::size_t>(h) >= halves_hist.size()) halves_hist.resize(static_cast<std::size_t>(h) + 1, 0);
-  ++halves_hist[static_cast<std::size_t>(h)];
-  cents_counts.add(c);
-}
-
 void SlotStats::merge(const SlotStats& o) {
   nothing += o.nothing, halves += o.halves, halves_sq += o.halves_sq, cents += o.cents;
   cents_sq += o.cents_sq, outflow += o.outflow, cofinancing += o.cofinancing;
@@ -218,15 +201,17 @@ void StateStats::merge(const StateStats& o) {
 namespace {
 
 /// Purposes of the random streams: each kind of draw has its own, so adding one kind of
-/// uncertainty never shifts the draws of another.
+/// uncertainty never shifts the draws of another. Draws that end as a yes/no or a whole month
+/// take 32-bit uniforms, four neighbouring items per generator call; amounts and factors take
+/// 53-bit ones, two per call. A purpose has one width, fixed here.
 enum Purpose : std::uint32_t { kNoise = 1, kUptake = 2, kStart = 3, kFill = 4, kCost = 5, kPurposes };
+constexpr bool whole(Purpose p) { return p == kUptake || p == kStart || p == kFill; }
 
 /// The uniforms of one replication and year, from Philox2x64-10 (Salmon et al., SC 2011), the
 /// variant for CPUs with a 64-bit multiplier. The key is the seed; the counter is (replication,
-/// purpose | year | extra draw | block of items). A draw is named by (purpose, item). Draws that
-/// end as a yes/no or a whole month (uptake, start, months to fill) take 32-bit uniforms, four
-/// neighbouring items per call; amounts and factors take 53-bit ones, two per call. Drawing items
-/// in order thus costs a quarter or half a call each. Extra uniforms (beta) have their own counters.
+/// purpose | year | extra draw | block of items). A draw is named by (purpose, item); drawing
+/// items in order costs a quarter or half a generator call each. Extra uniforms (beta) have
+/// their own counters.
 class Stream {
  public:
   Stream(std::uint64_t seed, std::uint64_t replication) : key_{{seed}}, replication_(replication) {}
@@ -236,26 +221,40 @@ class Stream {
     for (auto& c : cache_) c.block = ~std::uint32_t{0};
   }
 
-  double uniform(Purpose purpose, std::uint32_t item) {
-    Cached& c = cache_[purpose];
-    const unsigned shift = purpose == kUptake || purpose == kStart || purpose == kFill ? 2 : 1;
-    const std::uint32_t block = item >> shift;
-    if (c.block != block) {
-      const auto x = call(purpose, 0, block);
-      if (shift == 2)
-        c.u[0] = to_unit32(x[0]), c.u[1] = to_unit32(x[0] >> 32), c.u[2] = to_unit32(x[1]), c.u[3] = to_unit32(x[1] >> 32);
-      else
-        c.u[0] = to_unit(x[0]), c.u[1] = to_unit(x[1]);
-      c.block = block;
+  /// 32 random bits of item `item`, for a draw that ends as a yes/no or a whole number.
+  template <Purpose P>
+    requires(whole(P))
+  std::uint32_t bits(std::uint32_t item) {
+    Cached& c = cache_[P];
+    if (const std::uint32_t block = item >> 2; c.block != block) {
+      const auto x = call(P, 0, block);
+      c.w[0] = x[0], c.w[1] = x[1], c.block = block;
     }
-    return c.u[item & ((1u << shift) - 1)];
+    return static_cast<std::uint32_t>(c.w[(item >> 1) & 1] >> (32 * (item & 1)));
   }
 
-  /// A draw of `d`; a fixed distribution costs nothing.
-  double draw(const Distribution& d, Purpose purpose, std::uint32_t item) {
+  /// A uniform in (0, 1) with 53 bits of item `item`, for an amount or a factor.
+  template <Purpose P>
+    requires(!whole(P))
+  double unit(std::uint32_t item) {
+    Cached& c = cache_[P];
+    if (const std::uint32_t block = item >> 1; c.block != block) {
+      const auto x = call(P, 0, block);
+      c.w[0] = x[0], c.w[1] = x[1], c.block = block;
+    }
+    return to_unit(c.w[item & 1]);
+  }
+
+  /// A draw of `d` for an amount or a factor; a fixed distribution costs nothing.
+  template <Purpose P>
+  double draw(const Distribution& d, std::uint32_t item) {
     if (d.kind == Distribution::Kind::fixed) return d.a;
-    if (d.kind != Distribution::Kind::beta) return d.invert(uniform(purpose, item));
-    // Beta(a, b) = X / (X + Y) for X ~ Gamma(a), Y ~ Gamma(b), from further uniforms of the item.
+    if (d.kind != Distribution::Kind::beta) return d.invert(unit<P>(item));
+    return beta(d, P, item);
+  }
+
+  /// Beta(a, b) = X / (X + Y) for X ~ Gamma(a), Y ~ Gamma(b), from further uniforms of the item.
+  double beta(const Distribution& d, Purpose purpose, std::uint32_t item) {
     std::uint32_t k = 0;
     auto more = [&, this] {
       if (++k > 0xffff) throw Error("the beta distribution drew more than 65,535 uniforms (parameters too extreme)");
@@ -266,14 +265,16 @@ class Stream {
     return x / (x + y);
   }
 
+  static double to_unit32(std::uint32_t x) { return (static_cast<double>(x) + 0.5) * 0x1.0p-32; }
+
  private:
   r123::Philox2x64 rng_;
   r123::Philox2x64::key_type key_;
   std::uint64_t replication_;
   std::uint32_t year_ = 0;
-  struct Cached {  // per purpose: the last call's uniforms, so that interleaved purposes share calls
+  struct Cached {  // per purpose: the last call's output, so that interleaved purposes share calls
     std::uint32_t block = ~std::uint32_t{0};
-    double u[4] = {0, 0, 0, 0};
+    std::uint64_t w[2] = {0, 0};
   };
   std::array<Cached, kPurposes> cache_;
 
@@ -283,19 +284,67 @@ class Stream {
     return rng_(r123::Philox2x64::ctr_type{{replication_, w}}, key_);
   }
   static double to_unit(std::uint64_t x) { return (static_cast<double>(x >> 11) + 0.5) * 0x1.0p-53; }
-  static double to_unit32(std::uint64_t x) { return (static_cast<double>(static_cast<std::uint32_t>(x)) + 0.5) * 0x1.0p-32; }
 };
 
-double gini(std::vector<double>& x) {
-  std::sort(x.begin(), x.end());
-  double num = 0, sum = 0;
-  const double n = static_cast<double>(x.size());
-  for (std::size_t i = 0; i < x.size(); ++i) num += (2.0 * static_cast<double>(i + 1) - n - 1.0) * x[i], sum += x[i];
-  return sum > 0 ? num / (n * sum) : 0.0;
-}
+/// v bounded to [lo, hi], a NaN to lo: a draw beyond 2^63 (a wide distribution's tail) has no
+/// integer to round to. (Comparisons, where fmin/fmax would be library calls.)
+double bounded(double v, double lo, double hi) { return v > lo ? (v < hi ? v : hi) : lo; }
 
 /// Round half up to an integer, inline (llround is a library call in the hot loop).
 std::int64_t nearest(double v) { return static_cast<std::int64_t>(std::floor(v + 0.5)); }
+
+/// A whole-number draw: from 32 random bits by the table, or rounded from a beta variate.
+template <Purpose P>
+std::int64_t draw_whole(Stream& s, const WholeDraw& w, std::uint32_t item) {
+  return w.by_table() ? w(s.bits<P>(item)) : w.round(s.beta(w.distribution(), P, item));
+}
+
+}  // namespace
+
+WholeDraw::WholeDraw(const Distribution& d, std::int64_t lo, std::int64_t hi) : lo_(lo), hi_(hi), d_(d) {
+  if (hi < lo || hi - lo > 255) throw Error("WholeDraw: the range must hold 1 to 256 values");
+  if (d.kind == Distribution::Kind::beta) return;  // no inverse: drawn from gammas (see Stream)
+  // The value at 32 random bits x: the inverse at x's uniform, bounded and rounded.
+  auto value = [&](std::uint64_t x) { return round(d.invert(Stream::to_unit32(static_cast<std::uint32_t>(x)))); };
+  // Step k: the least x at which the value reaches lo + k (bisection: the value never falls as
+  // x grows, the inverse being monotone). Steps past the largest x are never taken.
+  for (std::int64_t k = lo + 1; k <= hi; ++k) {
+    std::uint64_t a = steps_.empty() ? 0 : steps_.back(), b = std::uint64_t{1} << 32;  // value(b) >= k if b < 2^32
+    if (value(b - 1) < k) break;
+    while (a < b) {
+      const std::uint64_t m = a + (b - a) / 2;
+      if (value(m) >= k) b = m; else a = m + 1;
+    }
+    steps_.push_back(static_cast<std::uint32_t>(a));
+  }
+  for (std::size_t t = 0; t < first_.size(); ++t) {
+    const std::uint64_t x = std::uint64_t{t} << 24;
+    first_[t] = static_cast<std::uint8_t>(std::count_if(steps_.begin(), steps_.end(), [&](std::uint32_t s) { return s <= x; }));
+  }
+}
+
+std::int64_t WholeDraw::round(double v) const { return nearest(bounded(v, double(lo_), double(hi_))); }
+
+namespace {
+
+/// Gini coefficient of values sorted ascending (the first of each pair).
+double gini(const std::vector<std::pair<double, std::uint32_t>>& x) {
+  double num = 0, sum = 0;
+  const double n = static_cast<double>(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i)
+    num += (2.0 * static_cast<double>(i + 1) - n - 1.0) * x[i].first, sum += x[i].first;
+  return sum > 0 ? num / (n * sum) : 0.0;
+}
+
+/// Sorts by value with insertion sort: linear for the nearly sorted input it gets.
+void sort_nearly_sorted(std::vector<std::pair<double, std::uint32_t>>& x) {
+  for (std::size_t i = 1; i < x.size(); ++i) {
+    const auto v = x[i];
+    std::size_t j = i;
+    for (; j > 0 && v.first < x[j - 1].first; --j) x[j] = x[j - 1];
+    x[j] = v;
+  }
+}
 
 __int128 nano(double v) { return static_cast<__int128>(nearest(v * 1e9)); }
 
@@ -310,7 +359,12 @@ std::int64_t mul_div(std::int64_t a, std::int64_t b, std::int64_t d) {
 }  // namespace
 
 Replicator::Replicator(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec)
-    : regions_(regions), spec_(spec), plan_(scenario, regions), indicators_(regions.indicators) {
+    : regions_(regions),
+      spec_(spec),
+      plan_(scenario, regions),
+      indicators_(regions.indicators),
+      start_draw_(spec.start_month, 1, 12),
+      fill_draw_(spec.months_to_fill, 0, 13) {
   if (spec.years.empty()) years_.push_back(scenario.year);
   for (const auto& y : spec.years) years_.push_back(y.year);
   // The year is 8 bits of the random counter.
@@ -346,6 +400,13 @@ Replicator::Replicator(const Scenario& scenario, const Regions& regions, const S
     for (std::size_t i = 0; i < R; ++i) population_[i] = regions.indicators(Eigen::Index(i), Eigen::Index(*pop));
   for (std::size_t i = 0; i < R; ++i)
     if (regions.list[i].type != RegionType::gemeinde && population_[i] > 0) kreis_level_.push_back(i);
+  for (const auto& row : rows) {
+    const auto at = std::lower_bound(kreis_level_.begin(), kreis_level_.end(), regions.kreis_of(row.region));
+    row_kreis_.push_back(at != kreis_level_.end() && *at == regions.kreis_of(row.region)
+                             ? static_cast<std::uint32_t>(at - kreis_level_.begin())
+                             : kNoKreis);
+  }
+  for (std::size_t k = 0; k < kreis_level_.size(); ++k) ranked_.push_back({0.0, static_cast<std::uint32_t>(k)});
   uptake_.assign(R, 1.0);
   for (std::size_t i = 0; i < R; ++i) {
     const Region& reg = regions.list[i];
@@ -357,7 +418,7 @@ Replicator::Replicator(const Scenario& scenario, const Regions& regions, const S
   absent_.assign(R, 0);
   start_.assign(R, 1);
   floor_.assign(rows.size(), 0);
-  per_kreis_.assign(R, 0);
+  per_kreis_.assign(kreis_level_.size(), 0);
 }
 
 void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector<StateStats>& state) {
@@ -371,16 +432,15 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
     // counted by (indicator, region), so regions no rule reads cost nothing and shift nothing.
     for (const auto& n : noise_)
       for (std::size_t i : read) {
-        const double f = s.draw(*n.dist, kNoise, static_cast<std::uint32_t>(n.column * R + i));
+        const double f = s.draw<kNoise>(*n.dist, static_cast<std::uint32_t>(n.column * R + i));
         indicators_(Eigen::Index(i), Eigen::Index(n.column)) =
             regions_.indicators(Eigen::Index(i), Eigen::Index(n.column)) * std::max(0.0, f);
       }
     // Uptake and start month: one draw each per region and year.
     for (std::size_t i : read) {
-      absent_[i] = uptake_[i] < 1.0 && s.uniform(kUptake, static_cast<std::uint32_t>(i)) >= uptake_[i];
-      // Draws are bounded before rounding: a double beyond 2^63 (a wide distribution's tail) has
-      // no integer to round to; fmin/fmax also send a NaN to the bound.
-      start_[i] = nearest(std::fmin(std::fmax(s.draw(spec_.start_month, kStart, static_cast<std::uint32_t>(i)), 1.0), 12.0));
+      const auto item = static_cast<std::uint32_t>(i);
+      absent_[i] = uptake_[i] < 1.0 && Stream::to_unit32(s.bits<kUptake>(item)) >= uptake_[i];
+      start_[i] = draw_whole<kStart>(s, start_draw_, item);
     }
     PlanInputs in;
     in.indicators = &indicators_;
@@ -389,7 +449,7 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
     in.rate_per_vza = rate_[y];
     if (spec_.hold_harmless && y > 0) in.floor = floor_;
     plan_.evaluate(in, draft_);
-    std::fill(per_kreis_.begin(), per_kreis_.end(), 0);
+    std::fill(per_kreis_.begin(), per_kreis_.end(), Cents{0});
     __int128 spent = 0, filled = 0;
     const std::size_t first_slot = y * rows.size();
     for (std::size_t row = 0; row < rows.size(); ++row) {
@@ -410,11 +470,11 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
       std::int64_t months = 12;
       if (h > 0) {
         const auto item = static_cast<std::uint32_t>(row);
-        const auto fill = nearest(std::fmin(std::fmax(s.draw(spec_.months_to_fill, kFill, item), 0.0), 13.0));
+        const std::int64_t fill = draw_whole<kFill>(s, fill_draw_, item);
         months = std::clamp<std::int64_t>(12 - (start_[region] - 1) - fill, 0, 12);
         out = mul_div(c, months, 12);
         if (spec_.cost_per_vza_eur) {
-          const Cents cost = nearest(std::fmin(std::fmax(s.draw(*spec_.cost_per_vza_eur, kCost, item) * 100.0, -1e15), 1e15));
+          const Cents cost = nearest(bounded(s.draw<kCost>(*spec_.cost_per_vza_eur, item) * 100.0, -1e15, 1e15));
           const Cents excess = std::max<Cents>(0, cost - rate_[y][rows[row].baustein]);
           cofin = mul_div(excess, h * months, 24);
         }
@@ -422,16 +482,15 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
       slot.add(h, c, out, cofin);
       spent += out;
       filled += static_cast<__int128>(h) * months;
-      per_kreis_[regions_.kreis_of(region)] += c;
+      if (row_kreis_[row] != kNoKreis) per_kreis_[row_kreis_[row]] += c;
     }
-    // Fairness over the Kreis-level regions: euros per inhabitant.
-    per_inhabitant_.clear();
-    for (std::size_t i : kreis_level_)
-      per_inhabitant_.push_back(static_cast<double>(per_kreis_[i]) / 100.0 / population_[i]);
-    const auto [lo, hi] = std::minmax_element(per_inhabitant_.begin(), per_inhabitant_.end());
-    const bool any = !per_inhabitant_.empty();
-    const __int128 mm = any && *lo > 0 ? nano(*hi / *lo) : 0;
-    const __int128 g = nano(gini(per_inhabitant_));
+    // Fairness over the Kreis-level regions: euros per inhabitant, sorted. They keep the last
+    // replication's order, which rarely changes, so that sorting them is a few moves.
+    for (auto& [v, k] : ranked_) v = static_cast<double>(per_kreis_[k]) / 100.0 / population_[kreis_level_[k]];
+    sort_nearly_sorted(ranked_);
+    const bool any = !ranked_.empty();
+    const __int128 mm = any && ranked_.front().first > 0 ? nano(ranked_.back().first / ranked_.front().first) : 0;
+    const __int128 g = nano(gini(ranked_));
     StateStats& S = state[y];
     S.spent += spent, S.spent_sq += spent * spent;
     S.filled += filled, S.filled_sq += filled * filled;

@@ -31,8 +31,9 @@ struct Distribution {
 
   /// Empty if the parameters are valid, else what is wrong with them.
   std::string check() const;
-  /// The draw for one uniform u in (0, 1), by inverting the distribution function (normal and
-  /// lognormal by Wichura's AS 241), so that one draw costs one uniform. Beta has no closed-form
+  /// The draw for one uniform u in (0, 1): the quantile function, the inverse of the
+  /// distribution function (normal and lognormal by Wichura's AS 241), so that one draw costs one
+  /// uniform and a larger u never gives a smaller draw (WholeDraw relies on it). Beta has no closed-form
   /// inverse: a simulation draws it from two gamma variates instead.
   double invert(double u) const;
 };
@@ -67,7 +68,13 @@ struct SimulationSpec {
 class ValueCounts {
  public:
   static constexpr std::size_t kExact = 1024;
-  void add(std::int64_t v);
+  void add(std::int64_t v) {
+    // Most replications repeat the last value (positions at a flat rate take few amounts).
+    if (!binned_ && last_ < counts_.size() && counts_[last_].first == v) [[likely]]
+      ++counts_[last_].second;
+    else
+      add_other(v);
+  }
   void merge(const ValueCounts& o);
   /// The k-th smallest value (1-based): exact, or the smallest value of its bin when binned.
   std::int64_t nth(std::uint64_t k) const;
@@ -80,6 +87,7 @@ class ValueCounts {
   std::vector<std::pair<std::int64_t, std::uint64_t>> counts_;  // ascending values (bin minima)
   std::size_t last_ = 0;  // where the last value went: most replications repeat it
   bool binned_ = false;
+  void add_other(std::int64_t v);
   void to_bins();
 };
 
@@ -93,11 +101,39 @@ inline double Distribution::invert(double u) const {
     }
     case Kind::normal: return a + b * normal_quantile(u);
     case Kind::lognormal: return std::exp(a + b * normal_quantile(u));
-    case Kind::bernoulli: return u < a ? 1.0 : 0.0;
+    case Kind::bernoulli: return u > 1.0 - a ? 1.0 : 0.0;
     case Kind::beta: break;
   }
   return std::numeric_limits<double>::quiet_NaN();  // beta: see Distribution::invert
 }
+
+/// A draw that ends as a whole number in [lo, hi] (a start month, months to fill): the draw of
+/// the distribution, bounded to the range and rounded half up. Compiled once: the 32-bit random
+/// values at which it steps up to the next number, found by bisection on the distribution's
+/// inverse (which never falls). A draw is then a table lookup, no arithmetic on the
+/// distribution. Beta has no inverse: its draws are rounded from gamma variates instead.
+class WholeDraw {
+ public:
+  WholeDraw(const Distribution& d, std::int64_t lo, std::int64_t hi);
+  bool by_table() const { return d_.kind != Distribution::Kind::beta; }
+  /// The draw at 32 random bits x (by_table() only).
+  std::int64_t operator()(std::uint32_t x) const {
+    std::size_t k = first_[x >> 24];
+    while (k < steps_.size() && x >= steps_[k]) ++k;
+    return lo_ + static_cast<std::int64_t>(k);
+  }
+  /// A value of the distribution, bounded and rounded (a NaN to lo).
+  std::int64_t round(double v) const;
+  const Distribution& distribution() const { return d_; }
+  /// The least x at which the draw is lo + k + 1, for k = 0, 1, ...; steps never taken omitted.
+  const std::vector<std::uint32_t>& steps() const { return steps_; }
+
+ private:
+  std::int64_t lo_, hi_;
+  Distribution d_;
+  std::vector<std::uint32_t> steps_;
+  std::array<std::uint8_t, 256> first_{};  // per top byte of x: the steps at or below its first x
+};
 
 /// Integer accumulators of one allocation slot (recipient x Baustein x year).
 struct SlotStats {
@@ -109,7 +145,20 @@ struct SlotStats {
   std::vector<std::uint64_t> halves_hist;    ///< count per number of half positions
   ValueCounts cents_counts;
 
-  void add(Halves h, Cents c, Cents out, Cents cofin);
+  void add(Halves h, Cents c, Cents out, Cents cofin) {
+    nothing += c == 0;
+    halves += h;
+    halves_sq += static_cast<__int128>(h) * h;
+    cents += c;
+    cents_sq += static_cast<__int128>(c) * c;
+    outflow += out;
+    cofinancing += cofin;
+    const auto k = static_cast<std::size_t>(h);
+    if (k >= halves_hist.size()) [[unlikely]]
+      halves_hist.resize(k + 1, 0);
+    ++halves_hist[k];
+    cents_counts.add(c);
+  }
   void merge(const SlotStats& o);
 };
 
@@ -166,12 +215,15 @@ class Replicator {
     const Distribution* dist;
   };
   std::vector<Noise> noise_;
+  WholeDraw start_draw_, fill_draw_;
   // Scratch, per replication.
   std::vector<std::uint8_t> absent_;
   std::vector<std::int64_t> start_;  // per region: the month it starts
   std::vector<Halves> floor_;        // per row: positions held last year
-  std::vector<Cents> per_kreis_;     // per region: money of the Kreis-level region and its Gemeinden
-  std::vector<double> per_inhabitant_;
+  static constexpr std::uint32_t kNoKreis = ~std::uint32_t{0};
+  std::vector<std::uint32_t> row_kreis_;  // per row: its Kreis-level region in kreis_level_, or kNoKreis
+  std::vector<Cents> per_kreis_;          // per Kreis-level region: its money and its Gemeinden's
+  std::vector<std::pair<double, std::uint32_t>> ranked_;  // euros per inhabitant, Kreis-level index
 };
 
 /// Sizes beyond which a simulation is refused before it starts. Each has a reason in the code:
