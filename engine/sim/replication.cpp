@@ -29,25 +29,26 @@ std::string Distribution::check() const {
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
-
-}  // namespace
-
 // M. J. Wichura, "Algorithm AS 241: The percentage points of the normal distribution", Applied
 // Statistics 37(3), 1988 (PPND16, relative accuracy about 1e-16). Rational functions in three
 // ranges; only the tails (15 % of draws) need a logarithm.
-double normal_quantile(double p) {
+constexpr double kSplit = 0.425;
+
+/// The central range, |p - 1/2| <= 0.425, at q = p - 1/2.
+inline double quantile_central(double q) {
+  const double r = 0.180625 - q * q;
+  return q *
+         (((((((2.5090809287301226727e+3 * r + 3.3430575583588128105e+4) * r + 6.7265770927008700853e+4) * r +
+              4.5921953931549871457e+4) * r + 1.3731693765509461125e+4) * r + 1.9715909503065514427e+3) * r +
+           1.3314166789178437745e+2) * r + 3.3871328727963666080e+0) /
+         (((((((5.2264952788528545610e+3 * r + 2.8729085735721942674e+4) * r + 3.9307895800092710610e+4) * r +
+              2.1213794301586595867e+4) * r + 5.3941960214247511077e+3) * r + 6.8718700749205790830e+2) * r +
+           4.2313330701600911252e+1) * r + 1.0);
+}
+
+/// The tails, |p - 1/2| > 0.425.
+double quantile_tail(double p) {
   const double q = p - 0.5;
-  if (std::abs(q) <= 0.425) {
-    const double r = 0.180625 - q * q;
-    return q *
-           (((((((2.5090809287301226727e+3 * r + 3.3430575583588128105e+4) * r + 6.7265770927008700853e+4) * r +
-                4.5921953931549871457e+4) * r + 1.3731693765509461125e+4) * r + 1.9715909503065514427e+3) * r +
-             1.3314166789178437745e+2) * r + 3.3871328727963666080e+0) /
-           (((((((5.2264952788528545610e+3 * r + 2.8729085735721942674e+4) * r + 3.9307895800092710610e+4) * r +
-                2.1213794301586595867e+4) * r + 5.3941960214247511077e+3) * r + 6.8718700749205790830e+2) * r +
-             4.2313330701600911252e+1) * r + 1.0);
-  }
   double r = std::sqrt(-std::log(q < 0 ? p : 1.0 - p));
   double z;
   if (r <= 5.0) {
@@ -70,7 +71,42 @@ double normal_quantile(double p) {
   return q < 0 ? -z : z;
 }
 
+}  // namespace
+
+double normal_quantile(double p) {
+  const double q = p - 0.5;
+  return std::abs(q) <= kSplit ? quantile_central(q) : quantile_tail(p);
+}
+
+void normal_quantiles(std::span<const double> p, std::span<double> z) {
+  // The central range for every p, without branches, so that the compiler runs it on vector
+  // registers and the long chains of the rational functions overlap; then the tails. The same
+  // operations in the same order as normal_quantile(): the same bits.
+  const std::size_t n = p.size();
+  for (std::size_t i = 0; i < n; ++i) z[i] = quantile_central(p[i] - 0.5);
+  for (std::size_t i = 0; i < n; ++i)
+    if (!(std::abs(p[i] - 0.5) <= kSplit)) z[i] = quantile_tail(p[i]);
+}
+
+void Distribution::invert_all(std::span<const double> u, std::span<double> x) const {
+  const std::size_t n = u.size();
+  switch (kind) {
+    case Kind::normal:
+      normal_quantiles(u, x);
+      for (std::size_t i = 0; i < n; ++i) x[i] = a + b * x[i];
+      return;
+    case Kind::lognormal:
+      normal_quantiles(u, x);
+      for (std::size_t i = 0; i < n; ++i) x[i] = std::exp(a + b * x[i]);
+      return;
+    default:
+      for (std::size_t i = 0; i < n; ++i) x[i] = invert(u[i]);
+  }
+}
+
 namespace {
+
+constexpr double kPi = 3.14159265358979323846;
 
 /// Gamma(shape, 1): Marsaglia & Tsang (2000); shape < 1 via Gamma(shape + 1) * U^(1/shape).
 /// `more()` yields pairs of uniforms in (0, 1).
@@ -245,14 +281,6 @@ class Stream {
     return to_unit(c.w[item & 1]);
   }
 
-  /// A draw of `d` for an amount or a factor; a fixed distribution costs nothing.
-  template <Purpose P>
-  double draw(const Distribution& d, std::uint32_t item) {
-    if (d.kind == Distribution::Kind::fixed) return d.a;
-    if (d.kind != Distribution::Kind::beta) return d.invert(unit<P>(item));
-    return beta(d, P, item);
-  }
-
   /// Beta(a, b) = X / (X + Y) for X ~ Gamma(a), Y ~ Gamma(b), from further uniforms of the item.
   double beta(const Distribution& d, Purpose purpose, std::uint32_t item) {
     std::uint32_t k = 0;
@@ -292,6 +320,21 @@ double bounded(double v, double lo, double hi) { return v > lo ? (v < hi ? v : h
 
 /// Round half up to an integer, inline (llround is a library call in the hot loop).
 std::int64_t nearest(double v) { return static_cast<std::int64_t>(std::floor(v + 0.5)); }
+
+/// Draws of `d` for the items item(0), ..., item(n - 1), into out: the uniforms first, then
+/// transformed together, so that the latencies of the generator and of the quantile function
+/// overlap across items instead of adding up. `u` is scratch of n values.
+template <Purpose P, typename Item>
+void draw_all(Stream& s, const Distribution& d, std::size_t n, Item item, double* u, double* out) {
+  if (d.kind == Distribution::Kind::fixed) {
+    std::fill(out, out + n, d.a);
+  } else if (d.kind == Distribution::Kind::beta) {
+    for (std::size_t j = 0; j < n; ++j) out[j] = s.beta(d, P, item(j));
+  } else {
+    for (std::size_t j = 0; j < n; ++j) u[j] = s.unit<P>(item(j));
+    d.invert_all({u, n}, {out, n});
+  }
+}
 
 /// A whole-number draw: from 32 random bits by the table, or rounded from a beta variate.
 template <Purpose P>
@@ -418,6 +461,11 @@ Replicator::Replicator(const Scenario& scenario, const Regions& regions, const S
   absent_.assign(R, 0);
   start_.assign(R, 1);
   floor_.assign(rows.size(), 0);
+  const std::size_t read_size = plan_.regions_read().size();
+  uniform_.assign(std::max(rows.size(), read_size), 0.0);
+  value_.assign(std::max(rows.size(), read_size), 0.0);
+  fill_.assign(rows.size(), 0);
+  cost_.assign(rows.size(), 0);
   per_kreis_.assign(kreis_level_.size(), 0);
 }
 
@@ -430,17 +478,29 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
     s.set_year(static_cast<std::uint32_t>(y));
     // Indicator noise: one multiplicative factor per region read and indicator; draws are
     // counted by (indicator, region), so regions no rule reads cost nothing and shift nothing.
-    for (const auto& n : noise_)
-      for (std::size_t i : read) {
-        const double f = s.draw<kNoise>(*n.dist, static_cast<std::uint32_t>(n.column * R + i));
-        indicators_(Eigen::Index(i), Eigen::Index(n.column)) =
-            regions_.indicators(Eigen::Index(i), Eigen::Index(n.column)) * std::max(0.0, f);
+    for (const auto& n : noise_) {
+      draw_all<kNoise>(
+          s, *n.dist, read.size(), [&](std::size_t j) { return static_cast<std::uint32_t>(n.column * R + read[j]); },
+          uniform_.data(), value_.data());
+      for (std::size_t j = 0; j < read.size(); ++j) {
+        const auto i = Eigen::Index(read[j]), c = Eigen::Index(n.column);
+        indicators_(i, c) = regions_.indicators(i, c) * std::max(0.0, value_[j]);
       }
+    }
     // Uptake and start month: one draw each per region and year.
     for (std::size_t i : read) {
       const auto item = static_cast<std::uint32_t>(i);
       absent_[i] = uptake_[i] < 1.0 && Stream::to_unit32(s.bits<kUptake>(item)) >= uptake_[i];
       start_[i] = draw_whole<kStart>(s, start_draw_, item);
+    }
+    // Months to fill and personnel cost: one draw each per row (used where it has positions).
+    for (std::size_t row = 0; row < rows.size(); ++row)
+      fill_[row] = draw_whole<kFill>(s, fill_draw_, static_cast<std::uint32_t>(row));
+    if (spec_.cost_per_vza_eur) {
+      draw_all<kCost>(
+          s, *spec_.cost_per_vza_eur, rows.size(), [](std::size_t row) { return static_cast<std::uint32_t>(row); },
+          uniform_.data(), value_.data());
+      for (std::size_t row = 0; row < rows.size(); ++row) cost_[row] = nearest(bounded(value_[row] * 100.0, -1e15, 1e15));
     }
     PlanInputs in;
     in.indicators = &indicators_;
@@ -469,13 +529,10 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
       Cents out = c, cofin = 0;
       std::int64_t months = 12;
       if (h > 0) {
-        const auto item = static_cast<std::uint32_t>(row);
-        const std::int64_t fill = draw_whole<kFill>(s, fill_draw_, item);
-        months = std::clamp<std::int64_t>(12 - (start_[region] - 1) - fill, 0, 12);
+        months = std::clamp<std::int64_t>(12 - (start_[region] - 1) - fill_[row], 0, 12);
         out = mul_div(c, months, 12);
         if (spec_.cost_per_vza_eur) {
-          const Cents cost = nearest(bounded(s.draw<kCost>(*spec_.cost_per_vza_eur, item) * 100.0, -1e15, 1e15));
-          const Cents excess = std::max<Cents>(0, cost - rate_[y][rows[row].baustein]);
+          const Cents excess = std::max<Cents>(0, cost_[row] - rate_[y][rows[row].baustein]);
           cofin = mul_div(excess, h * months, 24);
         }
       }

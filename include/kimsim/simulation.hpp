@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,8 @@ namespace kimsim {
 ///   lognormal(mu, sigma) of log X | beta(alpha, beta) on [0, 1] | bernoulli(p)
 /// The standard normal quantile (M. J. Wichura, Algorithm AS 241, PPND16), p in (0, 1).
 double normal_quantile(double p);
+/// normal_quantile() of each p, into z (as long as p): the same bits, faster for many.
+void normal_quantiles(std::span<const double> p, std::span<double> z);
 
 struct Distribution {
   enum class Kind : std::uint8_t { fixed, uniform, triangular, normal, lognormal, beta, bernoulli };
@@ -36,6 +39,8 @@ struct Distribution {
   /// uniform and a larger u never gives a smaller draw (WholeDraw relies on it). Beta has no closed-form
   /// inverse: a simulation draws it from two gamma variates instead.
   double invert(double u) const;
+  /// invert() of each u, into x (as long as u): the same bits, faster for many (not beta).
+  void invert_all(std::span<const double> u, std::span<double> x) const;
 };
 
 
@@ -217,6 +222,9 @@ class Replicator {
   std::vector<Noise> noise_;
   WholeDraw start_draw_, fill_draw_;
   // Scratch, per replication.
+  std::vector<double> uniform_, value_;  // draws of one kind, before and after transforming them
+  std::vector<std::int64_t> fill_;       // per row: months to fill its positions
+  std::vector<Cents> cost_;              // per row: personnel cost per VZÄ
   std::vector<std::uint8_t> absent_;
   std::vector<std::int64_t> start_;  // per region: the month it starts
   std::vector<Halves> floor_;        // per row: positions held last year
