@@ -125,6 +125,26 @@ TEST_CASE("normal quantile (AS 241) against tabulated values") {
   for (double p = 0.001; p < 1; p += 0.001) CHECK(normal_quantile(p) == doctest::Approx(-normal_quantile(1 - p)).epsilon(1e-12));
 }
 
+TEST_CASE("quantiles of many draws at once give the bits of one at a time") {
+  using K = Distribution::Kind;
+  std::vector<double> u;
+  for (double p : {1e-300, 1e-12, 0.0001, 0.075, 0.07500000000000001, 0.5, 0.925, 0.9999999, 1 - 0x1.0p-53}) u.push_back(p);
+  std::uint64_t x = 7;
+  for (int k = 0; k < 10'000; ++k) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    u.push_back((static_cast<double>(x >> 11) + 0.5) * 0x1.0p-53);
+  }
+  std::vector<double> z(u.size());
+  normal_quantiles(u, z);
+  for (std::size_t i = 0; i < u.size(); ++i) REQUIRE(z[i] == normal_quantile(u[i]));
+  for (const Distribution& d : {Distribution{K::normal, 62000, 5000}, Distribution{K::lognormal, 0, 0.05},
+                                Distribution{K::triangular, 0, 2, 8}, Distribution{K::uniform, -1, 1},
+                                Distribution{K::bernoulli, 0.25}, Distribution{K::fixed, 3}}) {
+    d.invert_all(u, z);
+    for (std::size_t i = 0; i < u.size(); ++i) REQUIRE(z[i] == d.invert(u[i]));
+  }
+}
+
 TEST_CASE("whole-number draws by table equal the rounded inverse at every 32-bit value tried") {
   using K = Distribution::Kind;
   // The definition: the inverse at the uniform (x + 1/2) / 2^32, bounded to [lo, hi], rounded half up.
