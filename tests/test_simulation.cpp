@@ -37,6 +37,38 @@ TEST_CASE("with all uncertainty switched off, every replication equals kimsim ru
   CHECK(r.state[0].spent == static_cast<__int128>(ls.scenario.budget - 25'000'00) * 50);  // 25,000 EUR buy no unit
 }
 
+TEST_CASE("fairness: Gini and max/min ratio of euros per inhabitant over the territories that applied") {
+  const auto& ls = baseline();
+  // Without uncertainty, every replication has the Gini and ratio of `run`'s allocation, summed
+  // per Kreis-level territory (a Kreis with its Gemeinden) and divided by its population.
+  SimulationSpec spec;
+  spec.replications = 10;
+  const SimulationResult r = simulate(ls.scenario, ls.regions, spec, 1);
+  const Allocation a = allocate(ls.scenario, ls.regions);
+  const auto pop = *ls.regions.indicator("population");
+  std::map<std::size_t, double> money;
+  for (const auto& row : a.rows) money[ls.regions.kreis_of(row.region)] += static_cast<double>(row.cents) / 100.0;
+  std::vector<double> x;
+  for (const auto& [k, eur] : money) x.push_back(eur / ls.regions.indicators(Eigen::Index(k), Eigen::Index(pop)));
+  std::sort(x.begin(), x.end());
+  REQUIRE(x.size() == 53);  // 31 Kreise, 22 kreisfreie Städte
+  double num = 0, sum = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) num += (2.0 * double(i + 1) - 54.0) * x[i], sum += x[i];
+  const double gini = num / (53 * sum), ratio = x.back() / x.front();
+  CHECK(static_cast<double>(r.state[0].gini) / 10 / 1e9 == doctest::Approx(gini).epsilon(1e-9));
+  CHECK(static_cast<double>(r.state[0].maxmin) / 10 / 1e9 == doctest::Approx(ratio).epsilon(1e-9));
+  CHECK(r.state[0].gini_sq * 10 == r.state[0].gini * r.state[0].gini);  // the same every time
+  // With uptake, a territory whose Kreis did not apply is left out (not counted as 0 EUR, nor by
+  // the B3 money of its große kreisangehörige Städte): the ratio stays near the full one.
+  spec.uptake_by_type = {{RegionType::kreis, 0.5}, {RegionType::kreisfreie_stadt, 0.5}};
+  spec.replications = 200;
+  const SimulationResult u = simulate(ls.scenario, ls.regions, spec, 2);
+  const double mean_ratio = static_cast<double>(u.state[0].maxmin) / 200 / 1e9;
+  CHECK(mean_ratio > 1.0);
+  CHECK(mean_ratio <= ratio);
+  CHECK(u.state[0].maxmin_capped == 0);
+}
+
 TEST_CASE("with uptake p the mean allocation lies within a few standard errors of p times the allocation") {
   const auto& ls = baseline();
   SimulationSpec spec;

@@ -107,6 +107,8 @@ nlohmann::json simulation_summary(const LoadedScenario& ls, const SimulationSpec
                           {"positions_filled_vza_years", distribution(s.filled, s.filled_sq, n, 24.0L, 4)},
                           {"gini_euros_per_inhabitant", distribution(s.gini, s.gini_sq, n, 1e9L, 6)},
                           {"max_min_ratio_euros_per_inhabitant", distribution(s.maxmin, s.maxmin_sq, n, 1e9L, 6)}});
+    if (s.maxmin_capped > 0)
+      j["years"].back()["max_min_ratio_euros_per_inhabitant"]["replications_capped_at_100000"] = s.maxmin_capped;
   }
   std::size_t binned = 0;
   for (const auto& s : r.stats) binned += !s.cents_counts.exact();
@@ -115,7 +117,8 @@ nlohmann::json simulation_summary(const LoadedScenario& ls, const SimulationSpec
                                   " slots with more than " + std::to_string(ValueCounts::kExact) +
                                   " distinct amounts, where they are the smallest value of a 0.01 % wide bin; statewide spending quantiles are floors to 1,000 EUR",
                 "spent: money that flows out after the start month and the months until a position is filled; unspent: the rest of the budget",
-                "co-financing: actual personnel cost above the flat amount per VZÄ, for the months filled"};
+                "co-financing: actual personnel cost above the flat amount per VZÄ, for the months filled",
+                "fairness (Gini, max/min ratio of euros per inhabitant): over the Kreise and kreisfreie Städte with their Gemeinden whose Kreis or kreisfreie Stadt applied and received money in the replication"};
   return j;
 }
 

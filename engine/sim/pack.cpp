@@ -90,7 +90,7 @@ std::string pack(const SimulationResult& r) {
   }
   for (const auto& s : r.state) {
     w.put(s.spent), w.put(s.spent_sq), w.put(s.filled), w.put(s.filled_sq);
-    w.put(s.gini), w.put(s.gini_sq), w.put(s.maxmin), w.put(s.maxmin_sq);
+    w.put(s.gini), w.put(s.gini_sq), w.put(s.maxmin), w.put(s.maxmin_sq), w.put(s.maxmin_capped);
     w.put_vector(std::vector<std::pair<std::int64_t, std::uint64_t>>(s.spent_hist.begin(), s.spent_hist.end()));
   }
   return w.take();
@@ -117,7 +117,7 @@ SimulationResult unpack(std::string_view bytes) {
   for (auto& s : r.state) {
     s.spent = in.get<__int128>(), s.spent_sq = in.get<__int128>(), s.filled = in.get<__int128>();
     s.filled_sq = in.get<__int128>(), s.gini = in.get<__int128>(), s.gini_sq = in.get<__int128>();
-    s.maxmin = in.get<__int128>(), s.maxmin_sq = in.get<__int128>();
+    s.maxmin = in.get<__int128>(), s.maxmin_sq = in.get<__int128>(), s.maxmin_capped = in.get<std::uint64_t>();
     for (const auto& [bin, n] : in.get_pairs<std::int64_t, std::uint64_t>()) s.spent_hist[bin] = n;
   }
   if (!in.done()) throw Error("trailing bytes after simulation data");

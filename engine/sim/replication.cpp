@@ -228,6 +228,7 @@ double replication_seconds(double replications, double slots) {
 void StateStats::merge(const StateStats& o) {
   spent += o.spent, spent_sq += o.spent_sq, filled += o.filled, filled_sq += o.filled_sq;
   gini += o.gini, gini_sq += o.gini_sq, maxmin += o.maxmin, maxmin_sq += o.maxmin_sq;
+  maxmin_capped += o.maxmin_capped;
   for (const auto& [b, n] : o.spent_hist) spent_hist[b] += n;
 }
 
@@ -318,8 +319,13 @@ class Stream {
 /// integer to round to. (Comparisons, where fmin/fmax would be library calls.)
 double bounded(double v, double lo, double hi) { return v > lo ? (v < hi ? v : hi) : lo; }
 
-/// Round half up to an integer, inline (llround is a library call in the hot loop).
-std::int64_t nearest(double v) { return static_cast<std::int64_t>(std::floor(v + 0.5)); }
+/// Round half up to an integer, |v| < 2^62, inline (llround and floor are library calls): floor
+/// is the truncation, less one for a negative fraction.
+std::int64_t nearest(double v) {
+  const double t = v + 0.5;
+  const auto i = static_cast<std::int64_t>(t);
+  return i - (static_cast<double>(i) > t);
+}
 
 /// Draws of `d` for the items item(0), ..., item(n - 1), into out: the uniforms first, then
 /// transformed together, so that the latencies of the generator and of the quantile function
@@ -371,7 +377,7 @@ std::int64_t WholeDraw::round(double v) const { return nearest(bounded(v, double
 namespace {
 
 /// Gini coefficient of values sorted ascending (the first of each pair).
-double gini(const std::vector<std::pair<double, std::uint32_t>>& x) {
+double gini(std::span<const std::pair<double, std::uint32_t>> x) {
   double num = 0, sum = 0;
   const double n = static_cast<double>(x.size());
   for (std::size_t i = 0; i < x.size(); ++i)
@@ -389,7 +395,8 @@ void sort_nearly_sorted(std::vector<std::pair<double, std::uint32_t>>& x) {
   }
 }
 
-__int128 nano(double v) { return static_cast<__int128>(nearest(v * 1e9)); }
+/// v in [0, kMaxRatio] in units of 1e-9.
+__int128 nano(double v) { return nearest(v * 1e9); }
 
 /// floor(a * b / d) for a, b >= 0, d > 0: in 64 bits where the product fits (the hot loop's
 /// case), else in 128.
@@ -541,18 +548,27 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
       filled += static_cast<__int128>(h) * months;
       if (row_kreis_[row] != kNoKreis) per_kreis_[row_kreis_[row]] += c;
     }
-    // Fairness over the Kreis-level regions: euros per inhabitant, sorted. They keep the last
-    // replication's order, which rarely changes, so that sorting them is a few moves.
-    for (auto& [v, k] : ranked_) v = static_cast<double>(per_kreis_[k]) / 100.0 / population_[kreis_level_[k]];
+    // Fairness: euros per inhabitant of the territories (a Kreis or kreisfreie Stadt with its
+    // Gemeinden) whose Kreis-level region applied and received money: a measure of how the
+    // rules share the money among the participants. The others sort last, as +inf. The values
+    // keep the last replication's order, which rarely changes, so that sorting them is a few moves.
+    std::size_t counted = 0;
+    for (auto& [v, k] : ranked_) {
+      const std::size_t region = kreis_level_[k];
+      const bool in = !absent_[region] && per_kreis_[k] > 0;
+      v = in ? static_cast<double>(per_kreis_[k]) / 100.0 / population_[region] : kNotCounted;
+      counted += in;
+    }
     sort_nearly_sorted(ranked_);
-    const bool any = !ranked_.empty();
-    const __int128 mm = any && ranked_.front().first > 0 ? nano(ranked_.back().first / ranked_.front().first) : 0;
-    const __int128 g = nano(gini(ranked_));
+    double ratio = counted ? ranked_[counted - 1].first / ranked_.front().first : 0.0;
+    const bool capped = ratio > kMaxRatio;
+    ratio = std::min(ratio, kMaxRatio);
+    const __int128 mm = nano(ratio), g = nano(gini({ranked_.data(), counted}));
     StateStats& S = state[y];
     S.spent += spent, S.spent_sq += spent * spent;
     S.filled += filled, S.filled_sq += filled * filled;
     S.gini += g, S.gini_sq += g * g;
-    S.maxmin += mm, S.maxmin_sq += mm * mm;
+    S.maxmin += mm, S.maxmin_sq += mm * mm, S.maxmin_capped += capped;
     ++S.spent_hist[static_cast<std::int64_t>(spent / 100'000)];
   }
 }

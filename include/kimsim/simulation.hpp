@@ -167,12 +167,19 @@ struct SlotStats {
   void merge(const SlotStats& o);
 };
 
-/// Statewide quantities per year, also as integers: sums, squares and a histogram.
+/// The largest max/min ratio accumulated as it is; beyond it, as this (and counted): the sum of
+/// squares of 10^9 replications in units of 1e-9 then stays within 128 bits.
+inline constexpr double kMaxRatio = 1e5;
+
+/// Statewide quantities per year, also as integers: sums, squares and a histogram. Fairness is
+/// measured over the territories (Kreis-level region and its Gemeinden) whose Kreis-level region
+/// applied and received money.
 struct StateStats {
   __int128 spent = 0, spent_sq = 0;          ///< cents that flowed out
   __int128 filled = 0, filled_sq = 0;        ///< half-position-months filled
   __int128 gini = 0, gini_sq = 0;            ///< Gini of euros per inhabitant, in 1e-9
-  __int128 maxmin = 0, maxmin_sq = 0;        ///< max/min euros per inhabitant, in 1e-9
+  __int128 maxmin = 0, maxmin_sq = 0;        ///< max/min euros per inhabitant, in 1e-9, at most kMaxRatio
+  std::uint64_t maxmin_capped = 0;           ///< replications whose ratio exceeded kMaxRatio
   std::map<std::int64_t, std::uint64_t> spent_hist;  ///< count per 1,000 EUR of spending
   void merge(const StateStats& o);
 };
@@ -232,6 +239,7 @@ class Replicator {
   std::vector<std::uint32_t> row_kreis_;  // per row: its Kreis-level region in kreis_level_, or kNoKreis
   std::vector<Cents> per_kreis_;          // per Kreis-level region: its money and its Gemeinden's
   std::vector<std::pair<double, std::uint32_t>> ranked_;  // euros per inhabitant, Kreis-level index
+  static constexpr double kNotCounted = std::numeric_limits<double>::infinity();
 };
 
 /// Sizes beyond which a simulation is refused before it starts. Each has a reason in the code:

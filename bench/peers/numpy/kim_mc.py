@@ -215,6 +215,7 @@ class Model:
         self.active = np.unique(self.row_region)
         self.p_uptake = np.array([UPTAKE[reg.type[i]] for i in self.active])
         self.row_active = np.searchsorted(self.active, self.row_region)
+        self.kreis_col = np.searchsorted(self.active, np.arange(nk))  # Kreis-level regions apply too
         # A row passed on by a Kreis also lapses when that Kreis did not apply (its own region
         # otherwise): the Kreis' column in `present` for those rows.
         passer = np.array([self.unna if (b == "B2" and r in self.unna_members) else r for b, r in self.rows])
@@ -281,17 +282,20 @@ class Model:
         cofin = excess * halves * months // 24
         spent = out.sum(axis=1)
         filled = (halves * months).sum(axis=1)
-        # Fairness over the Kreis-level units: euros per inhabitant (Gemeinde rows count for their Kreis).
+        # Fairness over the Kreis-level territories (Gemeinde rows count for their Kreis) whose
+        # Kreis-level region applied and received money; the others sort last as +inf.
         per = np.zeros((R, reg.nk))
         for k in range(reg.nk):
             per[:, k] = cents[:, self.row_kreis == k].sum(axis=1)
-        x = np.sort(per / 100.0 / reg.pop[:reg.nk], axis=1)
-        n = reg.nk
-        coef = 2.0 * np.arange(1, n + 1) - n - 1.0
+        counted = present[:, self.kreis_col] & (per > 0)
+        m = counted.sum(axis=1)
+        x = np.sort(np.where(counted, per / 100.0 / reg.pop[:reg.nk], np.inf), axis=1)
+        x = np.where(np.isfinite(x), x, 0.0)
         tot = x.sum(axis=1)
-        gini = np.where(tot > 0, (x @ coef) / (n * np.where(tot > 0, tot, 1)), 0.0)
-        lo, hi = x[:, 0], x[:, -1]
-        maxmin = np.where(lo > 0, hi / np.where(lo > 0, lo, 1), 0.0)
+        num = 2.0 * (x @ np.arange(1, reg.nk + 1)) - (m + 1) * tot
+        gini = np.where(tot > 0, num / (np.maximum(m, 1) * np.where(tot > 0, tot, 1)), 0.0)
+        lo, hi = x[:, 0], x[np.arange(R), np.maximum(m, 1) - 1]
+        maxmin = np.minimum(np.where(lo > 0, hi / np.where(lo > 0, lo, 1), 0.0), 1e5)
         return dict(halves=halves, cents=cents, out=out, cofin=cofin,
                     spent=spent, filled=filled, gini=gini, maxmin=maxmin)
 
