@@ -82,10 +82,20 @@ void normal_quantiles(std::span<const double> p, std::span<double> z) {
   // The central range for every p, without branches, so that the compiler runs it on vector
   // registers and the long chains of the rational functions overlap; then the tails. The same
   // operations in the same order as normal_quantile(): the same bits.
-  const std::size_t n = p.size();
-  for (std::size_t i = 0; i < n; ++i) z[i] = quantile_central(p[i] - 0.5);
-  for (std::size_t i = 0; i < n; ++i)
-    if (!(std::abs(p[i] - 0.5) <= kSplit)) z[i] = quantile_tail(p[i]);
+  // The tails are gathered without branches (whether a draw falls in them is a coin flip that a
+  // branch per draw would mispredict), in chunks that fit a small buffer.
+  constexpr std::size_t kChunk = 256;
+  std::uint32_t tails[kChunk];
+  for (std::size_t at = 0; at < p.size(); at += kChunk) {
+    const std::size_t n = std::min(kChunk, p.size() - at);
+    std::size_t m = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      tails[m] = static_cast<std::uint32_t>(i);
+      m += !(std::abs(p[at + i] - 0.5) <= kSplit);
+    }
+    for (std::size_t i = 0; i < n; ++i) z[at + i] = quantile_central(p[at + i] - 0.5);
+    for (std::size_t k = 0; k < m; ++k) z[at + tails[k]] = quantile_tail(p[at + tails[k]]);
+  }
 }
 
 void Distribution::invert_all(std::span<const double> u, std::span<double> x) const {
