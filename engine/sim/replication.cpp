@@ -408,12 +408,14 @@ void sort_nearly_sorted(std::vector<std::pair<double, std::uint32_t>>& x) {
 /// v in [0, kMaxRatio] in units of 1e-9.
 __int128 nano(double v) { return nearest(v * 1e9); }
 
-/// floor(a * b / d) for a, b >= 0, d > 0: in 64 bits where the product fits (the hot loop's
-/// case), else in 128.
-std::int64_t mul_div(std::int64_t a, std::int64_t b, std::int64_t d) {
+/// floor(a * b / D) for a, b >= 0: in 64 bits where the product fits (the hot loop's case), else
+/// in 128. D is a constant, so that the division is a multiplication.
+template <std::int64_t D>
+std::int64_t mul_div(std::int64_t a, std::int64_t b) {
   std::int64_t p;
-  if (!__builtin_mul_overflow(a, b, &p)) return p / d;
-  return static_cast<std::int64_t>(static_cast<__int128>(a) * b / d);
+  if (!__builtin_mul_overflow(a, b, &p)) [[likely]]
+    return p / D;
+  return static_cast<std::int64_t>(static_cast<__int128>(a) * b / D);
 }
 
 }  // namespace
@@ -466,7 +468,10 @@ Replicator::Replicator(const Scenario& scenario, const Regions& regions, const S
                              ? static_cast<std::uint32_t>(at - kreis_level_.begin())
                              : kNoKreis);
   }
-  for (std::size_t k = 0; k < kreis_level_.size(); ++k) ranked_.push_back({0.0, static_cast<std::uint32_t>(k)});
+  for (std::size_t k = 0; k < kreis_level_.size(); ++k) {
+    order_.push_back(static_cast<std::uint32_t>(k));
+    euros_per_cent_inhabitant_.push_back(0.01 / population_[kreis_level_[k]]);
+  }
   uptake_.assign(R, 1.0);
   for (std::size_t i = 0; i < R; ++i) {
     const Region& reg = regions.list[i];
@@ -547,10 +552,10 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
       std::int64_t months = 12;
       if (h > 0) {
         months = std::clamp<std::int64_t>(12 - (start_[region] - 1) - fill_[row], 0, 12);
-        out = mul_div(c, months, 12);
+        out = mul_div<12>(c, months);
         if (spec_.cost_per_vza_eur) {
           const Cents excess = std::max<Cents>(0, cost_[row] - rate_[y][rows[row].baustein]);
-          cofin = mul_div(excess, h * months, 24);
+          cofin = mul_div<24>(excess, h * months);
         }
       }
       slot.add(h, c, out, cofin);
@@ -559,27 +564,27 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
       if (row_kreis_[row] != kNoKreis) per_kreis_[row_kreis_[row]] += c;
     }
     // Fairness: euros per inhabitant of the territories (a Kreis or kreisfreie Stadt with its
-    // Gemeinden) whose Kreis-level region applied and received money: a measure of how the
-    // rules share the money among the participants. The others sort last, as +inf. The values
-    // keep the last replication's order, which rarely changes, so that sorting them is a few moves.
-    std::size_t counted = 0;
-    for (auto& [v, k] : ranked_) {
-      const std::size_t region = kreis_level_[k];
-      const bool in = !absent_[region] && per_kreis_[k] > 0;
-      v = in ? static_cast<double>(per_kreis_[k]) / 100.0 / population_[region] : kNotCounted;
-      counted += in;
-    }
-    sort_nearly_sorted(ranked_);
-    double ratio = counted ? ranked_[counted - 1].first / ranked_.front().first : 0.0;
+    // Gemeinden) whose Kreis-level region applied and received money: a measure of how the rules
+    // share the money among the participants. They are taken in the last replication's order,
+    // which rarely changes, so that sorting them is a few moves; then they take their new order
+    // in their own places, and the others keep theirs, close to where they will count again.
+    auto counts = [&](std::uint32_t k) { return !absent_[kreis_level_[k]] && per_kreis_[k] > 0; };
+    counted_.clear();
+    for (std::uint32_t k : order_)
+      if (counts(k)) counted_.push_back({static_cast<double>(per_kreis_[k]) * euros_per_cent_inhabitant_[k], k});
+    sort_nearly_sorted(counted_);
+    for (std::size_t c = 0; auto& k : order_)
+      if (counts(k)) k = counted_[c++].second;
+    double ratio = counted_.empty() ? 0.0 : counted_.back().first / counted_.front().first;
     const bool capped = ratio > kMaxRatio;
     ratio = std::min(ratio, kMaxRatio);
-    const __int128 mm = nano(ratio), g = nano(gini({ranked_.data(), counted}));
+    const __int128 mm = nano(ratio), g = nano(gini(counted_));
     StateStats& S = state[y];
     S.spent += spent, S.spent_sq += spent * spent;
     S.filled += filled, S.filled_sq += filled * filled;
     S.gini += g, S.gini_sq += g * g;
     S.maxmin += mm, S.maxmin_sq += mm * mm, S.maxmin_capped += capped;
-    ++S.spent_hist[static_cast<std::int64_t>(spent / 100'000)];
+    ++S.spent_hist[static_cast<std::int64_t>(spent) / 100'000];  // spent <= budget < 2^63
   }
 }
 

@@ -238,8 +238,9 @@ class Replicator {
   static constexpr std::uint32_t kNoKreis = ~std::uint32_t{0};
   std::vector<std::uint32_t> row_kreis_;  // per row: its Kreis-level region in kreis_level_, or kNoKreis
   std::vector<Cents> per_kreis_;          // per Kreis-level region: its money and its Gemeinden's
-  std::vector<std::pair<double, std::uint32_t>> ranked_;  // euros per inhabitant, Kreis-level index
-  static constexpr double kNotCounted = std::numeric_limits<double>::infinity();
+  std::vector<double> euros_per_cent_inhabitant_;         // per Kreis-level region
+  std::vector<std::uint32_t> order_;                      // Kreis-level regions, by euros per inhabitant
+  std::vector<std::pair<double, std::uint32_t>> counted_;  // euros per inhabitant, Kreis-level index
 };
 
 /// Sizes beyond which a simulation is refused before it starts. Each has a reason in the code:
