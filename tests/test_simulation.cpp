@@ -67,6 +67,17 @@ TEST_CASE("fairness: Gini and max/min ratio of euros per inhabitant over the ter
   CHECK(mean_ratio > 1.0);
   CHECK(mean_ratio <= ratio);
   CHECK(u.state[0].maxmin_capped == 0);
+  // A territory of 10^12 inhabitants makes the ratio absurd: accumulated as 100,000 and counted,
+  // and the count travels with the packed accumulators.
+  Regions huge = ls.regions;
+  huge.indicators(Eigen::Index(*ls.regions.find("05978")), Eigen::Index(pop)) = 1e12;
+  spec = SimulationSpec{};
+  spec.replications = 7;
+  const SimulationResult h = unpack(pack(simulate(ls.scenario, huge, spec, 1)));
+  CHECK(h.state[0].maxmin_capped == 7);
+  CHECK(h.state[0].maxmin == static_cast<__int128>(7) * 100'000 * 1'000'000'000);
+  const auto summary = io::simulation_summary(ls, spec, h);
+  CHECK(summary["years"][0]["max_min_ratio_euros_per_inhabitant"]["replications_capped_at_100000"] == 7);
 }
 
 TEST_CASE("with uptake p the mean allocation lies within a few standard errors of p times the allocation") {
