@@ -11,9 +11,12 @@ if(GIT_EXECUTABLE)
                   OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE rc)
   if(rc EQUAL 0)
     set(KIMSIM_GIT_COMMIT "${commit}")
-    execute_process(COMMAND "${GIT_EXECUTABLE}" status --porcelain --untracked-files=no
-                    WORKING_DIRECTORY "${SOURCE_DIR}" OUTPUT_VARIABLE changes ERROR_QUIET)
-    if(NOT changes STREQUAL "")
+    # --no-optional-locks: a build must not take the index lock from the user's own git commands.
+    execute_process(COMMAND "${GIT_EXECUTABLE}" --no-optional-locks status --porcelain --untracked-files=no
+                    WORKING_DIRECTORY "${SOURCE_DIR}" OUTPUT_VARIABLE changes ERROR_QUIET RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0)
+      string(APPEND KIMSIM_GIT_COMMIT "-unknown-state")
+    elseif(NOT changes STREQUAL "")
       string(APPEND KIMSIM_GIT_COMMIT "-dirty")
     endif()
   endif()

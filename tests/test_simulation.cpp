@@ -224,6 +224,10 @@ TEST_CASE("whole-number draws by table equal the rounded inverse at every 32-bit
   CHECK(start.steps()[0] == 715'827'883u);  // (x + 1/2) / 2^32 * 3 >= 1/2 from x = 2^32 / 6
   CHECK(start(0) == 1);
   CHECK(start(~0u) == 4);
+  CHECK(WholeDraw({K::fixed, 5}, 0, 13).constant());
+  CHECK(WholeDraw({K::normal, 6, 1e-9}, 0, 13).constant());
+  CHECK_FALSE(start.constant());
+  CHECK_THROWS_AS(WholeDraw({K::normal, 3, -1}, 0, 13), InputError);  // a falling inverse: no table
   CHECK_FALSE(WholeDraw({K::beta, 2, 3}, 0, 13).by_table());
   CHECK(WholeDraw({K::beta, 2, 3}, 0, 13).round(std::nan("")) == 0);
 }

@@ -107,8 +107,8 @@ nlohmann::json simulation_summary(const LoadedScenario& ls, const SimulationSpec
                           {"positions_filled_vza_years", distribution(s.filled, s.filled_sq, n, 24.0L, 4)},
                           {"gini_euros_per_inhabitant", distribution(s.gini, s.gini_sq, n, 1e9L, 6)},
                           {"max_min_ratio_euros_per_inhabitant", distribution(s.maxmin, s.maxmin_sq, n, 1e9L, 6)}});
-    if (s.maxmin_capped > 0)
-      j["years"].back()["max_min_ratio_euros_per_inhabitant"]["replications_capped_at_100000"] = s.maxmin_capped;
+    j["years"].back()["max_min_ratio_euros_per_inhabitant"]["replications_capped_at_" + std::to_string(kMaxRatio)] =
+        s.maxmin_capped;
   }
   std::size_t binned = 0;
   for (const auto& s : r.stats) binned += !s.cents_counts.exact();

@@ -63,7 +63,7 @@ class Reader {
   std::string_view in_;
 };
 
-constexpr std::uint64_t kMagic = 0x6b696d73696d0001;  // "kimsim", layout 1
+constexpr std::uint64_t kMagic = 0x6b696d73696d0002;  // "kimsim", layout 2 (max/min ratios capped)
 
 }  // namespace
 

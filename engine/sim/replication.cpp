@@ -79,6 +79,8 @@ double normal_quantile(double p) {
 }
 
 void normal_quantiles(std::span<const double> p, std::span<double> z) {
+  if (z.size() < p.size() || (z.data() < p.data() + p.size() && p.data() < z.data() + z.size()))
+    throw Error("normal_quantiles: z must be as long as p and apart from it");
   // The central range for every p, without branches, so that the compiler runs it on vector
   // registers and the long chains of the rational functions overlap; then the tails. The same
   // operations in the same order as normal_quantile(): the same bits.
@@ -355,6 +357,7 @@ void draw_all(Stream& s, const Distribution& d, std::size_t n, Item item, double
 /// A whole-number draw: from 32 random bits by the table, or rounded from a beta variate.
 template <Purpose P>
 std::int64_t draw_whole(Stream& s, const WholeDraw& w, std::uint32_t item) {
+  if (w.constant()) return w(0);  // a fixed distribution draws nothing
   return w.by_table() ? w(s.bits<P>(item)) : w.round(s.beta(w.distribution(), P, item));
 }
 
@@ -362,6 +365,8 @@ std::int64_t draw_whole(Stream& s, const WholeDraw& w, std::uint32_t item) {
 
 WholeDraw::WholeDraw(const Distribution& d, std::int64_t lo, std::int64_t hi) : lo_(lo), hi_(hi), d_(d) {
   if (hi < lo || hi - lo > 255) throw Error("WholeDraw: the range must hold 1 to 256 values");
+  // The table relies on a valid distribution: a negative sd would make the inverse fall.
+  if (const std::string why = d.check(); !why.empty()) throw InputError(why);
   if (d.kind == Distribution::Kind::beta) return;  // no inverse: drawn from gammas (see Stream)
   // The value at 32 random bits x: the inverse at x's uniform, bounded and rounded.
   auto value = [&](std::uint64_t x) { return round(d.invert(Stream::to_unit32(static_cast<std::uint32_t>(x)))); };
@@ -576,15 +581,16 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
     for (std::size_t c = 0; auto& k : order_)
       if (counts(k)) k = counted_[c++].second;
     double ratio = counted_.empty() ? 0.0 : counted_.back().first / counted_.front().first;
-    const bool capped = ratio > kMaxRatio;
-    ratio = std::min(ratio, kMaxRatio);
+    const bool capped = ratio > double(kMaxRatio);
+    ratio = std::min(ratio, double(kMaxRatio));
     const __int128 mm = nano(ratio), g = nano(gini(counted_));
     StateStats& S = state[y];
     S.spent += spent, S.spent_sq += spent * spent;
     S.filled += filled, S.filled_sq += filled * filled;
     S.gini += g, S.gini_sq += g * g;
     S.maxmin += mm, S.maxmin_sq += mm * mm, S.maxmin_capped += capped;
-    ++S.spent_hist[static_cast<std::int64_t>(spent) / 100'000];  // spent <= budget < 2^63
+    // spent <= the year's budget <= 1000 x 10^15 cents (budget_factor and amount limits) < 2^63
+    ++S.spent_hist[static_cast<std::int64_t>(spent) / 100'000];
   }
 }
 

@@ -24,7 +24,8 @@ namespace kimsim {
 ///   lognormal(mu, sigma) of log X | beta(alpha, beta) on [0, 1] | bernoulli(p)
 /// The standard normal quantile (M. J. Wichura, Algorithm AS 241, PPND16), p in (0, 1).
 double normal_quantile(double p);
-/// normal_quantile() of each p, into z (as long as p): the same bits, faster for many.
+/// normal_quantile() of each p, into z (as long as p, not overlapping it): the same bits, faster
+/// for many.
 void normal_quantiles(std::span<const double> p, std::span<double> z);
 
 struct Distribution {
@@ -39,7 +40,8 @@ struct Distribution {
   /// uniform and a larger u never gives a smaller draw (WholeDraw relies on it). Beta has no closed-form
   /// inverse: a simulation draws it from two gamma variates instead.
   double invert(double u) const;
-  /// invert() of each u, into x (as long as u): the same bits, faster for many (not beta).
+  /// invert() of each u, into x (as long as u, not overlapping it): the same bits, faster for
+  /// many (not beta).
   void invert_all(std::span<const double> u, std::span<double> x) const;
 };
 
@@ -121,6 +123,8 @@ class WholeDraw {
  public:
   WholeDraw(const Distribution& d, std::int64_t lo, std::int64_t hi);
   bool by_table() const { return d_.kind != Distribution::Kind::beta; }
+  /// The same value at every x (a fixed distribution, or one within one rounding step).
+  bool constant() const { return by_table() && (steps_.empty() || steps_.back() == 0); }
   /// The draw at 32 random bits x (by_table() only).
   std::int64_t operator()(std::uint32_t x) const {
     std::size_t k = first_[x >> 24];
@@ -169,7 +173,7 @@ struct SlotStats {
 
 /// The largest max/min ratio accumulated as it is; beyond it, as this (and counted): the sum of
 /// squares of 10^9 replications in units of 1e-9 then stays within 128 bits.
-inline constexpr double kMaxRatio = 1e5;
+inline constexpr std::int64_t kMaxRatio = 100'000;
 
 /// Statewide quantities per year, also as integers: sums, squares and a histogram. Fairness is
 /// measured over the territories (Kreis-level region and its Gemeinden) whose Kreis-level region

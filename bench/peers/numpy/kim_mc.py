@@ -216,6 +216,8 @@ class Model:
         self.p_uptake = np.array([UPTAKE[reg.type[i]] for i in self.active])
         self.row_active = np.searchsorted(self.active, self.row_region)
         self.kreis_col = np.searchsorted(self.active, np.arange(nk))  # Kreis-level regions apply too
+        assert (self.active[np.minimum(self.kreis_col, self.active.size - 1)] == np.arange(nk)).all(), \
+            "every Kreis-level region must be a recipient (it has an uptake draw)"
         # A row passed on by a Kreis also lapses when that Kreis did not apply (its own region
         # otherwise): the Kreis' column in `present` for those rows.
         passer = np.array([self.unna if (b == "B2" and r in self.unna_members) else r for b, r in self.rows])
