@@ -81,11 +81,11 @@ double normal_quantile(double p) {
 void normal_quantiles(std::span<const double> p, std::span<double> z) {
   if (z.size() < p.size() || (z.data() < p.data() + p.size() && p.data() < z.data() + z.size()))
     throw Error("normal_quantiles: z must be as long as p and apart from it");
-  // The central range for every p, without branches, so that the compiler runs it on vector
-  // registers and the long chains of the rational functions overlap; then the tails. The same
-  // operations in the same order as normal_quantile(): the same bits.
-  // The tails are gathered without branches (whether a draw falls in them is a coin flip that a
-  // branch per draw would mispredict), in chunks that fit a small buffer.
+  // Per chunk (a small buffer): the positions of the tails, gathered without branches (whether a
+  // draw falls in them is a coin flip that a branch per draw would mispredict); the central range
+  // for every p, branch-free, so that the compiler runs it on vector registers and the long chains
+  // of the rational functions overlap; then the tails. The same operations in the same order as
+  // normal_quantile(): the same bits.
   constexpr std::size_t kChunk = 256;
   std::uint32_t tails[kChunk];
   for (std::size_t at = 0; at < p.size(); at += kChunk) {
@@ -462,11 +462,11 @@ Replicator::Replicator(const Scenario& scenario, const Regions& regions, const S
   for (std::size_t y = 0; y < years_.size(); ++y)
     for (const auto& row : rows) slots_.push_back({y, row.baustein, row.region});
   const auto pop = regions.indicator("population");
-  population_.assign(R, 0.0);
+  std::vector<double> population(R, 0.0);
   if (pop)
-    for (std::size_t i = 0; i < R; ++i) population_[i] = regions.indicators(Eigen::Index(i), Eigen::Index(*pop));
+    for (std::size_t i = 0; i < R; ++i) population[i] = regions.indicators(Eigen::Index(i), Eigen::Index(*pop));
   for (std::size_t i = 0; i < R; ++i)
-    if (regions.list[i].type != RegionType::gemeinde && population_[i] > 0) kreis_level_.push_back(i);
+    if (regions.list[i].type != RegionType::gemeinde && population[i] > 0) kreis_level_.push_back(i);
   for (const auto& row : rows) {
     const auto at = std::lower_bound(kreis_level_.begin(), kreis_level_.end(), regions.kreis_of(row.region));
     row_kreis_.push_back(at != kreis_level_.end() && *at == regions.kreis_of(row.region)
@@ -475,7 +475,7 @@ Replicator::Replicator(const Scenario& scenario, const Regions& regions, const S
   }
   for (std::size_t k = 0; k < kreis_level_.size(); ++k) {
     order_.push_back(static_cast<std::uint32_t>(k));
-    euros_per_cent_inhabitant_.push_back(0.01 / population_[kreis_level_[k]]);
+    euros_per_cent_inhabitant_.push_back(0.01 / population[kreis_level_[k]]);
   }
   uptake_.assign(R, 1.0);
   for (std::size_t i = 0; i < R; ++i) {

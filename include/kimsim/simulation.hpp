@@ -223,7 +223,6 @@ class Replicator {
   std::vector<std::vector<Cents>> budget_, rate_;  // per year, per Baustein
   std::vector<Cents> budgets_;  // per year, all Bausteine
   std::vector<int> years_;
-  std::vector<double> population_;  // per region
   std::vector<std::size_t> kreis_level_;  // Kreise and kreisfreie Städte with a population
   std::vector<double> uptake_;      // per region: probability to apply
   struct Noise {
