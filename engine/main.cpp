@@ -1,10 +1,13 @@
 // kimsim: the command-line front end. Dispatches to a subcommand and maps errors to exit codes.
+#include <unistd.h>
+
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "cli/commands.hpp"
 #include "cli/mpi.hpp"
+#include "io/output.hpp"
 #include "io/suggest.hpp"
 #include "kimsim/error.hpp"
 #include "kimsim/version.hpp"
@@ -60,11 +63,31 @@ Failure describe_failure(const std::string& command, std::exception_ptr error) {
 
 }  // namespace kimsim::cli
 
+namespace {
+int run(const kimsim::cli::mpi::Session& mpi, std::vector<std::string> args);
+}
+
 int main(int argc, char** argv) {
   using namespace kimsim;
   // Under an MPI launcher every rank runs this; only the first one talks.
   const cli::mpi::Session mpi(argc, argv);
-  std::vector<std::string> args(argv + 1, argv + argc);
+  // Standard output is checked: a result cut short by a full disk or a closed file must not
+  // end with exit 0.
+  io::CheckedOutput checked(STDOUT_FILENO);
+  std::streambuf* const original = std::cout.rdbuf(&checked);
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  const int code = run(mpi, args);
+  const std::string failure = checked.failure();
+  std::cout.rdbuf(original);
+  if (failure.empty() || code != cli::kOk) return code;
+  std::cerr << "kimsim" << (args.empty() ? "" : " " + args[0]) << ": error: cannot write to standard output: " << failure << "\n";
+  return cli::kBadInput;
+}
+
+namespace {
+
+int run(const kimsim::cli::mpi::Session& mpi, std::vector<std::string> args) {
+  using namespace kimsim;
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     if (mpi.rank() == 0) std::cout << kUsage;
     return args.empty() ? cli::kBadInput : cli::kOk;
@@ -93,3 +116,5 @@ int main(int argc, char** argv) {
     return f.code;
   }
 }
+
+}  // namespace

@@ -31,8 +31,10 @@ Allocates every Baustein of the scenario to its recipients, in positions and eur
 cent), prints a summary and writes DIR (default results/<scenario name>/):
   allocation.csv   ags,name,type,baustein,positions,euros,key_share,quota,note
   summary.json     totals per Baustein, largest and smallest allocations, validation, notes
-  manifest.json    version, SHA-256 of the scenario and every data file, command line, time
-The folder is replaced as a whole only when the run succeeds.
+  manifest.json    version, SHA-256 of the scenario and every data file and of each file
+                   written, command line, time
+The folder is replaced as a whole only when the run succeeds, and only when it is missing, empty
+or a result kimsim wrote (its manifest says so and its files are unchanged).
 
 Options)");
   std::string out_dir;
@@ -43,12 +45,12 @@ Options)");
     out << visible << "\n";
     return kOk;
   }
+  if (vm.count("out") && out_dir.empty()) throw UsageError{"--out needs a folder name"};
   const io::LoadedScenario ls = io::load_scenario(scenario);
   const Allocation a = allocate(ls.scenario, ls.regions);
   const std::string dir = out_dir.empty() ? "results/" + ls.scenario.name : out_dir;
-  io::write_atomically(dir, {{"allocation.csv", io::allocation_csv(ls, a)},
-                             {"summary.json", io::summary_json(ls, a).dump(2) + "\n"},
-                             {"manifest.json", io::manifest_json(ls, command_line, now_utc()).dump(2) + "\n"}});
+  io::write_result_folder(dir, {{"allocation.csv", io::allocation_csv(ls, a)}, {"summary.json", io::summary_json(ls, a).dump(2) + "\n"}},
+                          io::manifest_json(ls, command_line, now_utc()));
   out << io::terminal_summary(ls, a, dir);
   return kOk;
 }

@@ -81,6 +81,7 @@ Options)");
     }
     if (scenario.empty()) throw UsageError{"missing the SCENARIO file"};
     if (threads < 0) throw UsageError{"--threads must not be negative"};
+    if (vm.count("out") && out_dir.empty()) throw UsageError{"--out needs a folder name"};
     const bool digits = replications.find_first_not_of("0123456789") == std::string::npos;
     if (vm.count("replications") && (replications.empty() || !digits || replications.find_first_not_of('0') == std::string::npos))
       throw UsageError{"--replications expects a whole number from 1 to " + io::power_of_ten(SimulationLimits::replications) +
@@ -119,9 +120,8 @@ Options)");
   nlohmann::json manifest = io::manifest_json(ls, command_line, now_utc());
   manifest["seed"] = spec.seed;
   manifest["replications"] = spec.replications;
-  io::write_atomically(dir, {{"simulation.csv", io::simulation_csv(ls, r)},
-                             {"summary.json", io::simulation_summary(ls, spec, r).dump(2) + "\n"},
-                             {"manifest.json", manifest.dump(2) + "\n"}});
+  io::write_result_folder(dir, {{"simulation.csv", io::simulation_csv(ls, r)}, {"summary.json", io::simulation_summary(ls, spec, r).dump(2) + "\n"}},
+                          manifest);
   if (!quiet) out << ls.scenario.name << ": " << spec.replications << " replications (seed " << spec.seed << ") -> " << dir << "/\n";
   return kOk;
 }

@@ -1,18 +1,69 @@
-// Writing results: every output goes through write_atomically(), so that a run either leaves a
-// complete result or none, and never damages the previous one.
+// Writing results: the one write path. A run either leaves a complete result or none, never
+// damages the previous one, and replaces or removes only what it can prove kimsim wrote itself;
+// anything else in the way is an error that leaves it untouched. Every failed write names the
+// operating system's reason.
 #pragma once
 
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <streambuf>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "kimsim/model.hpp"
 
 namespace kimsim::io {
 
-/// Writes the named files into a fresh sibling folder, then swaps it in place of `dir` by
-/// rename. On any failure the temporary folder is removed and `dir` stays as it was.
-void write_atomically(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& files);
+/// The mark in the manifest.json of every result folder kimsim writes: `"format"` names it,
+/// `"format_version"` counts changes to what the manifest promises, `"files"` lists every other
+/// file of the folder with its size and SHA-256.
+inline constexpr const char* kResultFormat = "kimsim-result";
+inline constexpr int kResultFormatVersion = 1;
+
+struct OutputFile {
+  std::string name;
+  std::string content;
+};
+
+/// Writes `files` and manifest.json (`manifest` plus the format mark and the list of files) as the
+/// folder `dir`: into a fresh sibling folder first, each file and the folder synced to the disk,
+/// then swapped in (renameat2 RENAME_EXCHANGE) and the previous result removed. `dir` may be
+/// missing, an empty folder or a result kimsim wrote (see `not_a_result`); anything else is an
+/// error and stays as it was. On any failure `dir` stays as it was.
+void write_result_folder(const std::string& dir, const std::vector<OutputFile>& files, nlohmann::json manifest);
+
+/// Why the folder `dir` is not a result folder kimsim wrote; empty when it is one. A result of
+/// this version carries the mark and lists its files (each must be unchanged); one of an earlier
+/// version is recognised by its manifest's kimsim fields and by holding only kimsim's files.
+std::string not_a_result(const std::string& dir);
+
+/// Why an existing file is not one the caller wrote (empty when it is), e.g. a checkpoint that
+/// does not start with its format's mark.
+using Recognise = std::function<std::string(const std::string& path)>;
+
+/// Writes one file atomically: a sibling temporary file, synced, renamed over `path`, the folder
+/// synced. An existing `path` is replaced only when it is a regular file that `ours` recognises.
+void write_file_atomically(const std::string& path, const std::string& content, const Recognise& ours);
+
+/// Standard output that remembers why a write failed (a full disk, a closed pipe end): kimsim
+/// must not exit 0 with a truncated result. Unbuffered beyond its own buffer; flush() reports.
+class CheckedOutput : public std::streambuf {
+ public:
+  explicit CheckedOutput(int fd) : fd_(fd) { setp(buf_, buf_ + sizeof buf_); }
+  ~CheckedOutput() override { sync(); }
+  /// The operating system's reason for the first failed write; empty while all succeeded.
+  const std::string& failure() { sync(); return failure_; }
+
+ protected:
+  int_type overflow(int_type c) override;
+  int sync() override;
+
+ private:
+  bool drain();
+  int fd_;
+  std::string failure_;
+  char buf_[1 << 14];
+};
 
 /// "1234.50" from 123450 cents.
 std::string format_euros(Cents cents);

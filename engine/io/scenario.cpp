@@ -1031,14 +1031,20 @@ void read_document(Reader& rd, const YAML::Node& root, const std::string& path, 
                                           "assumptions", "data", "bausteine", "validation", "simulation"};
   if (!rd.mapping(root, "", known, {"scenario", "programme", "year", "budget_eur", "data", "bausteine"}))
     return;
-  s.name = rd.text(root, "", "scenario").value_or("");
+  const std::optional<std::string> name = rd.text(root, "", "scenario");
+  s.name = name.value_or("");
   s.programme = rd.text(root, "", "programme").value_or("");
   if (root["year"]) s.year = static_cast<int>(rd.whole(root["year"], "year", 1000, 9999, kYearRange).value_or(0));
   s.budget = rd.euros(root, "", "budget_eur").value_or(0);
   s.sources = rd.strings(root, "", "sources");
   s.assumptions = rd.strings(root, "", "assumptions");
-  if (!s.name.empty() && s.name.find_first_of("/\\ ") != std::string::npos)
-    rd.error(root["scenario"], "scenario", "the name is used as a folder name: no spaces or slashes");
+  // The name is the default output folder, results/NAME: it must name a folder of its own ("" would
+  // be results/ itself, ".." the working folder), with room for the run's temporary suffixes.
+  if (name && (s.name.empty() || s.name == "." || s.name == ".." || s.name.size() > 200 ||
+                           s.name.find_first_of("/\\ ") != std::string::npos))
+    rd.error(root["scenario"], "scenario",
+             "the name is used as a folder name: 1 to 200 bytes, not '.' or '..', no spaces or slashes, such as "
+             "kim-nrw-2021");
 
   read_data_spec(rd, root, fs::path(path).parent_path(), spec);
   if (const YAML::Node bs = root["bausteine"]) {

@@ -6,7 +6,8 @@
 #   stderr     expected standard error (exact)
 #   exit       expected exit code
 #   expected/  optional: files that the command must write into $OUT, byte for byte
-# Set KIMSIM_BLESS=1 to rewrite the expected files from the current output (review the diff).
+# Set KIMSIM_BLESS=1 to rewrite the expected files from the current output (review the diff), and
+# KIMSIM_CASES to a shell pattern (e.g. 'run-out-*') to run only the cases whose names match.
 set -u
 kimsim=$(realpath "$1")
 root=$2
@@ -17,6 +18,8 @@ fail=0
 for case in "$root"/cases/*/; do
   case=${case%/}
   name=$(basename "$case")
+  # shellcheck disable=SC2053
+  [[ $name == ${KIMSIM_CASES:-*} ]] || continue
   args=$(cat "$case/cmd")
   OUT=$(mktemp -d)
   export OUT

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Durability of the result writer, seen through the LD_PRELOAD shim in shim.cpp:
+#   1. each file of a result and then its folder are flushed to the disk before the swap, the
+#      parent folder after it (into a new folder, over a previous result, and with two renames
+#      where renameat2 is missing);
+#   2. a flush that fails at any step fails the run: exit 2 with the operating system's reason,
+#      the previous results kept byte for byte where the swap had not happened, nothing left behind.
+# Usage: run.sh KIMSIM SHIM ROOT
+set -u
+kimsim=$(realpath "$1")
+shim=$(realpath "$2")
+scenario=$(realpath "$3")/scenarios/kim-nrw-2021.yaml
+work=$(realpath "$(mktemp -d)")
+trap 'rm -rf "$work"' EXIT
+failures=0
+problem() {
+  echo "durability: $*"
+  failures=$((failures + 1))
+}
+line_of() { grep -n -x -F "$2" "$1" | head -1 | cut -d: -f1; }
+
+# check_order LOG TARGET HOW: HOW is "renameat2" or "rename", the call that moved the new results in.
+check_order() {
+  local log=$1 target=$2 how=$3 swap tmp at folder parent
+  swap=$(grep -n -E "^$how $target\.partial\.[0-9]+\.[0-9a-f]{16} $target( [0-9]+)?\$" "$log" | tail -1 | cut -d: -f1)
+  if [ -z "$swap" ]; then
+    problem "$how: no swap into $target"; cat "$log"; return
+  fi
+  tmp=$(sed -n "${swap}p" "$log" | cut -d' ' -f2)
+  folder=$(line_of "$log" "fsync $tmp")
+  [ -n "$folder" ] && [ "$folder" -lt "$swap" ] || problem "$how: the new folder was not flushed before the swap"
+  for f in allocation.csv summary.json manifest.json; do
+    at=$(line_of "$log" "fsync $tmp/$f")
+    [ -n "$at" ] && [ -n "$folder" ] && [ "$at" -lt "$folder" ] || problem "$how: $f was not flushed before its folder"
+  done
+  parent=$(grep -n -x -F "fsync $(dirname "$target")" "$log" | tail -1 | cut -d: -f1)
+  [ -n "$parent" ] && [ "$parent" -gt "$swap" ] || problem "$how: the parent folder was not flushed after the swap"
+}
+
+out=$work/out
+mkdir "$out"
+target=$out/res
+# 1. Into a new folder, then over the previous result, then with two renames.
+KIMSIM_SHIM_LOG=$work/new.log LD_PRELOAD=$shim "$kimsim" run "$scenario" --out "$target" >/dev/null || problem "first run failed"
+check_order "$work/new.log" "$target" renameat2
+KIMSIM_SHIM_LOG=$work/over.log LD_PRELOAD=$shim "$kimsim" run "$scenario" --out "$target" >/dev/null || problem "second run failed"
+check_order "$work/over.log" "$target" renameat2
+grep -q -E "^renameat2 .* $target 2\$" "$work/over.log" || problem "the previous result was not exchanged in one step"
+KIMSIM_SHIM_NO_RENAMEAT2=1 KIMSIM_SHIM_LOG=$work/two.log LD_PRELOAD=$shim "$kimsim" run "$scenario" --out "$target" >/dev/null ||
+  problem "run without renameat2 failed"
+check_order "$work/two.log" "$target" rename
+[ "$(ls -A "$out")" = res ] || problem "leftovers after the runs: $(ls -A "$out")"
+
+# 2. Each flush of a replacing run fails in turn.
+flushes=$(grep -c '^fsync ' "$work/over.log")
+swap=$(grep -n -E "^renameat2 .* $target 2\$" "$work/over.log" | cut -d: -f1)
+before=$(head -n "$swap" "$work/over.log" | grep -c '^fsync ')
+[ "$flushes" -ge 5 ] || problem "only $flushes flushes in a run"
+for how in exchange two-renames; do
+  for ((n = 1; n <= flushes; n++)); do
+    rm -rf "$work/kept" && cp -a "$target" "$work/kept"
+    if [ $how = two-renames ]; then export KIMSIM_SHIM_NO_RENAMEAT2=1; else unset KIMSIM_SHIM_NO_RENAMEAT2; fi
+    KIMSIM_SHIM_FAIL_FSYNC=$n LD_PRELOAD=$shim "$kimsim" run "$scenario" --out "$target" >/dev/null 2>"$work/err"
+    code=$?
+    [ $code = 2 ] || problem "$how, flush $n failed: exit $code, expected 2"
+    grep -q "Input/output error" "$work/err" || problem "$how, flush $n failed: the reason is not named: $(cat "$work/err")"
+    if [ "$n" -le "$before" ] && ! diff -r "$work/kept" "$target" >/dev/null; then
+      problem "$how, flush $n (before the swap) failed: the previous results changed"
+    fi
+    for f in allocation.csv summary.json manifest.json; do
+      [ -s "$target/$f" ] || problem "$how, flush $n failed: $f is missing"
+    done
+    [ "$(ls -A "$out")" = res ] || problem "$how, flush $n failed: leftovers $(ls -A "$out")"
+  done
+done
+unset KIMSIM_SHIM_NO_RENAMEAT2
+echo "durability: $flushes flushes per run checked, $failures problems"
+[ $failures = 0 ]
