@@ -50,6 +50,11 @@ TEST_CASE("decimals") {
   CHECK(!parse_decimal("1e5"));
   CHECK(!parse_decimal("1.2.3"));
   CHECK(!parse_decimal(""));
+  // 20 digits: the largest that fit, and one more that would wrap to 0.
+  CHECK(parse_decimal("18446744073709551609")->digits == 18446744073709551609ULL);
+  CHECK(!parse_decimal("18446744073709551616"));
+  CHECK(!parse_decimal("184467440737095516.16"));
+  CHECK(!parse_decimal("99999999999999999999"));
   CHECK(*scale_to(*parse_decimal("1.5"), 3, 1u << 20) == 1500);
   CHECK(!scale_to(*parse_decimal("9007199254740993"), 0, 1ULL << 53));
   CHECK(parse_count("12") == 12);

@@ -1,6 +1,7 @@
 // The KIM model: exact sums to the cent, keys and caps, pass-through, on the shipped scenarios.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <fstream>
 #include <iterator>
 #include <numeric>
@@ -191,4 +192,46 @@ TEST_CASE("a draft evaluated by one plan is recomputed, not reused, by another")
     CHECK(d.halves[static_cast<std::size_t>(kreis - q.rows().begin())] >= 2);
     CHECK(d.halves[static_cast<std::size_t>(kreis - q.rows().begin())] < 7);
   }
+}
+
+TEST_CASE("key weights are normalised: {population: 9, area_km2: 1} is {0.9, 0.1}") {
+  auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  auto& key = std::get<PositionsByKey>(ls.scenario.bausteine[1].rule).key;
+  key.terms = {{"population", 0.9}, {"area_km2", 0.1}};
+  const Allocation tenths = allocate(ls.scenario, ls.regions);
+  key.terms = {{"population", 9}, {"area_km2", 1}};
+  const Allocation whole = allocate(ls.scenario, ls.regions);
+  REQUIRE(tenths.rows.size() == whole.rows.size());
+  double shares = 0;
+  for (std::size_t i = 0; i < whole.rows.size(); ++i) {
+    CHECK(whole.rows[i].halves == tenths.rows[i].halves);
+    CHECK(whole.rows[i].cents == tenths.rows[i].cents);
+    CHECK(whole.rows[i].key_share == doctest::Approx(tenths.rows[i].key_share).epsilon(1e-12));
+    CHECK(whole.rows[i].quota == doctest::Approx(tenths.rows[i].quota).epsilon(1e-12));
+    if (whole.rows[i].baustein == 1) shares += whole.rows[i].key_share;
+  }
+  CHECK(shares == doctest::Approx(1.0).epsilon(1e-12));
+}
+
+TEST_CASE("residual split_by_key: the money a unit cannot buy goes by key share, not by positions") {
+  auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  Baustein& b2 = ls.scenario.bausteine[1];
+  b2.residual = Residual::split_by_key;
+  b2.budget += 2'000'000;  // 20,000 EUR more: less than a half position, so all of it is residual
+  const Allocation a = allocate(ls.scenario, ls.regions);
+  const Cents half = b2.rate_per_vza / 2;
+  Cents rest = 0;
+  for (const auto& r : a.rows)
+    if (r.baustein == 1) rest += r.cents - r.halves * half;
+  REQUIRE(rest > 2'000'000);
+  CHECK(a.totals[1].unallocated == 0);
+  // The base of 3.0 VZÄ each makes positions far flatter than key shares: a split by positions
+  // misses the key's quota by thousands of cents.
+  int checked = 0;
+  for (const auto& r : a.rows) {
+    if (r.baustein != 1 || r.key_share <= 0) continue;
+    CHECK(std::abs(static_cast<double>(r.cents - r.halves * half) - static_cast<double>(rest) * r.key_share) <= 1.0);
+    ++checked;
+  }
+  CHECK(checked >= 50);
 }

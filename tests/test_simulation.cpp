@@ -371,3 +371,44 @@ TEST_CASE("pass-through: the Gemeinden of a Kreis that did not apply lapse with 
   CHECK(sum == static_cast<__int128>(b2_cents) * 10);
   CHECK(b2(b, unna).cents == static_cast<__int128>(unna_net + 2 * 2'750'000) * 10);  // Kamen's 1.0 VZÄ stay
 }
+
+TEST_CASE("redistribute: a große kreisangehörige Stadt that does not apply is served by its Kreis again") {
+  // B3: a Kreis' need excludes its member Städte with their own ABH; where such a Stadt does not
+  // apply (uptake pinned at 0, all others at 1), the Kreis serves it, so its need counts again:
+  // exactly the allocation in which the Stadt was never a recipient.
+  io::LoadedScenario ls = baseline();
+  const std::size_t b3 = 2;
+  std::size_t stadt = 0;
+  for (std::size_t i : select(ls.regions, ls.scenario.bausteine[b3].recipients))
+    if (ls.regions.list[i].type == RegionType::gemeinde) {
+      stadt = i;
+      break;
+    }
+  REQUIRE(stadt != 0);
+  const std::size_t kreis = ls.regions.kreis_of(stadt);
+  SimulationSpec spec;
+  spec.replications = 1;
+  spec.redistribute = true;
+  spec.uptake_by_type = {{RegionType::kreis, 1.0}, {RegionType::kreisfreie_stadt, 1.0}, {RegionType::gemeinde, 1.0}};
+  spec.uptake_per_recipient = {{ls.regions.list[stadt].ags, 0.0}};
+  const SimulationResult r = simulate(ls.scenario, ls.regions, spec, 1);
+
+  ls.scenario.bausteine[b3].recipients.exclude.push_back(ls.regions.list[stadt].ags);
+  const Allocation without = allocate(ls.scenario, ls.regions);
+  const Allocation with = allocate(baseline().scenario, baseline().regions);
+  auto b3_of = [&](const Allocation& a, std::size_t region) {
+    for (const auto& row : a.rows)
+      if (row.baustein == b3 && row.region == region) return std::pair{row.halves, row.cents};
+    return std::pair{Halves{-1}, Cents{-1}};
+  };
+  REQUIRE(b3_of(without, kreis).first > b3_of(with, kreis).first);  // the case tells the two apart
+  int compared = 0;
+  for (std::size_t k = 0; k < r.slots.size(); ++k) {
+    if (r.slots[k].baustein != b3) continue;
+    const auto [halves, cents] = b3_of(without, r.slots[k].region);
+    CHECK(r.stats[k].halves == std::max<Halves>(halves, 0));
+    CHECK(r.stats[k].cents == std::max<Cents>(cents, 0));
+    ++compared;
+  }
+  CHECK(compared >= 88);
+}

@@ -1,0 +1,133 @@
+// The result writer: what it may replace, what it leaves alone, single files, standard output.
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <ostream>
+#include <set>
+#include <sstream>
+
+#include "io/output.hpp"
+
+using namespace kimsim;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char name[] = "/tmp/kimsim-output-XXXXXX";
+    path = ::mkdtemp(name);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void put(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
+
+nlohmann::json manifest() { return {{"kimsim_version", "test"}, {"command_line", "kimsim test"}}; }
+
+std::string names(const fs::path& dir) {
+  std::set<std::string> s;
+  for (const auto& e : fs::directory_iterator(dir)) s.insert(e.path().filename().string());
+  std::string out;
+  for (const auto& n : s) out += n + " ";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a result folder lists its files; it is replaced only while they are kimsim's and unchanged") {
+  TempDir t;
+  const fs::path res = t.path / "res";
+  io::write_result_folder(res, {{"a.csv", "1\n"}, {"b.json", "{}\n"}}, manifest());
+  CHECK(names(t.path) == "res ");
+  CHECK(names(res) == "a.csv b.json manifest.json ");
+  const auto m = nlohmann::json::parse(read(res / "manifest.json"));
+  CHECK(m["format"] == io::kResultFormat);
+  CHECK(m["format_version"] == io::kResultFormatVersion);
+  CHECK(m["files"].size() == 2);
+  CHECK(m["kimsim_version"] == "test");
+  CHECK(io::not_a_result(res).empty());
+
+  io::write_result_folder(res, {{"a.csv", "2\n"}}, manifest());  // a rerun replaces it whole
+  CHECK(names(res) == "a.csv manifest.json ");
+  CHECK(read(res / "a.csv") == "2\n");
+
+  put(res / "a.csv", "edited\n");
+  CHECK(io::not_a_result(res) == "a.csv was changed after kimsim wrote it");
+  CHECK_THROWS_AS(io::write_result_folder(res, {{"a.csv", "3\n"}}, manifest()), Error);
+  CHECK(read(res / "a.csv") == "edited\n");
+  CHECK(names(t.path) == "res ");
+}
+
+TEST_CASE("what a result folder is not: foreign manifests, newer formats, extra files") {
+  TempDir t;
+  const fs::path d = t.path / "d";
+  fs::create_directory(d);
+  CHECK(io::not_a_result(d) == "it has no manifest.json that kimsim wrote");
+  put(d / "manifest.json", R"({"name": "app", "icons": []})");
+  CHECK(io::not_a_result(d) == "its manifest.json was not written by kimsim");
+  put(d / "manifest.json", R"({"format": "kimsim-result", "format_version": 99, "files": []})");
+  CHECK(io::not_a_result(d) == "it was written by a newer kimsim (result format 99)");
+  put(d / "manifest.json", R"({"format": "kimsim-result", "format_version": 1, "files": []})");
+  CHECK(io::not_a_result(d).empty());
+  put(d / "notes.txt", "mine");
+  CHECK(io::not_a_result(d) == "it holds notes.txt, which kimsim did not write there");
+  fs::remove(d / "notes.txt");
+  // A result of an earlier version: its manifest's kimsim fields, and only kimsim's files.
+  put(d / "manifest.json", R"({"kimsim_version": "0.1.0", "scenario_sha256": ")" + std::string(64, '0') +
+                               R"(", "inputs": [], "command_line": "kimsim run s.yaml"})");
+  put(d / "allocation.csv", "old");
+  CHECK(io::not_a_result(d).empty());
+  fs::create_directory(d / "sub");
+  CHECK(io::not_a_result(d) == "it holds sub, which kimsim did not write there");
+}
+
+TEST_CASE("single files: written whole, replacing only what the caller recognises") {
+  TempDir t;
+  const fs::path f = t.path / "state.ckpt";
+  const io::Recognise ours = [](const std::string& p) { return read(p).rfind("KIMSIM", 0) == 0 ? "" : "no mark"; };
+  io::write_file_atomically(f, "KIMSIM 1", ours);
+  io::write_file_atomically(f, "KIMSIM 2", ours);
+  CHECK(read(f) == "KIMSIM 2");
+  put(f, "user data");
+  CHECK_THROWS_WITH_AS(io::write_file_atomically(f, "KIMSIM 3", ours),
+                       doctest::Contains("was not written by kimsim (no mark)"), Error);
+  CHECK(read(f) == "user data");
+  fs::remove(f);
+  fs::create_directory(f);
+  CHECK_THROWS_WITH_AS(io::write_file_atomically(f, "KIMSIM 3", ours), doctest::Contains("is not a folder") , Error);
+  fs::remove(f);
+  // Leftovers of a killed run (its process gone): removed when recognised, kept otherwise.
+  put(t.path / "state.ckpt.partial.2147483646.0123456789abcdef", "KIMSIM half");
+  put(t.path / "state.ckpt.partial.2147483646.fedcba9876543210", "user data");
+  io::write_file_atomically(f, "KIMSIM 4", ours);
+  CHECK(names(t.path) == "state.ckpt state.ckpt.partial.2147483646.fedcba9876543210 ");
+}
+
+TEST_CASE("standard output: a failed write is remembered with its reason") {
+  const int fd = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  {
+    io::CheckedOutput buf(fd);
+    std::ostream out(&buf);
+    out << std::string(100000, 'x');
+    CHECK(buf.failure() == "No space left on device");
+  }
+  ::close(fd);
+  const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  io::CheckedOutput ok(null);
+  std::ostream(&ok) << std::string(100000, 'x');
+  CHECK(ok.failure().empty());
+  ::close(null);
+}
