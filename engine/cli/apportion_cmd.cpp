@@ -325,7 +325,8 @@ int apportion_matrix(const Options& o, std::ostream& out) {
 
 }  // namespace
 
-int apportion_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+int apportion_command(const Invocation& call) {
+  const auto& [args, command_line, out, err] = call;
   Options o;
   po::options_description visible(kHelp);
   std::int64_t min = -1, max = -1;

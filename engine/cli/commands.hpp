@@ -1,10 +1,14 @@
-// The kimsim subcommands. Each parses its own options, calls the library, and writes its result
-// only once it is complete; errors are thrown and mapped to exit codes in main.
+// The kimsim subcommands, as one table: the usage text, the dispatch, "did you mean" and the
+// exit codes all come from it. Each command parses its own options (its --help), calls the
+// library, and writes its result only once it is complete; errors are thrown and mapped to exit
+// codes in one place (describe_failure).
 #pragma once
 
 #include <exception>
 #include <iosfwd>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kimsim::cli {
@@ -36,9 +40,32 @@ struct RaisedFailure {
   Failure failure;
 };
 
-int apportion_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
-int run_command(const std::vector<std::string>& args, const std::string& command_line, std::ostream& out);
-int validate_command(const std::vector<std::string>& args, std::ostream& out);
-int simulate_command(const std::vector<std::string>& args, const std::string& command_line, std::ostream& out);
+/// What a command is given: its arguments (without the command's name), the whole command line
+/// (for manifests), and where to talk. Ranks other than the first of an MPI run get a silent `out`.
+struct Invocation {
+  const std::vector<std::string>& args;
+  const std::string& command_line;
+  std::ostream& out;
+  std::ostream& err;
+};
+
+struct Command {
+  std::string_view name;
+  std::string_view synopsis;  ///< arguments, as in the usage text
+  std::string_view summary;   ///< one line
+  int (*run)(const Invocation&);
+};
+
+/// Every command, in the order of the usage text. A new command is one row here (commands.cpp)
+/// and one file with its function.
+std::span<const Command> commands();
+
+/// `kimsim --help`: the commands from the table and the exit codes.
+std::string usage();
+
+int apportion_command(const Invocation& call);
+int run_command(const Invocation& call);
+int validate_command(const Invocation& call);
+int simulate_command(const Invocation& call);
 
 }  // namespace kimsim::cli

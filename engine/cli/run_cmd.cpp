@@ -24,7 +24,8 @@ std::string scenario_of(const std::vector<std::string>& args, const po::options_
 
 }  // namespace
 
-int run_command(const std::vector<std::string>& args, const std::string& command_line, std::ostream& out) {
+int run_command(const Invocation& call) {
+  const auto& [args, command_line, out, err] = call;
   po::options_description visible(R"(Usage: kimsim run SCENARIO.yaml [--out DIR]
 
 Allocates every Baustein of the scenario to its recipients, in positions and euros (exact to the
@@ -55,7 +56,8 @@ Options)");
   return kOk;
 }
 
-int validate_command(const std::vector<std::string>& args, std::ostream& out) {
+int validate_command(const Invocation& call) {
+  const auto& [args, command_line, out, err] = call;
   po::options_description visible(R"(Usage: kimsim validate SCENARIO.yaml
 
 Checks a scenario and its data files without writing anything: every error is listed with file,

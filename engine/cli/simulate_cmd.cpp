@@ -41,7 +41,8 @@ void progress_bar(std::uint64_t done, std::uint64_t total) {
 
 }  // namespace
 
-int simulate_command(const std::vector<std::string>& args, const std::string& command_line, std::ostream& out) {
+int simulate_command(const Invocation& call) {
+  const auto& [args, command_line, out, err] = call;
   po::options_description visible(R"(Usage: kimsim simulate SCENARIO.yaml [--replications N] [--seed S] [--threads T]
                         [--out DIR] [--quiet]
 
