@@ -329,15 +329,15 @@ int apportion_command(const Invocation& call) {
   const auto& [args, command_line, out, err] = call;
   Options o;
   po::options_description visible(kHelp);
-  std::int64_t min = -1, max = -1;
+  Whole seats, min, max, seed;
   visible.add_options()
       ("help,h", "show this help")
       ("method,m", po::value(&o.method), "apportionment method (see above)")
-      ("seats,s", po::value(&o.seats), "number of units H to apportion")
+      ("seats,s", po::value(&seats), "number of units H to apportion")
       ("min", po::value(&min), "minimum units of every row (a 'min' column overrides it)")
       ("max", po::value(&max), "maximum units of every row (a 'max' column overrides it)")
       ("ties", po::value(&o.ties), "tie policy: error, order or lot (default error)")
-      ("seed", po::value(&o.seed), "seed of the lot for --ties lot (default 0)")
+      ("seed", po::value(&seed), "seed of the lot for --ties lot (default 0)")
       ("first-signpost", po::value(&o.first_signpost), "replace a divisor method's s(0), e.g. 0.7")
       ("biproportional", po::bool_switch(&o.biproportional), "rows x columns apportionment")
       ("row-seats", po::value(&o.row_seats), "CSV 'row,seats' with given row totals")
@@ -352,15 +352,14 @@ int apportion_command(const Invocation& call) {
   }
   if (o.file.empty()) throw UsageError{"missing the input FILE.csv"};
   if (!vm.count("seats")) throw UsageError{"--seats is required"};
-  if (o.seats < 0) throw UsageError{"--seats must not be negative"};
-  if (vm.count("min")) {
-    if (min < 0) throw UsageError{"--min must not be negative"};
-    o.min = min;
-  }
-  if (vm.count("max")) {
-    if (max < 0) throw UsageError{"--max must not be negative"};
-    o.max = max;
-  }
+  // The kernel counts units in signed 64 bits.
+  for (const auto& [name, w] : {std::pair{"seats", seats}, {"min", min}, {"max", max}})
+    if (w.value > static_cast<std::uint64_t>(INT64_MAX))
+      throw UsageError{std::string("--") + name + " must be at most 9223372036854775807"};
+  o.seats = static_cast<std::int64_t>(seats.value);
+  if (vm.count("min")) o.min = static_cast<std::int64_t>(min.value);
+  if (vm.count("max")) o.max = static_cast<std::int64_t>(max.value);
+  o.seed = seed.value;
   if (o.biproportional) {
     if (vm.count("min") || vm.count("max"))
       throw UsageError{"--min and --max apply to one-dimensional apportionments"};

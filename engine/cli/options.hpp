@@ -8,8 +8,31 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "io/csv.hpp"
 
 namespace kimsim::cli {
+
+/// A whole-number option, checked in one place for every option that takes one: digits only,
+/// within 64 bits. (Boost reads "-5" into an unsigned value as 2^64 - 5.) Ranges narrower than
+/// 64 bits are the command's to check.
+struct Whole {
+  std::uint64_t value = 0;
+};
+
+/// Boost.Program_options' hook for reading a Whole (found by argument-dependent lookup).
+inline void validate(boost::any& v, const std::vector<std::string>& values, Whole*, int) {
+  namespace po = boost::program_options;
+  po::validators::check_first_occurrence(v);
+  const std::string& text = po::validators::get_single_string(values);
+  const auto n = io::parse_whole(text);
+  if (!n) {
+    po::error_with_option_name e("the argument ('%value%') for option '%canonical_option%' is invalid: expected a whole "
+                                 "number such as 12 (digits only, no sign, at most 20 digits)");
+    e.set_substitute("value", text);
+    throw e;
+  }
+  v = Whole{*n};
+}
 
 /// Parses `args` into `visible`'s options and one positional argument written to `positional`;
 /// a malformed command line becomes a UsageError.
