@@ -109,10 +109,14 @@ TEST_CASE("single files: written whole, replacing only what the caller recognise
   CHECK_THROWS_WITH_AS(io::write_file_atomically(f, "KIMSIM 3", ours), doctest::Contains("is not a folder") , Error);
   fs::remove(f);
   // Leftovers of a killed run (its process gone): removed when recognised, kept otherwise.
-  put(t.path / "state.ckpt.partial.2147483646.0123456789abcdef", "KIMSIM half");
-  put(t.path / "state.ckpt.partial.2147483646.fedcba9876543210", "user data");
+  const std::string killed = io::partial_file_name("state.ckpt", 2147483646, "0123456789abcdef"),
+                    users = io::partial_file_name("state.ckpt", 2147483646, "fedcba9876543210"),
+                    elsewhere = "state.ckpt.partial.2147483646.0123456789abcdef.00000000";  // another machine
+  put(t.path / killed, "KIMSIM half");
+  put(t.path / users, "user data");
+  put(t.path / elsewhere, "KIMSIM half");
   io::write_file_atomically(f, "KIMSIM 4", ours);
-  CHECK(names(t.path) == "state.ckpt state.ckpt.partial.2147483646.fedcba9876543210 ");
+  CHECK(names(t.path) == "state.ckpt " + elsewhere + " " + users + " ");
 }
 
 TEST_CASE("standard output: a failed write is remembered with its reason") {

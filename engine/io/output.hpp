@@ -45,6 +45,10 @@ using Recognise = std::function<std::string(const std::string& path)>;
 /// synced. An existing `path` is replaced only when it is a regular file that `ours` recognises.
 void write_file_atomically(const std::string& path, const std::string& content, const Recognise& ours);
 
+/// NAME.partial.PID.TOKEN.HOST: the temporary file beside NAME of a run (process `pid`) on this
+/// machine, which write_file_atomically tidies once that process has ended.
+std::string partial_file_name(const std::string& name, long long pid, const std::string& token);
+
 /// Standard output that remembers why a write failed (a full disk, a closed pipe end): kimsim
 /// must not exit 0 with a truncated result. Unbuffered beyond its own buffer; flush() reports.
 class CheckedOutput : public std::streambuf {

@@ -74,5 +74,28 @@ for how in exchange two-renames; do
   done
 done
 unset KIMSIM_SHIM_NO_RENAMEAT2
+
+# 3. Someone puts a file into the folder while kimsim writes: it stays where it was put, and the
+#    run says what happened (exit 2). Into an empty folder and over a result, with and without
+#    renameat2 (then the new results are in place and the old ones are left aside, with the file).
+for how in exchange two-renames; do
+  for into in empty result; do
+    rm -rf "$out" && mkdir "$out"
+    if [ $into = empty ]; then mkdir "$target"; else "$kimsim" run "$scenario" --out "$target" >/dev/null; fi
+    if [ $how = two-renames ]; then export KIMSIM_SHIM_NO_RENAMEAT2=1; else unset KIMSIM_SHIM_NO_RENAMEAT2; fi
+    KIMSIM_SHIM_BEFORE_SWAP="echo thesis > '$target/thesis.txt'" LD_PRELOAD=$shim "$kimsim" run "$scenario" --out "$target" \
+      >/dev/null 2>"$work/err"
+    code=$?
+    [ $code = 2 ] || problem "$how, $into, a file put in meanwhile: exit $code, expected 2"
+    kept=$(find "$out" -name thesis.txt -exec cat {} \;)
+    [ "$kept" = thesis ] || problem "$how, $into, a file put in meanwhile: it is gone"
+    if [ $how = exchange ] || [ $into = empty ]; then
+      [ "$(cat "$target/thesis.txt" 2>/dev/null)" = thesis ] || problem "$how, $into: the file was moved: $(ls -A "$out")"
+      [ "$(ls -A "$out")" = res ] || problem "$how, $into: leftovers $(ls -A "$out")"
+    fi
+    grep -q "changed by someone else\|Directory not empty" "$work/err" || problem "$how, $into: not said: $(cat "$work/err")"
+  done
+done
+unset KIMSIM_SHIM_NO_RENAMEAT2
 echo "durability: $flushes flushes per run checked, $failures problems"
 [ $failures = 0 ]

@@ -4,6 +4,8 @@
 //   KIMSIM_SHIM_LOG=FILE          append "fsync PATH", "rename FROM TO", "renameat2 FROM TO FLAGS"
 //   KIMSIM_SHIM_FAIL_FSYNC=N      the N-th fsync (from 1) fails with EIO
 //   KIMSIM_SHIM_NO_RENAMEAT2=1    renameat2 fails with EINVAL, as on a file system without it
+//   KIMSIM_SHIM_BEFORE_SWAP=CMD   runs the shell command CMD once, before the first rename: someone
+//                                 changing the folder while kimsim writes, at a known moment
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -37,6 +39,12 @@ std::string absolute(int dirfd, const char* p) {
   return std::string(::getcwd(cwd, sizeof cwd) ? cwd : "?") + "/" + p;
 }
 
+void before_swap() {
+  static std::atomic<bool> done{false};
+  const char* cmd = std::getenv("KIMSIM_SHIM_BEFORE_SWAP");
+  if (cmd && !done.exchange(true) && std::system(cmd) != 0) std::fprintf(stderr, "shim: '%s' failed\n", cmd);
+}
+
 void record(const std::string& line) {
   const char* log = std::getenv("KIMSIM_SHIM_LOG");
   if (!log) return;
@@ -64,11 +72,13 @@ int fsync(int fd) {
 }
 
 int rename(const char* from, const char* to) {
+  before_swap();
   record("rename " + absolute(AT_FDCWD, from) + " " + absolute(AT_FDCWD, to));
   return next<int (*)(const char*, const char*)>("rename")(from, to);
 }
 
 int renameat2(int olddirfd, const char* from, int newdirfd, const char* to, unsigned flags) {
+  before_swap();
   record("renameat2 " + absolute(olddirfd, from) + " " + absolute(newdirfd, to) + " " + std::to_string(flags));
   if (std::getenv("KIMSIM_SHIM_NO_RENAMEAT2")) {
     errno = EINVAL;
