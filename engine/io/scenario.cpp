@@ -264,6 +264,14 @@ class Reader {
     errors_.push_back(locate(at, path) + ": " + what);
   }
 
+  /// The source map: every key of every mapping read, with where its value stands.
+  SourceMap places;
+  void place(const YAML::Node& at, const std::string& path) {
+    const YAML::Mark m = at.Mark();
+    if (!path.empty() && !m.is_null() && m.line >= 0)
+      places.set(path, {file_, static_cast<std::size_t>(m.line + 1), static_cast<std::size_t>(m.column + 1)});
+  }
+
   /// Names that can only be checked against the data once it is loaded, with their places.
   struct Ref {
     std::string value, where;
@@ -292,12 +300,14 @@ class Reader {
       return false;
     }
     std::set<std::string> seen;
+    place(map, path);
     for (const auto& kv : map) {
       if (!kv.first.IsScalar()) {
         error(kv.first, path, "a key must be plain text");
         continue;
       }
       const std::string key = kv.first.Scalar();
+      place(kv.second, join(path, key));
       // yaml-cpp keeps the first of two equal keys silently; a hand-written file means the second.
       if (!seen.insert(key).second) error(kv.first, join(path, key), "duplicate key");
       if (std::find(known.begin(), known.end(), key) == known.end())
@@ -1188,6 +1198,7 @@ LoadedScenario load_scenario(const std::string& path) {
                      ": unexpected structure: " + e.msg);
   }
   if (!errors.empty()) throw ScenarioError(errors);
+  out.scenario.places = std::move(rd.places);
 
   try {
     out.regions = load_regions(spec, out.inputs);

@@ -29,6 +29,7 @@ struct Location {
   /// "file:line:column", leaving out the parts that are unknown.
   std::string str() const {
     std::string s = file;
+    if (file.empty()) return s;
     if (line) s.append(":").append(std::to_string(line));
     if (line && column) s.append(":").append(std::to_string(column));
     return s;
@@ -39,7 +40,7 @@ struct Location {
 class LocatedError : public InputError {
  public:
   LocatedError(Location where, const std::string& what)
-      : InputError(where.str() + ": " + what), where_(std::move(where)) {}
+      : InputError(where.file.empty() ? what : where.str() + ": " + what), where_(std::move(where)) {}
   const Location& where() const noexcept { return where_; }
 
  private:

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "kimsim/apportion.hpp"
+#include "kimsim/error.hpp"
 
 namespace kimsim {
 
@@ -127,6 +128,30 @@ struct Baustein {
   std::vector<std::string> sources;
 };
 
+/// Where each value of a scenario was set: key path ("bausteine[1].positions_by_key.base_vza")
+/// to file, line and column. The loader fills it; an error the model finds in a value names the
+/// place that set it, as a loader error does (and explain prints it).
+class SourceMap {
+ public:
+  void set(const std::string& path, Location where) { at_.insert_or_assign(path, std::move(where)); }
+  /// The place of `path`, or of the nearest enclosing key that has one; nothing where none has.
+  std::optional<Location> find(std::string path) const {
+    for (;;) {
+      if (const auto it = at_.find(path); it != at_.end()) return it->second;
+      const auto cut = path.find_last_of(".[");
+      if (cut == std::string::npos || cut == 0) return std::nullopt;
+      path.resize(cut);
+    }
+  }
+  /// An input error about the value at `path`: "file:line:column: path: what".
+  LocatedError error(const std::string& path, const std::string& what) const {
+    return LocatedError(find(path).value_or(Location{}), path + ": " + what);
+  }
+
+ private:
+  std::map<std::string, Location> at_;
+};
+
 struct Scenario {
   std::string name, programme;
   int year = 0;
@@ -136,6 +161,7 @@ struct Scenario {
   std::vector<std::string> sources;
   std::map<std::string, double> observed;  ///< validation: "B2:05978" -> observed positions
   std::optional<double> published_positions_over;  ///< validation: "over N positions" statewide
+  SourceMap places;  ///< where each value was set (the source map)
 };
 
 /// One recipient's share of one Baustein.
