@@ -218,7 +218,7 @@ int apportion_1d(const Options& o, std::ostream& out, std::ostream& err) {
 }
 
 
-int apportion_matrix(const Options& o, std::ostream& out) {
+int apportion_matrix(const Options& o, std::ostream& out, std::ostream& err) {
   const Rule rule = make_rule(o, "sainte-lague");
   const io::CsvTable t = io::read_csv(o.file);
   t.allow_only({"row", "col", "weight", "col_seats"});
@@ -304,17 +304,25 @@ int apportion_matrix(const Options& o, std::ostream& out) {
     }
   }
 
-  auto cell_name = [&](std::size_t c) { return "(" + rows[c / p.cols] + ", " + cols[c % p.cols] + ")"; };
+  auto describe = [&](const Tie& tie) {
+    std::string s = "tie: units can circulate among the cells";
+    for (auto c : tie.competitors) s += " (" + rows[c / p.cols] + ", " + cols[c % p.cols] + ")";
+    return s + " with all totals kept";
+  };
   BiproportionalResult res;
   try {
     res = apportion_biproportional(rule, p);
   } catch (const TieError& e) {
-    std::string what = t.file + ": tie: units can circulate among the cells";
-    for (auto c : e.tie().competitors) what += " " + cell_name(c);
-    throw TieError(what + " with all totals kept; choose a tie policy with --ties order", e.tie());
+    throw TieError(t.file + ": " + describe(e.tie()) +
+                       "; choose a tie policy with --ties order or --ties lot",
+                   e.tie());
   } catch (const InputError& e) {
     throw InputError(t.file + ": " + e.what());
   }
+  if (res.tie)
+    err << "kimsim apportion: note: " << describe(*res.tie) << "; decided by "
+        << (rule.ties == TiePolicy::lot ? "lot (seed " + std::to_string(rule.seed) + ")" : std::string("input order"))
+        << "\n";
   std::ostringstream csv;
   csv << "row,col,seats\n";
   for (const auto& [i, j] : cells)
@@ -363,7 +371,7 @@ int apportion_command(const std::vector<std::string>& args, std::ostream& out, s
   if (o.biproportional) {
     if (vm.count("min") || vm.count("max"))
       throw UsageError{"--min and --max apply to one-dimensional apportionments"};
-    return apportion_matrix(o, out);
+    return apportion_matrix(o, out, err);
   }
   if (!o.row_seats.empty() || o.per_seat_row_sums || o.strongest_row_seat)
     throw UsageError{"--row-seats, --per-seat-row-sums and --strongest-row-seat need --biproportional"};

@@ -31,15 +31,21 @@ struct BiproportionalResult {
   std::vector<std::int64_t> seats;       ///< rows * cols
   std::vector<std::int64_t> row_seats;   ///< the row totals used (given or apportioned)
   std::vector<double> row_multiplier;    ///< x_i, informative
-  std::vector<double> col_divisor;       ///< y_j, informative
-  std::optional<Tie> tie;                ///< a tie resolved by policy (competitors: cell indices)
+  std::vector<double> col_divisor;       ///< y_j, informative: the middle of the column's interval
+  /// A tie resolved by policy: competitors are the row-major indices of the cells units can
+  /// circulate among, units how many of them hold one in the result.
+  std::optional<Tie> tie;
   int transfers = 0, scalings = 0;
+  int repairs = 0;  ///< cycles the exact proof found and cancelled in the float proposal
 };
 
 /// Apportions the matrix with the rule's divisor method (D'Hondt or Sainte-Laguë, optionally
-/// with a modified first signpost), by tie-and-transfer, which always terminates. Throws
-/// InputError when the totals cannot be met, TieError when the result is not unique under
-/// TiePolicy::error.
+/// with a modified first signpost): proposed by tie-and-transfer in floating point, then proven
+/// (and where needed repaired) exactly. Throws InputError when the totals cannot be met,
+/// TieError when the result is not unique under TiePolicy::error. Under TiePolicy::order the
+/// tied cells get the contested units in row-major order (the first tied cell gets one if any
+/// valid result gives it one, then the next, ...); under TiePolicy::lot in an order drawn from
+/// the rule's seed.
 BiproportionalResult apportion_biproportional(const Rule& rule, const BiproportionalProblem& p);
 
 }  // namespace kimsim
