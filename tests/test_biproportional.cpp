@@ -3,6 +3,9 @@
 // matrices.
 #include <doctest/doctest.h>
 
+#include <boost/multiprecision/cpp_int.hpp>
+#include <cmath>
+#include <functional>
 #include <map>
 #include <random>
 #include <sstream>
@@ -128,4 +131,201 @@ TEST_CASE("a biproportional tie is reported") {
   const auto out = apportion_biproportional(Rule{Method::sainte_lague, std::nullopt, TiePolicy::order, 0}, p);
   CHECK(out.tie.has_value());
   CHECK(out.seats[0] + out.seats[1] == 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// An exact reference, independent of the kernel's algorithm: a matrix with the right sums admits
+// multipliers exactly when no cycle of rows i1 -> i2 -> ... -> i1 (i gives a unit in column j that
+// k claims) has a product of factors Q = (w_ij / s(a_ij - 1)) / (w_kj / s(a_kj)) below 1, and it
+// is the only valid matrix when no cycle has product exactly 1. Floats (long double Bellman-Ford
+// and a bounded search) only find the cycles that could be <= 1; each is then decided by
+// multiplying out its factors in big integers.
+
+namespace {
+
+using Int = boost::multiprecision::cpp_int;
+
+struct Verdict {
+  bool valid = true;
+  bool unique = true;
+};
+
+std::pair<std::uint64_t, std::uint64_t> signpost(const Rule& rule, std::int64_t k) {
+  if (k == 0 && rule.first_signpost) return {rule.first_signpost->num, rule.first_signpost->den};
+  const auto x = static_cast<std::uint64_t>(k);
+  return rule.method == Method::dhondt ? std::pair{x + 1, std::uint64_t{1}} : std::pair{2 * x + 1, std::uint64_t{2}};
+}
+
+Verdict verify(const Rule& rule, const BiproportionalProblem& p, const std::vector<std::int64_t>& a) {
+  const std::size_t R = p.rows, C = p.cols;
+  struct Edge {
+    bool on = false;
+    Int num, den;  // Q = num / den, the least over the columns
+    long double lg = 0;
+  };
+  std::vector<Edge> e(R * R);
+  for (std::size_t i = 0; i < R; ++i)
+    for (std::size_t k = 0; k < R; ++k)
+      for (std::size_t j = 0; j < C && i != k; ++j) {
+        const auto wi = p.weight[i * C + j], wk = p.weight[k * C + j];
+        if (a[i * C + j] == 0 || wk == 0) continue;
+        const auto [ni, di] = signpost(rule, a[i * C + j] - 1);
+        const auto [nk, dk] = signpost(rule, a[k * C + j]);
+        Int num = Int(wi) * nk * di, den = Int(wk) * ni * dk;
+        Edge& x = e[i * R + k];
+        if (!x.on || num * x.den < x.num * den) x.on = true, x.num = num, x.den = den;
+      }
+  for (auto& x : e)
+    if (x.on) x.lg = std::log(x.num.convert_to<long double>()) - std::log(x.den.convert_to<long double>());
+  // Potentials: log x_i <= log x_k + lg(i -> k), relaxed with a tolerance so that rounding alone
+  // cannot keep it going; still relaxing after R rounds means a clearly negative cycle.
+  std::vector<long double> pot(R, 0);
+  bool changed = true;
+  for (std::size_t round = 0; round <= R && changed; ++round) {
+    changed = false;
+    for (std::size_t i = 0; i < R; ++i)
+      for (std::size_t k = 0; k < R; ++k)
+        if (e[i * R + k].on && pot[k] + e[i * R + k].lg < pot[i] - 1e-12L)
+          pot[i] = pot[k] + e[i * R + k].lg, changed = true;
+  }
+  Verdict v;
+  if (changed) {
+    v.valid = false;
+    return v;
+  }
+  // Every reduced weight is now >= -1e-12; a cycle of product <= 1 has a reduced sum <= ~0, so
+  // every prefix of it stays below the bound. Enumerate those cycles (smallest row first).
+  const long double bound = 1e-9L + 1e-12L * R;
+  std::vector<std::size_t> path;
+  std::vector<bool> on_path(R, false);
+  std::function<void(std::size_t, long double)> extend = [&](std::size_t i, long double sum) {
+    for (std::size_t k = path[0]; k < R && v.valid; ++k) {
+      const Edge& x = e[i * R + k];
+      if (!x.on) continue;
+      const long double s = sum + x.lg + pot[k] - pot[i];
+      if (s > bound) continue;
+      if (k == path[0]) {
+        Int num = 1, den = 1;
+        for (std::size_t t = 0; t < path.size(); ++t) {
+          const Edge& y = e[path[t] * R + (t + 1 < path.size() ? path[t + 1] : path[0])];
+          num *= y.num, den *= y.den;
+        }
+        if (num < den) v.valid = false;
+        if (num == den) v.unique = false;
+        continue;
+      }
+      if (on_path[k]) continue;
+      path.push_back(k), on_path[k] = true;
+      extend(k, s);
+      path.pop_back(), on_path[k] = false;
+    }
+  };
+  for (std::size_t start = 0; start < R && v.valid; ++start) {
+    path = {start}, on_path[start] = true;
+    extend(start, 0);
+    on_path[start] = false;
+  }
+  return v;
+}
+
+void check_sums(const BiproportionalProblem& p, const BiproportionalResult& out) {
+  for (std::size_t j = 0; j < p.cols; ++j) {
+    std::int64_t s = 0;
+    for (std::size_t i = 0; i < p.rows; ++i) s += out.seats[i * p.cols + j];
+    CHECK(s == p.col_seats[j]);
+  }
+  for (std::size_t i = 0; i < p.rows; ++i) {
+    std::int64_t s = 0;
+    for (std::size_t j = 0; j < p.cols; ++j) {
+      s += out.seats[i * p.cols + j];
+      if (p.weight[i * p.cols + j] == 0) CHECK(out.seats[i * p.cols + j] == 0);
+    }
+    CHECK(s == out.row_seats[i]);
+  }
+}
+
+BiproportionalProblem random_problem(std::mt19937_64& rng, int kind) {
+  BiproportionalProblem p;
+  p.rows = 1 + rng() % 8;
+  p.cols = 1 + rng() % 8;
+  // Near-ties: a rank-one matrix K u_i v_j makes every cycle product exactly 1; small offsets move
+  // them by a relative 1e-15 or so. Small weights give exact ties; weights near 2^53 both.
+  const std::uint64_t K = std::uint64_t{1} << (20 + rng() % 27);
+  std::vector<std::uint64_t> u(p.rows), v(p.cols);
+  for (auto& x : u) x = 1 + rng() % 8;
+  for (auto& x : v) x = 1 + rng() % 8;
+  for (std::size_t c = 0; c < p.rows * p.cols; ++c) {
+    std::uint64_t w = 0;
+    switch (kind) {
+      case 0: w = rng() % 7 == 0 ? 0 : 1 + rng() % 6; break;
+      case 1: w = K * u[c / p.cols] * v[c % p.cols] + rng() % 5 - 2; break;
+      case 2: w = rng() % 9 == 0 ? 0 : 1 + rng() % kMaxWeight; break;
+      default: w = (kMaxWeight >> (rng() % 2)) - rng() % 3; break;
+    }
+    p.weight.push_back(w);
+  }
+  for (std::size_t j = 0; j < p.cols; ++j) p.col_seats.push_back(std::int64_t(rng() % 9 == 0 ? 0 : 1 + rng() % 5));
+  std::int64_t house = 0;
+  for (auto c : p.col_seats) house += c;
+  if (rng() % 8 == 0) {  // given row totals, a random split of the house
+    p.row_seats.assign(p.rows, 0);
+    for (std::int64_t s = 0; s < house; ++s) ++p.row_seats[rng() % p.rows];
+  } else if (kind != 0) {
+    // Row sums of weights near 2^53 exceed the exact upper apportionment: given row totals in
+    // proportion to the row sums (scaled down) instead.
+    std::vector<std::uint64_t> sums(p.rows, 0);
+    for (std::size_t c = 0; c < p.rows * p.cols; ++c) sums[c / p.cols] += (p.weight[c] >> 4) + 1;
+    p.row_seats = apportion(Rule{Method::sainte_lague, std::nullopt, TiePolicy::order, 0}, sums, house);
+  }
+  p.per_seat_row_sums = kind == 0 && rng() % 5 == 0;
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("biproportional results agree with an exact reference on random matrices, near-ties included") {
+  std::mt19937_64 rng(20261130);
+  int unique = 0, tied = 0, refused = 0;
+  for (int it = 0; it < 10000; ++it) {
+    BiproportionalProblem p = random_problem(rng, it % 4);
+    Rule rule{rng() % 2 ? Method::dhondt : Method::sainte_lague, std::nullopt, TiePolicy::order, 0};
+    if (rng() % 6 == 0)
+      rule.first_signpost = rule.method == Method::dhondt ? Ratio{142, 100} : Ratio{7, 10};
+    INFO("matrix " << it);
+    BiproportionalResult ordered;
+    try {
+      ordered = apportion_biproportional(rule, p);
+    } catch (const InputError&) {
+      ++refused;  // e.g. a row with seats but no weight where units could go
+      continue;
+    }
+    check_sums(p, ordered);
+    const Verdict v = verify(rule, p, ordered.seats);
+    REQUIRE(v.valid);
+    // The matrix tie alone: with the row totals fixed, a tie of the upper apportionment is out.
+    BiproportionalProblem fixed = p;
+    fixed.row_seats = ordered.row_seats;
+    Rule strict = rule;
+    strict.ties = TiePolicy::error;
+    Rule lot = rule;
+    lot.ties = TiePolicy::lot;
+    lot.seed = std::uint64_t(it);
+    if (v.unique) {
+      ++unique;
+      CHECK_FALSE(ordered.tie.has_value());
+      CHECK(apportion_biproportional(strict, fixed).seats == ordered.seats);
+      CHECK(apportion_biproportional(lot, fixed).seats == ordered.seats);
+    } else {
+      ++tied;
+      CHECK(ordered.tie.has_value());
+      CHECK_THROWS_AS(apportion_biproportional(strict, fixed), TieError);
+      const auto drawn = apportion_biproportional(lot, fixed);
+      check_sums(fixed, drawn);
+      CHECK(drawn.tie.has_value());
+      CHECK(verify(rule, fixed, drawn.seats).valid);
+    }
+  }
+  MESSAGE(unique << " unique, " << tied << " tied, " << refused << " refused");
+  CHECK(unique > 4000);
+  CHECK(tied > 500);
 }

@@ -39,7 +39,7 @@ namespace {
 using i64 = std::int64_t;
 using u64 = std::uint64_t;
 using real = long double;
-using Rational = boost::multiprecision::cpp_rational;
+using Int = boost::multiprecision::cpp_int;
 constexpr real kTieTolerance = 1e-12L;  // proposal phase only
 constexpr real kInf = std::numeric_limits<real>::infinity();
 
@@ -276,14 +276,35 @@ class Matrix {
     bool hold;
   };
 
-  Rational factor(const Edge& e) const {
-    const Rational w(p_.weight[e.cell]);
+  /// A positive rational as a pair of big integers, never reduced: the exact potentials are the
+  /// float ones (exact binary fractions) times products of at most R + C factors, so they stay
+  /// small enough that a gcd would cost more than it saves.
+  struct Frac {
+    Int n, d;
+  };
+  static Frac times(const Frac& a, const Frac& b) { return {a.n * b.n, a.d * b.d}; }
+  static int compare(const Frac& a, const Frac& b) {
+    const Int l = a.n * b.d, r = b.n * a.d;
+    return l < r ? -1 : l > r ? 1 : 0;
+  }
+  static Frac exactly(real v) {  // v > 0 finite: mantissa * 2^exponent, both exact
+    int e = 0;
+    const real m = std::frexp(v, &e);
+    Frac f{Int(static_cast<u64>(std::ldexp(m, 64))), Int(1)};
+    e -= 64;
+    if (e >= 0) f.n <<= e;
+    else f.d <<= -e;
+    return f;
+  }
+
+  Frac factor(const Edge& e) const {
+    const Int w(p_.weight[e.cell]);
     if (!e.hold) {
       const Ratio r = sp_.exact(a_[e.cell]);
-      return Rational(r.num) / (Rational(r.den) * w);
+      return {Int(r.num), Int(r.den) * w};
     }
     const Ratio r = sp_.exact(a_[e.cell] - 1);
-    return w * Rational(r.den) / Rational(r.num);
+    return {w * r.den, Int(r.num)};
   }
 
   /// Strongly connected components (Tarjan) of the graph on `n` nodes; comp[v] per node.
@@ -328,7 +349,9 @@ class Matrix {
   /// The nearly tight edges that lie on cycles, the only places a cycle of product <= 1 can be.
   std::vector<Edge> suspects() {
     refresh_all();  // fresh, unscaled priorities: the error bound below assumes one rounding each
-    std::vector<real> top(C_, 0.0L), bottom(C_, kInf), inv_divisor(C_, 0.0L);
+    std::vector<real> top(C_, 0.0L), bottom(C_, kInf);
+    auto& inv_divisor = inv_divisor_;
+    inv_divisor.assign(C_, 1.0L);
     for (std::size_t c = 0; c < R_ * C_; ++c) {
       top[c % C_] = std::max(top[c % C_], claim_[c]);
       bottom[c % C_] = std::min(bottom[c % C_], hold_[c]);
@@ -363,44 +386,55 @@ class Matrix {
   /// nothing and the tight edges (product exactly 1 under the potentials found) that lie on cycles.
   std::vector<Edge> exact_cycles(const std::vector<Edge>& edges, std::vector<Edge>& tight) const {
     const std::size_t n = R_ + C_;
-    std::vector<Rational> pot(n, Rational(1));
-    std::vector<Rational> f;
-    for (const auto& e : edges) f.push_back(factor(e));
+    // Start from the float potentials (most edges hold already) and relax queue-wise.
+    std::vector<Frac> pot(n), f;
+    std::vector<std::vector<std::size_t>> out(n);
+    std::vector<bool> queued(n, false);
+    std::vector<std::size_t> relaxed(n, 0);
     std::vector<std::ptrdiff_t> pred(n, -1);
+    std::queue<std::size_t> queue;
     std::size_t nodes = 0;
-    {
-      std::vector<bool> seen(n, false);
-      for (const auto& e : edges) seen[e.from] = true;
-      nodes = std::size_t(std::count(seen.begin(), seen.end(), true));
+    for (std::size_t k = 0; k < edges.size(); ++k) {
+      f.push_back(factor(edges[k]));
+      const std::size_t u = edges[k].from;
+      out[u].push_back(k);
+      if (queued[u]) continue;
+      pot[u] = exactly(u < R_ ? x_[u] : inv_divisor_[u - R_]);
+      queued[u] = true, queue.push(u), ++nodes;
     }
-    std::ptrdiff_t last = -1;
-    for (std::size_t round = 0; round <= nodes; ++round) {
-      last = -1;
-      for (std::size_t k = 0; k < edges.size(); ++k) {
-        Rational v = pot[edges[k].from] * f[k];
-        if (v < pot[edges[k].to]) {
-          pot[edges[k].to] = std::move(v);
-          pred[edges[k].to] = std::ptrdiff_t(k);
-          last = std::ptrdiff_t(edges[k].to);
+    std::ptrdiff_t bad = -1;
+    while (!queue.empty() && bad < 0) {
+      const std::size_t u = queue.front();
+      queue.pop(), queued[u] = false;
+      for (const std::size_t k : out[u]) {
+        const std::size_t v = edges[k].to;
+        Frac t = times(pot[u], f[k]);
+        if (compare(t, pot[v]) >= 0) continue;
+        pot[v] = std::move(t), pred[v] = std::ptrdiff_t(k);
+        if (++relaxed[v] >= nodes) {  // relaxed more often than any shortest path needs
+          bad = std::ptrdiff_t(v);
+          break;
         }
+        if (!queued[v]) queued[v] = true, queue.push(v);
       }
-      if (last < 0) break;
     }
-    if (last >= 0) {  // still relaxing after `nodes` rounds: the predecessors hold a cycle below 1
-      std::size_t v = std::size_t(last);
+    if (bad >= 0) {  // the predecessors hold a cycle of product below 1
+      std::size_t v = std::size_t(bad);
       for (std::size_t k = 0; k < nodes; ++k) v = edges[std::size_t(pred[v])].from;
       std::vector<Edge> cycle;
+      Frac product{Int(1), Int(1)};
       for (std::size_t u = v;;) {
-        const Edge& e = edges[std::size_t(pred[u])];
-        cycle.push_back(e);
-        u = e.from;
+        const std::size_t k = std::size_t(pred[u]);
+        cycle.push_back(edges[k]), product = times(product, f[k]);
+        u = edges[k].from;
         if (u == v) break;
       }
+      if (compare(product, Frac{Int(1), Int(1)}) >= 0) throw std::logic_error("biproportional: no cycle below 1");
       return cycle;
     }
     std::vector<Edge> zero;
     for (std::size_t k = 0; k < edges.size(); ++k)
-      if (pot[edges[k].from] * f[k] == pot[edges[k].to]) zero.push_back(edges[k]);
+      if (compare(times(pot[edges[k].from], f[k]), pot[edges[k].to]) == 0) zero.push_back(edges[k]);
     tight = cyclic(n, zero);
     return {};
   }
@@ -505,6 +539,7 @@ class Matrix {
   std::vector<real> x_;
   std::vector<i64> a_, sum_;
   std::vector<real> claim_, hold_;
+  std::vector<real> inv_divisor_;  // 1/D_j of the proof's float potentials
 };
 
 /// Row totals by the upper apportionment: the same rule over the row sums.
