@@ -120,17 +120,127 @@ TEST_CASE("biproportional invariants on random matrices") {
   MESSAGE(solved << " random matrices solved, " << ties << " with a reported tie");
 }
 
-TEST_CASE("a biproportional tie is reported") {
-  // Two equal rows and two equal columns, one seat each: (1,0;0,1) and (0,1;1,0) are both valid.
+namespace {
+
+BiproportionalProblem square(std::vector<std::uint64_t> weight, std::vector<std::int64_t> col_seats,
+                             std::vector<std::int64_t> row_seats = {}) {
   BiproportionalProblem p;
-  p.rows = p.cols = 2;
-  p.weight = {10, 10, 10, 10};
-  p.col_seats = {1, 1};
-  p.row_seats = {1, 1};
-  CHECK_THROWS_AS(apportion_biproportional(Rule{Method::sainte_lague}, p), TieError);
-  const auto out = apportion_biproportional(Rule{Method::sainte_lague, std::nullopt, TiePolicy::order, 0}, p);
-  CHECK(out.tie.has_value());
-  CHECK(out.seats[0] + out.seats[1] == 1);
+  p.cols = col_seats.size();
+  p.rows = weight.size() / p.cols;
+  p.weight = std::move(weight);
+  p.col_seats = std::move(col_seats);
+  p.row_seats = std::move(row_seats);
+  return p;
+}
+
+Rule rule_with(TiePolicy ties, std::uint64_t seed = 0) {
+  return Rule{Method::sainte_lague, std::nullopt, ties, seed};
+}
+
+}  // namespace
+
+TEST_CASE("a biproportional tie is reported, and order gives the units to the first cells in row-major order") {
+  // Two equal rows and two equal columns, one seat each: (1,0;0,1) and (0,1;1,0) are both valid.
+  const auto p = square({10, 10, 10, 10}, {1, 1}, {1, 1});
+  CHECK_THROWS_AS(apportion_biproportional(rule_with(TiePolicy::error), p), TieError);
+  const auto out = apportion_biproportional(rule_with(TiePolicy::order), p);
+  REQUIRE(out.tie.has_value());
+  CHECK(out.tie->competitors == std::vector<std::size_t>{0, 1, 2, 3});
+  CHECK(out.tie->units == 2);
+  // Cell (1,1) comes first and a valid result gives it a unit, so it gets one; then (1,2) cannot.
+  CHECK(out.seats == std::vector<std::int64_t>{1, 0, 0, 1});
+}
+
+TEST_CASE("order does not depend on where the proposal starts: the first tied cells win") {
+  // Column 1's first unit is tied between all three rows at the start; rows 2 and 3 are also tied
+  // in columns 2 and 3. Every one-seat-per-row-and-column matrix is valid; order takes the
+  // lexicographically greatest in row-major order: the identity.
+  const auto p = square({5, 5, 5, 5, 5, 5, 5, 5, 5}, {1, 1, 1}, {1, 1, 1});
+  const auto out = apportion_biproportional(rule_with(TiePolicy::order), p);
+  CHECK(out.seats == std::vector<std::int64_t>{1, 0, 0, 0, 1, 0, 0, 0, 1});
+  // Row 1 is stronger in column 3, so it must take column 3; the rest is tied and goes in order.
+  const auto q = square({5, 5, 6, 5, 5, 5, 5, 5, 5}, {1, 1, 1}, {1, 1, 1});
+  const auto out2 = apportion_biproportional(rule_with(TiePolicy::order), q);
+  CHECK(out2.seats == std::vector<std::int64_t>{0, 0, 1, 1, 0, 0, 0, 1, 0});
+  REQUIRE(out2.tie.has_value());
+  CHECK(out2.tie->competitors == std::vector<std::size_t>{3, 4, 6, 7});
+}
+
+TEST_CASE("lot decides a biproportional tie by the seed, reproducibly") {
+  const auto p = square({10, 10, 10, 10}, {1, 1}, {1, 1});
+  const auto seats = [&](std::uint64_t seed) {
+    return apportion_biproportional(rule_with(TiePolicy::lot, seed), p).seats;
+  };
+  CHECK(seats(0) == std::vector<std::int64_t>{1, 0, 0, 1});
+  CHECK(seats(1) == std::vector<std::int64_t>{0, 1, 1, 0});
+  CHECK(seats(1) == seats(1));
+  int diagonal = 0;
+  for (std::uint64_t seed = 0; seed < 64; ++seed) diagonal += seats(seed)[0];
+  CHECK(diagonal > 16);  // both outcomes occur, neither rarely
+  CHECK(diagonal < 48);
+}
+
+TEST_CASE("near-ties are decided exactly") {
+  const std::uint64_t E15 = 1'000'000'000'000'000;
+  // Only r1.j3 = r2.j1 = r3.j2 = 1 admits multipliers: the diagonal's cycle product is below 1
+  // by about 1e-12, which a relative tolerance of 1e-12 took for a tie.
+  {
+    const auto p = square({E15, 0, E15, E15 - 1200, E15 - 800, 0, 0, E15, E15 - 800}, {1, 1, 1});
+    const auto out = apportion_biproportional(rule_with(TiePolicy::error), p);
+    CHECK(out.seats == std::vector<std::int64_t>{0, 0, 1, 1, 0, 0, 0, 1, 0});
+  }
+  // A.X + B.Y is the unique result (1000000^2 > 999999 * 1000001): no tie.
+  {
+    const auto p = square({1000000, 999999, 1000001, 1000000}, {1, 1});
+    const auto out = apportion_biproportional(rule_with(TiePolicy::error), p);
+    CHECK(out.seats == std::vector<std::int64_t>{1, 0, 0, 1});
+    CHECK_FALSE(out.tie.has_value());
+  }
+  // (2^50+1)^2 > 2^50 (2^50+1): A.X + B.Y again, also under order, which must not invent a tie.
+  {
+    const std::uint64_t t = std::uint64_t{1} << 50;
+    const auto p = square({t + 1, t + 1, t, t + 1}, {1, 1}, {1, 1});
+    const auto out = apportion_biproportional(rule_with(TiePolicy::order), p);
+    CHECK(out.seats == std::vector<std::int64_t>{1, 0, 0, 1});
+    CHECK_FALSE(out.tie.has_value());
+  }
+}
+
+TEST_CASE("the reported column divisor is the middle of the column's interval") {
+  // Contract: y_j = (max claim + min holding) / 2 under the reported multipliers, so it lies
+  // strictly inside wherever the interval is not a point, and equals the max claim where the
+  // column has no holding (all its units are minimums, or it has none).
+  std::mt19937_64 rng(7);
+  int inside = 0;
+  for (int it = 0; it < 300; ++it) {
+    BiproportionalProblem p;
+    p.rows = 2 + rng() % 5;
+    p.cols = 2 + rng() % 5;
+    for (std::size_t k = 0; k < p.rows * p.cols; ++k) p.weight.push_back(1 + rng() % 100000);
+    for (std::size_t j = 0; j < p.cols; ++j) p.col_seats.push_back(std::int64_t(rng() % 8));
+    const auto out = apportion_biproportional(rule_with(TiePolicy::order), p);
+    for (std::size_t j = 0; j < p.cols; ++j) {
+      long double lo = 0, hi = INFINITY;
+      for (std::size_t i = 0; i < p.rows; ++i) {
+        const long double w = p.weight[i * p.cols + j], x = out.row_multiplier[i];
+        const auto a = out.seats[i * p.cols + j];
+        lo = std::max(lo, w / (x * (a + 0.5L)));
+        if (a > 0) hi = std::min(hi, w / (x * (a - 0.5L)));
+      }
+      const long double y = out.col_divisor[j];
+      if (std::isinf(hi)) {
+        CHECK(y == doctest::Approx(double(lo)).epsilon(1e-12));
+      } else if (hi - lo > 1e-9L * hi) {
+        CHECK(lo < y);
+        CHECK(y < hi);
+        CHECK(std::fabs(y - (lo + hi) / 2) <= 1e-6L * (hi - lo));
+        ++inside;
+      } else {
+        CHECK(y == doctest::Approx(double(lo)).epsilon(1e-9));
+      }
+    }
+  }
+  CHECK(inside > 500);
 }
 
 // ---------------------------------------------------------------------------------------------
