@@ -33,7 +33,8 @@ row of a column; a missing cell has weight 0). Row totals come from an apportion
 sums by the same method (with --per-seat-row-sums: of the sums of weight/col_seats, the Swiss
 'Wählerzahlen'), or from --row-seats ROWS.csv ('row,seats'). Cells are rounded by the divisor
 method (dhondt or sainte-lague, the default) with row multipliers and column divisors, found by
-tie-and-transfer. Output: 'row,col,seats' in input order.
+tie-and-transfer, and proven exactly. Output: 'row,col,seats' in input order. At most 250000 cells
+(rows x columns).
 
 Methods (aliases in brackets):
   hamilton          largest remainder [largest-remainder, hare-niemeyer]
@@ -49,7 +50,9 @@ Ties (equal claims to the last units, decided exactly, never by rounding):
   error   refuse and name the tied rows (exit code 3) [default]
   order   the tied units go to the tied rows first in input order
   lot     drawn by lot, reproducibly from --seed
-A resolved tie is reported on stderr.
+A resolved tie is reported on stderr. In a matrix, units tie when they can circulate among cells
+with all totals kept; order gives them to the tied cells first in row-major order (rows, then
+columns, as they first appear in FILE.csv), lot to the cells first in an order drawn from --seed.
 
 Exit codes: 0 success; 2 bad input (nothing on stdout); 3 unresolved tie (nothing on stdout);
 1 internal error.

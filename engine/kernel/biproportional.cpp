@@ -597,6 +597,16 @@ BiproportionalResult apportion_biproportional(const Rule& rule, const Biproporti
   if (rule.method != Method::dhondt && rule.method != Method::sainte_lague)
     throw InputError("biproportional apportionment supports the divisor methods dhondt and "
                      "sainte-lague");
+  if (p.rows * p.cols > kMaxBiproportionalCells) {
+    // Measured on the shared 2-core reference machine (bench/, BM_Biproportional).
+    const double r = double(p.rows), c = double(p.cols), seconds = 3.5e-8 * r * c * (r + c) / 2;
+    throw InputError("the matrix has " + std::to_string(p.rows) + " rows x " + std::to_string(p.cols) +
+                     " columns = " + std::to_string(p.rows * p.cols) + " cells, above the limit of " +
+                     std::to_string(kMaxBiproportionalCells) + ": it would take about " +
+                     std::to_string(std::llround(seconds)) +
+                     " s on a 2-core machine (the time grows with rows x columns x (rows + "
+                     "columns)); merge small rows or columns, or split the apportionment");
+  }
   if (p.weight.size() != p.rows * p.cols || p.col_seats.size() != p.cols ||
       (!p.row_seats.empty() && p.row_seats.size() != p.rows) ||
       (!p.cell_min.empty() && p.cell_min.size() != p.rows * p.cols))
