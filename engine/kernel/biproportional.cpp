@@ -76,7 +76,7 @@ class Matrix {
   /// them leaves each row a few units off, where starting from x = 1 leaves it hundreds off on a
   /// large matrix, each unit a transfer.
   std::vector<real> fit() {
-    std::vector<real> y(C_, 1.0L), t(std::max(R_, C_));
+    std::vector<real> y(C_, 1.0L);
     for (int it = 0; it < 50; ++it) {
       for (std::size_t j = 0; j < C_; ++j) {
         real sum = 0;
