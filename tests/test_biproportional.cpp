@@ -167,6 +167,22 @@ TEST_CASE("order does not depend on where the proposal starts: the first tied ce
   CHECK(out2.tie->competitors == std::vector<std::size_t>{3, 4, 6, 7});
 }
 
+TEST_CASE("order is row-major order, not another order of the tied cells") {
+  // Both results below are valid (the reference confirms it); order must take the first, whose
+  // seats are greater at the first cell where they differ, (A, X). Giving the units to the tied
+  // cells last in row-major order first yields the second.
+  const auto p = square({2, 2, 2, 4, 2, 2, 2, 6, 6, 2, 2, 2}, {2, 2, 1, 3});
+  const std::vector<std::int64_t> first = {1, 0, 0, 1, 0, 1, 1, 1, 1, 1, 0, 1};
+  const std::vector<std::int64_t> last = {0, 1, 0, 1, 1, 1, 0, 1, 1, 0, 1, 1};
+  const Rule rule = rule_with(TiePolicy::order);
+  const auto out = apportion_biproportional(rule, p);
+  CHECK(out.seats == first);
+  auto fixed = p;
+  fixed.row_seats = out.row_seats;
+  CHECK(test::verify(rule, fixed, last).valid);
+  CHECK_FALSE(test::verify(rule, fixed, last).unique);
+}
+
 TEST_CASE("lot decides a biproportional tie by the seed, reproducibly") {
   const auto p = square({10, 10, 10, 10}, {1, 1}, {1, 1});
   const auto seats = [&](std::uint64_t seed) {
