@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs a kimsim libFuzzer harness for a bounded time on a corpus seeded with the shipped files.
 #   fuzz/run.sh [--fresh] HARNESS SECONDS CORPUS_DIR [libFuzzer options...]
-# HARNESS is the path of fuzz_scenario or fuzz_csv (build-fuzz/fuzz/). CORPUS_DIR keeps what the
-# fuzzer finds between runs (a long campaign grows it); --fresh empties it first, so that a run
+# HARNESS is the path of fuzz_scenario, fuzz_csv or fuzz_apportion (build-fuzz/fuzz/). CORPUS_DIR
+# keeps what the fuzzer finds between runs (a long campaign grows it); --fresh empties it first, so that a run
 # with a fixed -seed= starts from the same state every time (ctest does this). Crashes, leaks and
 # timeouts are written next to it, in CORPUS_DIR.artifacts/, and make the script fail.
 set -euo pipefail
@@ -23,6 +23,8 @@ case $name in
   scenario) seeds=("$root"/scenarios/*.yaml "$root"/tests/cli/cases/*/*.yaml "$here"/corpus/scenario/*) ;;
   csv) seeds=("$root"/scenarios/data/*.csv "$root"/tests/data/published/*.csv "$root"/tests/cli/cases/*/*.csv
               "$here"/corpus/csv/*) ;;
+  apportion) seeds=("$root"/tests/cli/cases/bip*/*.csv "$root"/tests/cli/cases/biproportional*/*.csv
+                    "$root"/tests/cli/cases/err-biproportional*/*.csv "$here"/corpus/apportion/*) ;;
   *) echo "fuzz/run.sh: unknown harness '$name'" >&2; exit 2 ;;
 esac
 
@@ -32,6 +34,14 @@ mkdir -p "$corpus" "$corpus.artifacts"
 for s in "${seeds[@]}"; do
   [ -f "$s" ] || continue
   rel=${s#"$root"/}
+  if [ "$name" = apportion ]; then
+    # The harness reads its options from the first byte: each file as sainte-lague with ties
+    # order (\002) and as dhondt with ties lot, seed 0 (\005).
+    for opt in 002 005; do
+      [ -e "$corpus/seed-$opt-${rel//\//_}" ] || { printf "\\$opt"; cat "$s"; } >"$corpus/seed-$opt-${rel//\//_}"
+    done
+    continue
+  fi
   cp -n "$s" "$corpus/seed-${rel//\//_}"
 done
 

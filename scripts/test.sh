@@ -2,7 +2,8 @@
 # Installs what is missing, builds, and runs the whole test suite. .ci/run calls exactly this.
 #   1. the Release build (build/): doctest suite and command-line golden files;
 #   2. the same suite built with AddressSanitizer and UndefinedBehaviorSanitizer (GCC, build-asan/);
-#   3. the libFuzzer harnesses (Clang, build-fuzz/), each fuzzing for KIMSIM_FUZZ_SECONDS (45).
+#   3. the libFuzzer harnesses (Clang, build-fuzz/): scenario, CSV and apportion --biproportional,
+#      each fuzzing for KIMSIM_FUZZ_SECONDS (45).
 # Each build is incremental where its folder exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,5 +20,5 @@ UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build-asan --output-on-failure
 cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DKIMSIM_FUZZ=ON -DKIMSIM_BUILD_TESTS=OFF \
   -DKIMSIM_BUILD_BENCH=OFF -DKIMSIM_WITH_OPENMP=OFF -DKIMSIM_FUZZ_SECONDS="${KIMSIM_FUZZ_SECONDS:-45}" >/dev/null
-cmake --build build-fuzz -j"$(nproc)" --target fuzz_scenario fuzz_csv
+cmake --build build-fuzz -j"$(nproc)" --target fuzz_scenario fuzz_csv fuzz_apportion
 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build-fuzz --output-on-failure

@@ -33,7 +33,8 @@ row of a column; a missing cell has weight 0). Row totals come from an apportion
 sums by the same method (with --per-seat-row-sums: of the sums of weight/col_seats, the Swiss
 'Wählerzahlen'), or from --row-seats ROWS.csv ('row,seats'). Cells are rounded by the divisor
 method (dhondt or sainte-lague, the default) with row multipliers and column divisors, found by
-tie-and-transfer. Output: 'row,col,seats' in input order.
+tie-and-transfer, and proven exactly. Output: 'row,col,seats' in input order. At most 250000 cells
+(rows x columns).
 
 Methods (aliases in brackets):
   hamilton          largest remainder [largest-remainder, hare-niemeyer]
@@ -49,7 +50,9 @@ Ties (equal claims to the last units, decided exactly, never by rounding):
   error   refuse and name the tied rows (exit code 3) [default]
   order   the tied units go to the tied rows first in input order
   lot     drawn by lot, reproducibly from --seed
-A resolved tie is reported on stderr.
+A resolved tie is reported on stderr. In a matrix, units tie when they can circulate among cells
+with all totals kept; order gives them to the tied cells first in row-major order (rows, then
+columns, as they first appear in FILE.csv), lot to the cells first in an order drawn from --seed.
 
 Exit codes: 0 success; 2 bad input (nothing on stdout); 3 unresolved tie (nothing on stdout);
 1 internal error.
@@ -218,7 +221,7 @@ int apportion_1d(const Options& o, std::ostream& out, std::ostream& err) {
 }
 
 
-int apportion_matrix(const Options& o, std::ostream& out) {
+int apportion_matrix(const Options& o, std::ostream& out, std::ostream& err) {
   const Rule rule = make_rule(o, "sainte-lague");
   const io::CsvTable t = io::read_csv(o.file);
   t.allow_only({"row", "col", "weight", "col_seats"});
@@ -304,17 +307,25 @@ int apportion_matrix(const Options& o, std::ostream& out) {
     }
   }
 
-  auto cell_name = [&](std::size_t c) { return "(" + rows[c / p.cols] + ", " + cols[c % p.cols] + ")"; };
+  auto describe = [&](const Tie& tie) {
+    std::string s = "tie: units can circulate among the cells";
+    for (auto c : tie.competitors) s += " (" + rows[c / p.cols] + ", " + cols[c % p.cols] + ")";
+    return s + " with all totals kept";
+  };
   BiproportionalResult res;
   try {
     res = apportion_biproportional(rule, p);
   } catch (const TieError& e) {
-    std::string what = t.file + ": tie: units can circulate among the cells";
-    for (auto c : e.tie().competitors) what += " " + cell_name(c);
-    throw TieError(what + " with all totals kept; choose a tie policy with --ties order", e.tie());
+    throw TieError(t.file + ": " + describe(e.tie()) +
+                       "; choose a tie policy with --ties order or --ties lot",
+                   e.tie());
   } catch (const InputError& e) {
     throw InputError(t.file + ": " + e.what());
   }
+  if (res.tie)
+    err << "kimsim apportion: note: " << describe(*res.tie) << "; decided by "
+        << (rule.ties == TiePolicy::lot ? "lot (seed " + std::to_string(rule.seed) + ")" : std::string("input order"))
+        << "\n";
   std::ostringstream csv;
   csv << "row,col,seats\n";
   for (const auto& [i, j] : cells)
@@ -363,7 +374,7 @@ int apportion_command(const Invocation& call) {
   if (o.biproportional) {
     if (vm.count("min") || vm.count("max"))
       throw UsageError{"--min and --max apply to one-dimensional apportionments"};
-    return apportion_matrix(o, out);
+    return apportion_matrix(o, out, err);
   }
   if (!o.row_seats.empty() || o.per_seat_row_sums || o.strongest_row_seat)
     throw UsageError{"--row-seats, --per-seat-row-sums and --strongest-row-seat need --biproportional"};
