@@ -1,9 +1,8 @@
 #include "io/csv.hpp"
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <algorithm>
 
+#include "io/input.hpp"
 #include "io/suggest.hpp"
 #include "io/text.hpp"
 
@@ -89,6 +88,8 @@ CsvTable parse_csv(std::string_view text, const std::string& file, CsvFormat for
   t.format = format;
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte order mark
   require_utf8(text, file);
+  if (const std::string blank = blank_file(text); !blank.empty())
+    throw LocatedError({file, 0, 0}, blank + ": expected a header row");
   std::size_t pos = 0, line = 1;
   bool have_header = false;
   while (pos < text.size()) {
@@ -148,6 +149,11 @@ CsvTable parse_csv(std::string_view text, const std::string& file, CsvFormat for
         pos += c == '\r' ? 2 : 1;
         ++line;
         done = true;
+      } else if (c == '\r') {
+        // A CR alone ends lines in old Mac files; read as a cell character it would glue lines.
+        throw LocatedError({file, line, pos - line_start + 1},
+                           "a carriage return (CR) without a line feed: kimsim reads lines that end in LF or CRLF "
+                           "(is the file from an old Mac? save it with LF line ends)");
       } else if (quoted) {
         throw LocatedError({file, line, pos - line_start + 1}, "text after the closing quote of a cell");
       } else {
@@ -168,7 +174,9 @@ CsvTable parse_csv(std::string_view text, const std::string& file, CsvFormat for
       t.rows.push_back(std::move(row));
     }
   }
-  if (!have_header) throw LocatedError({file, 0, 0}, "the file is empty: expected a header row");
+  if (!have_header) {
+    throw LocatedError({file, 0, 0}, "the file has only comments and blank lines: expected a header row");
+  }
   const std::size_t columns = t.header.cells.size();
   for (const auto& row : t.rows) {
     if (row.cells.size() > columns)
@@ -186,17 +194,7 @@ CsvTable parse_csv(std::string_view text, const std::string& file, CsvFormat for
 }
 
 CsvTable read_csv(const std::string& path, CsvFormat format) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size > kMaxCsvBytes)
-    throw LocatedError({path, 0, 0}, "the file has " + std::to_string(size) + " bytes, more than the limit of " +
-                                         std::to_string(kMaxCsvBytes) + " (" + human_bytes(double(kMaxCsvBytes)) +
-                                         ") for a data file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw LocatedError({path, 0, 0}, "cannot open the file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_csv(ss.str(), path, format);
+  return parse_csv(read_input(path, kMaxCsvBytes, "for a data file"), path, format);
 }
 
 std::optional<Decimal> parse_decimal(std::string_view text, char decimal) {

@@ -6,11 +6,11 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <sstream>
 
 #include "io/csv.hpp"
+#include "io/input.hpp"
 #include "io/suggest.hpp"
 #include "io/text.hpp"
 
@@ -30,11 +30,6 @@ namespace fs = std::filesystem;
 
 constexpr std::uintmax_t kMaxScenarioBytes = 1 << 20;
 
-/// Whether a data file is there; a name the system refuses (too long, no permission) is not.
-bool file_exists(const std::string& path) {
-  std::error_code ec;
-  return fs::exists(path, ec);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Strict YAML. A scenario is read by people as much as by kimsim, so every value must stand where
@@ -941,7 +936,8 @@ DataFile read_data_file(Reader& rd, const YAML::Node& node, const std::string& p
   }
   f.written = name.Scalar();
   f.path = (dir / f.written).lexically_normal().string();
-  if (!file_exists(f.path)) rd.error(name, name_path, "data file not found: " + f.path);
+  // Checked here so that every data file that cannot be read is reported with the other errors.
+  if (const std::string why = input_problem(f.path); !why.empty()) rd.error(name, name_path, "data file " + f.path + ": " + why);
   return f;
 }
 
@@ -1066,20 +1062,19 @@ namespace {
 
 /// The scenario's text, refused when it is too large to be a scenario.
 std::string read_scenario_text(const std::string& path) {
-  std::error_code ec;
-  const auto size = fs::file_size(path, ec);
-  if (!ec && size > kMaxScenarioBytes)
-    throw ScenarioError({path + ": the scenario file has " + std::to_string(size) + " bytes, more than the limit of " +
-                         std::to_string(kMaxScenarioBytes) + " (scenarios are short; data belongs in CSV files)"});
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ScenarioError({path + ": cannot open the scenario file"});
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  try {
+    return read_input(path, kMaxScenarioBytes, "for a scenario (scenarios are short; data belongs in CSV files)");
+  } catch (const InputError& e) {
+    throw ScenarioError({e.what()});
+  }
 }
 
 /// Parses a scenario that passed strict_yaml_problems.
 YAML::Node parse_scenario(const std::string& text, const std::string& path) {
+  // A file of white space alone is a null document with no place of its own: say what it holds.
+  if (const std::string blank = blank_file(text); !blank.empty())
+    throw ScenarioError({path + ": " + blank + ": expected a mapping with the keys scenario, programme, year, budget_eur, "
+                                "data, bausteine"});
   if (auto problems = strict_yaml_problems(text, path); !problems.empty()) throw ScenarioError(problems);
   YAML::Node root;
   try {
@@ -1087,7 +1082,7 @@ YAML::Node parse_scenario(const std::string& text, const std::string& path) {
   } catch (const YAML::Exception& e) {
     throw ScenarioError({not_valid_yaml(path, e)});
   }
-  // An empty file (or one of comments only) is a null document with no place of its own.
+  // A file of comments only is a null document too.
   if (root.IsNull())
     throw ScenarioError({path + ":1:1: the file holds no scenario: expected a mapping with the keys scenario, "
                                 "programme, year, budget_eur, data, bausteine"});
