@@ -192,3 +192,25 @@ TEST_CASE("a draft evaluated by one plan is recomputed, not reused, by another")
     CHECK(d.halves[static_cast<std::size_t>(kreis - q.rows().begin())] < 7);
   }
 }
+
+TEST_CASE("Regions: add refuses a second AGS, find sees added and indexed regions") {
+  Regions r;
+  for (int i = 0; i < 1000; ++i) {  // past several growths of the look-up table
+    Region g;
+    g.ags = std::to_string(10000 + i);
+    CHECK(r.add(g));
+  }
+  Region dup;
+  dup.ags = "10007";
+  CHECK_FALSE(r.add(dup));
+  CHECK(r.list.size() == 1000);
+  CHECK(r.find("10007") == std::optional<std::size_t>(7));
+  CHECK(r.find("10999") == std::optional<std::size_t>(999));
+  CHECK_FALSE(r.find("5978").has_value());
+  Region direct;
+  direct.ags = "05978";
+  r.list.push_back(direct);  // filled directly: found after index()
+  r.index();
+  CHECK(r.find("05978") == std::optional<std::size_t>(1000));
+  CHECK(r.find("10000") == std::optional<std::size_t>(0));
+}

@@ -511,47 +511,49 @@ Regions load_regions(const DataSpec& spec, std::vector<std::string>& inputs) {
   Regions r;
   r.indicator_names = {"population", "area_km2"};
   std::vector<std::array<double, 2>> base;
-  const CsvTable kt = read_data(spec.kreise);
-  inputs.push_back(spec.kreise.path);
-  const CsvTable gt = read_data(spec.gemeinden);
-  inputs.push_back(spec.gemeinden.path);
-  check_region_count(kt, gt);
-  {
-    const CsvTable& t = kt;
-    const auto ags = t.require("ags"), type = t.require("type"), name = t.require("name"),
-               pop = t.require("population"), area = t.require("area_km2");
-    for (const auto& row : t.rows) {
-      Region reg;
-      reg.ags = t.cell(row, ags);
-      reg.name = t.cell(row, name);
-      const std::string& ty = t.cell(row, type);
-      if (ty == "Kreis") reg.type = RegionType::kreis;
-      else if (ty == "Kreisfreie Stadt") reg.type = RegionType::kreisfreie_stadt;
-      else throw LocatedError(t.at(row, type), "unknown type '" + ty + "' (expected Kreis or Kreisfreie Stadt)");
-      reg.flags = {"ki", "abh"};
-      if (r.find(reg.ags)) throw LocatedError(t.at(row, ags), "duplicate AGS " + reg.ags);
-      r.list.push_back(reg);
-      base.push_back({read_number(t, row, pop, spec.kreise), read_number(t, row, area, spec.kreise)});
+  {  // the tables are freed before the indicator files are read: a million rows take 300 MB
+    const CsvTable kt = read_data(spec.kreise);
+    inputs.push_back(spec.kreise.path);
+    const CsvTable gt = read_data(spec.gemeinden);
+    inputs.push_back(spec.gemeinden.path);
+    check_region_count(kt, gt);
+    r.reserve(kt.rows.size() + gt.rows.size());
+    base.reserve(kt.rows.size() + gt.rows.size());
+    {
+      const CsvTable& t = kt;
+      const auto ags = t.require("ags"), type = t.require("type"), name = t.require("name"),
+                 pop = t.require("population"), area = t.require("area_km2");
+      for (const auto& row : t.rows) {
+        Region reg;
+        reg.ags = t.cell(row, ags);
+        reg.name = t.cell(row, name);
+        const std::string& ty = t.cell(row, type);
+        if (ty == "Kreis") reg.type = RegionType::kreis;
+        else if (ty == "Kreisfreie Stadt") reg.type = RegionType::kreisfreie_stadt;
+        else throw LocatedError(t.at(row, type), "unknown type '" + ty + "' (expected Kreis or Kreisfreie Stadt)");
+        reg.flags = {"ki", "abh"};
+        if (!r.add(std::move(reg))) throw LocatedError(t.at(row, ags), "duplicate AGS " + t.cell(row, ags));
+        base.push_back({read_number(t, row, pop, spec.kreise), read_number(t, row, area, spec.kreise)});
+      }
     }
-  }
-  {
-    const CsvTable& t = gt;
-    const auto ags = t.require("ags"), name = t.require("name"), kreis = t.require("kreis_ags"),
-               status = t.require("status"), pop = t.require("population"), area = t.require("area_km2");
-    for (const auto& row : t.rows) {
-      Region reg;
-      reg.ags = t.cell(row, ags);
-      reg.name = t.cell(row, name);
-      reg.kreis = t.cell(row, kreis);
-      if (!r.find(reg.kreis)) throw LocatedError(t.at(row, kreis), "unknown Kreis AGS " + reg.kreis);
-      if (r.find(reg.ags)) throw LocatedError(t.at(row, ags), "duplicate AGS " + reg.ags);
-      const std::string& st = t.cell(row, status);
-      if (st == "große kreisangehörige Stadt") reg.flags = {"gkst", "abh"};
-      else if (st == "mittlere kreisangehörige Stadt") reg.flags = {"mkst"};
-      else if (st == "regionsangehörige Stadt Aachen") reg.flags = {"ki"};
-      else if (st == "kreisfreie Stadt") reg.flags = {"kreisfrei"};
-      r.list.push_back(reg);
-      base.push_back({read_number(t, row, pop, spec.gemeinden), read_number(t, row, area, spec.gemeinden)});
+    {
+      const CsvTable& t = gt;
+      const auto ags = t.require("ags"), name = t.require("name"), kreis = t.require("kreis_ags"),
+                 status = t.require("status"), pop = t.require("population"), area = t.require("area_km2");
+      for (const auto& row : t.rows) {
+        Region reg;
+        reg.ags = t.cell(row, ags);
+        reg.name = t.cell(row, name);
+        reg.kreis = t.cell(row, kreis);
+        if (!r.find(reg.kreis)) throw LocatedError(t.at(row, kreis), "unknown Kreis AGS " + reg.kreis);
+        const std::string& st = t.cell(row, status);
+        if (st == "große kreisangehörige Stadt") reg.flags = {"gkst", "abh"};
+        else if (st == "mittlere kreisangehörige Stadt") reg.flags = {"mkst"};
+        else if (st == "regionsangehörige Stadt Aachen") reg.flags = {"ki"};
+        else if (st == "kreisfreie Stadt") reg.flags = {"kreisfrei"};
+        if (!r.add(std::move(reg))) throw LocatedError(t.at(row, ags), "duplicate AGS " + t.cell(row, ags));
+        base.push_back({read_number(t, row, pop, spec.gemeinden), read_number(t, row, area, spec.gemeinden)});
+      }
     }
   }
   r.index();
@@ -571,12 +573,12 @@ Regions load_regions(const DataSpec& spec, std::vector<std::string>& inputs) {
     for (const auto& [name, column] : ind.columns) {
       const auto c = t.require(column);
       r.indicator_names.push_back(name);
-      std::set<std::string> seen;
+      std::vector<std::uint8_t> seen(r.list.size(), 0);
       for (const auto& row : t.rows) {
         const std::string& ags = t.cell(row, key);
         const auto i = r.find(ags);
         if (!i) throw LocatedError(t.at(row, key), "unknown AGS " + ags + " (not in " + spec.kreise.path + ")");
-        if (!seen.insert(ags).second) throw LocatedError(t.at(row, key), "duplicate AGS " + ags);
+        if (seen[*i]++) throw LocatedError(t.at(row, key), "duplicate AGS " + ags);
         r.indicators(Eigen::Index(*i), col) = read_number(t, row, c, ind.file);
       }
       if (!ind.split_by.empty()) {
