@@ -89,7 +89,7 @@ TEST_CASE("CSV: why a cell is not a number") {
   CHECK(decimal_problem("232.8", ',') == "'232.8' has a '.', but the decimal mark of this file is ','");
   CHECK(decimal_problem("1.2.3") == "'1.2.3' has more than one '.'");
   CHECK(decimal_problem("0.1234567890123") == "'0.1234567890123' has more than 12 decimals");
-  CHECK(decimal_problem("99999999999999999999") == "'99999999999999999999' has more digits than kimsim reads (at most 19)");
+  CHECK(decimal_problem("99999999999999999999") == "'99999999999999999999' is out of range (max 18446744073709551615, or as many digits with a decimal point)");
   CHECK(decimal_problem("viele") == "'viele' is not a number");
 }
 

@@ -244,7 +244,7 @@ std::string decimal_problem(std::string_view text, char decimal) {
     if (std::count(t.begin(), t.end(), decimal) > 1) return "'" + t + "' has more than one '" + decimal + "'";
     const auto point = t.find(decimal);
     if (point != std::string::npos && t.size() - point - 1 > 12) return "'" + t + "' has more than 12 decimals";
-    return "'" + t + "' has more digits than kimsim reads (at most 19)";
+    return "'" + t + "' is out of range (max 18446744073709551615, or as many digits with a decimal point)";
   }
   if (lower.find_first_of("0123456789") != std::string::npos && lower.find('e') != std::string::npos &&
       lower.find_first_not_of("0123456789.,e+-") == std::string::npos)

@@ -135,10 +135,11 @@ std::vector<std::size_t> select(const Regions& regions, const Selector& s) {
     flags |= bit;
     unknown_flag |= bit == 0;  // a flag no region carries selects nothing
   }
+  const bool by_kind = !s.types.empty() || !s.flags.empty();
   std::vector<std::size_t> out;
   for (std::size_t i = 0; i < n; ++i) {
     const Region& r = regions.list[i];
-    bool pick = types == 0 || (types >> static_cast<unsigned>(r.type)) & 1u;
+    bool pick = by_kind && (types == 0 || (types >> static_cast<unsigned>(r.type)) & 1u);
     pick = pick && !unknown_flag && (r.flag_bits & flags) == flags;
     pick = (pick || (listed[i] & 1)) && !(listed[i] & 2);
     if (pick) out.push_back(i);
@@ -465,7 +466,18 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     for (std::size_t k = 0; k < nc; ++k)
       if (in.absent.empty() || !in.absent[c.who[k]]) s.at.push_back(static_cast<std::uint32_t>(k));
     const std::size_t n = s.at.size();
-    if (n == 0) throw InputError(b.id + ": no region matches its recipients");
+    if (n == 0) {
+      // Nobody applied (a replication with low uptake): an outcome, not an error. The whole
+      // budget lapses and is counted as unallocated.
+      std::fill(d.present.begin() + long(r0), d.present.begin() + long(c.end_row), 0);
+      for (auto* v : {&d.halves, &d.gross, &d.cents}) std::fill(v->begin() + long(r0), v->begin() + long(c.end_row), 0);
+      for (auto* v : {&d.key_share, &d.quota}) std::fill(v->begin() + long(r0), v->begin() + long(c.end_row), 0.0);
+      d.tie[bi] = 0;
+      d.budget[bi] = budget;
+      d.unallocated[bi] = budget;
+      s.memo[bi].valid = false;
+      continue;
+    }
     // A Baustein that reads no indicator (fixed staffing) is a function of who is present, its
     // budget and its rate: when they repeat (every replication where all apply), so does it.
     Draft::Scratch::Memo& memo = s.memo[bi];

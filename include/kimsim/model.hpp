@@ -78,9 +78,11 @@ struct Regions {
   std::vector<std::string> flag_names_;
 };
 
-/// Which regions a Baustein funds.
+/// Which regions a Baustein funds: those of the types and flags, plus include, minus exclude.
+/// With neither types nor flags, only the included regions: `{include: [...]}` lists the
+/// recipients exactly (it once selected every region, the listed ones among them).
 struct Selector {
-  std::vector<RegionType> types;    ///< any of these (empty: any type)
+  std::vector<RegionType> types;    ///< any of these (empty: any type, if flags are given)
   std::vector<std::string> flags;   ///< all of these
   std::vector<std::string> include; ///< AGS added regardless
   std::vector<std::string> exclude; ///< AGS removed
