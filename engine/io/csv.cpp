@@ -160,8 +160,13 @@ CsvTable parse_csv(std::string_view text, const std::string& file, CsvFormat for
       } else if (quoted) {
         throw LocatedError({file, line, pos - line_start + 1}, "text after the closing quote of a cell");
       } else {
-        cell += c;
-        ++pos;
+        // The plain characters up to the next one that means something, appended at once.
+        std::size_t end = pos + 1;
+        while (end < text.size() && text[end] != format.delimiter && text[end] != '\n' && text[end] != '\r' &&
+               text[end] != '"')
+          ++end;
+        cell.append(text.data() + pos, end - pos);
+        pos = end;
       }
     }
     for (auto& c : row.cells) {  // surrounding blanks are not part of a value

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string_view>
@@ -50,6 +51,12 @@ Fd open_regular(const std::string& path, std::string& why) {
   return f;
 }
 
+/// The size fstat reports (0 where it cannot tell).
+off_t st_size(int fd) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 && st.st_size > 0 ? st.st_size : 0;
+}
+
 }  // namespace
 
 std::string input_problem(const std::string& path) {
@@ -64,6 +71,8 @@ std::string read_input(const std::string& path, std::uintmax_t limit, const std:
   const Fd f = open_regular(path, why);
   if (!why.empty()) fail(why);
   std::string bytes;
+  // The size the file system reports is a hint for the memory only; the limit counts what is read.
+  bytes.reserve(static_cast<std::size_t>(std::min<std::uintmax_t>(static_cast<std::uintmax_t>(st_size(f.fd)), limit)));
   char buf[1 << 16];
   for (;;) {
     const ssize_t n = ::read(f.fd, buf, sizeof buf);

@@ -659,9 +659,11 @@ Regions load_regions(const DataSpec& spec, std::vector<std::string>& inputs) {
       const auto c = t.require(column);
       r.indicator_names.push_back(name);
       std::vector<std::uint8_t> seen(r.list.size(), 0);
+      std::size_t next = 0;  // data files usually list the regions in the order of the region files
       for (const auto& row : t.rows) {
         const std::string& ags = t.cell(row, key);
-        const auto i = r.find(ags);
+        const auto i = next < r.list.size() && r.list[next].ags == ags ? std::optional<std::size_t>(next) : r.find(ags);
+        if (i) next = *i + 1;
         if (!i)
           throw LocatedError(t.at(row, key), "unknown AGS " + ags + " (not in " + spec.kreise.path + " or " +
                                                  spec.gemeinden.path + ")" + ags_hint(r, ags, true));
