@@ -33,6 +33,8 @@ TEST_CASE("CSV: errors name file, line and column") {
   CHECK(error_of("") == "f.csv: the file is empty: expected a header row");
   CHECK(error_of("\r\r\r") == "f.csv: the file holds only 3 carriage returns (CR, 0x0D), no text: expected a header row");
   CHECK(error_of("\r\n \n") == "f.csv: the file holds only 1 carriage return (CR, 0x0D), 2 line feeds (LF) and 1 space, no text: expected a header row");
+  CHECK(error_of("name\nx\xC2\x9B[2J\n") == "f.csv:2:2: the control character U+009B does not belong in a text file");
+  CHECK(error_of("name\nx\xC2\xA0y\n") == "no error");  // U+00A0, a no-break space, is text
   CHECK(error_of("# only a comment\n") == "f.csv: the file has only comments and blank lines: expected a header row");
   CHECK(error_of("a,b\r1,2\r").rfind("f.csv:1:4: a carriage return (CR) without a line feed", 0) == 0);
   CHECK(error_of("a,b\n1,2,3\n") == "f.csv:2:5: the row has 3 cells, the header 2 (a ',' too many, or a value that needs quotes?)");
