@@ -373,7 +373,8 @@ class Reader {
       std::string why;
       if (!n.IsScalar()) why = ", " + got(n);
       else if (d && d->decimals > 2) why = "; '" + n.Scalar() + "' has more than two decimals";
-      else if (d) why = "; more than " + power_of_ten(kMaxCents / 100) + " EUR is not a budget kimsim can add up";
+      else if (d) why = "; '" + written + "' is out of range (max " + power_of_ten(kMaxCents / 100) +
+                        " EUR: sums of thousands of amounts must fit in 64-bit cents)";
       else if (const auto magnitude = s.size() > 1 && s[0] == '-' ? parse_decimal(s.substr(1)) : std::nullopt;
                magnitude && magnitude->digits > 0)
         why = " (amounts must not be negative)";
@@ -387,12 +388,14 @@ class Reader {
   /// Positions in VZÄ as half positions: 3.5 -> 7; anything not a multiple of 0.5 is an error.
   std::optional<Halves> vza(const YAML::Node& n, const std::string& path) {
     const auto d = n.IsScalar() ? parse_decimal(n.Scalar()) : std::nullopt;
+    std::string why;
     if (d) {
       const auto tenths = scale_to(*d, 1, 1u << 30);
       if (d->decimals <= 1 && tenths && *tenths % 5 == 0) return static_cast<Halves>(*tenths / 5);
+      if (!tenths && d->decimals <= 1) why = "; '" + n.Scalar() + "' is out of range (max " + std::to_string((1u << 30) / 10) + ")";
     }
     error(n, path, "expected a number of positions (VZÄ) in steps of 0.5, such as 3.5" +
-                       (n.IsScalar() && !d ? "; " + decimal_problem(n.Scalar()) : n.IsScalar() ? "" : ", " + got(n)));
+                       (n.IsScalar() && !d ? "; " + decimal_problem(n.Scalar()) : n.IsScalar() ? why : ", " + got(n)));
     return std::nullopt;
   }
 
