@@ -167,7 +167,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::ostringstream out, err;
   bool command_ok = false;
   try {
-    command_ok = cli::apportion_command(args, out, err) == cli::kOk;
+    command_ok = cli::apportion_command({args, "", out, err}) == cli::kOk;
   } catch (const InputError&) {
   } catch (const TieError&) {
   } catch (const cli::UsageError&) {

@@ -31,6 +31,12 @@ TEST_CASE("CSV: BOM, CRLF, comments, quotes, positions") {
 
 TEST_CASE("CSV: errors name file, line and column") {
   CHECK(error_of("") == "f.csv: the file is empty: expected a header row");
+  CHECK(error_of("\r\r\r") == "f.csv: the file holds only 3 carriage returns (CR, 0x0D), no text: expected a header row");
+  CHECK(error_of("\r\n \n") == "f.csv: the file holds only 1 carriage return (CR, 0x0D), 2 line feeds (LF) and 1 space, no text: expected a header row");
+  CHECK(error_of("name\nx\xC2\x9B[2J\n") == "f.csv:2:2: the control character U+009B does not belong in a text file");
+  CHECK(error_of("name\nx\xC2\xA0y\n") == "no error");  // U+00A0, a no-break space, is text
+  CHECK(error_of("# only a comment\n") == "f.csv: the file has only comments and blank lines: expected a header row");
+  CHECK(error_of("a,b\r1,2\r").rfind("f.csv:1:4: a carriage return (CR) without a line feed", 0) == 0);
   CHECK(error_of("a,b\n1,2,3\n") == "f.csv:2:5: the row has 3 cells, the header 2 (a ',' too many, or a value that needs quotes?)");
   CHECK(error_of("a,b\n\"1,2\n") == "f.csv:2:1: a quoted cell is not closed");
   CHECK(error_of("a,b\n\"1\"x,2\n") == "f.csv:2:4: text after the closing quote of a cell");
@@ -90,7 +96,7 @@ TEST_CASE("CSV: why a cell is not a number") {
   CHECK(decimal_problem("232.8", ',') == "'232.8' has a '.', but the decimal mark of this file is ','");
   CHECK(decimal_problem("1.2.3") == "'1.2.3' has more than one '.'");
   CHECK(decimal_problem("0.1234567890123") == "'0.1234567890123' has more than 12 decimals");
-  CHECK(decimal_problem("99999999999999999999") == "'99999999999999999999' has more digits than kimsim reads (at most 19)");
+  CHECK(decimal_problem("99999999999999999999") == "'99999999999999999999' is out of range (max 18446744073709551615, or as many digits with a decimal point)");
   CHECK(decimal_problem("viele") == "'viele' is not a number");
 }
 

@@ -235,3 +235,44 @@ TEST_CASE("residual split_by_key: the money a unit cannot buy goes by key share,
   }
   CHECK(checked >= 50);
 }
+
+TEST_CASE("Regions: add refuses a second AGS, find sees added and indexed regions") {
+  Regions r;
+  for (int i = 0; i < 1000; ++i) {  // past several growths of the look-up table
+    Region g;
+    g.ags = std::to_string(10000 + i);
+    CHECK(r.add(g));
+  }
+  Region dup;
+  dup.ags = "10007";
+  CHECK_FALSE(r.add(dup));
+  CHECK(r.list.size() == 1000);
+  CHECK(r.find("10007") == std::optional<std::size_t>(7));
+  CHECK(r.find("10999") == std::optional<std::size_t>(999));
+  CHECK_FALSE(r.find("5978").has_value());
+  Region direct;
+  direct.ags = "05978";
+  r.list.push_back(direct);  // filled directly: found after index()
+  r.index();
+  CHECK(r.find("05978") == std::optional<std::size_t>(1000));
+  CHECK(r.find("10000") == std::optional<std::size_t>(0));
+}
+
+TEST_CASE("selectors: include alone lists the recipients exactly; types and flags select by kind") {
+  const auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  const Regions& r = ls.regions;
+  Selector only;
+  only.include = {"05978", "05158"};
+  const auto two = select(r, only);
+  REQUIRE(two.size() == 2);  // once: all 449 regions, these two among them
+  CHECK(r.list[two[0]].ags == "05158");
+  CHECK(r.list[two[1]].ags == "05978");
+  Selector kind;
+  kind.types = {RegionType::kreis, RegionType::kreisfreie_stadt};
+  kind.include = {"05334002"};
+  kind.exclude = {"05978"};
+  CHECK(select(r, kind).size() == 53);  // 53 Kreis-level regions + Aachen - Unna
+  Selector flagged;
+  flagged.flags = {"abh"};
+  CHECK(select(r, flagged).size() == 88);
+}

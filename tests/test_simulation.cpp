@@ -326,8 +326,11 @@ TEST_CASE("a failing replication is reported as the lowest one, also within a sh
   io::LoadedScenario ls = baseline();
   SimulationSpec spec;
   spec.replications = 200;
-  spec.uptake_by_type = {{RegionType::kreis, 0.02}, {RegionType::kreisfreie_stadt, 0.02}, {RegionType::gemeinde, 0.02}};
-  spec.redistribute = true;  // some replication leaves B1 with no recipient at all
+  // B2's base of 13.5 VZÄ per recipient fits the budget (818 half positions) for up to 30 of its
+  // 54 recipients: with uptake 1/2 some replications have more applicants and fail.
+  std::get<PositionsByKey>(ls.scenario.bausteine[1].rule).base = 27;
+  spec.uptake_by_type = {{RegionType::kreis, 0.5}, {RegionType::kreisfreie_stadt, 0.5}, {RegionType::gemeinde, 0.5}};
+  spec.redistribute = true;
   std::uint64_t failed = 0;
   CHECK_THROWS_AS(simulate_share(ls.scenario, ls.regions, spec, 50, 150, 2, nullptr, &failed), InputError);
   std::uint64_t failed1 = 0;
@@ -411,4 +414,22 @@ TEST_CASE("redistribute: a große kreisangehörige Stadt that does not apply is 
     ++compared;
   }
   CHECK(compared >= 88);
+}
+
+TEST_CASE("a Baustein nobody applied for lapses as a whole: an outcome, not an error") {
+  const auto& ls = baseline();
+  for (const bool redistribute : {false, true}) {
+    SimulationSpec spec;
+    spec.replications = 20;
+    // Uptake pinned at 0, so that no random stream decides whether anyone applies.
+    spec.uptake_by_type = {{RegionType::kreis, 0.0}, {RegionType::kreisfreie_stadt, 0.0}, {RegionType::gemeinde, 0.0}};
+    spec.redistribute = redistribute;
+    const SimulationResult r = simulate(ls.scenario, ls.regions, spec, 2);
+    CHECK(r.state[0].spent == 0);
+    CHECK(r.budget[0] == ls.scenario.budget);  // all of it unspent
+    for (const SlotStats& st : r.stats) {
+      CHECK(st.cents == 0);
+      CHECK(st.nothing == 20u);
+    }
+  }
 }

@@ -105,10 +105,7 @@ io::Decimal read_weight(const io::CsvTable& t, const io::CsvRow& row, std::size_
   if (text.empty()) throw LocatedError(t.at(row, col), "the weight is empty");
   if (text[0] == '-') throw LocatedError(t.at(row, col), "the weight '" + text + "' is negative");
   const auto d = io::parse_decimal(text);
-  if (!d)
-    throw LocatedError(t.at(row, col), "the weight '" + text +
-                                           "' is not a number (expected digits with an optional "
-                                           "decimal point, at most 12 decimals)");
+  if (!d) throw LocatedError(t.at(row, col), "the weight " + io::decimal_problem(text));
   return *d;
 }
 

@@ -7,6 +7,7 @@
 #include "io/output.hpp"
 #include "io/report.hpp"
 #include "io/scenario.hpp"
+#include "kimsim/simulation.hpp"
 
 namespace po = boost::program_options;
 
@@ -73,6 +74,8 @@ Options)");
   }
   const io::LoadedScenario ls = io::load_scenario(scenario);
   const Allocation a = allocate(ls.scenario, ls.regions);  // rules the data cannot satisfy fail here
+  // What `simulate` would refuse: its limits (load_scenario checked them) and every year's budget.
+  if (ls.simulation) Replicator(ls.scenario, ls.regions, *ls.simulation).check_years();
   out << scenario << ": valid (" << ls.scenario.bausteine.size() << " Bausteine, " << ls.regions.list.size()
       << " regions, " << a.rows.size() << " allocations)\n";
   return kOk;

@@ -1,9 +1,8 @@
 #include "io/csv.hpp"
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <algorithm>
 
+#include "io/input.hpp"
 #include "io/suggest.hpp"
 #include "io/text.hpp"
 
@@ -89,6 +88,10 @@ CsvTable parse_csv(std::string_view text, const std::string& file, CsvFormat for
   t.format = format;
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte order mark
   require_utf8(text, file);
+  if (const std::string blank = blank_file(text); !blank.empty())
+    throw LocatedError({file, 0, 0}, blank + ": expected a header row");
+  // Room for every line at once: a million rows would otherwise be moved twenty times over.
+  t.rows.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')));
   std::size_t pos = 0, line = 1;
   bool have_header = false;
   while (pos < text.size()) {
@@ -103,13 +106,14 @@ CsvTable parse_csv(std::string_view text, const std::string& file, CsvFormat for
     }
     CsvRow row;
     row.line = line;
+    row.cells.reserve(have_header ? t.header.cells.size() : 8);  // one allocation per row
     std::size_t line_start = pos;
     std::size_t cell_column = 1;  // fixed when the cell starts: a quoted cell may span lines
     std::string cell;
     bool quoted = false, in_quotes = false, done = false;
     auto finish_cell = [&] {
-      row.cells.push_back({cell, cell_column});
-      cell.clear();
+      row.cells.push_back({std::move(cell), cell_column});
+      cell.clear();  // valid but unspecified after the move
       quoted = false;
     };
     while (!done) {
@@ -148,18 +152,32 @@ CsvTable parse_csv(std::string_view text, const std::string& file, CsvFormat for
         pos += c == '\r' ? 2 : 1;
         ++line;
         done = true;
+      } else if (c == '\r') {
+        // A CR alone ends lines in old Mac files; read as a cell character it would glue lines.
+        throw LocatedError({file, line, pos - line_start + 1},
+                           "a carriage return (CR) without a line feed: kimsim reads lines that end in LF or CRLF "
+                           "(is the file from an old Mac? save it with LF line ends)");
       } else if (quoted) {
         throw LocatedError({file, line, pos - line_start + 1}, "text after the closing quote of a cell");
       } else {
-        cell += c;
-        ++pos;
+        // The plain characters up to the next one that means something, appended at once.
+        std::size_t end = pos + 1;
+        while (end < text.size() && text[end] != format.delimiter && text[end] != '\n' && text[end] != '\r' &&
+               text[end] != '"')
+          ++end;
+        cell.append(text.data() + pos, end - pos);
+        pos = end;
       }
     }
     for (auto& c : row.cells) {  // surrounding blanks are not part of a value
       const auto b = c.text.find_first_not_of(" \t");
-      const auto e = c.text.find_last_not_of(" \t");
-      if (b != std::string::npos) c.column += b;
-      c.text = b == std::string::npos ? "" : c.text.substr(b, e - b + 1);
+      if (b == std::string::npos) {
+        c.text.clear();
+        continue;
+      }
+      c.column += b;
+      c.text.erase(c.text.find_last_not_of(" \t") + 1);
+      c.text.erase(0, b);
     }
     if (!have_header) {
       t.header = std::move(row);
@@ -168,7 +186,9 @@ CsvTable parse_csv(std::string_view text, const std::string& file, CsvFormat for
       t.rows.push_back(std::move(row));
     }
   }
-  if (!have_header) throw LocatedError({file, 0, 0}, "the file is empty: expected a header row");
+  if (!have_header) {
+    throw LocatedError({file, 0, 0}, "the file has only comments and blank lines: expected a header row");
+  }
   const std::size_t columns = t.header.cells.size();
   for (const auto& row : t.rows) {
     if (row.cells.size() > columns)
@@ -186,17 +206,7 @@ CsvTable parse_csv(std::string_view text, const std::string& file, CsvFormat for
 }
 
 CsvTable read_csv(const std::string& path, CsvFormat format) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size > kMaxCsvBytes)
-    throw LocatedError({path, 0, 0}, "the file has " + std::to_string(size) + " bytes, more than the limit of " +
-                                         std::to_string(kMaxCsvBytes) + " (" + human_bytes(double(kMaxCsvBytes)) +
-                                         ") for a data file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw LocatedError({path, 0, 0}, "cannot open the file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_csv(ss.str(), path, format);
+  return parse_csv(read_input(path, kMaxCsvBytes, "for a data file"), path, format);
 }
 
 std::optional<Decimal> parse_decimal(std::string_view text, char decimal) {
@@ -239,7 +249,7 @@ std::string decimal_problem(std::string_view text, char decimal) {
     if (std::count(t.begin(), t.end(), decimal) > 1) return "'" + t + "' has more than one '" + decimal + "'";
     const auto point = t.find(decimal);
     if (point != std::string::npos && t.size() - point - 1 > 12) return "'" + t + "' has more than 12 decimals";
-    return "'" + t + "' has more digits than kimsim reads (at most 19)";
+    return "'" + t + "' is out of range (max 18446744073709551615, or as many digits with a decimal point)";
   }
   if (lower.find_first_of("0123456789") != std::string::npos && lower.find('e') != std::string::npos &&
       lower.find_first_not_of("0123456789.,e+-") == std::string::npos)

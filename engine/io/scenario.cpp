@@ -6,11 +6,12 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
 #include "io/csv.hpp"
+#include "io/input.hpp"
 #include "io/suggest.hpp"
 #include "io/text.hpp"
 
@@ -30,11 +31,6 @@ namespace fs = std::filesystem;
 
 constexpr std::uintmax_t kMaxScenarioBytes = 1 << 20;
 
-/// Whether a data file is there; a name the system refuses (too long, no permission) is not.
-bool file_exists(const std::string& path) {
-  std::error_code ec;
-  return fs::exists(path, ec);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Strict YAML. A scenario is read by people as much as by kimsim, so every value must stand where
@@ -51,6 +47,28 @@ constexpr std::uint64_t kMaxCents = 1'000'000'000'000'000;
 const std::string kWhyNoAnchors =
     "anchors and aliases are not supported in scenarios: every value must stand where it applies, so "
     "that the file reads as it runs and one edit cannot change several places";
+
+/// An amount written with digit groups ("55_000", "50_000_000.00") without its underscores; the
+/// text as it is where it has none; nullopt where an underscore stands anywhere else ("_5", "5_",
+/// "5_0_0", "1_000.00_0"): a group is one to three digits, then groups of exactly three, all
+/// before the decimal point.
+std::optional<std::string> without_digit_groups(const std::string& text) {
+  if (text.find('_') == std::string::npos) return text;
+  const std::size_t point = std::min(text.find('.'), text.size());
+  if (text.find('_', point) != std::string::npos) return std::nullopt;
+  const std::string whole = text.substr(0, point);
+  std::size_t start = 0, group = 0;
+  std::string out;
+  for (std::size_t end;; start = end + 1, ++group) {
+    end = std::min(whole.find('_', start), whole.size());
+    const std::string digits = whole.substr(start, end - start);
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    if (group == 0 ? digits.size() > 3 : digits.size() != 3) return std::nullopt;
+    out += digits;
+    if (end == whole.size()) break;
+  }
+  return out + text.substr(point);
+}
 
 /// "file:line:column" of a byte offset.
 std::string locate_offset(const std::string& file, std::string_view text, std::size_t offset) {
@@ -328,26 +346,45 @@ class Reader {
     return n.Scalar();
   }
 
-  /// A mapping key as text; a list or mapping as a key is an error (yaml-cpp allows them).
+  /// A key of the mapping at `path` as text, once: a list or mapping as a key is an error (yaml-cpp
+  /// allows them), and so is a key that the mapping already had (yaml-cpp would keep the first
+  /// silently; a hand-written file means the second, or a slip).
   std::optional<std::string> key(const YAML::Node& k, const std::string& path) {
-    if (k.IsScalar()) return k.Scalar();
-    error(k, path, "a key must be plain text, " + got(k));
-    return std::nullopt;
+    if (!k.IsScalar()) {
+      error(k, path, "a key must be plain text, " + got(k));
+      return std::nullopt;
+    }
+    const std::string here = std::to_string(k.Mark().line + 1) + ":" + std::to_string(k.Mark().column + 1);
+    const auto [at, fresh] = keys_seen_[path].emplace(k.Scalar(), here);
+    if (!fresh) {
+      error(k, join(path, k.Scalar()), "duplicate key (first at " + at->second + "): yaml-cpp would keep the first value "
+                                       "silently; keep one");
+      return std::nullopt;
+    }
+    return k.Scalar();
   }
 
   /// Money as written ("20000000", "22500000.00", "55_000"): exact cents, no floating point.
   std::optional<Cents> euros(const YAML::Node& map, const std::string& path, const std::string& key) {
     const YAML::Node n = map[key];
     if (!n) return std::nullopt;
-    std::string s = n.IsScalar() ? n.Scalar() : "";
-    s.erase(std::remove(s.begin(), s.end(), '_'), s.end());
+    const std::string written = n.IsScalar() ? n.Scalar() : "";
+    const auto grouped = without_digit_groups(written);
+    if (!grouped) {
+      error(n, join(path, key), "expected an amount in EUR such as 55000.00 or 55_000.00; '" + written +
+                                    "' has an underscore that does not separate groups of three digits before the "
+                                    "decimal point (as in 50_000_000.00)");
+      return std::nullopt;
+    }
+    const std::string& s = *grouped;
     const auto d = parse_decimal(s);
     const auto cents = d && d->decimals <= 2 ? scale_to(*d, 2, kMaxCents) : std::nullopt;
     if (!n.IsScalar() || !cents) {
       std::string why;
       if (!n.IsScalar()) why = ", " + got(n);
       else if (d && d->decimals > 2) why = "; '" + n.Scalar() + "' has more than two decimals";
-      else if (d) why = "; more than " + power_of_ten(kMaxCents / 100) + " EUR is not a budget kimsim can add up";
+      else if (d) why = "; '" + written + "' is out of range (max " + power_of_ten(kMaxCents / 100) +
+                        " EUR: sums of thousands of amounts must fit in 64-bit cents)";
       else if (const auto magnitude = s.size() > 1 && s[0] == '-' ? parse_decimal(s.substr(1)) : std::nullopt;
                magnitude && magnitude->digits > 0)
         why = " (amounts must not be negative)";
@@ -361,12 +398,14 @@ class Reader {
   /// Positions in VZÄ as half positions: 3.5 -> 7; anything not a multiple of 0.5 is an error.
   std::optional<Halves> vza(const YAML::Node& n, const std::string& path) {
     const auto d = n.IsScalar() ? parse_decimal(n.Scalar()) : std::nullopt;
+    std::string why;
     if (d) {
       const auto tenths = scale_to(*d, 1, 1u << 30);
       if (d->decimals <= 1 && tenths && *tenths % 5 == 0) return static_cast<Halves>(*tenths / 5);
+      if (!tenths && d->decimals <= 1) why = "; '" + n.Scalar() + "' is out of range (max " + std::to_string((1u << 30) / 10) + ")";
     }
     error(n, path, "expected a number of positions (VZÄ) in steps of 0.5, such as 3.5" +
-                       (n.IsScalar() && !d ? "; " + decimal_problem(n.Scalar()) : n.IsScalar() ? "" : ", " + got(n)));
+                       (n.IsScalar() && !d ? "; " + decimal_problem(n.Scalar()) : n.IsScalar() ? why : ", " + got(n)));
     return std::nullopt;
   }
 
@@ -440,6 +479,7 @@ class Reader {
  private:
   std::string file_;
   std::vector<std::string>& errors_;
+  std::map<std::string, std::map<std::string, std::string>> keys_seen_;  // per mapping path: key -> "line:column"
 };
 
 const std::vector<std::string> kTypeNames = {"kreis", "kreisfreie_stadt", "gemeinde"};
@@ -472,6 +512,8 @@ struct DataSpec {
     std::vector<std::pair<std::string, std::string>> columns;  // indicator name, CSV column
     std::string split_by;     // Kreis-level values split to Gemeinden by this indicator
     std::string split_where;  // where the scenario says so
+    bool missing_zero = false;  // `missing: zero`: a region without a row counts as 0 (and is noted)
+    std::string where;          // "file:line:column: data.indicators[i]"
   };
   std::vector<Indicator> indicators;
 };
@@ -519,6 +561,46 @@ void check_region_count(const CsvTable& kreise, const CsvTable& gemeinden) {
                                                 power_of_ten(limit) + " regions");
 }
 
+/// "; did you mean 05978? ..." where an AGS that lost its leading zero (written as a number in
+/// YAML or saved by a spreadsheet) names a region; "" otherwise.
+std::string ags_hint(const Regions& r, const std::string& ags, bool in_csv) {
+  if (ags.empty() || ags.find_first_not_of("0123456789") != std::string::npos) return "";
+  if (!r.find("0" + ags)) return "";
+  return "; did you mean 0" + ags + "? " +
+         (in_csv ? std::string("(a spreadsheet drops the leading zero of a number: save the column as text)")
+                 : "(an AGS keeps its leading zero: write it in quotes, \"0" + ags + "\")");
+}
+
+/// Regions without a row in an indicator file. A file covers a level (Kreise and kreisfreie
+/// Städte, or Gemeinden) if it has a row of it, and must then cover all of it: a missing row
+/// would count as 0 and silently take the region's share away. `missing: zero` accepts that,
+/// and every value so filled is named in the notes.
+void check_missing(Regions& r, const std::vector<std::uint8_t>& seen, const DataSpec::Indicator& ind,
+                   const std::string& name, const std::string& column) {
+  bool level[2] = {false, false};  // Kreis level, Gemeinde level
+  for (std::size_t i = 0; i < r.list.size(); ++i)
+    if (seen[i]) level[r.list[i].type == RegionType::gemeinde] = true;
+  std::vector<std::size_t> missing;
+  for (std::size_t i = 0; i < r.list.size(); ++i)
+    if (!seen[i] && level[r.list[i].type == RegionType::gemeinde]) missing.push_back(i);
+  if (missing.empty()) return;
+  const auto who = [&](std::size_t i) { return r.list[i].ags + " " + r.list[i].name; };
+  if (ind.missing_zero) {
+    for (std::size_t i : missing)
+      r.notes.push_back("indicator '" + name + "': no row for " + who(i) + " in " + ind.file.written +
+                        "; counted as 0 (missing: zero)");
+    return;
+  }
+  std::string list;
+  for (std::size_t k = 0; k < missing.size() && k < 5; ++k) list += (k ? ", " : "") + who(missing[k]);
+  if (missing.size() > 5) list += " and " + std::to_string(missing.size() - 5) + " more";
+  const bool gemeinde = r.list[missing[0]].type == RegionType::gemeinde;
+  throw InputError(ind.where + ": " + ind.file.written + " has no value in column '" + column + "' (indicator '" + name +
+                   "') for " + list + "; the file has rows of " + (gemeinde ? "Gemeinden" : "Kreise and kreisfreie Städte") +
+                   ", so every one needs a row: add the missing rows, or set missing: zero for this file to count them "
+                   "as 0 (each is then named in the notes)");
+}
+
 /// The 53 Kreise and kreisfreie Städte and the 396 Gemeinden, with population and area, plus the
 /// indicator files. Flags: every Kreis-level unit runs a KI and an ABH; a große kreisangehörige
 /// Stadt has its own ABH (gkst, abh); mittlere ones are mkst; Stadt Aachen runs its own KI (ki).
@@ -526,47 +608,50 @@ Regions load_regions(const DataSpec& spec, std::vector<std::string>& inputs) {
   Regions r;
   r.indicator_names = {"population", "area_km2"};
   std::vector<std::array<double, 2>> base;
-  const CsvTable kt = read_data(spec.kreise);
-  inputs.push_back(spec.kreise.path);
-  const CsvTable gt = read_data(spec.gemeinden);
-  inputs.push_back(spec.gemeinden.path);
-  check_region_count(kt, gt);
-  {
-    const CsvTable& t = kt;
-    const auto ags = t.require("ags"), type = t.require("type"), name = t.require("name"),
-               pop = t.require("population"), area = t.require("area_km2");
-    for (const auto& row : t.rows) {
-      Region reg;
-      reg.ags = t.cell(row, ags);
-      reg.name = t.cell(row, name);
-      const std::string& ty = t.cell(row, type);
-      if (ty == "Kreis") reg.type = RegionType::kreis;
-      else if (ty == "Kreisfreie Stadt") reg.type = RegionType::kreisfreie_stadt;
-      else throw LocatedError(t.at(row, type), "unknown type '" + ty + "' (expected Kreis or Kreisfreie Stadt)");
-      reg.flags = {"ki", "abh"};
-      if (r.find(reg.ags)) throw LocatedError(t.at(row, ags), "duplicate AGS " + reg.ags);
-      r.list.push_back(reg);
-      base.push_back({read_number(t, row, pop, spec.kreise), read_number(t, row, area, spec.kreise)});
+  {  // the tables are freed before the indicator files are read: a million rows take 300 MB
+    const CsvTable kt = read_data(spec.kreise);
+    inputs.push_back(spec.kreise.path);
+    const CsvTable gt = read_data(spec.gemeinden);
+    inputs.push_back(spec.gemeinden.path);
+    check_region_count(kt, gt);
+    r.reserve(kt.rows.size() + gt.rows.size());
+    base.reserve(kt.rows.size() + gt.rows.size());
+    {
+      const CsvTable& t = kt;
+      const auto ags = t.require("ags"), type = t.require("type"), name = t.require("name"),
+                 pop = t.require("population"), area = t.require("area_km2");
+      for (const auto& row : t.rows) {
+        Region reg;
+        reg.ags = t.cell(row, ags);
+        reg.name = t.cell(row, name);
+        const std::string& ty = t.cell(row, type);
+        if (ty == "Kreis") reg.type = RegionType::kreis;
+        else if (ty == "Kreisfreie Stadt") reg.type = RegionType::kreisfreie_stadt;
+        else throw LocatedError(t.at(row, type), "unknown type '" + ty + "' (expected Kreis or Kreisfreie Stadt)");
+        reg.flags = {"ki", "abh"};
+        if (!r.add(std::move(reg))) throw LocatedError(t.at(row, ags), "duplicate AGS " + t.cell(row, ags));
+        base.push_back({read_number(t, row, pop, spec.kreise), read_number(t, row, area, spec.kreise)});
+      }
     }
-  }
-  {
-    const CsvTable& t = gt;
-    const auto ags = t.require("ags"), name = t.require("name"), kreis = t.require("kreis_ags"),
-               status = t.require("status"), pop = t.require("population"), area = t.require("area_km2");
-    for (const auto& row : t.rows) {
-      Region reg;
-      reg.ags = t.cell(row, ags);
-      reg.name = t.cell(row, name);
-      reg.kreis = t.cell(row, kreis);
-      if (!r.find(reg.kreis)) throw LocatedError(t.at(row, kreis), "unknown Kreis AGS " + reg.kreis);
-      if (r.find(reg.ags)) throw LocatedError(t.at(row, ags), "duplicate AGS " + reg.ags);
-      const std::string& st = t.cell(row, status);
-      if (st == "große kreisangehörige Stadt") reg.flags = {"gkst", "abh"};
-      else if (st == "mittlere kreisangehörige Stadt") reg.flags = {"mkst"};
-      else if (st == "regionsangehörige Stadt Aachen") reg.flags = {"ki"};
-      else if (st == "kreisfreie Stadt") reg.flags = {"kreisfrei"};
-      r.list.push_back(reg);
-      base.push_back({read_number(t, row, pop, spec.gemeinden), read_number(t, row, area, spec.gemeinden)});
+    {
+      const CsvTable& t = gt;
+      const auto ags = t.require("ags"), name = t.require("name"), kreis = t.require("kreis_ags"),
+                 status = t.require("status"), pop = t.require("population"), area = t.require("area_km2");
+      for (const auto& row : t.rows) {
+        Region reg;
+        reg.ags = t.cell(row, ags);
+        reg.name = t.cell(row, name);
+        reg.kreis = t.cell(row, kreis);
+        if (!r.find(reg.kreis))
+          throw LocatedError(t.at(row, kreis), "unknown Kreis AGS " + reg.kreis + ags_hint(r, reg.kreis, true));
+        const std::string& st = t.cell(row, status);
+        if (st == "große kreisangehörige Stadt") reg.flags = {"gkst", "abh"};
+        else if (st == "mittlere kreisangehörige Stadt") reg.flags = {"mkst"};
+        else if (st == "regionsangehörige Stadt Aachen") reg.flags = {"ki"};
+        else if (st == "kreisfreie Stadt") reg.flags = {"kreisfrei"};
+        if (!r.add(std::move(reg))) throw LocatedError(t.at(row, ags), "duplicate AGS " + t.cell(row, ags));
+        base.push_back({read_number(t, row, pop, spec.gemeinden), read_number(t, row, area, spec.gemeinden)});
+      }
     }
   }
   r.index();
@@ -586,14 +671,19 @@ Regions load_regions(const DataSpec& spec, std::vector<std::string>& inputs) {
     for (const auto& [name, column] : ind.columns) {
       const auto c = t.require(column);
       r.indicator_names.push_back(name);
-      std::set<std::string> seen;
+      std::vector<std::uint8_t> seen(r.list.size(), 0);
+      std::size_t next = 0;  // data files usually list the regions in the order of the region files
       for (const auto& row : t.rows) {
         const std::string& ags = t.cell(row, key);
-        const auto i = r.find(ags);
-        if (!i) throw LocatedError(t.at(row, key), "unknown AGS " + ags + " (not in " + spec.kreise.path + ")");
-        if (!seen.insert(ags).second) throw LocatedError(t.at(row, key), "duplicate AGS " + ags);
+        const auto i = next < r.list.size() && r.list[next].ags == ags ? std::optional<std::size_t>(next) : r.find(ags);
+        if (i) next = *i + 1;
+        if (!i)
+          throw LocatedError(t.at(row, key), "unknown AGS " + ags + " (not in " + spec.kreise.path + " or " +
+                                                 spec.gemeinden.path + ")" + ags_hint(r, ags, true));
+        if (seen[*i]++) throw LocatedError(t.at(row, key), "duplicate AGS " + ags);
         r.indicators(Eigen::Index(*i), col) = read_number(t, row, c, ind.file);
       }
+      check_missing(r, seen, ind, name, column);
       if (!ind.split_by.empty()) {
         // Per-Kreis values split to the Kreis' Gemeinden in proportion to another indicator.
         const auto by = r.indicator(ind.split_by);
@@ -666,6 +756,11 @@ Selector read_selector(Reader& rd, const YAML::Node& node, const std::string& pa
                  "duplicate recipient '" + s.include[i] + "' (also include[" + std::to_string(k) + "])");
   rd.refer_all(rd.regions, node["include"], path + ".include");
   rd.refer_all(rd.regions, node["exclude"], path + ".exclude");
+  // Without types or flags there is nothing to select by: `include` alone lists the recipients
+  // exactly; with none of the three the selector would have to guess between all and none.
+  if (!node["types"] && !node["flags"] && !node["include"])
+    rd.error(node, path, "selects no region: give types (and flags) to select by kind, such as "
+                         "{types: [kreis, kreisfreie_stadt]}, or include to list the recipients");
   return s;
 }
 
@@ -777,6 +872,20 @@ Baustein read_baustein(Reader& rd, const YAML::Node& node, const std::string& pa
       pt.key = rd.text(pts[i], p, "key").value_or("");
       pt.gemeinden = rd.strings(pts[i], p, "gemeinden");
       pt.waived = rd.strings(pts[i], p, "waived");
+      // A Gemeinde either takes part or waives, once: listed twice, which applies is a guess.
+      std::map<std::string, std::string> listed;
+      for (const char* which : {"gemeinden", "waived"}) {
+        const auto& list = std::string(which) == "gemeinden" ? pt.gemeinden : pt.waived;
+        for (std::size_t k = 0; k < list.size(); ++k) {
+          const std::string here = std::string(which) + "[" + std::to_string(k) + "]";
+          const auto [at, fresh] = listed.emplace(list[k], here);
+          if (!fresh)
+            rd.error(pts[i][which][k], p + "." + here,
+                     "'" + list[k] + "' is already " + at->second +
+                         (at->second.rfind(which, 0) == 0 ? ": list each Gemeinde once"
+                                                          : ": a Gemeinde either takes part (gemeinden) or waives (waived)"));
+        }
+      }
       if (pts[i]["minimum_vza"]) pt.minimum = rd.vza(pts[i]["minimum_vza"], p + ".minimum_vza").value_or(1);
       pt.source = rd.text(pts[i], p, "source").value_or("");
       b.pass_through.push_back(pt);
@@ -864,6 +973,14 @@ void read_years(Reader& rd, const YAML::Node& ys, const std::string& path, Simul
       if (y.budget_factor > 1000) rd.error(f, p + ".budget_factor", "expected a factor from 0 to 1000, " + Reader::got(f));
     }
     y.rate_per_vza = read_rate(rd, ys[i], p);
+    y.where = rd.locate(ys[i], p);
+    // Years run in order, each once: hold-harmless carries one year's positions into the next.
+    if (y.year && !s.years.empty() && s.years.back().year && y.year <= s.years.back().year)
+      rd.error(ys[i]["year"], p + ".year",
+               y.year == s.years.back().year
+                   ? "the year " + std::to_string(y.year) + " is already simulation.years[" + std::to_string(i - 1) + "]: each year once"
+                   : "the years must increase: " + std::to_string(y.year) + " comes after " +
+                         std::to_string(s.years.back().year) + " (simulation.years[" + std::to_string(i - 1) + "])");
     s.years.push_back(y);
   }
 }
@@ -951,7 +1068,8 @@ DataFile read_data_file(Reader& rd, const YAML::Node& node, const std::string& p
   }
   f.written = name.Scalar();
   f.path = (dir / f.written).lexically_normal().string();
-  if (!file_exists(f.path)) rd.error(name, name_path, "data file not found: " + f.path);
+  // Checked here so that every data file that cannot be read is reported with the other errors.
+  if (const std::string why = input_problem(f.path); !why.empty()) rd.error(name, name_path, "data file " + f.path + ": " + why);
   return f;
 }
 
@@ -972,8 +1090,17 @@ void read_data_spec(Reader& rd, const YAML::Node& root, const fs::path& dir, Dat
       continue;
     }
     DataSpec::Indicator ind;
-    ind.file = read_data_file(rd, inds[i], p, dir, {"key", "columns", "split_to_gemeinden", "source"}, {"key", "columns"});
+    ind.file = read_data_file(rd, inds[i], p, dir, {"key", "columns", "split_to_gemeinden", "missing", "source"},
+                              {"key", "columns"});
     if (!inds[i]["key"] || !inds[i]["columns"]) continue;  // reported by read_data_file
+    ind.where = rd.locate(inds[i], p);
+    if (const auto m = rd.text(inds[i], p, "missing")) {
+      if (*m == "zero") ind.missing_zero = true;
+      else if (*m != "error")
+        rd.error(inds[i]["missing"], p + ".missing", "unknown value '" + *m + "'" +
+                                                         did_you_mean(*m, std::vector<std::string>{"error", "zero"}) +
+                                                         "; expected error (the default) or zero");
+    }
     ind.key = rd.text(inds[i], p, "key").value_or("");
     ind.split_by = rd.text(inds[i], p, "split_to_gemeinden").value_or("");
     if (inds[i]["split_to_gemeinden"]) ind.split_where = rd.locate(inds[i]["split_to_gemeinden"], p + ".split_to_gemeinden");
@@ -1033,6 +1160,44 @@ void read_validation(Reader& rd, const YAML::Node& v, Scenario& s) {
   }
 }
 
+/// The first control character in `text` (C0 but tab and line feed, DEL, C1): its code point.
+std::optional<unsigned> control_character(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F) return c;
+    if (c == 0xC2 && i + 1 < text.size()) {  // U+0080..U+009F in UTF-8
+      const auto d = static_cast<unsigned char>(text[i + 1]);
+      if (d >= 0x80 && d <= 0x9F) return d;
+    }
+  }
+  return std::nullopt;
+}
+
+/// Refuses control characters in every key and text value. The file's raw bytes are checked
+/// before parsing; these come from escapes ("\e[2J", "\x07", "\0"), which would clear or
+/// retitle the terminal that shows a name, or cut it short in summary.json.
+void refuse_control_characters(Reader& rd, const YAML::Node& n, const std::string& path) {
+  if (n.IsScalar()) {
+    if (const auto c = control_character(n.Scalar())) {
+      char code[8];
+      std::snprintf(code, sizeof code, "U+%04X", *c);
+      rd.error(n, path, std::string("the control character ") + code +
+                            " (from an escape such as \\e, \\x07 or \\0) in a text: it would act on the terminal or "
+                            "cut the text short rather than show; remove it");
+    }
+  } else if (n.IsSequence()) {
+    for (std::size_t i = 0; i < n.size(); ++i) refuse_control_characters(rd, n[i], path + "[" + std::to_string(i) + "]");
+  } else if (n.IsMap()) {
+    for (const auto& kv : n) {
+      // A key with a control character is not repeated in the message: it would act there too.
+      const bool plain = kv.first.IsScalar() && !control_character(kv.first.Scalar());
+      const std::string key = plain ? kv.first.Scalar() : "?";
+      refuse_control_characters(rd, kv.first, path.empty() ? "(a key)" : path + " (a key)");
+      refuse_control_characters(rd, kv.second, Reader::join(path, key));
+    }
+  }
+}
+
 /// Reads the whole document into `out`, recording errors in `rd`.
 void read_document(Reader& rd, const YAML::Node& root, const std::string& path, LoadedScenario& out,
                    DataSpec& spec) {
@@ -1082,20 +1247,19 @@ namespace {
 
 /// The scenario's text, refused when it is too large to be a scenario.
 std::string read_scenario_text(const std::string& path) {
-  std::error_code ec;
-  const auto size = fs::file_size(path, ec);
-  if (!ec && size > kMaxScenarioBytes)
-    throw ScenarioError({path + ": the scenario file has " + std::to_string(size) + " bytes, more than the limit of " +
-                         std::to_string(kMaxScenarioBytes) + " (scenarios are short; data belongs in CSV files)"});
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ScenarioError({path + ": cannot open the scenario file"});
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  try {
+    return read_input(path, kMaxScenarioBytes, "for a scenario (scenarios are short; data belongs in CSV files)");
+  } catch (const InputError& e) {
+    throw ScenarioError({e.what()});
+  }
 }
 
 /// Parses a scenario that passed strict_yaml_problems.
 YAML::Node parse_scenario(const std::string& text, const std::string& path) {
+  // A file of white space alone is a null document with no place of its own: say what it holds.
+  if (const std::string blank = blank_file(text); !blank.empty())
+    throw ScenarioError({path + ": " + blank + ": expected a mapping with the keys scenario, programme, year, budget_eur, "
+                                "data, bausteine"});
   if (auto problems = strict_yaml_problems(text, path); !problems.empty()) throw ScenarioError(problems);
   YAML::Node root;
   try {
@@ -1103,7 +1267,7 @@ YAML::Node parse_scenario(const std::string& text, const std::string& path) {
   } catch (const YAML::Exception& e) {
     throw ScenarioError({not_valid_yaml(path, e)});
   }
-  // An empty file (or one of comments only) is a null document with no place of its own.
+  // A file of comments only is a null document too.
   if (root.IsNull())
     throw ScenarioError({path + ":1:1: the file holds no scenario: expected a mapping with the keys scenario, "
                                 "programme, year, budget_eur, data, bausteine"});
@@ -1191,6 +1355,9 @@ LoadedScenario load_scenario(const std::string& path) {
   Reader rd(path, errors);
   DataSpec spec;
   try {
+    refuse_control_characters(rd, root, "");
+    // Stop here: the messages below quote values, and would pass the characters on.
+    if (!errors.empty()) throw ScenarioError(errors);
     read_document(rd, root, path, out, spec);
   } catch (const YAML::Exception& e) {
     // A shape the reader did not expect (e.g. a list where text belongs): still a located error.
@@ -1212,7 +1379,8 @@ LoadedScenario load_scenario(const std::string& path) {
                        did_you_mean(r.value, out.regions.indicator_names) + "; known: " +
                        Reader::list(out.regions.indicator_names));
   for (const auto& r : rd.regions)
-    if (!out.regions.find(r.value)) errors.push_back(r.where + ": unknown AGS '" + r.value + "'");
+    if (!out.regions.find(r.value))
+      errors.push_back(r.where + ": unknown AGS '" + r.value + "'" + ags_hint(out.regions, r.value, false));
   check_simulation_size(rd, out, errors);
   if (!errors.empty()) throw ScenarioError(errors);
   return out;

@@ -2,9 +2,8 @@
 
 #include <array>
 #include <cstdint>
-#include <fstream>
-#include <sstream>
-
+#include "io/csv.hpp"
+#include "io/input.hpp"
 #include "kimsim/error.hpp"
 
 namespace kimsim::io {
@@ -64,11 +63,8 @@ std::string sha256(std::string_view bytes) {
 }
 
 std::string sha256_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot read the file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return sha256(ss.str());
+  // The inputs hashed are the ones read before: the same reader, with the largest input limit.
+  return sha256(read_input(path, kMaxCsvBytes, "for an input file"));
 }
 
 }  // namespace kimsim::io

@@ -58,11 +58,16 @@ inline std::optional<BadByte> find_bad_bytes(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
     const bool control = (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F;
-    const std::size_t n = control ? 0 : utf8_length(text, i);
+    // U+0080..U+009F: valid UTF-8, but C1 control characters (0x9B starts an escape sequence
+    // on many terminals), as unwelcome in a name as the C0 ones.
+    const bool c1 = c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(text[i + 1]) <= 0x9F;
+    const std::size_t n = control || c1 ? 0 : utf8_length(text, i);
     if (n == 0) {
+      const unsigned char value = c1 ? static_cast<unsigned char>(text[i + 1]) : c;
       if (first) ++first->more;
-      else first = BadByte{i, c, control, 0};
-      ++i;
+      else first = BadByte{i, value, control || c1, 0};
+      i += c1 ? 2 : 1;
     } else {
       i += n;
     }
@@ -75,6 +80,7 @@ inline std::optional<BadByte> find_bad_bytes(std::string_view text) {
 inline std::string describe_bad_byte(const BadByte& b) {
   char hex[8];
   std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned>(b.value));
+  if (b.control && b.value >= 0x80) std::snprintf(hex, sizeof hex, "U+%04X", static_cast<unsigned>(b.value));
   std::string s = b.control ? std::string("the control character ") + hex + " does not belong in a text file"
                             : std::string("the byte ") + hex + " is not UTF-8 (is the file Latin-1 or Windows-1252? save it as UTF-8)";
   if (b.more) s += "; " + std::to_string(b.more) + " more such byte" + (b.more == 1 ? " follows" : "s follow");

@@ -21,14 +21,59 @@ bool Region::has(std::string_view flag) const {
   return std::find(flags.begin(), flags.end(), flag) != flags.end();
 }
 
-std::optional<std::size_t> Regions::find(std::string_view ags) const {
-  if (by_ags_.size() == list.size()) {
-    const auto it = by_ags_.find(ags);
-    return it == by_ags_.end() ? std::nullopt : std::optional<std::size_t>(it->second);
+namespace {
+std::uint32_t hash_of(std::string_view ags) {
+  const std::size_t h = std::hash<std::string_view>{}(ags);
+  return static_cast<std::uint32_t>(h ^ (h >> 32));
+}
+}  // namespace
+
+std::size_t Regions::probe(std::string_view ags, std::uint32_t hash) const {
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (s.index == 0 || (s.hash == hash && list[s.index - 1].ags == ags)) return i;
   }
-  for (std::size_t i = 0; i < list.size(); ++i)  // while the list is being built
-    if (list[i].ags == ags) return i;
-  return std::nullopt;
+}
+
+void Regions::rebuild_slots(std::size_t capacity) {
+  std::size_t size = 16;
+  while (size < 2 * capacity) size *= 2;
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(size, Slot{});
+  used_ = 0;
+  for (const Slot& s : old)
+    if (s.index) insert_slot(s.hash, s.index - 1);
+}
+
+void Regions::insert_slot(std::uint32_t hash, std::size_t index) {
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = hash & mask;
+  while (slots_[i].index) i = (i + 1) & mask;
+  slots_[i] = {hash, static_cast<std::uint32_t>(index + 1)};
+  ++used_;
+}
+
+void Regions::reserve(std::size_t n) {
+  list.reserve(n);
+  if (slots_.size() < 2 * n) rebuild_slots(n);
+}
+
+bool Regions::add(Region region) {
+  if (2 * (used_ + 1) > slots_.size()) rebuild_slots(std::max<std::size_t>(used_ + 1, 2 * used_));
+  const std::uint32_t hash = hash_of(region.ags);
+  const std::size_t at = probe(region.ags, hash);
+  if (slots_[at].index) return false;
+  slots_[at] = {hash, static_cast<std::uint32_t>(list.size() + 1)};
+  ++used_;
+  list.push_back(std::move(region));
+  return true;
+}
+
+std::optional<std::size_t> Regions::find(std::string_view ags) const {
+  if (slots_.empty()) return std::nullopt;
+  const Slot& s = slots_[probe(ags, hash_of(ags))];
+  return s.index ? std::optional<std::size_t>(s.index - 1) : std::nullopt;
 }
 
 std::uint64_t Regions::flag_bit(std::string_view flag) const {
@@ -50,8 +95,15 @@ void Regions::index() {
       r.flag_bits |= std::uint64_t{1} << (it - flag_names_.begin());
     }
   }
-  by_ags_.clear();
-  for (std::size_t i = 0; i < list.size(); ++i) by_ags_.emplace(list[i].ags, i);
+  if (used_ != list.size()) {  // the list was filled directly, not by add(); the first of equal AGS counts
+    slots_.clear();
+    rebuild_slots(list.size());
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::uint32_t hash = hash_of(list[i].ags);
+      const std::size_t at = probe(list[i].ags, hash);
+      if (!slots_[at].index) slots_[at] = {hash, static_cast<std::uint32_t>(i + 1)}, ++used_;
+    }
+  }
   parent_.resize(list.size());
   members_.assign(list.size(), {});
   for (std::size_t i = 0; i < list.size(); ++i) {
@@ -83,10 +135,11 @@ std::vector<std::size_t> select(const Regions& regions, const Selector& s) {
     flags |= bit;
     unknown_flag |= bit == 0;  // a flag no region carries selects nothing
   }
+  const bool by_kind = !s.types.empty() || !s.flags.empty();
   std::vector<std::size_t> out;
   for (std::size_t i = 0; i < n; ++i) {
     const Region& r = regions.list[i];
-    bool pick = types == 0 || (types >> static_cast<unsigned>(r.type)) & 1u;
+    bool pick = by_kind && (types == 0 || (types >> static_cast<unsigned>(r.type)) & 1u);
     pick = pick && !unknown_flag && (r.flag_bits & flags) == flags;
     pick = (pick || (listed[i] & 1)) && !(listed[i] & 2);
     if (pick) out.push_back(i);
@@ -413,7 +466,18 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     for (std::size_t k = 0; k < nc; ++k)
       if (in.absent.empty() || !in.absent[c.who[k]]) s.at.push_back(static_cast<std::uint32_t>(k));
     const std::size_t n = s.at.size();
-    if (n == 0) throw InputError(b.id + ": no region matches its recipients");
+    if (n == 0) {
+      // Nobody applied (a replication with low uptake): an outcome, not an error. The whole
+      // budget lapses and is counted as unallocated.
+      std::fill(d.present.begin() + long(r0), d.present.begin() + long(c.end_row), 0);
+      for (auto* v : {&d.halves, &d.gross, &d.cents}) std::fill(v->begin() + long(r0), v->begin() + long(c.end_row), 0);
+      for (auto* v : {&d.key_share, &d.quota}) std::fill(v->begin() + long(r0), v->begin() + long(c.end_row), 0.0);
+      d.tie[bi] = 0;
+      d.budget[bi] = budget;
+      d.unallocated[bi] = budget;
+      s.memo[bi].valid = false;
+      continue;
+    }
     // A Baustein that reads no indicator (fixed staffing) is a function of who is present, its
     // budget and its rate: when they repeat (every replication where all apply), so does it.
     Draft::Scratch::Memo& memo = s.memo[bi];

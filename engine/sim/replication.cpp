@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
+#include <string>
 
 #include "kimsim/simulation.hpp"
 
@@ -425,6 +427,13 @@ std::int64_t mul_div(std::int64_t a, std::int64_t b) {
 
 }  // namespace
 
+/// "0.5", "1": a budget factor as a scenario writes it.
+static std::string format_factor(double f) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", f);
+  return buf;
+}
+
 Replicator::Replicator(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec)
     : regions_(regions),
       spec_(spec),
@@ -494,6 +503,22 @@ Replicator::Replicator(const Scenario& scenario, const Regions& regions, const S
   fill_.assign(rows.size(), 0);
   cost_.assign(rows.size(), 0);
   per_kreis_.assign(kreis_level_.size(), 0);
+}
+
+void Replicator::check_years() {
+  for (std::size_t y = 0; y < years_.size(); ++y) {
+    PlanInputs in;
+    in.budget = budget_[y];
+    in.rate_per_vza = rate_[y];
+    try {
+      plan_.evaluate(in, draft_);
+    } catch (const InputError& e) {
+      if (spec_.years.empty()) throw;  // the scenario's own year: `run` reports it the same way
+      const SimulationYear& yr = spec_.years[y];
+      throw InputError((yr.where.empty() ? "simulation.years[" + std::to_string(y) + "]" : yr.where) + ": in " +
+                       std::to_string(yr.year) + " (budget_factor " + format_factor(yr.budget_factor) + "): " + e.what());
+    }
+  }
 }
 
 void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector<StateStats>& state) {

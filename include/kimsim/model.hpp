@@ -43,6 +43,11 @@ struct Regions {
   Eigen::MatrixXd indicators;  ///< list.size() x indicator_names.size()
   std::vector<std::string> notes;  ///< how indicators were derived (splits, carve-outs)
 
+  /// Appends a region unless its AGS is already there (then false), keeping find() current: a
+  /// list of a million regions is built in linear time, never by scanning it for each new one.
+  bool add(Region region);
+  /// The region with this AGS, in constant time; sees the regions added by add() and, where the
+  /// list was filled directly, by the last index().
   std::optional<std::size_t> find(std::string_view ags) const;
   std::optional<std::size_t> indicator(std::string_view name) const;
   /// The parent Kreis (index) of each Gemeinde; the region itself at Kreis level.
@@ -51,19 +56,34 @@ struct Regions {
   const std::vector<std::size_t>& members(std::size_t kreis) const { return members_[kreis]; }
   /// The bit of a flag in Region::flag_bits; 0 for a flag no region has.
   std::uint64_t flag_bit(std::string_view flag) const;
+  /// Makes room for `n` regions in the list and the look-up table.
+  void reserve(std::size_t n);
   /// Builds the look-up tables; call once the list is complete.
   void index();
 
  private:
-  std::map<std::string, std::size_t, std::less<>> by_ags_;
+  /// AGS -> list index: open addressing over a power-of-two table of (hash, index + 1), at most
+  /// half full. Flat rather than node-based: a million regions are looked up several times each
+  /// while they load, and a node per AGS made that a cache miss (and an allocation) each time.
+  struct Slot {
+    std::uint32_t hash = 0, index = 0;  // index 0: empty
+  };
+  std::vector<Slot> slots_;
+  std::size_t used_ = 0;
+  /// The slot holding `ags`, or the empty slot where it would go.
+  std::size_t probe(std::string_view ags, std::uint32_t hash) const;
+  void insert_slot(std::uint32_t hash, std::size_t index);
+  void rebuild_slots(std::size_t capacity);
   std::vector<std::size_t> parent_;
   std::vector<std::vector<std::size_t>> members_;
   std::vector<std::string> flag_names_;
 };
 
-/// Which regions a Baustein funds.
+/// Which regions a Baustein funds: those of the types and flags, plus include, minus exclude.
+/// With neither types nor flags, only the included regions: `{include: [...]}` lists the
+/// recipients exactly (it once selected every region, the listed ones among them).
 struct Selector {
-  std::vector<RegionType> types;    ///< any of these (empty: any type)
+  std::vector<RegionType> types;    ///< any of these (empty: any type, if flags are given)
   std::vector<std::string> flags;   ///< all of these
   std::vector<std::string> include; ///< AGS added regardless
   std::vector<std::string> exclude; ///< AGS removed

@@ -50,6 +50,7 @@ struct SimulationYear {
   int year = 0;
   double budget_factor = 1.0;         ///< budgets of every Baustein scaled by this
   std::optional<Cents> rate_per_vza;  ///< flat amount per VZÄ that year (default: the scenario's)
+  std::string where;                  ///< "file:line:column: simulation.years[i]", for messages
 };
 
 struct SimulationSpec {
@@ -209,6 +210,11 @@ class Replicator {
   Replicator(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec);
   /// Runs replication r and adds it to `stats`/`state` (sized like the result's).
   void run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector<StateStats>& state);
+  /// Allocates every year once with everyone applying and no noise, as `run` would with the
+  /// year's budget and rate: an InputError names the year (SimulationYear::where) of the first
+  /// that a rule cannot satisfy (a budget factor that leaves less than the fixed positions need).
+  /// `kimsim validate` calls it, so that it finds what `simulate` would fail on.
+  void check_years();
   const std::vector<SlotKey>& slots() const { return slots_; }
   const std::vector<Cents>& budgets() const { return budgets_; }
   const std::vector<int>& years() const { return years_; }

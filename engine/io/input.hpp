@@ -1,0 +1,28 @@
+// The one way kimsim reads an input file (scenario, data CSV, apportion CSV): only regular files,
+// at most a limit of bytes counted as they are read, and failures with the system's reason.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace kimsim::io {
+
+/// The bytes of the file at `path`. Throws LocatedError naming the file for anything that is not
+/// a regular file (a directory, a FIFO, a device such as /dev/zero: reading one would hang or
+/// never end), for a file that cannot be opened (with the system's reason: "No such file or
+/// directory", "Permission denied", "Too many levels of symbolic links"), and for one with more
+/// than `limit` bytes. The limit is counted on the bytes read, not on the size the file system
+/// reports, which a file growing while it is read (or a special file) does not keep to.
+/// `limit_reason` completes the message, e.g. "for a data file".
+std::string read_input(const std::string& path, std::uintmax_t limit, const std::string& limit_reason);
+
+/// Why read_input() could not read `path` as a regular file ("cannot open the file: No such file
+/// or directory", "is a directory, not a regular file"); "" when it can. Nothing is read.
+std::string input_problem(const std::string& path);
+
+/// What a text without any visible character is, for "the file holds no ...": "the file is empty"
+/// or, e.g., "the file holds only 3 carriage returns (CR, 0x0D), no text"; "" for any other text.
+std::string blank_file(std::string_view text);
+
+}  // namespace kimsim::io
