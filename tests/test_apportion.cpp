@@ -364,6 +364,16 @@ TEST_CASE("ties are reported with their competitors and units") {
       outcomes.insert(a);
     }
     CHECK(outcomes.size() > 10);
+    // All 64 bits of the seed take part: seeds that differ only in their upper half draw
+    // differently (20 recipients tied for 10 units: 184,756 outcomes).
+    const std::vector<u64> twenty(20, 7);
+    int differ = 0;
+    for (u64 seed = 1; seed <= 4; ++seed) {
+      const auto low = apportion(Rule{Method::dhondt, std::nullopt, TiePolicy::lot, seed}, twenty, 30);
+      const auto high = apportion(Rule{Method::dhondt, std::nullopt, TiePolicy::lot, seed | (u64{seed} << 32)}, twenty, 30);
+      differ += low != high;
+    }
+    CHECK(differ >= 3);
   }
 }
 
