@@ -167,21 +167,30 @@ struct KeyPlan {
   /// themselves (a große kreisangehörige Stadt with its own ABH, Stadt Aachen with its own KI):
   /// they are served by their own authority, not by the Kreis.
   std::vector<std::vector<std::uint32_t>> carved;
+  /// Where its rule was set ("bausteine[1].positions_by_key"): errors about the key name the place.
+  const SourceMap* places = nullptr;
+  std::string path;
+  [[noreturn]] void refuse(const std::string& sub, const std::string& what) const {
+    const std::string at = path.empty() ? sub : sub.empty() ? path : path + "." + sub;
+    if (places) throw places->error(at, what);
+    throw InputError(at + ": " + what);
+  }
 };
 
-std::size_t column_of(const Regions& regions, const std::string& name) {
-  const auto c = regions.indicator(name);
-  if (!c) throw InputError("no data provides the indicator '" + name + "'");
-  return *c;
-}
-
-KeyPlan compile_key(const Regions& regions, const std::vector<std::size_t>& who, const Key& key) {
+KeyPlan compile_key(const Regions& regions, const std::vector<std::size_t>& who, const Key& key,
+                    const SourceMap* places, std::string path) {
   KeyPlan k;
+  k.places = places, k.path = std::move(path);
+  auto column_of = [&](const std::string& name, const std::string& sub) {
+    const auto c = regions.indicator(name);
+    if (!c) k.refuse(sub, "no data provides the indicator '" + name + "'");
+    return *c;
+  };
   double sum = 0;
   for (const auto& t : key.terms) sum += t.weight;
-  for (const auto& t : key.terms) k.terms.push_back({column_of(regions, t.indicator), t.weight / sum, t.indicator});
+  for (const auto& t : key.terms) k.terms.push_back({column_of(t.indicator, "key." + t.indicator), t.weight / sum, t.indicator});
   if (key.cap_indicator)
-    k.cap = KeyPlan::Term{column_of(regions, *key.cap_indicator), key.cap_factor, *key.cap_indicator};
+    k.cap = KeyPlan::Term{column_of(*key.cap_indicator, "cap"), key.cap_factor, *key.cap_indicator};
   k.carved.resize(who.size());
   for (std::size_t i = 0; i < who.size(); ++i)
     if (regions.list[who[i]].type == RegionType::kreis)
@@ -211,7 +220,7 @@ void column_shares(const KeyPlan& k, const KeyPlan::Term& t, const Eigen::Matrix
     out[j] = std::max(v, 0.0);
     total += out[j];
   }
-  if (!(total > 0)) throw InputError("the indicator '" + t.name + "' is zero for all recipients");
+  if (!(total > 0)) k.refuse(k.cap && &t == &*k.cap ? "cap" : "key." + t.name, "the indicator '" + t.name + "' is zero for all recipients");
   for (double& v : out) v /= total;
 }
 
@@ -239,8 +248,8 @@ void evaluate_key(const KeyPlan& k, const Eigen::MatrixXd& ind, const std::vecto
     double fixed = 0, free = 0;
     for (std::size_t i = 0; i < n; ++i) (s.capped[i] ? fixed : free) += s.capped[i] ? s.cap[i] : share[i];
     if (!(free > 0))  // the rest would be shared as 0/0
-      throw InputError("the cap on '" + k.cap->name +
-                       "' cannot be met: the recipients under it have no key share to take the excess");
+      k.refuse("cap", "the cap on '" + k.cap->name +
+                             "' cannot be met: the recipients under it have no key share to take the excess");
     for (std::size_t i = 0; i < n; ++i) share[i] = s.capped[i] ? s.cap[i] : share[i] * (1.0 - fixed) / free;
   }
 }
@@ -255,7 +264,7 @@ Halves round_share(double share_halves, Halves minimum) {
 
 std::vector<double> key_shares(const Regions& regions, const std::vector<std::size_t>& who,
                                const Key& key) {
-  const KeyPlan k = compile_key(regions, who, key);
+  const KeyPlan k = compile_key(regions, who, key, nullptr, "");
   const std::vector<std::uint8_t> present(who.size(), 1);
   std::vector<std::uint32_t> at(who.size());
   std::iota(at.begin(), at.end(), 0u);
@@ -331,9 +340,35 @@ std::string euros(Cents c) {
   return sign + std::to_string(c / 100) + "." + cents + " EUR";
 }
 
-Cents half_rate(const Baustein& b, Cents rate) {
+/// "bausteine[2]" and, with `key`, "bausteine[2].key": the path of a Baustein's value.
+std::string path_of(std::size_t bi, const std::string& key = "") {
+  return "bausteine[" + std::to_string(bi) + "]" + (key.empty() ? "" : "." + key);
+}
+
+/// The key of a Baustein's rule block in the scenario.
+std::string rule_key(const Baustein& b) {
+  return std::visit(
+      [](const auto& rule) -> std::string {
+        using T = std::decay_t<decltype(rule)>;
+        if constexpr (std::is_same_v<T, FixedStaffing>) return "fixed_staffing";
+        if constexpr (std::is_same_v<T, PositionsByKey>) return "positions_by_key";
+        if constexpr (std::is_same_v<T, MoneyByKey>) return "money_by_key";
+      },
+      b.rule);
+}
+
+/// "3.5" from 7 half positions.
+std::string vza(Halves h) { return std::to_string(h / 2) + (h % 2 ? ".5" : ".0"); }
+
+/// An error about the value at `path` of the scenario, named with the place that set it.
+[[noreturn]] void refuse(const Scenario& s, const std::string& path, const std::string& what) {
+  throw s.places.error(path, what);
+}
+
+Cents half_rate(const Scenario& s, std::size_t bi, Cents rate) {
   if (rate <= 0 || rate % 2 != 0)
-    throw InputError(b.id + ": rate_per_vza must be a positive amount with an even number of cents");
+    refuse(s, path_of(bi, "rate_per_vza_eur"),
+           s.bausteine[bi].id + ": rate_per_vza must be a positive amount with an even number of cents");
   return rate / 2;
 }
 
@@ -369,7 +404,13 @@ Plan::Plan(const Scenario& scenario, const Regions& regions) : scenario_(&scenar
     Compiled c;
     c.first_row = rows_.size();
     c.who = select(regions, b.recipients);
-    if (c.who.empty()) throw InputError(b.id + ": no region matches its recipients");
+    if (c.who.empty()) {
+      std::string why;
+      for (const auto& flag : b.recipients.flags)
+        if (regions.flag_bit(flag) == 0) why += (why.empty() ? " (no region has the flag '" : "', '") + flag;
+      refuse(scenario, path_of(bi, "recipients"),
+             b.id + ": no region matches its recipients" + (why.empty() ? "" : why + "')"));
+    }
     for (auto region : c.who) rows_.push_back({bi, region, std::nullopt});
     auto candidate = [&](std::size_t region) -> std::int64_t {
       const auto at = std::lower_bound(c.who.begin(), c.who.end(), region);
@@ -395,29 +436,36 @@ Plan::Plan(const Scenario& scenario, const Regions& regions) : scenario_(&scenar
             }
           } else {
             if constexpr (std::is_same_v<T, PositionsByKey>)
-              if (rule.base % rule.unit != 0) throw InputError(b.id + ": the base must be a whole number of units");
-            c.key = compile_key(regions, c.who, rule.key);
+              if (rule.base % rule.unit != 0)
+                refuse(scenario, path_of(bi, "positions_by_key.base_vza"), b.id + ": the base must be a whole number of units");
+            if constexpr (std::is_same_v<T, PositionsByKey>)
+              if (rule.min && rule.max && *rule.max < *rule.min)
+                refuse(scenario, path_of(bi, "positions_by_key.max_vza"),
+                       b.id + ": the maximum of " + vza(*rule.max) + " VZÄ is below the minimum of " + vza(*rule.min) + " VZÄ");
+            c.key = compile_key(regions, c.who, rule.key, &scenario.places, path_of(bi, rule_key(b)));
           }
         },
         b.rule);
-    for (const auto& pt : b.pass_through) {
+    for (std::size_t pi = 0; pi < b.pass_through.size(); ++pi) {
+      const PassThrough& pt = b.pass_through[pi];
+      const std::string at = path_of(bi, "pass_through[" + std::to_string(pi) + "]");
       Compiled::Pass p;
       const auto kreis = regions.find(pt.kreis);
-      if (!kreis) throw InputError(b.id + ": pass-through from unknown Kreis " + pt.kreis);
+      if (!kreis) refuse(scenario, at + ".kreis", b.id + ": pass-through from unknown Kreis " + pt.kreis);
       p.kreis_region = *kreis;
       p.kreis = candidate(*kreis);
       const auto column = regions.indicator(pt.key);
-      if (!column) throw InputError(b.id + ": no data provides the pass-through key '" + pt.key + "'");
+      if (!column) refuse(scenario, at + ".key", b.id + ": no data provides the pass-through key '" + pt.key + "'");
       p.column = *column;
       p.minimum = pt.minimum;
       p.first_row = rows_.size();
       for (const auto& ags : pt.gemeinden) {
         const auto g = regions.find(ags);
         if (!g || regions.list[*g].kreis != pt.kreis)
-          throw InputError(b.id + ": " + ags + " is not a Gemeinde of Kreis " + pt.kreis);
+          refuse(scenario, at + ".gemeinden", b.id + ": " + ags + " is not a Gemeinde of Kreis " + pt.kreis);
         for (std::size_t row = c.first_row; row < rows_.size(); ++row)
           if (rows_[row].region == *g)
-            throw InputError(b.id + ": " + ags + " would receive positions twice (as a recipient or twice passed on)");
+            refuse(scenario, at + ".gemeinden", b.id + ": " + ags + " would receive positions twice (as a recipient or twice passed on)");
         p.members.push_back(*g);
         rows_.push_back({bi, *g, *kreis});
       }
@@ -496,7 +544,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
         [&](const auto& rule) {
           using T = std::decay_t<decltype(rule)>;
           if constexpr (std::is_same_v<T, FixedStaffing>) {
-            const Cents half = half_rate(b, rate);
+            const Cents half = half_rate(scenario, bi, rate);
             for (std::uint32_t k : s.at) d.halves[r0 + k] = c.fixed[k];
             for (const auto& e : c.extras)
               if (present[e.candidate] && (e.member < 0 || !present[static_cast<std::size_t>(e.member)]))
@@ -507,19 +555,31 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
             }
           }
           if constexpr (std::is_same_v<T, PositionsByKey>) {
-            const Cents half = half_rate(b, rate);
+            const Cents half = half_rate(scenario, bi, rate);
             const Cents unit_cost = product(b, rule.unit, half);
             const std::int64_t units = budget / unit_cost;
             const std::int64_t base_units = rule.base / rule.unit;
             const std::int64_t keyed = units - base_units * static_cast<std::int64_t>(n);
             if (keyed < 0)
-              throw InputError(b.id + ": the budget buys " + std::to_string(units) + " units, fewer than the base of " +
-                               std::to_string(base_units) + " for each of the " + std::to_string(n) + " recipients");
+              refuse(scenario, path_of(bi, "budget_eur"),
+                     b.id + ": the budget buys " + std::to_string(units) + " units, fewer than the base of " +
+                         std::to_string(base_units) + " for each of the " + std::to_string(n) + " recipients");
             s.lo.clear();
             s.hi.clear();
             if (rule.min || rule.max) {
               s.lo.assign(n, rule.min ? std::max<std::int64_t>(0, (*rule.min + rule.unit - 1) / rule.unit - base_units) : 0);
               s.hi.assign(n, rule.max ? std::max<std::int64_t>(0, *rule.max / rule.unit - base_units) : kUnbounded);
+              // Said here, where the scenario's values are known, not by the kernel's bounds check.
+              if (static_cast<double>(s.lo[0]) * static_cast<double>(n) > static_cast<double>(keyed))
+                refuse(scenario, path_of(bi, "positions_by_key.min_vza"),
+                       b.id + ": the budget buys " + std::to_string(keyed) + (base_units ? " units beyond the bases" : " units") +
+                           ", fewer than the minimum of " +
+                           vza(*rule.min) + " VZÄ needs for each of the " + std::to_string(n) + " recipients");
+              if (rule.max && static_cast<double>(s.hi[0]) * static_cast<double>(n) < static_cast<double>(keyed))
+                refuse(scenario, path_of(bi, "positions_by_key.max_vza"),
+                       b.id + ": the budget buys " + std::to_string(keyed) + (base_units ? " units beyond the bases" : " units") +
+                           ", more than the maximum of " +
+                           vza(*rule.max) + " VZÄ allows for the " + std::to_string(n) + " recipients");
             }
             if (!in.floor.empty()) {
               // Hold-harmless: last year's positions as a lower bound, as far as the units allow.
@@ -553,8 +613,8 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
           }
           if constexpr (std::is_same_v<T, MoneyByKey>) {
             if (product(b, rule.minimum, static_cast<Cents>(n)) > budget)
-              throw InputError(b.id + ": the minimum of " + euros(rule.minimum) + " for " + std::to_string(n) +
-                               " recipients exceeds the budget");
+              refuse(scenario, path_of(bi, "money_by_key.minimum_eur"),
+                     b.id + ": the minimum of " + euros(rule.minimum) + " for " + std::to_string(n) + " recipients exceeds the budget");
             // Largest remainder on cents with the minimum as a lower bound: a recipient below
             // the minimum is raised to it and the rest is shared by key among the others.
             s.lo.assign(n, rule.minimum);
@@ -576,7 +636,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     Cents allocated = 0;
     for (std::uint32_t k : s.at) allocated = sum(b, allocated, d.cents[r0 + k]);
     if (allocated > budget)
-      throw InputError(b.id + ": the rule needs " + euros(allocated) + ", more than the budget of " + euros(budget));
+      refuse(scenario, path_of(bi, "budget_eur"), b.id + ": the rule needs " + euros(allocated) + ", more than the budget of " + euros(budget));
     Cents rest = budget - allocated;
     if (rest > 0 && b.residual == Residual::split_by_key) {
       // The rest by the rule's key, or by positions where the rule has none (fixed staffing).
@@ -594,14 +654,14 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     for (std::uint32_t k : s.at) d.gross[r0 + k] = d.halves[r0 + k];
     // Pass-through: the Kreis keeps its rows' money less the shares its Gemeinden receive. A
     // Gemeinde that did not apply receives no share: the Kreis keeps it.
-    const Cents half = c.passes.empty() ? 0 : half_rate(b, rate);
+    const Cents half = c.passes.empty() ? 0 : half_rate(scenario, bi, rate);
     for (const auto& p : c.passes) {
       if (p.kreis < 0 || !present[static_cast<std::size_t>(p.kreis)]) continue;  // no Kreis, nothing to pass on
       const std::size_t kreis_row = r0 + static_cast<std::size_t>(p.kreis);
       const double kreis_total = ind(Eigen::Index(p.kreis_region), Eigen::Index(p.column));
       if (!(kreis_total > 0))
-        throw InputError(b.id + ": Kreis " + regions.list[p.kreis_region].ags + " has no " +
-                         regions.indicator_names[p.column] + " to pass positions on by");
+        refuse(scenario, path_of(bi, "pass_through"), b.id + ": Kreis " + regions.list[p.kreis_region].ags + " has no " +
+                                                         regions.indicator_names[p.column] + " to pass positions on by");
       const Halves kreis_halves = d.halves[kreis_row];
       Halves passed = 0;
       for (std::size_t m = 0; m < p.members.size(); ++m) {
@@ -611,8 +671,9 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
         // the Kreis has (and a share far out of range cannot be rounded to half positions).
         const double part = ind(Eigen::Index(p.members[m]), Eigen::Index(p.column));
         if (part > kreis_total)
-          throw InputError(b.id + ": " + regions.list[p.members[m]].ags + " has more " +
-                           regions.indicator_names[p.column] + " than its Kreis " + regions.list[p.kreis_region].ags);
+          refuse(scenario, path_of(bi, "pass_through"), b.id + ": " + regions.list[p.members[m]].ags + " has more " +
+                                                           regions.indicator_names[p.column] + " than its Kreis " +
+                                                           regions.list[p.kreis_region].ags);
         const double share = static_cast<double>(kreis_halves) * part / kreis_total;
         d.present[row] = 1;
         d.halves[row] = d.gross[row] = round_share(share, p.minimum);
@@ -621,8 +682,8 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
         passed += d.halves[row];
       }
       if (passed > kreis_halves)
-        throw InputError(b.id + ": Kreis " + regions.list[p.kreis_region].ags +
-                         " cannot pass on more positions than it has");
+        refuse(scenario, path_of(bi, "pass_through"),
+               b.id + ": Kreis " + regions.list[p.kreis_region].ags + " cannot pass on more positions than it has");
       d.halves[kreis_row] -= passed;
       d.cents[kreis_row] -= passed * half;
     }
