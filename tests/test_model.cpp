@@ -299,3 +299,48 @@ TEST_CASE("an error the model finds in a value names the place that set it (the 
     CHECK(e.where().line == 48);
   }
 }
+
+TEST_CASE("a minimum that is not a whole unit is rounded up to one: min 0.5 VZÄ in units of 1.0 gives 1.0 each") {
+  auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  auto& b3 = std::get<PositionsByKey>(ls.scenario.bausteine[2].rule);
+  b3.unit = 2;  // 1.0 VZÄ
+  b3.min = 1;   // 0.5 VZÄ
+  const Allocation a = allocate(ls.scenario, ls.regions);
+  int rows = 0, smallest = 1 << 30;
+  for (const auto& r : a.rows)
+    if (r.baustein == 2) ++rows, smallest = std::min<int>(smallest, static_cast<int>(r.halves));
+  CHECK(rows == 88);
+  CHECK(smallest == 2);
+}
+
+TEST_CASE("fixed staffing: a große kreisangehörige Stadt that is a recipient itself takes its coordinator from its Kreis") {
+  auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  const auto before = allocate(ls.scenario, ls.regions);
+  ls.scenario.bausteine[0].recipients.include.push_back("05958004");  // Arnsberg, in the Hochsauerlandkreis
+  ls.scenario.bausteine[0].budget += 10'000'000'00;  // room for its own staff
+  const auto after = allocate(ls.scenario, ls.regions);
+  auto b1 = [&](const Allocation& a, const char* ags) {
+    const std::size_t region = *ls.regions.find(ags);
+    for (const auto& r : a.rows)
+      if (r.baustein == 0 && r.region == region) return r.halves;
+    return Halves{-1};
+  };
+  CHECK(b1(after, "05958") == b1(before, "05958") - 2);  // the extra 1.0 VZÄ for Arnsberg is no longer the Kreis'
+  CHECK(b1(after, "05958004") == 6);                       // Arnsberg: 3.0 VZÄ as a recipient of its own
+}
+
+TEST_CASE("the model refuses what it cannot pay exactly, also when called without the loader") {
+  auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  const Allocation a = allocate(ls.scenario, ls.regions);
+  SUBCASE("a rate in odd cents would make half positions cost a fraction of a cent") {
+    ls.scenario.bausteine[1].rate_per_vza = 5'500'001;
+    CHECK_THROWS_WITH_AS(allocate(ls.scenario, ls.regions), doctest::Contains("even number of cents"), InputError);
+  }
+  SUBCASE("fixed staffing one cent beyond its budget") {
+    const Cents needed = a.totals[0].halves * (ls.scenario.bausteine[0].rate_per_vza / 2);
+    ls.scenario.bausteine[0].budget = needed;
+    CHECK_NOTHROW(allocate(ls.scenario, ls.regions));
+    ls.scenario.bausteine[0].budget = needed - 1;
+    CHECK_THROWS_WITH_AS(allocate(ls.scenario, ls.regions), doctest::Contains("more than the budget"), InputError);
+  }
+}

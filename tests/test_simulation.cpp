@@ -433,3 +433,20 @@ TEST_CASE("a Baustein nobody applied for lapses as a whole: an outcome, not an e
     }
   }
 }
+
+TEST_CASE("fixed staffing is paid at each year's rate (its allocation is reused only while budget, rate and who applies repeat)") {
+  io::LoadedScenario ls = baseline();
+  ls.scenario.bausteine[0].residual = Residual::unallocated;  // so that the rate shows in the cents
+  SimulationSpec spec;
+  spec.replications = 3;
+  spec.years = {{2021, 1.0, 5'500'000, ""}, {2022, 1.0, 5'700'000, ""}, {2023, 1.0, 5'700'000, ""}};
+  const SimulationResult r = simulate(ls.scenario, ls.regions, spec, 1);
+  int checked = 0;
+  for (std::size_t k = 0; k < r.slots.size(); ++k) {
+    if (r.slots[k].baustein != 0 || r.stats[k].halves == 0) continue;
+    const Cents half = r.slots[k].year == 0 ? 2'750'000 : 2'850'000;
+    CHECK(r.stats[k].cents == static_cast<__int128>(r.stats[k].halves) * half);
+    ++checked;
+  }
+  CHECK(checked == 3 * 54);
+}
