@@ -261,6 +261,9 @@ int apportion_matrix(const Options& o, std::ostream& out, std::ostream& err) {
   double scale = 1.0;
   const std::vector<std::uint64_t> weights = scale_weights(t, decimals, lines, c_weight, scale);
 
+  // Refused before the matrix is built: a small file of sparse cells can name a huge one.
+  if (const std::string why = biproportional_size_problem(rows.size(), cols.size()); !why.empty())
+    throw InputError(t.file + ": " + why);
   BiproportionalProblem p;
   p.rows = rows.size();
   p.cols = cols.size();
@@ -309,9 +312,19 @@ int apportion_matrix(const Options& o, std::ostream& out, std::ostream& err) {
     for (auto c : tie.competitors) s += " (" + rows[c / p.cols] + ", " + cols[c % p.cols] + ")";
     return s + " with all totals kept";
   };
+  auto describe_rows = [&](const Tie& tie) {
+    std::string s = "tie: the rows";
+    for (std::size_t k = 0; k < tie.competitors.size(); ++k) s += (k ? ", " : " ") + rows[tie.competitors[k]];
+    return s + " have an equal claim to the last " + std::to_string(tie.units) + (tie.units == 1 ? " unit" : " units") +
+           " of the row totals";
+  };
   BiproportionalResult res;
   try {
     res = apportion_biproportional(rule, p);
+  } catch (const RowTieError& e) {
+    throw TieError(t.file + ": " + describe_rows(e.tie()) + "; give the row totals with --row-seats, or choose a tie "
+                                                           "policy with --ties order or --ties lot",
+                   e.tie());
   } catch (const TieError& e) {
     throw TieError(t.file + ": " + describe(e.tie()) +
                        "; choose a tie policy with --ties order or --ties lot",
@@ -319,6 +332,9 @@ int apportion_matrix(const Options& o, std::ostream& out, std::ostream& err) {
   } catch (const InputError& e) {
     throw InputError(t.file + ": " + e.what());
   }
+  const std::string decided_by =
+      rule.ties == TiePolicy::lot ? "lot (seed " + std::to_string(rule.seed) + ")" : std::string("input order");
+  if (res.row_tie) err << "kimsim apportion: note: " << describe_rows(*res.row_tie) << "; decided by " << decided_by << "\n";
   if (res.tie)
     err << "kimsim apportion: note: " << describe(*res.tie) << "; decided by "
         << (rule.ties == TiePolicy::lot ? "lot (seed " + std::to_string(rule.seed) + ")" : std::string("input order"))

@@ -151,6 +151,12 @@ class StrictYaml : public YAML::EventHandler {
       report(m, "text that is not part of any YAML value (a stray ',', ']' or '}' at the top?)");
   }
   int documents() const { return documents_; }
+  /// The last quoted value that ran on over several lines: where it opened (0-based line and
+  /// column) and the line where a quote closed it.
+  struct Spanning {
+    int line = -1, column = 0, closed = 0;
+  };
+  const Spanning& spanning() const { return spanning_; }
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark&, YAML::anchor_t) override { item(); }
   void OnAlias(const YAML::Mark& m, YAML::anchor_t anchor) override {
@@ -213,7 +219,12 @@ class StrictYaml : public YAML::EventHandler {
     for (std::size_t k = i + 1; k < text_.size(); ++k) {
       if (quote == '"' && text_[k] == '\\') ++k;
       else if (quote == '\'' && text_[k] == '\'' && k + 1 < text_.size() && text_[k + 1] == '\'') ++k;
-      else if (text_[k] == quote) return;
+      else if (text_[k] == quote) {
+        // Legal YAML, but in a scenario almost always a quote left open that a later one closed.
+        if (const auto lines = std::count(text_.begin() + long(i), text_.begin() + long(k), '\n'); lines > 0)
+          spanning_ = {m.line, m.column, m.line + static_cast<int>(lines)};
+        return;
+      }
     }
     report(m, std::string("this quoted value is never closed: a missing ") + quote +
                   " makes the rest of the file part of it");
@@ -226,6 +237,7 @@ class StrictYaml : public YAML::EventHandler {
   int documents_ = 0;
   std::vector<Level> levels_;
   std::vector<std::pair<std::string, int>> anchors_;  // name, 0-based line
+  Spanning spanning_;
 };
 
 /// "file:line:column: not valid YAML: ..." from yaml-cpp's exception.
@@ -256,7 +268,13 @@ std::vector<std::string> strict_yaml_problems(std::string_view text, const std::
     }
   } catch (const StrictYaml::TooDeep&) {
   } catch (const YAML::Exception& e) {
-    problems.push_back(not_valid_yaml(file, e));
+    std::string why = not_valid_yaml(file, e);
+    // Said where the cause is: a quote left open is closed by the next one, lines later.
+    if (const auto& q = watch.spanning(); q.line >= 0 && e.mark.line >= q.closed)
+      why += " (the quoted value that opens at line " + std::to_string(q.line + 1) + ", column " +
+             std::to_string(q.column + 1) + " runs on to line " + std::to_string(q.closed + 1) +
+             ": is its closing quote missing?)";
+    problems.push_back(why);
   }
   return problems;
 }
@@ -280,7 +298,10 @@ class Reader {
 
   void error(const YAML::Node& at, const std::string& path, const std::string& what) {
     errors_.push_back(locate(at, path) + ": " + what);
+    if (path == "data" || path.rfind("data.", 0) == 0) ++data_errors;
   }
+  /// Errors in the `data:` block: then the data cannot be loaded to check the names against.
+  std::size_t data_errors = 0;
 
   /// The source map: every key of every mapping read, with where its value stands.
   SourceMap places;
@@ -604,6 +625,14 @@ void check_missing(Regions& r, const std::vector<std::uint8_t>& seen, const Data
 /// The 53 Kreise and kreisfreie Städte and the 396 Gemeinden, with population and area, plus the
 /// indicator files. Flags: every Kreis-level unit runs a KI and an ABH; a große kreisangehörige
 /// Stadt has its own ABH (gkst, abh); mittlere ones are mkst; Stadt Aachen runs its own KI (ki).
+/// A region's AGS as written: digits only (an empty one would match nothing and show as blank).
+std::string checked_ags(const CsvTable& t, const CsvRow& row, std::size_t column) {
+  const std::string& ags = t.cell(row, column);
+  if (ags.empty() || ags.find_first_not_of("0123456789") != std::string::npos)
+    throw LocatedError(t.at(row, column), "'" + ags + "' is not an AGS: expected digits, such as 05978 or 05978020");
+  return ags;
+}
+
 Regions load_regions(const DataSpec& spec, std::vector<std::string>& inputs) {
   Regions r;
   r.indicator_names = {"population", "area_km2"};
@@ -622,7 +651,7 @@ Regions load_regions(const DataSpec& spec, std::vector<std::string>& inputs) {
                  pop = t.require("population"), area = t.require("area_km2");
       for (const auto& row : t.rows) {
         Region reg;
-        reg.ags = t.cell(row, ags);
+        reg.ags = checked_ags(t, row, ags);
         reg.name = t.cell(row, name);
         const std::string& ty = t.cell(row, type);
         if (ty == "Kreis") reg.type = RegionType::kreis;
@@ -639,11 +668,15 @@ Regions load_regions(const DataSpec& spec, std::vector<std::string>& inputs) {
                  status = t.require("status"), pop = t.require("population"), area = t.require("area_km2");
       for (const auto& row : t.rows) {
         Region reg;
-        reg.ags = t.cell(row, ags);
+        reg.ags = checked_ags(t, row, ags);
         reg.name = t.cell(row, name);
         reg.kreis = t.cell(row, kreis);
-        if (!r.find(reg.kreis))
+        const auto parent = r.find(reg.kreis);
+        if (!parent)
           throw LocatedError(t.at(row, kreis), "unknown Kreis AGS " + reg.kreis + ags_hint(r, reg.kreis, true));
+        if (r.list[*parent].type == RegionType::gemeinde)
+          throw LocatedError(t.at(row, kreis), "the AGS " + reg.kreis + " is a Gemeinde (" + r.list[*parent].name +
+                                                   "): a Gemeinde belongs to a Kreis or kreisfreie Stadt");
         const std::string& st = t.cell(row, status);
         if (st == "große kreisangehörige Stadt") reg.flags = {"gkst", "abh"};
         else if (st == "mittlere kreisangehörige Stadt") reg.flags = {"mkst"};
@@ -1083,6 +1116,9 @@ void read_data_spec(Reader& rd, const YAML::Node& root, const fs::path& dir, Dat
   if (!inds) return;
   if (!inds.IsSequence()) rd.error(inds, "data.indicators", "expected a list of {file, key, columns}, " + Reader::got(inds));
   std::size_t count = 2;  // population and area
+  // Each indicator name once: a second definition would be ignored (the first is the one found).
+  std::map<std::string, std::string> defined = {{"population", "data.gemeinden and data.kreise (built in)"},
+                                                {"area_km2", "data.gemeinden and data.kreise (built in)"}};
   for (std::size_t i = 0; inds.IsSequence() && i < inds.size(); ++i) {
     const std::string p = "data.indicators[" + std::to_string(i) + "]";
     if (!inds[i].IsMap()) {
@@ -1110,6 +1146,9 @@ void read_data_spec(Reader& rd, const YAML::Node& root, const fs::path& dir, Dat
       const auto name = rd.key(kv.first, p + ".columns");
       if (!name) continue;
       if (!kv.second.IsScalar()) rd.error(kv.second, p + ".columns." + *name, "expected a CSV column name, " + Reader::got(kv.second));
+      else if (const auto [at, fresh] = defined.emplace(*name, p + ".columns"); !fresh)
+        rd.error(kv.first, p + ".columns." + *name,
+                 "the indicator '" + *name + "' is already defined by " + at->second + "; give this one another name");
       else ind.columns.emplace_back(*name, kv.second.Scalar());
     }
     // Noise draws are counted as indicator x regions + region in 32 bits: 64 indicators of 10^6
@@ -1184,6 +1223,10 @@ void refuse_control_characters(Reader& rd, const YAML::Node& n, const std::strin
       rd.error(n, path, std::string("the control character ") + code +
                             " (from an escape such as \\e, \\x07 or \\0) in a text: it would act on the terminal or "
                             "cut the text short rather than show; remove it");
+    } else if (find_bad_bytes(n.Scalar())) {
+      // The file is UTF-8, but the escapes \N, \_ and \xHH give single bytes that are not.
+      rd.error(n, path, "the text is not UTF-8 once its escapes are read (\\N, \\_ and \\xHH give single bytes): "
+                        "write the character itself");
     }
   } else if (n.IsSequence()) {
     for (std::size_t i = 0; i < n.size(); ++i) refuse_control_characters(rd, n[i], path + "[" + std::to_string(i) + "]");
@@ -1363,14 +1406,19 @@ LoadedScenario load_scenario(const std::string& path) {
     // A shape the reader did not expect (e.g. a list where text belongs): still a located error.
     errors.push_back(path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
                      ": unexpected structure: " + e.msg);
+    ++rd.data_errors;  // the reading stopped there: what it did not reach cannot be checked
   }
-  if (!errors.empty()) throw ScenarioError(errors);
+  // The names the rules use are checked against the data even where the document has other
+  // errors, so that one run lists them all; only a broken `data:` block (or a shape the reader
+  // did not expect) stops here.
+  if (!errors.empty() && (rd.data_errors > 0 || !root.IsMap() || !root["data"])) throw ScenarioError(errors);
   out.scenario.places = std::move(rd.places);
 
   try {
     out.regions = load_regions(spec, out.inputs);
   } catch (const InputError& e) {
-    throw ScenarioError({e.what()});
+    errors.push_back(e.what());
+    throw ScenarioError(errors);
   }
   // Names that the rules use must exist in the data.
   for (const auto& r : rd.indicators)

@@ -402,6 +402,15 @@ class Matrix {
       pot[u] = exactly(u < R_ ? x_[u] : inv_divisor_[u - R_]);
       queued[u] = true, queue.push(u), ++nodes;
     }
+    // The count of relaxations only suggests a cycle of product below 1; the predecessors prove
+    // it: walking back from `v` must not reach the start of every path (a node without one).
+    const auto on_cycle = [&](std::size_t v) {
+      for (std::size_t k = 0; k <= nodes; ++k) {
+        if (pred[v] < 0) return false;
+        v = edges[std::size_t(pred[v])].from;
+      }
+      return true;
+    };
     std::ptrdiff_t bad = -1;
     while (!queue.empty() && bad < 0) {
       const std::size_t u = queue.front();
@@ -411,7 +420,7 @@ class Matrix {
         Frac t = times(pot[u], f[k]);
         if (compare(t, pot[v]) >= 0) continue;
         pot[v] = std::move(t), pred[v] = std::ptrdiff_t(k);
-        if (++relaxed[v] >= nodes) {  // relaxed more often than any shortest path needs
+        if (++relaxed[v] >= nodes && on_cycle(v)) {  // relaxed more often than any shortest path needs
           bad = std::ptrdiff_t(v);
           break;
         }
@@ -543,7 +552,7 @@ class Matrix {
 };
 
 /// Row totals by the upper apportionment: the same rule over the row sums.
-std::vector<i64> upper_apportionment(const Rule& rule, const BiproportionalProblem& p, i64 house) {
+std::vector<i64> upper_apportionment(const Rule& rule, const BiproportionalProblem& p, i64 house, std::optional<Tie>& tie) {
   std::vector<u64> sums(p.rows, 0);
   u64 scale = 1;  // per-seat sums: weights times lcm(col seats) / col seats stay integers
   if (p.per_seat_row_sums) {
@@ -565,7 +574,15 @@ std::vector<i64> upper_apportionment(const Rule& rule, const BiproportionalProbl
     if (s > kMaxWeight) throw InputError("the row sums exceed 2^53 (too large for exact sums)");
     sums[i] = static_cast<u64>(s);
   }
-  return apportion(rule, sums, house);
+  // A tie here is one among rows for the row totals, reported as such (not as one among cells).
+  std::vector<i64> seats(p.rows);
+  Workspace ws;
+  try {
+    tie = apportion(rule, sums, house, seats, ws).tie;
+  } catch (const TieError& e) {
+    throw RowTieError(e.what(), e.tie());
+  }
+  return seats;
 }
 
 /// The order in which tied cells get the contested units: row-major input order, or by lot, one
@@ -593,20 +610,22 @@ std::vector<std::size_t> tie_priority(const Rule& rule,
 
 }  // namespace
 
+std::string biproportional_size_problem(std::size_t rows, std::size_t cols) {
+  if (cols == 0 || rows <= kMaxBiproportionalCells / cols) return "";
+  // Measured on the shared 2-core reference machine (bench/, BM_Biproportional).
+  const double r = double(rows), c = double(cols), seconds = 3.5e-8 * r * c * (r + c) / 2;
+  return "the matrix has " + std::to_string(rows) + " rows x " + std::to_string(cols) + " columns = " +
+         std::to_string(static_cast<unsigned long long>(r * c)) + " cells, above the limit of " +
+         std::to_string(kMaxBiproportionalCells) + ": it would take about " + std::to_string(std::llround(seconds)) +
+         " s on a 2-core machine (the time grows with rows x columns x (rows + columns)); merge small rows or "
+         "columns, or split the apportionment";
+}
+
 BiproportionalResult apportion_biproportional(const Rule& rule, const BiproportionalProblem& p) {
   if (rule.method != Method::dhondt && rule.method != Method::sainte_lague)
     throw InputError("biproportional apportionment supports the divisor methods dhondt and "
                      "sainte-lague");
-  if (p.rows * p.cols > kMaxBiproportionalCells) {
-    // Measured on the shared 2-core reference machine (bench/, BM_Biproportional).
-    const double r = double(p.rows), c = double(p.cols), seconds = 3.5e-8 * r * c * (r + c) / 2;
-    throw InputError("the matrix has " + std::to_string(p.rows) + " rows x " + std::to_string(p.cols) +
-                     " columns = " + std::to_string(p.rows * p.cols) + " cells, above the limit of " +
-                     std::to_string(kMaxBiproportionalCells) + ": it would take about " +
-                     std::to_string(std::llround(seconds)) +
-                     " s on a 2-core machine (the time grows with rows x columns x (rows + "
-                     "columns)); merge small rows or columns, or split the apportionment");
-  }
+  if (const std::string why = biproportional_size_problem(p.rows, p.cols); !why.empty()) throw InputError(why);
   if (p.weight.size() != p.rows * p.cols || p.col_seats.size() != p.cols ||
       (!p.row_seats.empty() && p.row_seats.size() != p.rows) ||
       (!p.cell_min.empty() && p.cell_min.size() != p.rows * p.cols))
@@ -622,7 +641,7 @@ BiproportionalResult apportion_biproportional(const Rule& rule, const Biproporti
   const Signposts sp = make_signposts(rule);
   BiproportionalResult out;
   if (p.row_seats.empty()) {
-    out.row_seats = upper_apportionment(rule, p, house);
+    out.row_seats = upper_apportionment(rule, p, house, out.row_tie);
   } else {
     out.row_seats = p.row_seats;
     i64 rows = 0;

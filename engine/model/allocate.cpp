@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <random>
 #include <string>
 
 #include "kimsim/model.hpp"
@@ -22,9 +23,15 @@ bool Region::has(std::string_view flag) const {
 }
 
 namespace {
+/// A polynomial hash with a multiplier drawn once per process, mixed (MurmurHash3's finaliser):
+/// AGS crafted to collide in one run collide in no other, so the look-up table cannot be made
+/// to degrade to a linear scan. Only look-ups depend on it, never an output.
 std::uint32_t hash_of(std::string_view ags) {
-  const std::size_t h = std::hash<std::string_view>{}(ags);
-  return static_cast<std::uint32_t>(h ^ (h >> 32));
+  static const std::uint64_t multiplier = std::random_device{}() * 2ULL + 0x9E3779B97F4A7C15ULL | 1ULL;
+  std::uint64_t h = ags.size();
+  for (const char c : ags) h = h * multiplier + static_cast<unsigned char>(c);
+  h ^= h >> 33, h *= 0xff51afd7ed558ccdULL, h ^= h >> 33, h *= 0xc4ceb9fe1a85ec53ULL, h ^= h >> 33;
+  return static_cast<std::uint32_t>(h);
 }
 }  // namespace
 

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "kimsim/apportion.hpp"
@@ -20,6 +21,10 @@ namespace kimsim {
 /// columns): 300 x 300 takes about 1 s on a shared 2-core machine, 500 x 500 about 4 s; beyond
 /// this a request is refused up front with an estimate instead of running for minutes.
 inline constexpr std::size_t kMaxBiproportionalCells = 250'000;
+
+/// Why a matrix of `rows` x `cols` is refused (above kMaxBiproportionalCells, with an estimate of
+/// the time it would take); "" when its size is fine. Checked before the matrix is built.
+std::string biproportional_size_problem(std::size_t rows, std::size_t cols);
 
 struct BiproportionalProblem {
   std::size_t rows = 0, cols = 0;
@@ -32,6 +37,13 @@ struct BiproportionalProblem {
   bool per_seat_row_sums = false;
 };
 
+/// A tie among rows for the row totals that the policy 'error' refuses to decide (competitors are
+/// row indices; a TieError of the matrix names cells).
+class RowTieError : public TieError {
+ public:
+  using TieError::TieError;
+};
+
 struct BiproportionalResult {
   std::vector<std::int64_t> seats;       ///< rows * cols
   std::vector<std::int64_t> row_seats;   ///< the row totals used (given or apportioned)
@@ -40,6 +52,9 @@ struct BiproportionalResult {
   /// A tie resolved by policy: competitors are the row-major indices of the cells units can
   /// circulate among, units how many of them hold one in the result.
   std::optional<Tie> tie;
+  /// A tie among rows for the row totals (their apportionment by the row sums) resolved by
+  /// policy: competitors are row indices.
+  std::optional<Tie> row_tie;
   int transfers = 0, scalings = 0;
   int repairs = 0;  ///< cycles the exact proof found and cancelled in the float proposal
 };
