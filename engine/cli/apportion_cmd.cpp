@@ -350,7 +350,9 @@ int apportion_matrix(const Options& o, std::ostream& out, std::ostream& err) {
 }  // namespace
 
 int apportion_command(const Invocation& call) {
-  const auto& [args, command_line, out, err] = call;
+  const std::vector<std::string>& args = call.args;
+  std::ostream& out = call.out;
+  std::ostream& err = call.err;
   Options o;
   po::options_description visible(kHelp);
   Whole seats, min, max, seed;

@@ -26,7 +26,9 @@ std::string scenario_of(const std::vector<std::string>& args, const po::options_
 }  // namespace
 
 int run_command(const Invocation& call) {
-  const auto& [args, command_line, out, err] = call;
+  const std::vector<std::string>& args = call.args;
+  const std::string& command_line = call.command_line;
+  std::ostream& out = call.out;
   po::options_description visible(R"(Usage: kimsim run SCENARIO.yaml [--out DIR]
 
 Allocates every Baustein of the scenario to its recipients, in positions and euros (exact to the
@@ -58,7 +60,8 @@ Options)");
 }
 
 int validate_command(const Invocation& call) {
-  const auto& [args, command_line, out, err] = call;
+  const std::vector<std::string>& args = call.args;
+  std::ostream& out = call.out;
   po::options_description visible(R"(Usage: kimsim validate SCENARIO.yaml
 
 Checks a scenario and its data files without writing anything: every error is listed with file,

@@ -42,7 +42,9 @@ void progress_bar(std::uint64_t done, std::uint64_t total) {
 }  // namespace
 
 int simulate_command(const Invocation& call) {
-  const auto& [args, command_line, out, err] = call;
+  const std::vector<std::string>& args = call.args;
+  const std::string& command_line = call.command_line;
+  std::ostream& out = call.out;
   po::options_description visible(R"(Usage: kimsim simulate SCENARIO.yaml [--replications N] [--seed S] [--threads T]
                         [--out DIR] [--quiet]
 
