@@ -78,6 +78,10 @@ TEST_CASE("fairness: Gini and max/min ratio of euros per inhabitant over the ter
   CHECK(h.state[0].maxmin == static_cast<__int128>(7) * 100'000 * 1'000'000'000);
   const auto summary = io::simulation_summary(ls, spec, h);
   CHECK(summary["years"][0]["max_min_ratio_euros_per_inhabitant"]["replications_capped_at_100000"] == 7);
+  // Shares merged (threads, MPI ranks) add their counts.
+  SimulationResult shares = simulate_share(ls.scenario, huge, spec, 0, 4, 1);
+  merge(shares, simulate_share(ls.scenario, huge, spec, 4, 3, 1));
+  CHECK(shares.state[0].maxmin_capped == 7);
 }
 
 TEST_CASE("with uptake p the mean allocation lies within a few standard errors of p times the allocation") {
@@ -449,4 +453,40 @@ TEST_CASE("fixed staffing is paid at each year's rate (its allocation is reused 
     ++checked;
   }
   CHECK(checked == 3 * 54);
+}
+
+TEST_CASE("a recipient's own uptake overrides the uptake of its type") {
+  const auto& ls = baseline();
+  const std::size_t unna = *ls.regions.find("05978");
+  SimulationSpec spec;
+  spec.replications = 40;
+  spec.uptake_by_type = {{RegionType::kreis, 0.9}, {RegionType::kreisfreie_stadt, 1.0}, {RegionType::gemeinde, 1.0}};
+  spec.uptake_per_recipient = {{"05978", 0.0}, {"05111", 0.0}};
+  const SimulationResult r = simulate(ls.scenario, ls.regions, spec, 1);
+  int checked = 0;
+  for (std::size_t k = 0; k < r.slots.size(); ++k)
+    if (r.slots[k].region == unna || r.slots[k].region == *ls.regions.find("05111")) {
+      CHECK(r.stats[k].nothing == 40u);  // never applies, whatever its type's uptake
+      ++checked;
+    }
+  CHECK(checked >= 4);
+}
+
+TEST_CASE("value counts: exactly the limit of distinct values stays exact, one more is binned") {
+  ValueCounts at_limit, beyond;
+  for (std::int64_t v = 0; v < static_cast<std::int64_t>(ValueCounts::kExact); ++v) at_limit.add(v * 1000), beyond.add(v * 1000);
+  beyond.add(-1);
+  CHECK(at_limit.exact());
+  CHECK(!beyond.exact());
+}
+
+TEST_CASE("indicator noise never makes an indicator negative: a factor below zero counts as zero") {
+  // Every factor below zero: all values are 0, so the key has nothing to share (an error of the
+  // replication). Were negative values let through, a Kreis less its (negative) member Städte
+  // would come out positive and be allocated.
+  const auto& ls = baseline();
+  SimulationSpec spec;
+  spec.replications = 2;
+  spec.indicator_noise = {{"schutzsuchende", {Distribution::Kind::normal, -1.0, 0.01}}};
+  CHECK_THROWS_WITH_AS(simulate(ls.scenario, ls.regions, spec, 1), doctest::Contains("zero for all recipients"), InputError);
 }
