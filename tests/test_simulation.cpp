@@ -481,9 +481,10 @@ TEST_CASE("value counts: exactly the limit of distinct values stays exact, one m
 }
 
 TEST_CASE("indicator noise never makes an indicator negative: a factor below zero counts as zero") {
-  // Every factor below zero: all values are 0, so the key has nothing to share (an error of the
-  // replication). Were negative values let through, a Kreis less its (negative) member Städte
-  // would come out positive and be allocated.
+  // Every factor below zero: all values count as 0, so the key has nothing to share (an error of
+  // the replication), rather than shares of negative need. (Negative values let through would
+  // show only where a Kreis' factor and its member Städte's differ in sign or size: see the
+  // surviving mutant sim-noise-negative in tests/mutation/SCORE.md.)
   const auto& ls = baseline();
   SimulationSpec spec;
   spec.replications = 2;
