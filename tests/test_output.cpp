@@ -77,6 +77,10 @@ TEST_CASE("what a result folder is not: foreign manifests, newer formats, extra 
   CHECK(io::not_a_result(d) == "it has no manifest.json that kimsim wrote");
   put(d / "manifest.json", R"({"name": "app", "icons": []})");
   CHECK(io::not_a_result(d) == "its manifest.json was not written by kimsim");
+  put(d / "manifest.json", R"({"format": "another-tool", "format_version": 1, "files": []})");
+  CHECK(io::not_a_result(d) == "its manifest.json was not written by kimsim");
+  put(d / "manifest.json", R"({"format": "kimsim-result", "format_version": 0, "files": []})");
+  CHECK(io::not_a_result(d) == "its manifest.json was not written by kimsim");
   put(d / "manifest.json", R"({"format": "kimsim-result", "format_version": 99, "files": []})");
   CHECK(io::not_a_result(d) == "it was written by a newer kimsim (result format 99)");
   put(d / "manifest.json", R"({"format": "kimsim-result", "format_version": 1, "files": []})");

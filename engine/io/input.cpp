@@ -14,17 +14,19 @@
 #include "kimsim/error.hpp"
 
 namespace kimsim::io {
-namespace {
 
-/// "a directory", "a FIFO (named pipe)": a file that is not a regular one.
-std::string kind_of(mode_t mode) {
+std::string kind_of(unsigned mode) {
+  if (S_ISREG(mode)) return "a regular file";
   if (S_ISDIR(mode)) return "a directory";
+  if (S_ISLNK(mode)) return "a symbolic link";
   if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
   if (S_ISCHR(mode)) return "a character device";
   if (S_ISBLK(mode)) return "a block device";
   if (S_ISSOCK(mode)) return "a socket";
   return "not a plain file";
 }
+
+namespace {
 
 /// Closes the descriptor on every way out.
 struct Fd {

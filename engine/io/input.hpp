@@ -21,6 +21,10 @@ std::string read_input(const std::string& path, std::uintmax_t limit, const std:
 /// or directory", "is a directory, not a regular file"); "" when it can. Nothing is read.
 std::string input_problem(const std::string& path);
 
+/// "a directory", "a FIFO (named pipe)", "a symbolic link": what a file of this st_mode is, for
+/// messages about a file in the way (the reader's and the writer's).
+std::string kind_of(unsigned mode);
+
 /// What a text without any visible character is, for "the file holds no ...": "the file is empty"
 /// or, e.g., "the file holds only 3 carriage returns (CR, 0x0D), no text"; "" for any other text.
 std::string blank_file(std::string_view text);

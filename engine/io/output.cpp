@@ -18,6 +18,7 @@
 #include <set>
 #include <sstream>
 
+#include "io/input.hpp"
 #include "io/sha256.hpp"
 
 namespace kimsim::io {
@@ -54,16 +55,6 @@ struct Descriptor {
   }
   int release() { return std::exchange(fd, -1); }
 };
-
-std::string kind_of(mode_t m) {
-  if (S_ISREG(m)) return "a regular file";
-  if (S_ISLNK(m)) return "a symbolic link";
-  if (S_ISCHR(m)) return "a character device";
-  if (S_ISBLK(m)) return "a block device";
-  if (S_ISFIFO(m)) return "a FIFO";
-  if (S_ISSOCK(m)) return "a socket";
-  return "not a folder";
-}
 
 /// lstat: false where nothing is there; the reason where it fails otherwise.
 bool lstat_or_absent(const fs::path& p, struct stat& st, const std::string& role) {
