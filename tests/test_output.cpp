@@ -110,7 +110,7 @@ TEST_CASE("single files: written whole, replacing only what the caller recognise
   CHECK(read(f) == "user data");
   fs::remove(f);
   fs::create_directory(f);
-  CHECK_THROWS_WITH_AS(io::write_file_atomically(f, "KIMSIM 3", ours), doctest::Contains("is not a folder") , Error);
+  CHECK_THROWS_WITH_AS(io::write_file_atomically(f, "KIMSIM 3", ours), doctest::Contains("exists and is a directory"), Error);
   fs::remove(f);
   // Leftovers of a killed run (its process gone): removed when recognised, kept otherwise.
   const std::string killed = io::partial_file_name("state.ckpt", 2147483646, "0123456789abcdef"),
