@@ -8,7 +8,9 @@ packages=(
   libeigen3-dev libboost-program-options-dev libyaml-cpp-dev
   doctest-dev libbenchmark-dev librandom123-dev nlohmann-json3-dev
   libopenmpi-dev openmpi-bin
+  python3        # tests: the mutation list check, golden cases that generate input
   python3-numpy  # bench/peers/numpy only
+  perl           # golden cases that edit a copy of a scenario (perl -pi)
   # The fuzzing build (scripts/test.sh, fuzz/): Clang, its runtime libraries (libclang-rt-dev
   # depends on the version's libclang-rt-N-dev: libFuzzer, ASan, UBSan) and llvm (llvm-symbolizer:
   # source lines in sanitizer reports).
