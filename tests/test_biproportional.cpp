@@ -29,6 +29,23 @@ std::map<std::string, std::int64_t> parse_list(const std::string& text) {  // "a
   return m;
 }
 
+/// Column sums as given, row sums as apportioned, no unit without weight.
+void check_sums(const BiproportionalProblem& p, const BiproportionalResult& out) {
+  for (std::size_t j = 0; j < p.cols; ++j) {
+    std::int64_t s = 0;
+    for (std::size_t i = 0; i < p.rows; ++i) s += out.seats[i * p.cols + j];
+    CHECK(s == p.col_seats[j]);
+  }
+  for (std::size_t i = 0; i < p.rows; ++i) {
+    std::int64_t s = 0;
+    for (std::size_t j = 0; j < p.cols; ++j) {
+      s += out.seats[i * p.cols + j];
+      if (p.weight[i * p.cols + j] == 0) CHECK(out.seats[i * p.cols + j] == 0);
+    }
+    CHECK(s == out.row_seats[i]);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("published biproportional apportionments (Zurich, Uri) are reproduced exactly") {
@@ -92,19 +109,7 @@ TEST_CASE("biproportional invariants on random matrices") {
     }
     ++solved;
     ties += out.tie.has_value();
-    for (std::size_t j = 0; j < p.cols; ++j) {
-      std::int64_t s = 0;
-      for (std::size_t i = 0; i < p.rows; ++i) s += out.seats[i * p.cols + j];
-      CHECK(s == p.col_seats[j]);
-    }
-    for (std::size_t i = 0; i < p.rows; ++i) {
-      std::int64_t s = 0;
-      for (std::size_t j = 0; j < p.cols; ++j) {
-        s += out.seats[i * p.cols + j];
-        if (p.weight[i * p.cols + j] == 0) CHECK(out.seats[i * p.cols + j] == 0);
-      }
-      CHECK(s == out.row_seats[i]);
-    }
+    check_sums(p, out);
     // Rounding: every cell is w / (x_i y_j) rounded by the method's signposts.
     for (std::size_t i = 0; i < p.rows; ++i)
       for (std::size_t j = 0; j < p.cols; ++j) {
@@ -267,22 +272,6 @@ namespace {
 
 using test::Verdict;
 using test::verify;
-
-void check_sums(const BiproportionalProblem& p, const BiproportionalResult& out) {
-  for (std::size_t j = 0; j < p.cols; ++j) {
-    std::int64_t s = 0;
-    for (std::size_t i = 0; i < p.rows; ++i) s += out.seats[i * p.cols + j];
-    CHECK(s == p.col_seats[j]);
-  }
-  for (std::size_t i = 0; i < p.rows; ++i) {
-    std::int64_t s = 0;
-    for (std::size_t j = 0; j < p.cols; ++j) {
-      s += out.seats[i * p.cols + j];
-      if (p.weight[i * p.cols + j] == 0) CHECK(out.seats[i * p.cols + j] == 0);
-    }
-    CHECK(s == out.row_seats[i]);
-  }
-}
 
 BiproportionalProblem random_problem(std::mt19937_64& rng, int kind) {
   BiproportionalProblem p;
