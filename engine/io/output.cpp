@@ -303,8 +303,10 @@ void tidy_folder_leftovers(const fs::path& target) {
       const auto names = entries(dir.fd);
       if (!names) continue;
       const std::string marker_name = tag == "partial" ? kPartialMarker : kPreviousMarker;
-      if (names->empty() || (*names == std::vector<std::string>{marker_name} &&
-                             read_small_at(dir.fd, marker_name, kMarkerLimit) == std::string())) {
+      // (Only once its run has ended: a running one creates the folder before the marker.)
+      if ((names->empty() || (*names == std::vector<std::string>{marker_name} &&
+                              read_small_at(dir.fd, marker_name, kMarkerLimit) == std::string())) &&
+          ended(pid)) {
         remove_written(p, dir.fd, *names);
         continue;
       }
