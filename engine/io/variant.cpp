@@ -1,0 +1,479 @@
+#include "io/variant.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "io/input.hpp"
+#include "io/scenario.hpp"
+#include "io/suggest.hpp"
+
+namespace kimsim::io {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+/// A chain deeper than this is a mistake, not a design: each level is a file someone must read.
+constexpr std::size_t kMaxChain = 16;
+
+/// The lists whose items merge by a key, by their path without selectors.
+struct ListKey {
+  std::string_view list, key;
+};
+constexpr ListKey kMergeKeys[] = {
+    {"bausteine", "id"},
+    {"bausteine.pass_through", "kreis"},
+    {"data.indicators", "file"},
+    {"simulation.years", "year"},
+};
+
+/// "bausteine[B2].pass_through[05978].key" -> "bausteine.pass_through.key".
+std::string without_selectors(std::string_view path) {
+  std::string out;
+  int depth = 0;
+  for (const char c : path) {
+    if (c == '[') ++depth;
+    else if (c == ']') depth = std::max(0, depth - 1);
+    else if (depth == 0) out += c;
+  }
+  return out;
+}
+
+std::string join(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
+
+std::string place(const std::string& file, const YAML::Node& n) {
+  const YAML::Mark m = n.Mark();
+  if (m.is_null() || m.line < 0) return file;
+  return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+}
+
+/// The merge-key value of a list item, where it has one as plain text.
+std::optional<std::string> selector_of(const YAML::Node& item, std::string_view key) {
+  if (key.empty() || !item.IsMap()) return std::nullopt;
+  const YAML::Node v = item[std::string(key)];
+  if (!v || !v.IsScalar() || v.Scalar().empty() || v.Scalar().find_first_of("[]") != std::string::npos)
+    return std::nullopt;
+  return v.Scalar();
+}
+
+class Merger {
+ public:
+  Merger(MergedScenario& m, const RuleKeys& rules, std::vector<std::string>& errors)
+      : m_(m), rules_(rules), errors_(errors) {}
+
+  /// Merges file `k`'s document into the merged one: its `remove` list first, then its values.
+  void overlay_file(std::size_t k, const YAML::Node& patch) {
+    file_ = k;
+    if (const YAML::Node rm = patch["remove"]) remove_all(rm);
+    overlay_map(m_.root, patch, "");
+  }
+
+ private:
+  MergedScenario& m_;
+  const RuleKeys& rules_;
+  std::vector<std::string>& errors_;
+  std::size_t file_ = 0;
+
+  const std::string& file() const { return m_.files[file_].path; }
+  fs::path folder_of(std::size_t k) const { return fs::path(m_.files[k].path).parent_path(); }
+
+  /// Records that the current file set the value at `path`, and that nothing below it is from
+  /// another file any more.
+  void set_origin(const std::string& path) {
+    forget(path);
+    m_.origin[path] = file_;
+  }
+  /// Drops the origins of the value at `path` and below (it was removed or replaced).
+  void forget(const std::string& path) {
+    for (auto it = m_.origin.lower_bound(path); it != m_.origin.end() && it->first.compare(0, path.size(), path) == 0;) {
+      const char next = it->first.size() > path.size() ? it->first[path.size()] : '\0';
+      if (next == '.' || next == '[' || next == '\0') it = m_.origin.erase(it);
+      else ++it;
+    }
+  }
+
+  /// The pair of `map` whose key is `key`, as a handle that assigns into the map.
+  static std::optional<YAML::Node> value_of(YAML::Node map, const std::string& key) {
+    for (auto it = map.begin(); it != map.end(); ++it)
+      if (it->first.IsScalar() && it->first.Scalar() == key) return YAML::Node(it->second);
+    return std::nullopt;
+  }
+
+  /// Whether two items of a keyed list are the same item: equal merge keys, and for data files
+  /// the same file (each written relative to the folder of the scenario that names it).
+  bool same_item(std::string_view key, const std::string& base_sel, const std::string& base_path,
+                 const std::string& patch_sel) const {
+    if (key != "file") return base_sel == patch_sel;
+    const fs::path b = (folder_of(m_.file_index(base_path)) / base_sel).lexically_normal();
+    const fs::path p = (folder_of(file_) / patch_sel).lexically_normal();
+    return b == p;
+  }
+
+  void overlay_map(YAML::Node base, const YAML::Node& patch, const std::string& path) {
+    if (!patch.IsMap()) return;  // reported by the reader, where the kind matters
+    // A rule block of another type replaces the base's rule: a Baustein has one rule.
+    if (!path.empty() && path.back() == ']' && without_selectors(path) == "bausteine") {
+      std::optional<std::string> new_rule;
+      for (const auto& r : rules_)
+        if (patch[r]) new_rule = r;
+      if (new_rule)
+        for (const auto& r : rules_)
+          if (r != *new_rule && base[r]) {
+            base.remove(r);
+            forget(join(path, r));
+          }
+    }
+    for (const auto& kv : patch) {
+      if (!kv.first.IsScalar()) continue;  // reported by the reader
+      const std::string key = kv.first.Scalar();
+      if (path.empty() && (key == "extends" || key == "remove")) continue;
+      const std::string child = join(path, key);
+      std::optional<YAML::Node> old = value_of(base, key);
+      if (!old) {
+        base.force_insert(kv.first, kv.second);  // the variant's own key node: it keeps its place
+        set_origin(child);
+      } else if (key != "key" && old->IsMap() && kv.second.IsMap()) {
+        overlay_map(*old, kv.second, child);
+      } else if (old->IsSequence() && kv.second.IsSequence() && !merge_key_of(child).empty()) {
+        overlay_list(*old, kv.second, child);
+      } else {
+        // A value, a distribution key or a list without merge key: the variant's replaces the base's.
+        *old = kv.second;
+        set_origin(child);
+      }
+    }
+  }
+
+  void overlay_list(YAML::Node base, const YAML::Node& patch, const std::string& path) {
+    const std::string key = merge_key_of(path);
+    for (std::size_t i = 0; i < patch.size(); ++i) {
+      const YAML::Node item = patch[i];
+      const auto sel = selector_of(item, key);
+      std::optional<std::size_t> match;
+      for (std::size_t j = 0; sel && !match && j < base.size(); ++j)
+        if (const auto b = selector_of(base[j], key); b && same_item(key, *b, item_path(path, base[j], j), *sel)) match = j;
+      if (match) {
+        overlay_map(base[*match], item, item_path(path, base[*match], *match));
+      } else {
+        base.push_back(item);
+        set_origin(item_path(path, item, base.size() - 1));
+      }
+    }
+  }
+
+  void remove_all(const YAML::Node& rm) {
+    if (!rm.IsSequence()) {
+      errors_.push_back(place(file(), rm) + ": remove: expected a list of paths such as "
+                                            "bausteine[B2].pass_through");
+      return;
+    }
+    for (std::size_t i = 0; i < rm.size(); ++i) {
+      const std::string at = place(file(), rm[i]) + ": remove[" + std::to_string(i) + "]: ";
+      if (!rm[i].IsScalar()) {
+        errors_.push_back(at + "expected a path such as bausteine[B2].pass_through");
+        continue;
+      }
+      if (const std::string why = remove(rm[i].Scalar()); !why.empty()) errors_.push_back(at + why);
+    }
+  }
+
+  /// Removes the value at `text` from the merged document; "" or why it cannot.
+  std::string remove(const std::string& text) {
+    const auto steps = parse_value_path(text);
+    if (!steps)
+      return "'" + text + "' is not a path: dotted keys, list items by their merge key, such as "
+                          "bausteine[B2].positions_by_key.min_vza";
+    YAML::Node node = m_.root;
+    std::string path;
+    for (std::size_t s = 0; s < steps->size(); ++s) {
+      const PathStep& step = (*steps)[s];
+      const bool last = s + 1 == steps->size();
+      if (!node.IsMap()) return "'" + text + "' matches nothing: " + (path.empty() ? "the scenario" : path) + " is no mapping";
+      std::optional<YAML::Node> value = value_of(node, step.key);
+      if (!value) {
+        std::vector<std::string> keys;
+        for (const auto& kv : node)
+          if (kv.first.IsScalar()) keys.push_back(kv.first.Scalar());
+        return "'" + text + "' matches nothing: " + (path.empty() ? "the scenario" : path) + " has no key '" + step.key +
+               "'" + did_you_mean(step.key, keys);
+      }
+      const std::string key_path = join(path, step.key);
+      if (!step.item) {
+        if (last) {
+          node.remove(step.key);
+          forget(key_path);
+          return "";
+        }
+        node.reset(*value), path = key_path;  // reset: `=` would overwrite the node itself
+        continue;
+      }
+      if (!value->IsSequence()) return "'" + text + "' matches nothing: " + key_path + " is no list";
+      const std::string key = merge_key_of(key_path);
+      std::optional<std::size_t> match;
+      for (std::size_t j = 0; !match && j < value->size(); ++j) {
+        const YAML::Node item = (*value)[j];
+        const auto sel = selector_of(item, key);
+        if (sel ? same_item(key, *sel, item_path(key_path, item, j), *step.item)
+                : std::to_string(j) == *step.item)
+          match = j;
+      }
+      if (!match) {
+        std::string items;
+        for (std::size_t j = 0; j < value->size(); ++j)
+          items += (items.empty() ? "" : ", ") + item_path(key_path, (*value)[j], j);
+        return "'" + text + "' matches nothing: " + key_path + " has no item [" + *step.item + "]" +
+               (items.empty() ? "" : "; it has " + items);
+      }
+      const std::string at = item_path(key_path, (*value)[*match], *match);
+      if (last) {
+        value->remove(*match);
+        forget(at);
+        return "";
+      }
+      node.reset((*value)[*match]), path = at;
+    }
+    return "";
+  }
+};
+
+/// A scalar as YAML text: as it was quoted where it was, plain where that reads back the same.
+std::string scalar_text(const YAML::Node& n) {
+  const std::string& s = n.Scalar();
+  bool plain = n.Tag() != "!" && !s.empty() && s.front() != ' ' && s.back() != ' ' &&
+               std::string_view("-?:,[]{}#&*!|>'\"%@`").find(s.front()) == std::string_view::npos &&
+               s.find(": ") == std::string::npos && s.find(" #") == std::string::npos && s.back() != ':';
+  for (const unsigned char c : s) plain = plain && c >= 0x20 && c != 0x7f;
+  if (plain) return s;
+  std::string q = "\"";
+  for (const unsigned char c : s) {
+    if (c == '"' || c == '\\') q += '\\', q += static_cast<char>(c);
+    else if (c == '\n') q += "\\n";
+    else if (c == '\t') q += "\\t";
+    else if (c < 0x20 || c == 0x7f) {
+      static const char* hex = "0123456789abcdef";
+      q += "\\x", q += hex[c >> 4], q += hex[c & 15];
+    } else q += static_cast<char>(c);
+  }
+  return q + "\"";
+}
+
+void emit(std::string& out, const YAML::Node& n, const std::string& path, std::size_t indent, const MergedScenario& m);
+
+void emit_value(std::string& out, const YAML::Node& v, const std::string& path, std::size_t indent,
+                const MergedScenario& m) {
+  if (v.IsScalar() || v.IsNull()) {
+    out += " " + (v.IsScalar() ? scalar_text(v) : std::string("null"));
+    const YAML::Mark mk = v.Mark();
+    out += "  # " + m.file_of(path);
+    if (!mk.is_null() && mk.line >= 0) out += ":" + std::to_string(mk.line + 1);
+    else if (path == "scenario") out += " (its file name)";
+    out += "\n";
+  } else if (v.size() == 0) {
+    out += v.IsMap() ? " {}\n" : " []\n";
+  } else {
+    out += "\n";
+    emit(out, v, path, indent + 2, m);
+  }
+}
+
+void emit(std::string& out, const YAML::Node& n, const std::string& path, std::size_t indent, const MergedScenario& m) {
+  const std::string pad(indent, ' ');
+  if (n.IsMap()) {
+    for (const auto& kv : n) {
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+      out += pad + (kv.first.IsScalar() ? scalar_text(kv.first) : key) + ":";
+      emit_value(out, kv.second, join(path, key), indent, m);
+    }
+  } else if (n.IsSequence()) {
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      const std::string at = item_path(path, n[i], i);
+      if (n[i].IsMap() && n[i].size() > 0) {
+        std::string item;
+        emit(item, n[i], at, indent + 2, m);
+        out += pad + "- " + item.substr(indent + 2);
+      } else {
+        out += pad + "-";
+        emit_value(out, n[i], at, indent, m);
+      }
+    }
+  }
+}
+
+/// The year of a dated value's key: four digits, 1000 to 9999.
+std::optional<int> year_key(const YAML::Node& k) {
+  if (!k.IsScalar() || k.Scalar().size() != 4 || k.Scalar()[0] == '0') return std::nullopt;
+  for (const char c : k.Scalar())
+    if (c < '0' || c > '9') return std::nullopt;
+  return std::stoi(k.Scalar());
+}
+
+bool is_dated(const YAML::Node& n) {
+  if (!n.IsMap() || n.size() == 0) return false;
+  for (const auto& kv : n)
+    if (!year_key(kv.first) || !kv.second.IsScalar()) return false;
+  return true;
+}
+
+void settle(YAML::Node n, const std::string& path, int year, const MergedScenario& m, std::vector<DatedValue>& out,
+            std::vector<std::string>& errors) {
+  auto visit = [&](YAML::Node child, const std::string& at) {
+    if (!is_dated(child)) return settle(child, at, year, m, out, errors);
+    DatedValue d;
+    d.path = at;
+    for (const auto& kv : child) d.by_year.emplace_back(*year_key(kv.first), kv.second);
+    std::sort(d.by_year.begin(), d.by_year.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    if (const auto v = d.at(year)) {
+      child = *v;  // the mapping's node now holds that year's value, with its place
+    } else if (year > 0) {
+      errors.push_back(place(m.file_of(at), child) + ": " + at + ": no value for " + std::to_string(year) +
+                       " or before: the first year given is " + std::to_string(d.by_year.front().first));
+    }
+    out.push_back(std::move(d));
+  };
+  if (n.IsMap()) {
+    for (auto it = n.begin(); it != n.end(); ++it)
+      if (it->first.IsScalar()) visit(YAML::Node(it->second), join(path, it->first.Scalar()));
+  } else if (n.IsSequence()) {
+    for (std::size_t i = 0; i < n.size(); ++i) visit(n[i], item_path(path, n[i], i));
+  }
+}
+
+}  // namespace
+
+std::optional<YAML::Node> DatedValue::at(int year) const {
+  // By index: assigning one YAML::Node to another would overwrite the first value's node.
+  std::size_t n = 0;
+  while (n < by_year.size() && by_year[n].first <= year) ++n;
+  if (n == 0) return std::nullopt;
+  return by_year[n - 1].second;
+}
+
+std::vector<DatedValue> settle_dated(MergedScenario& merged, int year, std::vector<std::string>& errors) {
+  std::vector<DatedValue> out;
+  settle(merged.root, "", year, merged, out, errors);
+  return out;
+}
+
+std::optional<std::vector<PathStep>> parse_value_path(std::string_view path) {
+  std::vector<PathStep> steps;
+  std::size_t i = 0;
+  while (i <= path.size()) {
+    PathStep step;
+    while (i < path.size() && path[i] != '.' && path[i] != '[') step.key += path[i++];
+    if (step.key.empty()) return std::nullopt;
+    if (i < path.size() && path[i] == '[') {
+      const std::size_t close = path.find(']', i);
+      if (close == std::string_view::npos || close == i + 1) return std::nullopt;
+      step.item = std::string(path.substr(i + 1, close - i - 1));
+      if (step.item->find('[') != std::string::npos) return std::nullopt;
+      i = close + 1;
+    }
+    steps.push_back(std::move(step));
+    if (i == path.size()) return steps;
+    if (path[i] != '.') return std::nullopt;
+    ++i;
+  }
+  return std::nullopt;
+}
+
+std::string merge_key_of(std::string_view list_path) {
+  const std::string generic = without_selectors(list_path);
+  for (const auto& k : kMergeKeys)
+    if (generic == k.list) return std::string(k.key);
+  return "";
+}
+
+std::string item_path(const std::string& list_path, const YAML::Node& item, std::size_t index) {
+  const auto sel = selector_of(item, merge_key_of(list_path));
+  return list_path + "[" + (sel ? *sel : std::to_string(index)) + "]";
+}
+
+const std::string& MergedScenario::file_of(std::string path) const {
+  return files[file_index(std::move(path))].path;
+}
+
+std::size_t MergedScenario::file_index(std::string path) const {
+  for (;;) {
+    if (const auto it = origin.find(path); it != origin.end()) return it->second;
+    if (path.empty()) return files.size() - 1;
+    // Up one step: "a.b[x].c" -> "a.b[x]" -> "a.b" -> "a" -> "".
+    const std::size_t cut = path.back() == ']' ? path.rfind('[') : path.find_last_of('.');
+    path.resize(cut == std::string::npos ? 0 : cut);
+  }
+}
+
+MergedScenario merge_chain(const std::string& path, const ParseScenarioFile& parse, const RuleKeys& rule_keys) {
+  MergedScenario m;
+  std::vector<YAML::Node> roots;
+  std::vector<fs::path> seen;
+  std::vector<std::string> errors;
+  for (std::string current = path;;) {
+    std::string text;
+    YAML::Node root = parse(current, text);
+    std::error_code ec;
+    const fs::path canonical = fs::weakly_canonical(current, ec);
+    m.files.push_back({current, std::move(text)});
+    roots.push_back(root);
+    if (std::find(seen.begin(), seen.end(), canonical) != seen.end()) {
+      std::string cycle;
+      for (const auto& f : m.files) cycle += (cycle.empty() ? "" : " -> ") + f.path;
+      const ChainFile& by = m.files[m.files.size() - 2];
+      throw ScenarioError({place(by.path, roots[roots.size() - 2]["extends"]) + ": extends: the chain " + cycle +
+                           " returns to a file it already extends; a base cannot extend its own variant"});
+    }
+    seen.push_back(canonical);
+    const YAML::Node ext = root.IsMap() ? root["extends"] : YAML::Node();
+    if (!ext) break;
+    const std::string at = place(current, ext) + ": extends: ";
+    if (!ext.IsScalar() || ext.Scalar().empty())
+      throw ScenarioError({at + "expected the file name of the base scenario, relative to this file's folder, "
+                                "such as ../kim-nrw-2021.yaml"});
+    const std::string next = (fs::path(current).parent_path() / ext.Scalar()).lexically_normal().string();
+    if (const std::string why = input_problem(next); !why.empty())
+      throw ScenarioError({at + "the base scenario " + next + ": " + why});
+    if (m.files.size() == kMaxChain)
+      throw ScenarioError({at + "a chain of more than " + std::to_string(kMaxChain) +
+                           " scenarios; a variant should extend the baseline or a variant of it"});
+    current = next;
+  }
+  // The deepest base is the document; each file above it is merged into it in turn.
+  const std::size_t last = roots.size() - 1;
+  m.root = roots[last];
+  m.origin[""] = last;
+  if (m.root.IsMap() && m.root["remove"])
+    errors.push_back(place(m.files[last].path, m.root["remove"]) +
+                     ": remove: only a variant (a scenario with extends:) removes values of its base");
+  if (m.root.IsMap() && m.root["remove"]) m.root.remove("remove");
+  Merger merger(m, rule_keys, errors);
+  for (std::size_t k = last; k-- > 0;) {
+    if (!roots[k].IsMap()) {
+      errors.push_back(place(m.files[k].path, roots[k]) + ": expected a mapping: a variant states extends: and the "
+                                                          "values it changes");
+      continue;
+    }
+    if (!m.root.IsMap()) break;  // the base's own problem, reported when it is read alone
+    merger.overlay_file(k, roots[k]);
+  }
+  // A variant's results must not land in its base's folder: its name is its own.
+  if (m.is_variant() && m.root.IsMap() && roots[0].IsMap() && !roots[0]["scenario"]) {
+    if (auto old = [&]() -> std::optional<YAML::Node> {
+          for (auto it = m.root.begin(); it != m.root.end(); ++it)
+            if (it->first.IsScalar() && it->first.Scalar() == "scenario") return YAML::Node(it->second);
+          return std::nullopt;
+        }())
+      *old = YAML::Node(fs::path(m.files[0].path).stem().string());
+    m.origin["scenario"] = 0;
+  }
+  if (!errors.empty()) throw ScenarioError(errors);
+  return m;
+}
+
+std::string resolved_text(const MergedScenario& m) {
+  std::string out = "# The effective scenario " + m.files[0].path;
+  for (std::size_t k = 1; k < m.files.size(); ++k) out += (k == 1 ? ", extending " : ", which extends ") + m.files[k].path;
+  out += ".\n# Each value is followed by the file and line that set it.\n";
+  emit(out, m.root, "", 0, m);
+  return out;
+}
+
+}  // namespace kimsim::io

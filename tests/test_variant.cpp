@@ -1,0 +1,235 @@
+// Variants: merging a chain of scenario files, the path syntax, and where each value came from.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "io/scenario.hpp"
+#include "io/variant.hpp"
+
+using namespace kimsim::io;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// A folder of scenario files for one test, removed after it.
+struct Folder {
+  fs::path dir;
+  Folder() {
+    char name[] = "/tmp/kimsim-variant-XXXXXX";
+    dir = mkdtemp(name);
+  }
+  ~Folder() { fs::remove_all(dir); }
+  std::string write(const std::string& name, const std::string& text) const {
+    const fs::path p = dir / name;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+    return p.string();
+  }
+};
+
+YAML::Node parse(const std::string& path, std::string& text) {
+  std::ifstream in(path);
+  text.assign(std::istreambuf_iterator<char>(in), {});
+  return YAML::Load(text);
+}
+
+const RuleKeys kRules = {"fixed_staffing", "positions_by_key", "money_by_key"};
+
+MergedScenario merge(const std::string& path) { return merge_chain(path, parse, kRules); }
+
+std::string error_of(const std::string& path) {
+  try {
+    merge(path);
+  } catch (const ScenarioError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+const char* kBase = R"(scenario: base
+year: 2021
+budget_eur: 100.00
+sources: [a, b]
+data:
+  kreise: data/k.csv
+  indicators:
+    - file: data/s.csv
+      key: kreis_ags
+      columns: {schutzsuchende: s}
+bausteine:
+  - id: B1
+    budget_eur: 40.00
+    fixed_staffing:
+      per_type: {kreis: 1.0}
+  - id: B2
+    budget_eur: 60.00
+    positions_by_key:
+      key: {population: 0.5, schutzsuchende: 0.5}
+      base_vza: 3.0
+      method: sainte-lague
+    pass_through:
+      - kreis: "05978"
+        key: population
+)";
+
+}  // namespace
+
+TEST_CASE("value paths: dotted keys, list items by their merge key or position") {
+  const auto p = parse_value_path("bausteine[B2].positions_by_key.key.population");
+  REQUIRE(p);
+  REQUIRE(p->size() == 4);
+  CHECK((*p)[0].key == "bausteine");
+  CHECK(*(*p)[0].item == "B2");
+  CHECK((*p)[3].key == "population");
+  CHECK_FALSE((*p)[3].item);
+  CHECK(parse_value_path("data.indicators[data/s.csv].columns"));
+  for (const char* bad : {"", ".", "a.", ".a", "a..b", "a[", "a[]", "a[b", "a[b]c", "a[[b]]"})
+    CHECK_MESSAGE(!parse_value_path(bad), bad);
+  CHECK(merge_key_of("bausteine") == "id");
+  CHECK(merge_key_of("bausteine[B2].pass_through") == "kreis");
+  CHECK(merge_key_of("simulation.years") == "year");
+  CHECK(merge_key_of("sources").empty());
+}
+
+TEST_CASE("a variant merges maps by key, lists by their merge key, and replaces a key whole") {
+  Folder f;
+  f.write("base.yaml", kBase);
+  const std::string v = f.write("variants/v.yaml", R"(extends: ../base.yaml
+sources: [c]
+bausteine:
+  - id: B2
+    positions_by_key:
+      key: {population: 1.0}
+      min_vza: 1.0
+  - id: B4
+    budget_eur: 0.00
+)");
+  const MergedScenario m = merge(v);
+  REQUIRE(m.files.size() == 2);
+  CHECK(m.files[0].path == v);
+  // Its own name, from the file: results never land in the base's folder.
+  CHECK(m.root["scenario"].Scalar() == "v");
+  CHECK(m.root["budget_eur"].Scalar() == "100.00");
+  // Lists without a merge key replace.
+  REQUIRE(m.root["sources"].size() == 1);
+  CHECK(m.root["sources"][0].Scalar() == "c");
+  const YAML::Node bs = m.root["bausteine"];
+  REQUIRE(bs.size() == 3);
+  CHECK(bs[2]["id"].Scalar() == "B4");
+  const YAML::Node pk = bs[1]["positions_by_key"];
+  // The key replaced whole: population only.
+  CHECK(pk["key"].size() == 1);
+  CHECK(pk["key"]["population"].Scalar() == "1.0");
+  CHECK(pk["base_vza"].Scalar() == "3.0");
+  CHECK(pk["min_vza"].Scalar() == "1.0");
+  CHECK(bs[1]["pass_through"].size() == 1);
+  // Where each value came from: the variant's own values name the variant, the rest the base.
+  CHECK(m.file_of("bausteine[B2].positions_by_key.key.population") == v);
+  CHECK(m.file_of("bausteine[B2].positions_by_key.min_vza") == v);
+  CHECK(m.file_of("bausteine[B2].positions_by_key.base_vza") == m.files[1].path);
+  CHECK(m.file_of("bausteine[B4].budget_eur") == v);
+  CHECK(m.file_of("budget_eur") == m.files[1].path);
+  CHECK(m.file_of("sources[0]") == v);
+  // The marks are those of the file that set the value.
+  CHECK(pk["min_vza"].Mark().line == 6);
+  CHECK(pk["base_vza"].Mark().line == 19);
+}
+
+TEST_CASE("a rule block of another type replaces the base's rule") {
+  Folder f;
+  f.write("base.yaml", kBase);
+  const MergedScenario m = merge(f.write("v.yaml", R"(extends: base.yaml
+scenario: money
+bausteine:
+  - id: B2
+    money_by_key:
+      key: {population: 1.0}
+)"));
+  const YAML::Node b2 = m.root["bausteine"][1];
+  CHECK_FALSE(b2["positions_by_key"]);
+  CHECK(b2["money_by_key"]);
+  CHECK(m.root["scenario"].Scalar() == "money");
+}
+
+TEST_CASE("remove deletes values of the base; a path that matches nothing is a located error") {
+  Folder f;
+  f.write("base.yaml", kBase);
+  const MergedScenario m = merge(f.write("v.yaml", R"(extends: base.yaml
+remove:
+  - bausteine[B2].pass_through[05978]
+  - bausteine[B1]
+  - data.indicators[data/s.csv]
+)"));
+  REQUIRE(m.root["bausteine"].size() == 1);
+  CHECK(m.root["bausteine"][0]["id"].Scalar() == "B2");
+  CHECK(m.root["bausteine"][0]["pass_through"].size() == 0);
+  CHECK(m.root["data"]["indicators"].size() == 0);
+
+  const std::string e = error_of(f.write("bad.yaml", "extends: base.yaml\nremove:\n  - bausteine[B3]\n  - bausteine[B2].positions_by_kee\n"));
+  CHECK(e.find("bad.yaml:3:5: remove[0]: 'bausteine[B3]' matches nothing: bausteine has no item [B3]; it has "
+               "bausteine[B1], bausteine[B2]") != std::string::npos);
+  CHECK(e.find("bad.yaml:4:5: remove[1]: 'bausteine[B2].positions_by_kee' matches nothing: bausteine[B2] has no key "
+               "'positions_by_kee' (did you mean 'positions_by_key'?)") != std::string::npos);
+  CHECK(error_of(f.write("own.yaml", std::string(kBase) + "remove: [year]\n")).find("only a variant") != std::string::npos);
+}
+
+TEST_CASE("chains: a variant of a variant; a cycle and a missing base are located errors") {
+  Folder f;
+  f.write("base.yaml", kBase);
+  f.write("a.yaml", "extends: base.yaml\nscenario: a\nyear: 2022\n");
+  const MergedScenario m = merge(f.write("b.yaml", "extends: a.yaml\nbudget_eur: 101.00\n"));
+  REQUIRE(m.files.size() == 3);
+  CHECK(m.root["year"].Scalar() == "2022");
+  CHECK(m.root["scenario"].Scalar() == "b");
+  CHECK(m.file_of("year") == m.files[1].path);
+  CHECK(m.file_of("budget_eur") == m.files[0].path);
+  CHECK(m.file_of("sources") == m.files[2].path);
+
+  f.write("c1.yaml", "extends: c2.yaml\n");
+  const std::string cycle = error_of(f.write("c2.yaml", "scenario: x\nextends: c1.yaml\n"));
+  CHECK(cycle.find("c1.yaml:1:10: extends: the chain") != std::string::npos);
+  CHECK(cycle.find("returns to a file it already extends") != std::string::npos);
+  const std::string missing = error_of(f.write("m.yaml", "extends: nowhere.yaml\n"));
+  CHECK(missing.find("m.yaml:1:10: extends: the base scenario ") != std::string::npos);
+  CHECK(missing.find("No such file or directory") != std::string::npos);
+}
+
+TEST_CASE("resolve prints the effective scenario with the file and line of each value") {
+  Folder f;
+  const std::string base = f.write("base.yaml", kBase);
+  const std::string v = f.write("v.yaml", "extends: base.yaml\nyear: 2023\n");
+  const std::string text = resolved_text(merge(v));
+  CHECK(text.find("year: 2023  # " + v + ":2\n") != std::string::npos);
+  CHECK(text.find("budget_eur: 100.00  # " + base + ":3\n") != std::string::npos);
+  CHECK(text.find("  - kreis: \"05978\"  # " + base + ":23\n") != std::string::npos);
+  // It reads back as the same document.
+  const YAML::Node again = YAML::Load(text);
+  CHECK(again["bausteine"][1]["pass_through"][0]["kreis"].Scalar() == "05978");
+  CHECK(again["bausteine"][1]["positions_by_key"]["key"]["schutzsuchende"].Scalar() == "0.5");
+  CHECK(again["scenario"].Scalar() == "v");
+}
+
+TEST_CASE("dated values: the latest year not after the scenario's; a plain number for every year") {
+  Folder f;
+  f.write("base.yaml", std::string(kBase) + "rate_per_vza_eur: {2020: 50000.00, 2021: 55000.00, 2023: 57000.00}\n");
+  MergedScenario m = merge(f.write("v.yaml", "extends: base.yaml\nbudget_eur: {2022: 75.00}\n"));
+  std::vector<std::string> errors;
+  const auto dated = settle_dated(m, 2022, errors);
+  REQUIRE(dated.size() == 2);
+  CHECK(m.root["rate_per_vza_eur"].Scalar() == "55000.00");
+  CHECK(m.root["rate_per_vza_eur"].Mark().line == 24);  // its 2021 entry, on line 25
+  REQUIRE(errors.empty());
+  CHECK(m.root["budget_eur"].Scalar() == "75.00");
+  const DatedValue& rate = dated[0].path == "rate_per_vza_eur" ? dated[0] : dated[1];
+  CHECK(rate.at(2019) == std::nullopt);
+  CHECK(rate.at(2020)->Scalar() == "50000.00");
+  CHECK(rate.at(2030)->Scalar() == "57000.00");
+  // Before the first year given: an error at the value, in the file that set it.
+  MergedScenario early = merge(f.write("early.yaml", "extends: base.yaml\nbudget_eur: {2022: 75.00}\n"));
+  settle_dated(early, 2021, errors);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].find("early.yaml:2:13: budget_eur: no value for 2021 or before: the first year given is 2022") !=
+        std::string::npos);
+}
