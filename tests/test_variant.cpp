@@ -112,9 +112,9 @@ bausteine:
   // Its own name, from the file: results never land in the base's folder.
   CHECK(m.root["scenario"].Scalar() == "v");
   CHECK(m.root["budget_eur"].Scalar() == "100.00");
-  // Lists without a merge key replace.
-  REQUIRE(m.root["sources"].size() == 1);
-  CHECK(m.root["sources"][0].Scalar() == "c");
+  // Sources add up (provenance accumulates).
+  REQUIRE(m.root["sources"].size() == 3);
+  CHECK(m.root["sources"][2].Scalar() == "c");
   const YAML::Node bs = m.root["bausteine"];
   REQUIRE(bs.size() == 3);
   CHECK(bs[2]["id"].Scalar() == "B4");
@@ -131,7 +131,8 @@ bausteine:
   CHECK(m.file_of("bausteine[B2].positions_by_key.base_vza") == m.files[1].path);
   CHECK(m.file_of("bausteine[B4].budget_eur") == v);
   CHECK(m.file_of("budget_eur") == m.files[1].path);
-  CHECK(m.file_of("sources[0]") == v);
+  CHECK(m.file_of("sources[2]") == v);
+  CHECK(m.file_of("sources[0]") == m.files[1].path);
   // The marks are those of the file that set the value.
   CHECK(pk["min_vza"].Mark().line == 6);
   CHECK(pk["base_vza"].Mark().line == 19);

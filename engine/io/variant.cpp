@@ -136,6 +136,13 @@ class Merger {
         overlay_map(*old, kv.second, child);
       } else if (old->IsSequence() && kv.second.IsSequence() && !merge_key_of(child).empty()) {
         overlay_list(*old, kv.second, child);
+      } else if (old->IsSequence() && kv.second.IsSequence() && (child == "sources" || child == "assumptions")) {
+        // Provenance accumulates: a variant's sources and assumptions add to its base's.
+        for (const auto& item : kv.second) {
+          bool known = false;
+          for (const auto& b : *old) known = known || (b.IsScalar() && item.IsScalar() && b.Scalar() == item.Scalar());
+          if (!known) old->push_back(item), set_origin(item_path(child, item, old->size() - 1));
+        }
       } else {
         // A value, a distribution key or a list without merge key: the variant's replaces the base's.
         *old = kv.second;

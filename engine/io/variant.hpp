@@ -8,7 +8,9 @@
 // - except a distribution key (`key:`) and a rule block whose rule type changes: they replace the
 //   base's as a whole (`key: {population: 1.0}` means population only);
 // - lists of Bausteine merge by `id`, pass-through entries by `kreis`, indicator files by `file`,
-//   simulation years by `year`; an item with a new merge key is appended; other lists replace;
+//   simulation years by `year`; an item with a new merge key is appended; `sources` and
+//   `assumptions` add the variant's entries to the base's (provenance accumulates); other lists
+//   replace;
 // - `remove: [path, ...]` deletes values of the base before the variant's own are merged;
 // - the variant's name is its own `scenario:`, else its file name: never the base's.
 //
