@@ -4,6 +4,7 @@
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <ctime>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,14 @@ inline boost::program_options::variables_map parse_options(
     throw UsageError{e.what()};
   }
   return vm;
+}
+
+/// The year of a `--year` option (a dated value's year), where one was given: 1000 to 9999.
+inline std::optional<int> year_option(const boost::program_options::variables_map& vm, const Whole& year) {
+  if (!vm.count("year")) return std::nullopt;
+  if (year.value < 1000 || year.value > 9999)
+    throw UsageError{"--year " + std::to_string(year.value) + ": expected a year from 1000 to 9999"};
+  return static_cast<int>(year.value);
 }
 
 /// The current time as ISO 8601 UTC, for manifests.
