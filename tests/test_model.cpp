@@ -280,11 +280,11 @@ TEST_CASE("selectors: include alone lists the recipients exactly; types and flag
 TEST_CASE("an error the model finds in a value names the place that set it (the source map)") {
   auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
   // Every key read has its place: the Baustein's rate, a key weight, the scenario's name.
-  CHECK(ls.scenario.places.find("bausteine[1].rate_per_vza_eur")->line == 45);
-  CHECK(ls.scenario.places.find("bausteine[1].positions_by_key.key.population")->line == 48);
+  CHECK(ls.scenario.places.find("bausteine[B2].rate_per_vza_eur")->line == 45);
+  CHECK(ls.scenario.places.find("bausteine[B2].positions_by_key.key.population")->line == 48);
   CHECK(ls.scenario.places.find("scenario")->line == 4);
   // A path below a known one is placed at the nearest enclosing key (a list item of `gemeinden`).
-  CHECK(ls.scenario.places.find("bausteine[1].pass_through[0].gemeinden[1]")->line == 57);
+  CHECK(ls.scenario.places.find("bausteine[B2].pass_through[05978].gemeinden[1]")->line == 57);
   CHECK(!ls.scenario.places.find("nothing.here"));
   // The indicator of B2.s key is zero everywhere: the error names the key's place.
   const auto column = *ls.regions.indicator("schutzsuchende");
@@ -294,7 +294,7 @@ TEST_CASE("an error the model finds in a value names the place that set it (the 
   try {
     allocate(ls.scenario, ls.regions);
   } catch (const LocatedError& e) {
-    CHECK(std::string(e.what()).find("bausteine[1].positions_by_key.key.schutzsuchende: the indicator 'schutzsuchende' is zero "
+    CHECK(std::string(e.what()).find("bausteine[B2].positions_by_key.key.schutzsuchende: the indicator 'schutzsuchende' is zero "
                                      "for all recipients") != std::string::npos);
     CHECK(e.where().line == 48);
   }

@@ -14,6 +14,7 @@
 #include "io/input.hpp"
 #include "io/suggest.hpp"
 #include "io/text.hpp"
+#include "io/variant.hpp"
 
 namespace kimsim::io {
 
@@ -285,12 +286,17 @@ namespace {
 /// one run reports every problem of a file.
 class Reader {
  public:
-  Reader(std::string file, std::vector<std::string>& errors) : file_(std::move(file)), errors_(errors) {}
+  /// Reads the merged document of a scenario and the files it extends: each value is located in
+  /// the file that set it.
+  Reader(const MergedScenario& merged, std::vector<std::string>& errors) : merged_(merged), errors_(errors) {}
+
+  /// The file that set the value at `path`.
+  const std::string& file_of(const std::string& path) const { return merged_.file_of(path); }
 
   /// "file:line:column: path" of a node.
   std::string locate(const YAML::Node& at, const std::string& path) const {
     const YAML::Mark m = at.Mark();
-    std::string where = file_;
+    std::string where = file_of(path);
     if (!m.is_null() && m.line >= 0)
       where += ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
     return path.empty() ? where : where + ": " + path;
@@ -308,7 +314,7 @@ class Reader {
   void place(const YAML::Node& at, const std::string& path) {
     const YAML::Mark m = at.Mark();
     if (!path.empty() && !m.is_null() && m.line >= 0)
-      places.set(path, {file_, static_cast<std::size_t>(m.line + 1), static_cast<std::size_t>(m.column + 1)});
+      places.set(path, {file_of(path), static_cast<std::size_t>(m.line + 1), static_cast<std::size_t>(m.column + 1)});
   }
 
   /// Names that can only be checked against the data once it is loaded, with their places.
@@ -321,7 +327,7 @@ class Reader {
   }
   void refer_all(std::vector<Ref>& to, const YAML::Node& seq, const std::string& path) {
     for (std::size_t i = 0; seq && seq.IsSequence() && i < seq.size(); ++i)
-      refer(to, seq[i], path + "[" + std::to_string(i) + "]");
+      refer(to, seq[i], item_path(path, seq[i], i));
   }
 
   /// Sizes that can only be judged once the data is loaded (it gives the number of regions).
@@ -494,11 +500,10 @@ class Reader {
     for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
     return s;
   }
-  const std::string& file() const { return file_; }
   bool clean() const { return errors_.empty(); }
 
  private:
-  std::string file_;
+  const MergedScenario& merged_;
   std::vector<std::string>& errors_;
   std::map<std::string, std::map<std::string, std::string>> keys_seen_;  // per mapping path: key -> "line:column"
 };
@@ -892,7 +897,7 @@ Baustein read_baustein(Reader& rd, const YAML::Node& node, const std::string& pa
   if (const YAML::Node pts = node["pass_through"]) {
     if (!pts.IsSequence()) rd.error(pts, path + ".pass_through", "expected a list");
     for (std::size_t i = 0; pts.IsSequence() && i < pts.size(); ++i) {
-      const std::string p = path + ".pass_through[" + std::to_string(i) + "]";
+      const std::string p = item_path(path + ".pass_through", pts[i], i);
       PassThrough pt;
       if (!rd.mapping(pts[i], p, {"kreis", "key", "gemeinden", "waived", "minimum_vza", "source"},
                       {"kreis", "key", "gemeinden"}))
@@ -996,7 +1001,7 @@ void read_years(Reader& rd, const YAML::Node& ys, const std::string& path, Simul
   rd.sizes.years = ys.size();
   rd.sizes.years_where = rd.locate(ys, path);
   for (std::size_t i = 0; i < ys.size(); ++i) {
-    const std::string p = path + "[" + std::to_string(i) + "]";
+    const std::string p = item_path(path, ys[i], i);
     if (!rd.mapping(ys[i], p, {"year", "budget_factor", "rate_per_vza_eur"}, {"year"})) continue;
     SimulationYear y;
     if (ys[i]["year"]) y.year = static_cast<int>(rd.whole(ys[i]["year"], p + ".year", 1000, 9999, kYearRange).value_or(0));
@@ -1011,9 +1016,9 @@ void read_years(Reader& rd, const YAML::Node& ys, const std::string& path, Simul
     if (y.year && !s.years.empty() && s.years.back().year && y.year <= s.years.back().year)
       rd.error(ys[i]["year"], p + ".year",
                y.year == s.years.back().year
-                   ? "the year " + std::to_string(y.year) + " is already simulation.years[" + std::to_string(i - 1) + "]: each year once"
+                   ? "the year " + std::to_string(y.year) + " is given twice: each year once"
                    : "the years must increase: " + std::to_string(y.year) + " comes after " +
-                         std::to_string(s.years.back().year) + " (simulation.years[" + std::to_string(i - 1) + "])");
+                         std::to_string(s.years.back().year) + " (" + item_path(path, ys[i - 1], i - 1) + ")");
     s.years.push_back(y);
   }
 }
@@ -1079,7 +1084,7 @@ CsvFormat read_format(Reader& rd, const YAML::Node& entry, const std::string& pa
 
 /// A data file: its name, or {file, delimiter, decimal} for files in another format. Relative
 /// names are relative to the scenario's folder.
-DataFile read_data_file(Reader& rd, const YAML::Node& node, const std::string& path, const fs::path& dir,
+DataFile read_data_file(Reader& rd, const YAML::Node& node, const std::string& path,
                         const std::vector<std::string>& more_keys = {}, const std::vector<std::string>& more_required = {}) {
   DataFile f;
   f.entry = path;
@@ -1100,18 +1105,19 @@ DataFile read_data_file(Reader& rd, const YAML::Node& node, const std::string& p
     return f;
   }
   f.written = name.Scalar();
-  f.path = (dir / f.written).lexically_normal().string();
+  // Relative to the folder of the scenario that names it (a variant may sit elsewhere than its base).
+  f.path = (fs::path(rd.file_of(name_path)).parent_path() / f.written).lexically_normal().string();
   // Checked here so that every data file that cannot be read is reported with the other errors.
   if (const std::string why = input_problem(f.path); !why.empty()) rd.error(name, name_path, "data file " + f.path + ": " + why);
   return f;
 }
 
 /// The `data:` block: the Kreise, the Gemeinden and the indicator files.
-void read_data_spec(Reader& rd, const YAML::Node& root, const fs::path& dir, DataSpec& spec) {
+void read_data_spec(Reader& rd, const YAML::Node& root, DataSpec& spec) {
   const YAML::Node d = root["data"];
   if (!d || !rd.mapping(d, "data", {"kreise", "gemeinden", "indicators"}, {"kreise", "gemeinden"})) return;
-  if (d["kreise"]) spec.kreise = read_data_file(rd, d["kreise"], "data.kreise", dir);
-  if (d["gemeinden"]) spec.gemeinden = read_data_file(rd, d["gemeinden"], "data.gemeinden", dir);
+  if (d["kreise"]) spec.kreise = read_data_file(rd, d["kreise"], "data.kreise");
+  if (d["gemeinden"]) spec.gemeinden = read_data_file(rd, d["gemeinden"], "data.gemeinden");
   const YAML::Node inds = d["indicators"];
   if (!inds) return;
   if (!inds.IsSequence()) rd.error(inds, "data.indicators", "expected a list of {file, key, columns}, " + Reader::got(inds));
@@ -1120,13 +1126,13 @@ void read_data_spec(Reader& rd, const YAML::Node& root, const fs::path& dir, Dat
   std::map<std::string, std::string> defined = {{"population", "data.gemeinden and data.kreise (built in)"},
                                                 {"area_km2", "data.gemeinden and data.kreise (built in)"}};
   for (std::size_t i = 0; inds.IsSequence() && i < inds.size(); ++i) {
-    const std::string p = "data.indicators[" + std::to_string(i) + "]";
+    const std::string p = item_path("data.indicators", inds[i], i);
     if (!inds[i].IsMap()) {
       rd.error(inds[i], p, "expected a mapping with the keys file, key, columns, " + Reader::got(inds[i]));
       continue;
     }
     DataSpec::Indicator ind;
-    ind.file = read_data_file(rd, inds[i], p, dir, {"key", "columns", "split_to_gemeinden", "missing", "source"},
+    ind.file = read_data_file(rd, inds[i], p, {"key", "columns", "split_to_gemeinden", "missing", "source"},
                               {"key", "columns"});
     if (!inds[i]["key"] || !inds[i]["columns"]) continue;  // reported by read_data_file
     ind.where = rd.locate(inds[i], p);
@@ -1229,7 +1235,7 @@ void refuse_control_characters(Reader& rd, const YAML::Node& n, const std::strin
                         "write the character itself");
     }
   } else if (n.IsSequence()) {
-    for (std::size_t i = 0; i < n.size(); ++i) refuse_control_characters(rd, n[i], path + "[" + std::to_string(i) + "]");
+    for (std::size_t i = 0; i < n.size(); ++i) refuse_control_characters(rd, n[i], item_path(path, n[i], i));
   } else if (n.IsMap()) {
     for (const auto& kv : n) {
       // A key with a control character is not repeated in the message: it would act there too.
@@ -1242,7 +1248,7 @@ void refuse_control_characters(Reader& rd, const YAML::Node& n, const std::strin
 }
 
 /// Reads the whole document into `out`, recording errors in `rd`.
-void read_document(Reader& rd, const YAML::Node& root, const std::string& path, LoadedScenario& out,
+void read_document(Reader& rd, const YAML::Node& root, LoadedScenario& out,
                    DataSpec& spec) {
   Scenario& s = out.scenario;
   const std::vector<std::string> known = {"scenario", "programme", "year", "budget_eur", "sources",
@@ -1264,12 +1270,12 @@ void read_document(Reader& rd, const YAML::Node& root, const std::string& path, 
              "the name is used as a folder name: 1 to 200 bytes, not '.' or '..', no spaces or slashes, such as "
              "kim-nrw-2021");
 
-  read_data_spec(rd, root, fs::path(path).parent_path(), spec);
+  read_data_spec(rd, root, spec);
   if (const YAML::Node bs = root["bausteine"]) {
     if (!bs.IsSequence() || bs.size() == 0) rd.error(bs, "bausteine", "expected a list of Bausteine");
     std::set<std::string> ids;
     for (std::size_t i = 0; bs.IsSequence() && i < bs.size(); ++i) {
-      const std::string p = "bausteine[" + std::to_string(i) + "]";
+      const std::string p = item_path("bausteine", bs[i], i);
       Baustein b = read_baustein(rd, bs[i], p);
       if (!b.id.empty() && !ids.insert(b.id).second) rd.error(bs[i]["id"], p + ".id", "duplicate Baustein id '" + b.id + "'");
       s.bausteine.push_back(std::move(b));
@@ -1389,22 +1395,50 @@ std::string threads_problem(int threads, const SimulationSize& s) {
          human_bytes(each * threads) + " in all; the limit is " + std::to_string(SimulationLimits::threads) + " threads";
 }
 
-LoadedScenario load_scenario(const std::string& path) {
+MergedScenario resolve_scenario(const std::string& path, std::optional<int> year, std::vector<DatedValue>* dated) {
+  const ParseScenarioFile parse = [](const std::string& file, std::string& text) {
+    text = read_scenario_text(file);
+    return parse_scenario(text, file);
+  };
+  MergedScenario merged = merge_chain(path, parse, {"fixed_staffing", "positions_by_key", "money_by_key"});
+  if (year) {
+    // The year the command line asks for: its dated values, and the year of every report.
+    if (merged.root.IsMap() && merged.root["year"]) {
+      YAML::Node y = merged.root["year"];
+      y = std::to_string(*year);
+    } else if (merged.root.IsMap()) {
+      merged.root["year"] = std::to_string(*year);
+    }
+  }
+  // Dated values settle for the scenario's year; a year that is not one is reported by the reader.
+  std::vector<std::string> errors;
+  int settle_for = 0;
+  if (merged.root.IsMap() && merged.root["year"] && merged.root["year"].IsScalar())
+    if (const auto y = parse_whole(merged.root["year"].Scalar()); y && *y >= 1000 && *y <= 9999) settle_for = static_cast<int>(*y);
+  std::vector<DatedValue> values = settle_dated(merged, settle_for, errors);
+  if (!errors.empty()) throw ScenarioError(errors);
+  if (dated) *dated = std::move(values);
+  return merged;
+}
+
+LoadedScenario load_scenario(const std::string& path, const LoadOptions& options) {
   LoadedScenario out;
   out.path = path;
   std::vector<std::string> errors;
-  const YAML::Node root = parse_scenario(read_scenario_text(path), path);
-  out.inputs.push_back(path);
-  Reader rd(path, errors);
+  const MergedScenario merged = resolve_scenario(path, options.year, &out.dated);
+  const YAML::Node root = merged.root;
+  for (const auto& f : merged.files) out.inputs.push_back(f.path);
+  out.chain = merged.files.size();
+  Reader rd(merged, errors);
   DataSpec spec;
   try {
     refuse_control_characters(rd, root, "");
     // Stop here: the messages below quote values, and would pass the characters on.
     if (!errors.empty()) throw ScenarioError(errors);
-    read_document(rd, root, path, out, spec);
+    read_document(rd, root, out, spec);
   } catch (const YAML::Exception& e) {
     // A shape the reader did not expect (e.g. a list where text belongs): still a located error.
-    errors.push_back(path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+    errors.push_back(merged.files[0].path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
                      ": unexpected structure: " + e.msg);
     ++rd.data_errors;  // the reading stopped there: what it did not reach cannot be checked
   }

@@ -8,6 +8,7 @@
 
 #include "kimsim/error.hpp"
 #include "kimsim/model.hpp"
+#include "io/variant.hpp"
 #include "kimsim/simulation.hpp"
 
 namespace kimsim::io {
@@ -27,11 +28,24 @@ struct LoadedScenario {
   Regions regions;
   std::optional<SimulationSpec> simulation;  ///< the scenario's `simulation:` block, if any
   std::string path;                ///< the scenario file
-  std::vector<std::string> inputs; ///< every file read: the scenario first, then data files
+  std::vector<std::string> inputs; ///< every file read: the scenario, the ones it extends, then data files
+  std::size_t chain = 1;           ///< how many of the inputs are scenario files (a variant's chain)
+  std::vector<DatedValue> dated;   ///< the values given by year, for simulations over several years
 };
 
-/// Reads and validates a scenario and its data. Throws ScenarioError with every problem found.
-LoadedScenario load_scenario(const std::string& path);
+struct LoadOptions {
+  std::optional<int> year;  ///< the year whose dated values apply (default: the scenario's `year`)
+};
+
+/// Reads and validates a scenario (a variant merged with its chain of bases) and its data. Throws
+/// ScenarioError with every problem found.
+LoadedScenario load_scenario(const std::string& path, const LoadOptions& options = {});
+
+/// A scenario merged with the files it extends, its dated values settled for `year` (default:
+/// its own). Only the YAML: nothing is checked beyond the chain and the dated values, no data
+/// read. Each dated value is added to `dated` where given.
+MergedScenario resolve_scenario(const std::string& path, std::optional<int> year = std::nullopt,
+                                std::vector<DatedValue>* dated = nullptr);
 
 /// What makes `text` unfit to be read as a scenario, each as "file:line:column: message": bytes
 /// that are not UTF-8, tabs in the indentation, anchors, aliases and merge keys, nesting deeper

@@ -478,7 +478,7 @@ MergedScenario merge_chain(const std::string& path, const ParseScenarioFile& par
 std::string resolved_text(const MergedScenario& m) {
   std::string out = "# The effective scenario " + m.files[0].path;
   for (std::size_t k = 1; k < m.files.size(); ++k) out += (k == 1 ? ", extending " : ", which extends ") + m.files[k].path;
-  out += ".\n# Each value is followed by the file and line that set it.\n";
+  out += ".\n# Each value is followed by the file and line that set it; a file name in a value is relative to\n# the folder of the file that set it.\n";
   emit(out, m.root, "", 0, m);
   return out;
 }

@@ -347,9 +347,13 @@ std::string euros(Cents c) {
   return sign + std::to_string(c / 100) + "." + cents + " EUR";
 }
 
-/// "bausteine[2]" and, with `key`, "bausteine[2].key": the path of a Baustein's value.
-std::string path_of(std::size_t bi, const std::string& key = "") {
-  return "bausteine[" + std::to_string(bi) + "]" + (key.empty() ? "" : "." + key);
+/// "bausteine[B2]" and, with `key`, "bausteine[B2].key": the path of a Baustein's value, the
+/// item selected by its id as everywhere a scenario's values are named (by position where it has
+/// none that a path can hold).
+std::string path_of(const Scenario& s, std::size_t bi, const std::string& key = "") {
+  const std::string& id = s.bausteine[bi].id;
+  const bool by_id = !id.empty() && id.find_first_of("[]") == std::string::npos;
+  return "bausteine[" + (by_id ? id : std::to_string(bi)) + "]" + (key.empty() ? "" : "." + key);
 }
 
 /// The key of a Baustein's rule block in the scenario.
@@ -374,7 +378,7 @@ std::string vza(Halves h) { return std::to_string(h / 2) + (h % 2 ? ".5" : ".0")
 
 Cents half_rate(const Scenario& s, std::size_t bi, Cents rate) {
   if (rate <= 0 || rate % 2 != 0)
-    refuse(s, path_of(bi, "rate_per_vza_eur"),
+    refuse(s, path_of(s, bi, "rate_per_vza_eur"),
            s.bausteine[bi].id + ": rate_per_vza must be a positive amount with an even number of cents");
   return rate / 2;
 }
@@ -415,7 +419,7 @@ Plan::Plan(const Scenario& scenario, const Regions& regions) : scenario_(&scenar
       std::string why;
       for (const auto& flag : b.recipients.flags)
         if (regions.flag_bit(flag) == 0) why += (why.empty() ? " (no region has the flag '" : "', '") + flag;
-      refuse(scenario, path_of(bi, "recipients"),
+      refuse(scenario, path_of(scenario, bi, "recipients"),
              b.id + ": no region matches its recipients" + (why.empty() ? "" : why + "')"));
     }
     for (auto region : c.who) rows_.push_back({bi, region, std::nullopt});
@@ -444,18 +448,18 @@ Plan::Plan(const Scenario& scenario, const Regions& regions) : scenario_(&scenar
           } else {
             if constexpr (std::is_same_v<T, PositionsByKey>)
               if (rule.base % rule.unit != 0)
-                refuse(scenario, path_of(bi, "positions_by_key.base_vza"), b.id + ": the base must be a whole number of units");
+                refuse(scenario, path_of(scenario, bi, "positions_by_key.base_vza"), b.id + ": the base must be a whole number of units");
             if constexpr (std::is_same_v<T, PositionsByKey>)
               if (rule.min && rule.max && *rule.max < *rule.min)
-                refuse(scenario, path_of(bi, "positions_by_key.max_vza"),
+                refuse(scenario, path_of(scenario, bi, "positions_by_key.max_vza"),
                        b.id + ": the maximum of " + vza(*rule.max) + " VZÄ is below the minimum of " + vza(*rule.min) + " VZÄ");
-            c.key = compile_key(regions, c.who, rule.key, &scenario.places, path_of(bi, rule_key(b)));
+            c.key = compile_key(regions, c.who, rule.key, &scenario.places, path_of(scenario, bi, rule_key(b)));
           }
         },
         b.rule);
     for (std::size_t pi = 0; pi < b.pass_through.size(); ++pi) {
       const PassThrough& pt = b.pass_through[pi];
-      const std::string at = path_of(bi, "pass_through[" + std::to_string(pi) + "]");
+      const std::string at = path_of(scenario, bi, "pass_through[" + pt.kreis + "]");
       Compiled::Pass p;
       const auto kreis = regions.find(pt.kreis);
       if (!kreis) refuse(scenario, at + ".kreis", b.id + ": pass-through from unknown Kreis " + pt.kreis);
@@ -568,7 +572,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
             const std::int64_t base_units = rule.base / rule.unit;
             const std::int64_t keyed = units - base_units * static_cast<std::int64_t>(n);
             if (keyed < 0)
-              refuse(scenario, path_of(bi, "budget_eur"),
+              refuse(scenario, path_of(scenario, bi, "budget_eur"),
                      b.id + ": the budget buys " + std::to_string(units) + " units, fewer than the base of " +
                          std::to_string(base_units) + " for each of the " + std::to_string(n) + " recipients");
             s.lo.clear();
@@ -578,12 +582,12 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
               s.hi.assign(n, rule.max ? std::max<std::int64_t>(0, *rule.max / rule.unit - base_units) : kUnbounded);
               // Said here, where the scenario's values are known, not by the kernel's bounds check.
               if (static_cast<double>(s.lo[0]) * static_cast<double>(n) > static_cast<double>(keyed))
-                refuse(scenario, path_of(bi, "positions_by_key.min_vza"),
+                refuse(scenario, path_of(scenario, bi, "positions_by_key.min_vza"),
                        b.id + ": the budget buys " + std::to_string(keyed) + (base_units ? " units beyond the bases" : " units") +
                            ", fewer than the minimum of " +
                            vza(*rule.min) + " VZÄ needs for each of the " + std::to_string(n) + " recipients");
               if (rule.max && static_cast<double>(s.hi[0]) * static_cast<double>(n) < static_cast<double>(keyed))
-                refuse(scenario, path_of(bi, "positions_by_key.max_vza"),
+                refuse(scenario, path_of(scenario, bi, "positions_by_key.max_vza"),
                        b.id + ": the budget buys " + std::to_string(keyed) + (base_units ? " units beyond the bases" : " units") +
                            ", more than the maximum of " +
                            vza(*rule.max) + " VZÄ allows for the " + std::to_string(n) + " recipients");
@@ -620,7 +624,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
           }
           if constexpr (std::is_same_v<T, MoneyByKey>) {
             if (product(b, rule.minimum, static_cast<Cents>(n)) > budget)
-              refuse(scenario, path_of(bi, "money_by_key.minimum_eur"),
+              refuse(scenario, path_of(scenario, bi, "money_by_key.minimum_eur"),
                      b.id + ": the minimum of " + euros(rule.minimum) + " for " + std::to_string(n) + " recipients exceeds the budget");
             // Largest remainder on cents with the minimum as a lower bound: a recipient below
             // the minimum is raised to it and the rest is shared by key among the others.
@@ -643,7 +647,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     Cents allocated = 0;
     for (std::uint32_t k : s.at) allocated = sum(b, allocated, d.cents[r0 + k]);
     if (allocated > budget)
-      refuse(scenario, path_of(bi, "budget_eur"), b.id + ": the rule needs " + euros(allocated) + ", more than the budget of " + euros(budget));
+      refuse(scenario, path_of(scenario, bi, "budget_eur"), b.id + ": the rule needs " + euros(allocated) + ", more than the budget of " + euros(budget));
     Cents rest = budget - allocated;
     if (rest > 0 && b.residual == Residual::split_by_key) {
       // The rest by the rule's key, or by positions where the rule has none (fixed staffing).
@@ -667,7 +671,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
       const std::size_t kreis_row = r0 + static_cast<std::size_t>(p.kreis);
       const double kreis_total = ind(Eigen::Index(p.kreis_region), Eigen::Index(p.column));
       if (!(kreis_total > 0))
-        refuse(scenario, path_of(bi, "pass_through"), b.id + ": Kreis " + regions.list[p.kreis_region].ags + " has no " +
+        refuse(scenario, path_of(scenario, bi, "pass_through"), b.id + ": Kreis " + regions.list[p.kreis_region].ags + " has no " +
                                                          regions.indicator_names[p.column] + " to pass positions on by");
       const Halves kreis_halves = d.halves[kreis_row];
       Halves passed = 0;
@@ -678,7 +682,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
         // the Kreis has (and a share far out of range cannot be rounded to half positions).
         const double part = ind(Eigen::Index(p.members[m]), Eigen::Index(p.column));
         if (part > kreis_total)
-          refuse(scenario, path_of(bi, "pass_through"), b.id + ": " + regions.list[p.members[m]].ags + " has more " +
+          refuse(scenario, path_of(scenario, bi, "pass_through"), b.id + ": " + regions.list[p.members[m]].ags + " has more " +
                                                            regions.indicator_names[p.column] + " than its Kreis " +
                                                            regions.list[p.kreis_region].ags);
         const double share = static_cast<double>(kreis_halves) * part / kreis_total;
@@ -689,7 +693,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
         passed += d.halves[row];
       }
       if (passed > kreis_halves)
-        refuse(scenario, path_of(bi, "pass_through"),
+        refuse(scenario, path_of(scenario, bi, "pass_through"),
                b.id + ": Kreis " + regions.list[p.kreis_region].ags + " cannot pass on more positions than it has");
       d.halves[kreis_row] -= passed;
       d.cents[kreis_row] -= passed * half;

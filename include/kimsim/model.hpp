@@ -158,7 +158,8 @@ class SourceMap {
   std::optional<Location> find(std::string path) const {
     for (;;) {
       if (const auto it = at_.find(path); it != at_.end()) return it->second;
-      const auto cut = path.find_last_of(".[");
+      // Up one step: "a[x.csv].b" -> "a[x.csv]" -> "a" (a selector may hold dots).
+      const auto cut = path.back() == ']' ? path.rfind('[') : path.find_last_of('.');
       if (cut == std::string::npos || cut == 0) return std::nullopt;
       path.resize(cut);
     }
