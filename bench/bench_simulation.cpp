@@ -3,7 +3,7 @@
 #include <benchmark/benchmark.h>
 
 #include "io/scenario.hpp"
-#include "kimsim/simulation.hpp"
+#include "sim/replicator.hpp"
 
 namespace {
 

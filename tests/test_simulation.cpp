@@ -6,6 +6,7 @@
 #include "io/scenario.hpp"
 #include "io/sim_report.hpp"
 #include "kimsim/simulation.hpp"
+#include "sim/replicator.hpp"
 
 using namespace kimsim;
 
@@ -28,13 +29,13 @@ TEST_CASE("with all uncertainty switched off, every replication equals kimsim ru
       return x.region == r.slots[k].region && x.baustein == r.slots[k].baustein;
     });
     const SlotStats& s = r.stats[k];
-    CHECK(s.halves == row.halves * 50);
-    CHECK(s.cents == static_cast<__int128>(row.cents) * 50);
-    CHECK(s.outflow == s.cents);  // filled all year: everything flows out
-    CHECK(s.cofinancing == 0);
-    CHECK(s.nothing == (row.cents == 0 ? 50u : 0u));
+    CHECK(s.halves.sum == row.halves * 50);
+    CHECK(s.cents.sum == static_cast<__int128>(row.cents) * 50);
+    CHECK(s.outflow.sum == s.cents.sum);  // filled all year: everything flows out
+    CHECK(s.cofinancing.sum == 0);
+    CHECK(s.nothing.n == (row.cents == 0 ? 50u : 0u));
   }
-  CHECK(r.state[0].spent == static_cast<__int128>(ls.scenario.budget - 25'000'00) * 50);  // 25,000 EUR buy no unit
+  CHECK(r.state[0].spent.sum == static_cast<__int128>(ls.scenario.budget - 25'000'00) * 50);  // 25,000 EUR buy no unit
 }
 
 TEST_CASE("fairness: Gini and max/min ratio of euros per inhabitant over the territories that applied") {
@@ -55,18 +56,18 @@ TEST_CASE("fairness: Gini and max/min ratio of euros per inhabitant over the ter
   double num = 0, sum = 0;
   for (std::size_t i = 0; i < x.size(); ++i) num += (2.0 * double(i + 1) - 54.0) * x[i], sum += x[i];
   const double gini = num / (53 * sum), ratio = x.back() / x.front();
-  CHECK(static_cast<double>(r.state[0].gini) / 10 / 1e9 == doctest::Approx(gini).epsilon(1e-9));
-  CHECK(static_cast<double>(r.state[0].maxmin) / 10 / 1e9 == doctest::Approx(ratio).epsilon(1e-9));
-  CHECK(r.state[0].gini_sq * 10 == r.state[0].gini * r.state[0].gini);  // the same every time
+  CHECK(static_cast<double>(r.state[0].gini.sum) / 10 / 1e9 == doctest::Approx(gini).epsilon(1e-9));
+  CHECK(static_cast<double>(r.state[0].maxmin.sum) / 10 / 1e9 == doctest::Approx(ratio).epsilon(1e-9));
+  CHECK(r.state[0].gini.sq * 10 == r.state[0].gini.sum * r.state[0].gini.sum);  // the same every time
   // With uptake, a territory whose Kreis did not apply is left out (not counted as 0 EUR, nor by
   // the B3 money of its große kreisangehörige Städte): the ratio stays near the full one.
   spec.uptake_by_type = {{RegionType::kreis, 0.5}, {RegionType::kreisfreie_stadt, 0.5}};
   spec.replications = 200;
   const SimulationResult u = simulate(ls.scenario, ls.regions, spec, 2);
-  const double mean_ratio = static_cast<double>(u.state[0].maxmin) / 200 / 1e9;
+  const double mean_ratio = static_cast<double>(u.state[0].maxmin.sum) / 200 / 1e9;
   CHECK(mean_ratio > 1.0);
   CHECK(mean_ratio <= ratio);
-  CHECK(u.state[0].maxmin_capped == 0);
+  CHECK(u.state[0].maxmin_capped.n == 0);
   // A territory of 10^12 inhabitants makes the ratio absurd: accumulated as 100,000 and counted,
   // and the count travels with the packed accumulators.
   Regions huge = ls.regions;
@@ -74,14 +75,14 @@ TEST_CASE("fairness: Gini and max/min ratio of euros per inhabitant over the ter
   spec = SimulationSpec{};
   spec.replications = 7;
   const SimulationResult h = unpack(pack(simulate(ls.scenario, huge, spec, 1)));
-  CHECK(h.state[0].maxmin_capped == 7);
-  CHECK(h.state[0].maxmin == static_cast<__int128>(7) * 100'000 * 1'000'000'000);
+  CHECK(h.state[0].maxmin_capped.n == 7);
+  CHECK(h.state[0].maxmin.sum == static_cast<__int128>(7) * 100'000 * 1'000'000'000);
   const auto summary = io::simulation_summary(ls, spec, h);
   CHECK(summary["years"][0]["max_min_ratio_euros_per_inhabitant"]["replications_capped_at_100000"] == 7);
   // Shares merged (threads, MPI ranks) add their counts.
   SimulationResult shares = simulate_share(ls.scenario, huge, spec, 0, 4, 1);
   merge(shares, simulate_share(ls.scenario, huge, spec, 4, 3, 1));
-  CHECK(shares.state[0].maxmin_capped == 7);
+  CHECK(shares.state[0].maxmin_capped.n == 7);
 }
 
 TEST_CASE("with uptake p the mean allocation lies within a few standard errors of p times the allocation") {
@@ -100,7 +101,7 @@ TEST_CASE("with uptake p the mean allocation lies within a few standard errors o
     });
     if (row.cents == 0 || row.passed_on_by) continue;  // a passed-on share also lapses with its Kreis
     const double n = double(r.replications);
-    const double mean = double(r.stats[k].cents) / n;
+    const double mean = double(r.stats[k].cents.sum) / n;
     const double expect = p * double(row.cents);
     const double se = double(row.cents) * std::sqrt(p * (1 - p) / n);
     ++total;
@@ -148,18 +149,18 @@ TEST_CASE("multi-year: budget and rate paths, hold-harmless keeps positions by k
   // their 2021 positions; in 2023 the smaller budget cannot hold them all, so the floor is dropped.
   std::map<std::pair<std::size_t, std::size_t>, std::int64_t> y2021;
   for (std::size_t k = 0; k < r.slots.size(); ++k)
-    if (r.slots[k].year == 0) y2021[{r.slots[k].baustein, r.slots[k].region}] = r.stats[k].halves;
+    if (r.slots[k].year == 0) y2021[{r.slots[k].baustein, r.slots[k].region}] = static_cast<std::int64_t>(r.stats[k].halves.sum);
   int kept = 0;
   for (std::size_t k = 0; k < r.slots.size(); ++k) {
     const auto& s = r.slots[k];
     if (s.year != 1 || s.baustein == 0 || y2021.count({s.baustein, s.region}) == 0) continue;
-    CHECK(r.stats[k].halves >= y2021[{s.baustein, s.region}]);
+    CHECK(r.stats[k].halves.sum >= y2021[{s.baustein, s.region}]);
     ++kept;
   }
   CHECK(kept > 100);
-  CHECK(r.state[1].spent / 20 <= static_cast<__int128>(ls.scenario.budget) * 3 / 2);
-  CHECK(r.state[1].spent > r.state[0].spent);
-  CHECK(r.state[2].spent < r.state[0].spent);
+  CHECK(r.state[1].spent.sum / 20 <= static_cast<__int128>(ls.scenario.budget) * 3 / 2);
+  CHECK(r.state[1].spent.sum > r.state[0].spent.sum);
+  CHECK(r.state[2].spent.sum < r.state[0].spent.sum);
 }
 
 TEST_CASE("normal quantile (AS 241) against tabulated values") {
@@ -296,7 +297,7 @@ TEST_CASE("hold-harmless protects what a Kreis was granted, including the positi
     std::map<std::tuple<std::size_t, std::size_t, std::size_t>, std::int64_t> granted;
     for (std::size_t k = 0; k < r.slots.size(); ++k) {
       const auto& s = r.slots[k];
-      granted[{s.year, s.baustein, ls.regions.kreis_of(s.region) == unna ? unna : s.region}] += r.stats[k].halves;
+      granted[{s.year, s.baustein, ls.regions.kreis_of(s.region) == unna ? unna : s.region}] += static_cast<std::int64_t>(r.stats[k].halves.sum);
     }
     for (const auto& [key, h] : granted) {
       const auto [year, baustein, region] = key;
@@ -356,15 +357,15 @@ TEST_CASE("pass-through: the Gemeinden of a Kreis that did not apply lapse with 
   lapse.replications = 10;
   lapse.uptake_per_recipient = {{"05978", 0.0}};
   const SimulationResult a = simulate(ls.scenario, ls.regions, lapse, 1);
-  CHECK(b2(a, unna).nothing == 10);
-  CHECK(b2(a, kamen).nothing == 10);  // passed on by Unna, which did not apply
+  CHECK(b2(a, unna).nothing.n == 10);
+  CHECK(b2(a, kamen).nothing.n == 10);  // passed on by Unna, which did not apply
   // Redistribute: Kamen does not apply, Unna keeps Kamen's share; no money disappears.
   SimulationSpec redistribute;
   redistribute.replications = 10;
   redistribute.redistribute = true;
   redistribute.uptake_per_recipient = {{"05978020", 0.0}};
   const SimulationResult b = simulate(ls.scenario, ls.regions, redistribute, 1);
-  CHECK(b2(b, kamen).nothing == 10);
+  CHECK(b2(b, kamen).nothing.n == 10);
   const Allocation full = allocate(ls.scenario, ls.regions);
   Cents b2_cents = 0, unna_net = 0;
   for (const auto& row : full.rows)
@@ -374,9 +375,9 @@ TEST_CASE("pass-through: the Gemeinden of a Kreis that did not apply lapse with 
     }
   __int128 sum = 0;
   for (std::size_t k = 0; k < b.slots.size(); ++k)
-    if (b.slots[k].baustein == 1) sum += b.stats[k].cents;
+    if (b.slots[k].baustein == 1) sum += b.stats[k].cents.sum;
   CHECK(sum == static_cast<__int128>(b2_cents) * 10);
-  CHECK(b2(b, unna).cents == static_cast<__int128>(unna_net + 2 * 2'750'000) * 10);  // Kamen's 1.0 VZÄ stay
+  CHECK(b2(b, unna).cents.sum == static_cast<__int128>(unna_net + 2 * 2'750'000) * 10);  // Kamen's 1.0 VZÄ stay
 }
 
 TEST_CASE("redistribute: a große kreisangehörige Stadt that does not apply is served by its Kreis again") {
@@ -413,8 +414,8 @@ TEST_CASE("redistribute: a große kreisangehörige Stadt that does not apply is 
   for (std::size_t k = 0; k < r.slots.size(); ++k) {
     if (r.slots[k].baustein != b3) continue;
     const auto [halves, cents] = b3_of(without, r.slots[k].region);
-    CHECK(r.stats[k].halves == std::max<Halves>(halves, 0));
-    CHECK(r.stats[k].cents == std::max<Cents>(cents, 0));
+    CHECK(r.stats[k].halves.sum == std::max<Halves>(halves, 0));
+    CHECK(r.stats[k].cents.sum == std::max<Cents>(cents, 0));
     ++compared;
   }
   CHECK(compared >= 88);
@@ -429,11 +430,11 @@ TEST_CASE("a Baustein nobody applied for lapses as a whole: an outcome, not an e
     spec.uptake_by_type = {{RegionType::kreis, 0.0}, {RegionType::kreisfreie_stadt, 0.0}, {RegionType::gemeinde, 0.0}};
     spec.redistribute = redistribute;
     const SimulationResult r = simulate(ls.scenario, ls.regions, spec, 2);
-    CHECK(r.state[0].spent == 0);
+    CHECK(r.state[0].spent.sum == 0);
     CHECK(r.budget[0] == ls.scenario.budget);  // all of it unspent
     for (const SlotStats& st : r.stats) {
-      CHECK(st.cents == 0);
-      CHECK(st.nothing == 20u);
+      CHECK(st.cents.sum == 0);
+      CHECK(st.nothing.n == 20u);
     }
   }
 }
@@ -447,9 +448,9 @@ TEST_CASE("fixed staffing is paid at each year's rate (its allocation is reused 
   const SimulationResult r = simulate(ls.scenario, ls.regions, spec, 1);
   int checked = 0;
   for (std::size_t k = 0; k < r.slots.size(); ++k) {
-    if (r.slots[k].baustein != 0 || r.stats[k].halves == 0) continue;
+    if (r.slots[k].baustein != 0 || r.stats[k].halves.sum == 0) continue;
     const Cents half = r.slots[k].year == 0 ? 2'750'000 : 2'850'000;
-    CHECK(r.stats[k].cents == static_cast<__int128>(r.stats[k].halves) * half);
+    CHECK(r.stats[k].cents.sum == r.stats[k].halves.sum * half);
     ++checked;
   }
   CHECK(checked == 3 * 54);
@@ -466,7 +467,7 @@ TEST_CASE("a recipient's own uptake overrides the uptake of its type") {
   int checked = 0;
   for (std::size_t k = 0; k < r.slots.size(); ++k)
     if (r.slots[k].region == unna || r.slots[k].region == *ls.regions.find("05111")) {
-      CHECK(r.stats[k].nothing == 40u);  // never applies, whatever its type's uptake
+      CHECK(r.stats[k].nothing.n == 40u);  // never applies, whatever its type's uptake
       ++checked;
     }
   CHECK(checked >= 4);
@@ -490,4 +491,77 @@ TEST_CASE("indicator noise never makes an indicator negative: a factor below zer
   spec.replications = 2;
   spec.indicator_noise = {{"schutzsuchende", {Distribution::Kind::normal, -1.0, 0.01}}};
   CHECK_THROWS_WITH_AS(simulate(ls.scenario, ls.regions, spec, 1), doctest::Contains("zero for all recipients"), InputError);
+}
+
+namespace {
+/// Every slot of `part` equals the slot of `whole` with the same year, Baustein and region, in
+/// every accumulator written out: the draws of what the two scenarios share are the same.
+int check_shared_slots(const SimulationResult& whole, const SimulationResult& part) {
+  std::map<std::tuple<std::size_t, std::size_t, std::size_t>, std::size_t> at;
+  for (std::size_t k = 0; k < whole.slots.size(); ++k) at[{whole.slots[k].year, whole.slots[k].baustein, whole.slots[k].region}] = k;
+  int compared = 0;
+  for (std::size_t k = 0; k < part.slots.size(); ++k) {
+    const SlotStats& a = part.stats[k];
+    const SlotStats& b = whole.stats[at.at({part.slots[k].year, part.slots[k].baustein, part.slots[k].region})];
+    CHECK(a.nothing.n == b.nothing.n);
+    CHECK(a.halves.sum == b.halves.sum);
+    CHECK(a.cents.sq == b.cents.sq);
+    CHECK(a.outflow.sum == b.outflow.sum);  // start month and months to fill
+    CHECK(a.cofinancing.sum == b.cofinancing.sum);  // personnel cost
+    ++compared;
+  }
+  return compared;
+}
+}  // namespace
+
+TEST_CASE("common random numbers: one recipient more draws the same for every recipient the two share") {
+  // The draws are named by (replication, year, purpose, AGS, Baustein id, indicator name), not by
+  // a row's or a column's place: a variant with one recipient fewer in B1 shifts every later row
+  // of the plan, and still each shared recipient applies, starts, fills and pays alike.
+  io::LoadedScenario ls = baseline();
+  ls.scenario.bausteine[0].residual = Residual::unallocated;  // else B1's rest is shared by its recipients
+  SimulationSpec spec = *ls.simulation;  // uptake, start month, months to fill, cost, noise
+  spec.replications = 40;
+  spec.years = {{2021, 1.0, std::nullopt, ""}, {2022, 1.1, std::nullopt, ""}};
+  io::LoadedScenario variant = ls;
+  variant.scenario.bausteine[0].recipients.exclude.push_back("05978");  // Unna leaves B1 only
+  const SimulationResult whole = simulate(ls.scenario, ls.regions, spec, 2);
+  const SimulationResult part = simulate(variant.scenario, variant.regions, spec, 1);
+  REQUIRE(part.slots.size() + 2 == whole.slots.size());  // one B1 row fewer, in each of two years
+  CHECK(check_shared_slots(whole, part) == static_cast<int>(part.slots.size()));
+  CHECK(part.slots.size() > 390);
+}
+
+TEST_CASE("common random numbers: one indicator more (before the others) draws the same noise") {
+  const auto& ls = baseline();
+  SimulationSpec spec = *ls.simulation;
+  spec.replications = 30;
+  const SimulationResult plain = simulate(ls.scenario, ls.regions, spec, 1);
+  // The same regions with an indicator "extra" in the first column, noisy too: every other
+  // indicator moves one column on, and no rule reads the new one.
+  Regions more = ls.regions;
+  more.indicator_names.insert(more.indicator_names.begin(), "extra");
+  more.indicators.conservativeResize(Eigen::NoChange, more.indicators.cols() + 1);
+  more.indicators.rightCols(ls.regions.indicators.cols()) = ls.regions.indicators;
+  more.indicators.col(0).setConstant(1.0);
+  spec.indicator_noise.emplace("extra", Distribution{Distribution::Kind::lognormal, 0, 0.5});
+  const SimulationResult extra = simulate(ls.scenario, more, spec, 2);
+  CHECK(check_shared_slots(plain, extra) == static_cast<int>(plain.slots.size()));
+  CHECK(io::simulation_csv(ls, extra) == io::simulation_csv(ls, plain));
+  CHECK(io::simulation_summary(ls, spec, extra).dump() == io::simulation_summary(ls, spec, plain).dump());
+}
+
+TEST_CASE("the accumulators are declared once: the CSV columns and the packed layout follow the declaration") {
+  const auto& ls = baseline();
+  SimulationSpec spec;
+  spec.replications = 3;
+  const std::string csv = io::simulation_csv(ls, simulate(ls.scenario, ls.regions, spec, 1));
+  CHECK(csv.substr(0, csv.find('\n')) ==
+        "ags,name,baustein,year,positions_mean,positions_sd,positions_p05,positions_p50,positions_p95,"
+        "euros_mean,euros_sd,euros_p05,euros_p50,euros_p95,p_nothing,outflow_mean,cofinancing_mean");
+  static_assert(layout_fingerprint<SlotStats>() != layout_fingerprint<StateStats>());
+  // A result packed under another declaration is refused, not misread.
+  std::string bytes = pack(simulate(ls.scenario, ls.regions, spec, 1));
+  bytes[8] ^= 1;  // the layout's fingerprint follows the magic number
+  CHECK_THROWS_WITH_AS(unpack(bytes), "not kimsim simulation data of this version", Error);
 }

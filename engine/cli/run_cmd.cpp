@@ -78,7 +78,7 @@ Options)");
   const io::LoadedScenario ls = io::load_scenario(scenario);
   const Allocation a = allocate(ls.scenario, ls.regions);  // rules the data cannot satisfy fail here
   // What `simulate` would refuse: its limits (load_scenario checked them) and every year's budget.
-  if (ls.simulation) Replicator(ls.scenario, ls.regions, *ls.simulation).check_years();
+  if (ls.simulation) check_simulation_years(ls.scenario, ls.regions, *ls.simulation);
   out << scenario << ": valid (" << ls.scenario.bausteine.size() << " Bausteine, " << ls.regions.list.size()
       << " regions, " << a.rows.size() << " allocations)\n";
   return kOk;

@@ -105,7 +105,7 @@ Options)");
     if (auto why = io::threads_problem(threads, io::size_of(ls, spec)); !why.empty())
       throw UsageError{"--threads " + std::to_string(threads) + ": " + why};
     if (seed_value) spec.seed = *seed_value;
-    Replicator(ls.scenario, ls.regions, spec).check_years();  // a year that cannot run, named before any runs
+    check_simulation_years(ls.scenario, ls.regions, spec);  // a year that cannot run, named before any runs
     dir = out_dir.empty() ? "results/" + ls.scenario.name + "-simulation" : out_dir;
   };
   std::exception_ptr error;

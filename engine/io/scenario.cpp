@@ -510,7 +510,8 @@ class Reader {
 
 const std::vector<std::string> kTypeNames = {"kreis", "kreisfreie_stadt", "gemeinde"};
 const std::string kSeedRange = "a whole number from 0 to 18446744073709551615 (64 bits)";
-const std::string kYearRange = "a year from 1000 to 9999";
+const std::string kYearRange = "a year from " + std::to_string(SimulationLimits::first_year) + " to " +
+                               std::to_string(SimulationLimits::last_year);
 
 std::optional<RegionType> parse_type(const std::string& s) {
   if (s == "kreis") return RegionType::kreis;
@@ -1004,7 +1005,7 @@ void read_years(Reader& rd, const YAML::Node& ys, const std::string& path, Simul
     const std::string p = item_path(path, ys[i], i);
     if (!rd.mapping(ys[i], p, {"year", "budget_factor", "rate_per_vza_eur"}, {"year"})) continue;
     SimulationYear y;
-    if (ys[i]["year"]) y.year = static_cast<int>(rd.whole(ys[i]["year"], p + ".year", 1000, 9999, kYearRange).value_or(0));
+    if (ys[i]["year"]) y.year = static_cast<int>(rd.whole(ys[i]["year"], p + ".year", SimulationLimits::first_year, SimulationLimits::last_year, kYearRange).value_or(0));
     if (const YAML::Node f = ys[i]["budget_factor"]) {
       // Budgets are scaled in millionths of the factor, in 64-bit cents.
       y.budget_factor = rd.number(f, p + ".budget_factor").value_or(1);
@@ -1157,13 +1158,11 @@ void read_data_spec(Reader& rd, const YAML::Node& root, DataSpec& spec) {
                  "the indicator '" + *name + "' is already defined by " + at->second + "; give this one another name");
       else ind.columns.emplace_back(*name, kv.second.Scalar());
     }
-    // Noise draws are counted as indicator x regions + region in 32 bits: 64 indicators of 10^6
-    // regions fit.
     if (count <= SimulationLimits::indicators && count + ind.columns.size() > SimulationLimits::indicators)
       rd.error(cols, p + ".columns", std::to_string(count + ind.columns.size()) +
                                          " indicators (population and area included); the limit is " +
                                          std::to_string(SimulationLimits::indicators) +
-                                         " (noise draws are numbered indicator x regions + region in 32 bits)");
+                                         " (" + SimulationLimits::indicators_reason + ")");
     count += ind.columns.size();
     spec.indicators.push_back(ind);
   }
@@ -1258,7 +1257,7 @@ void read_document(Reader& rd, const YAML::Node& root, LoadedScenario& out,
   const std::optional<std::string> name = rd.text(root, "", "scenario");
   s.name = name.value_or("");
   s.programme = rd.text(root, "", "programme").value_or("");
-  if (root["year"]) s.year = static_cast<int>(rd.whole(root["year"], "year", 1000, 9999, kYearRange).value_or(0));
+  if (root["year"]) s.year = static_cast<int>(rd.whole(root["year"], "year", SimulationLimits::first_year, SimulationLimits::last_year, kYearRange).value_or(0));
   s.budget = rd.euros(root, "", "budget_eur").value_or(0);
   s.sources = rd.strings(root, "", "sources");
   s.assumptions = rd.strings(root, "", "assumptions");
@@ -1381,7 +1380,7 @@ std::string years_problem(const SimulationSize& s) {
   const std::string need = dimensions(s) + " need about " + human_bytes(accumulator_bytes(slots_of(s))) +
                            " of accumulators per thread; the limit is ";
   if (s.years > SimulationLimits::years)
-    return need + std::to_string(SimulationLimits::years) + " years (the random streams count years in 8 bits)";
+    return need + std::to_string(SimulationLimits::years) + " years (" + SimulationLimits::years_reason + ")";
   if (slots_of(s) > static_cast<double>(SimulationLimits::slots))
     return need + power_of_ten(SimulationLimits::slots) + " (year, Baustein, region) slots, about " +
            human_bytes(accumulator_bytes(static_cast<double>(SimulationLimits::slots)));

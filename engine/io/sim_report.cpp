@@ -6,6 +6,7 @@
 
 #include "io/csv.hpp"
 #include "io/output.hpp"
+#include "sim/accumulators.hpp"
 
 namespace kimsim::io {
 namespace {
@@ -44,36 +45,102 @@ Halves halves_quantile(const std::vector<std::uint64_t>& hist, double p, std::ui
   return 0;
 }
 
-nlohmann::json distribution(i128 sum, i128 sq, std::uint64_t n, long double scale, int decimals) {
-  const long double mean = static_cast<long double>(sum) / static_cast<long double>(n) / scale;
-  const long double s = sd(sum, sq, n) / scale;
-  return {{"mean", fixed(mean, decimals)}, {"sd", fixed(s, decimals)},
-          {"standard_error", fixed(s / std::sqrt(static_cast<long double>(n)), decimals)}};
+/// How a writer prints the integers of a unit: the scale of one unit and its decimals.
+struct Scale {
+  long double per_unit;
+  int decimals;
+};
+constexpr Scale scale(Unit u) {
+  switch (u) {
+    case Unit::halves: return {2.0L, 4};      // VZÄ
+    case Unit::cents: return {100.0L, 2};     // EUR
+    case Unit::half_months: return {24.0L, 4};  // VZÄ-years
+    case Unit::nano: return {1e9L, 6};
+    case Unit::none: break;
+  }
+  return {1.0L, 4};
+}
+
+/// A value of the unit as the tables write it: positions in steps of 0.5, euros with cents.
+std::string value_text(Unit u, std::int64_t v) { return u == Unit::halves ? format_positions(v) : format_euros(v); }
+
+/// A mean: euros exact to the cent (rounded half up), anything else with its decimals.
+std::string mean_text(Unit u, i128 sum, std::uint64_t n) {
+  if (u == Unit::cents) return format_euros(mean_cents(sum, n));
+  return fixed(static_cast<long double>(sum) / scale(u).per_unit / static_cast<long double>(n), scale(u).decimals);
+}
+
+constexpr double kQuantiles[] = {0.05, 0.50, 0.95};
+constexpr const char* kQuantileNames[] = {"p05", "p50", "p95"};
+
+// The CSV columns of each kind of accumulator: header names and cells, in the same order.
+void header(std::ostream& o, std::string_view name, const Count&) { o << ",p_" << name; }
+void cells(std::ostream& o, const Count& a, Unit, std::uint64_t n) {
+  o << ',' << fixed(static_cast<long double>(a.n) / static_cast<long double>(n), 4);
+}
+void header(std::ostream& o, std::string_view name, const Sum&) { o << ',' << name << "_mean"; }
+void cells(std::ostream& o, const Sum& a, Unit u, std::uint64_t n) { o << ',' << mean_text(u, a.sum, n); }
+void header(std::ostream& o, std::string_view name, const Moments&) { o << ',' << name << "_mean," << name << "_sd"; }
+void cells(std::ostream& o, const Moments& a, Unit u, std::uint64_t n) {
+  o << ',' << mean_text(u, a.sum, n) << ',' << fixed(sd(a.sum, a.sq, n) / scale(u).per_unit, scale(u).decimals);
+}
+void quantile_header(std::ostream& o, std::string_view name) {
+  for (const char* q : kQuantileNames) o << ',' << name << '_' << q;
+}
+void header(std::ostream& o, std::string_view name, const Histogram&) { quantile_header(o, name); }
+void cells(std::ostream& o, const Histogram& a, Unit u, std::uint64_t n) {
+  for (double p : kQuantiles) o << ',' << value_text(u, halves_quantile(a.counts, p, n));
+}
+void header(std::ostream& o, std::string_view name, const ValueCounts&) { quantile_header(o, name); }
+void cells(std::ostream& o, const ValueCounts& a, Unit u, std::uint64_t n) {
+  for (double p : kQuantiles) o << ',' << value_text(u, a.nth(rank(p, n)));
+}
+
+// The entries of summary.json of each kind of accumulator, added to the object the field names.
+void moments_entries(nlohmann::json& j, const Moments& a, Unit u, std::uint64_t n) {
+  const Scale sc = scale(u);
+  const long double mean = static_cast<long double>(a.sum) / static_cast<long double>(n) / sc.per_unit;
+  const long double s = sd(a.sum, a.sq, n) / sc.per_unit;
+  j["mean"] = fixed(mean, sc.decimals), j["sd"] = fixed(s, sc.decimals);
+  j["standard_error"] = fixed(s / std::sqrt(static_cast<long double>(n)), sc.decimals);
+}
+void entries(nlohmann::json& j, const Moments& a, const Field<StateStats, Moments>& f, std::uint64_t n) {
+  moments_entries(j, a, f.unit, n);
+}
+/// Quantiles from the counts per bin, as floors to the bin.
+void entries(nlohmann::json& j, const SpendBins& a, const Field<StateStats, SpendBins>& f, std::uint64_t n) {
+  for (std::size_t q = 0; q < std::size(kQuantiles); ++q) {
+    const std::uint64_t k = rank(kQuantiles[q], n);
+    std::uint64_t cum = 0;
+    std::string floor = value_text(f.unit, 0);
+    for (const auto& [bin, count] : a.counts)
+      if ((cum += count) >= k) {
+        floor = value_text(f.unit, bin * SpendBins::kWidth);
+        break;
+      }
+    j[std::string(kQuantileNames[q]) + "_floor"] = floor;
+  }
+}
+void entries(nlohmann::json& j, const Count& a, const Field<StateStats, Count>& f, std::uint64_t) {
+  j[std::string(f.entry)] = a.n;
 }
 
 }  // namespace
 
 std::string simulation_csv(const LoadedScenario& ls, const SimulationResult& r) {
   std::ostringstream o;
-  o << "ags,name,baustein,year,positions_mean,positions_sd,positions_p05,positions_p50,positions_p95,"
-       "euros_mean,euros_sd,euros_p05,euros_p50,euros_p95,p_nothing,outflow_mean,cofinancing_mean\n";
+  o << "ags,name,baustein,year";
+  const SlotStats kinds;  // only the types of its members matter here
+  for_each_field<SlotStats>([&](const auto& f) { header(o, f.name, kinds.*f.member); });
+  o << '\n';
   const std::uint64_t n = r.replications;
   for (std::size_t k = 0; k < r.slots.size(); ++k) {
     const SlotKey& slot = r.slots[k];
     const SlotStats& s = r.stats[k];
     const Region& g = ls.regions.list[slot.region];
-    o << g.ags << ',' << csv_quote(g.name) << ',' << ls.scenario.bausteine[slot.baustein].id << ','
-      << r.years[slot.year] << ',' << fixed(static_cast<long double>(s.halves) / 2.0L / n, 4) << ','
-      << fixed(sd(s.halves, s.halves_sq, n) / 2.0L, 4) << ','
-      << format_positions(halves_quantile(s.halves_hist, 0.05, n)) << ','
-      << format_positions(halves_quantile(s.halves_hist, 0.50, n)) << ','
-      << format_positions(halves_quantile(s.halves_hist, 0.95, n)) << ',' << format_euros(mean_cents(s.cents, n))
-      << ',' << fixed(sd(s.cents, s.cents_sq, n) / 100.0L, 2) << ','
-      << format_euros(s.cents_counts.nth(rank(0.05, n))) << ','
-      << format_euros(s.cents_counts.nth(rank(0.50, n))) << ','
-      << format_euros(s.cents_counts.nth(rank(0.95, n))) << ','
-      << fixed(static_cast<long double>(s.nothing) / n, 4) << ',' << format_euros(mean_cents(s.outflow, n)) << ','
-      << format_euros(mean_cents(s.cofinancing, n)) << '\n';
+    o << g.ags << ',' << csv_quote(g.name) << ',' << ls.scenario.bausteine[slot.baustein].id << ',' << r.years[slot.year];
+    for_each_field<SlotStats>([&](const auto& f) { cells(o, s.*f.member, f.unit, n); });
+    o << '\n';
   }
   return o.str();
 }
@@ -87,28 +154,14 @@ nlohmann::json simulation_summary(const LoadedScenario& ls, const SimulationSpec
   j["years"] = nlohmann::json::array();
   for (std::size_t y = 0; y < r.years.size(); ++y) {
     const StateStats& s = r.state[y];
-    // Spending quantiles from the histogram in steps of 1,000 EUR.
-    auto spent_q = [&](double p) {
-      const std::uint64_t k = rank(p, n);
-      std::uint64_t cum = 0;
-      for (const auto& [bin, count] : s.spent_hist)
-        if ((cum += count) >= k) return format_euros(bin * 100'000);
-      return std::string("0.00");
-    };
-    const i128 budget = r.budget[y];
-    nlohmann::json spent = distribution(s.spent, s.spent_sq, n, 100.0L, 2);
-    spent["p05_floor"] = spent_q(0.05), spent["p50_floor"] = spent_q(0.5), spent["p95_floor"] = spent_q(0.95);
-    nlohmann::json unspent = distribution(budget * static_cast<i128>(n) - s.spent,
-                                          budget * budget * static_cast<i128>(n) - 2 * budget * s.spent + s.spent_sq, n, 100.0L, 2);
-    j["years"].push_back({{"year", r.years[y]},
-                          {"budget_eur", format_euros(r.budget[y])},
-                          {"spent_eur", spent},
-                          {"unspent_eur", unspent},
-                          {"positions_filled_vza_years", distribution(s.filled, s.filled_sq, n, 24.0L, 4)},
-                          {"gini_euros_per_inhabitant", distribution(s.gini, s.gini_sq, n, 1e9L, 6)},
-                          {"max_min_ratio_euros_per_inhabitant", distribution(s.maxmin, s.maxmin_sq, n, 1e9L, 6)}});
-    j["years"].back()["max_min_ratio_euros_per_inhabitant"]["replications_capped_at_" + std::to_string(kMaxRatio)] =
-        s.maxmin_capped;
+    nlohmann::json year = {{"year", r.years[y]}, {"budget_eur", format_euros(r.budget[y])}};
+    for_each_field<StateStats>([&](const auto& f) { entries(year[std::string(f.name)], s.*f.member, f, n); });
+    // Unspent: the year's budget less what was spent, per replication; its sums follow from
+    // spent's (sum of B - x and of (B - x)^2).
+    const i128 budget = r.budget[y], N = static_cast<i128>(n);
+    const Moments unspent{budget * N - s.spent.sum, budget * budget * N - 2 * budget * s.spent.sum + s.spent.sq};
+    moments_entries(year["unspent_eur"], unspent, Unit::cents, n);
+    j["years"].push_back(std::move(year));
   }
   std::size_t binned = 0;
   for (const auto& s : r.stats) binned += !s.cents_counts.exact();

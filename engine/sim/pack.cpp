@@ -1,8 +1,9 @@
 // The accumulators of a simulation as bytes: what MPI ranks send to the first rank. The layout is
-// the machine's own (byte order, widths): ranks of one run share a machine type.
+// the machine's own (byte order, widths): ranks of one run share a machine type. The fields are
+// packed in the order of their declaration (accumulators.hpp), whose fingerprint leads the bytes.
 #include <cstring>
 
-#include "kimsim/simulation.hpp"
+#include "sim/accumulators.hpp"
 
 namespace kimsim {
 namespace {
@@ -19,8 +20,8 @@ class Writer {
     put<std::uint64_t>(v.size());
     for (const auto& x : v) put(x);
   }
-  template <typename A, typename B>
-  void put_vector(const std::vector<std::pair<A, B>>& v) {
+  template <typename Pairs>
+  void put_pairs(const Pairs& v) {
     put<std::uint64_t>(v.size());
     for (const auto& [a, b] : v) put(a), put(b);
   }
@@ -63,63 +64,68 @@ class Reader {
   std::string_view in_;
 };
 
-constexpr std::uint64_t kMagic = 0x6b696d73696d0002;  // "kimsim", layout 2 (max/min ratios capped)
+// One pair of functions per kind of accumulator.
+void put(Writer& w, const Count& a) { w.put(a.n); }
+void get(Reader& in, Count& a) { a.n = in.get<std::uint64_t>(); }
+void put(Writer& w, const Sum& a) { w.put(a.sum); }
+void get(Reader& in, Sum& a) { a.sum = in.get<__int128>(); }
+void put(Writer& w, const Moments& a) { w.put(a.sum), w.put(a.sq); }
+void get(Reader& in, Moments& a) { a.sum = in.get<__int128>(), a.sq = in.get<__int128>(); }
+void put(Writer& w, const Histogram& a) { w.put_vector(a.counts); }
+void get(Reader& in, Histogram& a) { a.counts = in.get_vector<std::uint64_t>(); }
+void put(Writer& w, const SpendBins& a) { w.put_pairs(a.counts); }
+void get(Reader& in, SpendBins& a) {
+  for (const auto& [bin, n] : in.get_pairs<std::int64_t, std::uint64_t>()) a.counts[bin] = n;
+}
+void put(Writer& w, const ValueCounts& a) {
+  w.put<std::uint8_t>(a.exact());
+  w.put_pairs(a.entries());
+}
+void get(Reader& in, ValueCounts& a) {
+  const bool exact = in.get<std::uint8_t>() != 0;
+  a = ValueCounts::from_entries(in.get_pairs<std::int64_t, std::uint64_t>(), exact);
+}
+
+template <typename Stats>
+void put_fields(Writer& w, const Stats& s) {
+  for_each_field<Stats>([&](const auto& field) { put(w, s.*field.member); });
+}
+template <typename Stats>
+void get_fields(Reader& in, Stats& s) {
+  for_each_field<Stats>([&](const auto& field) { get(in, s.*field.member); });
+}
+
+constexpr std::uint64_t kMagic = 0x6b696d73696d0003;  // "kimsim", layout 3 (the fields declared once)
+constexpr std::uint64_t kLayout = layout_fingerprint<SlotStats>() ^ (layout_fingerprint<StateStats>() * 31);
 
 }  // namespace
-
-ValueCounts ValueCounts::from_entries(std::vector<std::pair<std::int64_t, std::uint64_t>> entries, bool exact) {
-  ValueCounts c;
-  c.counts_ = std::move(entries);
-  c.binned_ = !exact;
-  return c;
-}
 
 std::string pack(const SimulationResult& r) {
   Writer w;
   w.put(kMagic);
+  w.put(kLayout);
   w.put<std::uint64_t>(r.replications);
   w.put_vector(r.slots);
   w.put_vector(r.budget);
   w.put_vector(r.years);
-  for (const auto& s : r.stats) {
-    w.put(s.nothing), w.put(s.halves), w.put(s.halves_sq), w.put(s.cents), w.put(s.cents_sq);
-    w.put(s.outflow), w.put(s.cofinancing);
-    w.put_vector(s.halves_hist);
-    w.put<std::uint8_t>(s.cents_counts.exact());
-    w.put_vector(s.cents_counts.entries());
-  }
-  for (const auto& s : r.state) {
-    w.put(s.spent), w.put(s.spent_sq), w.put(s.filled), w.put(s.filled_sq);
-    w.put(s.gini), w.put(s.gini_sq), w.put(s.maxmin), w.put(s.maxmin_sq), w.put(s.maxmin_capped);
-    w.put_vector(std::vector<std::pair<std::int64_t, std::uint64_t>>(s.spent_hist.begin(), s.spent_hist.end()));
-  }
+  for (const auto& s : r.stats) put_fields(w, s);
+  for (const auto& s : r.state) put_fields(w, s);
   return w.take();
 }
 
 SimulationResult unpack(std::string_view bytes) {
   Reader in(bytes);
-  if (in.get<std::uint64_t>() != kMagic) throw Error("not kimsim simulation data of this version");
+  if (in.get<std::uint64_t>() != kMagic || in.get<std::uint64_t>() != kLayout)
+    throw Error("not kimsim simulation data of this version");
   SimulationResult r;
   r.replications = in.get<std::uint64_t>();
   r.slots = in.get_vector<SlotKey>();
   r.budget = in.get_vector<Cents>();
   r.years = in.get_vector<int>();
   r.stats.resize(r.slots.size());
-  for (auto& s : r.stats) {
-    s.nothing = in.get<std::uint64_t>(), s.halves = in.get<std::int64_t>(), s.halves_sq = in.get<__int128>();
-    s.cents = in.get<__int128>(), s.cents_sq = in.get<__int128>();
-    s.outflow = in.get<__int128>(), s.cofinancing = in.get<__int128>();
-    s.halves_hist = in.get_vector<std::uint64_t>();
-    const bool exact = in.get<std::uint8_t>() != 0;
-    s.cents_counts = ValueCounts::from_entries(in.get_pairs<std::int64_t, std::uint64_t>(), exact);
-  }
+  for (auto& s : r.stats) get_fields(in, s);
   r.state.resize(r.years.size());
-  for (auto& s : r.state) {
-    s.spent = in.get<__int128>(), s.spent_sq = in.get<__int128>(), s.filled = in.get<__int128>();
-    s.filled_sq = in.get<__int128>(), s.gini = in.get<__int128>(), s.gini_sq = in.get<__int128>();
-    s.maxmin = in.get<__int128>(), s.maxmin_sq = in.get<__int128>(), s.maxmin_capped = in.get<std::uint64_t>();
-    for (const auto& [bin, n] : in.get_pairs<std::int64_t, std::uint64_t>()) s.spent_hist[bin] = n;
-  }
+  for (auto& s : r.state) get_fields(in, s);
   if (!in.done()) throw Error("trailing bytes after simulation data");
   return r;
 }

@@ -2,6 +2,7 @@
 // Replicator and integer accumulators; they merge by addition, so the result is the same bits for
 // any thread count. Without OpenMP this runs serially.
 #include <atomic>
+#include <string>
 #include <exception>
 #include <algorithm>
 #include <limits>
@@ -11,9 +12,17 @@
 #include <omp.h>
 #endif
 
-#include "kimsim/simulation.hpp"
+#include "sim/replicator.hpp"
 
 namespace kimsim {
+
+// Out of line: the accumulators' types are complete only here and in the other files of engine/.
+SimulationResult::SimulationResult() = default;
+SimulationResult::~SimulationResult() = default;
+SimulationResult::SimulationResult(const SimulationResult&) = default;
+SimulationResult::SimulationResult(SimulationResult&&) noexcept = default;
+SimulationResult& SimulationResult::operator=(const SimulationResult&) = default;
+SimulationResult& SimulationResult::operator=(SimulationResult&&) noexcept = default;
 
 SimulationResult simulate(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec,
                           int threads, Progress progress) {
@@ -23,6 +32,9 @@ SimulationResult simulate(const Scenario& scenario, const Regions& regions, cons
 SimulationResult simulate_share(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec,
                                 std::uint64_t first, std::uint64_t count, int threads, Progress progress,
                                 std::uint64_t* failed_at) {
+  if (first > SimulationLimits::replications || count > SimulationLimits::replications - first)
+    throw Error("replications are numbered below " + std::to_string(SimulationLimits::replications) +
+                " (SimulationLimits::replications)");
   SimulationResult result;
   {
     const Replicator probe(scenario, regions, spec);
@@ -79,8 +91,8 @@ SimulationResult simulate_share(const Scenario& scenario, const Regions& regions
     }
 #pragma omp critical
     try {
-      for (std::size_t k = 0; k < stats.size(); ++k) result.stats[k].merge(stats[k]);
-      for (std::size_t k = 0; k < state.size(); ++k) result.state[k].merge(state[k]);
+      for (std::size_t k = 0; k < stats.size(); ++k) merge_fields(result.stats[k], stats[k]);
+      for (std::size_t k = 0; k < state.size(); ++k) merge_fields(result.state[k], state[k]);
     } catch (...) {
       keep(-1);
     }
@@ -96,8 +108,8 @@ SimulationResult simulate_share(const Scenario& scenario, const Regions& regions
 void merge(SimulationResult& into, const SimulationResult& part) {
   if (into.stats.size() != part.stats.size() || into.state.size() != part.state.size())
     throw Error("cannot merge simulation results of different scenarios");
-  for (std::size_t k = 0; k < part.stats.size(); ++k) into.stats[k].merge(part.stats[k]);
-  for (std::size_t k = 0; k < part.state.size(); ++k) into.state[k].merge(part.state[k]);
+  for (std::size_t k = 0; k < part.stats.size(); ++k) merge_fields(into.stats[k], part.stats[k]);
+  for (std::size_t k = 0; k < part.state.size(); ++k) merge_fields(into.state[k], part.state[k]);
   into.replications += part.replications;
 }
 

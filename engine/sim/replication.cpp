@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <string>
 
-#include "kimsim/simulation.hpp"
+#include "sim/replicator.hpp"
 
 namespace kimsim {
 
@@ -146,187 +146,82 @@ double gamma_sample(double shape, More& more) {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
-// Accumulators.
-
-namespace {
-/// Log bins of 0.01 % relative width; -1 for zero and below.
-std::int32_t value_bin(std::int64_t v) {
-  return v <= 0 ? -1 : static_cast<std::int32_t>(std::floor(std::log(static_cast<double>(v)) / std::log1p(1e-4)));
-}
-}  // namespace
-
-void ValueCounts::add_other(std::int64_t v) {
-  if (!binned_) {
-    const auto it = std::lower_bound(counts_.begin(), counts_.end(), std::make_pair(v, std::uint64_t{0}));
-    if (it != counts_.end() && it->first == v) {
-      ++it->second;
-      last_ = static_cast<std::size_t>(it - counts_.begin());
-      return;
-    }
-    if (counts_.size() < kExact) {
-      last_ = static_cast<std::size_t>(counts_.insert(it, {v, 1}) - counts_.begin());
-      return;
-    }
-    to_bins();
-  }
-  // Binned: entries hold the smallest value of their bin; bins are ordered as their values.
-  const std::int32_t bin = value_bin(v);
-  auto it = std::upper_bound(counts_.begin(), counts_.end(), std::make_pair(v, ~std::uint64_t{0}));
-  if (it != counts_.begin() && value_bin(std::prev(it)->first) == bin) {
-    ++std::prev(it)->second;
-  } else if (it != counts_.end() && value_bin(it->first) == bin) {
-    it->first = v;  // a new smallest value of the bin
-    ++it->second;
-  } else {
-    counts_.insert(it, {v, 1});
-  }
-}
-
-void ValueCounts::to_bins() {
-  std::vector<std::pair<std::int64_t, std::uint64_t>> bins;
-  for (const auto& [v, n] : counts_) {
-    if (!bins.empty() && value_bin(bins.back().first) == value_bin(v))
-      bins.back().second += n;
-    else
-      bins.emplace_back(v, n);
-  }
-  counts_ = std::move(bins);
-  binned_ = true;
-  last_ = 0;
-}
-
-void ValueCounts::merge(const ValueCounts& o) {
-  std::vector<std::pair<std::int64_t, std::uint64_t>> merged;
-  merged.reserve(counts_.size() + o.counts_.size());
-  std::merge(counts_.begin(), counts_.end(), o.counts_.begin(), o.counts_.end(), std::back_inserter(merged));
-  counts_.clear();
-  for (const auto& [v, n] : merged) {
-    if (!counts_.empty() && counts_.back().first == v)
-      counts_.back().second += n;
-    else
-      counts_.emplace_back(v, n);
-  }
-  // Binned if either side is, or if together they exceed the exact limit: in both cases the
-  // values seen exceed it, whichever thread saw them.
-  if (binned_ || o.binned_ || counts_.size() > kExact) to_bins();
-  last_ = 0;
-}
-
-std::int64_t ValueCounts::nth(std::uint64_t k) const {
-  std::uint64_t cum = 0;
-  for (const auto& [v, n] : counts_)
-    if ((cum += n) >= k) return v;
-  return 0;
-}
-
-void SlotStats::merge(const SlotStats& o) {
-  nothing += o.nothing, halves += o.halves, halves_sq += o.halves_sq, cents += o.cents;
-  cents_sq += o.cents_sq, outflow += o.outflow, cofinancing += o.cofinancing;
-  if (o.halves_hist.size() > halves_hist.size()) halves_hist.resize(o.halves_hist.size(), 0);
-  for (std::size_t k = 0; k < o.halves_hist.size(); ++k) halves_hist[k] += o.halves_hist[k];
-  cents_counts.merge(o.cents_counts);
-}
-
-double accumulator_bytes(double slots) {
-  // Per slot: its statistics, its key, and at least one entry in each of its two histograms (a
-  // vector's block: 64 bytes with the allocator's overhead).
-  constexpr double per_slot = sizeof(SlotStats) + sizeof(SlotKey) + 2 * 64;
-  return slots * per_slot;
-}
-
-double replication_seconds(double replications, double slots) {
-  constexpr double kim_seconds = 20e-6, kim_slots = 1 * 3 * 449;  // results/bench/scaling-*.md
-  return replications * slots * (kim_seconds / kim_slots);
-}
-
-void StateStats::merge(const StateStats& o) {
-  spent += o.spent, spent_sq += o.spent_sq, filled += o.filled, filled_sq += o.filled_sq;
-  gini += o.gini, gini_sq += o.gini_sq, maxmin += o.maxmin, maxmin_sq += o.maxmin_sq;
-  maxmin_capped += o.maxmin_capped;
-  for (const auto& [b, n] : o.spent_hist) spent_hist[b] += n;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The replication.
+// The random streams.
 
 namespace {
 
-/// Purposes of the random streams: each kind of draw has its own, so adding one kind of
-/// uncertainty never shifts the draws of another. Draws that end as a yes/no or a whole month
-/// take 32-bit uniforms, four neighbouring items per generator call; amounts and factors take
-/// 53-bit ones, two per call. A purpose has one width, fixed here.
-enum Purpose : std::uint32_t { kNoise = 1, kUptake = 2, kStart = 3, kFill = 4, kCost = 5, kPurposes };
-constexpr bool whole(Purpose p) { return p == kUptake || p == kStart || p == kFill; }
+/// Purposes of the random streams: each kind of draw has its own, so that adding one kind of
+/// uncertainty never shifts the draws of another. Their numbers name streams: never renumber.
+/// One generator call gives 128 bits; the draws of one item share it, each in its own fixed
+/// bits: a region's uptake (bits 0-31) and start month (32-63); a row's months to fill (0-31)
+/// and personnel cost (word 1, 53 bits); a noise factor (word 0, 53 bits). A beta draw needs
+/// further uniforms: those have the purpose of the draw and the extra draw's number k >= 1.
+enum Purpose : std::uint32_t { kNoise = 1, kRegion = 2, kRow = 3, kStart = 4, kFill = 5, kCost = 6 };
+
+/// The names of the draws, hashed once per plan: FNV-1a (64 bits, offset basis
+/// 0xcbf29ce484222325, prime 0x100000001b3) over the bytes of the names, joined by the unit
+/// separator 0x1f. The same on every platform and in every run; a name never depends on where a
+/// region, Baustein or indicator stands in its list, so that a variant with one more recipient or
+/// indicator draws the same for everything it shares (common random numbers).
+constexpr char kJoin = '\x1f';
+std::uint64_t draw_name(std::string_view a) { return detail::fnv1a(0xcbf29ce484222325ULL, a); }
+std::uint64_t draw_name(std::string_view a, std::string_view b) {
+  return detail::fnv1a(detail::fnv1a(draw_name(a), std::string_view(&kJoin, 1)), b);
+}
+
+/// Counter word 0: replication (30 bits), calendar year (14 bits), purpose (4 bits), extra draw
+/// k (16 bits); word 1: the draw's name.
+constexpr int kYearShift = 30, kPurposeShift = 44, kExtraShift = 48;
+constexpr std::uint64_t kExtraDraws = 0xffff;  // a beta draw's further uniforms, at most
+static_assert(SimulationLimits::replications <= (std::uint64_t{1} << kYearShift),
+              "replications are numbered in the bits below the year");
+static_assert(SimulationLimits::last_year < (1 << (kPurposeShift - kYearShift)), "years are keyed in 14 bits");
+static_assert(kCost < (1u << (kExtraShift - kPurposeShift)), "purposes are keyed in 4 bits");
 
 /// The uniforms of one replication and year, from Philox2x64-10 (Salmon et al., SC 2011), the
-/// variant for CPUs with a 64-bit multiplier. The key is the seed; the counter is (replication,
-/// purpose | year | extra draw | block of items). A draw is named by (purpose, item); drawing
-/// items in order costs a quarter or half a generator call each. Extra uniforms (beta) have
-/// their own counters.
+/// variant for CPUs with a 64-bit multiplier. The key is the seed; the counter is (replication |
+/// year | purpose | extra draw, name of the draw).
 class Stream {
  public:
   Stream(std::uint64_t seed, std::uint64_t replication) : key_{{seed}}, replication_(replication) {}
 
-  void set_year(std::uint32_t year) {
-    year_ = year;
-    for (auto& c : cache_) c.block = ~std::uint32_t{0};
+  void set_year(int calendar_year) {
+    head_ = replication_ | (static_cast<std::uint64_t>(calendar_year) << kYearShift);
   }
 
-  /// 32 random bits of item `item`, for a draw that ends as a yes/no or a whole number.
-  template <Purpose P>
-    requires(whole(P))
-  std::uint32_t bits(std::uint32_t item) {
-    Cached& c = cache_[P];
-    if (const std::uint32_t block = item >> 2; c.block != block) {
-      const auto x = call(P, 0, block);
-      c.w[0] = x[0], c.w[1] = x[1], c.block = block;
-    }
-    return static_cast<std::uint32_t>(c.w[(item >> 1) & 1] >> (32 * (item & 1)));
-  }
+  /// The 128 bits of the draws of `name` for `purpose`.
+  r123::Philox2x64::ctr_type bits(Purpose purpose, std::uint64_t name) const { return call(purpose, 0, name); }
 
-  /// A uniform in (0, 1) with 53 bits of item `item`, for an amount or a factor.
-  template <Purpose P>
-    requires(!whole(P))
-  double unit(std::uint32_t item) {
-    Cached& c = cache_[P];
-    if (const std::uint32_t block = item >> 1; c.block != block) {
-      const auto x = call(P, 0, block);
-      c.w[0] = x[0], c.w[1] = x[1], c.block = block;
-    }
-    return to_unit(c.w[item & 1]);
-  }
-
-  /// Beta(a, b) = X / (X + Y) for X ~ Gamma(a), Y ~ Gamma(b), from further uniforms of the item.
-  double beta(const Distribution& d, Purpose purpose, std::uint32_t item) {
-    std::uint32_t k = 0;
+  /// Beta(a, b) = X / (X + Y) for X ~ Gamma(a), Y ~ Gamma(b), from further uniforms of the draw.
+  double beta(const Distribution& d, Purpose purpose, std::uint64_t name) const {
+    std::uint64_t k = 0;
     auto more = [&, this] {
-      if (++k > 0xffff) throw Error("the beta distribution drew more than 65,535 uniforms (parameters too extreme)");
-      const auto x = call(purpose, k, item);
+      if (++k > kExtraDraws)
+        throw Error("the beta distribution drew more than " + std::to_string(kExtraDraws) +
+                    " uniforms (parameters too extreme)");
+      const auto x = call(purpose, k, name);
       return std::pair{to_unit(x[0]), to_unit(x[1])};
     };
     const double x = gamma_sample(d.a, more), y = gamma_sample(d.b, more);
     return x / (x + y);
   }
 
+  /// A uniform in (0, 1) from 53 random bits, for an amount or a factor.
+  static double to_unit(std::uint64_t x) { return (static_cast<double>(x >> 11) + 0.5) * 0x1.0p-53; }
+  /// A uniform in (0, 1) from 32 random bits, for a yes/no or a whole number.
   static double to_unit32(std::uint32_t x) { return (static_cast<double>(x) + 0.5) * 0x1.0p-32; }
+  static std::uint32_t low(std::uint64_t w) { return static_cast<std::uint32_t>(w); }
+  static std::uint32_t high(std::uint64_t w) { return static_cast<std::uint32_t>(w >> 32); }
 
  private:
   r123::Philox2x64 rng_;
   r123::Philox2x64::key_type key_;
-  std::uint64_t replication_;
-  std::uint32_t year_ = 0;
-  struct Cached {  // per purpose: the last call's output, so that interleaved purposes share calls
-    std::uint32_t block = ~std::uint32_t{0};
-    std::uint64_t w[2] = {0, 0};
-  };
-  std::array<Cached, kPurposes> cache_;
+  std::uint64_t replication_, head_ = 0;
 
-  /// Counter word 1: purpose (8 bits), year (8 bits), extra draw k (16 bits), block or item (32 bits).
-  r123::Philox2x64::ctr_type call(Purpose purpose, std::uint32_t k, std::uint32_t item) const {
-    const std::uint64_t w = (std::uint64_t{purpose} << 56) | (std::uint64_t{year_} << 48) | (std::uint64_t{k} << 32) | item;
-    return rng_(r123::Philox2x64::ctr_type{{replication_, w}}, key_);
+  r123::Philox2x64::ctr_type call(Purpose purpose, std::uint64_t k, std::uint64_t name) const {
+    const std::uint64_t w = head_ | (std::uint64_t{purpose} << kPurposeShift) | (k << kExtraShift);
+    return rng_(r123::Philox2x64::ctr_type{{w, name}}, key_);
   }
-  static double to_unit(std::uint64_t x) { return (static_cast<double>(x >> 11) + 0.5) * 0x1.0p-53; }
 };
 
 /// v bounded to [lo, hi], a NaN to lo: a draw beyond 2^63 (a wide distribution's tail) has no
@@ -341,32 +236,31 @@ std::int64_t nearest(double v) {
   return i - (static_cast<double>(i) > t);
 }
 
-/// Draws of `d` for the items item(0), ..., item(n - 1), into out: the uniforms first, then
-/// transformed together, so that the latencies of the generator and of the quantile function
-/// overlap across items instead of adding up. `u` is scratch of n values.
-template <Purpose P, typename Item>
-void draw_all(Stream& s, const Distribution& d, std::size_t n, Item item, double* u, double* out) {
-  if (d.kind == Distribution::Kind::fixed) {
+/// Transforms the uniforms u[0..n) of `d` into draws, into out: all together, so that the
+/// latencies of the generator and of the quantile function overlap across items instead of
+/// adding up. Beta draws take further uniforms of each draw's name(j) instead.
+template <typename Name>
+void transform_all(const Stream& s, const Distribution& d, Purpose purpose, std::size_t n, Name name, const double* u,
+                   double* out) {
+  if (d.kind == Distribution::Kind::fixed)
     std::fill(out, out + n, d.a);
-  } else if (d.kind == Distribution::Kind::beta) {
-    for (std::size_t j = 0; j < n; ++j) out[j] = s.beta(d, P, item(j));
-  } else {
-    for (std::size_t j = 0; j < n; ++j) u[j] = s.unit<P>(item(j));
+  else if (d.kind == Distribution::Kind::beta)
+    for (std::size_t j = 0; j < n; ++j) out[j] = s.beta(d, purpose, name(j));
+  else
     d.invert_all({u, n}, {out, n});
-  }
 }
 
 /// A whole-number draw: from 32 random bits by the table, or rounded from a beta variate.
-template <Purpose P>
-std::int64_t draw_whole(Stream& s, const WholeDraw& w, std::uint32_t item) {
-  if (w.constant()) return w(0);  // a fixed distribution draws nothing
-  return w.by_table() ? w(s.bits<P>(item)) : w.round(s.beta(w.distribution(), P, item));
+std::int64_t draw_whole(const Stream& s, const WholeDraw& w, std::uint32_t bits, Purpose purpose, std::uint64_t name) {
+  if (w.constant()) return w(0);
+  return w.by_table() ? w(bits) : w.round(s.beta(w.distribution(), purpose, name));
 }
 
 }  // namespace
 
 WholeDraw::WholeDraw(const Distribution& d, std::int64_t lo, std::int64_t hi) : lo_(lo), hi_(hi), d_(d) {
-  if (hi < lo || hi - lo > 255) throw Error("WholeDraw: the range must hold 1 to 256 values");
+  if (hi < lo || hi - lo >= kMaxValues)
+    throw Error("WholeDraw: the range must hold 1 to " + std::to_string(kMaxValues) + " values");
   // The table relies on a valid distribution: a negative sd would make the inverse fall.
   if (const std::string why = d.check(); !why.empty()) throw InputError(why);
   if (d.kind == Distribution::Kind::beta) return;  // no inverse: drawn from gammas (see Stream)
@@ -391,6 +285,9 @@ WholeDraw::WholeDraw(const Distribution& d, std::int64_t lo, std::int64_t hi) : 
 
 std::int64_t WholeDraw::round(double v) const { return nearest(bounded(v, double(lo_), double(hi_))); }
 
+// ---------------------------------------------------------------------------------------------
+// The scorers: a year's outcome into accumulators.
+
 namespace {
 
 /// Gini coefficient of values sorted ascending (the first of each pair).
@@ -413,7 +310,7 @@ void sort_nearly_sorted(std::vector<std::pair<double, std::uint32_t>>& x) {
 }
 
 /// v in [0, kMaxRatio] in units of 1e-9.
-__int128 nano(double v) { return nearest(v * 1e9); }
+std::int64_t nano(double v) { return nearest(v * 1e9); }
 
 /// floor(a * b / D) for a, b >= 0: in 64 bits where the product fits (the hot loop's case), else
 /// in 128. D is a constant, so that the division is a multiplication.
@@ -427,6 +324,57 @@ std::int64_t mul_div(std::int64_t a, std::int64_t b) {
 
 }  // namespace
 
+void SpendingScorer::end_year(StateStats& state) {
+  state.spent.add(spent_);
+  state.spent_bins.add(spent_);
+  state.filled.add(filled_);
+  spent_ = 0, filled_ = 0;
+}
+
+FairnessScorer::FairnessScorer(const Regions& regions, const std::vector<Plan::Row>& rows) {
+  const std::size_t R = regions.list.size();
+  const auto pop = regions.indicator("population");
+  std::vector<double> population(R, 0.0);
+  if (pop)
+    for (std::size_t i = 0; i < R; ++i) population[i] = regions.indicators(Eigen::Index(i), Eigen::Index(*pop));
+  for (std::size_t i = 0; i < R; ++i)
+    if (regions.list[i].type != RegionType::gemeinde && population[i] > 0) kreis_level_.push_back(i);
+  for (const auto& row : rows) {
+    const auto at = std::lower_bound(kreis_level_.begin(), kreis_level_.end(), regions.kreis_of(row.region));
+    row_kreis_.push_back(at != kreis_level_.end() && *at == regions.kreis_of(row.region)
+                             ? static_cast<std::uint32_t>(at - kreis_level_.begin())
+                             : kNoKreis);
+  }
+  for (std::size_t k = 0; k < kreis_level_.size(); ++k) {
+    order_.push_back(static_cast<std::uint32_t>(k));
+    euros_per_cent_inhabitant_.push_back(0.01 / population[kreis_level_[k]]);
+  }
+  per_kreis_.assign(kreis_level_.size(), 0);
+}
+
+void FairnessScorer::end_year(std::span<const std::uint8_t> absent, StateStats& state) {
+  // They are taken in the last replication's order, which rarely changes, so that sorting them
+  // is a few moves; then they take their new order in their own places, and the others keep
+  // theirs, close to where they will count again.
+  auto counts = [&](std::uint32_t k) { return !absent[kreis_level_[k]] && per_kreis_[k] > 0; };
+  counted_.clear();
+  for (std::uint32_t k : order_)
+    if (counts(k)) counted_.push_back({static_cast<double>(per_kreis_[k]) * euros_per_cent_inhabitant_[k], k});
+  sort_nearly_sorted(counted_);
+  for (std::size_t c = 0; auto& k : order_)
+    if (counts(k)) k = counted_[c++].second;
+  double ratio = counted_.empty() ? 0.0 : counted_.back().first / counted_.front().first;
+  const bool capped = ratio > double(kMaxRatio);
+  ratio = std::min(ratio, double(kMaxRatio));
+  state.gini.add(nano(gini(counted_)));
+  state.maxmin.add(nano(ratio));
+  state.maxmin_capped.add(capped);
+  std::fill(per_kreis_.begin(), per_kreis_.end(), Cents{0});  // for the next year
+}
+
+// ---------------------------------------------------------------------------------------------
+// The replication.
+
 /// "0.5", "1": a budget factor as a scenario writes it.
 static std::string format_factor(double f) {
   char buf[32];
@@ -439,12 +387,17 @@ Replicator::Replicator(const Scenario& scenario, const Regions& regions, const S
       spec_(spec),
       plan_(scenario, regions),
       indicators_(regions.indicators),
-      start_draw_(spec.start_month, 1, 12),
-      fill_draw_(spec.months_to_fill, 0, 13) {
+      start_draw_(spec.start_month, 1, kMonths),
+      fill_draw_(spec.months_to_fill, 0, kMonths + 1),  // kMonths + 1: not filled this year
+      fairness_(regions, plan_.rows()) {
   if (spec.years.empty()) years_.push_back(scenario.year);
   for (const auto& y : spec.years) years_.push_back(y.year);
-  // The year is 8 bits of the random counter.
-  if (years_.size() > 256) throw InputError("a simulation covers at most 256 years");
+  if (years_.size() > SimulationLimits::years)
+    throw InputError("a simulation covers at most " + std::to_string(SimulationLimits::years) + " years");
+  for (const int y : years_)  // the random streams key the calendar year
+    if (y < SimulationLimits::first_year || y > SimulationLimits::last_year)
+      throw InputError("the year " + std::to_string(y) + " is not from " + std::to_string(SimulationLimits::first_year) +
+                       " to " + std::to_string(SimulationLimits::last_year));
   const std::size_t R = regions.list.size(), nb = scenario.bausteine.size();
   // Budgets and rates per year, scaled as `run` would scale them, so that unspent = budget -
   // spent holds per year.
@@ -470,39 +423,27 @@ Replicator::Replicator(const Scenario& scenario, const Regions& regions, const S
   const auto& rows = plan_.rows();
   for (std::size_t y = 0; y < years_.size(); ++y)
     for (const auto& row : rows) slots_.push_back({y, row.baustein, row.region});
-  const auto pop = regions.indicator("population");
-  std::vector<double> population(R, 0.0);
-  if (pop)
-    for (std::size_t i = 0; i < R; ++i) population[i] = regions.indicators(Eigen::Index(i), Eigen::Index(*pop));
-  for (std::size_t i = 0; i < R; ++i)
-    if (regions.list[i].type != RegionType::gemeinde && population[i] > 0) kreis_level_.push_back(i);
-  for (const auto& row : rows) {
-    const auto at = std::lower_bound(kreis_level_.begin(), kreis_level_.end(), regions.kreis_of(row.region));
-    row_kreis_.push_back(at != kreis_level_.end() && *at == regions.kreis_of(row.region)
-                             ? static_cast<std::uint32_t>(at - kreis_level_.begin())
-                             : kNoKreis);
-  }
-  for (std::size_t k = 0; k < kreis_level_.size(); ++k) {
-    order_.push_back(static_cast<std::uint32_t>(k));
-    euros_per_cent_inhabitant_.push_back(0.01 / population[kreis_level_[k]]);
-  }
   uptake_.assign(R, 1.0);
   for (std::size_t i = 0; i < R; ++i) {
     const Region& reg = regions.list[i];
     if (auto it = spec.uptake_by_type.find(reg.type); it != spec.uptake_by_type.end()) uptake_[i] = it->second;
     if (auto it = spec.uptake_per_recipient.find(reg.ags); it != spec.uptake_per_recipient.end()) uptake_[i] = it->second;
   }
+  const auto& read = plan_.regions_read();
+  for (std::size_t i : read) region_key_.push_back(draw_name(regions.list[i].ags));
+  for (const auto& row : rows) row_key_.push_back(draw_name(scenario.bausteine[row.baustein].id, regions.list[row.region].ags));
   for (const auto& [name, dist] : spec.indicator_noise)
-    if (const auto c = regions.indicator(name)) noise_.push_back({*c, &dist});
+    if (const auto c = regions.indicator(name)) {
+      Noise& n = noise_.emplace_back(Noise{*c, &dist, {}});
+      for (std::size_t i : read) n.key.push_back(draw_name(name, regions.list[i].ags));
+    }
   absent_.assign(R, 0);
   start_.assign(R, 1);
   floor_.assign(rows.size(), 0);
-  const std::size_t read_size = plan_.regions_read().size();
-  uniform_.assign(std::max(rows.size(), read_size), 0.0);
-  value_.assign(std::max(rows.size(), read_size), 0.0);
+  uniform_.assign(std::max(rows.size(), read.size()), 0.0);
+  value_.assign(std::max(rows.size(), read.size()), 0.0);
   fill_.assign(rows.size(), 0);
   cost_.assign(rows.size(), 0);
-  per_kreis_.assign(kreis_level_.size(), 0);
 }
 
 void Replicator::check_years() {
@@ -521,37 +462,53 @@ void Replicator::check_years() {
   }
 }
 
+void check_simulation_years(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec) {
+  Replicator(scenario, regions, spec).check_years();
+}
+
 void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector<StateStats>& state) {
   Stream s(spec_.seed, r);
-  const std::size_t R = regions_.list.size();
   const auto& rows = plan_.rows();
   const auto& read = plan_.regions_read();
   for (std::size_t y = 0; y < years_.size(); ++y) {
-    s.set_year(static_cast<std::uint32_t>(y));
-    // Indicator noise: one multiplicative factor per region read and indicator; draws are
-    // counted by (indicator, region), so regions no rule reads cost nothing and shift nothing.
+    s.set_year(years_[y]);
+    // Indicator noise: one multiplicative factor per region read and indicator, named by both;
+    // regions no rule reads cost nothing.
     for (const auto& n : noise_) {
-      draw_all<kNoise>(
-          s, *n.dist, read.size(), [&](std::size_t j) { return static_cast<std::uint32_t>(n.column * R + read[j]); },
-          uniform_.data(), value_.data());
+      if (n.dist->kind != Distribution::Kind::fixed && n.dist->kind != Distribution::Kind::beta)
+        for (std::size_t j = 0; j < read.size(); ++j) uniform_[j] = Stream::to_unit(s.bits(kNoise, n.key[j])[0]);
+      transform_all(s, *n.dist, kNoise, read.size(), [&](std::size_t j) { return n.key[j]; }, uniform_.data(), value_.data());
       for (std::size_t j = 0; j < read.size(); ++j) {
         const auto i = Eigen::Index(read[j]), c = Eigen::Index(n.column);
         indicators_(i, c) = regions_.indicators(i, c) * std::max(0.0, value_[j]);
       }
     }
-    // Uptake and start month: one draw each per region and year.
-    for (std::size_t i : read) {
-      const auto item = static_cast<std::uint32_t>(i);
-      absent_[i] = uptake_[i] < 1.0 && Stream::to_unit32(s.bits<kUptake>(item)) >= uptake_[i];
-      start_[i] = draw_whole<kStart>(s, start_draw_, item);
+    // Uptake and start month: one call per region and year, named by its AGS.
+    const bool start_drawn = !start_draw_.constant();
+    for (std::size_t j = 0; j < read.size(); ++j) {
+      const std::size_t i = read[j];
+      const double p = uptake_[i];
+      if (p >= 1.0 && !start_drawn) {
+        absent_[i] = 0, start_[i] = start_draw_(0);
+        continue;
+      }
+      const std::uint64_t w = s.bits(kRegion, region_key_[j])[0];
+      absent_[i] = p < 1.0 && Stream::to_unit32(Stream::low(w)) >= p;
+      start_[i] = draw_whole(s, start_draw_, Stream::high(w), kStart, region_key_[j]);
     }
-    // Months to fill and personnel cost: one draw each per row (used where it has positions).
-    for (std::size_t row = 0; row < rows.size(); ++row)
-      fill_[row] = draw_whole<kFill>(s, fill_draw_, static_cast<std::uint32_t>(row));
-    if (spec_.cost_per_vza_eur) {
-      draw_all<kCost>(
-          s, *spec_.cost_per_vza_eur, rows.size(), [](std::size_t row) { return static_cast<std::uint32_t>(row); },
-          uniform_.data(), value_.data());
+    // Months to fill and personnel cost: one call per row (Baustein and recipient) and year.
+    const Distribution* cost = spec_.cost_per_vza_eur ? &*spec_.cost_per_vza_eur : nullptr;
+    if (!fill_draw_.constant() || cost)
+      for (std::size_t row = 0; row < rows.size(); ++row) {
+        const auto w = s.bits(kRow, row_key_[row]);
+        fill_[row] = draw_whole(s, fill_draw_, Stream::low(w[0]), kFill, row_key_[row]);
+        uniform_[row] = Stream::to_unit(w[1]);
+      }
+    else
+      std::fill(fill_.begin(), fill_.end(), fill_draw_(0));
+    if (cost) {
+      transform_all(s, *cost, kCost, rows.size(), [&](std::size_t row) { return row_key_[row]; }, uniform_.data(),
+                    value_.data());
       for (std::size_t row = 0; row < rows.size(); ++row) cost_[row] = nearest(bounded(value_[row] * 100.0, -1e15, 1e15));
     }
     PlanInputs in;
@@ -561,61 +518,35 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
     in.rate_per_vza = rate_[y];
     if (spec_.hold_harmless && y > 0) in.floor = floor_;
     plan_.evaluate(in, draft_);
-    std::fill(per_kreis_.begin(), per_kreis_.end(), Cents{0});
-    __int128 spent = 0, filled = 0;
-    const std::size_t first_slot = y * rows.size();
+    // Hiring: money flows from the start month once a position is filled. Each row's outcome
+    // goes to the scorers.
+    SlotStats* slots = stats.data() + y * rows.size();
     for (std::size_t row = 0; row < rows.size(); ++row) {
-      SlotStats& slot = stats[first_slot + row];
       const std::size_t region = rows[row].region;
+      RowOutcome o;
       // A non-applicant receives nothing; nor do the Gemeinden of a Kreis that did not apply.
       const bool lapsed = absent_[region] || (rows[row].passed_on_by && absent_[*rows[row].passed_on_by]);
       if (!draft_.present[row] || lapsed) {
         floor_[row] = 0;
-        slot.add(0, 0, 0, 0);
-        continue;
-      }
-      const Halves h = draft_.halves[row];
-      const Cents c = draft_.cents[row];
-      floor_[row] = draft_.gross[row];  // hold-harmless protects what the recipient was granted
-      // Hiring: money flows from the start month once a position is filled.
-      Cents out = c, cofin = 0;
-      std::int64_t months = 12;
-      if (h > 0) {
-        months = std::clamp<std::int64_t>(12 - (start_[region] - 1) - fill_[row], 0, 12);
-        out = mul_div<12>(c, months);
-        if (spec_.cost_per_vza_eur) {
-          const Cents excess = std::max<Cents>(0, cost_[row] - rate_[y][rows[row].baustein]);
-          cofin = mul_div<24>(excess, h * months);
+      } else {
+        o.halves = draft_.halves[row], o.cents = draft_.cents[row], o.outflow = o.cents, o.months = kMonths;
+        floor_[row] = draft_.gross[row];  // hold-harmless protects what the recipient was granted
+        if (const Halves h = o.halves; h > 0) {
+          const std::int64_t months = std::clamp<std::int64_t>(kMonths - (start_[region] - 1) - fill_[row], 0, kMonths);
+          o.months = months;
+          o.outflow = mul_div<kMonths>(o.cents, months);
+          if (cost) {
+            const Cents excess = std::max<Cents>(0, cost_[row] - rate_[y][rows[row].baustein]);
+            o.cofinancing = mul_div<2 * kMonths>(excess, h * months);  // h half positions: h / 2 VZÄ
+          }
         }
       }
-      slot.add(h, c, out, cofin);
-      spent += out;
-      filled += static_cast<__int128>(h) * months;
-      if (row_kreis_[row] != kNoKreis) per_kreis_[row_kreis_[row]] += c;
+      score_slot(o, slots[row]);
+      spending_.row(o);
+      fairness_.row(row, o);
     }
-    // Fairness: euros per inhabitant of the territories (a Kreis or kreisfreie Stadt with its
-    // Gemeinden) whose Kreis-level region applied and received money: a measure of how the rules
-    // share the money among the participants. They are taken in the last replication's order,
-    // which rarely changes, so that sorting them is a few moves; then they take their new order
-    // in their own places, and the others keep theirs, close to where they will count again.
-    auto counts = [&](std::uint32_t k) { return !absent_[kreis_level_[k]] && per_kreis_[k] > 0; };
-    counted_.clear();
-    for (std::uint32_t k : order_)
-      if (counts(k)) counted_.push_back({static_cast<double>(per_kreis_[k]) * euros_per_cent_inhabitant_[k], k});
-    sort_nearly_sorted(counted_);
-    for (std::size_t c = 0; auto& k : order_)
-      if (counts(k)) k = counted_[c++].second;
-    double ratio = counted_.empty() ? 0.0 : counted_.back().first / counted_.front().first;
-    const bool capped = ratio > double(kMaxRatio);
-    ratio = std::min(ratio, double(kMaxRatio));
-    const __int128 mm = nano(ratio), g = nano(gini(counted_));
-    StateStats& S = state[y];
-    S.spent += spent, S.spent_sq += spent * spent;
-    S.filled += filled, S.filled_sq += filled * filled;
-    S.gini += g, S.gini_sq += g * g;
-    S.maxmin += mm, S.maxmin_sq += mm * mm, S.maxmin_capped += capped;
-    // spent <= the year's budget <= 1000 x 10^15 cents (budget_factor and amount limits) < 2^63
-    ++S.spent_hist[static_cast<std::int64_t>(spent) / 100'000];
+    spending_.end_year(state[y]);
+    fairness_.end_year(absent_, state[y]);
   }
 }
 

@@ -1,0 +1,105 @@
+// The accumulators that are more than a sum: counts of values, histograms.
+#include "sim/accumulators.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+
+namespace kimsim {
+
+namespace {
+/// Log bins of 0.01 % relative width; -1 for zero and below.
+std::int32_t value_bin(std::int64_t v) {
+  return v <= 0 ? -1 : static_cast<std::int32_t>(std::floor(std::log(static_cast<double>(v)) / std::log1p(1e-4)));
+}
+}  // namespace
+
+void Histogram::merge(const Histogram& o) {
+  if (o.counts.size() > counts.size()) counts.resize(o.counts.size(), 0);
+  for (std::size_t k = 0; k < o.counts.size(); ++k) counts[k] += o.counts[k];
+}
+
+void ValueCounts::add_other(std::int64_t v) {
+  if (!binned_) {
+    const auto it = std::lower_bound(counts_.begin(), counts_.end(), std::make_pair(v, std::uint64_t{0}));
+    if (it != counts_.end() && it->first == v) {
+      ++it->second;
+      last_ = static_cast<std::uint32_t>(it - counts_.begin());
+      return;
+    }
+    if (counts_.size() < kExact) {
+      last_ = static_cast<std::uint32_t>(counts_.insert(it, {v, 1}) - counts_.begin());
+      return;
+    }
+    to_bins();
+  }
+  // Binned: entries hold the smallest value of their bin; bins are ordered as their values.
+  const std::int32_t bin = value_bin(v);
+  auto it = std::upper_bound(counts_.begin(), counts_.end(), std::make_pair(v, ~std::uint64_t{0}));
+  if (it != counts_.begin() && value_bin(std::prev(it)->first) == bin) {
+    ++std::prev(it)->second;
+  } else if (it != counts_.end() && value_bin(it->first) == bin) {
+    it->first = v;  // a new smallest value of the bin
+    ++it->second;
+  } else {
+    counts_.insert(it, {v, 1});
+  }
+}
+
+void ValueCounts::to_bins() {
+  std::vector<std::pair<std::int64_t, std::uint64_t>> bins;
+  for (const auto& [v, n] : counts_) {
+    if (!bins.empty() && value_bin(bins.back().first) == value_bin(v))
+      bins.back().second += n;
+    else
+      bins.emplace_back(v, n);
+  }
+  counts_ = std::move(bins);
+  binned_ = true;
+  last_ = 0;
+}
+
+void ValueCounts::merge(const ValueCounts& o) {
+  std::vector<std::pair<std::int64_t, std::uint64_t>> merged;
+  merged.reserve(counts_.size() + o.counts_.size());
+  std::merge(counts_.begin(), counts_.end(), o.counts_.begin(), o.counts_.end(), std::back_inserter(merged));
+  counts_.clear();
+  for (const auto& [v, n] : merged) {
+    if (!counts_.empty() && counts_.back().first == v)
+      counts_.back().second += n;
+    else
+      counts_.emplace_back(v, n);
+  }
+  // Binned if either side is, or if together they exceed the exact limit: in both cases the
+  // values seen exceed it, whichever thread saw them.
+  if (binned_ || o.binned_ || counts_.size() > kExact) to_bins();
+  last_ = 0;
+}
+
+std::int64_t ValueCounts::nth(std::uint64_t k) const {
+  std::uint64_t cum = 0;
+  for (const auto& [v, n] : counts_)
+    if ((cum += n) >= k) return v;
+  return 0;
+}
+
+ValueCounts ValueCounts::from_entries(std::vector<std::pair<std::int64_t, std::uint64_t>> entries, bool exact) {
+  ValueCounts c;
+  c.counts_ = std::move(entries);
+  c.binned_ = !exact;
+  return c;
+}
+
+double accumulator_bytes(double slots) {
+  // Per slot: its statistics, its key, and at least one entry in each of its two histograms (a
+  // vector's block: 64 bytes with the allocator's overhead).
+  constexpr double per_slot = sizeof(SlotStats) + sizeof(SlotKey) + 2 * 64;
+  return slots * per_slot;
+}
+
+double replication_seconds(double replications, double slots) {
+  constexpr double kim_seconds = 20e-6, kim_slots = 1 * 3 * 449;  // results/bench/scaling-*.md
+  return replications * slots * (kim_seconds / kim_slots);
+}
+
+}  // namespace kimsim

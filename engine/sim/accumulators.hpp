@@ -1,0 +1,256 @@
+// The accumulators of a simulation, declared once. Each statistic is a member of SlotStats (per
+// recipient, Baustein and year) or StateStats (statewide, per year) and one line of its fields()
+// table: the merge of thread and rank shares, the packing for MPI and the columns of
+// simulation.csv / the entries of summary.json all walk that table, so that a new output is one
+// member, one line and the scorer that fills it (replicator.hpp). Internal to engine/: not
+// installed, so that a new output never changes the public headers.
+//
+// Every accumulator is integers that merge by addition: the same bits for any thread or rank
+// count, whatever order the shares arrive in.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "kimsim/simulation.hpp"
+
+namespace kimsim {
+
+// ---------------------------------------------------------------------------------------------
+// Kinds of accumulators. Each has add(), merge() and a `kind` name (part of the packed layout's
+// fingerprint); pack.cpp packs each kind, sim_report.cpp turns each into columns.
+
+/// Replications in which something happened: its probability.
+struct Count {
+  static constexpr std::string_view kind = "count";
+  std::uint64_t n = 0;
+  void add(bool happened) { n += happened; }
+  void merge(const Count& o) { n += o.n; }
+};
+
+/// A sum over the replications: the mean.
+struct Sum {
+  static constexpr std::string_view kind = "sum";
+  __int128 sum = 0;
+  void add(std::int64_t v) { sum += v; }
+  void merge(const Sum& o) { sum += o.sum; }
+};
+
+/// Sum and sum of squares: the mean, the standard deviation and the standard error.
+struct Moments {
+  static constexpr std::string_view kind = "moments";
+  __int128 sum = 0, sq = 0;
+  /// v is 64 bits: its square is one multiplication into 128.
+  void add(std::int64_t v) { sum += v, sq += static_cast<__int128>(v) * v; }
+  void merge(const Moments& o) { sum += o.sum, sq += o.sq; }
+};
+
+/// Count per whole number 0, 1, 2, ... (half positions): exact quantiles of a small range.
+struct Histogram {
+  static constexpr std::string_view kind = "histogram";
+  std::vector<std::uint64_t> counts;
+  void add(std::int64_t k) {
+    const auto at = static_cast<std::size_t>(k);
+    if (at >= counts.size()) [[unlikely]]
+      counts.resize(at + 1, 0);
+    ++counts[at];
+  }
+  void merge(const Histogram& o);
+};
+
+/// Count per bin of kSpendBin cents (1,000 EUR), sparse: quantiles as floors to the bin.
+struct SpendBins {
+  static constexpr std::string_view kind = "bins";
+  static constexpr std::int64_t kWidth = 100'000;  // cents: 1,000 EUR
+  std::map<std::int64_t, std::uint64_t> counts;    ///< count per bin (value / kWidth)
+  void add(std::int64_t v) { ++counts[v / kWidth]; }
+  void merge(const SpendBins& o) {
+    for (const auto& [b, n] : o.counts) counts[b] += n;
+  }
+};
+
+/// Counts of integer values (cents): exact while they take at most kExact distinct values —
+/// positions at a flat rate take few — else merged into 0.01 %-wide logarithmic bins, each
+/// keeping its count and smallest value, so that memory stays bounded whatever the number of
+/// replications. Both forms merge by addition, and the form of a merged result depends only on
+/// the values added, never on how they were split among threads.
+class ValueCounts {
+ public:
+  static constexpr std::string_view kind = "value-counts";
+  static constexpr std::size_t kExact = 1024;
+  void add(std::int64_t v) {
+    // Most replications repeat the last value (positions at a flat rate take few amounts).
+    if (!binned_ && last_ < counts_.size() && counts_[last_].first == v) [[likely]]
+      ++counts_[last_].second;
+    else
+      add_other(v);
+  }
+  void merge(const ValueCounts& o);
+  /// The k-th smallest value (1-based): exact, or the smallest value of its bin when binned.
+  std::int64_t nth(std::uint64_t k) const;
+  bool exact() const { return !binned_; }
+  /// The entries (value, or smallest value of a bin; count), ascending: for packing.
+  const std::vector<std::pair<std::int64_t, std::uint64_t>>& entries() const { return counts_; }
+  static ValueCounts from_entries(std::vector<std::pair<std::int64_t, std::uint64_t>> entries, bool exact);
+
+ private:
+  std::vector<std::pair<std::int64_t, std::uint64_t>> counts_;  // ascending values (bin minima)
+  std::uint32_t last_ = 0;  // where the last value went (< kExact): most replications repeat it
+  bool binned_ = false;
+  void add_other(std::int64_t v);
+  void to_bins();
+};
+
+// ---------------------------------------------------------------------------------------------
+// Declarations.
+
+/// What the integers of an accumulator count, so that a writer knows how to print them.
+enum class Unit : std::uint8_t {
+  halves,       ///< half positions (VZÄ = halves / 2)
+  cents,        ///< euros = cents / 100
+  half_months,  ///< half-position-months (VZÄ-years = / 24)
+  nano,         ///< a ratio in units of 1e-9
+  none,         ///< a plain count
+};
+
+/// One accumulator of `Stats`: its member and how the writers name and print it. `name` is the
+/// stem of its CSV columns (positions -> positions_mean, positions_sd, ...; a Count -> p_name) or
+/// the object of summary.json it belongs to; `entry`, where set, the key of a Count within that
+/// object.
+template <typename Stats, typename Accumulator>
+struct Field {
+  using type = Accumulator;
+  std::string_view name;
+  Accumulator Stats::*member;
+  Unit unit = Unit::none;
+  std::string_view entry = {};
+};
+
+/// The largest max/min ratio accumulated as it is; beyond it, as this (and counted): the sum of
+/// squares of 10^9 replications in units of 1e-9 then stays within 128 bits.
+inline constexpr std::int64_t kMaxRatio = 100'000;
+
+namespace detail {
+/// "replications_capped_at_<kMaxRatio>", spelled at compile time from the one constant.
+constexpr auto capped_entry() {
+  constexpr std::string_view stem = "replications_capped_at_";
+  std::array<char, stem.size() + 20> text{};
+  std::size_t n = 0;
+  for (char c : stem) text[n++] = c;
+  char digits[20];
+  std::size_t d = 0;
+  for (std::int64_t v = kMaxRatio; v > 0; v /= 10) digits[d++] = static_cast<char>('0' + v % 10);
+  while (d > 0) text[n++] = digits[--d];
+  return std::pair{text, n};
+}
+inline constexpr auto kCappedEntry = capped_entry();
+}  // namespace detail
+
+/// Integer accumulators of one allocation slot (recipient x Baustein x year). The order of
+/// fields() is the order of the CSV columns; the members are ordered to leave no padding (every
+/// thread keeps one per slot: accumulator_bytes()).
+struct SlotStats {
+  Moments halves;             ///< half positions
+  Moments cents;              ///< euros granted
+  Sum outflow;                ///< cents paid out in the year
+  Sum cofinancing;            ///< cents of personnel cost above the flat rate
+  Histogram halves_hist;      ///< count per number of half positions
+  ValueCounts cents_counts;   ///< count per amount
+  Count nothing;              ///< replications with no money
+
+  static constexpr auto fields() {
+    using S = SlotStats;
+    return std::tuple{Field<S, Moments>{"positions", &S::halves, Unit::halves},
+                      Field<S, Histogram>{"positions", &S::halves_hist, Unit::halves},
+                      Field<S, Moments>{"euros", &S::cents, Unit::cents},
+                      Field<S, ValueCounts>{"euros", &S::cents_counts, Unit::cents},
+                      Field<S, Count>{"nothing", &S::nothing},
+                      Field<S, Sum>{"outflow", &S::outflow, Unit::cents},
+                      Field<S, Sum>{"cofinancing", &S::cofinancing, Unit::cents}};
+  }
+};
+
+/// Statewide quantities per year. Fairness is measured over the territories (Kreis-level region
+/// and its Gemeinden) whose Kreis-level region applied and received money.
+struct StateStats {
+  Moments spent;          ///< cents that flowed out
+  SpendBins spent_bins;   ///< the same, counted per 1,000 EUR
+  Moments filled;         ///< half-position-months filled
+  Moments gini;           ///< Gini of euros per inhabitant, in 1e-9
+  Moments maxmin;         ///< max/min euros per inhabitant, in 1e-9, at most kMaxRatio
+  Count maxmin_capped;    ///< replications whose ratio exceeded kMaxRatio
+
+  static constexpr auto fields() {
+    using S = StateStats;
+    return std::tuple{
+        Field<S, Moments>{"spent_eur", &S::spent, Unit::cents},
+        Field<S, SpendBins>{"spent_eur", &S::spent_bins, Unit::cents},
+        Field<S, Moments>{"positions_filled_vza_years", &S::filled, Unit::half_months},
+        Field<S, Moments>{"gini_euros_per_inhabitant", &S::gini, Unit::nano},
+        Field<S, Moments>{"max_min_ratio_euros_per_inhabitant", &S::maxmin, Unit::nano},
+        Field<S, Count>{"max_min_ratio_euros_per_inhabitant", &S::maxmin_capped, Unit::none,
+                        std::string_view(detail::kCappedEntry.first.data(), detail::kCappedEntry.second)}};
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// What derives from the declarations.
+
+/// Calls f(field) for each field of Stats, in order.
+template <typename Stats, typename F>
+constexpr void for_each_field(F&& f) {
+  std::apply([&](const auto&... field) { (f(field), ...); }, Stats::fields());
+}
+
+/// Adds the accumulators of `from` to `into`, field by field.
+template <typename Stats>
+void merge_fields(Stats& into, const Stats& from) {
+  for_each_field<Stats>([&](const auto& field) { (into.*field.member).merge(from.*field.member); });
+}
+
+namespace detail {
+/// Converts to anything: counts the members of an aggregate by how many of it brace-initialise it.
+struct AnyMember {
+  template <typename T>
+  operator T() const;  // never defined: used in unevaluated requires-expressions only
+};
+template <typename T, typename... A>
+constexpr std::size_t member_count() {
+  if constexpr (requires { T{A{}..., AnyMember{}}; })
+    return member_count<T, A..., AnyMember>();
+  else
+    return sizeof...(A);
+}
+/// FNV-1a (64 bits) continued over `text`.
+constexpr std::uint64_t fnv1a(std::uint64_t h, std::string_view text) {
+  for (const char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  return h;
+}
+}  // namespace detail
+
+/// The layout of the packed accumulators: a hash of every field's name and kind, in order. It
+/// travels with the bytes (pack.cpp), so that ranks built from different declarations refuse
+/// each other's data instead of misreading it; it changes by itself when a field is added.
+template <typename Stats>
+constexpr std::uint64_t layout_fingerprint() {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for_each_field<Stats>([&](const auto& field) {
+    h = detail::fnv1a(detail::fnv1a(detail::fnv1a(h, field.name), std::remove_cvref_t<decltype(field)>::type::kind), "|");
+  });
+  return h;
+}
+
+// A member without its line in fields() would be neither merged, nor packed, nor written: refused.
+static_assert(detail::member_count<SlotStats>() == std::tuple_size_v<decltype(SlotStats::fields())>,
+              "every member of SlotStats needs its line in SlotStats::fields()");
+static_assert(detail::member_count<StateStats>() == std::tuple_size_v<decltype(StateStats::fields())>,
+              "every member of StateStats needs its line in StateStats::fields()");
+
+}  // namespace kimsim

@@ -1,0 +1,157 @@
+// One Monte Carlo replication and what it is made of: the whole-number draws, the scorers that
+// turn a year's outcome into accumulators, the Replicator. Internal to engine/ (the tests and the
+// benchmarks see it; it is not installed).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "kimsim/simulation.hpp"
+#include "sim/accumulators.hpp"
+
+namespace kimsim {
+
+/// Months of a funding year: a recipient starts in month 1..kMonths, and a position is paid for
+/// the months after its start and its filling.
+inline constexpr std::int64_t kMonths = 12;
+
+/// A draw that ends as a whole number in [lo, hi] (a start month, months to fill): the draw of
+/// the distribution, bounded to the range and rounded half up. Compiled once: the 32-bit random
+/// values at which it steps up to the next number, found by bisection on the distribution's
+/// inverse (which never falls). A draw is then a table lookup, no arithmetic on the
+/// distribution. Beta has no inverse: its draws are rounded from gamma variates instead.
+class WholeDraw {
+ public:
+  /// Values a draw can take: the table of first steps per top byte of x counts them in 8 bits.
+  static constexpr std::int64_t kMaxValues = 256;
+  WholeDraw(const Distribution& d, std::int64_t lo, std::int64_t hi);
+  bool by_table() const { return d_.kind != Distribution::Kind::beta; }
+  /// The same value at every x (a fixed distribution, or one within one rounding step).
+  bool constant() const { return by_table() && (steps_.empty() || steps_.back() == 0); }
+  /// The draw at 32 random bits x (by_table() only).
+  std::int64_t operator()(std::uint32_t x) const {
+    std::size_t k = first_[x >> 24];
+    while (k < steps_.size() && x >= steps_[k]) ++k;
+    return lo_ + static_cast<std::int64_t>(k);
+  }
+  /// A value of the distribution, bounded and rounded (a NaN to lo).
+  std::int64_t round(double v) const;
+  const Distribution& distribution() const { return d_; }
+  /// The least x at which the draw is lo + k + 1, for k = 0, 1, ...; steps never taken omitted.
+  const std::vector<std::uint32_t>& steps() const { return steps_; }
+
+ private:
+  std::int64_t lo_, hi_;
+  Distribution d_;
+  std::vector<std::uint32_t> steps_;
+  std::array<std::uint8_t, 256> first_{};  // per top byte of x: the steps at or below its first x
+};
+
+/// What one row of the plan (a recipient of a Baustein) produced in one replication and year:
+/// what the scorers read. A row without money (not allocated, or its recipient did not apply)
+/// has zeros.
+struct RowOutcome {
+  Halves halves = 0;        ///< positions
+  Cents cents = 0;          ///< granted
+  Cents outflow = 0;        ///< paid out after the start month and the filling
+  Cents cofinancing = 0;    ///< personnel cost above the flat rate, for the months filled
+  std::int64_t months = 0;  ///< months the row's positions were filled
+};
+
+// Scorers: the metrics of a simulation, each filling its accumulators from the rows' outcomes.
+// The replication calls each one per row (inline: no array of outcomes between them) and once at
+// the end of the year. A new output is a member in accumulators.hpp and a scorer here.
+
+/// Per slot: positions, euros, the chance of nothing, outflow and co-financing.
+inline void score_slot(const RowOutcome& o, SlotStats& s) {
+  s.nothing.add(o.cents == 0);
+  s.halves.add(o.halves);
+  s.halves_hist.add(o.halves);
+  s.cents.add(o.cents);
+  s.cents_counts.add(o.cents);
+  s.outflow.add(o.outflow);
+  s.cofinancing.add(o.cofinancing);
+}
+
+/// Statewide: the money that flowed out and the half-position-months filled.
+class SpendingScorer {
+ public:
+  void row(const RowOutcome& o) { spent_ += o.outflow, filled_ += o.halves * o.months; }
+  void end_year(StateStats& state);
+
+ private:
+  // spent <= the year's budget <= 1000 x 10^15 cents (budget_factor and amount limits) < 2^63;
+  // filled <= 12 months x the positions that budget pays.
+  std::int64_t spent_ = 0, filled_ = 0;
+};
+
+/// Fairness: Gini and max/min ratio of euros per inhabitant of the territories (a Kreis or
+/// kreisfreie Stadt with its Gemeinden) whose Kreis-level region applied and received money — a
+/// measure of how the rules share the money among the participants.
+class FairnessScorer {
+ public:
+  FairnessScorer(const Regions& regions, const std::vector<Plan::Row>& rows);
+  void row(std::size_t row, const RowOutcome& o) {
+    if (row_kreis_[row] != kNoKreis) per_kreis_[row_kreis_[row]] += o.cents;
+  }
+  /// `absent`: per region, did not apply.
+  void end_year(std::span<const std::uint8_t> absent, StateStats& state);
+
+ private:
+  static constexpr std::uint32_t kNoKreis = ~std::uint32_t{0};
+  std::vector<std::size_t> kreis_level_;  // Kreise and kreisfreie Städte with a population
+  std::vector<std::uint32_t> row_kreis_;  // per row: its Kreis-level region in kreis_level_, or kNoKreis
+  std::vector<double> euros_per_cent_inhabitant_;          // per Kreis-level region
+  std::vector<Cents> per_kreis_;                           // per Kreis-level region: its money and its Gemeinden's
+  std::vector<std::uint32_t> order_;                       // Kreis-level regions, by euros per inhabitant
+  std::vector<std::pair<double, std::uint32_t>> counted_;  // euros per inhabitant, Kreis-level index
+};
+
+/// Everything one thread needs to run replications: the compiled allocation plan, copies of the
+/// data it perturbs, the keys of its random streams, scratch. Nothing allocates per replication.
+class Replicator {
+ public:
+  Replicator(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec);
+  /// Runs replication r and adds it to `stats`/`state` (sized like the result's).
+  void run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector<StateStats>& state);
+  /// See check_simulation_years().
+  void check_years();
+  const std::vector<SlotKey>& slots() const { return slots_; }
+  const std::vector<Cents>& budgets() const { return budgets_; }
+  const std::vector<int>& years() const { return years_; }
+
+ private:
+  const Regions& regions_;
+  const SimulationSpec& spec_;
+  Plan plan_;
+  Draft draft_;
+  Eigen::MatrixXd indicators_;  // this replication's: noise applied to the regions read
+  std::vector<SlotKey> slots_;  // year * plan rows + row
+  std::vector<std::vector<Cents>> budget_, rate_;  // per year, per Baustein
+  std::vector<Cents> budgets_;  // per year, all Bausteine
+  std::vector<int> years_;
+  std::vector<double> uptake_;  // per region: probability to apply
+  // The names of the random draws (see Stream in replication.cpp), hashed once.
+  std::vector<std::uint64_t> region_key_;  // per region read: its AGS
+  std::vector<std::uint64_t> row_key_;     // per row: Baustein id and AGS
+  struct Noise {
+    std::size_t column;
+    const Distribution* dist;
+    std::vector<std::uint64_t> key;  // per region read: indicator name and AGS
+  };
+  std::vector<Noise> noise_;
+  WholeDraw start_draw_, fill_draw_;
+  SpendingScorer spending_;
+  FairnessScorer fairness_;
+  // Scratch, per replication.
+  std::vector<double> uniform_, value_;  // draws of one kind, before and after transforming them
+  std::vector<std::int64_t> fill_;       // per row: months to fill its positions
+  std::vector<Cents> cost_;              // per row: personnel cost per VZÄ
+  std::vector<std::uint8_t> absent_;
+  std::vector<std::int64_t> start_;  // per region: the month it starts
+  std::vector<Halves> floor_;        // per row: positions held last year
+};
+
+}  // namespace kimsim
