@@ -1,14 +1,16 @@
 #include "cli/commands.hpp"
 
+#include <algorithm>
+
 #include "kimsim/error.hpp"
 
 namespace kimsim::cli {
 
 std::span<const Command> commands() {
   static constexpr Command kCommands[] = {
-      {"run", "SCENARIO.yaml [--out DIR]", "allocate a funding scenario (e.g. scenarios/kim-nrw-2021.yaml)", run_command},
+      {"run", "SCENARIO.yaml [--year Y] [--out DIR]", "allocate a funding scenario (e.g. scenarios/kim-nrw-2021.yaml)", run_command},
       {"validate", "SCENARIO.yaml", "check a scenario without running it", validate_command},
-      {"resolve", "SCENARIO.yaml [--year Y]", "print a variant's effective scenario, each value with its file:line", resolve_command},
+      {"resolve", "SCENARIO.yaml [--year Y]", "a variant merged with its bases, each value with its file:line", resolve_command},
       {"simulate", "SCENARIO.yaml [...]", "Monte Carlo over uptake, hiring, cost, indicators, years", simulate_command},
       {"apportion", "[options] FILE.csv", "apportion units among recipients by weights", apportion_command},
   };
@@ -17,8 +19,11 @@ std::span<const Command> commands() {
 
 std::string usage() {
   std::string text = "kimsim — funding allocation and apportionment engine\n\nUsage:\n";
+  // The left column as wide as the longest synopsis: the summaries line up whatever is added.
+  std::size_t width = 0;
+  for (const Command& c : commands()) width = std::max(width, c.name.size() + c.synopsis.size() + 10);
   auto line = [&](std::string left, std::string_view right) {
-    left.resize(std::max<std::size_t>(left.size() + 1, 41), ' ');
+    left.resize(std::max(left.size() + 1, width), ' ');
     text += "  " + left + std::string(right) + "\n";
   };
   for (const Command& c : commands()) line("kimsim " + std::string(c.name) + " " + std::string(c.synopsis), c.summary);

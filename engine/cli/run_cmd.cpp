@@ -29,10 +29,13 @@ int run_command(const Invocation& call) {
   const std::vector<std::string>& args = call.args;
   const std::string& command_line = call.command_line;
   std::ostream& out = call.out;
-  po::options_description visible(R"(Usage: kimsim run SCENARIO.yaml [--out DIR]
+  po::options_description visible(R"(Usage: kimsim run SCENARIO.yaml [--year Y] [--out DIR]
 
 Allocates every Baustein of the scenario to its recipients, in positions and euros (exact to the
-cent), prints a summary and writes DIR (default results/<scenario name>/):
+cent), prints a summary and writes DIR (default results/<scenario name>/, with --year
+results/<scenario name>-<Y>/). SCENARIO may be a variant (extends: BASE.yaml); values given by year
+({2020: 50000.00, 2021: 55000.00}) take the latest year not after the scenario's year, or Y.
+The folder holds:
   allocation.csv   ags,name,type,baustein,positions,euros,key_share,quota,note
   summary.json     totals per Baustein, largest and smallest allocations, validation, notes
   manifest.json    version, SHA-256 of the scenario and every data file and of each file
@@ -42,7 +45,9 @@ or a result kimsim wrote (its manifest says so and its files are unchanged).
 
 Options)");
   std::string out_dir;
-  visible.add_options()("help,h", "show this help")("out,o", po::value(&out_dir), "output folder");
+  Whole year;
+  visible.add_options()("help,h", "show this help")("out,o", po::value(&out_dir), "output folder")(
+      "year", po::value(&year), "the year whose dated values apply (default: the scenario's year)");
   po::variables_map vm;
   const std::string scenario = scenario_of(args, visible, vm);
   if (vm.count("help")) {
@@ -50,9 +55,11 @@ Options)");
     return kOk;
   }
   if (vm.count("out") && out_dir.empty()) throw UsageError{"--out needs a folder name"};
-  const io::LoadedScenario ls = io::load_scenario(scenario);
+  const std::optional<int> y = year_option(vm, year);
+  const io::LoadedScenario ls = io::load_scenario(scenario, {y});
   const Allocation a = allocate(ls.scenario, ls.regions);
-  const std::string dir = out_dir.empty() ? "results/" + ls.scenario.name : out_dir;
+  // A year of its own gets a folder of its own: runs of several years side by side.
+  const std::string dir = !out_dir.empty() ? out_dir : "results/" + ls.scenario.name + (y ? "-" + std::to_string(*y) : "");
   io::write_result_folder(dir, {{"allocation.csv", io::allocation_csv(ls, a)}, {"summary.json", io::summary_json(ls, a).dump(2) + "\n"}},
                           io::manifest_json(ls, command_line, now_utc()));
   out << io::terminal_summary(ls, a, dir);
@@ -62,20 +69,22 @@ Options)");
 int validate_command(const Invocation& call) {
   const std::vector<std::string>& args = call.args;
   std::ostream& out = call.out;
-  po::options_description visible(R"(Usage: kimsim validate SCENARIO.yaml
+  po::options_description visible(R"(Usage: kimsim validate SCENARIO.yaml [--year Y]
 
-Checks a scenario and its data files without writing anything: every error is listed with file,
-line, column and key path. Exit code 0 when the scenario is valid, 2 otherwise.
+Checks a scenario (or a variant with its chain of bases) and its data files without writing
+anything: every error is listed with file, line, column and key path, in the file that set the
+value. Exit code 0 when the scenario is valid, 2 otherwise.
 
 Options)");
-  visible.add_options()("help,h", "show this help");
+  Whole year;
+  visible.add_options()("help,h", "show this help")("year", po::value(&year), "the year whose dated values apply");
   po::variables_map vm;
   const std::string scenario = scenario_of(args, visible, vm);
   if (vm.count("help")) {
     out << visible << "\n";
     return kOk;
   }
-  const io::LoadedScenario ls = io::load_scenario(scenario);
+  const io::LoadedScenario ls = io::load_scenario(scenario, {year_option(vm, year)});
   const Allocation a = allocate(ls.scenario, ls.regions);  // rules the data cannot satisfy fail here
   // What `simulate` would refuse: its limits (load_scenario checked them) and every year's budget.
   if (ls.simulation) check_simulation_years(ls.scenario, ls.regions, *ls.simulation);

@@ -119,6 +119,9 @@ nlohmann::json summary_json(const LoadedScenario& ls, const Allocation& a) {
   notes.insert(notes.end(), a.notes.begin(), a.notes.end());
   j["notes"] = notes;
   j["provenance"] = {{"scenario_sha256", sha256_file(ls.path)}, {"kimsim_version", kVersion}};
+  // A variant names the chain of scenarios it extends (the hashes of each are in the manifest).
+  if (ls.chain > 1)
+    j["provenance"]["extends"] = std::vector<std::string>(ls.inputs.begin() + 1, ls.inputs.begin() + long(ls.chain));
   return j;
 }
 
@@ -138,7 +141,9 @@ nlohmann::json manifest_json(const LoadedScenario& ls, const std::string& comman
 std::string terminal_summary(const LoadedScenario& ls, const Allocation& a, const std::string& out_dir) {
   const Scenario& s = ls.scenario;
   std::ostringstream o;
-  o << s.programme << " — " << s.name << " (" << s.year << "), budget " << format_euros(s.budget) << " EUR\n\n";
+  o << s.programme << " — " << s.name << " (" << s.year << "), budget " << format_euros(s.budget) << " EUR\n";
+  for (std::size_t k = 1; k < ls.chain; ++k) o << (k == 1 ? "a variant of " : ", which extends ") << ls.inputs[k];
+  o << (ls.chain > 1 ? "\n\n" : "\n");
   char line[256];
   std::snprintf(line, sizeof line, "%-4s %-44s %15s %15s %13s %9s %5s\n", "", "Baustein", "budget EUR",
                 "allocated EUR", "unalloc. EUR", "positions", "recip");
