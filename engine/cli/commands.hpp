@@ -67,5 +67,6 @@ int apportion_command(const Invocation& call);
 int run_command(const Invocation& call);
 int validate_command(const Invocation& call);
 int simulate_command(const Invocation& call);
+int compare_command(const Invocation& call);
 
 }  // namespace kimsim::cli
