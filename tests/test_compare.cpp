@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "io/compare_report.hpp"
 #include "kimsim/apportion.hpp"
 #include "kimsim/compare.hpp"
 
@@ -403,4 +404,34 @@ TEST_CASE("decompose: stacked effects add up to the total to the cent; interacti
   CHECK(d.lines[1].alone == std::vector<Cents>{101, -7});
   CHECK(d.interaction == std::vector<Cents>{0, 12});  // |-7 - -13| + |7 - 13|
   CHECK_THROWS_AS(decompose(b, std::span(alone).first(1), chain), InputError);
+}
+
+TEST_CASE("money moved is written exactly, a half cent as a third decimal; deltas carry their sign") {
+  CHECK(io::format_half_cents(601) == "3.005");
+  CHECK(io::format_half_cents(600) == "3.00");
+  CHECK(io::format_half_cents(1) == "0.005");
+  CHECK(io::format_half_cents(0) == "0.00");
+  Regions regions;
+  regions.add(Region{"05978", "Unna", RegionType::kreis, "", {}, 0});
+  regions.add(Region{"05978020", "Kamen, Stadt", RegionType::gemeinde, "05978", {}, 0});
+  regions.indicator_names = {"population"};
+  regions.indicators.resize(2, 1);
+  regions.indicators << 400000, 40000;
+  regions.index();
+  const Scenario s = toy_scenario(Method::sainte_lague);
+  Allocation with, without;
+  with.rows = {row(0, 14, 700, 1.0, 8.0), row(1, 2, 100, 0, 1.0, std::size_t{0})};
+  without.rows = {row(0, 16, 800, 1.0, 8.0)};
+  const ComparedScenario c[] = {{"with", &s, &regions, &with}, {"without", &s, &regions, &without}};
+  const Comparison cmp = compare(c);
+  CHECK(io::compare_csv(cmp, regions, false) ==
+        "scenario,ags,name,baustein,positions,euros,delta_positions,delta_euros\n"
+        "with,05978,Unna,B,7.0,7.00,0.0,0.00\n"
+        "with,05978020,\"Kamen, Stadt\",B,1.0,1.00,0.0,0.00\n"
+        "without,05978,Unna,B,8.0,8.00,1.0,1.00\n"
+        "without,05978020,\"Kamen, Stadt\",B,0.0,0.00,-1.0,-1.00\n");
+  CHECK(io::compare_csv(cmp, regions, true) ==
+        "scenario,ags,name,baustein,positions,euros,delta_positions,delta_euros\n"
+        "with,05978,Unna,B,8.0,8.00,0.0,0.00\n"
+        "without,05978,Unna,B,8.0,8.00,0.0,0.00\n");
 }
