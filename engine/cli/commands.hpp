@@ -68,5 +68,6 @@ int run_command(const Invocation& call);
 int validate_command(const Invocation& call);
 int simulate_command(const Invocation& call);
 int resolve_command(const Invocation& call);
+int compare_command(const Invocation& call);
 
 }  // namespace kimsim::cli
