@@ -1,5 +1,9 @@
 #include "cli/commands.hpp"
 
+#include <fmt/format.h>
+
+#include <iterator>
+
 #include "kimsim/error.hpp"
 
 namespace kimsim::cli {
@@ -16,11 +20,11 @@ std::span<const Command> commands() {
 
 std::string usage() {
   std::string text = "kimsim — funding allocation and apportionment engine\n\nUsage:\n";
-  auto line = [&](std::string left, std::string_view right) {
-    left.resize(std::max<std::size_t>(left.size() + 1, 41), ' ');
-    text += "  " + left + std::string(right) + "\n";
+  // The summaries in one column; a longer synopsis pushes its summary one space further.
+  const auto line = [&](std::string_view left, std::string_view right) {
+    fmt::format_to(std::back_inserter(text), "  {:<40} {}\n", left, right);
   };
-  for (const Command& c : commands()) line("kimsim " + std::string(c.name) + " " + std::string(c.synopsis), c.summary);
+  for (const Command& c : commands()) line(fmt::format("kimsim {} {}", c.name, c.synopsis), c.summary);
   line("kimsim --version", "print the version");
   line("kimsim COMMAND --help", "options of a command");
   return text + R"(
@@ -38,23 +42,23 @@ Failure describe_failure(const std::string& command, std::exception_ptr error) {
   } catch (const RaisedFailure& f) {
     return f.failure;
   } catch (const UsageError& e) {
-    return {kBadInput, "kimsim " + command + ": error: " + e.message + "\nRun 'kimsim " + command +
-                           " --help' for its options.\n"};
+    return {kBadInput, fmt::format("kimsim {0}: error: {1}\nRun 'kimsim {0} --help' for its options.\n", command, e.message)};
   } catch (const TieError& e) {
-    return {kTie, "kimsim " + command + ": error: " + e.what() + "\n"};
+    return {kTie, fmt::format("kimsim {}: error: {}\n", command, e.what())};
   } catch (const Error& e) {
     // One line per error; a scenario lists all of its errors.
-    std::string text, what = e.what();
+    std::string text;
+    const std::string_view what = e.what();
     for (std::size_t p = 0, q; p <= what.size(); p = q + 1) {
       q = what.find('\n', p);
-      if (q == std::string::npos) q = what.size();
-      text += "kimsim " + command + ": error: " + what.substr(p, q - p) + "\n";
+      if (q == std::string_view::npos) q = what.size();
+      fmt::format_to(std::back_inserter(text), "kimsim {}: error: {}\n", command, what.substr(p, q - p));
     }
     return {kBadInput, text};
   } catch (const std::exception& e) {
-    return {kInternal, "kimsim " + command + ": internal error: " + e.what() + "\n"};
+    return {kInternal, fmt::format("kimsim {}: internal error: {}\n", command, e.what())};
   } catch (...) {
-    return {kInternal, "kimsim " + command + ": internal error: unknown exception\n"};
+    return {kInternal, fmt::format("kimsim {}: internal error: unknown exception\n", command)};
   }
 }
 
