@@ -19,7 +19,10 @@ base. Everything is bytes: a line is written exactly as it stands after its firs
 
     overlay.py PATCH [OUTPUT]    write the scenario of PATCH to OUTPUT (default: standard output)
     overlay.py --beside PATCH... write each next to its patch (the runner, in its copy of the cases)
+    overlay.py --make BASE FILE  print a patch of FILE over tests/cli/bases/BASE.yaml (a new case,
+                                 or a scenario edited in a merge: write it whole, then patch it)
 """
+import difflib
 import pathlib
 import sys
 
@@ -93,7 +96,45 @@ def scenario(patch_path: pathlib.Path) -> bytes:
     return apply(base_path.read_bytes(), hunks, str(patch_path))
 
 
+def make(base_name: str, target: bytes) -> bytes:
+    """The shortest patch of `target` over the base: each hunk with as little context as makes its
+    base lines stand once (a hunk of additions gets the line above it), checked by applying it."""
+    base = (BASES / f"{base_name}.yaml").read_bytes()
+    a, b = base.split(b"\n"), target.split(b"\n")
+    if a.pop() != b"" or b.pop() != b"":
+        raise PatchError("the base and the file must end with a line feed")
+    text = b"base: " + base_name.encode() + b"\n"
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        before = after = 0
+        while not (i1 == i2 == 0 and text.count(b"@@") == 0):  # additions on top need no context
+            old = a[i1 - before:i2 + after]
+            if old and sum(a[i:i + len(old)] == old for i in range(len(a) - len(old) + 1)) == 1:
+                break
+            if i1 - before > 0:
+                before += 1
+            elif i2 + after < len(a):
+                after += 1
+            else:
+                raise PatchError("no context makes a hunk stand once")
+        text += b"@@\n" + b"".join(b" " + x + b"\n" for x in a[i1 - before:i1])
+        text += b"".join(b"-" + x + b"\n" for x in a[i1:i2]) + b"".join(b"+" + x + b"\n" for x in b[j1:j2])
+        text += b"".join(b" " + x + b"\n" for x in a[i2:i2 + after])
+    if apply(base, parse(text, "made")[1], "made") != target:
+        raise PatchError("the patch made does not give the file back")
+    return text
+
+
 def main(argv):
+    if len(argv) == 4 and argv[1] == "--make":
+        try:
+            sys.stdout.buffer.write(make(argv[2], pathlib.Path(argv[3]).read_bytes()))
+        except PatchError as e:
+            sys.stderr.write(f"overlay.py: {e}\n")
+            return 2
+        return 0
     if len(argv) >= 2 and argv[1] == "--beside":
         failed = 0
         for name in argv[2:]:

@@ -31,6 +31,13 @@ class Overlay(unittest.TestCase):
             with self.assertRaisesRegex(overlay.PatchError, why):
                 run(patch)
 
+    def test_make_gives_the_file_back(self):
+        base = (overlay.BASES / "small.yaml").read_bytes()
+        edited = b"# on top\n" + base.replace(b"    budget_eur: 1000000.00", b"    budget_eur: 1.00") + b"extra: 1\n"
+        patch = overlay.make("small", edited)
+        self.assertEqual(overlay.apply(base, overlay.parse(patch, "p")[1], "p"), edited)
+        self.assertEqual(patch.count(b"\n"), 9)  # base line, 3 hunks: @@ and their lines
+
     def test_the_cases_patches_apply(self):
         cases = pathlib.Path(__file__).resolve().parent / "cases"
         patches = sorted(cases.glob("*/*.patch"))
