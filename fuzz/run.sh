@@ -20,7 +20,8 @@ name=$(basename "$harness")
 name=${name#fuzz_}
 
 case $name in
-  scenario) seeds=("$root"/scenarios/*.yaml "$root"/tests/cli/cases/*/*.yaml "$here"/corpus/scenario/*) ;;
+  scenario) seeds=("$root"/scenarios/*.yaml "$root"/tests/cli/cases/*/*.yaml "$root"/tests/cli/cases/*/*.yaml.patch
+                    "$here"/corpus/scenario/*) ;;
   csv) seeds=("$root"/scenarios/data/*.csv "$root"/tests/data/published/*.csv "$root"/tests/cli/cases/*/*.csv
               "$here"/corpus/csv/*) ;;
   apportion) seeds=("$root"/tests/cli/cases/bip*/*.csv "$root"/tests/cli/cases/biproportional*/*.csv
@@ -40,6 +41,11 @@ for s in "${seeds[@]}"; do
     for opt in 002 005; do
       [ -e "$corpus/seed-$opt-${rel//\//_}" ] || { printf "\\$opt"; cat "$s"; } >"$corpus/seed-$opt-${rel//\//_}"
     done
+    continue
+  fi
+  if [[ $s == *.yaml.patch ]]; then  # a golden case's scenario as a base plus a patch: the scenario
+    seed=$corpus/seed-${rel//\//_}
+    [ -e "${seed%.patch}" ] || python3 "$root/tests/cli/overlay.py" "$s" "${seed%.patch}"
     continue
   fi
   cp -n "$s" "$corpus/seed-${rel//\//_}"

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libeigen3-dev libboost-program-options-dev libyaml-cpp-dev
-  doctest-dev libbenchmark-dev librandom123-dev nlohmann-json3-dev
+  doctest-dev libbenchmark-dev librandom123-dev nlohmann-json3-dev libfmt-dev
   libopenmpi-dev openmpi-bin
   python3        # tests: the mutation list check, golden cases that generate input
   python3-numpy  # bench/peers/numpy only

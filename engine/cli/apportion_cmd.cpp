@@ -1,9 +1,12 @@
 // `kimsim apportion`: the apportionment calculator over a CSV file.
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
 #include <boost/program_options.hpp>
 #include <cmath>
+#include <iterator>
 #include <map>
 #include <ostream>
-#include <sstream>
 
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
@@ -149,12 +152,17 @@ std::string names_of(const Tie& tie, const std::vector<std::string>& names) {
 /// `weight_scale` = 10^decimals of the scaled weights, so the divisor reads in input units.
 std::string describe_tie(const Tie& tie, const std::vector<std::string>& names, const Rule& rule,
                          double weight_scale) {
-  std::ostringstream s;
-  s << "tie: " << names_of(tie, names) << " have an equal claim to the last " << tie.units
-    << (tie.units == 1 ? " seat" : " seats");
+  std::string s = fmt::format("tie: {} have an equal claim to the last {} seat{}", names_of(tie, names), tie.units,
+                              tie.units == 1 ? "" : "s");
+  // {:g}: six significant digits, enough to tell the divisor from its neighbours' claims.
   if (is_divisor_method(rule.method))
-    s << " (the only valid divisor is " << tie.divisor / weight_scale << ")";
-  return s.str();
+    fmt::format_to(std::back_inserter(s), " (the only valid divisor is {:g})", tie.divisor / weight_scale);
+  return s;
+}
+
+/// How a resolved tie was decided, for the note on standard error.
+std::string decided_by(const Rule& rule) {
+  return rule.ties == TiePolicy::lot ? fmt::format("lot (seed {})", rule.seed) : std::string("input order");
 }
 
 int apportion_1d(const Options& o, std::ostream& out, std::ostream& err) {
@@ -206,14 +214,13 @@ int apportion_1d(const Options& o, std::ostream& out, std::ostream& err) {
     throw InputError(t.file + ": " + e.what());
   }
   if (outcome.tie)
-    err << "kimsim apportion: note: " << describe_tie(*outcome.tie, names, rule, scale)
-        << "; decided by " << (rule.ties == TiePolicy::lot ? "lot (seed " + std::to_string(rule.seed) + ")" : std::string("input order")) << "\n";
+    fmt::print(err, "kimsim apportion: note: {}; decided by {}\n", describe_tie(*outcome.tie, names, rule, scale),
+               decided_by(rule));
 
-  std::ostringstream csv;  // written only once complete: nothing reaches stdout on error
-  csv << "name,weight,seats\n";
+  std::string csv = "name,weight,seats\n";  // written only once complete: nothing reaches stdout on error
   for (std::size_t i = 0; i < names.size(); ++i)
-    csv << io::csv_quote(names[i]) << ',' << t.cell(*rows[i], c_weight) << ',' << seats[i] << '\n';
-  out << csv.str();
+    fmt::format_to(std::back_inserter(csv), "{},{},{}\n", io::csv_quote(names[i]), t.cell(*rows[i], c_weight), seats[i]);
+  out << csv;
   return kOk;
 }
 
@@ -332,18 +339,13 @@ int apportion_matrix(const Options& o, std::ostream& out, std::ostream& err) {
   } catch (const InputError& e) {
     throw InputError(t.file + ": " + e.what());
   }
-  const std::string decided_by =
-      rule.ties == TiePolicy::lot ? "lot (seed " + std::to_string(rule.seed) + ")" : std::string("input order");
-  if (res.row_tie) err << "kimsim apportion: note: " << describe_rows(*res.row_tie) << "; decided by " << decided_by << "\n";
-  if (res.tie)
-    err << "kimsim apportion: note: " << describe(*res.tie) << "; decided by "
-        << (rule.ties == TiePolicy::lot ? "lot (seed " + std::to_string(rule.seed) + ")" : std::string("input order"))
-        << "\n";
-  std::ostringstream csv;
-  csv << "row,col,seats\n";
+  if (res.row_tie) fmt::print(err, "kimsim apportion: note: {}; decided by {}\n", describe_rows(*res.row_tie), decided_by(rule));
+  if (res.tie) fmt::print(err, "kimsim apportion: note: {}; decided by {}\n", describe(*res.tie), decided_by(rule));
+  std::string csv = "row,col,seats\n";
   for (const auto& [i, j] : cells)
-    csv << io::csv_quote(rows[i]) << ',' << io::csv_quote(cols[j]) << ',' << res.seats[i * p.cols + j] << '\n';
-  out << csv.str();
+    fmt::format_to(std::back_inserter(csv), "{},{},{}\n", io::csv_quote(rows[i]), io::csv_quote(cols[j]),
+                   res.seats[i * p.cols + j]);
+  out << csv;
   return kOk;
 }
 

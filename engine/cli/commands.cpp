@@ -1,6 +1,9 @@
 #include "cli/commands.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <iterator>
 
 #include "kimsim/error.hpp"
 
@@ -20,14 +23,13 @@ std::span<const Command> commands() {
 
 std::string usage() {
   std::string text = "kimsim — funding allocation and apportionment engine\n\nUsage:\n";
-  // The left column as wide as the longest synopsis: the summaries line up whatever is added.
+  // The summaries in one column, as wide as the longest synopsis needs: they line up whatever is added.
   std::size_t width = 0;
-  for (const Command& c : commands()) width = std::max(width, c.name.size() + c.synopsis.size() + 10);
-  auto line = [&](std::string left, std::string_view right) {
-    left.resize(std::max(left.size() + 1, width), ' ');
-    text += "  " + left + std::string(right) + "\n";
+  for (const Command& c : commands()) width = std::max(width, c.name.size() + c.synopsis.size() + 9);
+  const auto line = [&](std::string_view left, std::string_view right) {
+    fmt::format_to(std::back_inserter(text), "  {:<{}} {}\n", left, width, right);
   };
-  for (const Command& c : commands()) line("kimsim " + std::string(c.name) + " " + std::string(c.synopsis), c.summary);
+  for (const Command& c : commands()) line(fmt::format("kimsim {} {}", c.name, c.synopsis), c.summary);
   line("kimsim --version", "print the version");
   line("kimsim COMMAND --help", "options of a command");
   return text + R"(
@@ -45,23 +47,23 @@ Failure describe_failure(const std::string& command, std::exception_ptr error) {
   } catch (const RaisedFailure& f) {
     return f.failure;
   } catch (const UsageError& e) {
-    return {kBadInput, "kimsim " + command + ": error: " + e.message + "\nRun 'kimsim " + command +
-                           " --help' for its options.\n"};
+    return {kBadInput, fmt::format("kimsim {0}: error: {1}\nRun 'kimsim {0} --help' for its options.\n", command, e.message)};
   } catch (const TieError& e) {
-    return {kTie, "kimsim " + command + ": error: " + e.what() + "\n"};
+    return {kTie, fmt::format("kimsim {}: error: {}\n", command, e.what())};
   } catch (const Error& e) {
     // One line per error; a scenario lists all of its errors.
-    std::string text, what = e.what();
+    std::string text;
+    const std::string_view what = e.what();
     for (std::size_t p = 0, q; p <= what.size(); p = q + 1) {
       q = what.find('\n', p);
-      if (q == std::string::npos) q = what.size();
-      text += "kimsim " + command + ": error: " + what.substr(p, q - p) + "\n";
+      if (q == std::string_view::npos) q = what.size();
+      fmt::format_to(std::back_inserter(text), "kimsim {}: error: {}\n", command, what.substr(p, q - p));
     }
     return {kBadInput, text};
   } catch (const std::exception& e) {
-    return {kInternal, "kimsim " + command + ": internal error: " + e.what() + "\n"};
+    return {kInternal, fmt::format("kimsim {}: internal error: {}\n", command, e.what())};
   } catch (...) {
-    return {kInternal, "kimsim " + command + ": internal error: unknown exception\n"};
+    return {kInternal, fmt::format("kimsim {}: internal error: unknown exception\n", command)};
   }
 }
 

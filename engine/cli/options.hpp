@@ -1,6 +1,8 @@
 // Command-line parsing shared by the subcommands: one positional argument plus the options.
 #pragma once
 
+#include <fmt/chrono.h>
+
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <ctime>
@@ -66,9 +68,7 @@ inline std::optional<int> year_option(const boost::program_options::variables_ma
 /// The current time as ISO 8601 UTC, for manifests.
 inline std::string now_utc() {
   const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(t));
 }
 
 }  // namespace kimsim::cli

@@ -1,4 +1,6 @@
 // `kimsim run` and `kimsim validate`: a scenario's allocation, and a check without running it.
+#include <fmt/ostream.h>
+
 #include <boost/program_options.hpp>
 #include <ostream>
 
@@ -88,8 +90,8 @@ Options)");
   const Allocation a = allocate(ls.scenario, ls.regions);  // rules the data cannot satisfy fail here
   // What `simulate` would refuse: its limits (load_scenario checked them) and every year's budget.
   if (ls.simulation) check_simulation_years(ls.scenario, ls.regions, *ls.simulation);
-  out << scenario << ": valid (" << ls.scenario.bausteine.size() << " Bausteine, " << ls.regions.list.size()
-      << " regions, " << a.rows.size() << " allocations)\n";
+  fmt::print(out, "{}: valid ({} Bausteine, {} regions, {} allocations)\n", scenario, ls.scenario.bausteine.size(),
+             ls.regions.list.size(), a.rows.size());
   return kOk;
 }
 

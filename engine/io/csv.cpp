@@ -288,8 +288,11 @@ std::optional<std::uint64_t> scale_to(const Decimal& value, int decimals, std::u
 std::string csv_quote(std::string_view text) {
   if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
   std::string s = "\"";
-  for (char c : text) s += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return s + "\"";
+  for (char c : text) {
+    if (c == '"') s += '"';  // a quote inside a quoted cell is doubled (RFC 4180)
+    s += c;
+  }
+  return s += '"';
 }
 
 }  // namespace kimsim::io

@@ -18,6 +18,8 @@
 #include <set>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "io/input.hpp"
 #include "io/sha256.hpp"
 
@@ -139,9 +141,7 @@ std::string random_token() {
   std::uint64_t v = 0;
   if (::getrandom(&v, sizeof v, 0) != sizeof v)
     v = static_cast<std::uint64_t>(::getpid()) * 0x9E3779B97F4A7C15ULL ^ static_cast<std::uint64_t>(::time(nullptr));
-  char s[17];
-  std::snprintf(s, sizeof s, "%016llx", static_cast<unsigned long long>(v));
-  return s;
+  return fmt::format("{:016x}", v);
 }
 
 /// This machine's boot and PID namespace: where a PID names this run and no other.
@@ -556,16 +556,5 @@ CheckedOutput::int_type CheckedOutput::overflow(int_type c) {
 }
 
 int CheckedOutput::sync() { return drain() ? 0 : -1; }
-
-std::string format_euros(Cents c) {
-  const bool negative = c < 0;
-  const unsigned long long v = negative ? 0ULL - static_cast<unsigned long long>(c) : static_cast<unsigned long long>(c);
-  std::string cents = std::to_string(v % 100);
-  return (negative ? "-" : "") + std::to_string(v / 100) + "." + (cents.size() < 2 ? "0" : "") + cents;
-}
-
-std::string format_positions(Halves h) {
-  return std::to_string(h / 2) + (h % 2 ? ".5" : ".0");
-}
 
 }  // namespace kimsim::io

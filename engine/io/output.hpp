@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "kimsim/format.hpp"  // format_euros, format_positions: the digits of every writer
 #include "kimsim/model.hpp"
 
 namespace kimsim::io {
@@ -68,10 +69,5 @@ class CheckedOutput : public std::streambuf {
   std::string failure_;
   char buf_[1 << 14];
 };
-
-/// "1234.50" from 123450 cents.
-std::string format_euros(Cents cents);
-/// "3.5" from 7 half positions.
-std::string format_positions(Halves halves);
 
 }  // namespace kimsim::io

@@ -1,8 +1,9 @@
 #include "io/report.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
-#include <cstdio>
-#include <sstream>
+#include <iterator>
 
 #include "io/csv.hpp"
 #include "io/output.hpp"
@@ -38,12 +39,6 @@ std::pair<const AllocationRow*, const AllocationRow*> extremes(const Allocation&
   return {hi, lo};
 }
 
-std::string fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
 /// The validation rows: observed positions against the model's, per Baustein and region.
 nlohmann::json validation(const LoadedScenario& ls, const Allocation& a) {
   nlohmann::json v = nlohmann::json::array();
@@ -67,16 +62,14 @@ nlohmann::json validation(const LoadedScenario& ls, const Allocation& a) {
 }  // namespace
 
 std::string allocation_csv(const LoadedScenario& ls, const Allocation& a) {
-  std::ostringstream out;
-  out << "ags,name,type,baustein,positions,euros,key_share,quota,note\n";
+  std::string out = "ags,name,type,baustein,positions,euros,key_share,quota,note\n";
   for (const auto& r : a.rows) {
     const Region& g = ls.regions.list[r.region];
-    out << g.ags << ',' << csv_quote(g.name) << ',' << csv_quote(region_type_name(g.type)) << ','
-        << ls.scenario.bausteine[r.baustein].id << ',' << format_positions(r.halves) << ','
-        << format_euros(r.cents) << ',' << fixed(r.key_share, 9) << ',' << fixed(r.quota, 4) << ','
-        << csv_quote(r.note) << '\n';
+    fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{:.9f},{:.4f},{}\n", g.ags, csv_quote(g.name),
+                   csv_quote(region_type_name(g.type)), ls.scenario.bausteine[r.baustein].id,
+                   format_positions(r.halves), format_euros(r.cents), r.key_share, r.quota, csv_quote(r.note));
   }
-  return out.str();
+  return out;
 }
 
 nlohmann::json summary_json(const LoadedScenario& ls, const Allocation& a) {
@@ -140,56 +133,58 @@ nlohmann::json manifest_json(const LoadedScenario& ls, const std::string& comman
 
 std::string terminal_summary(const LoadedScenario& ls, const Allocation& a, const std::string& out_dir) {
   const Scenario& s = ls.scenario;
-  std::ostringstream o;
-  o << s.programme << " — " << s.name << " (" << s.year << "), budget " << format_euros(s.budget) << " EUR\n";
-  for (std::size_t k = 1; k < ls.chain; ++k) o << (k == 1 ? "a variant of " : ", which extends ") << ls.inputs[k];
-  o << (ls.chain > 1 ? "\n\n" : "\n");
-  char line[256];
-  std::snprintf(line, sizeof line, "%-4s %-44s %15s %15s %13s %9s %5s\n", "", "Baustein", "budget EUR",
-                "allocated EUR", "unalloc. EUR", "positions", "recip");
-  o << line;
+  std::string o;
+  const auto out = std::back_inserter(o);
+  fmt::format_to(out, "{} — {} ({}), budget {} EUR\n", s.programme, s.name, s.year, format_euros(s.budget));
+  // A variant names the chain of scenarios it extends.
+  for (std::size_t k = 1; k < ls.chain; ++k) fmt::format_to(out, "{}{}", k == 1 ? "a variant of " : ", which extends ", ls.inputs[k]);
+  fmt::format_to(out, "{}", ls.chain > 1 ? "\n\n" : "\n");
+  // The table's columns; names are padded by pad() (characters, not bytes: they have umlauts).
+  constexpr auto row = "{:<4} {} {:>15} {:>15} {:>13} {:>9} {:>5}\n";
+  fmt::format_to(out, row, "", pad("Baustein", 44), "budget EUR", "allocated EUR", "unalloc. EUR", "positions", "recip");
   Cents al = 0, un = 0;
   Halves h = 0;
   for (std::size_t b = 0; b < s.bausteine.size(); ++b) {
     const auto& t = a.totals[b];
     al += t.allocated, un += t.unallocated, h += t.halves;
-    std::snprintf(line, sizeof line, "%-4s %s %15s %15s %13s %9s %5zu\n", s.bausteine[b].id.c_str(), pad(s.bausteine[b].name, 44).c_str(),
-                  format_euros(t.budget).c_str(), format_euros(t.allocated).c_str(),
-                  format_euros(t.unallocated).c_str(), format_positions(t.halves).c_str(), t.recipients);
-    o << line;
+    fmt::format_to(out, row, s.bausteine[b].id, pad(s.bausteine[b].name, 44), format_euros(t.budget),
+                   format_euros(t.allocated), format_euros(t.unallocated), format_positions(t.halves), t.recipients);
   }
-  std::snprintf(line, sizeof line, "%-4s %-44s %15s %15s %13s %9s\n", "", "total", format_euros(s.budget).c_str(),
-                format_euros(al).c_str(), format_euros(un).c_str(), format_positions(h).c_str());
-  o << line << "\n";
+  fmt::format_to(out, "{:<4} {} {:>15} {:>15} {:>13} {:>9}\n\n", "", pad("total", 44), format_euros(s.budget),
+                 format_euros(al), format_euros(un), format_positions(h));
   for (std::size_t b = 0; b < s.bausteine.size(); ++b) {
     if (a.totals[b].unallocated > 0)
-      o << s.bausteine[b].id << ": " << format_euros(a.totals[b].unallocated) << " EUR unallocated ("
-        << a.totals[b].unallocated_reason << ")\n";
+      fmt::format_to(out, "{}: {} EUR unallocated ({})\n", s.bausteine[b].id, format_euros(a.totals[b].unallocated),
+                     a.totals[b].unallocated_reason);
     const auto [hi, lo] = extremes(a, b);
+    // Positions only for a Baustein that funds positions (money_by_key has none).
+    const auto positions = [&](const AllocationRow* r) {
+      return a.totals[b].halves ? fmt::format(" ({} VZÄ)", format_positions(r->halves)) : std::string();
+    };
     if (hi && lo)
-      o << s.bausteine[b].id << ": largest " << ls.regions.list[hi->region].name << " " << format_euros(hi->cents)
-        << " EUR" << (a.totals[b].halves ? " (" + format_positions(hi->halves) + " VZÄ)" : "") << ", smallest "
-        << ls.regions.list[lo->region].name << " " << format_euros(lo->cents) << " EUR"
-        << (a.totals[b].halves ? " (" + format_positions(lo->halves) + " VZÄ)" : "") << "\n";
+      fmt::format_to(out, "{}: largest {} {} EUR{}, smallest {} {} EUR{}\n", s.bausteine[b].id,
+                     ls.regions.list[hi->region].name, format_euros(hi->cents), positions(hi),
+                     ls.regions.list[lo->region].name, format_euros(lo->cents), positions(lo));
   }
+  // {:g}: six significant digits, as this line has always written the published figure.
   if (s.published_positions_over)
-    o << "\nPositions: " << format_positions(h) << " VZÄ modelled; published: over "
-      << *s.published_positions_over << (static_cast<double>(h) / 2.0 > *s.published_positions_over ? " (consistent)\n" : " (below the published figure)\n");
+    fmt::format_to(out, "\nPositions: {} VZÄ modelled; published: over {:g}{}", format_positions(h),
+                   *s.published_positions_over,
+                   static_cast<double>(h) / 2.0 > *s.published_positions_over ? " (consistent)\n"
+                                                                              : " (below the published figure)\n");
   if (!s.observed.empty()) {
-    o << "\nValidation against observed positions (a Kreis includes the shares it passed on):\n";
-    for (const auto& v : validation(ls, a)) {
-      std::snprintf(line, sizeof line, "  %-3s %s observed %5.1f  model %5.1f\n",
-                    v["baustein"].get<std::string>().c_str(), pad(v["name"].get<std::string>(), 40).c_str(),
-                    v["observed_positions"].get<double>(), v["model_positions"].get<double>());
-      o << line;
-    }
+    o += "\nValidation against observed positions (a Kreis includes the shares it passed on):\n";
+    for (const auto& v : validation(ls, a))
+      fmt::format_to(out, "  {:<3} {} observed {:5.1f}  model {:5.1f}\n", v["baustein"].get<std::string>(),
+                     pad(v["name"].get<std::string>(), 40), v["observed_positions"].get<double>(),
+                     v["model_positions"].get<double>());
   }
   std::vector<std::string> notes = ls.regions.notes;
   notes.insert(notes.end(), a.notes.begin(), a.notes.end());
-  if (!notes.empty()) o << "\nNotes:\n";
-  for (const auto& n : notes) o << "  " << n << "\n";
-  o << "\nResults: " << out_dir << "/ (allocation.csv, summary.json, manifest.json)\n";
-  return o.str();
+  if (!notes.empty()) o += "\nNotes:\n";
+  for (const auto& n : notes) fmt::format_to(out, "  {}\n", n);
+  fmt::format_to(out, "\nResults: {}/ (allocation.csv, summary.json, manifest.json)\n", out_dir);
+  return o;
 }
 
 }  // namespace kimsim::io

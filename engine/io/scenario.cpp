@@ -15,6 +15,7 @@
 #include "io/suggest.hpp"
 #include "io/text.hpp"
 #include "io/variant.hpp"
+#include "kimsim/format.hpp"
 
 namespace kimsim::io {
 
@@ -1169,15 +1170,7 @@ void read_data_spec(Reader& rd, const YAML::Node& root, DataSpec& spec) {
 }
 
 /// "1234.50" from cents, also for sums beyond 64 bits.
-std::string euros_text(__int128 cents) {
-  std::string digits;
-  const bool negative = cents < 0;
-  unsigned __int128 v = negative ? -static_cast<unsigned __int128>(cents) : static_cast<unsigned __int128>(cents);
-  do digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(v % 10))), v /= 10;
-  while (v > 0 || digits.size() < 3);
-  digits.insert(digits.end() - 2, '.');
-  return (negative ? "-" : "") + digits;
-}
+std::string euros_text(__int128 cents) { return format_euros(cents); }
 
 /// `validation:` observed positions per Baustein and AGS, and a published total.
 void read_validation(Reader& rd, const YAML::Node& v, Scenario& s) {

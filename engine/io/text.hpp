@@ -2,8 +2,9 @@
 // and CSV readers so that both name a bad byte, and an absurd size, the same way.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstdint>
-#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -78,12 +79,12 @@ inline std::optional<BadByte> find_bad_bytes(std::string_view text) {
 /// What is wrong with a bad byte, for a message located at it. German data is often saved as
 /// Latin-1 or Windows-1252 (an 'ä' is the single byte 0xE4 there), hence the hint.
 inline std::string describe_bad_byte(const BadByte& b) {
-  char hex[8];
-  std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned>(b.value));
-  if (b.control && b.value >= 0x80) std::snprintf(hex, sizeof hex, "U+%04X", static_cast<unsigned>(b.value));
-  std::string s = b.control ? std::string("the control character ") + hex + " does not belong in a text file"
-                            : std::string("the byte ") + hex + " is not UTF-8 (is the file Latin-1 or Windows-1252? save it as UTF-8)";
-  if (b.more) s += "; " + std::to_string(b.more) + " more such byte" + (b.more == 1 ? " follows" : "s follow");
+  const unsigned v = b.value;
+  // A C1 control character is valid UTF-8: named as the code point; any other bad byte as a byte.
+  std::string s = b.control ? fmt::format("the control character {} does not belong in a text file",
+                                          v >= 0x80 ? fmt::format("U+{:04X}", v) : fmt::format("0x{:02X}", v))
+                            : fmt::format("the byte 0x{:02X} is not UTF-8 (is the file Latin-1 or Windows-1252? save it as UTF-8)", v);
+  if (b.more) s += fmt::format("; {} more such byte{}", b.more, b.more == 1 ? " follows" : "s follow");
   return s;
 }
 
@@ -100,9 +101,7 @@ inline std::string human_bytes(double bytes) {
   const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
   int u = 0;
   while (bytes >= 1024 && u < 6) bytes /= 1024, ++u;
-  char buf[48];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
-  return buf;
+  return u == 0 ? fmt::format("{:.0f} {}", bytes, units[u]) : fmt::format("{:.1f} {}", bytes, units[u]);
 }
 
 /// "40 seconds", "3.2 hours", "1.5 years": a duration estimate for messages.
@@ -112,14 +111,11 @@ inline std::string human_seconds(double s) {
     double seconds;
   };
   static const Unit units[] = {{"years", 365.25 * 86400}, {"days", 86400}, {"hours", 3600}, {"minutes", 60}};
-  char buf[64];
   for (const auto& u : units)
-    if (s >= u.seconds) {
-      std::snprintf(buf, sizeof buf, s / u.seconds < 1e6 ? "%.1f %s" : "%.1e %s", s / u.seconds, u.name);
-      return buf;
-    }
-  std::snprintf(buf, sizeof buf, "%.0f seconds", s);
-  return buf;
+    if (s >= u.seconds)  // an absurd estimate in years reads as 1.2e+09 years, not as 10 digits
+      return s / u.seconds < 1e6 ? fmt::format("{:.1f} {}", s / u.seconds, u.name)
+                                 : fmt::format("{:.1e} {}", s / u.seconds, u.name);
+  return fmt::format("{:.0f} seconds", s);
 }
 
 /// "10^9", "1000000": a limit as people write it.

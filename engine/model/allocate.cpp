@@ -5,6 +5,7 @@
 #include <random>
 #include <string>
 
+#include "kimsim/format.hpp"
 #include "kimsim/model.hpp"
 
 namespace kimsim {
@@ -339,13 +340,7 @@ Draft& Draft::operator=(Draft&&) noexcept = default;
 
 namespace {
 
-std::string euros(Cents c) {
-  const std::string sign = c < 0 ? "-" : "";
-  c = std::abs(c);
-  std::string cents = std::to_string(c % 100);
-  if (cents.size() < 2) cents = "0" + cents;
-  return sign + std::to_string(c / 100) + "." + cents + " EUR";
-}
+std::string euros(Cents c) { return format_euros(c) + " EUR"; }
 
 /// "bausteine[B2]" and, with `key`, "bausteine[B2].key": the path of a Baustein's value, the
 /// item selected by its id as everywhere a scenario's values are named (by position where it has

@@ -18,7 +18,12 @@ for ranks in 2 3; do
   done
 done
 # An error in a replication: the same message, once, and exit code 2.
-bad=$root/tests/cli/cases/simulate-error-in-replication/bad.yaml
+# The scenario of the golden case simulate-error-in-replication (a patch over a base), written at
+# the case's depth below a link to scenarios/, which its data paths ../../../../scenarios/ reach.
+mkdir -p "$tmp/repo/tests/cli/cases/simulate-error-in-replication"
+ln -s "$root/scenarios" "$tmp/repo/scenarios"
+bad=$tmp/repo/tests/cli/cases/simulate-error-in-replication/bad.yaml
+python3 "$root/tests/cli/overlay.py" "$root/tests/cli/cases/simulate-error-in-replication/bad.yaml.patch" "$bad" || fail=1
 "$kimsim" simulate "$bad" -n 50 --threads 1 --quiet --out "$tmp/bad1" 2>"$tmp/err1"
 code1=$?
 "$mpiexec" -n 3 "$kimsim" simulate "$bad" -n 50 --threads 1 --quiet --out "$tmp/bad3" 2>"$tmp/err3" >/dev/null

@@ -1,0 +1,53 @@
+#include "kimsim/format.hpp"
+
+#include <fmt/format.h>
+
+namespace kimsim {
+
+namespace {
+
+/// The magnitude of a signed amount, also of the most negative one (whose negation overflows).
+unsigned __int128 magnitude(__int128 v) {
+  return v < 0 ? 0 - static_cast<unsigned __int128>(v) : static_cast<unsigned __int128>(v);
+}
+
+}  // namespace
+
+std::string format_euros(__int128 cents) {
+  const unsigned __int128 m = magnitude(cents);
+  // fmt writes 128-bit integers exactly (FMT_USE_INT128 with GCC and Clang).
+  return fmt::format("{}{}.{:02}", cents < 0 ? "-" : "", m / 100, static_cast<unsigned>(m % 100));
+}
+
+std::string format_positions(std::int64_t halves) {
+  const unsigned __int128 m = magnitude(halves);
+  return fmt::format("{}{}.{}", halves < 0 ? "-" : "", m / 2, m % 2 ? 5 : 0);
+}
+
+std::string german_number(std::string_view plain) {
+  const bool negative = !plain.empty() && plain.front() == '-';
+  if (negative) plain.remove_prefix(1);
+  const std::size_t point = plain.find('.');
+  const std::string_view whole = plain.substr(0, point);
+  std::string out = negative ? "-" : "";
+  out.reserve(plain.size() + plain.size() / 3 + 2);
+  for (std::size_t i = 0; i < whole.size(); ++i) {
+    // A dot before each group of three digits counted from the decimal comma.
+    if (i > 0 && (whole.size() - i) % 3 == 0) out += '.';
+    out += whole[i];
+  }
+  if (point != std::string_view::npos) out.append(",").append(plain.substr(point + 1));
+  return out;
+}
+
+std::string german_number(double value, int decimals) {
+  return german_number(fmt::format("{:.{}f}", value, decimals));
+}
+
+std::string german_euros(__int128 cents) {
+  return german_number(format_euros(cents)) + "\u00A0€";
+}
+
+std::string german_positions(std::int64_t halves) { return german_number(format_positions(halves)); }
+
+}  // namespace kimsim
