@@ -2,6 +2,8 @@
 // fairness indices and paradox flags (definitions in include/kimsim/compare.hpp).
 #include <boost/program_options.hpp>
 #include <ostream>
+#include <filesystem>
+#include <optional>
 #include <set>
 
 #include "cli/commands.hpp"
@@ -30,12 +32,19 @@ paradoxes where they occur. Writes DIR (default results/compare-<base>-<variant>
   compare.csv              scenario,ags,name,baustein,positions,euros,delta_positions,delta_euros
   compare_territories.csv  the same per territory
   compare.json             indices, paradox flags, winners and losers, money moved
+  decompose.csv            with --decompose: each step's effect alone and stacked
   manifest.json            version, SHA-256 of every scenario and data file, command line, time
+
+With --decompose the files form a chain: each variant extends the one before it (the first
+extends BASE). Each step is then also applied alone to BASE (the variant's own changes merged
+onto BASE instead of onto the step before), and per recipient and Baustein the effects alone
+and stacked are reported; the stacked ones add up to the whole difference to the cent.
 
 Options)");
   std::string out_dir;
   std::vector<std::string> files;
-  visible.add_options()("help,h", "show this help")("out,o", po::value(&out_dir), "output folder");
+  visible.add_options()("help,h", "show this help")("out,o", po::value(&out_dir), "output folder")(
+      "decompose", "the variants form a chain: report each step's effect alone and stacked");
   po::options_description all;
   all.add(visible).add_options()("scenario", po::value(&files));
   po::positional_options_description pos;
@@ -63,6 +72,24 @@ Options)");
       errors.insert(errors.end(), e.errors().begin(), e.errors().end());
     }
   if (!errors.empty()) throw io::ScenarioError(errors);
+  const bool decomposing = vm.count("decompose") > 0;
+  // Each step alone: the variant's own changes merged onto the base instead of the step before.
+  std::vector<io::LoadedScenario> alone_loaded;
+  if (decomposing) {
+    namespace fs = std::filesystem;
+    auto same_file = [](const std::string& a, const std::string& b) {
+      std::error_code ec;
+      return fs::equivalent(a, b, ec);
+    };
+    for (std::size_t k = 1; k < loaded.size(); ++k) {
+      const io::LoadedScenario& v = loaded[k];
+      if (v.chain < 2 || !same_file(v.inputs[1], files[k - 1]))
+        throw UsageError{"--decompose: " + files[k] + " does not extend " + files[k - 1] +
+                         (v.chain < 2 ? " (it extends no scenario)" : " (it extends " + v.inputs[1] + ")") +
+                         ": give the base and then each variant of the chain in order"};
+      alone_loaded.push_back(k == 1 ? loaded[1] : io::load_scenario(files[k], {std::nullopt, files[0]}));
+    }
+  }
   std::vector<Allocation> allocations;
   for (const auto& ls : loaded) allocations.push_back(allocate(ls.scenario, ls.regions));
 
@@ -82,6 +109,14 @@ Options)");
     runs.push_back({&loaded[k], &allocations[k]});
   }
   const Comparison c = compare(compared);
+  std::vector<Allocation> alone_allocations;
+  std::vector<ComparedScenario> alone;
+  for (const auto& ls : alone_loaded) alone_allocations.push_back(allocate(ls.scenario, ls.regions));
+  for (std::size_t k = 0; k < alone_loaded.size(); ++k)
+    alone.push_back({names[k + 1] + " alone", &alone_loaded[k].scenario, &alone_loaded[k].regions, &alone_allocations[k]});
+  std::optional<Decomposition> parts;
+  if (decomposing) parts = decompose(compared[0], alone, std::span(compared).subspan(1));
+  const std::vector<std::string> steps(names.begin() + 1, names.end());
 
   std::string dir = out_dir;
   if (dir.empty()) {
@@ -97,12 +132,14 @@ Options)");
     const nlohmann::json m = io::manifest_json(loaded[k], call.command_line, "");
     manifest["compared"].push_back({{"scenario", m["scenario"]}, {"scenario_sha256", m["scenario_sha256"]}, {"inputs", m["inputs"]}});
   }
-  io::write_result_folder(dir,
-                          {{"compare.csv", io::compare_csv(c, loaded[0].regions, false)},
-                           {"compare_territories.csv", io::compare_csv(c, loaded[0].regions, true)},
-                           {"compare.json", io::compare_json(c, runs).dump(2) + "\n"}},
-                          manifest);
+  std::vector<io::OutputFile> written = {
+      {"compare.csv", io::compare_csv(c, loaded[0].regions, false)},
+      {"compare_territories.csv", io::compare_csv(c, loaded[0].regions, true)},
+      {"compare.json", io::compare_json(c, runs).dump(2) + "\n"}};
+  if (parts) written.push_back({"decompose.csv", io::decompose_csv(*parts, loaded[0].regions, steps)});
+  io::write_result_folder(dir, written, manifest);
   call.out << io::compare_summary(c, runs, dir);
+  if (parts) call.out << io::decompose_summary(*parts, steps);
   return kOk;
 }
 

@@ -30,7 +30,7 @@ Options)");
     return kOk;
   }
   if (scenario.empty()) throw UsageError{"missing the SCENARIO file"};
-  const io::MergedScenario merged = io::resolve_scenario(scenario, year_option(vm, year));
+  const io::MergedScenario merged = io::resolve_scenario(scenario, {year_option(vm, year)});
   call.out << io::resolved_text(merged);
   return kOk;
 }

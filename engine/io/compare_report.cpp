@@ -1,5 +1,7 @@
 #include "io/compare_report.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -228,6 +230,35 @@ std::string compare_summary(const Comparison& c, const std::vector<ComparedRun>&
   for (const Paradox& p : c.paradoxes) o << wrap("  [" + std::string(paradox_name(p.kind)) + "] " + p.reason, 100, 4);
   o << "\nWritten: " << out_dir << "/ (compare.csv, compare_territories.csv, compare.json, manifest.json)\n";
   return o.str();
+}
+
+std::string decompose_csv(const Decomposition& d, const Regions& regions, const std::vector<std::string>& steps) {
+  std::string out = "ags,name,baustein,total_eur";
+  for (std::size_t k = 1; k <= steps.size(); ++k) out += fmt::format(",alone_eur_{0},stacked_eur_{0}", k);
+  out += "\n";
+  for (const auto& l : d.lines) {
+    const Region& r = regions.list[l.region];
+    out += fmt::format("{},{},{},{}", r.ags, csv_quote(r.name), l.baustein, format_euros(l.total));
+    for (std::size_t k = 0; k < l.alone.size(); ++k) out += "," + format_euros(l.alone[k]) + "," + format_euros(l.stacked[k]);
+    out += "\n";
+  }
+  return out;
+}
+
+std::string decompose_summary(const Decomposition& d, const std::vector<std::string>& steps) {
+  // Money moved by a step: half the sum of its changes' magnitudes (the money it shifts).
+  std::string out = "\nDecomposition (each step alone on the base, and stacked in chain order; money moved):\n";
+  out += fmt::format("  {:<4} {:<36} {:>16} {:>16} {:>16}\n", "step", "scenario", "alone EUR", "stacked EUR", "interaction EUR");
+  for (std::size_t k = 0; k < steps.size(); ++k) {
+    __int128 alone = 0, stacked = 0;
+    for (const auto& l : d.lines) alone += l.alone[k] < 0 ? -l.alone[k] : l.alone[k], stacked += l.stacked[k] < 0 ? -l.stacked[k] : l.stacked[k];
+    out += fmt::format("  {:<4} {:<36} {:>16} {:>16} {:>16}\n", k + 1, pad(steps[k], 36), format_half_cents(static_cast<Cents>(alone)),
+                       format_half_cents(static_cast<Cents>(stacked)), format_euros(d.interaction[k]));
+  }
+  out += "  Per territory and Baustein in decompose.csv; there the stacked effects add up to the whole\n"
+         "  difference exactly. Interaction is the sum of |alone - stacked|: 0 where a step's effect does\n"
+         "  not depend on the steps before it.\n";
+  return out;
 }
 
 }  // namespace kimsim::io

@@ -1387,12 +1387,13 @@ std::string threads_problem(int threads, const SimulationSize& s) {
          human_bytes(each * threads) + " in all; the limit is " + std::to_string(SimulationLimits::threads) + " threads";
 }
 
-MergedScenario resolve_scenario(const std::string& path, std::optional<int> year, std::vector<DatedValue>* dated) {
+MergedScenario resolve_scenario(const std::string& path, const LoadOptions& options, std::vector<DatedValue>* dated) {
+  const std::optional<int>& year = options.year;
   const ParseScenarioFile parse = [](const std::string& file, std::string& text) {
     text = read_scenario_text(file);
     return parse_scenario(text, file);
   };
-  MergedScenario merged = merge_chain(path, parse, {"fixed_staffing", "positions_by_key", "money_by_key"});
+  MergedScenario merged = merge_chain(path, parse, {"fixed_staffing", "positions_by_key", "money_by_key"}, options.extends);
   if (year) {
     // The year the command line asks for: its dated values, and the year of every report.
     if (merged.root.IsMap() && merged.root["year"]) {
@@ -1417,7 +1418,7 @@ LoadedScenario load_scenario(const std::string& path, const LoadOptions& options
   LoadedScenario out;
   out.path = path;
   std::vector<std::string> errors;
-  const MergedScenario merged = resolve_scenario(path, options.year, &out.dated);
+  const MergedScenario merged = resolve_scenario(path, options, &out.dated);
   const YAML::Node root = merged.root;
   for (const auto& f : merged.files) out.inputs.push_back(f.path);
   out.chain = merged.files.size();

@@ -35,6 +35,8 @@ struct LoadedScenario {
 
 struct LoadOptions {
   std::optional<int> year;  ///< the year whose dated values apply (default: the scenario's `year`)
+  /// A variant merged onto this scenario instead of the one it extends (its own changes alone).
+  std::optional<std::string> extends;
 };
 
 /// Reads and validates a scenario (a variant merged with its chain of bases) and its data. Throws
@@ -44,7 +46,7 @@ LoadedScenario load_scenario(const std::string& path, const LoadOptions& options
 /// A scenario merged with the files it extends, its dated values settled for `year` (default:
 /// its own). Only the YAML: nothing is checked beyond the chain and the dated values, no data
 /// read. Each dated value is added to `dated` where given.
-MergedScenario resolve_scenario(const std::string& path, std::optional<int> year = std::nullopt,
+MergedScenario resolve_scenario(const std::string& path, const LoadOptions& options = {},
                                 std::vector<DatedValue>* dated = nullptr);
 
 /// What makes `text` unfit to be read as a scenario, each as "file:line:column: message": bytes

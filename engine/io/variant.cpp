@@ -409,7 +409,8 @@ std::size_t MergedScenario::file_index(std::string path) const {
   }
 }
 
-MergedScenario merge_chain(const std::string& path, const ParseScenarioFile& parse, const RuleKeys& rule_keys) {
+MergedScenario merge_chain(const std::string& path, const ParseScenarioFile& parse, const RuleKeys& rule_keys,
+                           const std::optional<std::string>& base) {
   MergedScenario m;
   std::vector<YAML::Node> roots;
   std::vector<fs::path> seen;
@@ -435,7 +436,9 @@ MergedScenario merge_chain(const std::string& path, const ParseScenarioFile& par
     if (!ext.IsScalar() || ext.Scalar().empty())
       throw ScenarioError({at + "expected the file name of the base scenario, relative to this file's folder, "
                                 "such as ../kim-nrw-2021.yaml"});
-    const std::string next = (fs::path(current).parent_path() / ext.Scalar()).lexically_normal().string();
+    const std::string next = base && m.files.size() == 1
+                                 ? *base
+                                 : (fs::path(current).parent_path() / ext.Scalar()).lexically_normal().string();
     if (const std::string why = input_problem(next); !why.empty())
       throw ScenarioError({at + "the base scenario " + next + ": " + why});
     if (m.files.size() == kMaxChain)

@@ -82,8 +82,11 @@ using RuleKeys = std::vector<std::string>;
 
 /// Reads `path` and every scenario it extends, merged. Throws ScenarioError: a base that cannot
 /// be read, a cycle, a chain deeper than 16, a `remove` path that matches nothing or is malformed,
-/// `remove` without `extends` — each located in the file that wrote it.
-MergedScenario merge_chain(const std::string& path, const ParseScenarioFile& parse, const RuleKeys& rule_keys);
+/// `remove` without `extends` — each located in the file that wrote it. With `base`, the file at
+/// `path` is merged onto that scenario instead of the one it extends: its own changes alone, as
+/// `compare --decompose` applies each step of a chain to the baseline.
+MergedScenario merge_chain(const std::string& path, const ParseScenarioFile& parse, const RuleKeys& rule_keys,
+                           const std::optional<std::string>& base = std::nullopt);
 
 /// A number given by year, OpenFisca's dated parameter: `rate_per_vza_eur: {2020: 50000.00,
 /// 2021: 55000.00}` holds from each year until the next. A plain number holds for every year.
