@@ -410,8 +410,11 @@ Replicator::Replicator(const Scenario& scenario, const Regions& regions, const S
       rate[bi] = b.rate_per_vza;
       if (!spec.years.empty()) {
         const auto& yr = spec.years[y];
+        // The year's dated values first, then its factor and its own rate on top.
+        const Cents dated_budget = yr.budget.empty() ? b.budget : yr.budget[bi];
+        if (!yr.rate.empty()) rate[bi] = yr.rate[bi];
         const std::int64_t ppm = std::llround(yr.budget_factor * 1e6);
-        budget[bi] = static_cast<Cents>(static_cast<__int128>(b.budget) * ppm / 1'000'000);
+        budget[bi] = static_cast<Cents>(static_cast<__int128>(dated_budget) * ppm / 1'000'000);
         if (yr.rate_per_vza && b.rate_per_vza > 0) rate[bi] = *yr.rate_per_vza;
       }
       total += budget[bi];
