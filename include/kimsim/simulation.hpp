@@ -51,11 +51,11 @@ struct SimulationYear {
   int year = 0;
   double budget_factor = 1.0;         ///< budgets of every Baustein scaled by this
   std::optional<Cents> rate_per_vza;  ///< flat amount per VZÄ that year (default: the scenario's)
+  std::string where;                  ///< "file:line:column: simulation.years[i]", for messages
   /// Per Baustein, its budget and flat amount that year from the scenario's dated values
   /// ({2021: ..., 2023: ...}); empty: the scenario's. budget_factor scales the budget on top, and
   /// the year's own rate_per_vza wins over the dated one.
   std::vector<Cents> budget, rate;
-  std::string where;                  ///< "file:line:column: simulation.years[i]", for messages
 };
 
 struct SimulationSpec {
