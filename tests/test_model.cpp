@@ -8,6 +8,7 @@
 
 #include "io/scenario.hpp"
 #include "kimsim/model.hpp"
+#include "kimsim/rules.hpp"
 
 using namespace kimsim;
 
@@ -31,11 +32,10 @@ TEST_CASE("every shipped scenario accounts for its budget to the cent") {
       CHECK(t.allocated + t.unallocated == ls.scenario.bausteine[b].budget);
       CHECK(halves == t.halves);
       // Positions by key cost exactly rate/2 per half position; what is left buys no unit.
-      if (std::holds_alternative<PositionsByKey>(ls.scenario.bausteine[b].rule)) {
-        const auto& p = std::get<PositionsByKey>(ls.scenario.bausteine[b].rule);
+      if (const auto* p = rule_as<PositionsByKey>(ls.scenario.bausteine[b])) {
         const Cents half = ls.scenario.bausteine[b].rate_per_vza / 2;
         CHECK(t.allocated == t.halves * half);
-        CHECK(t.unallocated < p.unit * half);
+        CHECK(t.unallocated < p->unit * half);
       }
       total += t.allocated + t.unallocated;
     }
@@ -73,7 +73,7 @@ TEST_CASE("FlüAG key: shares sum to one and none exceeds 125 % of its populatio
   const auto& b = ls.scenario.bausteine[0];
   const auto who = select(ls.regions, b.recipients);
   REQUIRE(who.size() == 396);
-  const auto& key = std::get<MoneyByKey>(b.rule).key;
+  const auto& key = rule_as<MoneyByKey>(b)->key;
   const auto shares = key_shares(ls.regions, who, key);
   CHECK(std::accumulate(shares.begin(), shares.end(), 0.0) == doctest::Approx(1.0).epsilon(1e-12));
   double pop = 0;
@@ -176,7 +176,7 @@ TEST_CASE("absurd simulation sizes are refused with an estimate") {
 TEST_CASE("a draft evaluated by one plan is recomputed, not reused, by another") {
   const auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
   Scenario other = ls.scenario;
-  std::get<FixedStaffing>(other.bausteine[0].rule).per_type[RegionType::kreis] = 2;  // B1: 1.0 VZÄ per Kreis
+  edit_rule<FixedStaffing>(other.bausteine[0]).per_type[RegionType::kreis] = 2;  // B1: 1.0 VZÄ per Kreis
   Draft d;
   for (int round = 0; round < 2; ++round) {
     {
@@ -196,7 +196,7 @@ TEST_CASE("a draft evaluated by one plan is recomputed, not reused, by another")
 
 TEST_CASE("key weights are normalised: {population: 9, area_km2: 1} is {0.9, 0.1}") {
   auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
-  auto& key = std::get<PositionsByKey>(ls.scenario.bausteine[1].rule).key;
+  auto& key = edit_rule<PositionsByKey>(ls.scenario.bausteine[1]).key;
   key.terms = {{"population", 0.9}, {"area_km2", 0.1}};
   const Allocation tenths = allocate(ls.scenario, ls.regions);
   key.terms = {{"population", 9}, {"area_km2", 1}};
@@ -302,7 +302,7 @@ TEST_CASE("an error the model finds in a value names the place that set it (the 
 
 TEST_CASE("a minimum that is not a whole unit is rounded up to one: min 0.5 VZÄ in units of 1.0 gives 1.0 each") {
   auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
-  auto& b3 = std::get<PositionsByKey>(ls.scenario.bausteine[2].rule);
+  auto& b3 = edit_rule<PositionsByKey>(ls.scenario.bausteine[2]);
   b3.unit = 2;  // 1.0 VZÄ
   b3.min = 1;   // 0.5 VZÄ
   const Allocation a = allocate(ls.scenario, ls.regions);

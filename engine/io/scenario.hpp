@@ -8,6 +8,7 @@
 
 #include "kimsim/error.hpp"
 #include "kimsim/model.hpp"
+#include "kimsim/rule.hpp"
 #include "kimsim/simulation.hpp"
 
 namespace kimsim::io {
@@ -28,10 +29,15 @@ struct LoadedScenario {
   std::optional<SimulationSpec> simulation;  ///< the scenario's `simulation:` block, if any
   std::string path;                ///< the scenario file
   std::vector<std::string> inputs; ///< every file read: the scenario first, then data files
+  /// SHA-256 of each input's bytes, parallel to inputs: the bytes that were parsed (each file is
+  /// read once), for the manifest.
+  std::vector<std::string> input_sha256;
 };
 
 /// Reads and validates a scenario and its data. Throws ScenarioError with every problem found.
 LoadedScenario load_scenario(const std::string& path);
+/// The same with the rule types of `rules` (RuleTable::builtin() and any a program adds).
+LoadedScenario load_scenario(const std::string& path, const RuleTable& rules);
 
 /// What makes `text` unfit to be read as a scenario, each as "file:line:column: message": bytes
 /// that are not UTF-8, tabs in the indentation, anchors, aliases and merge keys, nesting deeper

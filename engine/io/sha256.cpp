@@ -2,9 +2,6 @@
 
 #include <array>
 #include <cstdint>
-#include "io/csv.hpp"
-#include "io/input.hpp"
-#include "kimsim/error.hpp"
 
 namespace kimsim::io {
 namespace {
@@ -60,11 +57,6 @@ std::string sha256(std::string_view bytes) {
   for (auto v : h)
     for (int s = 28; s >= 0; s -= 4) out += hex[(v >> s) & 0xf];
   return out;
-}
-
-std::string sha256_file(const std::string& path) {
-  // The inputs hashed are the ones read before: the same reader, with the largest input limit.
-  return sha256(read_input(path, kMaxCsvBytes, "for an input file"));
 }
 
 }  // namespace kimsim::io
