@@ -1,16 +1,22 @@
 // The KIM model: exact sums to the cent, keys and caps, pass-through, on the shipped scenarios.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <numeric>
 
+#include "io/report.hpp"
 #include "io/scenario.hpp"
+#include "io/sha256.hpp"
 #include "kimsim/model.hpp"
 #include "kimsim/rules.hpp"
 
 using namespace kimsim;
+namespace fs = std::filesystem;
 
 namespace {
 const std::string kScenarios = KIMSIM_SOURCE_DIR "/scenarios/";
@@ -343,4 +349,65 @@ TEST_CASE("the model refuses what it cannot pay exactly, also when called withou
     ls.scenario.bausteine[0].budget = needed - 1;
     CHECK_THROWS_WITH_AS(allocate(ls.scenario, ls.regions), doctest::Contains("more than the budget"), InputError);
   }
+}
+
+TEST_CASE("every indicator value keeps its data file, line and column; a trace names them") {
+  const auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  const Regions& r = ls.regions;
+  const std::string data = kScenarios + "data/";
+  const std::size_t pop = *r.indicator("population"), need = *r.indicator("schutzsuchende");
+  const std::size_t unna = *r.find("05978"), kamen = *r.find("05978020"), aachen = *r.find("05334002");
+  CHECK(r.places.cell(r, unna, pop) == data + "nrw_kreise_2018.csv:57, column 'population'");
+  CHECK(r.places.cell(r, kamen, pop) == data + "nrw_gemeinden_2018.csv:397, column 'population'");
+  CHECK(r.places.cell(r, unna, need) == data + "nrw_kreise_schutzsuchende_2024.csv:58, column 'schutzsuchende_total'");
+  // Per Kreis only: a Gemeinde's value is a share of its Kreis' value.
+  CHECK(r.places.cell(r, aachen, need) ==
+        "split by population from " + data + "nrw_kreise_schutzsuchende_2024.csv:24, column 'schutzsuchende_total'");
+  const std::vector<std::size_t> two = {unna, *r.find("05334")};
+  CHECK(r.places.cells(two, need) == data + "nrw_kreise_schutzsuchende_2024.csv lines 58, 24, column 'schutzsuchende_total'");
+
+  // The trace of Städteregion Aachen's B2 positions: its values with their cells, Stadt Aachen's
+  // carved out, the scenario's weights with their places, the rounding and the result.
+  const Plan plan(ls.scenario, ls.regions);
+  std::size_t row = 0;
+  while (!(plan.rows()[row].baustein == 1 && r.list[plan.rows()[row].region].ags == "05334")) ++row;
+  const Trace t = plan.describe({}, row);
+  auto find = [&](const std::string& label) {
+    const auto it = std::find_if(t.begin(), t.end(), [&](const TraceLine& l) { return l.label == label; });
+    REQUIRE(it != t.end());
+    return *it;
+  };
+  CHECK(find("indicator population").value == "555465");
+  CHECK(find("indicator population").place == data + "nrw_kreise_2018.csv:23, column 'population'");
+  CHECK(find("less that of 05334002 Aachen, Stadt (a recipient itself)").place ==
+        data + "nrw_gemeinden_2018.csv:76, column 'population'");
+  CHECK(find("weight of schutzsuchende (normalised)").value == "0.5");
+  CHECK(find("weight of schutzsuchende (normalised)").place.find("kim-nrw-2021.yaml:48:") != std::string::npos);
+  CHECK(find("method").value == "sainte-lague, ties: order");
+  CHECK(find("units").value == "8 + 6 base");
+  CHECK(find("positions").value == "7.0 VZÄ");
+  const Allocation a = allocate(ls.scenario, ls.regions);
+  for (const auto& ar : a.rows)
+    if (ar.baustein == 1 && ar.region == plan.rows()[row].region) CHECK(find("cents").value.rfind(std::to_string(ar.cents) + " = ", 0) == 0);
+}
+
+TEST_CASE("the manifest hashes the bytes that were parsed, not the file as it is later") {
+  const fs::path dir = fs::temp_directory_path() / ("kimsim-hash-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  fs::copy(KIMSIM_SOURCE_DIR "/scenarios", dir, fs::copy_options::recursive);
+  const std::string path = (dir / "kim-nrw-2021.yaml").string();
+  const std::string parsed = file_text(path), data = file_text((dir / "data/nrw_kreise_2018.csv").string());
+  const auto ls = io::load_scenario(path);
+  // Changed after it was read: the manifest still names what the allocation was computed from.
+  std::ofstream(path, std::ios::app) << "# edited later\n";
+  std::ofstream(dir / "data/nrw_kreise_2018.csv", std::ios::app) << "# edited later\n";
+  const nlohmann::json m = io::manifest_json(ls, "kimsim run", "now");
+  CHECK(m["scenario_sha256"] == io::sha256(parsed));
+  CHECK(m["inputs"][0]["sha256"] == io::sha256(parsed));
+  CHECK(m["inputs"][1]["path"] == (dir / "data/nrw_kreise_2018.csv").string());
+  CHECK(m["inputs"][1]["sha256"] == io::sha256(data));
+  CHECK(ls.inputs.size() == ls.input_sha256.size());
+  CHECK(io::summary_json(ls, allocate(ls.scenario, ls.regions))["provenance"]["scenario_sha256"] == io::sha256(parsed));
+  fs::remove_all(dir);
 }

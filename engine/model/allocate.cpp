@@ -552,7 +552,7 @@ Trace Plan::describe(const PlanInputs& in, std::size_t row) const {
   const Halves passed = d.gross[row] - d.halves[row];
   const Cents residual = d.cents[row] + passed * half - cents[k];
   if (residual != 0)
-    out.push_back({"residual by key share", euros_text(residual), place_of(scenario, path + ".residual")});
+    out.push_back({"share of the residual (split_by_key)", euros_text(residual), place_of(scenario, path + ".residual")});
   if (passed > 0)
     out.push_back({"passed on to its Gemeinden", vza_text(passed) + " VZÄ = " + euros_text(passed * half),
                    place_of(scenario, path + ".pass_through")});
