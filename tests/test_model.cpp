@@ -411,3 +411,18 @@ TEST_CASE("the manifest hashes the bytes that were parsed, not the file as it is
   CHECK(io::summary_json(ls, allocate(ls.scenario, ls.regions))["provenance"]["scenario_sha256"] == io::sha256(parsed));
   fs::remove_all(dir);
 }
+
+TEST_CASE("SHA-256: the CPU's SHA extensions give the portable digest, and the standard one") {
+  CHECK(io::sha256("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(io::sha256("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  std::string bytes;
+  std::uint64_t x = 88172645463325252ULL;
+  for (int i = 0; i < (1 << 20) + 77; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    bytes += static_cast<char>(x);
+  }
+  for (const std::size_t n : std::vector<std::size_t>{0, 1, 55, 56, 63, 64, 65, 119, 120, 127, 128, 129, 1000, 4096, (1 << 20) + 77}) {
+    INFO(n);
+    CHECK(io::sha256(std::string_view(bytes).substr(0, n)) == io::sha256_portable(std::string_view(bytes).substr(0, n)));
+  }
+}

@@ -52,7 +52,7 @@ class CompiledEqualShares final : public CompiledRule {
     }
   }
   void describe(const RuleCall& c, std::size_t j, Trace& out) const override {
-    out.push_back({"positions for every recipient", vza_text(c.halves[c.at[j]]) + " VZÄ", c.place("equal_shares.positions_vza")});
+    out.push_back({"positions for every recipient", vza_text(c.halves[c.at[j]]) + " VZÄ", c.place(c.in_block("positions_vza"))});
   }
   bool memoizable() const override { return true; }
 

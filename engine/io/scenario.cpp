@@ -38,9 +38,7 @@ namespace fs = std::filesystem;
 
 constexpr std::uintmax_t kMaxScenarioBytes = 1 << 20;
 
-const std::string kSeedRange = "a whole number from 0 to 18446744073709551615 (64 bits)";
 const std::string kYearRange = "a year from 1000 to 9999";
-
 
 Selector read_selector(Reader& rd, const YAML::Node& node, const std::string& path) {
   Selector s;
@@ -261,7 +259,7 @@ SimulationSpec read_simulation(Reader& rd, const YAML::Node& n) {
       s.replications = parse_whole(text).value_or(UINT64_MAX);
     }
   }
-  if (n["seed"]) s.seed = rd.whole(n["seed"], path + ".seed", 0, UINT64_MAX, kSeedRange).value_or(0);
+  if (n["seed"]) s.seed = rd.seed(n["seed"], path + ".seed").value_or(0);
   if (const YAML::Node u = n["uptake"]) read_uptake(rd, u, path + ".uptake", s);
   if (n["start_month"]) s.start_month = read_distribution(rd, n["start_month"], path + ".start_month");
   if (n["months_to_fill"]) s.months_to_fill = read_distribution(rd, n["months_to_fill"], path + ".months_to_fill");

@@ -259,17 +259,12 @@ std::vector<std::string> YamlBlock::keys() {
 
 std::optional<std::string> YamlBlock::text(std::string_view key) { return rd_.text(node_, path_, std::string(key)); }
 
-std::optional<double> YamlBlock::number(std::string_view key) {
-  return has(key) ? rd_.number(at(key), path(key)) : std::nullopt;
-}
-
 std::optional<Cents> YamlBlock::euros(std::string_view key) { return rd_.euros(node_, path_, std::string(key)); }
 
 std::optional<Halves> YamlBlock::vza(std::string_view key) { return has(key) ? rd_.vza(at(key), path(key)) : std::nullopt; }
 
-std::optional<std::uint64_t> YamlBlock::whole(std::string_view key, std::uint64_t lo, std::uint64_t hi,
-                                              const std::string& what) {
-  return has(key) ? rd_.whole(at(key), path(key), lo, hi, what) : std::nullopt;
+std::optional<std::uint64_t> YamlBlock::seed(std::string_view key) {
+  return has(key) ? rd_.seed(at(key), path(key)) : std::nullopt;
 }
 
 Key YamlBlock::distribution_key(std::string_view key, std::string_view cap) {

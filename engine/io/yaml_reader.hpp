@@ -7,6 +7,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -65,6 +66,10 @@ class Reader {
   /// `what` says what it counts, for the message.
   std::optional<std::uint64_t> whole(const YAML::Node& n, const std::string& path, std::uint64_t lo, std::uint64_t hi,
                                      const std::string& what);
+  /// A seed: any whole number of 64 bits.
+  std::optional<std::uint64_t> seed(const YAML::Node& n, const std::string& path) {
+    return whole(n, path, 0, UINT64_MAX, "a whole number from 0 to 18446744073709551615 (64 bits)");
+  }
   std::vector<std::string> strings(const YAML::Node& map, const std::string& path, const std::string& key);
   /// A distribution key {indicator: weight, ...}.
   Key distribution_key(const YAML::Node& node, const std::string& path);
@@ -95,11 +100,9 @@ class YamlBlock final : public BlockReader {
   bool has(std::string_view key) const override;
   std::vector<std::string> keys() override;
   std::optional<std::string> text(std::string_view key) override;
-  std::optional<double> number(std::string_view key) override;
   std::optional<Cents> euros(std::string_view key) override;
   std::optional<Halves> vza(std::string_view key) override;
-  std::optional<std::uint64_t> whole(std::string_view key, std::uint64_t lo, std::uint64_t hi,
-                                     const std::string& what) override;
+  std::optional<std::uint64_t> seed(std::string_view key) override;
   Key distribution_key(std::string_view key, std::string_view cap) override;
   std::unique_ptr<BlockReader> block(std::string_view key, const std::vector<std::string>& known,
                                      const std::string& what) override;

@@ -471,8 +471,10 @@ void describe_key(const KeyPlan& k, const Scenario& scenario, const Regions& reg
     const double cap_share = term(*k.cap, "cap indicator " + k.cap->name);
     out.push_back({"cap", number_text(k.cap->weight * cap_share) + " = " + number_text(k.cap->weight) + " x share of " +
                               k.cap->name, place_of(scenario, k.path + ".cap")});
+    const bool any = std::find(ks.capped.begin(), ks.capped.end(), 1) != ks.capped.end();
     out.push_back({"capped", ks.capped[j] ? "yes: the key share is the cap, the excess went to the others"
-                                          : "no: the key share includes a part of the others' excess", ""});
+                             : any        ? "no: the key share includes a part of the capped recipients' excess"
+                                          : "no: no recipient reaches its cap", ""});
   }
   out.push_back({"key share", number_text(share[j]), ""});
 }

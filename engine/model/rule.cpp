@@ -10,6 +10,8 @@ std::string RuleSite::path(const std::string& sub) const {
   return "bausteine[" + std::to_string(baustein) + "]" + (sub.empty() ? "" : "." + sub);
 }
 
+std::string RuleSite::in_block(const std::string& sub) const { return std::string(b().rule->type().name) + "." + sub; }
+
 void RuleSite::refuse(const std::string& sub, const std::string& what) const {
   throw scenario.places.error(path(sub), what);
 }

@@ -37,15 +37,12 @@ class BlockReader {
   /// The keys of this block as written, in order; each once.
   virtual std::vector<std::string> keys() = 0;
   virtual std::optional<std::string> text(std::string_view key) = 0;
-  /// A non-negative number.
-  virtual std::optional<double> number(std::string_view key) = 0;
   /// Money, exact to the cent ("55000.00", "55_000").
   virtual std::optional<Cents> euros(std::string_view key) = 0;
   /// Positions in VZÄ, in steps of 0.5, as half positions.
   virtual std::optional<Halves> vza(std::string_view key) = 0;
-  /// A whole number from lo to hi; `what` says what it is, for the message ("a year from ...").
-  virtual std::optional<std::uint64_t> whole(std::string_view key, std::uint64_t lo, std::uint64_t hi,
-                                             const std::string& what) = 0;
+  /// A seed: any whole number of 64 bits.
+  virtual std::optional<std::uint64_t> seed(std::string_view key) = 0;
   /// A distribution key at `key` ({indicator: weight, ...}) and its optional cap at `cap`
   /// ({indicator, factor}); the indicator names are checked against the data once it is loaded.
   virtual Key distribution_key(std::string_view key, std::string_view cap) = 0;
@@ -82,6 +79,8 @@ struct RuleSite {
   const Baustein& b() const { return scenario.bausteine[baustein]; }
   /// "bausteine[2].positions_by_key.min_vza" for sub "positions_by_key.min_vza".
   std::string path(const std::string& sub) const;
+  /// "positions_by_key.min_vza" for sub "min_vza": a value of the Baustein's rule block.
+  std::string in_block(const std::string& sub) const;
   /// An InputError about the value at `sub` of the Baustein, named with the place that set it.
   [[noreturn]] void refuse(const std::string& sub, const std::string& what) const;
   /// "s.yaml:48:13 bausteine[1].positions_by_key.unit_vza": a TraceLine's place of a value.

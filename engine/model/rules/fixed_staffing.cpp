@@ -6,8 +6,6 @@
 namespace kimsim {
 namespace {
 
-const std::string kName = "fixed_staffing";
-
 std::shared_ptr<const AllocationRule> read(BlockReader& r) {
   auto rule = std::make_shared<FixedStaffing>();
   if (r.has("per_type"))
@@ -63,17 +61,17 @@ class Compiled final : public CompiledRule {
     const std::string type_key(region_type_key(r.type));
     if (const auto it = rule_.per_type.find(r.type); it != rule_.per_type.end())
       out.push_back({"positions for a " + std::string(region_type_name(r.type)), vza_text(it->second) + " VZÄ",
-                     c.place(kName + ".per_type." + type_key)});
+                     c.place(c.in_block("per_type." + type_key))});
     else out.push_back({"positions for a " + std::string(region_type_name(r.type)), "none", ""});
     for (const auto& [flag, extra] : rule_.per_flag)
-      if (r.has(flag)) out.push_back({"plus for the flag '" + flag + "'", vza_text(extra) + " VZÄ", c.place(kName + ".per_flag." + flag)});
+      if (r.has(flag)) out.push_back({"plus for the flag '" + flag + "'", vza_text(extra) + " VZÄ", c.place(c.in_block("per_flag." + flag))});
     for (const auto& e : extras_) {
       if (e.candidate != k) continue;
       const Region& g = c.regions.list[e.gemeinde];
       const bool own = e.member >= 0 && c.present[static_cast<std::size_t>(e.member)];
       out.push_back({"plus for member " + g.ags + " " + g.name + " (flag '" + *e.flag + "')",
                      own ? "none: it receives from this Baustein itself" : vza_text(e.halves) + " VZÄ",
-                     c.place(kName + ".per_member_flag." + *e.flag)});
+                     c.place(c.in_block("per_member_flag." + *e.flag))});
     }
     out.push_back({"positions", vza_text(c.halves[k]) + " VZÄ", ""});
     out.push_back({"amount per VZÄ", euros_text(c.rate), c.place("rate_per_vza_eur")});
@@ -97,7 +95,7 @@ class Compiled final : public CompiledRule {
 
 namespace rules {
 const RuleType& fixed_staffing() {
-  static const RuleType type{kName, "positions per recipient type, plus extras per flag and per member Gemeinde with a flag",
+  static const RuleType type{"fixed_staffing", "positions per recipient type, plus extras per flag and per member Gemeinde with a flag",
                              {"per_type", "per_flag", "per_member_flag"}, {}, true, read};
   return type;
 }

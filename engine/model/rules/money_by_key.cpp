@@ -8,8 +8,6 @@
 namespace kimsim {
 namespace {
 
-const std::string kName = "money_by_key";
-
 std::shared_ptr<const AllocationRule> read(BlockReader& r) {
   auto rule = std::make_shared<MoneyByKey>();
   rule->key = r.distribution_key("key", "cap");
@@ -25,7 +23,7 @@ class Compiled final : public CompiledRule {
     RuleScratch& s = c.scratch;
     const std::size_t n = c.at.size();
     if (c.product(rule_.minimum, static_cast<Cents>(n)) > c.budget)
-      c.refuse(kName + ".minimum_eur", c.b().id + ": the minimum of " + euros_text(rule_.minimum) + " for " +
+      c.refuse(c.in_block("minimum_eur"), c.b().id + ": the minimum of " + euros_text(rule_.minimum) + " for " +
                                            std::to_string(n) + " recipients exceeds the budget");
     s.lo.assign(n, rule_.minimum);
     s.weight.resize(n);
@@ -46,7 +44,7 @@ class Compiled final : public CompiledRule {
     const double quota = static_cast<double>(c.budget) * c.share[j];
     out.push_back({"weight (key share in 12 decimals)", std::to_string(c.scratch.weight[j]), ""});
     out.push_back({"quota", number_text(quota) + " cents = " + euros_text(c.budget) + " x key share", c.place("budget_eur")});
-    out.push_back({"minimum", euros_text(rule_.minimum), c.place(kName + ".minimum_eur")});
+    out.push_back({"minimum", euros_text(rule_.minimum), c.place(c.in_block("minimum_eur"))});
     const bool raised = c.cents[k] == rule_.minimum && quota < static_cast<double>(rule_.minimum);
     out.push_back({"rounding", raised ? "raised to the minimum; the others share the rest by key"
                                       : "largest remainder on cents: the floor of the quota (of the rest, where some "
@@ -63,7 +61,7 @@ class Compiled final : public CompiledRule {
 
 namespace rules {
 const RuleType& money_by_key() {
-  static const RuleType type{kName, "money: the budget in cents by the key, largest remainder, with a minimum per recipient",
+  static const RuleType type{"money_by_key", "money: the budget in cents by the key, largest remainder, with a minimum per recipient",
                              {"key", "cap", "minimum_eur"}, {"key"}, false, read};
   return type;
 }

@@ -7,8 +7,6 @@
 namespace kimsim {
 namespace {
 
-const std::string kName = "positions_by_key";
-
 std::shared_ptr<const AllocationRule> read(BlockReader& r) {
   auto rule = std::make_shared<PositionsByKey>();
   rule->key = r.distribution_key("key", "cap");
@@ -27,8 +25,7 @@ std::shared_ptr<const AllocationRule> read(BlockReader& r) {
   const std::string ties = r.text("ties").value_or("error");
   if (const auto t = parse_tie_policy(ties)) rule->rule.ties = *t;
   else r.error("ties", "unknown tie policy '" + ties + "'; expected error, order or lot");
-  if (r.has("seed"))
-    rule->rule.seed = r.whole("seed", 0, UINT64_MAX, "a whole number from 0 to 18446744073709551615 (64 bits)").value_or(0);
+  rule->rule.seed = r.seed("seed").value_or(0);
   return rule;
 }
 
@@ -55,11 +52,11 @@ class Compiled final : public CompiledRule {
       s.hi.assign(n, rule.max ? std::max<std::int64_t>(0, *rule.max / rule.unit - base_units) : kUnbounded);
       // Said here, where the scenario's values are known, not by the kernel's bounds check.
       if (static_cast<double>(s.lo[0]) * static_cast<double>(n) > static_cast<double>(keyed))
-        c.refuse(kName + ".min_vza", c.b().id + ": the budget buys " + std::to_string(keyed) +
+        c.refuse(c.in_block("min_vza"), c.b().id + ": the budget buys " + std::to_string(keyed) +
                                          (base_units ? " units beyond the bases" : " units") + ", fewer than the minimum of " +
                                          vza_text(*rule.min) + " VZÄ needs for each of the " + std::to_string(n) + " recipients");
       if (rule.max && static_cast<double>(s.hi[0]) * static_cast<double>(n) < static_cast<double>(keyed))
-        c.refuse(kName + ".max_vza", c.b().id + ": the budget buys " + std::to_string(keyed) +
+        c.refuse(c.in_block("max_vza"), c.b().id + ": the budget buys " + std::to_string(keyed) +
                                          (base_units ? " units beyond the bases" : " units") + ", more than the maximum of " +
                                          vza_text(*rule.max) + " VZÄ allows for the " + std::to_string(n) + " recipients");
     }
@@ -101,23 +98,23 @@ class Compiled final : public CompiledRule {
     const std::int64_t units = c.budget / (rule.unit * half), base_units = rule.base / rule.unit;
     const std::int64_t keyed = units - base_units * static_cast<std::int64_t>(n);
     const std::int64_t seats = c.halves[k] / rule.unit - base_units;
-    out.push_back({"unit", vza_text(rule.unit) + " VZÄ = " + euros_text(rule.unit * half), c.place(kName + ".unit_vza")});
+    out.push_back({"unit", vza_text(rule.unit) + " VZÄ = " + euros_text(rule.unit * half), c.place(c.in_block("unit_vza"))});
     out.push_back({"units the budget buys", std::to_string(units) + " = " + euros_text(c.budget) + " / " +
                                                 euros_text(rule.unit * half), c.place("budget_eur")});
     if (base_units)
       out.push_back({"base", std::to_string(base_units) + " units for each of the " + std::to_string(n) + " recipients",
-                     c.place(kName + ".base_vza")});
+                     c.place(c.in_block("base_vza"))});
     out.push_back({"units by key", std::to_string(keyed), ""});
     out.push_back({"weight (key share in 12 decimals)", std::to_string(s.weight[j]), ""});
     out.push_back({"quota", number_text(static_cast<double>(keyed) * c.share[j]) + " units = " + std::to_string(keyed) +
                                 " x key share", ""});
     if (!s.lo.empty() && s.lo[j] > 0)
       out.push_back({c.floor.empty() ? "at least" : "at least (the minimum, or last year's positions)",
-                     std::to_string(s.lo[j]) + " units", rule.min ? c.place(kName + ".min_vza") : ""});
+                     std::to_string(s.lo[j]) + " units", rule.min ? c.place(c.in_block("min_vza")) : ""});
     if (!s.hi.empty() && s.hi[j] != kUnbounded)
-      out.push_back({"at most", std::to_string(s.hi[j]) + " units", c.place(kName + ".max_vza")});
+      out.push_back({"at most", std::to_string(s.hi[j]) + " units", c.place(c.in_block("max_vza"))});
     out.push_back({"method", std::string(method_name(rule.rule.method)) + ", ties: " +
-                                 std::string(tie_policy_name(rule.rule.ties)), c.place(kName + ".method")});
+                                 std::string(tie_policy_name(rule.rule.ties)), c.place(c.in_block("method"))});
     if (is_divisor_method(rule.rule.method)) {
       const Signposts sp = make_signposts(rule.rule);
       const double d = c.outcome.divisor_low;
@@ -143,7 +140,7 @@ class Compiled final : public CompiledRule {
 
 namespace rules {
 const RuleType& positions_by_key() {
-  static const RuleType type{kName, "positions: a base per recipient, the rest in units by the key, by any apportionment method",
+  static const RuleType type{"positions_by_key", "positions: a base per recipient, the rest in units by the key, by any apportionment method",
                              {"key", "cap", "unit_vza", "base_vza", "min_vza", "max_vza", "method", "ties", "seed"},
                              {"key"}, true, read};
   return type;
@@ -153,9 +150,9 @@ const RuleType& positions_by_key() {
 const RuleType& PositionsByKey::type() const { return rules::positions_by_key(); }
 
 std::unique_ptr<const CompiledRule> PositionsByKey::compile(const RuleSite& site) const {
-  if (base % unit != 0) site.refuse(kName + ".base_vza", site.b().id + ": the base must be a whole number of units");
+  if (base % unit != 0) site.refuse(site.in_block("base_vza"), site.b().id + ": the base must be a whole number of units");
   if (min && max && *max < *min)
-    site.refuse(kName + ".max_vza", site.b().id + ": the maximum of " + vza_text(*max) + " VZÄ is below the minimum of " +
+    site.refuse(site.in_block("max_vza"), site.b().id + ": the maximum of " + vza_text(*max) + " VZÄ is below the minimum of " +
                                         vza_text(*min) + " VZÄ");
   return std::make_unique<Compiled>(*this);
 }
