@@ -5,6 +5,7 @@
 
 #include "io/scenario.hpp"
 #include "kimsim/compare.hpp"
+#include "kimsim/rules.hpp"
 
 namespace {
 
@@ -16,7 +17,7 @@ struct Variants {
   std::vector<std::string> names;
 };
 
-PositionsByKey& b2_rule(Scenario& s) { return std::get<PositionsByKey>(s.bausteine[1].rule); }
+PositionsByKey& b2_rule(Scenario& s) { return edit_rule<PositionsByKey>(s.bausteine[1]); }
 
 const Variants& variants() {
   static const Variants v = [] {
@@ -43,7 +44,7 @@ const Variants& variants() {
     out.scenarios.push_back(no_pass), out.names.push_back("no-pass-through");
     Scenario hamilton = s;  // Hamilton instead of Sainte-Laguë
     for (auto& b : hamilton.bausteine)
-      if (auto* p = std::get_if<PositionsByKey>(&b.rule)) p->rule.method = Method::hamilton;
+      if (rule_as<PositionsByKey>(b)) edit_rule<PositionsByKey>(b).rule.method = Method::hamilton;
     out.scenarios.push_back(hamilton), out.names.push_back("hamilton");
     return out;
   }();

@@ -81,7 +81,7 @@ void check(const kimsim::Scenario& scenario, const kimsim::Allocation& a) {
     require(t.budget == scenario.bausteine[b].budget && t.allocated + t.unallocated == t.budget,
             "every cent allocated or unallocated");
     require(t.unallocated >= 0 && cents[b] == t.allocated, "the rows add up to the allocated amount");
-    if (!std::holds_alternative<FixedStaffing>(scenario.bausteine[b].rule))
+    if (scenario.bausteine[b].rule->keyed_by())
       require(std::abs(key_sum[b] - 1) < 1e-6, "key shares sum to 1");
   }
 }

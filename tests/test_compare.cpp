@@ -10,6 +10,7 @@
 #include "io/compare_report.hpp"
 #include "kimsim/apportion.hpp"
 #include "kimsim/compare.hpp"
+#include "kimsim/rules.hpp"
 
 using namespace kimsim;
 
@@ -33,8 +34,8 @@ Scenario toy_scenario(Method method) {
   Baustein b;
   b.id = "B";
   b.rate_per_vza = 100;
-  PositionsByKey p;
-  p.rule = Rule{method, std::nullopt, TiePolicy::order, 0};
+  auto p = std::make_shared<PositionsByKey>();
+  p->rule = Rule{method, std::nullopt, TiePolicy::order, 0};
   b.rule = p;
   s.bausteine.push_back(b);
   return s;
@@ -123,7 +124,7 @@ TEST_CASE("Gallagher, Loosemore-Hanby, Gini and max/min on a hand-computed case"
 TEST_CASE("recipients held at the minimum and at the maximum") {
   const Regions regions = toy_regions({100, 100, 200});
   Scenario s = toy_scenario(Method::sainte_lague);
-  auto& p = std::get<PositionsByKey>(s.bausteine[0].rule);
+  auto& p = edit_rule<PositionsByKey>(s.bausteine[0]);
   p.min = 2, p.max = 6;  // 1.0 and 3.0 VZÄ
   Allocation a;
   // R0 at the minimum of 1.0 VZÄ with a claim of 0.4; R1 at 1.0 with a claim of 1.0 (the key,

@@ -1,15 +1,22 @@
 // The KIM model: exact sums to the cent, keys and caps, pass-through, on the shipped scenarios.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <numeric>
 
+#include "io/report.hpp"
 #include "io/scenario.hpp"
+#include "io/sha256.hpp"
 #include "kimsim/model.hpp"
+#include "kimsim/rules.hpp"
 
 using namespace kimsim;
+namespace fs = std::filesystem;
 
 namespace {
 const std::string kScenarios = KIMSIM_SOURCE_DIR "/scenarios/";
@@ -31,11 +38,10 @@ TEST_CASE("every shipped scenario accounts for its budget to the cent") {
       CHECK(t.allocated + t.unallocated == ls.scenario.bausteine[b].budget);
       CHECK(halves == t.halves);
       // Positions by key cost exactly rate/2 per half position; what is left buys no unit.
-      if (std::holds_alternative<PositionsByKey>(ls.scenario.bausteine[b].rule)) {
-        const auto& p = std::get<PositionsByKey>(ls.scenario.bausteine[b].rule);
+      if (const auto* p = rule_as<PositionsByKey>(ls.scenario.bausteine[b])) {
         const Cents half = ls.scenario.bausteine[b].rate_per_vza / 2;
         CHECK(t.allocated == t.halves * half);
-        CHECK(t.unallocated < p.unit * half);
+        CHECK(t.unallocated < p->unit * half);
       }
       total += t.allocated + t.unallocated;
     }
@@ -73,7 +79,7 @@ TEST_CASE("FlüAG key: shares sum to one and none exceeds 125 % of its populatio
   const auto& b = ls.scenario.bausteine[0];
   const auto who = select(ls.regions, b.recipients);
   REQUIRE(who.size() == 396);
-  const auto& key = std::get<MoneyByKey>(b.rule).key;
+  const auto& key = rule_as<MoneyByKey>(b)->key;
   const auto shares = key_shares(ls.regions, who, key);
   CHECK(std::accumulate(shares.begin(), shares.end(), 0.0) == doctest::Approx(1.0).epsilon(1e-12));
   double pop = 0;
@@ -176,7 +182,7 @@ TEST_CASE("absurd simulation sizes are refused with an estimate") {
 TEST_CASE("a draft evaluated by one plan is recomputed, not reused, by another") {
   const auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
   Scenario other = ls.scenario;
-  std::get<FixedStaffing>(other.bausteine[0].rule).per_type[RegionType::kreis] = 2;  // B1: 1.0 VZÄ per Kreis
+  edit_rule<FixedStaffing>(other.bausteine[0]).per_type[RegionType::kreis] = 2;  // B1: 1.0 VZÄ per Kreis
   Draft d;
   for (int round = 0; round < 2; ++round) {
     {
@@ -196,7 +202,7 @@ TEST_CASE("a draft evaluated by one plan is recomputed, not reused, by another")
 
 TEST_CASE("key weights are normalised: {population: 9, area_km2: 1} is {0.9, 0.1}") {
   auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
-  auto& key = std::get<PositionsByKey>(ls.scenario.bausteine[1].rule).key;
+  auto& key = edit_rule<PositionsByKey>(ls.scenario.bausteine[1]).key;
   key.terms = {{"population", 0.9}, {"area_km2", 0.1}};
   const Allocation tenths = allocate(ls.scenario, ls.regions);
   key.terms = {{"population", 9}, {"area_km2", 1}};
@@ -302,7 +308,7 @@ TEST_CASE("an error the model finds in a value names the place that set it (the 
 
 TEST_CASE("a minimum that is not a whole unit is rounded up to one: min 0.5 VZÄ in units of 1.0 gives 1.0 each") {
   auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
-  auto& b3 = std::get<PositionsByKey>(ls.scenario.bausteine[2].rule);
+  auto& b3 = edit_rule<PositionsByKey>(ls.scenario.bausteine[2]);
   b3.unit = 2;  // 1.0 VZÄ
   b3.min = 1;   // 0.5 VZÄ
   const Allocation a = allocate(ls.scenario, ls.regions);
@@ -342,5 +348,81 @@ TEST_CASE("the model refuses what it cannot pay exactly, also when called withou
     CHECK_NOTHROW(allocate(ls.scenario, ls.regions));
     ls.scenario.bausteine[0].budget = needed - 1;
     CHECK_THROWS_WITH_AS(allocate(ls.scenario, ls.regions), doctest::Contains("more than the budget"), InputError);
+  }
+}
+
+TEST_CASE("every indicator value keeps its data file, line and column; a trace names them") {
+  const auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  const Regions& r = ls.regions;
+  const std::string data = kScenarios + "data/";
+  const std::size_t pop = *r.indicator("population"), need = *r.indicator("schutzsuchende");
+  const std::size_t unna = *r.find("05978"), kamen = *r.find("05978020"), aachen = *r.find("05334002");
+  CHECK(r.places.cell(r, unna, pop) == data + "nrw_kreise_2018.csv:57, column 'population'");
+  CHECK(r.places.cell(r, kamen, pop) == data + "nrw_gemeinden_2018.csv:397, column 'population'");
+  CHECK(r.places.cell(r, unna, need) == data + "nrw_kreise_schutzsuchende_2024.csv:58, column 'schutzsuchende_total'");
+  // Per Kreis only: a Gemeinde's value is a share of its Kreis' value.
+  CHECK(r.places.cell(r, aachen, need) ==
+        "split by population from " + data + "nrw_kreise_schutzsuchende_2024.csv:24, column 'schutzsuchende_total'");
+  const std::vector<std::size_t> two = {unna, *r.find("05334")};
+  CHECK(r.places.cells(two, need) == data + "nrw_kreise_schutzsuchende_2024.csv lines 58, 24, column 'schutzsuchende_total'");
+
+  // The trace of Städteregion Aachen's B2 positions: its values with their cells, Stadt Aachen's
+  // carved out, the scenario's weights with their places, the rounding and the result.
+  const Plan plan(ls.scenario, ls.regions);
+  std::size_t row = 0;
+  while (!(plan.rows()[row].baustein == 1 && r.list[plan.rows()[row].region].ags == "05334")) ++row;
+  const Trace t = plan.describe({}, row);
+  auto find = [&](const std::string& label) {
+    const auto it = std::find_if(t.begin(), t.end(), [&](const TraceLine& l) { return l.label == label; });
+    REQUIRE(it != t.end());
+    return *it;
+  };
+  CHECK(find("indicator population").value == "555465");
+  CHECK(find("indicator population").place == data + "nrw_kreise_2018.csv:23, column 'population'");
+  CHECK(find("less that of 05334002 Aachen, Stadt (a recipient itself)").place ==
+        data + "nrw_gemeinden_2018.csv:76, column 'population'");
+  CHECK(find("weight of schutzsuchende (normalised)").value == "0.5");
+  CHECK(find("weight of schutzsuchende (normalised)").place.find("kim-nrw-2021.yaml:48:") != std::string::npos);
+  CHECK(find("method").value == "sainte-lague, ties: order");
+  CHECK(find("units").value == "8 + 6 base");
+  CHECK(find("positions").value == "7.0 VZÄ");
+  const Allocation a = allocate(ls.scenario, ls.regions);
+  for (const auto& ar : a.rows)
+    if (ar.baustein == 1 && ar.region == plan.rows()[row].region) CHECK(find("cents").value.rfind(std::to_string(ar.cents) + " = ", 0) == 0);
+}
+
+TEST_CASE("the manifest hashes the bytes that were parsed, not the file as it is later") {
+  const fs::path dir = fs::temp_directory_path() / ("kimsim-hash-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  fs::copy(KIMSIM_SOURCE_DIR "/scenarios", dir, fs::copy_options::recursive);
+  const std::string path = (dir / "kim-nrw-2021.yaml").string();
+  const std::string parsed = file_text(path), data = file_text((dir / "data/nrw_kreise_2018.csv").string());
+  const auto ls = io::load_scenario(path);
+  // Changed after it was read: the manifest still names what the allocation was computed from.
+  std::ofstream(path, std::ios::app) << "# edited later\n";
+  std::ofstream(dir / "data/nrw_kreise_2018.csv", std::ios::app) << "# edited later\n";
+  const nlohmann::json m = io::manifest_json(ls, "kimsim run", "now");
+  CHECK(m["scenario_sha256"] == io::sha256(parsed));
+  CHECK(m["inputs"][0]["sha256"] == io::sha256(parsed));
+  CHECK(m["inputs"][1]["path"] == (dir / "data/nrw_kreise_2018.csv").string());
+  CHECK(m["inputs"][1]["sha256"] == io::sha256(data));
+  CHECK(ls.inputs.size() == ls.input_sha256.size());
+  CHECK(io::summary_json(ls, allocate(ls.scenario, ls.regions))["provenance"]["scenario_sha256"] == io::sha256(parsed));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("SHA-256: the CPU's SHA extensions give the portable digest, and the standard one") {
+  CHECK(io::sha256("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(io::sha256("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  std::string bytes;
+  std::uint64_t x = 88172645463325252ULL;
+  for (int i = 0; i < (1 << 20) + 77; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    bytes += static_cast<char>(x);
+  }
+  for (const std::size_t n : std::vector<std::size_t>{0, 1, 55, 56, 63, 64, 65, 119, 120, 127, 128, 129, 1000, 4096, (1 << 20) + 77}) {
+    INFO(n);
+    CHECK(io::sha256(std::string_view(bytes).substr(0, n)) == io::sha256_portable(std::string_view(bytes).substr(0, n)));
   }
 }

@@ -5,6 +5,7 @@
 
 #include "io/scenario.hpp"
 #include "io/sim_report.hpp"
+#include "kimsim/rules.hpp"
 #include "kimsim/simulation.hpp"
 #include "sim/replicator.hpp"
 
@@ -333,7 +334,7 @@ TEST_CASE("a failing replication is reported as the lowest one, also within a sh
   spec.replications = 200;
   // B2's base of 13.5 VZÄ per recipient fits the budget (818 half positions) for up to 30 of its
   // 54 recipients: with uptake 1/2 some replications have more applicants and fail.
-  std::get<PositionsByKey>(ls.scenario.bausteine[1].rule).base = 27;
+  edit_rule<PositionsByKey>(ls.scenario.bausteine[1]).base = 27;
   spec.uptake_by_type = {{RegionType::kreis, 0.5}, {RegionType::kreisfreie_stadt, 0.5}, {RegionType::gemeinde, 0.5}};
   spec.redistribute = true;
   std::uint64_t failed = 0;

@@ -7,7 +7,6 @@
 
 #include "io/csv.hpp"
 #include "io/output.hpp"
-#include "io/sha256.hpp"
 #include "kimsim/version.hpp"
 
 namespace kimsim::io {
@@ -111,7 +110,7 @@ nlohmann::json summary_json(const LoadedScenario& ls, const Allocation& a) {
   std::vector<std::string> notes = ls.regions.notes;
   notes.insert(notes.end(), a.notes.begin(), a.notes.end());
   j["notes"] = notes;
-  j["provenance"] = {{"scenario_sha256", sha256_file(ls.path)}, {"kimsim_version", kVersion}};
+  j["provenance"] = {{"scenario_sha256", ls.input_sha256.at(0)}, {"kimsim_version", kVersion}};
   // A variant names the chain of scenarios it extends (the hashes of each are in the manifest).
   if (ls.chain > 1)
     j["provenance"]["extends"] = std::vector<std::string>(ls.inputs.begin() + 1, ls.inputs.begin() + long(ls.chain));
@@ -120,11 +119,11 @@ nlohmann::json summary_json(const LoadedScenario& ls, const Allocation& a) {
 
 nlohmann::json manifest_json(const LoadedScenario& ls, const std::string& command_line, const std::string& time) {
   nlohmann::json inputs = nlohmann::json::array();
-  for (const auto& f : ls.inputs) inputs.push_back({{"path", f}, {"sha256", sha256_file(f)}});
+  for (std::size_t i = 0; i < ls.inputs.size(); ++i) inputs.push_back({{"path", ls.inputs[i]}, {"sha256", ls.input_sha256.at(i)}});
   return {{"kimsim_version", kVersion},
           {"kimsim_commit", kGitCommit},
           {"scenario", ls.path},
-          {"scenario_sha256", sha256_file(ls.path)},
+          {"scenario_sha256", ls.input_sha256.at(0)},
           {"inputs", inputs},
           {"seed", nullptr},
           {"command_line", command_line},

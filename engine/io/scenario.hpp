@@ -9,6 +9,7 @@
 #include "kimsim/error.hpp"
 #include "kimsim/model.hpp"
 #include "io/variant.hpp"
+#include "kimsim/rule.hpp"
 #include "kimsim/simulation.hpp"
 
 namespace kimsim::io {
@@ -31,6 +32,9 @@ struct LoadedScenario {
   std::vector<std::string> inputs; ///< every file read: the scenario, the ones it extends, then data files
   std::size_t chain = 1;           ///< how many of the inputs are scenario files (a variant's chain)
   std::vector<DatedValue> dated;   ///< the values given by year, for simulations over several years
+  /// SHA-256 of each input's bytes, parallel to inputs: the bytes that were parsed (each file is
+  /// read once), for the manifest.
+  std::vector<std::string> input_sha256;
 };
 
 struct LoadOptions {
@@ -42,12 +46,14 @@ struct LoadOptions {
 /// Reads and validates a scenario (a variant merged with its chain of bases) and its data. Throws
 /// ScenarioError with every problem found.
 LoadedScenario load_scenario(const std::string& path, const LoadOptions& options = {});
+/// The same with the rule types of `rules` (RuleTable::builtin() and any a program adds).
+LoadedScenario load_scenario(const std::string& path, const RuleTable& rules, const LoadOptions& options = {});
 
 /// A scenario merged with the files it extends, its dated values settled for `year` (default:
 /// its own). Only the YAML: nothing is checked beyond the chain and the dated values, no data
 /// read. Each dated value is added to `dated` where given.
 MergedScenario resolve_scenario(const std::string& path, const LoadOptions& options = {},
-                                std::vector<DatedValue>* dated = nullptr);
+                                std::vector<DatedValue>* dated = nullptr, const RuleTable& rules = RuleTable::builtin());
 
 /// What makes `text` unfit to be read as a scenario, each as "file:line:column: message": bytes
 /// that are not UTF-8, tabs in the indentation, anchors, aliases and merge keys, nesting deeper

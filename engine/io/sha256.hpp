@@ -1,4 +1,4 @@
-// SHA-256 (FIPS 180-4) of files and strings, for the provenance in every manifest.
+// SHA-256 (FIPS 180-4) of bytes, for the provenance in every manifest.
 #pragma once
 
 #include <string>
@@ -6,9 +6,10 @@
 
 namespace kimsim::io {
 
-/// Lower-case hex digest of the bytes.
+/// Lower-case hex digest of the bytes. (Inputs are hashed as they are read, by their reader: the
+/// digest is of the bytes that were parsed.)
 std::string sha256(std::string_view bytes);
-/// Digest of a file's contents; throws InputError if it cannot be read.
-std::string sha256_file(const std::string& path);
+/// The same without the CPU's SHA extensions, which sha256() uses where it has them (for tests).
+std::string sha256_portable(std::string_view bytes);
 
 }  // namespace kimsim::io

@@ -37,4 +37,11 @@ std::string did_you_mean(std::string_view word, const Range& candidates) {
   return best.empty() ? "" : " (did you mean '" + best + "'?)";
 }
 
+/// "a, b, c": known words, for "expected one of ...".
+inline std::string comma_list(const std::vector<std::string>& words) {
+  std::string s;
+  for (const auto& w : words) s += (s.empty() ? "" : ", ") + w;
+  return s;
+}
+
 }  // namespace kimsim::io

@@ -1,160 +1,15 @@
-// allocate(): a scenario's Bausteine over the regions, exactly in cents and half positions.
+// allocate(): a scenario's Bausteine over the regions, exactly in cents and half positions. The
+// plan does what every rule shares (recipients, keys and carve-outs, the residual, pass-through);
+// each rule's own step is its type's (kimsim/rule.hpp, engine/model/rules/).
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <random>
 #include <string>
 
-#include "kimsim/format.hpp"
 #include "kimsim/model.hpp"
+#include "kimsim/rule.hpp"
 
 namespace kimsim {
-
-std::string_view region_type_name(RegionType t) {
-  switch (t) {
-    case RegionType::kreis: return "Kreis";
-    case RegionType::kreisfreie_stadt: return "kreisfreie Stadt";
-    case RegionType::gemeinde: return "Gemeinde";
-  }
-  return "?";
-}
-
-bool Region::has(std::string_view flag) const {
-  return std::find(flags.begin(), flags.end(), flag) != flags.end();
-}
-
-namespace {
-/// A polynomial hash with a multiplier drawn once per process, mixed (MurmurHash3's finaliser):
-/// AGS crafted to collide in one run collide in no other, so the look-up table cannot be made
-/// to degrade to a linear scan. Only look-ups depend on it, never an output.
-std::uint32_t hash_of(std::string_view ags) {
-  static const std::uint64_t multiplier = std::random_device{}() * 2ULL + 0x9E3779B97F4A7C15ULL | 1ULL;
-  std::uint64_t h = ags.size();
-  for (const char c : ags) h = h * multiplier + static_cast<unsigned char>(c);
-  h ^= h >> 33, h *= 0xff51afd7ed558ccdULL, h ^= h >> 33, h *= 0xc4ceb9fe1a85ec53ULL, h ^= h >> 33;
-  return static_cast<std::uint32_t>(h);
-}
-}  // namespace
-
-std::size_t Regions::probe(std::string_view ags, std::uint32_t hash) const {
-  const std::size_t mask = slots_.size() - 1;
-  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
-    const Slot& s = slots_[i];
-    if (s.index == 0 || (s.hash == hash && list[s.index - 1].ags == ags)) return i;
-  }
-}
-
-void Regions::rebuild_slots(std::size_t capacity) {
-  std::size_t size = 16;
-  while (size < 2 * capacity) size *= 2;
-  std::vector<Slot> old = std::move(slots_);
-  slots_.assign(size, Slot{});
-  used_ = 0;
-  for (const Slot& s : old)
-    if (s.index) insert_slot(s.hash, s.index - 1);
-}
-
-void Regions::insert_slot(std::uint32_t hash, std::size_t index) {
-  const std::size_t mask = slots_.size() - 1;
-  std::size_t i = hash & mask;
-  while (slots_[i].index) i = (i + 1) & mask;
-  slots_[i] = {hash, static_cast<std::uint32_t>(index + 1)};
-  ++used_;
-}
-
-void Regions::reserve(std::size_t n) {
-  list.reserve(n);
-  if (slots_.size() < 2 * n) rebuild_slots(n);
-}
-
-bool Regions::add(Region region) {
-  if (2 * (used_ + 1) > slots_.size()) rebuild_slots(std::max<std::size_t>(used_ + 1, 2 * used_));
-  const std::uint32_t hash = hash_of(region.ags);
-  const std::size_t at = probe(region.ags, hash);
-  if (slots_[at].index) return false;
-  slots_[at] = {hash, static_cast<std::uint32_t>(list.size() + 1)};
-  ++used_;
-  list.push_back(std::move(region));
-  return true;
-}
-
-std::optional<std::size_t> Regions::find(std::string_view ags) const {
-  if (slots_.empty()) return std::nullopt;
-  const Slot& s = slots_[probe(ags, hash_of(ags))];
-  return s.index ? std::optional<std::size_t>(s.index - 1) : std::nullopt;
-}
-
-std::uint64_t Regions::flag_bit(std::string_view flag) const {
-  for (std::size_t b = 0; b < flag_names_.size(); ++b)
-    if (flag_names_[b] == flag) return std::uint64_t{1} << b;
-  return 0;
-}
-
-void Regions::index() {
-  flag_names_.clear();
-  for (auto& r : list) {
-    r.flag_bits = 0;
-    for (const auto& f : r.flags) {
-      auto it = std::find(flag_names_.begin(), flag_names_.end(), f);
-      if (it == flag_names_.end()) {
-        if (flag_names_.size() == 64) throw InputError("more than 64 distinct region flags");
-        it = flag_names_.insert(flag_names_.end(), f);
-      }
-      r.flag_bits |= std::uint64_t{1} << (it - flag_names_.begin());
-    }
-  }
-  if (used_ != list.size()) {  // the list was filled directly, not by add(); the first of equal AGS counts
-    slots_.clear();
-    rebuild_slots(list.size());
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      const std::uint32_t hash = hash_of(list[i].ags);
-      const std::size_t at = probe(list[i].ags, hash);
-      if (!slots_[at].index) slots_[at] = {hash, static_cast<std::uint32_t>(i + 1)}, ++used_;
-    }
-  }
-  parent_.resize(list.size());
-  members_.assign(list.size(), {});
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    parent_[i] = list[i].type == RegionType::gemeinde ? find(list[i].kreis).value_or(i) : i;
-    if (parent_[i] != i) members_[parent_[i]].push_back(i);
-  }
-}
-
-std::optional<std::size_t> Regions::indicator(std::string_view name) const {
-  for (std::size_t i = 0; i < indicator_names.size(); ++i)
-    if (indicator_names[i] == name) return i;
-  return std::nullopt;
-}
-
-std::vector<std::size_t> select(const Regions& regions, const Selector& s) {
-  // Names are resolved once per call, so the loop over regions compares only small integers.
-  const std::size_t n = regions.list.size();
-  std::vector<std::uint8_t> listed(n, 0);  // 1 include, 2 exclude
-  for (const auto& a : s.include)
-    if (auto i = regions.find(a)) listed[*i] |= 1;
-  for (const auto& a : s.exclude)
-    if (auto i = regions.find(a)) listed[*i] |= 2;
-  std::uint32_t types = 0;
-  for (auto t : s.types) types |= 1u << static_cast<unsigned>(t);
-  std::uint64_t flags = 0;
-  bool unknown_flag = false;
-  for (const auto& f : s.flags) {
-    const std::uint64_t bit = regions.flag_bit(f);
-    flags |= bit;
-    unknown_flag |= bit == 0;  // a flag no region carries selects nothing
-  }
-  const bool by_kind = !s.types.empty() || !s.flags.empty();
-  std::vector<std::size_t> out;
-  for (std::size_t i = 0; i < n; ++i) {
-    const Region& r = regions.list[i];
-    bool pick = by_kind && (types == 0 || (types >> static_cast<unsigned>(r.type)) & 1u);
-    pick = pick && !unknown_flag && (r.flag_bits & flags) == flags;
-    pick = (pick || (listed[i] & 1)) && !(listed[i] & 2);
-    if (pick) out.push_back(i);
-  }
-  return out;
-}
-
 
 // ---------------------------------------------------------------------------------------------
 // Keys.
@@ -178,6 +33,8 @@ struct KeyPlan {
   /// Where its rule was set ("bausteine[1].positions_by_key"): errors about the key name the place.
   const SourceMap* places = nullptr;
   std::string path;
+  /// The regions, for naming the data cells behind a value in errors.
+  const Regions* regions = nullptr;
   [[noreturn]] void refuse(const std::string& sub, const std::string& what) const {
     const std::string at = path.empty() ? sub : sub.empty() ? path : path + "." + sub;
     if (places) throw places->error(at, what);
@@ -188,7 +45,7 @@ struct KeyPlan {
 KeyPlan compile_key(const Regions& regions, const std::vector<std::size_t>& who, const Key& key,
                     const SourceMap* places, std::string path) {
   KeyPlan k;
-  k.places = places, k.path = std::move(path);
+  k.places = places, k.path = std::move(path), k.regions = &regions;
   auto column_of = [&](const std::string& name, const std::string& sub) {
     const auto c = regions.indicator(name);
     if (!c) k.refuse(sub, "no data provides the indicator '" + name + "'");
@@ -214,6 +71,26 @@ struct KeyScratch {
   std::vector<std::uint8_t> capped;
 };
 
+/// The value of indicator `t` that counts for candidate i: its own less that of its present
+/// carved-out members, at least 0.
+inline double counted_value(const KeyPlan& k, const KeyPlan::Term& t, const Eigen::MatrixXd& ind,
+                            std::span<const std::size_t> who, std::span<const std::uint8_t> present, std::uint32_t i) {
+  double v = ind(Eigen::Index(who[i]), Eigen::Index(t.column));
+  for (std::uint32_t g : k.carved[i])
+    if (present[g]) v -= ind(Eigen::Index(who[g]), Eigen::Index(t.column));
+  return std::max(v, 0.0);
+}
+
+/// " (data/k.csv lines 2, 3 and 4, column 'x')": the data cells of the candidates `at` (indices
+/// in who) for an error about their values; "" where the regions know no data files.
+std::string cells_note(const KeyPlan& k, std::span<const std::size_t> who, std::span<const std::uint32_t> at,
+                       std::size_t column) {
+  std::vector<std::size_t> which;
+  for (std::uint32_t i : at) which.push_back(who[i]);
+  const std::string cells = k.regions->places.cells(which, column);
+  return cells.empty() ? "" : " (" + cells + ")";
+}
+
 /// Shares of one indicator over the present candidates `at`, written to `out` (parallel to at).
 void column_shares(const KeyPlan& k, const KeyPlan::Term& t, const Eigen::MatrixXd& ind,
                    const std::vector<std::size_t>& who, std::span<const std::uint8_t> present,
@@ -221,14 +98,12 @@ void column_shares(const KeyPlan& k, const KeyPlan::Term& t, const Eigen::Matrix
   out.resize(at.size());
   double total = 0;
   for (std::size_t j = 0; j < at.size(); ++j) {
-    const std::uint32_t i = at[j];
-    double v = ind(Eigen::Index(who[i]), Eigen::Index(t.column));
-    for (std::uint32_t g : k.carved[i])
-      if (present[g]) v -= ind(Eigen::Index(who[g]), Eigen::Index(t.column));
-    out[j] = std::max(v, 0.0);
+    out[j] = counted_value(k, t, ind, who, present, at[j]);
     total += out[j];
   }
-  if (!(total > 0)) k.refuse(k.cap && &t == &*k.cap ? "cap" : "key." + t.name, "the indicator '" + t.name + "' is zero for all recipients");
+  if (!(total > 0))
+    k.refuse(k.cap && &t == &*k.cap ? "cap" : "key." + t.name,
+             "the indicator '" + t.name + "' is zero for all recipients" + cells_note(k, who, at, t.column));
   for (double& v : out) v /= total;
 }
 
@@ -255,9 +130,18 @@ void evaluate_key(const KeyPlan& k, const Eigen::MatrixXd& ind, const std::vecto
     if (!changed) break;
     double fixed = 0, free = 0;
     for (std::size_t i = 0; i < n; ++i) (s.capped[i] ? fixed : free) += s.capped[i] ? s.cap[i] : share[i];
-    if (!(free > 0))  // the rest would be shared as 0/0
+    if (!(free > 0)) {  // the rest would be shared as 0/0
+      std::vector<std::uint32_t> under;  // the uncapped recipients, whose key values are all 0
+      for (std::size_t i = 0; i < n; ++i)
+        if (!s.capped[i]) under.push_back(at[i]);
+      std::string values;  // each indicator of positive weight is 0 for all of them
+      for (const auto& t : k.terms)
+        if (const std::string cells = cells_note(k, who, under, t.column); !cells.empty() && t.weight > 0)
+          values += (values.empty() ? " (their key values are 0: " : "; ") + t.name + " at " + cells.substr(2, cells.size() - 3);
+      if (!values.empty()) values += ")";
       k.refuse("cap", "the cap on '" + k.cap->name +
-                             "' cannot be met: the recipients under it have no key share to take the excess");
+                          "' cannot be met: the recipients under it have no key share to take the excess" + values);
+    }
     for (std::size_t i = 0; i < n; ++i) share[i] = s.capped[i] ? s.cap[i] : share[i] * (1.0 - fixed) / free;
   }
 }
@@ -295,18 +179,12 @@ std::vector<Halves> round_pass_through(const std::vector<double>& share_halves, 
 struct Plan::Compiled {
   std::size_t first_row = 0;     ///< its candidates are rows first_row .. first_row + who.size()
   std::size_t end_row = 0;       ///< one past its last row (pass-through rows included)
-  bool reads_indicators = true;  ///< by a key or a pass-through
+  /// Its result is a function of who is present, the budget and the rate (a memoizable rule
+  /// without key or pass-through): an evaluation that repeats them is skipped.
+  bool memo = false;
   std::vector<std::size_t> who;  ///< the candidates (region indices), ascending
   std::optional<KeyPlan> key;
-  // Fixed staffing: positions per candidate, plus extras for member Gemeinden with a flag
-  // unless that Gemeinde is a present recipient itself.
-  std::vector<Halves> fixed;
-  struct Extra {
-    std::uint32_t candidate = 0;
-    std::int64_t member = -1;  ///< candidate index of the Gemeinde, -1 if it is none
-    Halves halves = 0;
-  };
-  std::vector<Extra> extras;
+  std::unique_ptr<const CompiledRule> rule;
   struct Pass {
     std::int64_t kreis = -1;  ///< candidate index of the Kreis, -1 if it is no recipient
     std::size_t kreis_region = 0, column = 0, first_row = 0;
@@ -325,12 +203,10 @@ struct Draft::Scratch {
   std::vector<Memo> memo;  // per Baustein
   /// The plan that last wrote the draft (held, so that no other plan can take its address).
   std::shared_ptr<const void> plan;
-  Workspace kernel;
+  RuleScratch rule;
   KeyScratch key;
   std::vector<std::uint32_t> at;  ///< candidate index of each present recipient
   std::vector<double> share;
-  std::vector<std::uint64_t> weight;
-  std::vector<std::int64_t> seats, lo, hi;
 };
 
 Draft::Draft() : scratch(std::make_unique<Scratch>()) {}
@@ -340,65 +216,28 @@ Draft& Draft::operator=(Draft&&) noexcept = default;
 
 namespace {
 
-std::string euros(Cents c) { return format_euros(c) + " EUR"; }
 
-/// "bausteine[B2]" and, with `key`, "bausteine[B2].key": the path of a Baustein's value, the
-/// item selected by its id as everywhere a scenario's values are named (by position where it has
-/// none that a path can hold).
-std::string path_of(const Scenario& s, std::size_t bi, const std::string& key = "") {
-  const std::string& id = s.bausteine[bi].id;
-  const bool by_id = !id.empty() && id.find_first_of("[]") == std::string::npos;
-  return "bausteine[" + (by_id ? id : std::to_string(bi)) + "]" + (key.empty() ? "" : "." + key);
-}
-
-/// The key of a Baustein's rule block in the scenario.
-std::string rule_key(const Baustein& b) {
-  return std::visit(
-      [](const auto& rule) -> std::string {
-        using T = std::decay_t<decltype(rule)>;
-        if constexpr (std::is_same_v<T, FixedStaffing>) return "fixed_staffing";
-        if constexpr (std::is_same_v<T, PositionsByKey>) return "positions_by_key";
-        if constexpr (std::is_same_v<T, MoneyByKey>) return "money_by_key";
-      },
-      b.rule);
-}
-
-/// "3.5" from 7 half positions.
-std::string vza(Halves h) { return std::to_string(h / 2) + (h % 2 ? ".5" : ".0"); }
 
 /// An error about the value at `path` of the scenario, named with the place that set it.
 [[noreturn]] void refuse(const Scenario& s, const std::string& path, const std::string& what) {
   throw s.places.error(path, what);
 }
 
-Cents half_rate(const Scenario& s, std::size_t bi, Cents rate) {
-  if (rate <= 0 || rate % 2 != 0)
-    refuse(s, path_of(s, bi, "rate_per_vza_eur"),
-           s.bausteine[bi].id + ": rate_per_vza must be a positive amount with an even number of cents");
-  return rate / 2;
+/// "0 at data/k.csv:3, column 'population'": a value of this evaluation and the cell that set it
+/// ("0, perturbed from 1393000, at ..." where the evaluation's indicators differ from the data,
+/// as a simulation's noise makes them), for an error; "" where the regions know no data files.
+std::string value_at(const Regions& regions, const Eigen::MatrixXd& ind, std::size_t region, std::size_t column) {
+  const std::string cell = regions.places.cell(regions, region, column);
+  if (cell.empty()) return "";
+  const double value = ind(Eigen::Index(region), Eigen::Index(column)),
+               data = regions.indicators(Eigen::Index(region), Eigen::Index(column));
+  return number_text(value) + (value != data ? ", perturbed from " + number_text(data) + "," : "") + " at " + cell;
 }
 
-/// x * y or x + y in cents or half positions, or an InputError where the result leaves the 64-bit
-/// range: the scenario bounds each number it reads, not their products and sums.
-[[noreturn, gnu::cold, gnu::noinline]] void too_large(const Baustein& b) {
-  throw InputError(b.id + ": the amounts are too large to compute with (beyond 2^63 cents)");
-}
-std::int64_t checked(const Baustein& b, std::int64_t x, std::int64_t y, bool multiply) {
-  std::int64_t r;
-  if (multiply ? __builtin_mul_overflow(x, y, &r) : __builtin_add_overflow(x, y, &r)) [[unlikely]]
-    too_large(b);
-  return r;
-}
-std::int64_t product(const Baustein& b, std::int64_t x, std::int64_t y) { return checked(b, x, y, true); }
-std::int64_t sum(const Baustein& b, std::int64_t x, std::int64_t y) { return checked(b, x, y, false); }
-
-/// Key shares as integer weights: fixed point with 12 decimals, so that the kernel decides
-/// exactly on them (and ties between equal keys are found, not hidden by rounding noise).
-/// Rounded half away from zero, as llround, inline: the truncation and the fraction are exact.
-std::uint64_t weight_of(double share) {
-  const double x = share * 1e12;  // 0 <= x <= 1e12
-  const auto whole = static_cast<std::uint64_t>(x);
-  return whole + (x - static_cast<double>(whole) >= 0.5);
+/// The place of a scenario value for a trace: "s.yaml:48:13 bausteine[1].x".
+std::string place_of(const Scenario& s, const std::string& path) {
+  const auto where = s.places.find(path);
+  return where ? where->str() + " " + path : path;
 }
 
 }  // namespace
@@ -414,52 +253,23 @@ Plan::Plan(const Scenario& scenario, const Regions& regions) : scenario_(&scenar
       std::string why;
       for (const auto& flag : b.recipients.flags)
         if (regions.flag_bit(flag) == 0) why += (why.empty() ? " (no region has the flag '" : "', '") + flag;
-      refuse(scenario, path_of(scenario, bi, "recipients"),
+      refuse(scenario, baustein_path(scenario, bi, "recipients"),
              b.id + ": no region matches its recipients" + (why.empty() ? "" : why + "')"));
     }
     for (auto region : c.who) rows_.push_back({bi, region, std::nullopt});
-    auto candidate = [&](std::size_t region) -> std::int64_t {
-      const auto at = std::lower_bound(c.who.begin(), c.who.end(), region);
-      return at != c.who.end() && *at == region ? at - c.who.begin() : -1;
-    };
-    std::visit(
-        [&](const auto& rule) {
-          using T = std::decay_t<decltype(rule)>;
-          if constexpr (std::is_same_v<T, FixedStaffing>) {
-            for (std::size_t k = 0; k < c.who.size(); ++k) {
-              const Region& r = regions.list[c.who[k]];
-              Halves h = 0;
-              if (auto it = rule.per_type.find(r.type); it != rule.per_type.end()) h += it->second;
-              for (const auto& [flag, extra] : rule.per_flag)
-                if (r.has(flag)) h += extra;
-              c.fixed.push_back(h);
-              for (const auto& [flag, extra] : rule.per_member_flag) {
-                const std::uint64_t bit = regions.flag_bit(flag);
-                for (std::size_t g : regions.members(c.who[k]))
-                  if (regions.list[g].flag_bits & bit)
-                    c.extras.push_back({static_cast<std::uint32_t>(k), candidate(g), extra});
-              }
-            }
-          } else {
-            if constexpr (std::is_same_v<T, PositionsByKey>)
-              if (rule.base % rule.unit != 0)
-                refuse(scenario, path_of(scenario, bi, "positions_by_key.base_vza"), b.id + ": the base must be a whole number of units");
-            if constexpr (std::is_same_v<T, PositionsByKey>)
-              if (rule.min && rule.max && *rule.max < *rule.min)
-                refuse(scenario, path_of(scenario, bi, "positions_by_key.max_vza"),
-                       b.id + ": the maximum of " + vza(*rule.max) + " VZÄ is below the minimum of " + vza(*rule.min) + " VZÄ");
-            c.key = compile_key(regions, c.who, rule.key, &scenario.places, path_of(scenario, bi, rule_key(b)));
-          }
-        },
-        b.rule);
+    if (!b.rule) refuse(scenario, baustein_path(scenario, bi), b.id + ": the Baustein has no rule");
+    const RuleSite site{scenario, regions, bi, c.who};
+    c.rule = b.rule->compile(site);
+    if (const Key* key = b.rule->keyed_by())
+      c.key = compile_key(regions, c.who, *key, &scenario.places, baustein_path(scenario, bi, std::string(b.rule->type().name)));
     for (std::size_t pi = 0; pi < b.pass_through.size(); ++pi) {
       const PassThrough& pt = b.pass_through[pi];
-      const std::string at = path_of(scenario, bi, "pass_through[" + pt.kreis + "]");
+      const std::string at = baustein_path(scenario, bi, "pass_through[" + b.pass_through[pi].kreis + "]");
       Compiled::Pass p;
       const auto kreis = regions.find(pt.kreis);
       if (!kreis) refuse(scenario, at + ".kreis", b.id + ": pass-through from unknown Kreis " + pt.kreis);
       p.kreis_region = *kreis;
-      p.kreis = candidate(*kreis);
+      p.kreis = site.candidate(*kreis);
       const auto column = regions.indicator(pt.key);
       if (!column) refuse(scenario, at + ".key", b.id + ": no data provides the pass-through key '" + pt.key + "'");
       p.column = *column;
@@ -478,7 +288,7 @@ Plan::Plan(const Scenario& scenario, const Regions& regions) : scenario_(&scenar
       c.passes.push_back(std::move(p));
     }
     c.end_row = rows_.size();
-    c.reads_indicators = c.key.has_value() || !c.passes.empty();
+    c.memo = c.rule->memoizable() && !c.key && c.passes.empty();
     compiled->push_back(std::move(c));
   }
   for (const auto& row : rows_) read_.push_back(row.region);
@@ -535,139 +345,63 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     // A Baustein that reads no indicator (fixed staffing) is a function of who is present, its
     // budget and its rate: when they repeat (every replication where all apply), so does it.
     Draft::Scratch::Memo& memo = s.memo[bi];
-    if (!c.reads_indicators && memo.valid && memo.budget == budget && memo.rate == rate && memo.at == s.at) continue;
+    if (c.memo && memo.valid && memo.budget == budget && memo.rate == rate && memo.at == s.at) continue;
     memo.valid = false;
     std::fill(d.present.begin() + long(r0), d.present.begin() + long(c.end_row), 0);
     for (auto* v : {&d.halves, &d.gross, &d.cents}) std::fill(v->begin() + long(r0), v->begin() + long(c.end_row), 0);
     for (auto* v : {&d.key_share, &d.quota}) std::fill(v->begin() + long(r0), v->begin() + long(c.end_row), 0.0);
-    d.tie[bi] = 0;
     d.budget[bi] = budget;
     for (std::uint32_t k : s.at) d.present[r0 + k] = 1;
     const std::span<const std::uint8_t> present(d.present.data() + r0, nc);
     s.share.resize(n);
     if (c.key) evaluate_key(*c.key, ind, c.who, present, s.at, s.share, s.key);
-    std::visit(
-        [&](const auto& rule) {
-          using T = std::decay_t<decltype(rule)>;
-          if constexpr (std::is_same_v<T, FixedStaffing>) {
-            const Cents half = half_rate(scenario, bi, rate);
-            for (std::uint32_t k : s.at) d.halves[r0 + k] = c.fixed[k];
-            for (const auto& e : c.extras)
-              if (present[e.candidate] && (e.member < 0 || !present[static_cast<std::size_t>(e.member)]))
-                d.halves[r0 + e.candidate] += e.halves;
-            for (std::uint32_t k : s.at) {
-              d.cents[r0 + k] = product(b, d.halves[r0 + k], half);
-              d.quota[r0 + k] = static_cast<double>(d.halves[r0 + k]) / 2.0;
-            }
-          }
-          if constexpr (std::is_same_v<T, PositionsByKey>) {
-            const Cents half = half_rate(scenario, bi, rate);
-            const Cents unit_cost = product(b, rule.unit, half);
-            const std::int64_t units = budget / unit_cost;
-            const std::int64_t base_units = rule.base / rule.unit;
-            const std::int64_t keyed = units - base_units * static_cast<std::int64_t>(n);
-            if (keyed < 0)
-              refuse(scenario, path_of(scenario, bi, "budget_eur"),
-                     b.id + ": the budget buys " + std::to_string(units) + " units, fewer than the base of " +
-                         std::to_string(base_units) + " for each of the " + std::to_string(n) + " recipients");
-            s.lo.clear();
-            s.hi.clear();
-            if (rule.min || rule.max) {
-              s.lo.assign(n, rule.min ? std::max<std::int64_t>(0, (*rule.min + rule.unit - 1) / rule.unit - base_units) : 0);
-              s.hi.assign(n, rule.max ? std::max<std::int64_t>(0, *rule.max / rule.unit - base_units) : kUnbounded);
-              // Said here, where the scenario's values are known, not by the kernel's bounds check.
-              if (static_cast<double>(s.lo[0]) * static_cast<double>(n) > static_cast<double>(keyed))
-                refuse(scenario, path_of(scenario, bi, "positions_by_key.min_vza"),
-                       b.id + ": the budget buys " + std::to_string(keyed) + (base_units ? " units beyond the bases" : " units") +
-                           ", fewer than the minimum of " +
-                           vza(*rule.min) + " VZÄ needs for each of the " + std::to_string(n) + " recipients");
-              if (rule.max && static_cast<double>(s.hi[0]) * static_cast<double>(n) < static_cast<double>(keyed))
-                refuse(scenario, path_of(scenario, bi, "positions_by_key.max_vza"),
-                       b.id + ": the budget buys " + std::to_string(keyed) + (base_units ? " units beyond the bases" : " units") +
-                           ", more than the maximum of " +
-                           vza(*rule.max) + " VZÄ allows for the " + std::to_string(n) + " recipients");
-            }
-            if (!in.floor.empty()) {
-              // Hold-harmless: last year's positions as a lower bound, as far as the units allow.
-              std::int64_t sum = 0;
-              s.seats.resize(n);
-              for (std::size_t j = 0; j < n; ++j) {
-                std::int64_t held = std::max<std::int64_t>(0, in.floor[r0 + s.at[j]] / rule.unit - base_units);
-                if (!s.lo.empty()) held = std::max(held, s.lo[j]);
-                if (!s.hi.empty()) held = std::min(held, s.hi[j]);
-                s.seats[j] = held;
-                sum += held;
-              }
-              if (sum <= keyed) {
-                s.lo.assign(s.seats.begin(), s.seats.end());
-                if (s.hi.empty()) s.hi.assign(n, kUnbounded);
-              }
-            }
-            s.weight.resize(n);
-            for (std::size_t j = 0; j < n; ++j) s.weight[j] = weight_of(s.share[j]);
-            s.seats.resize(n);
-            const Outcome out = apportion(rule.rule, s.weight, keyed, s.seats, s.kernel, Bounds{s.lo, s.hi});
-            d.tie[bi] = out.tie.has_value();
-            for (std::size_t j = 0; j < n; ++j) {
-              const std::size_t row = r0 + s.at[j];
-              d.halves[row] = (s.seats[j] + base_units) * rule.unit;
-              d.cents[row] = d.halves[row] * half;
-              d.key_share[row] = s.share[j];
-              d.quota[row] = (static_cast<double>(keyed) * s.share[j] + static_cast<double>(base_units)) *
-                             static_cast<double>(rule.unit) / 2.0;
-            }
-          }
-          if constexpr (std::is_same_v<T, MoneyByKey>) {
-            if (product(b, rule.minimum, static_cast<Cents>(n)) > budget)
-              refuse(scenario, path_of(scenario, bi, "money_by_key.minimum_eur"),
-                     b.id + ": the minimum of " + euros(rule.minimum) + " for " + std::to_string(n) + " recipients exceeds the budget");
-            // Largest remainder on cents with the minimum as a lower bound: a recipient below
-            // the minimum is raised to it and the rest is shared by key among the others.
-            s.lo.assign(n, rule.minimum);
-            s.weight.resize(n);
-            for (std::size_t j = 0; j < n; ++j) s.weight[j] = weight_of(s.share[j]);
-            s.seats.resize(n);
-            const Outcome out = apportion(Rule{Method::hamilton, std::nullopt, TiePolicy::order, 0}, s.weight,
-                                          budget, s.seats, s.kernel, Bounds{s.lo, {}});
-            d.tie[bi] = out.tie.has_value();
-            for (std::size_t j = 0; j < n; ++j) {
-              const std::size_t row = r0 + s.at[j];
-              d.cents[row] = s.seats[j];
-              d.key_share[row] = s.share[j];
-              d.quota[row] = static_cast<double>(budget) * s.share[j] / 100.0;
-            }
-          }
-        },
-        b.rule);
+    RuleCall call{{scenario, regions, bi, c.who},
+                  ind,
+                  budget,
+                  rate,
+                  s.at,
+                  present,
+                  c.key ? std::span<const double>(s.share) : std::span<const double>(),
+                  in.floor.empty() ? std::span<const Halves>() : in.floor.subspan(r0, nc),
+                  std::span<Halves>(d.halves.data() + r0, nc),
+                  std::span<Cents>(d.cents.data() + r0, nc),
+                  std::span<double>(d.key_share.data() + r0, nc),
+                  std::span<double>(d.quota.data() + r0, nc),
+                  {},
+                  s.rule};
+    c.rule->evaluate(call);
+    d.tie[bi] = call.outcome.tie.has_value();
     Cents allocated = 0;
-    for (std::uint32_t k : s.at) allocated = sum(b, allocated, d.cents[r0 + k]);
+    for (std::uint32_t k : s.at) allocated = call.sum(allocated, d.cents[r0 + k]);
     if (allocated > budget)
-      refuse(scenario, path_of(scenario, bi, "budget_eur"), b.id + ": the rule needs " + euros(allocated) + ", more than the budget of " + euros(budget));
+      refuse(scenario, baustein_path(scenario, bi, "budget_eur"), b.id + ": the rule needs " + euros_text(allocated) + ", more than the budget of " + euros_text(budget));
     Cents rest = budget - allocated;
     if (rest > 0 && b.residual == Residual::split_by_key) {
       // The rest by the rule's key, or by positions where the rule has none (fixed staffing).
-      s.weight.resize(n);
+      RuleScratch& rs = s.rule;
+      rs.weight.resize(n);
       for (std::size_t j = 0; j < n; ++j) {
         const std::size_t row = r0 + s.at[j];
-        s.weight[j] = d.key_share[row] > 0 ? weight_of(d.key_share[row]) : static_cast<std::uint64_t>(d.halves[row]);
+        rs.weight[j] = d.key_share[row] > 0 ? weight_of(d.key_share[row]) : static_cast<std::uint64_t>(d.halves[row]);
       }
-      s.seats.resize(n);
-      split_cents(rest, s.weight, s.seats, s.kernel);
-      for (std::size_t j = 0; j < n; ++j) d.cents[r0 + s.at[j]] += s.seats[j];
+      rs.seats.resize(n);
+      split_cents(rest, rs.weight, rs.seats, rs.kernel);
+      for (std::size_t j = 0; j < n; ++j) d.cents[r0 + s.at[j]] += rs.seats[j];
       rest = 0;
     }
     d.unallocated[bi] = rest;
     for (std::uint32_t k : s.at) d.gross[r0 + k] = d.halves[r0 + k];
     // Pass-through: the Kreis keeps its rows' money less the shares its Gemeinden receive. A
     // Gemeinde that did not apply receives no share: the Kreis keeps it.
-    const Cents half = c.passes.empty() ? 0 : half_rate(scenario, bi, rate);
+    const Cents half = c.passes.empty() ? 0 : call.half_rate();
     for (const auto& p : c.passes) {
       if (p.kreis < 0 || !present[static_cast<std::size_t>(p.kreis)]) continue;  // no Kreis, nothing to pass on
       const std::size_t kreis_row = r0 + static_cast<std::size_t>(p.kreis);
       const double kreis_total = ind(Eigen::Index(p.kreis_region), Eigen::Index(p.column));
       if (!(kreis_total > 0))
-        refuse(scenario, path_of(scenario, bi, "pass_through"), b.id + ": Kreis " + regions.list[p.kreis_region].ags + " has no " +
-                                                         regions.indicator_names[p.column] + " to pass positions on by");
+        refuse(scenario, baustein_path(scenario, bi, "pass_through"), b.id + ": Kreis " + regions.list[p.kreis_region].ags + " has no " +
+                                                         regions.indicator_names[p.column] + " to pass positions on by" +
+                                                         (regions.places.columns.empty() ? "" : " (" + value_at(regions, ind, p.kreis_region, p.column) + ")"));
       const Halves kreis_halves = d.halves[kreis_row];
       Halves passed = 0;
       for (std::size_t m = 0; m < p.members.size(); ++m) {
@@ -676,10 +410,13 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
         // The Gemeinde's part of the Kreis total; data where it is larger would pass on more than
         // the Kreis has (and a share far out of range cannot be rounded to half positions).
         const double part = ind(Eigen::Index(p.members[m]), Eigen::Index(p.column));
-        if (part > kreis_total)
-          refuse(scenario, path_of(scenario, bi, "pass_through"), b.id + ": " + regions.list[p.members[m]].ags + " has more " +
+        if (part > kreis_total) {
+          const std::string cells = regions.places.columns.empty() ? "" :
+              " (" + value_at(regions, ind, p.members[m], p.column) + "; " + value_at(regions, ind, p.kreis_region, p.column) + ")";
+          refuse(scenario, baustein_path(scenario, bi, "pass_through"), b.id + ": " + regions.list[p.members[m]].ags + " has more " +
                                                            regions.indicator_names[p.column] + " than its Kreis " +
-                                                           regions.list[p.kreis_region].ags);
+                                                           regions.list[p.kreis_region].ags + cells);
+        }
         const double share = static_cast<double>(kreis_halves) * part / kreis_total;
         d.present[row] = 1;
         d.halves[row] = d.gross[row] = round_share(share, p.minimum);
@@ -688,13 +425,141 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
         passed += d.halves[row];
       }
       if (passed > kreis_halves)
-        refuse(scenario, path_of(scenario, bi, "pass_through"),
+        refuse(scenario, baustein_path(scenario, bi, "pass_through"),
                b.id + ": Kreis " + regions.list[p.kreis_region].ags + " cannot pass on more positions than it has");
       d.halves[kreis_row] -= passed;
       d.cents[kreis_row] -= passed * half;
     }
-    if (!c.reads_indicators) memo = {true, budget, rate, s.at};
+    if (c.memo) memo = {true, budget, rate, s.at};
   }
+}
+
+namespace {
+
+/// The key's steps for the present candidate at[j]: each indicator value with the cell that set
+/// it and what was carved out of it, its share and weight, the cap, the key share.
+void describe_key(const KeyPlan& k, const Scenario& scenario, const Regions& regions, const Eigen::MatrixXd& ind,
+                  std::span<const std::size_t> who, std::span<const std::uint8_t> present,
+                  std::span<const std::uint32_t> at, std::size_t j, std::span<const double> share,
+                  const KeyScratch& ks, Trace& out) {
+  const std::uint32_t i = at[j];
+  auto term = [&](const KeyPlan::Term& t, const std::string& label) {
+    out.push_back({label, number_text(ind(Eigen::Index(who[i]), Eigen::Index(t.column))),
+                   regions.places.cell(regions, who[i], t.column)});
+    for (std::uint32_t g : k.carved[i])
+      if (present[g]) {
+        const Region& r = regions.list[who[g]];
+        out.push_back({"less that of " + r.ags + " " + r.name + " (a recipient itself)",
+                       number_text(ind(Eigen::Index(who[g]), Eigen::Index(t.column))),
+                       regions.places.cell(regions, who[g], t.column)});
+      }
+    double total = 0;
+    for (std::uint32_t a : at) total += counted_value(k, t, ind, who, present, a);
+    const double v = counted_value(k, t, ind, who, present, i);
+    out.push_back({"share of " + t.name, number_text(v / total) + " = " + number_text(v) + " / " + number_text(total) +
+                                             " (all " + std::to_string(at.size()) + " recipients)", ""});
+    return v / total;
+  };
+  for (const auto& t : k.terms) {
+    term(t, "indicator " + t.name);
+    out.push_back({"weight of " + t.name + " (normalised)", number_text(t.weight), place_of(scenario, k.path + ".key." + t.name)});
+  }
+  if (k.cap) {
+    const double cap_share = term(*k.cap, "cap indicator " + k.cap->name);
+    out.push_back({"cap", number_text(k.cap->weight * cap_share) + " = " + number_text(k.cap->weight) + " x share of " +
+                              k.cap->name, place_of(scenario, k.path + ".cap")});
+    const bool any = std::find(ks.capped.begin(), ks.capped.end(), 1) != ks.capped.end();
+    out.push_back({"capped", ks.capped[j] ? "yes: the key share is the cap, the excess went to the others"
+                             : any        ? "no: the key share includes a part of the capped recipients' excess"
+                                          : "no: no recipient reaches its cap", ""});
+  }
+  out.push_back({"key share", number_text(share[j]), ""});
+}
+
+}  // namespace
+
+Trace Plan::describe(const PlanInputs& in, std::size_t row) const {
+  const Scenario& scenario = *scenario_;
+  const Regions& regions = *regions_;
+  Draft d;
+  evaluate(in, d);
+  const Row& r = rows_.at(row);
+  const std::size_t bi = r.baustein;
+  const Baustein& b = scenario.bausteine[bi];
+  const Compiled& c = (*compiled_)[bi];
+  const Eigen::MatrixXd& ind = in.indicators ? *in.indicators : regions.indicators;
+  const Region& region = regions.list[r.region];
+  const std::string path = baustein_path(scenario, bi);
+  Trace out;
+  out.push_back({"Baustein", b.id + " " + b.name, place_of(scenario, path)});
+  out.push_back({"recipient", region.ags + " " + region.name + " (" + std::string(region_type_name(region.type)) + ")",
+                 place_of(scenario, path + ".recipients")});
+  if (!d.present[row]) {
+    out.push_back({"allocation", "none: it did not apply, or nobody it would share with did", ""});
+    return out;
+  }
+  const Cents rate = in.rate_per_vza.empty() ? b.rate_per_vza : in.rate_per_vza[bi], half = rate / 2;
+  if (r.passed_on_by) {
+    for (std::size_t pi = 0; pi < c.passes.size(); ++pi) {
+      const Compiled::Pass& p = c.passes[pi];
+      if (row < p.first_row || row >= p.first_row + p.members.size()) continue;
+      const std::string at = path + ".pass_through[" + std::to_string(pi) + "]";
+      const Region& kreis = regions.list[p.kreis_region];
+      const std::string& key = regions.indicator_names[p.column];
+      const double part = ind(Eigen::Index(r.region), Eigen::Index(p.column)),
+                   total = ind(Eigen::Index(p.kreis_region), Eigen::Index(p.column));
+      const Halves kreis_halves = d.gross[c.first_row + static_cast<std::size_t>(p.kreis)];
+      out.push_back({"passed on by", kreis.ags + " " + kreis.name, place_of(scenario, at)});
+      out.push_back({"positions of the Kreis", vza_text(kreis_halves) + " VZÄ", ""});
+      out.push_back({key + " of the Gemeinde", number_text(part), regions.places.cell(regions, r.region, p.column)});
+      out.push_back({key + " of the Kreis", number_text(total), regions.places.cell(regions, p.kreis_region, p.column)});
+      out.push_back({"share", number_text(d.quota[row]) + " VZÄ = " + vza_text(kreis_halves) + " VZÄ x " + number_text(part) +
+                                  " / " + number_text(total), place_of(scenario, at + ".key")});
+      out.push_back({"rounding", "to the nearest 0.5 VZÄ, at least " + vza_text(p.minimum) + " VZÄ",
+                     place_of(scenario, at + ".minimum_vza")});
+    }
+    out.push_back({"positions", vza_text(d.halves[row]) + " VZÄ", ""});
+    out.push_back({"cents", std::to_string(d.cents[row]) + " = " + euros_text(d.cents[row]), ""});
+    return out;
+  }
+  out.push_back({"budget", euros_text(d.budget[bi]), place_of(scenario, path + ".budget_eur")});
+  // The rule's step again, into buffers of its own: what it gave before residual and pass-through.
+  const std::size_t r0 = c.first_row, nc = c.who.size();
+  std::vector<std::uint32_t> at;
+  for (std::size_t k = 0; k < nc; ++k)
+    if (d.present[r0 + k]) at.push_back(static_cast<std::uint32_t>(k));
+  const std::size_t j = static_cast<std::size_t>(std::find(at.begin(), at.end(), row - r0) - at.begin());
+  const std::span<const std::uint8_t> present(d.present.data() + r0, nc);
+  out.push_back({"recipients", std::to_string(at.size()) + " present of " + std::to_string(nc), ""});
+  std::vector<double> share(at.size());
+  KeyScratch ks;
+  if (c.key) {
+    evaluate_key(*c.key, ind, c.who, present, at, share, ks);
+    describe_key(*c.key, scenario, regions, ind, c.who, present, at, j, share, ks, out);
+  }
+  std::vector<Halves> halves(nc);
+  std::vector<Cents> cents(nc);
+  std::vector<double> key_share(nc), quota(nc);
+  RuleScratch rs;
+  RuleCall call{{scenario, regions, bi, c.who}, ind, d.budget[bi], rate, at, present,
+                c.key ? std::span<const double>(share) : std::span<const double>(),
+                in.floor.empty() ? std::span<const Halves>() : in.floor.subspan(r0, nc),
+                halves, cents, key_share, quota, {}, rs};
+  c.rule->evaluate(call);
+  c.rule->describe(call, j, out);
+  const std::size_t k = row - r0;
+  const Halves passed = d.gross[row] - d.halves[row];
+  const Cents residual = d.cents[row] + passed * half - cents[k];
+  if (residual != 0)
+    out.push_back({"share of the residual (split_by_key)", euros_text(residual), place_of(scenario, path + ".residual")});
+  if (passed > 0)
+    out.push_back({"passed on to its Gemeinden", vza_text(passed) + " VZÄ = " + euros_text(passed * half),
+                   place_of(scenario, path + ".pass_through")});
+  if (residual != 0 || passed > 0) {
+    out.push_back({"positions", vza_text(d.halves[row]) + " VZÄ", ""});
+    out.push_back({"cents", std::to_string(d.cents[row]) + " = " + euros_text(d.cents[row]), ""});
+  }
+  return out;
 }
 
 Allocation allocate(const Scenario& scenario, const Regions& regions) {
@@ -709,16 +574,10 @@ Allocation allocate(const Scenario& scenario, const Regions& regions) {
     t.budget = d.budget[bi];
     t.unallocated = d.unallocated[bi];
     t.allocated = t.budget - t.unallocated;
-    if (t.unallocated > 0)
-      t.unallocated_reason = std::holds_alternative<PositionsByKey>(b.rule)
-                                 ? "less than one unit of " +
-                                       euros(std::get<PositionsByKey>(b.rule).unit * (b.rate_per_vza / 2)) + " left"
-                                 : "not used by the rule";
-    if (d.tie[bi])
-      a.notes.push_back(b.id + (std::holds_alternative<MoneyByKey>(b.rule)
-                                    ? ": equal claims to the last cents went to the earlier AGS"
-                                    : ": a tie for the last units was decided by the tie policy"));
+    if (t.unallocated > 0) t.unallocated_reason = b.rule->unallocated_reason(b);
+    if (d.tie[bi]) a.notes.push_back(b.id + ": " + b.rule->tie_note());
   }
+
   const auto& rows = plan.rows();
   for (std::size_t k = 0; k < rows.size(); ++k) {
     if (!d.present[k]) continue;

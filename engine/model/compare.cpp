@@ -1,5 +1,6 @@
 // Comparing allocations: the definitions are in include/kimsim/compare.hpp.
 #include "kimsim/compare.hpp"
+#include "kimsim/rules.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -193,7 +194,7 @@ std::vector<Fairness> fairness_of(const ComparedScenario& s) {
       }
       if (any && lo > 0) f.max_min_ratio = hi / lo;
     }
-    if (const auto* r = std::get_if<PositionsByKey>(&bs.rule)) {
+    if (const auto* r = rule_as<PositionsByKey>(bs)) {
       const Halves base_units = r->base / r->unit;
       for (const auto& [region, h] : t.halves) {
         const double claim = 2.0 * t.quota.at(region);  // in halves
@@ -203,7 +204,7 @@ std::vector<Fairness> fairness_of(const ComparedScenario& s) {
           f.held_at_maximum.push_back(region);
       }
     }
-    if (const auto* m = std::get_if<MoneyByKey>(&bs.rule))
+    if (const auto* m = rule_as<MoneyByKey>(bs))
       for (const auto& [region, c] : t.cents)
         if (m->minimum > 0 && c == m->minimum && 100.0 * t.quota.at(region) < static_cast<double>(c))
           f.held_at_minimum.push_back(region);
@@ -237,8 +238,8 @@ std::vector<Fairness> fairness_of(const ComparedScenario& s) {
 }
 
 bool same_rule(const Baustein& a, const Baustein& b) {
-  const auto* x = std::get_if<PositionsByKey>(&a.rule);
-  const auto* y = std::get_if<PositionsByKey>(&b.rule);
+  const auto* x = rule_as<PositionsByKey>(a);
+  const auto* y = rule_as<PositionsByKey>(b);
   if (!x || !y) return false;
   const auto sig = [](const std::optional<Ratio>& r) { return r ? std::pair{r->num, r->den} : std::pair<std::uint64_t, std::uint64_t>{0, 0}; };
   return x->rule.method == y->rule.method && sig(x->rule.first_signpost) == sig(y->rule.first_signpost) &&

@@ -12,7 +12,6 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "kimsim/apportion.hpp"
@@ -20,11 +19,18 @@
 
 namespace kimsim {
 
+class AllocationRule;
+
 using Cents = std::int64_t;
 using Halves = std::int64_t;  ///< half positions (0.5 VZÄ)
 
 enum class RegionType : std::uint8_t { kreis, kreisfreie_stadt, gemeinde };
 std::string_view region_type_name(RegionType t);
+/// The type's key in a scenario ("kreisfreie_stadt"), and back.
+std::string_view region_type_key(RegionType t);
+std::optional<RegionType> parse_region_type(std::string_view key);
+/// Every type's key, in the order of the enum: "kreis", "kreisfreie_stadt", "gemeinde".
+const std::vector<std::string>& region_type_keys();
 
 struct Region {
   std::string ags;   ///< 5 digits at Kreis level, 8 for a Gemeinde
@@ -36,12 +42,42 @@ struct Region {
   bool has(std::string_view flag) const;
 };
 
+struct Regions;
+
+/// Where the indicator values were read (the data half of the source map; Scenario::places is
+/// the scenario half): per data file the line of each region's row, per indicator the files and
+/// columns that set it. Kept per file and region, not per cell, so that a million regions stay
+/// cheap. The loader fills it; an error or a trace about a value names the cell that set it.
+struct DataPlaces {
+  struct File {
+    std::string path;                 ///< as messages name it
+    std::vector<std::uint32_t> line;  ///< per region: the line of its row; 0 where it has none
+  };
+  struct Column {
+    std::uint32_t file = 0;  ///< index in `files`
+    std::string name;        ///< its header
+    std::string split_by;    ///< a Gemeinde without a row has a share of its Kreis' value, by this indicator
+  };
+  std::vector<File> files;
+  std::vector<std::vector<Column>> columns;  ///< per indicator: the columns that set it
+
+  /// The cell that set indicator `indicator` of `region`: "data/k.csv:12, column 'population'";
+  /// for a share of its Kreis' value "split by population from data/k.csv:3, column 'x'"; "no
+  /// row in data/k.csv" where the region has none; "" where no data file is known (regions built
+  /// in code).
+  std::string cell(const Regions& regions, std::size_t region, std::size_t indicator) const;
+  /// The cells of several regions, for a message about all of them: "data/k.csv lines 2, 3, 4
+  /// and 50 more, column 'population'", per file ("; " between files).
+  std::string cells(std::span<const std::size_t> which, std::size_t indicator) const;
+};
+
 /// All regions and their indicators (one column per indicator, one row per region).
 struct Regions {
   std::vector<Region> list;
   std::vector<std::string> indicator_names;
   Eigen::MatrixXd indicators;  ///< list.size() x indicator_names.size()
   std::vector<std::string> notes;  ///< how indicators were derived (splits, carve-outs)
+  DataPlaces places;               ///< the data file, line and column of every indicator value
 
   /// Appends a region unless its AGS is already there (then false), keeping find() current: a
   /// list of a million regions is built in linear time, never by scanning it for each new one.
@@ -101,29 +137,6 @@ struct Key {
   double cap_factor = 0.0;
 };
 
-/// B1: a fixed number of positions per recipient type, plus extras for each member Gemeinde of a
-/// Kreis that carries a flag (e.g. one coordinator per große kreisangehörige Stadt).
-struct FixedStaffing {
-  std::map<RegionType, Halves> per_type;
-  std::map<std::string, Halves> per_flag;          ///< flag of the recipient itself
-  std::map<std::string, Halves> per_member_flag;   ///< per Gemeinde of the Kreis with the flag
-};
-
-/// B2/B3: positions by key: a base per recipient, the rest apportioned in units by the key.
-struct PositionsByKey {
-  Key key;
-  Halves unit = 1;  ///< apportionment unit in half positions (1 = 0.5 VZÄ)
-  Halves base = 0;  ///< per recipient, before the key
-  std::optional<Halves> min, max;
-  Rule rule;
-};
-
-/// Money by key with a minimum amount per recipient (the Integrationspauschale pattern).
-struct MoneyByKey {
-  Key key;
-  Cents minimum = 0;
-};
-
 /// What happens to money that no whole unit can use.
 enum class Residual : std::uint8_t { unallocated, split_by_key };
 
@@ -142,7 +155,9 @@ struct Baustein {
   Cents budget = 0;
   Cents rate_per_vza = 0;  ///< flat amount per full-time position
   Selector recipients;
-  std::variant<FixedStaffing, PositionsByKey, MoneyByKey> rule;
+  /// How the budget is allocated: one of the rule types of the rule table (kimsim/rule.hpp;
+  /// the built-in ones in kimsim/rules.hpp). Shared and immutable: copies of a scenario share it.
+  std::shared_ptr<const AllocationRule> rule;
   Residual residual = Residual::unallocated;
   std::vector<PassThrough> pass_through;
   std::vector<std::string> sources;
@@ -172,6 +187,10 @@ class SourceMap {
  private:
   std::map<std::string, Location> at_;
 };
+
+struct Scenario;
+/// The path of a value of Baustein `bi`: "bausteine[B2]", with `sub` "bausteine[B2].budget_eur".
+std::string baustein_path(const Scenario& s, std::size_t bi, const std::string& sub = "");
 
 struct Scenario {
   std::string name, programme;
@@ -245,6 +264,16 @@ struct Draft {
   Draft& operator=(Draft&&) noexcept;
 };
 
+/// One step of how a row got its numbers (the trace `explain` prints): what, its value, and the
+/// place that set it.
+struct TraceLine {
+  std::string label;  ///< "indicator population", "key share", "quota", "cents", ...
+  std::string value;  ///< as shown, with its unit
+  std::string place;  ///< "s.yaml:48:13 bausteine[1].positions_by_key.key.population" for a scenario
+                      ///< value, a data cell (DataPlaces::cell), "" for a computed one
+};
+using Trace = std::vector<TraceLine>;
+
 /// What one evaluation takes besides the plan: all optional except the indicators.
 struct PlanInputs {
   const Eigen::MatrixXd* indicators = nullptr;  ///< default: the regions' own
@@ -280,6 +309,12 @@ class Plan {
   /// Allocates every Baustein. Deterministic; throws InputError where the inputs leave a rule
   /// unsatisfiable (a budget below the bases, every recipient absent, ...).
   void evaluate(const PlanInputs& in, Draft& out) const;
+
+  /// The steps that gave row `row` of an evaluation with `in` its numbers: the recipient, the
+  /// budget, the key (each indicator value with the data cell that set it, shares, cap), the
+  /// rule's own steps (AllocationRule), the residual and what is passed on. Evaluates afresh:
+  /// for `explain`, not for loops.
+  Trace describe(const PlanInputs& in, std::size_t row) const;
 
   struct Compiled;  // per Baustein, private to engine/model
 

@@ -1,0 +1,76 @@
+// money_by_key (the Integrationspauschale pattern): the budget in cents by the key, largest
+// remainder, with a minimum amount per recipient as a lower bound (a recipient below it is
+// raised to it and the rest is shared by key among the others).
+#include <cmath>
+
+#include "kimsim/rules.hpp"
+
+namespace kimsim {
+namespace {
+
+std::shared_ptr<const AllocationRule> read(BlockReader& r) {
+  auto rule = std::make_shared<MoneyByKey>();
+  rule->key = r.distribution_key("key", "cap");
+  rule->minimum = r.euros("minimum_eur").value_or(0);
+  return rule;
+}
+
+class Compiled final : public CompiledRule {
+ public:
+  explicit Compiled(const MoneyByKey& rule) : rule_(rule) {}
+
+  void evaluate(RuleCall& c) const override {
+    RuleScratch& s = c.scratch;
+    const std::size_t n = c.at.size();
+    if (c.product(rule_.minimum, static_cast<Cents>(n)) > c.budget)
+      c.refuse(c.in_block("minimum_eur"), c.b().id + ": the minimum of " + euros_text(rule_.minimum) + " for " +
+                                           std::to_string(n) + " recipients exceeds the budget");
+    s.lo.assign(n, rule_.minimum);
+    s.weight.resize(n);
+    for (std::size_t j = 0; j < n; ++j) s.weight[j] = weight_of(c.share[j]);
+    s.seats.resize(n);
+    c.outcome = apportion(Rule{Method::hamilton, std::nullopt, TiePolicy::order, 0}, s.weight, c.budget, s.seats,
+                          s.kernel, Bounds{s.lo, {}});
+    for (std::size_t j = 0; j < n; ++j) {
+      const std::size_t k = c.at[j];
+      c.cents[k] = s.seats[j];
+      c.key_share[k] = c.share[j];
+      c.quota[k] = static_cast<double>(c.budget) * c.share[j] / 100.0;
+    }
+  }
+
+  void describe(const RuleCall& c, std::size_t j, Trace& out) const override {
+    const std::size_t k = c.at[j];
+    const double quota = static_cast<double>(c.budget) * c.share[j];
+    out.push_back({"weight (key share in 12 decimals)", std::to_string(c.scratch.weight[j]), ""});
+    out.push_back({"quota", number_text(quota) + " cents = " + euros_text(c.budget) + " x key share", c.place("budget_eur")});
+    out.push_back({"minimum", euros_text(rule_.minimum), c.place(c.in_block("minimum_eur"))});
+    const bool raised = c.cents[k] == rule_.minimum && quota < static_cast<double>(rule_.minimum);
+    out.push_back({"rounding", raised ? "raised to the minimum; the others share the rest by key"
+                                      : "largest remainder on cents: the floor of the quota (of the rest, where some "
+                                        "recipients were raised to the minimum), plus one cent to the largest remainders",
+                   ""});
+    out.push_back({"cents", std::to_string(c.cents[k]) + " = " + euros_text(c.cents[k]), ""});
+  }
+
+ private:
+  const MoneyByKey& rule_;
+};
+
+}  // namespace
+
+namespace rules {
+const RuleType& money_by_key() {
+  static const RuleType type{"money_by_key", "money: the budget in cents by the key, largest remainder, with a minimum per recipient",
+                             {"key", "cap", "minimum_eur"}, {"key"}, false, read};
+  return type;
+}
+}  // namespace rules
+
+const RuleType& MoneyByKey::type() const { return rules::money_by_key(); }
+
+std::unique_ptr<const CompiledRule> MoneyByKey::compile(const RuleSite&) const {
+  return std::make_unique<Compiled>(*this);
+}
+
+}  // namespace kimsim

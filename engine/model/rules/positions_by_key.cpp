@@ -1,0 +1,164 @@
+// positions_by_key (KIM B2, B3): a base per recipient, then the units the rest of the budget buys
+// apportioned by the key with any apportionment method, within optional bounds per recipient and
+// above last year's positions where a simulation holds them harmless.
+#include "kernel/signpost.hpp"
+#include "kimsim/rules.hpp"
+
+namespace kimsim {
+namespace {
+
+std::shared_ptr<const AllocationRule> read(BlockReader& r) {
+  auto rule = std::make_shared<PositionsByKey>();
+  rule->key = r.distribution_key("key", "cap");
+  if (r.has("unit_vza")) rule->unit = r.vza("unit_vza").value_or(1);
+  if (rule->unit <= 0) r.error("unit_vza", "the unit must be at least 0.5");
+  if (r.has("base_vza")) rule->base = r.vza("base_vza").value_or(0);
+  if (r.has("min_vza")) rule->min = r.vza("min_vza");
+  if (r.has("max_vza")) rule->max = r.vza("max_vza");
+  const std::string method = r.text("method").value_or("sainte-lague");
+  if (const auto m = parse_method(method)) rule->rule.method = *m;
+  else {
+    std::vector<std::string> names;
+    for (const auto n : method_names()) names.emplace_back(n);
+    r.error("method", "unknown method '" + method + "'" + r.did_you_mean(method, names));
+  }
+  const std::string ties = r.text("ties").value_or("error");
+  if (const auto t = parse_tie_policy(ties)) rule->rule.ties = *t;
+  else r.error("ties", "unknown tie policy '" + ties + "'; expected error, order or lot");
+  rule->rule.seed = r.seed("seed").value_or(0);
+  return rule;
+}
+
+class Compiled final : public CompiledRule {
+ public:
+  explicit Compiled(const PositionsByKey& rule) : rule_(rule) {}
+
+  void evaluate(RuleCall& c) const override {
+    const PositionsByKey& rule = rule_;
+    RuleScratch& s = c.scratch;
+    const std::size_t n = c.at.size();
+    const Cents half = c.half_rate();
+    const Cents unit_cost = c.product(rule.unit, half);
+    const std::int64_t units = c.budget / unit_cost;
+    const std::int64_t base_units = rule.base / rule.unit;
+    const std::int64_t keyed = units - base_units * static_cast<std::int64_t>(n);
+    if (keyed < 0)
+      c.refuse("budget_eur", c.b().id + ": the budget buys " + std::to_string(units) + " units, fewer than the base of " +
+                                 std::to_string(base_units) + " for each of the " + std::to_string(n) + " recipients");
+    s.lo.clear();
+    s.hi.clear();
+    if (rule.min || rule.max) {
+      s.lo.assign(n, rule.min ? std::max<std::int64_t>(0, (*rule.min + rule.unit - 1) / rule.unit - base_units) : 0);
+      s.hi.assign(n, rule.max ? std::max<std::int64_t>(0, *rule.max / rule.unit - base_units) : kUnbounded);
+      // Said here, where the scenario's values are known, not by the kernel's bounds check.
+      if (static_cast<double>(s.lo[0]) * static_cast<double>(n) > static_cast<double>(keyed))
+        c.refuse(c.in_block("min_vza"), c.b().id + ": the budget buys " + std::to_string(keyed) +
+                                         (base_units ? " units beyond the bases" : " units") + ", fewer than the minimum of " +
+                                         vza_text(*rule.min) + " VZÄ needs for each of the " + std::to_string(n) + " recipients");
+      if (rule.max && static_cast<double>(s.hi[0]) * static_cast<double>(n) < static_cast<double>(keyed))
+        c.refuse(c.in_block("max_vza"), c.b().id + ": the budget buys " + std::to_string(keyed) +
+                                         (base_units ? " units beyond the bases" : " units") + ", more than the maximum of " +
+                                         vza_text(*rule.max) + " VZÄ allows for the " + std::to_string(n) + " recipients");
+    }
+    if (!c.floor.empty()) {
+      // Hold-harmless: last year's positions as a lower bound, as far as the units allow.
+      std::int64_t sum = 0;
+      s.seats.resize(n);
+      for (std::size_t j = 0; j < n; ++j) {
+        std::int64_t held = std::max<std::int64_t>(0, c.floor[c.at[j]] / rule.unit - base_units);
+        if (!s.lo.empty()) held = std::max(held, s.lo[j]);
+        if (!s.hi.empty()) held = std::min(held, s.hi[j]);
+        s.seats[j] = held;
+        sum += held;
+      }
+      if (sum <= keyed) {
+        s.lo.assign(s.seats.begin(), s.seats.end());
+        if (s.hi.empty()) s.hi.assign(n, kUnbounded);
+      }
+    }
+    s.weight.resize(n);
+    for (std::size_t j = 0; j < n; ++j) s.weight[j] = weight_of(c.share[j]);
+    s.seats.resize(n);
+    c.outcome = apportion(rule.rule, s.weight, keyed, s.seats, s.kernel, Bounds{s.lo, s.hi});
+    for (std::size_t j = 0; j < n; ++j) {
+      const std::size_t k = c.at[j];
+      c.halves[k] = (s.seats[j] + base_units) * rule.unit;
+      c.cents[k] = c.halves[k] * half;
+      c.key_share[k] = c.share[j];
+      c.quota[k] = (static_cast<double>(keyed) * c.share[j] + static_cast<double>(base_units)) *
+                   static_cast<double>(rule.unit) / 2.0;
+    }
+  }
+
+  void describe(const RuleCall& c, std::size_t j, Trace& out) const override {
+    const PositionsByKey& rule = rule_;
+    const RuleScratch& s = c.scratch;
+    const std::size_t k = c.at[j], n = c.at.size();
+    const Cents half = c.rate / 2;
+    const std::int64_t units = c.budget / (rule.unit * half), base_units = rule.base / rule.unit;
+    const std::int64_t keyed = units - base_units * static_cast<std::int64_t>(n);
+    const std::int64_t seats = c.halves[k] / rule.unit - base_units;
+    out.push_back({"unit", vza_text(rule.unit) + " VZÄ = " + euros_text(rule.unit * half), c.place(c.in_block("unit_vza"))});
+    out.push_back({"units the budget buys", std::to_string(units) + " = " + euros_text(c.budget) + " / " +
+                                                euros_text(rule.unit * half), c.place("budget_eur")});
+    if (base_units)
+      out.push_back({"base", std::to_string(base_units) + " units for each of the " + std::to_string(n) + " recipients",
+                     c.place(c.in_block("base_vza"))});
+    out.push_back({"units by key", std::to_string(keyed), ""});
+    out.push_back({"weight (key share in 12 decimals)", std::to_string(s.weight[j]), ""});
+    out.push_back({"quota", number_text(static_cast<double>(keyed) * c.share[j]) + " units = " + std::to_string(keyed) +
+                                " x key share", ""});
+    if (!s.lo.empty() && s.lo[j] > 0)
+      out.push_back({c.floor.empty() ? "at least" : "at least (the minimum, or last year's positions)",
+                     std::to_string(s.lo[j]) + " units", rule.min ? c.place(c.in_block("min_vza")) : ""});
+    if (!s.hi.empty() && s.hi[j] != kUnbounded)
+      out.push_back({"at most", std::to_string(s.hi[j]) + " units", c.place(c.in_block("max_vza"))});
+    out.push_back({"method", std::string(method_name(rule.rule.method)) + ", ties: " +
+                                 std::string(tie_policy_name(rule.rule.ties)), c.place(c.in_block("method"))});
+    if (is_divisor_method(rule.rule.method)) {
+      const Signposts sp = make_signposts(rule.rule);
+      const double d = c.outcome.divisor_low;
+      std::string at = "weight / divisor = " + number_text(static_cast<double>(s.weight[j]) / d);
+      if (seats > 0) at += ", above the signpost s(" + std::to_string(seats - 1) + ") = " + number_text(sp.at(seats - 1));
+      at += ", below s(" + std::to_string(seats) + ") = " + number_text(sp.at(seats));
+      out.push_back({"divisor", number_text(d) + " to " + number_text(c.outcome.divisor_high), ""});
+      out.push_back({"rounding", at, ""});
+    } else {
+      out.push_back({"rounding", "the floor of the quota, plus one unit to the largest remainders", ""});
+    }
+    out.push_back({"units", std::to_string(seats) + (base_units ? " + " + std::to_string(base_units) + " base" : ""), ""});
+    out.push_back({"positions", vza_text(c.halves[k]) + " VZÄ", ""});
+    out.push_back({"cents", std::to_string(c.cents[k]) + " = " + vza_text(c.halves[k]) + " VZÄ x " + euros_text(c.rate),
+                   c.place("rate_per_vza_eur")});
+  }
+
+ private:
+  const PositionsByKey& rule_;
+};
+
+}  // namespace
+
+namespace rules {
+const RuleType& positions_by_key() {
+  static const RuleType type{"positions_by_key", "positions: a base per recipient, the rest in units by the key, by any apportionment method",
+                             {"key", "cap", "unit_vza", "base_vza", "min_vza", "max_vza", "method", "ties", "seed"},
+                             {"key"}, true, read};
+  return type;
+}
+}  // namespace rules
+
+const RuleType& PositionsByKey::type() const { return rules::positions_by_key(); }
+
+std::unique_ptr<const CompiledRule> PositionsByKey::compile(const RuleSite& site) const {
+  if (base % unit != 0) site.refuse(site.in_block("base_vza"), site.b().id + ": the base must be a whole number of units");
+  if (min && max && *max < *min)
+    site.refuse(site.in_block("max_vza"), site.b().id + ": the maximum of " + vza_text(*max) + " VZÄ is below the minimum of " +
+                                        vza_text(*min) + " VZÄ");
+  return std::make_unique<Compiled>(*this);
+}
+
+std::string PositionsByKey::unallocated_reason(const Baustein& b) const {
+  return "less than one unit of " + euros_text(unit * (b.rate_per_vza / 2)) + " left";
+}
+
+}  // namespace kimsim

@@ -1,0 +1,210 @@
+// Allocation rules: one type per rule (fixed staffing, positions by key, money by key, ...), each
+// owning how its scenario block is read, how it is compiled against the regions, how it
+// allocates a Baustein's budget and how it describes the steps it took for one recipient.
+//
+// A rule is one file under engine/model/rules/ and one line in the rule table
+// (engine/model/rules/table.cpp); a program may add its own to a RuleTable. Nothing else
+// dispatches on the kind of rule: the loader finds a Baustein's rule block through the table, and
+// the plan calls the rule through the interfaces below, once per Baustein and evaluation (never
+// once per recipient). A rule type that leaves out a part does not compile: every part is a pure
+// virtual function.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kimsim/apportion.hpp"
+#include "kimsim/model.hpp"
+
+namespace kimsim {
+
+class CompiledRule;
+
+/// How a rule reads the values of its block. The core reads no files: the scenario loader
+/// (engine/io) implements this over YAML, checks the block's keys against RuleType::keys first,
+/// and records every error with its file, line, column and key path, so that reading goes on
+/// and one run lists every problem. Keys are relative to the block; a value that is absent or
+/// wrong gives nullopt (the error, if any, is recorded).
+class BlockReader {
+ public:
+  virtual ~BlockReader() = default;
+  virtual bool has(std::string_view key) const = 0;
+  /// The keys of this block as written, in order; each once.
+  virtual std::vector<std::string> keys() = 0;
+  virtual std::optional<std::string> text(std::string_view key) = 0;
+  /// Money, exact to the cent ("55000.00", "55_000").
+  virtual std::optional<Cents> euros(std::string_view key) = 0;
+  /// Positions in VZÄ, in steps of 0.5, as half positions.
+  virtual std::optional<Halves> vza(std::string_view key) = 0;
+  /// A seed: any whole number of 64 bits.
+  virtual std::optional<std::uint64_t> seed(std::string_view key) = 0;
+  /// A distribution key at `key` ({indicator: weight, ...}) and its optional cap at `cap`
+  /// ({indicator, factor}); the indicator names are checked against the data once it is loaded.
+  virtual Key distribution_key(std::string_view key, std::string_view cap) = 0;
+  /// The mapping at `key` as a block of its own: with `known`, its keys must be among them;
+  /// without, its keys are free names (flags), each once. `what` completes "expected a mapping
+  /// of ..." where the value is no mapping. nullptr where there is no mapping to read.
+  virtual std::unique_ptr<BlockReader> block(std::string_view key, const std::vector<std::string>& known,
+                                             const std::string& what) = 0;
+  /// Records an error about the value at `key` ("": the block itself).
+  virtual void error(std::string_view key, const std::string& what) = 0;
+  /// " (did you mean 'x'?)" for the closest of `known`, or "".
+  virtual std::string did_you_mean(std::string_view word, const std::vector<std::string>& known) const = 0;
+};
+
+/// A kind of rule: the key of its block in a Baustein, the keys the block may have, and how to
+/// read one. One per rule type, in the rule table.
+struct RuleType {
+  std::string_view name;              ///< the block's key in a Baustein: "positions_by_key"
+  std::string_view summary;           ///< what it does, in one line (README, help)
+  std::vector<std::string> keys;      ///< the keys its block may have ("did you mean" for others)
+  std::vector<std::string> required;  ///< the keys its block must have
+  bool needs_rate = false;            ///< the Baustein must give rate_per_vza_eur
+  /// Reads a block whose keys were checked against `keys` and `required`.
+  std::shared_ptr<const AllocationRule> (*read)(BlockReader& block) = nullptr;
+};
+
+/// What a rule's compile() gets: its Baustein, and the regions it selected.
+struct RuleSite {
+  const Scenario& scenario;
+  const Regions& regions;
+  std::size_t baustein = 0;           ///< index in scenario.bausteine
+  std::span<const std::size_t> who;   ///< the candidates (region indices), ascending
+
+  const Baustein& b() const { return scenario.bausteine[baustein]; }
+  /// "bausteine[2].positions_by_key.min_vza" for sub "positions_by_key.min_vza".
+  std::string path(const std::string& sub) const;
+  /// "positions_by_key.min_vza" for sub "min_vza": a value of the Baustein's rule block.
+  std::string in_block(const std::string& sub) const;
+  /// An InputError about the value at `sub` of the Baustein, named with the place that set it.
+  [[noreturn]] void refuse(const std::string& sub, const std::string& what) const;
+  /// "s.yaml:48:13 bausteine[1].positions_by_key.unit_vza": a TraceLine's place of a value.
+  std::string place(const std::string& sub) const;
+  /// The index of `region` in who, or -1.
+  std::int64_t candidate(std::size_t region) const;
+};
+
+/// Working memory of the rules, reused from one evaluation to the next.
+struct RuleScratch {
+  Workspace kernel;
+  std::vector<std::uint64_t> weight;
+  std::vector<std::int64_t> seats, lo, hi;
+};
+
+/// One evaluation of one Baustein: what the rule allocates from and where its results go.
+/// Results are per candidate (index in who) and zero on entry; only present candidates get any.
+struct RuleCall : RuleSite {
+  const Eigen::MatrixXd& indicators;
+  Cents budget = 0, rate = 0;             ///< this evaluation's (a year's) budget and rate per VZÄ
+  std::span<const std::uint32_t> at;      ///< the present candidates (indices in who), ascending
+  std::span<const std::uint8_t> present;  ///< per candidate
+  std::span<const double> share;          ///< per present candidate: its key share; empty without key
+  std::span<const Halves> floor;          ///< per candidate: positions kept at least; empty: none
+  std::span<Halves> halves;
+  std::span<Cents> cents;
+  std::span<double> key_share, quota;     ///< quota: the exact claim, in positions (or EUR for money)
+  Outcome outcome;                        ///< of the apportionment, where the rule made one
+  RuleScratch& scratch;
+
+  /// Half the rate in cents; refuses a rate that is not a positive, even number of cents.
+  Cents half_rate() const;
+  /// x * y and x + y, refused where they leave 64 bits (amounts are bounded, their products not).
+  std::int64_t product(std::int64_t x, std::int64_t y) const {
+    std::int64_t r;
+    if (__builtin_mul_overflow(x, y, &r)) [[unlikely]]
+      too_large();
+    return r;
+  }
+  std::int64_t sum(std::int64_t x, std::int64_t y) const {
+    std::int64_t r;
+    if (__builtin_add_overflow(x, y, &r)) [[unlikely]]
+      too_large();
+    return r;
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void too_large() const;
+};
+
+/// A rule as one Baustein states it: the values of its block. Immutable once read.
+class AllocationRule {
+ public:
+  virtual ~AllocationRule() = default;
+  virtual const RuleType& type() const = 0;
+  /// The key whose shares the plan computes before evaluate() (RuleCall::share); nullptr: none.
+  virtual const Key* keyed_by() const { return nullptr; }
+  /// Resolves the rule against its candidates; throws (site.refuse) for values the regions
+  /// cannot satisfy.
+  virtual std::unique_ptr<const CompiledRule> compile(const RuleSite& site) const = 0;
+  /// Why money is left (BausteinTotals::unallocated_reason).
+  virtual std::string unallocated_reason(const Baustein&) const { return "not used by the rule"; }
+  /// What a tie decided by the policy means (a note of the allocation), after the Baustein's id.
+  virtual std::string tie_note() const { return "a tie for the last units was decided by the tie policy"; }
+};
+
+/// A rule compiled against its Baustein's candidates: what the plan calls per evaluation.
+class CompiledRule {
+ public:
+  virtual ~CompiledRule() = default;
+  /// Allocates the budget among the present candidates into call's results.
+  virtual void evaluate(RuleCall& call) const = 0;
+  /// The steps evaluate(call) took for the present candidate call.at[j] (run just before).
+  virtual void describe(const RuleCall& call, std::size_t j, Trace& out) const = 0;
+  /// True where evaluate() depends on nothing but who is present, the budget and the rate (no
+  /// indicator, no floor): the plan then skips an evaluation that repeats the last one.
+  virtual bool memoizable() const { return false; }
+};
+
+/// The rule types a scenario may use, by the key of their block: the built-in ones
+/// (engine/model/rules/table.cpp), and any a program adds (a test adds one).
+class RuleTable {
+ public:
+  /// kimsim's own rules.
+  static const RuleTable& builtin();
+  /// Adds a type; InputError where its name is taken. The type must outlive the table.
+  void add(const RuleType& type);
+  const RuleType* find(std::string_view name) const;
+  std::span<const RuleType* const> types() const { return types_; }
+  /// "fixed_staffing, positions_by_key or money_by_key"
+  std::string names() const;
+
+ private:
+  std::vector<const RuleType*> types_;
+};
+
+/// The rule of `b` as the rule type R, or nullptr where it has another.
+template <class R>
+const R* rule_as(const Baustein& b) {
+  return dynamic_cast<const R*>(b.rule.get());
+}
+
+/// The rule of `b`, of type R (std::bad_cast otherwise), made a copy of b's own to change: copies
+/// of a scenario share their rules, which are immutable.
+template <class R>
+R& edit_rule(Baustein& b) {
+  auto copy = std::make_shared<R>(dynamic_cast<const R&>(*b.rule));
+  b.rule = copy;
+  return *copy;
+}
+
+// Shared by the rules' evaluations and descriptions.
+
+/// Key shares as integer weights: fixed point with 12 decimals, so that the kernel decides
+/// exactly on them (and ties between equal keys are found, not hidden by rounding noise).
+/// Rounded half away from zero, as llround, inline: the truncation and the fraction are exact.
+inline std::uint64_t weight_of(double share) {
+  const double x = share * 1e12;  // 0 <= x <= 1e12
+  const auto whole = static_cast<std::uint64_t>(x);
+  return whole + (x - static_cast<double>(whole) >= 0.5);
+}
+/// "3.5" from 7 half positions.
+std::string vza_text(Halves h);
+/// "1234.56 EUR" from cents.
+std::string euros_text(Cents c);
+/// A number for a trace, with up to 12 significant digits ("0.0123456789012").
+std::string number_text(double x);
+
+}  // namespace kimsim
