@@ -57,7 +57,7 @@ std::string RuleTable::names() const {
 
 std::string vza_text(Halves h) { return std::to_string(h / 2) + (h % 2 ? ".5" : ".0"); }
 
-std::string euros_text(Cents c) {
+std::string money_text(Cents c) {
   const std::string sign = c < 0 ? "-" : "";
   c = std::abs(c);
   std::string cents = std::to_string(c % 100);
