@@ -374,7 +374,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     Cents allocated = 0;
     for (std::uint32_t k : s.at) allocated = call.sum(allocated, d.cents[r0 + k]);
     if (allocated > budget)
-      refuse(scenario, baustein_path(scenario, bi, "budget_eur"), b.id + ": the rule needs " + euros_text(allocated) + ", more than the budget of " + euros_text(budget));
+      refuse(scenario, baustein_path(scenario, bi, "budget_eur"), b.id + ": the rule needs " + money_text(allocated) + ", more than the budget of " + money_text(budget));
     Cents rest = budget - allocated;
     if (rest > 0 && b.residual == Residual::split_by_key) {
       // The rest by the rule's key, or by positions where the rule has none (fixed staffing).
@@ -519,10 +519,10 @@ Trace Plan::describe(const PlanInputs& in, std::size_t row) const {
                      place_of(scenario, at + ".minimum_vza")});
     }
     out.push_back({"positions", vza_text(d.halves[row]) + " VZÄ", ""});
-    out.push_back({"cents", std::to_string(d.cents[row]) + " = " + euros_text(d.cents[row]), ""});
+    out.push_back({"cents", std::to_string(d.cents[row]) + " = " + money_text(d.cents[row]), ""});
     return out;
   }
-  out.push_back({"budget", euros_text(d.budget[bi]), place_of(scenario, path + ".budget_eur")});
+  out.push_back({"budget", money_text(d.budget[bi]), place_of(scenario, path + ".budget_eur")});
   // The rule's step again, into buffers of its own: what it gave before residual and pass-through.
   const std::size_t r0 = c.first_row, nc = c.who.size();
   std::vector<std::uint32_t> at;
@@ -551,13 +551,13 @@ Trace Plan::describe(const PlanInputs& in, std::size_t row) const {
   const Halves passed = d.gross[row] - d.halves[row];
   const Cents residual = d.cents[row] + passed * half - cents[k];
   if (residual != 0)
-    out.push_back({"share of the residual (split_by_key)", euros_text(residual), place_of(scenario, path + ".residual")});
+    out.push_back({"share of the residual (split_by_key)", money_text(residual), place_of(scenario, path + ".residual")});
   if (passed > 0)
-    out.push_back({"passed on to its Gemeinden", vza_text(passed) + " VZÄ = " + euros_text(passed * half),
+    out.push_back({"passed on to its Gemeinden", vza_text(passed) + " VZÄ = " + money_text(passed * half),
                    place_of(scenario, path + ".pass_through")});
   if (residual != 0 || passed > 0) {
     out.push_back({"positions", vza_text(d.halves[row]) + " VZÄ", ""});
-    out.push_back({"cents", std::to_string(d.cents[row]) + " = " + euros_text(d.cents[row]), ""});
+    out.push_back({"cents", std::to_string(d.cents[row]) + " = " + money_text(d.cents[row]), ""});
   }
   return out;
 }

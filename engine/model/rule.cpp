@@ -65,7 +65,7 @@ std::string RuleTable::names() const {
 
 std::string vza_text(Halves h) { return std::to_string(h / 2) + (h % 2 ? ".5" : ".0"); }
 
-std::string euros_text(Cents c) { return format_euros(c) + " EUR"; }
+std::string money_text(Cents c) { return format_euros(c) + " EUR"; }
 
 std::string number_text(double x) {
   char buf[32];

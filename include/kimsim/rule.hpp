@@ -203,7 +203,7 @@ inline std::uint64_t weight_of(double share) {
 /// "3.5" from 7 half positions.
 std::string vza_text(Halves h);
 /// "1234.56 EUR" from cents.
-std::string euros_text(Cents c);
+std::string money_text(Cents c);
 /// A number for a trace, with up to 12 significant digits ("0.0123456789012").
 std::string number_text(double x);
 

@@ -74,8 +74,8 @@ class Compiled final : public CompiledRule {
                      c.place(c.in_block("per_member_flag." + *e.flag))});
     }
     out.push_back({"positions", vza_text(c.halves[k]) + " VZÄ", ""});
-    out.push_back({"amount per VZÄ", euros_text(c.rate), c.place("rate_per_vza_eur")});
-    out.push_back({"cents", std::to_string(c.cents[k]) + " = " + vza_text(c.halves[k]) + " VZÄ x " + euros_text(c.rate), ""});
+    out.push_back({"amount per VZÄ", money_text(c.rate), c.place("rate_per_vza_eur")});
+    out.push_back({"cents", std::to_string(c.cents[k]) + " = " + vza_text(c.halves[k]) + " VZÄ x " + money_text(c.rate), ""});
   }
 
  private:

@@ -23,7 +23,7 @@ class Compiled final : public CompiledRule {
     RuleScratch& s = c.scratch;
     const std::size_t n = c.at.size();
     if (c.product(rule_.minimum, static_cast<Cents>(n)) > c.budget)
-      c.refuse(c.in_block("minimum_eur"), c.b().id + ": the minimum of " + euros_text(rule_.minimum) + " for " +
+      c.refuse(c.in_block("minimum_eur"), c.b().id + ": the minimum of " + money_text(rule_.minimum) + " for " +
                                            std::to_string(n) + " recipients exceeds the budget");
     s.lo.assign(n, rule_.minimum);
     s.weight.resize(n);
@@ -43,14 +43,14 @@ class Compiled final : public CompiledRule {
     const std::size_t k = c.at[j];
     const double quota = static_cast<double>(c.budget) * c.share[j];
     out.push_back({"weight (key share in 12 decimals)", std::to_string(c.scratch.weight[j]), ""});
-    out.push_back({"quota", number_text(quota) + " cents = " + euros_text(c.budget) + " x key share", c.place("budget_eur")});
-    out.push_back({"minimum", euros_text(rule_.minimum), c.place(c.in_block("minimum_eur"))});
+    out.push_back({"quota", number_text(quota) + " cents = " + money_text(c.budget) + " x key share", c.place("budget_eur")});
+    out.push_back({"minimum", money_text(rule_.minimum), c.place(c.in_block("minimum_eur"))});
     const bool raised = c.cents[k] == rule_.minimum && quota < static_cast<double>(rule_.minimum);
     out.push_back({"rounding", raised ? "raised to the minimum; the others share the rest by key"
                                       : "largest remainder on cents: the floor of the quota (of the rest, where some "
                                         "recipients were raised to the minimum), plus one cent to the largest remainders",
                    ""});
-    out.push_back({"cents", std::to_string(c.cents[k]) + " = " + euros_text(c.cents[k]), ""});
+    out.push_back({"cents", std::to_string(c.cents[k]) + " = " + money_text(c.cents[k]), ""});
   }
 
  private:

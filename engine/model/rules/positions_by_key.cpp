@@ -98,9 +98,9 @@ class Compiled final : public CompiledRule {
     const std::int64_t units = c.budget / (rule.unit * half), base_units = rule.base / rule.unit;
     const std::int64_t keyed = units - base_units * static_cast<std::int64_t>(n);
     const std::int64_t seats = c.halves[k] / rule.unit - base_units;
-    out.push_back({"unit", vza_text(rule.unit) + " VZÄ = " + euros_text(rule.unit * half), c.place(c.in_block("unit_vza"))});
-    out.push_back({"units the budget buys", std::to_string(units) + " = " + euros_text(c.budget) + " / " +
-                                                euros_text(rule.unit * half), c.place("budget_eur")});
+    out.push_back({"unit", vza_text(rule.unit) + " VZÄ = " + money_text(rule.unit * half), c.place(c.in_block("unit_vza"))});
+    out.push_back({"units the budget buys", std::to_string(units) + " = " + money_text(c.budget) + " / " +
+                                                money_text(rule.unit * half), c.place("budget_eur")});
     if (base_units)
       out.push_back({"base", std::to_string(base_units) + " units for each of the " + std::to_string(n) + " recipients",
                      c.place(c.in_block("base_vza"))});
@@ -128,7 +128,7 @@ class Compiled final : public CompiledRule {
     }
     out.push_back({"units", std::to_string(seats) + (base_units ? " + " + std::to_string(base_units) + " base" : ""), ""});
     out.push_back({"positions", vza_text(c.halves[k]) + " VZÄ", ""});
-    out.push_back({"cents", std::to_string(c.cents[k]) + " = " + vza_text(c.halves[k]) + " VZÄ x " + euros_text(c.rate),
+    out.push_back({"cents", std::to_string(c.cents[k]) + " = " + vza_text(c.halves[k]) + " VZÄ x " + money_text(c.rate),
                    c.place("rate_per_vza_eur")});
   }
 
@@ -158,7 +158,7 @@ std::unique_ptr<const CompiledRule> PositionsByKey::compile(const RuleSite& site
 }
 
 std::string PositionsByKey::unallocated_reason(const Baustein& b) const {
-  return "less than one unit of " + euros_text(unit * (b.rate_per_vza / 2)) + " left";
+  return "less than one unit of " + money_text(unit * (b.rate_per_vza / 2)) + " left";
 }
 
 }  // namespace kimsim
