@@ -7,6 +7,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -456,6 +457,38 @@ void refuse_control_characters(Reader& rd, const YAML::Node& n, const std::strin
   }
 }
 
+/// Each simulated year's budgets and rates from the scenario's dated values: a Baustein's
+/// `budget_eur: {2021: ..., 2023: ...}` gives each year its own budget (budget_factor scales it on
+/// top; a year's own rate_per_vza_eur wins over a dated rate).
+void read_dated_years(Reader& rd, LoadedScenario& out) {
+  const Scenario& s = out.scenario;
+  for (SimulationYear& y : out.simulation->years) {
+    if (!y.year) continue;  // reported where it was read
+    for (std::size_t bi = 0; bi < s.bausteine.size(); ++bi) {
+      const std::string at = baustein_path(s, bi);
+      for (const char* key : {"budget_eur", "rate_per_vza_eur"}) {
+        const auto d = std::find_if(out.dated.begin(), out.dated.end(),
+                                    [&](const DatedValue& v) { return v.path == at + "." + key; });
+        if (d == out.dated.end()) continue;
+        const bool budget = std::string(key) == "budget_eur";
+        std::vector<Cents>& values = budget ? y.budget : y.rate;
+        if (values.empty())
+          for (const auto& b : s.bausteine) values.push_back(budget ? b.budget : b.rate_per_vza);
+        const auto node = d->at(y.year);
+        if (!node) {
+          rd.error(d->by_year.front().second, at + "." + key,
+                   "no value for the simulated year " + std::to_string(y.year) + " or before: the first year given is " +
+                       std::to_string(d->by_year.front().first));
+          continue;
+        }
+        YAML::Node holder(YAML::NodeType::Map);
+        holder[key] = *node;
+        if (const auto v = rd.euros(holder, at, key)) values[bi] = *v;
+      }
+    }
+  }
+}
+
 /// Reads the whole document into `out`, recording errors in `rd`.
 void read_document(Reader& rd, const YAML::Node& root, LoadedScenario& out,
                    DataSpec& spec, const RuleTable& table) {
@@ -497,6 +530,7 @@ void read_document(Reader& rd, const YAML::Node& root, LoadedScenario& out,
   }
   if (const YAML::Node v = root["validation"]) read_validation(rd, v, s);
   if (root["simulation"]) out.simulation = read_simulation(rd, root["simulation"]);
+  if (out.simulation) read_dated_years(rd, out);
 }
 
 /// The scenario's text, refused when it is too large to be a scenario.
