@@ -161,18 +161,28 @@ TEST_CASE("winners, losers, money moved in half cents, the largest gains and los
   CHECK(cmp.recipients[2].present == std::vector<std::uint8_t>{0, 1});
 }
 
-TEST_CASE("a territory: a Kreis with the Gemeinden it passes shares to shows no false winners") {
+/// Kreis Unna passing 1.0 VZÄ on to Kamen (`with`), or keeping them (`without`).
+struct PassThroughPair {
   Regions regions;
-  regions.add(Region{"05978", "Unna", RegionType::kreis, "", {}, 0});
-  regions.add(Region{"05978020", "Kamen", RegionType::gemeinde, "05978", {}, 0});
-  regions.indicator_names = {"population"};
-  regions.indicators.resize(2, 1);
-  regions.indicators << 400000, 40000;
-  regions.index();
-  const Scenario s = toy_scenario(Method::sainte_lague);
+  Scenario s = toy_scenario(Method::sainte_lague);
   Allocation with, without;
-  with.rows = {row(0, 14, 700, 1.0, 8.0), row(1, 2, 100, 0, 1.0, std::size_t{0})};
-  without.rows = {row(0, 16, 800, 1.0, 8.0)};
+  explicit PassThroughPair(const std::string& kamen) {
+    regions.add(Region{"05978", "Unna", RegionType::kreis, "", {}, 0});
+    regions.add(Region{"05978020", kamen, RegionType::gemeinde, "05978", {}, 0});
+    regions.indicator_names = {"population"};
+    regions.indicators.resize(2, 1);
+    regions.indicators << 400000, 40000;
+    regions.index();
+    with.rows = {row(0, 14, 700, 1.0, 8.0), row(1, 2, 100, 0, 1.0, std::size_t{0})};
+    without.rows = {row(0, 16, 800, 1.0, 8.0)};
+  }
+};
+
+TEST_CASE("a territory: a Kreis with the Gemeinden it passes shares to shows no false winners") {
+  const PassThroughPair p("Kamen");
+  const Regions& regions = p.regions;
+  const Scenario& s = p.s;
+  const Allocation &with = p.with, &without = p.without;
   const ComparedScenario c[] = {{"pass-through", &s, &regions, &with}, {"none", &s, &regions, &without}};
   const Comparison cmp = compare(c);
   CHECK(cmp.changes[0].winners == 0);
@@ -412,17 +422,10 @@ TEST_CASE("money moved is written exactly, a half cent as a third decimal; delta
   CHECK(io::format_half_cents(600) == "3.00");
   CHECK(io::format_half_cents(1) == "0.005");
   CHECK(io::format_half_cents(0) == "0.00");
-  Regions regions;
-  regions.add(Region{"05978", "Unna", RegionType::kreis, "", {}, 0});
-  regions.add(Region{"05978020", "Kamen, Stadt", RegionType::gemeinde, "05978", {}, 0});
-  regions.indicator_names = {"population"};
-  regions.indicators.resize(2, 1);
-  regions.indicators << 400000, 40000;
-  regions.index();
-  const Scenario s = toy_scenario(Method::sainte_lague);
-  Allocation with, without;
-  with.rows = {row(0, 14, 700, 1.0, 8.0), row(1, 2, 100, 0, 1.0, std::size_t{0})};
-  without.rows = {row(0, 16, 800, 1.0, 8.0)};
+  const PassThroughPair p("Kamen, Stadt");
+  const Regions& regions = p.regions;
+  const Scenario& s = p.s;
+  const Allocation &with = p.with, &without = p.without;
   const ComparedScenario c[] = {{"with", &s, &regions, &with}, {"without", &s, &regions, &without}};
   const Comparison cmp = compare(c);
   CHECK(io::compare_csv(cmp, regions, false) ==
