@@ -92,7 +92,9 @@ MergedScenario merge_chain(const std::string& path, const ParseScenarioFile& par
 /// 2021: 55000.00}` holds from each year until the next. A plain number holds for every year.
 struct DatedValue {
   std::string path;
-  std::vector<std::pair<int, YAML::Node>> by_year;  ///< ascending years
+  /// Ascending years. Never assign one of these nodes to another (nor sort or insert into the
+  /// vector, which assigns): yaml-cpp's `a = b` overwrites the value a refers to.
+  std::vector<std::pair<int, YAML::Node>> by_year;
   /// The value for `year`: that of the latest year not after it; nullopt before the first.
   std::optional<YAML::Node> at(int year) const;
 };
