@@ -311,3 +311,34 @@ remove:
   REQUIRE(m.root["bausteine"].size() == 1);
   CHECK(m.root["bausteine"][0]["id"].Scalar() == "B2");
 }
+
+TEST_CASE("a dated value holds numbers; mappings of indicator names are never dated") {
+  Folder f;
+  MergedScenario m = merge(f.write("s.yaml", std::string(kBase) + R"(programme: {2020: a, 2021: b}
+validation: {columns: {2019: einwohner_2019}}
+simulation:
+  indicator_noise: {2019: 0.05}
+)"));
+  // Text by year is no dated value: the reader reports the mapping where text belongs.
+  std::vector<std::string> errors;
+  const auto dated = settle_dated(m, 2021, errors);
+  CHECK(errors.empty());
+  CHECK(dated.empty());
+  CHECK(m.root["programme"].IsMap());
+  CHECK(m.root["simulation"]["indicator_noise"].IsMap());
+  // An indicator called 2019 in a key and in a file's columns.
+  MergedScenario k = merge(f.write("k.yaml", R"(year: 2021
+data:
+  indicators:
+    - {file: a.csv, key: ags, columns: {2019: pop_2019, 2020: pop_2020}}
+    - {file: b.csv, key: ags, columns: {2021: "12"}}
+bausteine:
+  - id: B2
+    positions_by_key:
+      key: {2019: 0.5, 2020: 0.5}
+)"));
+  CHECK(settle_dated(k, 2021, errors).empty());
+  CHECK(errors.empty());
+  CHECK(k.root["bausteine"][0]["positions_by_key"]["key"].size() == 2);
+  CHECK(k.root["data"]["indicators"][1]["columns"].IsMap());
+}

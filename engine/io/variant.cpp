@@ -354,16 +354,33 @@ std::optional<int> year_key(const YAML::Node& k) {
   return std::stoi(k.Scalar());
 }
 
+/// Whether a value is written as a number (the reader says whether it is a good one): a dated
+/// value holds numbers, so that `columns: {2019: einwohner_2019}` stays a mapping.
+bool numeric(const YAML::Node& v) {
+  if (!v.IsScalar() || v.Scalar().empty()) return false;
+  const char c = v.Scalar().front();
+  return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
+}
+
 bool is_dated(const YAML::Node& n) {
   if (!n.IsMap() || n.size() == 0) return false;
   for (const auto& kv : n)
-    if (!year_key(kv.first) || !kv.second.IsScalar()) return false;
+    if (!year_key(kv.first) || !numeric(kv.second)) return false;
   return true;
+}
+
+/// Mappings whose keys are names, never years: a distribution key, a file's columns and the noise
+/// per indicator name indicators, and an indicator may be called 2019.
+bool names_indicators(const std::string& path) {
+  const std::size_t dot = path.find_last_of('.');
+  const std::string last = dot == std::string::npos ? path : path.substr(dot + 1);
+  return last == "key" || last == "columns" || last == "indicator_noise";
 }
 
 void settle(YAML::Node n, const std::string& path, int year, const MergedScenario& m, std::vector<DatedValue>& out,
             std::vector<std::string>& errors) {
   auto visit = [&](YAML::Node child, const std::string& at) {
+    if (names_indicators(at)) return;
     if (!is_dated(child)) return settle(child, at, year, m, out, errors);
     DatedValue d;
     d.path = at;
