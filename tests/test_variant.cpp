@@ -342,3 +342,20 @@ bausteine:
   CHECK(k.root["bausteine"][0]["positions_by_key"]["key"].size() == 2);
   CHECK(k.root["data"]["indicators"][1]["columns"].IsMap());
 }
+
+TEST_CASE("a year a variant adds to its base's dated value is located in the variant") {
+  Folder f;
+  const std::string base = f.write("base.yaml", std::string(kBase) + "rate_per_vza_eur: {2020: 50000.00, 2021: 55000.00}\n");
+  const std::string v = f.write("v.yaml", "extends: base.yaml\nrate_per_vza_eur: {2023: 57000.00}\n");
+  MergedScenario m = merge(v);
+  std::vector<std::string> errors;
+  settle_dated(m, 2023, errors);
+  CHECK(m.root["rate_per_vza_eur"].Scalar() == "57000.00");
+  CHECK(m.file_of("rate_per_vza_eur") == v);
+  CHECK(m.root["rate_per_vza_eur"].Mark().line == 1);
+  MergedScenario early = merge(v);
+  settle_dated(early, 2022, errors);
+  CHECK(early.root["rate_per_vza_eur"].Scalar() == "55000.00");
+  CHECK(early.file_of("rate_per_vza_eur") == base);
+  CHECK(errors.empty());
+}

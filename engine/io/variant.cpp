@@ -377,7 +377,7 @@ bool names_indicators(const std::string& path) {
   return last == "key" || last == "columns" || last == "indicator_noise";
 }
 
-void settle(YAML::Node n, const std::string& path, int year, const MergedScenario& m, std::vector<DatedValue>& out,
+void settle(YAML::Node n, const std::string& path, int year, MergedScenario& m, std::vector<DatedValue>& out,
             std::vector<std::string>& errors) {
   auto visit = [&](YAML::Node child, const std::string& at) {
     if (names_indicators(at)) return;
@@ -393,6 +393,15 @@ void settle(YAML::Node n, const std::string& path, int year, const MergedScenari
     std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return given[a].first < given[b].first; });
     for (const std::size_t i : order) d.by_year.push_back(given[i]);
     if (const auto v = d.at(year)) {
+      // The value is that year's entry, set by the file that wrote the entry (a variant may add a
+      // year to its base's dated value): the origin moves from the mapping to it.
+      int chosen = d.by_year.front().first;
+      for (const auto& [y, node] : d.by_year)
+        if (y <= year) chosen = y;
+      const std::size_t by = m.file_index(at + "." + std::to_string(chosen));
+      for (auto it = m.origin.lower_bound(at + "."); it != m.origin.end() && it->first.rfind(at + ".", 0) == 0;)
+        it = m.origin.erase(it);
+      m.origin[at] = by;
       child = *v;  // the mapping's node now holds that year's value, with its place
     } else if (year > 0) {
       errors.push_back(place(m.file_of(at), child) + ": " + at + ": no value for " + std::to_string(year) +
