@@ -138,7 +138,7 @@ Options)");
       {"compare.json", io::compare_json(c, runs).dump(2) + "\n"}};
   if (parts) written.push_back({"decompose.csv", io::decompose_csv(*parts, loaded[0].regions, steps)});
   io::write_result_folder(dir, written, manifest);
-  call.out << io::compare_summary(c, runs, dir);
+  call.out << io::compare_summary(c, runs, dir, parts.has_value());
   if (parts) call.out << io::decompose_summary(*parts, steps);
   return kOk;
 }
