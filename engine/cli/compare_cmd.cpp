@@ -62,6 +62,13 @@ Options)");
   }
   if (files.size() < 2) throw UsageError{files.empty() ? "missing the BASE and VARIANT scenario files" : "missing a VARIANT scenario file"};
   if (vm.count("out") && out_dir.empty()) throw UsageError{"--out needs a folder name"};
+  // The same file under two names (./a.yaml and a.yaml, a link) is the same scenario twice.
+  for (std::size_t i = 0; i < files.size(); ++i)
+    for (std::size_t j = i + 1; j < files.size(); ++j) {
+      std::error_code ec;
+      if (std::filesystem::equivalent(files[i], files[j], ec))
+        throw UsageError{"a scenario file is given twice"};
+    }
 
   // Every scenario is read before any is allocated, so that all their errors are listed at once.
   std::vector<io::LoadedScenario> loaded;
