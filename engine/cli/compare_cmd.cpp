@@ -94,7 +94,20 @@ Options)");
         throw UsageError{"--decompose: " + files[k] + " does not extend " + files[k - 1] +
                          (v.chain < 2 ? " (it extends no scenario)" : " (it extends " + v.inputs[1] + ")") +
                          ": give the base and then each variant of the chain in order"};
-      alone_loaded.push_back(k == 1 ? loaded[1] : io::load_scenario(files[k], {std::nullopt, files[0]}));
+      if (k == 1) {
+        alone_loaded.push_back(loaded[1]);
+        continue;
+      }
+      // A step valid in its chain may not apply to the base alone (it removes what the step
+      // before added, or balances a budget the step before changed): say that this is the case.
+      try {
+        alone_loaded.push_back(io::load_scenario(files[k], {std::nullopt, files[0]}));
+      } catch (const io::ScenarioError& e) {
+        std::vector<std::string> alone_errors;
+        for (const auto& m : e.errors())
+          alone_errors.push_back(m + " (where --decompose applies " + files[k] + " alone to " + files[0] + ")");
+        throw io::ScenarioError(alone_errors);
+      }
     }
   }
   std::vector<Allocation> allocations;
