@@ -359,3 +359,29 @@ TEST_CASE("a year a variant adds to its base's dated value is located in the var
   CHECK(early.file_of("rate_per_vza_eur") == base);
   CHECK(errors.empty());
 }
+
+TEST_CASE("simulation years: a year a variant adds takes its place; a dated value in a year is that year's") {
+  Folder f;
+  f.write("base.yaml", std::string(kBase) + R"(simulation:
+  years:
+    - {year: 2021, budget_factor: 1.0}
+    - {year: 2023, budget_factor: 1.5, rate_per_vza_eur: {2020: 56000.00, 2023: 57000.00}}
+)");
+  MergedScenario m = merge(f.write("v.yaml", R"(extends: base.yaml
+simulation:
+  years:
+    - {year: 2024, budget_factor: 2.0}
+    - {year: 2022, budget_factor: 1.2}
+    - {year: 2020, budget_factor: 0.5}
+)"));
+  const YAML::Node ys = m.root["simulation"]["years"];
+  REQUIRE(ys.size() == 5);
+  const char* order[] = {"2020", "2021", "2022", "2023", "2024"};
+  for (std::size_t i = 0; i < 5; ++i) CHECK(ys[i]["year"].Scalar() == order[i]);
+  CHECK(ys[2]["budget_factor"].Scalar() == "1.2");
+  CHECK(ys[3]["budget_factor"].Scalar() == "1.5");
+  std::vector<std::string> errors;
+  settle_dated(m, 2021, errors);
+  CHECK(errors.empty());
+  CHECK(m.root["simulation"]["years"][3]["rate_per_vza_eur"].Scalar() == "57000.00");
+}

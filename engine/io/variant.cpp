@@ -56,6 +56,8 @@ std::optional<std::string> selector_of(const YAML::Node& item, std::string_view 
   return v.Scalar();
 }
 
+std::optional<int> year_key(const YAML::Node& k);
+
 class Merger {
  public:
   Merger(MergedScenario& m, const RuleKeys& rules, std::vector<std::string>& errors)
@@ -180,7 +182,32 @@ class Merger {
       } else {
         base.push_back(item);
         set_origin(item_path(path, item, base.size() - 1));
+        if (key == "year") in_year_order(base);
       }
+    }
+  }
+
+  /// Simulation years run in increasing order: a year a variant adds between two of its base's
+  /// takes its place among them (the reader refuses a list out of order, as the author wrote it).
+  static void in_year_order(YAML::Node years) {
+    auto year_of = [](const YAML::Node& item) -> std::optional<int> {
+      const auto y = selector_of(item, "year");
+      return y ? year_key(YAML::Node(*y)) : std::nullopt;
+    };
+    const std::size_t last = years.size() - 1;
+    const auto added = year_of(years[last]);
+    if (!added) return;
+    std::size_t at = last;
+    while (at > 0 && year_of(years[at - 1]) && *year_of(years[at - 1]) > *added) --at;
+    if (at == last) return;
+    // No insert in yaml-cpp: the items are taken out and put back (the nodes themselves, not
+    // copies: `a = b` between nodes would overwrite an item).
+    std::vector<YAML::Node> items;
+    for (std::size_t j = 0; j < years.size(); ++j) items.push_back(years[j]);
+    while (years.size() > 0) years.remove(years.size() - 1);
+    for (std::size_t j = 0; j < items.size(); ++j) {
+      if (j == at) years.push_back(items[last]);
+      if (j != last) years.push_back(items[j]);
     }
   }
 
@@ -413,7 +440,15 @@ void settle(YAML::Node n, const std::string& path, int year, MergedScenario& m, 
     for (auto it = n.begin(); it != n.end(); ++it)
       if (it->first.IsScalar()) visit(YAML::Node(it->second), join(path, it->first.Scalar()));
   } else if (n.IsSequence()) {
-    for (std::size_t i = 0; i < n.size(); ++i) visit(n[i], item_path(path, n[i], i));
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      // A dated value inside a simulated year takes that year's value.
+      if (path == "simulation.years")
+        if (const auto y = selector_of(n[i], "year"); y && year_key(YAML::Node(*y))) {
+          settle(n[i], item_path(path, n[i], i), *year_key(YAML::Node(*y)), m, out, errors);
+          continue;
+        }
+      visit(n[i], item_path(path, n[i], i));
+    }
   }
 }
 

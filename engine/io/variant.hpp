@@ -7,11 +7,13 @@
 // - mappings merge by key; the variant's value wins;
 // - except a distribution key (`key:`) and a rule block whose rule type changes: they replace the
 //   base's as a whole (`key: {population: 1.0}` means population only);
-// - lists of Bausteine merge by `id`, pass-through entries by `kreis`, indicator files by `file`,
-//   simulation years by `year`; an item with a new merge key is appended; `sources` and
+// - lists of Bausteine merge by `id`, pass-through entries by `kreis`, indicator files by `file`
+//   (the base's name of a matched file stays), simulation years by `year`; an item with a new
+//   merge key is appended (a simulation year in its place among the base's years); `sources` and
 //   `assumptions` add the variant's entries to the base's (provenance accumulates); other lists
-//   replace;
-// - `remove: [path, ...]` deletes values of the base before the variant's own are merged;
+//   replace; the same item twice in one file is an error;
+// - `remove: [path, ...]` deletes values of the base before the variant's own are merged; every
+//   path names a value of the base as it stands before any is deleted;
 // - the variant's name is its own `scenario:`, else its file name: never the base's.
 //
 // Paths: one syntax for a value inside a scenario, used by `remove`, `resolve`, error messages
@@ -103,7 +105,8 @@ struct DatedValue {
 /// that year, so that the reader sees plain numbers. Returns every dated value (a simulation over
 /// several years takes each year's). A dated value that has none for `year` (its first year is
 /// later) is an error, located at it, in `errors`. A mapping is a dated value when each key is
-/// a year (four digits) and each value plain text.
+/// a year (four digits) and each value a number, except the mappings of indicator names (`key`,
+/// `columns`, `indicator_noise`). Inside `simulation.years`, a dated value settles for its year.
 std::vector<DatedValue> settle_dated(MergedScenario& merged, int year, std::vector<std::string>& errors);
 
 /// The effective scenario as YAML, with a `# file:line` comment on each value: what `kimsim
