@@ -234,3 +234,154 @@ TEST_CASE("dated values: the latest year not after the scenario's; a plain numbe
   CHECK(errors[0].find("early.yaml:2:13: budget_eur: no value for 2021 or before: the first year given is 2022") !=
         std::string::npos);
 }
+
+TEST_CASE("dated values given out of order settle to the latest year not after the one asked for") {
+  // Sorting the years must not assign one YAML::Node to another (yaml-cpp overwrites the first).
+  Folder f;
+  MergedScenario m = merge(f.write("s.yaml", std::string(kBase) + "rate_per_vza_eur: {2023: 57000.00, 2020: 50000.00, 2021: 55000.00}\n"));
+  std::vector<std::string> errors;
+  const auto dated = settle_dated(m, 2022, errors);
+  REQUIRE(errors.empty());
+  CHECK(m.root["rate_per_vza_eur"].Scalar() == "55000.00");
+  const DatedValue& rate = dated[0];
+  REQUIRE(rate.by_year.size() == 3);
+  CHECK(rate.at(2020)->Scalar() == "50000.00");
+  CHECK(rate.at(2021)->Scalar() == "55000.00");
+  CHECK(rate.at(2023)->Scalar() == "57000.00");
+}
+
+TEST_CASE("a scenario that is no mapping is not taken for one with an empty extends") {
+  Folder f;
+  // YAML::Node() is a null node, not an absent one: the root's kind is for the reader to report.
+  CHECK(error_of(f.write("list.yaml", "- extends: base.yaml\n")).empty());
+  CHECK(error_of(f.write("text.yaml", "just text\n")).empty());
+}
+
+TEST_CASE("an indicator file matched by file keeps the base's name; its values are the variant's") {
+  Folder f;
+  const std::string base = f.write("base.yaml", kBase);
+  const std::string v = f.write("variants/v.yaml", R"(extends: ../base.yaml
+data:
+  indicators:
+    - file: ../data/s.csv
+      columns: {schutzsuchende: t}
+)");
+  const MergedScenario m = merge(v);
+  const YAML::Node ind = m.root["data"]["indicators"];
+  REQUIRE(ind.size() == 1);
+  // Relative to the base's folder, as the base wrote it: the variant's spelling is relative to its own.
+  CHECK(ind[0]["file"].Scalar() == "data/s.csv");
+  CHECK(ind[0]["columns"]["schutzsuchende"].Scalar() == "t");
+  CHECK(m.file_of("data.indicators[data/s.csv].file") == base);
+  // A selector holding dots: the value below it is still found as the variant's.
+  CHECK(m.file_of("data.indicators[data/s.csv].columns.schutzsuchende") == v);
+  CHECK(m.file_of("data.indicators[data/s.csv].key") == base);
+  // An indicator file the variant adds is the variant's, down to its keys.
+  const std::string w = f.write("variants/w.yaml", "extends: ../base.yaml\ndata:\n  indicators:\n    - file: x.csv\n      key: ags\n");
+  CHECK(merge(w).file_of("data.indicators[x.csv].key") == w);
+}
+
+TEST_CASE("an item given twice in one variant is an error, not a silent overwrite") {
+  Folder f;
+  f.write("base.yaml", kBase);
+  const std::string e = error_of(f.write("v.yaml", R"(extends: base.yaml
+bausteine:
+  - id: B2
+    budget_eur: 50.00
+  - id: B2
+    budget_eur: 10.00
+)"));
+  CHECK(e.find("v.yaml:5:5: bausteine[B2]: given twice (also at line 3); give each id once") != std::string::npos);
+}
+
+TEST_CASE("remove: every path names a value of the base, before any is deleted") {
+  Folder f;
+  f.write("base.yaml", std::string(kBase) + "assumptions: [a0, a1, a2, a3]\n");
+  const MergedScenario m = merge(f.write("v.yaml", R"(extends: base.yaml
+remove:
+  - assumptions[0]
+  - assumptions[2]
+  - bausteine[B1]
+  - bausteine[B1].budget_eur
+)"));
+  const YAML::Node a = m.root["assumptions"];
+  REQUIRE(a.size() == 2);
+  CHECK(a[0].Scalar() == "a1");
+  CHECK(a[1].Scalar() == "a3");
+  REQUIRE(m.root["bausteine"].size() == 1);
+  CHECK(m.root["bausteine"][0]["id"].Scalar() == "B2");
+}
+
+TEST_CASE("a dated value holds numbers; mappings of indicator names are never dated") {
+  Folder f;
+  MergedScenario m = merge(f.write("s.yaml", std::string(kBase) + R"(programme: {2020: a, 2021: b}
+validation: {columns: {2019: einwohner_2019}}
+simulation:
+  indicator_noise: {2019: 0.05}
+)"));
+  // Text by year is no dated value: the reader reports the mapping where text belongs.
+  std::vector<std::string> errors;
+  const auto dated = settle_dated(m, 2021, errors);
+  CHECK(errors.empty());
+  CHECK(dated.empty());
+  CHECK(m.root["programme"].IsMap());
+  CHECK(m.root["simulation"]["indicator_noise"].IsMap());
+  // An indicator called 2019 in a key and in a file's columns.
+  MergedScenario k = merge(f.write("k.yaml", R"(year: 2021
+data:
+  indicators:
+    - {file: a.csv, key: ags, columns: {2019: pop_2019, 2020: pop_2020}}
+    - {file: b.csv, key: ags, columns: {2021: "12"}}
+bausteine:
+  - id: B2
+    positions_by_key:
+      key: {2019: 0.5, 2020: 0.5}
+)"));
+  CHECK(settle_dated(k, 2021, errors).empty());
+  CHECK(errors.empty());
+  CHECK(k.root["bausteine"][0]["positions_by_key"]["key"].size() == 2);
+  CHECK(k.root["data"]["indicators"][1]["columns"].IsMap());
+}
+
+TEST_CASE("a year a variant adds to its base's dated value is located in the variant") {
+  Folder f;
+  const std::string base = f.write("base.yaml", std::string(kBase) + "rate_per_vza_eur: {2020: 50000.00, 2021: 55000.00}\n");
+  const std::string v = f.write("v.yaml", "extends: base.yaml\nrate_per_vza_eur: {2023: 57000.00}\n");
+  MergedScenario m = merge(v);
+  std::vector<std::string> errors;
+  settle_dated(m, 2023, errors);
+  CHECK(m.root["rate_per_vza_eur"].Scalar() == "57000.00");
+  CHECK(m.file_of("rate_per_vza_eur") == v);
+  CHECK(m.root["rate_per_vza_eur"].Mark().line == 1);
+  MergedScenario early = merge(v);
+  settle_dated(early, 2022, errors);
+  CHECK(early.root["rate_per_vza_eur"].Scalar() == "55000.00");
+  CHECK(early.file_of("rate_per_vza_eur") == base);
+  CHECK(errors.empty());
+}
+
+TEST_CASE("simulation years: a year a variant adds takes its place; a dated value in a year is that year's") {
+  Folder f;
+  f.write("base.yaml", std::string(kBase) + R"(simulation:
+  years:
+    - {year: 2021, budget_factor: 1.0}
+    - {year: 2023, budget_factor: 1.5, rate_per_vza_eur: {2020: 56000.00, 2023: 57000.00}}
+)");
+  MergedScenario m = merge(f.write("v.yaml", R"(extends: base.yaml
+simulation:
+  years:
+    - {year: 2024, budget_factor: 2.0}
+    - {year: 2022, budget_factor: 1.2}
+    - {year: 2020, budget_factor: 0.5}
+)"));
+  const YAML::Node ys = m.root["simulation"]["years"];
+  REQUIRE(ys.size() == 5);
+  const char* order[] = {"2020", "2021", "2022", "2023", "2024"};
+  for (std::size_t i = 0; i < 5; ++i) CHECK(ys[i]["year"].Scalar() == order[i]);
+  CHECK(ys[2]["budget_factor"].Scalar() == "1.2");
+  CHECK(ys[3]["budget_factor"].Scalar() == "1.5");
+  std::vector<std::string> errors;
+  settle_dated(m, 2021, errors);
+  CHECK(errors.empty());
+  CHECK(m.root["simulation"]["years"][3]["rate_per_vza_eur"].Scalar() == "57000.00");
+}

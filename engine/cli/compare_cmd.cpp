@@ -62,6 +62,13 @@ Options)");
   }
   if (files.size() < 2) throw UsageError{files.empty() ? "missing the BASE and VARIANT scenario files" : "missing a VARIANT scenario file"};
   if (vm.count("out") && out_dir.empty()) throw UsageError{"--out needs a folder name"};
+  // The same file under two names (./a.yaml and a.yaml, a link) is the same scenario twice.
+  for (std::size_t i = 0; i < files.size(); ++i)
+    for (std::size_t j = i + 1; j < files.size(); ++j) {
+      std::error_code ec;
+      if (std::filesystem::equivalent(files[i], files[j], ec))
+        throw UsageError{"a scenario file is given twice"};
+    }
 
   // Every scenario is read before any is allocated, so that all their errors are listed at once.
   std::vector<io::LoadedScenario> loaded;
@@ -87,7 +94,20 @@ Options)");
         throw UsageError{"--decompose: " + files[k] + " does not extend " + files[k - 1] +
                          (v.chain < 2 ? " (it extends no scenario)" : " (it extends " + v.inputs[1] + ")") +
                          ": give the base and then each variant of the chain in order"};
-      alone_loaded.push_back(k == 1 ? loaded[1] : io::load_scenario(files[k], {std::nullopt, files[0]}));
+      if (k == 1) {
+        alone_loaded.push_back(loaded[1]);
+        continue;
+      }
+      // A step valid in its chain may not apply to the base alone (it removes what the step
+      // before added, or balances a budget the step before changed): say that this is the case.
+      try {
+        alone_loaded.push_back(io::load_scenario(files[k], {std::nullopt, files[0]}));
+      } catch (const io::ScenarioError& e) {
+        std::vector<std::string> alone_errors;
+        for (const auto& m : e.errors())
+          alone_errors.push_back(m + " (where --decompose applies " + files[k] + " alone to " + files[0] + ")");
+        throw io::ScenarioError(alone_errors);
+      }
     }
   }
   std::vector<Allocation> allocations;
@@ -138,7 +158,7 @@ Options)");
       {"compare.json", io::compare_json(c, runs).dump(2) + "\n"}};
   if (parts) written.push_back({"decompose.csv", io::decompose_csv(*parts, loaded[0].regions, steps)});
   io::write_result_folder(dir, written, manifest);
-  call.out << io::compare_summary(c, runs, dir);
+  call.out << io::compare_summary(c, runs, dir, parts.has_value());
   if (parts) call.out << io::decompose_summary(*parts, steps);
   return kOk;
 }

@@ -30,7 +30,11 @@ Options)");
     return kOk;
   }
   if (scenario.empty()) throw UsageError{"missing the SCENARIO file"};
-  const io::MergedScenario merged = io::resolve_scenario(scenario, {year_option(vm, year)});
+  const io::LoadOptions options{year_option(vm, year), std::nullopt};
+  // As strictly as by run: a scenario run refuses is not printed as if it were one (its errors
+  // name the file of the chain that wrote each value).
+  io::load_scenario(scenario, options);
+  const io::MergedScenario merged = io::resolve_scenario(scenario, options);
   call.out << io::resolved_text(merged);
   return kOk;
 }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -42,6 +43,12 @@ std::string pad(const std::string& text, std::size_t width) {
     out += ch;
   }
   return out + std::string(width - chars, ' ');
+}
+
+std::size_t utf8_chars(const std::string& w) {
+  std::size_t n = 0;
+  for (char ch : w) n += (static_cast<unsigned char>(ch) & 0xC0) != 0x80;
+  return n;
 }
 
 /// Words wrapped to `width` characters; the first line keeps the text's leading blanks, the
@@ -172,12 +179,16 @@ nlohmann::json compare_json(const Comparison& c, const std::vector<ComparedRun>&
   return j;
 }
 
-std::string compare_summary(const Comparison& c, const std::vector<ComparedRun>& runs, const std::string& out_dir) {
+std::string compare_summary(const Comparison& c, const std::vector<ComparedRun>& runs, const std::string& out_dir,
+                            bool decomposed) {
   const Regions& regions = regions_of(runs);
   std::ostringstream o;
   char line[256];
-  o << "Comparing " << c.names.size() << " scenarios over " << regions.list.size() << " regions (base: " << c.names.front()
-    << ")\n\n";
+  // Names are up to 200 bytes (or file paths): headings wrap, table columns cut, within 100.
+  o << wrap("Comparing " + std::to_string(c.names.size()) + " scenarios over " + std::to_string(regions.list.size()) +
+                " regions (base: " + c.names.front() + ")",
+            100, 2)
+    << "\n";
   std::snprintf(line, sizeof line, "  %-40s %17s %17s %10s\n", "scenario", "budget EUR", "allocated EUR", "positions");
   o << line;
   for (std::size_t k = 0; k < runs.size(); ++k) {
@@ -191,7 +202,7 @@ std::string compare_summary(const Comparison& c, const std::vector<ComparedRun>&
   }
   for (std::size_t v = 0; v < c.changes.size(); ++v) {
     const VariantChange& ch = c.changes[v];
-    o << "\n" << c.names[v + 1] << " against " << c.names.front() << " (territories, all Bausteine):\n";
+    o << "\n" << wrap(c.names[v + 1] + " against " + c.names.front() + " (territories, all Bausteine):", 100, 2);
     o << "  winners " << ch.winners << " (" << plus_euros(ch.gained) << " EUR), losers " << ch.losers << " ("
       << format_euros(-ch.lost) << " EUR), money moved " << format_half_cents(ch.moved_half_cents) << " EUR\n";
     auto list = [&](const char* title, const std::vector<Change>& movers) {
@@ -211,7 +222,13 @@ std::string compare_summary(const Comparison& c, const std::vector<ComparedRun>&
   }
   o << "\nFairness (Gini of euros per inhabitant; Gallagher and Loosemore-Hanby in points against the\n"
        "key and against the quotas; max/min of euros per inhabitant; recipients held at a bound):\n";
-  std::snprintf(line, sizeof line, "  %-28s %-5s %6s %8s %8s %8s %8s %8s %4s %4s\n", "scenario", "", "Gini", "Gal.key",
+  // The Baustein column takes what its ids need, up to 16 characters, from the scenario's 28+5.
+  std::size_t id_width = 5;
+  for (const auto& per : c.fairness)
+    for (const Fairness& f : per) id_width = std::max(id_width, std::min<std::size_t>(16, utf8_chars(f.baustein)));
+  const std::size_t name_width = 33 - id_width;
+  std::snprintf(line, sizeof line, "  %s %s %6s %8s %8s %8s %8s %8s %4s %4s\n", pad("scenario", name_width).c_str(),
+                pad("", id_width).c_str(), "Gini", "Gal.key",
                 "LH key", "Gal.quo", "LH quo", "max/min", "min", "max");
   o << line;
   for (std::size_t k = 0; k < c.fairness.size(); ++k)
@@ -219,8 +236,8 @@ std::string compare_summary(const Comparison& c, const std::vector<ComparedRun>&
       std::optional<double> g;
       for (const auto& [indicator, value] : f.gini)
         if (indicator == "population") g = value;
-      std::snprintf(line, sizeof line, "  %s %-5s %6s %8s %8s %8s %8s %8s %4zu %4zu\n", pad(c.names[k], 28).c_str(),
-                    f.baustein.c_str(), index_text(g).c_str(), index_text(f.gallagher_key, 2).c_str(),
+      std::snprintf(line, sizeof line, "  %s %s %6s %8s %8s %8s %8s %8s %4zu %4zu\n", pad(c.names[k], name_width).c_str(),
+                    pad(f.baustein, id_width).c_str(), index_text(g).c_str(), index_text(f.gallagher_key, 2).c_str(),
                     index_text(f.loosemore_hanby_key, 2).c_str(), index_text(f.gallagher_quota, 2).c_str(),
                     index_text(f.loosemore_hanby_quota, 2).c_str(), index_text(f.max_min_ratio, 2).c_str(),
                     f.held_at_minimum.size(), f.held_at_maximum.size());
@@ -228,7 +245,8 @@ std::string compare_summary(const Comparison& c, const std::vector<ComparedRun>&
     }
   o << "\nParadox flags: " << (c.paradoxes.empty() ? "none" : std::to_string(c.paradoxes.size())) << "\n";
   for (const Paradox& p : c.paradoxes) o << wrap("  [" + std::string(paradox_name(p.kind)) + "] " + p.reason, 100, 4);
-  o << "\nWritten: " << out_dir << "/ (compare.csv, compare_territories.csv, compare.json, manifest.json)\n";
+  o << "\nWritten: " << out_dir << "/ (compare.csv, compare_territories.csv, compare.json, "
+    << (decomposed ? "decompose.csv, " : "") << "manifest.json)\n";
   return o.str();
 }
 

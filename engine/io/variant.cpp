@@ -56,6 +56,8 @@ std::optional<std::string> selector_of(const YAML::Node& item, std::string_view 
   return v.Scalar();
 }
 
+std::optional<int> year_key(const YAML::Node& k);
+
 class Merger {
  public:
   Merger(MergedScenario& m, const RuleKeys& rules, std::vector<std::string>& errors)
@@ -109,7 +111,10 @@ class Merger {
     return b == p;
   }
 
-  void overlay_map(YAML::Node base, const YAML::Node& patch, const std::string& path) {
+  /// `skip`: a key left as the base wrote it — the `file` of a data file matched by it, whose
+  /// name is relative to the folder of the file that wrote it (the variant's spelling would be
+  /// read relative to the base's folder).
+  void overlay_map(YAML::Node base, const YAML::Node& patch, const std::string& path, std::string_view skip = {}) {
     if (!patch.IsMap()) return;  // reported by the reader, where the kind matters
     // A rule block of another type replaces the base's rule: a Baustein has one rule.
     if (!path.empty() && path.back() == ']' && without_selectors(path) == "bausteine") {
@@ -127,6 +132,7 @@ class Merger {
       if (!kv.first.IsScalar()) continue;  // reported by the reader
       const std::string key = kv.first.Scalar();
       if (path.empty() && (key == "extends" || key == "remove")) continue;
+      if (!skip.empty() && key == skip) continue;
       const std::string child = join(path, key);
       std::optional<YAML::Node> old = value_of(base, key);
       if (!old) {
@@ -153,20 +159,66 @@ class Merger {
 
   void overlay_list(YAML::Node base, const YAML::Node& patch, const std::string& path) {
     const std::string key = merge_key_of(path);
+    std::vector<std::pair<std::string, YAML::Mark>> given;  // this file's items, by what they select
     for (std::size_t i = 0; i < patch.size(); ++i) {
       const YAML::Node item = patch[i];
       const auto sel = selector_of(item, key);
+      if (sel) {
+        // The same item twice in one file: the second would silently overwrite the first.
+        const std::string same = key == "file" ? (folder_of(file_) / *sel).lexically_normal().string() : *sel;
+        const auto twice = std::find_if(given.begin(), given.end(), [&](const auto& g) { return g.first == same; });
+        if (twice != given.end()) {
+          errors_.push_back(place(file(), item) + ": " + path + "[" + *sel + "]: given twice (also at line " +
+                            std::to_string(twice->second.line + 1) + "); give each " + key + " once");
+          continue;
+        }
+        given.emplace_back(same, item.Mark());
+      }
       std::optional<std::size_t> match;
       for (std::size_t j = 0; sel && !match && j < base.size(); ++j)
         if (const auto b = selector_of(base[j], key); b && same_item(key, *b, item_path(path, base[j], j), *sel)) match = j;
       if (match) {
-        overlay_map(base[*match], item, item_path(path, base[*match], *match));
+        overlay_map(base[*match], item, item_path(path, base[*match], *match), key == "file" ? key : "");
       } else {
         base.push_back(item);
         set_origin(item_path(path, item, base.size() - 1));
+        if (key == "year") in_year_order(base);
       }
     }
   }
+
+  /// Simulation years run in increasing order: a year a variant adds between two of its base's
+  /// takes its place among them (the reader refuses a list out of order, as the author wrote it).
+  static void in_year_order(YAML::Node years) {
+    auto year_of = [](const YAML::Node& item) -> std::optional<int> {
+      const auto y = selector_of(item, "year");
+      return y ? year_key(YAML::Node(*y)) : std::nullopt;
+    };
+    const std::size_t last = years.size() - 1;
+    const auto added = year_of(years[last]);
+    if (!added) return;
+    std::size_t at = last;
+    while (at > 0 && year_of(years[at - 1]) && *year_of(years[at - 1]) > *added) --at;
+    if (at == last) return;
+    // No insert in yaml-cpp: the items are taken out and put back (the nodes themselves, not
+    // copies: `a = b` between nodes would overwrite an item).
+    std::vector<YAML::Node> items;
+    for (std::size_t j = 0; j < years.size(); ++j) items.push_back(years[j]);
+    while (years.size() > 0) years.remove(years.size() - 1);
+    for (std::size_t j = 0; j < items.size(); ++j) {
+      if (j == at) years.push_back(items[last]);
+      if (j != last) years.push_back(items[j]);
+    }
+  }
+
+  /// A value `remove` deletes: the key of a mapping, or an item of a list (by identity: its
+  /// position may change as other items go).
+  struct Target {
+    YAML::Node parent;
+    std::optional<std::string> key;
+    YAML::Node item;
+    std::string path;
+  };
 
   void remove_all(const YAML::Node& rm) {
     if (!rm.IsSequence()) {
@@ -174,18 +226,35 @@ class Merger {
                                             "bausteine[B2].pass_through");
       return;
     }
+    // Every path names a value of the base as the variant's author reads it: all are found before
+    // any is deleted, so that `sources[0]` and `sources[1]` are the base's first two.
+    std::vector<Target> targets;
     for (std::size_t i = 0; i < rm.size(); ++i) {
       const std::string at = place(file(), rm[i]) + ": remove[" + std::to_string(i) + "]: ";
       if (!rm[i].IsScalar()) {
         errors_.push_back(at + "expected a path such as bausteine[B2].pass_through");
         continue;
       }
-      if (const std::string why = remove(rm[i].Scalar()); !why.empty()) errors_.push_back(at + why);
+      Target t;
+      if (const std::string why = find(rm[i].Scalar(), t); !why.empty()) errors_.push_back(at + why);
+      else targets.push_back(std::move(t));
+    }
+    for (Target& t : targets) {
+      if (t.key) {
+        t.parent.remove(*t.key);
+      } else {
+        for (std::size_t j = 0; j < t.parent.size(); ++j)
+          if (t.parent[j].is(t.item)) {
+            t.parent.remove(j);
+            break;
+          }
+      }
+      forget(t.path);
     }
   }
 
-  /// Removes the value at `text` from the merged document; "" or why it cannot.
-  std::string remove(const std::string& text) {
+  /// Finds the value at `text` in the merged document; "" or why it cannot.
+  std::string find(const std::string& text, Target& target) {
     const auto steps = parse_value_path(text);
     if (!steps)
       return "'" + text + "' is not a path: dotted keys, list items by their merge key, such as "
@@ -207,8 +276,7 @@ class Merger {
       const std::string key_path = join(path, step.key);
       if (!step.item) {
         if (last) {
-          node.remove(step.key);
-          forget(key_path);
+          target.parent.reset(node), target.key = step.key, target.path = key_path;
           return "";
         }
         node.reset(*value), path = key_path;  // reset: `=` would overwrite the node itself
@@ -233,8 +301,7 @@ class Merger {
       }
       const std::string at = item_path(key_path, (*value)[*match], *match);
       if (last) {
-        value->remove(*match);
-        forget(at);
+        target.parent.reset(*value), target.item.reset((*value)[*match]), target.path = at;
         return "";
       }
       node.reset((*value)[*match]), path = at;
@@ -314,22 +381,54 @@ std::optional<int> year_key(const YAML::Node& k) {
   return std::stoi(k.Scalar());
 }
 
+/// Whether a value is written as a number (the reader says whether it is a good one): a dated
+/// value holds numbers, so that `columns: {2019: einwohner_2019}` stays a mapping.
+bool numeric(const YAML::Node& v) {
+  if (!v.IsScalar() || v.Scalar().empty()) return false;
+  const char c = v.Scalar().front();
+  return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
+}
+
 bool is_dated(const YAML::Node& n) {
   if (!n.IsMap() || n.size() == 0) return false;
   for (const auto& kv : n)
-    if (!year_key(kv.first) || !kv.second.IsScalar()) return false;
+    if (!year_key(kv.first) || !numeric(kv.second)) return false;
   return true;
 }
 
-void settle(YAML::Node n, const std::string& path, int year, const MergedScenario& m, std::vector<DatedValue>& out,
+/// Mappings whose keys are names, never years: a distribution key, a file's columns and the noise
+/// per indicator name indicators, and an indicator may be called 2019.
+bool names_indicators(const std::string& path) {
+  const std::size_t dot = path.find_last_of('.');
+  const std::string last = dot == std::string::npos ? path : path.substr(dot + 1);
+  return last == "key" || last == "columns" || last == "indicator_noise";
+}
+
+void settle(YAML::Node n, const std::string& path, int year, MergedScenario& m, std::vector<DatedValue>& out,
             std::vector<std::string>& errors) {
   auto visit = [&](YAML::Node child, const std::string& at) {
+    if (names_indicators(at)) return;
     if (!is_dated(child)) return settle(child, at, year, m, out, errors);
     DatedValue d;
     d.path = at;
-    for (const auto& kv : child) d.by_year.emplace_back(*year_key(kv.first), kv.second);
-    std::sort(d.by_year.begin(), d.by_year.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    // Sorted through indices: sorting the nodes themselves would assign one YAML::Node to another
+    // (yaml-cpp has no move assignment), which overwrites the first value with the second.
+    std::vector<std::pair<int, YAML::Node>> given;
+    for (const auto& kv : child) given.emplace_back(*year_key(kv.first), kv.second);
+    std::vector<std::size_t> order(given.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return given[a].first < given[b].first; });
+    for (const std::size_t i : order) d.by_year.push_back(given[i]);
     if (const auto v = d.at(year)) {
+      // The value is that year's entry, set by the file that wrote the entry (a variant may add a
+      // year to its base's dated value): the origin moves from the mapping to it.
+      int chosen = d.by_year.front().first;
+      for (const auto& [y, node] : d.by_year)
+        if (y <= year) chosen = y;
+      const std::size_t by = m.file_index(at + "." + std::to_string(chosen));
+      for (auto it = m.origin.lower_bound(at + "."); it != m.origin.end() && it->first.rfind(at + ".", 0) == 0;)
+        it = m.origin.erase(it);
+      m.origin[at] = by;
       child = *v;  // the mapping's node now holds that year's value, with its place
     } else if (year > 0) {
       errors.push_back(place(m.file_of(at), child) + ": " + at + ": no value for " + std::to_string(year) +
@@ -341,7 +440,15 @@ void settle(YAML::Node n, const std::string& path, int year, const MergedScenari
     for (auto it = n.begin(); it != n.end(); ++it)
       if (it->first.IsScalar()) visit(YAML::Node(it->second), join(path, it->first.Scalar()));
   } else if (n.IsSequence()) {
-    for (std::size_t i = 0; i < n.size(); ++i) visit(n[i], item_path(path, n[i], i));
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      // A dated value inside a simulated year takes that year's value.
+      if (path == "simulation.years")
+        if (const auto y = selector_of(n[i], "year"); y && year_key(YAML::Node(*y))) {
+          settle(n[i], item_path(path, n[i], i), *year_key(YAML::Node(*y)), m, out, errors);
+          continue;
+        }
+      visit(n[i], item_path(path, n[i], i));
+    }
   }
 }
 
@@ -403,8 +510,21 @@ std::size_t MergedScenario::file_index(std::string path) const {
   for (;;) {
     if (const auto it = origin.find(path); it != origin.end()) return it->second;
     if (path.empty()) return files.size() - 1;
-    // Up one step: "a.b[x].c" -> "a.b[x]" -> "a.b" -> "a" -> "".
-    const std::size_t cut = path.back() == ']' ? path.rfind('[') : path.find_last_of('.');
+    // Up one step: "a.b[x].c" -> "a.b[x]" -> "a.b" -> "a" -> "". A selector may hold dots
+    // (data.indicators[data/s.csv]) but no brackets.
+    std::size_t cut = std::string::npos;
+    if (path.back() == ']') {
+      cut = path.rfind('[');
+    } else {
+      for (std::size_t i = path.size(), depth = 0; i-- > 0;) {
+        if (path[i] == ']') ++depth;
+        else if (path[i] == '[' && depth > 0) --depth;
+        else if (path[i] == '.' && depth == 0) {
+          cut = i;
+          break;
+        }
+      }
+    }
     path.resize(cut == std::string::npos ? 0 : cut);
   }
 }
@@ -430,8 +550,9 @@ MergedScenario merge_chain(const std::string& path, const ParseScenarioFile& par
                            " returns to a file it already extends; a base cannot extend its own variant"});
     }
     seen.push_back(canonical);
-    const YAML::Node ext = root.IsMap() ? root["extends"] : YAML::Node();
-    if (!ext) break;
+    // Not `YAML::Node()`: that is a null node, which reads as a present `extends:` without value.
+    if (!root.IsMap() || !root["extends"]) break;
+    const YAML::Node ext = root["extends"];
     const std::string at = place(current, ext) + ": extends: ";
     if (!ext.IsScalar() || ext.Scalar().empty())
       throw ScenarioError({at + "expected the file name of the base scenario, relative to this file's folder, "

@@ -7,11 +7,13 @@
 // - mappings merge by key; the variant's value wins;
 // - except a distribution key (`key:`) and a rule block whose rule type changes: they replace the
 //   base's as a whole (`key: {population: 1.0}` means population only);
-// - lists of Bausteine merge by `id`, pass-through entries by `kreis`, indicator files by `file`,
-//   simulation years by `year`; an item with a new merge key is appended; `sources` and
+// - lists of Bausteine merge by `id`, pass-through entries by `kreis`, indicator files by `file`
+//   (the base's name of a matched file stays), simulation years by `year`; an item with a new
+//   merge key is appended (a simulation year in its place among the base's years); `sources` and
 //   `assumptions` add the variant's entries to the base's (provenance accumulates); other lists
-//   replace;
-// - `remove: [path, ...]` deletes values of the base before the variant's own are merged;
+//   replace; the same item twice in one file is an error;
+// - `remove: [path, ...]` deletes values of the base before the variant's own are merged; every
+//   path names a value of the base as it stands before any is deleted;
 // - the variant's name is its own `scenario:`, else its file name: never the base's.
 //
 // Paths: one syntax for a value inside a scenario, used by `remove`, `resolve`, error messages
@@ -92,7 +94,9 @@ MergedScenario merge_chain(const std::string& path, const ParseScenarioFile& par
 /// 2021: 55000.00}` holds from each year until the next. A plain number holds for every year.
 struct DatedValue {
   std::string path;
-  std::vector<std::pair<int, YAML::Node>> by_year;  ///< ascending years
+  /// Ascending years. Never assign one of these nodes to another (nor sort or insert into the
+  /// vector, which assigns): yaml-cpp's `a = b` overwrites the value a refers to.
+  std::vector<std::pair<int, YAML::Node>> by_year;
   /// The value for `year`: that of the latest year not after it; nullopt before the first.
   std::optional<YAML::Node> at(int year) const;
 };
@@ -101,7 +105,8 @@ struct DatedValue {
 /// that year, so that the reader sees plain numbers. Returns every dated value (a simulation over
 /// several years takes each year's). A dated value that has none for `year` (its first year is
 /// later) is an error, located at it, in `errors`. A mapping is a dated value when each key is
-/// a year (four digits) and each value plain text.
+/// a year (four digits) and each value a number, except the mappings of indicator names (`key`,
+/// `columns`, `indicator_noise`). Inside `simulation.years`, a dated value settles for its year.
 std::vector<DatedValue> settle_dated(MergedScenario& merged, int year, std::vector<std::string>& errors);
 
 /// The effective scenario as YAML, with a `# file:line` comment on each value: what `kimsim
