@@ -39,8 +39,9 @@ std::string option_text(const char* option, char c) {
 /// The bytes parsed are the bytes hashed for the manifest: the file is read once.
 CsvTable read_data(const DataFile& f, InputFiles& inputs) {
   const std::string text = read_input(f.path, kMaxCsvBytes, "for a data file");
-  // Hashed beside the parsing, on another core: a million regions are 60 MB to hash.
-  auto digest = std::async(std::launch::async, [&text] { return sha256(text); });
+  // Hashed beside the parsing, on another core where a thread can be had (else when asked for):
+  // a million regions are 60 MB to hash.
+  auto digest = std::async(std::launch::async | std::launch::deferred, [&text] { return sha256(text); });
   CsvTable t = parse_csv(text, f.path, f.format);
   if (const auto d = t.other_delimiter())
     throw LocatedError({t.file, t.header.line, 1},

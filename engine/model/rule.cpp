@@ -46,6 +46,7 @@ void RuleCall::too_large() const {
 }
 
 void RuleTable::add(const RuleType& type) {
+  if (type.name.empty() || !type.read) throw Error("a rule type needs a name and a reader");
   if (find(type.name)) throw InputError("a rule named '" + std::string(type.name) + "' is already in the table");
   types_.push_back(&type);
 }
