@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <fmt/format.h>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -31,13 +32,29 @@ void progress_bar(std::uint64_t done, std::uint64_t total) {
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - g_start).count();
   const double rate = s > 0 ? static_cast<double>(done) / s : 0;
   const int width = 30, filled = static_cast<int>(width * static_cast<double>(done) / static_cast<double>(total));
-  std::fprintf(stderr, "\r[%.*s%*s] %3.0f%%  %llu/%llu  %.0f rep/s  %s %.0fs  ", filled,
-               "##############################", width - filled, "", 100.0 * static_cast<double>(done) / static_cast<double>(total),
-               static_cast<unsigned long long>(done), static_cast<unsigned long long>(total), rate,
-               done == total ? "took" : "left", done == total ? s : (rate > 0 ? static_cast<double>(total - done) / rate : 0));
-  if (done == total) std::fputc('\n', stderr);
+  fmt::print(stderr, "\r[{:<{}}] {:3.0f}%  {}/{}  {:.0f} rep/s  {} {:.0f}s  {}", std::string(static_cast<std::size_t>(filled), '#'),
+             width, 100.0 * static_cast<double>(done) / static_cast<double>(total), done, total, rate,
+             done == total ? "took" : "left", done == total ? s : (rate > 0 ? static_cast<double>(total - done) / rate : 0),
+             done == total ? "\n" : "");
 }
 
+
+/// The help with simulation.csv's columns where `@columns@` stands: listed from the same table
+/// that writes them, wrapped to the help's width.
+std::string help_text(std::string text) {
+  std::string list, line;
+  const std::vector<std::string> columns = io::simulation_csv_columns();
+  for (std::size_t k = 0; k < columns.size(); ++k) {
+    const std::string c = columns[k] + (k + 1 < columns.size() ? "," : "");
+    if (!line.empty() && line.size() + c.size() > 72) {
+      list += fmt::format("{:19}{}\n", "", line);
+      line.clear();
+    }
+    line += c;
+  }
+  list += fmt::format("{:19}{}", "", line);
+  return text.replace(text.find("@columns@"), 9, list);
+}
 
 }  // namespace
 
@@ -45,7 +62,7 @@ int simulate_command(const Invocation& call) {
   const std::vector<std::string>& args = call.args;
   const std::string& command_line = call.command_line;
   std::ostream& out = call.out;
-  po::options_description visible(R"(Usage: kimsim simulate SCENARIO.yaml [--replications N] [--seed S] [--threads T]
+  po::options_description visible(help_text(R"(Usage: kimsim simulate SCENARIO.yaml [--replications N] [--seed S] [--threads T]
                         [--out DIR] [--quiet]
 
 Monte Carlo over the scenario's `simulation:` block: uptake, start month, months to fill a
@@ -55,12 +72,13 @@ of MPI ranks (mpirun -n P kimsim simulate ...: each rank runs a share with its o
 the first rank gathers and writes). Writes DIR (default
 results/<scenario name>-simulation/), as a whole or not at all:
   simulation.csv   per recipient, Baustein and year: mean, sd, p05, p50, p95 of positions and
-                   euros, probability of receiving nothing, mean outflow and co-financing
+                   euros, probability of receiving nothing, mean outflow and co-financing:
+@columns@
   summary.json     statewide spent, unspent, positions filled; fairness (Gini, max/min of euros
                    per inhabitant) with Monte Carlo standard errors
   manifest.json    version, SHA-256 of every input, seed, replications, command line, time
 
-Options)");
+Options)"));
   // Counts are read as text: Boost would read "-5" into an unsigned value as 2^64 - 5.
   std::string replications, seed;
   int threads = 0;

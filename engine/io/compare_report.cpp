@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <sstream>
 
 #include "io/csv.hpp"
@@ -27,9 +26,7 @@ nlohmann::json index_value(const std::optional<double>& v) {
 
 std::string index_text(const std::optional<double>& v, int decimals = 3) {
   if (!v) return "-";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, *v);
-  return buf;
+  return fmt::format("{:.{}f}", *v, decimals);
 }
 
 /// Pads or cuts UTF-8 text to `width` characters (names have umlauts; printf counts bytes).
@@ -183,22 +180,18 @@ std::string compare_summary(const Comparison& c, const std::vector<ComparedRun>&
                             bool decomposed) {
   const Regions& regions = regions_of(runs);
   std::ostringstream o;
-  char line[256];
   // Names are up to 200 bytes (or file paths): headings wrap, table columns cut, within 100.
   o << wrap("Comparing " + std::to_string(c.names.size()) + " scenarios over " + std::to_string(regions.list.size()) +
                 " regions (base: " + c.names.front() + ")",
             100, 2)
     << "\n";
-  std::snprintf(line, sizeof line, "  %-40s %17s %17s %10s\n", "scenario", "budget EUR", "allocated EUR", "positions");
-  o << line;
+  o << fmt::format("  {:<40} {:>17} {:>17} {:>10}\n", "scenario", "budget EUR", "allocated EUR", "positions");
   for (std::size_t k = 0; k < runs.size(); ++k) {
     Cents allocated = 0;
     Halves halves = 0;
     for (const auto& t : runs[k].allocation->totals) allocated += t.allocated, halves += t.halves;
-    std::snprintf(line, sizeof line, "  %s %17s %17s %10s\n", pad(c.names[k], 40).c_str(),
-                  format_euros(runs[k].loaded->scenario.budget).c_str(), format_euros(allocated).c_str(),
-                  format_positions(halves).c_str());
-    o << line;
+    o << fmt::format("  {} {:>17} {:>17} {:>10}\n", pad(c.names[k], 40), format_euros(runs[k].loaded->scenario.budget),
+                     format_euros(allocated), format_positions(halves));
   }
   for (std::size_t v = 0; v < c.changes.size(); ++v) {
     const VariantChange& ch = c.changes[v];
@@ -209,12 +202,10 @@ std::string compare_summary(const Comparison& c, const std::vector<ComparedRun>&
       if (movers.empty()) return;
       o << "  " << title << ":\n";
       for (const auto& m : movers) {
-        std::snprintf(line, sizeof line, "    %16s EUR %9s VZÄ  %s %s\n", plus_euros(m.cents).c_str(),
-                      plus_positions(m.halves).c_str(), regions.list[m.region].ags.c_str(),
-                      pad(regions.list[m.region].name, 50).c_str());
-        std::string text = line;
-        while (text.size() > 1 && text[text.size() - 2] == ' ') text.erase(text.size() - 2, 1);  // no trailing blanks
-        o << text;
+        std::string text = fmt::format("    {:>16} EUR {:>9} VZÄ  {} {}", plus_euros(m.cents), plus_positions(m.halves),
+                                       regions.list[m.region].ags, pad(regions.list[m.region].name, 50));
+        while (!text.empty() && text.back() == ' ') text.pop_back();  // no trailing blanks
+        o << text << "\n";
       }
     };
     list("largest gains", ch.top_gains);
@@ -227,21 +218,18 @@ std::string compare_summary(const Comparison& c, const std::vector<ComparedRun>&
   for (const auto& per : c.fairness)
     for (const Fairness& f : per) id_width = std::max(id_width, std::min<std::size_t>(16, utf8_chars(f.baustein)));
   const std::size_t name_width = 33 - id_width;
-  std::snprintf(line, sizeof line, "  %s %s %6s %8s %8s %8s %8s %8s %4s %4s\n", pad("scenario", name_width).c_str(),
-                pad("", id_width).c_str(), "Gini", "Gal.key",
-                "LH key", "Gal.quo", "LH quo", "max/min", "min", "max");
-  o << line;
+  o << fmt::format("  {} {} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8} {:>4} {:>4}\n", pad("scenario", name_width), pad("", id_width),
+                   "Gini", "Gal.key", "LH key", "Gal.quo", "LH quo", "max/min", "min", "max");
   for (std::size_t k = 0; k < c.fairness.size(); ++k)
     for (const Fairness& f : c.fairness[k]) {
       std::optional<double> g;
       for (const auto& [indicator, value] : f.gini)
         if (indicator == "population") g = value;
-      std::snprintf(line, sizeof line, "  %s %s %6s %8s %8s %8s %8s %8s %4zu %4zu\n", pad(c.names[k], name_width).c_str(),
-                    pad(f.baustein, id_width).c_str(), index_text(g).c_str(), index_text(f.gallagher_key, 2).c_str(),
-                    index_text(f.loosemore_hanby_key, 2).c_str(), index_text(f.gallagher_quota, 2).c_str(),
-                    index_text(f.loosemore_hanby_quota, 2).c_str(), index_text(f.max_min_ratio, 2).c_str(),
-                    f.held_at_minimum.size(), f.held_at_maximum.size());
-      o << line;
+      o << fmt::format("  {} {} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8} {:>4} {:>4}\n", pad(c.names[k], name_width),
+                       pad(f.baustein, id_width), index_text(g), index_text(f.gallagher_key, 2),
+                       index_text(f.loosemore_hanby_key, 2), index_text(f.gallagher_quota, 2),
+                       index_text(f.loosemore_hanby_quota, 2), index_text(f.max_min_ratio, 2), f.held_at_minimum.size(),
+                       f.held_at_maximum.size());
     }
   o << "\nParadox flags: " << (c.paradoxes.empty() ? "none" : std::to_string(c.paradoxes.size())) << "\n";
   for (const Paradox& p : c.paradoxes) o << wrap("  [" + std::string(paradox_name(p.kind)) + "] " + p.reason, 100, 4);

@@ -434,9 +434,7 @@ std::optional<unsigned> control_character(std::string_view text) {
 void refuse_control_characters(Reader& rd, const YAML::Node& n, const std::string& path) {
   if (n.IsScalar()) {
     if (const auto c = control_character(n.Scalar())) {
-      char code[8];
-      std::snprintf(code, sizeof code, "U+%04X", *c);
-      rd.error(n, path, std::string("the control character ") + code +
+      rd.error(n, path, fmt::format("the control character U+{:04X}", *c) +
                             " (from an escape such as \\e, \\x07 or \\0) in a text: it would act on the terminal or "
                             "cut the text short rather than show; remove it");
     } else if (find_bad_bytes(n.Scalar())) {

@@ -1,6 +1,6 @@
 // The sizes a simulation may have, and the messages that refuse larger ones with an estimate of
 // what they would take (SimulationLimits in kimsim/simulation.hpp).
-#include <cstdio>
+#include <fmt/format.h>
 
 #include "io/scenario.hpp"
 #include "io/text.hpp"
@@ -34,9 +34,7 @@ double slots_of(const SimulationSize& s) {
 
 std::string replications_text(double r) {
   if (r < 1e19) return std::to_string(static_cast<std::uint64_t>(r));
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", r);
-  return buf;
+  return fmt::format("{:.3g}", r);
 }
 
 }  // namespace

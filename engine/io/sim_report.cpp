@@ -1,7 +1,8 @@
 #include "io/sim_report.hpp"
 
 #include <cmath>
-#include <cstdio>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sstream>
 
 #include "io/csv.hpp"
@@ -13,11 +14,7 @@ namespace {
 
 using i128 = __int128;
 
-std::string fixed(long double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*Lf", decimals, v);
-  return buf;
-}
+std::string fixed(long double v, int decimals) { return fmt::format("{:.{}f}", v, decimals); }
 
 /// Standard deviation from integer sums (the same bits for any merge order).
 long double sd(i128 sum, i128 sq, std::uint64_t n) {
@@ -74,24 +71,27 @@ constexpr double kQuantiles[] = {0.05, 0.50, 0.95};
 constexpr const char* kQuantileNames[] = {"p05", "p50", "p95"};
 
 // The CSV columns of each kind of accumulator: header names and cells, in the same order.
-void header(std::ostream& o, std::string_view name, const Count&) { o << ",p_" << name; }
+void header(std::vector<std::string>& o, std::string_view name, const Count&) { o.push_back(fmt::format("p_{}", name)); }
 void cells(std::ostream& o, const Count& a, Unit, std::uint64_t n) {
   o << ',' << fixed(static_cast<long double>(a.n) / static_cast<long double>(n), 4);
 }
-void header(std::ostream& o, std::string_view name, const Sum&) { o << ',' << name << "_mean"; }
+void header(std::vector<std::string>& o, std::string_view name, const Sum&) { o.push_back(fmt::format("{}_mean", name)); }
 void cells(std::ostream& o, const Sum& a, Unit u, std::uint64_t n) { o << ',' << mean_text(u, a.sum, n); }
-void header(std::ostream& o, std::string_view name, const Moments&) { o << ',' << name << "_mean," << name << "_sd"; }
+void header(std::vector<std::string>& o, std::string_view name, const Moments&) {
+  o.push_back(fmt::format("{}_mean", name));
+  o.push_back(fmt::format("{}_sd", name));
+}
 void cells(std::ostream& o, const Moments& a, Unit u, std::uint64_t n) {
   o << ',' << mean_text(u, a.sum, n) << ',' << fixed(sd(a.sum, a.sq, n) / scale(u).per_unit, scale(u).decimals);
 }
-void quantile_header(std::ostream& o, std::string_view name) {
-  for (const char* q : kQuantileNames) o << ',' << name << '_' << q;
+void quantile_header(std::vector<std::string>& o, std::string_view name) {
+  for (const char* q : kQuantileNames) o.push_back(fmt::format("{}_{}", name, q));
 }
-void header(std::ostream& o, std::string_view name, const Histogram&) { quantile_header(o, name); }
+void header(std::vector<std::string>& o, std::string_view name, const Histogram&) { quantile_header(o, name); }
 void cells(std::ostream& o, const Histogram& a, Unit u, std::uint64_t n) {
   for (double p : kQuantiles) o << ',' << value_text(u, halves_quantile(a.counts, p, n));
 }
-void header(std::ostream& o, std::string_view name, const ValueCounts&) { quantile_header(o, name); }
+void header(std::vector<std::string>& o, std::string_view name, const ValueCounts&) { quantile_header(o, name); }
 void cells(std::ostream& o, const ValueCounts& a, Unit u, std::uint64_t n) {
   for (double p : kQuantiles) o << ',' << value_text(u, a.nth(rank(p, n)));
 }
@@ -127,12 +127,16 @@ void entries(nlohmann::json& j, const Count& a, const Field<StateStats, Count>& 
 
 }  // namespace
 
+std::vector<std::string> simulation_csv_columns() {
+  std::vector<std::string> columns = {"ags", "name", "baustein", "year"};
+  const SlotStats kinds;  // only the types of its members matter here
+  for_each_field<SlotStats>([&](const auto& f) { header(columns, f.name, kinds.*f.member); });
+  return columns;
+}
+
 std::string simulation_csv(const LoadedScenario& ls, const SimulationResult& r) {
   std::ostringstream o;
-  o << "ags,name,baustein,year";
-  const SlotStats kinds;  // only the types of its members matter here
-  for_each_field<SlotStats>([&](const auto& f) { header(o, f.name, kinds.*f.member); });
-  o << '\n';
+  o << fmt::format("{}\n", fmt::join(simulation_csv_columns(), ","));
   const std::uint64_t n = r.replications;
   for (std::size_t k = 0; k < r.slots.size(); ++k) {
     const SlotKey& slot = r.slots[k];

@@ -2,7 +2,7 @@
 #include "kimsim/rule.hpp"
 
 #include <cmath>
-#include <cstdio>
+#include <fmt/format.h>
 
 #include "kimsim/format.hpp"
 
@@ -68,10 +68,6 @@ std::string vza_text(Halves h) { return std::to_string(h / 2) + (h % 2 ? ".5" : 
 
 std::string money_text(Cents c) { return format_euros(c) + " EUR"; }
 
-std::string number_text(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.12g", x);
-  return buf;
-}
+std::string number_text(double x) { return fmt::format("{:.12g}", x); }
 
 }  // namespace kimsim

@@ -1,10 +1,10 @@
 // One Monte Carlo replication: perturb, decide uptake, allocate, hire, pay, accumulate.
 #include <Random123/philox.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <cstdio>
 #include <string>
 
 #include "sim/replicator.hpp"
@@ -376,11 +376,7 @@ void FairnessScorer::end_year(std::span<const std::uint8_t> absent, StateStats& 
 // The replication.
 
 /// "0.5", "1": a budget factor as a scenario writes it.
-static std::string format_factor(double f) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", f);
-  return buf;
-}
+static std::string format_factor(double f) { return fmt::format("{:.6g}", f); }
 
 Replicator::Replicator(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec)
     : regions_(regions),
