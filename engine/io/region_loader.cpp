@@ -230,7 +230,7 @@ Regions load_regions(const DataSpec& spec, InputFiles& inputs) {
     for (const auto& [name, column] : ind.columns) {
       const auto c = t.require(column);
       r.indicator_names.push_back(name);
-      r.places.columns.push_back({{file, column, ind.split_by}});
+      r.places.columns.push_back({{file, column, ind.split_by, ind.missing_zero}});
       std::vector<std::uint8_t> seen(r.list.size(), 0);
       std::size_t next = 0;  // data files usually list the regions in the order of the region files
       for (const auto& row : t.rows) {

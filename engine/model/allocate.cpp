@@ -42,6 +42,24 @@ struct KeyPlan {
   }
 };
 
+/// Refuses (through `refuse`) where an indicator the rule reads has no value for one of `who`:
+/// a data file of one level alone leaves the other without a value, which must not count as 0.
+template <class Refuse>
+void require_values(const Regions& regions, std::span<const std::size_t> who, std::size_t column, Refuse refuse) {
+  std::vector<std::size_t> without;
+  for (std::size_t r : who)
+    if (!regions.places.has_value(regions, r, column)) without.push_back(r);
+  if (without.empty()) return;
+  std::string list;
+  for (std::size_t k = 0; k < without.size() && k < 5; ++k)
+    list += (k ? ", " : "") + regions.list[without[k]].ags + " " + regions.list[without[k]].name;
+  if (without.size() > 5) list += " and " + std::to_string(without.size() - 5) + " more";
+  const std::string& name = regions.indicator_names[column];
+  refuse("the indicator '" + name + "' has no value for " + list + " (" + regions.places.cell(regions, without[0], column) +
+         "): add their rows, give it per Kreis with split_to_gemeinden so that Gemeinden get a share, or set missing: zero on the "
+         "data file to count them as 0");
+}
+
 KeyPlan compile_key(const Regions& regions, const std::vector<std::size_t>& who, const Key& key,
                     const SourceMap* places, std::string path) {
   KeyPlan k;
@@ -56,6 +74,8 @@ KeyPlan compile_key(const Regions& regions, const std::vector<std::size_t>& who,
   for (const auto& t : key.terms) k.terms.push_back({column_of(t.indicator, "key." + t.indicator), t.weight / sum, t.indicator});
   if (key.cap_indicator)
     k.cap = KeyPlan::Term{column_of(*key.cap_indicator, "cap"), key.cap_factor, *key.cap_indicator};
+  for (const auto& t : k.terms) require_values(regions, who, t.column, [&](const std::string& what) { k.refuse("key." + t.name, what); });
+  if (k.cap) require_values(regions, who, k.cap->column, [&](const std::string& what) { k.refuse("cap", what); });
   k.carved.resize(who.size());
   for (std::size_t i = 0; i < who.size(); ++i)
     if (regions.list[who[i]].type == RegionType::kreis)
@@ -285,6 +305,9 @@ Plan::Plan(const Scenario& scenario, const Regions& regions) : scenario_(&scenar
         p.members.push_back(*g);
         rows_.push_back({bi, *g, *kreis});
       }
+      std::vector<std::size_t> read = p.members;
+      read.push_back(p.kreis_region);
+      require_values(regions, read, p.column, [&](const std::string& what) { refuse(scenario, at + ".key", b.id + ": " + what); });
       c.passes.push_back(std::move(p));
     }
     c.end_row = rows_.size();

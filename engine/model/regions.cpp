@@ -40,7 +40,7 @@ namespace {
 /// AGS crafted to collide in one run collide in no other, so the look-up table cannot be made
 /// to degrade to a linear scan. Only look-ups depend on it, never an output.
 std::uint32_t hash_of(std::string_view ags) {
-  static const std::uint64_t multiplier = std::random_device{}() * 2ULL + 0x9E3779B97F4A7C15ULL | 1ULL;
+  static const std::uint64_t multiplier = (std::random_device{}() * 2ULL + 0x9E3779B97F4A7C15ULL) | 1ULL;
   std::uint64_t h = ags.size();
   for (const char c : ags) h = h * multiplier + static_cast<unsigned char>(c);
   h ^= h >> 33, h *= 0xff51afd7ed558ccdULL, h ^= h >> 33, h *= 0xc4ceb9fe1a85ec53ULL, h ^= h >> 33;
@@ -189,6 +189,16 @@ std::string DataPlaces::cell(const Regions& regions, std::size_t region, std::si
   std::string files_read;
   for (const Column& c : set_by) files_read += (files_read.empty() ? "" : " or ") + files[c.file].path;
   return "no row in " + files_read;
+}
+
+bool DataPlaces::has_value(const Regions& regions, std::size_t region, std::size_t indicator) const {
+  if (indicator >= columns.size() || columns[indicator].empty()) return true;
+  for (const Column& c : columns[indicator]) {
+    if (c.missing_zero || files[c.file].line[region]) return true;
+    const std::size_t kreis = regions.kreis_of(region);
+    if (!c.split_by.empty() && kreis != region && files[c.file].line[kreis]) return true;
+  }
+  return false;
 }
 
 std::string DataPlaces::cells(std::span<const std::size_t> which, std::size_t indicator) const {

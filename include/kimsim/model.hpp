@@ -57,6 +57,7 @@ struct DataPlaces {
     std::uint32_t file = 0;  ///< index in `files`
     std::string name;        ///< its header
     std::string split_by;    ///< a Gemeinde without a row has a share of its Kreis' value, by this indicator
+    bool missing_zero = false;  ///< `missing: zero`: a region without a row counts as 0, by choice
   };
   std::vector<File> files;
   std::vector<std::vector<Column>> columns;  ///< per indicator: the columns that set it
@@ -69,6 +70,11 @@ struct DataPlaces {
   /// The cells of several regions, for a message about all of them: "data/k.csv lines 2, 3, 4
   /// and 50 more, column 'population'", per file ("; " between files).
   std::string cells(std::span<const std::size_t> which, std::size_t indicator) const;
+  /// False where nothing set indicator `indicator` of `region`: no row in any of its files, no
+  /// share of its Kreis' value, and no `missing: zero`. Its 0 in the matrix is then no value, and a
+  /// key or pass-through that reads it refuses (a file of Gemeinden alone gives the Kreise
+  /// nothing, not 0). True for regions built in code (no data file known).
+  bool has_value(const Regions& regions, std::size_t region, std::size_t indicator) const;
 };
 
 /// All regions and their indicators (one column per indicator, one row per region).
