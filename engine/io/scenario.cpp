@@ -274,7 +274,15 @@ SimulationSpec read_simulation(Reader& rd, const YAML::Node& n) {
       const auto name = rd.key(kv.first, path + ".indicator_noise");
       if (!name) continue;
       rd.refer(rd.indicators, kv.first, path + ".indicator_noise." + *name);
-      s.indicator_noise[*name] = read_distribution(rd, kv.second, path + ".indicator_noise." + *name);
+      const Distribution d = read_distribution(rd, kv.second, path + ".indicator_noise." + *name);
+      // A factor of 0 or infinity for some draw turns a key into no key (all zero, or NaN shares)
+      // in that replication only. The most extreme normal quantile a draw reaches is about
+      // 8.2 (u = 2^-53): exp(mu +- 8.3 sigma) must stay within 1e-100 .. 1e100.
+      if (d.kind == Distribution::Kind::lognormal && std::abs(d.a) + 8.3 * d.b > 230)
+        rd.error(kv.second, path + ".indicator_noise." + *name,
+                 "the lognormal factor exp(mu + sigma z) leaves 1e-100 .. 1e100 for extreme draws (|mu| + 8.3 sigma must "
+                 "be at most 230); sigma is the relative spread of the factor: 0.05 is about 5 %");
+      s.indicator_noise[*name] = d;
     }
   }
   if (const YAML::Node ys = n["years"]) read_years(rd, ys, path + ".years", s);
@@ -415,28 +423,47 @@ void read_validation(Reader& rd, const YAML::Node& v, Scenario& s) {
   }
 }
 
-/// The first control character in `text` (C0 but tab and line feed, DEL, C1): its code point.
-std::optional<unsigned> control_character(std::string_view text) {
+/// The first control character in `text`: C0 (but tab and line feed, unless `one_line`), DEL,
+/// C1, and the bidirectional embeddings, overrides and isolates (U+202A..U+202E,
+/// U+2066..U+2069), which reorder how a text shows, so that a name could read as another.
+/// Its code point.
+std::optional<unsigned> control_character(std::string_view text, bool one_line = false) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
-    if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F) return c;
+    if ((c < 0x20 && ((c != '\t' && c != '\n') || one_line)) || c == 0x7F) return c;
     if (c == 0xC2 && i + 1 < text.size()) {  // U+0080..U+009F in UTF-8
       const auto d = static_cast<unsigned char>(text[i + 1]);
       if (d >= 0x80 && d <= 0x9F) return d;
+    }
+    if (c == 0xE2 && i + 2 < text.size()) {  // U+2000..U+203F and U+2040..U+207F in UTF-8
+      const auto d = static_cast<unsigned char>(text[i + 1]), e = static_cast<unsigned char>(text[i + 2]);
+      if ((d == 0x80 && e >= 0xAA && e <= 0xAE) || (d == 0x81 && e >= 0xA6 && e <= 0xA9))
+        return 0x2000u + ((d & 0x3Fu) << 6) + (e & 0x3Fu);
     }
   }
   return std::nullopt;
 }
 
+/// What a control character does, for its message.
+std::string control_character_problem(unsigned c) {
+  if (c >= 0x2000)
+    return fmt::format("the bidirectional control U+{:04X} in a text: it reorders how the text shows, so that it can "
+                       "read as something else; remove it", c);
+  if (c == '\t' || c == '\n')
+    return fmt::format("a {} (U+{:04X}) in a name or key: they are one line of text (a table or message would break); "
+                       "remove it", c == '\t' ? "tab" : "line break", c);
+  return fmt::format("the control character U+{:04X}", c) +
+         " (from an escape such as \\e, \\x07 or \\0) in a text: it would act on the terminal or cut the text short "
+         "rather than show; remove it";
+}
+
 /// Refuses control characters in every key and text value. The file's raw bytes are checked
 /// before parsing; these come from escapes ("\e[2J", "\x07", "\0"), which would clear or
 /// retitle the terminal that shows a name, or cut it short in summary.json.
-void refuse_control_characters(Reader& rd, const YAML::Node& n, const std::string& path) {
+void refuse_control_characters(Reader& rd, const YAML::Node& n, const std::string& path, bool one_line = false) {
   if (n.IsScalar()) {
-    if (const auto c = control_character(n.Scalar())) {
-      rd.error(n, path, fmt::format("the control character U+{:04X}", *c) +
-                            " (from an escape such as \\e, \\x07 or \\0) in a text: it would act on the terminal or "
-                            "cut the text short rather than show; remove it");
+    if (const auto c = control_character(n.Scalar(), one_line)) {
+      rd.error(n, path, control_character_problem(*c));
     } else if (find_bad_bytes(n.Scalar())) {
       // The file is UTF-8, but the escapes \N, \_ and \xHH give single bytes that are not.
       rd.error(n, path, "the text is not UTF-8 once its escapes are read (\\N, \\_ and \\xHH give single bytes): "
@@ -447,10 +474,11 @@ void refuse_control_characters(Reader& rd, const YAML::Node& n, const std::strin
   } else if (n.IsMap()) {
     for (const auto& kv : n) {
       // A key with a control character is not repeated in the message: it would act there too.
-      const bool plain = kv.first.IsScalar() && !control_character(kv.first.Scalar());
+      const bool plain = kv.first.IsScalar() && !control_character(kv.first.Scalar(), true);
       const std::string key = plain ? kv.first.Scalar() : "?";
-      refuse_control_characters(rd, kv.first, path.empty() ? "(a key)" : path + " (a key)");
-      refuse_control_characters(rd, kv.second, Reader::join(path, key));
+      refuse_control_characters(rd, kv.first, path.empty() ? "(a key)" : path + " (a key)", true);
+      refuse_control_characters(rd, kv.second, Reader::join(path, key),
+                                plain && (key == "name" || key == "scenario" || key == "id"));
     }
   }
 }

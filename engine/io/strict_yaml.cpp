@@ -211,6 +211,11 @@ std::vector<std::string> strict_yaml_problems(std::string_view text, const std::
   if (const auto enc = foreign_byte_order_mark(text))
     return {file + ":1:1: the file is " + *enc + " (byte order mark); kimsim reads UTF-8: save it as UTF-8"};
   if (const auto bad = find_bad_bytes(text)) return {locate_offset(file, text, bad->offset) + ": " + describe_bad_byte(*bad)};
+  // yaml-cpp reads a lone CR as text, and then fails on something else, somewhere later.
+  for (std::size_t cr = text.find('\r'); cr != std::string_view::npos; cr = text.find('\r', cr + 1))
+    if (cr + 1 == text.size() || text[cr + 1] != '\n')
+      return {locate_offset(file, text, cr) + ": a carriage return (CR) without a line feed: kimsim reads lines that end in "
+                                              "LF or CRLF (is the file from an old Mac? save it with LF line ends)"};
   std::vector<std::string> problems;
   if (auto tab = tab_indentation(file, text)) problems.push_back(*tab);
   if (auto deep = too_deep_brackets(text)) problems.push_back(locate_offset(file, text, *deep) + ": " + too_deep_message(true));
