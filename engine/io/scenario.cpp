@@ -536,7 +536,10 @@ void read_document(Reader& rd, const YAML::Node& root, LoadedScenario& out,
                            s.name.find_first_of("/\\ ") != std::string::npos))
     rd.error(root["scenario"], "scenario",
              "the name is used as a folder name: 1 to 200 bytes, not '.' or '..', no spaces or slashes, such as "
-             "kim-nrw-2021");
+             "kim-nrw-2021" +
+                 std::string(rd.named_by_file() ? "; the variant gives no name, so its file name '" + s.name +
+                                                      "' is its name: set scenario: NAME in it, or rename the file"
+                                                : ""));
 
   read_data_spec(rd, root, spec);
   if (const YAML::Node bs = root["bausteine"]) {

@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <sstream>
 
 #include "io/scenario.hpp"
@@ -199,6 +200,18 @@ class StrictYaml : public YAML::EventHandler {
 
 }  // namespace
 
+/// Line `line` (0-based) of text, without its line end; "" past the end.
+static std::string_view line_of(std::string_view text, int line) {
+  std::size_t at = 0;
+  for (int k = 0; k < line; ++k) {
+    at = text.find('\n', at);
+    if (at == std::string_view::npos) return {};
+    ++at;
+  }
+  const std::size_t end = text.find('\n', at);
+  return text.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at);
+}
+
 /// "file:line:column: not valid YAML: ..." from yaml-cpp's exception.
 std::string not_valid_yaml(const std::string& file, const YAML::Exception& e) {
   std::string s = file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
@@ -236,6 +249,15 @@ std::vector<std::string> strict_yaml_problems(std::string_view text, const std::
       why += " (the quoted value that opens at line " + std::to_string(q.line + 1) + ", column " +
              std::to_string(q.column + 1) + " runs on to line " + std::to_string(q.closed + 1) +
              ": is its closing quote missing?)";
+    // A path such as bausteine[B2].key in a flow list ([a, b]) opens a list of its own.
+    if (const std::string_view line = line_of(text, e.mark.line); line.find('[') != std::string_view::npos) {
+      for (std::size_t k = 1; k < line.size(); ++k)
+        if (line[k] == '[' && (std::isalnum(static_cast<unsigned char>(line[k - 1])) || line[k - 1] == '_')) {
+          why += " (a path with [...] inside a [...] list must be quoted: [\"bausteine[B2].pass_through\"], or "
+                 "written as a block list, one '- path' per line)";
+          break;
+        }
+    }
     problems.push_back(why);
   }
   return problems;

@@ -594,6 +594,7 @@ MergedScenario merge_chain(const std::string& path, const ParseScenarioFile& par
         }())
       *old = YAML::Node(fs::path(m.files[0].path).stem().string());
     m.origin["scenario"] = 0;
+    m.named_by_file = true;
   }
   if (!errors.empty()) throw ScenarioError(errors);
   return m;

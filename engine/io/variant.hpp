@@ -72,6 +72,8 @@ struct MergedScenario {
   const std::string& file_of(std::string path) const;
   std::size_t file_index(std::string path) const;
   bool is_variant() const { return files.size() > 1; }
+  /// The variant sets no name of its own: `scenario` is its file name (not the base's name).
+  bool named_by_file = false;
 };
 
 /// Reads the file at a path and parses it as strictly as a scenario (throws ScenarioError for any

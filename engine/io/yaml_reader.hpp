@@ -27,6 +27,8 @@ class Reader {
 
   /// The file that set the value at `path`.
   const std::string& file_of(const std::string& path) const { return merged_.file_of(path); }
+  /// The scenario's name is its file name (a variant that gives none).
+  bool named_by_file() const { return merged_.named_by_file; }
 
   /// "file:line:column: path" of a node.
   std::string locate(const YAML::Node& at, const std::string& path) const;
