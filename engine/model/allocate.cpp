@@ -503,7 +503,7 @@ Trace Plan::describe(const PlanInputs& in, std::size_t row) const {
     for (std::size_t pi = 0; pi < c.passes.size(); ++pi) {
       const Compiled::Pass& p = c.passes[pi];
       if (row < p.first_row || row >= p.first_row + p.members.size()) continue;
-      const std::string at = path + ".pass_through[" + std::to_string(pi) + "]";
+      const std::string at = path + ".pass_through[" + b.pass_through[pi].kreis + "]";  // as the source map names it
       const Region& kreis = regions.list[p.kreis_region];
       const std::string& key = regions.indicator_names[p.column];
       const double part = ind(Eigen::Index(r.region), Eigen::Index(p.column)),
