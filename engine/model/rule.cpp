@@ -144,7 +144,7 @@ void describe_largest_remainder(std::span<const std::uint64_t> weight, std::int6
                               std::to_string(W), "", {}, {own}});
   out.push_back({"floor of the quota", std::to_string(floor_j) + " " + what, "", {floor_j}});
   out.push_back({"remainder", std::to_string(rem_j) + " / " + std::to_string(W) + ", the " + std::to_string(rank) +
-                                  (rank == 1 ? "st" : rank == 2 ? "nd" : rank == 3 ? "rd" : "th") + " largest of " +
+                                  (rank % 100 / 10 == 1 ? "th" : rank % 10 == 1 ? "st" : rank % 10 == 2 ? "nd" : rank % 10 == 3 ? "rd" : "th") + " largest of " +
                                   std::to_string(among), "", {rem_j, rank}});
   out.push_back({"left for the largest remainders", std::to_string(left) + " " + what, "", {left}});
   describe_tie(outcome, j, seats[j] > floor_j, ties, what, out);

@@ -116,6 +116,7 @@ class Compiled final : public CompiledRule {
     out.push_back({"method", std::string(method_name(rule.rule.method)) + ", ties: " +
                                  std::string(tie_policy_name(rule.rule.ties)), c.place(c.in_block("method"))});
     const std::int64_t lo = s.lo.empty() ? 0 : s.lo[j], hi = s.hi.empty() ? kUnbounded : s.hi[j];
+    const std::string beyond = base_units ? " units beyond the base" : " units";  // the bounds count keyed units
     if (is_divisor_method(rule.rule.method)) {
       // Every recipient no bound holds has s(a - 1) <= weight / D <= s(a) for each divisor D of
       // the range; inside it (or at it, where a tie leaves one divisor) the signposts below
@@ -134,10 +135,10 @@ class Compiled final : public CompiledRule {
       const bool tied = c.outcome.tie && std::binary_search(c.outcome.tie->competitors.begin(), c.outcome.tie->competitors.end(), j);
       if (lo > 0)
         out.push_back({c.floor.empty() ? "at least" : "at least (the minimum, or last year's positions)",
-                       std::to_string(lo) + " units" + (!tied && free < lo ? ": binds" : ": does not bind"),
+                       std::to_string(lo) + beyond + (!tied && free < lo ? ": binds" : ": does not bind"),
                        rule.min ? c.place(c.in_block("min_vza")) : "", {lo}});
       if (hi != kUnbounded)
-        out.push_back({"at most", std::to_string(hi) + " units" + (!tied && free > hi ? ": binds" : ": does not bind"),
+        out.push_back({"at most", std::to_string(hi) + beyond + (!tied && free > hi ? ": binds" : ": does not bind"),
                        c.place(c.in_block("max_vza")), {hi}});
       // A tied recipient sits at a signpost, weight / D = s(a) (up to rounding): the unit the
       // tie is for makes a + 1.
@@ -145,9 +146,9 @@ class Compiled final : public CompiledRule {
       describe_tie(c.outcome, j, tied && seats > at_signpost, rule.rule.ties, "units", out);
     } else {
       if (lo > 0)
-        out.push_back({c.floor.empty() ? "at least" : "at least (the minimum, or last year's positions)", std::to_string(lo) + " units",
+        out.push_back({c.floor.empty() ? "at least" : "at least (the minimum, or last year's positions)", std::to_string(lo) + beyond,
                        rule.min ? c.place(c.in_block("min_vza")) : "", {lo}});
-      if (hi != kUnbounded) out.push_back({"at most", std::to_string(hi) + " units", c.place(c.in_block("max_vza")), {hi}});
+      if (hi != kUnbounded) out.push_back({"at most", std::to_string(hi) + beyond, c.place(c.in_block("max_vza")), {hi}});
       describe_largest_remainder(s.weight, keyed, Bounds{s.lo, s.hi}, s.seats, c.outcome, rule.rule.ties, j, "units", out);
     }
     out.push_back({"units", std::to_string(seats) + (base_units ? " + " + std::to_string(base_units) + " base" : ""), "",
