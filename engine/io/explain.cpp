@@ -98,14 +98,28 @@ std::string explain_text(const LoadedScenario& ls, const Explanation& e) {
     fmt::format_to(out, "\n{} {}: {} VZÄ, {} EUR\n", bs.id, bs.name, format_positions(b.halves), format_euros(b.cents));
     std::size_t label = 0;
     for (const auto& step : b.steps) label = std::max(label, std::min(kLabel, columns(step.label)));
+    const std::string indent(label + 4, ' ');
     for (const auto& step : b.steps) {
-      // Label, value and place in columns; a place that would run past the width goes on a line
-      // of its own, under the value.
-      const std::string left = fmt::format("  {}{}  ", step.label, std::string(label - std::min(label, columns(step.label)), ' '));
-      const std::string line = left + step.value;
+      // Label, value and place in columns: a value too long for the width wraps at its spaces,
+      // and a place that would run past it goes on a line of its own.
+      std::string line = fmt::format("  {}{}  ", step.label, std::string(label - std::min(label, columns(step.label)), ' '));
+      bool first = true;
+      for (std::size_t p = 0; p <= step.value.size();) {
+        const std::size_t q = std::min(step.value.find(' ', p), step.value.size());
+        const std::string_view word = std::string_view(step.value).substr(p, q - p);
+        if (!first && columns(line) + 1 + columns(word) > kWidth) {
+          fmt::format_to(out, "{}\n", line);
+          line = indent + std::string(word);
+        } else line += (first ? "" : " ") + std::string(word);
+        first = false;
+        p = q + 1;
+      }
       if (step.place.empty()) fmt::format_to(out, "{}\n", line);
       else if (columns(line) + 3 + columns(step.place) <= kWidth) fmt::format_to(out, "{}  [{}]\n", line, step.place);
-      else fmt::format_to(out, "{}\n{}[{}]\n", line, std::string(label + 4, ' '), step.place);
+      else  // under the value, or as far left as it needs to end within the width
+        fmt::format_to(out, "{}\n{}[{}]\n", line,
+                       std::string(std::clamp<std::size_t>(kWidth - std::min(kWidth, columns(step.place) + 2), 4, indent.size()), ' '),
+                       step.place);
     }
   }
   return text;
