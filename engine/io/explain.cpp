@@ -95,7 +95,9 @@ std::string explain_text(const LoadedScenario& ls, const Explanation& e) {
   auto out = std::back_inserter(text);
   for (const auto& b : e.bausteine) {
     const Baustein& bs = ls.scenario.bausteine[b.baustein];
-    fmt::format_to(out, "\n{} {}: {} VZÄ, {} EUR\n", bs.id, bs.name, format_positions(b.halves), format_euros(b.cents));
+    // A Baustein without a rate per VZÄ (money by key) allocates money alone.
+    const std::string positions = bs.rate_per_vza > 0 || b.halves != 0 ? format_positions(b.halves) + " VZÄ, " : "";
+    fmt::format_to(out, "\n{} {}: {}{} EUR\n", bs.id, bs.name, positions, format_euros(b.cents));
     std::size_t label = 0;
     for (const auto& step : b.steps) label = std::max(label, std::min(kLabel, columns(step.label)));
     const std::string indent(label + 4, ' ');
