@@ -14,6 +14,7 @@ std::span<const Command> commands() {
       {"run", "SCENARIO.yaml [--year Y] [--out DIR]", "allocate a funding scenario (e.g. scenarios/kim-nrw-2021.yaml)", run_command},
       {"validate", "SCENARIO.yaml", "check a scenario without running it", validate_command},
       {"resolve", "SCENARIO.yaml [--year Y]", "a variant merged with its bases, each value with its file:line", resolve_command},
+      {"explain", "SCENARIO.yaml AGS|NAME [...]", "how one recipient got its positions and euros, step by step", explain_command},
       {"compare", "BASE.yaml VARIANT.yaml...", "winners, losers, fairness and paradoxes of variants", compare_command},
       {"simulate", "SCENARIO.yaml [...]", "Monte Carlo over uptake, hiring, cost, indicators, years", simulate_command},
       {"apportion", "[options] FILE.csv", "apportion units among recipients by weights", apportion_command},

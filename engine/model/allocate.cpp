@@ -526,23 +526,25 @@ Trace Plan::describe(const PlanInputs& in, std::size_t row) const {
     for (std::size_t pi = 0; pi < c.passes.size(); ++pi) {
       const Compiled::Pass& p = c.passes[pi];
       if (row < p.first_row || row >= p.first_row + p.members.size()) continue;
-      const std::string at = path + ".pass_through[" + std::to_string(pi) + "]";
+      const std::string at = path + ".pass_through[" + b.pass_through[pi].kreis + "]";  // as the source map names it
       const Region& kreis = regions.list[p.kreis_region];
       const std::string& key = regions.indicator_names[p.column];
       const double part = ind(Eigen::Index(r.region), Eigen::Index(p.column)),
                    total = ind(Eigen::Index(p.kreis_region), Eigen::Index(p.column));
       const Halves kreis_halves = d.gross[c.first_row + static_cast<std::size_t>(p.kreis)];
       out.push_back({"passed on by", kreis.ags + " " + kreis.name, place_of(scenario, at)});
-      out.push_back({"positions of the Kreis", vza_text(kreis_halves) + " VZÄ", ""});
-      out.push_back({key + " of the Gemeinde", number_text(part), regions.places.cell(regions, r.region, p.column)});
-      out.push_back({key + " of the Kreis", number_text(total), regions.places.cell(regions, p.kreis_region, p.column)});
+      out.push_back({"positions of the Kreis", vza_text(kreis_halves) + " VZÄ", "", {kreis_halves}});
+      out.push_back({key + " of the Gemeinde", number_text(part), regions.places.cell(regions, r.region, p.column), {}, {part}});
+      out.push_back({key + " of the Kreis", number_text(total), regions.places.cell(regions, p.kreis_region, p.column), {}, {total}});
       out.push_back({"share", number_text(d.quota[row]) + " VZÄ = " + vza_text(kreis_halves) + " VZÄ x " + number_text(part) +
-                                  " / " + number_text(total), place_of(scenario, at + ".key")});
+                                  " / " + number_text(total), place_of(scenario, at + ".key"), {}, {d.quota[row]}});
       out.push_back({"rounding", "to the nearest 0.5 VZÄ, at least " + vza_text(p.minimum) + " VZÄ",
-                     place_of(scenario, at + ".minimum_vza")});
+                     place_of(scenario, at + ".minimum_vza"), {p.minimum}});
     }
-    out.push_back({"positions", vza_text(d.halves[row]) + " VZÄ", ""});
-    out.push_back({"cents", std::to_string(d.cents[row]) + " = " + money_text(d.cents[row]), ""});
+    out.push_back({"positions", vza_text(d.halves[row]) + " VZÄ", "", {d.halves[row]}});
+    out.push_back({"amount per VZÄ", money_text(rate), place_of(scenario, path + ".rate_per_vza_eur"), {rate}});
+    out.push_back({"cents", std::to_string(d.cents[row]) + " = " + vza_text(d.halves[row]) + " VZÄ x " + money_text(rate), "",
+                   {d.cents[row]}});
     return out;
   }
   out.push_back({"budget", money_text(d.budget[bi]), place_of(scenario, path + ".budget_eur")});
@@ -573,14 +575,38 @@ Trace Plan::describe(const PlanInputs& in, std::size_t row) const {
   const std::size_t k = row - r0;
   const Halves passed = d.gross[row] - d.halves[row];
   const Cents residual = d.cents[row] + passed * half - cents[k];
-  if (residual != 0)
-    out.push_back({"share of the residual (split_by_key)", money_text(residual), place_of(scenario, path + ".residual")});
+  if (b.residual == Residual::split_by_key) {
+    // The rest of the budget in cents, by the key (by positions where the rule has none), as
+    // evaluate() split it; its steps are labelled "residual: ...".
+    Cents rest = d.budget[bi];
+    std::vector<std::uint64_t> weight(at.size());
+    for (std::size_t i = 0; i < at.size(); ++i) {
+      rest -= cents[at[i]];
+      weight[i] = key_share[at[i]] > 0 ? weight_of(key_share[at[i]]) : static_cast<std::uint64_t>(halves[at[i]]);
+    }
+    if (rest > 0) {
+      out.push_back({"residual (split_by_key)", money_text(rest) + " the rule left, by " +
+                                                    (key_share[k] > 0 ? "the key share in 12 decimals" : "positions") +
+                                                    ": weight " + std::to_string(weight[j]),
+                     place_of(scenario, path + ".residual"), {rest, static_cast<std::int64_t>(weight[j])}});
+      std::vector<std::int64_t> parts(at.size());
+      Workspace ws;
+      const Outcome split = split_cents(rest, weight, parts, ws);
+      Trace steps;
+      describe_largest_remainder(weight, rest, {}, parts, split, TiePolicy::order, j, "cents", steps);
+      for (auto& line : steps) {
+        line.label = "residual: " + line.label;
+        out.push_back(std::move(line));
+      }
+      out.push_back({"share of the residual", money_text(residual), "", {residual}});
+    }
+  }
   if (passed > 0)
     out.push_back({"passed on to its Gemeinden", vza_text(passed) + " VZÄ = " + money_text(passed * half),
-                   place_of(scenario, path + ".pass_through")});
+                   place_of(scenario, path + ".pass_through"), {passed, passed * half}});
   if (residual != 0 || passed > 0) {
-    out.push_back({"positions", vza_text(d.halves[row]) + " VZÄ", ""});
-    out.push_back({"cents", std::to_string(d.cents[row]) + " = " + money_text(d.cents[row]), ""});
+    out.push_back({"positions", vza_text(d.halves[row]) + " VZÄ", "", {d.halves[row]}});
+    out.push_back({"cents", std::to_string(d.cents[row]) + " = " + money_text(d.cents[row]), "", {d.cents[row]}});
   }
   return out;
 }

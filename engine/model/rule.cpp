@@ -1,6 +1,7 @@
 // What every rule shares: the places of its Baustein's values, checked arithmetic, the rule table.
 #include "kimsim/rule.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 
@@ -62,6 +63,106 @@ std::string RuleTable::names() const {
   for (std::size_t i = 0; i < types_.size(); ++i)
     s += (i == 0 ? "" : i + 1 == types_.size() ? " or " : ", ") + std::string(types_[i]->name);
   return s;
+}
+
+void describe_largest_remainder(std::span<const std::uint64_t> weight, std::int64_t house, Bounds bounds,
+                                std::span<const std::int64_t> seats, const Outcome& outcome, TiePolicy ties,
+                                std::size_t j, const std::string& what, Trace& out) {
+  using u128 = unsigned __int128;
+  const std::size_t n = weight.size();
+  const auto lo = [&](std::size_t i) { return bounds.min.empty() ? std::int64_t{0} : bounds.min[i]; };
+  const auto hi = [&](std::size_t i) { return bounds.max.empty() ? kUnbounded : bounds.max[i]; };
+  // As the kernel decides it: a recipient of weight 0, or whose bounds meet, takes its minimum;
+  // of the others, one is held at a bound where the common factor lambda of the quotas
+  // lambda x weight, chosen so that they sum to the units, puts its quota beyond the bound.
+  enum : std::uint8_t { at_min, free, at_max, fixed };
+  std::vector<std::uint8_t> status(n, at_min);
+  std::int64_t units = house, base = 0;
+  std::uint64_t free_weight = 0;
+  struct Event {
+    std::int64_t bound;
+    std::uint64_t w;
+    std::size_t i;
+    bool leaves;  // free -> at its maximum; otherwise at its minimum -> free
+  };
+  std::vector<Event> events;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (weight[i] == 0 || lo(i) == hi(i)) {
+      status[i] = fixed, units -= lo(i);
+      continue;
+    }
+    if (lo(i) > 0) base += lo(i), events.push_back({lo(i), weight[i], i, false});
+    else status[i] = free, free_weight += weight[i];
+    if (hi(i) != kUnbounded) events.push_back({hi(i), weight[i], i, true});
+  }
+  std::sort(events.begin(), events.end(),
+            [](const Event& a, const Event& b) { return u128(a.bound) * b.w < u128(b.bound) * a.w; });
+  for (const Event& e : events) {
+    if (u128(base) * e.w + u128(e.bound) * free_weight >= u128(units) * e.w) break;
+    if (e.leaves) status[e.i] = at_max, base += hi(e.i), free_weight -= e.w;
+    else status[e.i] = free, base -= lo(e.i), free_weight += e.w;
+  }
+  const std::int64_t shared = std::max<std::int64_t>(units - base, 0);
+  const double lambda = free_weight ? static_cast<double>(shared) / static_cast<double>(free_weight) : 0.0;
+  const double own = lambda * static_cast<double>(weight[j]);
+  switch (status[j]) {
+    case fixed:
+      out.push_back({"largest remainder", std::to_string(lo(j)) + " " + what + ": " +
+                                              (weight[j] == 0 ? "a weight of 0 takes its minimum" : "its minimum and maximum meet"),
+                     "", {lo(j)}});
+      return;
+    case at_min:
+      out.push_back({"held at the minimum", std::to_string(lo(j)) + " " + what + ": binds, its quota " + number_text(own) +
+                                                " lies below it", "", {lo(j)}, {own}});
+      return;
+    case at_max:
+      out.push_back({"held at the maximum", std::to_string(hi(j)) + " " + what + ": binds, its quota " + number_text(own) +
+                                                " lies above it", "", {hi(j)}, {own}});
+      return;
+    default: break;
+  }
+  // The recipients no bound holds share the rest: the floor of each quota, then one more to the
+  // largest remainders (exact: remainder r of shared x w = floor x W + r, 0 <= r < W).
+  const auto split = [&](std::size_t i) {
+    const u128 p = u128(shared) * weight[i];
+    return std::pair<std::int64_t, std::int64_t>(static_cast<std::int64_t>(p / free_weight),
+                                                 static_cast<std::int64_t>(p % free_weight));
+  };
+  const std::int64_t floor_j = split(j).first, rem_j = split(j).second;
+  std::int64_t floors = 0, rank = 1, among = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    if (status[i] == free) {
+      const auto fr = split(i);
+      floors += fr.first, ++among;
+      if (fr.second > rem_j) ++rank;
+    }
+  const std::int64_t left = shared - floors;
+  const auto W = static_cast<std::int64_t>(free_weight), w = static_cast<std::int64_t>(weight[j]);
+  out.push_back({"shared by largest remainder", std::to_string(shared) + " " + what + " among the " + std::to_string(among) +
+                                                    " recipients no bound holds, of weight " + std::to_string(W), "", {shared, W}});
+  out.push_back({"quota", number_text(own) + " " + what + " = " + std::to_string(shared) + " x " + std::to_string(w) + " / " +
+                              std::to_string(W), "", {}, {own}});
+  out.push_back({"floor of the quota", std::to_string(floor_j) + " " + what, "", {floor_j}});
+  out.push_back({"remainder", std::to_string(rem_j) + " / " + std::to_string(W) + ", the " + std::to_string(rank) +
+                                  (rank % 100 / 10 == 1 ? "th" : rank % 10 == 1 ? "st" : rank % 10 == 2 ? "nd" : rank % 10 == 3 ? "rd" : "th") + " largest of " +
+                                  std::to_string(among), "", {rem_j, rank}});
+  out.push_back({"left for the largest remainders", std::to_string(left) + " " + what, "", {left}});
+  describe_tie(outcome, j, seats[j] > floor_j, ties, what, out);
+}
+
+void describe_tie(const Outcome& outcome, std::size_t j, bool won, TiePolicy policy, const std::string& what,
+                  Trace& out) {
+  if (!outcome.tie) return;
+  const Tie& t = *outcome.tie;
+  const std::string tied = std::to_string(t.competitors.size()) + " recipients tied for the last " + std::to_string(t.units) +
+                           " " + what + (t.divisor > 0 ? " at the divisor " + number_text(t.divisor) : "");
+  if (!std::binary_search(t.competitors.begin(), t.competitors.end(), j)) {
+    out.push_back({"tie", tied + "; not this one", ""});
+    return;
+  }
+  out.push_back({"tie", tied + ", this one among them; ties: " + std::string(tie_policy_name(policy)) +
+                            (won ? " gave it one of them" : " gave it none of them"),
+                 "", {won ? 1 : 0}});
 }
 
 std::string vza_text(Halves h) { return std::to_string(h / 2) + (h % 2 ? ".5" : ".0"); }

@@ -277,6 +277,12 @@ struct TraceLine {
   std::string value;  ///< as shown, with its unit
   std::string place;  ///< "s.yaml:48:13 bausteine[1].positions_by_key.key.population" for a scenario
                       ///< value, a data cell (DataPlaces::cell), "" for a computed one
+  /// The step's numbers as computed, for a reader that re-derives the result from the trace
+  /// alone (a test does, for every row of the shipped scenarios) without parsing `value`: counts
+  /// and amounts exactly (units, half positions, cents, weights), quotients as computed (shares,
+  /// quotas, divisors, signposts). Empty for a step of words.
+  std::vector<std::int64_t> whole{};
+  std::vector<double> real{};
 };
 using Trace = std::vector<TraceLine>;
 

@@ -200,6 +200,19 @@ inline std::uint64_t weight_of(double share) {
   const auto whole = static_cast<std::uint64_t>(x);
   return whole + (x - static_cast<double>(whole) >= 0.5);
 }
+/// The steps of a largest-remainder apportionment (Method::hamilton, as apportion() and
+/// split_cents() make one) for recipient j, so that a reader can redo it: the bound that holds
+/// it, or the units shared among the recipients no bound holds and their weight, its quota,
+/// floor and remainder, the remainder's rank and the units left for the largest ones, and the
+/// tie it was in. `seats` and `outcome` are the apportionment's; `what` names the units ("units",
+/// "cents").
+void describe_largest_remainder(std::span<const std::uint64_t> weight, std::int64_t house, Bounds bounds,
+                                std::span<const std::int64_t> seats, const Outcome& outcome, TiePolicy ties,
+                                std::size_t j, const std::string& what, Trace& out);
+/// The tie line of a trace for recipient j (input index of the apportionment): whether it was
+/// one of the tied recipients, and what the policy gave it (`won`); nothing without a tie.
+void describe_tie(const Outcome& outcome, std::size_t j, bool won, TiePolicy policy, const std::string& what,
+                  Trace& out);
 /// "3.5" from 7 half positions.
 std::string vza_text(Halves h);
 /// "1234.56 EUR" from cents.

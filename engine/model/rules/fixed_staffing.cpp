@@ -61,21 +61,23 @@ class Compiled final : public CompiledRule {
     const std::string type_key(region_type_key(r.type));
     if (const auto it = rule_.per_type.find(r.type); it != rule_.per_type.end())
       out.push_back({"positions for a " + std::string(region_type_name(r.type)), vza_text(it->second) + " VZÄ",
-                     c.place(c.in_block("per_type." + type_key))});
-    else out.push_back({"positions for a " + std::string(region_type_name(r.type)), "none", ""});
+                     c.place(c.in_block("per_type." + type_key)), {it->second}});
+    else out.push_back({"positions for a " + std::string(region_type_name(r.type)), "none", "", {0}});
     for (const auto& [flag, extra] : rule_.per_flag)
-      if (r.has(flag)) out.push_back({"plus for the flag '" + flag + "'", vza_text(extra) + " VZÄ", c.place(c.in_block("per_flag." + flag))});
+      if (r.has(flag))
+        out.push_back({"plus for the flag '" + flag + "'", vza_text(extra) + " VZÄ", c.place(c.in_block("per_flag." + flag)), {extra}});
     for (const auto& e : extras_) {
       if (e.candidate != k) continue;
       const Region& g = c.regions.list[e.gemeinde];
       const bool own = e.member >= 0 && c.present[static_cast<std::size_t>(e.member)];
       out.push_back({"plus for member " + g.ags + " " + g.name + " (flag '" + *e.flag + "')",
                      own ? "none: it receives from this Baustein itself" : vza_text(e.halves) + " VZÄ",
-                     c.place(c.in_block("per_member_flag." + *e.flag))});
+                     c.place(c.in_block("per_member_flag." + *e.flag)), {own ? 0 : e.halves}});
     }
-    out.push_back({"positions", vza_text(c.halves[k]) + " VZÄ", ""});
-    out.push_back({"amount per VZÄ", money_text(c.rate), c.place("rate_per_vza_eur")});
-    out.push_back({"cents", std::to_string(c.cents[k]) + " = " + vza_text(c.halves[k]) + " VZÄ x " + money_text(c.rate), ""});
+    out.push_back({"positions", vza_text(c.halves[k]) + " VZÄ", "", {c.halves[k]}});
+    out.push_back({"amount per VZÄ", money_text(c.rate), c.place("rate_per_vza_eur"), {c.rate}});
+    out.push_back({"cents", std::to_string(c.cents[k]) + " = " + vza_text(c.halves[k]) + " VZÄ x " + money_text(c.rate), "",
+                   {c.cents[k]}});
   }
 
  private:

@@ -40,17 +40,17 @@ class Compiled final : public CompiledRule {
   }
 
   void describe(const RuleCall& c, std::size_t j, Trace& out) const override {
+    const RuleScratch& s = c.scratch;
     const std::size_t k = c.at[j];
     const double quota = static_cast<double>(c.budget) * c.share[j];
-    out.push_back({"weight (key share in 12 decimals)", std::to_string(c.scratch.weight[j]), ""});
-    out.push_back({"quota", number_text(quota) + " cents = " + money_text(c.budget) + " x key share", c.place("budget_eur")});
-    out.push_back({"minimum", money_text(rule_.minimum), c.place(c.in_block("minimum_eur"))});
-    const bool raised = c.cents[k] == rule_.minimum && quota < static_cast<double>(rule_.minimum);
-    out.push_back({"rounding", raised ? "raised to the minimum; the others share the rest by key"
-                                      : "largest remainder on cents: the floor of the quota (of the rest, where some "
-                                        "recipients were raised to the minimum), plus one cent to the largest remainders",
-                   ""});
-    out.push_back({"cents", std::to_string(c.cents[k]) + " = " + money_text(c.cents[k]), ""});
+    out.push_back({"weight (key share in 12 decimals)", std::to_string(s.weight[j]), "", {static_cast<std::int64_t>(s.weight[j])}});
+    out.push_back({"quota of the budget", number_text(quota) + " cents = " + money_text(c.budget) + " x key share",
+                   c.place("budget_eur"), {c.budget}, {quota}});
+    out.push_back({"minimum", money_text(rule_.minimum), c.place(c.in_block("minimum_eur")), {rule_.minimum}});
+    // Largest remainder on cents, the minimum as a lower bound: a recipient whose quota of what
+    // the others leave lies below the minimum is raised to it.
+    describe_largest_remainder(s.weight, c.budget, Bounds{s.lo, {}}, s.seats, c.outcome, TiePolicy::order, j, "cents", out);
+    out.push_back({"cents", std::to_string(c.cents[k]) + " = " + money_text(c.cents[k]), "", {c.cents[k]}});
   }
 
  private:

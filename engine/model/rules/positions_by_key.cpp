@@ -1,6 +1,9 @@
 // positions_by_key (KIM B2, B3): a base per recipient, then the units the rest of the budget buys
 // apportioned by the key with any apportionment method, within optional bounds per recipient and
 // above last year's positions where a simulation holds them harmless.
+#include <algorithm>
+#include <cmath>
+
 #include "kernel/signpost.hpp"
 #include "kimsim/rules.hpp"
 
@@ -94,42 +97,66 @@ class Compiled final : public CompiledRule {
     const PositionsByKey& rule = rule_;
     const RuleScratch& s = c.scratch;
     const std::size_t k = c.at[j], n = c.at.size();
-    const Cents half = c.rate / 2;
-    const std::int64_t units = c.budget / (rule.unit * half), base_units = rule.base / rule.unit;
+    const Cents half = c.rate / 2, unit_cost = rule.unit * half;
+    const std::int64_t units = c.budget / unit_cost, base_units = rule.base / rule.unit;
     const std::int64_t keyed = units - base_units * static_cast<std::int64_t>(n);
-    const std::int64_t seats = c.halves[k] / rule.unit - base_units;
-    out.push_back({"unit", vza_text(rule.unit) + " VZÄ = " + money_text(rule.unit * half), c.place(c.in_block("unit_vza"))});
-    out.push_back({"units the budget buys", std::to_string(units) + " = " + money_text(c.budget) + " / " +
-                                                money_text(rule.unit * half), c.place("budget_eur")});
+    const std::int64_t seats = s.seats[j];
+    const auto weight = static_cast<std::int64_t>(s.weight[j]);
+    out.push_back({"unit", vza_text(rule.unit) + " VZÄ = " + money_text(unit_cost), c.place(c.in_block("unit_vza")),
+                   {rule.unit, unit_cost}});
+    out.push_back({"units the budget buys", std::to_string(units) + " = " + money_text(c.budget) + " / " + money_text(unit_cost),
+                   c.place("budget_eur"), {units}});
     if (base_units)
       out.push_back({"base", std::to_string(base_units) + " units for each of the " + std::to_string(n) + " recipients",
-                     c.place(c.in_block("base_vza"))});
-    out.push_back({"units by key", std::to_string(keyed), ""});
-    out.push_back({"weight (key share in 12 decimals)", std::to_string(s.weight[j]), ""});
-    out.push_back({"quota", number_text(static_cast<double>(keyed) * c.share[j]) + " units = " + std::to_string(keyed) +
-                                " x key share", ""});
-    if (!s.lo.empty() && s.lo[j] > 0)
-      out.push_back({c.floor.empty() ? "at least" : "at least (the minimum, or last year's positions)",
-                     std::to_string(s.lo[j]) + " units", rule.min ? c.place(c.in_block("min_vza")) : ""});
-    if (!s.hi.empty() && s.hi[j] != kUnbounded)
-      out.push_back({"at most", std::to_string(s.hi[j]) + " units", c.place(c.in_block("max_vza"))});
+                     c.place(c.in_block("base_vza")), {base_units}});
+    out.push_back({"units by key", std::to_string(keyed), "", {keyed}});
+    out.push_back({"weight (key share in 12 decimals)", std::to_string(weight), "", {weight}});
+    const double quota = static_cast<double>(keyed) * c.share[j];
+    out.push_back({"quota", number_text(quota) + " units = " + std::to_string(keyed) + " x key share", "", {}, {quota}});
     out.push_back({"method", std::string(method_name(rule.rule.method)) + ", ties: " +
                                  std::string(tie_policy_name(rule.rule.ties)), c.place(c.in_block("method"))});
+    const std::int64_t lo = s.lo.empty() ? 0 : s.lo[j], hi = s.hi.empty() ? kUnbounded : s.hi[j];
+    const std::string beyond = base_units ? " units beyond the base" : " units";  // the bounds count keyed units
     if (is_divisor_method(rule.rule.method)) {
+      // Every recipient no bound holds has s(a - 1) <= weight / D <= s(a) for each divisor D of
+      // the range; inside it (or at it, where a tie leaves one divisor) the signposts below
+      // weight / D count its units, and the bounds clamp them.
       const Signposts sp = make_signposts(rule.rule);
-      const double d = c.outcome.divisor_low;
-      std::string at = "weight / divisor = " + number_text(static_cast<double>(s.weight[j]) / d);
-      if (seats > 0) at += ", above the signpost s(" + std::to_string(seats - 1) + ") = " + number_text(sp.at(seats - 1));
-      at += ", below s(" + std::to_string(seats) + ") = " + number_text(sp.at(seats));
-      out.push_back({"divisor", number_text(d) + " to " + number_text(c.outcome.divisor_high), ""});
-      out.push_back({"rounding", at, ""});
+      const double low = c.outcome.divisor_low, high = c.outcome.divisor_high;
+      const double d = std::isfinite(high) && high > low ? (low + high) / 2 : low;
+      const double x = static_cast<double>(weight) / d;
+      std::int64_t free = 0;
+      while (sp.at(free) < x) ++free;
+      out.push_back({"divisor", number_text(low) + " to " + number_text(high), "", {}, {low, high}});
+      std::string at = "weight / divisor = " + number_text(x) + " at " + number_text(d);
+      if (free > 0) at += ", above the signpost s(" + std::to_string(free - 1) + ") = " + number_text(sp.at(free - 1));
+      at += ", up to s(" + std::to_string(free) + ") = " + number_text(sp.at(free)) + ": " + std::to_string(free) + " units";
+      out.push_back({"rounding", at, "", {free}, {x, d}});
+      const bool tied = c.outcome.tie && std::binary_search(c.outcome.tie->competitors.begin(), c.outcome.tie->competitors.end(), j);
+      if (lo > 0)
+        out.push_back({c.floor.empty() ? "at least" : "at least (the minimum, or last year's positions)",
+                       std::to_string(lo) + beyond + (!tied && free < lo ? ": binds" : ": does not bind"),
+                       rule.min ? c.place(c.in_block("min_vza")) : "", {lo}});
+      if (hi != kUnbounded)
+        out.push_back({"at most", std::to_string(hi) + beyond + (!tied && free > hi ? ": binds" : ": does not bind"),
+                       c.place(c.in_block("max_vza")), {hi}});
+      // A tied recipient sits at a signpost, weight / D = s(a) (up to rounding): the unit the
+      // tie is for makes a + 1.
+      const std::int64_t at_signpost = free > 0 && x - sp.at(free - 1) < sp.at(free) - x ? free - 1 : free;
+      describe_tie(c.outcome, j, tied && seats > at_signpost, rule.rule.ties, "units", out);
     } else {
-      out.push_back({"rounding", "the floor of the quota, plus one unit to the largest remainders", ""});
+      if (lo > 0)
+        out.push_back({c.floor.empty() ? "at least" : "at least (the minimum, or last year's positions)", std::to_string(lo) + beyond,
+                       rule.min ? c.place(c.in_block("min_vza")) : "", {lo}});
+      if (hi != kUnbounded) out.push_back({"at most", std::to_string(hi) + beyond, c.place(c.in_block("max_vza")), {hi}});
+      describe_largest_remainder(s.weight, keyed, Bounds{s.lo, s.hi}, s.seats, c.outcome, rule.rule.ties, j, "units", out);
     }
-    out.push_back({"units", std::to_string(seats) + (base_units ? " + " + std::to_string(base_units) + " base" : ""), ""});
-    out.push_back({"positions", vza_text(c.halves[k]) + " VZÄ", ""});
-    out.push_back({"cents", std::to_string(c.cents[k]) + " = " + vza_text(c.halves[k]) + " VZÄ x " + money_text(c.rate),
-                   c.place("rate_per_vza_eur")});
+    out.push_back({"units", std::to_string(seats) + (base_units ? " + " + std::to_string(base_units) + " base" : ""), "",
+                   {seats, base_units}});
+    out.push_back({"positions", vza_text(c.halves[k]) + " VZÄ", "", {c.halves[k]}});
+    out.push_back({"amount per VZÄ", money_text(c.rate), c.place("rate_per_vza_eur"), {c.rate}});
+    out.push_back({"cents", std::to_string(c.cents[k]) + " = " + vza_text(c.halves[k]) + " VZÄ x " + money_text(c.rate), "",
+                   {c.cents[k]}});
   }
 
  private:
