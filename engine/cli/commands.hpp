@@ -69,5 +69,6 @@ int validate_command(const Invocation& call);
 int simulate_command(const Invocation& call);
 int resolve_command(const Invocation& call);
 int compare_command(const Invocation& call);
+int calibrate_command(const Invocation& call);
 
 }  // namespace kimsim::cli
