@@ -12,6 +12,7 @@
 #include <map>
 #include <ostream>
 #include <set>
+#include <tuple>
 
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
@@ -91,7 +92,7 @@ std::vector<Observation> read_observations(const std::string& path, const Region
     Observation o;
     bool ok = true;
     auto fail = [&](std::size_t col, const std::string& what) {
-      errors.push_back(t.at(row, col).str() + ": " + what);
+      errors.push_back(t.at(row, col).str() + ": column '" + t.header.cells[col].text + "': " + what);
       ok = false;
     };
     o.ags = t.cell(row, c_ags);
@@ -100,21 +101,21 @@ std::vector<Observation> read_observations(const std::string& path, const Region
     else {
       std::string hint;
       if (regions.find("0" + o.ags)) hint = " (did you mean 0" + o.ags + "?)";
-      fail(c_ags, "observations: unknown AGS '" + o.ags + "'" + hint);
+      fail(c_ags, "unknown AGS '" + o.ags + "': no region of the scenario's data has it" + hint);
     }
     const std::string& p = t.cell(row, c_pos);
-    if (!p.empty() && p[0] == '-') fail(c_pos, "observations: negative positions '" + p + "': expected a number of VZÄ of 0 or more");
+    if (!p.empty() && p[0] == '-') fail(c_pos, "negative positions '" + p + "': expected a number of VZÄ of 0 or more");
     else if (const auto d = io::parse_decimal(p)) o.positions = double(d->digits) / std::pow(10.0, d->decimals);
-    else fail(c_pos, "observations: positions '" + p + "': expected a decimal such as 1.9 (" + io::decimal_problem(p) + ")");
+    else fail(c_pos, "'" + p + "': expected a decimal such as 1.9 (" + io::decimal_problem(p) + ")");
     const auto y = io::parse_count(t.cell(row, c_year));
-    if (!y || *y < 1000 || *y > 9999) fail(c_year, "observations: year '" + t.cell(row, c_year) + "': expected a year from 1000 to 9999");
+    if (!y || *y < 1000 || *y > 9999) fail(c_year, "'" + t.cell(row, c_year) + "': expected a year from 1000 to 9999");
     else o.year = int(*y);
     o.kind = t.cell(row, c_kind);
     if (o.kind != "vza" && o.kind != "headcount")
-      fail(c_kind, "observations: kind '" + o.kind + "': expected vza or headcount" + io::did_you_mean(o.kind, std::vector<std::string>{"vza", "headcount"}));
+      fail(c_kind, "'" + o.kind + "': expected vza or headcount" + io::did_you_mean(o.kind, std::vector<std::string>{"vza", "headcount"}));
     o.source = t.cell(row, c_source);
-    if (o.source.empty()) fail(c_source, "observations: no source: every observation names the document it is from");
-    if (ok && !seen.insert({o.ags, o.year}).second) fail(c_ags, "observations: " + o.ags + " in " + std::to_string(o.year) + " is given twice");
+    if (o.source.empty()) fail(c_source, "no source: every observation names the document it is from");
+    if (ok && !seen.insert({o.ags, o.year}).second) fail(c_ags, o.ags + " in " + std::to_string(o.year) + " is given twice");
     if (ok) out.push_back(std::move(o));
   }
   return out;
@@ -162,7 +163,10 @@ Halves territory_halves(const Allocation& a, std::size_t bi, std::size_t region)
 }
 
 std::string number(double x, int decimals) { return std::isnan(x) ? "" : fmt::format("{:.{}f}", x, decimals); }
-nlohmann::json json_number(double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); }
+/// A number for calibrate.json, to 12 significant digits: what the fit determines (the last bits of
+/// a double differ between compilers' orders of operations, and would say nothing).
+double rounded(double x) { return std::stod(fmt::format("{:.12g}", x)); }
+nlohmann::json json_number(double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(rounded(x)); }
 
 /// "0.412345678901" from 412345678901 with 12 decimals.
 std::string decimal_text(std::int64_t digits, int decimals) {
@@ -241,7 +245,7 @@ Options)");
     throw s.places.error(baustein_path(s, bi, "positions_by_key.cap"),
                          b.id + ": the key has a cap on '" + *rule->key.cap_indicator +
                              "'; calibrate fits a key without cap (the cap makes the quotas non-linear in the weights): "
-                             "remove it in a variant (remove: [bausteine[" + b.id + "].positions_by_key.cap]) to calibrate");
+                             "remove it in a variant (remove: [\"bausteine[" + b.id + "].positions_by_key.cap\"]) to calibrate");
 
   // The indicators: the key's own, or those asked for.
   std::vector<std::string> indicators;
@@ -289,6 +293,12 @@ Options)");
       else obs.push_back(std::move(o));
     }
   }
+
+  // In one order whatever the order of the rows (by year, then AGS): the report, and the bootstrap's
+  // resamples (drawn by index), do not depend on how the file happens to be sorted.
+  std::stable_sort(obs.begin(), obs.end(), [](const Observation& a, const Observation& b) {
+    return std::tie(a.year, a.ags) < std::tie(b.year, b.ags);
+  });
 
   // The years: the scenario's own, others evaluated where the Baustein's budget is given for them.
   const auto dated_budget = std::find_if(ls.dated.begin(), ls.dated.end(),
@@ -372,11 +382,16 @@ Options)");
   }
   const std::size_t parameters = parameter_count(problem);
   if (problem.points.size() < parameters) {
-    std::string what = fmt::format("{} observation{} to fit, fewer than the {} parameters ({} weight{}{}{})", problem.points.size(),
-                                   problem.points.size() == 1 ? "" : "s", parameters, indicators.size(), indicators.size() == 1 ? "" : "s",
-                                   fit_base ? ", the base" : "",
-                                   parameters > indicators.size() + fit_base ? ", a scale per year on shares" : "");
-    throw InputError(b.id + ": " + what + ": add observations (--observed FILE.csv) or fit fewer (--indicators)");
+    const std::size_t n = problem.points.size();
+    std::string what = fmt::format("{}: {} observation{} to fit, fewer than the {} parameter{} ({} weight{}{}{})", b.id, n, n == 1 ? "" : "s",
+                                   parameters, parameters == 1 ? "" : "s", indicators.size(), indicators.size() == 1 ? "" : "s",
+                                   fit_base ? ", the base" : "", parameters > indicators.size() + fit_base ? ", a scale per year on shares" : "");
+    what += ": add observations (--observed FILE.csv) or fit fewer (--indicators)";
+    // Named where the observations come from: the file given, else the scenario's validation block.
+    const std::string at = "validation.observed_positions." + b.id;
+    if (!observed_path.empty()) throw LocatedError(Location{observed_path}, what);
+    if (const auto where = s.places.find(at); where && where->line) throw LocatedError(*where, at + ": " + what);
+    throw LocatedError(Location{ls.path}, what + " (the scenario has no " + at + ")");
   }
 
   // The fit, its leave-one-out errors and its bootstrap.
@@ -461,25 +476,25 @@ Options)");
   j["weights"] = nlohmann::json::array();
   for (std::size_t i = 0; i < indicators.size(); ++i) {
     const auto e = Eigen::Index(i);
-    nlohmann::json w = {{"indicator", indicators[i]}, {"weight", fit.weights(e)}, {"written", decimal_text(digits[i], 12)},
+    nlohmann::json w = {{"indicator", indicators[i]}, {"weight", rounded(fit.weights(e))}, {"written", decimal_text(digits[i], 12)},
                         {"at_bound_0", fit.weights(e) == 0}};
-    if (boot.replications) w["bootstrap"] = {{"sd", boot.sd(e)}, {"p05", boot.p05(e)}, {"p95", boot.p95(e)}};
+    if (boot.replications) w["bootstrap"] = {{"sd", rounded(boot.sd(e))}, {"p05", rounded(boot.p05(e))}, {"p95", rounded(boot.p95(e))}};
     j["weights"].push_back(w);
   }
-  j["base_vza"] = {{"fitted", fit_base}, {"value", fit.base}, {"written", vza_text(base_halves)}};
+  j["base_vza"] = {{"fitted", fit_base}, {"value", rounded(fit.base)}, {"written", vza_text(base_halves)}};
   if (fit_base) {
     j["base_vza"]["at_bound_0"] = fit.base == 0;
-    if (boot.replications) j["base_vza"]["bootstrap"] = {{"sd", boot.base_sd}, {"p05", boot.base_p05}, {"p95", boot.base_p95}};
+    if (boot.replications) j["base_vza"]["bootstrap"] = {{"sd", rounded(boot.base_sd)}, {"p05", rounded(boot.base_p05)}, {"p95", rounded(boot.base_p95)}};
   }
   j["years"] = nlohmann::json::array();
   for (std::size_t g = 0; g < problem.groups.size(); ++g)
     j["years"].push_back({{"year", group_year[g]}, {"treatment", problem.groups[g].positions ? "budget" : "shares"},
                           {"positions", json_number(problem.groups[g].positions.value_or(NAN))},
-                          {"positions_by_key", fit.units_by_key[g]}, {"recipients", problem.groups[g].recipients}});
-  j["fit"] = {{"observations", metrics.count}, {"parameters", parameters}, {"mae", metrics.mae}, {"rmse", metrics.rmse},
-              {"max_error", metrics.max_error}, {"iterations", fit.iterations}, {"converged", fit.converged}};
-  j["leave_one_out"] = {{"predicted", loo.metrics.count}, {"mae", loo.metrics.mae}, {"rmse", loo.metrics.rmse},
-                        {"max_error", loo.metrics.max_error}};
+                          {"positions_by_key", json_number(fit.units_by_key[g])}, {"recipients", problem.groups[g].recipients}});
+  j["fit"] = {{"observations", metrics.count}, {"parameters", parameters}, {"mae", rounded(metrics.mae)}, {"rmse", rounded(metrics.rmse)},
+              {"max_error", rounded(metrics.max_error)}, {"iterations", fit.iterations}, {"converged", fit.converged}};
+  j["leave_one_out"] = {{"predicted", loo.metrics.count}, {"mae", rounded(loo.metrics.mae)}, {"rmse", rounded(loo.metrics.rmse)},
+                        {"max_error", rounded(loo.metrics.max_error)}};
   j["bootstrap"] = {{"replications", boot.replications}, {"seed", seed.value}};
   j["observations"] = nlohmann::json::array();
   for (const Observation& o : obs)
@@ -497,7 +512,8 @@ Options)");
   std::string variant = fmt::format(
       "# {} key fitted by kimsim calibrate to {} observed positions ({}), {}.\n"
       "# Fit: MAE {:.2f}, RMSE {:.2f}, max error {:.2f} VZÄ; leave-one-out MAE {:.2f}, RMSE {:.2f} VZÄ.\n"
-      "# Weights in 12 decimals, summing to 1 exactly{}. `extends` is relative to this file's folder.\n"
+      "# Weights in 12 decimals, summing to 1 exactly{}.\n"
+      "# `extends` is relative to this file's folder.\n"
       "extends: \"{}\"\n"
       "scenario: {}\n"
       "assumptions:\n"
