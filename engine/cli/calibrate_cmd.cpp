@@ -444,7 +444,7 @@ Options)");
   if (rule->min || rule->max)
     notes.push_back("the quotas are fitted without the bounds min_vza/max_vza; the apportioned positions respect them");
   if (fit_base)
-    notes.push_back(fmt::format("the base is fitted as {:.4f} VZÄ and written as {} VZÄ, rounded to the rule's unit of {} VZÄ",
+    notes.push_back(fmt::format("base fitted {:.4f} VZÄ, written {} VZÄ (rounded to the rule's unit of {} VZÄ)",
                                 fit.base, vza_text(base_halves), vza_text(rule->unit)));
   if (!fit.converged)
     notes.push_back(fmt::format("the alternation between key and scales stopped after {} rounds without settling", fit.iterations));
