@@ -247,18 +247,25 @@ CalibrationFit fit_key(const CalibrationProblem& p) {
     f.iterations = 1;
   } else {
     f.weights = Eigen::VectorXd::Constant(k, 1.0 / double(k));
-    double previous = std::numeric_limits<double>::infinity();
     f.converged = false;
     for (f.iterations = 1; f.iterations <= 5000; ++f.iterations) {
+      const Eigen::VectorXd weights = f.weights;
+      const double base = f.base;
+      const std::vector<double> before = scale;
       fit_base_and_scales(p, f.weights, f.base, scale);
       set_units(p, f.base, scale, f.units_by_key);
       f.weights = fit_weights(p, f.base, f.units_by_key);
-      const double rss = residual_sum(p, f);
-      if (rss == 0 || (f.iterations > 1 && !(previous - rss > 1e-13 * previous))) {
+      // Settled when no parameter moves any more (relative 1e-14): the residual flattens near the
+      // optimum long before the parameters stop moving, so it is no test of convergence.
+      double moved = (f.weights - weights).cwiseAbs().maxCoeff();
+      moved = std::max(moved, std::fabs(f.base - base) / std::max(1.0, std::fabs(f.base)));
+      for (std::size_t g = 0; g < scale.size(); ++g)
+        if (!std::isnan(scale[g]) && !std::isnan(before[g]))
+          moved = std::max(moved, std::fabs(scale[g] - before[g]) / std::max(1.0, std::fabs(scale[g])));
+      if (f.iterations > 1 && moved <= 1e-14) {
         f.converged = true;
         break;
       }
-      previous = rss;
     }
     f.iterations = std::min(f.iterations, 5000);
   }

@@ -89,8 +89,8 @@ struct CalibrationFit {
 /// constraint sum(v) + n b = P: one NNLS, then w = v / sum(v). Otherwise (scales of years on
 /// shares, or the base against several budgets) the model is bilinear, and the fit alternates
 /// between the key (given base and scales) and base and scales (given the key), each step an exact
-/// NNLS, so the residual never grows; it stops when it no longer falls (relative 1e-13) or after
-/// 5000 alternations (converged false).
+/// NNLS, so the residual never grows; it stops when no parameter moves by more than 1e-14
+/// (relative) from one alternation to the next, or after 5000 alternations (converged false).
 CalibrationFit fit_key(const CalibrationProblem& p);
 
 /// The quota `fit` gives `point` (b + K_g s.w); NaN where the fit has no scale for its year.
