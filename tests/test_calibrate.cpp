@@ -159,6 +159,15 @@ TEST_CASE("calibrate: recovers known weights from exact quotas (to 1e-9)") {
     CHECK(g.converged);
     CHECK((g.weights - w).cwiseAbs().maxCoeff() < 1e-9);
     CHECK(g.units_by_key[1] == doctest::Approx(0.75 * (400 - 12 * 3.0)).epsilon(1e-9));
+    SUBCASE("and the base fitted too (the fit alternates): base and weights recovered") {
+      q.fit_base = true;
+      q.base = 1.0;  // the start
+      const CalibrationFit h = fit_key(q);
+      CHECK(h.converged);
+      CHECK(h.iterations > 1);
+      CHECK((h.weights - w).cwiseAbs().maxCoeff() < 1e-9);
+      CHECK(h.base == doctest::Approx(3.0).epsilon(1e-9));
+    }
   }
 }
 
