@@ -230,6 +230,7 @@ Options)");
   if (scenario_path.empty()) throw UsageError{"missing the SCENARIO file"};
   if (baustein_id.empty()) throw UsageError{"missing --baustein: the Baustein whose key is fitted"};
   if (vm.count("out") && out_dir.empty()) throw UsageError{"--out needs a folder name"};
+  if (vm.count("observed") && observed_path.empty()) throw UsageError{"--observed needs a CSV file"};
   if (replications.value > 100000) throw UsageError{"--bootstrap " + std::to_string(replications.value) + ": at most 100000 resamples"};
   const bool fit_base = vm.count("base") > 0;
 
