@@ -8,6 +8,7 @@
 #include <boost/program_options.hpp>
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <ostream>
@@ -165,7 +166,7 @@ Halves territory_halves(const Allocation& a, std::size_t bi, std::size_t region)
 std::string number(double x, int decimals) { return std::isnan(x) ? "" : fmt::format("{:.{}f}", x, decimals); }
 /// A number for calibrate.json, to 12 significant digits: what the fit determines (the last bits of
 /// a double differ between compilers' orders of operations, and would say nothing).
-double rounded(double x) { return std::stod(fmt::format("{:.12g}", x)); }
+double rounded(double x) { return std::strtod(fmt::format("{:.12g}", x).c_str(), nullptr); }
 nlohmann::json json_number(double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(rounded(x)); }
 
 /// "0.412345678901" from 412345678901 with 12 decimals.
