@@ -70,5 +70,6 @@ int simulate_command(const Invocation& call);
 int resolve_command(const Invocation& call);
 int compare_command(const Invocation& call);
 int explain_command(const Invocation& call);
+int calibrate_command(const Invocation& call);
 
 }  // namespace kimsim::cli
