@@ -566,3 +566,107 @@ TEST_CASE("the accumulators are declared once: the CSV columns and the packed la
   bytes[8] ^= 1;  // the layout's fingerprint follows the magic number
   CHECK_THROWS_WITH_AS(unpack(bytes), "not kimsim simulation data of this version", Error);
 }
+
+// ---------------------------------------------------------------------------------------------
+// compare --replications: the scenarios on common random numbers.
+
+namespace {
+const io::LoadedScenario& rate_variant() {
+  static const io::LoadedScenario ls = io::load_scenario(KIMSIM_SOURCE_DIR "/scenarios/variants/rate-57000.yaml");
+  return ls;
+}
+}  // namespace
+
+TEST_CASE("compare --replications: the base is simulate's, the differences add up, common streams make them tight") {
+  const auto& base = baseline();
+  const auto& rate = rate_variant();
+  const SimulationSpec spec = *base.simulation, rate_spec = *rate.simulation;
+  const SimulatedScenario s[] = {{&base.scenario, &base.regions, &spec}, {&rate.scenario, &rate.regions, &rate_spec}};
+  const std::uint64_t n = 200, seed = 7;
+  const CompareSimulation c = compare_replications(s, seed, 0, n, 2);
+  REQUIRE(c.variants == 1);
+  REQUIRE(c.stats.size() == c.lines.size());
+  // The base as simulate() draws it with the same seed: the euros and positions of each line sum
+  // to those of its slots.
+  SimulationSpec alone = spec;
+  alone.seed = seed, alone.replications = n;
+  const SimulationResult r = simulate(base.scenario, base.regions, alone, 2);
+  __int128 slot_cents = 0, line_cents = 0, slot_halves = 0, line_halves = 0;
+  for (const auto& st : r.stats) slot_cents += st.cents.sum, slot_halves += st.halves.sum;
+  for (std::size_t l = 0; l < c.lines.size(); ++l) {
+    const DeltaStats& d = c.stats[l];
+    line_cents += d.base_cents.sum, line_halves += d.base_halves.sum;
+    CHECK(d.delta_cents.sum == d.variant_cents.sum - d.base_cents.sum);
+    CHECK(d.delta_halves.sum == d.variant_halves.sum - d.base_halves.sum);
+    CHECK(d.lose.n <= n);
+  }
+  CHECK(line_cents == slot_cents);
+  CHECK(line_halves == slot_halves);
+  // A higher rate at the same budget buys fewer positions: B2's recipients lose positions in
+  // most replications, and common streams remove most of the variance of the difference.
+  const auto ratios = variance_ratios(c);
+  REQUIRE(ratios.size() == 3);
+  for (const VarianceRatio& v : ratios) {
+    INFO(v.baustein);
+    REQUIRE(v.euros);
+    CHECK(*v.euros < 0.2);
+  }
+  Halves lost = 0;
+  for (std::size_t l = 0; l < c.lines.size(); ++l)
+    if (c.lines[l].baustein == "B2") lost += static_cast<Halves>(c.stats[l].delta_halves.sum);
+  CHECK(lost < 0);
+}
+
+TEST_CASE("compare --replications: byte-identical for 1 and 2 threads and for shares merged") {
+  const auto& base = baseline();
+  const auto& rate = rate_variant();
+  const SimulationSpec spec = *base.simulation, rate_spec = *rate.simulation;
+  const SimulatedScenario s[] = {{&base.scenario, &base.regions, &spec}, {&rate.scenario, &rate.regions, &rate_spec}};
+  const CompareSimulation one = compare_replications(s, 11, 0, 90, 1);
+  const CompareSimulation two = compare_replications(s, 11, 0, 90, 2);
+  CHECK(pack(one) == pack(two));
+  CompareSimulation first = compare_replications(s, 11, 0, 40, 1);
+  const CompareSimulation rest = compare_replications(s, 11, 40, 50, 2);
+  merge(first, unpack_comparison(pack(rest), first));
+  CHECK(pack(first) == pack(one));
+  const std::vector<std::string> names{"base", "rate"};
+  CHECK(io::compare_simulation_csv(first, names, base.regions) == io::compare_simulation_csv(one, names, base.regions));
+  CHECK(pack(compare_replications(s, 12, 0, 90, 2)) != pack(one));
+}
+
+TEST_CASE("compare --replications: other years are refused; a scenario against itself differs by nothing") {
+  const auto& base = baseline();
+  SimulationSpec a = *base.simulation, b = *base.simulation;
+  b.years = {SimulationYear{2022, 1.0, std::nullopt, "", {}, {}}};
+  a.years = {SimulationYear{2021, 1.0, std::nullopt, "", {}, {}}};
+  // Different years are refused: a comparison under uncertainty compares the same years.
+  const SimulatedScenario s[] = {{&base.scenario, &base.regions, &a}, {&base.scenario, &base.regions, &b}};
+  CHECK_THROWS_AS(compare_replications(s, 3, 0, 10, 1), InputError);
+  // The same scenario against itself: every difference is 0, nobody loses.
+  const SimulatedScenario same[] = {{&base.scenario, &base.regions, &a}, {&base.scenario, &base.regions, &a}};
+  const CompareSimulation c = compare_replications(same, 3, 0, 50, 2);
+  for (const auto& d : c.stats) {
+    CHECK(d.delta_cents.sq == 0);
+    CHECK(d.lose.n == 0);
+  }
+  for (const VarianceRatio& v : variance_ratios(c)) CHECK(v.euros.value_or(0) == 0);
+}
+
+TEST_CASE("signed counts: quantiles of differences of either sign, exact or binned") {
+  SignedCounts c;
+  for (int v = -50; v <= 49; ++v) c.add(v * 1000);
+  CHECK(c.nth(1) == -50000);
+  CHECK(c.nth(50) == -1000);
+  CHECK(c.nth(51) == 0);
+  CHECK(c.nth(100) == 49000);
+  CHECK(c.exact());
+  SignedCounts wide;
+  for (std::int64_t v = 1; v <= 3000; ++v) wide.add(-v * 7919), wide.add(v * 7919);
+  CHECK(!wide.exact());
+  // Binned: the value of a 0.01 % wide bin nearest to 0, never of the other sign.
+  const std::int64_t low = wide.nth(1);
+  CHECK(low < 0);
+  CHECK(std::abs(static_cast<double>(low) / (-3000.0 * 7919) - 1) < 2e-4);
+  CHECK(wide.nth(3000) < 0);
+  CHECK(wide.nth(3001) > 0);
+}
