@@ -206,6 +206,23 @@ Options)");
                        " scenarios: " + why};
     if (auto why = io::threads_problem(run.threads, size); !why.empty())
       throw UsageError{"--threads " + std::to_string(run.threads) + ": " + why};
+    // The differences pair each year with itself: the scenarios must simulate the same years.
+    auto years_of = [&](std::size_t k) {
+      std::vector<int> y;
+      for (const auto& sy : run.specs[k].years) y.push_back(sy.year);
+      if (y.empty()) y.push_back(loaded[k].scenario.year);
+      return y;
+    };
+    for (std::size_t k = 1; k < loaded.size(); ++k)
+      if (years_of(k) != years_of(0)) {
+        auto text = [](const std::vector<int>& y) {
+          std::string t;
+          for (int v : y) t += (t.empty() ? "" : ", ") + std::to_string(v);
+          return t;
+        };
+        throw InputError(files[k] + ": simulates the years " + text(years_of(k)) + ", the base " + files[0] + " " +
+                         text(years_of(0)) + ": compare --replications compares the same years");
+      }
     run.replications = *io::parse_whole(replications);
     run.seed = seed_value ? *seed_value : run.specs[0].seed;
     for (std::size_t k = 0; k < loaded.size(); ++k) {
