@@ -670,3 +670,29 @@ TEST_CASE("signed counts: quantiles of differences of either sign, exact or binn
   CHECK(wide.nth(3000) < 0);
   CHECK(wide.nth(3001) > 0);
 }
+
+TEST_CASE("compare --replications: a variant without one recipient draws the same for all the others") {
+  // B2 without Dortmund: B1 and B3 do not depend on B2, so with common random numbers their
+  // differences are 0 in every replication, although the variant's plan has one row less.
+  const auto& base = baseline();
+  Scenario fewer = base.scenario;
+  fewer.bausteine[1].recipients.exclude.push_back("05913");
+  const SimulationSpec spec = *base.simulation;
+  const SimulatedScenario s[] = {{&base.scenario, &base.regions, &spec}, {&fewer, &base.regions, &spec}};
+  const CompareSimulation c = compare_replications(s, 5, 0, 60, 2);
+  bool dortmund = false;
+  for (std::size_t l = 0; l < c.lines.size(); ++l) {
+    const DeltaStats& d = c.stats[l];
+    if (c.lines[l].baustein != "B2") {
+      CHECK(d.delta_halves.sq == 0);
+      CHECK(d.delta_cents.sq == 0);
+    } else if (base.regions.list[c.lines[l].region].ags == "05913") {
+      dortmund = true;
+      CHECK(d.variant_cents.sum == 0);  // no row in the variant: 0
+      CHECK(d.lose.n > 0);
+    }
+  }
+  CHECK(dortmund);
+  for (const VarianceRatio& v : variance_ratios(c))
+    if (v.baustein != "B2") CHECK(v.euros.value_or(-1) == 0);
+}

@@ -80,10 +80,12 @@ void CompareReplicator::run(std::uint64_t r, std::vector<DeltaStats>& stats) {
     std::fill(halves_[k].begin(), halves_[k].end(), Halves{0});
     std::fill(cents_[k].begin(), cents_[k].end(), Cents{0});
     const auto& of = layout_.line_of_row[k];
-    for (std::size_t slot = 0; slot < outcomes_[k].size(); ++slot) {
-      const std::size_t y = slot / of.size(), line = y * per_year + of[slot % of.size()];
-      halves_[k][line] += outcomes_[k][slot].halves, cents_[k][line] += outcomes_[k][slot].cents;
-    }
+    const RowOutcome* o = outcomes_[k].data();  // year by year, row by row
+    for (std::size_t y = 0; y < layout_.years.size(); ++y)
+      for (std::size_t row = 0; row < of.size(); ++row, ++o) {
+        const std::size_t line = y * per_year + of[row];
+        halves_[k][line] += o->halves, cents_[k][line] += o->cents;
+      }
   }
   for (std::size_t v = 1; v < replicators_.size(); ++v)
     for (std::size_t l = 0; l < L; ++l) {
