@@ -7,6 +7,7 @@
 #include "io/sim_report.hpp"
 #include "kimsim/rules.hpp"
 #include "kimsim/simulation.hpp"
+#include "sim/compare_sim.hpp"
 #include "sim/replicator.hpp"
 
 using namespace kimsim;
@@ -695,4 +696,31 @@ TEST_CASE("compare --replications: a variant without one recipient draws the sam
   CHECK(dortmund);
   for (const VarianceRatio& v : variance_ratios(c))
     if (v.baustein != "B2") CHECK(v.euros.value_or(-1) == 0);
+}
+
+TEST_CASE("compare --replications: on independent streams the variance ratio is near 1 (the estimator's check)") {
+  // The comparison's own loop always shares the seed; here its per-thread worker runs the base
+  // and the rate variant on two seeds, so that Var(difference) should equal Var(base) +
+  // Var(variant): the pooled ratio is 1 up to sampling error.
+  const auto& base = baseline();
+  const auto& rate = rate_variant();
+  const SimulationSpec specs[] = {*base.simulation, *rate.simulation};
+  const SimulatedScenario s[] = {{&base.scenario, &base.regions, &specs[0]}, {&rate.scenario, &rate.regions, &specs[1]}};
+  SimulationSpec independent[] = {specs[0], specs[1]};
+  independent[0].seed = 101, independent[1].seed = 202;
+  std::vector<Replicator> probes;
+  probes.emplace_back(base.scenario, base.regions, independent[0]);
+  probes.emplace_back(rate.scenario, rate.regions, independent[1]);
+  const CompareLayout layout = compare_layout(s, probes);
+  CompareReplicator worker(s, independent, layout);
+  CompareSimulation c;
+  c.years = layout.years, c.lines = layout.lines, c.variants = 1, c.replications = 400;
+  c.stats.resize(c.lines.size());
+  for (std::uint64_t r = 0; r < c.replications; ++r) worker.run(r, c.stats);
+  for (const VarianceRatio& v : variance_ratios(c)) {
+    INFO(v.baustein);
+    REQUIRE(v.euros);
+    CHECK(*v.euros > 0.8);
+    CHECK(*v.euros < 1.2);
+  }
 }
