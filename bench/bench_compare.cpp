@@ -3,6 +3,7 @@
 // allocations included; reading the files is measured by bench_load.
 #include <benchmark/benchmark.h>
 
+#include "io/region_loader.hpp"
 #include "io/scenario.hpp"
 #include "kimsim/compare.hpp"
 #include "kimsim/rules.hpp"
@@ -73,7 +74,42 @@ void BM_AllocateAndCompare(benchmark::State& state) {
   }
 }
 
+/// What `kimsim compare` reads: the baseline and its seven shipped variants, each with its data
+/// files (the same three). range(0) = 1: through one DataCache, as the command loads them (each
+/// file read and parsed once); 0: every scenario reads its own.
+void BM_CompareLoad(benchmark::State& state) {
+  const std::string root = KIMSIM_SOURCE_DIR "/scenarios/";
+  const char* files[] = {"kim-nrw-2021.yaml",          "variants/rate-57000.yaml",  "variants/budget-75m.yaml",
+                         "variants/b2-population-only.yaml", "variants/b2-fluag-key.yaml", "variants/no-pass-through.yaml",
+                         "variants/hamilton.yaml",     "variants/b2-min-5-vza.yaml"};
+  for (auto _ : state) {
+    io::DataCache cache;
+    io::LoadOptions options;
+    if (state.range(0)) options.cache = &cache;
+    std::vector<io::LoadedScenario> loaded;
+    for (const char* f : files) loaded.push_back(io::load_scenario(root + f, options));
+    benchmark::DoNotOptimize(loaded);
+  }
+}
+
+/// compare --replications: the baseline and the rate variant, both simulated per replication on
+/// common random numbers, one thread; per replication of the pair.
+void BM_CompareReplications(benchmark::State& state) {
+  static const io::LoadedScenario base = io::load_scenario(KIMSIM_SOURCE_DIR "/scenarios/kim-nrw-2021.yaml");
+  static const io::LoadedScenario rate = io::load_scenario(KIMSIM_SOURCE_DIR "/scenarios/variants/rate-57000.yaml");
+  const SimulatedScenario s[] = {{&base.scenario, &base.regions, &*base.simulation}, {&rate.scenario, &rate.regions, &*rate.simulation}};
+  constexpr std::uint64_t n = 64;
+  std::uint64_t first = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(compare_replications(s, 2021, first, n, 1));
+    first += n;
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+}
+
 }  // namespace
 
+BENCHMARK(BM_CompareLoad)->Name("BM_Compare/kim-nrw-2021/load_8_scenarios")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CompareReplications)->Name("BM_Compare/kim-nrw-2021/replications_base_and_rate_x64")->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Compare)->Name("BM_Compare/kim-nrw-2021/baseline_and_6_variants")->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_AllocateAndCompare)->Name("BM_Compare/kim-nrw-2021/allocate_and_compare_7")->Unit(benchmark::kMillisecond);

@@ -405,7 +405,54 @@ TEST_CASE("bad inputs are refused with a clear message") {
         "0 take only their minimum)");
 }
 
+TEST_CASE("Vinton: hamilton without bounds; with minimums, the lower quotas of the whole house raised to them") {
+  std::mt19937_64 rng(1850);
+  Workspace ws;
+  int raised = 0, refused = 0;
+  for (int it = 0; it < 4000; ++it) {
+    Instance x = random_instance(rng, false);
+    const u64 W = std::accumulate(x.w.begin(), x.w.end(), u64{0});
+    if (W == 0) continue;
+    const Rule vinton{Method::vinton, std::nullopt, TiePolicy::order, 0};
+    const Rule hamilton{Method::hamilton, std::nullopt, TiePolicy::order, 0};
+    std::vector<i64> a(x.w.size()), b(x.w.size());
+    apportion(vinton, x.w, x.house, a, ws);
+    apportion(hamilton, x.w, x.house, b, ws);
+    REQUIRE(a == b);
+    // Minimums 0..2 on recipients of positive weight; the oracle: floors of the whole house's
+    // quotas, those below their minimum raised to it and out of the remainders, the rest by
+    // largest remainder (ties to the lower index).
+    std::vector<i64> lo(x.w.size());
+    for (std::size_t i = 0; i < x.w.size(); ++i) lo[i] = x.w[i] > 0 ? i64(rng() % 3) : 0;
+    std::vector<i64> expect(x.w.size());
+    std::vector<std::pair<i128, std::size_t>> rem;
+    i64 left = x.house;
+    for (std::size_t i = 0; i < x.w.size(); ++i) {
+      const i128 num = i128(x.house) * x.w[i];
+      expect[i] = i64(num / W);
+      if (expect[i] < lo[i]) expect[i] = lo[i], ++raised;
+      else if (x.w[i] > 0) rem.push_back({num % W, i});
+      left -= expect[i];
+    }
+    std::vector<i64> seats(x.w.size());
+    if (left < 0 || left > i64(rem.size())) {
+      CHECK_THROWS_AS(apportion(vinton, x.w, x.house, seats, ws, Bounds{lo, {}}), InputError);
+      ++refused;
+      continue;
+    }
+    std::stable_sort(rem.begin(), rem.end(), [](auto& p, auto& q) { return p.first > q.first; });
+    for (i64 k = 0; k < left; ++k) ++expect[rem[k].second];
+    apportion(vinton, x.w, x.house, seats, ws, Bounds{lo, {}});
+    REQUIRE(seats == expect);
+  }
+  CHECK(raised > 100);
+  CHECK(refused > 0);
+}
+
 TEST_CASE("method names and aliases") {
+  CHECK(parse_method("vinton") == Method::vinton);
+  CHECK(method_name(Method::vinton) == "vinton");
+  CHECK(!is_divisor_method(Method::vinton));
   CHECK(parse_method("Hare-Niemeyer") == Method::hamilton);
   CHECK(parse_method("largest_remainder") == Method::hamilton);
   CHECK(parse_method("webster") == Method::sainte_lague);

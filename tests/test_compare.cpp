@@ -353,7 +353,17 @@ TEST_CASE("the Alabama paradox of 1880: 8 seats in a House of 299, 7 in one of 3
   // The helper is the kernel's Hamilton where no minimum applies, for every house Seaton tried.
   for (std::int64_t h = 275; h <= 350; ++h)
     REQUIRE(statute_1850(s.population, h, false) == apportion(Rule{Method::hamilton, std::nullopt, TiePolicy::error, 0}, s.population, h));
-  const auto h299 = statute_1850(s.population, 299, true), h300 = statute_1850(s.population, 300, true);
+  // The kernel's vinton with a minimum of one seat is the statute, for every house Seaton tried;
+  // its hamilton with the same minimum is not: it re-divides the house among the states above
+  // the minimum (quotas clamp(lambda w, 1, inf)), so Nevada's seat moves every other quota.
+  const std::vector<std::int64_t> one(s.population.size(), 1);
+  const Rule vinton{Method::vinton, std::nullopt, TiePolicy::error, 0};
+  for (std::int64_t h = 275; h <= 350; ++h)
+    REQUIRE(apportion(vinton, s.population, h, Bounds{one, {}}) == statute_1850(s.population, h, true));
+  const auto h299 = apportion(vinton, s.population, 299, Bounds{one, {}}), h300 = apportion(vinton, s.population, 300, Bounds{one, {}});
+  const Rule bounded_hamilton{Method::hamilton, std::nullopt, TiePolicy::error, 0};
+  CHECK(apportion(bounded_hamilton, s.population, 299, Bounds{one, {}})[index("Alabama")] == 7);
+  CHECK(apportion(bounded_hamilton, s.population, 300, Bounds{one, {}})[index("Alabama")] == 8);  // no paradox
   CHECK(h299[index("Alabama")] == 8);
   CHECK(h300[index("Alabama")] == 7);
   CHECK(h299[index("Texas")] == 9);

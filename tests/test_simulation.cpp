@@ -7,6 +7,7 @@
 #include "io/sim_report.hpp"
 #include "kimsim/rules.hpp"
 #include "kimsim/simulation.hpp"
+#include "sim/compare_sim.hpp"
 #include "sim/replicator.hpp"
 
 using namespace kimsim;
@@ -565,4 +566,161 @@ TEST_CASE("the accumulators are declared once: the CSV columns and the packed la
   std::string bytes = pack(simulate(ls.scenario, ls.regions, spec, 1));
   bytes[8] ^= 1;  // the layout's fingerprint follows the magic number
   CHECK_THROWS_WITH_AS(unpack(bytes), "not kimsim simulation data of this version", Error);
+}
+
+// ---------------------------------------------------------------------------------------------
+// compare --replications: the scenarios on common random numbers.
+
+namespace {
+const io::LoadedScenario& rate_variant() {
+  static const io::LoadedScenario ls = io::load_scenario(KIMSIM_SOURCE_DIR "/scenarios/variants/rate-57000.yaml");
+  return ls;
+}
+}  // namespace
+
+TEST_CASE("compare --replications: the base is simulate's, the differences add up, common streams make them tight") {
+  const auto& base = baseline();
+  const auto& rate = rate_variant();
+  const SimulationSpec spec = *base.simulation, rate_spec = *rate.simulation;
+  const SimulatedScenario s[] = {{&base.scenario, &base.regions, &spec}, {&rate.scenario, &rate.regions, &rate_spec}};
+  const std::uint64_t n = 200, seed = 7;
+  const CompareSimulation c = compare_replications(s, seed, 0, n, 2);
+  REQUIRE(c.variants == 1);
+  REQUIRE(c.stats.size() == c.lines.size());
+  // The base as simulate() draws it with the same seed: the euros and positions of each line sum
+  // to those of its slots.
+  SimulationSpec alone = spec;
+  alone.seed = seed, alone.replications = n;
+  const SimulationResult r = simulate(base.scenario, base.regions, alone, 2);
+  __int128 slot_cents = 0, line_cents = 0, slot_halves = 0, line_halves = 0;
+  for (const auto& st : r.stats) slot_cents += st.cents.sum, slot_halves += st.halves.sum;
+  for (std::size_t l = 0; l < c.lines.size(); ++l) {
+    const DeltaStats& d = c.stats[l];
+    line_cents += d.base_cents.sum, line_halves += d.base_halves.sum;
+    CHECK(d.delta_cents.sum == d.variant_cents.sum - d.base_cents.sum);
+    CHECK(d.delta_halves.sum == d.variant_halves.sum - d.base_halves.sum);
+    CHECK(d.lose.n <= n);
+  }
+  CHECK(line_cents == slot_cents);
+  CHECK(line_halves == slot_halves);
+  // A higher rate at the same budget buys fewer positions: B2's recipients lose positions in
+  // most replications, and common streams remove most of the variance of the difference.
+  const auto ratios = variance_ratios(c);
+  REQUIRE(ratios.size() == 3);
+  for (const VarianceRatio& v : ratios) {
+    INFO(v.baustein);
+    REQUIRE(v.euros);
+    CHECK(*v.euros < 0.2);
+  }
+  Halves lost = 0;
+  for (std::size_t l = 0; l < c.lines.size(); ++l)
+    if (c.lines[l].baustein == "B2") lost += static_cast<Halves>(c.stats[l].delta_halves.sum);
+  CHECK(lost < 0);
+}
+
+TEST_CASE("compare --replications: byte-identical for 1 and 2 threads and for shares merged") {
+  const auto& base = baseline();
+  const auto& rate = rate_variant();
+  const SimulationSpec spec = *base.simulation, rate_spec = *rate.simulation;
+  const SimulatedScenario s[] = {{&base.scenario, &base.regions, &spec}, {&rate.scenario, &rate.regions, &rate_spec}};
+  const CompareSimulation one = compare_replications(s, 11, 0, 90, 1);
+  const CompareSimulation two = compare_replications(s, 11, 0, 90, 2);
+  CHECK(pack(one) == pack(two));
+  CompareSimulation first = compare_replications(s, 11, 0, 40, 1);
+  const CompareSimulation rest = compare_replications(s, 11, 40, 50, 2);
+  merge(first, unpack_comparison(pack(rest), first));
+  CHECK(pack(first) == pack(one));
+  const std::vector<std::string> names{"base", "rate"};
+  CHECK(io::compare_simulation_csv(first, names, base.regions) == io::compare_simulation_csv(one, names, base.regions));
+  CHECK(pack(compare_replications(s, 12, 0, 90, 2)) != pack(one));
+}
+
+TEST_CASE("compare --replications: other years are refused; a scenario against itself differs by nothing") {
+  const auto& base = baseline();
+  SimulationSpec a = *base.simulation, b = *base.simulation;
+  b.years = {SimulationYear{2022, 1.0, std::nullopt, "", {}, {}}};
+  a.years = {SimulationYear{2021, 1.0, std::nullopt, "", {}, {}}};
+  // Different years are refused: a comparison under uncertainty compares the same years.
+  const SimulatedScenario s[] = {{&base.scenario, &base.regions, &a}, {&base.scenario, &base.regions, &b}};
+  CHECK_THROWS_AS(compare_replications(s, 3, 0, 10, 1), InputError);
+  // The same scenario against itself: every difference is 0, nobody loses.
+  const SimulatedScenario same[] = {{&base.scenario, &base.regions, &a}, {&base.scenario, &base.regions, &a}};
+  const CompareSimulation c = compare_replications(same, 3, 0, 50, 2);
+  for (const auto& d : c.stats) {
+    CHECK(d.delta_cents.sq == 0);
+    CHECK(d.lose.n == 0);
+  }
+  for (const VarianceRatio& v : variance_ratios(c)) CHECK(v.euros.value_or(0) == 0);
+}
+
+TEST_CASE("signed counts: quantiles of differences of either sign, exact or binned") {
+  SignedCounts c;
+  for (int v = -50; v <= 49; ++v) c.add(v * 1000);
+  CHECK(c.nth(1) == -50000);
+  CHECK(c.nth(50) == -1000);
+  CHECK(c.nth(51) == 0);
+  CHECK(c.nth(100) == 49000);
+  CHECK(c.exact());
+  SignedCounts wide;
+  for (std::int64_t v = 1; v <= 3000; ++v) wide.add(-v * 7919), wide.add(v * 7919);
+  CHECK(!wide.exact());
+  // Binned: the value of a 0.01 % wide bin nearest to 0, never of the other sign.
+  const std::int64_t low = wide.nth(1);
+  CHECK(low < 0);
+  CHECK(std::abs(static_cast<double>(low) / (-3000.0 * 7919) - 1) < 2e-4);
+  CHECK(wide.nth(3000) < 0);
+  CHECK(wide.nth(3001) > 0);
+}
+
+TEST_CASE("compare --replications: a variant without one recipient draws the same for all the others") {
+  // B2 without Dortmund: B1 and B3 do not depend on B2, so with common random numbers their
+  // differences are 0 in every replication, although the variant's plan has one row less.
+  const auto& base = baseline();
+  Scenario fewer = base.scenario;
+  fewer.bausteine[1].recipients.exclude.push_back("05913");
+  const SimulationSpec spec = *base.simulation;
+  const SimulatedScenario s[] = {{&base.scenario, &base.regions, &spec}, {&fewer, &base.regions, &spec}};
+  const CompareSimulation c = compare_replications(s, 5, 0, 60, 2);
+  bool dortmund = false;
+  for (std::size_t l = 0; l < c.lines.size(); ++l) {
+    const DeltaStats& d = c.stats[l];
+    if (c.lines[l].baustein != "B2") {
+      CHECK(d.delta_halves.sq == 0);
+      CHECK(d.delta_cents.sq == 0);
+    } else if (base.regions.list[c.lines[l].region].ags == "05913") {
+      dortmund = true;
+      CHECK(d.variant_cents.sum == 0);  // no row in the variant: 0
+      CHECK(d.lose.n > 0);
+    }
+  }
+  CHECK(dortmund);
+  for (const VarianceRatio& v : variance_ratios(c))
+    if (v.baustein != "B2") CHECK(v.euros.value_or(-1) == 0);
+}
+
+TEST_CASE("compare --replications: on independent streams the variance ratio is near 1 (the estimator's check)") {
+  // The comparison's own loop always shares the seed; here its per-thread worker runs the base
+  // and the rate variant on two seeds, so that Var(difference) should equal Var(base) +
+  // Var(variant): the pooled ratio is 1 up to sampling error.
+  const auto& base = baseline();
+  const auto& rate = rate_variant();
+  const SimulationSpec specs[] = {*base.simulation, *rate.simulation};
+  const SimulatedScenario s[] = {{&base.scenario, &base.regions, &specs[0]}, {&rate.scenario, &rate.regions, &specs[1]}};
+  SimulationSpec independent[] = {specs[0], specs[1]};
+  independent[0].seed = 101, independent[1].seed = 202;
+  std::vector<Replicator> probes;
+  probes.emplace_back(base.scenario, base.regions, independent[0]);
+  probes.emplace_back(rate.scenario, rate.regions, independent[1]);
+  const CompareLayout layout = compare_layout(s, probes);
+  CompareReplicator worker(s, independent, layout);
+  CompareSimulation c;
+  c.years = layout.years, c.lines = layout.lines, c.variants = 1, c.replications = 400;
+  c.stats.resize(c.lines.size());
+  for (std::uint64_t r = 0; r < c.replications; ++r) worker.run(r, c.stats);
+  for (const VarianceRatio& v : variance_ratios(c)) {
+    INFO(v.baustein);
+    REQUIRE(v.euros);
+    CHECK(*v.euros > 0.8);
+    CHECK(*v.euros < 1.2);
+  }
 }

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "io/region_loader.hpp"
 #include "io/scenario.hpp"
 #include "io/variant.hpp"
 
@@ -384,4 +385,67 @@ simulation:
   settle_dated(m, 2021, errors);
   CHECK(errors.empty());
   CHECK(m.root["simulation"]["years"][3]["rate_per_vza_eur"].Scalar() == "57000.00");
+}
+
+TEST_CASE("data files shared by the scenarios of a comparison are read and parsed once") {
+  const std::string root = KIMSIM_SOURCE_DIR "/scenarios/";
+  DataCache cache;
+  LoadOptions with_cache;
+  with_cache.cache = &cache;
+  const LoadedScenario base = load_scenario(root + "kim-nrw-2021.yaml", with_cache);
+  CHECK(cache.parses() == 3);  // Kreise, Gemeinden, Schutzsuchende
+  CHECK(cache.hits() == 0);
+  // The variants name the same files by another path (variants/../data/...): the same files.
+  const LoadedScenario rate = load_scenario(root + "variants/rate-57000.yaml", with_cache);
+  const LoadedScenario ham = load_scenario(root + "variants/hamilton.yaml", with_cache);
+  CHECK(cache.parses() == 3);
+  CHECK(cache.hits() == 6);
+  // What is loaded is what a load without the cache gives: regions, indicators, the manifest's hashes.
+  const LoadedScenario fresh = load_scenario(root + "variants/rate-57000.yaml");
+  CHECK(rate.inputs == fresh.inputs);
+  CHECK(rate.input_sha256 == fresh.input_sha256);
+  CHECK(rate.regions.indicators == fresh.regions.indicators);
+  CHECK(rate.regions.indicator_names == fresh.regions.indicator_names);
+  REQUIRE(rate.regions.list.size() == fresh.regions.list.size());
+  for (std::size_t i = 0; i < rate.regions.list.size(); ++i) CHECK(rate.regions.list[i].ags == fresh.regions.list[i].ags);
+  CHECK(rate.regions.places.files.size() == fresh.regions.places.files.size());
+  CHECK(rate.regions.places.files[0].path == fresh.regions.places.files[0].path);  // its own spelling
+  CHECK(base.input_sha256.back() == rate.input_sha256.back());
+}
+
+TEST_CASE("the data cache reads a file again once it changed, and keeps no file that failed") {
+  Folder f;
+  const std::string kreise = "ags,type,name,population,area_km2\n05978,Kreis,Unna,394782,542.70\n05913,Kreisfreie Stadt,Dortmund,587010,280.71\n";
+  const std::string gemeinden = "ags,name,kreis_ags,status,population,area_km2\n05978024,Unna,05978,Stadt,58633,88.54\n";
+  f.write("data/kreise.csv", kreise);
+  f.write("data/gemeinden.csv", gemeinden);
+  const std::string s = f.write("s.yaml", R"(scenario: s
+programme: p
+year: 2021
+budget_eur: 100000.00
+data: {kreise: data/kreise.csv, gemeinden: data/gemeinden.csv}
+bausteine:
+  - id: B1
+    name: b
+    budget_eur: 100000.00
+    rate_per_vza_eur: 50000.00
+    recipients: {types: [kreis, kreisfreie_stadt]}
+    positions_by_key: {key: {population: 1.0}}
+)");
+  DataCache cache;
+  LoadOptions o;
+  o.cache = &cache;
+  const LoadedScenario a = load_scenario(s, o);
+  CHECK(cache.parses() == 2);
+  // Another content (and size): parsed again, and the new values are the ones loaded.
+  f.write("data/kreise.csv", kreise + "05915,Kreisfreie Stadt,Hamm,178967,226.43\n");
+  const LoadedScenario b = load_scenario(s, o);
+  CHECK(cache.parses() == 3);
+  CHECK(b.regions.list.size() == a.regions.list.size() + 1);
+  CHECK(b.input_sha256[1] != a.input_sha256[1]);
+  // A file that fails is reported by every scenario that reads it, and not kept.
+  f.write("data/kreise.csv", "ags;type;name;population;area_km2\n");
+  CHECK_THROWS_AS(load_scenario(s, o), ScenarioError);
+  CHECK_THROWS_AS(load_scenario(s, o), ScenarioError);
+  CHECK(cache.parses() == 3);
 }

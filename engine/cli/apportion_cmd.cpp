@@ -46,6 +46,8 @@ Methods (aliases in brackets):
   huntington-hill   divisor method, signposts sqrt(k(k+1)) [hill, equal-proportions]
   adams             divisor method, signposts k
   dean              divisor method, signposts k(k+1)/(k+1/2)
+  vinton            hamilton on the whole house's quotas, minimums raised after the floors
+                    (the US House 1850-1900); without --min/--max the same as hamilton
   A divisor method's first signpost s(0) can be replaced with --first-signpost, e.g. 0.7 for
   modified Sainte-Lague (divisors 1.4, 3, 5, ...) or 1.42 (divisors 1.42, 2, 3, ...).
 

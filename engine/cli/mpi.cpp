@@ -93,22 +93,26 @@ void agree(const std::string& command, std::exception_ptr error) {
   if (const int owner = lowest_rank_where(error != nullptr); owner != INT_MAX) raise_from(owner, command, error);
 }
 
-SimulationResult simulate(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec,
-                          int threads, Progress progress) {
-  if (!distributed()) return kimsim::simulate(scenario, regions, spec, threads, progress);
+namespace {
+
+/// Runs this rank's share of `n` replications (`run(first, count, progress, failed_at)`) and
+/// gathers the packed shares on rank 0, which merges them in rank order; the other ranks return
+/// an empty result. A failing replication anywhere is thrown on every rank, the lowest one.
+template <typename Result, typename Run, typename Unpack>
+Result distribute(const std::string& command, std::uint64_t n, Progress progress, Run run, Unpack unpack) {
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
-  const std::uint64_t n = spec.replications, P = static_cast<std::uint64_t>(size);
+  const std::uint64_t P = static_cast<std::uint64_t>(size);
   auto first_of = [&](std::uint64_t r) { return n / P * r + std::min(r, n % P); };
   const std::uint64_t first = first_of(static_cast<std::uint64_t>(rank));
   const std::uint64_t count = first_of(static_cast<std::uint64_t>(rank) + 1) - first;
 
-  SimulationResult local;
+  Result local;
   std::exception_ptr error;
   std::uint64_t failed_at = UINT64_MAX;
   try {
-    local = simulate_share(scenario, regions, spec, first, count, threads, rank == 0 ? progress : nullptr, &failed_at);
+    local = run(first, count, rank == 0 ? progress : nullptr, &failed_at);
   } catch (...) {
     error = std::current_exception();
     if (failed_at == UINT64_MAX) failed_at = first;  // failed before any replication ran
@@ -117,7 +121,7 @@ SimulationResult simulate(const Scenario& scenario, const Regions& regions, cons
   // hold it (empty shares start where the next begins), the lowest.
   std::uint64_t lowest = failed_at;
   MPI_Allreduce(&failed_at, &lowest, 1, MPI_UINT64_T, MPI_MIN, MPI_COMM_WORLD);
-  if (lowest != UINT64_MAX) raise_from(lowest_rank_where(error && failed_at == lowest), "simulate", error);
+  if (lowest != UINT64_MAX) raise_from(lowest_rank_where(error && failed_at == lowest), command, error);
   // Gather the packed shares on rank 0. The sizes are agreed first, so that no rank sends what
   // another refuses; rank 0 receives everything before it merges anything.
   const std::string mine = pack(local);
@@ -139,8 +143,32 @@ SimulationResult simulate(const Scenario& scenario, const Regions& regions, cons
     bytes.assign(static_cast<std::size_t>(len), '\0');
     MPI_Recv(bytes.data(), len, MPI_BYTE, from, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
   }
-  for (int from = 1; from < size; ++from) merge(local, unpack(shares[static_cast<std::size_t>(from)]));
+  for (int from = 1; from < size; ++from) merge(local, unpack(shares[static_cast<std::size_t>(from)], local));
   return local;
+}
+
+}  // namespace
+
+SimulationResult simulate(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec,
+                          int threads, Progress progress) {
+  if (!distributed()) return kimsim::simulate(scenario, regions, spec, threads, progress);
+  return distribute<SimulationResult>(
+      "simulate", spec.replications, progress,
+      [&](std::uint64_t first, std::uint64_t count, Progress p, std::uint64_t* failed_at) {
+        return simulate_share(scenario, regions, spec, first, count, threads, p, failed_at);
+      },
+      [](std::string_view bytes, const SimulationResult&) { return unpack(bytes); });
+}
+
+CompareSimulation compare_replications(std::span<const SimulatedScenario> scenarios, std::uint64_t seed,
+                                       std::uint64_t replications, int threads, Progress progress) {
+  if (!distributed()) return kimsim::compare_replications(scenarios, seed, 0, replications, threads, progress);
+  return distribute<CompareSimulation>(
+      "compare", replications, progress,
+      [&](std::uint64_t first, std::uint64_t count, Progress p, std::uint64_t* failed_at) {
+        return kimsim::compare_replications(scenarios, seed, first, count, threads, p, failed_at);
+      },
+      [](std::string_view bytes, const CompareSimulation& like) { return unpack_comparison(bytes, like); });
 }
 
 #else  // built without MPI: always a world of one
@@ -159,6 +187,14 @@ SimulationResult simulate(const Scenario& scenario, const Regions& regions, cons
     if (const char* n = std::getenv(v); n && std::atoi(n) > 1)
       throw Error("this kimsim was built without MPI: run it without mpirun, or rebuild with MPI (libopenmpi-dev)");
   return kimsim::simulate(scenario, regions, spec, threads, progress);
+}
+
+CompareSimulation compare_replications(std::span<const SimulatedScenario> scenarios, std::uint64_t seed,
+                                       std::uint64_t replications, int threads, Progress progress) {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+    if (const char* n = std::getenv(v); n && std::atoi(n) > 1)
+      throw Error("this kimsim was built without MPI: run it without mpirun, or rebuild with MPI (libopenmpi-dev)");
+  return kimsim::compare_replications(scenarios, seed, 0, replications, threads, progress);
 }
 
 #endif

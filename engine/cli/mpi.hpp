@@ -1,11 +1,12 @@
-// MPI at the edge: `mpirun -n P kimsim simulate ...` spreads the replications over P ranks (each
-// with its OpenMP threads) and gathers the integer accumulators on the first rank, which alone
-// writes the results. The bits are those of a run in one process. This header and mpi.cpp are the
-// only places that know of MPI.
+// MPI at the edge: `mpirun -n P kimsim simulate ...` (and `kimsim compare --replications`) spreads
+// the replications over P ranks (each with its OpenMP threads) and gathers the integer
+// accumulators on the first rank, which alone writes the results. The bits are those of a run in
+// one process. This header and mpi.cpp are the only places that know of MPI.
 #pragma once
 
 #include <ostream>
 
+#include "kimsim/compare.hpp"
 #include "kimsim/simulation.hpp"
 
 namespace kimsim::cli::mpi {
@@ -41,6 +42,11 @@ void agree(const std::string& command, std::exception_ptr error);
 /// the lowest failing replication, as a single process would.
 SimulationResult simulate(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec,
                           int threads, Progress progress);
+
+/// compare --replications the same way: this rank's share of the replications of every scenario,
+/// gathered and merged on rank 0 (the other ranks return an empty result).
+CompareSimulation compare_replications(std::span<const SimulatedScenario> scenarios, std::uint64_t seed,
+                                       std::uint64_t replications, int threads, Progress progress);
 
 /// A stream that discards what it is given (the output of ranks other than the first).
 std::ostream& quiet();

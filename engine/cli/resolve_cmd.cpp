@@ -30,7 +30,7 @@ Options)");
     return kOk;
   }
   if (scenario.empty()) throw UsageError{"missing the SCENARIO file"};
-  const io::LoadOptions options{year_option(vm, year), std::nullopt};
+  const io::LoadOptions options{year_option(vm, year), std::nullopt, nullptr};
   // As strictly as by run: a scenario run refuses is not printed as if it were one (its errors
   // name the file of the chain that wrote each value).
   io::load_scenario(scenario, options);

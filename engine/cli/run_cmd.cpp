@@ -58,7 +58,7 @@ Options)");
   }
   if (vm.count("out") && out_dir.empty()) throw UsageError{"--out needs a folder name"};
   const std::optional<int> y = year_option(vm, year);
-  const io::LoadedScenario ls = io::load_scenario(scenario, {y, std::nullopt});
+  const io::LoadedScenario ls = io::load_scenario(scenario, {y, std::nullopt, nullptr});
   const Allocation a = allocate(ls.scenario, ls.regions);
   // A year of its own gets a folder of its own: runs of several years side by side.
   const std::string dir = !out_dir.empty() ? out_dir : "results/" + ls.scenario.name + (y ? "-" + std::to_string(*y) : "");
@@ -86,7 +86,7 @@ Options)");
     out << visible << "\n";
     return kOk;
   }
-  const io::LoadedScenario ls = io::load_scenario(scenario, {year_option(vm, year), std::nullopt});
+  const io::LoadedScenario ls = io::load_scenario(scenario, {year_option(vm, year), std::nullopt, nullptr});
   const Allocation a = allocate(ls.scenario, ls.regions);  // rules the data cannot satisfy fail here
   // What `simulate` would refuse: its limits (load_scenario checked them) and every year's budget.
   if (ls.simulation) check_simulation_years(ls.scenario, ls.regions, *ls.simulation);

@@ -177,7 +177,7 @@ nlohmann::json compare_json(const Comparison& c, const std::vector<ComparedRun>&
 }
 
 std::string compare_summary(const Comparison& c, const std::vector<ComparedRun>& runs, const std::string& out_dir,
-                            bool decomposed) {
+                            bool decomposed, bool simulated) {
   const Regions& regions = regions_of(runs);
   std::ostringstream o;
   // Names are up to 200 bytes (or file paths): headings wrap, table columns cut, within 100.
@@ -234,7 +234,7 @@ std::string compare_summary(const Comparison& c, const std::vector<ComparedRun>&
   o << "\nParadox flags: " << (c.paradoxes.empty() ? "none" : std::to_string(c.paradoxes.size())) << "\n";
   for (const Paradox& p : c.paradoxes) o << wrap("  [" + std::string(paradox_name(p.kind)) + "] " + p.reason, 100, 4);
   o << "\nWritten: " << out_dir << "/ (compare.csv, compare_territories.csv, compare.json, "
-    << (decomposed ? "decompose.csv, " : "") << "manifest.json)\n";
+    << (decomposed ? "decompose.csv, " : "") << (simulated ? "compare_mc.csv, " : "") << "manifest.json)\n";
   return o.str();
 }
 

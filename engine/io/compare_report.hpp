@@ -24,7 +24,7 @@ std::string compare_csv(const Comparison& c, const Regions& regions, bool territ
 nlohmann::json compare_json(const Comparison& c, const std::vector<ComparedRun>& runs);
 /// What a planner reads first, at most 100 columns wide.
 std::string compare_summary(const Comparison& c, const std::vector<ComparedRun>& runs, const std::string& out_dir,
-                            bool decomposed = false);
+                            bool decomposed = false, bool simulated = false);
 /// `--decompose`: one row per territory and Baustein with a change: ags,name,baustein,total_eur,
 /// then per step alone_eur_K and stacked_eur_K (the stacked ones add up to the total exactly).
 std::string decompose_csv(const Decomposition& d, const Regions& regions, const std::vector<std::string>& steps);

@@ -1,8 +1,12 @@
 // The region loader: the Kreise and Gemeinden files and the indicator files of a scenario.
 #include "io/region_loader.hpp"
 
+#include <fmt/format.h>
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <future>
 
 #include "io/input.hpp"
@@ -35,20 +39,59 @@ std::string option_text(const char* option, char c) {
   return std::string(option) + ": \"" + (c == '\t' ? std::string("\\t") : std::string(1, c)) + "\"";
 }
 
+/// The identity of a data file for the cache: canonical path, device, inode, size, modification
+/// time (nanoseconds) and the format it is read in; "" where it cannot be had (the reading then
+/// reports why).
+std::string cache_key(const DataFile& f) {
+  struct stat st {};
+  if (::stat(f.path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return "";
+  std::error_code ec;
+  const std::string canonical = std::filesystem::canonical(f.path, ec).string();
+  if (ec) return "";
+  return fmt::format("{}\x1f{}:{}:{}:{}.{:09}\x1f{}{}", canonical, st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec,
+                     st.st_mtim.tv_nsec, f.format.delimiter, f.format.decimal);
+}
+
+}  // namespace
+
+/// The cache's entries, for the loader alone.
+struct DataCacheAccess {
+  static const DataCache::Entry* find(DataCache& c, const std::string& key) {
+    for (const auto& e : c.entries_)
+      if (e.key == key) return ++c.hits_, &e;
+    return nullptr;
+  }
+  static void keep(DataCache& c, std::string key, std::shared_ptr<const CsvTable> table, std::string sha256) {
+    ++c.parses_;
+    c.entries_.push_back({std::move(key), std::move(table), std::move(sha256)});
+  }
+};
+
+namespace {
+
 /// Reads a data file in its format; a header that only splits under another delimiter says so.
-/// The bytes parsed are the bytes hashed for the manifest: the file is read once.
-CsvTable read_data(const DataFile& f, InputFiles& inputs) {
+/// The bytes parsed are the bytes hashed for the manifest: the file is read once (and once for
+/// all the scenarios that share a cache).
+std::shared_ptr<const CsvTable> read_data(const DataFile& f, InputFiles& inputs, DataCache* cache) {
+  const std::string key = cache ? cache_key(f) : "";
+  if (!key.empty())
+    if (const DataCache::Entry* e = DataCacheAccess::find(*cache, key)) {
+      inputs.paths.push_back(f.path);
+      inputs.sha256.push_back(e->sha256);
+      return e->table;
+    }
   const std::string text = read_input(f.path, kMaxCsvBytes, "for a data file");
   // Hashed beside the parsing, on another core where a thread can be had (else when asked for):
   // a million regions are 60 MB to hash.
   auto digest = std::async(std::launch::async | std::launch::deferred, [&text] { return sha256(text); });
-  CsvTable t = parse_csv(text, f.path, f.format);
-  if (const auto d = t.other_delimiter())
-    throw LocatedError({t.file, t.header.line, 1},
+  auto t = std::make_shared<const CsvTable>(parse_csv(text, f.path, f.format));
+  if (const auto d = t->other_delimiter())
+    throw LocatedError({t->file, t->header.line, 1},
                        "the header does not split at " + delimiter_name(f.format.delimiter) + " but contains " +
                            delimiter_name(*d) + ": set " + option_text("delimiter", *d) + " for this file in " + f.entry);
   inputs.paths.push_back(f.path);
   inputs.sha256.push_back(digest.get());
+  if (!key.empty()) DataCacheAccess::keep(*cache, key, t, inputs.sha256.back());
   return t;
 }
 
@@ -153,13 +196,15 @@ std::vector<std::uint32_t>& file_lines(Regions& r, const std::string& path) {
 /// The 53 Kreise and kreisfreie Städte and the 396 Gemeinden, with population and area, plus the
 /// indicator files. Flags: every Kreis-level unit runs a KI and an ABH; the Gemeinden have the
 /// flags of their status (gemeinde_statuses).
-Regions load_regions(const DataSpec& spec, InputFiles& inputs) {
+Regions load_regions(const DataSpec& spec, InputFiles& inputs, DataCache* cache) {
   Regions r;
   r.indicator_names = {"population", "area_km2"};
   std::vector<std::array<double, 2>> base;
   {  // the tables are freed before the indicator files are read: a million rows take 300 MB
-    const CsvTable kt = read_data(spec.kreise, inputs);
-    const CsvTable gt = read_data(spec.gemeinden, inputs);
+    const auto kreise_table = read_data(spec.kreise, inputs, cache);
+    const auto gemeinden_table = read_data(spec.gemeinden, inputs, cache);
+    const CsvTable& kt = *kreise_table;
+    const CsvTable& gt = *gemeinden_table;
     check_region_count(kt, gt);
     const std::size_t n = kt.rows.size() + gt.rows.size();
     r.reserve(n);
@@ -222,7 +267,8 @@ Regions load_regions(const DataSpec& spec, InputFiles& inputs) {
     r.indicators(Eigen::Index(i), 0) = base[i][0], r.indicators(Eigen::Index(i), 1) = base[i][1];
   Eigen::Index col = 2;
   for (const auto& ind : spec.indicators) {
-    const CsvTable t = read_data(ind.file, inputs);
+    const auto table = read_data(ind.file, inputs, cache);
+    const CsvTable& t = *table;
     const auto key = t.require(ind.key);
     const auto file = static_cast<std::uint32_t>(r.places.files.size());
     std::vector<std::uint32_t>& lines = file_lines(r, ind.file.path);

@@ -2,6 +2,7 @@
 // into Regions, every value with the data file, line and column that set it (DataPlaces).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,9 +40,37 @@ struct InputFiles {
   std::vector<std::string> paths, sha256;
 };
 
+/// Data files parsed once for several scenarios read in one process (a base and its variants,
+/// `kimsim compare`). A file is the same where its canonical path, device, inode, size and
+/// modification time and the format it is read in are: then its parsed table and SHA-256 are
+/// reused, also where two scenarios spell its path differently (`data/x.csv`,
+/// `variants/../data/x.csv`; messages about its cells then name it as the first one did). A file
+/// that failed to parse is not kept: each scenario reports it. The tables stay in memory as long
+/// as the cache does, so only a command that loads several scenarios keeps one.
+class DataCache {
+ public:
+  DataCache() = default;
+  DataCache(const DataCache&) = delete;
+  DataCache& operator=(const DataCache&) = delete;
+  /// Files read and parsed through the cache, and files it gave again without reading them.
+  std::size_t parses() const { return parses_; }
+  std::size_t hits() const { return hits_; }
+
+  struct Entry {
+    std::string key;  ///< canonical path, identity, format
+    std::shared_ptr<const CsvTable> table;
+    std::string sha256;
+  };
+
+ private:
+  friend struct DataCacheAccess;
+  std::vector<Entry> entries_;
+  std::size_t parses_ = 0, hits_ = 0;
+};
+
 /// Reads the regions and their indicators. Throws LocatedError (or InputError) at the first
-/// problem; appends every file read to `inputs`.
-Regions load_regions(const DataSpec& spec, InputFiles& inputs);
+/// problem; appends every file read to `inputs`. With a cache, files it holds are not read again.
+Regions load_regions(const DataSpec& spec, InputFiles& inputs, DataCache* cache = nullptr);
 
 /// "; did you mean 05978? ..." where an AGS that lost its leading zero (written as a number in
 /// YAML or saved by a spreadsheet) names a region; "" otherwise.

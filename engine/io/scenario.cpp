@@ -671,7 +671,7 @@ LoadedScenario load_scenario(const std::string& path, const RuleTable& rules, co
   out.scenario.places = std::move(rd.places);
 
   try {
-    out.regions = load_regions(spec, files);
+    out.regions = load_regions(spec, files, options.cache);
   } catch (const InputError& e) {
     errors.push_back(e.what());
     throw ScenarioError(errors);

@@ -37,10 +37,15 @@ struct LoadedScenario {
   std::vector<std::string> input_sha256;
 };
 
+class DataCache;  // io/region_loader.hpp
+
 struct LoadOptions {
   std::optional<int> year;  ///< the year whose dated values apply (default: the scenario's `year`)
   /// A variant merged onto this scenario instead of the one it extends (its own changes alone).
   std::optional<std::string> extends;
+  /// Data files already parsed for another scenario (compare loads a base and its variants,
+  /// which usually share them): each file is then read and parsed once. None: read every file.
+  DataCache* cache = nullptr;
 };
 
 /// Reads and validates a scenario (a variant merged with its chain of bases) and its data. Throws

@@ -7,6 +7,7 @@
 
 #include "io/csv.hpp"
 #include "io/output.hpp"
+#include "kimsim/compare.hpp"
 #include "sim/accumulators.hpp"
 
 namespace kimsim::io {
@@ -96,6 +97,15 @@ void cells(std::ostream& o, const ValueCounts& a, Unit u, std::uint64_t n) {
   for (double p : kQuantiles) o << ',' << value_text(u, a.nth(rank(p, n)));
 }
 
+void header(std::ostream& o, std::string_view name, const SignedCounts&) { quantile_header(o, name); }
+void cells(std::ostream& o, const SignedCounts& a, Unit u, std::uint64_t n) {
+  // Differences: format_positions() and format_euros() take amounts; the sign is written here.
+  for (double p : kQuantiles) {
+    const std::int64_t v = a.nth(rank(p, n));
+    o << ',' << (v < 0 ? "-" : "") << value_text(u, v < 0 ? -v : v);
+  }
+}
+
 // The entries of summary.json of each kind of accumulator, added to the object the field names.
 void moments_entries(nlohmann::json& j, const Moments& a, Unit u, std::uint64_t n) {
   const Scale sc = scale(u);
@@ -177,6 +187,85 @@ nlohmann::json simulation_summary(const LoadedScenario& ls, const SimulationSpec
                 "co-financing: actual personnel cost above the flat amount per VZÄ, for the months filled",
                 "fairness (Gini, max/min ratio of euros per inhabitant): over the Kreise and kreisfreie Städte with their Gemeinden whose Kreis or kreisfreie Stadt applied and received money in the replication"};
   return j;
+}
+
+std::string compare_simulation_csv(const CompareSimulation& c, const std::vector<std::string>& names, const Regions& regions) {
+  std::ostringstream o;
+  o << "variant,year,ags,name,baustein";
+  const DeltaStats kinds;  // only the types of its members matter here
+  for_each_field<DeltaStats>([&](const auto& f) { header(o, f.name, kinds.*f.member); });
+  o << '\n';
+  const std::uint64_t n = c.replications;
+  const std::size_t L = c.lines.size();
+  for (std::size_t v = 0; v < c.variants; ++v)
+    for (std::size_t l = 0; l < L; ++l) {
+      const DeltaLine& line = c.lines[l];
+      const Region& g = regions.list[line.region];
+      o << csv_quote(names[v + 1]) << ',' << c.years[line.year] << ',' << g.ags << ',' << csv_quote(g.name) << ','
+        << csv_quote(line.baustein);
+      const DeltaStats& d = c.stats[v * L + l];
+      for_each_field<DeltaStats>([&](const auto& f) { cells(o, d.*f.member, f.unit, n); });
+      o << '\n';
+    }
+  return o.str();
+}
+
+namespace {
+/// A variance ratio rounded to six decimals (null where the independent variance is 0).
+nlohmann::json ratio_value(const std::optional<double>& r) {
+  if (!r) return nullptr;
+  return std::round(*r * 1e6) / 1e6;
+}
+std::string ratio_text(const std::optional<double>& r) { return r ? fixed(*r, 4) : std::string("-"); }
+}  // namespace
+
+nlohmann::json compare_simulation_json(const CompareSimulation& c, const std::vector<std::string>& names) {
+  nlohmann::json j;
+  j["replications"] = c.replications;
+  j["seed"] = c.seed;
+  j["years"] = c.years;
+  j["variance_ratio"] = nlohmann::json::array();
+  for (const VarianceRatio& r : variance_ratios(c))
+    j["variance_ratio"].push_back({{"variant", names[r.variant + 1]},
+                                   {"year", c.years[r.year]},
+                                   {"baustein", r.baustein},
+                                   {"euros", ratio_value(r.euros)},
+                                   {"positions", ratio_value(r.positions)}});
+  std::size_t binned = 0;
+  for (const auto& d : c.stats) binned += !d.delta_cents_counts.exact();
+  j["definitions"] = {
+      {"common_random_numbers", "every scenario is simulated on the same random streams, keyed by the seed, the replication, "
+                                "the year and the names of what they decide (AGS, Baustein, indicator)"},
+      {"p_lose", "share of replications in which the territory receives fewer euros in the Baustein under the variant"},
+      {"quantiles", binned == 0 ? "p05, p50, p95 of the difference variant minus base: nearest rank, exact"
+                                : "p05, p50, p95 of the difference: nearest rank; in " + std::to_string(binned) +
+                                      " lines with more than " + std::to_string(ValueCounts::kExact) +
+                                      " distinct differences in euros, the value of a 0.01 % wide bin nearest to 0"},
+      {"variance_ratio", "Var(difference on common streams) / (Var(base) + Var(variant)), the variances summed over the "
+                         "territories of the Baustein; Var(base) + Var(variant) is the variance the difference would have "
+                         "on independent streams. Below 1: common streams make the difference tighter"}};
+  return j;
+}
+
+std::string compare_simulation_summary(const CompareSimulation& c, const std::vector<std::string>& names) {
+  std::ostringstream o;
+  o << "\nUnder uncertainty: " << c.replications << " replications (seed " << c.seed
+    << "), every scenario on the same random streams.\n"
+       "Variance ratio Var(difference) / (Var(base) + Var(variant)), pooled over the territories of a\n"
+       "Baustein: the share of the variance of the difference that common streams leave (1: none saved).\n";
+  const auto ratios = variance_ratios(c);
+  char line[256];
+  std::snprintf(line, sizeof line, "  %-44s %6s %-8s %10s %10s\n", "variant", "year", "Baustein", "euros", "positions");
+  o << line;
+  for (const VarianceRatio& r : ratios) {
+    std::string name = names[r.variant + 1];
+    if (name.size() > 44) name = name.substr(0, 41) + "...";
+    std::snprintf(line, sizeof line, "  %-44s %6d %-8s %10s %10s\n", name.c_str(), c.years[r.year], r.baustein.c_str(),
+                  ratio_text(r.euros).c_str(), ratio_text(r.positions).c_str());
+    o << line;
+  }
+  o << "  Per territory, Baustein and year (mean, sd, p05, p50, p95 of the difference, p_lose) in compare_mc.csv.\n";
+  return o.str();
 }
 
 }  // namespace kimsim::io

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "io/scenario.hpp"
+#include "kimsim/compare.hpp"
 #include "kimsim/simulation.hpp"
 
 namespace kimsim::io {
@@ -18,5 +19,15 @@ std::vector<std::string> simulation_csv_columns();
 /// Statewide distributions per year (spent, unspent, positions filled) and fairness measures with
 /// their Monte Carlo standard errors.
 nlohmann::json simulation_summary(const LoadedScenario& ls, const SimulationSpec& spec, const SimulationResult& r);
+
+/// `compare --replications`: per variant, year, territory and Baustein, the difference variant
+/// minus base (mean, sd, p05, p50, p95 in positions and euros), p_lose, and the base's and the
+/// variant's own mean and sd; `names` are the scenarios', the base first.
+std::string compare_simulation_csv(const CompareSimulation& c, const std::vector<std::string>& names, const Regions& regions);
+/// Replications, seed, the variance ratios per variant, year and Baustein, and their definitions:
+/// the `monte_carlo` entry of compare.json.
+nlohmann::json compare_simulation_json(const CompareSimulation& c, const std::vector<std::string>& names);
+/// The variance ratios for the terminal.
+std::string compare_simulation_summary(const CompareSimulation& c, const std::vector<std::string>& names);
 
 }  // namespace kimsim::io

@@ -589,29 +589,12 @@ u64 select_threshold(Workspace& ws, std::size_t m, i64 left) {
   return ws.rem[*nth];
 }
 
-Outcome hamilton(const Rule& rule, const Prepared& p, Workspace& ws) {
+/// The `left` units after the floors go to the largest remainders ws.rem[0, m) of the recipients
+/// at positions `free` (all when empty); a tie is when more recipients sit exactly at the
+/// threshold than units remain for them.
+Outcome give_remainders(const Rule& rule, Workspace& ws, std::span<const std::uint32_t> free, std::size_t m, i64 left) {
   Outcome out;
-  if (p.n == 0) return out;
-  i64 R = p.house;
-  u64 W = p.total_weight;
-  std::vector<std::uint32_t> free;  // positions of the free recipients; empty: all are free
-  if (p.bounded) {
-    std::tie(R, W) = hamilton_free_set(p, ws);
-    for (std::size_t j = 0; j < p.n; ++j)
-      if (ws.order[j] == 1) free.push_back(std::uint32_t(j));
-    if (free.empty()) return out;
-  }
-  const std::size_t m = p.bounded ? free.size() : p.n;
-  ws.rem.resize(m);
-  ws.bucket.resize(m);
-  // The 64-bit path is exact while R W <= 2^61: then every remainder correction stays in range.
-  const bool narrow = u128(R) * W <= (u128(1) << 61);
-  const i64 sum = narrow ? exact_floors<u64>(R, W, ws, free, m) : exact_floors<u128>(R, W, ws, free, m);
-  const i64 left = R - sum;  // 0 <= left < m
   if (left == 0) return out;
-
-  // Those above the threshold get a unit; a tie is when more recipients sit exactly at it than
-  // units remain for them.
   const u64 t = select_threshold(ws, m, left);
   i64 above = 0;
   auto& at = ws.at;
@@ -631,6 +614,63 @@ Outcome hamilton(const Rule& rule, const Prepared& p, Workspace& ws) {
   for (auto j : choose(rule, ws, at, units)) ++ws.seats[j];
   out.tie = std::move(tie);
   return out;
+}
+
+Outcome hamilton(const Rule& rule, const Prepared& p, Workspace& ws) {
+  if (p.n == 0) return {};
+  i64 R = p.house;
+  u64 W = p.total_weight;
+  std::vector<std::uint32_t> free;  // positions of the free recipients; empty: all are free
+  if (p.bounded) {
+    std::tie(R, W) = hamilton_free_set(p, ws);
+    for (std::size_t j = 0; j < p.n; ++j)
+      if (ws.order[j] == 1) free.push_back(std::uint32_t(j));
+    if (free.empty()) return {};
+  }
+  const std::size_t m = p.bounded ? free.size() : p.n;
+  ws.rem.resize(m);
+  ws.bucket.resize(m);
+  // The 64-bit path is exact while R W <= 2^61: then every remainder correction stays in range.
+  const bool narrow = u128(R) * W <= (u128(1) << 61);
+  const i64 sum = narrow ? exact_floors<u64>(R, W, ws, free, m) : exact_floors<u128>(R, W, ws, free, m);
+  return give_remainders(rule, ws, free, m, R - sum);  // 0 <= R - sum < m
+}
+
+/// Vinton's method (the US House, 1850-1900): the lower quotas of the whole house, R w / W; a
+/// recipient whose lower quota lies below its minimum is raised to it, one above its maximum cut
+/// to it, and neither takes part in the remainders; the units left go to the others by largest
+/// remainder. The quotas are never re-divided among the recipients free of their bounds (as
+/// hamilton's are), so a minimum moves no one else's quota: the census apportionments of 1880
+/// and 1900 were computed so (the Alabama paradox of 1880).
+Outcome vinton(const Rule& rule, const Prepared& p, Workspace& ws) {
+  if (!p.bounded) return hamilton(rule, p, ws);
+  if (p.n == 0) return {};
+  const i64 R = p.house;
+  const u64 W = p.total_weight;
+  ws.rem.resize(p.n);
+  ws.bucket.resize(p.n);
+  const bool narrow = u128(R) * W <= (u128(1) << 61);
+  if (narrow) exact_floors<u64>(R, W, ws, {}, p.n); else exact_floors<u128>(R, W, ws, {}, p.n);
+  std::vector<std::uint32_t> free;
+  i64 given = 0;
+  for (std::size_t j = 0; j < p.n; ++j) {
+    if (ws.seats[j] < ws.lo[j]) ws.seats[j] = ws.lo[j];
+    else if (ws.seats[j] >= ws.hi[j]) ws.seats[j] = ws.hi[j];  // at its maximum: no remainder unit
+    else {
+      ws.rem[free.size()] = ws.rem[j], ws.bucket[free.size()] = ws.bucket[j];  // compacted in place: free.size() <= j
+      free.push_back(static_cast<std::uint32_t>(j));
+    }
+    given += ws.seats[j];
+  }
+  const i64 left = R - given;
+  if (left < 0)
+    throw InputError("vinton: the minimums raise the lower quotas to " + std::to_string(given) + " units, more than the " +
+                     std::to_string(R) + " to apportion (hamilton re-divides the house instead)");
+  if (left > static_cast<i64>(free.size()))
+    throw InputError("vinton: " + std::to_string(left) + " units are left after the lower quotas and the bounds, but only " +
+                     std::to_string(free.size()) + " recipients can take one more (hamilton re-divides the house instead)");
+  if (free.empty()) return {};
+  return give_remainders(rule, ws, free, free.size(), left);
 }
 
 template <Method M>
@@ -675,6 +715,7 @@ Outcome apportion(const Rule& rule, std::span<const std::uint64_t> weights, std:
   Outcome out;
   switch (rule.method) {
     case Method::hamilton: out = hamilton(rule, p, ws); break;
+    case Method::vinton: out = vinton(rule, p, ws); break;
     case Method::dhondt: out = run_divisor<Method::dhondt>(rule, sp, p, ws); break;
     case Method::sainte_lague: out = run_divisor<Method::sainte_lague>(rule, sp, p, ws); break;
     case Method::huntington_hill: out = run_divisor<Method::huntington_hill>(rule, sp, p, ws); break;
@@ -714,6 +755,7 @@ constexpr Alias kAliases[] = {
     {"huntington-hill", Method::huntington_hill},
     {"adams", Method::adams},
     {"dean", Method::dean},
+    {"vinton", Method::vinton},
     {"largest-remainder", Method::hamilton},
     {"hare-niemeyer", Method::hamilton},
     {"jefferson", Method::dhondt},

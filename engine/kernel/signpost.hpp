@@ -40,7 +40,8 @@ struct Signposts {
       case Method::adams: return value<Method::adams>(k);
       case Method::huntington_hill: return value<Method::huntington_hill>(k);
       case Method::dean: return value<Method::dean>(k);
-      case Method::hamilton: break;
+      case Method::hamilton:
+      case Method::vinton: break;
     }
     throw std::logic_error("signpost of a non-divisor method");
   }
@@ -54,7 +55,8 @@ struct Signposts {
       case Method::adams: return {x, 1};
       case Method::huntington_hill: return {x * (x + 1), 1};
       case Method::dean: return {2 * x * (x + 1), 2 * x + 1};
-      case Method::hamilton: break;
+      case Method::hamilton:
+      case Method::vinton: break;
     }
     throw std::logic_error("exact signpost of a non-divisor method");
   }

@@ -83,6 +83,20 @@ std::int64_t ValueCounts::nth(std::uint64_t k) const {
   return 0;
 }
 
+std::int64_t SignedCounts::nth(std::uint64_t k) const {
+  std::uint64_t negative = 0;
+  for (const auto& [v, n] : below_.entries()) negative += n;
+  // The k-th smallest of the negatives is the (negative - k + 1)-th largest magnitude.
+  if (k <= negative) return -below_.nth(negative - k + 1);
+  return rest_.nth(k - negative);
+}
+
+SignedCounts SignedCounts::from_parts(ValueCounts below, ValueCounts rest) {
+  SignedCounts c;
+  c.below_ = std::move(below), c.rest_ = std::move(rest);
+  return c;
+}
+
 ValueCounts ValueCounts::from_entries(std::vector<std::pair<std::int64_t, std::uint64_t>> entries, bool exact) {
   ValueCounts c;
   c.counts_ = std::move(entries);

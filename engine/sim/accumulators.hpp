@@ -108,6 +108,27 @@ class ValueCounts {
   void to_bins();
 };
 
+/// Counts of signed integer values (a difference between two scenarios): the negative ones by
+/// their magnitude and the others apart, each in a ValueCounts, so that its logarithmic bins
+/// (which start at 1) never join values of opposite sign.
+class SignedCounts {
+ public:
+  static constexpr std::string_view kind = "signed-counts";
+  /// v > INT64_MIN: differences of amounts within the limits of a scenario.
+  void add(std::int64_t v) { v < 0 ? below_.add(-v) : rest_.add(v); }
+  void merge(const SignedCounts& o) { below_.merge(o.below_), rest_.merge(o.rest_); }
+  /// The k-th smallest value (1-based), exact while each side is.
+  std::int64_t nth(std::uint64_t k) const;
+  bool exact() const { return below_.exact() && rest_.exact(); }
+  /// The magnitudes of the negative values, and the others: for packing.
+  const ValueCounts& below() const { return below_; }
+  const ValueCounts& rest() const { return rest_; }
+  static SignedCounts from_parts(ValueCounts below, ValueCounts rest);
+
+ private:
+  ValueCounts below_, rest_;
+};
+
 // ---------------------------------------------------------------------------------------------
 // Declarations.
 
@@ -200,6 +221,33 @@ struct StateStats {
   }
 };
 
+/// A comparison under uncertainty (`kimsim compare --replications`): per variant, year, territory
+/// and Baustein, the difference variant minus base in each replication, both drawn on the same
+/// random streams. The base's and the variant's own moments give the variance the difference
+/// would have on independent streams (see variance_ratios() in kimsim/compare.hpp).
+struct DeltaStats {
+  Moments delta_halves;              ///< variant minus base, half positions
+  Moments delta_cents;               ///< variant minus base, cents
+  Moments base_halves, base_cents;   ///< the base alone
+  Moments variant_halves, variant_cents;  ///< the variant alone
+  SignedCounts delta_halves_counts;  ///< count per difference in half positions
+  SignedCounts delta_cents_counts;   ///< count per difference in cents
+  Count lose;                        ///< replications in which the variant gives fewer euros
+
+  static constexpr auto fields() {
+    using S = DeltaStats;
+    return std::tuple{Field<S, Moments>{"delta_positions", &S::delta_halves, Unit::halves},
+                      Field<S, SignedCounts>{"delta_positions", &S::delta_halves_counts, Unit::halves},
+                      Field<S, Moments>{"delta_euros", &S::delta_cents, Unit::cents},
+                      Field<S, SignedCounts>{"delta_euros", &S::delta_cents_counts, Unit::cents},
+                      Field<S, Count>{"lose", &S::lose},
+                      Field<S, Moments>{"base_positions", &S::base_halves, Unit::halves},
+                      Field<S, Moments>{"base_euros", &S::base_cents, Unit::cents},
+                      Field<S, Moments>{"variant_positions", &S::variant_halves, Unit::halves},
+                      Field<S, Moments>{"variant_euros", &S::variant_cents, Unit::cents}};
+  }
+};
+
 // ---------------------------------------------------------------------------------------------
 // What derives from the declarations.
 
@@ -252,5 +300,7 @@ static_assert(detail::member_count<SlotStats>() == std::tuple_size_v<decltype(Sl
               "every member of SlotStats needs its line in SlotStats::fields()");
 static_assert(detail::member_count<StateStats>() == std::tuple_size_v<decltype(StateStats::fields())>,
               "every member of StateStats needs its line in StateStats::fields()");
+static_assert(detail::member_count<DeltaStats>() == std::tuple_size_v<decltype(DeltaStats::fields())>,
+              "every member of DeltaStats needs its line in DeltaStats::fields()");
 
 }  // namespace kimsim

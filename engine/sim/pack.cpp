@@ -3,6 +3,7 @@
 // packed in the order of their declaration (accumulators.hpp), whose fingerprint leads the bytes.
 #include <cstring>
 
+#include "kimsim/compare.hpp"
 #include "sim/accumulators.hpp"
 
 namespace kimsim {
@@ -86,6 +87,13 @@ void get(Reader& in, ValueCounts& a) {
   a = ValueCounts::from_entries(in.get_pairs<std::int64_t, std::uint64_t>(), exact);
 }
 
+void put(Writer& w, const SignedCounts& a) { put(w, a.below()), put(w, a.rest()); }
+void get(Reader& in, SignedCounts& a) {
+  ValueCounts below, rest;
+  get(in, below), get(in, rest);
+  a = SignedCounts::from_parts(std::move(below), std::move(rest));
+}
+
 template <typename Stats>
 void put_fields(Writer& w, const Stats& s) {
   for_each_field<Stats>([&](const auto& field) { put(w, s.*field.member); });
@@ -128,6 +136,42 @@ SimulationResult unpack(std::string_view bytes) {
   for (auto& s : r.state) get_fields(in, s);
   if (!in.done()) throw Error("trailing bytes after simulation data");
   return r;
+}
+
+namespace {
+constexpr std::uint64_t kCompareMagic = 0x6b696d636d700001;  // "kimcmp", layout 1
+constexpr std::uint64_t kCompareLayout = layout_fingerprint<DeltaStats>();
+}  // namespace
+
+std::string pack(const CompareSimulation& c) {
+  Writer w;
+  w.put(kCompareMagic);
+  w.put(kCompareLayout);
+  w.put<std::uint64_t>(c.replications);
+  w.put<std::uint64_t>(c.seed);
+  w.put<std::uint64_t>(c.variants);
+  w.put_vector(c.years);
+  w.put<std::uint64_t>(c.lines.size());  // the lines themselves are the same on every rank
+  for (const auto& s : c.stats) put_fields(w, s);
+  return w.take();
+}
+
+CompareSimulation unpack_comparison(std::string_view bytes, const CompareSimulation& like) {
+  Reader in(bytes);
+  if (in.get<std::uint64_t>() != kCompareMagic || in.get<std::uint64_t>() != kCompareLayout)
+    throw Error("not kimsim comparison data of this version");
+  CompareSimulation c;
+  c.replications = in.get<std::uint64_t>();
+  c.seed = in.get<std::uint64_t>();
+  c.variants = in.get<std::uint64_t>();
+  c.years = in.get_vector<int>();
+  if (in.get<std::uint64_t>() != like.lines.size() || c.variants != like.variants || c.years != like.years)
+    throw Error("cannot merge comparisons of different scenarios");
+  c.lines = like.lines;
+  c.stats.resize(c.variants * c.lines.size());
+  for (auto& s : c.stats) get_fields(in, s);
+  if (!in.done()) throw Error("trailing bytes after comparison data");
+  return c;
 }
 
 }  // namespace kimsim

@@ -12,6 +12,7 @@
 #include <omp.h>
 #endif
 
+#include "sim/compare_sim.hpp"
 #include "sim/replicator.hpp"
 
 namespace kimsim {
@@ -93,6 +94,86 @@ SimulationResult simulate_share(const Scenario& scenario, const Regions& regions
     try {
       for (std::size_t k = 0; k < stats.size(); ++k) merge_fields(result.stats[k], stats[k]);
       for (std::size_t k = 0; k < state.size(); ++k) merge_fields(result.state[k], state[k]);
+    } catch (...) {
+      keep(-1);
+    }
+  }
+  if (failure) {
+    if (failed_at) *failed_at = first + static_cast<std::uint64_t>(std::max<std::int64_t>(failed, 0));
+    std::rethrow_exception(failure);
+  }
+  if (progress) progress(count, count);
+  return result;
+}
+
+CompareSimulation compare_replications(std::span<const SimulatedScenario> scenarios, std::uint64_t seed,
+                                       std::uint64_t first, std::uint64_t count, int threads, Progress progress,
+                                       std::uint64_t* failed_at) {
+  if (first > SimulationLimits::replications || count > SimulationLimits::replications - first)
+    throw Error("replications are numbered below " + std::to_string(SimulationLimits::replications) +
+                " (SimulationLimits::replications)");
+  // One seed for all: the common random numbers (kimsim/compare.hpp).
+  std::vector<SimulationSpec> specs;
+  for (const auto& s : scenarios) {
+    specs.push_back(*s.spec);
+    specs.back().seed = seed;
+  }
+  CompareLayout layout;
+  {
+    std::vector<Replicator> probes;
+    probes.reserve(scenarios.size());
+    for (std::size_t k = 0; k < scenarios.size(); ++k) probes.emplace_back(*scenarios[k].scenario, *scenarios[k].regions, specs[k]);
+    layout = compare_layout(scenarios, probes);
+  }
+  CompareSimulation result;
+  result.years = layout.years;
+  result.lines = layout.lines;
+  result.variants = scenarios.size() - 1;
+  result.stats.assign(result.variants * result.lines.size(), DeltaStats{});
+  result.replications = count;
+  result.seed = seed;
+  const auto n = static_cast<std::int64_t>(count);
+  std::atomic<std::uint64_t> done{0};
+  // As in simulate_share: the exception of the lowest replication, whatever the thread count.
+  std::exception_ptr failure;
+  std::int64_t failed = std::numeric_limits<std::int64_t>::max();
+#ifdef _OPENMP
+  if (threads > 0) omp_set_num_threads(threads);
+#else
+  (void)threads;
+#endif
+#pragma omp parallel
+  {
+    auto keep = [&](std::int64_t r) {
+#pragma omp critical(kimsim_failure)
+      if (r < failed) failed = r, failure = std::current_exception();
+    };
+    std::optional<CompareReplicator> rep;
+    std::vector<DeltaStats> stats;
+    try {
+      rep.emplace(scenarios, specs, layout);
+      stats.resize(result.stats.size());
+    } catch (...) {
+      keep(-1);
+    }
+    bool first_thread = true;
+#ifdef _OPENMP
+    first_thread = omp_get_thread_num() == 0;
+#endif
+#pragma omp for schedule(dynamic, 16)
+    for (std::int64_t r = 0; r < n; ++r) {
+      if (!rep) continue;
+      try {
+        rep->run(first + static_cast<std::uint64_t>(r), stats);
+      } catch (...) {
+        keep(r);
+      }
+      const auto d = done.fetch_add(1, std::memory_order_relaxed) + 1;
+      if (progress && first_thread && (d & 63) == 0) progress(d, count);
+    }
+#pragma omp critical
+    try {
+      for (std::size_t k = 0; k < stats.size(); ++k) merge_fields(result.stats[k], stats[k]);
     } catch (...) {
       keep(-1);
     }

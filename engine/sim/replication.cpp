@@ -466,6 +466,29 @@ void check_simulation_years(const Scenario& scenario, const Regions& regions, co
 }
 
 void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector<StateStats>& state) {
+  const std::size_t n = plan_.rows().size();
+  replicate(
+      r,
+      [&](std::size_t y, std::size_t row, const RowOutcome& o) {
+        score_slot(o, stats[y * n + row]);
+        spending_.row(o);
+        fairness_.row(row, o);
+      },
+      [&](std::size_t y) {
+        spending_.end_year(state[y]);
+        fairness_.end_year(absent_, state[y]);
+      });
+}
+
+void Replicator::record(std::uint64_t r, std::span<RowOutcome> outcomes) {
+  if (outcomes.size() != slots_.size()) throw Error("Replicator::record: one outcome per slot");
+  const std::size_t n = plan_.rows().size();
+  replicate(
+      r, [&](std::size_t y, std::size_t row, const RowOutcome& o) { outcomes[y * n + row] = o; }, [](std::size_t) {});
+}
+
+template <typename Row, typename EndYear>
+void Replicator::replicate(std::uint64_t r, Row&& score_row, EndYear&& end_year) {
   Stream s(spec_.seed, r);
   const auto& rows = plan_.rows();
   const auto& read = plan_.regions_read();
@@ -519,7 +542,6 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
     plan_.evaluate(in, draft_);
     // Hiring: money flows from the start month once a position is filled. Each row's outcome
     // goes to the scorers.
-    SlotStats* slots = stats.data() + y * rows.size();
     for (std::size_t row = 0; row < rows.size(); ++row) {
       const std::size_t region = rows[row].region;
       RowOutcome o;
@@ -540,12 +562,9 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
           }
         }
       }
-      score_slot(o, slots[row]);
-      spending_.row(o);
-      fairness_.row(row, o);
+      score_row(y, row, o);
     }
-    spending_.end_year(state[y]);
-    fairness_.end_year(absent_, state[y]);
+    end_year(y);
   }
 }
 

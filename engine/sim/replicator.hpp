@@ -116,13 +116,22 @@ class Replicator {
   Replicator(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec);
   /// Runs replication r and adds it to `stats`/`state` (sized like the result's).
   void run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector<StateStats>& state);
+  /// Runs replication r and keeps each row's outcome in `outcomes[year * rows + row]` (sized like
+  /// slots()) instead of scoring it: for comparisons that need the outcomes of several scenarios
+  /// in the same replication (compare --replications).
+  void record(std::uint64_t r, std::span<RowOutcome> outcomes);
   /// See check_simulation_years().
   void check_years();
   const std::vector<SlotKey>& slots() const { return slots_; }
   const std::vector<Cents>& budgets() const { return budgets_; }
   const std::vector<int>& years() const { return years_; }
+  const Plan& plan() const { return plan_; }
 
  private:
+  /// The replication itself: `row(year, row, outcome)` for each row of each year, then
+  /// `end_year(year)`. run() scores, record() keeps.
+  template <typename Row, typename EndYear>
+  void replicate(std::uint64_t r, Row&& row, EndYear&& end_year);
   const Regions& regions_;
   const SimulationSpec& spec_;
   Plan plan_;

@@ -28,6 +28,12 @@ enum class Method : std::uint8_t {
   huntington_hill,  ///< divisor method, s(k) = sqrt(k (k + 1)) (equal proportions)
   adams,            ///< divisor method, s(k) = k (smallest divisors)
   dean,             ///< divisor method, s(k) = k (k + 1) / (k + 1/2) (harmonic mean)
+  /// Hamilton as the US House was apportioned 1850-1900: lower quotas of the whole house, a
+  /// recipient below its minimum (above its maximum) raised (cut) to it and out of the
+  /// remainders, the rest by largest remainder. Without bounds it is hamilton; with them,
+  /// hamilton re-divides the house among the recipients free of their bounds instead
+  /// (quotas clamp(lambda w, min, max)), which moves every quota.
+  vinton,
 };
 
 /// Canonical name ("sainte-lague") of a method.
@@ -37,7 +43,7 @@ std::optional<Method> parse_method(std::string_view name);
 /// Every accepted name, canonical names first, for help texts and "did you mean".
 std::vector<std::string_view> method_names();
 
-inline bool is_divisor_method(Method m) { return m != Method::hamilton; }
+inline bool is_divisor_method(Method m) { return m != Method::hamilton && m != Method::vinton; }
 
 /// A positive rational num/den, e.g. a modified first signpost 0.7 = 7/10.
 struct Ratio {

@@ -59,6 +59,7 @@
 #include <vector>
 
 #include "kimsim/model.hpp"
+#include "kimsim/simulation.hpp"
 
 namespace kimsim {
 
@@ -153,5 +154,87 @@ struct Decomposition {
 /// Throws InputError where alone and chain differ in length, are empty, or the regions differ.
 Decomposition decompose(const ComparedScenario& base, std::span<const ComparedScenario> alone,
                         std::span<const ComparedScenario> chain);
+
+// ---------------------------------------------------------------------------------------------
+// Under uncertainty (`kimsim compare --replications N`).
+//
+// Every scenario is simulated replication by replication on the same random streams: the streams
+// are keyed by the seed, the replication, the calendar year and the names of what they decide
+// (AGS, Baustein id, indicator), never by a scenario's own lists (simulation.hpp), so the base and
+// a variant draw the same uptake, noise and hiring for every recipient they share (common random
+// numbers). The seed is one for all scenarios (their own `simulation.seed` does not apply); each
+// scenario keeps the rest of its own `simulation:` block (a variant may change the uptake).
+// Per replication, variant, simulated year, territory (as above) and Baustein: the difference
+// variant minus base in positions and euros, accumulated as integers (the same bits for any
+// thread or rank count).
+//
+// * p(lose): the share of replications in which the territory receives fewer euros in the
+//   Baustein under the variant than under the base.
+// * p05, median, p95 of the difference: nearest-rank quantiles over the replications.
+// * Variance ratio: Var(difference on common streams) / Var(difference on independent streams).
+//   The second is estimated from the same replications as Var(base) + Var(variant) — for
+//   independent X and Y, Var(Y - X) = Var(X) + Var(Y) — the standard estimator of what common
+//   random numbers save (Law, "Simulation Modeling and Analysis", 5th ed., § 11.2). Pooled over
+//   the territories of a Baustein: sum of the variances of the differences over the sum of the
+//   variances of base and variant. Below 1: the common streams make the difference tighter.
+
+struct DeltaStats;  // per line and variant: engine/sim/accumulators.hpp, internal
+
+/// One scenario of a comparison under uncertainty: its scenario, regions and simulation block
+/// (the seed and the number of replications come from the comparison).
+struct SimulatedScenario {
+  const Scenario* scenario = nullptr;
+  const Regions* regions = nullptr;
+  const SimulationSpec* spec = nullptr;
+};
+
+/// One line of a comparison under uncertainty: a simulated year, a territory and a Baustein.
+struct DeltaLine {
+  std::size_t year = 0;    ///< index into CompareSimulation::years
+  std::size_t region = 0;  ///< the territory: a recipient, or the Kreis that passes shares on
+  std::string baustein;    ///< Baustein id
+};
+
+/// The accumulators of a comparison under uncertainty (or of a share of its replications).
+struct CompareSimulation {
+  std::vector<int> years;          ///< calendar years simulated (the same in every scenario)
+  std::vector<DeltaLine> lines;    ///< by year, then territory, then Baustein (first appearance)
+  std::size_t variants = 0;        ///< scenarios compared with the base
+  std::vector<DeltaStats> stats;   ///< per variant, then per line: [v * lines.size() + l]
+  std::uint64_t replications = 0;
+  std::uint64_t seed = 0;
+
+  CompareSimulation();
+  ~CompareSimulation();
+  CompareSimulation(const CompareSimulation&);
+  CompareSimulation(CompareSimulation&&) noexcept;
+  CompareSimulation& operator=(const CompareSimulation&);
+  CompareSimulation& operator=(CompareSimulation&&) noexcept;
+};
+
+/// Replications [first, first + count) of the comparison of scenario 0 (the base) with each of
+/// the others, on `threads` threads (0: OpenMP's default). Throws InputError where fewer than
+/// two scenarios are given or they simulate different years; an exception in a replication is
+/// rethrown after the loop, that of the lowest replication (`failed_at`, if given, holds it).
+CompareSimulation compare_replications(std::span<const SimulatedScenario> scenarios, std::uint64_t seed,
+                                       std::uint64_t first, std::uint64_t count, int threads,
+                                       Progress progress = nullptr, std::uint64_t* failed_at = nullptr);
+
+/// Adds the accumulators of `part` (the same comparison, other replications) to `into`.
+void merge(CompareSimulation& into, const CompareSimulation& part);
+/// The accumulators as bytes and back, to send them between processes of one machine type. The
+/// lines do not travel: unpacking takes them from `like`, a share of the same comparison.
+std::string pack(const CompareSimulation& c);
+CompareSimulation unpack_comparison(std::string_view bytes, const CompareSimulation& like);
+
+/// The variance ratio of one variant, year and Baustein (see above), pooled over its territories.
+struct VarianceRatio {
+  std::size_t variant = 0;  ///< 0 for the first variant (scenario 1)
+  std::size_t year = 0;     ///< index into CompareSimulation::years
+  std::string baustein;
+  std::optional<double> euros, positions;  ///< absent where the independent variance is 0
+};
+/// Per variant, year and Baustein (in the order of first appearance of the lines).
+std::vector<VarianceRatio> variance_ratios(const CompareSimulation& c);
 
 }  // namespace kimsim

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# kimsim simulate over MPI ranks gives the bytes of a run in one process, and a failing
-# replication is reported once, with the exit code a single process gives.
+# kimsim simulate (and compare --replications) over MPI ranks gives the bytes of a run in one
+# process, and a failing replication is reported once, with the exit code a single process gives.
 # Usage: run.sh MPIEXEC KIMSIM ROOT
 set -u
 mpiexec=$1 kimsim=$2 root=$3
@@ -52,5 +52,12 @@ n=$(grep -c "kimsim simulate: error: /nonexistent/kim.yaml" "$tmp/err_alone")
 "$mpiexec" -n 4 "$kimsim" simulate "$scenario" -n 3 --threads 1 --quiet --out "$tmp/few4" || fail=1
 "$kimsim" simulate "$scenario" -n 3 --threads 1 --quiet --out "$tmp/few1" || fail=1
 cmp -s "$tmp/few1/simulation.csv" "$tmp/few4/simulation.csv" || { echo "4 ranks, 3 replications: output differs"; fail=1; }
-[ $fail = 0 ] && echo "mpi: 2, 3 and 4 ranks byte-identical to one process; errors reported once, also from a rank failing alone"
+# compare --replications: the same reduction, the same bytes for 1 and 3 ranks.
+variant=$root/scenarios/variants/rate-57000.yaml
+"$kimsim" compare "$scenario" "$variant" -n 101 --seed 5 --threads 2 --out "$tmp/cmp1" >/dev/null || fail=1
+"$mpiexec" -n 3 "$kimsim" compare "$scenario" "$variant" -n 101 --seed 5 --threads 1 --out "$tmp/cmp3" >/dev/null || fail=1
+for f in compare_mc.csv compare.json compare.csv; do
+  cmp -s "$tmp/cmp1/$f" "$tmp/cmp3/$f" || { echo "compare, 3 ranks: $f differs from one process"; fail=1; }
+done
+[ $fail = 0 ] && echo "mpi: 2, 3 and 4 ranks byte-identical to one process (simulate; compare --replications with 3); errors reported once, also from a rank failing alone"
 exit $fail
