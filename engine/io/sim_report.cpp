@@ -97,7 +97,7 @@ void cells(std::ostream& o, const ValueCounts& a, Unit u, std::uint64_t n) {
   for (double p : kQuantiles) o << ',' << value_text(u, a.nth(rank(p, n)));
 }
 
-void header(std::ostream& o, std::string_view name, const SignedCounts&) { quantile_header(o, name); }
+void header(std::vector<std::string>& o, std::string_view name, const SignedCounts&) { quantile_header(o, name); }
 void cells(std::ostream& o, const SignedCounts& a, Unit u, std::uint64_t n) {
   // Differences: format_positions() and format_euros() take amounts; the sign is written here.
   for (double p : kQuantiles) {
@@ -191,10 +191,10 @@ nlohmann::json simulation_summary(const LoadedScenario& ls, const SimulationSpec
 
 std::string compare_simulation_csv(const CompareSimulation& c, const std::vector<std::string>& names, const Regions& regions) {
   std::ostringstream o;
-  o << "variant,year,ags,name,baustein";
+  std::vector<std::string> columns = {"variant", "year", "ags", "name", "baustein"};
   const DeltaStats kinds;  // only the types of its members matter here
-  for_each_field<DeltaStats>([&](const auto& f) { header(o, f.name, kinds.*f.member); });
-  o << '\n';
+  for_each_field<DeltaStats>([&](const auto& f) { header(columns, f.name, kinds.*f.member); });
+  o << fmt::format("{}\n", fmt::join(columns, ","));
   const std::uint64_t n = c.replications;
   const std::size_t L = c.lines.size();
   for (std::size_t v = 0; v < c.variants; ++v)
