@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 #include "io/compare_report.hpp"
+#include "io/html_report.hpp"
 #include "io/output.hpp"
 #include "io/report.hpp"
 #include "io/scenario.hpp"
@@ -19,7 +20,7 @@ namespace po = boost::program_options;
 namespace kimsim::cli {
 
 int compare_command(const Invocation& call) {
-  po::options_description visible(R"(Usage: kimsim compare BASE.yaml VARIANT.yaml [VARIANT2.yaml ...] [--out DIR]
+  po::options_description visible(R"(Usage: kimsim compare BASE.yaml VARIANT.yaml [VARIANT2.yaml ...] [--out DIR] [--lang de|en]
 
 Allocates the base and each variant and compares them (the regions must be the same):
 per recipient and Baustein, and per territory (a Kreis with the Gemeinden it passes shares
@@ -33,6 +34,9 @@ paradoxes where they occur. Writes DIR (default results/compare-<base>-<variant>
   compare_territories.csv  the same per territory
   compare.json             indices, paradox flags, winners and losers, money moved
   decompose.csv            with --decompose: each step's effect alone and stacked
+  report.html              the report for people: gains and losses per territory (chart and
+                           sortable table with a search box), the indices side by side, the
+                           paradoxes in words, the decomposition (German, or --lang en)
   manifest.json            version, SHA-256 of every scenario and data file, command line, time
 
 With --decompose the files form a chain: each variant extends the one before it (the first
@@ -41,10 +45,11 @@ onto BASE instead of onto the step before), and per recipient and Baustein the e
 and stacked are reported; the stacked ones add up to the whole difference to the cent.
 
 Options)");
-  std::string out_dir;
+  std::string out_dir, lang = "de";
   std::vector<std::string> files;
   visible.add_options()("help,h", "show this help")("out,o", po::value(&out_dir), "output folder")(
-      "decompose", "the variants form a chain: report each step's effect alone and stacked");
+      "decompose", "the variants form a chain: report each step's effect alone and stacked")(
+      "lang", po::value(&lang), "language of report.html: de (default) or en");
   po::options_description all;
   all.add(visible).add_options()("scenario", po::value(&files));
   po::positional_options_description pos;
@@ -62,6 +67,7 @@ Options)");
   }
   if (files.size() < 2) throw UsageError{files.empty() ? "missing the BASE and VARIANT scenario files" : "missing a VARIANT scenario file"};
   if (vm.count("out") && out_dir.empty()) throw UsageError{"--out needs a folder name"};
+  const io::Lang report_lang = lang_option(lang);
   // The same file under two names (./a.yaml and a.yaml, a link) is the same scenario twice.
   for (std::size_t i = 0; i < files.size(); ++i)
     for (std::size_t j = i + 1; j < files.size(); ++j) {
@@ -157,6 +163,7 @@ Options)");
       {"compare_territories.csv", io::compare_csv(c, loaded[0].regions, true)},
       {"compare.json", io::compare_json(c, runs).dump(2) + "\n"}};
   if (parts) written.push_back({"decompose.csv", io::decompose_csv(*parts, loaded[0].regions, steps)});
+  written.push_back({"report.html", io::report_html(io::compare_report_data(c, runs, parts ? &*parts : nullptr, report_lang))});
   io::write_result_folder(dir, written, manifest);
   call.out << io::compare_summary(c, runs, dir, parts.has_value());
   if (parts) call.out << io::decompose_summary(*parts, steps);

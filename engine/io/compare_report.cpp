@@ -246,7 +246,7 @@ std::string compare_summary(const Comparison& c, const std::vector<ComparedRun>&
   o << "\nParadox flags: " << (c.paradoxes.empty() ? "none" : std::to_string(c.paradoxes.size())) << "\n";
   for (const Paradox& p : c.paradoxes) o << wrap("  [" + std::string(paradox_name(p.kind)) + "] " + p.reason, 100, 4);
   o << "\nWritten: " << out_dir << "/ (compare.csv, compare_territories.csv, compare.json, "
-    << (decomposed ? "decompose.csv, " : "") << "manifest.json)\n";
+    << (decomposed ? "decompose.csv, " : "") << "report.html, manifest.json)\n";
   return o.str();
 }
 

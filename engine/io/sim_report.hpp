@@ -16,4 +16,9 @@ std::string simulation_csv(const LoadedScenario& ls, const SimulationResult& r);
 /// their Monte Carlo standard errors.
 nlohmann::json simulation_summary(const LoadedScenario& ls, const SimulationSpec& spec, const SimulationResult& r);
 
+/// Per recipient, Baustein and year, the numbers of report.html (the same as simulation.csv's):
+/// p05, p50, p95 of half positions (`halves_p05` ...) and of cents (`cents_p05` ...), the mean
+/// outflow in cents (rounded half up, as the CSV), and `p_nothing` as the CSV writes it.
+nlohmann::json simulation_slots_json(const LoadedScenario& ls, const SimulationResult& r);
+
 }  // namespace kimsim::io
