@@ -91,3 +91,11 @@ TEST_CASE("data island: no name can close the script element") {
   CHECK(island.find('<') == std::string::npos);
   CHECK(nlohmann::json::parse(island) == j);
 }
+
+TEST_CASE("report.html: a scenario of money without positions draws its charts without NaN") {
+  // FlüAG: money by key to 396 Gemeinden, no positions: the positions chart has nothing to scale.
+  const auto ls = io::load_scenario(KIMSIM_SOURCE_DIR "/scenarios/fluag-integrationspauschale.yaml");
+  const std::string h = io::report_html(io::run_report_data(ls, allocate(ls.scenario, ls.regions), io::Lang::de));
+  // An SVG coordinate of NaN or infinity is written as "nan", "-nan" or "inf" (attributes).
+  for (const char* bad : {"=\"nan\"", "=\"-nan\"", "=\"inf\"", "=\"-inf\""}) CHECK_MESSAGE(h.find(bad) == std::string::npos, bad);
+}

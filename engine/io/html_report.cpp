@@ -165,9 +165,15 @@ class Page {
   Lang lang() const { return lang_; }
 
   std::string t(std::string_view key) const {
-    for (const Label& l : kLabels)
-      if (key == l.key) return lang_ == Lang::de ? l.de : l.en;
-    return std::string(key);  // a missing label shows its key: visible, never a crash
+    // Looked up a few times per table row: a map built once, not a scan of the table.
+    static const std::map<std::string_view, const Label*> index = [] {
+      std::map<std::string_view, const Label*> m;
+      for (const Label& l : kLabels) m.emplace(l.key, &l);
+      return m;
+    }();
+    const auto it = index.find(key);
+    if (it == index.end()) return std::string(key);  // a missing label shows its key: visible, never a crash
+    return lang_ == Lang::de ? it->second->de : it->second->en;
   }
   /// A number written with a decimal point ("-1234.5") in the page's language.
   std::string plain(std::string_view p) const {
@@ -288,6 +294,7 @@ nav ol{columns:2;font-size:.9rem}
  tfoot{display:table-row-group}
  td,th{overflow-wrap:break-word;padding:.15rem .3rem}
  table.sim,#t-areas{font-size:7pt}
+ #t-decompose{font-size:6.5pt}#t-decompose td.n{white-space:normal}
  h2,h3{break-after:avoid;page-break-after:avoid}
  .steckbrief{break-before:page;page-break-before:always;border:0}
  a{color:inherit;text-decoration:none}
@@ -373,6 +380,7 @@ std::string bar_chart(const Page& p, const std::string& id, const std::string& t
   const double plot_w = width - left - right, height = top + row_h * static_cast<double>(rows.size()) + axis_h;
   double max = 0;
   for (const auto& r : rows) max = std::max(max, std::accumulate(r.second.begin(), r.second.end(), 0.0));
+  if (max <= 0) max = 1;  // nothing to draw (money without positions): an empty axis, not a division by 0
   const std::vector<double> tk = ticks(0, max);
   const double hi = std::max(max, tk.empty() ? 1.0 : tk.back());
   auto x = [&](double v) { return left + plot_w * v / hi; };
@@ -413,6 +421,7 @@ std::string dot_chart(const Page& p, const std::string& id, const std::string& t
   const double plot_w = width - left - right, height = top + row_h * static_cast<double>(rows.size()) + axis_h;
   double max = reference;
   for (const auto& r : rows) max = std::max(max, r.second);
+  if (max <= 0) max = 1;
   const std::vector<double> tk = ticks(0, max);
   const double hi = std::max(max, tk.empty() ? 1.0 : tk.back());
   auto x = [&](double v) { return left + plot_w * v / hi; };
