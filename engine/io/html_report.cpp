@@ -1,5 +1,6 @@
 #include "io/html_report.hpp"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -386,30 +387,30 @@ std::string bar_chart(const Page& p, const std::string& id, const std::string& t
   auto x = [&](double v) { return left + plot_w * v / hi; };
   std::string o;
   auto out = std::back_inserter(o);
-  fmt::format_to(out, "<figure>\n<svg id=\"{0}\" viewBox=\"0 0 {1} {2}\" width=\"{1}\" role=\"img\" aria-labelledby=\"{0}-t {0}-d\">\n"
-                      "<title id=\"{0}-t\">{3}</title>\n<desc id=\"{0}-d\">{4}</desc>\n",
+  fmt::format_to(out, FMT_COMPILE("<figure>\n<svg id=\"{0}\" viewBox=\"0 0 {1} {2}\" width=\"{1}\" role=\"img\" aria-labelledby=\"{0}-t {0}-d\">\n"
+                      "<title id=\"{0}-t\">{3}</title>\n<desc id=\"{0}-d\">{4}</desc>\n"),
                  id, width, height, esc(title), esc(desc));
   for (double v : tk)
-    fmt::format_to(out, "<line class=\"grid\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\"/><text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>\n",
+    fmt::format_to(out, FMT_COMPILE("<line class=\"grid\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\"/><text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>\n"),
                    x(v), top, height - axis_h, height - axis_h + 14, esc(p.number(v, v == std::floor(v) ? 0 : 1)));
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const double y = top + row_h * static_cast<double>(i);
-    fmt::format_to(out, "<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>", left - 6, y + row_h * 0.75, esc(rows[i].first));
+    fmt::format_to(out, FMT_COMPILE("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>"), left - 6, y + row_h * 0.75, esc(rows[i].first));
     double acc = 0;
     for (std::size_t s = 0; s < rows[i].second.size(); ++s) {
       const double v = rows[i].second[s];
       if (v > 0)
-        fmt::format_to(out, "<rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{:.1f}\" fill=\"{}\"/>", x(acc), y + 1.5,
+        fmt::format_to(out, FMT_COMPILE("<rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{:.1f}\" fill=\"{}\"/>"), x(acc), y + 1.5,
                        x(acc + v) - x(acc), row_h - 3, kPalette[s % std::size(kPalette)]);
       acc += v;
     }
     o += "\n";
   }
-  fmt::format_to(out, "<line class=\"axis\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/>\n", left, top, height - axis_h);
-  fmt::format_to(out, "<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n</svg>\n", left + plot_w / 2, height - 6, esc(x_label));
+  fmt::format_to(out, FMT_COMPILE("<line class=\"axis\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/>\n"), left, top, height - axis_h);
+  fmt::format_to(out, FMT_COMPILE("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n</svg>\n"), left + plot_w / 2, height - 6, esc(x_label));
   o += "<figcaption><div class=\"legend\">";
   for (std::size_t s = 0; s < series.size(); ++s)
-    fmt::format_to(out, "<span style=\"--c:{}\">{}</span>", kPalette[s % std::size(kPalette)], esc(series[s]));
+    fmt::format_to(out, FMT_COMPILE("<span style=\"--c:{}\">{}</span>"), kPalette[s % std::size(kPalette)], esc(series[s]));
   return o + "</div>" + esc(desc) + "</figcaption>\n</figure>\n";
 }
 
@@ -427,21 +428,21 @@ std::string dot_chart(const Page& p, const std::string& id, const std::string& t
   auto x = [&](double v) { return left + plot_w * v / hi; };
   std::string o;
   auto out = std::back_inserter(o);
-  fmt::format_to(out, "<figure>\n<svg id=\"{0}\" viewBox=\"0 0 {1} {2}\" width=\"{1}\" role=\"img\" aria-labelledby=\"{0}-t {0}-d\">\n"
-                      "<title id=\"{0}-t\">{3}</title>\n<desc id=\"{0}-d\">{4}</desc>\n",
+  fmt::format_to(out, FMT_COMPILE("<figure>\n<svg id=\"{0}\" viewBox=\"0 0 {1} {2}\" width=\"{1}\" role=\"img\" aria-labelledby=\"{0}-t {0}-d\">\n"
+                      "<title id=\"{0}-t\">{3}</title>\n<desc id=\"{0}-d\">{4}</desc>\n"),
                  id, width, height, esc(title), esc(desc));
   for (double v : tk)
-    fmt::format_to(out, "<line class=\"grid\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\"/><text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>\n",
+    fmt::format_to(out, FMT_COMPILE("<line class=\"grid\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\"/><text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>\n"),
                    x(v), top, height - axis_h, height - axis_h + 14, esc(p.number(v, 0)));
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const double y = top + row_h * static_cast<double>(i) + row_h / 2;
-    fmt::format_to(out, "<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text><line class=\"grid\" x1=\"{}\" x2=\"{:.2f}\" y1=\"{:.1f}\" y2=\"{:.1f}\"/><circle cx=\"{:.2f}\" cy=\"{:.1f}\" r=\"4\" fill=\"#D55E00\"/>\n",
+    fmt::format_to(out, FMT_COMPILE("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text><line class=\"grid\" x1=\"{}\" x2=\"{:.2f}\" y1=\"{:.1f}\" y2=\"{:.1f}\"/><circle cx=\"{:.2f}\" cy=\"{:.1f}\" r=\"4\" fill=\"#D55E00\"/>\n"),
                    left - 6, y + 4, esc(rows[i].first), left, x(rows[i].second), y, y, x(rows[i].second), y);
   }
-  fmt::format_to(out, "<line x1=\"{0:.2f}\" x2=\"{0:.2f}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#0072B2\" stroke-dasharray=\"4 3\"/>\n", x(reference), top, height - axis_h);
-  fmt::format_to(out, "<line class=\"axis\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/>\n", left, top, height - axis_h);
-  fmt::format_to(out, "<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n</svg>\n", left + plot_w / 2, height - 6, esc(x_label));
-  fmt::format_to(out, "<figcaption><div class=\"legend\"><span style=\"--c:#D55E00\">{}</span><span style=\"--c:#0072B2\">{}: {}</span></div>{}</figcaption>\n</figure>\n",
+  fmt::format_to(out, FMT_COMPILE("<line x1=\"{0:.2f}\" x2=\"{0:.2f}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#0072B2\" stroke-dasharray=\"4 3\"/>\n"), x(reference), top, height - axis_h);
+  fmt::format_to(out, FMT_COMPILE("<line class=\"axis\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/>\n"), left, top, height - axis_h);
+  fmt::format_to(out, FMT_COMPILE("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n</svg>\n"), left + plot_w / 2, height - 6, esc(x_label));
+  fmt::format_to(out, FMT_COMPILE("<figcaption><div class=\"legend\"><span style=\"--c:#D55E00\">{}</span><span style=\"--c:#0072B2\">{}: {}</span></div>{}</figcaption>\n</figure>\n"),
                  esc(x_label), esc(reference_label), esc(p.number(reference, 2)), esc(desc));
   return o;
 }
@@ -457,21 +458,21 @@ std::string lorenz_chart(const Page& p, const std::string& id, const json& loren
   std::string desc = fmt::format("{}: {}. {}.", p.t("gini"), p.number(gini, 3), p.t("text_alt") + std::string(" „") + std::string(p.t("areas")) + "“");
   std::string o;
   auto out = std::back_inserter(o);
-  fmt::format_to(out, "<figure>\n<svg id=\"{0}\" viewBox=\"0 0 {1} {2}\" width=\"{1}\" role=\"img\" aria-labelledby=\"{0}-t {0}-d\">\n"
-                      "<title id=\"{0}-t\">{3}</title>\n<desc id=\"{0}-d\">{4}</desc>\n",
+  fmt::format_to(out, FMT_COMPILE("<figure>\n<svg id=\"{0}\" viewBox=\"0 0 {1} {2}\" width=\"{1}\" role=\"img\" aria-labelledby=\"{0}-t {0}-d\">\n"
+                      "<title id=\"{0}-t\">{3}</title>\n<desc id=\"{0}-d\">{4}</desc>\n"),
                  id, width, height, esc(title), esc(desc));
   for (double v : {0.0, 0.25, 0.5, 0.75, 1.0})
-    fmt::format_to(out, "<line class=\"grid\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\"/><line class=\"grid\" x1=\"{3}\" x2=\"{4}\" y1=\"{5:.1f}\" y2=\"{5:.1f}\"/>"
-                        "<text x=\"{0:.1f}\" y=\"{6}\" text-anchor=\"middle\">{7}</text><text x=\"{8}\" y=\"{9:.1f}\" text-anchor=\"end\">{7}</text>\n",
+    fmt::format_to(out, FMT_COMPILE("<line class=\"grid\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\"/><line class=\"grid\" x1=\"{3}\" x2=\"{4}\" y1=\"{5:.1f}\" y2=\"{5:.1f}\"/>"
+                        "<text x=\"{0:.1f}\" y=\"{6}\" text-anchor=\"middle\">{7}</text><text x=\"{8}\" y=\"{9:.1f}\" text-anchor=\"end\">{7}</text>\n"),
                    X(v), top, top + size, left, left + size, Y(v), top + size + 14, esc(p.percent(v, 0)), left - 4, Y(v) + 4);
   std::string pts;
   for (const auto& pt : lorenz["points"]) pts += fmt::format("{:.2f},{:.2f} ", X(pt[0].get<double>()), Y(pt[1].get<double>()));
-  fmt::format_to(out, "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#999\" stroke-dasharray=\"4 3\"/>\n", X(0), Y(0), X(1), Y(1));
-  fmt::format_to(out, "<polyline points=\"{}\" fill=\"none\" stroke=\"#0072B2\" stroke-width=\"2\"/>\n", pts);
-  fmt::format_to(out, "<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", X(0.5), height - 12, esc(p.t("lorenz_x")));
-  fmt::format_to(out, "<text transform=\"translate(14 {:.1f}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n", Y(0.5), esc(p.t("lorenz_y")));
-  fmt::format_to(out, "<text x=\"{}\" y=\"18\">{}</text>\n</svg>\n", left, esc(title));
-  fmt::format_to(out, "<figcaption><div class=\"legend\"><span style=\"--c:#0072B2\">{}</span><span style=\"--c:#999\">{}</span></div>{}</figcaption>\n</figure>\n",
+  fmt::format_to(out, FMT_COMPILE("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#999\" stroke-dasharray=\"4 3\"/>\n"), X(0), Y(0), X(1), Y(1));
+  fmt::format_to(out, FMT_COMPILE("<polyline points=\"{}\" fill=\"none\" stroke=\"#0072B2\" stroke-width=\"2\"/>\n"), pts);
+  fmt::format_to(out, FMT_COMPILE("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n"), X(0.5), height - 12, esc(p.t("lorenz_x")));
+  fmt::format_to(out, FMT_COMPILE("<text transform=\"translate(14 {:.1f}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n"), Y(0.5), esc(p.t("lorenz_y")));
+  fmt::format_to(out, FMT_COMPILE("<text x=\"{}\" y=\"18\">{}</text>\n</svg>\n"), left, esc(title));
+  fmt::format_to(out, FMT_COMPILE("<figcaption><div class=\"legend\"><span style=\"--c:#0072B2\">{}</span><span style=\"--c:#999\">{}</span></div>{}</figcaption>\n</figure>\n"),
                  esc(p.t("chart_lorenz")), esc(p.t("equality")), esc(desc));
   return o;
 }
@@ -519,7 +520,7 @@ void run_body(std::string& o, const Page& p, const json& d) {
   auto out = std::back_inserter(o);
   const json& h = d["headline"];
   const json& bs = d["bausteine"];
-  fmt::format_to(out, "<header>\n<h1>{}: {}</h1>\n<p class=\"sub\">{} · {} {}</p>\n</header>\n",
+  fmt::format_to(out, FMT_COMPILE("<header>\n<h1>{}: {}</h1>\n<p class=\"sub\">{} · {} {}</p>\n</header>\n"),
                  esc(p.t("title_run")), esc(d["scenario"].get<std::string>()), esc(d["programme"].get<std::string>()),
                  esc(p.t("year")), d["year"].get<int>());
   o += "<nav aria-label=\"" + esc(p.t("contents")) + "\"><ol>";
@@ -532,7 +533,7 @@ void run_body(std::string& o, const Page& p, const json& d) {
   // Headline.
   o += "<section id=\"headline\">\n<h2>" + esc(p.t("headline")) + "</h2>\n<dl class=\"cards\">\n";
   auto card = [&](std::string_view label, const std::string& value, const std::string& small, const char* id) {
-    fmt::format_to(out, "<div><dt>{}</dt><dd id=\"{}\">{}{}</dd></div>\n", esc(label), id, esc(value), small.empty() ? "" : "<small>" + esc(small) + "</small>");
+    fmt::format_to(out, FMT_COMPILE("<div><dt>{}</dt><dd id=\"{}\">{}{}</dd></div>\n"), esc(label), id, esc(value), small.empty() ? "" : "<small>" + esc(small) + "</small>");
   };
   card(p.t("budget"), p.euros(cents_of(h["budget_cents"])), "", "h-budget");
   card(p.t("allocated"), p.euros(cents_of(h["allocated_cents"])), "", "h-allocated");
@@ -550,14 +551,14 @@ void run_body(std::string& o, const Page& p, const json& d) {
   card(std::string(p.t("positions")) + " (" + std::string(p.t("vza")) + ")", p.vza(h["halves"].get<Halves>()), published, "h-positions");
   o += "</dl>\n";
   // The Bausteine in one table.
-  fmt::format_to(out, "<table id=\"t-bausteine\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n",
+  fmt::format_to(out, FMT_COMPILE("<table id=\"t-bausteine\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
                  esc(p.t("bausteine")), esc(p.t("baustein")), esc(p.t("name")), esc(p.t("budget")), esc(p.t("allocated")), esc(p.t("unallocated")), esc(p.t("vza")), esc(p.t("recipients")));
   for (const auto& b : bs)
-    fmt::format_to(out, "<tr><th scope=\"row\">{}</th><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
+    fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n"),
                    esc(b["id"].get<std::string>()), esc(b["name"].get<std::string>()), esc(p.euros(cents_of(b["budget_cents"]))),
                    esc(p.euros(cents_of(b["allocated_cents"]))), esc(p.euros(cents_of(b["unallocated_cents"]))), esc(p.vza(b["halves"].get<Halves>())),
                    b["recipients"].get<std::size_t>());
-  fmt::format_to(out, "</tbody>\n<tfoot><tr><th scope=\"row\">{}</th><td></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td></td></tr></tfoot>\n</table>\n</section>\n",
+  fmt::format_to(out, FMT_COMPILE("</tbody>\n<tfoot><tr><th scope=\"row\">{}</th><td></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td></td></tr></tfoot>\n</table>\n</section>\n"),
                  esc(p.t("total")), esc(p.euros(cents_of(h["budget_cents"]))), esc(p.euros(cents_of(h["allocated_cents"]))),
                  esc(p.euros(cents_of(h["unallocated_cents"]))), esc(p.vza(h["halves"].get<Halves>())));
 
@@ -566,9 +567,9 @@ void run_body(std::string& o, const Page& p, const json& d) {
   // A table per Baustein.
   for (const auto& b : bs) {
     const std::string id = b["id"].get<std::string>();
-    fmt::format_to(out, "<section id=\"b-{0}\">\n<h2>{1} {0}: {2}</h2>\n", esc(id), esc(p.t("baustein")), esc(b["name"].get<std::string>()));
-    fmt::format_to(out, "<table class=\"sortable filterable recipients\" id=\"t-{}\" data-baustein=\"{}\"><caption>{} {} – {} {}</caption>\n<thead><tr>"
-                        "<th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>\n",
+    fmt::format_to(out, FMT_COMPILE("<section id=\"b-{0}\">\n<h2>{1} {0}: {2}</h2>\n"), esc(id), esc(p.t("baustein")), esc(b["name"].get<std::string>()));
+    fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable recipients\" id=\"t-{}\" data-baustein=\"{}\"><caption>{} {} – {} {}</caption>\n<thead><tr>"
+                        "<th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>\n"),
                    esc(id), esc(id), esc(p.t("baustein")), esc(id), b["rows"].size(), esc(p.t("recipients")), esc(p.t("ags")), esc(p.t("name")), esc(p.t("type")),
                    esc(p.t("kreis")), esc(p.t("vza")), esc(p.t("euro")), esc(p.t("key_share")), esc(p.t("note")));
     for (const auto& r : b["rows"]) {
@@ -584,12 +585,12 @@ void run_body(std::string& o, const Page& p, const json& d) {
       const Halves halves = r["halves"].get<Halves>();
       const Cents cents = cents_of(r["cents"]);
       const std::string ags = r["ags"].get<std::string>(), name = r["name"].get<std::string>(), kreis = r.value("kreis", "");
-      fmt::format_to(out, "<tr data-ags=\"{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\">{}</th><td>{}</td><td>{}</td>{}{}{}<td>{}</td></tr>\n", esc(ags),
+      fmt::format_to(out, FMT_COMPILE("<tr data-ags=\"{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\">{}</th><td>{}</td><td>{}</td>{}{}{}<td>{}</td></tr>\n"), esc(ags),
                      esc(fold(ags + " " + name + " " + kreis)), esc(ags), esc(name), esc(type_label(p, r["type"].get<std::string>())), esc(kreis),
                      num_td(p.vza(halves), format_positions(halves)), num_td(esc(p.euros(cents)), format_euros(cents)),
                      num_td(p.percent(r["key_share"].get<double>(), 3), fmt::format("{:.9f}", r["key_share"].get<double>())), esc(note));
     }
-    fmt::format_to(out, "</tbody>\n<tfoot><tr><td></td><th scope=\"row\">{}</th><td></td><td></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td></td><td></td></tr></tfoot>\n</table>\n</section>\n",
+    fmt::format_to(out, FMT_COMPILE("</tbody>\n<tfoot><tr><td></td><th scope=\"row\">{}</th><td></td><td></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td></td><td></td></tr></tfoot>\n</table>\n</section>\n"),
                    esc(p.t("total")), esc(p.vza(b["halves"].get<Halves>())), esc(p.euros(cents_of(b["allocated_cents"]))));
   }
 
@@ -618,14 +619,14 @@ void run_body(std::string& o, const Page& p, const json& d) {
                    static_cast<double>(cents_of(d["average_per_1000_cents"])) / 100.0, std::string(p.t("average")));
     o += lorenz_chart(p, "c-lorenz", d["lorenz"]);
   }
-  fmt::format_to(out, "<table class=\"sortable filterable\" id=\"t-areas\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th>",
+  fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable\" id=\"t-areas\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th>"),
                  esc(p.t("areas")), esc(p.t("ags")), esc(p.t("name")), esc(p.t("type")));
-  for (const auto& b : bs) fmt::format_to(out, "<th scope=\"col\" class=\"n\">{} {}</th>", esc(b["id"].get<std::string>()), esc(p.t("vza")));
-  fmt::format_to(out, "<th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n",
+  for (const auto& b : bs) fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(b["id"].get<std::string>()), esc(p.t("vza")));
+  fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
                  esc(p.t("euro")), esc(p.t("population")), esc(p.t("per_1000")), esc(p.t("vza")));
   for (const auto& a : areas) {
     const std::string ags = a["ags"].get<std::string>(), name = a["name"].get<std::string>();
-    fmt::format_to(out, "<tr data-ags=\"{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\"><a href=\"#s-{}\">{}</a></th><td>{}</td>", esc(ags), esc(fold(ags + " " + name)), esc(ags),
+    fmt::format_to(out, FMT_COMPILE("<tr data-ags=\"{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\"><a href=\"#s-{}\">{}</a></th><td>{}</td>"), esc(ags), esc(fold(ags + " " + name)), esc(ags),
                    esc(ags), esc(name), esc(type_label(p, a["type"].get<std::string>())));
     for (const auto& h2 : a["halves_by_baustein"]) o += num_td(p.vza(h2.get<Halves>()), format_positions(h2.get<Halves>()));
     o += num_td(esc(p.euros(cents_of(a["cents"]))), format_euros(cents_of(a["cents"])));
@@ -639,11 +640,11 @@ void run_body(std::string& o, const Page& p, const json& d) {
 
   // Validation.
   if (d.contains("validation")) {
-    fmt::format_to(out, "<section id=\"validation\">\n<h2>{}</h2>\n<table id=\"t-validation\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n",
+    fmt::format_to(out, FMT_COMPILE("<section id=\"validation\">\n<h2>{}</h2>\n<table id=\"t-validation\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
                    esc(p.t("validation")), esc(p.t("validation_hint")), esc(p.t("baustein")), esc(p.t("ags")), esc(p.t("name")), esc(p.t("observed")), esc(p.t("model")), esc(p.t("difference")));
     for (const auto& v : d["validation"]) {
       const double obs = v["observed_positions"].get<double>(), model = v["model_positions"].get<double>();
-      fmt::format_to(out, "<tr><td>{}</td><td>{}</td><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
+      fmt::format_to(out, FMT_COMPILE("<tr><td>{}</td><td>{}</td><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n"),
                      esc(v["baustein"].get<std::string>()), esc(v["ags"].get<std::string>()), esc(v["name"].get<std::string>()), p.number(obs, 1), p.number(model, 1),
                      (model - obs > 0 ? "+" : "") + p.number(model - obs, 1));
     }
@@ -658,11 +659,11 @@ void run_body(std::string& o, const Page& p, const json& d) {
   o += "<section id=\"steckbriefe\">\n<h2>" + esc(p.t("steckbriefe")) + "</h2>\n";
   for (const auto& a : areas) {
     const std::string ags = a["ags"].get<std::string>(), name = a["name"].get<std::string>();
-    fmt::format_to(out, "<article class=\"steckbrief\" id=\"s-{}\">\n<h3>{}: {} ({}, {})</h3>\n", esc(ags), esc(p.t("steckbrief")), esc(name),
+    fmt::format_to(out, FMT_COMPILE("<article class=\"steckbrief\" id=\"s-{}\">\n<h3>{}: {} ({}, {})</h3>\n"), esc(ags), esc(p.t("steckbrief")), esc(name),
                    esc(type_label(p, a["type"].get<std::string>())), esc(ags));
-    fmt::format_to(out, "<table class=\"profile\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th>", esc(name), esc(p.t("region")));
+    fmt::format_to(out, FMT_COMPILE("<table class=\"profile\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th>"), esc(name), esc(p.t("region")));
     for (const auto& b : bs)
-      fmt::format_to(out, "<th scope=\"col\" class=\"n\">{0} {1}</th><th scope=\"col\" class=\"n\">{0} {2}</th>", esc(b["id"].get<std::string>()), esc(p.t("vza")), esc(p.t("euro")));
+      fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{0} {1}</th><th scope=\"col\" class=\"n\">{0} {2}</th>"), esc(b["id"].get<std::string>()), esc(p.t("vza")), esc(p.t("euro")));
     o += "</tr></thead>\n<tbody>\n";
     for (const auto& m : a["members"]) {
       o += "<tr><th scope=\"row\">" + esc(m["name"].get<std::string>()) + "</th>";
@@ -674,17 +675,17 @@ void run_body(std::string& o, const Page& p, const json& d) {
       o += "</tr>\n";
     }
     o += "</tbody>\n</table>\n";
-    fmt::format_to(out, "<table class=\"profile-keys\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n",
+    fmt::format_to(out, FMT_COMPILE("<table class=\"profile-keys\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
                    esc(p.t("key_values")), esc(p.t("indicator")), esc(p.t("value")));
     for (const auto& [k, v] : a["indicators"].items())
-      fmt::format_to(out, "<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td></tr>\n", esc(k), p.number(v.get<double>(), v.get<double>() == std::floor(v.get<double>()) ? 0 : 2));
+      fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td></tr>\n"), esc(k), p.number(v.get<double>(), v.get<double>() == std::floor(v.get<double>()) ? 0 : 2));
     for (std::size_t b = 0; b < bs.size(); ++b)
       if (!a["key_share_by_baustein"][b].is_null())
-        fmt::format_to(out, "<tr><th scope=\"row\">{} {}</th><td class=\"n\">{}</td></tr>\n", esc(p.t("key_share")), esc(bs[b]["id"].get<std::string>()),
+        fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{} {}</th><td class=\"n\">{}</td></tr>\n"), esc(p.t("key_share")), esc(bs[b]["id"].get<std::string>()),
                        p.percent(a["key_share_by_baustein"][b].get<double>(), 3));
     if (a.contains("per_1000_cents"))
-      fmt::format_to(out, "<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td></tr>\n", esc(p.t("per_1000")), esc(p.euros(cents_of(a["per_1000_cents"]))));
-    fmt::format_to(out, "<tr><th scope=\"row\">{} ({})</th><td class=\"n\">{}</td></tr>\n", esc(p.t("total")), esc(p.t("euro")), esc(p.euros(cents_of(a["cents"]))));
+      fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td></tr>\n"), esc(p.t("per_1000")), esc(p.euros(cents_of(a["per_1000_cents"]))));
+    fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{} ({})</th><td class=\"n\">{}</td></tr>\n"), esc(p.t("total")), esc(p.t("euro")), esc(p.euros(cents_of(a["cents"]))));
     o += "</tbody>\n</table>\n</article>\n";
   }
   o += "</section>\n";
@@ -707,21 +708,21 @@ std::string diverging_chart(const Page& p, const std::string& id, const std::str
   auto x = [&](double v) { return left + plot_w * (v - lo) / (hi - lo); };
   std::string o;
   auto out = std::back_inserter(o);
-  fmt::format_to(out, "<figure>\n<svg id=\"{0}\" viewBox=\"0 0 {1} {2}\" width=\"{1}\" role=\"img\" aria-labelledby=\"{0}-t {0}-d\">\n"
-                      "<title id=\"{0}-t\">{3}</title>\n<desc id=\"{0}-d\">{4}</desc>\n",
+  fmt::format_to(out, FMT_COMPILE("<figure>\n<svg id=\"{0}\" viewBox=\"0 0 {1} {2}\" width=\"{1}\" role=\"img\" aria-labelledby=\"{0}-t {0}-d\">\n"
+                      "<title id=\"{0}-t\">{3}</title>\n<desc id=\"{0}-d\">{4}</desc>\n"),
                  id, width, height, esc(title), esc(desc));
   for (double v : tk)
-    fmt::format_to(out, "<line class=\"grid\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\"/><text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>\n",
+    fmt::format_to(out, FMT_COMPILE("<line class=\"grid\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\"/><text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>\n"),
                    x(v), top, height - axis_h, height - axis_h + 14, esc(p.number(v, 0)));
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const double y = top + row_h * static_cast<double>(i), v = rows[i].second;
     const double x0 = x(std::min(0.0, v)), x1 = x(std::max(0.0, v));
-    fmt::format_to(out, "<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text><rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{:.1f}\" fill=\"{}\"/>\n",
+    fmt::format_to(out, FMT_COMPILE("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text><rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{:.1f}\" fill=\"{}\"/>\n"),
                    left - 6, y + row_h * 0.75, esc(rows[i].first), x0, y + 1.5, std::max(x1 - x0, 0.5), row_h - 3, v >= 0 ? "#0072B2" : "#D55E00");
   }
-  fmt::format_to(out, "<line class=\"axis\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\"/>\n", x(0), top, height - axis_h);
-  fmt::format_to(out, "<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n</svg>\n", left + plot_w / 2, height - 6, esc(p.t("delta_euro")));
-  fmt::format_to(out, "<figcaption><div class=\"legend\"><span style=\"--c:#0072B2\">{}</span><span style=\"--c:#D55E00\">{}</span></div>{}</figcaption>\n</figure>\n",
+  fmt::format_to(out, FMT_COMPILE("<line class=\"axis\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\"/>\n"), x(0), top, height - axis_h);
+  fmt::format_to(out, FMT_COMPILE("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n</svg>\n"), left + plot_w / 2, height - 6, esc(p.t("delta_euro")));
+  fmt::format_to(out, FMT_COMPILE("<figcaption><div class=\"legend\"><span style=\"--c:#0072B2\">{}</span><span style=\"--c:#D55E00\">{}</span></div>{}</figcaption>\n</figure>\n"),
                  esc(p.t("gain")), esc(p.t("loss")), esc(desc));
   return o;
 }
@@ -766,18 +767,18 @@ std::string paradox_text(const Page& p, const json& x, const json& scenarios) {
 void compare_body(std::string& o, const Page& p, const json& d) {
   auto out = std::back_inserter(o);
   const json& sc = d["scenarios"];
-  fmt::format_to(out, "<header>\n<h1>{}: {}</h1>\n<p class=\"sub\">{}: {} · {}:", esc(p.t("title_compare")), esc(d["scenario"].get<std::string>()),
+  fmt::format_to(out, FMT_COMPILE("<header>\n<h1>{}: {}</h1>\n<p class=\"sub\">{}: {} · {}:"), esc(p.t("title_compare")), esc(d["scenario"].get<std::string>()),
                  esc(p.t("base")), esc(sc[0]["name"].get<std::string>()), esc(p.t("variant")));
   for (std::size_t k = 1; k < sc.size(); ++k) o += " " + esc(sc[k]["name"].get<std::string>());
   o += "</p>\n</header>\n<section id=\"headline\">\n<h2>" + esc(p.t("headline")) + "</h2>\n";
-  fmt::format_to(out, "<table id=\"t-scenarios\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n",
+  fmt::format_to(out, FMT_COMPILE("<table id=\"t-scenarios\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
                  esc(p.t("scenario")), esc(p.t("scenario")), esc(p.t("budget")), esc(p.t("allocated")), esc(p.t("vza")));
   for (const auto& s : sc)
-    fmt::format_to(out, "<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n", esc(s["name"].get<std::string>()),
+    fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n"), esc(s["name"].get<std::string>()),
                    esc(p.euros(cents_of(s["budget_cents"]))), esc(p.euros(cents_of(s["allocated_cents"]))), p.vza(s["halves"].get<Halves>()));
   o += "</tbody>\n</table>\n";
   for (const auto& v : d["variants"]) {
-    fmt::format_to(out, "<h3>{}</h3>\n<dl class=\"cards\">\n<div><dt>{}</dt><dd>{}<small>{} {}</small></dd></div>\n<div><dt>{}</dt><dd>{}<small>{} {}</small></dd></div>\n<div><dt>{}</dt><dd>{}</dd></div>\n</dl>\n",
+    fmt::format_to(out, FMT_COMPILE("<h3>{}</h3>\n<dl class=\"cards\">\n<div><dt>{}</dt><dd>{}<small>{} {}</small></dd></div>\n<div><dt>{}</dt><dd>{}<small>{} {}</small></dd></div>\n<div><dt>{}</dt><dd>{}</dd></div>\n</dl>\n"),
                    esc(v["name"].get<std::string>()), esc(p.t("winners")), p.count(v["winners"].get<long long>()), esc(p.t("gained")),
                    esc(p.euros(cents_of(v["gained_cents"]))), esc(p.t("losers")), p.count(v["losers"].get<long long>()), esc(p.t("lost")),
                    esc(p.euros(cents_of(v["lost_cents"]))), esc(p.t("moved")),
@@ -789,7 +790,7 @@ void compare_body(std::string& o, const Page& p, const json& d) {
   for (std::size_t k = 0; k < d["variants"].size(); ++k) {
     const json& v = d["variants"][k];
     const std::string tid = k == 0 ? "t-changes" : fmt::format("t-changes-{}", k + 1);
-    fmt::format_to(out, "<section id=\"v-{}\">\n<h2>{}: {} → {}</h2>\n<p class=\"sub\">{}</p>\n", k + 1, esc(p.t("change")), esc(sc[0]["name"].get<std::string>()),
+    fmt::format_to(out, FMT_COMPILE("<section id=\"v-{}\">\n<h2>{}: {} → {}</h2>\n<p class=\"sub\">{}</p>\n"), k + 1, esc(p.t("change")), esc(sc[0]["name"].get<std::string>()),
                    esc(v["name"].get<std::string>()), esc(p.t("territory_hint")));
     std::vector<std::pair<std::string, double>> bars;
     for (const auto& c : v["changes"])
@@ -797,15 +798,15 @@ void compare_body(std::string& o, const Page& p, const json& d) {
     std::stable_sort(bars.begin(), bars.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
     o += diverging_chart(p, fmt::format("c-diverging-{}", k + 1), p.t("chart_diverging") + ": " + v["name"].get<std::string>(),
                          p.t("text_alt") + " „" + p.t("change") + ": " + v["name"].get<std::string>() + "“.", bars);
-    fmt::format_to(out, "<table class=\"sortable filterable\" id=\"{}\"><caption>{}: {}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>"
-                        "<th scope=\"col\" class=\"n\" data-col=\"base\">{}</th><th scope=\"col\" class=\"n\" data-col=\"variant\">{}</th><th scope=\"col\" class=\"n\" data-col=\"delta\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n",
+    fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable\" id=\"{}\"><caption>{}: {}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>"
+                        "<th scope=\"col\" class=\"n\" data-col=\"base\">{}</th><th scope=\"col\" class=\"n\" data-col=\"variant\">{}</th><th scope=\"col\" class=\"n\" data-col=\"delta\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
                    tid, esc(p.t("change")), esc(v["name"].get<std::string>()), esc(p.t("ags")), esc(p.t("name")), esc(sc[0]["name"].get<std::string>() + " " + p.t("euro")),
                    esc(v["name"].get<std::string>() + " " + p.t("euro")), esc(p.t("delta_euro")), esc(p.t("delta_vza")));
     for (const auto& c : v["changes"]) {
       const std::string ags = c["ags"].get<std::string>(), name = c["name"].get<std::string>();
       const Cents dc = c["delta_cents"].get<Cents>();
       const Halves dh = c["delta_halves"].get<Halves>();
-      fmt::format_to(out, "<tr data-ags=\"{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\">{}</th>{}{}<td class=\"n {}\" data-v=\"{}\">{}</td>{}</tr>\n", esc(ags),
+      fmt::format_to(out, FMT_COMPILE("<tr data-ags=\"{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\">{}</th>{}{}<td class=\"n {}\" data-v=\"{}\">{}</td>{}</tr>\n"), esc(ags),
                      esc(fold(ags + " " + name)), esc(ags), esc(name), num_td(esc(p.euros(cents_of(c["base_cents"]))), format_euros(cents_of(c["base_cents"]))),
                      num_td(esc(p.euros(cents_of(c["variant_cents"]))), format_euros(cents_of(c["variant_cents"]))), dc > 0 ? "pos" : dc < 0 ? "neg" : "",
                      format_euros(dc), esc(p.signed_euros(dc)), num_td(p.signed_vza(dh), format_positions(dh)));
@@ -814,7 +815,7 @@ void compare_body(std::string& o, const Page& p, const json& d) {
   }
   // Indices side by side: a row per Baustein and index, a column per scenario.
   o += "<section id=\"indices\">\n<h2>" + esc(p.t("indices")) + "</h2>\n";
-  fmt::format_to(out, "<table id=\"t-indices\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>", esc(p.t("indices")),
+  fmt::format_to(out, FMT_COMPILE("<table id=\"t-indices\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>"), esc(p.t("indices")),
                  esc(p.t("baustein")), esc(p.t("indicator")));
   for (const auto& s : sc) o += "<th scope=\"col\" class=\"n\">" + esc(s["name"].get<std::string>()) + "</th>";
   o += "</tr></thead>\n<tbody>\n";
@@ -824,7 +825,7 @@ void compare_body(std::string& o, const Page& p, const json& d) {
                                                          {"held_at_minimum", "held_min"}, {"held_at_maximum", "held_max"}};
   for (std::size_t b = 0; b < fair[0].size(); ++b)
     for (const auto& [key, label] : indices) {
-      fmt::format_to(out, "<tr><td>{}</td><th scope=\"row\">{}</th>", esc(fair[0][b]["baustein"].get<std::string>()), esc(p.t(label)));
+      fmt::format_to(out, FMT_COMPILE("<tr><td>{}</td><th scope=\"row\">{}</th>"), esc(fair[0][b]["baustein"].get<std::string>()), esc(p.t(label)));
       for (std::size_t k = 0; k < fair.size(); ++k) {
         const json& v = b < fair[k].size() ? fair[k][b][key] : json(nullptr);
         o += "<td class=\"n\">" + (v.is_null() ? std::string("–") : v.is_number_integer() ? p.count(v.get<long long>()) : p.number(v.get<double>(), 3)) + "</td>";
@@ -839,14 +840,14 @@ void compare_body(std::string& o, const Page& p, const json& d) {
   if (d.contains("decomposition")) {
     const json& dc = d["decomposition"];
     o += "<section id=\"decomposition\">\n<h2>" + esc(p.t("decomposition")) + "</h2>\n";
-    fmt::format_to(out, "<table class=\"sortable filterable\" id=\"t-decompose\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th>",
+    fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable\" id=\"t-decompose\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th>"),
                    esc(p.t("decomposition")), esc(p.t("ags")), esc(p.t("name")), esc(p.t("baustein")), esc(p.t("total")));
     for (std::size_t k = 0; k < dc["steps"].size(); ++k)
-      fmt::format_to(out, "<th scope=\"col\" class=\"n\">{0} {1} {2}</th><th scope=\"col\" class=\"n\">{0} {1} {3}</th>", esc(p.t("step")), k + 1, esc(p.t("alone")), esc(p.t("stacked")));
+      fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{0} {1} {2}</th><th scope=\"col\" class=\"n\">{0} {1} {3}</th>"), esc(p.t("step")), k + 1, esc(p.t("alone")), esc(p.t("stacked")));
     o += "</tr></thead>\n<tbody>\n";
     for (const auto& l : dc["lines"]) {
       const std::string ags = l["ags"].get<std::string>(), name = l["name"].get<std::string>();
-      fmt::format_to(out, "<tr data-ags=\"{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\">{}</th><td>{}</td>{}", esc(ags), esc(fold(ags + " " + name)), esc(ags), esc(name),
+      fmt::format_to(out, FMT_COMPILE("<tr data-ags=\"{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\">{}</th><td>{}</td>{}"), esc(ags), esc(fold(ags + " " + name)), esc(ags), esc(name),
                      esc(l["baustein"].get<std::string>()), num_td(esc(p.signed_euros(cents_of(l["total_cents"]))), format_euros(cents_of(l["total_cents"]))));
       for (std::size_t k = 0; k < l["alone_cents"].size(); ++k)
         o += num_td(esc(p.signed_euros(cents_of(l["alone_cents"][k]))), format_euros(cents_of(l["alone_cents"][k]))) +
@@ -874,35 +875,35 @@ std::string interval_chart(const Page& p, const std::string& id, const std::stri
   auto x = [&](double v) { return left + plot_w * v / hi; };
   std::string o;
   auto out = std::back_inserter(o);
-  fmt::format_to(out, "<figure>\n<svg id=\"{0}\" viewBox=\"0 0 {1} {2}\" width=\"{1}\" role=\"img\" aria-labelledby=\"{0}-t {0}-d\">\n"
-                      "<title id=\"{0}-t\">{3}</title>\n<desc id=\"{0}-d\">{4}</desc>\n",
+  fmt::format_to(out, FMT_COMPILE("<figure>\n<svg id=\"{0}\" viewBox=\"0 0 {1} {2}\" width=\"{1}\" role=\"img\" aria-labelledby=\"{0}-t {0}-d\">\n"
+                      "<title id=\"{0}-t\">{3}</title>\n<desc id=\"{0}-d\">{4}</desc>\n"),
                  id, width, height, esc(title), esc(desc));
   for (double v : tk)
-    fmt::format_to(out, "<line class=\"grid\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\"/><text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>\n",
+    fmt::format_to(out, FMT_COMPILE("<line class=\"grid\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\"/><text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>\n"),
                    x(v), top, height - axis_h, height - axis_h + 14, esc(p.number(v, v == std::floor(v) ? 0 : 1)));
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const double y = top + row_h * static_cast<double>(i) + row_h / 2;
     const auto& [lo, med, up] = rows[i].second;
-    fmt::format_to(out, "<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text><rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"6\" fill=\"#56B4E9\"/><circle cx=\"{:.2f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"#0072B2\"/>\n",
+    fmt::format_to(out, FMT_COMPILE("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text><rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"6\" fill=\"#56B4E9\"/><circle cx=\"{:.2f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"#0072B2\"/>\n"),
                    left - 6, y + 4, esc(rows[i].first), x(lo), y - 3, std::max(x(up) - x(lo), 1.0), x(med), y);
   }
-  fmt::format_to(out, "<line class=\"axis\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/>\n", left, top, height - axis_h);
-  fmt::format_to(out, "<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n</svg>\n", left + plot_w / 2, height - 6, esc(x_label));
-  fmt::format_to(out, "<figcaption><div class=\"legend\"><span style=\"--c:#56B4E9\">{}</span><span style=\"--c:#0072B2\">{}</span></div>{}</figcaption>\n</figure>\n",
+  fmt::format_to(out, FMT_COMPILE("<line class=\"axis\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/>\n"), left, top, height - axis_h);
+  fmt::format_to(out, FMT_COMPILE("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n</svg>\n"), left + plot_w / 2, height - 6, esc(x_label));
+  fmt::format_to(out, FMT_COMPILE("<figcaption><div class=\"legend\"><span style=\"--c:#56B4E9\">{}</span><span style=\"--c:#0072B2\">{}</span></div>{}</figcaption>\n</figure>\n"),
                  esc(p.t("band")), esc(p.t("median")), esc(desc));
   return o;
 }
 
 void simulate_body(std::string& o, const Page& p, const json& d) {
   auto out = std::back_inserter(o);
-  fmt::format_to(out, "<header>\n<h1>{}: {}</h1>\n<p class=\"sub\">{}: {} · {}: {}</p>\n</header>\n", esc(p.t("title_simulate")), esc(d["scenario"].get<std::string>()),
+  fmt::format_to(out, FMT_COMPILE("<header>\n<h1>{}: {}</h1>\n<p class=\"sub\">{}: {} · {}: {}</p>\n</header>\n"), esc(p.t("title_simulate")), esc(d["scenario"].get<std::string>()),
                  esc(p.t("replications")), p.count(d["replications"].get<long long>()), esc(p.t("seed")), d["seed"].get<std::uint64_t>());
   // Statewide, per year: every quantity with its mean, sd and Monte Carlo error.
   o += "<section id=\"headline\">\n<h2>" + esc(p.t("headline")) + "</h2>\n";
   const std::pair<const char*, const char*> names[] = {{"spent_eur", "spent"}, {"unspent_eur", "unspent"}, {"positions_filled_vza_years", "positions"},
                                                        {"gini_euros_per_inhabitant", "gini"}, {"max_min_ratio_euros_per_inhabitant", "max_min"}};
   for (const auto& y : d["years"]) {
-    fmt::format_to(out, "<table class=\"state\"><caption>{} {} · {} {}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n",
+    fmt::format_to(out, FMT_COMPILE("<table class=\"state\"><caption>{} {} · {} {}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
                    esc(p.t("year")), y["year"].get<int>(), esc(p.t("budget")), esc(p.euros(cents_of(y["budget_cents"]))), esc(p.t("indicator")), esc(p.t("mean")),
                    esc(p.t("sd")), esc(p.t("mc_error")));
     for (const auto& [key, label] : names) {
@@ -910,7 +911,7 @@ void simulate_body(std::string& o, const Page& p, const json& d) {
       const json& v = y[key];
       const bool money = std::string_view(key).ends_with("_eur");
       auto show = [&](const json& s) { return money ? p.plain(s.get<std::string>()) + (p.lang() == Lang::de ? "\u00A0€" : "") : p.plain(s.get<std::string>()); };
-      fmt::format_to(out, "<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n", esc(p.t(label)) + (std::string_view(key) == "positions_filled_vza_years" ? " (VZÄ-" + p.t("year") + ")" : ""),
+      fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n"), esc(p.t(label)) + (std::string_view(key) == "positions_filled_vza_years" ? " (VZÄ-" + p.t("year") + ")" : ""),
                      esc(show(v["mean"])), esc(show(v["sd"])), esc(show(v["standard_error"])));
     }
     o += "</tbody>\n</table>\n";
@@ -930,7 +931,7 @@ void simulate_body(std::string& o, const Page& p, const json& d) {
     const auto& rows = groups[key];
     const std::string bid = key.second;
     const int year = key.first;
-    fmt::format_to(out, "<section id=\"s-{}-{}\">\n<h2>{} {} · {} {}</h2>\n", esc(bid), year, esc(p.t("baustein")), esc(bid), esc(p.t("year")), year);
+    fmt::format_to(out, FMT_COMPILE("<section id=\"s-{}-{}\">\n<h2>{} {} · {} {}</h2>\n"), esc(bid), year, esc(p.t("baustein")), esc(bid), esc(p.t("year")), year);
     std::vector<std::pair<std::string, std::array<double, 3>>> bands;
     for (const json* r : rows)
       if ((*r)["halves_p95"].get<Halves>() > 0)
@@ -940,25 +941,25 @@ void simulate_body(std::string& o, const Page& p, const json& d) {
     if (!bands.empty())
       o += interval_chart(p, fmt::format("c-band-{}-{}", bid, year), p.t("chart_band") + " (" + p.t("baustein") + " " + bid + ", " + std::to_string(year) + ")",
                           p.t("text_alt") + " „" + p.t("baustein") + " " + bid + " · " + p.t("year") + " " + std::to_string(year) + "“.", p.t("vza"), bands);
-    fmt::format_to(out, "<table class=\"sortable filterable sim\" id=\"t-sim-{}-{}\"><caption>{} {} · {} {}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>",
+    fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable sim\" id=\"t-sim-{}-{}\"><caption>{} {} · {} {}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>"),
                    esc(bid), year, esc(p.t("baustein")), esc(bid), esc(p.t("year")), year, esc(p.t("ags")), esc(p.t("name")));
-    for (const char* q : {"p05", "median", "p95"}) fmt::format_to(out, "<th scope=\"col\" class=\"n\">{} {}</th>", esc(p.t(q)), esc(p.t("vza")));
-    for (const char* q : {"p05", "median", "p95"}) fmt::format_to(out, "<th scope=\"col\" class=\"n\">{} {}</th>", esc(p.t(q)), esc(p.t("euro")));
-    fmt::format_to(out, "<th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n", esc(p.t("p_nothing")), esc(p.t("outflow")));
+    for (const char* q : {"p05", "median", "p95"}) fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(p.t(q)), esc(p.t("vza")));
+    for (const char* q : {"p05", "median", "p95"}) fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(p.t(q)), esc(p.t("euro")));
+    fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"), esc(p.t("p_nothing")), esc(p.t("outflow")));
     for (const json* rp : rows) {
       const json& r = *rp;
       const std::string ags = r["ags"].get<std::string>(), name = r["name"].get<std::string>();
-      fmt::format_to(out, "<tr data-ags=\"{}\" data-key=\"{}:{}:{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\">{}</th>", esc(ags), esc(bid), year, esc(ags), esc(fold(ags + " " + name)), esc(ags), esc(name));
+      fmt::format_to(out, FMT_COMPILE("<tr data-ags=\"{}\" data-key=\"{}:{}:{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\">{}</th>"), esc(ags), esc(bid), year, esc(ags), esc(fold(ags + " " + name)), esc(ags), esc(name));
       for (const char* q : {"p05", "p50", "p95"}) {
         const Halves h = r[std::string("halves_") + q].get<Halves>();
-        fmt::format_to(out, "<td class=\"n\" data-col=\"positions_{}\" data-v=\"{}\">{}</td>", q, format_positions(h), p.vza(h));
+        fmt::format_to(out, FMT_COMPILE("<td class=\"n\" data-col=\"positions_{}\" data-v=\"{}\">{}</td>"), q, format_positions(h), p.vza(h));
       }
       for (const char* q : {"p05", "p50", "p95"}) {
         const Cents c = r[std::string("cents_") + q].get<Cents>();
-        fmt::format_to(out, "<td class=\"n\" data-col=\"euros_{}\" data-v=\"{}\">{}</td>", q, format_euros(c), esc(p.euros(c)));
+        fmt::format_to(out, FMT_COMPILE("<td class=\"n\" data-col=\"euros_{}\" data-v=\"{}\">{}</td>"), q, format_euros(c), esc(p.euros(c)));
       }
       const std::string pn = r["p_nothing"].get<std::string>();
-      fmt::format_to(out, "<td class=\"n\" data-col=\"p_nothing\" data-v=\"{}\">{}</td><td class=\"n\" data-col=\"outflow_mean\" data-v=\"{}\">{}</td></tr>\n", pn,
+      fmt::format_to(out, FMT_COMPILE("<td class=\"n\" data-col=\"p_nothing\" data-v=\"{}\">{}</td><td class=\"n\" data-col=\"outflow_mean\" data-v=\"{}\">{}</td></tr>\n"), pn,
                      p.percent(std::stod(pn), 2), format_euros(cents_of(r["outflow_mean_cents"])), esc(p.euros(cents_of(r["outflow_mean_cents"]))));
     }
     o += "</tbody>\n</table>\n</section>\n";
