@@ -3,10 +3,11 @@
 // island cannot close its script element, and its numbers are the allocation's, exactly.
 #include <doctest/doctest.h>
 
-#include <regex>
 
 #include "io/html_report.hpp"
 #include "io/scenario.hpp"
+#include "io/sim_report.hpp"
+#include "kimsim/simulation.hpp"
 #include "kimsim/compare.hpp"
 #include "kimsim/format.hpp"
 
@@ -98,4 +99,20 @@ TEST_CASE("report.html: a scenario of money without positions draws its charts w
   const std::string h = io::report_html(io::run_report_data(ls, allocate(ls.scenario, ls.regions), io::Lang::de));
   // An SVG coordinate of NaN or infinity is written as "nan", "-nan" or "inf" (attributes).
   for (const char* bad : {"=\"nan\"", "=\"-nan\"", "=\"inf\"", "=\"-inf\""}) CHECK_MESSAGE(h.find(bad) == std::string::npos, bad);
+}
+
+TEST_CASE("report.html of a simulation: German labels and notes, the quantiles of the result") {
+  const auto& ls = baseline();
+  SimulationSpec spec = *ls.simulation;
+  spec.replications = 50;
+  const SimulationResult r = simulate(ls.scenario, ls.regions, spec, 1);
+  const nlohmann::json summary = io::simulation_summary(ls, spec, r);
+  const auto d = io::simulation_report_data(ls, r, summary, io::Lang::de);
+  CHECK(d["slots"].size() == r.slots.size());
+  const std::string h = io::report_html(d);
+  for (const char* term : {"Wahrscheinlichkeit, nichts zu erhalten", "MC-Fehler", "Band p05–p95", "Kofinanzierung: "})
+    CHECK_MESSAGE(h.find(term) != std::string::npos, term);
+  // The page says it in German; the data island keeps summary.json's sentences as data.
+  CHECK(h.substr(0, h.find("id=\"data\"")).find("co-financing: ") == std::string::npos);
+  CHECK(h == io::report_html(io::simulation_report_data(ls, r, summary, io::Lang::de)));
 }

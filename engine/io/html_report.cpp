@@ -894,6 +894,24 @@ std::string interval_chart(const Page& p, const std::string& id, const std::stri
   return o;
 }
 
+/// A note of the simulation's summary.json in the page's language. The notes are fixed sentences
+/// of sim_report.cpp; one this table does not know (or has changed) stays as written.
+std::string sim_note(const Page& p, const std::string& note) {
+  if (p.lang() != Lang::de) return note;
+  static const std::pair<const char*, const char*> german[] = {
+      {"quantiles of positions and euros per recipient are exact (nearest rank); statewide spending quantiles are floors to 1,000 EUR",
+       "Die Quantile der Stellen und Euro je Empfänger sind exakt (nächster Rang); die landesweiten Ausgabenquantile sind auf 1.000 EUR abgerundet."},
+      {"spent: money that flows out after the start month and the months until a position is filled; unspent: the rest of the budget",
+       "Ausgegeben: Mittel, die nach dem Startmonat und den Monaten bis zur Besetzung einer Stelle abfließen; nicht ausgegeben: der Rest des Budgets."},
+      {"co-financing: actual personnel cost above the flat amount per VZÄ, for the months filled",
+       "Kofinanzierung: tatsächliche Personalkosten über der Pauschale je VZÄ, für die besetzten Monate."},
+      {"fairness (Gini, max/min ratio of euros per inhabitant): over the Kreise and kreisfreie Städte with their Gemeinden whose Kreis or kreisfreie Stadt applied and received money in the replication",
+       "Verteilungsgerechtigkeit (Gini, Max/Min der Euro je Einwohner): über die Kreise und kreisfreien Städte mit ihren Gemeinden, deren Kreis bzw. kreisfreie Stadt in der Replikation Mittel beantragt und erhalten hat."}};
+  for (const auto& [en, de] : german)
+    if (note == en) return de;
+  return note;
+}
+
 void simulate_body(std::string& o, const Page& p, const json& d) {
   auto out = std::back_inserter(o);
   fmt::format_to(out, FMT_COMPILE("<header>\n<h1>{}: {}</h1>\n<p class=\"sub\">{}: {} · {}: {}</p>\n</header>\n"), esc(p.t("title_simulate")), esc(d["scenario"].get<std::string>()),
@@ -916,7 +934,11 @@ void simulate_body(std::string& o, const Page& p, const json& d) {
     }
     o += "</tbody>\n</table>\n";
   }
-  if (d.contains("notes")) o += list(d["notes"]);
+  if (d.contains("notes")) {
+    o += "<ul>\n";
+    for (const auto& n : d["notes"]) o += "<li>" + esc(sim_note(p, n.get<std::string>())) + "</li>\n";
+    o += "</ul>\n";
+  }
   o += "</section>\n";
   search_box(o, p);
   // Per Baustein and year: the interval chart of positions and the table.
