@@ -6,7 +6,7 @@
 //
 //   node check.mjs CHROMIUM SCREENSHOT_DIR KIND:DIR [KIND:DIR ...]     KIND: run, compare, simulate
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -73,6 +73,7 @@ async function checkPrint(page, name, rightMarginPt) {
   await page.emulateMediaType(null);
   await page.setViewport(viewport);
   const pages = pdfWords(pdf);
+  rmSync(dir, { recursive: true, force: true });
   check(pages.length > 0, `${name}: the PDF has pages`);
   // A word of the row must stand on the page in the row's band: from its first word down by the
   // row's height (px to pt: 0.75). A word broken at a hyphen may stand as its parts.
