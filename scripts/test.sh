@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite. .ci/run calls exactly this.
-#   1. the Release build (build/): doctest suite and command-line golden files;
+#   1. the Release build (build/): doctest suite, command-line golden files, the data of
+#      report.html, and report.html in Chromium (tests/browser/, only here);
 #   2. the same suite built with AddressSanitizer and UndefinedBehaviorSanitizer (GCC, build-asan/);
 #   3. the libFuzzer harnesses (Clang, build-fuzz/): scenario, CSV and apportion --biproportional,
 #      each fuzzing for KIMSIM_FUZZ_SECONDS (45).
 # Each build is incremental where its folder exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/setup.sh --test  # also the browser test's Chromium and npm packages
 bash scripts/build.sh
 ctest --test-dir build --output-on-failure
 

@@ -10,6 +10,7 @@
 #include "cli/mpi.hpp"
 #include "cli/options.hpp"
 #include "io/compare_report.hpp"
+#include "io/html_report.hpp"
 #include "io/output.hpp"
 #include "io/region_loader.hpp"
 #include "io/report.hpp"
@@ -43,11 +44,12 @@ struct CompareRun {
   std::uint64_t seed = 0;
   int threads = 0;
   std::vector<SimulationSpec> specs;
+  io::Lang lang = io::Lang::de;  ///< of report.html
 };
 
 void prepare(const Invocation& call, CompareRun& run) {
   po::options_description visible(R"(Usage: kimsim compare BASE.yaml VARIANT.yaml [VARIANT2.yaml ...] [--decompose]
-                      [--replications N [--seed S] [--threads T]] [--out DIR]
+                      [--replications N [--seed S] [--threads T]] [--out DIR] [--lang de|en]
 
 Allocates the base and each variant and compares them (the regions must be the same):
 per recipient and Baustein, and per territory (a Kreis with the Gemeinden it passes shares
@@ -63,6 +65,9 @@ paradoxes where they occur. Writes DIR (default results/compare-<base>-<variant>
   decompose.csv            with --decompose: each step's effect alone and stacked
   compare_mc.csv           with --replications: per variant, year, territory and Baustein the
                            difference's mean, sd, p05, p50, p95 (positions, euros) and p_lose
+  report.html              the report for people: gains and losses per territory (chart and
+                           sortable table with a search box), the indices side by side, the
+                           paradoxes in words, the decomposition (German, or --lang en)
   manifest.json            version, SHA-256 of every scenario and data file, command line, time
 
 With --decompose the files form a chain: each variant extends the one before it (the first
@@ -77,12 +82,13 @@ variance of the difference over what independent streams would give. Byte-identi
 --threads and any number of MPI ranks (mpirun -n P kimsim compare ...).
 
 Options)");
-  std::string out_dir, replications, seed;
+  std::string out_dir, replications, seed, lang = "de";
   visible.add_options()("help,h", "show this help")("out,o", po::value(&out_dir), "output folder")(
       "decompose", "the variants form a chain: report each step's effect alone and stacked")(
       "replications,n", po::value(&replications), "simulate each scenario N times on common random numbers")(
       "seed", po::value(&seed), "seed of every random draw (default: the base's simulation.seed)")(
-      "threads,t", po::value(&run.threads), "OpenMP threads (default: all cores)");
+      "threads,t", po::value(&run.threads), "OpenMP threads (default: all cores)")(
+      "lang", po::value(&lang), "language of report.html: de (default) or en");
   std::vector<std::string>& files = run.files;
   po::options_description all;
   all.add(visible).add_options()("scenario", po::value(&files));
@@ -102,6 +108,7 @@ Options)");
   }
   if (files.size() < 2) throw UsageError{files.empty() ? "missing the BASE and VARIANT scenario files" : "missing a VARIANT scenario file"};
   if (vm.count("out") && out_dir.empty()) throw UsageError{"--out needs a folder name"};
+  run.lang = lang_option(lang);
   const bool simulating = vm.count("replications") > 0;
   if (!simulating && (vm.count("seed") || vm.count("threads")))
     throw UsageError{std::string(vm.count("seed") ? "--seed" : "--threads") + " applies to --replications only"};
@@ -283,6 +290,7 @@ int compare_command(const Invocation& call) {
       {"compare.json", json.dump(2) + "\n"}};
   if (run.parts) written.push_back({"decompose.csv", io::decompose_csv(*run.parts, loaded[0].regions, run.steps)});
   if (simulated) written.push_back({"compare_mc.csv", io::compare_simulation_csv(*simulated, run.names, loaded[0].regions)});
+  written.push_back({"report.html", io::report_html(io::compare_report_data(c, run.runs, run.parts ? &*run.parts : nullptr, run.lang))});
   io::write_result_folder(run.dir, written, manifest);
   call.out << io::compare_summary(c, run.runs, run.dir, run.parts.has_value(), simulated.has_value());
   if (run.parts) call.out << io::decompose_summary(*run.parts, run.steps);

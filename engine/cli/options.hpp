@@ -12,6 +12,7 @@
 
 #include "cli/commands.hpp"
 #include "io/csv.hpp"
+#include "io/html_report.hpp"
 
 namespace kimsim::cli {
 
@@ -63,6 +64,12 @@ inline std::optional<int> year_option(const boost::program_options::variables_ma
   if (year.value < 1000 || year.value > 9999)
     throw UsageError{"--year " + std::to_string(year.value) + ": expected a year from 1000 to 9999"};
   return static_cast<int>(year.value);
+}
+
+/// The language of report.html from `--lang`: "de" or "en".
+inline io::Lang lang_option(const std::string& text) {
+  if (const auto l = io::parse_lang(text)) return *l;
+  throw UsageError{"--lang " + text + ": expected de or en"};
 }
 
 /// The current time as ISO 8601 UTC, for manifests.

@@ -6,6 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
+#include "io/html_report.hpp"
 #include "io/output.hpp"
 #include "io/report.hpp"
 #include "io/scenario.hpp"
@@ -31,7 +32,7 @@ int run_command(const Invocation& call) {
   const std::vector<std::string>& args = call.args;
   const std::string& command_line = call.command_line;
   std::ostream& out = call.out;
-  po::options_description visible(R"(Usage: kimsim run SCENARIO.yaml [--year Y] [--out DIR]
+  po::options_description visible(R"(Usage: kimsim run SCENARIO.yaml [--year Y] [--out DIR] [--lang de|en]
 
 Allocates every Baustein of the scenario to its recipients, in positions and euros (exact to the
 cent), prints a summary and writes DIR (default results/<scenario name>/, with --year
@@ -40,16 +41,20 @@ results/<scenario name>-<Y>/). SCENARIO may be a variant (extends: BASE.yaml); v
 The folder holds:
   allocation.csv   ags,name,type,baustein,positions,euros,key_share,quota,note
   summary.json     totals per Baustein, largest and smallest allocations, validation, notes
+  report.html      the report for people: headline, a sortable table per Baustein with a
+                   search box, charts, validation, assumptions, a page per Kreis (one file,
+                   no network access; German, or English with --lang en)
   manifest.json    version, SHA-256 of the scenario and every data file and of each file
                    written, command line, time
 The folder is replaced as a whole only when the run succeeds, and only when it is missing, empty
 or a result kimsim wrote (its manifest says so and its files are unchanged).
 
 Options)");
-  std::string out_dir;
+  std::string out_dir, lang = "de";
   Whole year;
   visible.add_options()("help,h", "show this help")("out,o", po::value(&out_dir), "output folder")(
-      "year", po::value(&year), "the year whose dated values apply (default: the scenario's year)");
+      "year", po::value(&year), "the year whose dated values apply (default: the scenario's year)")(
+      "lang", po::value(&lang), "language of report.html: de (default) or en");
   po::variables_map vm;
   const std::string scenario = scenario_of(args, visible, vm);
   if (vm.count("help")) {
@@ -57,12 +62,16 @@ Options)");
     return kOk;
   }
   if (vm.count("out") && out_dir.empty()) throw UsageError{"--out needs a folder name"};
+  const io::Lang report_lang = lang_option(lang);
   const std::optional<int> y = year_option(vm, year);
   const io::LoadedScenario ls = io::load_scenario(scenario, {y, std::nullopt, nullptr});
   const Allocation a = allocate(ls.scenario, ls.regions);
   // A year of its own gets a folder of its own: runs of several years side by side.
   const std::string dir = !out_dir.empty() ? out_dir : "results/" + ls.scenario.name + (y ? "-" + std::to_string(*y) : "");
-  io::write_result_folder(dir, {{"allocation.csv", io::allocation_csv(ls, a)}, {"summary.json", io::summary_json(ls, a).dump(2) + "\n"}},
+  io::write_result_folder(dir,
+                          {{"allocation.csv", io::allocation_csv(ls, a)},
+                           {"summary.json", io::summary_json(ls, a).dump(2) + "\n"},
+                           {"report.html", io::report_html(io::run_report_data(ls, a, report_lang))}},
                           io::manifest_json(ls, command_line, now_utc()));
   out << io::terminal_summary(ls, a, dir);
   return kOk;

@@ -13,6 +13,7 @@
 #include "cli/commands.hpp"
 #include "cli/mpi.hpp"
 #include "cli/options.hpp"
+#include "io/html_report.hpp"
 #include "io/output.hpp"
 #include "io/report.hpp"
 #include "io/scenario.hpp"
@@ -63,7 +64,7 @@ int simulate_command(const Invocation& call) {
   const std::string& command_line = call.command_line;
   std::ostream& out = call.out;
   po::options_description visible(help_text(R"(Usage: kimsim simulate SCENARIO.yaml [--replications N] [--seed S] [--threads T]
-                        [--out DIR] [--quiet]
+                        [--out DIR] [--quiet] [--lang de|en]
 
 Monte Carlo over the scenario's `simulation:` block: uptake, start month, months to fill a
 position, personnel cost, indicator noise, over its years. N and S default to the block's values.
@@ -76,17 +77,23 @@ results/<scenario name>-simulation/), as a whole or not at all:
 @columns@
   summary.json     statewide spent, unspent, positions filled; fairness (Gini, max/min of euros
                    per inhabitant) with Monte Carlo standard errors
+  report.html      the report for people: per recipient the p05-p95 band and median of
+                   positions and euros, the probability of receiving nothing, the outflow;
+                   statewide spending and fairness with Monte Carlo errors (German, or
+                   --lang en)
   manifest.json    version, SHA-256 of every input, seed, replications, command line, time
 
 Options)"));
   // Counts are read as text: Boost would read "-5" into an unsigned value as 2^64 - 5.
   std::string replications, seed;
   int threads = 0;
-  std::string out_dir, scenario;
+  std::string out_dir, scenario, lang = "de";
+  io::Lang report_lang = io::Lang::de;
   bool quiet = false;
   visible.add_options()("help,h", "show this help")("replications,n", po::value(&replications), "number of replications")(
       "seed", po::value(&seed), "seed of every random draw")("threads,t", po::value(&threads), "OpenMP threads (default: all cores)")(
-      "out,o", po::value(&out_dir), "output folder")("quiet,q", po::bool_switch(&quiet), "no progress bar");
+      "out,o", po::value(&out_dir), "output folder")("quiet,q", po::bool_switch(&quiet), "no progress bar")(
+      "lang", po::value(&lang), "language of report.html: de (default) or en");
   // Everything up to the simulation may fail on one MPI rank alone (a file missing on its node):
   // the ranks agree on it before their first collective step, so that none waits for one that left.
   std::optional<io::LoadedScenario> loaded;
@@ -103,6 +110,7 @@ Options)"));
     if (scenario.empty()) throw UsageError{"missing the SCENARIO file"};
     if (threads < 0) throw UsageError{"--threads must not be negative"};
     if (vm.count("out") && out_dir.empty()) throw UsageError{"--out needs a folder name"};
+    report_lang = lang_option(lang);
     const bool digits = replications.find_first_not_of("0123456789") == std::string::npos;
     if (vm.count("replications") && (replications.empty() || !digits || replications.find_first_not_of('0') == std::string::npos))
       throw UsageError{"--replications expects a whole number from 1 to " + io::power_of_ten(SimulationLimits::replications) +
@@ -142,7 +150,11 @@ Options)"));
   nlohmann::json manifest = io::manifest_json(ls, command_line, now_utc());
   manifest["seed"] = spec.seed;
   manifest["replications"] = spec.replications;
-  io::write_result_folder(dir, {{"simulation.csv", io::simulation_csv(ls, r)}, {"summary.json", io::simulation_summary(ls, spec, r).dump(2) + "\n"}},
+  const nlohmann::json summary = io::simulation_summary(ls, spec, r);
+  io::write_result_folder(dir,
+                          {{"simulation.csv", io::simulation_csv(ls, r)},
+                           {"summary.json", summary.dump(2) + "\n"},
+                           {"report.html", io::report_html(io::simulation_report_data(ls, r, summary, report_lang))}},
                           manifest);
   if (!quiet) out << ls.scenario.name << ": " << spec.replications << " replications (seed " << spec.seed << ") -> " << dir << "/\n";
   return kOk;

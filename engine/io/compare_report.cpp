@@ -234,7 +234,7 @@ std::string compare_summary(const Comparison& c, const std::vector<ComparedRun>&
   o << "\nParadox flags: " << (c.paradoxes.empty() ? "none" : std::to_string(c.paradoxes.size())) << "\n";
   for (const Paradox& p : c.paradoxes) o << wrap("  [" + std::string(paradox_name(p.kind)) + "] " + p.reason, 100, 4);
   o << "\nWritten: " << out_dir << "/ (compare.csv, compare_territories.csv, compare.json, "
-    << (decomposed ? "decompose.csv, " : "") << (simulated ? "compare_mc.csv, " : "") << "manifest.json)\n";
+    << (decomposed ? "decompose.csv, " : "") << (simulated ? "compare_mc.csv, " : "") << "report.html, manifest.json)\n";
   return o.str();
 }
 

@@ -182,7 +182,7 @@ std::string terminal_summary(const LoadedScenario& ls, const Allocation& a, cons
   notes.insert(notes.end(), a.notes.begin(), a.notes.end());
   if (!notes.empty()) o += "\nNotes:\n";
   for (const auto& n : notes) fmt::format_to(out, "  {}\n", n);
-  fmt::format_to(out, "\nResults: {}/ (allocation.csv, summary.json, manifest.json)\n", out_dir);
+  fmt::format_to(out, "\nResults: {}/ (allocation.csv, summary.json, report.html, manifest.json)\n", out_dir);
   return o;
 }
 

@@ -159,6 +159,25 @@ std::string simulation_csv(const LoadedScenario& ls, const SimulationResult& r) 
   return o.str();
 }
 
+nlohmann::json simulation_slots_json(const LoadedScenario& ls, const SimulationResult& r) {
+  const std::uint64_t n = r.replications;
+  nlohmann::json rows = nlohmann::json::array();
+  for (std::size_t k = 0; k < r.slots.size(); ++k) {
+    const SlotKey& slot = r.slots[k];
+    const SlotStats& s = r.stats[k];
+    const Region& g = ls.regions.list[slot.region];
+    nlohmann::json row = {{"ags", g.ags}, {"name", g.name}, {"baustein", ls.scenario.bausteine[slot.baustein].id}, {"year", r.years[slot.year]}};
+    for (std::size_t q = 0; q < std::size(kQuantiles); ++q) {
+      row[std::string("halves_") + kQuantileNames[q]] = halves_quantile(s.halves_hist.counts, kQuantiles[q], n);
+      row[std::string("cents_") + kQuantileNames[q]] = s.cents_counts.nth(rank(kQuantiles[q], n));
+    }
+    row["outflow_mean_cents"] = mean_cents(s.outflow.sum, n);
+    row["p_nothing"] = fixed(static_cast<long double>(s.nothing.n) / static_cast<long double>(n), 4);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 nlohmann::json simulation_summary(const LoadedScenario& ls, const SimulationSpec& spec, const SimulationResult& r) {
   const std::uint64_t n = r.replications;
   nlohmann::json j;

@@ -29,5 +29,9 @@ std::string compare_simulation_csv(const CompareSimulation& c, const std::vector
 nlohmann::json compare_simulation_json(const CompareSimulation& c, const std::vector<std::string>& names);
 /// The variance ratios for the terminal.
 std::string compare_simulation_summary(const CompareSimulation& c, const std::vector<std::string>& names);
+/// Per recipient, Baustein and year, the numbers of report.html (the same as simulation.csv's):
+/// p05, p50, p95 of half positions (`halves_p05` ...) and of cents (`cents_p05` ...), the mean
+/// outflow in cents (rounded half up, as the CSV), and `p_nothing` as the CSV writes it.
+nlohmann::json simulation_slots_json(const LoadedScenario& ls, const SimulationResult& r);
 
 }  // namespace kimsim::io

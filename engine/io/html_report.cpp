@@ -1,0 +1,1262 @@
+#include "io/html_report.hpp"
+
+#include <fmt/compile.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <iterator>
+#include <map>
+#include <numeric>
+
+#include "io/output.hpp"
+#include "io/report.hpp"
+#include "io/sim_report.hpp"
+#include "kimsim/version.hpp"
+
+namespace kimsim::io {
+
+namespace {
+
+using json = nlohmann::json;
+
+// ---------------------------------------------------------------------------------------------
+// Labels: every text of the page in both languages, in one table.
+
+struct Label {
+  const char* key;
+  const char* de;
+  const char* en;
+};
+
+constexpr Label kLabels[] = {
+    {"title_run", "Mittelverteilung", "Allocation"},
+    {"title_compare", "Vergleich der Varianten", "Comparison of variants"},
+    {"title_simulate", "Monte-Carlo-Simulation", "Monte Carlo simulation"},
+    {"headline", "Auf einen Blick", "At a glance"},
+    {"budget", "Budget", "Budget"},
+    {"allocated", "Zugewiesen", "Allocated"},
+    {"unallocated", "Nicht zugewiesen", "Unallocated"},
+    {"reason", "Grund", "Reason"},
+    {"positions", "Stellen", "Positions"},
+    {"vza", "VZÄ", "FTE (VZÄ)"},
+    {"euro", "Euro", "Euros"},
+    {"recipients", "Empfänger", "Recipients"},
+    {"published_over", "veröffentlicht: über", "published: over"},
+    {"consistent", "stimmig", "consistent"},
+    {"below_published", "unter der veröffentlichten Zahl", "below the published figure"},
+    {"baustein", "Baustein", "Baustein"},
+    {"bausteine", "Bausteine", "Bausteine"},
+    {"name", "Name", "Name"},
+    {"ags", "AGS", "AGS"},
+    {"type", "Art", "Type"},
+    {"kreis", "Kreis", "Kreis"},
+    {"key_share", "Schlüsselanteil", "Key share"},
+    {"note", "Hinweis", "Note"},
+    {"total", "Summe", "Total"},
+    {"search", "Suche nach Kreis, Gemeinde oder AGS", "Search for a Kreis, Gemeinde or AGS"},
+    {"search_hint", "Filtert alle Empfängertabellen.", "Filters every table of recipients."},
+    {"sort_hint", "Spaltenköpfe sortieren die Tabelle.", "Column headers sort the table."},
+    {"rows_shown", "Zeilen angezeigt", "rows shown"},
+    {"type_kreis", "Kreis", "Kreis"},
+    {"type_kreisfreie_stadt", "kreisfreie Stadt", "kreisfreie Stadt"},
+    {"type_gemeinde", "Gemeinde", "Gemeinde"},
+    {"passed_on_by", "Weiterleitung durch", "passed on (Weiterleitung) by"},
+    {"passes_on", "leitet an Gemeinden weiter:", "passes on to Gemeinden:"},
+    {"waived", "verzichtet:", "waived:"},
+    {"areas", "Kreise und kreisfreie Städte", "Kreise and kreisfreie Städte"},
+    {"areas_hint", "Ein Kreis mit allem, was an Gemeinden in ihm fließt.",
+     "A Kreis with everything paid to Gemeinden inside it."},
+    {"population", "Einwohner", "Inhabitants"},
+    {"per_1000", "Euro je 1.000 Einwohner", "Euros per 1,000 inhabitants"},
+    {"chart_positions", "Stellen je Kreis bzw. kreisfreier Stadt, nach Baustein",
+     "Positions per Kreis or kreisfreie Stadt, by Baustein"},
+    {"chart_per_1000", "Euro je 1.000 Einwohner je Kreis bzw. kreisfreier Stadt",
+     "Euros per 1,000 inhabitants per Kreis or kreisfreie Stadt"},
+    {"chart_lorenz", "Lorenzkurve der Euro je Einwohner", "Lorenz curve of euros per inhabitant"},
+    {"lorenz_x", "Anteil der Einwohner (kumuliert)", "Share of inhabitants (cumulative)"},
+    {"lorenz_y", "Anteil der Mittel (kumuliert)", "Share of funds (cumulative)"},
+    {"equality", "Gleichverteilung", "Equal distribution"},
+    {"gini", "Gini-Koeffizient", "Gini coefficient"},
+    {"average", "Landesdurchschnitt", "State average"},
+    {"text_alt", "Die Werte stehen in der Tabelle", "The values are in the table"},
+    {"validation", "Abgleich mit beobachteten Stellen", "Validation against observed positions"},
+    {"observed", "beobachtet (VZÄ)", "observed (VZÄ)"},
+    {"model", "Modell (VZÄ)", "model (VZÄ)"},
+    {"difference", "Differenz", "Difference"},
+    {"validation_hint", "Ein Kreis einschließlich der Anteile, die er weiterleitet.",
+     "A Kreis including the shares it passes on."},
+    {"assumptions", "Annahmen", "Assumptions"},
+    {"sources", "Quellen", "Sources"},
+    {"notes", "Hinweise zu den Daten", "Notes on the data"},
+    {"provenance", "Herkunft", "Provenance"},
+    {"version", "kimsim-Version", "kimsim version"},
+    {"commit", "Commit", "Commit"},
+    {"scenario_hash", "SHA-256 des Szenarios", "SHA-256 of the scenario"},
+    {"extends", "Variante von", "Variant of"},
+    {"csv_note", "Die maschinenlesbaren Werte stehen in den CSV-Dateien neben diesem Bericht.",
+     "The machine-readable values are in the CSV files beside this report."},
+    {"steckbriefe", "Steckbriefe der Kreise und kreisfreien Städte", "Profiles of the Kreise and kreisfreie Städte"},
+    {"steckbrief", "Steckbrief", "Profile"},
+    {"key_values", "Kennzahlen", "Key values"},
+    {"region", "Gebietskörperschaft", "Local authority"},
+    {"indicator", "Kennzahl", "Indicator"},
+    {"value", "Wert", "Value"},
+    {"nothing", "keine Zuweisung", "nothing allocated"},
+    {"contents", "Inhalt", "Contents"},
+    // compare
+    {"scenario", "Szenario", "Scenario"},
+    {"base", "Basis", "Base"},
+    {"variant", "Variante", "Variant"},
+    {"winners", "Gewinner", "Winners"},
+    {"losers", "Verlierer", "Losers"},
+    {"gained", "Zugewinn", "Gained"},
+    {"lost", "Verlust", "Lost"},
+    {"moved", "Umverteilt", "Money moved"},
+    {"change", "Veränderung", "Change"},
+    {"delta_vza", "Δ VZÄ", "Δ VZÄ"},
+    {"delta_euro", "Δ Euro", "Δ euros"},
+    {"territories", "Gebiete", "Territories"},
+    {"territory_hint", "Ein Gebiet ist ein Empfänger mit den Gemeinden, an die sein Kreis weiterleitet.",
+     "A territory is a recipient with the Gemeinden its Kreis passes shares on to."},
+    {"chart_diverging", "Gewinne und Verluste je Gebiet (alle Bausteine)",
+     "Gains and losses per territory (all Bausteine)"},
+    {"indices", "Kennziffern nebeneinander", "Indices side by side"},
+    {"gallagher_key", "Gallagher (Schlüssel)", "Gallagher (key)"},
+    {"lh_key", "Loosemore-Hanby (Schlüssel)", "Loosemore-Hanby (key)"},
+    {"gallagher_quota", "Gallagher (Quote)", "Gallagher (quota)"},
+    {"lh_quota", "Loosemore-Hanby (Quote)", "Loosemore-Hanby (quota)"},
+    {"max_min", "Max/Min Euro je Einwohner", "Max/min euros per inhabitant"},
+    {"held_min", "am Minimum", "held at minimum"},
+    {"held_max", "am Maximum", "held at maximum"},
+    {"paradoxes", "Paradoxien", "Paradoxes"},
+    {"no_paradox", "Keine Paradoxie gefunden.", "No paradox found."},
+    {"decomposition", "Zerlegung in Schritte", "Decomposition into steps"},
+    {"alone", "allein", "alone"},
+    {"stacked", "gestapelt", "stacked"},
+    {"step", "Schritt", "Step"},
+    {"interaction", "Wechselwirkung", "Interaction"},
+    {"gain", "Gewinn", "Gain"},
+    {"loss", "Verlust", "Loss"},
+    // simulate
+    {"replications", "Replikationen", "Replications"},
+    {"seed", "Startwert (Seed)", "Seed"},
+    {"year", "Jahr", "Year"},
+    {"p05", "p05", "p05"},
+    {"median", "Median", "Median"},
+    {"p95", "p95", "p95"},
+    {"p_nothing", "Wahrscheinlichkeit, nichts zu erhalten", "Probability of receiving nothing"},
+    {"outflow", "Mittelabfluss (Mittel)", "Outflow (mean)"},
+    {"spent", "Ausgegeben", "Spent"},
+    {"unspent", "Nicht ausgegeben", "Unspent"},
+    {"mean", "Mittelwert", "Mean"},
+    {"sd", "Standardabweichung", "Standard deviation"},
+    {"mc_error", "MC-Fehler", "MC error"},
+    {"fairness", "Verteilungsgerechtigkeit", "Fairness"},
+    {"chart_band", "Stellen je Empfänger: Median und Band p05–p95",
+     "Positions per recipient: median and p05–p95 band"},
+    {"band", "Band p05–p95", "p05–p95 band"},
+};
+
+/// Renders a page in one language: labels, numbers, escaping.
+class Page {
+ public:
+  explicit Page(Lang lang) : lang_(lang) {}
+  Lang lang() const { return lang_; }
+
+  std::string t(std::string_view key) const {
+    // Looked up a few times per table row: a map built once, not a scan of the table.
+    static const std::map<std::string_view, const Label*> index = [] {
+      std::map<std::string_view, const Label*> m;
+      for (const Label& l : kLabels) m.emplace(l.key, &l);
+      return m;
+    }();
+    const auto it = index.find(key);
+    if (it == index.end()) return std::string(key);  // a missing label shows its key: visible, never a crash
+    return lang_ == Lang::de ? it->second->de : it->second->en;
+  }
+  /// A number written with a decimal point ("-1234.5") in the page's language.
+  std::string plain(std::string_view p) const {
+    if (lang_ == Lang::de) return german_number(p);
+    // English: commas between groups of three, a decimal point.
+    std::string g = german_number(p);
+    for (char& c : g) c = c == '.' ? ',' : c == ',' ? '.' : c;
+    return g;
+  }
+  std::string euros(Cents c) const {
+    return lang_ == Lang::de ? german_euros(c) : "€" + plain(format_euros(c));
+  }
+  std::string vza(Halves h) const { return plain(format_positions(h)); }
+  std::string signed_vza(Halves h) const {
+    return (h > 0 ? "+" : h < 0 ? "−" : "") + plain(format_positions(h < 0 ? -h : h));
+  }
+  std::string signed_euros(Cents c) const { return (c > 0 ? "+" : c < 0 ? "−" : "") + euros(c < 0 ? -c : c); }
+  std::string number(double v, int decimals) const { return plain(fmt::format("{:.{}f}", v, decimals)); }
+  std::string percent(double share, int decimals) const { return number(share * 100.0, decimals) + "\u00A0%"; }
+  std::string count(long long n) const { return plain(std::to_string(n)); }
+
+ private:
+  Lang lang_;
+};
+
+std::string esc(std::string_view s) {
+  std::string o;
+  o.reserve(s.size());
+  for (char c : s) switch (c) {
+      case '&': o += "&amp;"; break;
+      case '<': o += "&lt;"; break;
+      case '>': o += "&gt;"; break;
+      case '"': o += "&quot;"; break;
+      default: o += c;
+    }
+  return o;
+}
+
+/// Lower case for the search index: ASCII and the German umlauts (names are UTF-8).
+std::string fold(std::string_view s) {
+  std::string o;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == 0xC3 && i + 1 < s.size()) {
+      const unsigned char d = static_cast<unsigned char>(s[i + 1]);
+      // Ä Ö Ü (0x84 0x96 0x9C) to ä ö ü (0xA4 0xB6 0xBC).
+      o += static_cast<char>(c);
+      o += static_cast<char>(d == 0x84 || d == 0x96 || d == 0x9C ? d + 0x20 : d);
+      ++i;
+    } else {
+      o += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+  }
+  return o;
+}
+
+Cents cents_of(const json& j) { return j.get<Cents>(); }
+
+// The Okabe–Ito palette: distinguishable with every common colour-vision deficiency.
+constexpr const char* kPalette[] = {"#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442", "#000000"};
+
+/// Ticks for an axis from 0 to `max`: a step of 1, 2 or 5 times a power of ten, about 5 ticks.
+std::vector<double> ticks(double lo, double hi) {
+  const double span = std::max(hi - lo, 1e-9);
+  const double raw = span / 5.0, p = std::pow(10.0, std::floor(std::log10(raw)));
+  const double step = raw / p < 1.5 ? p : raw / p < 3.5 ? 2 * p : raw / p < 7.5 ? 5 * p : 10 * p;
+  std::vector<double> t;
+  for (double v = std::ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) t.push_back(std::abs(v) < step * 1e-9 ? 0.0 : v);
+  return t;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The page frame: head with the stylesheet, the script, the footer.
+
+constexpr const char* kStyle = R"CSS(
+:root{--ink:#1a1a1a;--muted:#555;--line:#c8c8c8;--band:#f3f3f3;--accent:#0072B2}
+*{box-sizing:border-box}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;font-variant-ligatures:none;color:var(--ink);margin:0 auto;max-width:1100px;padding:1rem 1.5rem;line-height:1.4;font-size:15px}
+h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.25rem;margin:2rem 0 .5rem;border-bottom:2px solid var(--accent);padding-bottom:.2rem}h3{font-size:1.05rem;margin:1.2rem 0 .4rem}
+.sub{color:var(--muted);margin:0 0 1rem}
+table{border-collapse:collapse;width:100%;margin:.4rem 0 1rem;font-size:.9rem}
+caption{text-align:left;font-weight:600;padding:.3rem 0}
+th,td{border-bottom:1px solid var(--line);padding:.2rem .45rem;text-align:left;vertical-align:top}
+thead th{background:var(--band);border-bottom:2px solid #999}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+thead th.n{white-space:normal}
+tbody tr:nth-child(even){background:#fafafa}
+tfoot td{font-weight:600;border-top:2px solid #999}
+th button{all:inherit;cursor:pointer;padding:0}
+th button::after{content:" \2195";color:#999;font-size:.8em}
+th[aria-sort=ascending] button::after{content:" \2191";color:var(--ink)}
+th[aria-sort=descending] button::after{content:" \2193";color:var(--ink)}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(12rem,1fr));gap:.6rem;margin:.6rem 0 1rem;padding:0}
+.cards div{border:1px solid var(--line);border-left:4px solid var(--accent);padding:.4rem .7rem}
+.cards dt{color:var(--muted);font-size:.85rem}.cards dd{margin:0;font-size:1.2rem;font-weight:600}
+.cards dd small{display:block;font-size:.8rem;font-weight:400;color:var(--muted)}
+.search{display:flex;gap:.6rem;align-items:center;flex-wrap:wrap;margin:.6rem 0;position:sticky;top:0;background:#fff;padding:.4rem 0;z-index:1}
+.search input{font:inherit;padding:.3rem .5rem;min-width:20rem;border:1px solid #888;border-radius:3px}
+figure{margin:1rem 0;break-inside:avoid}figcaption{color:var(--muted);font-size:.85rem}
+svg{max-width:100%;height:auto;font-family:inherit}
+svg text{font-size:11px;fill:var(--ink)}svg .axis{stroke:#666;stroke-width:1}svg .grid{stroke:#ddd;stroke-width:1}
+.legend{display:flex;gap:1rem;flex-wrap:wrap;font-size:.85rem;margin:.3rem 0}
+.legend span::before{content:"";display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;background:var(--c);vertical-align:-.1rem}
+.pos{color:#0072B2}.neg{color:#D55E00}
+.flag{border-left:4px solid #D55E00;padding:.3rem .6rem;background:#fff7f0;margin:.4rem 0}
+footer{margin-top:2rem;border-top:1px solid var(--line);padding-top:.5rem;color:var(--muted);font-size:.85rem}
+footer code{word-break:break-all}
+nav ol{columns:2;font-size:.9rem}
+.steckbrief{border-top:2px solid var(--line);margin-top:1.5rem}
+[hidden]{display:none!important}
+@media print{
+ @page{size:A4;margin:14mm 12mm}
+ body{max-width:none;padding:0;font-size:9pt}
+ .search,nav,th button::after{display:none}
+ table{font-size:8pt;page-break-inside:auto}
+ tr,figure,.cards div,.flag{break-inside:avoid;page-break-inside:avoid}
+ thead{display:table-header-group}
+ tfoot{display:table-row-group}
+ td,th{overflow-wrap:break-word;padding:.15rem .3rem}
+ table.sim,#t-areas{font-size:7pt}
+ #t-decompose{font-size:6.5pt}#t-decompose td.n{white-space:normal}
+ h2,h3{break-after:avoid;page-break-after:avoid}
+ .steckbrief{break-before:page;page-break-before:always;border:0}
+ a{color:inherit;text-decoration:none}
+}
+)CSS";
+
+// Sorting and searching only: the page is complete without it.
+constexpr const char* kScript = R"JS(
+(function(){
+var n=function(s){return parseFloat(s)};
+document.querySelectorAll('table.sortable').forEach(function(t){
+ t.querySelectorAll('thead th').forEach(function(th,i){
+  var b=document.createElement('button');b.type='button';b.textContent=th.textContent;th.textContent='';th.appendChild(b);
+  b.addEventListener('click',function(){
+   var asc=th.getAttribute('aria-sort')!=='ascending';
+   t.querySelectorAll('thead th').forEach(function(o){o.removeAttribute('aria-sort')});
+   th.setAttribute('aria-sort',asc?'ascending':'descending');
+   var num=th.classList.contains('n'),body=t.tBodies[0],rows=Array.prototype.slice.call(body.rows);
+   rows.sort(function(x,y){
+    var a=x.cells[i].getAttribute('data-v'),c=y.cells[i].getAttribute('data-v');
+    if(a===null)a=x.cells[i].textContent;if(c===null)c=y.cells[i].textContent;
+    var r=num?n(a)-n(c):a.localeCompare(c,document.documentElement.lang);
+    return asc?r:-r});
+   rows.forEach(function(r){body.appendChild(r)})})})});
+var q=document.getElementById('q');
+if(q){var out=document.getElementById('q-count');
+ q.addEventListener('input',function(){
+  var s=q.value.trim().toLowerCase(),shown=0,all=0;
+  document.querySelectorAll('table.filterable tbody tr').forEach(function(r){
+   var hit=!s||r.getAttribute('data-q').indexOf(s)>=0;r.hidden=!hit;all++;if(hit)shown++});
+  out.textContent=shown+' / '+all})}
+})();
+)JS";
+
+void head(std::string& o, const Page& p, const std::string& title) {
+  fmt::format_to(std::back_inserter(o),
+                 "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n"
+                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                 "<meta name=\"generator\" content=\"kimsim {}\">\n<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n",
+                 lang_code(p.lang()), kVersion, esc(title), kStyle);
+}
+
+void tail(std::string& o, const Page& p, const json& data) {
+  const json& pv = data["provenance"];
+  o += "<footer>\n<p>" + esc(p.t("csv_note")) + "</p>\n<p>" + esc(p.t("provenance")) + ": " + esc(p.t("version")) + " " +
+       esc(pv.value("kimsim_version", "")) + " · " + esc(p.t("commit")) + " <code>" + esc(pv.value("kimsim_commit", "")) +
+       "</code> · " + esc(p.t("scenario_hash")) + " <code>" + esc(pv.value("scenario_sha256", "")) + "</code>";
+  if (pv.contains("extends")) {
+    o += " · " + esc(p.t("extends")) + ":";
+    for (const auto& e : pv["extends"]) o += " " + esc(e.get<std::string>());
+  }
+  o += "</p>\n</footer>\n<script type=\"application/json\" id=\"data\">" + data_island(data) + "</script>\n<script>" +
+       kScript + "</script>\n</body>\n</html>\n";
+}
+
+/// The search box over the tables with class "filterable".
+void search_box(std::string& o, const Page& p) {
+  o += "<div class=\"search\" role=\"search\"><label for=\"q\">" + esc(p.t("search")) +
+       "</label> <input id=\"q\" type=\"search\" autocomplete=\"off\"> <output id=\"q-count\" for=\"q\"></output> <span class=\"sub\">" +
+       esc(p.t("search_hint")) + " " + esc(p.t("sort_hint")) + "</span></div>\n";
+}
+
+/// A table cell with a number: shown in the page's format, sorted by its plain value.
+std::string num_td(const std::string& shown, const std::string& sort_value) {
+  return "<td class=\"n\" data-v=\"" + sort_value + "\">" + shown + "</td>";
+}
+
+std::string list(const json& items) {
+  std::string o = "<ul>\n";
+  for (const auto& i : items) o += "<li>" + esc(i.get<std::string>()) + "</li>\n";
+  return o + "</ul>\n";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Charts, server-side SVG. Each has a <title>, a <desc> (the text alternative, also naming the
+// table that holds its values), axis labels, and ids unique in the page.
+
+/// A ranked horizontal bar chart, stacked by series: `rows` of (label, values per series).
+std::string bar_chart(const Page& p, const std::string& id, const std::string& title, const std::string& desc,
+                      const std::string& x_label, const std::vector<std::string>& series,
+                      const std::vector<std::pair<std::string, std::vector<double>>>& rows) {
+  const double left = 190, right = 20, top = 10, row_h = 14, axis_h = 40, width = 760;
+  const double plot_w = width - left - right, height = top + row_h * static_cast<double>(rows.size()) + axis_h;
+  double max = 0;
+  for (const auto& r : rows) max = std::max(max, std::accumulate(r.second.begin(), r.second.end(), 0.0));
+  if (max <= 0) max = 1;  // nothing to draw (money without positions): an empty axis, not a division by 0
+  const std::vector<double> tk = ticks(0, max);
+  const double hi = std::max(max, tk.empty() ? 1.0 : tk.back());
+  auto x = [&](double v) { return left + plot_w * v / hi; };
+  std::string o;
+  auto out = std::back_inserter(o);
+  fmt::format_to(out, FMT_COMPILE("<figure>\n<svg id=\"{0}\" viewBox=\"0 0 {1} {2}\" width=\"{1}\" role=\"img\" aria-labelledby=\"{0}-t {0}-d\">\n"
+                      "<title id=\"{0}-t\">{3}</title>\n<desc id=\"{0}-d\">{4}</desc>\n"),
+                 id, width, height, esc(title), esc(desc));
+  for (double v : tk)
+    fmt::format_to(out, FMT_COMPILE("<line class=\"grid\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\"/><text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>\n"),
+                   x(v), top, height - axis_h, height - axis_h + 14, esc(p.number(v, v == std::floor(v) ? 0 : 1)));
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const double y = top + row_h * static_cast<double>(i);
+    fmt::format_to(out, FMT_COMPILE("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>"), left - 6, y + row_h * 0.75, esc(rows[i].first));
+    double acc = 0;
+    for (std::size_t s = 0; s < rows[i].second.size(); ++s) {
+      const double v = rows[i].second[s];
+      if (v > 0)
+        fmt::format_to(out, FMT_COMPILE("<rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{:.1f}\" fill=\"{}\"/>"), x(acc), y + 1.5,
+                       x(acc + v) - x(acc), row_h - 3, kPalette[s % std::size(kPalette)]);
+      acc += v;
+    }
+    o += "\n";
+  }
+  fmt::format_to(out, FMT_COMPILE("<line class=\"axis\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/>\n"), left, top, height - axis_h);
+  fmt::format_to(out, FMT_COMPILE("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n</svg>\n"), left + plot_w / 2, height - 6, esc(x_label));
+  o += "<figcaption><div class=\"legend\">";
+  for (std::size_t s = 0; s < series.size(); ++s)
+    fmt::format_to(out, FMT_COMPILE("<span style=\"--c:{}\">{}</span>"), kPalette[s % std::size(kPalette)], esc(series[s]));
+  return o + "</div>" + esc(desc) + "</figcaption>\n</figure>\n";
+}
+
+/// A ranked dot chart with a reference line (the average).
+std::string dot_chart(const Page& p, const std::string& id, const std::string& title, const std::string& desc,
+                      const std::string& x_label, const std::vector<std::pair<std::string, double>>& rows,
+                      double reference, const std::string& reference_label) {
+  const double left = 190, right = 20, top = 10, row_h = 13, axis_h = 40, width = 760;
+  const double plot_w = width - left - right, height = top + row_h * static_cast<double>(rows.size()) + axis_h;
+  double max = reference;
+  for (const auto& r : rows) max = std::max(max, r.second);
+  if (max <= 0) max = 1;
+  const std::vector<double> tk = ticks(0, max);
+  const double hi = std::max(max, tk.empty() ? 1.0 : tk.back());
+  auto x = [&](double v) { return left + plot_w * v / hi; };
+  std::string o;
+  auto out = std::back_inserter(o);
+  fmt::format_to(out, FMT_COMPILE("<figure>\n<svg id=\"{0}\" viewBox=\"0 0 {1} {2}\" width=\"{1}\" role=\"img\" aria-labelledby=\"{0}-t {0}-d\">\n"
+                      "<title id=\"{0}-t\">{3}</title>\n<desc id=\"{0}-d\">{4}</desc>\n"),
+                 id, width, height, esc(title), esc(desc));
+  for (double v : tk)
+    fmt::format_to(out, FMT_COMPILE("<line class=\"grid\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\"/><text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>\n"),
+                   x(v), top, height - axis_h, height - axis_h + 14, esc(p.number(v, 0)));
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const double y = top + row_h * static_cast<double>(i) + row_h / 2;
+    fmt::format_to(out, FMT_COMPILE("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text><line class=\"grid\" x1=\"{}\" x2=\"{:.2f}\" y1=\"{:.1f}\" y2=\"{:.1f}\"/><circle cx=\"{:.2f}\" cy=\"{:.1f}\" r=\"4\" fill=\"#D55E00\"/>\n"),
+                   left - 6, y + 4, esc(rows[i].first), left, x(rows[i].second), y, y, x(rows[i].second), y);
+  }
+  fmt::format_to(out, FMT_COMPILE("<line x1=\"{0:.2f}\" x2=\"{0:.2f}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#0072B2\" stroke-dasharray=\"4 3\"/>\n"), x(reference), top, height - axis_h);
+  fmt::format_to(out, FMT_COMPILE("<line class=\"axis\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/>\n"), left, top, height - axis_h);
+  fmt::format_to(out, FMT_COMPILE("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n</svg>\n"), left + plot_w / 2, height - 6, esc(x_label));
+  fmt::format_to(out, FMT_COMPILE("<figcaption><div class=\"legend\"><span style=\"--c:#D55E00\">{}</span><span style=\"--c:#0072B2\">{}: {}</span></div>{}</figcaption>\n</figure>\n"),
+                 esc(x_label), esc(reference_label), esc(p.number(reference, 2)), esc(desc));
+  return o;
+}
+
+/// The Lorenz curve: points (cumulative population share, cumulative funds share).
+std::string lorenz_chart(const Page& p, const std::string& id, const json& lorenz) {
+  const double size = 300, left = 60, top = 30, bottom = 50;
+  const double width = left + size + 30, height = top + size + bottom;
+  auto X = [&](double v) { return left + size * v; };
+  auto Y = [&](double v) { return top + size * (1 - v); };
+  const double gini = lorenz["gini"].get<double>();
+  const std::string title = std::string(p.t("chart_lorenz")) + " (" + std::string(p.t("gini")) + " " + p.number(gini, 3) + ")";
+  std::string desc = fmt::format("{}: {}. {}.", p.t("gini"), p.number(gini, 3), p.t("text_alt") + std::string(" „") + std::string(p.t("areas")) + "“");
+  std::string o;
+  auto out = std::back_inserter(o);
+  fmt::format_to(out, FMT_COMPILE("<figure>\n<svg id=\"{0}\" viewBox=\"0 0 {1} {2}\" width=\"{1}\" role=\"img\" aria-labelledby=\"{0}-t {0}-d\">\n"
+                      "<title id=\"{0}-t\">{3}</title>\n<desc id=\"{0}-d\">{4}</desc>\n"),
+                 id, width, height, esc(title), esc(desc));
+  for (double v : {0.0, 0.25, 0.5, 0.75, 1.0})
+    fmt::format_to(out, FMT_COMPILE("<line class=\"grid\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\"/><line class=\"grid\" x1=\"{3}\" x2=\"{4}\" y1=\"{5:.1f}\" y2=\"{5:.1f}\"/>"
+                        "<text x=\"{0:.1f}\" y=\"{6}\" text-anchor=\"middle\">{7}</text><text x=\"{8}\" y=\"{9:.1f}\" text-anchor=\"end\">{7}</text>\n"),
+                   X(v), top, top + size, left, left + size, Y(v), top + size + 14, esc(p.percent(v, 0)), left - 4, Y(v) + 4);
+  std::string pts;
+  for (const auto& pt : lorenz["points"]) pts += fmt::format("{:.2f},{:.2f} ", X(pt[0].get<double>()), Y(pt[1].get<double>()));
+  fmt::format_to(out, FMT_COMPILE("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#999\" stroke-dasharray=\"4 3\"/>\n"), X(0), Y(0), X(1), Y(1));
+  fmt::format_to(out, FMT_COMPILE("<polyline points=\"{}\" fill=\"none\" stroke=\"#0072B2\" stroke-width=\"2\"/>\n"), pts);
+  fmt::format_to(out, FMT_COMPILE("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n"), X(0.5), height - 12, esc(p.t("lorenz_x")));
+  fmt::format_to(out, FMT_COMPILE("<text transform=\"translate(14 {:.1f}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n"), Y(0.5), esc(p.t("lorenz_y")));
+  fmt::format_to(out, FMT_COMPILE("<text x=\"{}\" y=\"18\">{}</text>\n</svg>\n"), left, esc(title));
+  fmt::format_to(out, FMT_COMPILE("<figcaption><div class=\"legend\"><span style=\"--c:#0072B2\">{}</span><span style=\"--c:#999\">{}</span></div>{}</figcaption>\n</figure>\n"),
+                 esc(p.t("chart_lorenz")), esc(p.t("equality")), esc(desc));
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run report.
+
+std::string type_label(const Page& p, const std::string& type_key) { return p.t("type_" + type_key); }
+
+/// Why money is left, in the page's language: the model states its reasons in English
+/// (PositionsByKey::unallocated_reason, AllocationRule); the known ones are said in German.
+std::string reason_text(const Page& p, const std::string& reason) {
+  if (p.lang() != Lang::de) return reason;
+  const std::string_view head = "less than one unit of ", tail = " EUR left";
+  if (reason.starts_with(head) && reason.ends_with(tail)) {
+    const std::string amount = reason.substr(head.size(), reason.size() - head.size() - tail.size());
+    if (amount.find_first_not_of("0123456789.") == std::string::npos)
+      return "weniger als eine Einheit (" + german_number(amount) + "\u00A0€) übrig";
+  }
+  if (reason == "not used by the rule") return "von der Regel nicht verwendet";
+  return reason;
+}
+
+/// Lorenz points and Gini over areas with inhabitants: sorted by euros per inhabitant, each
+/// point the cumulative share of inhabitants and of funds. For grouped data this Gini equals the
+/// inhabitant-weighted Gini of include/kimsim/compare.hpp.
+json lorenz(std::vector<std::pair<double, double>> pop_cents) {
+  std::erase_if(pop_cents, [](const auto& pc) { return pc.first <= 0; });
+  std::stable_sort(pop_cents.begin(), pop_cents.end(),
+                   [](const auto& a, const auto& b) { return a.second * b.first < b.second * a.first; });
+  double P = 0, E = 0;
+  for (const auto& [pop, cents] : pop_cents) P += pop, E += cents;
+  json points = json::array({json::array({0.0, 0.0})});
+  double cp = 0, ce = 0, area = 0;
+  for (const auto& [pop, cents] : pop_cents) {
+    const double np = cp + pop / P, ne = E > 0 ? ce + cents / E : 0;
+    area += (np - cp) * (ne + ce);
+    cp = np, ce = ne;
+    points.push_back(json::array({std::round(cp * 1e6) / 1e6, std::round(ce * 1e6) / 1e6}));
+  }
+  return {{"gini", E > 0 ? std::round((1 - area) * 1e9) / 1e9 : 0.0}, {"points", points}};
+}
+
+void run_body(std::string& o, const Page& p, const json& d) {
+  auto out = std::back_inserter(o);
+  const json& h = d["headline"];
+  const json& bs = d["bausteine"];
+  fmt::format_to(out, FMT_COMPILE("<header>\n<h1>{}: {}</h1>\n<p class=\"sub\">{} · {} {}</p>\n</header>\n"),
+                 esc(p.t("title_run")), esc(d["scenario"].get<std::string>()), esc(d["programme"].get<std::string>()),
+                 esc(p.t("year")), d["year"].get<int>());
+  o += "<nav aria-label=\"" + esc(p.t("contents")) + "\"><ol>";
+  o += "<li><a href=\"#headline\">" + esc(p.t("headline")) + "</a></li>";
+  for (const auto& b : bs) o += "<li><a href=\"#b-" + esc(b["id"].get<std::string>()) + "\">" + esc(p.t("baustein")) + " " + esc(b["id"].get<std::string>()) + "</a></li>";
+  o += "<li><a href=\"#areas\">" + esc(p.t("areas")) + "</a></li>";
+  if (d.contains("validation")) o += "<li><a href=\"#validation\">" + esc(p.t("validation")) + "</a></li>";
+  o += "<li><a href=\"#assumptions\">" + esc(p.t("assumptions")) + "</a></li><li><a href=\"#steckbriefe\">" + esc(p.t("steckbriefe")) + "</a></li></ol></nav>\n";
+
+  // Headline.
+  o += "<section id=\"headline\">\n<h2>" + esc(p.t("headline")) + "</h2>\n<dl class=\"cards\">\n";
+  auto card = [&](std::string_view label, const std::string& value, const std::string& small, const char* id) {
+    fmt::format_to(out, FMT_COMPILE("<div><dt>{}</dt><dd id=\"{}\">{}{}</dd></div>\n"), esc(label), id, esc(value), small.empty() ? "" : "<small>" + esc(small) + "</small>");
+  };
+  card(p.t("budget"), p.euros(cents_of(h["budget_cents"])), "", "h-budget");
+  card(p.t("allocated"), p.euros(cents_of(h["allocated_cents"])), "", "h-allocated");
+  std::string reasons;
+  for (const auto& b : bs)
+    if (cents_of(b["unallocated_cents"]) > 0)
+      reasons += (reasons.empty() ? "" : "; ") + b["id"].get<std::string>() + ": " + reason_text(p, b.value("unallocated_reason", ""));
+  card(p.t("unallocated"), p.euros(cents_of(h["unallocated_cents"])), reasons, "h-unallocated");
+  std::string published;
+  if (h.contains("published_positions_over")) {
+    const double over = h["published_positions_over"].get<double>();
+    published = std::string(p.t("published_over")) + " " + p.number(over, over == std::floor(over) ? 0 : 1) + " (" +
+                std::string(static_cast<double>(h["halves"].get<Halves>()) / 2.0 > over ? p.t("consistent") : p.t("below_published")) + ")";
+  }
+  card(std::string(p.t("positions")) + " (" + std::string(p.t("vza")) + ")", p.vza(h["halves"].get<Halves>()), published, "h-positions");
+  o += "</dl>\n";
+  // The Bausteine in one table.
+  fmt::format_to(out, FMT_COMPILE("<table id=\"t-bausteine\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
+                 esc(p.t("bausteine")), esc(p.t("baustein")), esc(p.t("name")), esc(p.t("budget")), esc(p.t("allocated")), esc(p.t("unallocated")), esc(p.t("vza")), esc(p.t("recipients")));
+  for (const auto& b : bs)
+    fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n"),
+                   esc(b["id"].get<std::string>()), esc(b["name"].get<std::string>()), esc(p.euros(cents_of(b["budget_cents"]))),
+                   esc(p.euros(cents_of(b["allocated_cents"]))), esc(p.euros(cents_of(b["unallocated_cents"]))), esc(p.vza(b["halves"].get<Halves>())),
+                   b["recipients"].get<std::size_t>());
+  fmt::format_to(out, FMT_COMPILE("</tbody>\n<tfoot><tr><th scope=\"row\">{}</th><td></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td></td></tr></tfoot>\n</table>\n</section>\n"),
+                 esc(p.t("total")), esc(p.euros(cents_of(h["budget_cents"]))), esc(p.euros(cents_of(h["allocated_cents"]))),
+                 esc(p.euros(cents_of(h["unallocated_cents"]))), esc(p.vza(h["halves"].get<Halves>())));
+
+  search_box(o, p);
+
+  // A table per Baustein.
+  for (const auto& b : bs) {
+    const std::string id = b["id"].get<std::string>();
+    fmt::format_to(out, FMT_COMPILE("<section id=\"b-{0}\">\n<h2>{1} {0}: {2}</h2>\n"), esc(id), esc(p.t("baustein")), esc(b["name"].get<std::string>()));
+    fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable recipients\" id=\"t-{}\" data-baustein=\"{}\"><caption>{} {} – {} {}</caption>\n<thead><tr>"
+                        "<th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>\n"),
+                   esc(id), esc(id), esc(p.t("baustein")), esc(id), b["rows"].size(), esc(p.t("recipients")), esc(p.t("ags")), esc(p.t("name")), esc(p.t("type")),
+                   esc(p.t("kreis")), esc(p.t("vza")), esc(p.t("euro")), esc(p.t("key_share")), esc(p.t("note")));
+    for (const auto& r : b["rows"]) {
+      std::string note;
+      if (r.contains("passed_on_by")) note = std::string(p.t("passed_on_by")) + " " + r["passed_on_by"].get<std::string>();
+      if (r.contains("passes_on_halves")) {
+        note = std::string(p.t("passes_on")) + " " + p.vza(r["passes_on_halves"].get<Halves>()) + " " + std::string(p.t("vza"));
+        if (r.contains("waived")) {
+          note += "; " + std::string(p.t("waived"));
+          for (const auto& w : r["waived"]) note += " " + w.get<std::string>();
+        }
+      }
+      const Halves halves = r["halves"].get<Halves>();
+      const Cents cents = cents_of(r["cents"]);
+      const std::string ags = r["ags"].get<std::string>(), name = r["name"].get<std::string>(), kreis = r.value("kreis", "");
+      fmt::format_to(out, FMT_COMPILE("<tr data-ags=\"{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\">{}</th><td>{}</td><td>{}</td>{}{}{}<td>{}</td></tr>\n"), esc(ags),
+                     esc(fold(ags + " " + name + " " + kreis)), esc(ags), esc(name), esc(type_label(p, r["type"].get<std::string>())), esc(kreis),
+                     num_td(p.vza(halves), format_positions(halves)), num_td(esc(p.euros(cents)), format_euros(cents)),
+                     num_td(p.percent(r["key_share"].get<double>(), 3), fmt::format("{:.9f}", r["key_share"].get<double>())), esc(note));
+    }
+    fmt::format_to(out, FMT_COMPILE("</tbody>\n<tfoot><tr><td></td><th scope=\"row\">{}</th><td></td><td></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td></td><td></td></tr></tfoot>\n</table>\n</section>\n"),
+                   esc(p.t("total")), esc(p.vza(b["halves"].get<Halves>())), esc(p.euros(cents_of(b["allocated_cents"]))));
+  }
+
+  // Kreis-level areas: charts, then their table (the charts' text alternative).
+  const json& areas = d["areas"];
+  o += "<section id=\"areas\">\n<h2>" + esc(p.t("areas")) + "</h2>\n<p class=\"sub\">" + esc(p.t("areas_hint")) + "</p>\n";
+  std::vector<std::string> series;
+  for (const auto& b : bs) series.push_back(std::string(p.t("baustein")) + " " + b["id"].get<std::string>());
+  std::vector<std::pair<std::string, std::vector<double>>> bars;
+  for (const auto& a : areas) {
+    std::vector<double> v;
+    for (const auto& h2 : a["halves_by_baustein"]) v.push_back(static_cast<double>(h2.get<Halves>()) / 2.0);
+    bars.emplace_back(a["name"].get<std::string>(), v);
+  }
+  std::stable_sort(bars.begin(), bars.end(), [](const auto& x, const auto& y) {
+    return std::accumulate(x.second.begin(), x.second.end(), 0.0) > std::accumulate(y.second.begin(), y.second.end(), 0.0);
+  });
+  const std::string alt = std::string(p.t("text_alt")) + " „" + std::string(p.t("areas")) + "“.";
+  o += bar_chart(p, "c-positions", std::string(p.t("chart_positions")), alt, std::string(p.t("vza")), series, bars);
+  if (d.contains("average_per_1000_cents")) {
+    std::vector<std::pair<std::string, double>> dots;
+    for (const auto& a : areas)
+      if (a.contains("per_1000_cents")) dots.emplace_back(a["name"].get<std::string>(), static_cast<double>(cents_of(a["per_1000_cents"])) / 100.0);
+    std::stable_sort(dots.begin(), dots.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
+    o += dot_chart(p, "c-per-1000", std::string(p.t("chart_per_1000")), alt, std::string(p.t("per_1000")), dots,
+                   static_cast<double>(cents_of(d["average_per_1000_cents"])) / 100.0, std::string(p.t("average")));
+    o += lorenz_chart(p, "c-lorenz", d["lorenz"]);
+  }
+  fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable\" id=\"t-areas\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th>"),
+                 esc(p.t("areas")), esc(p.t("ags")), esc(p.t("name")), esc(p.t("type")));
+  for (const auto& b : bs) fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(b["id"].get<std::string>()), esc(p.t("vza")));
+  fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
+                 esc(p.t("euro")), esc(p.t("population")), esc(p.t("per_1000")), esc(p.t("vza")));
+  for (const auto& a : areas) {
+    const std::string ags = a["ags"].get<std::string>(), name = a["name"].get<std::string>();
+    fmt::format_to(out, FMT_COMPILE("<tr data-ags=\"{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\"><a href=\"#s-{}\">{}</a></th><td>{}</td>"), esc(ags), esc(fold(ags + " " + name)), esc(ags),
+                   esc(ags), esc(name), esc(type_label(p, a["type"].get<std::string>())));
+    for (const auto& h2 : a["halves_by_baustein"]) o += num_td(p.vza(h2.get<Halves>()), format_positions(h2.get<Halves>()));
+    o += num_td(esc(p.euros(cents_of(a["cents"]))), format_euros(cents_of(a["cents"])));
+    if (a.contains("population")) o += num_td(p.number(a["population"].get<double>(), 0), fmt::format("{:.0f}", a["population"].get<double>()));
+    else o += "<td class=\"n\" data-v=\"0\">–</td>";
+    if (a.contains("per_1000_cents")) o += num_td(esc(p.euros(cents_of(a["per_1000_cents"]))), format_euros(cents_of(a["per_1000_cents"])));
+    else o += "<td class=\"n\" data-v=\"0\">–</td>";
+    o += num_td(p.vza(a["halves"].get<Halves>()), format_positions(a["halves"].get<Halves>())) + "</tr>\n";
+  }
+  o += "</tbody>\n</table>\n</section>\n";
+
+  // Validation.
+  if (d.contains("validation")) {
+    fmt::format_to(out, FMT_COMPILE("<section id=\"validation\">\n<h2>{}</h2>\n<table id=\"t-validation\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
+                   esc(p.t("validation")), esc(p.t("validation_hint")), esc(p.t("baustein")), esc(p.t("ags")), esc(p.t("name")), esc(p.t("observed")), esc(p.t("model")), esc(p.t("difference")));
+    for (const auto& v : d["validation"]) {
+      const double obs = v["observed_positions"].get<double>(), model = v["model_positions"].get<double>();
+      fmt::format_to(out, FMT_COMPILE("<tr><td>{}</td><td>{}</td><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n"),
+                     esc(v["baustein"].get<std::string>()), esc(v["ags"].get<std::string>()), esc(v["name"].get<std::string>()), p.number(obs, 1), p.number(model, 1),
+                     (model - obs > 0 ? "+" : "") + p.number(model - obs, 1));
+    }
+    o += "</tbody>\n</table>\n</section>\n";
+  }
+  o += "<section id=\"assumptions\">\n<h2>" + esc(p.t("assumptions")) + "</h2>\n" + list(d["assumptions"]);
+  o += "<h2>" + esc(p.t("sources")) + "</h2>\n" + list(d["sources"]);
+  if (!d["notes"].empty()) o += "<h2>" + esc(p.t("notes")) + "</h2>\n" + list(d["notes"]);
+  o += "</section>\n";
+
+  // Steckbriefe: a printable page per Kreis-level area.
+  o += "<section id=\"steckbriefe\">\n<h2>" + esc(p.t("steckbriefe")) + "</h2>\n";
+  for (const auto& a : areas) {
+    const std::string ags = a["ags"].get<std::string>(), name = a["name"].get<std::string>();
+    fmt::format_to(out, FMT_COMPILE("<article class=\"steckbrief\" id=\"s-{}\">\n<h3>{}: {} ({}, {})</h3>\n"), esc(ags), esc(p.t("steckbrief")), esc(name),
+                   esc(type_label(p, a["type"].get<std::string>())), esc(ags));
+    fmt::format_to(out, FMT_COMPILE("<table class=\"profile\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th>"), esc(name), esc(p.t("region")));
+    for (const auto& b : bs)
+      fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{0} {1}</th><th scope=\"col\" class=\"n\">{0} {2}</th>"), esc(b["id"].get<std::string>()), esc(p.t("vza")), esc(p.t("euro")));
+    o += "</tr></thead>\n<tbody>\n";
+    for (const auto& m : a["members"]) {
+      o += "<tr><th scope=\"row\">" + esc(m["name"].get<std::string>()) + "</th>";
+      for (std::size_t b = 0; b < bs.size(); ++b) {
+        const json& cell = m["by_baustein"][b];
+        if (cell.is_null()) o += "<td class=\"n\">–</td><td class=\"n\">–</td>";
+        else o += "<td class=\"n\">" + p.vza(cell["halves"].get<Halves>()) + "</td><td class=\"n\">" + esc(p.euros(cents_of(cell["cents"]))) + "</td>";
+      }
+      o += "</tr>\n";
+    }
+    o += "</tbody>\n</table>\n";
+    fmt::format_to(out, FMT_COMPILE("<table class=\"profile-keys\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
+                   esc(p.t("key_values")), esc(p.t("indicator")), esc(p.t("value")));
+    for (const auto& [k, v] : a["indicators"].items())
+      fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td></tr>\n"), esc(k), p.number(v.get<double>(), v.get<double>() == std::floor(v.get<double>()) ? 0 : 2));
+    for (std::size_t b = 0; b < bs.size(); ++b)
+      if (!a["key_share_by_baustein"][b].is_null())
+        fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{} {}</th><td class=\"n\">{}</td></tr>\n"), esc(p.t("key_share")), esc(bs[b]["id"].get<std::string>()),
+                       p.percent(a["key_share_by_baustein"][b].get<double>(), 3));
+    if (a.contains("per_1000_cents"))
+      fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td></tr>\n"), esc(p.t("per_1000")), esc(p.euros(cents_of(a["per_1000_cents"]))));
+    fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{} ({})</th><td class=\"n\">{}</td></tr>\n"), esc(p.t("total")), esc(p.t("euro")), esc(p.euros(cents_of(a["cents"]))));
+    o += "</tbody>\n</table>\n</article>\n";
+  }
+  o += "</section>\n";
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// The compare report.
+
+/// A diverging bar chart: gains to the right, losses to the left of zero, largest first.
+std::string diverging_chart(const Page& p, const std::string& id, const std::string& title, const std::string& desc,
+                            const std::vector<std::pair<std::string, double>>& rows) {
+  const double left = 190, right = 20, top = 10, row_h = 13, axis_h = 40, width = 760;
+  const double plot_w = width - left - right, height = top + row_h * static_cast<double>(std::max<std::size_t>(rows.size(), 1)) + axis_h;
+  double lo = 0, hi = 0;
+  for (const auto& r : rows) lo = std::min(lo, r.second), hi = std::max(hi, r.second);
+  if (lo == hi) hi = 1;
+  const std::vector<double> tk = ticks(lo, hi);
+  if (!tk.empty()) lo = std::min(lo, tk.front()), hi = std::max(hi, tk.back());
+  auto x = [&](double v) { return left + plot_w * (v - lo) / (hi - lo); };
+  std::string o;
+  auto out = std::back_inserter(o);
+  fmt::format_to(out, FMT_COMPILE("<figure>\n<svg id=\"{0}\" viewBox=\"0 0 {1} {2}\" width=\"{1}\" role=\"img\" aria-labelledby=\"{0}-t {0}-d\">\n"
+                      "<title id=\"{0}-t\">{3}</title>\n<desc id=\"{0}-d\">{4}</desc>\n"),
+                 id, width, height, esc(title), esc(desc));
+  for (double v : tk)
+    fmt::format_to(out, FMT_COMPILE("<line class=\"grid\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\"/><text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>\n"),
+                   x(v), top, height - axis_h, height - axis_h + 14, esc(p.number(v, 0)));
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const double y = top + row_h * static_cast<double>(i), v = rows[i].second;
+    const double x0 = x(std::min(0.0, v)), x1 = x(std::max(0.0, v));
+    fmt::format_to(out, FMT_COMPILE("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text><rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{:.1f}\" fill=\"{}\"/>\n"),
+                   left - 6, y + row_h * 0.75, esc(rows[i].first), x0, y + 1.5, std::max(x1 - x0, 0.5), row_h - 3, v >= 0 ? "#0072B2" : "#D55E00");
+  }
+  fmt::format_to(out, FMT_COMPILE("<line class=\"axis\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\"/>\n"), x(0), top, height - axis_h);
+  fmt::format_to(out, FMT_COMPILE("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n</svg>\n"), left + plot_w / 2, height - 6, esc(p.t("delta_euro")));
+  fmt::format_to(out, FMT_COMPILE("<figcaption><div class=\"legend\"><span style=\"--c:#0072B2\">{}</span><span style=\"--c:#D55E00\">{}</span></div>{}</figcaption>\n</figure>\n"),
+                 esc(p.t("gain")), esc(p.t("loss")), esc(desc));
+  return o;
+}
+
+/// A paradox flag in plain words: who loses (or gains) how much, and why that is a paradox.
+std::string paradox_text(const Page& p, const json& x, const json& scenarios) {
+  const bool de = p.lang() == Lang::de;
+  const json& who = x["recipients"];
+  const std::string a = who[0]["name"].get<std::string>();
+  const Halves da = who[0]["delta_halves"].get<Halves>();
+  const std::string from = scenarios[x["from"].get<std::size_t>()]["name"], to = scenarios[x["to"].get<std::size_t>()]["name"];
+  const std::string b_id = x["baustein"].get<std::string>();
+  const std::string where = fmt::format("{} {} ({} → {}): ", p.t("baustein"), b_id, from, to);
+  auto moves = [&](const std::string& name, Halves d) {
+    return de ? fmt::format("{} {} {} VZÄ", name, d < 0 ? "verliert" : "gewinnt", p.vza(d < 0 ? -d : d))
+              : fmt::format("{} {} {} VZÄ", name, d < 0 ? "loses" : "gains", p.vza(d < 0 ? -d : d));
+  };
+  const std::string kind = x["kind"].get<std::string>();
+  if (kind == "alabama") {
+    const Halves total = x["total_delta_halves"].get<Halves>();
+    const bool budget_up = x.value("budget_delta_cents", Cents{0}) > 0;
+    if (de)
+      return where + moves(a, da) + ", obwohl " + (budget_up ? "das Budget steigt und " : "") + "insgesamt " + p.vza(total < 0 ? -total : total) +
+             " VZÄ " + (total > 0 ? "mehr" : "weniger") + " verteilt werden – bei gleichen Empfängern, gleichem Schlüssel und gleicher Regel (Alabama-Paradoxon).";
+    return where + moves(a, da) + ", although " + (budget_up ? "the budget rises and " : "") + p.vza(total < 0 ? -total : total) + " VZÄ " +
+           (total > 0 ? "more" : "fewer") + " are allocated in all – with the same recipients, key and rule (Alabama paradox).";
+  }
+  const std::string b = who.size() > 1 ? who[1]["name"].get<std::string>() : "";
+  const Halves db = who.size() > 1 ? who[1]["delta_halves"].get<Halves>() : 0;
+  if (kind == "population") {
+    if (de)
+      return where + moves(a, da) + ", obwohl sein Schlüsselgewicht gegenüber " + b + " steigt; " + moves(b, db) +
+             " – bei gleicher Zahl der Stellen (Populationsparadoxon).";
+    return where + moves(a, da) + ", although its key weight rises relative to " + b + "'s; " + moves(b, db) +
+           " – with the same number of positions (population paradox).";
+  }
+  if (de)
+    return where + moves(a, da) + " und " + moves(b, db) + ", obwohl ihre Schlüsselgewichte zueinander gleich bleiben: nur ein Empfänger kam hinzu oder fiel weg (Paradoxon des neuen Empfängers).";
+  return where + moves(a, da) + " and " + moves(b, db) + ", although their key weights stand as before: only a recipient was added or removed (new-recipient paradox).";
+}
+
+void compare_body(std::string& o, const Page& p, const json& d) {
+  auto out = std::back_inserter(o);
+  const json& sc = d["scenarios"];
+  fmt::format_to(out, FMT_COMPILE("<header>\n<h1>{}: {}</h1>\n<p class=\"sub\">{}: {} · {}:"), esc(p.t("title_compare")), esc(d["scenario"].get<std::string>()),
+                 esc(p.t("base")), esc(sc[0]["name"].get<std::string>()), esc(p.t("variant")));
+  for (std::size_t k = 1; k < sc.size(); ++k) o += " " + esc(sc[k]["name"].get<std::string>());
+  o += "</p>\n</header>\n<section id=\"headline\">\n<h2>" + esc(p.t("headline")) + "</h2>\n";
+  fmt::format_to(out, FMT_COMPILE("<table id=\"t-scenarios\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
+                 esc(p.t("scenario")), esc(p.t("scenario")), esc(p.t("budget")), esc(p.t("allocated")), esc(p.t("vza")));
+  for (const auto& s : sc)
+    fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n"), esc(s["name"].get<std::string>()),
+                   esc(p.euros(cents_of(s["budget_cents"]))), esc(p.euros(cents_of(s["allocated_cents"]))), p.vza(s["halves"].get<Halves>()));
+  o += "</tbody>\n</table>\n";
+  for (const auto& v : d["variants"]) {
+    fmt::format_to(out, FMT_COMPILE("<h3>{}</h3>\n<dl class=\"cards\">\n<div><dt>{}</dt><dd>{}<small>{} {}</small></dd></div>\n<div><dt>{}</dt><dd>{}<small>{} {}</small></dd></div>\n<div><dt>{}</dt><dd>{}</dd></div>\n</dl>\n"),
+                   esc(v["name"].get<std::string>()), esc(p.t("winners")), p.count(v["winners"].get<long long>()), esc(p.t("gained")),
+                   esc(p.euros(cents_of(v["gained_cents"]))), esc(p.t("losers")), p.count(v["losers"].get<long long>()), esc(p.t("lost")),
+                   esc(p.euros(cents_of(v["lost_cents"]))), esc(p.t("moved")),
+                   // Half cents: money moved is half the L1 distance, exact.
+                   esc(p.plain(format_half_cents(v["moved_half_cents"].get<Cents>())) + (p.lang() == Lang::de ? "\u00A0€" : "")));
+  }
+  o += "</section>\n";
+  search_box(o, p);
+  for (std::size_t k = 0; k < d["variants"].size(); ++k) {
+    const json& v = d["variants"][k];
+    const std::string tid = k == 0 ? "t-changes" : fmt::format("t-changes-{}", k + 1);
+    fmt::format_to(out, FMT_COMPILE("<section id=\"v-{}\">\n<h2>{}: {} → {}</h2>\n<p class=\"sub\">{}</p>\n"), k + 1, esc(p.t("change")), esc(sc[0]["name"].get<std::string>()),
+                   esc(v["name"].get<std::string>()), esc(p.t("territory_hint")));
+    std::vector<std::pair<std::string, double>> bars;
+    for (const auto& c : v["changes"])
+      if (c["delta_cents"].get<Cents>() != 0) bars.emplace_back(c["name"].get<std::string>(), static_cast<double>(c["delta_cents"].get<Cents>()) / 100.0);
+    std::stable_sort(bars.begin(), bars.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    o += diverging_chart(p, fmt::format("c-diverging-{}", k + 1), p.t("chart_diverging") + ": " + v["name"].get<std::string>(),
+                         p.t("text_alt") + " „" + p.t("change") + ": " + v["name"].get<std::string>() + "“.", bars);
+    fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable\" id=\"{}\"><caption>{}: {}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>"
+                        "<th scope=\"col\" class=\"n\" data-col=\"base\">{}</th><th scope=\"col\" class=\"n\" data-col=\"variant\">{}</th><th scope=\"col\" class=\"n\" data-col=\"delta\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
+                   tid, esc(p.t("change")), esc(v["name"].get<std::string>()), esc(p.t("ags")), esc(p.t("name")), esc(sc[0]["name"].get<std::string>() + " " + p.t("euro")),
+                   esc(v["name"].get<std::string>() + " " + p.t("euro")), esc(p.t("delta_euro")), esc(p.t("delta_vza")));
+    for (const auto& c : v["changes"]) {
+      const std::string ags = c["ags"].get<std::string>(), name = c["name"].get<std::string>();
+      const Cents dc = c["delta_cents"].get<Cents>();
+      const Halves dh = c["delta_halves"].get<Halves>();
+      fmt::format_to(out, FMT_COMPILE("<tr data-ags=\"{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\">{}</th>{}{}<td class=\"n {}\" data-v=\"{}\">{}</td>{}</tr>\n"), esc(ags),
+                     esc(fold(ags + " " + name)), esc(ags), esc(name), num_td(esc(p.euros(cents_of(c["base_cents"]))), format_euros(cents_of(c["base_cents"]))),
+                     num_td(esc(p.euros(cents_of(c["variant_cents"]))), format_euros(cents_of(c["variant_cents"]))), dc > 0 ? "pos" : dc < 0 ? "neg" : "",
+                     format_euros(dc), esc(p.signed_euros(dc)), num_td(p.signed_vza(dh), format_positions(dh)));
+    }
+    o += "</tbody>\n</table>\n</section>\n";
+  }
+  // Indices side by side: a row per Baustein and index, a column per scenario.
+  o += "<section id=\"indices\">\n<h2>" + esc(p.t("indices")) + "</h2>\n";
+  fmt::format_to(out, FMT_COMPILE("<table id=\"t-indices\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>"), esc(p.t("indices")),
+                 esc(p.t("baustein")), esc(p.t("indicator")));
+  for (const auto& s : sc) o += "<th scope=\"col\" class=\"n\">" + esc(s["name"].get<std::string>()) + "</th>";
+  o += "</tr></thead>\n<tbody>\n";
+  const json& fair = d["fairness"];
+  const std::pair<const char*, const char*> indices[] = {{"gini_population", "gini"},  {"gallagher_key", "gallagher_key"}, {"loosemore_hanby_key", "lh_key"},
+                                                         {"gallagher_quota", "gallagher_quota"}, {"loosemore_hanby_quota", "lh_quota"}, {"max_min_ratio", "max_min"},
+                                                         {"held_at_minimum", "held_min"}, {"held_at_maximum", "held_max"}};
+  for (std::size_t b = 0; b < fair[0].size(); ++b)
+    for (const auto& [key, label] : indices) {
+      fmt::format_to(out, FMT_COMPILE("<tr><td>{}</td><th scope=\"row\">{}</th>"), esc(fair[0][b]["baustein"].get<std::string>()), esc(p.t(label)));
+      for (std::size_t k = 0; k < fair.size(); ++k) {
+        const json& v = b < fair[k].size() ? fair[k][b][key] : json(nullptr);
+        o += "<td class=\"n\">" + (v.is_null() ? std::string("–") : v.is_number_integer() ? p.count(v.get<long long>()) : p.number(v.get<double>(), 3)) + "</td>";
+      }
+      o += "</tr>\n";
+    }
+  o += "</tbody>\n</table>\n</section>\n";
+  o += "<section id=\"paradoxes\">\n<h2>" + esc(p.t("paradoxes")) + "</h2>\n";
+  if (d["paradoxes"].empty()) o += "<p>" + esc(p.t("no_paradox")) + "</p>\n";
+  for (const auto& x : d["paradoxes"]) o += "<p class=\"flag\">" + esc(paradox_text(p, x, sc)) + "</p>\n";
+  o += "</section>\n";
+  if (d.contains("decomposition")) {
+    const json& dc = d["decomposition"];
+    o += "<section id=\"decomposition\">\n<h2>" + esc(p.t("decomposition")) + "</h2>\n";
+    fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable\" id=\"t-decompose\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th>"),
+                   esc(p.t("decomposition")), esc(p.t("ags")), esc(p.t("name")), esc(p.t("baustein")), esc(p.t("total")));
+    for (std::size_t k = 0; k < dc["steps"].size(); ++k)
+      fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{0} {1} {2}</th><th scope=\"col\" class=\"n\">{0} {1} {3}</th>"), esc(p.t("step")), k + 1, esc(p.t("alone")), esc(p.t("stacked")));
+    o += "</tr></thead>\n<tbody>\n";
+    for (const auto& l : dc["lines"]) {
+      const std::string ags = l["ags"].get<std::string>(), name = l["name"].get<std::string>();
+      fmt::format_to(out, FMT_COMPILE("<tr data-ags=\"{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\">{}</th><td>{}</td>{}"), esc(ags), esc(fold(ags + " " + name)), esc(ags), esc(name),
+                     esc(l["baustein"].get<std::string>()), num_td(esc(p.signed_euros(cents_of(l["total_cents"]))), format_euros(cents_of(l["total_cents"]))));
+      for (std::size_t k = 0; k < l["alone_cents"].size(); ++k)
+        o += num_td(esc(p.signed_euros(cents_of(l["alone_cents"][k]))), format_euros(cents_of(l["alone_cents"][k]))) +
+             num_td(esc(p.signed_euros(cents_of(l["stacked_cents"][k]))), format_euros(cents_of(l["stacked_cents"][k])));
+      o += "</tr>\n";
+    }
+    o += "</tbody>\n<tfoot><tr><td></td><th scope=\"row\">" + esc(p.t("interaction")) + "</th><td></td><td></td>";
+    for (const auto& i : dc["interaction_cents"]) o += "<td></td><td class=\"n\">" + esc(p.euros(cents_of(i))) + "</td>";
+    o += "</tr></tfoot>\n</table>\n</section>\n";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The simulation report.
+
+/// Intervals per row: a band from p05 to p95 and a dot at the median.
+std::string interval_chart(const Page& p, const std::string& id, const std::string& title, const std::string& desc,
+                           const std::string& x_label, const std::vector<std::pair<std::string, std::array<double, 3>>>& rows) {
+  const double left = 190, right = 20, top = 10, row_h = 12, axis_h = 40, width = 760;
+  const double plot_w = width - left - right, height = top + row_h * static_cast<double>(std::max<std::size_t>(rows.size(), 1)) + axis_h;
+  double max = 0;
+  for (const auto& r : rows) max = std::max(max, r.second[2]);
+  const std::vector<double> tk = ticks(0, std::max(max, 1.0));
+  const double hi = std::max(std::max(max, 1.0), tk.empty() ? 1.0 : tk.back());
+  auto x = [&](double v) { return left + plot_w * v / hi; };
+  std::string o;
+  auto out = std::back_inserter(o);
+  fmt::format_to(out, FMT_COMPILE("<figure>\n<svg id=\"{0}\" viewBox=\"0 0 {1} {2}\" width=\"{1}\" role=\"img\" aria-labelledby=\"{0}-t {0}-d\">\n"
+                      "<title id=\"{0}-t\">{3}</title>\n<desc id=\"{0}-d\">{4}</desc>\n"),
+                 id, width, height, esc(title), esc(desc));
+  for (double v : tk)
+    fmt::format_to(out, FMT_COMPILE("<line class=\"grid\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\"/><text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>\n"),
+                   x(v), top, height - axis_h, height - axis_h + 14, esc(p.number(v, v == std::floor(v) ? 0 : 1)));
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const double y = top + row_h * static_cast<double>(i) + row_h / 2;
+    const auto& [lo, med, up] = rows[i].second;
+    fmt::format_to(out, FMT_COMPILE("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text><rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"6\" fill=\"#56B4E9\"/><circle cx=\"{:.2f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"#0072B2\"/>\n"),
+                   left - 6, y + 4, esc(rows[i].first), x(lo), y - 3, std::max(x(up) - x(lo), 1.0), x(med), y);
+  }
+  fmt::format_to(out, FMT_COMPILE("<line class=\"axis\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/>\n"), left, top, height - axis_h);
+  fmt::format_to(out, FMT_COMPILE("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n</svg>\n"), left + plot_w / 2, height - 6, esc(x_label));
+  fmt::format_to(out, FMT_COMPILE("<figcaption><div class=\"legend\"><span style=\"--c:#56B4E9\">{}</span><span style=\"--c:#0072B2\">{}</span></div>{}</figcaption>\n</figure>\n"),
+                 esc(p.t("band")), esc(p.t("median")), esc(desc));
+  return o;
+}
+
+/// A note of the simulation's summary.json in the page's language. The notes are fixed sentences
+/// of sim_report.cpp; one this table does not know (or has changed) stays as written.
+std::string sim_note(const Page& p, const std::string& note) {
+  if (p.lang() != Lang::de) return note;
+  static const std::pair<const char*, const char*> german[] = {
+      {"quantiles of positions and euros per recipient are exact (nearest rank); statewide spending quantiles are floors to 1,000 EUR",
+       "Die Quantile der Stellen und Euro je Empfänger sind exakt (nächster Rang); die landesweiten Ausgabenquantile sind auf 1.000 EUR abgerundet."},
+      {"spent: money that flows out after the start month and the months until a position is filled; unspent: the rest of the budget",
+       "Ausgegeben: Mittel, die nach dem Startmonat und den Monaten bis zur Besetzung einer Stelle abfließen; nicht ausgegeben: der Rest des Budgets."},
+      {"co-financing: actual personnel cost above the flat amount per VZÄ, for the months filled",
+       "Kofinanzierung: tatsächliche Personalkosten über der Pauschale je VZÄ, für die besetzten Monate."},
+      {"fairness (Gini, max/min ratio of euros per inhabitant): over the Kreise and kreisfreie Städte with their Gemeinden whose Kreis or kreisfreie Stadt applied and received money in the replication",
+       "Verteilungsgerechtigkeit (Gini, Max/Min der Euro je Einwohner): über die Kreise und kreisfreien Städte mit ihren Gemeinden, deren Kreis bzw. kreisfreie Stadt in der Replikation Mittel beantragt und erhalten hat."}};
+  for (const auto& [en, de] : german)
+    if (note == en) return de;
+  return note;
+}
+
+void simulate_body(std::string& o, const Page& p, const json& d) {
+  auto out = std::back_inserter(o);
+  fmt::format_to(out, FMT_COMPILE("<header>\n<h1>{}: {}</h1>\n<p class=\"sub\">{}: {} · {}: {}</p>\n</header>\n"), esc(p.t("title_simulate")), esc(d["scenario"].get<std::string>()),
+                 esc(p.t("replications")), p.count(d["replications"].get<long long>()), esc(p.t("seed")), d["seed"].get<std::uint64_t>());
+  // Statewide, per year: every quantity with its mean, sd and Monte Carlo error.
+  o += "<section id=\"headline\">\n<h2>" + esc(p.t("headline")) + "</h2>\n";
+  const std::pair<const char*, const char*> names[] = {{"spent_eur", "spent"}, {"unspent_eur", "unspent"}, {"positions_filled_vza_years", "positions"},
+                                                       {"gini_euros_per_inhabitant", "gini"}, {"max_min_ratio_euros_per_inhabitant", "max_min"}};
+  for (const auto& y : d["years"]) {
+    fmt::format_to(out, FMT_COMPILE("<table class=\"state\"><caption>{} {} · {} {}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
+                   esc(p.t("year")), y["year"].get<int>(), esc(p.t("budget")), esc(p.euros(cents_of(y["budget_cents"]))), esc(p.t("indicator")), esc(p.t("mean")),
+                   esc(p.t("sd")), esc(p.t("mc_error")));
+    for (const auto& [key, label] : names) {
+      if (!y.contains(key) || !y[key].contains("mean")) continue;
+      const json& v = y[key];
+      const bool money = std::string_view(key).ends_with("_eur");
+      auto show = [&](const json& s) { return money ? p.plain(s.get<std::string>()) + (p.lang() == Lang::de ? "\u00A0€" : "") : p.plain(s.get<std::string>()); };
+      fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n"), esc(p.t(label)) + (std::string_view(key) == "positions_filled_vza_years" ? " (VZÄ-" + p.t("year") + ")" : ""),
+                     esc(show(v["mean"])), esc(show(v["sd"])), esc(show(v["standard_error"])));
+    }
+    o += "</tbody>\n</table>\n";
+  }
+  if (d.contains("notes")) {
+    o += "<ul>\n";
+    for (const auto& n : d["notes"]) o += "<li>" + esc(sim_note(p, n.get<std::string>())) + "</li>\n";
+    o += "</ul>\n";
+  }
+  o += "</section>\n";
+  search_box(o, p);
+  // Per Baustein and year: the interval chart of positions and the table.
+  std::map<std::pair<int, std::string>, std::vector<const json*>> groups;
+  std::vector<std::pair<int, std::string>> order;
+  for (const auto& r : d["slots"]) {
+    const auto key = std::pair{r["year"].get<int>(), r["baustein"].get<std::string>()};
+    if (!groups.count(key)) order.push_back(key);
+    groups[key].push_back(&r);
+  }
+  for (const auto& key : order) {
+    const auto& rows = groups[key];
+    const std::string bid = key.second;
+    const int year = key.first;
+    fmt::format_to(out, FMT_COMPILE("<section id=\"s-{}-{}\">\n<h2>{} {} · {} {}</h2>\n"), esc(bid), year, esc(p.t("baustein")), esc(bid), esc(p.t("year")), year);
+    std::vector<std::pair<std::string, std::array<double, 3>>> bands;
+    for (const json* r : rows)
+      if ((*r)["halves_p95"].get<Halves>() > 0)
+        bands.push_back({(*r)["name"].get<std::string>(), {static_cast<double>((*r)["halves_p05"].get<Halves>()) / 2, static_cast<double>((*r)["halves_p50"].get<Halves>()) / 2,
+                                                            static_cast<double>((*r)["halves_p95"].get<Halves>()) / 2}});
+    std::stable_sort(bands.begin(), bands.end(), [](const auto& a, const auto& b) { return a.second[1] > b.second[1]; });
+    if (!bands.empty())
+      o += interval_chart(p, fmt::format("c-band-{}-{}", bid, year), p.t("chart_band") + " (" + p.t("baustein") + " " + bid + ", " + std::to_string(year) + ")",
+                          p.t("text_alt") + " „" + p.t("baustein") + " " + bid + " · " + p.t("year") + " " + std::to_string(year) + "“.", p.t("vza"), bands);
+    fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable sim\" id=\"t-sim-{}-{}\"><caption>{} {} · {} {}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>"),
+                   esc(bid), year, esc(p.t("baustein")), esc(bid), esc(p.t("year")), year, esc(p.t("ags")), esc(p.t("name")));
+    for (const char* q : {"p05", "median", "p95"}) fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(p.t(q)), esc(p.t("vza")));
+    for (const char* q : {"p05", "median", "p95"}) fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(p.t(q)), esc(p.t("euro")));
+    fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"), esc(p.t("p_nothing")), esc(p.t("outflow")));
+    for (const json* rp : rows) {
+      const json& r = *rp;
+      const std::string ags = r["ags"].get<std::string>(), name = r["name"].get<std::string>();
+      fmt::format_to(out, FMT_COMPILE("<tr data-ags=\"{}\" data-key=\"{}:{}:{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\">{}</th>"), esc(ags), esc(bid), year, esc(ags), esc(fold(ags + " " + name)), esc(ags), esc(name));
+      for (const char* q : {"p05", "p50", "p95"}) {
+        const Halves h = r[std::string("halves_") + q].get<Halves>();
+        fmt::format_to(out, FMT_COMPILE("<td class=\"n\" data-col=\"positions_{}\" data-v=\"{}\">{}</td>"), q, format_positions(h), p.vza(h));
+      }
+      for (const char* q : {"p05", "p50", "p95"}) {
+        const Cents c = r[std::string("cents_") + q].get<Cents>();
+        fmt::format_to(out, FMT_COMPILE("<td class=\"n\" data-col=\"euros_{}\" data-v=\"{}\">{}</td>"), q, format_euros(c), esc(p.euros(c)));
+      }
+      const std::string pn = r["p_nothing"].get<std::string>();
+      fmt::format_to(out, FMT_COMPILE("<td class=\"n\" data-col=\"p_nothing\" data-v=\"{}\">{}</td><td class=\"n\" data-col=\"outflow_mean\" data-v=\"{}\">{}</td></tr>\n"), pn,
+                     p.percent(std::stod(pn), 2), format_euros(cents_of(r["outflow_mean_cents"])), esc(p.euros(cents_of(r["outflow_mean_cents"]))));
+    }
+    o += "</tbody>\n</table>\n</section>\n";
+  }
+}
+
+}  // namespace
+
+std::optional<Lang> parse_lang(std::string_view text) {
+  if (text == "de") return Lang::de;
+  if (text == "en") return Lang::en;
+  return std::nullopt;
+}
+
+std::string_view lang_code(Lang lang) { return lang == Lang::de ? "de" : "en"; }
+
+std::string data_island(const json& data) {
+  const std::string raw = data.dump();
+  std::string o;
+  o.reserve(raw.size() + 64);
+  for (char c : raw)
+    if (c == '<') o += "\\u003c";
+    else o += c;
+  return o;
+}
+
+json run_report_data(const LoadedScenario& ls, const Allocation& a, Lang lang) {
+  const Scenario& s = ls.scenario;
+  const Regions& g = ls.regions;
+  const json summary = summary_json(ls, a);
+  json d;
+  d["kind"] = "run";
+  d["lang"] = lang_code(lang);
+  d["scenario"] = s.name;
+  d["programme"] = s.programme;
+  d["year"] = s.year;
+  Cents allocated = 0, unallocated = 0;
+  Halves halves = 0;
+  for (const auto& t : a.totals) allocated += t.allocated, unallocated += t.unallocated, halves += t.halves;
+  d["headline"] = {{"budget_cents", s.budget}, {"allocated_cents", allocated}, {"unallocated_cents", unallocated}, {"halves", halves}};
+  if (s.published_positions_over) d["headline"]["published_positions_over"] = *s.published_positions_over;
+
+  // What each Kreis passes on, per Baustein (the note of its row).
+  std::map<std::pair<std::size_t, std::size_t>, Halves> passed;
+  for (const auto& r : a.rows)
+    if (r.passed_on_by) passed[{r.baustein, *r.passed_on_by}] += r.halves;
+
+  const std::size_t nb = s.bausteine.size();
+  d["bausteine"] = json::array();
+  for (std::size_t b = 0; b < nb; ++b) {
+    const auto& t = a.totals[b];
+    json bj = {{"id", s.bausteine[b].id},         {"name", s.bausteine[b].name},   {"budget_cents", t.budget},
+               {"allocated_cents", t.allocated}, {"unallocated_cents", t.unallocated}, {"halves", t.halves},
+               {"recipients", t.recipients},     {"rows", json::array()}};
+    if (t.unallocated > 0) bj["unallocated_reason"] = t.unallocated_reason;
+    bj["rows"] = json::array();
+    d["bausteine"].push_back(std::move(bj));
+  }
+  for (const auto& r : a.rows) {
+    const Region& reg = g.list[r.region];
+    json row = {{"ags", reg.ags},
+                {"name", reg.name},
+                {"type", std::string(region_type_key(reg.type))},
+                {"halves", r.halves},
+                {"cents", r.cents},
+                {"key_share", std::round(r.key_share * 1e9) / 1e9}};
+    if (reg.type == RegionType::gemeinde) row["kreis"] = g.list[g.kreis_of(r.region)].name;
+    if (r.passed_on_by) row["passed_on_by"] = g.list[*r.passed_on_by].name;
+    if (const auto it = passed.find({r.baustein, r.region}); it != passed.end() && !r.passed_on_by) {
+      row["passes_on_halves"] = it->second;
+      for (const PassThrough& pt : s.bausteine[r.baustein].pass_through)
+        if (pt.kreis == reg.ags && !pt.waived.empty()) {
+          row["waived"] = json::array();
+          for (const auto& w : pt.waived) {
+            const auto wi = g.find(w);
+            row["waived"].push_back(wi ? g.list[*wi].name : w);
+          }
+        }
+    }
+    d["bausteine"][r.baustein]["rows"].push_back(std::move(row));
+  }
+
+  // Kreis-level areas: everything paid to any region inside a Kreis or kreisfreie Stadt.
+  const auto pop = g.indicator("population");
+  std::vector<std::size_t> area_of_region(g.list.size());
+  std::map<std::size_t, std::size_t> area_index;  // region index of the Kreis -> areas position
+  std::vector<std::size_t> area_regions;
+  for (std::size_t i = 0; i < g.list.size(); ++i)
+    if (g.kreis_of(i) == i && g.list[i].type != RegionType::gemeinde) area_index.emplace(i, 0);
+  for (auto& [region, k] : area_index) k = area_regions.size(), area_regions.push_back(region);
+  struct Acc {
+    std::vector<Halves> halves;
+    Cents cents = 0;
+    // Per member region: per Baustein halves and cents (the Steckbrief), present if any row.
+    std::map<std::size_t, std::vector<std::optional<std::pair<Halves, Cents>>>> members;
+    std::vector<std::optional<double>> key_share;
+  };
+  std::vector<Acc> acc(area_regions.size());
+  for (auto& x : acc) x.halves.assign(nb, 0), x.key_share.assign(nb, std::nullopt);
+  for (const auto& r : a.rows) {
+    const auto it = area_index.find(g.kreis_of(r.region));
+    if (it == area_index.end()) continue;
+    Acc& x = acc[it->second];
+    x.halves[r.baustein] += r.halves;
+    x.cents += r.cents;
+    auto& m = x.members[r.region];
+    if (m.empty()) m.assign(nb, std::nullopt);
+    auto& cell = m[r.baustein];
+    cell = std::pair{(cell ? cell->first : 0) + r.halves, (cell ? cell->second : 0) + r.cents};
+    if (r.region == area_regions[it->second] && !r.passed_on_by) x.key_share[r.baustein] = std::round(r.key_share * 1e9) / 1e9;
+  }
+  d["areas"] = json::array();
+  std::vector<std::pair<double, double>> pop_cents;
+  double total_pop = 0;
+  Cents total_cents = 0;
+  for (std::size_t k = 0; k < area_regions.size(); ++k) {
+    const std::size_t region = area_regions[k];
+    const Region& reg = g.list[region];
+    const Acc& x = acc[k];
+    json aj = {{"ags", reg.ags}, {"name", reg.name}, {"type", std::string(region_type_key(reg.type))}, {"cents", x.cents},
+               {"halves", std::accumulate(x.halves.begin(), x.halves.end(), Halves{0})}, {"halves_by_baustein", x.halves}};
+    json ind = json::object();
+    for (std::size_t c = 0; c < g.indicator_names.size(); ++c) ind[g.indicator_names[c]] = g.indicators(static_cast<Eigen::Index>(region), static_cast<Eigen::Index>(c));
+    aj["indicators"] = ind;
+    if (pop) {
+      const double population = g.indicators(static_cast<Eigen::Index>(region), static_cast<Eigen::Index>(*pop));
+      aj["population"] = population;
+      if (population > 0) {
+        aj["per_1000_cents"] = static_cast<Cents>(std::llround(static_cast<double>(x.cents) * 1000.0 / population));
+        pop_cents.emplace_back(population, static_cast<double>(x.cents));
+        total_pop += population, total_cents += x.cents;
+      }
+    }
+    json ks = json::array();
+    for (const auto& v : x.key_share) ks.push_back(v ? json(*v) : json(nullptr));
+    aj["key_share_by_baustein"] = ks;
+    // The area's own row first, then its Gemeinden in region order.
+    json members = json::array();
+    auto member = [&](std::size_t m, const std::vector<std::optional<std::pair<Halves, Cents>>>& cells) {
+      json cj = json::array();
+      for (const auto& c : cells) cj.push_back(c ? json{{"halves", c->first}, {"cents", c->second}} : json(nullptr));
+      members.push_back({{"ags", g.list[m].ags}, {"name", g.list[m].name}, {"by_baustein", cj}});
+    };
+    if (const auto it = x.members.find(region); it != x.members.end()) member(region, it->second);
+    for (const auto& [m, cells] : x.members)
+      if (m != region) member(m, cells);
+    aj["members"] = members;
+    d["areas"].push_back(std::move(aj));
+  }
+  if (total_pop > 0) {
+    d["average_per_1000_cents"] = static_cast<Cents>(std::llround(static_cast<double>(total_cents) * 1000.0 / total_pop));
+    d["lorenz"] = lorenz(pop_cents);
+  }
+  if (summary.contains("validation")) d["validation"] = summary["validation"];
+  d["assumptions"] = summary["assumptions"];
+  d["sources"] = summary["sources"];
+  d["notes"] = summary["notes"];
+  d["provenance"] = summary["provenance"];
+  d["provenance"]["kimsim_commit"] = kGitCommit;
+  return d;
+}
+
+json compare_report_data(const Comparison& c, const std::vector<ComparedRun>& runs, const Decomposition* parts, Lang lang) {
+  const Regions& g = runs.front().loaded->regions;
+  json d;
+  d["kind"] = "compare";
+  d["lang"] = lang_code(lang);
+  d["scenario"] = c.names.front();
+  d["scenarios"] = json::array();
+  for (std::size_t k = 0; k < runs.size(); ++k) {
+    Cents allocated = 0;
+    Halves halves = 0;
+    for (const auto& t : runs[k].allocation->totals) allocated += t.allocated, halves += t.halves;
+    d["scenarios"].push_back({{"name", c.names[k]}, {"file", runs[k].loaded->path}, {"budget_cents", runs[k].loaded->scenario.budget},
+                              {"allocated_cents", allocated}, {"halves", halves}});
+  }
+  // Per territory, all Bausteine together, per scenario (the winners and losers of compare.hpp).
+  std::map<std::size_t, std::pair<std::vector<Cents>, std::vector<Halves>>> per;
+  for (const CompareLine& l : c.territories) {
+    auto& [cents, halves] = per[l.region];
+    if (cents.empty()) cents.assign(c.names.size(), 0), halves.assign(c.names.size(), 0);
+    for (std::size_t k = 0; k < c.names.size(); ++k) cents[k] += l.cents[k], halves[k] += l.halves[k];
+  }
+  d["variants"] = json::array();
+  for (std::size_t v = 0; v < c.changes.size(); ++v) {
+    const VariantChange& ch = c.changes[v];
+    json changes = json::array();
+    for (const auto& [region, ch2] : per)
+      changes.push_back({{"ags", g.list[region].ags}, {"name", g.list[region].name}, {"base_cents", ch2.first[0]}, {"variant_cents", ch2.first[v + 1]},
+                         {"delta_cents", ch2.first[v + 1] - ch2.first[0]}, {"delta_halves", ch2.second[v + 1] - ch2.second[0]}});
+    d["variants"].push_back({{"name", c.names[v + 1]}, {"winners", ch.winners}, {"losers", ch.losers}, {"gained_cents", ch.gained},
+                             {"lost_cents", ch.lost}, {"moved_half_cents", ch.moved_half_cents}, {"changes", changes}});
+  }
+  d["fairness"] = json::array();
+  for (const auto& perscen : c.fairness) {
+    json a = json::array();
+    for (const Fairness& f : perscen) {
+      auto opt = [](const std::optional<double>& x) { return x ? json(std::round(*x * 1e6) / 1e6) : json(nullptr); };
+      json gini = nullptr;
+      for (const auto& [indicator, value] : f.gini)
+        if (indicator == "population") gini = opt(value);
+      a.push_back({{"baustein", f.baustein}, {"gini_population", gini}, {"gallagher_key", opt(f.gallagher_key)}, {"loosemore_hanby_key", opt(f.loosemore_hanby_key)},
+                   {"gallagher_quota", opt(f.gallagher_quota)}, {"loosemore_hanby_quota", opt(f.loosemore_hanby_quota)}, {"max_min_ratio", opt(f.max_min_ratio)},
+                   {"held_at_minimum", f.held_at_minimum.size()}, {"held_at_maximum", f.held_at_maximum.size()}});
+    }
+    d["fairness"].push_back(a);
+  }
+  // The territory's change in one Baustein between two scenarios, and the Baustein's in all.
+  auto delta = [&](std::size_t region, const std::string& b, std::size_t from, std::size_t to) {
+    for (const CompareLine& l : c.territories)
+      if (l.region == region && l.baustein == b) return l.halves[to] - l.halves[from];
+    return Halves{0};
+  };
+  d["paradoxes"] = json::array();
+  for (const Paradox& x : c.paradoxes) {
+    json who = json::array();
+    for (std::size_t r : x.recipients) who.push_back({{"ags", g.list[r].ags}, {"name", g.list[r].name}, {"delta_halves", delta(r, x.baustein, x.from, x.to)}});
+    Halves total = 0;
+    for (const CompareLine& l : c.territories)
+      if (l.baustein == x.baustein) total += l.halves[x.to] - l.halves[x.from];
+    Cents budget_delta = 0;
+    for (const auto& b : runs[x.to].loaded->scenario.bausteine)
+      if (b.id == x.baustein) budget_delta += b.budget;
+    for (const auto& b : runs[x.from].loaded->scenario.bausteine)
+      if (b.id == x.baustein) budget_delta -= b.budget;
+    d["paradoxes"].push_back({{"kind", std::string(paradox_name(x.kind))}, {"from", x.from}, {"to", x.to}, {"baustein", x.baustein}, {"recipients", who},
+                              {"total_delta_halves", total}, {"budget_delta_cents", budget_delta}, {"reason", x.reason}});
+  }
+  if (parts) {
+    json lines = json::array();
+    for (const auto& l : parts->lines)
+      lines.push_back({{"ags", g.list[l.region].ags}, {"name", g.list[l.region].name}, {"baustein", l.baustein}, {"total_cents", l.total},
+                       {"alone_cents", l.alone}, {"stacked_cents", l.stacked}});
+    d["decomposition"] = {{"steps", std::vector<std::string>(c.names.begin() + 1, c.names.end())}, {"lines", lines}, {"interaction_cents", parts->interaction}};
+  }
+  const json m = manifest_json(*runs.front().loaded, "", "");
+  d["provenance"] = {{"kimsim_version", kVersion}, {"kimsim_commit", kGitCommit}, {"scenario_sha256", m["scenario_sha256"]}};
+  return d;
+}
+
+json simulation_report_data(const LoadedScenario& ls, const SimulationResult& r, const json& summary, Lang lang) {
+  json d;
+  d["kind"] = "simulate";
+  d["lang"] = lang_code(lang);
+  d["scenario"] = ls.scenario.name;
+  d["replications"] = summary["replications"];
+  d["seed"] = summary["seed"];
+  d["years"] = json::array();
+  // The statewide figures as summary.json states them (decimal strings), the budget in cents.
+  for (std::size_t y = 0; y < r.years.size(); ++y) {
+    json year = summary["years"][y];
+    year.erase("budget_eur");
+    year["budget_cents"] = r.budget[y];
+    d["years"].push_back(std::move(year));
+  }
+  d["notes"] = summary["notes"];
+  d["slots"] = simulation_slots_json(ls, r);
+  const json m = manifest_json(ls, "", "");
+  d["provenance"] = {{"kimsim_version", kVersion}, {"kimsim_commit", kGitCommit}, {"scenario_sha256", m["scenario_sha256"]}};
+  return d;
+}
+
+std::string report_html(const json& data) {
+  const Page p(parse_lang(data.value("lang", "de")).value_or(Lang::de));
+  const std::string kind = data["kind"].get<std::string>();
+  std::string o;
+  o.reserve(1 << 20);
+  head(o, p, std::string(p.t("title_" + kind)) + ": " + data.value("scenario", std::string()));
+  o += "<main>\n";
+  if (kind == "run") run_body(o, p, data);
+  else if (kind == "compare") compare_body(o, p, data);
+  else if (kind == "simulate") simulate_body(o, p, data);
+  o += "</main>\n";
+  tail(o, p, data);
+  return o;
+}
+
+}  // namespace kimsim::io

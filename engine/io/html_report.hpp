@@ -1,0 +1,60 @@
+// report.html: the one file a person opens to read a result. Two pure steps, so that a change in
+// numbers shows as a change in data, not in markup:
+//   1. *_report_data(): the report's data island, plain JSON built from the result (money in
+//      integer cents, positions in half VZÄ, no formatted text), embedded in the page as
+//      <script type="application/json" id="data">;
+//   2. report_html(): the page rendered from that island alone, server-side: static tables and
+//      SVG charts (readable without JavaScript and printable), inline CSS, and a small inline
+//      script for sorting and searching only. No network request, no timestamp: the same inputs
+//      give the same bytes.
+// German by default (German number format and the programme's terms); English with --lang en.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "io/compare_report.hpp"
+#include "io/scenario.hpp"
+#include "kimsim/compare.hpp"
+#include "kimsim/model.hpp"
+
+namespace kimsim {
+struct SimulationResult;
+struct SimulationSpec;
+}  // namespace kimsim
+
+namespace kimsim::io {
+
+enum class Lang : std::uint8_t { de, en };
+/// "de" or "en"; nothing for any other text.
+std::optional<Lang> parse_lang(std::string_view text);
+std::string_view lang_code(Lang lang);
+
+/// The data island of `kimsim run`: headline, the rows of each Baustein, the Kreis-level areas
+/// (a Kreis or kreisfreie Stadt with everything paid to any region inside it) with positions,
+/// euros and euros per 1,000 inhabitants, the Lorenz curve and Gini of euros per inhabitant over
+/// those areas, validation, assumptions, sources, notes, provenance.
+nlohmann::json run_report_data(const LoadedScenario& ls, const Allocation& a, Lang lang);
+
+/// The data island of `kimsim compare`: per scenario the totals, per variant winners, losers and
+/// the change per territory, the indices side by side, the paradox flags, the decomposition.
+nlohmann::json compare_report_data(const Comparison& c, const std::vector<ComparedRun>& runs,
+                                   const Decomposition* parts, Lang lang);
+
+/// The data island of `kimsim simulate`: per recipient, Baustein and year the p05, median and p95
+/// of positions and euros, the probability of receiving nothing and the outflow; statewide
+/// spending and fairness with their Monte Carlo errors (taken from the summary already written).
+nlohmann::json simulation_report_data(const LoadedScenario& ls, const SimulationResult& r,
+                                      const nlohmann::json& summary, Lang lang);
+
+/// The page, rendered from a data island of any of the three kinds (its "kind").
+std::string report_html(const nlohmann::json& data);
+
+/// The island as it stands in the page: JSON with every '<' escaped, so that no name can close
+/// the script element early.
+std::string data_island(const nlohmann::json& data);
+
+}  // namespace kimsim::io

@@ -1,0 +1,118 @@
+// report.html: built from the baseline, the page is deterministic, self-contained, in German by
+// default (English on request), its Lorenz curve gives the Gini that `compare` states, its data
+// island cannot close its script element, and its numbers are the allocation's, exactly.
+#include <doctest/doctest.h>
+
+
+#include "io/html_report.hpp"
+#include "io/scenario.hpp"
+#include "io/sim_report.hpp"
+#include "kimsim/simulation.hpp"
+#include "kimsim/compare.hpp"
+#include "kimsim/format.hpp"
+
+using namespace kimsim;
+
+namespace {
+
+const io::LoadedScenario& baseline() {
+  static const io::LoadedScenario ls = io::load_scenario(KIMSIM_SOURCE_DIR "/scenarios/kim-nrw-2021.yaml");
+  return ls;
+}
+const Allocation& baseline_allocation() {
+  static const Allocation a = allocate(baseline().scenario, baseline().regions);
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("report.html: the same inputs give the same bytes; one file that fetches nothing") {
+  const std::string a = io::report_html(io::run_report_data(baseline(), baseline_allocation(), io::Lang::de));
+  const std::string b = io::report_html(io::run_report_data(baseline(), baseline_allocation(), io::Lang::de));
+  CHECK(a == b);
+  CHECK(a.size() < 2u * 1024 * 1024);
+  // No reference the browser would load: no src, stylesheet link, import or url().
+  for (const char* s : {" src=", "<link", "@import", "url(", "<iframe", "<img"}) CHECK_MESSAGE(a.find(s) == std::string::npos, s);
+  CHECK(a.find("<html lang=\"de\">") != std::string::npos);
+}
+
+TEST_CASE("report.html: German numbers and the programme's terms; English with --lang en") {
+  const auto& ls = baseline();
+  const std::string de = io::report_html(io::run_report_data(ls, baseline_allocation(), io::Lang::de));
+  const std::string en = io::report_html(io::run_report_data(ls, baseline_allocation(), io::Lang::en));
+  CHECK(de.find(german_euros(ls.scenario.budget)) != std::string::npos);  // 50.000.000,00 €
+  CHECK(de.find("50.000.000,00\u00A0€") != std::string::npos);
+  for (const char* term : {"Baustein", "VZÄ", "Kreis", "kreisfreie Stadt", "Weiterleitung durch", "Steckbrief", "Gini-Koeffizient"})
+    CHECK_MESSAGE(de.find(term) != std::string::npos, term);
+  CHECK(en.find("<html lang=\"en\">") != std::string::npos);
+  CHECK(en.find("€50,000,000.00") != std::string::npos);
+  CHECK(en.find("Nicht zugewiesen") == std::string::npos);
+  CHECK(en.find("Unallocated") != std::string::npos);
+}
+
+TEST_CASE("report data: every row's cents and positions, and the totals, are the allocation's") {
+  const auto& a = baseline_allocation();
+  const auto d = io::run_report_data(baseline(), a, io::Lang::de);
+  std::size_t rows = 0;
+  Cents cents = 0;
+  for (std::size_t b = 0; b < a.totals.size(); ++b) {
+    Cents sum = 0;
+    for (const auto& r : d["bausteine"][b]["rows"]) sum += r["cents"].get<Cents>(), ++rows;
+    CHECK(sum == a.totals[b].allocated);
+    CHECK(d["bausteine"][b]["allocated_cents"].get<Cents>() == a.totals[b].allocated);
+  }
+  CHECK(rows == a.rows.size());
+  // The Kreis-level areas hold every cent paid: each row lies in exactly one area.
+  for (const auto& area : d["areas"]) cents += area["cents"].get<Cents>();
+  CHECK(cents == d["headline"]["allocated_cents"].get<Cents>());
+  CHECK(d["areas"].size() == 53u);  // 31 Kreise, 22 kreisfreie Städte (with the Städteregion Aachen)
+}
+
+TEST_CASE("report data: the Lorenz curve's Gini is compare's Gini of the whole allocation") {
+  const auto& ls = baseline();
+  const auto& a = baseline_allocation();
+  const ComparedScenario s[] = {{"a", &ls.scenario, &ls.regions, &a}, {"b", &ls.scenario, &ls.regions, &a}};
+  const Comparison c = compare(s);
+  std::optional<double> total;
+  for (const Fairness& f : c.fairness[0])
+    if (f.baustein == "total")
+      for (const auto& [indicator, g] : f.gini)
+        if (indicator == "population") total = g;
+  REQUIRE(total);
+  const auto d = io::run_report_data(ls, a, io::Lang::de);
+  CHECK(d["lorenz"]["gini"].get<double>() == doctest::Approx(*total).epsilon(1e-8));
+  const auto& pts = d["lorenz"]["points"];
+  CHECK(pts.back()[0].get<double>() == doctest::Approx(1.0));
+  CHECK(pts.back()[1].get<double>() == doctest::Approx(1.0));
+}
+
+TEST_CASE("data island: no name can close the script element") {
+  const nlohmann::json j = {{"name", "</script><script>alert(1)</script>"}};
+  const std::string island = io::data_island(j);
+  CHECK(island.find('<') == std::string::npos);
+  CHECK(nlohmann::json::parse(island) == j);
+}
+
+TEST_CASE("report.html: a scenario of money without positions draws its charts without NaN") {
+  // FlüAG: money by key to 396 Gemeinden, no positions: the positions chart has nothing to scale.
+  const auto ls = io::load_scenario(KIMSIM_SOURCE_DIR "/scenarios/fluag-integrationspauschale.yaml");
+  const std::string h = io::report_html(io::run_report_data(ls, allocate(ls.scenario, ls.regions), io::Lang::de));
+  // An SVG coordinate of NaN or infinity is written as "nan", "-nan" or "inf" (attributes).
+  for (const char* bad : {"=\"nan\"", "=\"-nan\"", "=\"inf\"", "=\"-inf\""}) CHECK_MESSAGE(h.find(bad) == std::string::npos, bad);
+}
+
+TEST_CASE("report.html of a simulation: German labels and notes, the quantiles of the result") {
+  const auto& ls = baseline();
+  SimulationSpec spec = *ls.simulation;
+  spec.replications = 50;
+  const SimulationResult r = simulate(ls.scenario, ls.regions, spec, 1);
+  const nlohmann::json summary = io::simulation_summary(ls, spec, r);
+  const auto d = io::simulation_report_data(ls, r, summary, io::Lang::de);
+  CHECK(d["slots"].size() == r.slots.size());
+  const std::string h = io::report_html(d);
+  for (const char* term : {"Wahrscheinlichkeit, nichts zu erhalten", "MC-Fehler", "Band p05–p95", "Kofinanzierung: "})
+    CHECK_MESSAGE(h.find(term) != std::string::npos, term);
+  // The page says it in German; the data island keeps summary.json's sentences as data.
+  CHECK(h.substr(0, h.find("id=\"data\"")).find("co-financing: ") == std::string::npos);
+  CHECK(h == io::report_html(io::simulation_report_data(ls, r, summary, io::Lang::de)));
+}
