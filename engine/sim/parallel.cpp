@@ -30,12 +30,95 @@ SimulationResult simulate(const Scenario& scenario, const Regions& regions, cons
   return simulate_share(scenario, regions, spec, 0, spec.replications, threads, progress);
 }
 
-SimulationResult simulate_share(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec,
-                                std::uint64_t first, std::uint64_t count, int threads, Progress progress,
-                                std::uint64_t* failed_at) {
+namespace {
+
+void check_numbering(std::uint64_t first, std::uint64_t count) {
   if (first > SimulationLimits::replications || count > SimulationLimits::replications - first)
     throw Error("replications are numbered below " + std::to_string(SimulationLimits::replications) +
                 " (SimulationLimits::replications)");
+}
+
+/// The one parallel loop: replications first .. first + count - 1 over the threads. Each thread
+/// makes its own Worker (a replicator and its accumulators: make(std::optional<Worker>&)), runs
+/// it on the replications it takes (run(worker, r)) and adds it into the result under a lock
+/// (merge(worker)); integer accumulators make the sum the same bits for any thread count. No
+/// exception leaves the parallel region: the one of the lowest replication is kept (-1 for a
+/// thread's set-up or merge, which come before any replication) and rethrown afterwards, so the
+/// error reported does not depend on the thread count either.
+template <class Worker, class Make, class Run, class Merge>
+void replicate(std::uint64_t first, std::uint64_t count, int threads, int chunk, std::uint64_t progress_every,
+               Progress progress, std::uint64_t* failed_at, Make make, Run run, Merge merge) {
+  const auto n = static_cast<std::int64_t>(count);
+  std::atomic<std::uint64_t> done{0};
+  std::exception_ptr failure;
+  std::int64_t failed = std::numeric_limits<std::int64_t>::max();
+#ifdef _OPENMP
+  if (threads > 0) omp_set_num_threads(threads);
+#else
+  (void)threads;
+  (void)chunk;
+#endif
+#pragma omp parallel
+  {
+    auto keep = [&](std::int64_t r) {
+#pragma omp critical(kimsim_failure)
+      if (r < failed) failed = r, failure = std::current_exception();
+    };
+    std::optional<Worker> worker;
+    try {
+      make(worker);
+    } catch (...) {
+      worker.reset();
+      keep(-1);
+    }
+    bool first_thread = true;
+#ifdef _OPENMP
+    first_thread = omp_get_thread_num() == 0;
+#endif
+#pragma omp for schedule(dynamic, chunk)
+    for (std::int64_t r = 0; r < n; ++r) {
+      if (!worker) continue;
+      try {
+        run(*worker, first + static_cast<std::uint64_t>(r));
+      } catch (...) {
+        keep(r);
+      }
+      const auto d = done.fetch_add(1, std::memory_order_relaxed) + 1;
+      if (progress && first_thread && d % progress_every == 0) progress(d, count);
+    }
+#pragma omp critical
+    try {
+      if (worker) merge(*worker);
+    } catch (...) {
+      keep(-1);
+    }
+  }
+  if (failure) {
+    if (failed_at) *failed_at = first + static_cast<std::uint64_t>(std::max<std::int64_t>(failed, 0));
+    std::rethrow_exception(failure);
+  }
+  if (progress) progress(count, count);
+}
+
+/// A thread's share of a simulation.
+struct SimulationWorker {
+  Replicator rep;
+  std::vector<SlotStats> stats;
+  std::vector<StateStats> state;
+};
+
+/// A thread's share of a comparison.
+struct CompareWorker {
+  CompareReplicator rep;
+  std::vector<DeltaStats> stats;
+};
+
+}  // namespace
+
+SimulationResult simulate_share(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec,
+                                std::uint64_t first, std::uint64_t count, int threads, Progress progress,
+                                std::uint64_t* failed_at) {
+  check_numbering(first, count);
   SimulationResult result;
   {
     const Replicator probe(scenario, regions, spec);
@@ -46,72 +129,25 @@ SimulationResult simulate_share(const Scenario& scenario, const Regions& regions
   result.stats.assign(result.slots.size(), SlotStats{});
   result.state.assign(result.years.size(), StateStats{});
   result.replications = count;
-  const auto n = static_cast<std::int64_t>(count);
-  std::atomic<std::uint64_t> done{0};
-  // Exceptions must not leave the parallel region: keep the one of the lowest replication, so the
-  // error reported does not depend on the thread count, and rethrow it afterwards.
-  std::exception_ptr failure;
-  std::int64_t failed = std::numeric_limits<std::int64_t>::max();
-#ifdef _OPENMP
-  if (threads > 0) omp_set_num_threads(threads);
-#else
-  (void)threads;
-#endif
-#pragma omp parallel
-  {
-    // Nothing may throw out of the parallel region: a failure is kept with its replication (-1
-    // for a thread's set-up or merge, which comes before any replication).
-    auto keep = [&](std::int64_t r) {
-#pragma omp critical(kimsim_failure)
-      if (r < failed) failed = r, failure = std::current_exception();
-    };
-    std::optional<Replicator> rep;
-    std::vector<SlotStats> stats;
-    std::vector<StateStats> state;
-    try {
-      rep.emplace(scenario, regions, spec);
-      stats.resize(result.slots.size());
-      state.resize(result.years.size());
-    } catch (...) {
-      keep(-1);
-    }
-    bool first_thread = true;
-#ifdef _OPENMP
-    first_thread = omp_get_thread_num() == 0;
-#endif
-#pragma omp for schedule(dynamic, 64)
-    for (std::int64_t r = 0; r < n; ++r) {
-      if (!rep) continue;
-      try {
-        rep->run(first + static_cast<std::uint64_t>(r), stats, state);
-      } catch (...) {
-        keep(r);
-      }
-      const auto d = done.fetch_add(1, std::memory_order_relaxed) + 1;
-      if (progress && first_thread && (d & 255) == 0) progress(d, count);
-    }
-#pragma omp critical
-    try {
-      for (std::size_t k = 0; k < stats.size(); ++k) merge_fields(result.stats[k], stats[k]);
-      for (std::size_t k = 0; k < state.size(); ++k) merge_fields(result.state[k], state[k]);
-    } catch (...) {
-      keep(-1);
-    }
-  }
-  if (failure) {
-    if (failed_at) *failed_at = first + static_cast<std::uint64_t>(std::max<std::int64_t>(failed, 0));
-    std::rethrow_exception(failure);
-  }
-  if (progress) progress(count, count);
+  replicate<SimulationWorker>(
+      first, count, threads, 64, 256, progress, failed_at,
+      [&](std::optional<SimulationWorker>& w) {
+        w.emplace(SimulationWorker{Replicator(scenario, regions, spec), {}, {}});
+        w->stats.resize(result.slots.size());
+        w->state.resize(result.years.size());
+      },
+      [](SimulationWorker& w, std::uint64_t r) { w.rep.run(r, w.stats, w.state); },
+      [&](const SimulationWorker& w) {
+        for (std::size_t k = 0; k < w.stats.size(); ++k) merge_fields(result.stats[k], w.stats[k]);
+        for (std::size_t k = 0; k < w.state.size(); ++k) merge_fields(result.state[k], w.state[k]);
+      });
   return result;
 }
 
 CompareSimulation compare_replications(std::span<const SimulatedScenario> scenarios, std::uint64_t seed,
                                        std::uint64_t first, std::uint64_t count, int threads, Progress progress,
                                        std::uint64_t* failed_at) {
-  if (first > SimulationLimits::replications || count > SimulationLimits::replications - first)
-    throw Error("replications are numbered below " + std::to_string(SimulationLimits::replications) +
-                " (SimulationLimits::replications)");
+  check_numbering(first, count);
   // One seed for all: the common random numbers (kimsim/compare.hpp).
   std::vector<SimulationSpec> specs;
   for (const auto& s : scenarios) {
@@ -132,57 +168,16 @@ CompareSimulation compare_replications(std::span<const SimulatedScenario> scenar
   result.stats.assign(result.variants * result.lines.size(), DeltaStats{});
   result.replications = count;
   result.seed = seed;
-  const auto n = static_cast<std::int64_t>(count);
-  std::atomic<std::uint64_t> done{0};
-  // As in simulate_share: the exception of the lowest replication, whatever the thread count.
-  std::exception_ptr failure;
-  std::int64_t failed = std::numeric_limits<std::int64_t>::max();
-#ifdef _OPENMP
-  if (threads > 0) omp_set_num_threads(threads);
-#else
-  (void)threads;
-#endif
-#pragma omp parallel
-  {
-    auto keep = [&](std::int64_t r) {
-#pragma omp critical(kimsim_failure)
-      if (r < failed) failed = r, failure = std::current_exception();
-    };
-    std::optional<CompareReplicator> rep;
-    std::vector<DeltaStats> stats;
-    try {
-      rep.emplace(scenarios, specs, layout);
-      stats.resize(result.stats.size());
-    } catch (...) {
-      keep(-1);
-    }
-    bool first_thread = true;
-#ifdef _OPENMP
-    first_thread = omp_get_thread_num() == 0;
-#endif
-#pragma omp for schedule(dynamic, 16)
-    for (std::int64_t r = 0; r < n; ++r) {
-      if (!rep) continue;
-      try {
-        rep->run(first + static_cast<std::uint64_t>(r), stats);
-      } catch (...) {
-        keep(r);
-      }
-      const auto d = done.fetch_add(1, std::memory_order_relaxed) + 1;
-      if (progress && first_thread && (d & 63) == 0) progress(d, count);
-    }
-#pragma omp critical
-    try {
-      for (std::size_t k = 0; k < stats.size(); ++k) merge_fields(result.stats[k], stats[k]);
-    } catch (...) {
-      keep(-1);
-    }
-  }
-  if (failure) {
-    if (failed_at) *failed_at = first + static_cast<std::uint64_t>(std::max<std::int64_t>(failed, 0));
-    std::rethrow_exception(failure);
-  }
-  if (progress) progress(count, count);
+  replicate<CompareWorker>(
+      first, count, threads, 16, 64, progress, failed_at,
+      [&](std::optional<CompareWorker>& w) {
+        w.emplace(CompareWorker{CompareReplicator(scenarios, specs, layout), {}});
+        w->stats.resize(result.stats.size());
+      },
+      [](CompareWorker& w, std::uint64_t r) { w.rep.run(r, w.stats); },
+      [&](const CompareWorker& w) {
+        for (std::size_t k = 0; k < w.stats.size(); ++k) merge_fields(result.stats[k], w.stats[k]);
+      });
   return result;
 }
 
