@@ -106,8 +106,13 @@ std::vector<Observation> read_observations(const std::string& path, const Region
     }
     const std::string& p = t.cell(row, c_pos);
     if (!p.empty() && p[0] == '-') fail(c_pos, "negative positions '" + p + "': expected a number of VZÄ of 0 or more");
-    else if (const auto d = io::parse_decimal(p)) o.positions = double(d->digits) / std::pow(10.0, d->decimals);
-    else fail(c_pos, "'" + p + "': expected a decimal such as 1.9 (" + io::decimal_problem(p) + ")");
+    else if (const auto d = io::parse_decimal(p)) {
+      o.positions = double(d->digits) / std::pow(10.0, d->decimals);
+      // The whole programme funds about 820 positions: a figure this large is no staffing count
+      // (euros in the wrong column, most likely), and would swamp the fit's numerics.
+      if (o.positions > 10000)
+        fail(c_pos, "'" + p + "' VZÄ: more than any recipient's staff could be (at most 10000 VZÄ); is it an amount of euros?");
+    } else fail(c_pos, "'" + p + "': expected a decimal such as 1.9 (" + io::decimal_problem(p) + ")");
     const auto y = io::parse_count(t.cell(row, c_year));
     if (!y || *y < 1000 || *y > 9999) fail(c_year, "'" + t.cell(row, c_year) + "': expected a year from 1000 to 9999");
     else o.year = int(*y);

@@ -90,17 +90,7 @@ Options)");
       "threads,t", po::value(&run.threads), "OpenMP threads (default: all cores)")(
       "lang", po::value(&lang), "language of report.html: de (default) or en");
   std::vector<std::string>& files = run.files;
-  po::options_description all;
-  all.add(visible).add_options()("scenario", po::value(&files));
-  po::positional_options_description pos;
-  pos.add("scenario", -1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(call.args).options(all).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError{e.what()};
-  }
+  const po::variables_map vm = parse_options(call.args, visible, files);
   if (vm.count("help")) {
     call.out << visible << "\n";
     run.help = true;
@@ -206,7 +196,13 @@ Options)");
   if (simulating) {
     // Sizes as simulate checks them, for all the scenarios together: each replication runs each.
     const double n = std::strtod(replications.c_str(), nullptr), scenarios = static_cast<double>(loaded.size());
-    for (const auto& ls : loaded) run.specs.push_back(ls.simulation.value_or(SimulationSpec{}));
+    // A scenario without a simulation block would be simulated without uncertainty, and its
+    // difference to one with would be the other's dice, not the rules: each must state its own.
+    for (std::size_t k = 0; k < loaded.size(); ++k)
+      if (!loaded[k].simulation)
+        throw InputError(files[k] + ": --replications: the scenario has no simulation: block (its uptake, hiring, cost "
+                         "and noise); add one, or in a variant keep its base's (do not remove it)");
+    for (const auto& ls : loaded) run.specs.push_back(*ls.simulation);
     const io::SimulationSize size = io::size_of(loaded[0], run.specs[0], n * scenarios);
     if (auto why = io::replications_problem(size); !why.empty())
       throw UsageError{"--replications: " + replications + " replications of " + std::to_string(loaded.size()) +

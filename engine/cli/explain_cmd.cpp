@@ -33,17 +33,7 @@ Options)");
                                                     "only this Baustein (its id, e.g. B2); default: every one it receives from")(
       "year", po::value(&year), "the year whose dated values apply (default: the scenario's year)")(
       "json", "a JSON document instead of text");
-  po::options_description all;
-  all.add(visible).add_options()("positional", po::value(&positional));
-  po::positional_options_description pos;
-  pos.add("positional", -1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(call.args).options(all).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError{e.what()};
-  }
+  const po::variables_map vm = parse_options(call.args, visible, positional);
   if (vm.count("help")) {
     call.out << visible << "\n";
     return kOk;

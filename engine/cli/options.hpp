@@ -38,16 +38,18 @@ inline void validate(boost::any& v, const std::vector<std::string>& values, Whol
   v = Whole{*n};
 }
 
-/// Parses `args` into `visible`'s options and one positional argument written to `positional`;
-/// a malformed command line becomes a UsageError.
-inline boost::program_options::variables_map parse_options(
-    const std::vector<std::string>& args, const boost::program_options::options_description& visible,
-    std::string& positional) {
+namespace detail {
+/// Parses `args` into `visible`'s options and up to `max` positional arguments (-1: any number)
+/// into `positional`; a malformed command line becomes a UsageError.
+template <class Positional>
+boost::program_options::variables_map parse_options(const std::vector<std::string>& args,
+                                                    const boost::program_options::options_description& visible,
+                                                    Positional& positional, int max) {
   namespace po = boost::program_options;
   po::options_description all;
   all.add(visible).add_options()("positional", po::value(&positional));
   po::positional_options_description pos;
-  pos.add("positional", 1);
+  pos.add("positional", max);
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
@@ -56,6 +58,22 @@ inline boost::program_options::variables_map parse_options(
     throw UsageError{e.what()};
   }
   return vm;
+}
+}  // namespace detail
+
+/// Parses `args` into `visible`'s options and one positional argument written to `positional`;
+/// a malformed command line becomes a UsageError.
+inline boost::program_options::variables_map parse_options(
+    const std::vector<std::string>& args, const boost::program_options::options_description& visible,
+    std::string& positional) {
+  return detail::parse_options(args, visible, positional, 1);
+}
+
+/// The same with any number of positional arguments (files, a recipient, ...), in order.
+inline boost::program_options::variables_map parse_options(
+    const std::vector<std::string>& args, const boost::program_options::options_description& visible,
+    std::vector<std::string>& positional) {
+  return detail::parse_options(args, visible, positional, -1);
 }
 
 /// The year of a `--year` option (a dated value's year), where one was given: 1000 to 9999.

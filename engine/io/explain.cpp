@@ -12,9 +12,20 @@
 namespace kimsim::io {
 namespace {
 
+/// Lower case for matching names: ASCII and the German capitals Ä, Ö, Ü (UTF-8 C3 84, C3 96,
+/// C3 9C -> C3 A4, C3 B6, C3 BC), so that "BÖNEN" finds Bönen.
 std::string lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const auto c = static_cast<unsigned char>(out[i]);
+    if (c == 0xC3 && i + 1 < out.size()) {
+      const auto d = static_cast<unsigned char>(out[i + 1]);
+      if (d == 0x84 || d == 0x96 || d == 0x9C) out[i + 1] = static_cast<char>(d + 0x20);
+      ++i;
+    } else {
+      out[i] = static_cast<char>(std::tolower(c));
+    }
+  }
   return out;
 }
 
@@ -38,7 +49,13 @@ std::size_t find_recipient(const Regions& regions, std::string_view who) {
     else if (const auto comma = name.find(','); comma != std::string::npos && name.compare(0, comma, want) == 0)
       before_comma.push_back(i);
   }
-  const std::vector<std::size_t>& found = whole.empty() ? before_comma : whole;
+  std::vector<std::size_t>& found = whole.empty() ? before_comma : whole;
+  // A kreisfreie Stadt is also listed as its own single Gemeinde (Köln 05315 and 05315000), which
+  // receives nothing itself: the name means the Stadt.
+  if (found.size() == 2)
+    for (std::size_t k = 0; k < 2; ++k)
+      if (regions.list[found[k]].type == RegionType::kreisfreie_stadt && regions.list[found[1 - k]].kreis == regions.list[found[k]].ags)
+        return found[k];
   if (found.size() == 1) return found[0];
   const std::string quoted = "'" + std::string(who) + "'";
   if (found.size() > 1) {
@@ -49,8 +66,9 @@ std::size_t find_recipient(const Regions& regions, std::string_view who) {
   // The closest AGS or name, within a third of the word's length (as "did you mean" elsewhere).
   std::size_t best = regions.list.size(), best_d = std::max<std::size_t>(2, who.size() / 3) + 1;
   for (std::size_t i = 0; i < regions.list.size(); ++i)
-    for (const std::string& word : {regions.list[i].ags, regions.list[i].name})
-      if (const std::size_t d = edit_distance(who, word); d < best_d) best_d = d, best = i;
+    for (const std::string& word : {regions.list[i].ags, lower(regions.list[i].name),
+                                    lower(regions.list[i].name.substr(0, regions.list[i].name.find(',')))})
+      if (const std::size_t d = edit_distance(want, word); d < best_d) best_d = d, best = i;
   const std::string hint = best < regions.list.size() ? " (did you mean " + region_text(regions.list[best]) + "?)" : "";
   throw InputError(fmt::format("{}: no region of the scenario's data has this AGS or name{}", quoted, hint));
 }
