@@ -336,7 +336,12 @@ Options)");
     }
     if (!recipient) {
       o.treatment = Treatment::passed_on;
-      o.why = "a share passed on by " + ls.regions.list[ls.regions.kreis_of(o.region)].name + ": shown, not fitted";
+      const Region& kreis = ls.regions.list[ls.regions.kreis_of(o.region)];
+      const bool modelled = std::any_of(b.pass_through.begin(), b.pass_through.end(), [&](const PassThrough& pt) {
+        return pt.kreis == kreis.ags && std::find(pt.gemeinden.begin(), pt.gemeinden.end(), o.ags) != pt.gemeinden.end();
+      });
+      o.why = "a share passed on by " + kreis.name + (modelled ? "" : " (the scenario passes nothing on to it)") +
+              ": shown, not fitted";
       continue;
     }
     Year& y = year_of(o.year);
