@@ -136,7 +136,9 @@ std::size_t find_baustein(const Scenario& s, const std::string& id) {
   }
   std::string list;
   for (const auto& i : ids) list += (list.empty() ? "" : ", ") + i;
-  throw UsageError{"--baustein " + id + ": the scenario has no such Baustein" + io::did_you_mean(id, ids) + "; it has " + list};
+  // Said at the scenario's list of Bausteine, as explain says it.
+  throw s.places.error("bausteine", "--baustein " + id + ": the scenario has no such Baustein" + io::did_you_mean(id, ids) +
+                                        "; it has " + list);
 }
 
 /// The year's recipients, their shares of each indicator (the model's key code: carve-outs as it
@@ -237,6 +239,8 @@ Options)");
   if (baustein_id.empty()) throw UsageError{"missing --baustein: the Baustein whose key is fitted"};
   if (vm.count("out") && out_dir.empty()) throw UsageError{"--out needs a folder name"};
   if (vm.count("observed") && observed_path.empty()) throw UsageError{"--observed needs a CSV file"};
+  if (replications.value == 1)
+    throw UsageError{"--bootstrap 1: one resample has no spread; give 0 (none) or at least 2 (default 1000)"};
   if (replications.value > 100000) throw UsageError{"--bootstrap " + std::to_string(replications.value) + ": at most 100000 resamples"};
   const bool fit_base = vm.count("base") > 0;
 

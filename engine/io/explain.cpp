@@ -109,7 +109,9 @@ Explanation explain(const LoadedScenario& ls, const Plan& plan, std::size_t regi
 
 std::string explain_text(const LoadedScenario& ls, const Explanation& e) {
   constexpr std::size_t kWidth = 100, kLabel = 34;
-  std::string text = fmt::format("{} in {} ({})\n", region_text(ls.regions.list[e.region]), ls.scenario.name, ls.path);
+  // The scenario on a line of its own where the recipient and it do not fit on one.
+  const std::string who = region_text(ls.regions.list[e.region]), in = fmt::format("in {} ({})", ls.scenario.name, ls.path);
+  std::string text = columns(who) + 1 + columns(in) <= kWidth ? fmt::format("{} {}\n", who, in) : fmt::format("{}\n  {}\n", who, in);
   auto out = std::back_inserter(text);
   for (const auto& b : e.bausteine) {
     const Baustein& bs = ls.scenario.bausteine[b.baustein];
@@ -136,10 +138,26 @@ std::string explain_text(const LoadedScenario& ls, const Explanation& e) {
       }
       if (step.place.empty()) fmt::format_to(out, "{}\n", line);
       else if (columns(line) + 3 + columns(step.place) <= kWidth) fmt::format_to(out, "{}  [{}]\n", line, step.place);
-      else  // under the value, or as far left as it needs to end within the width
+      else if (columns(step.place) + 2 + 4 <= kWidth)  // under the value, or as far left as it needs to end within the width
         fmt::format_to(out, "{}\n{}[{}]\n", line,
                        std::string(std::clamp<std::size_t>(kWidth - std::min(kWidth, columns(step.place) + 2), 4, indent.size()), ' '),
                        step.place);
+      else {  // longer than a line: wrapped at its spaces, indented by 4
+        fmt::format_to(out, "{}\n", line);
+        const std::string place = "[" + step.place + "]";
+        std::string part(4, ' ');
+        for (std::size_t p = 0; p <= place.size();) {
+          const std::size_t q = std::min(place.find(' ', p), place.size());
+          const std::string_view word = std::string_view(place).substr(p, q - p);
+          if (part.size() > 4 && columns(part) + 1 + columns(word) > kWidth) {
+            fmt::format_to(out, "{}\n", part);
+            part = std::string(4, ' ');
+          }
+          part += (part.size() > 4 ? " " : "") + std::string(word);
+          p = q + 1;
+        }
+        fmt::format_to(out, "{}\n", part);
+      }
     }
   }
   return text;
