@@ -483,10 +483,12 @@ void describe_key(const KeyPlan& k, const Scenario& scenario, const Regions& reg
                                              " (all " + std::to_string(at.size()) + " recipients)", ""});
     return v / total;
   };
+  double weighted = 0;  // the key share before any cap: sum of weight x share
   for (const auto& t : k.terms) {
-    term(t, "indicator " + t.name);
+    weighted += t.weight * term(t, "indicator " + t.name);
     out.push_back({"weight of " + t.name + " (normalised)", number_text(t.weight), place_of(scenario, k.path + ".key." + t.name)});
   }
+  if (k.cap) out.push_back({"weighted share (before the cap)", number_text(weighted), ""});
   if (k.cap) {
     const double cap_share = term(*k.cap, "cap indicator " + k.cap->name);
     out.push_back({"cap", number_text(k.cap->weight * cap_share) + " = " + number_text(k.cap->weight) + " x share of " +
@@ -495,6 +497,10 @@ void describe_key(const KeyPlan& k, const Scenario& scenario, const Regions& reg
     out.push_back({"capped", ks.capped[j] ? "yes: the key share is the cap, the excess went to the others"
                              : any        ? "no: the key share includes a part of the capped recipients' excess"
                                           : "no: no recipient reaches its cap", ""});
+    // The excess goes to the others in proportion to their weighted shares: the same factor for all.
+    if (!ks.capped[j] && any && weighted > 0)
+      out.push_back({"raised by the excess", number_text(share[j]) + " = " + number_text(weighted) + " x " +
+                                                 number_text(share[j] / weighted), ""});
   }
   out.push_back({"key share", number_text(share[j]), ""});
 }
