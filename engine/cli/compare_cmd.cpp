@@ -87,7 +87,7 @@ Options)");
       "decompose", "the variants form a chain: report each step's effect alone and stacked")(
       "replications,n", po::value(&replications), "simulate each scenario N times on common random numbers")(
       "seed", po::value(&seed), "seed of every random draw (default: the base's simulation.seed)")(
-      "threads,t", po::value(&run.threads), "OpenMP threads (default: all cores)")(
+      "threads,t", po::value(&run.threads), "OpenMP threads (default, or 0: all cores)")(
       "lang", po::value(&lang), "language of report.html: de (default) or en");
   std::vector<std::string>& files = run.files;
   const po::variables_map vm = parse_options(call.args, visible, files);

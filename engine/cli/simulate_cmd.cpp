@@ -91,7 +91,7 @@ Options)"));
   io::Lang report_lang = io::Lang::de;
   bool quiet = false;
   visible.add_options()("help,h", "show this help")("replications,n", po::value(&replications), "number of replications")(
-      "seed", po::value(&seed), "seed of every random draw")("threads,t", po::value(&threads), "OpenMP threads (default: all cores)")(
+      "seed", po::value(&seed), "seed of every random draw")("threads,t", po::value(&threads), "OpenMP threads (default, or 0: all cores)")(
       "out,o", po::value(&out_dir), "output folder")("quiet,q", po::bool_switch(&quiet), "no progress bar")(
       "lang", po::value(&lang), "language of report.html: de (default) or en");
   // Everything up to the simulation may fail on one MPI rank alone (a file missing on its node):
