@@ -82,7 +82,13 @@ class Compiled final : public CompiledRule {
     s.weight.resize(n);
     for (std::size_t j = 0; j < n; ++j) s.weight[j] = weight_of(c.share[j]);
     s.seats.resize(n);
-    c.outcome = apportion(rule.rule, s.weight, keyed, s.seats, s.kernel, Bounds{s.lo, s.hi});
+    try {
+      c.outcome = apportion(rule.rule, s.weight, keyed, s.seats, s.kernel, Bounds{s.lo, s.hi});
+    } catch (const InputError& e) {
+      // The kernel's limits (units a method can apportion) said at the values that set the units.
+      c.refuse("budget_eur", c.b().id + ": " + e.what() + " (the budget of " + money_text(c.budget) + " buys " +
+                                 std::to_string(units) + " units of " + money_text(unit_cost) + ")");
+    }
     for (std::size_t j = 0; j < n; ++j) {
       const std::size_t k = c.at[j];
       c.halves[k] = (s.seats[j] + base_units) * rule.unit;
