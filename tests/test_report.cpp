@@ -48,6 +48,10 @@ TEST_CASE("report.html: German numbers and the programme's terms; English with -
   CHECK(en.find("€50,000,000.00") != std::string::npos);
   CHECK(en.find("Nicht zugewiesen") == std::string::npos);
   CHECK(en.find("Unallocated") != std::string::npos);
+  // Quotation marks of the page's language: „…“ in German, “…” in English.
+  CHECK(de.find("„Kreise und kreisfreie Städte“") != std::string::npos);
+  CHECK(en.find("“Kreise and kreisfreie Städte”") != std::string::npos);
+  CHECK(en.find("„") == std::string::npos);
 }
 
 TEST_CASE("report data: every row's cents and positions, and the totals, are the allocation's") {

@@ -81,6 +81,8 @@ constexpr Label kLabels[] = {
     {"gini", "Gini-Koeffizient", "Gini coefficient"},
     {"average", "Landesdurchschnitt", "State average"},
     {"text_alt", "Die Werte stehen in der Tabelle", "The values are in the table"},
+    {"quote_open", "„", "“"},
+    {"quote_close", "“", "”"},
     {"validation", "Abgleich mit beobachteten Stellen", "Validation against observed positions"},
     {"observed", "beobachtet (VZÄ)", "observed (VZÄ)"},
     {"model", "Modell (VZÄ)", "model (VZÄ)"},
@@ -195,6 +197,8 @@ class Page {
   std::string number(double v, int decimals) const { return plain(fmt::format("{:.{}f}", v, decimals)); }
   std::string percent(double share, int decimals) const { return number(share * 100.0, decimals) + "\u00A0%"; }
   std::string count(long long n) const { return plain(std::to_string(n)); }
+  /// A quotation in the page's language: „…“ in German, “…” in English.
+  std::string quote(std::string_view text) const { return t("quote_open") + std::string(text) + t("quote_close"); }
 
  private:
   Lang lang_;
@@ -455,7 +459,7 @@ std::string lorenz_chart(const Page& p, const std::string& id, const json& loren
   auto Y = [&](double v) { return top + size * (1 - v); };
   const double gini = lorenz["gini"].get<double>();
   const std::string title = std::string(p.t("chart_lorenz")) + " (" + std::string(p.t("gini")) + " " + p.number(gini, 3) + ")";
-  std::string desc = fmt::format("{}: {}. {}.", p.t("gini"), p.number(gini, 3), p.t("text_alt") + std::string(" „") + std::string(p.t("areas")) + "“");
+  std::string desc = fmt::format("{}: {}. {}.", p.t("gini"), p.number(gini, 3), p.t("text_alt") + " " + p.quote(p.t("areas")));
   std::string o;
   auto out = std::back_inserter(o);
   fmt::format_to(out, FMT_COMPILE("<figure>\n<svg id=\"{0}\" viewBox=\"0 0 {1} {2}\" width=\"{1}\" role=\"img\" aria-labelledby=\"{0}-t {0}-d\">\n"
@@ -608,7 +612,7 @@ void run_body(std::string& o, const Page& p, const json& d) {
   std::stable_sort(bars.begin(), bars.end(), [](const auto& x, const auto& y) {
     return std::accumulate(x.second.begin(), x.second.end(), 0.0) > std::accumulate(y.second.begin(), y.second.end(), 0.0);
   });
-  const std::string alt = std::string(p.t("text_alt")) + " „" + std::string(p.t("areas")) + "“.";
+  const std::string alt = p.t("text_alt") + " " + p.quote(p.t("areas")) + ".";
   o += bar_chart(p, "c-positions", std::string(p.t("chart_positions")), alt, std::string(p.t("vza")), series, bars);
   if (d.contains("average_per_1000_cents")) {
     std::vector<std::pair<std::string, double>> dots;
@@ -797,7 +801,7 @@ void compare_body(std::string& o, const Page& p, const json& d) {
       if (c["delta_cents"].get<Cents>() != 0) bars.emplace_back(c["name"].get<std::string>(), static_cast<double>(c["delta_cents"].get<Cents>()) / 100.0);
     std::stable_sort(bars.begin(), bars.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
     o += diverging_chart(p, fmt::format("c-diverging-{}", k + 1), p.t("chart_diverging") + ": " + v["name"].get<std::string>(),
-                         p.t("text_alt") + " „" + p.t("change") + ": " + v["name"].get<std::string>() + "“.", bars);
+                         p.t("text_alt") + " " + p.quote(p.t("change") + ": " + v["name"].get<std::string>()) + ".", bars);
     fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable\" id=\"{}\"><caption>{}: {}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>"
                         "<th scope=\"col\" class=\"n\" data-col=\"base\">{}</th><th scope=\"col\" class=\"n\" data-col=\"variant\">{}</th><th scope=\"col\" class=\"n\" data-col=\"delta\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
                    tid, esc(p.t("change")), esc(v["name"].get<std::string>()), esc(p.t("ags")), esc(p.t("name")), esc(sc[0]["name"].get<std::string>() + " " + p.t("euro")),
@@ -962,7 +966,7 @@ void simulate_body(std::string& o, const Page& p, const json& d) {
     std::stable_sort(bands.begin(), bands.end(), [](const auto& a, const auto& b) { return a.second[1] > b.second[1]; });
     if (!bands.empty())
       o += interval_chart(p, fmt::format("c-band-{}-{}", bid, year), p.t("chart_band") + " (" + p.t("baustein") + " " + bid + ", " + std::to_string(year) + ")",
-                          p.t("text_alt") + " „" + p.t("baustein") + " " + bid + " · " + p.t("year") + " " + std::to_string(year) + "“.", p.t("vza"), bands);
+                          p.t("text_alt") + " " + p.quote(p.t("baustein") + " " + bid + " · " + p.t("year") + " " + std::to_string(year)) + ".", p.t("vza"), bands);
     fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable sim\" id=\"t-sim-{}-{}\"><caption>{} {} · {} {}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>"),
                    esc(bid), year, esc(p.t("baustein")), esc(bid), esc(p.t("year")), year, esc(p.t("ags")), esc(p.t("name")));
     for (const char* q : {"p05", "median", "p95"}) fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(p.t(q)), esc(p.t("vza")));
