@@ -103,6 +103,10 @@ TEST_CASE("report.html: a scenario of money without positions draws its charts w
   const std::string h = io::report_html(io::run_report_data(ls, allocate(ls.scenario, ls.regions), io::Lang::de));
   // An SVG coordinate of NaN or infinity is written as "nan", "-nan" or "inf" (attributes).
   for (const char* bad : {"=\"nan\"", "=\"-nan\"", "=\"inf\"", "=\"-inf\""}) CHECK_MESSAGE(h.find(bad) == std::string::npos, bad);
+  // Money only: no positions chart, no VZÄ column (the data island keeps its zero halves).
+  const std::string page = h.substr(0, h.find("id=\"data\""));
+  CHECK(page.find("c-positions") == std::string::npos);
+  CHECK(page.find("VZÄ") == std::string::npos);
 }
 
 TEST_CASE("report.html of a simulation: German labels and notes, the quantiles of the result") {
