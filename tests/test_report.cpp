@@ -124,3 +124,15 @@ TEST_CASE("report.html of a simulation: German labels and notes, the quantiles o
   CHECK(h.substr(0, h.find("id=\"data\"")).find("co-financing: ") == std::string::npos);
   CHECK(h == io::report_html(io::simulation_report_data(ls, r, summary, io::Lang::de)));
 }
+
+TEST_CASE("report.html of a simulation of money only: no VZÄ columns") {
+  const auto ls = io::load_scenario(KIMSIM_SOURCE_DIR "/scenarios/fluag-integrationspauschale.yaml");
+  SimulationSpec spec;
+  spec.replications = 20;
+  const SimulationResult r = simulate(ls.scenario, ls.regions, spec, 1);
+  const nlohmann::json summary = io::simulation_summary(ls, spec, r);
+  const std::string h = io::report_html(io::simulation_report_data(ls, r, summary, io::Lang::de));
+  const std::string page = h.substr(0, h.find("id=\"data\""));
+  CHECK(page.find("Median VZÄ") == std::string::npos);
+  CHECK(page.find("c-band-") == std::string::npos);
+}

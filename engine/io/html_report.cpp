@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 #include <array>
 #include <cmath>
 #include <iterator>
@@ -967,6 +968,10 @@ void simulate_body(std::string& o, const Page& p, const json& d) {
     if (!groups.count(key)) order.push_back(key);
     groups[key].push_back(&r);
   }
+  // A Baustein whose p95 of positions is 0 everywhere allocates money only: no VZÄ columns.
+  std::set<std::string> positions_bausteine;
+  for (const auto& r : d["slots"])
+    if (r["halves_p95"].get<Halves>() > 0) positions_bausteine.insert(r["baustein"].get<std::string>());
   for (const auto& key : order) {
     const auto& rows = groups[key];
     const std::string bid = key.second;
@@ -983,7 +988,9 @@ void simulate_body(std::string& o, const Page& p, const json& d) {
                           p.t("text_alt") + " " + p.quote(p.t("baustein") + " " + bid + " · " + p.t("year") + " " + std::to_string(year)) + ".", p.t("vza"), bands);
     fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable sim\" id=\"t-sim-{}-{}\"><caption>{} {} · {} {}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>"),
                    esc(bid), year, esc(p.t("baustein")), esc(bid), esc(p.t("year")), year, esc(p.t("ags")), esc(p.t("name")));
-    for (const char* q : {"p05", "median", "p95"}) fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(p.t(q)), esc(p.t("vza")));
+    const bool bpos = positions_bausteine.count(bid) > 0;
+    if (bpos)
+      for (const char* q : {"p05", "median", "p95"}) fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(p.t(q)), esc(p.t("vza")));
     for (const char* q : {"p05", "median", "p95"}) fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(p.t(q)), esc(p.t("euro")));
     fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"), esc(p.t("p_nothing")), esc(p.t("outflow")));
     for (const json* rp : rows) {
@@ -991,6 +998,7 @@ void simulate_body(std::string& o, const Page& p, const json& d) {
       const std::string ags = r["ags"].get<std::string>(), name = r["name"].get<std::string>();
       fmt::format_to(out, FMT_COMPILE("<tr data-ags=\"{}\" data-key=\"{}:{}:{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\">{}</th>"), esc(ags), esc(bid), year, esc(ags), esc(fold(ags + " " + name)), esc(ags), esc(name));
       for (const char* q : {"p05", "p50", "p95"}) {
+        if (!bpos) break;
         const Halves h = r[std::string("halves_") + q].get<Halves>();
         fmt::format_to(out, FMT_COMPILE("<td class=\"n\" data-col=\"positions_{}\" data-v=\"{}\">{}</td>"), q, format_positions(h), p.vza(h));
       }
