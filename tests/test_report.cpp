@@ -48,6 +48,10 @@ TEST_CASE("report.html: German numbers and the programme's terms; English with -
   CHECK(en.find("€50,000,000.00") != std::string::npos);
   CHECK(en.find("Nicht zugewiesen") == std::string::npos);
   CHECK(en.find("Unallocated") != std::string::npos);
+  // Quotation marks of the page's language: „…“ in German, “…” in English.
+  CHECK(de.find("„Kreise und kreisfreie Städte“") != std::string::npos);
+  CHECK(en.find("“Kreise and kreisfreie Städte”") != std::string::npos);
+  CHECK(en.find("„") == std::string::npos);
 }
 
 TEST_CASE("report data: every row's cents and positions, and the totals, are the allocation's") {
@@ -99,6 +103,10 @@ TEST_CASE("report.html: a scenario of money without positions draws its charts w
   const std::string h = io::report_html(io::run_report_data(ls, allocate(ls.scenario, ls.regions), io::Lang::de));
   // An SVG coordinate of NaN or infinity is written as "nan", "-nan" or "inf" (attributes).
   for (const char* bad : {"=\"nan\"", "=\"-nan\"", "=\"inf\"", "=\"-inf\""}) CHECK_MESSAGE(h.find(bad) == std::string::npos, bad);
+  // Money only: no positions chart, no VZÄ column (the data island keeps its zero halves).
+  const std::string page = h.substr(0, h.find("id=\"data\""));
+  CHECK(page.find("c-positions") == std::string::npos);
+  CHECK(page.find("VZÄ") == std::string::npos);
 }
 
 TEST_CASE("report.html of a simulation: German labels and notes, the quantiles of the result") {
@@ -115,4 +123,16 @@ TEST_CASE("report.html of a simulation: German labels and notes, the quantiles o
   // The page says it in German; the data island keeps summary.json's sentences as data.
   CHECK(h.substr(0, h.find("id=\"data\"")).find("co-financing: ") == std::string::npos);
   CHECK(h == io::report_html(io::simulation_report_data(ls, r, summary, io::Lang::de)));
+}
+
+TEST_CASE("report.html of a simulation of money only: no VZÄ columns") {
+  const auto ls = io::load_scenario(KIMSIM_SOURCE_DIR "/scenarios/fluag-integrationspauschale.yaml");
+  SimulationSpec spec;
+  spec.replications = 20;
+  const SimulationResult r = simulate(ls.scenario, ls.regions, spec, 1);
+  const nlohmann::json summary = io::simulation_summary(ls, spec, r);
+  const std::string h = io::report_html(io::simulation_report_data(ls, r, summary, io::Lang::de));
+  const std::string page = h.substr(0, h.find("id=\"data\""));
+  CHECK(page.find("Median VZÄ") == std::string::npos);
+  CHECK(page.find("c-band-") == std::string::npos);
 }

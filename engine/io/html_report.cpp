@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 #include <array>
 #include <cmath>
 #include <iterator>
@@ -81,6 +82,8 @@ constexpr Label kLabels[] = {
     {"gini", "Gini-Koeffizient", "Gini coefficient"},
     {"average", "Landesdurchschnitt", "State average"},
     {"text_alt", "Die Werte stehen in der Tabelle", "The values are in the table"},
+    {"quote_open", "„", "“"},
+    {"quote_close", "“", "”"},
     {"validation", "Abgleich mit beobachteten Stellen", "Validation against observed positions"},
     {"observed", "beobachtet (VZÄ)", "observed (VZÄ)"},
     {"model", "Modell (VZÄ)", "model (VZÄ)"},
@@ -195,6 +198,8 @@ class Page {
   std::string number(double v, int decimals) const { return plain(fmt::format("{:.{}f}", v, decimals)); }
   std::string percent(double share, int decimals) const { return number(share * 100.0, decimals) + "\u00A0%"; }
   std::string count(long long n) const { return plain(std::to_string(n)); }
+  /// A quotation in the page's language: „…“ in German, “…” in English.
+  std::string quote(std::string_view text) const { return t("quote_open") + std::string(text) + t("quote_close"); }
 
  private:
   Lang lang_;
@@ -455,7 +460,7 @@ std::string lorenz_chart(const Page& p, const std::string& id, const json& loren
   auto Y = [&](double v) { return top + size * (1 - v); };
   const double gini = lorenz["gini"].get<double>();
   const std::string title = std::string(p.t("chart_lorenz")) + " (" + std::string(p.t("gini")) + " " + p.number(gini, 3) + ")";
-  std::string desc = fmt::format("{}: {}. {}.", p.t("gini"), p.number(gini, 3), p.t("text_alt") + std::string(" „") + std::string(p.t("areas")) + "“");
+  std::string desc = fmt::format("{}: {}. {}.", p.t("gini"), p.number(gini, 3), p.t("text_alt") + " " + p.quote(p.t("areas")));
   std::string o;
   auto out = std::back_inserter(o);
   fmt::format_to(out, FMT_COMPILE("<figure>\n<svg id=\"{0}\" viewBox=\"0 0 {1} {2}\" width=\"{1}\" role=\"img\" aria-labelledby=\"{0}-t {0}-d\">\n"
@@ -548,30 +553,37 @@ void run_body(std::string& o, const Page& p, const json& d) {
     published = std::string(p.t("published_over")) + " " + p.number(over, over == std::floor(over) ? 0 : 1) + " (" +
                 std::string(static_cast<double>(h["halves"].get<Halves>()) / 2.0 > over ? p.t("consistent") : p.t("below_published")) + ")";
   }
-  card(std::string(p.t("positions")) + " (" + std::string(p.t("vza")) + ")", p.vza(h["halves"].get<Halves>()), published, "h-positions");
+  // A Baustein that allocates no positions (money only) has no VZÄ column, a page without any no positions chart.
+  std::vector<bool> pos;
+  for (const auto& b : bs) pos.push_back(b["halves"].get<Halves>() != 0);
+  const bool any_pos = std::find(pos.begin(), pos.end(), true) != pos.end();
+  if (any_pos) card(std::string(p.t("positions")) + " (" + std::string(p.t("vza")) + ")", p.vza(h["halves"].get<Halves>()), published, "h-positions");
   o += "</dl>\n";
+  const auto vza_th = [&](bool show) { return show ? "<th scope=\"col\" class=\"n\">" + esc(p.t("vza")) + "</th>" : std::string(); };
+  const auto vza_td = [&](bool show, Halves hv) { return show ? "<td class=\"n\">" + esc(p.vza(hv)) + "</td>" : std::string(); };
   // The Bausteine in one table.
-  fmt::format_to(out, FMT_COMPILE("<table id=\"t-bausteine\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
-                 esc(p.t("bausteine")), esc(p.t("baustein")), esc(p.t("name")), esc(p.t("budget")), esc(p.t("allocated")), esc(p.t("unallocated")), esc(p.t("vza")), esc(p.t("recipients")));
+  fmt::format_to(out, FMT_COMPILE("<table id=\"t-bausteine\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th>{}<th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
+                 esc(p.t("bausteine")), esc(p.t("baustein")), esc(p.t("name")), esc(p.t("budget")), esc(p.t("allocated")), esc(p.t("unallocated")), vza_th(any_pos), esc(p.t("recipients")));
   for (const auto& b : bs)
-    fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n"),
+    fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>{}<td class=\"n\">{}</td></tr>\n"),
                    esc(b["id"].get<std::string>()), esc(b["name"].get<std::string>()), esc(p.euros(cents_of(b["budget_cents"]))),
-                   esc(p.euros(cents_of(b["allocated_cents"]))), esc(p.euros(cents_of(b["unallocated_cents"]))), esc(p.vza(b["halves"].get<Halves>())),
+                   esc(p.euros(cents_of(b["allocated_cents"]))), esc(p.euros(cents_of(b["unallocated_cents"]))), vza_td(any_pos, b["halves"].get<Halves>()),
                    b["recipients"].get<std::size_t>());
-  fmt::format_to(out, FMT_COMPILE("</tbody>\n<tfoot><tr><th scope=\"row\">{}</th><td></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td></td></tr></tfoot>\n</table>\n</section>\n"),
+  fmt::format_to(out, FMT_COMPILE("</tbody>\n<tfoot><tr><th scope=\"row\">{}</th><td></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>{}<td></td></tr></tfoot>\n</table>\n</section>\n"),
                  esc(p.t("total")), esc(p.euros(cents_of(h["budget_cents"]))), esc(p.euros(cents_of(h["allocated_cents"]))),
-                 esc(p.euros(cents_of(h["unallocated_cents"]))), esc(p.vza(h["halves"].get<Halves>())));
+                 esc(p.euros(cents_of(h["unallocated_cents"]))), vza_td(any_pos, h["halves"].get<Halves>()));
 
   search_box(o, p);
 
   // A table per Baustein.
   for (const auto& b : bs) {
     const std::string id = b["id"].get<std::string>();
+    const bool bpos = b["halves"].get<Halves>() != 0;
     fmt::format_to(out, FMT_COMPILE("<section id=\"b-{0}\">\n<h2>{1} {0}: {2}</h2>\n"), esc(id), esc(p.t("baustein")), esc(b["name"].get<std::string>()));
     fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable recipients\" id=\"t-{}\" data-baustein=\"{}\"><caption>{} {} – {} {}</caption>\n<thead><tr>"
-                        "<th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>\n"),
+                        "<th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th>{}<th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>\n"),
                    esc(id), esc(id), esc(p.t("baustein")), esc(id), b["rows"].size(), esc(p.t("recipients")), esc(p.t("ags")), esc(p.t("name")), esc(p.t("type")),
-                   esc(p.t("kreis")), esc(p.t("vza")), esc(p.t("euro")), esc(p.t("key_share")), esc(p.t("note")));
+                   esc(p.t("kreis")), vza_th(bpos), esc(p.t("euro")), esc(p.t("key_share")), esc(p.t("note")));
     for (const auto& r : b["rows"]) {
       std::string note;
       if (r.contains("passed_on_by")) note = std::string(p.t("passed_on_by")) + " " + r["passed_on_by"].get<std::string>();
@@ -587,29 +599,31 @@ void run_body(std::string& o, const Page& p, const json& d) {
       const std::string ags = r["ags"].get<std::string>(), name = r["name"].get<std::string>(), kreis = r.value("kreis", "");
       fmt::format_to(out, FMT_COMPILE("<tr data-ags=\"{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\">{}</th><td>{}</td><td>{}</td>{}{}{}<td>{}</td></tr>\n"), esc(ags),
                      esc(fold(ags + " " + name + " " + kreis)), esc(ags), esc(name), esc(type_label(p, r["type"].get<std::string>())), esc(kreis),
-                     num_td(p.vza(halves), format_positions(halves)), num_td(esc(p.euros(cents)), format_euros(cents)),
+                     bpos ? num_td(p.vza(halves), format_positions(halves)) : std::string(), num_td(esc(p.euros(cents)), format_euros(cents)),
                      num_td(p.percent(r["key_share"].get<double>(), 3), fmt::format("{:.9f}", r["key_share"].get<double>())), esc(note));
     }
-    fmt::format_to(out, FMT_COMPILE("</tbody>\n<tfoot><tr><td></td><th scope=\"row\">{}</th><td></td><td></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td></td><td></td></tr></tfoot>\n</table>\n</section>\n"),
-                   esc(p.t("total")), esc(p.vza(b["halves"].get<Halves>())), esc(p.euros(cents_of(b["allocated_cents"]))));
+    fmt::format_to(out, FMT_COMPILE("</tbody>\n<tfoot><tr><td></td><th scope=\"row\">{}</th><td></td><td></td>{}<td class=\"n\">{}</td><td></td><td></td></tr></tfoot>\n</table>\n</section>\n"),
+                   esc(p.t("total")), vza_td(bpos, b["halves"].get<Halves>()), esc(p.euros(cents_of(b["allocated_cents"]))));
   }
 
   // Kreis-level areas: charts, then their table (the charts' text alternative).
   const json& areas = d["areas"];
   o += "<section id=\"areas\">\n<h2>" + esc(p.t("areas")) + "</h2>\n<p class=\"sub\">" + esc(p.t("areas_hint")) + "</p>\n";
   std::vector<std::string> series;
-  for (const auto& b : bs) series.push_back(std::string(p.t("baustein")) + " " + b["id"].get<std::string>());
+  for (std::size_t b = 0; b < bs.size(); ++b)
+    if (pos[b]) series.push_back(std::string(p.t("baustein")) + " " + bs[b]["id"].get<std::string>());
   std::vector<std::pair<std::string, std::vector<double>>> bars;
   for (const auto& a : areas) {
     std::vector<double> v;
-    for (const auto& h2 : a["halves_by_baustein"]) v.push_back(static_cast<double>(h2.get<Halves>()) / 2.0);
+    for (std::size_t b = 0; b < bs.size(); ++b)
+      if (pos[b]) v.push_back(static_cast<double>(a["halves_by_baustein"][b].get<Halves>()) / 2.0);
     bars.emplace_back(a["name"].get<std::string>(), v);
   }
   std::stable_sort(bars.begin(), bars.end(), [](const auto& x, const auto& y) {
     return std::accumulate(x.second.begin(), x.second.end(), 0.0) > std::accumulate(y.second.begin(), y.second.end(), 0.0);
   });
-  const std::string alt = std::string(p.t("text_alt")) + " „" + std::string(p.t("areas")) + "“.";
-  o += bar_chart(p, "c-positions", std::string(p.t("chart_positions")), alt, std::string(p.t("vza")), series, bars);
+  const std::string alt = p.t("text_alt") + " " + p.quote(p.t("areas")) + ".";
+  if (any_pos) o += bar_chart(p, "c-positions", std::string(p.t("chart_positions")), alt, std::string(p.t("vza")), series, bars);
   if (d.contains("average_per_1000_cents")) {
     std::vector<std::pair<std::string, double>> dots;
     for (const auto& a : areas)
@@ -621,20 +635,23 @@ void run_body(std::string& o, const Page& p, const json& d) {
   }
   fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable\" id=\"t-areas\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th>"),
                  esc(p.t("areas")), esc(p.t("ags")), esc(p.t("name")), esc(p.t("type")));
-  for (const auto& b : bs) fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(b["id"].get<std::string>()), esc(p.t("vza")));
-  fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
-                 esc(p.t("euro")), esc(p.t("population")), esc(p.t("per_1000")), esc(p.t("vza")));
+  for (std::size_t b = 0; b < bs.size(); ++b)
+    if (pos[b]) fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(bs[b]["id"].get<std::string>()), esc(p.t("vza")));
+  fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th>{}</tr></thead>\n<tbody>\n"),
+                 esc(p.t("euro")), esc(p.t("population")), esc(p.t("per_1000")), vza_th(any_pos));
   for (const auto& a : areas) {
     const std::string ags = a["ags"].get<std::string>(), name = a["name"].get<std::string>();
     fmt::format_to(out, FMT_COMPILE("<tr data-ags=\"{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\"><a href=\"#s-{}\">{}</a></th><td>{}</td>"), esc(ags), esc(fold(ags + " " + name)), esc(ags),
                    esc(ags), esc(name), esc(type_label(p, a["type"].get<std::string>())));
-    for (const auto& h2 : a["halves_by_baustein"]) o += num_td(p.vza(h2.get<Halves>()), format_positions(h2.get<Halves>()));
+    for (std::size_t b = 0; b < bs.size(); ++b)
+      if (pos[b]) o += num_td(p.vza(a["halves_by_baustein"][b].get<Halves>()), format_positions(a["halves_by_baustein"][b].get<Halves>()));
     o += num_td(esc(p.euros(cents_of(a["cents"]))), format_euros(cents_of(a["cents"])));
     if (a.contains("population")) o += num_td(p.number(a["population"].get<double>(), 0), fmt::format("{:.0f}", a["population"].get<double>()));
     else o += "<td class=\"n\" data-v=\"0\">–</td>";
     if (a.contains("per_1000_cents")) o += num_td(esc(p.euros(cents_of(a["per_1000_cents"]))), format_euros(cents_of(a["per_1000_cents"])));
     else o += "<td class=\"n\" data-v=\"0\">–</td>";
-    o += num_td(p.vza(a["halves"].get<Halves>()), format_positions(a["halves"].get<Halves>())) + "</tr>\n";
+    if (any_pos) o += num_td(p.vza(a["halves"].get<Halves>()), format_positions(a["halves"].get<Halves>()));
+    o += "</tr>\n";
   }
   o += "</tbody>\n</table>\n</section>\n";
 
@@ -662,15 +679,17 @@ void run_body(std::string& o, const Page& p, const json& d) {
     fmt::format_to(out, FMT_COMPILE("<article class=\"steckbrief\" id=\"s-{}\">\n<h3>{}: {} ({}, {})</h3>\n"), esc(ags), esc(p.t("steckbrief")), esc(name),
                    esc(type_label(p, a["type"].get<std::string>())), esc(ags));
     fmt::format_to(out, FMT_COMPILE("<table class=\"profile\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th>"), esc(name), esc(p.t("region")));
-    for (const auto& b : bs)
-      fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{0} {1}</th><th scope=\"col\" class=\"n\">{0} {2}</th>"), esc(b["id"].get<std::string>()), esc(p.t("vza")), esc(p.t("euro")));
+    for (std::size_t b = 0; b < bs.size(); ++b) {
+      if (pos[b]) fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(bs[b]["id"].get<std::string>()), esc(p.t("vza")));
+      fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(bs[b]["id"].get<std::string>()), esc(p.t("euro")));
+    }
     o += "</tr></thead>\n<tbody>\n";
     for (const auto& m : a["members"]) {
       o += "<tr><th scope=\"row\">" + esc(m["name"].get<std::string>()) + "</th>";
       for (std::size_t b = 0; b < bs.size(); ++b) {
         const json& cell = m["by_baustein"][b];
-        if (cell.is_null()) o += "<td class=\"n\">–</td><td class=\"n\">–</td>";
-        else o += "<td class=\"n\">" + p.vza(cell["halves"].get<Halves>()) + "</td><td class=\"n\">" + esc(p.euros(cents_of(cell["cents"]))) + "</td>";
+        if (cell.is_null()) o += std::string(pos[b] ? "<td class=\"n\">–</td>" : "") + "<td class=\"n\">–</td>";
+        else o += (pos[b] ? "<td class=\"n\">" + p.vza(cell["halves"].get<Halves>()) + "</td>" : std::string()) + "<td class=\"n\">" + esc(p.euros(cents_of(cell["cents"]))) + "</td>";
       }
       o += "</tr>\n";
     }
@@ -797,7 +816,7 @@ void compare_body(std::string& o, const Page& p, const json& d) {
       if (c["delta_cents"].get<Cents>() != 0) bars.emplace_back(c["name"].get<std::string>(), static_cast<double>(c["delta_cents"].get<Cents>()) / 100.0);
     std::stable_sort(bars.begin(), bars.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
     o += diverging_chart(p, fmt::format("c-diverging-{}", k + 1), p.t("chart_diverging") + ": " + v["name"].get<std::string>(),
-                         p.t("text_alt") + " „" + p.t("change") + ": " + v["name"].get<std::string>() + "“.", bars);
+                         p.t("text_alt") + " " + p.quote(p.t("change") + ": " + v["name"].get<std::string>()) + ".", bars);
     fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable\" id=\"{}\"><caption>{}: {}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>"
                         "<th scope=\"col\" class=\"n\" data-col=\"base\">{}</th><th scope=\"col\" class=\"n\" data-col=\"variant\">{}</th><th scope=\"col\" class=\"n\" data-col=\"delta\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
                    tid, esc(p.t("change")), esc(v["name"].get<std::string>()), esc(p.t("ags")), esc(p.t("name")), esc(sc[0]["name"].get<std::string>() + " " + p.t("euro")),
@@ -949,6 +968,10 @@ void simulate_body(std::string& o, const Page& p, const json& d) {
     if (!groups.count(key)) order.push_back(key);
     groups[key].push_back(&r);
   }
+  // A Baustein whose p95 of positions is 0 everywhere allocates money only: no VZÄ columns.
+  std::set<std::string> positions_bausteine;
+  for (const auto& r : d["slots"])
+    if (r["halves_p95"].get<Halves>() > 0) positions_bausteine.insert(r["baustein"].get<std::string>());
   for (const auto& key : order) {
     const auto& rows = groups[key];
     const std::string bid = key.second;
@@ -962,10 +985,12 @@ void simulate_body(std::string& o, const Page& p, const json& d) {
     std::stable_sort(bands.begin(), bands.end(), [](const auto& a, const auto& b) { return a.second[1] > b.second[1]; });
     if (!bands.empty())
       o += interval_chart(p, fmt::format("c-band-{}-{}", bid, year), p.t("chart_band") + " (" + p.t("baustein") + " " + bid + ", " + std::to_string(year) + ")",
-                          p.t("text_alt") + " „" + p.t("baustein") + " " + bid + " · " + p.t("year") + " " + std::to_string(year) + "“.", p.t("vza"), bands);
+                          p.t("text_alt") + " " + p.quote(p.t("baustein") + " " + bid + " · " + p.t("year") + " " + std::to_string(year)) + ".", p.t("vza"), bands);
     fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable sim\" id=\"t-sim-{}-{}\"><caption>{} {} · {} {}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>"),
                    esc(bid), year, esc(p.t("baustein")), esc(bid), esc(p.t("year")), year, esc(p.t("ags")), esc(p.t("name")));
-    for (const char* q : {"p05", "median", "p95"}) fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(p.t(q)), esc(p.t("vza")));
+    const bool bpos = positions_bausteine.count(bid) > 0;
+    if (bpos)
+      for (const char* q : {"p05", "median", "p95"}) fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(p.t(q)), esc(p.t("vza")));
     for (const char* q : {"p05", "median", "p95"}) fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(p.t(q)), esc(p.t("euro")));
     fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"), esc(p.t("p_nothing")), esc(p.t("outflow")));
     for (const json* rp : rows) {
@@ -973,6 +998,7 @@ void simulate_body(std::string& o, const Page& p, const json& d) {
       const std::string ags = r["ags"].get<std::string>(), name = r["name"].get<std::string>();
       fmt::format_to(out, FMT_COMPILE("<tr data-ags=\"{}\" data-key=\"{}:{}:{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\">{}</th>"), esc(ags), esc(bid), year, esc(ags), esc(fold(ags + " " + name)), esc(ags), esc(name));
       for (const char* q : {"p05", "p50", "p95"}) {
+        if (!bpos) break;
         const Halves h = r[std::string("halves_") + q].get<Halves>();
         fmt::format_to(out, FMT_COMPILE("<td class=\"n\" data-col=\"positions_{}\" data-v=\"{}\">{}</td>"), q, format_positions(h), p.vza(h));
       }
