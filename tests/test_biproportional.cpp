@@ -188,6 +188,60 @@ TEST_CASE("order is row-major order, not another order of the tied cells") {
   CHECK_FALSE(test::verify(rule, fixed, last).unique);
 }
 
+TEST_CASE("order is the lexicographically greatest valid matrix: brute force on small tied matrices") {
+  // Every matrix with the row and column totals is enumerated and checked by the reference; order
+  // must return the greatest valid one in row-major order, whatever matrix the proposal started
+  // from. Weights from few values (rank one and equal blocks) make most matrices tied.
+  std::mt19937_64 rng(4242);
+  int tied = 0;
+  for (int it = 0; it < 300; ++it) {
+    BiproportionalProblem p;
+    p.rows = 2 + rng() % 2;
+    p.cols = 2 + rng() % 2;
+    std::vector<std::uint64_t> u(p.rows), v(p.cols);
+    for (auto& x : u) x = 1 + rng() % 3;
+    for (auto& x : v) x = 1 + rng() % 3;
+    for (std::size_t c = 0; c < p.rows * p.cols; ++c)
+      p.weight.push_back(it % 3 == 0 ? 1 + rng() % 3 : u[c / p.cols] * v[c % p.cols]);
+    for (std::size_t j = 0; j < p.cols; ++j) p.col_seats.push_back(std::int64_t(rng() % 4));
+    const Rule rule{it % 2 ? Method::dhondt : Method::sainte_lague, std::nullopt, TiePolicy::order, 0};
+    BiproportionalResult out;
+    try {
+      out = apportion_biproportional(rule, p);
+    } catch (const InputError&) {
+      continue;
+    }
+    p.row_seats = out.row_seats;
+    INFO("matrix " << it);
+    std::vector<std::int64_t> a(p.rows * p.cols, 0), best;
+    const std::function<void(std::size_t)> fill = [&](std::size_t c) {
+      if (c == a.size()) {
+        for (std::size_t j = 0; j < p.cols; ++j) {
+          std::int64_t s = 0;
+          for (std::size_t i = 0; i < p.rows; ++i) s += a[i * p.cols + j];
+          if (s != p.col_seats[j]) return;
+        }
+        if (test::verify(rule, p, a).valid && (best.empty() || a > best)) best = a;
+        return;
+      }
+      std::int64_t row_left = p.row_seats[c / p.cols];
+      for (std::size_t k = (c / p.cols) * p.cols; k < c; ++k) row_left -= a[k];
+      if (c % p.cols == p.cols - 1) {  // the row's last cell takes what is left
+        if (row_left < 0 || (row_left > 0 && p.weight[c] == 0)) return;
+        a[c] = row_left, fill(c + 1), a[c] = 0;
+        return;
+      }
+      for (std::int64_t k = 0; k <= row_left && (k == 0 || p.weight[c] > 0); ++k) a[c] = k, fill(c + 1);
+      a[c] = 0;
+    };
+    fill(0);
+    REQUIRE_FALSE(best.empty());
+    CHECK(out.seats == best);
+    tied += out.tie.has_value();
+  }
+  CHECK(tied > 50);
+}
+
 TEST_CASE("lot decides a biproportional tie by the seed, reproducibly") {
   const auto p = square({10, 10, 10, 10}, {1, 1}, {1, 1});
   const auto seats = [&](std::uint64_t seed) {

@@ -100,6 +100,7 @@ class Matrix {
   /// Each column apportioned on its own under the current multipliers, starting from the rounding
   /// at the fitted divisor y_j and stepping one unit at a time to the column total.
   void apportion_columns(const std::vector<real>& y) {
+    std::fill(sum_.begin(), sum_.end(), 0);
     for (std::size_t j = 0; j < C_; ++j) {
       const i64 total = p_.col_seats[j];
       i64 left = total;
@@ -126,29 +127,39 @@ class Matrix {
           k = q >= real(total) ? total : static_cast<i64>(q);
           while (k > 0 && s(k - 1) >= q) --k;
           while (k < total && s(k) < q) ++k;
+          // A quotient on a signpost up to the tolerance is a tie for that unit: the stepping
+          // below decides it, among the other cells of the column tied with it.
+          if (k > 0 && q <= s(k - 1) * (1.0L + kTieTolerance)) --k;
         }
         a_[c] = std::max(k, min(c));
-        sum += a_[c];
+        sum += a_[c], sum_[i] += a_[c];
         refresh(c);
       }
+      // Among claims (holdings) tied up to the tolerance, the row furthest below (above) its total
+      // so far takes (gives) the unit. Any choice is a valid column; this one keeps the rows
+      // balanced where the weights do not decide, so that a matrix of many ties does not start
+      // thousands of transfers away from its row totals (each transfer a search of the matrix).
+      const auto need = [&](std::size_t i) { return rows_[i] - sum_[i]; };
       for (; sum < total; ++sum) {  // the strongest claim gets the next unit
         std::size_t best = R_;
         for (std::size_t i = 0; i < R_; ++i)
           if (claim_[i * C_ + j] > 0 && (best == R_ || claim_[i * C_ + j] > claim_[best * C_ + j])) best = i;
-        ++a_[best * C_ + j];
+        const real top = claim_[best * C_ + j];
+        for (std::size_t i = 0; i < R_; ++i)
+          if (claim_[i * C_ + j] > 0 && tied(claim_[i * C_ + j], top) && need(i) > need(best)) best = i;
+        ++a_[best * C_ + j], ++sum_[best];
         refresh(best * C_ + j);
       }
       for (; sum > total; --sum) {  // the weakest holding gives one up
         std::size_t worst = 0;
         for (std::size_t i = 1; i < R_; ++i)
           if (hold_[i * C_ + j] < hold_[worst * C_ + j]) worst = i;
-        --a_[worst * C_ + j];
+        const real low = hold_[worst * C_ + j];
+        for (std::size_t i = 0; i < R_; ++i)
+          if (!std::isinf(hold_[i * C_ + j]) && tied(low, hold_[i * C_ + j]) && need(i) < need(worst)) worst = i;
+        --a_[worst * C_ + j], --sum_[worst];
         refresh(worst * C_ + j);
       }
-    }
-    for (std::size_t i = 0; i < R_; ++i) {
-      sum_[i] = 0;
-      for (std::size_t j = 0; j < C_; ++j) sum_[i] += a_[i * C_ + j];
     }
   }
 
@@ -477,43 +488,62 @@ class Matrix {
     const std::size_t n = cells.size();
     std::vector<bool> high(n), fixed(n, false);
     std::vector<std::vector<std::size_t>> in_row(R_), in_col(C_);
+    std::vector<std::ptrdiff_t> at(R_ * C_, -1);  // cell -> its index among the tied cells
+    // Tied cells that hold a unit and are not decided yet: what a row can give up, and what a
+    // column can take a unit from. Zero makes a search pointless (most of them, in a matrix of
+    // many ties, once the first decisions are made).
+    std::vector<std::size_t> free_in_row(R_, 0), free_in_col(C_, 0);
+    const auto count = [&](std::size_t u, int d) {
+      if (!high[u] || fixed[u]) return;
+      free_in_row[cells[u].first / C_] += std::size_t(d), free_in_col[cells[u].first % C_] += std::size_t(d);
+    };
     for (std::size_t t = 0; t < n; ++t) {
       high[t] = cells[t].second;
       in_row[cells[t].first / C_].push_back(t);
       in_col[cells[t].first % C_].push_back(t);
+      at[cells[t].first] = std::ptrdiff_t(t);
+      count(t, +1);
     }
     std::vector<std::ptrdiff_t> via(R_);  // the tied cell a row was reached through (it takes)
     std::vector<std::ptrdiff_t> gave(R_);  // the tied cell the predecessor gave from
+    std::vector<bool> seen(R_), expanded(C_);
+    std::vector<std::size_t> queue;
     for (const std::size_t t : priority) {
+      count(t, -1);
       fixed[t] = true;
       if (high[t]) continue;
       const std::size_t k = cells[t].first / C_, j = cells[t].first % C_;
+      if (free_in_row[k] == 0 || free_in_col[j] == 0) continue;
       // Breadth-first from row k, which must give a unit up elsewhere, to a row that can give one
-      // in column j.
-      std::fill(via.begin(), via.end(), -1);
-      std::vector<bool> seen(R_, false);
-      std::queue<std::size_t> queue;
-      queue.push(k), seen[k] = true;
+      // in column j. A column is expanded once: the rows it reaches do not depend on the cell it
+      // was entered through, so each search costs O(tied cells).
+      std::fill(seen.begin(), seen.end(), false);
+      std::fill(expanded.begin(), expanded.end(), false);
+      queue.assign(1, k), seen[k] = true;
       std::ptrdiff_t end = -1, end_cell = -1;
-      while (!queue.empty() && end < 0) {
-        const std::size_t r = queue.front();
-        queue.pop();
-        for (const std::size_t g : in_row[r]) {
-          if (!high[g] || fixed[g] || end >= 0) continue;
-          for (const std::size_t h : in_col[cells[g].first % C_]) {
+      for (std::size_t head = 0; head < queue.size() && end < 0; ++head) {
+        for (const std::size_t g : in_row[queue[head]]) {
+          const std::size_t c = cells[g].first % C_;
+          if (!high[g] || fixed[g] || expanded[c]) continue;
+          expanded[c] = true;
+          for (const std::size_t h : in_col[c]) {
             const std::size_t m = cells[h].first / C_;
             if (high[h] || fixed[h] || seen[m]) continue;
             seen[m] = true, via[m] = std::ptrdiff_t(h), gave[m] = std::ptrdiff_t(g);
-            for (const std::size_t e : in_row[m])
-              if (cells[e].first % C_ == j && high[e] && !fixed[e]) end = std::ptrdiff_t(m), end_cell = std::ptrdiff_t(e);
-            if (end >= 0) break;
-            queue.push(m);
+            if (const auto e = at[m * C_ + j]; e >= 0 && high[std::size_t(e)] && !fixed[std::size_t(e)]) {
+              end = std::ptrdiff_t(m), end_cell = e;
+              break;
+            }
+            queue.push_back(m);
           }
+          if (end >= 0) break;
         }
       }
       if (end < 0) continue;
       auto flip = [&](std::size_t u) {
+        count(u, -1);
         high[u] = !high[u];
+        count(u, +1);
         move(cells[u].first, high[u] ? +1 : -1);
       };
       flip(t), flip(std::size_t(end_cell));
