@@ -174,22 +174,28 @@ class Matrix {
     std::size_t head = 0;
     real shrink = 1;
     std::vector<real> top, low, seen;   // per column: strongest unlabelled claim, weakest labelled
-    std::vector<std::size_t> top_row, low_row;  // holding, weakest holding scanned from
+    // per column: how many unlabelled rows claim exactly `top` (rows of equal weights do: the top
+    // moves only when the last of them joins, not at every join), the row of the weakest holding
+    std::vector<std::size_t> top_count, low_row;
   };
 
   void top_of(Labels& l, std::size_t j) const {
-    l.top[j] = -1;
-    for (std::size_t i = 0; i < R_; ++i)
-      if (l.label[i] == -1 && claim_[i * C_ + j] > l.top[j]) l.top[j] = claim_[i * C_ + j], l.top_row[j] = i;
+    l.top[j] = -1, l.top_count[j] = 0;
+    for (std::size_t i = 0; i < R_; ++i) {
+      if (l.label[i] != -1) continue;
+      if (claim_[i * C_ + j] > l.top[j]) l.top[j] = claim_[i * C_ + j], l.top_count[j] = 0;
+      l.top_count[j] += claim_[i * C_ + j] == l.top[j];
+    }
   }
 
   void join(Labels& l, std::size_t k, std::ptrdiff_t from) const {
+    const bool counted = l.label[k] == -1;  // not a root (labelled before the tops were taken)
     l.label[k] = from;
     l.at[k] = l.shrink;
     l.queue.push_back(k);
     for (std::size_t j = 0; j < C_; ++j) {
       if (hold_[k * C_ + j] < l.low[j]) l.low[j] = hold_[k * C_ + j], l.low_row[j] = k;
-      if (l.top_row[j] == k) top_of(l, j);
+      if (counted && l.top[j] > 0 && claim_[k * C_ + j] == l.top[j] && --l.top_count[j] == 0) top_of(l, j);
     }
   }
 
@@ -221,20 +227,105 @@ class Matrix {
     return -1;
   }
 
+  /// How many units the rows hold beyond (or short of) their totals, together.
+  i64 imbalance() const {
+    i64 off = 0;
+    for (std::size_t i = 0; i < R_; ++i) off += std::abs(sum_[i] - rows_[i]);
+    return off;
+  }
+
+  /// The middle of each column's interval of divisors under the current matrix: between the
+  /// strongest claim of a unit it did not give and the weakest holding of one it did.
+  std::vector<real> column_divisors() const {
+    std::vector<real> y(C_);
+    for (std::size_t j = 0; j < C_; ++j) {
+      real lo = 0, hi = kInf;
+      for (std::size_t i = 0; i < R_; ++i) {
+        lo = std::max(lo, claim_[i * C_ + j]);
+        hi = std::min(hi, hold_[i * C_ + j]);
+      }
+      y[j] = std::isinf(hi) ? (lo > 0 ? lo : 1.0L) : lo > 0 ? (lo + hi) / 2 : hi / 2;
+    }
+    return y;
+  }
+
+  /// Each row apportioned on its own among its cells under the column divisors y, and its
+  /// multiplier set to the middle of the row's interval (the half-step of alternating scaling
+  /// that apportion_columns() completes). Where a row's cells tie, the interval is a point and
+  /// the row's claims sit exactly on their signposts: apportion_columns() then sees the ties and
+  /// spreads the units over the rows that need them.
+  void fit_rows(const std::vector<real>& y) {
+    std::vector<i64> a(C_);
+    std::vector<real> omega(C_);
+    for (std::size_t i = 0; i < R_; ++i) {
+      const i64 total = rows_[i];
+      i64 sum = 0;
+      for (std::size_t j = 0; j < C_; ++j) {
+        const std::size_t c = i * C_ + j;
+        omega[j] = static_cast<real>(p_.weight[c]) / y[j];
+        i64 k = 0;
+        if (p_.weight[c] > 0) {
+          const real q = omega[j] / x_[i];
+          k = q >= real(total) ? total : static_cast<i64>(q);
+          while (k > 0 && s(k - 1) >= q) --k;
+          while (k < total && s(k) < q) ++k;
+        }
+        a[j] = std::max(k, min(c)), sum += a[j];
+      }
+      const auto claim = [&](std::size_t j) { return p_.weight[i * C_ + j] == 0 ? -1.0L : omega[j] / s(a[j]); };
+      const auto hold = [&](std::size_t j) { return a[j] <= min(i * C_ + j) ? kInf : omega[j] / s(a[j] - 1); };
+      for (; sum < total; ++sum) {
+        std::size_t best = C_;
+        for (std::size_t j = 0; j < C_; ++j)
+          if (claim(j) > 0 && (best == C_ || claim(j) > claim(best))) best = j;
+        if (best == C_) break;  // the row cannot take its total: tie-and-transfer reports it
+        ++a[best];
+      }
+      for (; sum > total; --sum) {
+        std::size_t worst = C_;
+        for (std::size_t j = 0; j < C_; ++j)
+          if (!std::isinf(hold(j)) && (worst == C_ || hold(j) < hold(worst))) worst = j;
+        if (worst == C_) break;
+        --a[worst];
+      }
+      real lo = 0, hi = kInf;
+      for (std::size_t j = 0; j < C_; ++j) lo = std::max(lo, claim(j)), hi = std::min(hi, hold(j));
+      if (lo > 0 && !std::isinf(hi) && lo <= hi) x_[i] = (lo + hi) / 2;
+      else if (lo > 0 && std::isinf(hi)) x_[i] = 2 * lo;
+      else if (lo <= 0 && !std::isinf(hi)) x_[i] = hi / 2;
+    }
+  }
+
   void propose(BiproportionalResult& out) {
-    apportion_columns(fit());
+    // Alternating scaling from the continuous fit: rows, then columns, while the rows come closer
+    // to their totals. It brings a matrix of many ties (rank one, equal blocks) to its totals or
+    // next to them, where starting from the columns alone left it thousands of transfers away.
+    std::vector<real> y = fit();
+    apportion_columns(y);
+    for (int round = 0; round < 8 && imbalance() > 0; ++round) {
+      const i64 before = imbalance();
+      const std::vector<real> x = x_;
+      const std::vector<i64> a = a_;
+      y = column_divisors();
+      fit_rows(y);
+      apportion_columns(y);
+      if (imbalance() < before) continue;
+      x_ = x, a_ = a;  // no better: back to the previous matrix
+      refresh_all();
+      for (std::size_t i = 0; i < R_; ++i) sum_[i] = std::accumulate(a_.begin() + std::ptrdiff_t(i * C_), a_.begin() + std::ptrdiff_t((i + 1) * C_), i64{0});
+      break;
+    }
     const std::size_t guard_limit = 64 * (R_ + 1) * (C_ + 1) *
         static_cast<std::size_t>(std::accumulate(rows_.begin(), rows_.end(), i64{1}));
     Labels l;
     l.label.resize(R_), l.at.resize(R_);
-    l.top.resize(C_), l.low.resize(C_), l.seen.resize(C_), l.top_row.resize(C_), l.low_row.resize(C_);
+    l.top.resize(C_), l.low.resize(C_), l.seen.resize(C_), l.top_count.resize(C_), l.low_row.resize(C_);
     for (std::size_t guard = 0;; ++guard) {
       if (guard > guard_limit) throw std::logic_error("tie-and-transfer did not terminate");
       std::fill(l.label.begin(), l.label.end(), -1);
       l.queue.clear(), l.head = 0, l.shrink = 1;
       std::fill(l.low.begin(), l.low.end(), kInf);
       std::fill(l.seen.begin(), l.seen.end(), kInf);
-      std::fill(l.top_row.begin(), l.top_row.end(), R_);
       std::vector<std::size_t> roots;
       for (std::size_t i = 0; i < R_; ++i)
         if (sum_[i] > rows_[i]) roots.push_back(i), l.label[i] = -2;
@@ -643,7 +734,7 @@ std::vector<std::size_t> tie_priority(const Rule& rule,
 std::string biproportional_size_problem(std::size_t rows, std::size_t cols) {
   if (cols == 0 || rows <= kMaxBiproportionalCells / cols) return "";
   // Measured on the shared 2-core reference machine (bench/, BM_Biproportional).
-  const double r = double(rows), c = double(cols), seconds = 3.5e-8 * r * c * (r + c) / 2;
+  const double r = double(rows), c = double(cols), seconds = 1e-8 * r * c * (r + c) / 2;
   return "the matrix has " + std::to_string(rows) + " rows x " + std::to_string(cols) + " columns = " +
          std::to_string(static_cast<unsigned long long>(r * c)) + " cells, above the limit of " +
          std::to_string(kMaxBiproportionalCells) + ": it would take about " + std::to_string(std::llround(seconds)) +
