@@ -88,26 +88,34 @@ std::optional<std::vector<std::string>> entries(int dirfd) {
     if (n != "." && n != "..") names.push_back(n);
     errno = 0;
   }
-  const bool ok = errno == 0;
+  const int error = errno;
   ::closedir(d);
-  if (!ok) return std::nullopt;
+  errno = error;  // the reason, for the caller
+  if (error != 0) return std::nullopt;
   std::sort(names.begin(), names.end());
   return names;
 }
 
 /// A small regular file's contents in an open folder; nothing where it is missing, not a
-/// regular file (a link is not followed) or larger than `limit`.
-std::optional<std::string> read_small_at(int dirfd, const std::string& name, std::size_t limit) {
+/// regular file (a link is not followed) or larger than `limit`, and then why into `why`.
+std::optional<std::string> read_small_at(int dirfd, const std::string& name, std::size_t limit,
+                                         std::string* why = nullptr) {
+  const auto no = [&](std::string reason) -> std::optional<std::string> {
+    if (why) *why = std::move(reason);
+    return std::nullopt;
+  };
   Descriptor d(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
   struct stat st {};
-  if (d.fd < 0 || ::fstat(d.fd, &st) != 0 || !S_ISREG(st.st_mode) || static_cast<std::size_t>(st.st_size) > limit)
-    return std::nullopt;
+  if (d.fd < 0 || ::fstat(d.fd, &st) != 0) return no(std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return no("not a regular file");
+  if (static_cast<std::size_t>(st.st_size) > limit) return no(fmt::format("larger than {} bytes", limit));
   std::string s(static_cast<std::size_t>(st.st_size), '\0');
   std::size_t done = 0;
   while (done < s.size()) {
     const ssize_t n = ::read(d.fd, s.data() + done, s.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return std::nullopt;
+    if (n < 0) return no(std::strerror(errno));
+    if (n == 0) return no("it became shorter while being read");
     done += static_cast<std::size_t>(n);
   }
   return s;
@@ -200,8 +208,10 @@ void remove_written(const fs::path& dir, int dirfd, const std::vector<std::strin
 
 /// Why the open folder is not a result kimsim wrote ("" when it is one); its files into `names`.
 std::string check_result(int dirfd, std::vector<std::string>* names) {
-  const auto text = read_small_at(dirfd, kManifest, kManifestLimit);
-  if (!text) return "it has no manifest.json that kimsim wrote";
+  std::string why;
+  const auto text = read_small_at(dirfd, kManifest, kManifestLimit, &why);
+  if (!text && why == std::strerror(ENOENT)) return "it has no manifest.json that kimsim wrote";
+  if (!text) return "its manifest.json cannot be read (" + why + ")";
   const nlohmann::json m = nlohmann::json::parse(*text, nullptr, false);
   const std::string foreign = "its manifest.json was not written by kimsim";
   if (!m.is_object()) return foreign;
@@ -232,11 +242,12 @@ std::string check_result(int dirfd, std::vector<std::string>* names) {
     for (const auto& f : kLegacyFiles) listed[f] = "";
   }
   const auto found = entries(dirfd);
-  if (!found) return "it cannot be read";
+  if (!found) return fmt::format("it cannot be read ({})", std::strerror(errno));
   std::vector<std::string> mine;
   for (const std::string& name : *found) {
     struct stat st {};
-    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return "its " + name + " cannot be read";
+    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+      return fmt::format("its {} cannot be read ({})", name, std::strerror(errno));
     if (name == kManifest) {
       mine.push_back(name);
       continue;
@@ -252,8 +263,8 @@ std::string check_result(int dirfd, std::vector<std::string>* names) {
     if (it == listed.end()) return "it holds " + name + ", which kimsim did not write there";
     if (!S_ISREG(st.st_mode)) return "its " + name + " is not a regular file";
     if (!it->second.empty()) {
-      const auto content = read_small_at(dirfd, name, std::numeric_limits<std::size_t>::max());
-      if (!content) return "its " + name + " cannot be read";
+      const auto content = read_small_at(dirfd, name, std::numeric_limits<std::size_t>::max(), &why);
+      if (!content) return "its " + name + " cannot be read (" + why + ")";
       if (sha256(*content) != it->second) return name + " was changed after kimsim wrote it";
     }
     mine.push_back(name);

@@ -4,7 +4,9 @@
 #      parent folder after it (into a new folder, over a previous result, and with two renames
 #      where renameat2 is missing);
 #   2. a flush that fails at any step fails the run: exit 2 with the operating system's reason,
-#      the previous results kept byte for byte where the swap had not happened, nothing left behind.
+#      the previous results kept byte for byte where the swap had not happened, nothing left behind;
+#   3. a file put into the folder while kimsim writes stays where it was put;
+#   4. Permission denied on reading and on writing is reported with the reason (injected).
 # Usage: run.sh KIMSIM SHIM ROOT
 set -u
 kimsim=$(realpath "$1")
@@ -97,5 +99,27 @@ for how in exchange two-renames; do
   done
 done
 unset KIMSIM_SHIM_NO_RENAMEAT2
+# 4. Permission denied (injected: file modes do not stop root, who runs CI): reading the scenario,
+#    a data file, or a file of the previous result, and creating a result file, each fail with
+#    exit 2 and the reason; a previous result stays as it was, nothing is left behind.
+rm -rf "$out" && mkdir "$out"
+"$kimsim" run "$scenario" --out "$target" >/dev/null || problem "run before the denied ones failed"
+rm -rf "$work/kept" && cp -a "$target" "$work/kept"
+data=$(grep -o -m1 'data/[A-Za-z0-9_.-]*\.csv' "$scenario" | head -1)
+for name in "$(basename "$scenario")" "$(basename "$data")" summary.json; do
+  KIMSIM_SHIM_DENY=$name LD_PRELOAD=$shim "$kimsim" run "$scenario" --out "$target" >/dev/null 2>"$work/err"
+  code=$?
+  [ $code = 2 ] || problem "denied $name: exit $code, expected 2"
+  grep -q "$name.*Permission denied" "$work/err" || problem "denied $name: the file and the reason are not named: $(cat "$work/err")"
+  diff -r "$work/kept" "$target" >/dev/null || problem "denied $name: the previous results changed"
+  [ "$(ls -A "$out")" = res ] || problem "denied $name: leftovers $(ls -A "$out")"
+done
+# Into a new folder: creating the result file is what fails; nothing is left behind.
+KIMSIM_SHIM_DENY=summary.json LD_PRELOAD=$shim "$kimsim" run "$scenario" --out "$out/new" >/dev/null 2>"$work/err"
+code=$?
+[ $code = 2 ] || problem "denied creating summary.json: exit $code, expected 2"
+grep -q "summary.json.*Permission denied" "$work/err" || problem "denied creating summary.json: not named: $(cat "$work/err")"
+[ "$(ls -A "$out")" = res ] || problem "denied creating summary.json: leftovers $(ls -A "$out")"
+
 echo "durability: $flushes flushes per run checked, $failures problems"
 [ $failures = 0 ]

@@ -6,6 +6,8 @@
 //   KIMSIM_SHIM_NO_RENAMEAT2=1    renameat2 fails with EINVAL, as on a file system without it
 //   KIMSIM_SHIM_BEFORE_SWAP=CMD   runs the shell command CMD once, before the first rename: someone
 //                                 changing the folder while kimsim writes, at a known moment
+//   KIMSIM_SHIM_DENY=NAME         opening a path whose last component is NAME fails with EACCES
+//                                 (Permission denied), which file modes cannot show to root
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,7 +15,9 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdarg>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 namespace {
@@ -56,9 +60,68 @@ void record(const std::string& line) {
   ::close(fd);
 }
 
+bool denied(const char* p) {
+  const char* name = std::getenv("KIMSIM_SHIM_DENY");
+  if (!name || !*name || !p) return false;
+  const char* slash = std::strrchr(p, '/');
+  return std::strcmp(slash ? slash + 1 : p, name) == 0;
+}
+
+mode_t mode_of(int flags, va_list ap) {
+  return (flags & (O_CREAT | O_TMPFILE)) != 0 ? static_cast<mode_t>(va_arg(ap, int)) : 0;
+}
+
 }  // namespace
 
 extern "C" {
+
+int open(const char* p, int flags, ...) {
+  va_list ap;
+  va_start(ap, flags);
+  const mode_t mode = mode_of(flags, ap);
+  va_end(ap);
+  if (denied(p)) {
+    errno = EACCES;
+    return -1;
+  }
+  return next<int (*)(const char*, int, ...)>("open")(p, flags, mode);
+}
+
+int open64(const char* p, int flags, ...) {
+  va_list ap;
+  va_start(ap, flags);
+  const mode_t mode = mode_of(flags, ap);
+  va_end(ap);
+  if (denied(p)) {
+    errno = EACCES;
+    return -1;
+  }
+  return next<int (*)(const char*, int, ...)>("open64")(p, flags, mode);
+}
+
+int openat(int dirfd, const char* p, int flags, ...) {
+  va_list ap;
+  va_start(ap, flags);
+  const mode_t mode = mode_of(flags, ap);
+  va_end(ap);
+  if (denied(p)) {
+    errno = EACCES;
+    return -1;
+  }
+  return next<int (*)(int, const char*, int, ...)>("openat")(dirfd, p, flags, mode);
+}
+
+int openat64(int dirfd, const char* p, int flags, ...) {
+  va_list ap;
+  va_start(ap, flags);
+  const mode_t mode = mode_of(flags, ap);
+  va_end(ap);
+  if (denied(p)) {
+    errno = EACCES;
+    return -1;
+  }
+  return next<int (*)(int, const char*, int, ...)>("openat64")(dirfd, p, flags, mode);
+}
 
 int fsync(int fd) {
   const long n = ++fsyncs;
