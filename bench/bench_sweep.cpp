@@ -50,13 +50,13 @@ void BM_SweepPointMetrics(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * sw.count));
 }
 
-/// Monte Carlo: one replication inside a sweep point (run_points with 64 replications per point,
-/// 4 points) against one replication of simulate (64 replications), the same spec and threads,
+/// Monte Carlo: one replication inside a sweep point (run_points with N replications per point,
+/// 4 points) against one replication of simulate (N replications), the same spec and threads,
 /// measured side by side in one run. Items: replications.
 void BM_SweepMonteCarlo(benchmark::State& state) {
   using namespace kimsim::io;
   Sweep sw = load_sweep(KIMSIM_SOURCE_DIR "/scenarios/sweeps/rate-and-key.yaml");
-  sw.replications = 64;
+  sw.replications = static_cast<std::uint64_t>(state.range(0));
   sw.count = 4;
   sw.metrics = {Metric::positions, Metric::unallocated_eur, Metric::gini_eur_per_inhabitant, Metric::max_min_ratio};
   std::vector<PointResult> out(sw.count);
@@ -70,7 +70,7 @@ void BM_SweepMonteCarlo(benchmark::State& state) {
 void BM_SimulateReplications(benchmark::State& state) {
   const auto& ls = baseline();
   kimsim::SimulationSpec spec = *ls.simulation;
-  spec.replications = 64;
+  spec.replications = static_cast<std::uint64_t>(state.range(0));
   for (auto _ : state) {
     const auto r = kimsim::simulate(ls.scenario, ls.regions, spec, 1);
     benchmark::DoNotOptimize(r.replications);
@@ -82,5 +82,5 @@ void BM_SimulateReplications(benchmark::State& state) {
 
 BENCHMARK(BM_SweepPoint)->Name("BM_SweepPoint/kim_nrw_2021/evaluate");
 BENCHMARK(BM_SweepPointMetrics)->Name("BM_SweepPoint/kim_nrw_2021/metrics")->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_SweepMonteCarlo)->Name("BM_SweepMonteCarlo/kim_nrw_2021/64_replications")->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_SimulateReplications)->Name("BM_Simulate/kim_nrw_2021/64_replications")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SweepMonteCarlo)->Name("BM_SweepMonteCarlo/kim_nrw_2021")->Arg(64)->Arg(512)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SimulateReplications)->Name("BM_Simulate/kim_nrw_2021")->Arg(64)->Arg(512)->Unit(benchmark::kMillisecond);
