@@ -755,6 +755,49 @@ nlohmann::json sweep_summary(const Sweep& sw, std::span<const PointResult> resul
     sens[std::string(metric_name(m))] = per;
   }
   j["sensitivity"] = sens;
+  if (sw.design == Design::grid) {
+    // One at a time around the base: every other parameter at its value nearest the base's (the
+    // middle one where the base has none), this one over all of its values; the metric's largest
+    // minus its smallest value along that line, over the points that allocate.
+    const std::size_t np = sw.parameters.size();
+    std::vector<std::size_t> centre(np);
+    for (std::size_t d = 0; d < np; ++d) {
+      const auto& levels = sw.parameters[d].levels;
+      centre[d] = levels.size() / 2;
+      if (const auto b = base_value(sw.base.scenario, sw.parameters[d].slot))
+        for (std::size_t l = 0; l < levels.size(); ++l)
+          if (std::llabs(levels[l] - *b) < std::llabs(levels[centre[d]] - *b)) centre[d] = l;
+    }
+    const auto index = [&](const std::vector<std::size_t>& level) {
+      std::uint64_t i = 0;
+      for (std::size_t d = 0; d < np; ++d) i = i * sw.parameters[d].levels.size() + level[d];
+      return i;
+    };
+    json oat = json::object();
+    json at = json::object();
+    for (std::size_t d = 0; d < np; ++d) at[sw.parameters[d].slot.path] = value_text(sw.parameters[d].slot, sw.parameters[d].levels[centre[d]]);
+    oat["method"] = "one at a time around the base: each parameter over its values, the others at the values nearest the base's "
+                    "(`at`); the metric's largest minus smallest value along that line, in the metric's unit";
+    oat["at"] = at;
+    for (Metric m : sw.metrics) {
+      const double unit = m == Metric::positions ? 2.0 : m == Metric::unallocated_eur ? 100.0 : m == Metric::paradoxes ? 1.0 : 1e9;
+      json per = json::object();
+      for (std::size_t d = 0; d < np; ++d) {
+        std::vector<std::size_t> level = centre;
+        std::optional<double> lo, hi;
+        for (std::size_t l = 0; l < sw.parameters[d].levels.size(); ++l) {
+          level[d] = l;
+          const PointResult& r = results[index(level)];
+          const auto v = r.ok ? metric_value(r, m) : std::nullopt;
+          if (!v) continue;
+          lo = lo ? std::min(*lo, *v) : *v, hi = hi ? std::max(*hi, *v) : *v;
+        }
+        per[sw.parameters[d].slot.path] = lo ? json((*hi - *lo) / unit / static_cast<double>(divisor(sw))) : json(nullptr);
+      }
+      oat[std::string(metric_name(m))] = per;
+    }
+    j["one_at_a_time"] = oat;
+  }
   return j;
 }
 
