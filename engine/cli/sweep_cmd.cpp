@@ -189,7 +189,7 @@ Options)");
     if (part) fmt::print(out, "slice {} of {}: points {} to {} ({} points)\n", part->first, part->second, first, first + count - 1, count);
     for (const auto& r : sw.rounding) fmt::print(out, "rounding: {}\n", r);
   }
-  if (const std::string why = io::sweep_problem(sw); !why.empty()) throw InputError(sw.file + ": " + why);
+  if (const std::string why = io::sweep_problem(sw); !why.empty()) throw InputError(why);
   if (dry_run) return kOk;
   std::vector<io::PointResult> results(count);
   io::run_points(sw, first, count, threads, fail_fast, results);

@@ -240,6 +240,8 @@ Sweep load_sweep(const std::string& path) {
   } else if (sw.design == Design::lhs) {
     rd.error(root, "", "lhs needs seed: the permutations are drawn from it");
   }
+  sw.replications_where = root["replications"] ? where_of(root["replications"], path) + ": replications" : path;
+  sw.detail_where = root["detail"] ? where_of(root["detail"], path) + ": detail" : path;
   if (root["replications"])
     sw.replications = rd.whole(root["replications"], "replications", 0, SimulationLimits::replications,
                                "0 (a deterministic allocation per point) or a number of replications up to " +
@@ -567,16 +569,16 @@ std::string sweep_problem(const Sweep& sw) {
   if (sw.replications > 0) {
     const double total = points * static_cast<double>(sw.replications);
     if (total > static_cast<double>(SimulationLimits::replications))
-      return fmt::format("{} points x {} replications are {:.3g} replications, about {} of CPU time; the limit is {} replications in all "
-                         "(as for simulate)",
-                         sw.count, sw.replications, total, human_seconds(sweep_seconds(sw)), power_of_ten(SimulationLimits::replications));
+      return fmt::format("{}: {} points x {} replications are {:.3g} replications, about {} of CPU time; the limit is {} replications "
+                         "in all (as for simulate)",
+                         sw.replications_where, sw.count, sw.replications, total, human_seconds(sweep_seconds(sw)), power_of_ten(SimulationLimits::replications));
   }
   if (sw.detail) {
     // About 40 bytes a row: "12,05978020,B2,1.0,55000.00\n".
     const double rows = points * static_cast<double>(Plan(sw.base.scenario, sw.base.regions).rows().size());
     const double bytes = rows * 40;
     if (bytes > SweepLimits::detail_bytes)
-      return "detail.csv would hold about " + fmt::format("{:.3g}", rows) + " rows, about " + human_bytes(bytes) + "; the limit is " +
+      return sw.detail_where + ": detail.csv would hold about " + fmt::format("{:.3g}", rows) + " rows, about " + human_bytes(bytes) + "; the limit is " +
              human_bytes(SweepLimits::detail_bytes) + " (the result is written as a whole from memory): set detail: false or sweep fewer points";
   }
   return "";

@@ -68,6 +68,9 @@ struct Sweep {
   std::vector<Slot> slots() const;
 
   std::vector<std::int64_t> table;  ///< lhs and sobol: the values, point by point
+  /// "file:line:column: key" of `replications` and `detail` (the file where absent), for the
+  /// messages that refuse their sizes.
+  std::string replications_where, detail_where;
 };
 
 /// Reads the sweep file and its base. Throws ScenarioError listing every problem, each at its
