@@ -186,7 +186,8 @@ Options)");
                sw.design == io::Design::grid ? "grid" : sw.design == io::Design::lhs ? "lhs" : "sobol",
                sw.replications ? fmt::format(", {} replications each", sw.replications) : std::string(), sw.base.scenario.name,
                sw.base.path, io::sweep_seconds(sw) < 1 ? "under a second" : io::human_seconds(io::sweep_seconds(sw)));
-    if (part) fmt::print(out, "slice {} of {}: points {} to {} ({} points)\n", part->first, part->second, first, first + count - 1, count);
+    if (part && count == 0) fmt::print(out, "slice {} of {}: no points (more slices than points)\n", part->first, part->second);
+    else if (part) fmt::print(out, "slice {} of {}: points {} to {} ({} points)\n", part->first, part->second, first, first + count - 1, count);
     for (const auto& r : sw.rounding) fmt::print(out, "rounding: {}\n", r);
   }
   if (const std::string why = io::sweep_problem(sw); !why.empty()) throw InputError(why);

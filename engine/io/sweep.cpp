@@ -222,6 +222,8 @@ Sweep load_sweep(const std::string& path) {
   if (sw.name.empty() || sw.name == "." || sw.name == ".." || sw.name.size() > 200 || sw.name.find_first_of("/\\ ") != std::string::npos)
     rd.error(root["sweep"], "sweep", "the name is used as a folder name: 1 to 200 bytes, not '.' or '..', no spaces or slashes");
   sw.base_path = rd.text(root, "", "base").value_or("");
+  if (root["base"] && root["base"].IsScalar() && sw.base_path.empty())
+    rd.error(root["base"], "base", "expected the path of the base scenario, relative to this file, such as ../kim-nrw-2021.yaml");
   const std::string design = root["design"] ? rd.text(root, "", "design").value_or("grid") : "grid";
   if (design == "grid") sw.design = Design::grid;
   else if (design == "lhs") sw.design = Design::lhs;
@@ -266,7 +268,7 @@ Sweep load_sweep(const std::string& path) {
     if (d.IsScalar() && (d.Scalar() == "true" || d.Scalar() == "false")) sw.detail = d.Scalar() == "true";
     else rd.error(d, "detail", "expected true or false, " + Reader::got(d));
   }
-  if (sw.base_path.empty()) throw ScenarioError(errors);
+  if (sw.base_path.empty()) throw ScenarioError(errors.empty() ? std::vector<std::string>{path + ": base: missing"} : errors);
 
   // The base, relative to the sweep file's folder (as a variant's `extends`); the parameters are
   // checked against it, and every error of the file is listed, also those found above.
