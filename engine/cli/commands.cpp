@@ -18,6 +18,7 @@ std::span<const Command> commands() {
       {"compare", "BASE.yaml VARIANT.yaml...", "winners, losers, fairness and paradoxes of variants", compare_command},
       {"calibrate", "SCENARIO.yaml --baustein B", "fit a key's weights to observed positions (NNLS)", calibrate_command},
       {"simulate", "SCENARIO.yaml [...]", "Monte Carlo over uptake, hiring, cost, indicators, years", simulate_command},
+      {"sweep", "SWEEP.yaml [...]", "a scenario at many points: grid, Latin hypercube or Sobol", sweep_command},
       {"apportion", "[options] FILE.csv", "apportion units among recipients by weights", apportion_command},
   };
   return kCommands;

@@ -71,5 +71,6 @@ int resolve_command(const Invocation& call);
 int compare_command(const Invocation& call);
 int explain_command(const Invocation& call);
 int calibrate_command(const Invocation& call);
+int sweep_command(const Invocation& call);
 
 }  // namespace kimsim::cli

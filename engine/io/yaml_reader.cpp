@@ -120,10 +120,14 @@ std::optional<std::string> Reader::key(const YAML::Node& k, const std::string& p
 std::optional<Cents> Reader::euros(const YAML::Node& map, const std::string& path, const std::string& key) {
   const YAML::Node n = map[key];
   if (!n) return std::nullopt;
+  return amount(n, join(path, key));
+}
+
+std::optional<Cents> Reader::amount(const YAML::Node& n, const std::string& at) {
   const std::string written = n.IsScalar() ? n.Scalar() : "";
   const auto grouped = without_digit_groups(written);
   if (!grouped) {
-    error(n, join(path, key), "expected an amount in EUR such as 55000.00 or 55_000.00; '" + written +
+    error(n, at, "expected an amount in EUR such as 55000.00 or 55_000.00; '" + written +
                                   "' has an underscore that does not separate groups of three digits before the "
                                   "decimal point (as in 50_000_000.00)");
     return std::nullopt;
@@ -141,11 +145,13 @@ std::optional<Cents> Reader::euros(const YAML::Node& map, const std::string& pat
              magnitude && magnitude->digits > 0)
       why = " (amounts must not be negative)";
     else why = "; " + decimal_problem(s);
-    error(n, join(path, key), "expected an amount in EUR with at most two decimals, such as 55000.00" + why);
+    error(n, at, "expected an amount in EUR with at most two decimals, such as 55000.00" + why);
     return std::nullopt;
   }
   return static_cast<Cents>(*cents);
 }
+
+std::uint64_t Reader::max_cents() { return kMaxCents; }
 
 std::optional<Halves> Reader::vza(const YAML::Node& n, const std::string& path) {
   const auto d = n.IsScalar() ? parse_decimal(n.Scalar()) : std::nullopt;

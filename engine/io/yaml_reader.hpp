@@ -65,6 +65,10 @@ class Reader {
   std::optional<std::string> key(const YAML::Node& k, const std::string& path);
   /// Money as written ("20000000", "22500000.00", "55_000"): exact cents, no floating point.
   std::optional<Cents> euros(const YAML::Node& map, const std::string& path, const std::string& key);
+  /// The same for the value `n` itself, at key path `at` (a sweep's list of amounts).
+  std::optional<Cents> amount(const YAML::Node& n, const std::string& at);
+  /// The largest amount in cents: sums of thousands of amounts must fit in 64 bits.
+  static std::uint64_t max_cents();
   /// Positions in VZÄ as half positions: 3.5 -> 7; anything not a multiple of 0.5 is an error.
   std::optional<Halves> vza(const YAML::Node& n, const std::string& path);
   std::optional<double> number(const YAML::Node& n, const std::string& path);

@@ -127,15 +127,36 @@ void column_shares(const KeyPlan& k, const KeyPlan::Term& t, const Eigen::Matrix
   for (double& v : out) v /= total;
 }
 
+/// The normalised weight of term `i`: the compiled one, or that of an evaluation's weights as
+/// written (`written`, one per term), normalised by the same arithmetic as compile_key's.
+inline double term_weight(const KeyPlan& k, std::size_t i, std::span<const double> written) {
+  if (written.empty()) return k.terms[i].weight;
+  double sum = 0;
+  for (double w : written) sum += w;
+  return written[i] / sum;
+}
+
+/// Refuses an evaluation's key weights that the scenario reader would refuse as written: a
+/// weight for each term, at least one of them positive.
+void check_weights(const KeyPlan& k, std::span<const double> written) {
+  if (written.empty()) return;
+  if (written.size() != k.terms.size()) throw Error("Plan::evaluate: key weights for another key");
+  if (std::none_of(written.begin(), written.end(), [](double w) { return w > 0; }))
+    k.refuse("key", "a key needs at least one indicator with a positive weight");
+}
+
 /// Key shares of the present candidates `at` (summing to 1), the cap applied; into `share`.
+/// `written`: the evaluation's weights in place of the key's (empty: the key's).
 void evaluate_key(const KeyPlan& k, const Eigen::MatrixXd& ind, const std::vector<std::size_t>& who,
                   std::span<const std::uint8_t> present, std::span<const std::uint32_t> at,
-                  std::span<double> share, KeyScratch& s) {
+                  std::span<double> share, KeyScratch& s, std::span<const double> written = {}) {
   const std::size_t n = at.size();
   std::fill(share.begin(), share.end(), 0.0);
-  for (const auto& t : k.terms) {
+  for (std::size_t ti = 0; ti < k.terms.size(); ++ti) {
+    const auto& t = k.terms[ti];
     column_shares(k, t, ind, who, present, at, s.value);
-    for (std::size_t j = 0; j < n; ++j) share[j] += s.value[j] * t.weight;
+    const double weight = term_weight(k, ti, written);
+    for (std::size_t j = 0; j < n; ++j) share[j] += s.value[j] * weight;
   }
   if (!k.cap) return;
   // Cap each share at factor x the cap indicator's share; the excess goes to the uncapped ones
@@ -327,7 +348,8 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
   Draft::Scratch& s = *d.scratch;
   const std::size_t rows = rows_.size(), nb = scenario.bausteine.size();
   auto fits = [](auto span, std::size_t n) { return span.empty() || span.size() == n; };
-  if (!fits(in.absent, regions.list.size()) || !fits(in.budget, nb) || !fits(in.rate_per_vza, nb) || !fits(in.floor, rows))
+  if (!fits(in.absent, regions.list.size()) || !fits(in.budget, nb) || !fits(in.rate_per_vza, nb) || !fits(in.floor, rows) ||
+      !fits(in.bausteine, nb))
     throw Error("Plan::evaluate: inputs sized for another plan");
   if (s.plan != compiled_ || d.present.size() != rows) {  // a fresh draft, or one of another plan
     s.plan = compiled_;
@@ -347,6 +369,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     const Compiled& c = (*compiled_)[bi];
     const Cents budget = in.budget.empty() ? b.budget : in.budget[bi];
     const Cents rate = in.rate_per_vza.empty() ? b.rate_per_vza : in.rate_per_vza[bi];
+    const BausteinOverrides* over = in.bausteine.empty() || in.bausteine[bi].empty() ? nullptr : &in.bausteine[bi];
     const std::size_t r0 = c.first_row, nc = c.who.size();
     // The present candidates, compacted: rule computations run over them only.
     s.at.clear();
@@ -368,7 +391,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     // A Baustein that reads no indicator (fixed staffing) is a function of who is present, its
     // budget and its rate: when they repeat (every replication where all apply), so does it.
     Draft::Scratch::Memo& memo = s.memo[bi];
-    if (c.memo && memo.valid && memo.budget == budget && memo.rate == rate && memo.at == s.at) continue;
+    if (c.memo && !over && memo.valid && memo.budget == budget && memo.rate == rate && memo.at == s.at) continue;
     memo.valid = false;
     std::fill(d.present.begin() + long(r0), d.present.begin() + long(c.end_row), 0);
     for (auto* v : {&d.halves, &d.gross, &d.cents}) std::fill(v->begin() + long(r0), v->begin() + long(c.end_row), 0);
@@ -377,7 +400,11 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     for (std::uint32_t k : s.at) d.present[r0 + k] = 1;
     const std::span<const std::uint8_t> present(d.present.data() + r0, nc);
     s.share.resize(n);
-    if (c.key) evaluate_key(*c.key, ind, c.who, present, s.at, s.share, s.key);
+    const std::span<const double> weights = over ? over->key_weight : std::span<const double>();
+    if (c.key) {
+      check_weights(*c.key, weights);
+      evaluate_key(*c.key, ind, c.who, present, s.at, s.share, s.key, weights);
+    }
     RuleCall call{{scenario, regions, bi, c.who},
                   ind,
                   budget,
@@ -391,7 +418,8 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
                   std::span<double>(d.key_share.data() + r0, nc),
                   std::span<double>(d.quota.data() + r0, nc),
                   {},
-                  s.rule};
+                  s.rule,
+                  over};
     c.rule->evaluate(call);
     d.tie[bi] = call.outcome.tie.has_value();
     Cents allocated = 0;
@@ -419,6 +447,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     const Cents half = c.passes.empty() ? 0 : call.half_rate();
     for (const auto& p : c.passes) {
       if (p.kreis < 0 || !present[static_cast<std::size_t>(p.kreis)]) continue;  // no Kreis, nothing to pass on
+      if (over && !over->pass_through) break;  // switched off for this evaluation
       const std::size_t kreis_row = r0 + static_cast<std::size_t>(p.kreis);
       const double kreis_total = ind(Eigen::Index(p.kreis_region), Eigen::Index(p.column));
       if (!(kreis_total > 0))
@@ -453,7 +482,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
       d.halves[kreis_row] -= passed;
       d.cents[kreis_row] -= passed * half;
     }
-    if (c.memo) memo = {true, budget, rate, s.at};
+    if (c.memo && !over) memo = {true, budget, rate, s.at};
   }
 }
 
@@ -464,7 +493,7 @@ namespace {
 void describe_key(const KeyPlan& k, const Scenario& scenario, const Regions& regions, const Eigen::MatrixXd& ind,
                   std::span<const std::size_t> who, std::span<const std::uint8_t> present,
                   std::span<const std::uint32_t> at, std::size_t j, std::span<const double> share,
-                  const KeyScratch& ks, Trace& out) {
+                  const KeyScratch& ks, Trace& out, std::span<const double> written) {
   const std::uint32_t i = at[j];
   auto term = [&](const KeyPlan::Term& t, const std::string& label) {
     out.push_back({label, number_text(ind(Eigen::Index(who[i]), Eigen::Index(t.column))),
@@ -484,9 +513,11 @@ void describe_key(const KeyPlan& k, const Scenario& scenario, const Regions& reg
     return v / total;
   };
   double weighted = 0;  // the key share before any cap: sum of weight x share
-  for (const auto& t : k.terms) {
-    weighted += t.weight * term(t, "indicator " + t.name);
-    out.push_back({"weight of " + t.name + " (normalised)", number_text(t.weight), place_of(scenario, k.path + ".key." + t.name)});
+  for (std::size_t ti = 0; ti < k.terms.size(); ++ti) {
+    const auto& t = k.terms[ti];
+    const double weight = term_weight(k, ti, written);
+    weighted += weight * term(t, "indicator " + t.name);
+    out.push_back({"weight of " + t.name + " (normalised)", number_text(weight), place_of(scenario, k.path + ".key." + t.name)});
   }
   if (k.cap) out.push_back({"weighted share (before the cap)", number_text(weighted), ""});
   if (k.cap) {
@@ -528,6 +559,8 @@ Trace Plan::describe(const PlanInputs& in, std::size_t row) const {
     return out;
   }
   const Cents rate = in.rate_per_vza.empty() ? b.rate_per_vza : in.rate_per_vza[bi], half = rate / 2;
+  const BausteinOverrides* over = in.bausteine.empty() || in.bausteine[bi].empty() ? nullptr : &in.bausteine[bi];
+  const std::span<const double> weights = over ? over->key_weight : std::span<const double>();
   if (r.passed_on_by) {
     for (std::size_t pi = 0; pi < c.passes.size(); ++pi) {
       const Compiled::Pass& p = c.passes[pi];
@@ -565,8 +598,8 @@ Trace Plan::describe(const PlanInputs& in, std::size_t row) const {
   std::vector<double> share(at.size());
   KeyScratch ks;
   if (c.key) {
-    evaluate_key(*c.key, ind, c.who, present, at, share, ks);
-    describe_key(*c.key, scenario, regions, ind, c.who, present, at, j, share, ks, out);
+    evaluate_key(*c.key, ind, c.who, present, at, share, ks, weights);
+    describe_key(*c.key, scenario, regions, ind, c.who, present, at, j, share, ks, out, weights);
   }
   std::vector<Halves> halves(nc);
   std::vector<Cents> cents(nc);
@@ -575,7 +608,7 @@ Trace Plan::describe(const PlanInputs& in, std::size_t row) const {
   RuleCall call{{scenario, regions, bi, c.who}, ind, d.budget[bi], rate, at, present,
                 c.key ? std::span<const double>(share) : std::span<const double>(),
                 in.floor.empty() ? std::span<const Halves>() : in.floor.subspan(r0, nc),
-                halves, cents, key_share, quota, {}, rs};
+                halves, cents, key_share, quota, {}, rs, over};
   c.rule->evaluate(call);
   c.rule->describe(call, j, out);
   const std::size_t k = row - r0;
@@ -619,8 +652,17 @@ Trace Plan::describe(const PlanInputs& in, std::size_t row) const {
 
 Allocation allocate(const Scenario& scenario, const Regions& regions) {
   const Plan plan(scenario, regions);
+  return allocate(plan, {});
+}
+
+Allocation allocate(const Plan& plan, const PlanInputs& in) {
+  const Scenario& scenario = plan.scenario();
+  const Regions& regions = plan.regions();
   Draft d;
-  plan.evaluate({}, d);
+  plan.evaluate(in, d);
+  const auto over = [&](std::size_t bi) -> const BausteinOverrides* {
+    return in.bausteine.empty() || in.bausteine[bi].empty() ? nullptr : &in.bausteine[bi];
+  };
   Allocation a;
   a.totals.resize(scenario.bausteine.size());
   for (std::size_t bi = 0; bi < scenario.bausteine.size(); ++bi) {
@@ -629,7 +671,16 @@ Allocation allocate(const Scenario& scenario, const Regions& regions) {
     t.budget = d.budget[bi];
     t.unallocated = d.unallocated[bi];
     t.allocated = t.budget - t.unallocated;
-    if (t.unallocated > 0) t.unallocated_reason = b.rule->unallocated_reason(b);
+    if (t.unallocated > 0) {
+      if (!over(bi) && in.rate_per_vza.empty()) {
+        t.unallocated_reason = b.rule->unallocated_reason(b);
+      } else {  // the reason names the unit's cost: with this evaluation's rate and numbers
+        Baustein as_evaluated = b;
+        if (!in.rate_per_vza.empty()) as_evaluated.rate_per_vza = in.rate_per_vza[bi];
+        t.unallocated_reason = over(bi) ? b.rule->unallocated_reason_for(as_evaluated, *over(bi))
+                                        : b.rule->unallocated_reason(as_evaluated);
+      }
+    }
     if (d.tie[bi]) a.notes.push_back(b.id + ": " + b.rule->tie_note());
   }
 
@@ -653,6 +704,7 @@ Allocation allocate(const Scenario& scenario, const Regions& regions) {
   // The Kreis row of a pass-through says what it passed on and who waived.
   for (const auto& b : scenario.bausteine) {
     const std::size_t bi = static_cast<std::size_t>(&b - scenario.bausteine.data());
+    if (over(bi) && !over(bi)->pass_through) continue;
     for (const auto& pt : b.pass_through) {
       const auto kreis = regions.find(pt.kreis);
       Halves passed = 0;

@@ -257,6 +257,8 @@ std::string name_of(const Regions& r, std::size_t i) { return r.list[i].name; }
 
 }  // namespace
 
+std::vector<Fairness> fairness(const ComparedScenario& s) { return fairness_of(s); }
+
 std::vector<Paradox> find_paradoxes(std::span<const ComparedScenario> s) {
   std::vector<Paradox> out;
   const auto ids = baustein_ids(s);

@@ -1,4 +1,4 @@
-// The one parallel region of kimsim: replications over OpenMP threads. Each thread owns its
+// The parallel regions of kimsim: replications over OpenMP threads, and a sweep's points. Each thread owns its
 // Replicator and integer accumulators; they merge by addition, so the result is the same bits for
 // any thread count. Without OpenMP this runs serially.
 #include <atomic>
@@ -13,6 +13,7 @@
 #endif
 
 #include "sim/compare_sim.hpp"
+#include "sim/points.hpp"
 #include "sim/replicator.hpp"
 
 namespace kimsim {
@@ -187,6 +188,56 @@ void merge(SimulationResult& into, const SimulationResult& part) {
   for (std::size_t k = 0; k < part.stats.size(); ++k) merge_fields(into.stats[k], part.stats[k]);
   for (std::size_t k = 0; k < part.state.size(); ++k) merge_fields(into.state[k], part.state[k]);
   into.replications += part.replications;
+}
+
+}  // namespace kimsim
+
+// ---------------------------------------------------------------------------------------------
+// The loop over a sweep's points.
+
+namespace kimsim {
+
+int loop_threads(int threads) {
+#ifdef _OPENMP
+  return threads > 0 ? threads : omp_get_max_threads();
+#else
+  (void)threads;
+  return 1;
+#endif
+}
+
+void for_each_point(std::uint64_t first, std::uint64_t count, int threads,
+                    const std::function<bool(std::uint64_t index, int thread)>& task) {
+  const auto n = static_cast<std::int64_t>(count);
+  std::atomic<std::uint64_t> stop_at{std::numeric_limits<std::uint64_t>::max()};
+  std::exception_ptr failure;
+  std::uint64_t failed = std::numeric_limits<std::uint64_t>::max();
+  const int team = loop_threads(threads);
+  (void)team;
+#pragma omp parallel for schedule(dynamic, 16) num_threads(team)
+  for (std::int64_t k = 0; k < n; ++k) {
+    const std::uint64_t i = first + static_cast<std::uint64_t>(k);
+    if (i > stop_at.load(std::memory_order_relaxed)) continue;
+#ifdef _OPENMP
+    const int thread = omp_get_thread_num();
+#else
+    const int thread = 0;
+#endif
+    try {
+      if (!task(i, thread)) {
+        std::uint64_t seen = stop_at.load();
+        while (i < seen && !stop_at.compare_exchange_weak(seen, i)) {
+        }
+      }
+    } catch (...) {
+#pragma omp critical(kimsim_point_failure)
+      if (i < failed) failed = i, failure = std::current_exception();
+      std::uint64_t seen = stop_at.load();
+      while (i < seen && !stop_at.compare_exchange_weak(seen, i)) {
+      }
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
 }
 
 }  // namespace kimsim

@@ -132,6 +132,9 @@ struct Comparison {
 /// scenarios cover different regions (naming the first difference) or fewer than two are given.
 Comparison compare(std::span<const ComparedScenario> scenarios);
 
+/// The fairness of one allocation: per Baustein, then "total" (also used by compare()).
+std::vector<Fairness> fairness(const ComparedScenario& s);
+
 /// The paradoxes between two allocations of the same regions (also used by compare()).
 std::vector<Paradox> find_paradoxes(std::span<const ComparedScenario> scenarios);
 

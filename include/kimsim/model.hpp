@@ -286,6 +286,29 @@ struct TraceLine {
 };
 using Trace = std::vector<TraceLine>;
 
+/// Numbers of one Baustein that an evaluation takes instead of the scenario's (the "patchable
+/// numbers" of a sweep point or an interactive what-if): inputs of Plan::evaluate, not compiled
+/// in, so that one compiled plan answers every point. Each is checked by the caller as the
+/// scenario reader checks the value it replaces (io/patch.hpp does); what the rules check when
+/// a plan is compiled (a base of whole units, a maximum not below the minimum) is checked again
+/// in the evaluation that uses them.
+struct BausteinOverrides {
+  /// Per term of the rule's key (AllocationRule::keyed_by, in its order): the weight as written,
+  /// before normalisation; empty: the scenario's.
+  std::span<const double> key_weight;
+  /// positions_by_key: the unit, base and bounds in half positions, and the apportionment method.
+  std::optional<Halves> unit, base, min, max;
+  std::optional<Method> method;
+  /// money_by_key: the minimum per recipient.
+  std::optional<Cents> minimum;
+  /// false: the Baustein's Kreise pass nothing on (as if its `pass_through` were removed).
+  bool pass_through = true;
+  /// True where this leaves the scenario's values as they are.
+  bool empty() const {
+    return key_weight.empty() && !unit && !base && !min && !max && !method && !minimum && pass_through;
+  }
+};
+
 /// What one evaluation takes besides the plan: all optional except the indicators.
 struct PlanInputs {
   const Eigen::MatrixXd* indicators = nullptr;  ///< default: the regions' own
@@ -297,6 +320,8 @@ struct PlanInputs {
   /// Per row slot: positions (halves) a recipient keeps at least (hold-harmless); empty: none.
   /// Applied to positions by key, as far as the budget allows.
   std::span<const Halves> floor;
+  /// Per Baustein: numbers that replace the scenario's for this evaluation; empty: none.
+  std::span<const BausteinOverrides> bausteine;
 };
 
 /// A scenario compiled against its regions: recipients, key columns, carve-outs, fixed
@@ -330,6 +355,9 @@ class Plan {
 
   struct Compiled;  // per Baustein, private to engine/model
 
+  const Scenario& scenario() const { return *scenario_; }
+  const Regions& regions() const { return *regions_; }
+
  private:
   const Scenario* scenario_;
   const Regions* regions_;
@@ -341,5 +369,8 @@ class Plan {
 /// Allocates every Baustein of the scenario. Deterministic; throws InputError for rules the
 /// regions cannot satisfy.
 Allocation allocate(const Scenario& scenario, const Regions& regions);
+/// The allocation of one evaluation of `plan` with `in` (its overrides included): what
+/// allocate() gives for the scenario with those values written in. Throws as evaluate() does.
+Allocation allocate(const Plan& plan, const PlanInputs& in);
 
 }  // namespace kimsim

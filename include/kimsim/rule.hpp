@@ -127,6 +127,8 @@ struct RuleCall : RuleSite {
     return r;
   }
   [[noreturn, gnu::cold, gnu::noinline]] void too_large() const;
+  /// This evaluation's numbers in place of the rule's own (PlanInputs::bausteine); nullptr: none.
+  const BausteinOverrides* over = nullptr;
 };
 
 /// A rule as one Baustein states it: the values of its block. Immutable once read.
@@ -141,6 +143,9 @@ class AllocationRule {
   virtual std::unique_ptr<const CompiledRule> compile(const RuleSite& site) const = 0;
   /// Why money is left (BausteinTotals::unallocated_reason).
   virtual std::string unallocated_reason(const Baustein&) const { return "not used by the rule"; }
+  /// The same for an evaluation with `over` in place of the rule's own numbers (and the
+  /// Baustein's rate as that evaluation had it).
+  virtual std::string unallocated_reason_for(const Baustein& b, const BausteinOverrides&) const { return unallocated_reason(b); }
   /// What a tie decided by the policy means (a note of the allocation), after the Baustein's id.
   virtual std::string tie_note() const { return "a tie for the last units was decided by the tie policy"; }
 };

@@ -34,6 +34,7 @@ struct PositionsByKey final : AllocationRule {
   const Key* keyed_by() const override { return &key; }
   std::unique_ptr<const CompiledRule> compile(const RuleSite& site) const override;
   std::string unallocated_reason(const Baustein& b) const override;
+  std::string unallocated_reason_for(const Baustein& b, const BausteinOverrides& over) const override;
 };
 
 /// Money by key with a minimum amount per recipient (the Integrationspauschale pattern).

@@ -19,13 +19,19 @@ class Compiled final : public CompiledRule {
  public:
   explicit Compiled(const MoneyByKey& rule) : rule_(rule) {}
 
+  /// The minimum of this evaluation: the rule's, or the one it overrides.
+  static Cents minimum_of(const MoneyByKey& rule, const RuleCall& c) {
+    return c.over && c.over->minimum ? *c.over->minimum : rule.minimum;
+  }
+
   void evaluate(RuleCall& c) const override {
     RuleScratch& s = c.scratch;
     const std::size_t n = c.at.size();
-    if (c.product(rule_.minimum, static_cast<Cents>(n)) > c.budget)
-      c.refuse(c.in_block("minimum_eur"), c.b().id + ": the minimum of " + money_text(rule_.minimum) + " for " +
+    const Cents minimum = minimum_of(rule_, c);
+    if (c.product(minimum, static_cast<Cents>(n)) > c.budget)
+      c.refuse(c.in_block("minimum_eur"), c.b().id + ": the minimum of " + money_text(minimum) + " for " +
                                            std::to_string(n) + " recipients exceeds the budget");
-    s.lo.assign(n, rule_.minimum);
+    s.lo.assign(n, minimum);
     s.weight.resize(n);
     for (std::size_t j = 0; j < n; ++j) s.weight[j] = weight_of(c.share[j]);
     s.seats.resize(n);
@@ -46,7 +52,7 @@ class Compiled final : public CompiledRule {
     out.push_back({"weight (key share in 12 decimals)", std::to_string(s.weight[j]), "", {static_cast<std::int64_t>(s.weight[j])}});
     out.push_back({"quota of the budget", number_text(quota) + " cents = " + money_text(c.budget) + " x key share",
                    c.place("budget_eur"), {c.budget}, {quota}});
-    out.push_back({"minimum", money_text(rule_.minimum), c.place(c.in_block("minimum_eur")), {rule_.minimum}});
+    out.push_back({"minimum", money_text(minimum_of(rule_, c)), c.place(c.in_block("minimum_eur")), {minimum_of(rule_, c)}});
     // Largest remainder on cents, the minimum as a lower bound: a recipient whose quota of what
     // the others leave lies below the minimum is raised to it.
     describe_largest_remainder(s.weight, c.budget, Bounds{s.lo, {}}, s.seats, c.outcome, TiePolicy::order, j, "cents", out);

@@ -32,12 +32,34 @@ std::shared_ptr<const AllocationRule> read(BlockReader& r) {
   return rule;
 }
 
+/// The numbers of one evaluation: the rule's own, or those the evaluation overrides
+/// (BausteinOverrides), so that a sweep point patches a compiled plan instead of recompiling it.
+struct Values {
+  Halves unit = 1, base = 0;
+  std::optional<Halves> min, max;
+  Rule rule;
+  Values(const PositionsByKey& r, const BausteinOverrides* o)
+      : unit(o && o->unit ? *o->unit : r.unit), base(o && o->base ? *o->base : r.base),
+        min(o && o->min ? o->min : r.min), max(o && o->max ? o->max : r.max), rule(r.rule) {
+    if (o && o->method) rule.method = *o->method;
+  }
+};
+
+/// What compile() checks of the values, said at the value: also for an evaluation's overrides.
+void check(const RuleSite& site, const Values& v) {
+  if (v.base % v.unit != 0) site.refuse(site.in_block("base_vza"), site.b().id + ": the base must be a whole number of units");
+  if (v.min && v.max && *v.max < *v.min)
+    site.refuse(site.in_block("max_vza"), site.b().id + ": the maximum of " + vza_text(*v.max) + " VZÄ is below the minimum of " +
+                                        vza_text(*v.min) + " VZÄ");
+}
+
 class Compiled final : public CompiledRule {
  public:
   explicit Compiled(const PositionsByKey& rule) : rule_(rule) {}
 
   void evaluate(RuleCall& c) const override {
-    const PositionsByKey& rule = rule_;
+    const Values rule(rule_, c.over);
+    if (c.over) check(c, rule);
     RuleScratch& s = c.scratch;
     const std::size_t n = c.at.size();
     const Cents half = c.half_rate();
@@ -100,7 +122,7 @@ class Compiled final : public CompiledRule {
   }
 
   void describe(const RuleCall& c, std::size_t j, Trace& out) const override {
-    const PositionsByKey& rule = rule_;
+    const Values rule(rule_, c.over);
     const RuleScratch& s = c.scratch;
     const std::size_t k = c.at[j], n = c.at.size();
     const Cents half = c.rate / 2, unit_cost = rule.unit * half;
@@ -183,15 +205,16 @@ const RuleType& positions_by_key() {
 const RuleType& PositionsByKey::type() const { return rules::positions_by_key(); }
 
 std::unique_ptr<const CompiledRule> PositionsByKey::compile(const RuleSite& site) const {
-  if (base % unit != 0) site.refuse(site.in_block("base_vza"), site.b().id + ": the base must be a whole number of units");
-  if (min && max && *max < *min)
-    site.refuse(site.in_block("max_vza"), site.b().id + ": the maximum of " + vza_text(*max) + " VZÄ is below the minimum of " +
-                                        vza_text(*min) + " VZÄ");
+  check(site, Values(*this, nullptr));
   return std::make_unique<Compiled>(*this);
 }
 
 std::string PositionsByKey::unallocated_reason(const Baustein& b) const {
   return "less than one unit of " + money_text(unit * (b.rate_per_vza / 2)) + " left";
+}
+
+std::string PositionsByKey::unallocated_reason_for(const Baustein& b, const BausteinOverrides& over) const {
+  return "less than one unit of " + money_text(Values(*this, &over).unit * (b.rate_per_vza / 2)) + " left";
 }
 
 }  // namespace kimsim

@@ -1,0 +1,124 @@
+// `kimsim sweep`'s engine (io/sweep.hpp): the designs, the points and their results.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <unistd.h>
+
+#include "io/sweep.hpp"
+
+using namespace kimsim;
+using namespace kimsim::io;
+
+namespace {
+
+/// A sweep file over the shipped baseline, written to a folder of the test's own.
+struct SweepFile {
+  std::filesystem::path dir;
+  std::string path;
+  explicit SweepFile(const std::string& body) {
+    dir = std::filesystem::temp_directory_path() / ("kimsim-test-sweep-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    path = (dir / "s.yaml").string();
+    std::ofstream(path) << "sweep: t\nbase: " KIMSIM_SOURCE_DIR "/scenarios/kim-nrw-2021.yaml\n" << body;
+  }
+  ~SweepFile() { std::filesystem::remove_all(dir); }
+};
+
+const std::string kB2 = "bausteine[B2].positions_by_key.key.";
+
+}  // namespace
+
+TEST_CASE("sweep: sobol gives Joe and Kuo's sequence in Gray-code order") {
+  // Weights from 0 to 1 are the sequence itself, to 12 decimals.
+  const SweepFile f("design: sobol\npoints: 8\nparameters:\n"
+                    "  - {path: \"" + kB2 + "population\", range: [0, 1]}\n"
+                    "  - {path: \"" + kB2 + "schutzsuchende\", range: [0, 1]}\n"
+                    "  - {path: \"bausteine[B3].positions_by_key.key.schutzsuchende\", range: [0, 1]}\n");
+  const Sweep sw = load_sweep(f.path);
+  REQUIRE(sw.count == 8);
+  // The first points of new-joe-kuo-6.21201 in three dimensions (Joe and Kuo's sobol.cc prints them).
+  const double expected[8][3] = {{0, 0, 0},         {0.5, 0.5, 0.5},       {0.75, 0.25, 0.25},    {0.25, 0.75, 0.75},
+                                 {0.375, 0.375, 0.625}, {0.875, 0.875, 0.125}, {0.625, 0.125, 0.875}, {0.125, 0.625, 0.375}};
+  std::vector<std::int64_t> v;
+  for (std::uint64_t i = 0; i < 8; ++i) {
+    sw.point(i, v);
+    for (int d = 0; d < 3; ++d) CHECK(static_cast<double>(v[static_cast<std::size_t>(d)]) / kWeightScale == expected[i][d]);
+  }
+}
+
+TEST_CASE("sweep: a Latin hypercube has one point in each stratum of every parameter, and the seed decides") {
+  const auto body = [](int seed) {
+    return "design: lhs\npoints: 50\nseed: " + std::to_string(seed) + "\nparameters:\n"
+           "  - {path: \"" + kB2 + "population\", range: [0, 1]}\n"
+           "  - {path: \"bausteine[B2].rate_per_vza_eur\", range: [50000, 60000]}\n";
+  };
+  const SweepFile f(body(7));
+  const Sweep sw = load_sweep(f.path);
+  std::set<std::int64_t> strata[2];
+  std::vector<std::int64_t> v;
+  std::vector<std::vector<std::int64_t>> points;
+  for (std::uint64_t i = 0; i < 50; ++i) {
+    sw.point(i, v);
+    strata[0].insert(v[0] * 50 / kWeightScale);
+    strata[1].insert((v[1] - 5'000'000) * 50 / 1'000'000);
+    CHECK(v[1] % 2 == 0);  // rates in even cents
+    points.push_back(v);
+  }
+  CHECK(strata[0].size() == 50);
+  CHECK(strata[1].size() >= 49);  // rounding to even cents may move a value across a boundary
+  CHECK(!sw.rounding.empty());
+  const SweepFile g(body(8));
+  const Sweep other = load_sweep(g.path);
+  other.point(0, v);
+  CHECK(v != points[0]);
+}
+
+TEST_CASE("sweep: a grid runs its points in written order, the same results on any number of threads") {
+  const SweepFile f("parameters:\n"
+                    "  - {path: \"bausteine[B2].rate_per_vza_eur\", values: [55000, 57000]}\n"
+                    "  - {path: \"" + kB2 + "population\", range: [0.25, 0.75], steps: 3}\n"
+                    "  - {path: \"bausteine[B2].budget_eur\", values: [22500000, 1000]}\n"
+                    "complements:\n  - {path: \"" + kB2 + "schutzsuchende\", complement_of: \"" + kB2 + "population\"}\n");
+  const Sweep sw = load_sweep(f.path);
+  REQUIRE(sw.count == 12);
+  std::vector<std::int64_t> v;
+  sw.point(0, v);
+  CHECK(v == std::vector<std::int64_t>{5'500'000, 250'000'000'000, 2'250'000'000, 750'000'000'000});
+  sw.point(11, v);
+  CHECK(v == std::vector<std::int64_t>{5'700'000, 750'000'000'000, 100'000, 250'000'000'000});
+  std::vector<PointResult> one(12), two(12);
+  run_points(sw, 0, 12, 1, false, one);
+  run_points(sw, 0, 12, 2, false, two);
+  CHECK(sweep_csv(sw, 0, one) == sweep_csv(sw, 0, two));
+  CHECK(sweep_summary(sw, one) == sweep_summary(sw, two));
+  // The point at 1000 EUR buys no base positions: refused with the model's message, the rest go on.
+  CHECK(one[0].ok);
+  CHECK(!one[1].ok);
+  CHECK(one[1].message.find("fewer than the base") != std::string::npos);
+  // The baseline's own values give the baseline's positions.
+  std::int64_t base = 0;
+  for (const auto& t : allocate(sw.base.scenario, sw.base.regions).totals) base += t.halves;
+  sw.point(2, v);
+  CHECK(v[1] == kWeightScale / 2);
+  CHECK(one[2].halves == base);
+  // --fail-fast: the lowest refused point, whatever the threads.
+  for (int threads : {1, 2}) {
+    std::vector<PointResult> r(12);
+    CHECK_THROWS_WITH_AS(run_points(sw, 0, 12, threads, true, r), doctest::Contains("point 1: "), InputError);
+  }
+  // A slice gives the same rows as the whole.
+  std::vector<PointResult> part(5);
+  run_points(sw, 4, 5, 2, false, part);
+  CHECK(slice_csv(4, part) == slice_csv(4, std::span<const PointResult>(one).subspan(4, 5)));
+  const auto back = parse_slice_csv(slice_csv(4, part), "slice.csv", 4, 5);
+  CHECK(sweep_csv(sw, 4, back) == sweep_csv(sw, 4, part));
+}
+
+TEST_CASE("sweep: values are checked as the scenario reader checks them, at the sweep file's line") {
+  const SweepFile f("parameters:\n  - {path: \"bausteine[B2].rate_per_vza_eur\", values: [55000.01]}\n");
+  CHECK_THROWS_WITH_AS(load_sweep(f.path), doctest::Contains("s.yaml:4:55: parameters[0].values[0]: bausteine[B2].rate_per_vza_eur: "
+                                                               "the amount per VZÄ must be above 0 with an even number of cents"),
+                       ScenarioError);
+}
