@@ -84,7 +84,7 @@ Baustein read_baustein(Reader& rd, const YAML::Node& node, const std::string& pa
   Baustein b;
   std::vector<std::string> known = {"id", "name", "budget_eur", "rate_per_vza_eur", "recipients"};
   for (const RuleType* type : table.types()) known.emplace_back(type->name);
-  for (const char* key : {"residual", "pass_through", "source"}) known.emplace_back(key);
+  for (const char* key : {"residual", "pass_through", "source", "months", "position_kind"}) known.emplace_back(key);
   if (!rd.mapping(node, path, known, {"id", "name", "budget_eur", "recipients"})) return b;
   b.id = rd.text(node, path, "id").value_or("");
   b.name = rd.text(node, path, "name").value_or("");
@@ -92,6 +92,10 @@ Baustein read_baustein(Reader& rd, const YAML::Node& node, const std::string& pa
   b.rate_per_vza = read_rate(rd, node, path).value_or(0);
   if (node["recipients"]) b.recipients = read_selector(rd, node["recipients"], path + ".recipients");
   if (auto s = rd.text(node, path, "source")) b.sources.push_back(*s);
+  // The months funded: a start year funded from July is 6 (what it scales: model.hpp, Baustein).
+  if (node["months"])
+    b.months = static_cast<int>(rd.whole(node["months"], path + ".months", 1, 12, "whole months from 1 to 12").value_or(12));
+  b.position_kind = rd.text(node, path, "position_kind").value_or("");
   if (auto r = rd.text(node, path, "residual")) {
     if (*r == "unallocated") b.residual = Residual::unallocated;
     else if (*r == "split_by_key") b.residual = Residual::split_by_key;
@@ -317,12 +321,14 @@ DataFile read_data_file(Reader& rd, const YAML::Node& node, const std::string& p
   DataFile f;
   f.entry = path;
   if (node.IsMap()) {
-    std::vector<std::string> known = {"file", "delimiter", "decimal"};
+    std::vector<std::string> known = {"file", "delimiter", "decimal", "year"};
     known.insert(known.end(), more_keys.begin(), more_keys.end());
     std::vector<std::string> required = {"file"};
     required.insert(required.end(), more_required.begin(), more_required.end());
     if (!rd.mapping(node, path, known, required)) return f;
     f.format = read_format(rd, node, path);
+    // The year the data describe: a scenario of another year says so in its notes.
+    if (node["year"]) f.year = static_cast<int>(rd.whole(node["year"], path + ".year", 1000, 9999, "a year from 1000 to 9999").value_or(0));
   }
   // Not `name = node["file"]`: assigning a YAML::Node overwrites the node it refers to.
   const YAML::Node name = node.IsMap() ? node["file"] : node;
@@ -360,7 +366,7 @@ void read_data_spec(Reader& rd, const YAML::Node& root, DataSpec& spec) {
       continue;
     }
     DataSpec::Indicator ind;
-    ind.file = read_data_file(rd, inds[i], p, {"key", "columns", "split_to_gemeinden", "missing", "source"},
+    ind.file = read_data_file(rd, inds[i], p, {"key", "columns", "split_to_gemeinden", "missing", "source", "row_sources"},
                               {"key", "columns"});
     if (!inds[i]["key"] || !inds[i]["columns"]) continue;  // reported by read_data_file
     ind.where = rd.locate(inds[i], p);
@@ -372,6 +378,7 @@ void read_data_spec(Reader& rd, const YAML::Node& root, DataSpec& spec) {
                                                          "; expected error (the default) or zero");
     }
     ind.key = rd.text(inds[i], p, "key").value_or("");
+    ind.row_sources = rd.text(inds[i], p, "row_sources").value_or("");
     ind.split_by = rd.text(inds[i], p, "split_to_gemeinden").value_or("");
     if (inds[i]["split_to_gemeinden"]) ind.split_where = rd.locate(inds[i]["split_to_gemeinden"], p + ".split_to_gemeinden");
     const YAML::Node cols = inds[i]["columns"];
@@ -400,9 +407,13 @@ std::string euros_text(__int128 cents) { return format_euros(cents); }
 
 /// `validation:` observed positions per Baustein and AGS, and a published total.
 void read_validation(Reader& rd, const YAML::Node& v, Scenario& s) {
-  if (!rd.mapping(v, "validation", {"observed_positions", "published_positions_over", "source"}, {})) return;
+  if (!rd.mapping(v, "validation", {"observed_positions", "published_positions_over", "published_reconciliation", "source"}, {}))
+    return;
+  // 0 (by year: {2021: 820, 2022: 0}) says that no count was published for the year.
   if (v["published_positions_over"])
-    s.published_positions_over = rd.number(v["published_positions_over"], "validation.published_positions_over");
+    if (const auto n = rd.number(v["published_positions_over"], "validation.published_positions_over"); n && *n > 0)
+      s.published_positions_over = n;
+  s.published_reconciliation = rd.text(v, "validation", "published_reconciliation").value_or("");
   const YAML::Node o = v["observed_positions"];
   if (!o) return;
   const std::string path = "validation.observed_positions";
@@ -678,6 +689,20 @@ LoadedScenario load_scenario(const std::string& path, const RuleTable& rules, co
   }
   out.inputs = std::move(files.paths);
   out.input_sha256 = std::move(files.sha256);
+  // Data of another year than the scenario's: said in the notes, so that a reader of a 2023 run
+  // knows it stands on population of 2018.
+  const auto data_year = [&](const DataFile& f, const std::string& what) {
+    if (f.year && f.year != out.scenario.year)
+      out.regions.notes.push_back(what + " (" + f.written + "): data of " + std::to_string(f.year) + ", used for " +
+                                  std::to_string(out.scenario.year));
+  };
+  data_year(spec.kreise, "the Kreise' population and area");
+  data_year(spec.gemeinden, "the Gemeinden's population and area");
+  for (const auto& ind : spec.indicators) {
+    std::string names;
+    for (const auto& [name, column] : ind.columns) names += (names.empty() ? "" : ", ") + name;
+    data_year(ind.file, "the indicator" + std::string(ind.columns.size() > 1 ? "s " : " ") + names);
+  }
   // Names that the rules use must exist in the data.
   for (const auto& r : rd.indicators)
     if (!out.regions.indicator(r.value))
