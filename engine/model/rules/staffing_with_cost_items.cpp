@@ -196,7 +196,7 @@ class Compiled final : public CompiledRule {
     if (m.assistance > 0 || rule_.assistance_eur > 0) {
       const Cents per_half = per_year(c, rule_.assistance_eur, "assistance_eur");
       out.push_back({"amount per 0.5 VZÄ of assistance", money_text(per_half), c.place(c.in_block("assistance_eur")), {per_half}});
-      out.push_back({"assistance money", money_text(m.assist) + " = " + vza_text(m.assistance) + " VZÄ in halves x " + money_text(per_half),
+      out.push_back({"assistance money", money_text(m.assist) + " = " + std::to_string(m.assistance) + " x 0.5 VZÄ x " + money_text(per_half),
                      "", {m.assist}});
     }
     for (std::size_t i = 0; i < rule_.items.size(); ++i) {
