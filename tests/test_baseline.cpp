@@ -97,6 +97,9 @@ TEST_CASE("baseline: the statewide count by Baustein and kind sums to the positi
     } else if (year == 2020 || year >= 2022) {
       CHECK_FALSE(j.contains("published_positions"));  // 820 was said of 2021
     }
+    // An observation is compared in the year it was made only: 5 in 2021, 6 in 2022, none later.
+    const std::size_t observed = year == 2021 ? 5 : year == 2022 ? 6 : 0;
+    CHECK(ls.scenario.observed.size() == observed);
   }
 }
 

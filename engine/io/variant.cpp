@@ -423,6 +423,11 @@ void settle(YAML::Node n, const std::string& path, int year, MergedScenario& m, 
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return given[a].first < given[b].first; });
     for (const std::size_t i : order) d.by_year.push_back(given[i]);
+    // An observation by year is what was observed in that year: other years have none (a count
+    // of 2022 says nothing of 2024).
+    if (year > 0 && at.rfind("validation.observed_positions.", 0) == 0 &&
+        std::none_of(d.by_year.begin(), d.by_year.end(), [&](const auto& e) { return e.first == year; }))
+      return true;
     if (const auto v = d.at(year)) {
       // The value is that year's entry, set by the file that wrote the entry (a variant may add a
       // year to its base's dated value): the origin moves from the mapping to it.
