@@ -135,3 +135,16 @@ TEST_CASE("baseline: months scale every amount per year; a year whose data are o
   CHECK(for_months(5'000'000, 6) == 2'500'000);
   CHECK_FALSE(for_months(100, 5));  // 41.67 cents: no whole number
 }
+
+TEST_CASE("baseline: recipients by year, Siegen's ABH with the Kreis from 2024 (exclude_from)") {
+  for (int year : {2023, 2024}) {
+    CAPTURE(year);
+    const auto ls = io::load_scenario(kBaseline, io::LoadOptions{year});
+    const std::size_t b3 = baustein(ls.scenario, "B3");
+    const Allocation a = allocate(ls.scenario, ls.regions);
+    const std::size_t siegen = *ls.regions.find("05970040");
+    const bool funded = std::any_of(a.rows.begin(), a.rows.end(), [&](const AllocationRow& r) { return r.baustein == b3 && r.region == siegen; });
+    CHECK(funded == (year < 2024));
+    CHECK(a.totals[b3].recipients == (year < 2024 ? 88u : 87u));
+  }
+}

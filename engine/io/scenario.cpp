@@ -44,9 +44,9 @@ constexpr std::uintmax_t kMaxScenarioBytes = 1 << 20;
 const std::string kYearRange = "a year from " + std::to_string(SimulationLimits::first_year) + " to " +
                                std::to_string(SimulationLimits::last_year);
 
-Selector read_selector(Reader& rd, const YAML::Node& node, const std::string& path) {
+Selector read_selector(Reader& rd, const YAML::Node& node, const std::string& path, int year) {
   Selector s;
-  if (!rd.mapping(node, path, {"types", "flags", "include", "exclude"}, {})) return s;
+  if (!rd.mapping(node, path, {"types", "flags", "include", "exclude", "exclude_from"}, {})) return s;
   for (const auto& t : rd.strings(node, path, "types")) {
     if (auto ty = parse_region_type(t)) s.types.push_back(*ty);
     else rd.error(node["types"], path + ".types", "unknown region type '" + t + "'" + did_you_mean(t, region_type_keys()) +
@@ -55,6 +55,19 @@ Selector read_selector(Reader& rd, const YAML::Node& node, const std::string& pa
   s.flags = rd.strings(node, path, "flags");
   s.include = rd.strings(node, path, "include");
   s.exclude = rd.strings(node, path, "exclude");
+  // Recipients by year: `exclude_from: {"05970040": 2024}` leaves a region out from that year on
+  // (Siegen handed its ABH to the Kreis in 2024/25), so that one dated scenario covers the years.
+  if (const YAML::Node from = node["exclude_from"]) {
+    if (!from.IsMap()) rd.error(from, path + ".exclude_from", "expected a mapping of AGS to the year from which it is left out, " + Reader::got(from));
+    for (const auto& kv : from.IsMap() ? from : YAML::Node()) {
+      const auto ags = rd.key(kv.first, path + ".exclude_from");
+      if (!ags) continue;
+      rd.refer(rd.regions, kv.first, path + ".exclude_from." + *ags);
+      const auto y = rd.whole(kv.second, path + ".exclude_from." + *ags, 1000, 9999, "a year from 1000 to 9999");
+      if (y && year >= static_cast<int>(*y) && std::find(s.exclude.begin(), s.exclude.end(), *ags) == s.exclude.end())
+        s.exclude.push_back(*ags);
+    }
+  }
   for (std::size_t i = 0; i < s.include.size(); ++i)
     for (std::size_t k = 0; k < i; ++k)
       if (s.include[i] == s.include[k])
@@ -80,7 +93,7 @@ std::optional<Cents> read_rate(Reader& rd, const YAML::Node& map, const std::str
   return rate;
 }
 
-Baustein read_baustein(Reader& rd, const YAML::Node& node, const std::string& path, const RuleTable& table) {
+Baustein read_baustein(Reader& rd, const YAML::Node& node, const std::string& path, const RuleTable& table, int year) {
   Baustein b;
   std::vector<std::string> known = {"id", "name", "budget_eur", "rate_per_vza_eur", "recipients"};
   for (const RuleType* type : table.types()) known.emplace_back(type->name);
@@ -90,7 +103,7 @@ Baustein read_baustein(Reader& rd, const YAML::Node& node, const std::string& pa
   b.name = rd.text(node, path, "name").value_or("");
   b.budget = rd.euros(node, path, "budget_eur").value_or(0);
   b.rate_per_vza = read_rate(rd, node, path).value_or(0);
-  if (node["recipients"]) b.recipients = read_selector(rd, node["recipients"], path + ".recipients");
+  if (node["recipients"]) b.recipients = read_selector(rd, node["recipients"], path + ".recipients", year);
   if (auto s = rd.text(node, path, "source")) b.sources.push_back(*s);
   // The months funded: a start year funded from July is 6 (what it scales: model.hpp, Baustein).
   if (node["months"])
@@ -558,7 +571,7 @@ void read_document(Reader& rd, const YAML::Node& root, LoadedScenario& out,
     std::set<std::string> ids;
     for (std::size_t i = 0; bs.IsSequence() && i < bs.size(); ++i) {
       const std::string p = item_path("bausteine", bs[i], i);
-      Baustein b = read_baustein(rd, bs[i], p, table);
+      Baustein b = read_baustein(rd, bs[i], p, table, s.year);
       if (!b.id.empty() && !ids.insert(b.id).second) rd.error(bs[i]["id"], p + ".id", "duplicate Baustein id '" + b.id + "'");
       s.bausteine.push_back(std::move(b));
     }
