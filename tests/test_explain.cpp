@@ -128,6 +128,28 @@ Derived rederive(const Trace& t) {
     r.cents = r.halves * half;
   } else if (step(t, "quota of the budget")) {  // money_by_key
     r.cents = largest_remainder(t, "", static_cast<std::uint64_t>(whole(t, "weight (key share in 12 decimals)")));
+  } else if (step(t, "amount per coordinator VZÄ")) {  // staffing_with_cost_items
+    // Coordinators by type plus the extra ones of member Gemeinden, assistance by type; money:
+    // the rate per coordinator VZÄ, the amount per 0.5 VZÄ of assistance, each cost item.
+    Halves coordinators = 0;
+    for (const auto& s : t)
+      if (has_prefix(s.label, "coordinators for a ") || has_prefix(s.label, "extra coordinator for member ")) coordinators += s.whole.at(0);
+    CHECK(coordinators == whole(t, "coordinators"));
+    const Halves assistance = whole(t, "assistance");
+    r.halves = coordinators + assistance;
+    const Cents rate = whole(t, "amount per coordinator VZÄ");
+    CHECK(whole(t, "coordination") == coordinators * (rate / 2));  // exactly the rate per VZÄ
+    r.cents = coordinators * (rate / 2);
+    if (step(t, "amount per 0.5 VZÄ of assistance")) {
+      CHECK(whole(t, "assistance money") == assistance * whole(t, "amount per 0.5 VZÄ of assistance"));
+      r.cents += assistance * whole(t, "amount per 0.5 VZÄ of assistance");
+    }
+    for (const auto& s : t)
+      if (has_prefix(s.label, "cost item ")) {
+        CHECK(s.whole.at(0) == s.whole.at(1) * (s.whole.at(2) / 2));
+        if (s.label.find("per VZÄ and year") != std::string::npos) CHECK(s.whole.at(1) == r.halves);
+        r.cents += s.whole.at(1) * (s.whole.at(2) / 2);
+      }
   } else {  // fixed_staffing: by type, own flags and member Gemeinden
     bool any = false;
     for (const auto& s : t)
@@ -148,11 +170,13 @@ Derived rederive(const Trace& t) {
   return r;
 }
 
-std::vector<std::string> shipped_scenarios() {
-  std::vector<std::string> paths;
+/// Each shipped scenario at its own year, and the dated baseline at every year it covers.
+std::vector<std::pair<std::string, std::optional<int>>> shipped_scenarios() {
+  std::vector<std::pair<std::string, std::optional<int>>> paths;
   for (const std::string dir : {"/scenarios", "/scenarios/variants"})
     for (const auto& e : fs::directory_iterator(KIMSIM_SOURCE_DIR + dir))
-      if (e.path().extension() == ".yaml") paths.push_back(e.path().string());
+      if (e.path().extension() == ".yaml") paths.push_back({e.path().string(), std::nullopt});
+  for (int year = 2020; year <= 2025; ++year) paths.push_back({KIMSIM_SOURCE_DIR "/scenarios/kim-nrw.yaml", year});
   std::sort(paths.begin(), paths.end());
   return paths;
 }
@@ -162,10 +186,13 @@ std::vector<std::string> shipped_scenarios() {
 TEST_CASE("explain re-derives every allocated row of the shipped scenarios from its trace") {
   const auto paths = shipped_scenarios();
   REQUIRE(paths.size() >= 10);
-  std::size_t rows = 0, ties = 0, held = 0, passed = 0, remainders = 0;
-  for (const auto& path : paths) {
+  std::size_t rows = 0, ties = 0, held = 0, passed = 0, remainders = 0, staffed = 0;
+  for (const auto& entry : paths) {
+    const std::string& path = entry.first;  // not a structured binding: CAPTURE captures it in a lambda
+    const std::optional<int> year = entry.second;
     CAPTURE(path);
-    const auto ls = io::load_scenario(path);
+    CAPTURE(year.value_or(0));
+    const auto ls = io::load_scenario(path, io::LoadOptions{year});
     const Plan plan(ls.scenario, ls.regions);
     const Allocation a = allocate(ls.scenario, ls.regions);
     Draft d;
@@ -200,6 +227,7 @@ TEST_CASE("explain re-derives every allocated row of the shipped scenarios from 
         ++passed;
       }
       ++rows;
+      staffed += step(t, "amount per coordinator VZÄ") != nullptr;
       ties += tie_won(t, "").has_value() || tie_won(t, "residual: ").has_value();
       held += step(t, "held at the minimum") || (step(t, "at least") && step(t, "at least")->value.find(": binds") != std::string::npos);
       remainders += step(t, "shared by largest remainder") != nullptr;
@@ -211,6 +239,7 @@ TEST_CASE("explain re-derives every allocated row of the shipped scenarios from 
   CHECK(passed > 0);
   CHECK(held > 0);
   CHECK(remainders > 0);
+  CHECK(staffed >= 54 * 6);  // B1 by its funding rule, in every year of the dated baseline
   MESSAGE("rows " << rows << ", in a tie " << ties << ", held at a bound " << held);
 }
 

@@ -20,6 +20,10 @@ namespace fs = std::filesystem;
 
 namespace {
 const std::string kScenarios = KIMSIM_SOURCE_DIR "/scenarios/";
+// The 2021 model with B1 by fixed staffing, as it stood before scenarios/kim-nrw.yaml: the checks
+// to the cent and the places of its values below were made on it (the baseline has its own tests,
+// tests/test_baseline.cpp).
+const std::string kFixedStaffing = KIMSIM_SOURCE_DIR "/tests/data/kim-nrw-2021-fixed-staffing.yaml";
 }
 
 TEST_CASE("every shipped scenario accounts for its budget to the cent") {
@@ -39,7 +43,7 @@ TEST_CASE("every shipped scenario accounts for its budget to the cent") {
       CHECK(halves == t.halves);
       // Positions by key cost exactly rate/2 per half position; what is left buys no unit.
       if (const auto* p = rule_as<PositionsByKey>(ls.scenario.bausteine[b])) {
-        const Cents half = ls.scenario.bausteine[b].rate_per_vza / 2;
+        const Cents half = *for_months(ls.scenario.bausteine[b].rate_per_vza, ls.scenario.bausteine[b].months) / 2;
         CHECK(t.allocated == t.halves * half);
         CHECK(t.unallocated < p->unit * half);
       }
@@ -50,7 +54,7 @@ TEST_CASE("every shipped scenario accounts for its budget to the cent") {
 }
 
 TEST_CASE("KIM 2021: 54 KI recipients, 88 ABH holders, Unna passes on 1.0 / 1.0 / 0.5") {
-  const auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  const auto ls = io::load_scenario(kFixedStaffing);
   const Allocation a = allocate(ls.scenario, ls.regions);
   CHECK(a.totals[0].recipients == 54);
   CHECK(a.totals[2].recipients == 88);
@@ -180,7 +184,7 @@ TEST_CASE("absurd simulation sizes are refused with an estimate") {
 }
 
 TEST_CASE("a draft evaluated by one plan is recomputed, not reused, by another") {
-  const auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  const auto ls = io::load_scenario(kFixedStaffing);
   Scenario other = ls.scenario;
   edit_rule<FixedStaffing>(other.bausteine[0]).per_type[RegionType::kreis] = 2;  // B1: 1.0 VZÄ per Kreis
   Draft d;
@@ -201,7 +205,7 @@ TEST_CASE("a draft evaluated by one plan is recomputed, not reused, by another")
 }
 
 TEST_CASE("key weights are normalised: {population: 9, area_km2: 1} is {0.9, 0.1}") {
-  auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  auto ls = io::load_scenario(kFixedStaffing);
   auto& key = edit_rule<PositionsByKey>(ls.scenario.bausteine[1]).key;
   key.terms = {{"population", 0.9}, {"area_km2", 0.1}};
   const Allocation tenths = allocate(ls.scenario, ls.regions);
@@ -220,7 +224,7 @@ TEST_CASE("key weights are normalised: {population: 9, area_km2: 1} is {0.9, 0.1
 }
 
 TEST_CASE("residual split_by_key: the money a unit cannot buy goes by key share, not by positions") {
-  auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  auto ls = io::load_scenario(kFixedStaffing);
   Baustein& b2 = ls.scenario.bausteine[1];
   b2.residual = Residual::split_by_key;
   b2.budget += 2'000'000;  // 20,000 EUR more: less than a half position, so all of it is residual
@@ -265,7 +269,7 @@ TEST_CASE("Regions: add refuses a second AGS, find sees added and indexed region
 }
 
 TEST_CASE("selectors: include alone lists the recipients exactly; types and flags select by kind") {
-  const auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  const auto ls = io::load_scenario(kFixedStaffing);
   const Regions& r = ls.regions;
   Selector only;
   only.include = {"05978", "05158"};
@@ -284,7 +288,7 @@ TEST_CASE("selectors: include alone lists the recipients exactly; types and flag
 }
 
 TEST_CASE("an error the model finds in a value names the place that set it (the source map)") {
-  auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  auto ls = io::load_scenario(kFixedStaffing);
   // Every key read has its place: the Baustein's rate, a key weight, the scenario's name.
   CHECK(ls.scenario.places.find("bausteine[B2].rate_per_vza_eur")->line == 45);
   CHECK(ls.scenario.places.find("bausteine[B2].positions_by_key.key.population")->line == 48);
@@ -296,7 +300,7 @@ TEST_CASE("an error the model finds in a value names the place that set it (the 
   const auto column = *ls.regions.indicator("schutzsuchende");
   ls.regions.indicators.col(Eigen::Index(column)).setZero();
   CHECK_THROWS_WITH_AS(allocate(ls.scenario, ls.regions),
-                       doctest::Contains("kim-nrw-2021.yaml:48:"), LocatedError);
+                       doctest::Contains("kim-nrw-2021-fixed-staffing.yaml:48:"), LocatedError);
   try {
     allocate(ls.scenario, ls.regions);
   } catch (const LocatedError& e) {
@@ -307,7 +311,7 @@ TEST_CASE("an error the model finds in a value names the place that set it (the 
 }
 
 TEST_CASE("a minimum that is not a whole unit is rounded up to one: min 0.5 VZÄ in units of 1.0 gives 1.0 each") {
-  auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  auto ls = io::load_scenario(kFixedStaffing);
   auto& b3 = edit_rule<PositionsByKey>(ls.scenario.bausteine[2]);
   b3.unit = 2;  // 1.0 VZÄ
   b3.min = 1;   // 0.5 VZÄ
@@ -320,7 +324,7 @@ TEST_CASE("a minimum that is not a whole unit is rounded up to one: min 0.5 VZÄ
 }
 
 TEST_CASE("fixed staffing: a große kreisangehörige Stadt that is a recipient itself takes its coordinator from its Kreis") {
-  auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  auto ls = io::load_scenario(kFixedStaffing);
   const auto before = allocate(ls.scenario, ls.regions);
   ls.scenario.bausteine[0].recipients.include.push_back("05958004");  // Arnsberg, in the Hochsauerlandkreis
   ls.scenario.bausteine[0].budget += 10'000'000'00;  // room for its own staff
@@ -336,7 +340,7 @@ TEST_CASE("fixed staffing: a große kreisangehörige Stadt that is a recipient i
 }
 
 TEST_CASE("the model refuses what it cannot pay exactly, also when called without the loader") {
-  auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  auto ls = io::load_scenario(kFixedStaffing);
   const Allocation a = allocate(ls.scenario, ls.regions);
   SUBCASE("a rate in odd cents would make half positions cost a fraction of a cent") {
     ls.scenario.bausteine[1].rate_per_vza = 5'500'001;
@@ -352,7 +356,7 @@ TEST_CASE("the model refuses what it cannot pay exactly, also when called withou
 }
 
 TEST_CASE("every indicator value keeps its data file, line and column; a trace names them") {
-  const auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  const auto ls = io::load_scenario(kFixedStaffing);
   const Regions& r = ls.regions;
   const std::string data = kScenarios + "data/";
   const std::size_t pop = *r.indicator("population"), need = *r.indicator("schutzsuchende");
@@ -382,7 +386,7 @@ TEST_CASE("every indicator value keeps its data file, line and column; a trace n
   CHECK(find("less that of 05334002 Aachen, Stadt (a recipient itself)").place ==
         data + "nrw_gemeinden_2018.csv:76, column 'population'");
   CHECK(find("weight of schutzsuchende (normalised)").value == "0.5");
-  CHECK(find("weight of schutzsuchende (normalised)").place.find("kim-nrw-2021.yaml:48:") != std::string::npos);
+  CHECK(find("weight of schutzsuchende (normalised)").place.find("kim-nrw-2021-fixed-staffing.yaml:48:") != std::string::npos);
   CHECK(find("method").value == "sainte-lague, ties: order");
   CHECK(find("units").value == "8 + 6 base");
   CHECK(find("positions").value == "7.0 VZÄ");
@@ -405,8 +409,9 @@ TEST_CASE("the manifest hashes the bytes that were parsed, not the file as it is
   const nlohmann::json m = io::manifest_json(ls, "kimsim run", "now");
   CHECK(m["scenario_sha256"] == io::sha256(parsed));
   CHECK(m["inputs"][0]["sha256"] == io::sha256(parsed));
-  CHECK(m["inputs"][1]["path"] == (dir / "data/nrw_kreise_2018.csv").string());
-  CHECK(m["inputs"][1]["sha256"] == io::sha256(data));
+  CHECK(m["inputs"][1]["path"] == (dir / "kim-nrw.yaml").string());  // the base it extends
+  CHECK(m["inputs"][2]["path"] == (dir / "data/nrw_kreise_2018.csv").string());
+  CHECK(m["inputs"][2]["sha256"] == io::sha256(data));
   CHECK(ls.inputs.size() == ls.input_sha256.size());
   CHECK(io::summary_json(ls, allocate(ls.scenario, ls.regions))["provenance"]["scenario_sha256"] == io::sha256(parsed));
   fs::remove_all(dir);

@@ -140,7 +140,7 @@ TEST_CASE("a rule type is found only in a table that has it; its keys get did-yo
   const std::string path = write_scenario(dir.path, "equal_shares: {positions_vz: 2.0}");
   const std::string builtin = error_of(path, RuleTable::builtin());
   CHECK(builtin.find("bausteine[E].equal_shares: unknown key") != std::string::npos);
-  CHECK(builtin.find("needs exactly one rule: fixed_staffing, positions_by_key or money_by_key") != std::string::npos);
+  CHECK(builtin.find("needs exactly one rule: fixed_staffing, positions_by_key, money_by_key or staffing_with_cost_items") != std::string::npos);
   RuleTable rules = RuleTable::builtin();
   rules.add(kEqualShares);
   const std::string with = error_of(path, rules);
@@ -149,7 +149,7 @@ TEST_CASE("a rule type is found only in a table that has it; its keys get did-yo
   CHECK(with.find("missing key 'positions_vza'") != std::string::npos);
   CHECK(with.find("needs exactly one rule") == std::string::npos);
   CHECK_THROWS_AS(rules.add(kEqualShares), InputError);  // a name once
-  CHECK(rules.names() == "fixed_staffing, positions_by_key, money_by_key or equal_shares");
+  CHECK(rules.names() == "fixed_staffing, positions_by_key, money_by_key, staffing_with_cost_items or equal_shares");
 }
 
 namespace {

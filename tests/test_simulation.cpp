@@ -13,8 +13,10 @@
 using namespace kimsim;
 
 namespace {
+// The 2021 model with B1 by fixed staffing (tests/data): the Monte Carlo's checks against its
+// deterministic limit and its reference numbers were made on it.
 const io::LoadedScenario& baseline() {
-  static const io::LoadedScenario ls = io::load_scenario(KIMSIM_SOURCE_DIR "/scenarios/kim-nrw-2021.yaml");
+  static const io::LoadedScenario ls = io::load_scenario(KIMSIM_SOURCE_DIR "/tests/data/kim-nrw-2021-fixed-staffing.yaml");
   return ls;
 }
 }  // namespace

@@ -156,7 +156,8 @@ Year evaluate_year(int year, bool known, const io::LoadedScenario& ls, std::size
     for (std::size_t r = 0; r < s.size(); ++r) y.shares(Eigen::Index(r), Eigen::Index(i)) = s[r];
   }
   const auto* rule = rule_as<PositionsByKey>(b);
-  const Cents half = b.rate_per_vza / 2;
+  // The amount per VZÄ for the months the Baustein funds (a start year from July buys twice the positions).
+  const Cents half = for_months(b.rate_per_vza, b.months).value_or(0) / 2;
   const std::int64_t units = half > 0 ? b.budget / (rule->unit * half) : 0;
   y.positions = double(units * rule->unit) / 2.0;
   return y;

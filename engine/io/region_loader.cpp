@@ -291,6 +291,22 @@ Regions load_regions(const DataSpec& spec, InputFiles& inputs, DataCache* cache)
         r.indicators(Eigen::Index(*i), col) = read_number(t, row, c, ind.file);
       }
       check_missing(r, seen, ind, name, column);
+      if (!ind.row_sources.empty() && &ind.columns.front().first == &name) {
+        // Rows whose source marks them [A] are assumptions: a reader of the results must see them.
+        const auto src = t.require(ind.row_sources);
+        std::vector<std::string> assumed;
+        for (const auto& row : t.rows)
+          if (t.cell(row, src).find("[A]") != std::string::npos) {
+            const auto i = r.find(t.cell(row, key));
+            assumed.push_back(t.cell(row, key) + (i ? " " + r.list[*i].name : std::string()));
+          }
+        if (!assumed.empty()) {
+          std::string list;
+          for (const auto& a : assumed) list += (list.empty() ? "" : "; ") + a;
+          r.notes.push_back(ind.file.written + ": " + std::to_string(assumed.size()) + " rows hold values marked [A] (assumed; " +
+                            "see their column '" + ind.row_sources + "'): " + list);
+        }
+      }
       if (!ind.split_by.empty()) {
         // Per-Kreis values split to the Kreis' Gemeinden in proportion to another indicator.
         const auto by = r.indicator(ind.split_by);

@@ -18,6 +18,7 @@ struct DataFile {
   std::string written;  // as the scenario writes it, for messages that must not depend on the checkout
   std::string entry;    // its place in the scenario ("data.kreise"), for hints
   CsvFormat format;
+  int year = 0;         // the year its data describe (`year:`); 0 where the scenario does not say
 };
 
 /// The scenario's `data:` block.
@@ -31,6 +32,7 @@ struct DataSpec {
     std::string split_where;  // where the scenario says so
     bool missing_zero = false;  // `missing: zero`: a region without a row counts as 0 (and is noted)
     std::string where;          // "file:line:column: data.indicators[i]"
+    std::string row_sources;    // the column with each row's source: rows marked [A] are noted
   };
   std::vector<Indicator> indicators;
 };

@@ -105,6 +105,19 @@ nlohmann::json summary_json(const LoadedScenario& ls, const Allocation& a) {
   j["positions"] = static_cast<double>(halves) / 2.0;
   if (!s.observed.empty()) j["validation"] = validation(ls, a);
   if (s.published_positions_over) j["published_positions_over"] = *s.published_positions_over;
+  // The statewide count by Baustein and kind of position, and how it stands against the
+  // published count: the difference as a number, and the assumption that closes it.
+  j["positions_by_kind"] = nlohmann::json::array();
+  for (std::size_t b = 0; b < s.bausteine.size(); ++b)
+    for (const auto& [kind, h] : a.totals[b].kinds)
+      j["positions_by_kind"].push_back({{"baustein", s.bausteine[b].id}, {"kind", kind}, {"positions", static_cast<double>(h) / 2.0}});
+  if (s.published_positions_over) {
+    nlohmann::json p = {{"published_over", *s.published_positions_over},
+                        {"modelled", static_cast<double>(halves) / 2.0},
+                        {"difference", static_cast<double>(halves) / 2.0 - *s.published_positions_over}};
+    if (!s.published_reconciliation.empty()) p["closed_by"] = s.published_reconciliation;
+    j["published_positions"] = p;
+  }
   j["assumptions"] = s.assumptions;
   j["sources"] = s.sources;
   std::vector<std::string> notes = ls.regions.notes;
@@ -171,6 +184,17 @@ std::string terminal_summary(const LoadedScenario& ls, const Allocation& a, cons
                    *s.published_positions_over,
                    static_cast<double>(h) / 2.0 > *s.published_positions_over ? " (consistent)\n"
                                                                               : " (below the published figure)\n");
+  // By kind where a Baustein funds several, or the scenario reconciles the published count.
+  if (!s.published_reconciliation.empty() ||
+      std::any_of(a.totals.begin(), a.totals.end(), [](const BausteinTotals& t) { return t.kinds.size() > 1; })) {
+    o += "By kind:";
+    for (std::size_t b = 0; b < s.bausteine.size(); ++b)
+      for (const auto& [kind, kh] : a.totals[b].kinds) fmt::format_to(out, " {} {} {};", s.bausteine[b].id, kind, format_positions(kh));
+    o.back() = '\n';
+    if (s.published_positions_over && !s.published_reconciliation.empty())
+      fmt::format_to(out, "Difference to the published count: {:+g} VZÄ{}\n", static_cast<double>(h) / 2.0 - *s.published_positions_over,
+                     s.published_reconciliation.empty() ? "" : "; " + s.published_reconciliation);
+  }
   if (!s.observed.empty()) {
     o += "\nValidation against observed positions (a Kreis includes the shares it passed on):\n";
     for (const auto& v : validation(ls, a))

@@ -44,9 +44,9 @@ constexpr std::uintmax_t kMaxScenarioBytes = 1 << 20;
 const std::string kYearRange = "a year from " + std::to_string(SimulationLimits::first_year) + " to " +
                                std::to_string(SimulationLimits::last_year);
 
-Selector read_selector(Reader& rd, const YAML::Node& node, const std::string& path) {
+Selector read_selector(Reader& rd, const YAML::Node& node, const std::string& path, int year) {
   Selector s;
-  if (!rd.mapping(node, path, {"types", "flags", "include", "exclude"}, {})) return s;
+  if (!rd.mapping(node, path, {"types", "flags", "include", "exclude", "exclude_from"}, {})) return s;
   for (const auto& t : rd.strings(node, path, "types")) {
     if (auto ty = parse_region_type(t)) s.types.push_back(*ty);
     else rd.error(node["types"], path + ".types", "unknown region type '" + t + "'" + did_you_mean(t, region_type_keys()) +
@@ -55,6 +55,19 @@ Selector read_selector(Reader& rd, const YAML::Node& node, const std::string& pa
   s.flags = rd.strings(node, path, "flags");
   s.include = rd.strings(node, path, "include");
   s.exclude = rd.strings(node, path, "exclude");
+  // Recipients by year: `exclude_from: {"05970040": 2024}` leaves a region out from that year on
+  // (Siegen handed its ABH to the Kreis in 2024/25), so that one dated scenario covers the years.
+  if (const YAML::Node from = node["exclude_from"]) {
+    if (!from.IsMap()) rd.error(from, path + ".exclude_from", "expected a mapping of AGS to the year from which it is left out, " + Reader::got(from));
+    for (const auto& kv : from.IsMap() ? from : YAML::Node()) {
+      const auto ags = rd.key(kv.first, path + ".exclude_from");
+      if (!ags) continue;
+      rd.refer(rd.regions, kv.first, path + ".exclude_from." + *ags);
+      const auto y = rd.whole(kv.second, path + ".exclude_from." + *ags, 1000, 9999, "a year from 1000 to 9999");
+      if (y && year >= static_cast<int>(*y) && std::find(s.exclude.begin(), s.exclude.end(), *ags) == s.exclude.end())
+        s.exclude.push_back(*ags);
+    }
+  }
   for (std::size_t i = 0; i < s.include.size(); ++i)
     for (std::size_t k = 0; k < i; ++k)
       if (s.include[i] == s.include[k])
@@ -80,18 +93,22 @@ std::optional<Cents> read_rate(Reader& rd, const YAML::Node& map, const std::str
   return rate;
 }
 
-Baustein read_baustein(Reader& rd, const YAML::Node& node, const std::string& path, const RuleTable& table) {
+Baustein read_baustein(Reader& rd, const YAML::Node& node, const std::string& path, const RuleTable& table, int year) {
   Baustein b;
   std::vector<std::string> known = {"id", "name", "budget_eur", "rate_per_vza_eur", "recipients"};
   for (const RuleType* type : table.types()) known.emplace_back(type->name);
-  for (const char* key : {"residual", "pass_through", "source"}) known.emplace_back(key);
+  for (const char* key : {"residual", "pass_through", "source", "months", "position_kind"}) known.emplace_back(key);
   if (!rd.mapping(node, path, known, {"id", "name", "budget_eur", "recipients"})) return b;
   b.id = rd.text(node, path, "id").value_or("");
   b.name = rd.text(node, path, "name").value_or("");
   b.budget = rd.euros(node, path, "budget_eur").value_or(0);
   b.rate_per_vza = read_rate(rd, node, path).value_or(0);
-  if (node["recipients"]) b.recipients = read_selector(rd, node["recipients"], path + ".recipients");
+  if (node["recipients"]) b.recipients = read_selector(rd, node["recipients"], path + ".recipients", year);
   if (auto s = rd.text(node, path, "source")) b.sources.push_back(*s);
+  // The months funded: a start year funded from July is 6 (what it scales: model.hpp, Baustein).
+  if (node["months"])
+    b.months = static_cast<int>(rd.whole(node["months"], path + ".months", 1, 12, "whole months from 1 to 12").value_or(12));
+  b.position_kind = rd.text(node, path, "position_kind").value_or("");
   if (auto r = rd.text(node, path, "residual")) {
     if (*r == "unallocated") b.residual = Residual::unallocated;
     else if (*r == "split_by_key") b.residual = Residual::split_by_key;
@@ -317,12 +334,14 @@ DataFile read_data_file(Reader& rd, const YAML::Node& node, const std::string& p
   DataFile f;
   f.entry = path;
   if (node.IsMap()) {
-    std::vector<std::string> known = {"file", "delimiter", "decimal"};
+    std::vector<std::string> known = {"file", "delimiter", "decimal", "year"};
     known.insert(known.end(), more_keys.begin(), more_keys.end());
     std::vector<std::string> required = {"file"};
     required.insert(required.end(), more_required.begin(), more_required.end());
     if (!rd.mapping(node, path, known, required)) return f;
     f.format = read_format(rd, node, path);
+    // The year the data describe: a scenario of another year says so in its notes.
+    if (node["year"]) f.year = static_cast<int>(rd.whole(node["year"], path + ".year", 1000, 9999, "a year from 1000 to 9999").value_or(0));
   }
   // Not `name = node["file"]`: assigning a YAML::Node overwrites the node it refers to.
   const YAML::Node name = node.IsMap() ? node["file"] : node;
@@ -360,7 +379,7 @@ void read_data_spec(Reader& rd, const YAML::Node& root, DataSpec& spec) {
       continue;
     }
     DataSpec::Indicator ind;
-    ind.file = read_data_file(rd, inds[i], p, {"key", "columns", "split_to_gemeinden", "missing", "source"},
+    ind.file = read_data_file(rd, inds[i], p, {"key", "columns", "split_to_gemeinden", "missing", "source", "row_sources"},
                               {"key", "columns"});
     if (!inds[i]["key"] || !inds[i]["columns"]) continue;  // reported by read_data_file
     ind.where = rd.locate(inds[i], p);
@@ -372,6 +391,7 @@ void read_data_spec(Reader& rd, const YAML::Node& root, DataSpec& spec) {
                                                          "; expected error (the default) or zero");
     }
     ind.key = rd.text(inds[i], p, "key").value_or("");
+    ind.row_sources = rd.text(inds[i], p, "row_sources").value_or("");
     ind.split_by = rd.text(inds[i], p, "split_to_gemeinden").value_or("");
     if (inds[i]["split_to_gemeinden"]) ind.split_where = rd.locate(inds[i]["split_to_gemeinden"], p + ".split_to_gemeinden");
     const YAML::Node cols = inds[i]["columns"];
@@ -400,9 +420,13 @@ std::string euros_text(__int128 cents) { return format_euros(cents); }
 
 /// `validation:` observed positions per Baustein and AGS, and a published total.
 void read_validation(Reader& rd, const YAML::Node& v, Scenario& s) {
-  if (!rd.mapping(v, "validation", {"observed_positions", "published_positions_over", "source"}, {})) return;
+  if (!rd.mapping(v, "validation", {"observed_positions", "published_positions_over", "published_reconciliation", "source"}, {}))
+    return;
+  // 0 (by year: {2021: 820, 2022: 0}) says that no count was published for the year.
   if (v["published_positions_over"])
-    s.published_positions_over = rd.number(v["published_positions_over"], "validation.published_positions_over");
+    if (const auto n = rd.number(v["published_positions_over"], "validation.published_positions_over"); n && *n > 0)
+      s.published_positions_over = n;
+  s.published_reconciliation = rd.text(v, "validation", "published_reconciliation").value_or("");
   const YAML::Node o = v["observed_positions"];
   if (!o) return;
   const std::string path = "validation.observed_positions";
@@ -547,7 +571,7 @@ void read_document(Reader& rd, const YAML::Node& root, LoadedScenario& out,
     std::set<std::string> ids;
     for (std::size_t i = 0; bs.IsSequence() && i < bs.size(); ++i) {
       const std::string p = item_path("bausteine", bs[i], i);
-      Baustein b = read_baustein(rd, bs[i], p, table);
+      Baustein b = read_baustein(rd, bs[i], p, table, s.year);
       if (!b.id.empty() && !ids.insert(b.id).second) rd.error(bs[i]["id"], p + ".id", "duplicate Baustein id '" + b.id + "'");
       s.bausteine.push_back(std::move(b));
     }
@@ -678,6 +702,20 @@ LoadedScenario load_scenario(const std::string& path, const RuleTable& rules, co
   }
   out.inputs = std::move(files.paths);
   out.input_sha256 = std::move(files.sha256);
+  // Data of another year than the scenario's: said in the notes, so that a reader of a 2023 run
+  // knows it stands on population of 2018.
+  const auto data_year = [&](const DataFile& f, const std::string& what) {
+    if (f.year && f.year != out.scenario.year)
+      out.regions.notes.push_back(what + " (" + f.written + "): data of " + std::to_string(f.year) + ", used for " +
+                                  std::to_string(out.scenario.year));
+  };
+  data_year(spec.kreise, "the Kreise' population and area");
+  data_year(spec.gemeinden, "the Gemeinden's population and area");
+  for (const auto& ind : spec.indicators) {
+    std::string names;
+    for (const auto& [name, column] : ind.columns) names += (names.empty() ? "" : ", ") + name;
+    data_year(ind.file, "the indicator" + std::string(ind.columns.size() > 1 ? "s " : " ") + names);
+  }
   // Names that the rules use must exist in the data.
   for (const auto& r : rd.indicators)
     if (!out.regions.indicator(r.value))

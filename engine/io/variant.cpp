@@ -406,9 +406,13 @@ bool names_indicators(const std::string& path) {
 
 void settle(YAML::Node n, const std::string& path, int year, MergedScenario& m, std::vector<DatedValue>& out,
             std::vector<std::string>& errors) {
+  // Returns true where the value does not apply to the year and goes (an observation of a later year).
   auto visit = [&](YAML::Node child, const std::string& at) {
-    if (names_indicators(at)) return;
-    if (!is_dated(child)) return settle(child, at, year, m, out, errors);
+    if (names_indicators(at)) return false;
+    if (!is_dated(child)) {
+      settle(child, at, year, m, out, errors);
+      return false;
+    }
     DatedValue d;
     d.path = at;
     // Sorted through indices: sorting the nodes themselves would assign one YAML::Node to another
@@ -419,6 +423,11 @@ void settle(YAML::Node n, const std::string& path, int year, MergedScenario& m, 
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return given[a].first < given[b].first; });
     for (const std::size_t i : order) d.by_year.push_back(given[i]);
+    // An observation by year is what was observed in that year: other years have none (a count
+    // of 2022 says nothing of 2024).
+    if (year > 0 && at.rfind("validation.observed_positions.", 0) == 0 &&
+        std::none_of(d.by_year.begin(), d.by_year.end(), [&](const auto& e) { return e.first == year; }))
+      return true;
     if (const auto v = d.at(year)) {
       // The value is that year's entry, set by the file that wrote the entry (a variant may add a
       // year to its base's dated value): the origin moves from the mapping to it.
@@ -430,15 +439,22 @@ void settle(YAML::Node n, const std::string& path, int year, MergedScenario& m, 
         it = m.origin.erase(it);
       m.origin[at] = by;
       child = *v;  // the mapping's node now holds that year's value, with its place
+    } else if (year > 0 && at.rfind("validation.", 0) == 0) {
+      // An observation (or a published figure) first dated after the year says nothing about
+      // it: for that year it is not there, rather than an error.
+      return true;
     } else if (year > 0) {
       errors.push_back(place(m.file_of(at), child) + ": " + at + ": no value for " + std::to_string(year) +
                        " or before: the first year given is " + std::to_string(d.by_year.front().first));
     }
     out.push_back(std::move(d));
+    return false;
   };
   if (n.IsMap()) {
+    std::vector<std::string> gone;
     for (auto it = n.begin(); it != n.end(); ++it)
-      if (it->first.IsScalar()) visit(YAML::Node(it->second), join(path, it->first.Scalar()));
+      if (it->first.IsScalar() && visit(YAML::Node(it->second), join(path, it->first.Scalar()))) gone.push_back(it->first.Scalar());
+    for (const auto& key : gone) n.remove(key);
   } else if (n.IsSequence()) {
     for (std::size_t i = 0; i < n.size(); ++i) {
       // A dated value inside a simulated year takes that year's value.

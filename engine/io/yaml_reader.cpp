@@ -265,6 +265,8 @@ std::vector<std::string> YamlBlock::keys() {
 
 std::optional<std::string> YamlBlock::text(std::string_view key) { return rd_.text(node_, path_, std::string(key)); }
 
+std::vector<std::string> YamlBlock::texts(std::string_view key) { return rd_.strings(node_, path_, std::string(key)); }
+
 std::optional<Cents> YamlBlock::euros(std::string_view key) { return rd_.euros(node_, path_, std::string(key)); }
 
 std::optional<Halves> YamlBlock::vza(std::string_view key) { return has(key) ? rd_.vza(at(key), path(key)) : std::nullopt; }

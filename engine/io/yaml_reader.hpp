@@ -111,6 +111,7 @@ class YamlBlock final : public BlockReader {
   bool has(std::string_view key) const override;
   std::vector<std::string> keys() override;
   std::optional<std::string> text(std::string_view key) override;
+  std::vector<std::string> texts(std::string_view key) override;
   std::optional<Cents> euros(std::string_view key) override;
   std::optional<Halves> vza(std::string_view key) override;
   std::optional<std::uint64_t> seed(std::string_view key) override;

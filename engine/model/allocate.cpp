@@ -341,6 +341,30 @@ Plan::Plan(const Scenario& scenario, const Regions& regions) : scenario_(&scenar
   compiled_ = std::move(compiled);
 }
 
+std::optional<Cents> for_months(Cents annual, int months) {
+  if (months == 12) return annual;
+  if (months < 1 || months > 12 || annual > (std::int64_t{1} << 58)) return std::nullopt;
+  if (annual * months % 12 != 0) return std::nullopt;
+  return annual * months / 12;
+}
+
+namespace {
+
+/// The flat amount per VZÄ for the months the Baustein funds; refused at `months` where it is no
+/// whole, even number of cents (a half position receives half of it, exactly).
+Cents period_rate(const Scenario& scenario, std::size_t bi, Cents annual) {
+  const Baustein& b = scenario.bausteine[bi];
+  if (b.months == 12) return annual;
+  const auto r = for_months(annual, b.months);
+  if (!r || *r % 2 != 0)
+    refuse(scenario, baustein_path(scenario, bi, "months"),
+           b.id + ": " + std::to_string(b.months) + " months of " + money_text(annual) +
+               " per VZÄ is no whole, even number of cents; choose months that divide it exactly");
+  return *r;
+}
+
+}  // namespace
+
 void Plan::evaluate(const PlanInputs& in, Draft& d) const {
   const Scenario& scenario = *scenario_;
   const Regions& regions = *regions_;
@@ -368,7 +392,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     const Baustein& b = scenario.bausteine[bi];
     const Compiled& c = (*compiled_)[bi];
     const Cents budget = in.budget.empty() ? b.budget : in.budget[bi];
-    const Cents rate = in.rate_per_vza.empty() ? b.rate_per_vza : in.rate_per_vza[bi];
+    const Cents rate = period_rate(scenario, bi, in.rate_per_vza.empty() ? b.rate_per_vza : in.rate_per_vza[bi]);
     const BausteinOverrides* over = in.bausteine.empty() || in.bausteine[bi].empty() ? nullptr : &in.bausteine[bi];
     const std::size_t r0 = c.first_row, nc = c.who.size();
     // The present candidates, compacted: rule computations run over them only.
@@ -558,7 +582,8 @@ Trace Plan::describe(const PlanInputs& in, std::size_t row) const {
     out.push_back({"allocation", "none: it did not apply, or nobody it would share with did", ""});
     return out;
   }
-  const Cents rate = in.rate_per_vza.empty() ? b.rate_per_vza : in.rate_per_vza[bi], half = rate / 2;
+  const Cents annual = in.rate_per_vza.empty() ? b.rate_per_vza : in.rate_per_vza[bi];
+  const Cents rate = period_rate(scenario, bi, annual), half = rate / 2;
   const BausteinOverrides* over = in.bausteine.empty() || in.bausteine[bi].empty() ? nullptr : &in.bausteine[bi];
   const std::span<const double> weights = over ? over->key_weight : std::span<const double>();
   if (r.passed_on_by) {
@@ -587,6 +612,10 @@ Trace Plan::describe(const PlanInputs& in, std::size_t row) const {
     return out;
   }
   out.push_back({"budget", money_text(d.budget[bi]), place_of(scenario, path + ".budget_eur")});
+  if (b.months != 12)
+    out.push_back({"months funded", std::to_string(b.months) + " of 12: an amount per VZÄ and year is paid for " +
+                                        std::to_string(b.months) + "/12 of it (" + money_text(annual) + " -> " + money_text(rate) + ")",
+                   place_of(scenario, path + ".months"), {b.months, annual, rate}});
   // The rule's step again, into buffers of its own: what it gave before residual and pass-through.
   const std::size_t r0 = c.first_row, nc = c.who.size();
   std::vector<std::uint32_t> at;
@@ -650,6 +679,41 @@ Trace Plan::describe(const PlanInputs& in, std::size_t row) const {
   return out;
 }
 
+std::vector<std::vector<std::pair<std::string, Halves>>> Plan::kinds(const PlanInputs& in, const Draft& d) const {
+  const Scenario& scenario = *scenario_;
+  const Regions& regions = *regions_;
+  const Eigen::MatrixXd& ind = in.indicators ? *in.indicators : regions.indicators;
+  std::vector<std::vector<std::pair<std::string, Halves>>> out(scenario.bausteine.size());
+  for (std::size_t bi = 0; bi < scenario.bausteine.size(); ++bi) {
+    const Compiled& c = (*compiled_)[bi];
+    if (!c.rule->counts_kinds()) continue;
+    const std::size_t r0 = c.first_row, nc = c.who.size();
+    std::vector<std::uint32_t> at;
+    for (std::size_t k = 0; k < nc; ++k)
+      if (d.present[r0 + k]) at.push_back(static_cast<std::uint32_t>(k));
+    if (at.empty()) continue;
+    // The rule's step again, as describe() makes it: kinds are the rule's to count.
+    const std::span<const std::uint8_t> present(d.present.data() + r0, nc);
+    std::vector<double> share(at.size());
+    const BausteinOverrides* over = in.bausteine.empty() || in.bausteine[bi].empty() ? nullptr : &in.bausteine[bi];
+    KeyScratch ks;
+    if (c.key) evaluate_key(*c.key, ind, c.who, present, at, share, ks, over ? over->key_weight : std::span<const double>());
+    std::vector<Halves> halves(nc);
+    std::vector<Cents> cents(nc);
+    std::vector<double> key_share(nc), quota(nc);
+    RuleScratch rs;
+    const Baustein& b = scenario.bausteine[bi];
+    const Cents rate = period_rate(scenario, bi, in.rate_per_vza.empty() ? b.rate_per_vza : in.rate_per_vza[bi]);
+    RuleCall call{{scenario, regions, bi, c.who}, ind, d.budget[bi], rate, at, present,
+                  c.key ? std::span<const double>(share) : std::span<const double>(),
+                  in.floor.empty() ? std::span<const Halves>() : in.floor.subspan(r0, nc),
+                  halves, cents, key_share, quota, {}, rs, over};
+    c.rule->evaluate(call);
+    c.rule->kinds(call, out[bi]);
+  }
+  return out;
+}
+
 Allocation allocate(const Scenario& scenario, const Regions& regions) {
   const Plan plan(scenario, regions);
   return allocate(plan, {});
@@ -683,6 +747,7 @@ Allocation allocate(const Plan& plan, const PlanInputs& in) {
     }
     if (d.tie[bi]) a.notes.push_back(b.id + ": " + b.rule->tie_note());
   }
+  const auto kinds = plan.kinds(in, d);
 
   const auto& rows = plan.rows();
   for (std::size_t k = 0; k < rows.size(); ++k) {
@@ -700,6 +765,12 @@ Allocation allocate(const Plan& plan, const PlanInputs& in) {
     t.halves += r.halves;
     ++t.recipients;
     a.rows.push_back(std::move(r));
+  }
+  for (std::size_t bi = 0; bi < scenario.bausteine.size(); ++bi) {
+    BausteinTotals& t = a.totals[bi];
+    const Baustein& b = scenario.bausteine[bi];
+    t.kinds = kinds[bi];
+    if (t.kinds.empty() && t.halves > 0) t.kinds.push_back({b.position_kind.empty() ? b.name : b.position_kind, t.halves});
   }
   // The Kreis row of a pass-through says what it passed on and who waived.
   for (const auto& b : scenario.bausteine) {

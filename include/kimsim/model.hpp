@@ -167,7 +167,18 @@ struct Baustein {
   Residual residual = Residual::unallocated;
   std::vector<PassThrough> pass_through;
   std::vector<std::string> sources;
+  /// Months of the year the Baustein funds (a start year funded from July: 6). Every amount per
+  /// VZÄ and year (the flat amount, a rule's amounts per year) is paid for months / 12 of the
+  /// year; budgets, positions and one-off amounts are not scaled.
+  int months = 12;
+  /// What its positions are, for the statewide count by kind ("case management"); a rule that
+  /// funds positions of several kinds names them itself (CompiledRule::kinds).
+  std::string position_kind;
 };
+
+/// An amount per year for the months a Baustein funds: annual x months / 12, exact to the cent;
+/// nullopt where it is no whole number of cents.
+std::optional<Cents> for_months(Cents annual, int months);
 
 /// Where each value of a scenario was set: key path ("bausteine[1].positions_by_key.base_vza")
 /// to file, line and column. The loader fills it; an error the model finds in a value names the
@@ -208,6 +219,9 @@ struct Scenario {
   std::map<std::string, double> observed;  ///< validation: "B2:05978" -> observed positions
   std::optional<double> published_positions_over;  ///< validation: "over N positions" statewide
   SourceMap places;  ///< where each value was set (the source map)
+  /// validation: the assumption that closes the distance between the modelled positions and the
+  /// published count (which no public source breaks down).
+  std::string published_reconciliation;
 };
 
 /// One recipient's share of one Baustein.
@@ -227,6 +241,9 @@ struct BausteinTotals {
   Halves halves = 0;
   std::size_t recipients = 0;
   std::string unallocated_reason;
+  /// Its positions by kind (coordination, assistance, ...), summing to halves: the rule's kinds,
+  /// else one entry of the Baustein's position_kind (its name where it gives none).
+  std::vector<std::pair<std::string, Halves>> kinds;
 };
 
 struct Allocation {
@@ -352,6 +369,11 @@ class Plan {
   /// rule's own steps (AllocationRule), the residual and what is passed on. Evaluates afresh:
   /// for `explain`, not for loops.
   Trace describe(const PlanInputs& in, std::size_t row) const;
+
+  /// Per Baustein, its positions by kind as its rule counts them (CompiledRule::kinds), for the
+  /// evaluation `d` made with `in`; empty for a rule that funds one kind. Such a rule is evaluated
+  /// again, as describe() does: for a summary, not for loops.
+  std::vector<std::vector<std::pair<std::string, Halves>>> kinds(const PlanInputs& in, const Draft& d) const;
 
   struct Compiled;  // per Baustein, private to engine/model
 

@@ -37,6 +37,8 @@ class BlockReader {
   /// The keys of this block as written, in order; each once.
   virtual std::vector<std::string> keys() = 0;
   virtual std::optional<std::string> text(std::string_view key) = 0;
+  /// A list of texts at `key` (names of indicators, ...); empty where absent or wrong.
+  virtual std::vector<std::string> texts(std::string_view key) = 0;
   /// Money, exact to the cent ("55000.00", "55_000").
   virtual std::optional<Cents> euros(std::string_view key) = 0;
   /// Positions in VZÄ, in steps of 0.5, as half positions.
@@ -161,6 +163,12 @@ class CompiledRule {
   /// True where evaluate() depends on nothing but who is present, the budget and the rate (no
   /// indicator, no floor): the plan then skips an evaluation that repeats the last one.
   virtual bool memoizable() const { return false; }
+  /// The positions evaluate(call) gave, by kind, where the rule funds several kinds of position
+  /// (coordination and assistance): each kind once, summing to the positions of all present
+  /// candidates. Nothing (the default): one kind, the Baustein's position_kind.
+  virtual void kinds(const RuleCall&, std::vector<std::pair<std::string, Halves>>&) const {}
+  /// True where kinds() says anything (the plan evaluates only such rules again for it).
+  virtual bool counts_kinds() const { return false; }
 };
 
 /// The rule types a scenario may use, by the key of their block: the built-in ones

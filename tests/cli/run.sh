@@ -57,8 +57,10 @@ export SCENARIOS
 cp -r "$ROOT/scenarios" "$SCENARIOS"
 sed 's|\.\./\.\./\.\./\.\./scenarios/data/|data/|' "$root/bases/kim-nrw-2021.yaml" >"$SCENARIOS/kim-nrw-2021.yaml"
 
-# sed expressions turning the SHA-256 of each shipped scenario into its placeholder.
-mask=()
+# sed expressions turning the SHA-256 of each shipped scenario into its placeholder, and the
+# repository's path into $ROOT (a scenario that extends another names its base by the path it
+# was reached by: `run $ROOT/scenarios/kim-nrw-2021.yaml` gives $ROOT/scenarios/kim-nrw.yaml).
+mask=(-e "s|$ROOT/|\$ROOT/|g")
 for f in "$ROOT"/scenarios/*.yaml; do
   mask+=(-e "s|$(sha256sum "$f" | cut -d' ' -f1)|@sha256:scenarios/${f##*/}@|g")
 done

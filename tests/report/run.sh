@@ -11,7 +11,7 @@ root=$(realpath "$2")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$kimsim" run "$root/scenarios/kim-nrw-2021.yaml" --out "$work/run" >/dev/null
-python3 - "$work/run/report.html" "$work/island.json" <<'PY'
+python3 - "$work/run/report.html" "$work/island.json" "$root" <<'PY'
 import json, re, sys
 html = open(sys.argv[1], encoding="utf-8").read()
 m = re.search(r'<script type="application/json" id="data">(.*?)</script>', html, re.S)
@@ -20,6 +20,9 @@ if not m:
 data = json.loads(m.group(1))
 data["provenance"]["kimsim_commit"] = "@commit@"
 data["provenance"]["scenario_sha256"] = "@sha256:scenarios/kim-nrw-2021.yaml@"
+# The base the scenario extends, by the path it was reached by: the checkout's, as a placeholder.
+if "extends" in data["provenance"]:
+    data["provenance"]["extends"] = [p.replace(sys.argv[3] + "/", "$ROOT/") for p in data["provenance"]["extends"]]
 with open(sys.argv[2], "w", encoding="utf-8") as f:
     json.dump(data, f, ensure_ascii=False, indent=1, sort_keys=True)
     f.write("\n")

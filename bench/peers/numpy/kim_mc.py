@@ -2,7 +2,7 @@
 """A NumPy implementation of the KIM NRW 2021 model that kimsim simulates (peer benchmark).
 
 Written from the model semantics (engine/model/allocate.cpp, engine/sim/replication.cpp) with the
-inputs hard-wired to scenarios/kim-nrw-2021.yaml (checked against the YAML at start-up):
+inputs hard-wired to tests/data/kim-nrw-2021-fixed-staffing.yaml (checked against the YAML at start-up):
 
   1. the deterministic allocation (no uncertainty) is checked equal to kimsim's allocation.csv,
      positions and euros, row by row;
@@ -30,7 +30,7 @@ import time
 import numpy as np
 
 # ------------------------------------------------------------------------------------------------
-# The scenario (scenarios/kim-nrw-2021.yaml), as numbers. All money in cents, positions in halves.
+# The scenario (tests/data/kim-nrw-2021-fixed-staffing.yaml), as numbers. All money in cents, positions in halves.
 
 RATE = 5_500_000                 # 55,000.00 EUR per VZÄ
 HALF = RATE // 2                 # one half position
@@ -413,7 +413,7 @@ def main():
     args = ap.parse_args()
     root = args.root
     kimsim = args.kimsim or os.path.join(root, "build", "kimsim")
-    scenario = "scenarios/kim-nrw-2021.yaml"
+    scenario = "tests/data/kim-nrw-2021-fixed-staffing.yaml"
     os.chdir(root)
     check_scenario(scenario)
     reg = Regions("scenarios/data")
@@ -604,7 +604,7 @@ def main():
         head = [
             "# Peer comparison: kimsim vs a NumPy implementation of the KIM NRW 2021 Monte Carlo",
             "",
-            "Same scenario (scenarios/kim-nrw-2021.yaml) and data on both sides; the NumPy model "
+            "Same scenario (tests/data/kim-nrw-2021-fixed-staffing.yaml) and data on both sides; the NumPy model "
             "(bench/peers/numpy/kim_mc.py) is written from the model semantics, vectorised over "
             "replications, with numpy's own generator. See bench/peers/numpy/README.md for the method.",
             "",

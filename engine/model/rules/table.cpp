@@ -18,7 +18,8 @@
 #define KIMSIM_RULES(X) \
   X(fixed_staffing)     \
   X(positions_by_key)   \
-  X(money_by_key)
+  X(money_by_key)         \
+  X(staffing_with_cost_items)
 
 namespace kimsim {
 
