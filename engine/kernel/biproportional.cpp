@@ -68,6 +68,13 @@ class Matrix {
     sum_[c / C_] += d;
     refresh(c);
   }
+  /// The divisor method's rounding of q (the smallest k with s(k) >= q), at most `total`.
+  i64 rounded(real q, i64 total) const {
+    i64 k = q >= real(total) ? total : static_cast<i64>(q);
+    while (k > 0 && s(k - 1) >= q) --k;
+    while (k < total && s(k) < q) ++k;
+    return k;
+  }
   static bool tied(real claim, real hold) { return claim >= hold * (1.0L - kTieTolerance); }
 
   // ---- phase 1: the proposal ----------------------------------------------------------------
@@ -122,11 +129,8 @@ class Matrix {
         const std::size_t c = i * C_ + j;
         i64 k = 0;
         if (p_.weight[c] > 0) {
-          // the smallest k with s(k) >= q: the divisor method's rounding of q
           const real q = static_cast<real>(p_.weight[c]) / (x_[i] * y[j]);
-          k = q >= real(total) ? total : static_cast<i64>(q);
-          while (k > 0 && s(k - 1) >= q) --k;
-          while (k < total && s(k) < q) ++k;
+          k = rounded(q, total);
           // A quotient on a signpost up to the tolerance is a tie for that unit: the stepping
           // below decides it, among the other cells of the column tied with it.
           if (k > 0 && q <= s(k - 1) * (1.0L + kTieTolerance)) --k;
@@ -265,10 +269,7 @@ class Matrix {
         omega[j] = static_cast<real>(p_.weight[c]) / y[j];
         i64 k = 0;
         if (p_.weight[c] > 0) {
-          const real q = omega[j] / x_[i];
-          k = q >= real(total) ? total : static_cast<i64>(q);
-          while (k > 0 && s(k - 1) >= q) --k;
-          while (k < total && s(k) < q) ++k;
+          k = rounded(omega[j] / x_[i], total);
         }
         a[j] = std::max(k, min(c)), sum += a[j];
       }

@@ -75,53 +75,22 @@ mode_t mode_of(int flags, va_list ap) {
 
 extern "C" {
 
-int open(const char* p, int flags, ...) {
-  va_list ap;
-  va_start(ap, flags);
-  const mode_t mode = mode_of(flags, ap);
-  va_end(ap);
-  if (denied(p)) {
-    errno = EACCES;
-    return -1;
-  }
-  return next<int (*)(const char*, int, ...)>("open")(p, flags, mode);
-}
+// The open family: refused with EACCES where the path is denied, else passed on with its mode.
+#define KIMSIM_SHIM_OPEN(NAME, ...)                                              \
+  va_list ap;                                                                    \
+  va_start(ap, flags);                                                           \
+  const mode_t mode = mode_of(flags, ap);                                        \
+  va_end(ap);                                                                    \
+  if (denied(p)) {                                                               \
+    errno = EACCES;                                                              \
+    return -1;                                                                   \
+  }                                                                              \
+  return next<decltype(&NAME)>(#NAME)(__VA_ARGS__, mode)
 
-int open64(const char* p, int flags, ...) {
-  va_list ap;
-  va_start(ap, flags);
-  const mode_t mode = mode_of(flags, ap);
-  va_end(ap);
-  if (denied(p)) {
-    errno = EACCES;
-    return -1;
-  }
-  return next<int (*)(const char*, int, ...)>("open64")(p, flags, mode);
-}
-
-int openat(int dirfd, const char* p, int flags, ...) {
-  va_list ap;
-  va_start(ap, flags);
-  const mode_t mode = mode_of(flags, ap);
-  va_end(ap);
-  if (denied(p)) {
-    errno = EACCES;
-    return -1;
-  }
-  return next<int (*)(int, const char*, int, ...)>("openat")(dirfd, p, flags, mode);
-}
-
-int openat64(int dirfd, const char* p, int flags, ...) {
-  va_list ap;
-  va_start(ap, flags);
-  const mode_t mode = mode_of(flags, ap);
-  va_end(ap);
-  if (denied(p)) {
-    errno = EACCES;
-    return -1;
-  }
-  return next<int (*)(int, const char*, int, ...)>("openat64")(dirfd, p, flags, mode);
-}
+int open(const char* p, int flags, ...) { KIMSIM_SHIM_OPEN(open, p, flags); }
+int open64(const char* p, int flags, ...) { KIMSIM_SHIM_OPEN(open64, p, flags); }
+int openat(int dirfd, const char* p, int flags, ...) { KIMSIM_SHIM_OPEN(openat, dirfd, p, flags); }
+int openat64(int dirfd, const char* p, int flags, ...) { KIMSIM_SHIM_OPEN(openat64, dirfd, p, flags); }
 
 int fsync(int fd) {
   const long n = ++fsyncs;
