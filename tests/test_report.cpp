@@ -2,6 +2,7 @@
 // default (English on request), its Lorenz curve gives the Gini that `compare` states, its data
 // island cannot close its script element, and its numbers are the allocation's, exactly.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 
 #include "io/html_report.hpp"
@@ -135,4 +136,60 @@ TEST_CASE("report.html of a simulation of money only: no VZÄ columns") {
   const std::string page = h.substr(0, h.find("id=\"data\""));
   CHECK(page.find("Median VZÄ") == std::string::npos);
   CHECK(page.find("c-band-") == std::string::npos);
+}
+
+TEST_CASE("report.html of compare --replications: the Monte Carlo section, its movers largest first") {
+  const auto& ls = baseline();
+  const auto variant = io::load_scenario(KIMSIM_SOURCE_DIR "/scenarios/variants/budget-75m.yaml");
+  const Allocation va = allocate(variant.scenario, variant.regions);
+  const ComparedScenario s[] = {{"base", &ls.scenario, &ls.regions, &baseline_allocation()}, {"budget-75m", &variant.scenario, &variant.regions, &va}};
+  const Comparison c = compare(s);
+  SimulationSpec base_spec = *ls.simulation, variant_spec = *variant.simulation;
+  const SimulatedScenario sims[] = {{&ls.scenario, &ls.regions, &base_spec}, {&variant.scenario, &variant.regions, &variant_spec}};
+  const CompareSimulation mc = compare_replications(sims, 1, 0, 40, 1);
+  const std::vector<io::ComparedRun> runs = {{&ls, &baseline_allocation()}, {&variant, &va}};
+  const auto d = io::compare_report_data(c, runs, nullptr, io::Lang::de, &mc);
+  REQUIRE(d.contains("monte_carlo"));
+  const auto& m = d["monte_carlo"];
+  CHECK(m["replications"].get<std::uint64_t>() == 40u);
+  CHECK(m["variance_ratio"].size() == variance_ratios(mc).size());
+  const auto& movers = m["top_movers"];
+  REQUIRE(movers.size() == 10u);  // one variant, one year: the ten largest
+  for (std::size_t i = 0; i < movers.size(); ++i) {
+    const auto& r = movers[i];
+    CHECK(r["delta_cents_p05"].get<Cents>() <= r["delta_cents_p50"].get<Cents>());
+    CHECK(r["delta_cents_p50"].get<Cents>() <= r["delta_cents_p95"].get<Cents>());
+    const double p_lose = std::stod(r["p_lose"].get<std::string>());
+    CHECK((p_lose >= 0 && p_lose <= 1));
+    if (i > 0) CHECK(std::llabs(movers[i - 1]["delta_cents_mean"].get<Cents>()) >= std::llabs(r["delta_cents_mean"].get<Cents>()));
+  }
+  const std::string h = io::report_html(d);
+  const std::string page = h.substr(0, h.find("id=\"data\""));
+  for (const char* term : {"Unter Unsicherheit (Monte Carlo)", "Varianzverhältnis", "Wahrscheinlichkeit, weniger zu erhalten", "id=\"c-mc-1\"", "id=\"t-mc-1\""})
+    CHECK_MESSAGE(page.find(term) != std::string::npos, term);
+  // Without the simulation the page has no such section.
+  CHECK(io::report_html(io::compare_report_data(c, runs, nullptr, io::Lang::de)).find("id=\"mc\"") == std::string::npos);
+}
+
+TEST_CASE("report.html of a ten-year simulation stays under 2 MB: per recipient the first and last year") {
+  const auto& ls = baseline();
+  SimulationSpec spec = *ls.simulation;
+  spec.replications = 20;
+  spec.years.clear();
+  for (int y = 2021; y <= 2030; ++y) spec.years.push_back(SimulationYear{y, 1.0, std::nullopt, "", {}, {}});
+  const SimulationResult r = simulate(ls.scenario, ls.regions, spec, 1);
+  REQUIRE(r.years.size() == 10u);
+  const nlohmann::json summary = io::simulation_summary(ls, spec, r);
+  const auto d = io::simulation_report_data(ls, r, summary, io::Lang::de);
+  const std::string h = io::report_html(d);
+  // Each year's tables take about 230 KB: all ten would pass the bound.
+  CHECK(h.size() < 2u * 1024 * 1024);
+  const std::string page = h.substr(0, h.find("id=\"data\""));
+  for (int y = 2021; y <= 2030; ++y) {
+    const bool shown = page.find(fmt::format("id=\"t-sim-B2-{}\"", y)) != std::string::npos;
+    CHECK_MESSAGE(shown == (y == 2021 || y == 2030), y);
+    // The statewide figures of every year stay.
+    CHECK_MESSAGE(page.find(fmt::format("Jahr {} · Budget", y)) != std::string::npos, y);
+  }
+  CHECK(page.find("die Werte der Jahre 2022, 2023, 2024, 2025, 2026, 2027, 2028, 2029 stehen in simulation.csv") != std::string::npos);
 }

@@ -160,6 +160,20 @@ constexpr Label kLabels[] = {
     {"chart_band", "Stellen je Empfänger: Median und Band p05–p95",
      "Positions per recipient: median and p05–p95 band"},
     {"band", "Band p05–p95", "p05–p95 band"},
+    {"csv_only_years", "Je Empfänger zeigt dieser Bericht das erste und das letzte Jahr ({} und {}); die Werte der Jahre {} stehen in simulation.csv.",
+     "Per recipient this report shows the first and the last year ({} and {}); those of the years {} are in simulation.csv."},
+    // compare --replications
+    {"mc", "Unter Unsicherheit (Monte Carlo)", "Under uncertainty (Monte Carlo)"},
+    {"mc_intro", "Jedes Szenario wurde mit denselben Zufallszahlen simuliert (gleicher Startwert, gleiche Replikationen): Die Unterschiede kommen aus den Regeln, nicht aus dem Zufall.",
+     "Every scenario was simulated on the same random numbers (the same seed, the same replications): the differences come from the rules, not from chance."},
+    {"variance_ratio", "Varianzverhältnis", "Variance ratio"},
+    {"variance_ratio_hint", "Varianz der Differenz geteilt durch die Varianz, die sie mit unabhängigen Zufallszahlen hätte, über die Gebiete eines Bausteins. Unter 1: Die gemeinsamen Zufallszahlen machen den Vergleich genauer.",
+     "The variance of the difference over the variance it would have on independent random numbers, over the territories of a Baustein. Below 1: the common random numbers make the comparison more precise."},
+    {"top_movers", "Die größten Veränderungen", "The largest changes"},
+    {"top_movers_hint", "Je Variante und Jahr die zehn Gebiete und Bausteine mit der größten mittleren Veränderung in Euro: das Band p05–p95 und der Median der Differenz (Variante minus Basis) und die Wahrscheinlichkeit, weniger zu erhalten. Alle Gebiete stehen in compare_mc.csv.",
+     "Per variant and year the ten territories and Bausteine with the largest mean change in euros: the p05–p95 band and the median of the difference (variant minus base) and the probability of receiving less. Every territory is in compare_mc.csv."},
+    {"p_lose", "Wahrscheinlichkeit, weniger zu erhalten", "Probability of receiving less"},
+    {"chart_mc_band", "Veränderung in Euro: Median und Band p05–p95", "Change in euros: median and p05–p95 band"},
 };
 
 /// Renders a page in one language: labels, numbers, escaping.
@@ -299,7 +313,7 @@ nav ol{columns:2;font-size:.9rem}
  thead{display:table-header-group}
  tfoot{display:table-row-group}
  td,th{overflow-wrap:break-word;padding:.15rem .3rem}
- table.sim,#t-areas{font-size:7pt}
+ table.sim,table.mc,#t-areas{font-size:7pt}
  #t-decompose{font-size:6.5pt}#t-decompose td.n{white-space:normal}
  h2,h3{break-after:avoid;page-break-after:avoid}
  .steckbrief{break-before:page;page-break-before:always;border:0}
@@ -711,6 +725,49 @@ void run_body(std::string& o, const Page& p, const json& d) {
 }
 
 
+/// Intervals per row: a band from p05 to p95 and a dot at the median.
+/// With `signed_axis` (differences) the axis spans the values' range through 0, with a line at 0.
+std::string interval_chart(const Page& p, const std::string& id, const std::string& title, const std::string& desc,
+                           const std::string& x_label, const std::vector<std::pair<std::string, std::array<double, 3>>>& rows,
+                           bool signed_axis = false) {
+  const double left = 190, right = 20, top = 10, row_h = 12, axis_h = 40, width = 760;
+  const double plot_w = width - left - right, height = top + row_h * static_cast<double>(std::max<std::size_t>(rows.size(), 1)) + axis_h;
+  double lo = 0, hi = 0;
+  std::vector<double> tk;
+  if (signed_axis) {
+    for (const auto& r : rows) lo = std::min(lo, r.second[0]), hi = std::max(hi, r.second[2]);
+    if (lo == hi) hi = 1;  // nothing moves: an axis, not a division by 0
+    tk = ticks(lo, hi);
+    if (!tk.empty()) lo = std::min(lo, tk.front()), hi = std::max(hi, tk.back());
+  } else {
+    double max = 0;
+    for (const auto& r : rows) max = std::max(max, r.second[2]);
+    tk = ticks(0, std::max(max, 1.0));
+    hi = std::max(std::max(max, 1.0), tk.empty() ? 1.0 : tk.back());
+  }
+  auto x = [&](double v) { return left + plot_w * (v - lo) / (hi - lo); };
+  std::string o;
+  auto out = std::back_inserter(o);
+  fmt::format_to(out, FMT_COMPILE("<figure>\n<svg id=\"{0}\" viewBox=\"0 0 {1} {2}\" width=\"{1}\" role=\"img\" aria-labelledby=\"{0}-t {0}-d\">\n"
+                      "<title id=\"{0}-t\">{3}</title>\n<desc id=\"{0}-d\">{4}</desc>\n"),
+                 id, width, height, esc(title), esc(desc));
+  for (double v : tk)
+    fmt::format_to(out, FMT_COMPILE("<line class=\"grid\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\"/><text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>\n"),
+                   x(v), top, height - axis_h, height - axis_h + 14, esc(p.number(v, v == std::floor(v) ? 0 : 1)));
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const double y = top + row_h * static_cast<double>(i) + row_h / 2;
+    const auto& [low, med, up] = rows[i].second;
+    fmt::format_to(out, FMT_COMPILE("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text><rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"6\" fill=\"#56B4E9\"/><circle cx=\"{:.2f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"#0072B2\"/>\n"),
+                   left - 6, y + 4, esc(rows[i].first), x(low), y - 3, std::max(x(up) - x(low), 1.0), x(med), y);
+  }
+  if (signed_axis) fmt::format_to(out, FMT_COMPILE("<line class=\"axis\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\"/>\n"), x(0), top, height - axis_h);
+  else fmt::format_to(out, FMT_COMPILE("<line class=\"axis\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/>\n"), left, top, height - axis_h);
+  fmt::format_to(out, FMT_COMPILE("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n</svg>\n"), left + plot_w / 2, height - 6, esc(x_label));
+  fmt::format_to(out, FMT_COMPILE("<figcaption><div class=\"legend\"><span style=\"--c:#56B4E9\">{}</span><span style=\"--c:#0072B2\">{}</span></div>{}</figcaption>\n</figure>\n"),
+                 esc(p.t("band")), esc(p.t("median")), esc(desc));
+  return o;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The compare report.
 
@@ -781,6 +838,60 @@ std::string paradox_text(const Page& p, const json& x, const json& scenarios) {
   if (de)
     return where + moves(a, da) + " und " + moves(b, db) + ", obwohl ihre Schlüsselgewichte zueinander gleich bleiben: nur ein Empfänger kam hinzu oder fiel weg (Paradoxon des neuen Empfängers).";
   return where + moves(a, da) + " and " + moves(b, db) + ", although their key weights stand as before: only a recipient was added or removed (new-recipient paradox).";
+}
+
+/// compare --replications: the variance ratios, then per variant and year the largest movers as
+/// an interval chart of the difference and a table whose cells are compare_mc.csv's.
+void compare_mc_body(std::string& o, const Page& p, const json& mc) {
+  auto out = std::back_inserter(o);
+  fmt::format_to(out, FMT_COMPILE("<section id=\"mc\">\n<h2>{}</h2>\n<p>{}: {} · {}: {}. {}</p>\n"), esc(p.t("mc")), esc(p.t("replications")),
+                 p.count(mc["replications"].get<long long>()), esc(p.t("seed")), mc["seed"].get<std::uint64_t>(), esc(p.t("mc_intro")));
+  fmt::format_to(out, FMT_COMPILE("<h3>{0}</h3>\n<p class=\"sub\">{1}</p>\n<table id=\"t-variance-ratio\"><caption>{0}</caption>\n<thead><tr><th scope=\"col\">{2}</th><th scope=\"col\">{3}</th>"
+                                  "<th scope=\"col\">{4}</th><th scope=\"col\" class=\"n\">{5}</th><th scope=\"col\" class=\"n\">{6}</th></tr></thead>\n<tbody>\n"),
+                 esc(p.t("variance_ratio")), esc(p.t("variance_ratio_hint")), esc(p.t("variant")), esc(p.t("year")), esc(p.t("baustein")), esc(p.t("euro")), esc(p.t("vza")));
+  auto ratio = [&](const json& v) { return v.is_null() ? std::string("–") : p.number(v.get<double>(), 4); };
+  for (const auto& r : mc["variance_ratio"])
+    fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n"), esc(r["variant"].get<std::string>()),
+                   r["year"].get<int>(), esc(r["baustein"].get<std::string>()), ratio(r["euros"]), ratio(r["positions"]));
+  o += "</tbody>\n</table>\n";
+  fmt::format_to(out, FMT_COMPILE("<h3>{}</h3>\n<p class=\"sub\">{}</p>\n"), esc(p.t("top_movers")), esc(p.t("top_movers_hint")));
+  // The movers come grouped by variant and year, largest first.
+  const json& movers = mc["top_movers"];
+  for (std::size_t i = 0, k = 0; i < movers.size(); ++k) {
+    const std::string variant = movers[i]["variant"].get<std::string>();
+    const int year = movers[i]["year"].get<int>();
+    std::size_t end = i;
+    while (end < movers.size() && movers[end]["variant"] == variant && movers[end]["year"] == year) ++end;
+    const std::string what = variant + " · " + std::string(p.t("year")) + " " + std::to_string(year);
+    std::vector<std::pair<std::string, std::array<double, 3>>> bands;
+    for (std::size_t r = i; r < end; ++r) {
+      const json& m = movers[r];
+      bands.push_back({m["name"].get<std::string>() + " · " + m["baustein"].get<std::string>(),
+                       {static_cast<double>(cents_of(m["delta_cents_p05"])) / 100.0, static_cast<double>(cents_of(m["delta_cents_p50"])) / 100.0,
+                        static_cast<double>(cents_of(m["delta_cents_p95"])) / 100.0}});
+    }
+    o += interval_chart(p, fmt::format("c-mc-{}", k + 1), p.t("chart_mc_band") + " (" + what + ")", p.t("text_alt") + " " + p.quote(p.t("top_movers") + ": " + what) + ".",
+                        p.t("delta_euro"), bands, true);
+    fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable mc\" id=\"t-mc-{}\"><caption>{}: {}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th>"
+                                    "<th scope=\"col\" class=\"n\">{} {}</th><th scope=\"col\" class=\"n\">{} {}</th><th scope=\"col\" class=\"n\">{} {}</th><th scope=\"col\" class=\"n\">{} {}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
+                   k + 1, esc(p.t("top_movers")), esc(what), esc(p.t("ags")), esc(p.t("name")), esc(p.t("baustein")), esc(p.t("mean")), esc(p.t("delta_euro")), esc(p.t("p05")),
+                   esc(p.t("delta_euro")), esc(p.t("median")), esc(p.t("delta_euro")), esc(p.t("p95")), esc(p.t("delta_euro")), esc(p.t("p_lose")));
+    for (std::size_t r = i; r < end; ++r) {
+      const json& m = movers[r];
+      const std::string ags = m["ags"].get<std::string>(), name = m["name"].get<std::string>(), bid = m["baustein"].get<std::string>();
+      fmt::format_to(out, FMT_COMPILE("<tr data-ags=\"{}\" data-key=\"{}:{}:{}:{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\">{}</th><td>{}</td>"), esc(ags), esc(variant), year, esc(ags), esc(bid),
+                     esc(fold(ags + " " + name)), esc(ags), esc(name), esc(bid));
+      for (const char* q : {"mean", "p05", "p50", "p95"}) {
+        const Cents c = cents_of(m[std::string("delta_cents_") + q]);
+        fmt::format_to(out, FMT_COMPILE("<td class=\"n\" data-col=\"delta_euros_{}\" data-v=\"{}\">{}</td>"), q, format_euros(c), esc(p.signed_euros(c)));
+      }
+      const std::string pl = m["p_lose"].get<std::string>();
+      fmt::format_to(out, FMT_COMPILE("<td class=\"n\" data-col=\"p_lose\" data-v=\"{}\">{}</td></tr>\n"), pl, p.percent(std::stod(pl), 2));
+    }
+    o += "</tbody>\n</table>\n";
+    i = end;
+  }
+  o += "</section>\n";
 }
 
 void compare_body(std::string& o, const Page& p, const json& d) {
@@ -877,41 +988,11 @@ void compare_body(std::string& o, const Page& p, const json& d) {
     for (const auto& i : dc["interaction_cents"]) o += "<td></td><td class=\"n\">" + esc(p.euros(cents_of(i))) + "</td>";
     o += "</tr></tfoot>\n</table>\n</section>\n";
   }
+  if (d.contains("monte_carlo")) compare_mc_body(o, p, d["monte_carlo"]);
 }
 
 // ---------------------------------------------------------------------------------------------
 // The simulation report.
-
-/// Intervals per row: a band from p05 to p95 and a dot at the median.
-std::string interval_chart(const Page& p, const std::string& id, const std::string& title, const std::string& desc,
-                           const std::string& x_label, const std::vector<std::pair<std::string, std::array<double, 3>>>& rows) {
-  const double left = 190, right = 20, top = 10, row_h = 12, axis_h = 40, width = 760;
-  const double plot_w = width - left - right, height = top + row_h * static_cast<double>(std::max<std::size_t>(rows.size(), 1)) + axis_h;
-  double max = 0;
-  for (const auto& r : rows) max = std::max(max, r.second[2]);
-  const std::vector<double> tk = ticks(0, std::max(max, 1.0));
-  const double hi = std::max(std::max(max, 1.0), tk.empty() ? 1.0 : tk.back());
-  auto x = [&](double v) { return left + plot_w * v / hi; };
-  std::string o;
-  auto out = std::back_inserter(o);
-  fmt::format_to(out, FMT_COMPILE("<figure>\n<svg id=\"{0}\" viewBox=\"0 0 {1} {2}\" width=\"{1}\" role=\"img\" aria-labelledby=\"{0}-t {0}-d\">\n"
-                      "<title id=\"{0}-t\">{3}</title>\n<desc id=\"{0}-d\">{4}</desc>\n"),
-                 id, width, height, esc(title), esc(desc));
-  for (double v : tk)
-    fmt::format_to(out, FMT_COMPILE("<line class=\"grid\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\"/><text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>\n"),
-                   x(v), top, height - axis_h, height - axis_h + 14, esc(p.number(v, v == std::floor(v) ? 0 : 1)));
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const double y = top + row_h * static_cast<double>(i) + row_h / 2;
-    const auto& [lo, med, up] = rows[i].second;
-    fmt::format_to(out, FMT_COMPILE("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text><rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"6\" fill=\"#56B4E9\"/><circle cx=\"{:.2f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"#0072B2\"/>\n"),
-                   left - 6, y + 4, esc(rows[i].first), x(lo), y - 3, std::max(x(up) - x(lo), 1.0), x(med), y);
-  }
-  fmt::format_to(out, FMT_COMPILE("<line class=\"axis\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/>\n"), left, top, height - axis_h);
-  fmt::format_to(out, FMT_COMPILE("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n</svg>\n"), left + plot_w / 2, height - 6, esc(x_label));
-  fmt::format_to(out, FMT_COMPILE("<figcaption><div class=\"legend\"><span style=\"--c:#56B4E9\">{}</span><span style=\"--c:#0072B2\">{}</span></div>{}</figcaption>\n</figure>\n"),
-                 esc(p.t("band")), esc(p.t("median")), esc(desc));
-  return o;
-}
 
 /// A note of the simulation's summary.json in the page's language. The notes are fixed sentences
 /// of sim_report.cpp; one this table does not know (or has changed) stays as written.
@@ -960,6 +1041,13 @@ void simulate_body(std::string& o, const Page& p, const json& d) {
   }
   o += "</section>\n";
   search_box(o, p);
+  if (d.contains("csv_only_years")) {
+    const json& ys = d["years"];
+    std::string between;
+    for (const auto& y : d["csv_only_years"]) between += (between.empty() ? "" : ", ") + std::to_string(y.get<int>());
+    fmt::format_to(out, FMT_COMPILE("<p class=\"sub\" id=\"csv-only\">{}</p>\n"),
+                   esc(fmt::format(fmt::runtime(p.t("csv_only_years")), ys.front()["year"].get<int>(), ys.back()["year"].get<int>(), between)));
+  }
   // Per Baustein and year: the interval chart of positions and the table.
   std::map<std::pair<int, std::string>, std::vector<const json*>> groups;
   std::vector<std::pair<int, std::string>> order;
@@ -1170,7 +1258,8 @@ json run_report_data(const LoadedScenario& ls, const Allocation& a, Lang lang) {
   return d;
 }
 
-json compare_report_data(const Comparison& c, const std::vector<ComparedRun>& runs, const Decomposition* parts, Lang lang) {
+json compare_report_data(const Comparison& c, const std::vector<ComparedRun>& runs, const Decomposition* parts, Lang lang,
+                         const CompareSimulation* simulated) {
   const Regions& g = runs.front().loaded->regions;
   json d;
   d["kind"] = "compare";
@@ -1243,6 +1332,8 @@ json compare_report_data(const Comparison& c, const std::vector<ComparedRun>& ru
                        {"alone_cents", l.alone}, {"stacked_cents", l.stacked}});
     d["decomposition"] = {{"steps", std::vector<std::string>(c.names.begin() + 1, c.names.end())}, {"lines", lines}, {"interaction_cents", parts->interaction}};
   }
+  // The ten largest movers per variant and year: a table a person reads, the rest in compare_mc.csv.
+  if (simulated) d["monte_carlo"] = compare_simulation_report_json(*simulated, c.names, g, 10);
   const json m = manifest_json(*runs.front().loaded, "", "");
   d["provenance"] = {{"kimsim_version", kVersion}, {"kimsim_commit", kGitCommit}, {"scenario_sha256", m["scenario_sha256"]}};
   return d;
@@ -1264,7 +1355,19 @@ json simulation_report_data(const LoadedScenario& ls, const SimulationResult& r,
     d["years"].push_back(std::move(year));
   }
   d["notes"] = summary["notes"];
-  d["slots"] = simulation_slots_json(ls, r);
+  // Per recipient the first and the last year only: each year adds about 230 KB of tables and
+  // charts on the baseline, so that ten years would pass the 2 MB a report may have. Every year
+  // is in simulation.csv, and the page says so.
+  json slots = simulation_slots_json(ls, r);
+  if (r.years.size() > 2) {
+    const int first = r.years.front(), last = r.years.back();
+    json kept = json::array();
+    for (auto& row : slots)
+      if (const int y = row["year"].get<int>(); y == first || y == last) kept.push_back(std::move(row));
+    slots = std::move(kept);
+    d["csv_only_years"] = std::vector<int>(r.years.begin() + 1, r.years.end() - 1);
+  }
+  d["slots"] = std::move(slots);
   const json m = manifest_json(ls, "", "");
   d["provenance"] = {{"kimsim_version", kVersion}, {"kimsim_commit", kGitCommit}, {"scenario_sha256", m["scenario_sha256"]}};
   return d;

@@ -266,6 +266,41 @@ nlohmann::json compare_simulation_json(const CompareSimulation& c, const std::ve
   return j;
 }
 
+nlohmann::json compare_simulation_report_json(const CompareSimulation& c, const std::vector<std::string>& names,
+                                             const Regions& regions, std::size_t top) {
+  nlohmann::json j = compare_simulation_json(c, names);
+  j.erase("definitions");  // sentences for a reader of compare.json; the page says them itself
+  const std::uint64_t n = c.replications;
+  const std::size_t L = c.lines.size();
+  j["top_movers"] = nlohmann::json::array();
+  for (std::size_t v = 0; v < c.variants; ++v)
+    for (std::size_t y = 0; y < c.years.size(); ++y) {
+      // The lines of the year that move at all, largest mean difference in euros first (ties in
+      // the order of the lines, so that the choice is the same on every machine).
+      std::vector<std::pair<Cents, std::size_t>> moved;
+      for (std::size_t l = 0; l < L; ++l) {
+        if (c.lines[l].year != y) continue;
+        const DeltaStats& d = c.stats[v * L + l];
+        const Cents mean = mean_cents(d.delta_cents.sum, n);
+        if (mean != 0 || d.delta_cents_counts.nth(rank(0.05, n)) != 0 || d.delta_cents_counts.nth(rank(0.95, n)) != 0)
+          moved.emplace_back(mean < 0 ? -mean : mean, l);
+      }
+      std::stable_sort(moved.begin(), moved.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+      if (moved.size() > top) moved.resize(top);
+      for (const auto& [magnitude, l] : moved) {
+        const DeltaStats& d = c.stats[v * L + l];
+        const Region& g = regions.list[c.lines[l].region];
+        nlohmann::json row = {{"variant", names[v + 1]}, {"year", c.years[y]}, {"ags", g.ags}, {"name", g.name},
+                              {"baustein", c.lines[l].baustein}, {"delta_cents_mean", mean_cents(d.delta_cents.sum, n)}};
+        for (std::size_t q = 0; q < std::size(kQuantiles); ++q)
+          row[std::string("delta_cents_") + kQuantileNames[q]] = d.delta_cents_counts.nth(rank(kQuantiles[q], n));
+        row["p_lose"] = fixed(static_cast<long double>(d.lose.n) / static_cast<long double>(n), 4);  // as compare_mc.csv
+        j["top_movers"].push_back(std::move(row));
+      }
+    }
+  return j;
+}
+
 std::string compare_simulation_summary(const CompareSimulation& c, const std::vector<std::string>& names) {
   std::ostringstream o;
   o << "\nUnder uncertainty: " << c.replications << " replications (seed " << c.seed

@@ -27,6 +27,12 @@ std::string compare_simulation_csv(const CompareSimulation& c, const std::vector
 /// Replications, seed, the variance ratios per variant, year and Baustein, and their definitions:
 /// the `monte_carlo` entry of compare.json.
 nlohmann::json compare_simulation_json(const CompareSimulation& c, const std::vector<std::string>& names);
+/// The Monte Carlo section of compare's report.html: replications, seed, years, the variance
+/// ratios (as compare.json), and per variant and year the `top` territory-Baustein lines with the
+/// largest mean difference in euros: its mean, p05, p50, p95 in cents and p_lose as
+/// compare_mc.csv writes it.
+nlohmann::json compare_simulation_report_json(const CompareSimulation& c, const std::vector<std::string>& names,
+                                             const Regions& regions, std::size_t top);
 /// The variance ratios for the terminal.
 std::string compare_simulation_summary(const CompareSimulation& c, const std::vector<std::string>& names);
 /// Per recipient, Baustein and year, the numbers of report.html (the same as simulation.csv's):
