@@ -11,6 +11,8 @@
 #include "kimsim/simulation.hpp"
 #include "kimsim/compare.hpp"
 #include "kimsim/format.hpp"
+#include "kimsim/notes.hpp"
+#include "io/report.hpp"
 
 using namespace kimsim;
 
@@ -192,4 +194,33 @@ TEST_CASE("report.html of a ten-year simulation stays under 2 MB: per recipient 
     CHECK_MESSAGE(page.find(fmt::format("Jahr {} · Budget", y)) != std::string::npos, y);
   }
   CHECK(page.find("die Werte der Jahre 2022, 2023, 2024, 2025, 2026, 2027, 2028, 2029 stehen in simulation.csv") != std::string::npos);
+}
+
+TEST_CASE("notes kimsim writes: one table, each sentence in English and German with the same values") {
+  for (const std::string_view id : note_ids()) {
+    const Note n{std::string(id), {"@0@", "@1@", "@2@"}};
+    const std::string en = note_text(n, Lang::en), de = note_text(n, Lang::de);
+    CHECK_MESSAGE(en != de, id);
+    for (const char* v : {"@0@", "@1@", "@2@"}) CHECK_MESSAGE((en.find(v) == std::string::npos) == (de.find(v) == std::string::npos), id, " ", v);
+  }
+  // An id the table does not know reads as written.
+  CHECK(note_text({"a sentence of its own", {}}, Lang::de) == "a sentence of its own");
+}
+
+TEST_CASE("report.html: kimsim's notes in the page's language, the scenario's own text as written") {
+  const auto& ls = baseline();
+  const auto d = io::run_report_data(ls, baseline_allocation(), io::Lang::de);
+  REQUIRE(!d["notes"].empty());
+  CHECK(d["notes"][0]["id"] == "indicator_split");
+  const std::string de = io::report_html(d), en = io::report_html(io::run_report_data(ls, baseline_allocation(), io::Lang::en));
+  const std::string page_de = de.substr(0, de.find("id=\"data\"")), page_en = en.substr(0, en.find("id=\"data\""));
+  CHECK(page_de.find("Kennzahl „schutzsuchende“ liegt je Kreis vor") != std::string::npos);
+  CHECK(page_de.find("is given per Kreis") == std::string::npos);
+  CHECK(page_en.find("indicator 'schutzsuchende' is given per Kreis") != std::string::npos);
+  // summary.json keeps the English sentence.
+  CHECK(io::summary_json(ls, baseline_allocation())["notes"][0].get<std::string>().starts_with("indicator 'schutzsuchende' is given per Kreis"));
+  // The assumptions are the scenario's words, [A] markers and all, in either language.
+  const std::string first = ls.scenario.assumptions.front();
+  CHECK(first.starts_with("[A] "));
+  CHECK(page_de.find(first.substr(0, 40)) != std::string::npos);
 }

@@ -388,6 +388,19 @@ std::string list(const json& items) {
   return o + "</ul>\n";
 }
 
+/// The notes kimsim wrote, as the island holds them (an id and its values), in the page's language.
+std::string note_list(const Page& p, const json& notes) {
+  std::string o = "<ul>\n";
+  for (const auto& n : notes) o += "<li>" + esc(note_text({n["id"].get<std::string>(), n["args"].get<std::vector<std::string>>()}, p.lang())) + "</li>\n";
+  return o + "</ul>\n";
+}
+
+json notes_json(const std::vector<Note>& notes) {
+  json o = json::array();
+  for (const Note& n : notes) o.push_back({{"id", n.id}, {"args", n.args}});
+  return o;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Charts, server-side SVG. Each has a <title>, a <desc> (the text alternative, also naming the
 // table that holds its values), axis labels, and ids unique in the page.
@@ -683,7 +696,7 @@ void run_body(std::string& o, const Page& p, const json& d) {
   }
   o += "<section id=\"assumptions\">\n<h2>" + esc(p.t("assumptions")) + "</h2>\n" + list(d["assumptions"]);
   o += "<h2>" + esc(p.t("sources")) + "</h2>\n" + list(d["sources"]);
-  if (!d["notes"].empty()) o += "<h2>" + esc(p.t("notes")) + "</h2>\n" + list(d["notes"]);
+  if (!d["notes"].empty()) o += "<h2>" + esc(p.t("notes")) + "</h2>\n" + note_list(p, d["notes"]);
   o += "</section>\n";
 
   // Steckbriefe: a printable page per Kreis-level area.
@@ -994,24 +1007,6 @@ void compare_body(std::string& o, const Page& p, const json& d) {
 // ---------------------------------------------------------------------------------------------
 // The simulation report.
 
-/// A note of the simulation's summary.json in the page's language. The notes are fixed sentences
-/// of sim_report.cpp; one this table does not know (or has changed) stays as written.
-std::string sim_note(const Page& p, const std::string& note) {
-  if (p.lang() != Lang::de) return note;
-  static const std::pair<const char*, const char*> german[] = {
-      {"quantiles of positions and euros per recipient are exact (nearest rank); statewide spending quantiles are floors to 1,000 EUR",
-       "Die Quantile der Stellen und Euro je Empfänger sind exakt (nächster Rang); die landesweiten Ausgabenquantile sind auf 1.000 EUR abgerundet."},
-      {"spent: money that flows out after the start month and the months until a position is filled; unspent: the rest of the budget",
-       "Ausgegeben: Mittel, die nach dem Startmonat und den Monaten bis zur Besetzung einer Stelle abfließen; nicht ausgegeben: der Rest des Budgets."},
-      {"co-financing: actual personnel cost above the flat amount per VZÄ, for the months filled",
-       "Kofinanzierung: tatsächliche Personalkosten über der Pauschale je VZÄ, für die besetzten Monate."},
-      {"fairness (Gini, max/min ratio of euros per inhabitant): over the Kreise and kreisfreie Städte with their Gemeinden whose Kreis or kreisfreie Stadt applied and received money in the replication",
-       "Verteilungsgerechtigkeit (Gini, Max/Min der Euro je Einwohner): über die Kreise und kreisfreien Städte mit ihren Gemeinden, deren Kreis bzw. kreisfreie Stadt in der Replikation Mittel beantragt und erhalten hat."}};
-  for (const auto& [en, de] : german)
-    if (note == en) return de;
-  return note;
-}
-
 void simulate_body(std::string& o, const Page& p, const json& d) {
   auto out = std::back_inserter(o);
   fmt::format_to(out, FMT_COMPILE("<header>\n<h1>{}: {}</h1>\n<p class=\"sub\">{}: {} · {}: {}</p>\n</header>\n"), esc(p.t("title_simulate")), esc(d["scenario"].get<std::string>()),
@@ -1035,9 +1030,7 @@ void simulate_body(std::string& o, const Page& p, const json& d) {
     o += "</tbody>\n</table>\n";
   }
   if (d.contains("notes")) {
-    o += "<ul>\n";
-    for (const auto& n : d["notes"]) o += "<li>" + esc(sim_note(p, n.get<std::string>())) + "</li>\n";
-    o += "</ul>\n";
+    o += note_list(p, d["notes"]);
   }
   o += "</section>\n";
   search_box(o, p);
@@ -1252,7 +1245,7 @@ json run_report_data(const LoadedScenario& ls, const Allocation& a, Lang lang) {
   if (summary.contains("validation")) d["validation"] = summary["validation"];
   d["assumptions"] = summary["assumptions"];
   d["sources"] = summary["sources"];
-  d["notes"] = summary["notes"];
+  d["notes"] = notes_json(run_notes(ls, a));
   d["provenance"] = summary["provenance"];
   d["provenance"]["kimsim_commit"] = kGitCommit;
   return d;
@@ -1354,7 +1347,7 @@ json simulation_report_data(const LoadedScenario& ls, const SimulationResult& r,
     year["budget_cents"] = r.budget[y];
     d["years"].push_back(std::move(year));
   }
-  d["notes"] = summary["notes"];
+  d["notes"] = notes_json(simulation_notes(r));
   // Per recipient the first and the last year only: each year adds about 230 KB of tables and
   // charts on the baseline, so that ten years would pass the 2 MB a report may have. Every year
   // is in simulation.csv, and the page says so.

@@ -28,7 +28,7 @@ struct SimulationSpec;
 
 namespace kimsim::io {
 
-enum class Lang : std::uint8_t { de, en };
+using Lang = kimsim::Lang;  // kimsim/notes.hpp: the notes speak both languages too
 /// "de" or "en"; nothing for any other text.
 std::optional<Lang> parse_lang(std::string_view text);
 std::string_view lang_code(Lang lang);

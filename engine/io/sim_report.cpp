@@ -196,16 +196,19 @@ nlohmann::json simulation_summary(const LoadedScenario& ls, const SimulationSpec
     moments_entries(year["unspent_eur"], unspent, Unit::cents, n);
     j["years"].push_back(std::move(year));
   }
+  j["notes"] = nlohmann::json::array();
+  for (const Note& note : simulation_notes(r)) j["notes"].push_back(note_text(note));
+  return j;
+}
+
+std::vector<Note> simulation_notes(const SimulationResult& r) {
   std::size_t binned = 0;
   for (const auto& s : r.stats) binned += !s.cents_counts.exact();
-  j["notes"] = {binned == 0 ? std::string("quantiles of positions and euros per recipient are exact (nearest rank); statewide spending quantiles are floors to 1,000 EUR")
-                            : "quantiles of positions are exact (nearest rank); of euros, exact except in " + std::to_string(binned) +
-                                  " slots with more than " + std::to_string(ValueCounts::kExact) +
-                                  " distinct amounts, where they are the smallest value of a 0.01 % wide bin; statewide spending quantiles are floors to 1,000 EUR",
-                "spent: money that flows out after the start month and the months until a position is filled; unspent: the rest of the budget",
-                "co-financing: actual personnel cost above the flat amount per VZÄ, for the months filled",
-                "fairness (Gini, max/min ratio of euros per inhabitant): over the Kreise and kreisfreie Städte with their Gemeinden whose Kreis or kreisfreie Stadt applied and received money in the replication"};
-  return j;
+  std::vector<Note> notes;
+  if (binned == 0) notes.push_back({"sim_quantiles_exact", {}});
+  else notes.push_back({"sim_quantiles_binned", {std::to_string(binned), std::to_string(ValueCounts::kExact)}});
+  for (const char* id : {"sim_spent", "sim_cofinancing", "sim_fairness"}) notes.push_back({id, {}});
+  return notes;
 }
 
 std::string compare_simulation_csv(const CompareSimulation& c, const std::vector<std::string>& names, const Regions& regions) {

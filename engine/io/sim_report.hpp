@@ -16,6 +16,8 @@ namespace kimsim::io {
 std::string simulation_csv(const LoadedScenario& ls, const SimulationResult& r);
 /// The column names of simulation.csv, in order (its header, which `simulate --help` lists too).
 std::vector<std::string> simulation_csv_columns();
+/// The notes of a simulation's summary (what its quantiles, spending and fairness mean).
+std::vector<Note> simulation_notes(const SimulationResult& r);
 /// Statewide distributions per year (spent, unspent, positions filled) and fairness measures with
 /// their Monte Carlo standard errors.
 nlohmann::json simulation_summary(const LoadedScenario& ls, const SimulationSpec& spec, const SimulationResult& r);

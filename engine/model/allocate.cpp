@@ -630,7 +630,7 @@ Allocation allocate(const Scenario& scenario, const Regions& regions) {
     t.unallocated = d.unallocated[bi];
     t.allocated = t.budget - t.unallocated;
     if (t.unallocated > 0) t.unallocated_reason = b.rule->unallocated_reason(b);
-    if (d.tie[bi]) a.notes.push_back(b.id + ": " + b.rule->tie_note());
+    if (d.tie[bi]) a.notes.push_back({b.rule->tie_note(), {b.id}});
   }
 
   const auto& rows = plan.rows();

@@ -141,8 +141,9 @@ class AllocationRule {
   virtual std::unique_ptr<const CompiledRule> compile(const RuleSite& site) const = 0;
   /// Why money is left (BausteinTotals::unallocated_reason).
   virtual std::string unallocated_reason(const Baustein&) const { return "not used by the rule"; }
-  /// What a tie decided by the policy means (a note of the allocation), after the Baustein's id.
-  virtual std::string tie_note() const { return "a tie for the last units was decided by the tie policy"; }
+  /// What a tie decided by the policy means: the id of the allocation's note (kimsim/notes.hpp,
+  /// its sentence in both languages in engine/model/notes.cpp), which names the Baustein.
+  virtual std::string tie_note() const { return "tie_units"; }
 };
 
 /// A rule compiled against its Baustein's candidates: what the plan calls per evaluation.
