@@ -388,6 +388,42 @@ std::string num_td(const std::string& shown, const std::string& sort_value) {
   return "<td class=\"n\" data-v=\"" + sort_value + "\">" + shown + "</td>";
 }
 
+// ---------------------------------------------------------------------------------------------
+// Tables: every table of the page opens and closes here, so that all look and behave alike — a
+// caption, a header row whose numeric columns align right and sort as numbers, the body rows,
+// an optional footer row.
+
+/// A column: its header (plain text), whether it holds numbers, and any further attribute of its
+/// header cell (data-col: what the browser test reads).
+struct Column {
+  std::string header;
+  bool numeric = false;
+  std::string attrs = {};
+};
+
+/// Opens a table (`attrs`: its id and classes, as HTML attributes) with its caption (plain text)
+/// and header row; the caller writes the body rows.
+void open_table(std::string& o, std::string_view attrs, std::string_view caption, const std::vector<Column>& columns) {
+  o += "<table";
+  if (!attrs.empty()) o.append(" ").append(attrs);
+  o.append("><caption>").append(esc(caption)).append("</caption>\n<thead><tr>");
+  for (const Column& c : columns) {
+    o += c.numeric ? "<th scope=\"col\" class=\"n\"" : "<th scope=\"col\"";
+    if (!c.attrs.empty()) o.append(" ").append(c.attrs);
+    o.append(">").append(esc(c.header)).append("</th>");
+  }
+  o += "</tr></thead>\n<tbody>\n";
+}
+
+/// Closes the body and the table, with a footer row of these cells (HTML) if any.
+void close_table(std::string& o, std::string_view foot = {}) {
+  if (!foot.empty()) o.append("</tbody>\n<tfoot><tr>").append(foot).append("</tr></tfoot>\n</table>\n");
+  else o += "</tbody>\n</table>\n";
+}
+
+/// A numeric cell without a sort value of its own (`html` already escaped).
+std::string num_cell(std::string_view html) { return "<td class=\"n\">" + std::string(html) + "</td>"; }
+
 std::string list(const json& items) {
   std::string o = "<ul>\n";
   for (const auto& i : items) o += "<li>" + esc(i.get<std::string>()) + "</li>\n";
@@ -592,19 +628,21 @@ void run_body(std::string& o, const Page& p, const json& d) {
   const bool any_pos = std::find(pos.begin(), pos.end(), true) != pos.end();
   if (any_pos) card(std::string(p.t("positions")) + " (" + std::string(p.t("vza")) + ")", p.vza(h["halves"].get<Halves>()), published, "h-positions");
   o += "</dl>\n";
-  const auto vza_th = [&](bool show) { return show ? "<th scope=\"col\" class=\"n\">" + esc(p.t("vza")) + "</th>" : std::string(); };
   const auto vza_td = [&](bool show, Halves hv) { return show ? "<td class=\"n\">" + esc(p.vza(hv)) + "</td>" : std::string(); };
   // The Bausteine in one table.
-  fmt::format_to(out, FMT_COMPILE("<table id=\"t-bausteine\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th>{}<th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
-                 esc(p.t("bausteine")), esc(p.t("baustein")), esc(p.t("name")), esc(p.t("budget")), esc(p.t("allocated")), esc(p.t("unallocated")), vza_th(any_pos), esc(p.t("recipients")));
+  std::vector<Column> cols = {{p.t("baustein")}, {p.t("name")}, {p.t("budget"), true}, {p.t("allocated"), true}, {p.t("unallocated"), true}};
+  if (any_pos) cols.push_back({p.t("vza"), true});
+  cols.push_back({p.t("recipients"), true});
+  open_table(o, "id=\"t-bausteine\"", p.t("bausteine"), cols);
   for (const auto& b : bs)
     fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>{}<td class=\"n\">{}</td></tr>\n"),
                    esc(b["id"].get<std::string>()), esc(b["name"].get<std::string>()), esc(p.euros(cents_of(b["budget_cents"]))),
                    esc(p.euros(cents_of(b["allocated_cents"]))), esc(p.euros(cents_of(b["unallocated_cents"]))), vza_td(any_pos, b["halves"].get<Halves>()),
                    b["recipients"].get<std::size_t>());
-  fmt::format_to(out, FMT_COMPILE("</tbody>\n<tfoot><tr><th scope=\"row\">{}</th><td></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>{}<td></td></tr></tfoot>\n</table>\n</section>\n"),
-                 esc(p.t("total")), esc(p.euros(cents_of(h["budget_cents"]))), esc(p.euros(cents_of(h["allocated_cents"]))),
-                 esc(p.euros(cents_of(h["unallocated_cents"]))), vza_td(any_pos, h["halves"].get<Halves>()));
+  close_table(o, "<th scope=\"row\">" + esc(p.t("total")) + "</th><td></td>" + num_cell(esc(p.euros(cents_of(h["budget_cents"])))) +
+                     num_cell(esc(p.euros(cents_of(h["allocated_cents"])))) + num_cell(esc(p.euros(cents_of(h["unallocated_cents"])))) +
+                     vza_td(any_pos, h["halves"].get<Halves>()) + "<td></td>");
+  o += "</section>\n";
 
   search_box(o, p);
 
@@ -613,10 +651,11 @@ void run_body(std::string& o, const Page& p, const json& d) {
     const std::string id = b["id"].get<std::string>();
     const bool bpos = b["halves"].get<Halves>() != 0;
     fmt::format_to(out, FMT_COMPILE("<section id=\"b-{0}\">\n<h2>{1} {0}: {2}</h2>\n"), esc(id), esc(p.t("baustein")), esc(b["name"].get<std::string>()));
-    fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable recipients\" id=\"t-{}\" data-baustein=\"{}\"><caption>{} {} – {} {}</caption>\n<thead><tr>"
-                        "<th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th>{}<th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>\n"),
-                   esc(id), esc(id), esc(p.t("baustein")), esc(id), b["rows"].size(), esc(p.t("recipients")), esc(p.t("ags")), esc(p.t("name")), esc(p.t("type")),
-                   esc(p.t("kreis")), vza_th(bpos), esc(p.t("euro")), esc(p.t("key_share")), esc(p.t("note")));
+    std::vector<Column> rcols = {{p.t("ags")}, {p.t("name")}, {p.t("type")}, {p.t("kreis")}};
+    if (bpos) rcols.push_back({p.t("vza"), true});
+    rcols.insert(rcols.end(), {{p.t("euro"), true}, {p.t("key_share"), true}, {p.t("note")}});
+    open_table(o, fmt::format("class=\"sortable filterable recipients\" id=\"t-{0}\" data-baustein=\"{0}\"", esc(id)),
+               fmt::format("{} {} – {} {}", p.t("baustein"), id, b["rows"].size(), p.t("recipients")), rcols);
     for (const auto& r : b["rows"]) {
       std::string note;
       if (r.contains("passed_on_by")) note = std::string(p.t("passed_on_by")) + " " + r["passed_on_by"].get<std::string>();
@@ -635,8 +674,9 @@ void run_body(std::string& o, const Page& p, const json& d) {
                      bpos ? num_td(p.vza(halves), format_positions(halves)) : std::string(), num_td(esc(p.euros(cents)), format_euros(cents)),
                      num_td(p.percent(r["key_share"].get<double>(), 3), fmt::format("{:.9f}", r["key_share"].get<double>())), esc(note));
     }
-    fmt::format_to(out, FMT_COMPILE("</tbody>\n<tfoot><tr><td></td><th scope=\"row\">{}</th><td></td><td></td>{}<td class=\"n\">{}</td><td></td><td></td></tr></tfoot>\n</table>\n</section>\n"),
-                   esc(p.t("total")), vza_td(bpos, b["halves"].get<Halves>()), esc(p.euros(cents_of(b["allocated_cents"]))));
+    close_table(o, "<td></td><th scope=\"row\">" + esc(p.t("total")) + "</th><td></td><td></td>" + vza_td(bpos, b["halves"].get<Halves>()) +
+                       num_cell(esc(p.euros(cents_of(b["allocated_cents"])))) + "<td></td><td></td>");
+    o += "</section>\n";
   }
 
   // Kreis-level areas: charts, then their table (the charts' text alternative).
@@ -666,12 +706,12 @@ void run_body(std::string& o, const Page& p, const json& d) {
                    static_cast<double>(cents_of(d["average_per_1000_cents"])) / 100.0, std::string(p.t("average")));
     o += lorenz_chart(p, "c-lorenz", d["lorenz"]);
   }
-  fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable\" id=\"t-areas\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th>"),
-                 esc(p.t("areas")), esc(p.t("ags")), esc(p.t("name")), esc(p.t("type")));
+  std::vector<Column> acols = {{p.t("ags")}, {p.t("name")}, {p.t("type")}};
   for (std::size_t b = 0; b < bs.size(); ++b)
-    if (pos[b]) fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(bs[b]["id"].get<std::string>()), esc(p.t("vza")));
-  fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th>{}</tr></thead>\n<tbody>\n"),
-                 esc(p.t("euro")), esc(p.t("population")), esc(p.t("per_1000")), vza_th(any_pos));
+    if (pos[b]) acols.push_back({bs[b]["id"].get<std::string>() + " " + p.t("vza"), true});
+  acols.insert(acols.end(), {{p.t("euro"), true}, {p.t("population"), true}, {p.t("per_1000"), true}});
+  if (any_pos) acols.push_back({p.t("vza"), true});
+  open_table(o, "class=\"sortable filterable\" id=\"t-areas\"", p.t("areas"), acols);
   for (const auto& a : areas) {
     const std::string ags = a["ags"].get<std::string>(), name = a["name"].get<std::string>();
     fmt::format_to(out, FMT_COMPILE("<tr data-ags=\"{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\"><a href=\"#s-{}\">{}</a></th><td>{}</td>"), esc(ags), esc(fold(ags + " " + name)), esc(ags),
@@ -686,19 +726,22 @@ void run_body(std::string& o, const Page& p, const json& d) {
     if (any_pos) o += num_td(p.vza(a["halves"].get<Halves>()), format_positions(a["halves"].get<Halves>()));
     o += "</tr>\n";
   }
-  o += "</tbody>\n</table>\n</section>\n";
+  close_table(o);
+  o += "</section>\n";
 
   // Validation.
   if (d.contains("validation")) {
-    fmt::format_to(out, FMT_COMPILE("<section id=\"validation\">\n<h2>{}</h2>\n<table id=\"t-validation\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
-                   esc(p.t("validation")), esc(p.t("validation_hint")), esc(p.t("baustein")), esc(p.t("ags")), esc(p.t("name")), esc(p.t("observed")), esc(p.t("model")), esc(p.t("difference")));
+    o += "<section id=\"validation\">\n<h2>" + esc(p.t("validation")) + "</h2>\n";
+    open_table(o, "id=\"t-validation\"", p.t("validation_hint"),
+               {{p.t("baustein")}, {p.t("ags")}, {p.t("name")}, {p.t("observed"), true}, {p.t("model"), true}, {p.t("difference"), true}});
     for (const auto& v : d["validation"]) {
       const double obs = v["observed_positions"].get<double>(), model = v["model_positions"].get<double>();
       fmt::format_to(out, FMT_COMPILE("<tr><td>{}</td><td>{}</td><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n"),
                      esc(v["baustein"].get<std::string>()), esc(v["ags"].get<std::string>()), esc(v["name"].get<std::string>()), p.number(obs, 1), p.number(model, 1),
                      (model - obs > 0 ? "+" : "") + p.number(model - obs, 1));
     }
-    o += "</tbody>\n</table>\n</section>\n";
+    close_table(o);
+    o += "</section>\n";
   }
   o += "<section id=\"assumptions\">\n<h2>" + esc(p.t("assumptions")) + "</h2>\n" + list(d["assumptions"]);
   o += "<h2>" + esc(p.t("sources")) + "</h2>\n" + list(d["sources"]);
@@ -711,12 +754,12 @@ void run_body(std::string& o, const Page& p, const json& d) {
     const std::string ags = a["ags"].get<std::string>(), name = a["name"].get<std::string>();
     fmt::format_to(out, FMT_COMPILE("<article class=\"steckbrief\" id=\"s-{}\">\n<h3>{}: {} ({}, {})</h3>\n"), esc(ags), esc(p.t("steckbrief")), esc(name),
                    esc(type_label(p, a["type"].get<std::string>())), esc(ags));
-    fmt::format_to(out, FMT_COMPILE("<table class=\"profile\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th>"), esc(name), esc(p.t("region")));
+    std::vector<Column> pcols = {{p.t("region")}};
     for (std::size_t b = 0; b < bs.size(); ++b) {
-      if (pos[b]) fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(bs[b]["id"].get<std::string>()), esc(p.t("vza")));
-      fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(bs[b]["id"].get<std::string>()), esc(p.t("euro")));
+      if (pos[b]) pcols.push_back({bs[b]["id"].get<std::string>() + " " + p.t("vza"), true});
+      pcols.push_back({bs[b]["id"].get<std::string>() + " " + p.t("euro"), true});
     }
-    o += "</tr></thead>\n<tbody>\n";
+    open_table(o, "class=\"profile\"", name, pcols);
     for (const auto& m : a["members"]) {
       o += "<tr><th scope=\"row\">" + esc(m["name"].get<std::string>()) + "</th>";
       for (std::size_t b = 0; b < bs.size(); ++b) {
@@ -726,9 +769,8 @@ void run_body(std::string& o, const Page& p, const json& d) {
       }
       o += "</tr>\n";
     }
-    o += "</tbody>\n</table>\n";
-    fmt::format_to(out, FMT_COMPILE("<table class=\"profile-keys\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
-                   esc(p.t("key_values")), esc(p.t("indicator")), esc(p.t("value")));
+    close_table(o);
+    open_table(o, "class=\"profile-keys\"", p.t("key_values"), {{p.t("indicator")}, {p.t("value"), true}});
     for (const auto& [k, v] : a["indicators"].items())
       fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td></tr>\n"), esc(k), p.number(v.get<double>(), v.get<double>() == std::floor(v.get<double>()) ? 0 : 2));
     for (std::size_t b = 0; b < bs.size(); ++b)
@@ -738,7 +780,8 @@ void run_body(std::string& o, const Page& p, const json& d) {
     if (a.contains("per_1000_cents"))
       fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td></tr>\n"), esc(p.t("per_1000")), esc(p.euros(cents_of(a["per_1000_cents"]))));
     fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{} ({})</th><td class=\"n\">{}</td></tr>\n"), esc(p.t("total")), esc(p.t("euro")), esc(p.euros(cents_of(a["cents"]))));
-    o += "</tbody>\n</table>\n</article>\n";
+    close_table(o);
+    o += "</article>\n";
   }
   o += "</section>\n";
 }
@@ -865,14 +908,13 @@ void compare_mc_body(std::string& o, const Page& p, const json& mc) {
   auto out = std::back_inserter(o);
   fmt::format_to(out, FMT_COMPILE("<section id=\"mc\">\n<h2>{}</h2>\n<p>{}: {} · {}: {}. {}</p>\n"), esc(p.t("mc")), esc(p.t("replications")),
                  p.count(mc["replications"].get<long long>()), esc(p.t("seed")), mc["seed"].get<std::uint64_t>(), esc(p.t("mc_intro")));
-  fmt::format_to(out, FMT_COMPILE("<h3>{0}</h3>\n<p class=\"sub\">{1}</p>\n<table id=\"t-variance-ratio\"><caption>{0}</caption>\n<thead><tr><th scope=\"col\">{2}</th><th scope=\"col\">{3}</th>"
-                                  "<th scope=\"col\">{4}</th><th scope=\"col\" class=\"n\">{5}</th><th scope=\"col\" class=\"n\">{6}</th></tr></thead>\n<tbody>\n"),
-                 esc(p.t("variance_ratio")), esc(p.t("variance_ratio_hint")), esc(p.t("variant")), esc(p.t("year")), esc(p.t("baustein")), esc(p.t("euro")), esc(p.t("vza")));
+  o += "<h3>" + esc(p.t("variance_ratio")) + "</h3>\n<p class=\"sub\">" + esc(p.t("variance_ratio_hint")) + "</p>\n";
+  open_table(o, "id=\"t-variance-ratio\"", p.t("variance_ratio"), {{p.t("variant")}, {p.t("year")}, {p.t("baustein")}, {p.t("euro"), true}, {p.t("vza"), true}});
   auto ratio = [&](const json& v) { return v.is_null() ? std::string("–") : p.number(v.get<double>(), 4); };
   for (const auto& r : mc["variance_ratio"])
     fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n"), esc(r["variant"].get<std::string>()),
                    r["year"].get<int>(), esc(r["baustein"].get<std::string>()), ratio(r["euros"]), ratio(r["positions"]));
-  o += "</tbody>\n</table>\n";
+  close_table(o);
   fmt::format_to(out, FMT_COMPILE("<h3>{}</h3>\n<p class=\"sub\">{}</p>\n"), esc(p.t("top_movers")), esc(p.t("top_movers_hint")));
   // The movers come grouped by variant and year, largest first.
   const json& movers = mc["top_movers"];
@@ -891,10 +933,9 @@ void compare_mc_body(std::string& o, const Page& p, const json& mc) {
     }
     o += interval_chart(p, fmt::format("c-mc-{}", k + 1), p.t("chart_mc_band") + " (" + what + ")", p.t("text_alt") + " " + p.quote(p.t("top_movers") + ": " + what) + ".",
                         p.t("delta_euro"), bands, true);
-    fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable mc\" id=\"t-mc-{}\"><caption>{}: {}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th>"
-                                    "<th scope=\"col\" class=\"n\">{} {}</th><th scope=\"col\" class=\"n\">{} {}</th><th scope=\"col\" class=\"n\">{} {}</th><th scope=\"col\" class=\"n\">{} {}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
-                   k + 1, esc(p.t("top_movers")), esc(what), esc(p.t("ags")), esc(p.t("name")), esc(p.t("baustein")), esc(p.t("mean")), esc(p.t("delta_euro")), esc(p.t("p05")),
-                   esc(p.t("delta_euro")), esc(p.t("median")), esc(p.t("delta_euro")), esc(p.t("p95")), esc(p.t("delta_euro")), esc(p.t("p_lose")));
+    open_table(o, fmt::format("class=\"sortable filterable mc\" id=\"t-mc-{}\"", k + 1), p.t("top_movers") + ": " + what,
+               {{p.t("ags")}, {p.t("name")}, {p.t("baustein")}, {p.t("mean") + " " + p.t("delta_euro"), true}, {p.t("p05") + " " + p.t("delta_euro"), true},
+                {p.t("median") + " " + p.t("delta_euro"), true}, {p.t("p95") + " " + p.t("delta_euro"), true}, {p.t("p_lose"), true}});
     for (std::size_t r = i; r < end; ++r) {
       const json& m = movers[r];
       const std::string ags = m["ags"].get<std::string>(), name = m["name"].get<std::string>(), bid = m["baustein"].get<std::string>();
@@ -907,7 +948,7 @@ void compare_mc_body(std::string& o, const Page& p, const json& mc) {
       const std::string pl = m["p_lose"].get<std::string>();
       fmt::format_to(out, FMT_COMPILE("<td class=\"n\" data-col=\"p_lose\" data-v=\"{}\">{}</td></tr>\n"), pl, p.percent(std::stod(pl), 2));
     }
-    o += "</tbody>\n</table>\n";
+    close_table(o);
     i = end;
   }
   o += "</section>\n";
@@ -920,12 +961,11 @@ void compare_body(std::string& o, const Page& p, const json& d) {
                  esc(p.t("base")), esc(sc[0]["name"].get<std::string>()), esc(p.t("variant")));
   for (std::size_t k = 1; k < sc.size(); ++k) o += " " + esc(sc[k]["name"].get<std::string>());
   o += "</p>\n</header>\n<section id=\"headline\">\n<h2>" + esc(p.t("headline")) + "</h2>\n";
-  fmt::format_to(out, FMT_COMPILE("<table id=\"t-scenarios\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
-                 esc(p.t("scenario")), esc(p.t("scenario")), esc(p.t("budget")), esc(p.t("allocated")), esc(p.t("vza")));
+  open_table(o, "id=\"t-scenarios\"", p.t("scenario"), {{p.t("scenario")}, {p.t("budget"), true}, {p.t("allocated"), true}, {p.t("vza"), true}});
   for (const auto& s : sc)
     fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n"), esc(s["name"].get<std::string>()),
                    esc(p.euros(cents_of(s["budget_cents"]))), esc(p.euros(cents_of(s["allocated_cents"]))), p.vza(s["halves"].get<Halves>()));
-  o += "</tbody>\n</table>\n";
+  close_table(o);
   for (const auto& v : d["variants"]) {
     fmt::format_to(out, FMT_COMPILE("<h3>{}</h3>\n<dl class=\"cards\">\n<div><dt>{}</dt><dd>{}<small>{} {}</small></dd></div>\n<div><dt>{}</dt><dd>{}<small>{} {}</small></dd></div>\n<div><dt>{}</dt><dd>{}</dd></div>\n</dl>\n"),
                    esc(v["name"].get<std::string>()), esc(p.t("winners")), p.count(v["winners"].get<long long>()), esc(p.t("gained")),
@@ -947,10 +987,9 @@ void compare_body(std::string& o, const Page& p, const json& d) {
     std::stable_sort(bars.begin(), bars.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
     o += diverging_chart(p, fmt::format("c-diverging-{}", k + 1), p.t("chart_diverging") + ": " + v["name"].get<std::string>(),
                          p.t("text_alt") + " " + p.quote(p.t("change") + ": " + v["name"].get<std::string>()) + ".", bars);
-    fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable\" id=\"{}\"><caption>{}: {}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>"
-                        "<th scope=\"col\" class=\"n\" data-col=\"base\">{}</th><th scope=\"col\" class=\"n\" data-col=\"variant\">{}</th><th scope=\"col\" class=\"n\" data-col=\"delta\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
-                   tid, esc(p.t("change")), esc(v["name"].get<std::string>()), esc(p.t("ags")), esc(p.t("name")), esc(sc[0]["name"].get<std::string>() + " " + p.t("euro")),
-                   esc(v["name"].get<std::string>() + " " + p.t("euro")), esc(p.t("delta_euro")), esc(p.t("delta_vza")));
+    open_table(o, fmt::format("class=\"sortable filterable\" id=\"{}\"", tid), p.t("change") + ": " + v["name"].get<std::string>(),
+               {{p.t("ags")}, {p.t("name")}, {sc[0]["name"].get<std::string>() + " " + p.t("euro"), true, "data-col=\"base\""},
+                {v["name"].get<std::string>() + " " + p.t("euro"), true, "data-col=\"variant\""}, {p.t("delta_euro"), true, "data-col=\"delta\""}, {p.t("delta_vza"), true}});
     for (const auto& c : v["changes"]) {
       const std::string ags = c["ags"].get<std::string>(), name = c["name"].get<std::string>();
       const Cents dc = c["delta_cents"].get<Cents>();
@@ -960,14 +999,14 @@ void compare_body(std::string& o, const Page& p, const json& d) {
                      num_td(esc(p.euros(cents_of(c["variant_cents"]))), format_euros(cents_of(c["variant_cents"]))), dc > 0 ? "pos" : dc < 0 ? "neg" : "",
                      format_euros(dc), esc(p.signed_euros(dc)), num_td(p.signed_vza(dh), format_positions(dh)));
     }
-    o += "</tbody>\n</table>\n</section>\n";
+    close_table(o);
+    o += "</section>\n";
   }
   // Indices side by side: a row per Baustein and index, a column per scenario.
   o += "<section id=\"indices\">\n<h2>" + esc(p.t("indices")) + "</h2>\n";
-  fmt::format_to(out, FMT_COMPILE("<table id=\"t-indices\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>"), esc(p.t("indices")),
-                 esc(p.t("baustein")), esc(p.t("indicator")));
-  for (const auto& s : sc) o += "<th scope=\"col\" class=\"n\">" + esc(s["name"].get<std::string>()) + "</th>";
-  o += "</tr></thead>\n<tbody>\n";
+  std::vector<Column> icols = {{p.t("baustein")}, {p.t("indicator")}};
+  for (const auto& s : sc) icols.push_back({s["name"].get<std::string>(), true});
+  open_table(o, "id=\"t-indices\"", p.t("indices"), icols);
   const json& fair = d["fairness"];
   const std::pair<const char*, const char*> indices[] = {{"gini_population", "gini"},  {"gallagher_key", "gallagher_key"}, {"loosemore_hanby_key", "lh_key"},
                                                          {"gallagher_quota", "gallagher_quota"}, {"loosemore_hanby_quota", "lh_quota"}, {"max_min_ratio", "max_min"},
@@ -981,7 +1020,8 @@ void compare_body(std::string& o, const Page& p, const json& d) {
       }
       o += "</tr>\n";
     }
-  o += "</tbody>\n</table>\n</section>\n";
+  close_table(o);
+  o += "</section>\n";
   o += "<section id=\"paradoxes\">\n<h2>" + esc(p.t("paradoxes")) + "</h2>\n";
   if (d["paradoxes"].empty()) o += "<p>" + esc(p.t("no_paradox")) + "</p>\n";
   for (const auto& x : d["paradoxes"]) o += "<p class=\"flag\">" + esc(paradox_text(p, x, sc)) + "</p>\n";
@@ -989,11 +1029,10 @@ void compare_body(std::string& o, const Page& p, const json& d) {
   if (d.contains("decomposition")) {
     const json& dc = d["decomposition"];
     o += "<section id=\"decomposition\">\n<h2>" + esc(p.t("decomposition")) + "</h2>\n";
-    fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable\" id=\"t-decompose\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th>"),
-                   esc(p.t("decomposition")), esc(p.t("ags")), esc(p.t("name")), esc(p.t("baustein")), esc(p.t("total")));
+    std::vector<Column> dcols = {{p.t("ags")}, {p.t("name")}, {p.t("baustein")}, {p.t("total"), true}};
     for (std::size_t k = 0; k < dc["steps"].size(); ++k)
-      fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{0} {1} {2}</th><th scope=\"col\" class=\"n\">{0} {1} {3}</th>"), esc(p.t("step")), k + 1, esc(p.t("alone")), esc(p.t("stacked")));
-    o += "</tr></thead>\n<tbody>\n";
+      dcols.insert(dcols.end(), {{fmt::format("{} {} {}", p.t("step"), k + 1, p.t("alone")), true}, {fmt::format("{} {} {}", p.t("step"), k + 1, p.t("stacked")), true}});
+    open_table(o, "class=\"sortable filterable\" id=\"t-decompose\"", p.t("decomposition"), dcols);
     for (const auto& l : dc["lines"]) {
       const std::string ags = l["ags"].get<std::string>(), name = l["name"].get<std::string>();
       fmt::format_to(out, FMT_COMPILE("<tr data-ags=\"{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\">{}</th><td>{}</td>{}"), esc(ags), esc(fold(ags + " " + name)), esc(ags), esc(name),
@@ -1003,9 +1042,10 @@ void compare_body(std::string& o, const Page& p, const json& d) {
              num_td(esc(p.signed_euros(cents_of(l["stacked_cents"][k]))), format_euros(cents_of(l["stacked_cents"][k])));
       o += "</tr>\n";
     }
-    o += "</tbody>\n<tfoot><tr><td></td><th scope=\"row\">" + esc(p.t("interaction")) + "</th><td></td><td></td>";
-    for (const auto& i : dc["interaction_cents"]) o += "<td></td><td class=\"n\">" + esc(p.euros(cents_of(i))) + "</td>";
-    o += "</tr></tfoot>\n</table>\n</section>\n";
+    std::string foot = "<td></td><th scope=\"row\">" + esc(p.t("interaction")) + "</th><td></td><td></td>";
+    for (const auto& i : dc["interaction_cents"]) foot += "<td></td>" + num_cell(esc(p.euros(cents_of(i))));
+    close_table(o, foot);
+    o += "</section>\n";
   }
   if (d.contains("monte_carlo")) compare_mc_body(o, p, d["monte_carlo"]);
 }
@@ -1022,9 +1062,8 @@ void simulate_body(std::string& o, const Page& p, const json& d) {
   const std::pair<const char*, const char*> names[] = {{"spent_eur", "spent"}, {"unspent_eur", "unspent"}, {"positions_filled_vza_years", "positions"},
                                                        {"gini_euros_per_inhabitant", "gini"}, {"max_min_ratio_euros_per_inhabitant", "max_min"}};
   for (const auto& y : d["years"]) {
-    fmt::format_to(out, FMT_COMPILE("<table class=\"state\"><caption>{} {} · {} {}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
-                   esc(p.t("year")), y["year"].get<int>(), esc(p.t("budget")), esc(p.euros(cents_of(y["budget_cents"]))), esc(p.t("indicator")), esc(p.t("mean")),
-                   esc(p.t("sd")), esc(p.t("mc_error")));
+    open_table(o, "class=\"state\"", fmt::format("{} {} · {} {}", p.t("year"), y["year"].get<int>(), p.t("budget"), p.euros(cents_of(y["budget_cents"]))),
+               {{p.t("indicator")}, {p.t("mean"), true}, {p.t("sd"), true}, {p.t("mc_error"), true}});
     for (const auto& [key, label] : names) {
       if (!y.contains(key) || !y[key].contains("mean")) continue;
       const json& v = y[key];
@@ -1033,7 +1072,7 @@ void simulate_body(std::string& o, const Page& p, const json& d) {
       fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n"), esc(p.t(label)) + (std::string_view(key) == "positions_filled_vza_years" ? " (VZÄ-" + p.t("year") + ")" : ""),
                      esc(show(v["mean"])), esc(show(v["sd"])), esc(show(v["standard_error"])));
     }
-    o += "</tbody>\n</table>\n";
+    close_table(o);
   }
   if (d.contains("notes")) {
     o += note_list(p, d["notes"]);
@@ -1073,13 +1112,14 @@ void simulate_body(std::string& o, const Page& p, const json& d) {
     if (!bands.empty())
       o += interval_chart(p, fmt::format("c-band-{}-{}", bid, year), p.t("chart_band") + " (" + p.t("baustein") + " " + bid + ", " + std::to_string(year) + ")",
                           p.t("text_alt") + " " + p.quote(p.t("baustein") + " " + bid + " · " + p.t("year") + " " + std::to_string(year)) + ".", p.t("vza"), bands);
-    fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable sim\" id=\"t-sim-{}-{}\"><caption>{} {} · {} {}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>"),
-                   esc(bid), year, esc(p.t("baustein")), esc(bid), esc(p.t("year")), year, esc(p.t("ags")), esc(p.t("name")));
+    std::vector<Column> scols = {{p.t("ags")}, {p.t("name")}};
     const bool bpos = positions_bausteine.count(bid) > 0;
     if (bpos)
-      for (const char* q : {"p05", "median", "p95"}) fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(p.t(q)), esc(p.t("vza")));
-    for (const char* q : {"p05", "median", "p95"}) fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(p.t(q)), esc(p.t("euro")));
-    fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"), esc(p.t("p_nothing")), esc(p.t("outflow")));
+      for (const char* q : {"p05", "median", "p95"}) scols.push_back({p.t(q) + " " + p.t("vza"), true});
+    for (const char* q : {"p05", "median", "p95"}) scols.push_back({p.t(q) + " " + p.t("euro"), true});
+    scols.insert(scols.end(), {{p.t("p_nothing"), true}, {p.t("outflow"), true}});
+    open_table(o, fmt::format("class=\"sortable filterable sim\" id=\"t-sim-{}-{}\"", esc(bid), year),
+               fmt::format("{} {} · {} {}", p.t("baustein"), bid, p.t("year"), year), scols);
     for (const json* rp : rows) {
       const json& r = *rp;
       const std::string ags = r["ags"].get<std::string>(), name = r["name"].get<std::string>();
@@ -1097,7 +1137,8 @@ void simulate_body(std::string& o, const Page& p, const json& d) {
       fmt::format_to(out, FMT_COMPILE("<td class=\"n\" data-col=\"p_nothing\" data-v=\"{}\">{}</td><td class=\"n\" data-col=\"outflow_mean\" data-v=\"{}\">{}</td></tr>\n"), pn,
                      p.percent(std::stod(pn), 2), format_euros(cents_of(r["outflow_mean_cents"])), esc(p.euros(cents_of(r["outflow_mean_cents"]))));
     }
-    o += "</tbody>\n</table>\n</section>\n";
+    close_table(o);
+    o += "</section>\n";
   }
 }
 
