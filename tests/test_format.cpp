@@ -5,6 +5,7 @@
 #include <clocale>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 #include "kimsim/format.hpp"
 
@@ -87,4 +88,14 @@ TEST_CASE("the German forms do not depend on the process locale") {
   CHECK(german_euros(123456789) + german_number(1234.5, 1) == in_c);
   std::setlocale(LC_ALL, before.c_str());
   CHECK(in_c == "1.234.567,89" + nbsp_euro + "1.234,5");
+}
+
+TEST_CASE("german_euros written in one pass reads as format_euros grouped the German way") {
+  // Amounts of every length and sign, and the extremes of 128 bits.
+  std::vector<__int128> amounts = {0, 1, -1, 99, 100, -100, 99999, 100000, 123456789012, -123456789012};
+  __int128 v = 7;
+  for (int i = 0; i < 36; ++i) amounts.push_back(v), amounts.push_back(-v), v = v * 10 + (i % 10);  // up to 38 digits
+  amounts.push_back(~(static_cast<__int128>(1) << 127));
+  amounts.push_back(static_cast<__int128>(1) << 127);
+  for (const __int128 c : amounts) CHECK(german_euros(c) == german_number(format_euros(c)) + "\u00A0€");
 }

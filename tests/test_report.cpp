@@ -2,6 +2,7 @@
 // default (English on request), its Lorenz curve gives the Gini that `compare` states, its data
 // island cannot close its script element, and its numbers are the allocation's, exactly.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 
 #include "io/html_report.hpp"
@@ -10,6 +11,8 @@
 #include "kimsim/simulation.hpp"
 #include "kimsim/compare.hpp"
 #include "kimsim/format.hpp"
+#include "kimsim/notes.hpp"
+#include "io/report.hpp"
 
 using namespace kimsim;
 
@@ -135,4 +138,89 @@ TEST_CASE("report.html of a simulation of money only: no VZÄ columns") {
   const std::string page = h.substr(0, h.find("id=\"data\""));
   CHECK(page.find("Median VZÄ") == std::string::npos);
   CHECK(page.find("c-band-") == std::string::npos);
+}
+
+TEST_CASE("report.html of compare --replications: the Monte Carlo section, its movers largest first") {
+  const auto& ls = baseline();
+  const auto variant = io::load_scenario(KIMSIM_SOURCE_DIR "/scenarios/variants/budget-75m.yaml");
+  const Allocation va = allocate(variant.scenario, variant.regions);
+  const ComparedScenario s[] = {{"base", &ls.scenario, &ls.regions, &baseline_allocation()}, {"budget-75m", &variant.scenario, &variant.regions, &va}};
+  const Comparison c = compare(s);
+  SimulationSpec base_spec = *ls.simulation, variant_spec = *variant.simulation;
+  const SimulatedScenario sims[] = {{&ls.scenario, &ls.regions, &base_spec}, {&variant.scenario, &variant.regions, &variant_spec}};
+  const CompareSimulation mc = compare_replications(sims, 1, 0, 40, 1);
+  const std::vector<io::ComparedRun> runs = {{&ls, &baseline_allocation()}, {&variant, &va}};
+  const auto d = io::compare_report_data(c, runs, nullptr, io::Lang::de, &mc);
+  REQUIRE(d.contains("monte_carlo"));
+  const auto& m = d["monte_carlo"];
+  CHECK(m["replications"].get<std::uint64_t>() == 40u);
+  CHECK(m["variance_ratio"].size() == variance_ratios(mc).size());
+  const auto& movers = m["top_movers"];
+  REQUIRE(movers.size() == 10u);  // one variant, one year: the ten largest
+  for (std::size_t i = 0; i < movers.size(); ++i) {
+    const auto& r = movers[i];
+    CHECK(r["delta_cents_p05"].get<Cents>() <= r["delta_cents_p50"].get<Cents>());
+    CHECK(r["delta_cents_p50"].get<Cents>() <= r["delta_cents_p95"].get<Cents>());
+    const double p_lose = std::stod(r["p_lose"].get<std::string>());
+    CHECK((p_lose >= 0 && p_lose <= 1));
+    if (i > 0) CHECK(std::llabs(movers[i - 1]["delta_cents_mean"].get<Cents>()) >= std::llabs(r["delta_cents_mean"].get<Cents>()));
+  }
+  const std::string h = io::report_html(d);
+  const std::string page = h.substr(0, h.find("id=\"data\""));
+  for (const char* term : {"Unter Unsicherheit (Monte Carlo)", "Varianzverhältnis", "Wahrscheinlichkeit, weniger zu erhalten", "id=\"c-mc-1\"", "id=\"t-mc-1\""})
+    CHECK_MESSAGE(page.find(term) != std::string::npos, term);
+  // Without the simulation the page has no such section.
+  CHECK(io::report_html(io::compare_report_data(c, runs, nullptr, io::Lang::de)).find("id=\"mc\"") == std::string::npos);
+}
+
+TEST_CASE("report.html of a ten-year simulation stays under 2 MB: per recipient the first and last year") {
+  const auto& ls = baseline();
+  SimulationSpec spec = *ls.simulation;
+  spec.replications = 20;
+  spec.years.clear();
+  for (int y = 2021; y <= 2030; ++y) spec.years.push_back(SimulationYear{y, 1.0, std::nullopt, "", {}, {}});
+  const SimulationResult r = simulate(ls.scenario, ls.regions, spec, 1);
+  REQUIRE(r.years.size() == 10u);
+  const nlohmann::json summary = io::simulation_summary(ls, spec, r);
+  const auto d = io::simulation_report_data(ls, r, summary, io::Lang::de);
+  const std::string h = io::report_html(d);
+  // Each year's tables take about 230 KB: all ten would pass the bound.
+  CHECK(h.size() < 2u * 1024 * 1024);
+  const std::string page = h.substr(0, h.find("id=\"data\""));
+  for (int y = 2021; y <= 2030; ++y) {
+    const bool shown = page.find(fmt::format("id=\"t-sim-B2-{}\"", y)) != std::string::npos;
+    CHECK_MESSAGE(shown == (y == 2021 || y == 2030), y);
+    // The statewide figures of every year stay.
+    CHECK_MESSAGE(page.find(fmt::format("Jahr {} · Budget", y)) != std::string::npos, y);
+  }
+  CHECK(page.find("die Werte der Jahre 2022, 2023, 2024, 2025, 2026, 2027, 2028, 2029 stehen in simulation.csv") != std::string::npos);
+}
+
+TEST_CASE("notes kimsim writes: one table, each sentence in English and German with the same values") {
+  for (const std::string_view id : note_ids()) {
+    const Note n{std::string(id), {"@0@", "@1@", "@2@"}};
+    const std::string en = note_text(n, Lang::en), de = note_text(n, Lang::de);
+    CHECK_MESSAGE(en != de, id);
+    for (const char* v : {"@0@", "@1@", "@2@"}) CHECK_MESSAGE((en.find(v) == std::string::npos) == (de.find(v) == std::string::npos), id, " ", v);
+  }
+  // An id the table does not know reads as written.
+  CHECK(note_text({"a sentence of its own", {}}, Lang::de) == "a sentence of its own");
+}
+
+TEST_CASE("report.html: kimsim's notes in the page's language, the scenario's own text as written") {
+  const auto& ls = baseline();
+  const auto d = io::run_report_data(ls, baseline_allocation(), io::Lang::de);
+  REQUIRE(!d["notes"].empty());
+  CHECK(d["notes"][0]["id"] == "indicator_split");
+  const std::string de = io::report_html(d), en = io::report_html(io::run_report_data(ls, baseline_allocation(), io::Lang::en));
+  const std::string page_de = de.substr(0, de.find("id=\"data\"")), page_en = en.substr(0, en.find("id=\"data\""));
+  CHECK(page_de.find("Kennzahl „schutzsuchende“ liegt je Kreis vor") != std::string::npos);
+  CHECK(page_de.find("is given per Kreis") == std::string::npos);
+  CHECK(page_en.find("indicator 'schutzsuchende' is given per Kreis") != std::string::npos);
+  // summary.json keeps the English sentence.
+  CHECK(io::summary_json(ls, baseline_allocation())["notes"][0].get<std::string>().starts_with("indicator 'schutzsuchende' is given per Kreis"));
+  // The assumptions are the scenario's words, [A] markers and all, in either language.
+  const std::string first = ls.scenario.assumptions.front();
+  CHECK(first.starts_with("[A] "));
+  CHECK(page_de.find(first.substr(0, 40)) != std::string::npos);
 }

@@ -67,7 +67,9 @@ paradoxes where they occur. Writes DIR (default results/compare-<base>-<variant>
                            difference's mean, sd, p05, p50, p95 (positions, euros) and p_lose
   report.html              the report for people: gains and losses per territory (chart and
                            sortable table with a search box), the indices side by side, the
-                           paradoxes in words, the decomposition (German, or --lang en)
+                           paradoxes in words, the decomposition; with --replications
+                           the variance ratios and the largest movers' p05-p95 band and
+                           p_lose (German, or --lang en)
   manifest.json            version, SHA-256 of every scenario and data file, command line, time
 
 With --decompose the files form a chain: each variant extends the one before it (the first
@@ -286,7 +288,8 @@ int compare_command(const Invocation& call) {
       {"compare.json", json.dump(2) + "\n"}};
   if (run.parts) written.push_back({"decompose.csv", io::decompose_csv(*run.parts, loaded[0].regions, run.steps)});
   if (simulated) written.push_back({"compare_mc.csv", io::compare_simulation_csv(*simulated, run.names, loaded[0].regions)});
-  written.push_back({"report.html", io::report_html(io::compare_report_data(c, run.runs, run.parts ? &*run.parts : nullptr, run.lang))});
+  written.push_back({"report.html", io::report_html(io::compare_report_data(c, run.runs, run.parts ? &*run.parts : nullptr, run.lang,
+                                                                                       simulated ? &*simulated : nullptr))});
   io::write_result_folder(run.dir, written, manifest);
   call.out << io::compare_summary(c, run.runs, run.dir, run.parts.has_value(), simulated.has_value());
   if (run.parts) call.out << io::decompose_summary(*run.parts, run.steps);

@@ -79,8 +79,8 @@ results/<scenario name>-simulation/), as a whole or not at all:
                    per inhabitant) with Monte Carlo standard errors
   report.html      the report for people: per recipient the p05-p95 band and median of
                    positions and euros, the probability of receiving nothing, the outflow;
-                   statewide spending and fairness with Monte Carlo errors (German, or
-                   --lang en)
+                   statewide spending and fairness with Monte Carlo errors; per
+                   recipient the first and last year (German, or --lang en)
   manifest.json    version, SHA-256 of every input, seed, replications, command line, time
 
 Options)"));

@@ -10,6 +10,7 @@
 #include <iterator>
 #include <map>
 #include <numeric>
+#include <unordered_map>
 
 #include "io/output.hpp"
 #include "io/report.hpp"
@@ -160,6 +161,20 @@ constexpr Label kLabels[] = {
     {"chart_band", "Stellen je Empfänger: Median und Band p05–p95",
      "Positions per recipient: median and p05–p95 band"},
     {"band", "Band p05–p95", "p05–p95 band"},
+    {"csv_only_years", "Je Empfänger zeigt dieser Bericht das erste und das letzte Jahr ({} und {}); die Werte der Jahre {} stehen in simulation.csv.",
+     "Per recipient this report shows the first and the last year ({} and {}); those of the years {} are in simulation.csv."},
+    // compare --replications
+    {"mc", "Unter Unsicherheit (Monte Carlo)", "Under uncertainty (Monte Carlo)"},
+    {"mc_intro", "Jedes Szenario wurde mit denselben Zufallszahlen simuliert (gleicher Startwert, gleiche Replikationen): Die Unterschiede kommen aus den Regeln, nicht aus dem Zufall.",
+     "Every scenario was simulated on the same random numbers (the same seed, the same replications): the differences come from the rules, not from chance."},
+    {"variance_ratio", "Varianzverhältnis", "Variance ratio"},
+    {"variance_ratio_hint", "Varianz der Differenz geteilt durch die Varianz, die sie mit unabhängigen Zufallszahlen hätte, über die Gebiete eines Bausteins. Unter 1: Die gemeinsamen Zufallszahlen machen den Vergleich genauer.",
+     "The variance of the difference over the variance it would have on independent random numbers, over the territories of a Baustein. Below 1: the common random numbers make the comparison more precise."},
+    {"top_movers", "Die größten Veränderungen", "The largest changes"},
+    {"top_movers_hint", "Je Variante und Jahr die zehn Gebiete und Bausteine mit der größten mittleren Veränderung in Euro: das Band p05–p95 und der Median der Differenz (Variante minus Basis) und die Wahrscheinlichkeit, weniger zu erhalten. Alle Gebiete stehen in compare_mc.csv.",
+     "Per variant and year the ten territories and Bausteine with the largest mean change in euros: the p05–p95 band and the median of the difference (variant minus base) and the probability of receiving less. Every territory is in compare_mc.csv."},
+    {"p_lose", "Wahrscheinlichkeit, weniger zu erhalten", "Probability of receiving less"},
+    {"chart_mc_band", "Veränderung in Euro: Median und Band p05–p95", "Change in euros: median and p05–p95 band"},
 };
 
 /// Renders a page in one language: labels, numbers, escaping.
@@ -170,8 +185,8 @@ class Page {
 
   std::string t(std::string_view key) const {
     // Looked up a few times per table row: a map built once, not a scan of the table.
-    static const std::map<std::string_view, const Label*> index = [] {
-      std::map<std::string_view, const Label*> m;
+    static const std::unordered_map<std::string_view, const Label*> index = [] {
+      std::unordered_map<std::string_view, const Label*> m;
       for (const Label& l : kLabels) m.emplace(l.key, &l);
       return m;
     }();
@@ -195,7 +210,12 @@ class Page {
     return (h > 0 ? "+" : h < 0 ? "−" : "") + plain(format_positions(h < 0 ? -h : h));
   }
   std::string signed_euros(Cents c) const { return (c > 0 ? "+" : c < 0 ? "−" : "") + euros(c < 0 ? -c : c); }
-  std::string number(double v, int decimals) const { return plain(fmt::format("{:.{}f}", v, decimals)); }
+  std::string number(double v, int decimals) const {
+    // Whole numbers shown without decimals (inhabitants, indicators, ticks) as integer digits:
+    // the same text as the float format, at a fraction of its cost.
+    if (decimals == 0 && v == std::floor(v) && std::abs(v) < 1e15 && !std::signbit(v)) return plain(std::to_string(static_cast<long long>(v)));
+    return plain(fmt::format("{:.{}f}", v, decimals));
+  }
   std::string percent(double share, int decimals) const { return number(share * 100.0, decimals) + "\u00A0%"; }
   std::string count(long long n) const { return plain(std::to_string(n)); }
   /// A quotation in the page's language: „…“ in German, “…” in English.
@@ -299,7 +319,7 @@ nav ol{columns:2;font-size:.9rem}
  thead{display:table-header-group}
  tfoot{display:table-row-group}
  td,th{overflow-wrap:break-word;padding:.15rem .3rem}
- table.sim,#t-areas{font-size:7pt}
+ table.sim,table.mc,#t-areas{font-size:7pt}
  #t-decompose{font-size:6.5pt}#t-decompose td.n{white-space:normal}
  h2,h3{break-after:avoid;page-break-after:avoid}
  .steckbrief{break-before:page;page-break-before:always;border:0}
@@ -368,10 +388,59 @@ std::string num_td(const std::string& shown, const std::string& sort_value) {
   return "<td class=\"n\" data-v=\"" + sort_value + "\">" + shown + "</td>";
 }
 
+// ---------------------------------------------------------------------------------------------
+// Tables: every table of the page opens and closes here, so that all look and behave alike — a
+// caption, a header row whose numeric columns align right and sort as numbers, the body rows,
+// an optional footer row.
+
+/// A column: its header (plain text), whether it holds numbers, and any further attribute of its
+/// header cell (data-col: what the browser test reads).
+struct Column {
+  std::string header;
+  bool numeric = false;
+  std::string attrs = {};
+};
+
+/// Opens a table (`attrs`: its id and classes, as HTML attributes) with its caption (plain text)
+/// and header row; the caller writes the body rows.
+void open_table(std::string& o, std::string_view attrs, std::string_view caption, const std::vector<Column>& columns) {
+  o += "<table";
+  if (!attrs.empty()) o.append(" ").append(attrs);
+  o.append("><caption>").append(esc(caption)).append("</caption>\n<thead><tr>");
+  for (const Column& c : columns) {
+    o += c.numeric ? "<th scope=\"col\" class=\"n\"" : "<th scope=\"col\"";
+    if (!c.attrs.empty()) o.append(" ").append(c.attrs);
+    o.append(">").append(esc(c.header)).append("</th>");
+  }
+  o += "</tr></thead>\n<tbody>\n";
+}
+
+/// Closes the body and the table, with a footer row of these cells (HTML) if any.
+void close_table(std::string& o, std::string_view foot = {}) {
+  if (!foot.empty()) o.append("</tbody>\n<tfoot><tr>").append(foot).append("</tr></tfoot>\n</table>\n");
+  else o += "</tbody>\n</table>\n";
+}
+
+/// A numeric cell without a sort value of its own (`html` already escaped).
+std::string num_cell(std::string_view html) { return "<td class=\"n\">" + std::string(html) + "</td>"; }
+
 std::string list(const json& items) {
   std::string o = "<ul>\n";
   for (const auto& i : items) o += "<li>" + esc(i.get<std::string>()) + "</li>\n";
   return o + "</ul>\n";
+}
+
+/// The notes kimsim wrote, as the island holds them (an id and its values), in the page's language.
+std::string note_list(const Page& p, const json& notes) {
+  std::string o = "<ul>\n";
+  for (const auto& n : notes) o += "<li>" + esc(note_text({n["id"].get<std::string>(), n["args"].get<std::vector<std::string>>()}, p.lang())) + "</li>\n";
+  return o + "</ul>\n";
+}
+
+json notes_json(const std::vector<Note>& notes) {
+  json o = json::array();
+  for (const Note& n : notes) o.push_back({{"id", n.id}, {"args", n.args}});
+  return o;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -559,19 +628,21 @@ void run_body(std::string& o, const Page& p, const json& d) {
   const bool any_pos = std::find(pos.begin(), pos.end(), true) != pos.end();
   if (any_pos) card(std::string(p.t("positions")) + " (" + std::string(p.t("vza")) + ")", p.vza(h["halves"].get<Halves>()), published, "h-positions");
   o += "</dl>\n";
-  const auto vza_th = [&](bool show) { return show ? "<th scope=\"col\" class=\"n\">" + esc(p.t("vza")) + "</th>" : std::string(); };
   const auto vza_td = [&](bool show, Halves hv) { return show ? "<td class=\"n\">" + esc(p.vza(hv)) + "</td>" : std::string(); };
   // The Bausteine in one table.
-  fmt::format_to(out, FMT_COMPILE("<table id=\"t-bausteine\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th>{}<th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
-                 esc(p.t("bausteine")), esc(p.t("baustein")), esc(p.t("name")), esc(p.t("budget")), esc(p.t("allocated")), esc(p.t("unallocated")), vza_th(any_pos), esc(p.t("recipients")));
+  std::vector<Column> cols = {{p.t("baustein")}, {p.t("name")}, {p.t("budget"), true}, {p.t("allocated"), true}, {p.t("unallocated"), true}};
+  if (any_pos) cols.push_back({p.t("vza"), true});
+  cols.push_back({p.t("recipients"), true});
+  open_table(o, "id=\"t-bausteine\"", p.t("bausteine"), cols);
   for (const auto& b : bs)
     fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>{}<td class=\"n\">{}</td></tr>\n"),
                    esc(b["id"].get<std::string>()), esc(b["name"].get<std::string>()), esc(p.euros(cents_of(b["budget_cents"]))),
                    esc(p.euros(cents_of(b["allocated_cents"]))), esc(p.euros(cents_of(b["unallocated_cents"]))), vza_td(any_pos, b["halves"].get<Halves>()),
                    b["recipients"].get<std::size_t>());
-  fmt::format_to(out, FMT_COMPILE("</tbody>\n<tfoot><tr><th scope=\"row\">{}</th><td></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>{}<td></td></tr></tfoot>\n</table>\n</section>\n"),
-                 esc(p.t("total")), esc(p.euros(cents_of(h["budget_cents"]))), esc(p.euros(cents_of(h["allocated_cents"]))),
-                 esc(p.euros(cents_of(h["unallocated_cents"]))), vza_td(any_pos, h["halves"].get<Halves>()));
+  close_table(o, "<th scope=\"row\">" + esc(p.t("total")) + "</th><td></td>" + num_cell(esc(p.euros(cents_of(h["budget_cents"])))) +
+                     num_cell(esc(p.euros(cents_of(h["allocated_cents"])))) + num_cell(esc(p.euros(cents_of(h["unallocated_cents"])))) +
+                     vza_td(any_pos, h["halves"].get<Halves>()) + "<td></td>");
+  o += "</section>\n";
 
   search_box(o, p);
 
@@ -580,10 +651,11 @@ void run_body(std::string& o, const Page& p, const json& d) {
     const std::string id = b["id"].get<std::string>();
     const bool bpos = b["halves"].get<Halves>() != 0;
     fmt::format_to(out, FMT_COMPILE("<section id=\"b-{0}\">\n<h2>{1} {0}: {2}</h2>\n"), esc(id), esc(p.t("baustein")), esc(b["name"].get<std::string>()));
-    fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable recipients\" id=\"t-{}\" data-baustein=\"{}\"><caption>{} {} – {} {}</caption>\n<thead><tr>"
-                        "<th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th>{}<th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>\n"),
-                   esc(id), esc(id), esc(p.t("baustein")), esc(id), b["rows"].size(), esc(p.t("recipients")), esc(p.t("ags")), esc(p.t("name")), esc(p.t("type")),
-                   esc(p.t("kreis")), vza_th(bpos), esc(p.t("euro")), esc(p.t("key_share")), esc(p.t("note")));
+    std::vector<Column> rcols = {{p.t("ags")}, {p.t("name")}, {p.t("type")}, {p.t("kreis")}};
+    if (bpos) rcols.push_back({p.t("vza"), true});
+    rcols.insert(rcols.end(), {{p.t("euro"), true}, {p.t("key_share"), true}, {p.t("note")}});
+    open_table(o, fmt::format("class=\"sortable filterable recipients\" id=\"t-{0}\" data-baustein=\"{0}\"", esc(id)),
+               fmt::format("{} {} – {} {}", p.t("baustein"), id, b["rows"].size(), p.t("recipients")), rcols);
     for (const auto& r : b["rows"]) {
       std::string note;
       if (r.contains("passed_on_by")) note = std::string(p.t("passed_on_by")) + " " + r["passed_on_by"].get<std::string>();
@@ -602,8 +674,9 @@ void run_body(std::string& o, const Page& p, const json& d) {
                      bpos ? num_td(p.vza(halves), format_positions(halves)) : std::string(), num_td(esc(p.euros(cents)), format_euros(cents)),
                      num_td(p.percent(r["key_share"].get<double>(), 3), fmt::format("{:.9f}", r["key_share"].get<double>())), esc(note));
     }
-    fmt::format_to(out, FMT_COMPILE("</tbody>\n<tfoot><tr><td></td><th scope=\"row\">{}</th><td></td><td></td>{}<td class=\"n\">{}</td><td></td><td></td></tr></tfoot>\n</table>\n</section>\n"),
-                   esc(p.t("total")), vza_td(bpos, b["halves"].get<Halves>()), esc(p.euros(cents_of(b["allocated_cents"]))));
+    close_table(o, "<td></td><th scope=\"row\">" + esc(p.t("total")) + "</th><td></td><td></td>" + vza_td(bpos, b["halves"].get<Halves>()) +
+                       num_cell(esc(p.euros(cents_of(b["allocated_cents"])))) + "<td></td><td></td>");
+    o += "</section>\n";
   }
 
   // Kreis-level areas: charts, then their table (the charts' text alternative).
@@ -633,12 +706,12 @@ void run_body(std::string& o, const Page& p, const json& d) {
                    static_cast<double>(cents_of(d["average_per_1000_cents"])) / 100.0, std::string(p.t("average")));
     o += lorenz_chart(p, "c-lorenz", d["lorenz"]);
   }
-  fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable\" id=\"t-areas\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th>"),
-                 esc(p.t("areas")), esc(p.t("ags")), esc(p.t("name")), esc(p.t("type")));
+  std::vector<Column> acols = {{p.t("ags")}, {p.t("name")}, {p.t("type")}};
   for (std::size_t b = 0; b < bs.size(); ++b)
-    if (pos[b]) fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(bs[b]["id"].get<std::string>()), esc(p.t("vza")));
-  fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th>{}</tr></thead>\n<tbody>\n"),
-                 esc(p.t("euro")), esc(p.t("population")), esc(p.t("per_1000")), vza_th(any_pos));
+    if (pos[b]) acols.push_back({bs[b]["id"].get<std::string>() + " " + p.t("vza"), true});
+  acols.insert(acols.end(), {{p.t("euro"), true}, {p.t("population"), true}, {p.t("per_1000"), true}});
+  if (any_pos) acols.push_back({p.t("vza"), true});
+  open_table(o, "class=\"sortable filterable\" id=\"t-areas\"", p.t("areas"), acols);
   for (const auto& a : areas) {
     const std::string ags = a["ags"].get<std::string>(), name = a["name"].get<std::string>();
     fmt::format_to(out, FMT_COMPILE("<tr data-ags=\"{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\"><a href=\"#s-{}\">{}</a></th><td>{}</td>"), esc(ags), esc(fold(ags + " " + name)), esc(ags),
@@ -653,23 +726,26 @@ void run_body(std::string& o, const Page& p, const json& d) {
     if (any_pos) o += num_td(p.vza(a["halves"].get<Halves>()), format_positions(a["halves"].get<Halves>()));
     o += "</tr>\n";
   }
-  o += "</tbody>\n</table>\n</section>\n";
+  close_table(o);
+  o += "</section>\n";
 
   // Validation.
   if (d.contains("validation")) {
-    fmt::format_to(out, FMT_COMPILE("<section id=\"validation\">\n<h2>{}</h2>\n<table id=\"t-validation\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
-                   esc(p.t("validation")), esc(p.t("validation_hint")), esc(p.t("baustein")), esc(p.t("ags")), esc(p.t("name")), esc(p.t("observed")), esc(p.t("model")), esc(p.t("difference")));
+    o += "<section id=\"validation\">\n<h2>" + esc(p.t("validation")) + "</h2>\n";
+    open_table(o, "id=\"t-validation\"", p.t("validation_hint"),
+               {{p.t("baustein")}, {p.t("ags")}, {p.t("name")}, {p.t("observed"), true}, {p.t("model"), true}, {p.t("difference"), true}});
     for (const auto& v : d["validation"]) {
       const double obs = v["observed_positions"].get<double>(), model = v["model_positions"].get<double>();
       fmt::format_to(out, FMT_COMPILE("<tr><td>{}</td><td>{}</td><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n"),
                      esc(v["baustein"].get<std::string>()), esc(v["ags"].get<std::string>()), esc(v["name"].get<std::string>()), p.number(obs, 1), p.number(model, 1),
                      (model - obs > 0 ? "+" : "") + p.number(model - obs, 1));
     }
-    o += "</tbody>\n</table>\n</section>\n";
+    close_table(o);
+    o += "</section>\n";
   }
   o += "<section id=\"assumptions\">\n<h2>" + esc(p.t("assumptions")) + "</h2>\n" + list(d["assumptions"]);
   o += "<h2>" + esc(p.t("sources")) + "</h2>\n" + list(d["sources"]);
-  if (!d["notes"].empty()) o += "<h2>" + esc(p.t("notes")) + "</h2>\n" + list(d["notes"]);
+  if (!d["notes"].empty()) o += "<h2>" + esc(p.t("notes")) + "</h2>\n" + note_list(p, d["notes"]);
   o += "</section>\n";
 
   // Steckbriefe: a printable page per Kreis-level area.
@@ -678,12 +754,12 @@ void run_body(std::string& o, const Page& p, const json& d) {
     const std::string ags = a["ags"].get<std::string>(), name = a["name"].get<std::string>();
     fmt::format_to(out, FMT_COMPILE("<article class=\"steckbrief\" id=\"s-{}\">\n<h3>{}: {} ({}, {})</h3>\n"), esc(ags), esc(p.t("steckbrief")), esc(name),
                    esc(type_label(p, a["type"].get<std::string>())), esc(ags));
-    fmt::format_to(out, FMT_COMPILE("<table class=\"profile\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th>"), esc(name), esc(p.t("region")));
+    std::vector<Column> pcols = {{p.t("region")}};
     for (std::size_t b = 0; b < bs.size(); ++b) {
-      if (pos[b]) fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(bs[b]["id"].get<std::string>()), esc(p.t("vza")));
-      fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(bs[b]["id"].get<std::string>()), esc(p.t("euro")));
+      if (pos[b]) pcols.push_back({bs[b]["id"].get<std::string>() + " " + p.t("vza"), true});
+      pcols.push_back({bs[b]["id"].get<std::string>() + " " + p.t("euro"), true});
     }
-    o += "</tr></thead>\n<tbody>\n";
+    open_table(o, "class=\"profile\"", name, pcols);
     for (const auto& m : a["members"]) {
       o += "<tr><th scope=\"row\">" + esc(m["name"].get<std::string>()) + "</th>";
       for (std::size_t b = 0; b < bs.size(); ++b) {
@@ -693,9 +769,8 @@ void run_body(std::string& o, const Page& p, const json& d) {
       }
       o += "</tr>\n";
     }
-    o += "</tbody>\n</table>\n";
-    fmt::format_to(out, FMT_COMPILE("<table class=\"profile-keys\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
-                   esc(p.t("key_values")), esc(p.t("indicator")), esc(p.t("value")));
+    close_table(o);
+    open_table(o, "class=\"profile-keys\"", p.t("key_values"), {{p.t("indicator")}, {p.t("value"), true}});
     for (const auto& [k, v] : a["indicators"].items())
       fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td></tr>\n"), esc(k), p.number(v.get<double>(), v.get<double>() == std::floor(v.get<double>()) ? 0 : 2));
     for (std::size_t b = 0; b < bs.size(); ++b)
@@ -705,11 +780,55 @@ void run_body(std::string& o, const Page& p, const json& d) {
     if (a.contains("per_1000_cents"))
       fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td></tr>\n"), esc(p.t("per_1000")), esc(p.euros(cents_of(a["per_1000_cents"]))));
     fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{} ({})</th><td class=\"n\">{}</td></tr>\n"), esc(p.t("total")), esc(p.t("euro")), esc(p.euros(cents_of(a["cents"]))));
-    o += "</tbody>\n</table>\n</article>\n";
+    close_table(o);
+    o += "</article>\n";
   }
   o += "</section>\n";
 }
 
+
+/// Intervals per row: a band from p05 to p95 and a dot at the median.
+/// With `signed_axis` (differences) the axis spans the values' range through 0, with a line at 0.
+std::string interval_chart(const Page& p, const std::string& id, const std::string& title, const std::string& desc,
+                           const std::string& x_label, const std::vector<std::pair<std::string, std::array<double, 3>>>& rows,
+                           bool signed_axis = false) {
+  const double left = 190, right = 20, top = 10, row_h = 12, axis_h = 40, width = 760;
+  const double plot_w = width - left - right, height = top + row_h * static_cast<double>(std::max<std::size_t>(rows.size(), 1)) + axis_h;
+  double lo = 0, hi = 0;
+  std::vector<double> tk;
+  if (signed_axis) {
+    for (const auto& r : rows) lo = std::min(lo, r.second[0]), hi = std::max(hi, r.second[2]);
+    if (lo == hi) hi = 1;  // nothing moves: an axis, not a division by 0
+    tk = ticks(lo, hi);
+    if (!tk.empty()) lo = std::min(lo, tk.front()), hi = std::max(hi, tk.back());
+  } else {
+    double max = 0;
+    for (const auto& r : rows) max = std::max(max, r.second[2]);
+    tk = ticks(0, std::max(max, 1.0));
+    hi = std::max(std::max(max, 1.0), tk.empty() ? 1.0 : tk.back());
+  }
+  auto x = [&](double v) { return left + plot_w * (v - lo) / (hi - lo); };
+  std::string o;
+  auto out = std::back_inserter(o);
+  fmt::format_to(out, FMT_COMPILE("<figure>\n<svg id=\"{0}\" viewBox=\"0 0 {1} {2}\" width=\"{1}\" role=\"img\" aria-labelledby=\"{0}-t {0}-d\">\n"
+                      "<title id=\"{0}-t\">{3}</title>\n<desc id=\"{0}-d\">{4}</desc>\n"),
+                 id, width, height, esc(title), esc(desc));
+  for (double v : tk)
+    fmt::format_to(out, FMT_COMPILE("<line class=\"grid\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\"/><text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>\n"),
+                   x(v), top, height - axis_h, height - axis_h + 14, esc(p.number(v, v == std::floor(v) ? 0 : 1)));
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const double y = top + row_h * static_cast<double>(i) + row_h / 2;
+    const auto& [low, med, up] = rows[i].second;
+    fmt::format_to(out, FMT_COMPILE("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text><rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"6\" fill=\"#56B4E9\"/><circle cx=\"{:.2f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"#0072B2\"/>\n"),
+                   left - 6, y + 4, esc(rows[i].first), x(low), y - 3, std::max(x(up) - x(low), 1.0), x(med), y);
+  }
+  if (signed_axis) fmt::format_to(out, FMT_COMPILE("<line class=\"axis\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\"/>\n"), x(0), top, height - axis_h);
+  else fmt::format_to(out, FMT_COMPILE("<line class=\"axis\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/>\n"), left, top, height - axis_h);
+  fmt::format_to(out, FMT_COMPILE("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n</svg>\n"), left + plot_w / 2, height - 6, esc(x_label));
+  fmt::format_to(out, FMT_COMPILE("<figcaption><div class=\"legend\"><span style=\"--c:#56B4E9\">{}</span><span style=\"--c:#0072B2\">{}</span></div>{}</figcaption>\n</figure>\n"),
+                 esc(p.t("band")), esc(p.t("median")), esc(desc));
+  return o;
+}
 
 // ---------------------------------------------------------------------------------------------
 // The compare report.
@@ -783,6 +902,58 @@ std::string paradox_text(const Page& p, const json& x, const json& scenarios) {
   return where + moves(a, da) + " and " + moves(b, db) + ", although their key weights stand as before: only a recipient was added or removed (new-recipient paradox).";
 }
 
+/// compare --replications: the variance ratios, then per variant and year the largest movers as
+/// an interval chart of the difference and a table whose cells are compare_mc.csv's.
+void compare_mc_body(std::string& o, const Page& p, const json& mc) {
+  auto out = std::back_inserter(o);
+  fmt::format_to(out, FMT_COMPILE("<section id=\"mc\">\n<h2>{}</h2>\n<p>{}: {} · {}: {}. {}</p>\n"), esc(p.t("mc")), esc(p.t("replications")),
+                 p.count(mc["replications"].get<long long>()), esc(p.t("seed")), mc["seed"].get<std::uint64_t>(), esc(p.t("mc_intro")));
+  o += "<h3>" + esc(p.t("variance_ratio")) + "</h3>\n<p class=\"sub\">" + esc(p.t("variance_ratio_hint")) + "</p>\n";
+  open_table(o, "id=\"t-variance-ratio\"", p.t("variance_ratio"), {{p.t("variant")}, {p.t("year")}, {p.t("baustein")}, {p.t("euro"), true}, {p.t("vza"), true}});
+  auto ratio = [&](const json& v) { return v.is_null() ? std::string("–") : p.number(v.get<double>(), 4); };
+  for (const auto& r : mc["variance_ratio"])
+    fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n"), esc(r["variant"].get<std::string>()),
+                   r["year"].get<int>(), esc(r["baustein"].get<std::string>()), ratio(r["euros"]), ratio(r["positions"]));
+  close_table(o);
+  fmt::format_to(out, FMT_COMPILE("<h3>{}</h3>\n<p class=\"sub\">{}</p>\n"), esc(p.t("top_movers")), esc(p.t("top_movers_hint")));
+  // The movers come grouped by variant and year, largest first.
+  const json& movers = mc["top_movers"];
+  for (std::size_t i = 0, k = 0; i < movers.size(); ++k) {
+    const std::string variant = movers[i]["variant"].get<std::string>();
+    const int year = movers[i]["year"].get<int>();
+    std::size_t end = i;
+    while (end < movers.size() && movers[end]["variant"] == variant && movers[end]["year"] == year) ++end;
+    const std::string what = variant + " · " + std::string(p.t("year")) + " " + std::to_string(year);
+    std::vector<std::pair<std::string, std::array<double, 3>>> bands;
+    for (std::size_t r = i; r < end; ++r) {
+      const json& m = movers[r];
+      bands.push_back({m["name"].get<std::string>() + " · " + m["baustein"].get<std::string>(),
+                       {static_cast<double>(cents_of(m["delta_cents_p05"])) / 100.0, static_cast<double>(cents_of(m["delta_cents_p50"])) / 100.0,
+                        static_cast<double>(cents_of(m["delta_cents_p95"])) / 100.0}});
+    }
+    o += interval_chart(p, fmt::format("c-mc-{}", k + 1), p.t("chart_mc_band") + " (" + what + ")", p.t("text_alt") + " " + p.quote(p.t("top_movers") + ": " + what) + ".",
+                        p.t("delta_euro"), bands, true);
+    open_table(o, fmt::format("class=\"sortable filterable mc\" id=\"t-mc-{}\"", k + 1), p.t("top_movers") + ": " + what,
+               {{p.t("ags")}, {p.t("name")}, {p.t("baustein")}, {p.t("mean") + " " + p.t("delta_euro"), true}, {p.t("p05") + " " + p.t("delta_euro"), true},
+                {p.t("median") + " " + p.t("delta_euro"), true}, {p.t("p95") + " " + p.t("delta_euro"), true}, {p.t("p_lose"), true}});
+    for (std::size_t r = i; r < end; ++r) {
+      const json& m = movers[r];
+      const std::string ags = m["ags"].get<std::string>(), name = m["name"].get<std::string>(), bid = m["baustein"].get<std::string>();
+      fmt::format_to(out, FMT_COMPILE("<tr data-ags=\"{}\" data-key=\"{}:{}:{}:{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\">{}</th><td>{}</td>"), esc(ags), esc(variant), year, esc(ags), esc(bid),
+                     esc(fold(ags + " " + name)), esc(ags), esc(name), esc(bid));
+      for (const char* q : {"mean", "p05", "p50", "p95"}) {
+        const Cents c = cents_of(m[std::string("delta_cents_") + q]);
+        fmt::format_to(out, FMT_COMPILE("<td class=\"n\" data-col=\"delta_euros_{}\" data-v=\"{}\">{}</td>"), q, format_euros(c), esc(p.signed_euros(c)));
+      }
+      const std::string pl = m["p_lose"].get<std::string>();
+      fmt::format_to(out, FMT_COMPILE("<td class=\"n\" data-col=\"p_lose\" data-v=\"{}\">{}</td></tr>\n"), pl, p.percent(std::stod(pl), 2));
+    }
+    close_table(o);
+    i = end;
+  }
+  o += "</section>\n";
+}
+
 void compare_body(std::string& o, const Page& p, const json& d) {
   auto out = std::back_inserter(o);
   const json& sc = d["scenarios"];
@@ -790,12 +961,11 @@ void compare_body(std::string& o, const Page& p, const json& d) {
                  esc(p.t("base")), esc(sc[0]["name"].get<std::string>()), esc(p.t("variant")));
   for (std::size_t k = 1; k < sc.size(); ++k) o += " " + esc(sc[k]["name"].get<std::string>());
   o += "</p>\n</header>\n<section id=\"headline\">\n<h2>" + esc(p.t("headline")) + "</h2>\n";
-  fmt::format_to(out, FMT_COMPILE("<table id=\"t-scenarios\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
-                 esc(p.t("scenario")), esc(p.t("scenario")), esc(p.t("budget")), esc(p.t("allocated")), esc(p.t("vza")));
+  open_table(o, "id=\"t-scenarios\"", p.t("scenario"), {{p.t("scenario")}, {p.t("budget"), true}, {p.t("allocated"), true}, {p.t("vza"), true}});
   for (const auto& s : sc)
     fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n"), esc(s["name"].get<std::string>()),
                    esc(p.euros(cents_of(s["budget_cents"]))), esc(p.euros(cents_of(s["allocated_cents"]))), p.vza(s["halves"].get<Halves>()));
-  o += "</tbody>\n</table>\n";
+  close_table(o);
   for (const auto& v : d["variants"]) {
     fmt::format_to(out, FMT_COMPILE("<h3>{}</h3>\n<dl class=\"cards\">\n<div><dt>{}</dt><dd>{}<small>{} {}</small></dd></div>\n<div><dt>{}</dt><dd>{}<small>{} {}</small></dd></div>\n<div><dt>{}</dt><dd>{}</dd></div>\n</dl>\n"),
                    esc(v["name"].get<std::string>()), esc(p.t("winners")), p.count(v["winners"].get<long long>()), esc(p.t("gained")),
@@ -817,10 +987,9 @@ void compare_body(std::string& o, const Page& p, const json& d) {
     std::stable_sort(bars.begin(), bars.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
     o += diverging_chart(p, fmt::format("c-diverging-{}", k + 1), p.t("chart_diverging") + ": " + v["name"].get<std::string>(),
                          p.t("text_alt") + " " + p.quote(p.t("change") + ": " + v["name"].get<std::string>()) + ".", bars);
-    fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable\" id=\"{}\"><caption>{}: {}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>"
-                        "<th scope=\"col\" class=\"n\" data-col=\"base\">{}</th><th scope=\"col\" class=\"n\" data-col=\"variant\">{}</th><th scope=\"col\" class=\"n\" data-col=\"delta\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
-                   tid, esc(p.t("change")), esc(v["name"].get<std::string>()), esc(p.t("ags")), esc(p.t("name")), esc(sc[0]["name"].get<std::string>() + " " + p.t("euro")),
-                   esc(v["name"].get<std::string>() + " " + p.t("euro")), esc(p.t("delta_euro")), esc(p.t("delta_vza")));
+    open_table(o, fmt::format("class=\"sortable filterable\" id=\"{}\"", tid), p.t("change") + ": " + v["name"].get<std::string>(),
+               {{p.t("ags")}, {p.t("name")}, {sc[0]["name"].get<std::string>() + " " + p.t("euro"), true, "data-col=\"base\""},
+                {v["name"].get<std::string>() + " " + p.t("euro"), true, "data-col=\"variant\""}, {p.t("delta_euro"), true, "data-col=\"delta\""}, {p.t("delta_vza"), true}});
     for (const auto& c : v["changes"]) {
       const std::string ags = c["ags"].get<std::string>(), name = c["name"].get<std::string>();
       const Cents dc = c["delta_cents"].get<Cents>();
@@ -830,14 +999,14 @@ void compare_body(std::string& o, const Page& p, const json& d) {
                      num_td(esc(p.euros(cents_of(c["variant_cents"]))), format_euros(cents_of(c["variant_cents"]))), dc > 0 ? "pos" : dc < 0 ? "neg" : "",
                      format_euros(dc), esc(p.signed_euros(dc)), num_td(p.signed_vza(dh), format_positions(dh)));
     }
-    o += "</tbody>\n</table>\n</section>\n";
+    close_table(o);
+    o += "</section>\n";
   }
   // Indices side by side: a row per Baustein and index, a column per scenario.
   o += "<section id=\"indices\">\n<h2>" + esc(p.t("indices")) + "</h2>\n";
-  fmt::format_to(out, FMT_COMPILE("<table id=\"t-indices\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>"), esc(p.t("indices")),
-                 esc(p.t("baustein")), esc(p.t("indicator")));
-  for (const auto& s : sc) o += "<th scope=\"col\" class=\"n\">" + esc(s["name"].get<std::string>()) + "</th>";
-  o += "</tr></thead>\n<tbody>\n";
+  std::vector<Column> icols = {{p.t("baustein")}, {p.t("indicator")}};
+  for (const auto& s : sc) icols.push_back({s["name"].get<std::string>(), true});
+  open_table(o, "id=\"t-indices\"", p.t("indices"), icols);
   const json& fair = d["fairness"];
   const std::pair<const char*, const char*> indices[] = {{"gini_population", "gini"},  {"gallagher_key", "gallagher_key"}, {"loosemore_hanby_key", "lh_key"},
                                                          {"gallagher_quota", "gallagher_quota"}, {"loosemore_hanby_quota", "lh_quota"}, {"max_min_ratio", "max_min"},
@@ -851,7 +1020,8 @@ void compare_body(std::string& o, const Page& p, const json& d) {
       }
       o += "</tr>\n";
     }
-  o += "</tbody>\n</table>\n</section>\n";
+  close_table(o);
+  o += "</section>\n";
   o += "<section id=\"paradoxes\">\n<h2>" + esc(p.t("paradoxes")) + "</h2>\n";
   if (d["paradoxes"].empty()) o += "<p>" + esc(p.t("no_paradox")) + "</p>\n";
   for (const auto& x : d["paradoxes"]) o += "<p class=\"flag\">" + esc(paradox_text(p, x, sc)) + "</p>\n";
@@ -859,11 +1029,10 @@ void compare_body(std::string& o, const Page& p, const json& d) {
   if (d.contains("decomposition")) {
     const json& dc = d["decomposition"];
     o += "<section id=\"decomposition\">\n<h2>" + esc(p.t("decomposition")) + "</h2>\n";
-    fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable\" id=\"t-decompose\"><caption>{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th>"),
-                   esc(p.t("decomposition")), esc(p.t("ags")), esc(p.t("name")), esc(p.t("baustein")), esc(p.t("total")));
+    std::vector<Column> dcols = {{p.t("ags")}, {p.t("name")}, {p.t("baustein")}, {p.t("total"), true}};
     for (std::size_t k = 0; k < dc["steps"].size(); ++k)
-      fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{0} {1} {2}</th><th scope=\"col\" class=\"n\">{0} {1} {3}</th>"), esc(p.t("step")), k + 1, esc(p.t("alone")), esc(p.t("stacked")));
-    o += "</tr></thead>\n<tbody>\n";
+      dcols.insert(dcols.end(), {{fmt::format("{} {} {}", p.t("step"), k + 1, p.t("alone")), true}, {fmt::format("{} {} {}", p.t("step"), k + 1, p.t("stacked")), true}});
+    open_table(o, "class=\"sortable filterable\" id=\"t-decompose\"", p.t("decomposition"), dcols);
     for (const auto& l : dc["lines"]) {
       const std::string ags = l["ags"].get<std::string>(), name = l["name"].get<std::string>();
       fmt::format_to(out, FMT_COMPILE("<tr data-ags=\"{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\">{}</th><td>{}</td>{}"), esc(ags), esc(fold(ags + " " + name)), esc(ags), esc(name),
@@ -873,63 +1042,16 @@ void compare_body(std::string& o, const Page& p, const json& d) {
              num_td(esc(p.signed_euros(cents_of(l["stacked_cents"][k]))), format_euros(cents_of(l["stacked_cents"][k])));
       o += "</tr>\n";
     }
-    o += "</tbody>\n<tfoot><tr><td></td><th scope=\"row\">" + esc(p.t("interaction")) + "</th><td></td><td></td>";
-    for (const auto& i : dc["interaction_cents"]) o += "<td></td><td class=\"n\">" + esc(p.euros(cents_of(i))) + "</td>";
-    o += "</tr></tfoot>\n</table>\n</section>\n";
+    std::string foot = "<td></td><th scope=\"row\">" + esc(p.t("interaction")) + "</th><td></td><td></td>";
+    for (const auto& i : dc["interaction_cents"]) foot += "<td></td>" + num_cell(esc(p.euros(cents_of(i))));
+    close_table(o, foot);
+    o += "</section>\n";
   }
+  if (d.contains("monte_carlo")) compare_mc_body(o, p, d["monte_carlo"]);
 }
 
 // ---------------------------------------------------------------------------------------------
 // The simulation report.
-
-/// Intervals per row: a band from p05 to p95 and a dot at the median.
-std::string interval_chart(const Page& p, const std::string& id, const std::string& title, const std::string& desc,
-                           const std::string& x_label, const std::vector<std::pair<std::string, std::array<double, 3>>>& rows) {
-  const double left = 190, right = 20, top = 10, row_h = 12, axis_h = 40, width = 760;
-  const double plot_w = width - left - right, height = top + row_h * static_cast<double>(std::max<std::size_t>(rows.size(), 1)) + axis_h;
-  double max = 0;
-  for (const auto& r : rows) max = std::max(max, r.second[2]);
-  const std::vector<double> tk = ticks(0, std::max(max, 1.0));
-  const double hi = std::max(std::max(max, 1.0), tk.empty() ? 1.0 : tk.back());
-  auto x = [&](double v) { return left + plot_w * v / hi; };
-  std::string o;
-  auto out = std::back_inserter(o);
-  fmt::format_to(out, FMT_COMPILE("<figure>\n<svg id=\"{0}\" viewBox=\"0 0 {1} {2}\" width=\"{1}\" role=\"img\" aria-labelledby=\"{0}-t {0}-d\">\n"
-                      "<title id=\"{0}-t\">{3}</title>\n<desc id=\"{0}-d\">{4}</desc>\n"),
-                 id, width, height, esc(title), esc(desc));
-  for (double v : tk)
-    fmt::format_to(out, FMT_COMPILE("<line class=\"grid\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\"/><text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>\n"),
-                   x(v), top, height - axis_h, height - axis_h + 14, esc(p.number(v, v == std::floor(v) ? 0 : 1)));
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const double y = top + row_h * static_cast<double>(i) + row_h / 2;
-    const auto& [lo, med, up] = rows[i].second;
-    fmt::format_to(out, FMT_COMPILE("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text><rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"6\" fill=\"#56B4E9\"/><circle cx=\"{:.2f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"#0072B2\"/>\n"),
-                   left - 6, y + 4, esc(rows[i].first), x(lo), y - 3, std::max(x(up) - x(lo), 1.0), x(med), y);
-  }
-  fmt::format_to(out, FMT_COMPILE("<line class=\"axis\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/>\n"), left, top, height - axis_h);
-  fmt::format_to(out, FMT_COMPILE("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n</svg>\n"), left + plot_w / 2, height - 6, esc(x_label));
-  fmt::format_to(out, FMT_COMPILE("<figcaption><div class=\"legend\"><span style=\"--c:#56B4E9\">{}</span><span style=\"--c:#0072B2\">{}</span></div>{}</figcaption>\n</figure>\n"),
-                 esc(p.t("band")), esc(p.t("median")), esc(desc));
-  return o;
-}
-
-/// A note of the simulation's summary.json in the page's language. The notes are fixed sentences
-/// of sim_report.cpp; one this table does not know (or has changed) stays as written.
-std::string sim_note(const Page& p, const std::string& note) {
-  if (p.lang() != Lang::de) return note;
-  static const std::pair<const char*, const char*> german[] = {
-      {"quantiles of positions and euros per recipient are exact (nearest rank); statewide spending quantiles are floors to 1,000 EUR",
-       "Die Quantile der Stellen und Euro je Empfänger sind exakt (nächster Rang); die landesweiten Ausgabenquantile sind auf 1.000 EUR abgerundet."},
-      {"spent: money that flows out after the start month and the months until a position is filled; unspent: the rest of the budget",
-       "Ausgegeben: Mittel, die nach dem Startmonat und den Monaten bis zur Besetzung einer Stelle abfließen; nicht ausgegeben: der Rest des Budgets."},
-      {"co-financing: actual personnel cost above the flat amount per VZÄ, for the months filled",
-       "Kofinanzierung: tatsächliche Personalkosten über der Pauschale je VZÄ, für die besetzten Monate."},
-      {"fairness (Gini, max/min ratio of euros per inhabitant): over the Kreise and kreisfreie Städte with their Gemeinden whose Kreis or kreisfreie Stadt applied and received money in the replication",
-       "Verteilungsgerechtigkeit (Gini, Max/Min der Euro je Einwohner): über die Kreise und kreisfreien Städte mit ihren Gemeinden, deren Kreis bzw. kreisfreie Stadt in der Replikation Mittel beantragt und erhalten hat."}};
-  for (const auto& [en, de] : german)
-    if (note == en) return de;
-  return note;
-}
 
 void simulate_body(std::string& o, const Page& p, const json& d) {
   auto out = std::back_inserter(o);
@@ -940,9 +1062,8 @@ void simulate_body(std::string& o, const Page& p, const json& d) {
   const std::pair<const char*, const char*> names[] = {{"spent_eur", "spent"}, {"unspent_eur", "unspent"}, {"positions_filled_vza_years", "positions"},
                                                        {"gini_euros_per_inhabitant", "gini"}, {"max_min_ratio_euros_per_inhabitant", "max_min"}};
   for (const auto& y : d["years"]) {
-    fmt::format_to(out, FMT_COMPILE("<table class=\"state\"><caption>{} {} · {} {}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"),
-                   esc(p.t("year")), y["year"].get<int>(), esc(p.t("budget")), esc(p.euros(cents_of(y["budget_cents"]))), esc(p.t("indicator")), esc(p.t("mean")),
-                   esc(p.t("sd")), esc(p.t("mc_error")));
+    open_table(o, "class=\"state\"", fmt::format("{} {} · {} {}", p.t("year"), y["year"].get<int>(), p.t("budget"), p.euros(cents_of(y["budget_cents"]))),
+               {{p.t("indicator")}, {p.t("mean"), true}, {p.t("sd"), true}, {p.t("mc_error"), true}});
     for (const auto& [key, label] : names) {
       if (!y.contains(key) || !y[key].contains("mean")) continue;
       const json& v = y[key];
@@ -951,15 +1072,20 @@ void simulate_body(std::string& o, const Page& p, const json& d) {
       fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n"), esc(p.t(label)) + (std::string_view(key) == "positions_filled_vza_years" ? " (VZÄ-" + p.t("year") + ")" : ""),
                      esc(show(v["mean"])), esc(show(v["sd"])), esc(show(v["standard_error"])));
     }
-    o += "</tbody>\n</table>\n";
+    close_table(o);
   }
   if (d.contains("notes")) {
-    o += "<ul>\n";
-    for (const auto& n : d["notes"]) o += "<li>" + esc(sim_note(p, n.get<std::string>())) + "</li>\n";
-    o += "</ul>\n";
+    o += note_list(p, d["notes"]);
   }
   o += "</section>\n";
   search_box(o, p);
+  if (d.contains("csv_only_years")) {
+    const json& ys = d["years"];
+    std::string between;
+    for (const auto& y : d["csv_only_years"]) between += (between.empty() ? "" : ", ") + std::to_string(y.get<int>());
+    fmt::format_to(out, FMT_COMPILE("<p class=\"sub\" id=\"csv-only\">{}</p>\n"),
+                   esc(fmt::format(fmt::runtime(p.t("csv_only_years")), ys.front()["year"].get<int>(), ys.back()["year"].get<int>(), between)));
+  }
   // Per Baustein and year: the interval chart of positions and the table.
   std::map<std::pair<int, std::string>, std::vector<const json*>> groups;
   std::vector<std::pair<int, std::string>> order;
@@ -986,13 +1112,14 @@ void simulate_body(std::string& o, const Page& p, const json& d) {
     if (!bands.empty())
       o += interval_chart(p, fmt::format("c-band-{}-{}", bid, year), p.t("chart_band") + " (" + p.t("baustein") + " " + bid + ", " + std::to_string(year) + ")",
                           p.t("text_alt") + " " + p.quote(p.t("baustein") + " " + bid + " · " + p.t("year") + " " + std::to_string(year)) + ".", p.t("vza"), bands);
-    fmt::format_to(out, FMT_COMPILE("<table class=\"sortable filterable sim\" id=\"t-sim-{}-{}\"><caption>{} {} · {} {}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>"),
-                   esc(bid), year, esc(p.t("baustein")), esc(bid), esc(p.t("year")), year, esc(p.t("ags")), esc(p.t("name")));
+    std::vector<Column> scols = {{p.t("ags")}, {p.t("name")}};
     const bool bpos = positions_bausteine.count(bid) > 0;
     if (bpos)
-      for (const char* q : {"p05", "median", "p95"}) fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(p.t(q)), esc(p.t("vza")));
-    for (const char* q : {"p05", "median", "p95"}) fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{} {}</th>"), esc(p.t(q)), esc(p.t("euro")));
-    fmt::format_to(out, FMT_COMPILE("<th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead>\n<tbody>\n"), esc(p.t("p_nothing")), esc(p.t("outflow")));
+      for (const char* q : {"p05", "median", "p95"}) scols.push_back({p.t(q) + " " + p.t("vza"), true});
+    for (const char* q : {"p05", "median", "p95"}) scols.push_back({p.t(q) + " " + p.t("euro"), true});
+    scols.insert(scols.end(), {{p.t("p_nothing"), true}, {p.t("outflow"), true}});
+    open_table(o, fmt::format("class=\"sortable filterable sim\" id=\"t-sim-{}-{}\"", esc(bid), year),
+               fmt::format("{} {} · {} {}", p.t("baustein"), bid, p.t("year"), year), scols);
     for (const json* rp : rows) {
       const json& r = *rp;
       const std::string ags = r["ags"].get<std::string>(), name = r["name"].get<std::string>();
@@ -1010,7 +1137,8 @@ void simulate_body(std::string& o, const Page& p, const json& d) {
       fmt::format_to(out, FMT_COMPILE("<td class=\"n\" data-col=\"p_nothing\" data-v=\"{}\">{}</td><td class=\"n\" data-col=\"outflow_mean\" data-v=\"{}\">{}</td></tr>\n"), pn,
                      p.percent(std::stod(pn), 2), format_euros(cents_of(r["outflow_mean_cents"])), esc(p.euros(cents_of(r["outflow_mean_cents"]))));
     }
-    o += "</tbody>\n</table>\n</section>\n";
+    close_table(o);
+    o += "</section>\n";
   }
 }
 
@@ -1025,12 +1153,9 @@ std::optional<Lang> parse_lang(std::string_view text) {
 std::string_view lang_code(Lang lang) { return lang == Lang::de ? "de" : "en"; }
 
 std::string data_island(const json& data) {
-  const std::string raw = data.dump();
-  std::string o;
-  o.reserve(raw.size() + 64);
-  for (char c : raw)
-    if (c == '<') o += "\\u003c";
-    else o += c;
+  std::string o = data.dump();
+  // Rarely any '<' (a name with one): escaped in place, not by copying the island char by char.
+  for (std::size_t at = o.find('<'); at != std::string::npos; at = o.find('<', at + 6)) o.replace(at, 1, "\\u003c");
   return o;
 }
 
@@ -1068,12 +1193,15 @@ json run_report_data(const LoadedScenario& ls, const Allocation& a, Lang lang) {
   }
   for (const auto& r : a.rows) {
     const Region& reg = g.list[r.region];
-    json row = {{"ags", reg.ags},
-                {"name", reg.name},
-                {"type", std::string(region_type_key(reg.type))},
-                {"halves", r.halves},
-                {"cents", r.cents},
-                {"key_share", std::round(r.key_share * 1e9) / 1e9}};
+    // Members set one by one: an initializer list of pairs copies each value twice (nlohmann's
+    // json_ref), which was a tenth of the report's time.
+    json row = json::object();
+    row["ags"] = reg.ags;
+    row["name"] = reg.name;
+    row["type"] = std::string(region_type_key(reg.type));
+    row["halves"] = r.halves;
+    row["cents"] = r.cents;
+    row["key_share"] = std::round(r.key_share * 1e9) / 1e9;
     if (reg.type == RegionType::gemeinde) row["kreis"] = g.list[g.kreis_of(r.region)].name;
     if (r.passed_on_by) row["passed_on_by"] = g.list[*r.passed_on_by].name;
     if (const auto it = passed.find({r.baustein, r.region}); it != passed.end() && !r.passed_on_by) {
@@ -1148,13 +1276,21 @@ json run_report_data(const LoadedScenario& ls, const Allocation& a, Lang lang) {
     json members = json::array();
     auto member = [&](std::size_t m, const std::vector<std::optional<std::pair<Halves, Cents>>>& cells) {
       json cj = json::array();
-      for (const auto& c : cells) cj.push_back(c ? json{{"halves", c->first}, {"cents", c->second}} : json(nullptr));
-      members.push_back({{"ags", g.list[m].ags}, {"name", g.list[m].name}, {"by_baustein", cj}});
+      for (const auto& c : cells) {
+        json cell = nullptr;
+        if (c) cell["halves"] = c->first, cell["cents"] = c->second;
+        cj.push_back(std::move(cell));
+      }
+      json mj = json::object();
+      mj["ags"] = g.list[m].ags;
+      mj["name"] = g.list[m].name;
+      mj["by_baustein"] = std::move(cj);
+      members.push_back(std::move(mj));
     };
     if (const auto it = x.members.find(region); it != x.members.end()) member(region, it->second);
     for (const auto& [m, cells] : x.members)
       if (m != region) member(m, cells);
-    aj["members"] = members;
+    aj["members"] = std::move(members);
     d["areas"].push_back(std::move(aj));
   }
   if (total_pop > 0) {
@@ -1164,13 +1300,14 @@ json run_report_data(const LoadedScenario& ls, const Allocation& a, Lang lang) {
   if (summary.contains("validation")) d["validation"] = summary["validation"];
   d["assumptions"] = summary["assumptions"];
   d["sources"] = summary["sources"];
-  d["notes"] = summary["notes"];
+  d["notes"] = notes_json(run_notes(ls, a));
   d["provenance"] = summary["provenance"];
   d["provenance"]["kimsim_commit"] = kGitCommit;
   return d;
 }
 
-json compare_report_data(const Comparison& c, const std::vector<ComparedRun>& runs, const Decomposition* parts, Lang lang) {
+json compare_report_data(const Comparison& c, const std::vector<ComparedRun>& runs, const Decomposition* parts, Lang lang,
+                         const CompareSimulation* simulated) {
   const Regions& g = runs.front().loaded->regions;
   json d;
   d["kind"] = "compare";
@@ -1243,6 +1380,8 @@ json compare_report_data(const Comparison& c, const std::vector<ComparedRun>& ru
                        {"alone_cents", l.alone}, {"stacked_cents", l.stacked}});
     d["decomposition"] = {{"steps", std::vector<std::string>(c.names.begin() + 1, c.names.end())}, {"lines", lines}, {"interaction_cents", parts->interaction}};
   }
+  // The ten largest movers per variant and year: a table a person reads, the rest in compare_mc.csv.
+  if (simulated) d["monte_carlo"] = compare_simulation_report_json(*simulated, c.names, g, 10);
   const json m = manifest_json(*runs.front().loaded, "", "");
   d["provenance"] = {{"kimsim_version", kVersion}, {"kimsim_commit", kGitCommit}, {"scenario_sha256", m["scenario_sha256"]}};
   return d;
@@ -1263,8 +1402,20 @@ json simulation_report_data(const LoadedScenario& ls, const SimulationResult& r,
     year["budget_cents"] = r.budget[y];
     d["years"].push_back(std::move(year));
   }
-  d["notes"] = summary["notes"];
-  d["slots"] = simulation_slots_json(ls, r);
+  d["notes"] = notes_json(simulation_notes(r));
+  // Per recipient the first and the last year only: each year adds about 230 KB of tables and
+  // charts on the baseline, so that ten years would pass the 2 MB a report may have. Every year
+  // is in simulation.csv, and the page says so.
+  json slots = simulation_slots_json(ls, r);
+  if (r.years.size() > 2) {
+    const int first = r.years.front(), last = r.years.back();
+    json kept = json::array();
+    for (auto& row : slots)
+      if (const int y = row["year"].get<int>(); y == first || y == last) kept.push_back(std::move(row));
+    slots = std::move(kept);
+    d["csv_only_years"] = std::vector<int>(r.years.begin() + 1, r.years.end() - 1);
+  }
+  d["slots"] = std::move(slots);
   const json m = manifest_json(ls, "", "");
   d["provenance"] = {{"kimsim_version", kVersion}, {"kimsim_commit", kGitCommit}, {"scenario_sha256", m["scenario_sha256"]}};
   return d;

@@ -28,7 +28,7 @@ struct SimulationSpec;
 
 namespace kimsim::io {
 
-enum class Lang : std::uint8_t { de, en };
+using Lang = kimsim::Lang;  // kimsim/notes.hpp: the notes speak both languages too
 /// "de" or "en"; nothing for any other text.
 std::optional<Lang> parse_lang(std::string_view text);
 std::string_view lang_code(Lang lang);
@@ -40,9 +40,12 @@ std::string_view lang_code(Lang lang);
 nlohmann::json run_report_data(const LoadedScenario& ls, const Allocation& a, Lang lang);
 
 /// The data island of `kimsim compare`: per scenario the totals, per variant winners, losers and
-/// the change per territory, the indices side by side, the paradox flags, the decomposition.
+/// the change per territory, the indices side by side, the paradox flags, the decomposition;
+/// with `simulated` (compare --replications) its Monte Carlo section: replications, seed, the
+/// variance ratios and the largest movers with p_lose and the p05–p95 band of the difference.
 nlohmann::json compare_report_data(const Comparison& c, const std::vector<ComparedRun>& runs,
-                                   const Decomposition* parts, Lang lang);
+                                   const Decomposition* parts, Lang lang,
+                                   const CompareSimulation* simulated = nullptr);
 
 /// The data island of `kimsim simulate`: per recipient, Baustein and year the p05, median and p95
 /// of positions and euros, the probability of receiving nothing and the outflow; statewide

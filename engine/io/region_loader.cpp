@@ -151,8 +151,7 @@ void check_missing(Regions& r, const std::vector<std::uint8_t>& seen, const Data
   const auto who = [&](std::size_t i) { return r.list[i].ags + " " + r.list[i].name; };
   if (ind.missing_zero) {
     for (std::size_t i : missing)
-      r.notes.push_back("indicator '" + name + "': no row for " + who(i) + " in " + ind.file.written +
-                        "; counted as 0 (missing: zero)");
+      r.notes.push_back({"indicator_missing_zero", {name, who(i), ind.file.written}});
     return;
   }
   std::string list;
@@ -303,8 +302,7 @@ Regions load_regions(const DataSpec& spec, InputFiles& inputs, DataCache* cache)
         if (!assumed.empty()) {
           std::string list;
           for (const auto& a : assumed) list += (list.empty() ? "" : "; ") + a;
-          r.notes.push_back(ind.file.written + ": " + std::to_string(assumed.size()) + " rows hold values marked [A] (assumed; " +
-                            "see their column '" + ind.row_sources + "'): " + list);
+          r.notes.push_back({"indicator_rows_assumed", {ind.file.written, std::to_string(assumed.size()), ind.row_sources, list}});
         }
       }
       if (!ind.split_by.empty()) {
@@ -320,8 +318,7 @@ Regions load_regions(const DataSpec& spec, InputFiles& inputs, DataCache* cache)
           r.indicators(Eigen::Index(g), col) =
               total > 0 ? r.indicators(Eigen::Index(k), col) * r.indicators(Eigen::Index(g), Eigen::Index(*by)) / total : 0.0;
         }
-        r.notes.push_back("indicator '" + name + "' is given per Kreis (" + ind.file.written +
-                          "); Gemeinde values are split from it by " + ind.split_by + " (an estimate)");
+        r.notes.push_back({"indicator_split", {name, ind.file.written, ind.split_by}});
       }
       ++col;
     }

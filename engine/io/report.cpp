@@ -71,6 +71,12 @@ std::string allocation_csv(const LoadedScenario& ls, const Allocation& a) {
   return out;
 }
 
+std::vector<Note> run_notes(const LoadedScenario& ls, const Allocation& a) {
+  std::vector<Note> notes = ls.regions.notes;
+  notes.insert(notes.end(), a.notes.begin(), a.notes.end());
+  return notes;
+}
+
 nlohmann::json summary_json(const LoadedScenario& ls, const Allocation& a) {
   const Scenario& s = ls.scenario;
   nlohmann::json j;
@@ -120,9 +126,8 @@ nlohmann::json summary_json(const LoadedScenario& ls, const Allocation& a) {
   }
   j["assumptions"] = s.assumptions;
   j["sources"] = s.sources;
-  std::vector<std::string> notes = ls.regions.notes;
-  notes.insert(notes.end(), a.notes.begin(), a.notes.end());
-  j["notes"] = notes;
+  j["notes"] = nlohmann::json::array();
+  for (const Note& n : run_notes(ls, a)) j["notes"].push_back(note_text(n));
   j["provenance"] = {{"scenario_sha256", ls.input_sha256.at(0)}, {"kimsim_version", kVersion}};
   // A variant names the chain of scenarios it extends (the hashes of each are in the manifest).
   if (ls.chain > 1)
@@ -202,10 +207,9 @@ std::string terminal_summary(const LoadedScenario& ls, const Allocation& a, cons
                      pad(v["name"].get<std::string>(), 40), v["observed_positions"].get<double>(),
                      v["model_positions"].get<double>());
   }
-  std::vector<std::string> notes = ls.regions.notes;
-  notes.insert(notes.end(), a.notes.begin(), a.notes.end());
+  const std::vector<Note> notes = run_notes(ls, a);
   if (!notes.empty()) o += "\nNotes:\n";
-  for (const auto& n : notes) fmt::format_to(out, "  {}\n", n);
+  for (const auto& n : notes) fmt::format_to(out, "  {}\n", note_text(n));
   fmt::format_to(out, "\nResults: {}/ (allocation.csv, summary.json, report.html, manifest.json)\n", out_dir);
   return o;
 }

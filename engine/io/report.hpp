@@ -9,6 +9,9 @@
 
 namespace kimsim::io {
 
+/// The notes of a run: how the regions' indicators were derived, then the allocation's.
+std::vector<Note> run_notes(const LoadedScenario& ls, const Allocation& a);
+
 /// One row per recipient and Baustein: ags,name,type,baustein,positions,euros,key_share,quota,note.
 std::string allocation_csv(const LoadedScenario& ls, const Allocation& a);
 /// Totals per Baustein, the largest and smallest allocations, validation, notes, provenance.

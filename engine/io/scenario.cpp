@@ -704,17 +704,20 @@ LoadedScenario load_scenario(const std::string& path, const RuleTable& rules, co
   out.input_sha256 = std::move(files.sha256);
   // Data of another year than the scenario's: said in the notes, so that a reader of a 2023 run
   // knows it stands on population of 2018.
-  const auto data_year = [&](const DataFile& f, const std::string& what) {
-    if (f.year && f.year != out.scenario.year)
-      out.regions.notes.push_back(what + " (" + f.written + "): data of " + std::to_string(f.year) + ", used for " +
-                                  std::to_string(out.scenario.year));
+  const auto data_year = [&](const DataFile& f, const char* id, std::vector<std::string> args) {
+    if (f.year && f.year != out.scenario.year) {
+      args.push_back(f.written);
+      args.push_back(std::to_string(f.year));
+      args.push_back(std::to_string(out.scenario.year));
+      out.regions.notes.push_back({id, std::move(args)});
+    }
   };
-  data_year(spec.kreise, "the Kreise' population and area");
-  data_year(spec.gemeinden, "the Gemeinden's population and area");
+  data_year(spec.kreise, "data_year_kreise", {});
+  data_year(spec.gemeinden, "data_year_gemeinden", {});
   for (const auto& ind : spec.indicators) {
     std::string names;
     for (const auto& [name, column] : ind.columns) names += (names.empty() ? "" : ", ") + name;
-    data_year(ind.file, "the indicator" + std::string(ind.columns.size() > 1 ? "s " : " ") + names);
+    data_year(ind.file, ind.columns.size() > 1 ? "data_year_indicators" : "data_year_indicator", {names});
   }
   // Names that the rules use must exist in the data.
   for (const auto& r : rd.indicators)

@@ -196,16 +196,19 @@ nlohmann::json simulation_summary(const LoadedScenario& ls, const SimulationSpec
     moments_entries(year["unspent_eur"], unspent, Unit::cents, n);
     j["years"].push_back(std::move(year));
   }
+  j["notes"] = nlohmann::json::array();
+  for (const Note& note : simulation_notes(r)) j["notes"].push_back(note_text(note));
+  return j;
+}
+
+std::vector<Note> simulation_notes(const SimulationResult& r) {
   std::size_t binned = 0;
   for (const auto& s : r.stats) binned += !s.cents_counts.exact();
-  j["notes"] = {binned == 0 ? std::string("quantiles of positions and euros per recipient are exact (nearest rank); statewide spending quantiles are floors to 1,000 EUR")
-                            : "quantiles of positions are exact (nearest rank); of euros, exact except in " + std::to_string(binned) +
-                                  " slots with more than " + std::to_string(ValueCounts::kExact) +
-                                  " distinct amounts, where they are the smallest value of a 0.01 % wide bin; statewide spending quantiles are floors to 1,000 EUR",
-                "spent: money that flows out after the start month and the months until a position is filled; unspent: the rest of the budget",
-                "co-financing: actual personnel cost above the flat amount per VZÄ, for the months filled",
-                "fairness (Gini, max/min ratio of euros per inhabitant): over the Kreise and kreisfreie Städte with their Gemeinden whose Kreis or kreisfreie Stadt applied and received money in the replication"};
-  return j;
+  std::vector<Note> notes;
+  if (binned == 0) notes.push_back({"sim_quantiles_exact", {}});
+  else notes.push_back({"sim_quantiles_binned", {std::to_string(binned), std::to_string(ValueCounts::kExact)}});
+  for (const char* id : {"sim_spent", "sim_cofinancing", "sim_fairness"}) notes.push_back({id, {}});
+  return notes;
 }
 
 std::string compare_simulation_csv(const CompareSimulation& c, const std::vector<std::string>& names, const Regions& regions) {
@@ -263,6 +266,41 @@ nlohmann::json compare_simulation_json(const CompareSimulation& c, const std::ve
       {"variance_ratio", "Var(difference on common streams) / (Var(base) + Var(variant)), the variances summed over the "
                          "territories of the Baustein; Var(base) + Var(variant) is the variance the difference would have "
                          "on independent streams. Below 1: common streams make the difference tighter"}};
+  return j;
+}
+
+nlohmann::json compare_simulation_report_json(const CompareSimulation& c, const std::vector<std::string>& names,
+                                             const Regions& regions, std::size_t top) {
+  nlohmann::json j = compare_simulation_json(c, names);
+  j.erase("definitions");  // sentences for a reader of compare.json; the page says them itself
+  const std::uint64_t n = c.replications;
+  const std::size_t L = c.lines.size();
+  j["top_movers"] = nlohmann::json::array();
+  for (std::size_t v = 0; v < c.variants; ++v)
+    for (std::size_t y = 0; y < c.years.size(); ++y) {
+      // The lines of the year that move at all, largest mean difference in euros first (ties in
+      // the order of the lines, so that the choice is the same on every machine).
+      std::vector<std::pair<Cents, std::size_t>> moved;
+      for (std::size_t l = 0; l < L; ++l) {
+        if (c.lines[l].year != y) continue;
+        const DeltaStats& d = c.stats[v * L + l];
+        const Cents mean = mean_cents(d.delta_cents.sum, n);
+        if (mean != 0 || d.delta_cents_counts.nth(rank(0.05, n)) != 0 || d.delta_cents_counts.nth(rank(0.95, n)) != 0)
+          moved.emplace_back(mean < 0 ? -mean : mean, l);
+      }
+      std::stable_sort(moved.begin(), moved.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+      if (moved.size() > top) moved.resize(top);
+      for (const auto& [magnitude, l] : moved) {
+        const DeltaStats& d = c.stats[v * L + l];
+        const Region& g = regions.list[c.lines[l].region];
+        nlohmann::json row = {{"variant", names[v + 1]}, {"year", c.years[y]}, {"ags", g.ags}, {"name", g.name},
+                              {"baustein", c.lines[l].baustein}, {"delta_cents_mean", mean_cents(d.delta_cents.sum, n)}};
+        for (std::size_t q = 0; q < std::size(kQuantiles); ++q)
+          row[std::string("delta_cents_") + kQuantileNames[q]] = d.delta_cents_counts.nth(rank(kQuantiles[q], n));
+        row["p_lose"] = fixed(static_cast<long double>(d.lose.n) / static_cast<long double>(n), 4);  // as compare_mc.csv
+        j["top_movers"].push_back(std::move(row));
+      }
+    }
   return j;
 }
 

@@ -16,6 +16,8 @@ namespace kimsim::io {
 std::string simulation_csv(const LoadedScenario& ls, const SimulationResult& r);
 /// The column names of simulation.csv, in order (its header, which `simulate --help` lists too).
 std::vector<std::string> simulation_csv_columns();
+/// The notes of a simulation's summary (what its quantiles, spending and fairness mean).
+std::vector<Note> simulation_notes(const SimulationResult& r);
 /// Statewide distributions per year (spent, unspent, positions filled) and fairness measures with
 /// their Monte Carlo standard errors.
 nlohmann::json simulation_summary(const LoadedScenario& ls, const SimulationSpec& spec, const SimulationResult& r);
@@ -27,6 +29,12 @@ std::string compare_simulation_csv(const CompareSimulation& c, const std::vector
 /// Replications, seed, the variance ratios per variant, year and Baustein, and their definitions:
 /// the `monte_carlo` entry of compare.json.
 nlohmann::json compare_simulation_json(const CompareSimulation& c, const std::vector<std::string>& names);
+/// The Monte Carlo section of compare's report.html: replications, seed, years, the variance
+/// ratios (as compare.json), and per variant and year the `top` territory-Baustein lines with the
+/// largest mean difference in euros: its mean, p05, p50, p95 in cents and p_lose as
+/// compare_mc.csv writes it.
+nlohmann::json compare_simulation_report_json(const CompareSimulation& c, const std::vector<std::string>& names,
+                                             const Regions& regions, std::size_t top);
 /// The variance ratios for the terminal.
 std::string compare_simulation_summary(const CompareSimulation& c, const std::vector<std::string>& names);
 /// Per recipient, Baustein and year, the numbers of report.html (the same as simulation.csv's):

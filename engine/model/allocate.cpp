@@ -745,7 +745,7 @@ Allocation allocate(const Plan& plan, const PlanInputs& in) {
                                         : b.rule->unallocated_reason(as_evaluated);
       }
     }
-    if (d.tie[bi]) a.notes.push_back(b.id + ": " + b.rule->tie_note());
+    if (d.tie[bi]) a.notes.push_back({b.rule->tie_note(), {b.id}});
   }
   const auto kinds = plan.kinds(in, d);
 

@@ -45,7 +45,32 @@ std::string german_number(double value, int decimals) {
 }
 
 std::string german_euros(__int128 cents) {
-  return german_number(format_euros(cents)) + "\u00A0€";
+  // Digit by digit, in one pass: a report writes about a thousand amounts, and formatting each
+  // twice (fmt, then the grouping) was a tenth of the report's time. The same text as
+  // german_number(format_euros(cents)) + " €".
+  const unsigned __int128 m = magnitude(cents);
+  const unsigned __int128 whole = m / 100;
+  const unsigned rest = static_cast<unsigned>(m % 100);
+  char digits[64];  // backwards: 2^127 has 39 digits, with 12 dots
+  std::size_t n = 0;
+  auto put = [&](auto w) {  // 64-bit division where the amount fits, as it always does in practice
+    for (int in_group = 0;; ++in_group) {
+      if (in_group == 3) digits[n++] = '.', in_group = 0;
+      digits[n++] = static_cast<char>('0' + static_cast<unsigned>(w % 10));
+      w /= 10;
+      if (w == 0) break;
+    }
+  };
+  if (whole >> 64 == 0) put(static_cast<std::uint64_t>(whole));
+  else put(whole);
+  std::string out;
+  out.reserve(n + 10);
+  if (cents < 0) out += '-';
+  while (n > 0) out += digits[--n];
+  out += ',';
+  out += static_cast<char>('0' + rest / 10);
+  out += static_cast<char>('0' + rest % 10);
+  return out += "\u00A0€";
 }
 
 std::string german_positions(std::int64_t halves) { return german_number(format_positions(halves)); }

@@ -16,6 +16,7 @@
 
 #include "kimsim/apportion.hpp"
 #include "kimsim/error.hpp"
+#include "kimsim/notes.hpp"
 
 namespace kimsim {
 
@@ -82,7 +83,7 @@ struct Regions {
   std::vector<Region> list;
   std::vector<std::string> indicator_names;
   Eigen::MatrixXd indicators;  ///< list.size() x indicator_names.size()
-  std::vector<std::string> notes;  ///< how indicators were derived (splits, carve-outs)
+  std::vector<Note> notes;         ///< how indicators were derived (splits, carve-outs)
   DataPlaces places;               ///< the data file, line and column of every indicator value
 
   /// Appends a region unless its AGS is already there (then false), keeping find() current: a
@@ -249,7 +250,7 @@ struct BausteinTotals {
 struct Allocation {
   std::vector<AllocationRow> rows;
   std::vector<BausteinTotals> totals;  ///< one per Baustein, in scenario order
-  std::vector<std::string> notes;      ///< resolved ties and other facts a reader must know
+  std::vector<Note> notes;             ///< resolved ties and other facts a reader must know
 };
 
 /// The recipients a selector picks, in region order (who applies is decided later, per

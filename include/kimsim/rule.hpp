@@ -148,8 +148,9 @@ class AllocationRule {
   /// The same for an evaluation with `over` in place of the rule's own numbers (and the
   /// Baustein's rate as that evaluation had it).
   virtual std::string unallocated_reason_for(const Baustein& b, const BausteinOverrides&) const { return unallocated_reason(b); }
-  /// What a tie decided by the policy means (a note of the allocation), after the Baustein's id.
-  virtual std::string tie_note() const { return "a tie for the last units was decided by the tie policy"; }
+  /// What a tie decided by the policy means: the id of the allocation's note (kimsim/notes.hpp,
+  /// its sentence in both languages in engine/model/notes.cpp), which names the Baustein.
+  virtual std::string tie_note() const { return "tie_units"; }
 };
 
 /// A rule compiled against its Baustein's candidates: what the plan calls per evaluation.

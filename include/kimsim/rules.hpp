@@ -45,7 +45,7 @@ struct MoneyByKey final : AllocationRule {
   const RuleType& type() const override;
   const Key* keyed_by() const override { return &key; }
   std::unique_ptr<const CompiledRule> compile(const RuleSite& site) const override;
-  std::string tie_note() const override { return "equal claims to the last cents went to the earlier AGS"; }
+  std::string tie_note() const override { return "tie_cents"; }
 };
 
 }  // namespace kimsim

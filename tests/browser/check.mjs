@@ -199,10 +199,47 @@ async function checkCompare(page, dir, lang) {
   console.log(`compare: ${compared} territories equal the sums of compare_territories.csv`);
   await checkSort(page, 'compare', '#t-changes', lang === 'de' ? 'Δ Euro' : 'Δ euros', lang);
   await checkSearch(page, 'compare', 'Unna', ['05978']);
+  if (data.monte_carlo) await checkCompareMC(page, dir, lang, data);
+}
+
+/** compare --replications: the movers' cells are compare_mc.csv's, the variance ratios compare.json's. */
+async function checkCompareMC(page, dir, lang, data) {
+  const rows = csv(readFileSync(join(dir, 'compare_mc.csv'), 'utf8'));
+  const byKey = new Map(rows.map((r) => [`${r.variant}:${r.year}:${r.ags}:${r.baustein}`, r]));
+  const got = await page.$$eval('table.mc', (ts) => ts.flatMap((t) => Array.from(t.tBodies[0].rows).map((r) => ({ key: r.getAttribute('data-key'), cells: Array.from(r.cells).map((c) => ({ col: c.getAttribute('data-col'), text: c.textContent })) }))));
+  let compared = 0;
+  for (const g of got) {
+    const w = byKey.get(g.key);
+    if (!check(w, `compare: Monte Carlo row ${g.key} is in compare_mc.csv`)) break;
+    let ok = true;
+    for (const c of g.cells) {
+      if (!c.col) continue;
+      const shown = plain(c.text, lang), expect = w[c.col];
+      ok &&= c.col.startsWith('p_') ? Math.abs(parseFloat(shown) / 100 - parseFloat(expect)) < 5e-5 + 1e-12 : shown === expect;
+      if (!ok) { fail(`compare: Monte Carlo ${g.key} ${c.col}: page ${c.text} vs CSV ${expect}`); break; }
+    }
+    if (!ok) break;
+    compared++;
+  }
+  check(got.length === data.monte_carlo.top_movers.length && got.length > 0, `compare: ${got.length} Monte Carlo rows in the page, ${data.monte_carlo.top_movers.length} movers in the data`);
+  const json = JSON.parse(readFileSync(join(dir, 'compare.json'), 'utf8')).monte_carlo;
+  const ratios = await page.$eval('#t-variance-ratio', (t) => Array.from(t.tBodies[0].rows).map((r) => Array.from(r.cells).map((c) => c.textContent)));
+  check(ratios.length === json.variance_ratio.length, `compare: ${ratios.length} variance ratios in the page, ${json.variance_ratio.length} in compare.json`);
+  ratios.forEach((r, i) => {
+    const w = json.variance_ratio[i];
+    const same = (shown, v) => (v === null ? shown === '–' : Math.abs(parseFloat(plain(shown, lang)) - v) <= 5e-5 + 1e-12);
+    check(w && r[0] === w.variant && +r[1] === w.year && r[2] === w.baustein && same(r[3], w.euros) && same(r[4], w.positions),
+      `compare: variance ratio ${r.join(' | ')} is compare.json's ${JSON.stringify(w)}`);
+  });
+  console.log(`compare: ${compared} Monte Carlo rows equal compare_mc.csv, ${ratios.length} variance ratios compare.json's`);
+  await checkSort(page, 'compare', '#t-mc-1', lang === 'de' ? 'Median Δ Euro' : 'Median Δ euros', lang);
 }
 
 async function checkSimulate(page, dir, lang) {
-  const rows = csv(readFileSync(join(dir, 'simulation.csv'), 'utf8'));
+  // Per recipient the page shows the first and the last year (the rest is in the CSV alone).
+  const data = JSON.parse(await page.$eval('#data', (e) => e.textContent));
+  const shownYears = new Set(data.slots.map((s) => String(s.year)));
+  const rows = csv(readFileSync(join(dir, 'simulation.csv'), 'utf8')).filter((r) => shownYears.has(r.year));
   const got = await page.$$eval('table.sim', (ts) => ts.flatMap((t) => Array.from(t.tBodies[0].rows).map((r) => ({ key: r.getAttribute('data-key'), cells: Array.from(r.cells).map((c) => ({ col: c.getAttribute('data-col'), text: c.textContent })) }))));
   const byKey = new Map(rows.map((r) => [`${r.baustein}:${r.year}:${r.ags}`, r]));
   let compared = 0;

@@ -28,7 +28,7 @@ trap 'rm -rf "$work"' EXIT
 base=$root/scenarios/kim-nrw-2021.yaml
 "$kimsim" run "$base" --out "$work/run" >/dev/null || { echo "browser: kimsim run failed"; exit 1; }
 "$kimsim" simulate "$base" -n 200 --seed 1 --threads 1 --quiet --out "$work/simulate" >/dev/null || { echo "browser: kimsim simulate failed"; exit 1; }
-"$kimsim" compare "$base" "$root/scenarios/variants/budget-75m.yaml" --out "$work/compare" >/dev/null || { echo "browser: kimsim compare failed"; exit 1; }
+"$kimsim" compare "$base" "$root/scenarios/variants/budget-75m.yaml" --replications 200 --seed 1 --threads 1 --out "$work/compare" >/dev/null || { echo "browser: kimsim compare failed"; exit 1; }
 reports=(run:"$work/run")
 [ -f "$work/simulate/report.html" ] && reports+=(simulate:"$work/simulate")
 [ -f "$work/compare/report.html" ] && reports+=(compare:"$work/compare")
