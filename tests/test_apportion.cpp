@@ -4,11 +4,14 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <numeric>
 #include <random>
 #include <set>
 
 #include "kernel/exact.hpp"
+#include "kernel/fast.hpp"
 #include "kimsim/apportion.hpp"
 
 using namespace kimsim;
@@ -188,6 +191,92 @@ TEST_CASE("divisor methods equal the priority-queue oracle on 10,000+ random ins
   CHECK(checked + infeasible >= 10000);
   CHECK(ties > 500);  // the generator does produce ties, so the tie paths are exercised
   MESSAGE(checked << " divisor instances, " << ties << " ties, " << infeasible << " infeasible");
+}
+
+// How many random instances the differential test runs: 10^6 in the Release suite; the sanitizer
+// build defines fewer (tests/CMakeLists.txt); KIMSIM_DIFFERENTIAL_INSTANCES in the environment
+// overrides both.
+#ifndef KIMSIM_DIFFERENTIAL_INSTANCES
+#define KIMSIM_DIFFERENTIAL_INSTANCES 1000000
+#endif
+
+TEST_CASE("the fast path equals the general kernel on random instances with ties, zeros and weights to 2^50") {
+  long count = KIMSIM_DIFFERENTIAL_INSTANCES;
+  if (const char* env = std::getenv("KIMSIM_DIFFERENTIAL_INSTANCES")) count = std::atol(env);
+  const Method methods[] = {Method::hamilton, Method::dhondt, Method::sainte_lague, Method::huntington_hill,
+                            Method::adams, Method::dean, Method::vinton};
+  std::mt19937_64 rng(20261130);
+  std::lognormal_distribution<double> population(std::log(30000.0), 1.0);
+  Workspace fast_ws, general_ws;
+  long proved[7] = {}, proved_bounded[7] = {}, left = 0, refused = 0;
+  std::vector<u64> w;
+  std::vector<i64> lo, hi, fast, general;
+  for (long it = 0; it < count; ++it) {
+    // Mostly small instances, every 16th one of the KIM scale.
+    const std::size_t n = 1 + rng() % (it % 16 == 0 ? 600 : 40);
+    const int style = int(rng() % 5), zeros = int(rng() % 4);
+    w.resize(n);
+    for (auto& v : w) {
+      if (zeros && rng() % (2 * zeros + 1) == 0) v = 0;           // inactive recipients
+      else if (style == 0) v = 1 + rng() % 6;                      // many exact ties
+      else if (style == 1) v = 1 + rng() % 1000;
+      else if (style == 2) v = 1 + rng() % (u64(1) << 50);        // large
+      else if (style == 3) v = (1 + rng() % 4) * 1000;             // ties by multiples
+      else v = 1 + static_cast<u64>(population(rng));              // the benchmark's weights
+    }
+    if (it % 4096 == 7) w[rng() % n] = kMaxWeight + 1;            // out of range: refused
+    const i64 house = rng() % 8 == 0 ? i64(rng() % 20000) : i64(rng() % (4 * n + 12));
+    const int bounds_style = int(rng() % 6);  // 0, 1: unbounded; 2: B3's uniform minimum; 3-5: random
+    lo.clear(), hi.clear();
+    if (bounds_style == 2) lo.assign(n, 1);
+    if (bounds_style >= 3)
+      for (std::size_t i = 0; i < n; ++i) {
+        lo.push_back(i64(rng() % 3));
+        hi.push_back(rng() % 3 == 0 ? kUnbounded : lo.back() + i64(rng() % 6) - (it % 1000 == 3));
+      }
+    const Bounds bounds{lo, hi};
+    const std::size_t mi = it % 7;
+    const Rule rule{methods[mi], std::nullopt, TiePolicy::order, 0};
+    fast.assign(n, -1), general.assign(n, -2);
+    Outcome fo, go;
+    const bool ok = detail::apportion_fast(rule, w, house, fast, fast_ws, bounds, fo);
+    bool threw = false;
+    try {
+      go = detail::apportion_general(rule, w, house, general, general_ws, bounds);
+    } catch (const InputError&) {
+      threw = true;
+    }
+    refused += threw;
+    if (!ok) {
+      ++left;
+      continue;
+    }
+    // Plain comparisons, and the assertion only on a difference: a million instances stay fast.
+    if (threw || fast != general || go.tie || fo.divisor_low != go.divisor_low || fo.divisor_high != go.divisor_high) {
+      INFO("instance " << it << ", " << method_name(rule.method) << ", n " << n << ", house " << house
+                       << ", bounds style " << bounds_style << ", weight style " << style);
+      CHECK_FALSE(threw);
+      CHECK(fast == general);
+      CHECK_FALSE(go.tie.has_value());
+      CHECK(fo.divisor_low == go.divisor_low);
+      CHECK(fo.divisor_high == go.divisor_high);
+      break;
+    }
+    ++(lo.empty() && hi.empty() ? proved : proved_bounded)[mi];
+  }
+  long total = 0;
+  for (std::size_t k = 0; k < 7; ++k) {
+    INFO(method_name(methods[k]));
+    total += proved[k] + proved_bounded[k];
+    // Every method takes the fast path, with bounds too (Hamilton and Vinton without only).
+    if (count >= 10000) {
+      CHECK(proved[k] > count / 7 / 10);
+      if (is_divisor_method(methods[k])) CHECK(proved_bounded[k] > count / 7 / 10);
+    }
+  }
+  CHECK(total + left == count);
+  MESSAGE(count << " instances: " << total << " proved by the fast path, " << left << " left to the general kernel ("
+                << refused << " refused by it)");
 }
 
 TEST_CASE("divisor methods are house monotone") {

@@ -17,6 +17,7 @@
 #include <tuple>
 
 #include "exact.hpp"
+#include "fast.hpp"
 #include "signpost.hpp"
 
 namespace kimsim {
@@ -32,15 +33,6 @@ int compare_priority(u64 wi, Ratio si, u64 wj, Ratio sj, bool squared) {
   const u128 a = squared ? u128{wi} * wi : u128{wi};
   const u128 c = squared ? u128{wj} * wj : u128{wj};
   return exact::compare_products(a, u128{sj.num} * si.den, c, u128{si.num} * sj.den);
-}
-
-/// The mean offset of a method's rounding: a ~ w/D + beta. Used only for the first divisor guess.
-double rounding_offset(Method m) {
-  switch (m) {
-    case Method::dhondt: return -0.5;
-    case Method::adams: return 0.5;
-    default: return 0.0;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -199,22 +191,6 @@ std::string tie_message(const Tie& t) {
 
 // ---------------------------------------------------------------------------------------------
 // Divisor methods.
-
-/// s(k) and 1/s(k) for k below a cap, cached in the workspace across calls with the same rule:
-/// Huntington-Hill and Dean then cost a table look-up instead of a square root or a division.
-template <Method M>
-void fill_signpost_table(const Signposts& sp, i64 house, Workspace& ws) {
-  const u64 key[3] = {u64(M) | (u64(sp.modified) << 8), sp.first.num, sp.first.den};
-  const std::size_t size = static_cast<std::size_t>(std::min<i64>(house + 2, i64{1} << 16));
-  if (std::equal(key, key + 3, ws.signpost_key) && ws.signpost.size() >= size) return;
-  ws.signpost.resize(size);
-  ws.inv_signpost.resize(size);
-  for (std::size_t k = 0; k < size; ++k) {
-    ws.signpost[k] = sp.value<M>(static_cast<i64>(k));
-    ws.inv_signpost[k] = 1.0 / ws.signpost[k];  // 1/0 = inf: a first unit of Adams or Hill
-  }
-  std::copy(key, key + 3, ws.signpost_key);
-}
 
 template <Method M, bool Bounded>
 class DivisorKernel {
@@ -680,6 +656,7 @@ Outcome run_divisor(const Rule& rule, const Signposts& sp, const Prepared& p, Wo
                    : DivisorKernel<M, false>(rule, sp, p, ws).run();
 }
 
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -704,8 +681,10 @@ Signposts make_signposts(const Rule& rule) {
   return sp;
 }
 
-Outcome apportion(const Rule& rule, std::span<const std::uint64_t> weights, std::int64_t house,
-                  std::span<std::int64_t> seats, Workspace& ws, Bounds bounds) {
+namespace detail {
+
+Outcome apportion_general(const Rule& rule, std::span<const std::uint64_t> weights, std::int64_t house,
+                          std::span<std::int64_t> seats, Workspace& ws, Bounds bounds) {
   const bool divisor = is_divisor_method(rule.method);
   if (!divisor && rule.first_signpost)
     throw InputError("a first signpost applies to divisor methods only");
@@ -724,6 +703,15 @@ Outcome apportion(const Rule& rule, std::span<const std::uint64_t> weights, std:
   }
   scatter(p, ws, seats);
   return out;
+}
+
+}  // namespace detail
+
+Outcome apportion(const Rule& rule, std::span<const std::uint64_t> weights, std::int64_t house,
+                  std::span<std::int64_t> seats, Workspace& ws, Bounds bounds) {
+  Outcome out;
+  if (detail::apportion_fast(rule, weights, house, seats, ws, bounds, out)) return out;
+  return detail::apportion_general(rule, weights, house, seats, ws, bounds);
 }
 
 std::vector<std::int64_t> apportion(const Rule& rule, std::span<const std::uint64_t> weights,

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cmath>
+#include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 
 #include "kimsim/apportion.hpp"
@@ -64,5 +66,38 @@ struct Signposts {
 
 /// The signposts of a rule, with its modified first signpost validated (InputError otherwise).
 Signposts make_signposts(const Rule& rule);
+
+// Shared by the general kernel (apportion.cpp) and its fast path (fast.cpp).
+
+/// The mean offset of a method's rounding: a ~ w/D + beta. Used only for the first divisor guess.
+inline double rounding_offset(Method m) {
+  switch (m) {
+    case Method::dhondt: return -0.5;
+    case Method::adams: return 0.5;
+    default: return 0.0;
+  }
+}
+
+/// s(k) and 1/s(k) for k below a cap, cached in the workspace across calls with the same rule:
+/// Huntington-Hill and Dean then cost a table look-up instead of a square root or a division.
+template <Method M>
+inline void fill_signpost_table(const Signposts& sp, std::int64_t house, Workspace& ws) {
+  const std::uint64_t key[3] = {std::uint64_t(M) | (std::uint64_t(sp.modified) << 8), sp.first.num, sp.first.den};
+  const std::size_t size = static_cast<std::size_t>(std::min<std::int64_t>(house + 2, std::int64_t{1} << 16));
+  if (std::equal(key, key + 3, ws.signpost_key) && ws.signpost.size() >= size) return;
+  ws.signpost.resize(size);
+  ws.inv_signpost.resize(size);
+  ws.inv_prev.resize(size);
+  for (std::size_t k = 0; k < size; ++k) {
+    ws.signpost[k] = sp.value<M>(static_cast<std::int64_t>(k));
+    ws.inv_signpost[k] = 1.0 / ws.signpost[k];  // 1/0 = inf: a first unit of Adams or Hill
+    // The priority of the last unit held, w / s(a - 1), as one product: no unit held (a = 0) is
+    // +inf, which no scan for the weakest holding picks, so no branch on a == 0 is needed.
+    ws.inv_prev[k] = k == 0 ? std::numeric_limits<double>::infinity() : ws.inv_signpost[k - 1];
+  }
+  std::copy(key, key + 3, ws.signpost_key);
+}
+
+
 
 }  // namespace kimsim

@@ -506,7 +506,10 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
       d.halves[kreis_row] -= passed;
       d.cents[kreis_row] -= passed * half;
     }
-    if (c.memo && !over) memo = {true, budget, rate, s.at};
+    if (c.memo && !over) {  // in place: the memo keeps its buffer, no allocation per evaluation
+      memo.valid = true, memo.budget = budget, memo.rate = rate;
+      memo.at.assign(s.at.begin(), s.at.end());
+    }
   }
 }
 

@@ -506,7 +506,8 @@ void Replicator::replicate(std::uint64_t r, Row&& score_row, EndYear&& end_year)
       }
     }
     // Uptake and start month: one call per region and year, named by its AGS.
-    const bool start_drawn = !start_draw_.constant();
+    // What kind of draw it is, decided once per year instead of per item.
+    const bool start_drawn = !start_draw_.constant(), start_by_table = start_draw_.by_table();
     for (std::size_t j = 0; j < read.size(); ++j) {
       const std::size_t i = read[j];
       const double p = uptake_[i];
@@ -516,14 +517,17 @@ void Replicator::replicate(std::uint64_t r, Row&& score_row, EndYear&& end_year)
       }
       const std::uint64_t w = s.bits(kRegion, region_key_[j])[0];
       absent_[i] = p < 1.0 && Stream::to_unit32(Stream::low(w)) >= p;
-      start_[i] = draw_whole(s, start_draw_, Stream::high(w), kStart, region_key_[j]);
+      start_[i] = start_by_table ? start_draw_(Stream::high(w))  // draw_whole's table case, inline
+                                 : draw_whole(s, start_draw_, Stream::high(w), kStart, region_key_[j]);
     }
     // Months to fill and personnel cost: one call per row (Baustein and recipient) and year.
     const Distribution* cost = spec_.cost_per_vza_eur ? &*spec_.cost_per_vza_eur : nullptr;
+    const bool fill_by_table = fill_draw_.by_table();
     if (!fill_draw_.constant() || cost)
       for (std::size_t row = 0; row < rows.size(); ++row) {
         const auto w = s.bits(kRow, row_key_[row]);
-        fill_[row] = draw_whole(s, fill_draw_, Stream::low(w[0]), kFill, row_key_[row]);
+        fill_[row] = fill_by_table ? fill_draw_(Stream::low(w[0]))  // draw_whole's table case, inline
+                              : draw_whole(s, fill_draw_, Stream::low(w[0]), kFill, row_key_[row]);
         uniform_[row] = Stream::to_unit(w[1]);
       }
     else

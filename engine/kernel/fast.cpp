@@ -1,0 +1,327 @@
+// The fast path of the apportionment kernel (see fast.hpp): apart from the general kernel in
+// apportion.cpp, so that adding it leaves the general kernel's code generation as it was.
+#include "fast.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <type_traits>
+
+#include "signpost.hpp"
+
+namespace kimsim {
+namespace {
+
+using u64 = std::uint64_t;
+using i64 = std::int64_t;
+using u128 = unsigned __int128;
+
+// ---------------------------------------------------------------------------------------------
+// The fast path: the common case in three passes over the input, in place. Pass 1 sums the
+// weights (and checks them and the bounds); pass 2 rounds every quotient by a divisor estimate
+// (secant re-jumps while far off); pass 3 finds the few units to move and, in the same pass, the
+// strongest claim and the weakest holding that the max-min certificate needs. Nothing is
+// compacted or scattered: recipients of weight 0 stay in place with priorities no scan picks
+// (claim -1, holding NaN or +inf). Whatever this path cannot prove with the safety margin of the
+// general kernel's certificate -- a tie or near-tie, a proposal off by more than a few units, a
+// modified first signpost, bad inputs, Hamilton with bounds -- it leaves to the general kernel,
+// which recomputes from scratch (and raises the errors). A certified divisor apportionment is
+// unique, so both paths give the same seats; the divisor interval comes from the same products
+// of the same final seats, so it has the same bits (tests/test_apportion.cpp checks both on
+// random instances).
+
+/// Recipients at most, so that the sum of weights below 2^53 each stays in 64 bits.
+constexpr std::size_t kFastRecipients = 2048;
+constexpr std::size_t kFastSelect = 16;  // units moved by selection after the jump
+
+struct FastSums {
+  u64 all = 0;      // every weight: the limits
+  u64 active = 0;   // recipients that can move (weight > 0, not pinned by lo == hi)
+  i64 fixed = 0;    // units held by the others
+  std::size_t m = 0;
+};
+
+/// Pass 1. False where an input is out of range or degenerate. Infeasible bounds need no check
+/// of their own: no seats within them sum to the house, so the certificate cannot be reached and
+/// the general kernel refuses them.
+template <bool Lo, bool Hi>
+bool fast_sums(std::span<const u64> weights, Bounds b, Workspace& ws, FastSums& s) {
+  const std::size_t n = weights.size();
+  ws.weight_d.resize(n);
+  double* wd = ws.weight_d.data();
+  const i64* lo = b.min.data();
+  const i64* hi = b.max.data();
+  u64 any = 0, fixed = 0;  // unsigned: wraps instead of overflowing on bad input (refused below)
+  bool bad = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    const u64 w = weights[i];
+    any |= w, s.all += w, s.m += w != 0;
+    wd[i] = static_cast<double>(static_cast<i64>(w));  // w <= 2^53 (checked below): signed is exact
+    if constexpr (Lo) {
+      bad |= lo[i] < 0;
+      fixed += w == 0 ? static_cast<u64>(lo[i]) : 0;  // weight 0 holds its minimum
+    }
+    if constexpr (Hi) bad |= hi[i] < (Lo ? lo[i] : 0);
+  }
+  // Only for the divisor estimate: recipients pinned by min == max count as movable there.
+  s.active = s.all;
+  s.fixed = static_cast<i64>(fixed);
+  return !bad && any <= kMaxWeight && s.all <= kMaxTotalWeight && s.m > 0 && fixed <= u64(kMaxDivisorHouse);
+}
+
+/// A unit count proposed for quotient q >= 0 (at most the table's last index): exact rounding
+/// is not needed, the certificate decides. Sainte-Lague as (q + 0.5) truncated, D'Hondt as the
+/// floor, Adams as the ceiling, the others by their signpost.
+template <Method M>
+inline i64 fast_round(double q, const double* s) {
+  if constexpr (M == Method::dhondt) {
+    return static_cast<i64>(q);
+  } else if constexpr (M == Method::sainte_lague) {
+    return static_cast<i64>(q + 0.5);
+  } else if constexpr (M == Method::adams) {
+    const i64 a = static_cast<i64>(q);
+    return a + (q > static_cast<double>(a));
+  } else {
+    const i64 a = static_cast<i64>(q);
+    return a + (q > s[a]);
+  }
+}
+
+template <Method M, bool Lo, bool Hi>
+bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, std::span<i64> seats, Workspace& ws,
+                  Bounds b, Outcome& out) {
+  const std::size_t n = weights.size();
+  FastSums sums;
+  if (!fast_sums<Lo, Hi>(weights, b, ws, sums) || sums.fixed > house) return false;
+  fill_signpost_table<M>(sp, house, ws);
+  if (static_cast<std::size_t>(house) + 2 > ws.signpost.size()) return false;  // beyond the table
+  const double* wd = ws.weight_d.data();
+  const double* s = ws.signpost.data();
+  const double* inv = ws.inv_signpost.data();
+  const double* inv_prev = ws.inv_prev.data();
+  const i64* lo = b.min.data();
+  const i64* hi = b.max.data();
+  auto low = [lo](std::size_t i) {
+    if constexpr (Lo) return lo[i];
+    return i64{0};
+  };
+  auto high = [hi](std::size_t i) {
+    if constexpr (Hi) return hi[i];
+    return kUnbounded;
+  };
+  i64* a = seats.data();
+
+  // Pass 2: round by a divisor estimate; secant re-jumps while the sum is far off.
+  const double qmax = static_cast<double>(house);  // keeps every count inside the table
+  auto round_all = [&](double divisor) {
+    const double c = 1.0 / divisor;
+    i64 sum = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      i64 k = fast_round<M>(std::min(wd[i] * c, qmax), s);
+      if constexpr (Lo) k = std::max(k, low(i));
+      if constexpr (Hi) k = std::min(k, high(i));
+      a[i] = k;
+      sum += k;
+    }
+    return sum;
+  };
+  const double W = static_cast<double>(sums.active);
+  const double h = static_cast<double>(house - sums.fixed);
+  double divisor = W / std::max(h - static_cast<double>(sums.m) * rounding_offset(M), 0.5);
+  i64 sum = round_all(divisor);
+  for (int k = 0; k < 4 && std::abs(sum - house) > i64(kFastSelect); ++k) {
+    const double offset = static_cast<double>(sum - sums.fixed) - W / divisor;  // a ~ W/D + offset
+    const double target = h - offset;
+    divisor = target > 0.5 ? W / target : divisor * 2.0;
+    if (!(divisor > 0.0) || !std::isfinite(divisor)) return false;
+    sum = round_all(divisor);
+  }
+  const i64 d = house - sum;
+  if (std::abs(d) > i64(kFastSelect)) return false;
+
+  // Pass 3: each recipient's claim to its next unit (gain, -1 where it cannot take one) and the
+  // priority of its last unit held (loss, +inf or NaN where it cannot give one up); the strongest
+  // claim G and the weakest holding L; and the |d| + 1 strongest claims (d > 0) or weakest
+  // holdings (d < 0) in a small sorted buffer.
+  const std::size_t want = static_cast<std::size_t>(std::abs(d));
+  const std::size_t keep = want + 1;
+  const double inf = std::numeric_limits<double>::infinity();
+  double val[kFastSelect + 1];
+  std::uint32_t pos[kFastSelect + 1];
+  std::fill(val, val + keep, d > 0 ? -1.0 : inf);
+  std::fill(pos, pos + keep, ~std::uint32_t{0});
+  double G = -1.0, L = inf;
+  auto scan = [&](auto dir) {
+    constexpr int up = decltype(dir)::value;  // +1 gains wanted, -1 losses wanted, 0 neither
+    // Two running maxima and minima: each max/min waits for the one before, so two chains
+    // halve the wait.
+    double G2[2] = {-1.0, -1.0}, L2[2] = {inf, inf};
+    auto one = [&](std::size_t i, std::size_t lane) {
+      const i64 k = a[i];
+      const double w = wd[i];
+      double g = w > 0.0 ? w * inv[k] : -1.0;
+      double l = w * inv_prev[k];
+      if constexpr (Hi) g = k < high(i) ? g : -1.0;
+      if constexpr (Lo) l = k > low(i) ? l : inf;
+      G2[lane] = std::max(G2[lane], g);  // NaN never wins: max(G, NaN) is G
+      L2[lane] = std::min(L2[lane], l);
+      if constexpr (up > 0) {
+        if (g > val[want]) {  // rare once the buffer is full
+          std::size_t j = want;
+          for (; j > 0 && val[j - 1] < g; --j) val[j] = val[j - 1], pos[j] = pos[j - 1];
+          val[j] = g, pos[j] = static_cast<std::uint32_t>(i);
+        }
+      } else if constexpr (up < 0) {
+        if (l < val[want]) {
+          std::size_t j = want;
+          for (; j > 0 && val[j - 1] > l; --j) val[j] = val[j - 1], pos[j] = pos[j - 1];
+          val[j] = l, pos[j] = static_cast<std::uint32_t>(i);
+        }
+      }
+    };
+    std::size_t i = 0;
+    for (; i + 1 < n; i += 2) one(i, 0), one(i + 1, 1);
+    if (i < n) one(i, 0);
+    G = std::max(G2[0], G2[1]);
+    L = std::min(L2[0], L2[1]);
+  };
+  if (d > 0) scan(std::integral_constant<int, 1>{});
+  else if (d < 0) scan(std::integral_constant<int, -1>{});
+  else scan(std::integral_constant<int, 0>{});
+
+  // Move the units; the certificate over the final seats: a moved recipient's new holding is its
+  // old claim (and the other way round), the same products; the others keep theirs.
+  if (d > 0) {
+    if (!(val[want - 1] > 0.0)) return false;  // fewer recipients can take a unit than are missing
+    G = val[want];                             // the strongest claim left unserved
+    for (std::size_t k = 0; k < want; ++k) {
+      const std::size_t i = pos[k];
+      const i64 ak = ++a[i];
+      const double g = Hi && ak >= high(i) ? -1.0 : wd[i] * inv[ak];
+      G = std::max(G, g);
+      L = std::min(L, val[k]);
+    }
+  } else if (d < 0) {
+    if (!(val[want - 1] < inf)) return false;  // fewer recipients can give one up
+    L = val[want];
+    for (std::size_t k = 0; k < want; ++k) {
+      const std::size_t i = pos[k];
+      const i64 ak = --a[i];
+      const double l = !Lo || ak > low(i) ? wd[i] * inv_prev[ak] : inf;
+      L = std::min(L, l);
+      G = std::max(G, val[k]);
+    }
+  }
+  // The general kernel's criterion: each priority is within a few ulps of its true value, so a
+  // relative margin of 1e-12 proves max claim < min holding exactly; G < 0: nothing can move.
+  if (!(G < 0.0) && !(G < L * (1.0 - 1e-12))) return false;
+  out.divisor_low = std::max(G, 0.0);
+  out.divisor_high = L;
+  return true;
+}
+
+/// Hamilton without bounds: pass 2 computes exact floors and remainders in place (64-bit, R W <=
+/// 2^61) with a histogram of their top 8 bits; pass 3 gives a unit to every remainder above the
+/// bucket that holds the threshold and selects within that bucket (a handful). A tie at the
+/// threshold, or a threshold of 0 (recipients of weight 0 would compete), goes to the general
+/// kernel.
+bool fast_hamilton(std::span<const u64> weights, i64 R, std::span<i64> seats, Workspace& ws) {
+  const std::size_t n = weights.size();
+  FastSums sums;
+  if (!fast_sums<false, false>(weights, {}, ws, sums)) return false;
+  const u64 W = sums.all;
+  if (u128(R) * W > (u128(1) << 61)) return false;
+  const double* wd = ws.weight_d.data();
+  ws.rem.resize(n);
+  ws.bucket_all.resize(n);
+  u64* rem = ws.rem.data();
+  std::uint8_t* bucket = ws.bucket_all.data();
+  std::uint32_t count[256] = {};
+  const double scale = static_cast<double>(R) / static_cast<double>(W);
+  const double to_bucket = 256.0 / static_cast<double>(W);
+  const i64 Ws = static_cast<i64>(W);
+  i64 sum = 0;
+  i64* a = seats.data();
+  for (std::size_t i = 0; i < n; ++i) {
+    const u64 prod = static_cast<u64>(R) * weights[i];
+    i64 f = static_cast<i64>(wd[i] * scale);  // within a few units of the floor
+    i64 r = static_cast<i64>(prod - static_cast<u64>(f) * W);
+    while (r < 0) --f, r += Ws;
+    while (r >= Ws) ++f, r -= Ws;
+    a[i] = f;
+    rem[i] = static_cast<u64>(r);
+    // Monotone in r: a higher bucket always holds larger remainders.
+    const auto bk = static_cast<std::uint8_t>(std::min(255.0, static_cast<double>(r) * to_bucket));
+    bucket[i] = bk;
+    ++count[bk];
+    sum += f;
+  }
+  const i64 left = R - sum;  // 0 <= left < m
+  if (left == 0) return true;
+  int t = 255;
+  i64 above = 0;
+  for (; t > 0 && above + count[t] < left; --t) above += count[t];
+  // Pass 3.
+  std::uint32_t at[64];
+  std::size_t in = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    a[i] += bucket[i] > t;
+    if (bucket[i] == t) [[unlikely]] {
+      if (in == 64) return false;  // a crowded bucket (many equal remainders): the general kernel
+      at[in++] = static_cast<std::uint32_t>(i);
+    }
+  }
+  const std::size_t units = static_cast<std::size_t>(left - above);  // 1 <= units <= in
+  std::sort(at, at + in, [&](std::uint32_t x, std::uint32_t y) { return rem[x] > rem[y]; });
+  const u64 threshold = rem[at[units - 1]];
+  if (threshold == 0 || (units < in && rem[at[units]] == threshold)) {
+    // A tie at the threshold or a zero threshold: undo nothing here, the general kernel redoes all.
+    return false;
+  }
+  for (std::size_t k = 0; k < units; ++k) ++a[at[k]];
+  return true;
+}
+
+template <bool Lo, bool Hi>
+bool fast_divisor_of(const Rule& rule, const Signposts& sp, std::span<const u64> weights, i64 house,
+                     std::span<i64> seats, Workspace& ws, Bounds b, Outcome& out) {
+  switch (rule.method) {
+    case Method::dhondt: return fast_divisor<Method::dhondt, Lo, Hi>(sp, weights, house, seats, ws, b, out);
+    case Method::sainte_lague: return fast_divisor<Method::sainte_lague, Lo, Hi>(sp, weights, house, seats, ws, b, out);
+    case Method::huntington_hill:
+      return fast_divisor<Method::huntington_hill, Lo, Hi>(sp, weights, house, seats, ws, b, out);
+    case Method::adams: return fast_divisor<Method::adams, Lo, Hi>(sp, weights, house, seats, ws, b, out);
+    case Method::dean: return fast_divisor<Method::dean, Lo, Hi>(sp, weights, house, seats, ws, b, out);
+    case Method::hamilton:
+    case Method::vinton: break;
+  }
+  return false;
+}
+
+}  // namespace
+
+namespace detail {
+
+bool apportion_fast(const Rule& rule, std::span<const std::uint64_t> weights, std::int64_t house,
+                    std::span<std::int64_t> seats, Workspace& ws, Bounds bounds, Outcome& out) {
+  const std::size_t n = weights.size();
+  if (rule.first_signpost || n == 0 || n > kFastRecipients || seats.size() != n || house < 0) return false;
+  if ((!bounds.min.empty() && bounds.min.size() != n) || (!bounds.max.empty() && bounds.max.size() != n)) return false;
+  const bool bounded = !bounds.min.empty() || !bounds.max.empty();
+  out = Outcome{};
+  if (!is_divisor_method(rule.method)) {
+    if (bounded || house > kMaxHamiltonHouse) return false;
+    return fast_hamilton(weights, house, seats, ws);
+  }
+  if (house > kMaxDivisorHouse) return false;
+  const Signposts sp{rule.method};
+  const bool lo = !bounds.min.empty(), hi = !bounds.max.empty();
+  if (lo && hi) return fast_divisor_of<true, true>(rule, sp, weights, house, seats, ws, bounds, out);
+  if (lo) return fast_divisor_of<true, false>(rule, sp, weights, house, seats, ws, bounds, out);
+  if (hi) return fast_divisor_of<false, true>(rule, sp, weights, house, seats, ws, bounds, out);
+  return fast_divisor_of<false, false>(rule, sp, weights, house, seats, ws, bounds, out);
+}
+
+}  // namespace detail
+
+}  // namespace kimsim
