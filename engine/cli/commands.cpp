@@ -40,6 +40,8 @@ Exit codes:
   1  internal error (a defect in kimsim: please report it)
   2  bad input: arguments, files or bounds that cannot be used; nothing is written
   3  an unresolved tie: the tie policy 'error' refuses to decide it; nothing is written
+  75 stopped by SIGTERM, SIGINT, SIGUSR1 or --max-time after writing a checkpoint: run the same
+     command again with --resume (simulate)
 )";
 }
 
