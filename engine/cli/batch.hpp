@@ -49,10 +49,10 @@ namespace kimsim::cli {
 std::optional<double> parse_duration(std::string_view text);
 
 /// While it lives, SIGTERM, SIGINT and SIGUSR1 only set a flag (async-signal-safe) that
-/// run_batch() reads at each chunk boundary; then the previous handlers come back. A command
-/// constructs it first thing, before it loads anything, so that a signal that comes early (a
-/// job step signalled while its ranks still load the scenario) stops the run at its first chunk
-/// boundary with a checkpoint instead of killing it.
+/// run_batch() reads at each chunk boundary; then the previous handlers come back. main()
+/// constructs it for the commands marked `checkpoints` in the table, before MPI starts, so that
+/// a signal that comes early (a job step signalled while its ranks still start) stops the run at
+/// its first chunk boundary with a checkpoint instead of killing it.
 class StopSignals {
  public:
   StopSignals();

@@ -17,7 +17,8 @@ std::span<const Command> commands() {
       {"explain", "SCENARIO.yaml AGS|NAME [...]", "how one recipient got its positions and euros, step by step", explain_command},
       {"compare", "BASE.yaml VARIANT.yaml...", "winners, losers, fairness and paradoxes of variants", compare_command},
       {"calibrate", "SCENARIO.yaml --baustein B", "fit a key's weights to observed positions (NNLS)", calibrate_command},
-      {"simulate", "SCENARIO.yaml [...]", "Monte Carlo over uptake, hiring, cost, indicators, years", simulate_command},
+      {"simulate", "SCENARIO.yaml [...]", "Monte Carlo over uptake, hiring, cost, indicators, years", simulate_command,
+       true},
       {"apportion", "[options] FILE.csv", "apportion units among recipients by weights", apportion_command},
   };
   return kCommands;

@@ -57,6 +57,9 @@ struct Command {
   std::string_view synopsis;  ///< arguments, as in the usage text
   std::string_view summary;   ///< one line
   int (*run)(const Invocation&);
+  /// Runs in chunks with checkpoints (cli/batch.hpp): SIGTERM, SIGINT and SIGUSR1 stop it
+  /// cleanly (exit 75), their handlers set before MPI starts (engine/main.cpp).
+  bool checkpoints = false;
 };
 
 /// Every command, in the order of the usage text. A new command is one row here (commands.cpp)

@@ -65,7 +65,6 @@ std::string help_text(std::string text) {
 
 int simulate_command(const Invocation& call) {
   const auto started = std::chrono::steady_clock::now();  // --max-time counts from here
-  const StopSignals signals;  // from the start: a signal while loading stops at the first chunk
   const std::vector<std::string>& args = call.args;
   const std::string& command_line = call.command_line;
   std::ostream& out = call.out;

@@ -47,14 +47,16 @@ interrupt() {
   local launch=$1 sig=$2 delay=$3 what=$4 out=$tmp/run ck=$tmp/run.ck code rounds=0 pid target
   rm -rf "$out" "$ck"
   local cmd=("$kimsim" simulate "$scenario" -n "$n" --seed 3 --threads 2 --quiet --out "$out" --checkpoint "$ck" --checkpoint-every 100ms)
-  [ "$launch" = local ] || cmd=("$mpiexec" -n 2 "$kimsim" simulate "$scenario" -n "$n" --seed 3 --threads 1 --quiet --out "$out"
+  # (timeout: a launcher that hangs after a rank's death fails the test instead of holding it)
+  [ "$launch" = local ] || cmd=(timeout 120 "$mpiexec" -n 2 "$kimsim" simulate "$scenario" -n "$n" --seed 3 --threads 1 --quiet --out "$out"
     --checkpoint "$ck" --checkpoint-every 100ms)
   "${cmd[@]}" 2>"$tmp/err" &
   pid=$!
   sleep "$(printf '0.%03d' "$delay")"
   target=$pid
+  [ "$launch" = local ] || target=$(pgrep -P "$pid" | head -1)  # the launcher under timeout
   if [ "$launch" = one-rank ]; then
-    target=$(pgrep -P "$pid" | sed -n 2p)
+    target=$(pgrep -P "$(pgrep -P "$pid" | head -1)" | sed -n 2p)  # timeout, mpiexec, its ranks
     [ -n "$target" ] || target=$pid
   fi
   kill -s "$sig" "$target" 2>/dev/null

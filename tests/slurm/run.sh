@@ -58,7 +58,7 @@ ranks=1
 [ -n "$mpiexec" ] && ranks=2
 export SLURM_JOB_ID=4242 SLURM_NTASKS=$ranks SLURM_CPUS_PER_TASK=1 KIMSIM=$kimsim
 job() { bash "$root/examples/slurm/simulate.sbatch" "$scenario" "$tmp/mc" $n --seed 11 >>"$tmp/job.log" 2>&1; }
-job &
+bash "$root/examples/slurm/simulate.sbatch" "$scenario" "$tmp/mc" $n --seed 11 >>"$tmp/job.log" 2>&1 &
 batch=$!
 # Slurm's warning goes to the batch shell once the step runs.
 for _ in $(seq 100); do
