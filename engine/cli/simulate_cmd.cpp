@@ -58,7 +58,7 @@ std::string help_text(std::string text) {
   }
   list += fmt::format("{:19}{}", "", line);
   text.replace(text.find("@columns@"), 9, list);
-  return text.replace(text.find("@checkpoints@\n"), 14, batch_help());
+  return text.replace(text.find("@checkpoints@"), 13, batch_help());
 }
 
 }  // namespace
@@ -76,8 +76,8 @@ Monte Carlo over the scenario's `simulation:` block: uptake, start month, months
 position, personnel cost, indicator noise, over its years. N and S default to the block's values.
 The same scenario and seed give byte-identical files for any thread count, and for any number
 of MPI ranks (mpirun -n P kimsim simulate ...: every rank takes chunks of replications from a
-shared counter and runs them on its own --threads; the first rank gathers and writes). Writes DIR (default
-results/<scenario name>-simulation/), as a whole or not at all:
+shared counter and runs them on its own --threads; the first rank gathers and writes). Writes
+DIR (default results/<scenario name>-simulation/), as a whole or not at all:
   simulation.csv   per recipient, Baustein and year: mean, sd, p05, p50, p95 of positions and
                    euros, probability of receiving nothing, mean outflow and co-financing:
 @columns@
