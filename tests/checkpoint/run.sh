@@ -35,6 +35,32 @@ same_as_reference() {  # same_as_reference DIR WHAT
     problem "$2: manifest.json differs from the uninterrupted run beyond time and command line"
 }
 
+# ready ROOT COUNT: waits (at most 10 s) until COUNT kimsim processes at or below ROOT (three
+# levels: timeout, launcher, ranks) catch SIGUSR1 (SigCgt in /proc): their stop handlers are set,
+# so that a signal now interrupts the run, not the process start (before main(), a signal ends
+# any process). Their PIDs in READY; returns at once where ROOT has ended.
+READY=()
+ready() {
+  local all next p mask ok
+  for _ in $(seq 200); do
+    kill -0 "$1" 2>/dev/null || return 0
+    all=$1 next=$1
+    for _ in 1 2 3; do
+      next=$(for p in $next; do pgrep -P "$p"; done)
+      all="$all $next"
+    done
+    READY=() ok=1
+    for p in $all; do
+      [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$kimsim" ] || continue
+      mask=$(awk '/^SigCgt:/ {print $2}' "/proc/$p/status" 2>/dev/null)
+      if [ -n "$mask" ] && (((0x$mask >> 9) & 1)); then READY+=("$p"); else ok=0; fi
+    done
+    [ $ok = 1 ] && [ ${#READY[@]} -ge "$2" ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
 start=$(date +%s%N)
 "$kimsim" simulate "$scenario" -n "$n" --seed 3 --threads 2 --quiet --out "$tmp/ref" || problem "the uninterrupted run failed"
 took_ms=$((($(date +%s%N) - start) / 1000000))
@@ -52,12 +78,12 @@ interrupt() {
     --checkpoint "$ck" --checkpoint-every 100ms)
   "${cmd[@]}" 2>"$tmp/err" &
   pid=$!
+  if [ "$launch" = local ]; then ready $pid 1; else ready $pid 2; fi || problem "$what: kimsim did not start"
   sleep "$(printf '0.%03d' "$delay")"
   target=$pid
   [ "$launch" = local ] || target=$(pgrep -P "$pid" | head -1)  # the launcher under timeout
-  if [ "$launch" = one-rank ]; then
-    target=$(pgrep -P "$(pgrep -P "$pid" | head -1)" | sed -n 2p)  # timeout, mpiexec, its ranks
-    [ -n "$target" ] || target=$pid
+  if [ "$launch" = one-rank ] && [ ${#READY[@]} -ge 2 ]; then
+    target=${READY[1]}
   fi
   kill -s "$sig" "$target" 2>/dev/null
   wait "$pid" 2>/dev/null
@@ -99,8 +125,7 @@ if [ -n "$mpiexec" ]; then
   # script signals its step with USR1 (examples/slurm/); srun forwards SIGTERM as well.
   for how in launcher:USR1 one-rank:TERM launcher:USR1 launcher:KILL one-rank:USR1; do
     k=$((k + 1))
-    delay=$((RANDOM % (took_ms > 999 ? 999 : took_ms) + 150))  # after MPI's start
-    [ $delay -gt 999 ] && delay=999
+    delay=$((RANDOM % (took_ms > 999 ? 999 : took_ms)))
     interrupt "${how%%:*}" "${how#*:}" "$delay" "2 ranks, interruption $k (SIG${how#*:} to the ${how%%:*} after $delay ms)"
   done
   echo "checkpoint: 5 interruptions, 2 ranks"

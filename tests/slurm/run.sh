@@ -14,7 +14,7 @@ kimsim=$(realpath "$1")
 root=$(realpath "$2")
 mpiexec=${3:-}
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 fail=0
 problem() {
@@ -51,8 +51,34 @@ STUB
 chmod +x "$tmp/bin/"*
 export PATH=$tmp/bin:$PATH
 
+# ready ROOT COUNT: waits (at most 10 s) until COUNT kimsim processes at or below ROOT (three
+# levels: timeout, launcher, ranks) catch SIGUSR1 (SigCgt in /proc): their stop handlers are set,
+# so that a signal now interrupts the run, not the process start (before main(), a signal ends
+# any process). Their PIDs in READY; returns at once where ROOT has ended.
+READY=()
+ready() {
+  local all next p mask ok
+  for _ in $(seq 200); do
+    kill -0 "$1" 2>/dev/null || return 0
+    all=$1 next=$1
+    for _ in 1 2 3; do
+      next=$(for p in $next; do pgrep -P "$p"; done)
+      all="$all $next"
+    done
+    READY=() ok=1
+    for p in $all; do
+      [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$kimsim" ] || continue
+      mask=$(awk '/^SigCgt:/ {print $2}' "/proc/$p/status" 2>/dev/null)
+      if [ -n "$mask" ] && (((0x$mask >> 9) & 1)); then READY+=("$p"); else ok=0; fi
+    done
+    [ $ok = 1 ] && [ ${#READY[@]} -ge "$2" ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
 # 1. simulate.sbatch
-n=6000
+n=40000
 "$kimsim" simulate "$scenario" -n $n --seed 11 --threads 2 --quiet --out "$tmp/ref" || problem "the uninterrupted run failed"
 ranks=1
 [ -n "$mpiexec" ] && ranks=2
@@ -61,11 +87,8 @@ job() { bash "$root/examples/slurm/simulate.sbatch" "$scenario" "$tmp/mc" $n --s
 bash "$root/examples/slurm/simulate.sbatch" "$scenario" "$tmp/mc" $n --seed 11 >>"$tmp/job.log" 2>&1 &
 batch=$!
 # Slurm's warning goes to the batch shell once the step runs.
-for _ in $(seq 100); do
-  [ -s "$tmp/srun.log" ] && break
-  sleep 0.05
-done
-sleep 0.4
+ready $batch "$ranks" || problem "simulate.sbatch: kimsim did not start"
+sleep 0.3
 kill -USR1 $batch
 wait $batch
 code=$?
