@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <csignal>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "cli/batch.hpp"
 #include "cli/commands.hpp"
 #include "cli/mpi.hpp"
 #include "io/output.hpp"
@@ -60,6 +62,15 @@ int main(int argc, char** argv) {
   // leaves its temporary folder behind.
   std::signal(SIGPIPE, SIG_IGN);
   std::signal(SIGXFSZ, SIG_IGN);
+  // A command that checkpoints stops cleanly on SIGTERM, SIGINT and SIGUSR1. Their handlers come
+  // first, before MPI starts (which takes a while): a job step signalled at once stops at its
+  // first chunk with a checkpoint instead of being killed.
+  std::optional<cli::StopSignals> stop_signals;
+  if (argc > 1) {
+    const auto table = cli::commands();
+    const auto c = std::find_if(table.begin(), table.end(), [&](const cli::Command& k) { return k.name == argv[1]; });
+    if (c != table.end() && c->checkpoints) stop_signals.emplace();
+  }
   const cli::mpi::Session mpi(argc, argv);
   // Standard output is checked: a result cut short by a full disk or a closed file must not
   // end with exit 0.

@@ -17,7 +17,8 @@ std::span<const Command> commands() {
       {"explain", "SCENARIO.yaml AGS|NAME [...]", "how one recipient got its positions and euros, step by step", explain_command},
       {"compare", "BASE.yaml VARIANT.yaml...", "winners, losers, fairness and paradoxes of variants", compare_command},
       {"calibrate", "SCENARIO.yaml --baustein B", "fit a key's weights to observed positions (NNLS)", calibrate_command},
-      {"simulate", "SCENARIO.yaml [...]", "Monte Carlo over uptake, hiring, cost, indicators, years", simulate_command},
+      {"simulate", "SCENARIO.yaml [...]", "Monte Carlo over uptake, hiring, cost, indicators, years", simulate_command,
+       true},
       {"sweep", "SWEEP.yaml [...]", "a scenario at many points: grid, Latin hypercube or Sobol", sweep_command},
       {"apportion", "[options] FILE.csv", "apportion units among recipients by weights", apportion_command},
   };
@@ -41,6 +42,8 @@ Exit codes:
   1  internal error (a defect in kimsim: please report it)
   2  bad input: arguments, files or bounds that cannot be used; nothing is written
   3  an unresolved tie: the tie policy 'error' refuses to decide it; nothing is written
+  75 stopped by SIGTERM, SIGINT, SIGUSR1 or --max-time after writing a checkpoint: run the same
+     command again with --resume (simulate)
 )";
 }
 

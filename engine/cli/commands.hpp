@@ -19,6 +19,9 @@ enum ExitCode : int {
   kInternal = 1,  ///< a defect in kimsim
   kBadInput = 2,  ///< unusable arguments or input files
   kTie = 3,       ///< a tie that the tie policy refuses to decide
+  /// Stopped by a signal or --max-time after writing a checkpoint: run again with --resume (a
+  /// job script requeues on it). 75 is EX_TEMPFAIL of sysexits.h, "try again later".
+  kInterrupted = 75,
 };
 
 /// Thrown for bad command-line usage (unknown option, missing argument).
@@ -54,6 +57,9 @@ struct Command {
   std::string_view synopsis;  ///< arguments, as in the usage text
   std::string_view summary;   ///< one line
   int (*run)(const Invocation&);
+  /// Runs in chunks with checkpoints (cli/batch.hpp): SIGTERM, SIGINT and SIGUSR1 stop it
+  /// cleanly (exit 75), their handlers set before MPI starts (engine/main.cpp).
+  bool checkpoints = false;
 };
 
 /// Every command, in the order of the usage text. A new command is one row here (commands.cpp)

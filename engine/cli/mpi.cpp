@@ -5,6 +5,7 @@
 #include <streambuf>
 
 #include "cli/commands.hpp"
+#include "kimsim/error.hpp"
 
 #ifdef KIMSIM_WITH_MPI
 #include <mpi.h>
@@ -149,15 +150,95 @@ Result distribute(const std::string& command, std::uint64_t n, Progress progress
 
 }  // namespace
 
-SimulationResult simulate(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec,
-                          int threads, Progress progress) {
-  if (!distributed()) return kimsim::simulate(scenario, regions, spec, threads, progress);
-  return distribute<SimulationResult>(
-      "simulate", spec.replications, progress,
-      [&](std::uint64_t first, std::uint64_t count, Progress p, std::uint64_t* failed_at) {
-        return simulate_share(scenario, regions, spec, first, count, threads, p, failed_at);
-      },
-      [](std::string_view bytes, const SimulationResult&) { return unpack(bytes); });
+void agree_on_lowest(const std::string& command, std::exception_ptr error, std::uint64_t failed_at) {
+  if (!distributed()) {
+    if (error) std::rethrow_exception(error);
+    return;
+  }
+  if (!error) failed_at = UINT64_MAX;
+  std::uint64_t lowest = failed_at;
+  MPI_Allreduce(&failed_at, &lowest, 1, MPI_UINT64_T, MPI_MIN, MPI_COMM_WORLD);
+  if (lowest != UINT64_MAX) raise_from(lowest_rank_where(error && failed_at == lowest), command, error);
+}
+
+SharedCounters::SharedCounters(int count) {
+  if (!distributed()) {
+    local_.assign(static_cast<std::size_t>(count), 0);
+    return;
+  }
+  const MPI_Aint bytes = g_rank == 0 ? static_cast<MPI_Aint>(count * sizeof(std::uint64_t)) : 0;
+  auto* win = new MPI_Win;
+  MPI_Win_allocate(bytes, sizeof(std::uint64_t), MPI_INFO_NULL, MPI_COMM_WORLD, &memory_, win);
+  if (g_rank == 0)
+    for (int k = 0; k < count; ++k) memory_[k] = 0;
+  MPI_Barrier(MPI_COMM_WORLD);  // zeroed before any rank reaches it
+  // One passive-target access epoch for the whole run: each operation is then one call and a
+  // flush, with no lock to take.
+  MPI_Win_lock_all(MPI_MODE_NOCHECK, *win);
+  window_ = win;
+}
+
+SharedCounters::~SharedCounters() {
+  if (!window_) return;
+  auto* win = static_cast<MPI_Win*>(window_);
+  MPI_Win_unlock_all(*win);
+  MPI_Win_free(win);
+  delete win;
+}
+
+std::uint64_t SharedCounters::fetch_add(int k, std::uint64_t v) { return fetch_add_or_read(k, v, true); }
+
+std::uint64_t SharedCounters::fetch_add_or_read(int k, std::uint64_t v, bool add) {
+  if (!window_) {
+    const std::uint64_t was = local_[static_cast<std::size_t>(k)];
+    if (add) local_[static_cast<std::size_t>(k)] += v;
+    return was;
+  }
+  auto* win = static_cast<MPI_Win*>(window_);
+  std::uint64_t was = 0;
+  MPI_Fetch_and_op(&v, &was, MPI_UINT64_T, 0, k, add ? MPI_SUM : MPI_NO_OP, *win);
+  MPI_Win_flush(0, *win);
+  return was;
+}
+
+std::uint64_t max_over_ranks(std::uint64_t v) {
+  if (!distributed()) return v;
+  std::uint64_t m = v;
+  MPI_Allreduce(&v, &m, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD);
+  return m;
+}
+
+std::vector<std::string> gather(const std::string& mine) {
+  if (!distributed()) return {mine};
+  // The sizes are agreed first, so that no rank sends what another refuses.
+  const std::uint64_t largest = max_over_ranks(mine.size());
+  if (largest > static_cast<std::uint64_t>(INT_MAX))
+    throw Error("a rank's accumulators exceed 2 GiB: use more ranks, or fewer years and regions");
+  if (g_rank != 0) {
+    MPI_Send(mine.data(), static_cast<int>(mine.size()), MPI_BYTE, 0, 1, MPI_COMM_WORLD);
+    return {};
+  }
+  std::vector<std::string> all(static_cast<std::size_t>(g_size));
+  all[0] = mine;
+  for (int from = 1; from < g_size; ++from) {
+    MPI_Status status;
+    MPI_Probe(from, 1, MPI_COMM_WORLD, &status);
+    int len = 0;
+    MPI_Get_count(&status, MPI_BYTE, &len);
+    auto& bytes = all[static_cast<std::size_t>(from)];
+    bytes.assign(static_cast<std::size_t>(len), '\0');
+    MPI_Recv(bytes.data(), len, MPI_BYTE, from, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+  }
+  return all;
+}
+
+void broadcast(std::string& bytes) {
+  if (!distributed()) return;
+  std::uint64_t len = bytes.size();
+  MPI_Bcast(&len, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+  if (len > static_cast<std::uint64_t>(INT_MAX)) throw Error("more than 2 GiB to send to every rank");
+  if (g_rank != 0) bytes.assign(len, '\0');
+  MPI_Bcast(bytes.data(), static_cast<int>(len), MPI_BYTE, 0, MPI_COMM_WORLD);
 }
 
 CompareSimulation compare_replications(std::span<const SimulatedScenario> scenarios, std::uint64_t seed,
@@ -180,14 +261,27 @@ void agree(const std::string&, std::exception_ptr error) {
   if (error) std::rethrow_exception(error);
 }
 
-SimulationResult simulate(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec,
-                          int threads, Progress progress) {
+void agree_on_lowest(const std::string&, std::exception_ptr error, std::uint64_t) {
+  if (error) std::rethrow_exception(error);
+}
+
+SharedCounters::SharedCounters(int count) {
   // Several copies started by a launcher would each run everything and race for the output.
   for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
     if (const char* n = std::getenv(v); n && std::atoi(n) > 1)
       throw Error("this kimsim was built without MPI: run it without mpirun, or rebuild with MPI (libopenmpi-dev)");
-  return kimsim::simulate(scenario, regions, spec, threads, progress);
+  local_.assign(static_cast<std::size_t>(count), 0);
 }
+SharedCounters::~SharedCounters() = default;
+std::uint64_t SharedCounters::fetch_add(int k, std::uint64_t v) { return fetch_add_or_read(k, v, true); }
+std::uint64_t SharedCounters::fetch_add_or_read(int k, std::uint64_t v, bool add) {
+  const std::uint64_t was = local_[static_cast<std::size_t>(k)];
+  if (add) local_[static_cast<std::size_t>(k)] += v;
+  return was;
+}
+std::uint64_t max_over_ranks(std::uint64_t v) { return v; }
+std::vector<std::string> gather(const std::string& mine) { return {mine}; }
+void broadcast(std::string&) {}
 
 CompareSimulation compare_replications(std::span<const SimulatedScenario> scenarios, std::uint64_t seed,
                                        std::uint64_t replications, int threads, Progress progress) {

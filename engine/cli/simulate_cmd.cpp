@@ -10,6 +10,7 @@
 #include <optional>
 #include <ostream>
 
+#include "cli/batch.hpp"
 #include "cli/commands.hpp"
 #include "cli/mpi.hpp"
 #include "cli/options.hpp"
@@ -20,6 +21,8 @@
 #include "io/sim_report.hpp"
 #include "io/text.hpp"
 #include "io/csv.hpp"
+#include "kimsim/version.hpp"
+#include "sim/chunks.hpp"
 
 namespace po = boost::program_options;
 
@@ -54,24 +57,27 @@ std::string help_text(std::string text) {
     line += c;
   }
   list += fmt::format("{:19}{}", "", line);
-  return text.replace(text.find("@columns@"), 9, list);
+  text.replace(text.find("@columns@"), 9, list);
+  return text.replace(text.find("@checkpoints@"), 13, batch_help());
 }
 
 }  // namespace
 
 int simulate_command(const Invocation& call) {
+  const auto started = std::chrono::steady_clock::now();  // --max-time counts from here
   const std::vector<std::string>& args = call.args;
   const std::string& command_line = call.command_line;
   std::ostream& out = call.out;
   po::options_description visible(help_text(R"(Usage: kimsim simulate SCENARIO.yaml [--replications N] [--seed S] [--threads T]
                         [--out DIR] [--quiet] [--lang de|en]
+                        [--checkpoint FILE] [--checkpoint-every 10m] [--max-time T] [--resume]
 
 Monte Carlo over the scenario's `simulation:` block: uptake, start month, months to fill a
 position, personnel cost, indicator noise, over its years. N and S default to the block's values.
 The same scenario and seed give byte-identical files for any thread count, and for any number
-of MPI ranks (mpirun -n P kimsim simulate ...: each rank runs a share with its own --threads,
-the first rank gathers and writes). Writes DIR (default
-results/<scenario name>-simulation/), as a whole or not at all:
+of MPI ranks (mpirun -n P kimsim simulate ...: every rank takes chunks of replications from a
+shared counter and runs them on its own --threads; the first rank gathers and writes). Writes
+DIR (default results/<scenario name>-simulation/), as a whole or not at all:
   simulation.csv   per recipient, Baustein and year: mean, sd, p05, p50, p95 of positions and
                    euros, probability of receiving nothing, mean outflow and co-financing:
 @columns@
@@ -83,6 +89,7 @@ results/<scenario name>-simulation/), as a whole or not at all:
                    recipient the first and last year (German, or --lang en)
   manifest.json    version, SHA-256 of every input, seed, replications, command line, time
 
+@checkpoints@
 Options)"));
   // Counts are read as text: Boost would read "-5" into an unsigned value as 2^64 - 5.
   std::string replications, seed;
@@ -94,6 +101,9 @@ Options)"));
       "seed", po::value(&seed), "seed of every random draw")("threads,t", po::value(&threads), "OpenMP threads (default, or 0: all cores)")(
       "out,o", po::value(&out_dir), "output folder")("quiet,q", po::bool_switch(&quiet), "no progress bar")(
       "lang", po::value(&lang), "language of report.html: de (default) or en");
+  BatchOptionText batch_text;
+  BatchOptions batch;
+  add_batch_options(visible, batch_text);
   // Everything up to the simulation may fail on one MPI rank alone (a file missing on its node):
   // the ranks agree on it before their first collective step, so that none waits for one that left.
   std::optional<io::LoadedScenario> loaded;
@@ -133,6 +143,7 @@ Options)"));
     if (seed_value) spec.seed = *seed_value;
     check_simulation_years(ls.scenario, ls.regions, spec);  // a year that cannot run, named before any runs
     dir = out_dir.empty() ? "results/" + ls.scenario.name + "-simulation" : out_dir;
+    batch = batch_options(batch_text, dir);
   };
   std::exception_ptr error;
   try {
@@ -145,7 +156,30 @@ Options)"));
   const io::LoadedScenario& ls = *loaded;
   g_start = std::chrono::steady_clock::now();
   const bool bar = !quiet && ::isatty(STDERR_FILENO);
-  const SimulationResult r = mpi::simulate(ls.scenario, ls.regions, spec, threads, bar ? progress_bar : nullptr);
+  // The replications in chunks, balanced over the ranks, checkpointed (cli/batch.hpp).
+  SimulationRun run(ls.scenario, ls.regions, spec, threads);
+  SimulationResult r = run.empty();
+  BatchWork work;
+  work.identity.command = "simulate";
+  work.identity.version = kVersion;
+  work.identity.commit = kGitCommit;
+  for (std::size_t k = 0; k < ls.inputs.size(); ++k) work.identity.inputs.emplace_back(ls.inputs[k], ls.input_sha256.at(k));
+  work.identity.seed = spec.seed;
+  work.identity.plan = ChunkPlan::for_units(spec.replications, replication_seconds(1, static_cast<double>(r.slots.size())));
+  work.run = [&](std::uint64_t first, std::uint64_t count, std::uint64_t* failed_at) { run.run(first, count, nullptr, failed_at); };
+  work.take = [&] { return pack(run.take()); };
+  work.add = [&](std::string_view bytes) { merge(r, unpack(bytes)); };
+  work.total = [&] { return pack(r); };
+  work.progress = bar ? progress_bar : nullptr;
+  batch.start = started;
+  const BatchEnd end = run_batch("simulate", work, batch);
+  if (!end.finished) {
+    if (mpi::rank() == 0)
+      call.err << fmt::format("{}kimsim simulate: stopped by {} after {} of {} replications; checkpoint written to {}: run the same "
+                              "command with --resume to continue\n",
+                              bar ? "\n" : "", end.stopped_by, end.units_done, spec.replications, batch.checkpoint);
+    return kInterrupted;
+  }
   if (mpi::rank() != 0) return kOk;  // the first rank writes the results
   nlohmann::json manifest = io::manifest_json(ls, command_line, now_utc());
   manifest["seed"] = spec.seed;
@@ -156,6 +190,7 @@ Options)"));
                            {"summary.json", summary.dump(2) + "\n"},
                            {"report.html", io::report_html(io::simulation_report_data(ls, r, summary, report_lang))}},
                           manifest);
+  finish_batch(batch);
   if (!quiet) out << ls.scenario.name << ": " << spec.replications << " replications (seed " << spec.seed << ") -> " << dir << "/\n";
   return kOk;
 }

@@ -6,7 +6,9 @@
 #include <exception>
 #include <algorithm>
 #include <limits>
+#include <memory>
 #include <optional>
+#include <utility>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -40,45 +42,54 @@ void check_numbering(std::uint64_t first, std::uint64_t count) {
 }
 
 /// The one parallel loop: replications first .. first + count - 1 over the threads. Each thread
-/// makes its own Worker (a replicator and its accumulators: make(std::optional<Worker>&)), runs
-/// it on the replications it takes (run(worker, r)) and adds it into the result under a lock
-/// (merge(worker)); integer accumulators make the sum the same bits for any thread count. No
-/// exception leaves the parallel region: the one of the lowest replication is kept (-1 for a
-/// thread's set-up or merge, which come before any replication) and rethrown afterwards, so the
-/// error reported does not depend on the thread count either.
-template <class Worker, class Make, class Run, class Merge>
-void replicate(std::uint64_t first, std::uint64_t count, int threads, int chunk, std::uint64_t progress_every,
-               Progress progress, std::uint64_t* failed_at, Make make, Run run, Merge merge) {
+/// keeps its own Worker (a replicator and its accumulators) in `crew`, at its thread number: made
+/// on the thread's first call (make(std::optional<Worker>&)) and kept across calls, so that a run
+/// in chunks (SimulationRun) builds its replicators once. Each replication a thread takes runs on
+/// its worker (run(worker, r)); the caller merges the workers afterwards, and integer
+/// accumulators make the sum the same bits for any thread count. `chunk` is OpenMP's batch of
+/// replications; smaller where `count` is small, so that every thread gets some. No exception
+/// leaves the parallel region: the one of the lowest replication is kept (-1 for a thread's
+/// set-up, which comes before any replication) and rethrown afterwards, so the error reported
+/// does not depend on the thread count either.
+template <class Worker, class Make, class Run>
+void replicate(std::vector<std::optional<Worker>>& crew, std::uint64_t first, std::uint64_t count, int threads,
+               int chunk, std::uint64_t progress_every, Progress progress, std::uint64_t* failed_at, Make make, Run run) {
   const auto n = static_cast<std::int64_t>(count);
   std::atomic<std::uint64_t> done{0};
   std::exception_ptr failure;
   std::int64_t failed = std::numeric_limits<std::int64_t>::max();
+  std::size_t team = 1;
 #ifdef _OPENMP
   if (threads > 0) omp_set_num_threads(threads);
+  team = static_cast<std::size_t>(omp_get_max_threads());
 #else
   (void)threads;
-  (void)chunk;
 #endif
+  if (crew.size() < team) crew.resize(team);
+  chunk = static_cast<int>(std::clamp<std::int64_t>(n / (8 * static_cast<std::int64_t>(team)), 1, chunk));
 #pragma omp parallel
   {
     auto keep = [&](std::int64_t r) {
 #pragma omp critical(kimsim_failure)
       if (r < failed) failed = r, failure = std::current_exception();
     };
-    std::optional<Worker> worker;
-    try {
-      make(worker);
-    } catch (...) {
-      worker.reset();
-      keep(-1);
-    }
-    bool first_thread = true;
+    std::size_t me = 0;
 #ifdef _OPENMP
-    first_thread = omp_get_thread_num() == 0;
+    me = static_cast<std::size_t>(omp_get_thread_num());
 #endif
+    std::optional<Worker>& worker = crew[me];
+    bool ready = worker.has_value();
+    if (!ready) try {
+        make(worker);
+        ready = true;
+      } catch (...) {
+        worker.reset();
+        keep(-1);
+      }
+    const bool first_thread = me == 0;
 #pragma omp for schedule(dynamic, chunk)
     for (std::int64_t r = 0; r < n; ++r) {
-      if (!worker) continue;
+      if (!ready) continue;
       try {
         run(*worker, first + static_cast<std::uint64_t>(r));
       } catch (...) {
@@ -86,12 +97,6 @@ void replicate(std::uint64_t first, std::uint64_t count, int threads, int chunk,
       }
       const auto d = done.fetch_add(1, std::memory_order_relaxed) + 1;
       if (progress && first_thread && d % progress_every == 0) progress(d, count);
-    }
-#pragma omp critical
-    try {
-      if (worker) merge(*worker);
-    } catch (...) {
-      keep(-1);
     }
   }
   if (failure) {
@@ -116,33 +121,69 @@ struct CompareWorker {
 
 }  // namespace
 
+struct SimulationRun::Crew {
+  const Scenario& scenario;
+  const Regions& regions;
+  const SimulationSpec& spec;
+  int threads;
+  SimulationResult layout;  // slots, budgets and years; no statistics
+  std::vector<std::optional<SimulationWorker>> workers;
+  std::uint64_t replications = 0;  // run since the last take()
+};
+
+SimulationRun::SimulationRun(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec, int threads)
+    : crew_(std::make_unique<Crew>(Crew{scenario, regions, spec, threads, {}, {}, 0})) {
+  const Replicator probe(scenario, regions, spec);
+  crew_->layout.slots = probe.slots();
+  crew_->layout.budget = probe.budgets();
+  crew_->layout.years = probe.years();
+}
+
+SimulationRun::~SimulationRun() = default;
+
+void SimulationRun::run(std::uint64_t first, std::uint64_t count, Progress progress, std::uint64_t* failed_at) {
+  check_numbering(first, count);
+  Crew& c = *crew_;
+  const std::size_t slots = c.layout.slots.size(), years = c.layout.years.size();
+  replicate<SimulationWorker>(
+      c.workers, first, count, c.threads, 64, 256, progress, failed_at,
+      [&](std::optional<SimulationWorker>& w) {
+        w.emplace(SimulationWorker{Replicator(c.scenario, c.regions, c.spec), {}, {}});
+        w->stats.resize(slots);
+        w->state.resize(years);
+      },
+      [](SimulationWorker& w, std::uint64_t r) { w.rep.run(r, w.stats, w.state); });
+  c.replications += count;
+}
+
+SimulationResult SimulationRun::empty() const {
+  SimulationResult r = crew_->layout;
+  r.stats.assign(r.slots.size(), SlotStats{});
+  r.state.assign(r.years.size(), StateStats{});
+  return r;
+}
+
+SimulationResult SimulationRun::take() {
+  Crew& c = *crew_;
+  SimulationResult result = empty();
+  result.replications = std::exchange(c.replications, 0);
+  for (auto& w : c.workers) {
+    if (!w) continue;
+    for (std::size_t k = 0; k < w->stats.size(); ++k) merge_fields(result.stats[k], w->stats[k]);
+    for (std::size_t k = 0; k < w->state.size(); ++k) merge_fields(result.state[k], w->state[k]);
+    w->stats.assign(w->stats.size(), SlotStats{});
+    w->state.assign(w->state.size(), StateStats{});
+  }
+  return result;
+}
+
 SimulationResult simulate_share(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec,
                                 std::uint64_t first, std::uint64_t count, int threads, Progress progress,
                                 std::uint64_t* failed_at) {
   check_numbering(first, count);
-  SimulationResult result;
-  {
-    const Replicator probe(scenario, regions, spec);
-    result.slots = probe.slots();
-    result.budget = probe.budgets();
-    result.years = probe.years();
-  }
-  result.stats.assign(result.slots.size(), SlotStats{});
-  result.state.assign(result.years.size(), StateStats{});
-  result.replications = count;
-  replicate<SimulationWorker>(
-      first, count, threads, 64, 256, progress, failed_at,
-      [&](std::optional<SimulationWorker>& w) {
-        w.emplace(SimulationWorker{Replicator(scenario, regions, spec), {}, {}});
-        w->stats.resize(result.slots.size());
-        w->state.resize(result.years.size());
-      },
-      [](SimulationWorker& w, std::uint64_t r) { w.rep.run(r, w.stats, w.state); },
-      [&](const SimulationWorker& w) {
-        for (std::size_t k = 0; k < w.stats.size(); ++k) merge_fields(result.stats[k], w.stats[k]);
-        for (std::size_t k = 0; k < w.state.size(); ++k) merge_fields(result.state[k], w.state[k]);
-      });
-  return result;
+  SimulationRun run(scenario, regions, spec, threads);
+  run.run(first, count, progress, failed_at);
+  return run.take();
 }
 
 CompareSimulation compare_replications(std::span<const SimulatedScenario> scenarios, std::uint64_t seed,
@@ -169,16 +210,17 @@ CompareSimulation compare_replications(std::span<const SimulatedScenario> scenar
   result.stats.assign(result.variants * result.lines.size(), DeltaStats{});
   result.replications = count;
   result.seed = seed;
+  std::vector<std::optional<CompareWorker>> crew;
   replicate<CompareWorker>(
-      first, count, threads, 16, 64, progress, failed_at,
+      crew, first, count, threads, 16, 64, progress, failed_at,
       [&](std::optional<CompareWorker>& w) {
         w.emplace(CompareWorker{CompareReplicator(scenarios, specs, layout), {}});
         w->stats.resize(result.stats.size());
       },
-      [](CompareWorker& w, std::uint64_t r) { w.rep.run(r, w.stats); },
-      [&](const CompareWorker& w) {
-        for (std::size_t k = 0; k < w.stats.size(); ++k) merge_fields(result.stats[k], w.stats[k]);
-      });
+      [](CompareWorker& w, std::uint64_t r) { w.rep.run(r, w.stats); });
+  for (const auto& w : crew)
+    if (w)
+      for (std::size_t k = 0; k < w->stats.size(); ++k) merge_fields(result.stats[k], w->stats[k]);
   return result;
 }
 

@@ -10,6 +10,7 @@
 #include <limits>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -165,6 +166,32 @@ SimulationResult simulate(const Scenario& scenario, const Regions& regions, cons
 SimulationResult simulate_share(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec,
                                 std::uint64_t first, std::uint64_t count, int threads, Progress progress = nullptr,
                                 std::uint64_t* failed_at = nullptr);
+
+/// A simulation run in pieces: each call of run() adds the replications it is given to the
+/// accumulators this object keeps (one set per thread, their replicators built once), and
+/// take() hands over everything run since the last take() and starts again from nothing. The
+/// pieces may come in any order and be split among processes: merged, they give the bits
+/// simulate() gives. The building block of runs in chunks — balanced MPI ranks that take chunks
+/// from a shared counter, checkpoints between chunks (engine/cli/batch.hpp). Scenario, regions
+/// and spec must outlive it.
+class SimulationRun {
+ public:
+  SimulationRun(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec, int threads);
+  ~SimulationRun();
+  SimulationRun(const SimulationRun&) = delete;
+  SimulationRun& operator=(const SimulationRun&) = delete;
+  /// Runs replications [first, first + count) on the threads. Where one throws, the exception of
+  /// the lowest is rethrown and `failed_at` (if given) holds its number.
+  void run(std::uint64_t first, std::uint64_t count, Progress progress = nullptr, std::uint64_t* failed_at = nullptr);
+  /// The accumulators of the replications run since the last take(), merged; then none.
+  SimulationResult take();
+  /// A result of this simulation's layout without replications: what shares are merged into.
+  SimulationResult empty() const;
+
+ private:
+  struct Crew;
+  std::unique_ptr<Crew> crew_;
+};
 
 /// Allocates every year of `spec` once with everyone applying and no noise, as a replication
 /// would with the year's budget and rate: an InputError names the year (SimulationYear::where)

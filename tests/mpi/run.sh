@@ -11,11 +11,17 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_
 fail=0
 scenario=$root/scenarios/kim-nrw-2021.yaml
 "$kimsim" simulate "$scenario" -n 301 --threads 2 --quiet --out "$tmp/one" || fail=1
-for ranks in 2 3; do
-  "$mpiexec" -n $ranks "$kimsim" simulate "$scenario" -n 301 --threads 1 --quiet --out "$tmp/mpi$ranks" || fail=1
-  for f in simulation.csv summary.json; do
-    cmp -s "$tmp/one/$f" "$tmp/mpi$ranks/$f" || { echo "$ranks ranks: $f differs from one process"; fail=1; }
+# Ranks take chunks from a shared counter: whichever rank runs which chunk, every file is the
+# same (the manifest but its time and command line), for any ranks x threads.
+strip_manifest() { grep -v -E '"(time_utc|command_line)"' "$1"; }
+for rt in 2x1 3x1 2x2; do
+  ranks=${rt%x*} threads=${rt#*x}
+  "$mpiexec" -n $ranks "$kimsim" simulate "$scenario" -n 301 --threads $threads --quiet --out "$tmp/mpi$rt" || fail=1
+  for f in simulation.csv summary.json report.html; do
+    cmp -s "$tmp/one/$f" "$tmp/mpi$rt/$f" || { echo "$ranks ranks x $threads threads: $f differs from one process"; fail=1; }
   done
+  cmp -s <(strip_manifest "$tmp/one/manifest.json") <(strip_manifest "$tmp/mpi$rt/manifest.json") ||
+    { echo "$ranks ranks x $threads threads: manifest.json differs beyond time and command line"; fail=1; }
 done
 # An error in a replication: the same message, once, and exit code 2.
 # The scenario of the golden case simulate-error-in-replication (a patch over a base), written at
@@ -59,5 +65,5 @@ variant=$root/scenarios/variants/rate-57000.yaml
 for f in compare_mc.csv compare.json compare.csv; do
   cmp -s "$tmp/cmp1/$f" "$tmp/cmp3/$f" || { echo "compare, 3 ranks: $f differs from one process"; fail=1; }
 done
-[ $fail = 0 ] && echo "mpi: 2, 3 and 4 ranks byte-identical to one process (simulate; compare --replications with 3); errors reported once, also from a rank failing alone"
+[ $fail = 0 ] && echo "mpi: 2x1, 3x1, 2x2 and 4 ranks byte-identical to one process (simulate; compare --replications with 3); errors reported once, also from a rank failing alone"
 exit $fail

@@ -1,0 +1,288 @@
+#include "cli/batch.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "cli/commands.hpp"
+#include "cli/mpi.hpp"
+#include "kimsim/error.hpp"
+#include "sim/chunks.hpp"
+
+namespace po = boost::program_options;
+
+namespace kimsim::cli {
+
+std::optional<double> parse_duration(std::string_view text) {
+  // Units largest first; "ms" before "m" so that the longer name wins.
+  static constexpr std::pair<std::string_view, double> kUnits[] = {{"h", 3600}, {"ms", 0.001}, {"m", 60}, {"s", 1}};
+  static constexpr int kRank[] = {0, 3, 1, 2};  // order of the units above: h, m, s, ms
+  double seconds = 0;
+  int last = -1;
+  if (text.empty()) return std::nullopt;
+  while (!text.empty()) {
+    std::size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+    if (digits == 0 || digits > 9) return std::nullopt;
+    double value = 0;
+    for (std::size_t k = 0; k < digits; ++k) value = value * 10 + (text[k] - '0');
+    text.remove_prefix(digits);
+    int which = -1;
+    for (int u = 0; u < 4 && which < 0; ++u)
+      if (text.substr(0, kUnits[u].first.size()) == kUnits[u].first) which = u;
+    if (which < 0 || kRank[which] <= last) return std::nullopt;
+    last = kRank[which];
+    seconds += value * kUnits[which].second;
+    text.remove_prefix(kUnits[which].first.size());
+  }
+  return seconds;
+}
+
+void add_batch_options(po::options_description& options, BatchOptionText& text) {
+  options.add_options()("checkpoint", po::value(&text.checkpoint), "checkpoint file (default: beside the output folder, DIR.checkpoint)")(
+      "checkpoint-every", po::value(&text.every), "time between checkpoints, with its unit: 90s, 10m, 1h (default 10m)")(
+      "max-time", po::value(&text.max_time), "stop with a checkpoint (exit 75) before this time, e.g. 23h50m")(
+      "resume", po::bool_switch(&text.resume), "continue from the checkpoint");
+}
+
+BatchOptions batch_options(const BatchOptionText& text, const std::string& out_dir) {
+  BatchOptions o;
+  const auto duration = [](const char* option, const std::string& value) {
+    const auto s = parse_duration(value);
+    if (!s || *s <= 0)
+      throw UsageError{fmt::format("--{} '{}': expected a duration with its unit, such as 90s, 10m, 1h or 23h50m (units h, m, s, ms, "
+                                   "largest first; more than zero)",
+                                   option, value)};
+    return *s;
+  };
+  o.every = duration("checkpoint-every", text.every);
+  if (!text.max_time.empty()) o.max_time = duration("max-time", text.max_time);
+  std::string dir = out_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  o.checkpoint = text.checkpoint.empty() ? dir + ".checkpoint" : text.checkpoint;
+  o.resume = text.resume;
+  return o;
+}
+
+std::string batch_help() {
+  return R"(Checkpoints: the run writes its checkpoint (the finished replications and their
+accumulators; --checkpoint FILE, default DIR.checkpoint beside the output folder) every
+--checkpoint-every (default 10m), and when it receives SIGTERM, SIGINT or SIGUSR1 or comes near
+--max-time: then it finishes the chunk at hand, writes the checkpoint and exits with code 75.
+--resume continues from the checkpoint; the results are the bytes of an uninterrupted run. A
+checkpoint of another scenario, seed, replication count or kimsim is refused (exit 2), and so is a
+checkpoint in the way without --resume. The checkpoint is removed once the results are written.
+)";
+}
+
+namespace {
+
+volatile std::sig_atomic_t g_signal = 0;
+constexpr int kStopSignals[3] = {SIGTERM, SIGINT, SIGUSR1};
+
+extern "C" void on_signal(int signo) { g_signal = signo; }
+
+std::string signal_name(int signo) {
+  return signo == SIGTERM ? "SIGTERM" : signo == SIGINT ? "SIGINT" : signo == SIGUSR1 ? "SIGUSR1" : "signal " + std::to_string(signo);
+}
+
+/// The chunk numbers a rank finished since the last meeting and its packed accumulators, as one
+/// message: count, the numbers, the accumulators.
+std::string frame(const std::vector<std::uint64_t>& chunks, const std::string& packed) {
+  std::string out;
+  const std::uint64_t n = chunks.size();
+  out.append(reinterpret_cast<const char*>(&n), sizeof n);
+  out.append(reinterpret_cast<const char*>(chunks.data()), n * sizeof(std::uint64_t));
+  return out + packed;
+}
+
+std::string encode_ranges(const ChunkSet& s) {
+  std::string out;
+  for (const auto& [a, b] : s.ranges()) out += fmt::format("{} {}\n", a, b);
+  return out;
+}
+
+ChunkSet decode_ranges(const std::string& text) {
+  ChunkSet s;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const auto space = text.find(' ', at), end = text.find('\n', at);
+    s.add_range(std::stoull(text.substr(at, space - at)), std::stoull(text.substr(space + 1, end - space - 1)));
+    at = end + 1;
+  }
+  return s;
+}
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+}  // namespace
+
+StopSignals::StopSignals() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  for (std::size_t k = 0; k < 3; ++k) ::sigaction(kStopSignals[k], &sa, &previous_[k]);
+}
+
+StopSignals::~StopSignals() {
+  for (std::size_t k = 0; k < 3; ++k) ::sigaction(kStopSignals[k], &previous_[k], nullptr);
+}
+
+BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptions& options) {
+  const ChunkPlan plan = work.identity.plan;
+  const bool first_rank = mpi::rank() == 0;
+  BatchEnd end;
+  end.resumed = options.resume;
+
+  // The checkpoint: read where resumed, else nothing may be in its way (an interrupted run's
+  // checkpoint would be overwritten by this run's first one). The first rank alone reads it.
+  io::Checkpoint state = work.identity;
+  std::exception_ptr error;
+  if (first_rank) try {
+      struct stat st {};
+      const bool exists = ::lstat(options.checkpoint.c_str(), &st) == 0;
+      if (options.resume) {
+        io::Checkpoint found;
+        try {
+          found = io::read_checkpoint(options.checkpoint);
+        } catch (const Error& e) {
+          throw Error(std::string("--resume: ") + e.what() + "; nothing was written");
+        }
+        if (const std::string why = io::checkpoint_mismatch(found, work.identity); !why.empty())
+          throw Error("--resume: " + options.checkpoint + ": refused: " + why + "; nothing was written");
+        try {
+          work.add(found.payload);
+        } catch (const Error& e) {
+          throw Error("--resume: " + options.checkpoint + ": refused: its accumulators cannot be read (" + e.what() +
+                      "); nothing was written");
+        }
+        state.done = found.done;
+      } else if (exists) {
+        if (const std::string why = io::not_a_checkpoint(options.checkpoint); !why.empty())
+          throw Error("--checkpoint: " + options.checkpoint + " exists and is not a kimsim checkpoint (" + why +
+                      "); nothing was written. Choose another --checkpoint, or move it away first");
+        throw Error("--checkpoint: " + options.checkpoint +
+                    " holds the checkpoint of an interrupted run: continue it with --resume, or remove it to start "
+                    "afresh; nothing was written");
+      }
+    } catch (...) {
+      error = std::current_exception();
+    }
+  mpi::agree(command, error);
+  std::string ranges = first_rank ? encode_ranges(state.done) : std::string();
+  mpi::broadcast(ranges);
+  state.done = decode_ranges(ranges);
+
+  // The chunks left, in ascending order; counter 0 hands them out, counter 1 counts the meetings called.
+  const std::vector<std::uint64_t> remaining = state.done.missing(plan.count());
+  const std::uint64_t units_before = [&] {
+    std::uint64_t n = 0;
+    for (const auto& [a, b] : state.done.ranges())
+      for (std::uint64_t k = a; k < b; ++k) n += plan.length(k);
+    return n;
+  }();
+  enum : int { kNext = 0, kMeeting = 1 };
+  mpi::SharedCounters counters(2);
+  std::uint64_t served = 0;  // meetings held
+  std::vector<std::uint64_t> mine;  // chunks this rank finished since the last meeting
+  double longest_chunk = 0, longest_write = 0;
+  Clock::time_point last_checkpoint = Clock::now();
+
+  for (;;) {
+    // At a chunk boundary: a reason of this rank to meet, or one another rank called.
+    // Why to stop: a signal's number, or kMaxTime; the largest over the ranks names it.
+    constexpr std::uint64_t kMaxTime = 1000;
+    std::uint64_t stop = static_cast<std::uint64_t>(g_signal);
+    bool due = false, call = false;
+    std::exception_ptr failure;
+    std::uint64_t failed_at = UINT64_MAX;
+    if (first_rank && stop == 0 && options.max_time &&
+        seconds_since(options.start) + 2 * (longest_chunk + longest_write) + 1 >= *options.max_time)
+      stop = kMaxTime;
+    if (first_rank && seconds_since(last_checkpoint) >= options.every) due = true;
+    call = stop != 0 || due;
+    if (!call && counters.read(kMeeting) <= served) {
+      const std::uint64_t next = counters.fetch_add(kNext, 1);
+      if (next >= remaining.size()) {
+        call = true;  // nothing left to take: the last meeting
+      } else {
+        const std::uint64_t chunk = remaining[next];
+        const Clock::time_point t = Clock::now();
+        try {
+          work.run(plan.first(chunk), plan.length(chunk), &failed_at);
+          mine.push_back(chunk);
+        } catch (...) {
+          failure = std::current_exception();
+          if (failed_at == UINT64_MAX) failed_at = plan.first(chunk);
+          call = true;
+        }
+        longest_chunk = std::max(longest_chunk, seconds_since(t));
+        if (first_rank && work.progress)
+          work.progress(std::min(plan.units, units_before + std::min<std::uint64_t>(next + 1, remaining.size()) * plan.size), plan.units);
+        if (!call) continue;
+      }
+    }
+    if (call) counters.fetch_add(kMeeting, 1);
+
+    // The meeting. Collectives from here on; no rank changes a counter until every rank has read them.
+    mpi::agree_on_lowest(command, failure, failed_at);
+    const std::uint64_t next = counters.read(kNext), called = counters.read(kMeeting);
+    served = mpi::max_over_ranks(called);
+    const std::uint64_t any_stop = mpi::max_over_ranks(stop);
+    const bool any_due = mpi::max_over_ranks(due) != 0;
+    const bool finished = next >= remaining.size();
+
+    std::string packed = frame(mine, work.take());
+    mine.clear();
+    const std::vector<std::string> parts = mpi::gather(packed);
+    packed.clear();
+    for (const std::string& part : parts) {
+      std::uint64_t n = 0;
+      std::memcpy(&n, part.data(), sizeof n);
+      for (std::uint64_t k = 0; k < n; ++k) {
+        std::uint64_t chunk = 0;
+        std::memcpy(&chunk, part.data() + sizeof n + k * sizeof chunk, sizeof chunk);
+        state.done.add(chunk);
+      }
+      work.add(std::string_view(part).substr(sizeof n + n * sizeof(std::uint64_t)));
+    }
+    end.units_done = 0;
+    for (const auto& [a, b] : state.done.ranges())
+      for (std::uint64_t k = a; k < b; ++k) end.units_done += plan.length(k);
+    if (finished) {
+      end.finished = true;
+      return end;
+    }
+    if (any_stop || any_due) {
+      std::exception_ptr write_error;
+      if (first_rank) try {
+          const Clock::time_point t = Clock::now();
+          state.payload = work.total();
+          io::write_checkpoint(options.checkpoint, state);
+          state.payload.clear();
+          longest_write = std::max(longest_write, seconds_since(t));
+        } catch (...) {
+          write_error = std::current_exception();
+        }
+      mpi::agree(command, write_error);
+      last_checkpoint = Clock::now();
+    }
+    if (any_stop) {
+      end.stopped_by = any_stop == kMaxTime ? "--max-time" : signal_name(static_cast<int>(any_stop));
+      return end;
+    }
+  }
+}
+
+void finish_batch(const BatchOptions& options) {
+  if (mpi::rank() == 0) io::remove_checkpoint(options.checkpoint);
+}
+
+}  // namespace kimsim::cli

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Checkpoint and resume of kimsim simulate: interrupted at random moments — SIGTERM and SIGUSR1
+# (a checkpoint, exit 75), SIGKILL (nothing but the last periodic checkpoint, --checkpoint-every
+# 100ms) — and resumed, every run ends with the bytes of an uninterrupted one (all files; the
+# manifest but its time and command line), and its checkpoint removed. Also under MPI with 2
+# ranks (a signal to the launcher, which forwards it, and to one rank alone) where MPIEXEC is given.
+# The moments are drawn from a fixed seed (printed; KIMSIM_CHECKPOINT_SEED sets another).
+# Usage: run.sh KIMSIM ROOT [MPIEXEC]
+set -u
+kimsim=$(realpath "$1")
+root=$(realpath "$2")
+mpiexec=${3:-}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+scenario=$root/scenarios/kim-nrw-2021.yaml
+n=${KIMSIM_CHECKPOINT_REPLICATIONS:-4000}
+seed=${KIMSIM_CHECKPOINT_SEED:-20261130}
+RANDOM=$seed
+echo "checkpoint: $n replications; random moments from seed $seed"
+fail=0
+problem() {
+  echo "checkpoint: $*"
+  fail=1
+}
+
+# The manifest without what may differ between runs: its time and command line.
+strip_manifest() { grep -v -E '"(time_utc|command_line)"' "$1"; }
+same_as_reference() {  # same_as_reference DIR WHAT
+  local f
+  for f in simulation.csv summary.json report.html; do
+    cmp -s "$tmp/ref/$f" "$1/$f" || problem "$2: $f differs from the uninterrupted run"
+  done
+  cmp -s <(strip_manifest "$tmp/ref/manifest.json") <(strip_manifest "$1/manifest.json") ||
+    problem "$2: manifest.json differs from the uninterrupted run beyond time and command line"
+}
+
+# ready ROOT COUNT: waits (at most 10 s) until COUNT kimsim processes at or below ROOT (three
+# levels: timeout, launcher, ranks) catch SIGUSR1 (SigCgt in /proc): their stop handlers are set,
+# so that a signal now interrupts the run, not the process start (before main(), a signal ends
+# any process). Their PIDs in READY; returns at once where ROOT has ended.
+READY=()
+ready() {
+  local all next p mask ok
+  for _ in $(seq 200); do
+    kill -0 "$1" 2>/dev/null || return 0
+    all=$1 next=$1
+    for _ in 1 2 3; do
+      next=$(for p in $next; do pgrep -P "$p"; done)
+      all="$all $next"
+    done
+    READY=() ok=1
+    for p in $all; do
+      [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$kimsim" ] || continue
+      mask=$(awk '/^SigCgt:/ {print $2}' "/proc/$p/status" 2>/dev/null)
+      if [ -n "$mask" ] && (((0x$mask >> 9) & 1)); then READY+=("$p"); else ok=0; fi
+    done
+    [ $ok = 1 ] && [ ${#READY[@]} -ge "$2" ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+start=$(date +%s%N)
+"$kimsim" simulate "$scenario" -n "$n" --seed 3 --threads 2 --quiet --out "$tmp/ref" || problem "the uninterrupted run failed"
+took_ms=$((($(date +%s%N) - start) / 1000000))
+echo "checkpoint: the uninterrupted run took ${took_ms} ms"
+
+# interrupt LAUNCH SIGNAL DELAY_MS WHAT: starts the run in the background, sends SIGNAL after the
+# delay (to the launcher, or with LAUNCH=one-rank to the second rank alone), resumes until it
+# ends, and compares.
+interrupt() {
+  local launch=$1 sig=$2 delay=$3 what=$4 out=$tmp/run ck=$tmp/run.ck code rounds=0 pid target
+  rm -rf "$out" "$ck"
+  local cmd=("$kimsim" simulate "$scenario" -n "$n" --seed 3 --threads 2 --quiet --out "$out" --checkpoint "$ck" --checkpoint-every 100ms)
+  # (timeout: a launcher that hangs after a rank's death fails the test instead of holding it)
+  [ "$launch" = local ] || cmd=(timeout 120 "$mpiexec" -n 2 "$kimsim" simulate "$scenario" -n "$n" --seed 3 --threads 1 --quiet --out "$out"
+    --checkpoint "$ck" --checkpoint-every 100ms)
+  "${cmd[@]}" 2>"$tmp/err" &
+  pid=$!
+  if [ "$launch" = local ]; then ready $pid 1; else ready $pid 2; fi || problem "$what: kimsim did not start"
+  sleep "$(printf '0.%03d' "$delay")"
+  target=$pid
+  [ "$launch" = local ] || target=$(pgrep -P "$pid" | head -1)  # the launcher under timeout
+  if [ "$launch" = one-rank ] && [ ${#READY[@]} -ge 2 ]; then
+    target=${READY[1]}
+  fi
+  kill -s "$sig" "$target" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  code=$?
+  case $sig:$code in
+    KILL:137 | KILL:0 | TERM:75 | USR1:75 | INT:75 | *:0) ;;
+    *) problem "$what: exit $code after SIG$sig: $(cat "$tmp/err")" ;;
+  esac
+  if [ "$code" = 75 ]; then
+    [ -s "$ck" ] || problem "$what: exit 75 without a checkpoint"
+    [ ! -e "$out" ] || problem "$what: an interrupted run wrote results"
+    grep -q "stopped by SIG$sig after" "$tmp/err" || [ "$launch" = one-rank ] || problem "$what: no word of the stop: $(cat "$tmp/err")"
+  fi
+  while [ "$code" != 0 ] && [ $rounds -lt 3 ]; do
+    rounds=$((rounds + 1))
+    if [ -e "$ck" ]; then
+      "${cmd[@]}" --resume 2>"$tmp/err"
+    else
+      "${cmd[@]}" 2>"$tmp/err"
+    fi
+    code=$?
+  done
+  [ "$code" = 0 ] || { problem "$what: the resumed run ended with exit $code: $(cat "$tmp/err")"; return; }
+  [ ! -e "$ck" ] || problem "$what: the checkpoint is left after the results were written"
+  same_as_reference "$out" "$what"
+}
+
+signals=(TERM USR1 KILL TERM USR1 KILL INT)
+for ((k = 1; k <= 21; k++)); do
+  sig=${signals[$((k % ${#signals[@]}))]}
+  delay=$((RANDOM % (took_ms > 999 ? 999 : took_ms)))
+  interrupt local "$sig" "$delay" "interruption $k (SIG$sig after $delay ms)"
+done
+echo "checkpoint: 21 interruptions, one process"
+
+if [ -n "$mpiexec" ]; then
+  k=0
+  # Open MPI's mpiexec forwards SIGUSR1 to the ranks, but answers SIGTERM by ending them: a job
+  # script signals its step with USR1 (examples/slurm/); srun forwards SIGTERM as well.
+  for how in launcher:USR1 one-rank:TERM launcher:USR1 launcher:KILL one-rank:USR1; do
+    k=$((k + 1))
+    delay=$((RANDOM % (took_ms > 999 ? 999 : took_ms)))
+    interrupt "${how%%:*}" "${how#*:}" "$delay" "2 ranks, interruption $k (SIG${how#*:} to the ${how%%:*} after $delay ms)"
+  done
+  echo "checkpoint: 5 interruptions, 2 ranks"
+fi
+[ $fail = 0 ] && echo "checkpoint: every resumed run gave the bytes of the uninterrupted one"
+exit $fail
