@@ -8,6 +8,7 @@
 
 #include "io/report.hpp"
 #include "io/scenario.hpp"
+#include "kimsim/notes.hpp"
 #include "kimsim/model.hpp"
 
 using namespace kimsim;
@@ -130,8 +131,8 @@ TEST_CASE("baseline: months scale every amount per year; a year whose data are o
     if (r.baustein == b2) CHECK(r.cents == r.halves * 1'250'000);  // 25,000 EUR per VZÄ for July to December
   CHECK(a.totals[b2].halves == 2 * 400);
   const auto& notes = ls.regions.notes;
-  CHECK(std::any_of(notes.begin(), notes.end(), [](const std::string& n) { return n.find("data of 2018, used for 2020") != std::string::npos; }));
-  CHECK(std::any_of(notes.begin(), notes.end(), [](const std::string& n) { return n.find("rows hold values marked [A]") != std::string::npos; }));
+  CHECK(std::any_of(notes.begin(), notes.end(), [](const Note& n) { return n.id == "data_year_kreise" && note_text(n).find("data of 2018, used for 2020") != std::string::npos; }));
+  CHECK(std::any_of(notes.begin(), notes.end(), [](const Note& n) { return note_text(n).find("rows hold values marked [A]") != std::string::npos; }));
   CHECK(for_months(5'000'000, 6) == 2'500'000);
   CHECK_FALSE(for_months(100, 5));  // 41.67 cents: no whole number
 }

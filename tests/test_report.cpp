@@ -198,10 +198,10 @@ TEST_CASE("report.html of a ten-year simulation stays under 2 MB: per recipient 
 
 TEST_CASE("notes kimsim writes: one table, each sentence in English and German with the same values") {
   for (const std::string_view id : note_ids()) {
-    const Note n{std::string(id), {"@0@", "@1@", "@2@"}};
+    const Note n{std::string(id), {"@0@", "@1@", "@2@", "@3@"}};
     const std::string en = note_text(n, Lang::en), de = note_text(n, Lang::de);
     CHECK_MESSAGE(en != de, id);
-    for (const char* v : {"@0@", "@1@", "@2@"}) CHECK_MESSAGE((en.find(v) == std::string::npos) == (de.find(v) == std::string::npos), id, " ", v);
+    for (const char* v : {"@0@", "@1@", "@2@", "@3@"}) CHECK_MESSAGE((en.find(v) == std::string::npos) == (de.find(v) == std::string::npos), id, " ", v);
   }
   // An id the table does not know reads as written.
   CHECK(note_text({"a sentence of its own", {}}, Lang::de) == "a sentence of its own");

@@ -18,6 +18,7 @@ enum class Lang : std::uint8_t { de, en };
 struct Note {
   std::string id;                 ///< a key of the table, e.g. "indicator_split"
   std::vector<std::string> args;  ///< the values its sentence names, in order
+  friend bool operator==(const Note&, const Note&) = default;
 };
 
 /// The note's sentence in `lang`. An id the table does not know is shown as it is written, so

@@ -88,6 +88,12 @@ interrupt() {
   kill -s "$sig" "$target" 2>/dev/null
   wait "$pid" 2>/dev/null
   code=$?
+  # A launcher signalled while it ends (its ranks have written the results and left) may die of
+  # the signal itself: that run is whole, and is compared below as a finished one.
+  if [ "$launch" = launcher ] && [ "$code" -gt 128 ] && [ -e "$out/manifest.json" ] && [ ! -e "$ck" ]; then
+    echo "checkpoint: $what: the launcher ended by the signal after the results were written"
+    code=0
+  fi
   case $sig:$code in
     KILL:137 | KILL:0 | TERM:75 | USR1:75 | INT:75 | *:0) ;;
     *) problem "$what: exit $code after SIG$sig: $(cat "$tmp/err")" ;;

@@ -105,7 +105,9 @@ unset KIMSIM_SHIM_NO_RENAMEAT2
 rm -rf "$out" && mkdir "$out"
 "$kimsim" run "$scenario" --out "$target" >/dev/null || problem "run before the denied ones failed"
 rm -rf "$work/kept" && cp -a "$target" "$work/kept"
-data=$(grep -o -m1 'data/[A-Za-z0-9_.-]*\.csv' "$scenario" | head -1)
+# A data file the scenario reads: it names its base (kim-nrw.yaml, the dated baseline), which names the files.
+data=$(grep -oh 'file: *data/[A-Za-z0-9_.-]*\.csv' "$scenario" "$(dirname "$scenario")/kim-nrw.yaml" | head -1)
+[ -n "$data" ] || problem "no data file found in $scenario or its base"
 for name in "$(basename "$scenario")" "$(basename "$data")" summary.json; do
   KIMSIM_SHIM_DENY=$name LD_PRELOAD=$shim "$kimsim" run "$scenario" --out "$target" >/dev/null 2>"$work/err"
   code=$?
