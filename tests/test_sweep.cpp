@@ -122,3 +122,37 @@ TEST_CASE("sweep: values are checked as the scenario reader checks them, at the 
                                                                "the amount per VZÄ must be above 0 with an even number of cents"),
                        ScenarioError);
 }
+
+TEST_CASE("sweep: points' results packed for ranks and checkpoints come back whole; damaged bytes are refused") {
+  io::PointResult a, b;
+  a.ok = true, a.halves = 1544, a.unallocated = 5608100, a.gini = 123456789, a.paradoxes = 2, a.detail = "7,05111,B1,3.0,282352.94\n";
+  b.message = "bausteine[B2].budget_eur: B2: the budget buys 0 units";
+  b.ratio = -5;
+  const std::vector<std::pair<std::uint64_t, const io::PointResult*>> view{{7, &a}, {3, &b}};
+  const std::string bytes = io::pack_points(view);
+  std::vector<std::pair<std::uint64_t, io::PointResult>> back;
+  io::unpack_points(bytes, 8, [&](std::uint64_t i, io::PointResult&& r) { back.emplace_back(i, std::move(r)); });
+  REQUIRE(back.size() == 2);
+  CHECK(back[0].first == 7);
+  CHECK(back[0].second.ok);
+  CHECK(back[0].second.halves == 1544);
+  CHECK(back[0].second.unallocated == 5608100);
+  CHECK(back[0].second.gini == std::optional<std::int64_t>(123456789));
+  CHECK(!back[0].second.ratio);
+  CHECK(back[0].second.paradoxes == 2);
+  CHECK(back[0].second.detail == a.detail);
+  CHECK(back[1].first == 3);
+  CHECK(!back[1].second.ok);
+  CHECK(!back[1].second.gini);
+  CHECK(back[1].second.ratio == std::optional<std::int64_t>(-5));
+  CHECK(back[1].second.message == b.message);
+  const auto none = [](std::uint64_t, io::PointResult&&) {};
+  io::unpack_points("", 8, none);  // a rank that ran nothing
+  CHECK_THROWS_AS(io::unpack_points(bytes, 7, none), Error);  // point 7 beyond a sweep of 7
+  for (std::size_t cut : {std::size_t{4}, std::size_t{20}, bytes.size() - 1})
+    CHECK_THROWS_AS(io::unpack_points(std::string_view(bytes).substr(0, cut), 8, none), Error);
+  CHECK_THROWS_AS(io::unpack_points(bytes + "x", 8, none), Error);
+  std::string other = bytes;
+  other[0] ^= 1;
+  CHECK_THROWS_AS(io::unpack_points(other, 8, none), Error);
+}

@@ -69,15 +69,16 @@ BatchOptions batch_options(const BatchOptionText& text, const std::string& out_d
   return o;
 }
 
-std::string batch_help() {
-  return R"(Checkpoints: the run writes its checkpoint (the finished replications and their
-accumulators; --checkpoint FILE, default DIR.checkpoint beside the output folder) every
+std::string batch_help(std::string_view units) {
+  return fmt::format(R"(Checkpoints: the run writes its checkpoint (the finished {0} and their
+results; --checkpoint FILE, default DIR.checkpoint beside the output folder) every
 --checkpoint-every (default 10m), and when it receives SIGTERM, SIGINT or SIGUSR1 or comes near
 --max-time: then it finishes the chunk at hand, writes the checkpoint and exits with code 75.
 --resume continues from the checkpoint; the results are the bytes of an uninterrupted run. A
-checkpoint of another scenario, seed, replication count or kimsim is refused (exit 2), and so is a
+checkpoint of other input files, seed, number of {0} or kimsim is refused (exit 2), and so is a
 checkpoint in the way without --resume. The checkpoint is removed once the results are written.
-)";
+)",
+                     units);
 }
 
 namespace {

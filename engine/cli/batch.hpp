@@ -84,8 +84,8 @@ void add_batch_options(boost::program_options::options_description& options, Bat
 /// The checked options (a bad duration is a UsageError naming the option and the value);
 /// `out_dir` gives the default checkpoint, OUT_DIR.checkpoint.
 BatchOptions batch_options(const BatchOptionText& text, const std::string& out_dir);
-/// The help's paragraph on these options.
-std::string batch_help();
+/// The help's paragraph on these options, for a run of `units` ("replications", "points").
+std::string batch_help(std::string_view units);
 
 /// The work of one command, as run_batch() drives it. Each rank runs the units it takes into its
 /// own accumulators; take() hands them over packed; the first rank add()s every rank's into its

@@ -19,7 +19,8 @@ std::span<const Command> commands() {
       {"calibrate", "SCENARIO.yaml --baustein B", "fit a key's weights to observed positions (NNLS)", calibrate_command},
       {"simulate", "SCENARIO.yaml [...]", "Monte Carlo over uptake, hiring, cost, indicators, years", simulate_command,
        true},
-      {"sweep", "SWEEP.yaml [...]", "a scenario at many points: grid, Latin hypercube or Sobol", sweep_command},
+      {"sweep", "SWEEP.yaml [...]", "a scenario at many points: grid, Latin hypercube or Sobol", sweep_command,
+       true},
       {"apportion", "[options] FILE.csv", "apportion units among recipients by weights", apportion_command},
   };
   return kCommands;

@@ -58,7 +58,7 @@ std::string help_text(std::string text) {
   }
   list += fmt::format("{:19}{}", "", line);
   text.replace(text.find("@columns@"), 9, list);
-  return text.replace(text.find("@checkpoints@"), 13, batch_help());
+  return text.replace(text.find("@checkpoints@"), 13, batch_help("replications"));
 }
 
 }  // namespace

@@ -2,16 +2,21 @@
 #include <fmt/ostream.h>
 
 #include <boost/program_options.hpp>
+#include <chrono>
 #include <ostream>
+#include <tuple>
 #include <set>
 
+#include "cli/batch.hpp"
 #include "cli/commands.hpp"
+#include "cli/mpi.hpp"
 #include "cli/options.hpp"
 #include "io/input.hpp"
 #include "io/output.hpp"
 #include "io/report.hpp"
 #include "io/sweep.hpp"
 #include "io/text.hpp"
+#include "kimsim/version.hpp"
 
 namespace po = boost::program_options;
 
@@ -132,9 +137,10 @@ int merge_slices(const std::vector<std::string>& dirs, const std::string& out_di
 }  // namespace
 
 int sweep_command(const Invocation& call) {
+  const auto started = std::chrono::steady_clock::now();  // --max-time counts from here
   std::ostream& out = call.out;
-  po::options_description visible(R"(Usage: kimsim sweep SWEEP.yaml [--out DIR] [--threads T] [--quiet] [--dry-run] [--fail-fast]
-                     [--slice K/N]
+  std::string help_text = R"(Usage: kimsim sweep SWEEP.yaml [--out DIR] [--threads T] [--quiet] [--dry-run] [--fail-fast]
+                     [--slice K/N] [--checkpoint FILE] [--checkpoint-every 10m] [--max-time T] [--resume]
        kimsim sweep --merge DIR... [--out DIR]
 
 Evaluates the base scenario of SWEEP.yaml at every point of its design (grid, lhs or sobol):
@@ -150,9 +156,13 @@ or not at all:
 --slice K/N runs the K-th of N contiguous slices of the points (K from 1, as a Slurm job array
 --array=1-N numbers them) into a partial result (default results/<sweep name>-sweep-K-of-N/);
 --merge joins the N slices into the result one run gives, byte for byte (but the manifest's time
-and command line).
+and command line). Under MPI (mpirun -n P kimsim sweep ...) every rank takes chunks of points
+from a shared counter; the first rank gathers and writes the same bytes as one process.
 
-Options)");
+@checkpoints@
+Options)";
+  help_text.replace(help_text.find("@checkpoints@"), 13, batch_help("points"));
+  po::options_description visible(help_text);
   std::string out_dir, slice;
   int threads = 0;
   bool quiet = false, dry_run = false, fail_fast = false, merge = false;
@@ -162,50 +172,136 @@ Options)");
       "fail-fast", po::bool_switch(&fail_fast), "stop at the first point the model refuses (exit 2)")(
       "slice", po::value(&slice), "K/N: run the K-th of N slices of the points")(
       "merge", po::bool_switch(&merge), "join the slices in the folders given");
+  BatchOptionText batch_text;
+  add_batch_options(visible, batch_text);
   std::vector<std::string> positional;
-  const po::variables_map vm = parse_options(call.args, visible, positional);
-  if (vm.count("help")) {
-    out << visible << "\n";
-    return kOk;
-  }
-  if (vm.count("out") && out_dir.empty()) throw UsageError{"--out needs a folder name"};
-  if (threads < 0) throw UsageError{"--threads must not be negative"};
-  if (threads > SimulationLimits::threads) throw UsageError{"--threads " + std::to_string(threads) + ": the limit is " + std::to_string(SimulationLimits::threads)};
-  if (merge) {
-    if (positional.empty()) throw UsageError{"--merge needs the folders of the slices"};
-    if (vm.count("slice") || dry_run || fail_fast) throw UsageError{"--merge joins slices: --slice, --dry-run and --fail-fast do not apply"};
-    return merge_slices(positional, out_dir, call.command_line, out);
-  }
-  if (positional.size() != 1) throw UsageError{positional.empty() ? "missing the SWEEP file" : "one SWEEP file at a time (the slices to join take --merge)"};
-  const std::optional<std::pair<std::uint64_t, std::uint64_t>> part = vm.count("slice") ? std::optional(slice_option(slice)) : std::nullopt;
-
-  const io::Sweep sw = io::load_sweep(positional[0]);
-  const auto [first, count] = part ? slice_range(sw.count, part->first, part->second) : std::pair<std::uint64_t, std::uint64_t>{0, sw.count};
-  if (!quiet) {
-    fmt::print(out, "sweep {}: {} points ({}{}) of {}, {}, estimated CPU time {}\n", sw.name, sw.count,
-               sw.design == io::Design::grid ? "grid" : sw.design == io::Design::lhs ? "lhs" : "sobol",
-               sw.replications ? fmt::format(", {} replications each", sw.replications) : std::string(), sw.base.scenario.name,
-               sw.base.path, io::sweep_seconds(sw) < 1 ? "under a second" : io::human_seconds(io::sweep_seconds(sw)));
-    if (part && count == 0) fmt::print(out, "slice {} of {}: no points (more slices than points)\n", part->first, part->second);
-    else if (part) fmt::print(out, "slice {} of {}: points {} to {} ({} points)\n", part->first, part->second, first, first + count - 1, count);
-    for (const auto& r : sw.rounding) fmt::print(out, "rounding: {}\n", r);
-  }
-  if (const std::string why = io::sweep_problem(sw); !why.empty()) throw InputError(why);
-  if (dry_run) return kOk;
-  std::vector<io::PointResult> results(count);
-  io::run_points(sw, first, count, threads, fail_fast, results);
-  nlohmann::json manifest = sweep_manifest(sw, call.command_line, now_utc());
+  // Everything before the points may fail on one MPI rank alone (a file missing on its node): the
+  // ranks agree on it before their first collective step, so that none waits for one that left.
+  std::optional<io::Sweep> loaded;
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> part;
+  std::uint64_t first = 0, count = 0;
   std::string dir;
+  BatchOptions batch;
+  enum class Then { run, stop, merge } then = Then::run;
+  auto prepare = [&] {
+    const po::variables_map vm = parse_options(call.args, visible, positional);
+    if (vm.count("help")) {
+      out << visible << "\n";
+      then = Then::stop;
+      return;
+    }
+    if (vm.count("out") && out_dir.empty()) throw UsageError{"--out needs a folder name"};
+    if (threads < 0) throw UsageError{"--threads must not be negative"};
+    if (threads > SimulationLimits::threads)
+      throw UsageError{"--threads " + std::to_string(threads) + ": the limit is " + std::to_string(SimulationLimits::threads)};
+    const bool batch_given = !batch_text.checkpoint.empty() || vm.count("checkpoint-every") || !batch_text.max_time.empty() || batch_text.resume;
+    if (merge) {
+      if (positional.empty()) throw UsageError{"--merge needs the folders of the slices"};
+      if (vm.count("slice") || dry_run || fail_fast) throw UsageError{"--merge joins slices: --slice, --dry-run and --fail-fast do not apply"};
+      if (batch_given) throw UsageError{"--merge joins finished slices: --checkpoint, --checkpoint-every, --max-time and --resume do not apply"};
+      then = Then::merge;
+      return;
+    }
+    if (positional.size() != 1)
+      throw UsageError{positional.empty() ? "missing the SWEEP file" : "one SWEEP file at a time (the slices to join take --merge)"};
+    if (vm.count("slice")) part = slice_option(slice);
+    const io::Sweep& sw = loaded.emplace(io::load_sweep(positional[0]));
+    std::tie(first, count) = part ? slice_range(sw.count, part->first, part->second) : std::pair<std::uint64_t, std::uint64_t>{0, sw.count};
+    if (!quiet) {
+      fmt::print(out, "sweep {}: {} points ({}{}) of {}, {}, estimated CPU time {}\n", sw.name, sw.count,
+                 sw.design == io::Design::grid ? "grid" : sw.design == io::Design::lhs ? "lhs" : "sobol",
+                 sw.replications ? fmt::format(", {} replications each", sw.replications) : std::string(), sw.base.scenario.name,
+                 sw.base.path, io::sweep_seconds(sw) < 1 ? "under a second" : io::human_seconds(io::sweep_seconds(sw)));
+      if (part && count == 0) fmt::print(out, "slice {} of {}: no points (more slices than points)\n", part->first, part->second);
+      else if (part) fmt::print(out, "slice {} of {}: points {} to {} ({} points)\n", part->first, part->second, first, first + count - 1, count);
+      for (const auto& r : sw.rounding) fmt::print(out, "rounding: {}\n", r);
+    }
+    if (const std::string why = io::sweep_problem(sw); !why.empty()) throw InputError(why);
+    if (dry_run) {
+      then = Then::stop;
+      return;
+    }
+    dir = !out_dir.empty() ? out_dir
+          : part       ? fmt::format("results/{}-sweep-{}-of-{}", sw.name, part->first, part->second)
+                       : "results/" + sw.name + "-sweep";
+    batch = batch_options(batch_text, dir);
+  };
+  std::exception_ptr error;
+  try {
+    prepare();
+  } catch (...) {
+    error = std::current_exception();
+  }
+  mpi::agree("sweep", error);
+  if (then == Then::stop) return kOk;
+  if (then == Then::merge) return mpi::rank() == 0 ? merge_slices(positional, out_dir, call.command_line, out) : kOk;
+  const io::Sweep& sw = *loaded;
+
+  // The points in chunks, balanced over the ranks, checkpointed (cli/batch.hpp). Every chunk is
+  // run whole (no --fail-fast inside it), so that a refused point is reported as the lowest one
+  // whichever rank or thread met it.
+  io::PointRunner runner(sw, threads);
+  std::vector<io::PointResult> results(count);             // the first rank's: every point's
+  std::vector<std::pair<std::uint64_t, io::PointResult>> mine;  // this rank's since the last meeting
+  std::vector<io::PointResult> chunk;
+  BatchWork work;
+  work.identity.command = part ? fmt::format("sweep --slice {}/{}", part->first, part->second) : "sweep";
+  work.identity.version = kVersion;
+  work.identity.commit = kGitCommit;
+  work.identity.inputs.emplace_back(sw.file, sw.sha256);
+  for (std::size_t k = 0; k < sw.base.inputs.size(); ++k) work.identity.inputs.emplace_back(sw.base.inputs[k], sw.base.input_sha256.at(k));
+  work.identity.seed = sw.seed;
+  work.identity.plan = ChunkPlan::for_units(count, count ? io::sweep_seconds(sw) / static_cast<double>(sw.count) : 0.0);
+  work.run = [&](std::uint64_t unit, std::uint64_t n, std::uint64_t* failed_at) {
+    chunk.assign(n, io::PointResult{});
+    runner.run(first + unit, n, false, chunk);
+    for (std::uint64_t k = 0; k < n; ++k)
+      if (fail_fast && !chunk[k].ok) {
+        *failed_at = unit + k;
+        throw InputError(io::refused_point_message(first + unit + k, chunk[k]));
+      }
+    for (std::uint64_t k = 0; k < n; ++k) mine.emplace_back(unit + k, std::move(chunk[k]));
+  };
+  work.take = [&] {
+    std::vector<std::pair<std::uint64_t, const io::PointResult*>> view;
+    for (const auto& [unit, r] : mine) view.emplace_back(unit, &r);
+    std::string packed = io::pack_points(view);
+    mine.clear();
+    return packed;
+  };
+  std::vector<bool> have(count);
+  work.add = [&](std::string_view bytes) {
+    io::unpack_points(bytes, count, [&](std::uint64_t unit, io::PointResult&& r) {
+      results[unit] = std::move(r);
+      have[unit] = true;
+    });
+  };
+  work.total = [&] {
+    std::vector<std::pair<std::uint64_t, const io::PointResult*>> view;
+    for (std::uint64_t k = 0; k < count; ++k)
+      if (have[k]) view.emplace_back(k, &results[k]);
+    return io::pack_points(view);
+  };
+  batch.start = started;
+  const BatchEnd end = run_batch("sweep", work, batch);
+  if (!end.finished) {
+    if (mpi::rank() == 0)
+      call.err << fmt::format("kimsim sweep: stopped by {} after {} of {} points; checkpoint written to {}: run the same command with "
+                              "--resume to continue\n",
+                              end.stopped_by, end.units_done, count, batch.checkpoint);
+    return kInterrupted;
+  }
+  if (mpi::rank() != 0) return kOk;  // the first rank writes the results
+  nlohmann::json manifest = sweep_manifest(sw, call.command_line, now_utc());
   if (part) {
-    dir = !out_dir.empty() ? out_dir : fmt::format("results/{}-sweep-{}-of-{}", sw.name, part->first, part->second);
     manifest["slice"] = {{"k", part->first}, {"n", part->second}, {"first", first}, {"count", count}};
     std::vector<io::OutputFile> files{{"sweep.csv", io::sweep_csv(sw, first, results)}, {"slice.csv", io::slice_csv(first, results)}};
     if (sw.detail) files.push_back({"detail.csv", io::detail_csv(results, true)});
     io::write_result_folder(dir, files, manifest);
   } else {
-    dir = !out_dir.empty() ? out_dir : "results/" + sw.name + "-sweep";
     io::write_result_folder(dir, sweep_files(sw, results, io::detail_csv(results, true)), manifest);
   }
+  finish_batch(batch);
   if (!quiet) print_outcome(out, results, dir);
   return kOk;
 }

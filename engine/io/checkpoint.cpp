@@ -109,7 +109,8 @@ std::string checkpoint_mismatch(const Checkpoint& found, const Checkpoint& wante
   }
   if (found.seed != wanted.seed) return fmt::format("it was written with seed {}, not {}", found.seed, wanted.seed);
   if (found.plan.units != wanted.plan.units)
-    return fmt::format("it was written for {} replications, not {}", found.plan.units, wanted.plan.units);
+    return fmt::format("it was written for {} {}, not {}", found.plan.units, wanted.command.starts_with("sweep") ? "points" : "replications",
+                       wanted.plan.units);
   if (found.plan.size != wanted.plan.size)
     return fmt::format("it was written in chunks of {}, not {}", found.plan.size, wanted.plan.size);
   return "";

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <numeric>
@@ -540,21 +541,100 @@ void evaluate_point(const SweepContext& c, std::uint64_t i, PointScratch& t, Poi
 
 }  // namespace
 
-void run_points(const Sweep& sweep, std::uint64_t first, std::uint64_t count, int threads, bool fail_fast,
-                std::span<PointResult> out) {
-  const SweepContext context(sweep);
-  std::vector<PointScratch> scratch(static_cast<std::size_t>(loop_threads(threads)));
-  for_each_point(first, count, threads, [&](std::uint64_t i, int thread) {
+struct PointRunner::Impl {
+  SweepContext context;
+  int threads;
+  std::vector<PointScratch> scratch;
+  Impl(const Sweep& sweep, int t) : context(sweep), threads(t), scratch(static_cast<std::size_t>(loop_threads(t))) {}
+};
+
+PointRunner::PointRunner(const Sweep& sweep, int threads) : impl_(std::make_unique<Impl>(sweep, threads)) {}
+PointRunner::~PointRunner() = default;
+
+void PointRunner::run(std::uint64_t first, std::uint64_t count, bool fail_fast, std::span<PointResult> out) {
+  Impl& m = *impl_;
+  for_each_point(first, count, m.threads, [&](std::uint64_t i, int thread) {
     PointResult& r = out[i - first];
     try {
-      evaluate_point(context, i, scratch[static_cast<std::size_t>(thread)], r);
+      evaluate_point(m.context, i, m.scratch[static_cast<std::size_t>(thread)], r);
     } catch (const InputError& e) {
       r = PointResult{};
       r.message = e.what();
-      if (fail_fast) throw InputError("point " + std::to_string(i) + ": " + e.what());
+      if (fail_fast) throw InputError(refused_point_message(i, r));
     }
     return true;
   });
+}
+
+std::string refused_point_message(std::uint64_t point, const PointResult& r) { return "point " + std::to_string(point) + ": " + r.message; }
+
+void run_points(const Sweep& sweep, std::uint64_t first, std::uint64_t count, int threads, bool fail_fast,
+                std::span<PointResult> out) {
+  PointRunner(sweep, threads).run(first, count, fail_fast, out);
+}
+
+// The packed form of points' results: what a rank hands to the first and a checkpoint keeps.
+// Little is assumed of the reader: every length is checked against the bytes there are.
+namespace {
+constexpr std::uint64_t kPointsMark = 0x4b494d5357503031;  // "KIMSWP01": the layout below
+void put(std::string& out, std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
+void put(std::string& out, std::string_view text) {
+  put(out, std::uint64_t{text.size()});
+  out.append(text);
+}
+}  // namespace
+
+std::string pack_points(std::span<const std::pair<std::uint64_t, const PointResult*>> points) {
+  std::string out;
+  put(out, kPointsMark);
+  put(out, std::uint64_t{points.size()});
+  for (const auto& [index, r] : points) {
+    put(out, index);
+    put(out, std::uint64_t{r->ok} | std::uint64_t{r->gini.has_value()} << 1 | std::uint64_t{r->ratio.has_value()} << 2);
+    for (std::int64_t v : {r->halves, r->unallocated, r->gini.value_or(0), r->ratio.value_or(0), r->paradoxes})
+      put(out, static_cast<std::uint64_t>(v));
+    put(out, r->message);
+    put(out, r->detail);
+  }
+  return out;
+}
+
+void unpack_points(std::string_view bytes, std::uint64_t points, const std::function<void(std::uint64_t, PointResult&&)>& each) {
+  std::size_t at = 0;
+  const auto word = [&]() {
+    if (bytes.size() - at < sizeof(std::uint64_t)) throw Error("the points' results end early");
+    std::uint64_t v = 0;
+    std::memcpy(&v, bytes.data() + at, sizeof v);
+    at += sizeof v;
+    return v;
+  };
+  const auto text = [&]() {
+    const std::uint64_t n = word();
+    if (bytes.size() - at < n) throw Error("the points' results end early");
+    std::string s(bytes.substr(at, n));
+    at += n;
+    return s;
+  };
+  if (bytes.empty()) return;  // a rank that ran nothing since the last meeting
+  if (word() != kPointsMark) throw Error("not the points' results of this kimsim");
+  const std::uint64_t n = word();
+  for (std::uint64_t k = 0; k < n; ++k) {
+    const std::uint64_t index = word();
+    if (index >= points) throw Error("a point's number beyond the sweep's");
+    PointResult r;
+    const std::uint64_t flags = word();
+    r.ok = flags & 1;
+    r.halves = static_cast<std::int64_t>(word());
+    r.unallocated = static_cast<std::int64_t>(word());
+    const auto gini = static_cast<std::int64_t>(word()), ratio = static_cast<std::int64_t>(word());
+    if (flags & 2) r.gini = gini;
+    if (flags & 4) r.ratio = ratio;
+    r.paradoxes = static_cast<std::int64_t>(word());
+    r.message = text();
+    r.detail = text();
+    each(index, std::move(r));
+  }
+  if (at != bytes.size()) throw Error("the points' results hold more bytes than their points");
 }
 
 double sweep_seconds(const Sweep& sw) {

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -89,11 +91,35 @@ struct PointResult {
   std::string detail;          ///< the point's rows of detail.csv
 };
 
-/// Evaluates points [first, first + count) into out[0 .. count) on `threads` threads (0: all
-/// cores). A point the model refuses is a result with its message; with `fail_fast` the first
-/// refused point (the lowest, whatever the threads) is thrown as an InputError instead.
+/// Evaluates points of a sweep: the base compiled once, each thread's buffers kept from one call
+/// to the next (a run in chunks calls it per chunk).
+class PointRunner {
+ public:
+  PointRunner(const Sweep& sweep, int threads);  ///< threads 0: all cores
+  ~PointRunner();
+  PointRunner(const PointRunner&) = delete;
+  PointRunner& operator=(const PointRunner&) = delete;
+  /// Points [first, first + count) into out[0 .. count). A point the model refuses is a result
+  /// with its message; with `fail_fast` the first refused point (the lowest, whatever the
+  /// threads) is thrown as an InputError instead (refused_point_message).
+  void run(std::uint64_t first, std::uint64_t count, bool fail_fast, std::span<PointResult> out);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// PointRunner(sweep, threads).run(first, count, fail_fast, out).
 void run_points(const Sweep& sweep, std::uint64_t first, std::uint64_t count, int threads, bool fail_fast,
                 std::span<PointResult> out);
+/// What --fail-fast says of a refused point: "point I: " and the model's message.
+std::string refused_point_message(std::uint64_t point, const PointResult& r);
+
+/// Points' results (their numbers and results) as bytes and back, for the ranks of a run in
+/// chunks and its checkpoints (cli/batch.hpp). unpack_points calls `each` per point and throws
+/// an Error where the bytes are not such results or name a point beyond `points`.
+std::string pack_points(std::span<const std::pair<std::uint64_t, const PointResult*>> points);
+void unpack_points(std::string_view bytes, std::uint64_t points, const std::function<void(std::uint64_t, PointResult&&)>& each);
 
 /// Estimated CPU seconds of the sweep, and the problem that refuses it before it runs ("" for
 /// none): too many points or replications, a detail.csv too large.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checkpoint and resume of kimsim simulate: interrupted at random moments — SIGTERM and SIGUSR1
+# Checkpoint and resume of kimsim simulate and kimsim sweep: interrupted at random moments — SIGTERM and SIGUSR1
 # (a checkpoint, exit 75), SIGKILL (nothing but the last periodic checkpoint, --checkpoint-every
 # 100ms) — and resumed, every run ends with the bytes of an uninterrupted one (all files; the
 # manifest but its time and command line), and its checkpoint removed. Also under MPI with 2
@@ -28,7 +28,7 @@ problem() {
 strip_manifest() { grep -v -E '"(time_utc|command_line)"' "$1"; }
 same_as_reference() {  # same_as_reference DIR WHAT
   local f
-  for f in simulation.csv summary.json report.html; do
+  for f in "${files[@]}"; do
     cmp -s "$tmp/ref/$f" "$1/$f" || problem "$2: $f differs from the uninterrupted run"
   done
   cmp -s <(strip_manifest "$tmp/ref/manifest.json") <(strip_manifest "$1/manifest.json") ||
@@ -61,10 +61,18 @@ ready() {
   return 1
 }
 
-start=$(date +%s%N)
-"$kimsim" simulate "$scenario" -n "$n" --seed 3 --threads 2 --quiet --out "$tmp/ref" || problem "the uninterrupted run failed"
-took_ms=$((($(date +%s%N) - start) / 1000000))
-echo "checkpoint: the uninterrupted run took ${took_ms} ms"
+# The job under test: its command after `kimsim` (without --threads, --out and the checkpoint
+# options), the files it writes but the manifest, and its uninterrupted run in $tmp/ref.
+job=(simulate "$scenario" -n "$n" --seed 3)
+files=(simulation.csv summary.json report.html)
+reference() {
+  rm -rf "$tmp/ref"
+  start=$(date +%s%N)
+  "$kimsim" "${job[@]}" --threads 2 --quiet --out "$tmp/ref" || problem "the uninterrupted run of ${job[0]} failed"
+  took_ms=$((($(date +%s%N) - start) / 1000000))
+  echo "checkpoint: the uninterrupted ${job[0]} took ${took_ms} ms"
+}
+reference
 
 # interrupt LAUNCH SIGNAL DELAY_MS WHAT: starts the run in the background, sends SIGNAL after the
 # delay (to the launcher, or with LAUNCH=one-rank to the second rank alone), resumes until it
@@ -72,9 +80,9 @@ echo "checkpoint: the uninterrupted run took ${took_ms} ms"
 interrupt() {
   local launch=$1 sig=$2 delay=$3 what=$4 out=$tmp/run ck=$tmp/run.ck code rounds=0 pid target
   rm -rf "$out" "$ck"
-  local cmd=("$kimsim" simulate "$scenario" -n "$n" --seed 3 --threads 2 --quiet --out "$out" --checkpoint "$ck" --checkpoint-every 100ms)
+  local cmd=("$kimsim" "${job[@]}" --threads 2 --quiet --out "$out" --checkpoint "$ck" --checkpoint-every 100ms)
   # (timeout: a launcher that hangs after a rank's death fails the test instead of holding it)
-  [ "$launch" = local ] || cmd=(timeout 120 "$mpiexec" -n 2 "$kimsim" simulate "$scenario" -n "$n" --seed 3 --threads 1 --quiet --out "$out"
+  [ "$launch" = local ] || cmd=(timeout 120 "$mpiexec" -n 2 "$kimsim" "${job[@]}" --threads 1 --quiet --out "$out"
     --checkpoint "$ck" --checkpoint-every 100ms)
   "${cmd[@]}" 2>"$tmp/err" &
   pid=$!
@@ -135,6 +143,35 @@ if [ -n "$mpiexec" ]; then
     interrupt "${how%%:*}" "${how#*:}" "$delay" "2 ranks, interruption $k (SIG${how#*:} to the ${how%%:*} after $delay ms)"
   done
   echo "checkpoint: 5 interruptions, 2 ranks"
+fi
+
+# The same for a sweep: 2,000 deterministic points of the baseline (chunks of 16 points), with
+# detail.csv; interrupted at 20 moments in one process and 3 under MPI.
+cat >"$tmp/sweep.yaml" <<EOF
+sweep: interrupted
+base: $root/scenarios/kim-nrw-2021.yaml
+parameters:
+  - {path: budget_eur, range: [45000000, 60000000], steps: 40}
+  - {path: "bausteine[B2].rate_per_vza_eur", range: [50000, 61800], steps: 50}
+detail: true
+EOF
+job=(sweep "$tmp/sweep.yaml")
+files=(sweep.csv detail.csv summary.json)
+reference
+for ((k = 1; k <= 20; k++)); do
+  sig=${signals[$((k % ${#signals[@]}))]}
+  delay=$((RANDOM % (took_ms > 999 ? 999 : took_ms)))
+  interrupt local "$sig" "$delay" "sweep, interruption $k (SIG$sig after $delay ms)"
+done
+echo "checkpoint: 20 interruptions of a sweep, one process"
+if [ -n "$mpiexec" ]; then
+  k=0
+  for how in launcher:USR1 one-rank:TERM launcher:KILL; do
+    k=$((k + 1))
+    delay=$((RANDOM % (took_ms > 999 ? 999 : took_ms)))
+    interrupt "${how%%:*}" "${how#*:}" "$delay" "sweep, 2 ranks, interruption $k (SIG${how#*:} to the ${how%%:*} after $delay ms)"
+  done
+  echo "checkpoint: 3 interruptions of a sweep, 2 ranks"
 fi
 [ $fail = 0 ] && echo "checkpoint: every resumed run gave the bytes of the uninterrupted one"
 exit $fail

@@ -65,5 +65,25 @@ variant=$root/scenarios/variants/rate-57000.yaml
 for f in compare_mc.csv compare.json compare.csv; do
   cmp -s "$tmp/cmp1/$f" "$tmp/cmp3/$f" || { echo "compare, 3 ranks: $f differs from one process"; fail=1; }
 done
-[ $fail = 0 ] && echo "mpi: 2x1, 3x1, 2x2 and 4 ranks byte-identical to one process (simulate; compare --replications with 3); errors reported once, also from a rank failing alone"
+# sweep: the points in chunks over the ranks, the same bytes as one process (a Monte Carlo sweep
+# and one with detail.csv); a refused point under --fail-fast is the lowest, reported once.
+cases=$root/tests/cli/cases
+for sw in sweep-monte-carlo/mc.yaml sweep-detail/d.yaml; do
+  "$kimsim" sweep "$cases/$sw" --threads 2 --quiet --out "$tmp/sw1" || fail=1
+  "$mpiexec" -n 3 "$kimsim" sweep "$cases/$sw" --threads 1 --quiet --out "$tmp/sw3" || fail=1
+  for f in sweep.csv summary.json detail.csv; do
+    [ -e "$tmp/sw1/$f" ] || continue
+    cmp -s "$tmp/sw1/$f" "$tmp/sw3/$f" || { echo "sweep $sw, 3 ranks: $f differs from one process"; fail=1; }
+  done
+  rm -rf "$tmp/sw1" "$tmp/sw3"
+done
+"$kimsim" sweep "$cases/sweep-fail-fast/r.yaml" --fail-fast --threads 1 --quiet --out "$tmp/ff1" 2>"$tmp/ff1.err"
+code1=$?
+"$mpiexec" -n 3 "$kimsim" sweep "$cases/sweep-fail-fast/r.yaml" --fail-fast --threads 1 --quiet --out "$tmp/ff3" 2>"$tmp/ff3.err" >/dev/null
+code3=$?
+[ "$code1" = 2 ] && [ "$code3" = 2 ] || { echo "sweep --fail-fast: exit $code1 (one process), $code3 (3 ranks), expected 2"; fail=1; }
+[ "$(grep -c 'kimsim sweep: error: point 1: ' "$tmp/ff3.err")" = 1 ] || { echo "sweep --fail-fast, 3 ranks: not point 1 once"; cat "$tmp/ff3.err"; fail=1; }
+grep -qF "$(cat "$tmp/ff1.err")" "$tmp/ff3.err" || { echo "sweep --fail-fast, 3 ranks: another error than one process"; fail=1; }
+[ ! -e "$tmp/ff3" ] || { echo "sweep --fail-fast, 3 ranks: a failed run wrote results"; fail=1; }
+[ $fail = 0 ] && echo "mpi: 2x1, 3x1, 2x2 and 4 ranks byte-identical to one process (simulate; compare --replications and sweep with 3); errors reported once, also from a rank failing alone"
 exit $fail
