@@ -6,6 +6,7 @@
 #include <set>
 #include <unistd.h>
 
+#include "io/html_report.hpp"
 #include "io/sweep.hpp"
 
 using namespace kimsim;
@@ -155,4 +156,41 @@ TEST_CASE("sweep: points' results packed for ranks and checkpoints come back who
   std::string other = bytes;
   other[0] ^= 1;
   CHECK_THROWS_AS(io::unpack_points(other, 8, none), Error);
+}
+
+TEST_CASE("sweep: report.html in German, its points sweep.csv's rows, the best point the summary's; rows beyond the page's limit said") {
+  const SweepFile f("parameters:\n  - {path: \"bausteine[B2].rate_per_vza_eur\", values: [50000, 57000]}\n"
+                    "  - {path: budget_eur, values: [1000, 40000000, 60000000]}\n");
+  const Sweep sw = load_sweep(f.path);
+  std::vector<PointResult> results(sw.count);
+  run_points(sw, 0, sw.count, 1, false, results);
+  const std::string csv = sweep_csv(sw, 0, results);
+  const nlohmann::json summary = sweep_summary(sw, results);
+  const nlohmann::json d = sweep_report_data(summary, csv, sw.base.scenario.name, "hash", Lang::de);
+  CHECK(d["kind"] == "sweep");
+  CHECK(d["points"] == 6);
+  CHECK(d["refused"] == 2);  // a budget of 1,000 EUR buys no position
+  REQUIRE(d["rows"].size() == 6);
+  CHECK(d["rows"][0][0] == "0");
+  CHECK(d["parameters"] == nlohmann::json::array({"bausteine[B2].rate_per_vza_eur", "budget_eur"}));
+  CHECK(d["metrics"].size() == 5);
+  const std::string page = report_html(d);
+  CHECK(page.find("<html lang=\"de\">") != std::string::npos);
+  CHECK(page.find("<title>Parameterstudie: t</title>") != std::string::npos);
+  CHECK(page.find("Beste und schlechteste Punkte") != std::string::npos);
+  CHECK(page.find(">abgelehnt<") != std::string::npos);
+  CHECK(page.find("57.000,00") != std::string::npos);  // German numbers
+  CHECK(page.find("B2 rate_per_vza_eur") != std::string::npos);  // the short label of a path
+  const auto best = summary["best_and_worst"]["positions"]["best"];
+  CHECK(page.find("bei Punkt " + std::to_string(best["point"].get<int>())) != std::string::npos);
+  CHECK(page.find("id=\"rows-shown\"") == std::string::npos);
+  // Beyond kSweepRowsShown points: the first rows and a sentence that says where the rest are.
+  std::string many = csv.substr(0, csv.find('\n') + 1);
+  const std::string row = csv.substr(csv.find('\n') + 1, csv.find('\n', csv.find('\n') + 1) - csv.find('\n'));
+  for (std::size_t i = 0; i < kSweepRowsShown + 5; ++i) many += std::to_string(i) + row.substr(row.find(','));
+  nlohmann::json big_summary = summary;
+  big_summary["points"] = kSweepRowsShown + 5;
+  const nlohmann::json big = sweep_report_data(big_summary, many, "base", "hash", Lang::en);
+  CHECK(big["rows"].size() == kSweepRowsShown);
+  CHECK(report_html(big).find("The first 2,000 of 2,005 points; all are in sweep.csv.") != std::string::npos);
 }

@@ -11,6 +11,7 @@
 #include "cli/commands.hpp"
 #include "cli/mpi.hpp"
 #include "cli/options.hpp"
+#include "io/html_report.hpp"
 #include "io/input.hpp"
 #include "io/output.hpp"
 #include "io/report.hpp"
@@ -48,10 +49,16 @@ nlohmann::json sweep_manifest(const io::Sweep& sw, const std::string& command_li
 }
 
 /// The files of a whole sweep's result.
-std::vector<io::OutputFile> sweep_files(const io::Sweep& sw, std::span<const io::PointResult> results, const std::string& detail) {
-  std::vector<io::OutputFile> files{{"sweep.csv", io::sweep_csv(sw, 0, results)}};
+std::vector<io::OutputFile> sweep_files(const io::Sweep& sw, std::span<const io::PointResult> results, const std::string& detail,
+                                        io::Lang lang) {
+  std::string csv = io::sweep_csv(sw, 0, results);
+  const nlohmann::json summary = io::sweep_summary(sw, results);
+  const nlohmann::json m = io::manifest_json(sw.base, "", "");
+  std::string report = io::report_html(io::sweep_report_data(summary, csv, sw.base.scenario.name, m["scenario_sha256"], lang));
+  std::vector<io::OutputFile> files{{"sweep.csv", std::move(csv)}};
   if (sw.detail) files.push_back({"detail.csv", detail});
-  files.push_back({"summary.json", io::sweep_summary(sw, results).dump(2) + "\n"});
+  files.push_back({"summary.json", summary.dump(2) + "\n"});
+  files.push_back({"report.html", std::move(report)});
   return files;
 }
 
@@ -62,7 +69,8 @@ void print_outcome(std::ostream& out, std::span<const io::PointResult> results, 
 }
 
 /// `kimsim sweep --merge DIR... --out DIR`: the slices of one sweep, checked and joined.
-int merge_slices(const std::vector<std::string>& dirs, const std::string& out_dir, const std::string& command_line, std::ostream& out) {
+int merge_slices(const std::vector<std::string>& dirs, const std::string& out_dir, const std::string& command_line, io::Lang lang,
+                 std::ostream& out) {
   struct Part {
     std::string dir;
     nlohmann::json manifest;
@@ -128,7 +136,7 @@ int merge_slices(const std::vector<std::string>& dirs, const std::string& out_di
     }
   }
   const std::string dir = out_dir.empty() ? "results/" + sw.name + "-sweep" : out_dir;
-  io::write_result_folder(dir, sweep_files(sw, results, detail), sweep_manifest(sw, command_line, now_utc()));
+  io::write_result_folder(dir, sweep_files(sw, results, detail, lang), sweep_manifest(sw, command_line, now_utc()));
   fmt::print(out, "merged {} slices of {}\n", parts.size(), sw.name);
   print_outcome(out, results, dir);
   return kOk;
@@ -152,6 +160,8 @@ or not at all:
   sweep.csv      one row per point: point, the parameters, status, the metrics, message
   detail.csv     with detail: true, each point's allocation: point,ags,baustein,positions,euros
   summary.json   best and worst point per metric; which parameters move each metric most
+  report.html    the same for people: best and worst points, what moves each metric (charts),
+                 the points (German, or --lang en); not in a slice, in the merge
   manifest.json  version, SHA-256 of the sweep file, the base and its data, command line, time
 --slice K/N runs the K-th of N contiguous slices of the points (K from 1, as a Slurm job array
 --array=1-N numbers them) into a partial result (default results/<sweep name>-sweep-K-of-N/);
@@ -163,7 +173,8 @@ from a shared counter; the first rank gathers and writes the same bytes as one p
 Options)";
   help_text.replace(help_text.find("@checkpoints@"), 13, batch_help("points"));
   po::options_description visible(help_text);
-  std::string out_dir, slice;
+  std::string out_dir, slice, lang = "de";
+  io::Lang report_lang = io::Lang::de;
   int threads = 0;
   bool quiet = false, dry_run = false, fail_fast = false, merge = false;
   visible.add_options()("help,h", "show this help")("out,o", po::value(&out_dir), "output folder")(
@@ -171,7 +182,8 @@ Options)";
       "quiet,q", po::bool_switch(&quiet), "print only errors")("dry-run", po::bool_switch(&dry_run), "print the size and stop")(
       "fail-fast", po::bool_switch(&fail_fast), "stop at the first point the model refuses (exit 2)")(
       "slice", po::value(&slice), "K/N: run the K-th of N slices of the points")(
-      "merge", po::bool_switch(&merge), "join the slices in the folders given");
+      "merge", po::bool_switch(&merge), "join the slices in the folders given")(
+      "lang", po::value(&lang), "language of report.html: de (default) or en");
   BatchOptionText batch_text;
   add_batch_options(visible, batch_text);
   std::vector<std::string> positional;
@@ -192,6 +204,7 @@ Options)";
     }
     if (vm.count("out") && out_dir.empty()) throw UsageError{"--out needs a folder name"};
     if (threads < 0) throw UsageError{"--threads must not be negative"};
+    report_lang = lang_option(lang);
     if (threads > SimulationLimits::threads)
       throw UsageError{"--threads " + std::to_string(threads) + ": the limit is " + std::to_string(SimulationLimits::threads)};
     const bool batch_given = !batch_text.checkpoint.empty() || vm.count("checkpoint-every") || !batch_text.max_time.empty() || batch_text.resume;
@@ -234,7 +247,7 @@ Options)";
   }
   mpi::agree("sweep", error);
   if (then == Then::stop) return kOk;
-  if (then == Then::merge) return mpi::rank() == 0 ? merge_slices(positional, out_dir, call.command_line, out) : kOk;
+  if (then == Then::merge) return mpi::rank() == 0 ? merge_slices(positional, out_dir, call.command_line, report_lang, out) : kOk;
   const io::Sweep& sw = *loaded;
 
   // The points in chunks, balanced over the ranks, checkpointed (cli/batch.hpp). Every chunk is
@@ -299,7 +312,7 @@ Options)";
     if (sw.detail) files.push_back({"detail.csv", io::detail_csv(results, true)});
     io::write_result_folder(dir, files, manifest);
   } else {
-    io::write_result_folder(dir, sweep_files(sw, results, io::detail_csv(results, true)), manifest);
+    io::write_result_folder(dir, sweep_files(sw, results, io::detail_csv(results, true), report_lang), manifest);
   }
   finish_batch(batch);
   if (!quiet) print_outcome(out, results, dir);

@@ -12,6 +12,7 @@
 #include <numeric>
 #include <unordered_map>
 
+#include "io/csv.hpp"
 #include "io/output.hpp"
 #include "io/report.hpp"
 #include "io/sim_report.hpp"
@@ -143,6 +144,45 @@ constexpr Label kLabels[] = {
     {"interaction", "Wechselwirkung", "Interaction"},
     {"gain", "Gewinn", "Gain"},
     {"loss", "Verlust", "Loss"},
+    // sweep
+    {"title_sweep", "Parameterstudie", "Parameter sweep"},
+    {"sweep_base", "Basisszenario", "Base scenario"},
+    {"design", "Versuchsplan", "Design"},
+    {"design_grid", "Gitter (alle Kombinationen)", "grid (every combination)"},
+    {"design_lhs", "Latin Hypercube", "Latin hypercube"},
+    {"design_sobol", "Sobol-Folge", "Sobol sequence"},
+    {"points", "Punkte", "Points"},
+    {"point", "Punkt", "Point"},
+    {"points_ok", "verteilt", "allocated"},
+    {"points_refused", "vom Modell abgelehnt", "refused by the model"},
+    {"status_ok", "verteilt", "allocated"},
+    {"status_refused", "abgelehnt", "refused"},
+    {"message", "Meldung", "Message"},
+    {"status", "Status", "Status"},
+    {"parameter", "Parameter", "Parameter"},
+    {"best_worst", "Beste und schlechteste Punkte", "Best and worst points"},
+    {"best_worst_hint", "Je Kennzahl der Punkt mit dem besten und dem schlechtesten Wert (mehr Stellen, weniger nicht verteilte Mittel, kleinerer Gini, kleineres Max/Min, weniger Paradoxien sind besser).",
+     "Per metric the point with the best and the worst value (more positions, less money left, a smaller Gini, a smaller max/min ratio and fewer paradoxes are better)."},
+    {"best", "Bester Wert", "Best value"},
+    {"worst", "Schlechtester Wert", "Worst value"},
+    {"at_point", "bei Punkt", "at point"},
+    {"what_moves", "Was die Kennzahlen bewegt", "What moves the metrics"},
+    {"sens_grid", "Haupteffekt: der Mittelwert der Kennzahl über alle Punkte je Wert des Parameters, größter minus kleinster (in der Einheit der Kennzahl).",
+     "Main effect: the metric's mean over the points at each value of the parameter, largest minus smallest (in the metric's unit)."},
+    {"sens_rank", "Rangkorrelation nach Spearman zwischen Parameter und Kennzahl über alle verteilten Punkte (−1 bis 1).",
+     "Spearman's rank correlation between parameter and metric over the allocated points (−1 to 1)."},
+    {"chart_sensitivity", "Wirkung der Parameter auf", "Effect of the parameters on"},
+    {"effect", "Wirkung", "Effect"},
+    {"all_points", "Alle Punkte", "All points"},
+    {"points_shown", "Die ersten {0} von {1} Punkten; alle stehen in sweep.csv.", "The first {0} of {1} points; all are in sweep.csv."},
+    {"rounding", "Rundung", "Rounding"},
+    {"metric_positions", "Stellen (VZÄ)", "Positions (FTE, VZÄ)"},
+    {"metric_unallocated_eur", "Nicht verteilte Mittel (€)", "Money left (€)"},
+    {"metric_gini_eur_per_inhabitant", "Gini der Euro je Einwohner", "Gini of euros per inhabitant"},
+    {"metric_max_min_ratio", "Max/Min der Euro je Einwohner", "Max/min ratio of euros per inhabitant"},
+    {"metric_paradoxes", "Paradoxien gegenüber der Basis", "Paradoxes against the base"},
+    {"metrics_mc", "Die Kennzahlen sind Mittelwerte über die Replikationen je Punkt (gemeinsame Zufallszahlen).",
+     "The metrics are means over each point's replications (common random numbers)."},
     // simulate
     {"replications", "Replikationen", "Replications"},
     {"seed", "Startwert (Seed)", "Seed"},
@@ -321,6 +361,7 @@ nav ol{columns:2;font-size:.9rem}
  td,th{overflow-wrap:break-word;padding:.15rem .3rem}
  table.sim,table.mc,#t-areas{font-size:7pt}
  #t-decompose{font-size:6.5pt}#t-decompose td.n{white-space:normal}
+ #t-points{font-size:6.5pt}#t-points th{overflow-wrap:anywhere;white-space:normal}
  h2,h3{break-after:avoid;page-break-after:avoid}
  .steckbrief{break-before:page;page-break-before:always;border:0}
  a{color:inherit;text-decoration:none}
@@ -1142,6 +1183,139 @@ void simulate_body(std::string& o, const Page& p, const json& d) {
   }
 }
 
+
+/// A parameter's path as a label: "bausteine[B2].positions_by_key.key.population" reads
+/// "B2 key.population" (the full path stands in the table's title and in sweep.csv).
+std::string short_path(std::string_view path) {
+  std::string s(path);
+  if (s.starts_with("bausteine[")) {
+    const auto close = s.find("].");
+    if (close != std::string::npos) s = s.substr(10, close - 10) + " " + s.substr(close + 2);
+  }
+  for (const char* rule : {"positions_by_key.", "money_by_key."})
+    if (const auto at = s.find(rule); at != std::string::npos) s.erase(at, std::string_view(rule).size());
+  return s;
+}
+
+/// `kimsim sweep`: the sweep at a glance, the best and worst point per metric, what moves each
+/// metric (the summary's sensitivity, as a table and a chart per metric), then the points.
+void sweep_body(std::string& o, const Page& p, const json& d) {
+  auto out = std::back_inserter(o);
+  const std::string design = d["design"].get<std::string>();
+  fmt::format_to(out, FMT_COMPILE("<header>\n<h1>{}: {}</h1>\n<p class=\"sub\">{}: {} · {}: {}"), esc(p.t("title_sweep")), esc(d["sweep"].get<std::string>()),
+                 esc(p.t("sweep_base")), esc(d["scenario"].get<std::string>()), esc(p.t("design")), esc(p.t("design_" + design)));
+  if (d["replications"].get<std::uint64_t>() > 0)
+    fmt::format_to(out, " · {}: {}", esc(p.t("replications")), p.count(d["replications"].get<long long>()));
+  o += "</p>\n</header>\n";
+  o += "<section id=\"headline\">\n<h2>" + esc(p.t("headline")) + "</h2>\n<dl class=\"cards\">\n";
+  for (const auto& [key, label] : {std::pair{"points", "points"}, {"ok", "points_ok"}, {"refused", "points_refused"}})
+    fmt::format_to(out, FMT_COMPILE("<div><dt>{}</dt><dd id=\"h-{}\">{}</dd></div>\n"), esc(p.t(label)), key, p.count(d[key].get<long long>()));
+  o += "</dl>\n";
+  if (d["replications"].get<std::uint64_t>() > 0) o += "<p>" + esc(p.t("metrics_mc")) + "</p>\n";
+  if (!d["rounding"].empty()) o += "<h3>" + esc(p.t("rounding")) + "</h3>\n" + list(d["rounding"]);
+  o += "</section>\n";
+
+  const json& metrics = d["metrics"];
+  const json& parameters = d["parameters"];
+  const auto metric_value = [&](const std::string& m, const std::string& v) { return m == "paradoxes" ? v : p.plain(v); };
+  const auto where = [&](const json& at) {
+    std::string t;
+    for (const auto& [path, value] : at.items()) t += (t.empty() ? "" : " · ") + short_path(path) + " = " + p.plain(value.get<std::string>());
+    return t;
+  };
+  // Best and worst.
+  o += "<section id=\"best-worst\">\n<h2>" + esc(p.t("best_worst")) + "</h2>\n<p class=\"sub\">" + esc(p.t("best_worst_hint")) + "</p>\n";
+  open_table(o, "id=\"t-best-worst\"", p.t("best_worst"), {{p.t("indicator")}, {p.t("best"), true}, {p.t("point")}, {p.t("worst"), true}, {p.t("point")}});
+  for (const auto& m : metrics) {
+    const std::string name = m.get<std::string>();
+    if (!d["best_and_worst"].contains(name)) continue;
+    const json& bw = d["best_and_worst"][name];
+    fmt::format_to(out, FMT_COMPILE("<tr data-metric=\"{}\"><th scope=\"row\">{}</th>"), esc(name), esc(p.t("metric_" + name)));
+    for (const char* side : {"best", "worst"}) {
+      const json& x = bw[side];
+      fmt::format_to(out, FMT_COMPILE("<td class=\"n\" data-col=\"{}\">{}</td><td>{} {}<br><span class=\"sub\">{}</span></td>"), side,
+                     esc(metric_value(name, x["value"].get<std::string>())), esc(p.t("at_point")), x["point"].get<std::uint64_t>(), esc(where(x["parameters"])));
+    }
+    o += "</tr>\n";
+  }
+  close_table(o);
+  o += "</section>\n";
+
+  // What moves each metric.
+  const bool grid = design == "grid";
+  o += "<section id=\"sensitivity\">\n<h2>" + esc(p.t("what_moves")) + "</h2>\n<p class=\"sub\">" + esc(p.t(grid ? "sens_grid" : "sens_rank")) + "</p>\n";
+  std::vector<Column> cols{{p.t("parameter")}};
+  for (const auto& m : metrics) cols.push_back({p.t("metric_" + m.get<std::string>()), true, "data-col=\"" + esc(m.get<std::string>()) + "\""});
+  open_table(o, "id=\"t-sensitivity\"", p.t("what_moves"), cols);
+  const json& sens = d["sensitivity"];
+  // Decimals by the metric's unit: money to the cent, an index to its 10^-6.
+  const auto decimals = [](const std::string& m) { return m == "gini_eur_per_inhabitant" ? 6 : m == "max_min_ratio" ? 4 : 2; };
+  for (const auto& par : parameters) {
+    const std::string path = par.get<std::string>();
+    bool any = false;  // a complement (1 minus a swept weight) has no effect of its own
+    for (const auto& m : metrics) any = any || (sens.contains(m.get<std::string>()) && sens[m.get<std::string>()].contains(path));
+    if (!any) continue;
+    o += "<tr><th scope=\"row\" title=\"" + esc(path) + "\">" + esc(short_path(path)) + "</th>";
+    for (const auto& m : metrics) {
+      const std::string name = m.get<std::string>();
+      const json* v = sens.contains(name) && sens[name].contains(path) ? &sens[name][path] : nullptr;
+      o += v && v->is_number() ? num_td(esc(p.number(v->get<double>(), decimals(name))), fmt::format("{}", v->get<double>())) : "<td class=\"n\">–</td>";
+    }
+    o += "</tr>\n";
+  }
+  close_table(o);
+  int chart = 0;
+  for (const auto& m : metrics) {
+    const std::string name = m.get<std::string>();
+    if (!sens.contains(name)) continue;
+    std::vector<std::pair<std::string, std::vector<double>>> rows;
+    bool any = false;
+    for (const auto& par : parameters)
+      if (sens[name].contains(par.get<std::string>()) && sens[name][par.get<std::string>()].is_number()) {
+        // A Gini in points of 100: its effects are hundredths, which the axis would show as 0.
+        const double v = std::abs(sens[name][par.get<std::string>()].get<double>()) * (name == "gini_eur_per_inhabitant" ? 100 : 1);
+        any = any || v > 0;
+        rows.push_back({short_path(par.get<std::string>()), {v}});
+      }
+    if (!any) continue;
+    std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second[0] > b.second[0]; });
+    const std::string title = p.t("chart_sensitivity") + " " + p.quote(p.t("metric_" + name));
+    o += "<h3>" + esc(title) + "</h3>\n" +
+         bar_chart(p, fmt::format("c-sens-{}", ++chart), title, p.t("text_alt") + " " + p.quote(p.t("what_moves")) + ".",
+                   p.t("effect") + (grid ? "" : " (|ρ|)") + (name == "gini_eur_per_inhabitant" ? " (Gini × 100)" : ""), {p.t("effect")}, rows);
+  }
+  o += "</section>\n";
+
+  // The points.
+  o += "<section id=\"points\">\n<h2>" + esc(p.t("all_points")) + "</h2>\n";
+  const std::uint64_t shown = d["rows"].size(), all = d["points"].get<std::uint64_t>();
+  if (shown < all)
+    o += "<p class=\"sub\" id=\"rows-shown\">" + esc(fmt::format(fmt::runtime(p.t("points_shown")), p.count(static_cast<long long>(shown)), p.count(static_cast<long long>(all)))) + "</p>\n";
+  std::vector<Column> pc{{p.t("point"), true, "data-col=\"point\""}};
+  for (const auto& c : d["columns"]) {
+    const std::string name = c.get<std::string>();
+    if (name == "point" || name == "message") continue;
+    const bool metric = std::find(metrics.begin(), metrics.end(), c) != metrics.end();
+    pc.push_back({name == "status" ? p.t("status") : metric ? p.t("metric_" + name) : short_path(name), name != "status",
+                  "data-col=\"" + esc(name) + "\" title=\"" + esc(name) + "\""});
+  }
+  pc.push_back({p.t("message"), false, "data-col=\"message\""});
+  open_table(o, "class=\"sortable\" id=\"t-points\"", p.t("all_points"), pc);
+  const json& columns = d["columns"];
+  for (const auto& r : d["rows"]) {
+    o += "<tr>";
+    for (std::size_t k = 0; k < columns.size(); ++k) {
+      const std::string name = columns[k].get<std::string>(), v = r[k].get<std::string>();
+      if (name == "status") o += "<td>" + esc(p.t("status_" + v)) + "</td>";
+      else if (name == "message") o += "<td class=\"sub\">" + esc(v) + "</td>";
+      else if (v.empty()) o += "<td class=\"n\" data-v=\"\"></td>";
+      else o += num_td(esc(name == "point" || name == "paradoxes" ? v : p.plain(v)), esc(v));
+    }
+    o += "</tr>\n";
+  }
+  close_table(o);
+  o += "</section>\n";
+}
 }  // namespace
 
 std::optional<Lang> parse_lang(std::string_view text) {
@@ -1421,16 +1595,55 @@ json simulation_report_data(const LoadedScenario& ls, const SimulationResult& r,
   return d;
 }
 
+json sweep_report_data(const nlohmann::json& summary, std::string_view sweep_csv, const std::string& scenario,
+                       const std::string& scenario_sha256, Lang lang) {
+  json d;
+  d["kind"] = "sweep";
+  d["lang"] = lang_code(lang);
+  d["scenario"] = scenario;
+  d["sweep"] = summary["sweep"];
+  d["design"] = summary["design"];
+  d["replications"] = summary["replications"];
+  d["points"] = summary["points"];
+  d["ok"] = summary["ok"];
+  d["refused"] = summary["refused"];
+  d["rounding"] = summary["rounding"];
+  d["best_and_worst"] = summary["best_and_worst"];
+  json sens = summary["sensitivity"];
+  sens.erase("method");
+  d["sensitivity"] = std::move(sens);
+  // The rows of sweep.csv as written (decimal strings), the first kSweepRowsShown of them: a
+  // page stays under 2 MB; every point is in sweep.csv.
+  const CsvTable t = parse_csv(sweep_csv, "sweep.csv");
+  d["columns"] = json::array();
+  for (const auto& c : t.header.cells) d["columns"].push_back(c.text);
+  json metrics = json::array(), parameters = json::array();
+  const std::size_t status = *t.column("status");
+  for (std::size_t k = 1; k < status; ++k) parameters.push_back(t.header.cells[k].text);
+  for (std::size_t k = status + 1; k + 1 < t.header.cells.size(); ++k) metrics.push_back(t.header.cells[k].text);
+  d["parameters"] = std::move(parameters);
+  d["metrics"] = std::move(metrics);
+  d["rows"] = json::array();
+  for (std::size_t i = 0; i < t.rows.size() && i < kSweepRowsShown; ++i) {
+    json row = json::array();
+    for (std::size_t k = 0; k < t.header.cells.size(); ++k) row.push_back(t.cell(t.rows[i], k));
+    d["rows"].push_back(std::move(row));
+  }
+  d["provenance"] = {{"kimsim_version", kVersion}, {"kimsim_commit", kGitCommit}, {"scenario_sha256", scenario_sha256}};
+  return d;
+}
+
 std::string report_html(const json& data) {
   const Page p(parse_lang(data.value("lang", "de")).value_or(Lang::de));
   const std::string kind = data["kind"].get<std::string>();
   std::string o;
   o.reserve(1 << 20);
-  head(o, p, std::string(p.t("title_" + kind)) + ": " + data.value("scenario", std::string()));
+  head(o, p, std::string(p.t("title_" + kind)) + ": " + data.value(kind == "sweep" ? "sweep" : "scenario", std::string()));
   o += "<main>\n";
   if (kind == "run") run_body(o, p, data);
   else if (kind == "compare") compare_body(o, p, data);
   else if (kind == "simulate") simulate_body(o, p, data);
+  else if (kind == "sweep") sweep_body(o, p, data);
   o += "</main>\n";
   tail(o, p, data);
   return o;

@@ -53,7 +53,14 @@ nlohmann::json compare_report_data(const Comparison& c, const std::vector<Compar
 nlohmann::json simulation_report_data(const LoadedScenario& ls, const SimulationResult& r,
                                       const nlohmann::json& summary, Lang lang);
 
-/// The page, rendered from a data island of any of the three kinds (its "kind").
+/// The data island of `kimsim sweep`: the sweep at a glance (points, allocated, refused, the
+/// rounding), the best and worst point per metric and what moves each (from its summary.json),
+/// and the first kSweepRowsShown rows of its sweep.csv.
+inline constexpr std::size_t kSweepRowsShown = 2000;
+nlohmann::json sweep_report_data(const nlohmann::json& summary, std::string_view sweep_csv, const std::string& scenario,
+                                 const std::string& scenario_sha256, Lang lang);
+
+/// The page, rendered from a data island of any of the four kinds (its "kind").
 std::string report_html(const nlohmann::json& data);
 
 /// The island as it stands in the page: JSON with every '<' escaped, so that no name can close

@@ -4,7 +4,7 @@
 // search box work, and the print layout (A4 PDF) keeps every table row whole on one page and
 // inside the right margin. A screenshot of each report lands under results/browser/.
 //
-//   node check.mjs CHROMIUM SCREENSHOT_DIR KIND:DIR [KIND:DIR ...]     KIND: run, compare, simulate
+//   node check.mjs CHROMIUM SCREENSHOT_DIR KIND:DIR [KIND:DIR ...]     KIND: run, compare, simulate, sweep
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -263,6 +263,34 @@ async function checkSimulate(page, dir, lang) {
   await checkSearch(page, 'simulate', 'Unna', ['05978']);
 }
 
+async function checkSweep(page, dir, lang) {
+  // Every point of sweep.csv a row of the page, each cell its column's value (data-v holds it as
+  // written, the text as shown in the page's language); the headline's counts are the summary's.
+  const rows = csv(readFileSync(join(dir, 'sweep.csv'), 'utf8'));
+  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+  const cols = await page.$$eval('#t-points thead th', (ths) => ths.map((th) => th.getAttribute('data-col')));
+  const got = await page.$$eval('#t-points tbody tr', (rs) => rs.map((r) => Array.from(r.cells).map((c) => c.textContent)));
+  check(got.length === rows.length, `sweep: ${got.length} points in the page, ${rows.length} in sweep.csv`);
+  let compared = 0;
+  for (let i = 0; i < got.length; i++) {
+    let ok = true;
+    cols.forEach((col, k) => {
+      if (!ok || col === 'status' || col === 'message') return;
+      const shown = plain(got[i][k], lang), expect = rows[i][col];
+      if (shown !== expect) { ok = false; fail(`sweep: point ${i} ${col}: page ${got[i][k]} vs CSV ${expect}`); }
+    });
+    if (!ok) break;
+    compared++;
+  }
+  for (const key of ['points', 'ok', 'refused'])
+    check(plain(await page.$eval(`#h-${key}`, (e) => e.textContent), lang) === String(summary[key]), `sweep: the headline's ${key} is summary.json's ${summary[key]}`);
+  const best = await page.$$eval('#t-best-worst tbody tr', (rs) => rs.map((r) => [r.getAttribute('data-metric'), r.querySelector('[data-col=best]').textContent]));
+  for (const [metric, text] of best)
+    check(plain(text, lang) === summary.best_and_worst[metric].best.value, `sweep: best ${metric} ${text} is summary.json's ${summary.best_and_worst[metric].best.value}`);
+  console.log(`sweep: ${compared} points of sweep.csv equal the page's table; ${best.length} best values summary.json's`);
+  await checkSort(page, 'sweep', '#t-points', lang === 'de' ? 'Stellen (VZÄ)' : 'Positions (FTE, VZÄ)', lang);
+}
+
 let browser;
 try {
   browser = await puppeteer.launch({
@@ -300,6 +328,7 @@ try {
     if (kind === 'run') await checkRun(page, dir, lang);
     else if (kind === 'compare') await checkCompare(page, dir, lang);
     else if (kind === 'simulate') await checkSimulate(page, dir, lang);
+    else if (kind === 'sweep') await checkSweep(page, dir, lang);
     else fail(`unknown report kind ${kind}`);
     // The top of the page as a reader first sees it (scrolled to the top, the sorting undone by
     // a reload, a viewport as tall as the picture so that the sticky search box stays in place).

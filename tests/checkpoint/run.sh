@@ -156,7 +156,7 @@ parameters:
 detail: true
 EOF
 job=(sweep "$tmp/sweep.yaml")
-files=(sweep.csv detail.csv summary.json)
+files=(sweep.csv detail.csv summary.json report.html)
 reference
 for ((k = 1; k <= 20; k++)); do
   sig=${signals[$((k % ${#signals[@]}))]}

@@ -71,7 +71,7 @@ cases=$root/tests/cli/cases
 for sw in sweep-monte-carlo/mc.yaml sweep-detail/d.yaml; do
   "$kimsim" sweep "$cases/$sw" --threads 2 --quiet --out "$tmp/sw1" || fail=1
   "$mpiexec" -n 3 "$kimsim" sweep "$cases/$sw" --threads 1 --quiet --out "$tmp/sw3" || fail=1
-  for f in sweep.csv summary.json detail.csv; do
+  for f in sweep.csv summary.json detail.csv report.html; do
     [ -e "$tmp/sw1/$f" ] || continue
     cmp -s "$tmp/sw1/$f" "$tmp/sw3/$f" || { echo "sweep $sw, 3 ranks: $f differs from one process"; fail=1; }
   done
