@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs a kimsim libFuzzer harness for a bounded time on a corpus seeded with the shipped files.
 #   fuzz/run.sh [--fresh] HARNESS SECONDS CORPUS_DIR [libFuzzer options...]
-# HARNESS is the path of fuzz_scenario, fuzz_csv or fuzz_apportion (build-fuzz/fuzz/). CORPUS_DIR
+# HARNESS is the path of fuzz_scenario, fuzz_csv, fuzz_apportion or fuzz_sweep (build-fuzz/fuzz/). CORPUS_DIR
 # keeps what the fuzzer finds between runs (a long campaign grows it); --fresh empties it first, so that a run
 # with a fixed -seed= starts from the same state every time (ctest does this). Crashes, leaks and
 # timeouts are written next to it, in CORPUS_DIR.artifacts/, and make the script fail.
@@ -26,6 +26,7 @@ case $name in
               "$here"/corpus/csv/*) ;;
   apportion) seeds=("$root"/tests/cli/cases/bip*/*.csv "$root"/tests/cli/cases/biproportional*/*.csv
                     "$root"/tests/cli/cases/err-biproportional*/*.csv "$here"/corpus/apportion/*) ;;
+  sweep) seeds=("$root"/scenarios/sweeps/*.yaml "$root"/tests/cli/cases/sweep*/*.yaml "$here"/corpus/sweep/*) ;;
   *) echo "fuzz/run.sh: unknown harness '$name'" >&2; exit 2 ;;
 esac
 

@@ -386,7 +386,9 @@ Sweep load_sweep(const std::string& path) {
         rd.error(cs[i]["path"], at + ".path", "a complement is a key weight (1 minus another one), not " + slot->path);
         continue;
       }
-      const std::string of = rd.text(cs[i], at, "complement_of").value_or("");
+      const auto of_text = rd.text(cs[i], at, "complement_of");
+      if (!of_text) continue;  // missing or not text: said by the reader
+      const std::string of = *of_text;
       const auto p = std::find_if(sw.parameters.begin(), sw.parameters.end(), [&](const auto& x) { return x.slot.path == of; });
       if (p == sw.parameters.end() || p->slot.kind != SlotKind::key_weight) {
         std::vector<std::string> weights;

@@ -40,7 +40,9 @@ std::optional<std::string> without_digit_groups(const std::string& text) {
 }  // namespace
 
 std::string Reader::locate(const YAML::Node& at, const std::string& path) const {
-  const YAML::Mark m = at.Mark();
+  // A node looked up by a key the map does not have is invalid, and its Mark() throws: such an
+  // error is placed at the file alone.
+  const YAML::Mark m = at.IsDefined() ? at.Mark() : YAML::Mark::null_mark();
   std::string where = file_of(path);
   if (!m.is_null() && m.line >= 0)
     where += ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
@@ -53,7 +55,9 @@ void Reader::error(const YAML::Node& at, const std::string& path, const std::str
 }
 
 void Reader::place(const YAML::Node& at, const std::string& path) {
-  const YAML::Mark m = at.Mark();
+  // A node looked up by a key the map does not have is invalid, and its Mark() throws: such an
+  // error is placed at the file alone.
+  const YAML::Mark m = at.IsDefined() ? at.Mark() : YAML::Mark::null_mark();
   if (!path.empty() && !m.is_null() && m.line >= 0)
     places.set(path, {file_of(path), static_cast<std::size_t>(m.line + 1), static_cast<std::size_t>(m.column + 1)});
 }

@@ -101,11 +101,11 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
   const double* inv_prev = ws.inv_prev.data();
   const i64* lo = b.min.data();
   const i64* hi = b.max.data();
-  auto low = [lo](std::size_t i) {
+  auto low = [=](std::size_t i) {  // implicit: the capture is unused where Lo is false
     if constexpr (Lo) return lo[i];
     return i64{0};
   };
-  auto high = [hi](std::size_t i) {
+  auto high = [=](std::size_t i) {
     if constexpr (Hi) return hi[i];
     return kUnbounded;
   };
