@@ -258,7 +258,11 @@ Options)";
   std::vector<std::pair<std::uint64_t, io::PointResult>> mine;  // this rank's since the last meeting
   std::vector<io::PointResult> chunk;
   BatchWork work;
-  work.identity.command = part ? fmt::format("sweep --slice {}/{}", part->first, part->second) : "sweep";
+  // The slice and --fail-fast are part of what the checkpoint continues: a checkpoint of another
+  // slice, or one whose chunks were run without stopping at a refused point, is refused.
+  work.identity.command = "sweep";
+  if (part) work.identity.command += fmt::format(" --slice {}/{}", part->first, part->second);
+  if (fail_fast) work.identity.command += " --fail-fast";
   work.identity.version = kVersion;
   work.identity.commit = kGitCommit;
   work.identity.inputs.emplace_back(sw.file, sw.sha256);
