@@ -252,13 +252,7 @@ int compare_command(const Invocation& call) {
   // Everything before the Monte Carlo may fail on one MPI rank alone (a file missing on its
   // node): the ranks agree on it before their first collective step, as in simulate.
   CompareRun run;
-  std::exception_ptr error;
-  try {
-    prepare(call, run);
-  } catch (...) {
-    error = std::current_exception();
-  }
-  mpi::agree("compare", error);
+  mpi::agreed("compare", [&] { prepare(call, run); });
   if (run.help) return kOk;
   std::optional<CompareSimulation> simulated;
   if (run.replications) {

@@ -293,4 +293,14 @@ CompareSimulation compare_replications(std::span<const SimulatedScenario> scenar
 
 #endif
 
+void agreed(const std::string& command, const std::function<void()>& step) {
+  std::exception_ptr error;
+  try {
+    step();
+  } catch (...) {
+    error = std::current_exception();
+  }
+  agree(command, error);
+}
+
 }  // namespace kimsim::cli::mpi

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <exception>
 #include <ostream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,11 @@ int rank();
 /// RaisedFailure, described as `command` would); else returns. In one process: rethrows `error`.
 /// Collective: every rank calls it at the same step.
 void agree(const std::string& command, std::exception_ptr error);
+
+/// Collective: runs `step` and agrees on its outcome (agree): for what a command does before its
+/// first collective step, which may fail on one rank alone (a file missing on its node), so that
+/// no rank waits for one that left.
+void agreed(const std::string& command, const std::function<void()>& step);
 
 /// Collective: where any rank's `error` is set, every rank throws the failure of the lowest
 /// `failed_at` (the unit, a replication, whose exception it is; of the ranks that hold it, the

@@ -145,13 +145,7 @@ Options)"));
     dir = out_dir.empty() ? "results/" + ls.scenario.name + "-simulation" : out_dir;
     batch = batch_options(batch_text, dir);
   };
-  std::exception_ptr error;
-  try {
-    prepare();
-  } catch (...) {
-    error = std::current_exception();
-  }
-  mpi::agree("simulate", error);
+  mpi::agreed("simulate", prepare);
   if (help) return kOk;
   const io::LoadedScenario& ls = *loaded;
   g_start = std::chrono::steady_clock::now();

@@ -239,13 +239,7 @@ Options)";
                        : "results/" + sw.name + "-sweep";
     batch = batch_options(batch_text, dir);
   };
-  std::exception_ptr error;
-  try {
-    prepare();
-  } catch (...) {
-    error = std::current_exception();
-  }
-  mpi::agree("sweep", error);
+  mpi::agreed("sweep", prepare);
   if (then == Then::stop) return kOk;
   if (then == Then::merge) return mpi::rank() == 0 ? merge_slices(positional, out_dir, call.command_line, report_lang, out) : kOk;
   const io::Sweep& sw = *loaded;
