@@ -1,6 +1,8 @@
 #include "cli/batch.hpp"
+#include "io/output.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -8,6 +10,7 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <filesystem>
 
 #include "cli/commands.hpp"
 #include "cli/mpi.hpp"
@@ -66,6 +69,26 @@ BatchOptions batch_options(const BatchOptionText& text, const std::string& out_d
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   o.checkpoint = text.checkpoint.empty() ? dir + ".checkpoint" : text.checkpoint;
   o.resume = text.resume;
+  // Before any unit runs: a result folder that could not be written, or a checkpoint inside it
+  // (the folder is replaced as a whole), would be found only at the end, with the work lost.
+  io::check_result_target(dir);
+  std::error_code ec;
+  const auto out = std::filesystem::weakly_canonical(dir, ec), ck = std::filesystem::weakly_canonical(o.checkpoint, ec);
+  if (!ec && (ck == out || std::mismatch(out.begin(), out.end(), ck.begin(), ck.end()).first == out.end()))
+    throw UsageError{"--checkpoint " + o.checkpoint + " lies in the output folder " + dir +
+                     ", which kimsim replaces as a whole: put the checkpoint beside it (the default is " + dir + ".checkpoint)"};
+  // Where the checkpoint cannot be written, say so now, not at the first checkpoint (a job would
+  // then end with exit 2, not 75, and not be requeued).
+  struct stat st {};
+  if (::lstat(o.checkpoint.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    throw UsageError{"--checkpoint " + o.checkpoint + " is " + (S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISDIR(st.st_mode) ? "a folder" : "not a file") +
+                     ": kimsim writes its checkpoint as a file of its own there"};
+  std::filesystem::path folder = std::filesystem::path(o.checkpoint).parent_path();
+  if (folder.empty()) folder = ".";
+  while (!folder.empty() && ::lstat(folder.c_str(), &st) != 0 && errno == ENOENT) folder = folder.parent_path();  // created when written
+  if (!folder.empty() && (::stat(folder.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || ::access(folder.c_str(), W_OK | X_OK) != 0))
+    throw UsageError{"--checkpoint " + o.checkpoint + ": cannot write there (" + folder.string() + ": " +
+                     (S_ISDIR(st.st_mode) ? std::strerror(errno) : "not a folder") + ")"};
   return o;
 }
 
@@ -204,7 +227,9 @@ BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptio
     bool due = false, call = false;
     std::exception_ptr failure;
     std::uint64_t failed_at = UINT64_MAX;
-    if (first_rank && stop == 0 && options.max_time &&
+    // Near --max-time, but only once this run has finished a chunk: a limit shorter than one
+    // chunk would otherwise stop every requeued run before it does anything.
+    if (first_rank && stop == 0 && options.max_time && longest_chunk > 0 &&
         seconds_since(options.start) + 2 * (longest_chunk + longest_write) + 1 >= *options.max_time)
       stop = kMaxTime;
     if (first_rank && seconds_since(last_checkpoint) >= options.every) due = true;
@@ -265,6 +290,10 @@ BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptio
       std::exception_ptr write_error;
       if (first_rank) try {
           const Clock::time_point t = Clock::now();
+          // Another run given the same --checkpoint may have written there since: its file stays.
+          if (const std::string why = io::another_runs_checkpoint(options.checkpoint, work.identity); !why.empty())
+            throw Error("--checkpoint: " + options.checkpoint + " now holds what this run did not write (" + why +
+                        "); it is left as it is, and this run stops without a checkpoint. Give each run its own --checkpoint");
           state.payload = work.total();
           io::write_checkpoint(options.checkpoint, state);
           state.payload.clear();
@@ -282,8 +311,8 @@ BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptio
   }
 }
 
-void finish_batch(const BatchOptions& options) {
-  if (mpi::rank() == 0) io::remove_checkpoint(options.checkpoint);
+void finish_batch(const BatchOptions& options, const BatchWork& work) {
+  if (mpi::rank() == 0) io::remove_checkpoint(options.checkpoint, work.identity);
 }
 
 }  // namespace kimsim::cli

@@ -115,7 +115,7 @@ struct BatchEnd {
 /// way without --resume, and on --resume one that is missing, damaged or of another run.
 BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptions& options);
 
-/// After the results are written: removes the run's checkpoint (first rank).
-void finish_batch(const BatchOptions& options);
+/// After the results are written: removes the run's checkpoint (first rank), not another run's.
+void finish_batch(const BatchOptions& options, const BatchWork& work);
 
 }  // namespace kimsim::cli

@@ -184,7 +184,7 @@ Options)"));
                            {"summary.json", summary.dump(2) + "\n"},
                            {"report.html", io::report_html(io::simulation_report_data(ls, r, summary, report_lang))}},
                           manifest);
-  finish_batch(batch);
+  finish_batch(batch, work);
   if (!quiet) out << ls.scenario.name << ": " << spec.replications << " replications (seed " << spec.seed << ") -> " << dir << "/\n";
   return kOk;
 }

@@ -3,6 +3,7 @@
 
 #include <boost/program_options.hpp>
 #include <chrono>
+#include <filesystem>
 #include <ostream>
 #include <tuple>
 #include <set>
@@ -70,7 +71,7 @@ void print_outcome(std::ostream& out, std::span<const io::PointResult> results, 
 
 /// `kimsim sweep --merge DIR... --out DIR`: the slices of one sweep, checked and joined.
 int merge_slices(const std::vector<std::string>& dirs, const std::string& out_dir, const std::string& command_line, io::Lang lang,
-                 std::ostream& out) {
+                 bool quiet, std::ostream& out) {
   struct Part {
     std::string dir;
     nlohmann::json manifest;
@@ -88,8 +89,13 @@ int merge_slices(const std::vector<std::string>& dirs, const std::string& out_di
     }
     if (!p.manifest.contains("sweep") || !p.manifest.contains("slice"))
       throw InputError(file + ": not a slice of a sweep (written by kimsim sweep --slice K/N)");
-    const auto& s = p.manifest["slice"];
-    p.k = s.at("k"), p.n = s.at("n"), p.first = s.at("first"), p.count = s.at("count");
+    try {
+      const auto& s = p.manifest["slice"];
+      p.k = s.at("k"), p.n = s.at("n"), p.first = s.at("first"), p.count = s.at("count");
+      (void)p.manifest["sweep"].at("sha256").get<std::string>(), (void)p.manifest["sweep"].at("file").get<std::string>();
+    } catch (const nlohmann::json::exception&) {
+      throw InputError(file + ": not a slice of a sweep as kimsim writes it (its slice or sweep entries are missing or of the wrong type)");
+    }
     parts.push_back(std::move(p));
   }
   const Part& a = parts.front();
@@ -136,7 +142,14 @@ int merge_slices(const std::vector<std::string>& dirs, const std::string& out_di
     }
   }
   const std::string dir = out_dir.empty() ? "results/" + sw.name + "-sweep" : out_dir;
+  // The merged result replaces a folder kimsim wrote; one of the slices it reads is not one to replace.
+  std::error_code ec;
+  const auto target = std::filesystem::weakly_canonical(dir, ec);
+  for (const Part& p : parts)
+    if (!ec && target == std::filesystem::weakly_canonical(p.dir, ec))
+      throw InputError("--out " + dir + " is the slice " + p.dir + " that the merge reads: merge into another folder");
   io::write_result_folder(dir, sweep_files(sw, results, detail, lang), sweep_manifest(sw, command_line, now_utc()));
+  if (quiet) return kOk;
   fmt::print(out, "merged {} slices of {}\n", parts.size(), sw.name);
   print_outcome(out, results, dir);
   return kOk;
@@ -241,7 +254,7 @@ Options)";
   };
   mpi::agreed("sweep", prepare);
   if (then == Then::stop) return kOk;
-  if (then == Then::merge) return mpi::rank() == 0 ? merge_slices(positional, out_dir, call.command_line, report_lang, out) : kOk;
+  if (then == Then::merge) return mpi::rank() == 0 ? merge_slices(positional, out_dir, call.command_line, report_lang, quiet, out) : kOk;
   const io::Sweep& sw = *loaded;
 
   // The points in chunks, balanced over the ranks, checkpointed (cli/batch.hpp). Every chunk is
@@ -303,6 +316,11 @@ Options)";
     return kInterrupted;
   }
   if (mpi::rank() != 0) return kOk;  // the first rank writes the results
+  // Every point has its result: a checkpoint whose list of finished chunks claims more than its
+  // results hold (a file edited by hand) must not turn into rows without a result.
+  if (const auto missing = static_cast<std::uint64_t>(std::count(have.begin(), have.end(), false)); missing > 0)
+    throw Error(fmt::format("{} of {} points have no result{}; nothing was written", missing, count,
+                            end.resumed ? " although the checkpoint " + batch.checkpoint + " counts them as finished (it is damaged)" : ""));
   nlohmann::json manifest = sweep_manifest(sw, call.command_line, now_utc());
   if (part) {
     manifest["slice"] = {{"k", part->first}, {"n", part->second}, {"first", first}, {"count", count}};
@@ -312,7 +330,7 @@ Options)";
   } else {
     io::write_result_folder(dir, sweep_files(sw, results, io::detail_csv(results, true), report_lang), manifest);
   }
-  finish_batch(batch);
+  finish_batch(batch, work);
   if (!quiet) print_outcome(out, results, dir);
   return kOk;
 }

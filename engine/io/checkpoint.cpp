@@ -148,9 +148,20 @@ void write_checkpoint(const std::string& path, const Checkpoint& c) {
   write_file_atomically(path, encode_checkpoint(c), not_a_checkpoint);
 }
 
-void remove_checkpoint(const std::string& path) {
+std::string another_runs_checkpoint(const std::string& path, const Checkpoint& identity) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return "";
+  try {
+    return checkpoint_mismatch(read_checkpoint(path), identity);
+  } catch (const Error& e) {
+    return e.what();
+  }
+}
+
+void remove_checkpoint(const std::string& path, const Checkpoint& identity) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || !not_a_checkpoint(path).empty()) return;
+  if (!another_runs_checkpoint(path, identity).empty()) return;  // another run's, written there meanwhile
   if (::unlink(path.c_str()) != 0) throw Error("cannot remove the checkpoint " + path + ": " + std::strerror(errno));
 }
 

@@ -51,8 +51,12 @@ std::string not_a_checkpoint(const std::string& path);
 /// Writes the checkpoint atomically (its folder created where missing); replaces only a file
 /// that carries the mark.
 void write_checkpoint(const std::string& path, const Checkpoint& c);
+/// Why the file at `path` is not a checkpoint of the run `identity` describes (another run's,
+/// or not readable as one); "" where it is this run's or nothing is there.
+std::string another_runs_checkpoint(const std::string& path, const Checkpoint& identity);
 /// Removes the checkpoint at `path` after the run it served has written its results; a file
-/// without the mark stays.
-void remove_checkpoint(const std::string& path);
+/// without the mark stays, and so does the checkpoint of another run (two runs given the same
+/// --checkpoint).
+void remove_checkpoint(const std::string& path, const Checkpoint& identity);
 
 }  // namespace kimsim::io

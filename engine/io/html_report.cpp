@@ -1184,6 +1184,17 @@ void simulate_body(std::string& o, const Page& p, const json& d) {
 }
 
 
+/// Whether a cell of sweep.csv is a number as it writes them ("-12", "0.25", "57000.00").
+bool is_decimal(std::string_view v) {
+  std::size_t i = v.starts_with('-') ? 1 : 0, digits = 0, dots = 0;
+  for (; i < v.size(); ++i) {
+    if (v[i] == '.') ++dots;
+    else if (v[i] >= '0' && v[i] <= '9') ++digits;
+    else return false;
+  }
+  return digits > 0 && dots <= 1 && v.back() != '.';
+}
+
 /// A parameter's path as a label: "bausteine[B2].positions_by_key.key.population" reads
 /// "B2 key.population" (the full path stands in the table's title and in sweep.csv).
 std::string short_path(std::string_view path) {
@@ -1218,9 +1229,11 @@ void sweep_body(std::string& o, const Page& p, const json& d) {
   const json& metrics = d["metrics"];
   const json& parameters = d["parameters"];
   const auto metric_value = [&](const std::string& m, const std::string& v) { return m == "paradoxes" ? v : p.plain(v); };
+  // A value as the page writes it: a number in its format; text (a method, true or false) as it is.
+  const auto as_shown = [&](const std::string& v) { return is_decimal(v) ? p.plain(v) : v; };
   const auto where = [&](const json& at) {
     std::string t;
-    for (const auto& [path, value] : at.items()) t += (t.empty() ? "" : " · ") + short_path(path) + " = " + p.plain(value.get<std::string>());
+    for (const auto& [path, value] : at.items()) t += (t.empty() ? "" : " · ") + short_path(path) + " = " + as_shown(value.get<std::string>());
     return t;
   };
   // Best and worst.
@@ -1292,11 +1305,18 @@ void sweep_body(std::string& o, const Page& p, const json& d) {
   if (shown < all)
     o += "<p class=\"sub\" id=\"rows-shown\">" + esc(fmt::format(fmt::runtime(p.t("points_shown")), p.count(static_cast<long long>(shown)), p.count(static_cast<long long>(all)))) + "</p>\n";
   std::vector<Column> pc{{p.t("point"), true, "data-col=\"point\""}};
-  for (const auto& c : d["columns"]) {
-    const std::string name = c.get<std::string>();
+  // A column of numbers aligns right and sorts as numbers; one of text (a method) does not.
+  std::vector<bool> numeric;
+  for (std::size_t k = 0; k < d["columns"].size(); ++k) {
+    bool all = d["columns"][k] != "status" && d["columns"][k] != "message";
+    for (const auto& r : d["rows"]) all = all && (r[k].get<std::string>().empty() || is_decimal(r[k].get<std::string>()));
+    numeric.push_back(all);
+  }
+  for (std::size_t k = 0; k < d["columns"].size(); ++k) {
+    const std::string name = d["columns"][k].get<std::string>();
     if (name == "point" || name == "message") continue;
-    const bool metric = std::find(metrics.begin(), metrics.end(), c) != metrics.end();
-    pc.push_back({name == "status" ? p.t("status") : metric ? p.t("metric_" + name) : short_path(name), name != "status",
+    const bool metric = std::find(metrics.begin(), metrics.end(), d["columns"][k]) != metrics.end();
+    pc.push_back({name == "status" ? p.t("status") : metric ? p.t("metric_" + name) : short_path(name), numeric[k],
                   "data-col=\"" + esc(name) + "\" title=\"" + esc(name) + "\""});
   }
   pc.push_back({p.t("message"), false, "data-col=\"message\""});
@@ -1309,6 +1329,7 @@ void sweep_body(std::string& o, const Page& p, const json& d) {
       if (name == "status") o += "<td>" + esc(p.t("status_" + v)) + "</td>";
       else if (name == "message") o += "<td class=\"sub\">" + esc(v) + "</td>";
       else if (v.empty()) o += "<td class=\"n\" data-v=\"\"></td>";
+      else if (!numeric[k]) o += "<td>" + esc(v) + "</td>";
       else o += num_td(esc(name == "point" || name == "paradoxes" ? v : p.plain(v)), esc(v));
     }
     o += "</tr>\n";
@@ -1624,7 +1645,8 @@ json sweep_report_data(const nlohmann::json& summary, std::string_view sweep_csv
   d["parameters"] = std::move(parameters);
   d["metrics"] = std::move(metrics);
   d["rows"] = json::array();
-  for (std::size_t i = 0; i < t.rows.size() && i < kSweepRowsShown; ++i) {
+  const std::size_t shown = sweep_rows_shown(t.header.cells.size());
+  for (std::size_t i = 0; i < t.rows.size() && i < shown; ++i) {
     json row = json::array();
     for (std::size_t k = 0; k < t.header.cells.size(); ++k) row.push_back(t.cell(t.rows[i], k));
     d["rows"].push_back(std::move(row));

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,8 +56,12 @@ nlohmann::json simulation_report_data(const LoadedScenario& ls, const Simulation
 
 /// The data island of `kimsim sweep`: the sweep at a glance (points, allocated, refused, the
 /// rounding), the best and worst point per metric and what moves each (from its summary.json),
-/// and the first kSweepRowsShown rows of its sweep.csv.
+/// and the first rows of its sweep.csv: kSweepRowsShown, fewer where a row has many columns, so
+/// that the page stays well under 2 MB (about 75 bytes a cell in the table and the island).
 inline constexpr std::size_t kSweepRowsShown = 2000;
+constexpr std::size_t sweep_rows_shown(std::size_t columns) {
+  return columns == 0 ? kSweepRowsShown : std::min<std::size_t>(kSweepRowsShown, 20000 / columns);
+}
 nlohmann::json sweep_report_data(const nlohmann::json& summary, std::string_view sweep_csv, const std::string& scenario,
                                  const std::string& scenario_sha256, Lang lang);
 

@@ -390,6 +390,12 @@ std::string not_a_result(const std::string& dir) {
   return check_result(d.fd, nullptr);
 }
 
+void check_result_target(const std::string& dir) {
+  const fs::path target = target_of(dir);
+  mode_t mode = 0755;
+  (void)standing_of(target, target.string(), mode);
+}
+
 void write_result_folder(const std::string& dir, const std::vector<OutputFile>& files, nlohmann::json manifest) {
   const fs::path target = target_of(dir);
   const std::string shown = target.string();

@@ -33,6 +33,10 @@ struct OutputFile {
 /// error and stays as it was. On any failure `dir` stays as it was.
 void write_result_folder(const std::string& dir, const std::vector<OutputFile>& files, nlohmann::json manifest);
 
+/// Throws the error write_result_folder() would give for what stands at `dir` (a file, a link,
+/// a folder kimsim did not write), before a long run computes what it could not write.
+void check_result_target(const std::string& dir);
+
 /// Why the folder `dir` is not a result folder kimsim wrote; empty when it is one. A result of
 /// this version carries the mark and lists its files (each must be unchanged); one of an earlier
 /// version is recognised by its manifest's kimsim fields and by holding only kimsim's files.
