@@ -36,7 +36,7 @@ struct Shared {
 };
 
 std::string json_error(const std::string& path, const std::string& message, const std::string& hint) {
-  return nlohmann::json{{"path", path}, {"message", message}, {"hint", hint}, {"kimsim_version", kVersion}}.dump(2) + "\n";
+  return nlohmann::json{{"path", path}, {"message", message}, {"hint", hint}, {"kimsim_version", kVersion}}.dump() + "\n";
 }
 
 /// One connection: requests read and answered in turn (keep-alive), each under its deadline.
@@ -77,7 +77,7 @@ class Session : public std::enable_shared_from_this<Session> {
       // A page of another site that resolves its name to this address (DNS rebinding) sends its
       // own name here: refused.
       respond(403, json_error("Host", "the Host header '" + host + "' does not name this server",
-                              "use " + shared_.hosts.front()),
+                              "use the URL kimsim serve printed (its address or localhost, with the port)"),
               "application/json", false);
       return;
     }

@@ -346,7 +346,7 @@ ApiResponse WhatIf::handle(std::string_view method, std::string_view target, std
         }
         list.push_back(std::move(j));
       }
-      return {200, json{{"kimsim_version", kVersion}, {"scenarios", list}}.dump(2) + "\n"};
+      return {200, json{{"kimsim_version", kVersion}, {"scenarios", list}}.dump() + "\n"};
     }
     if (path == "/api/evaluate" || path == "/api/explain") {
       expect("POST");
@@ -356,11 +356,11 @@ ApiResponse WhatIf::handle(std::string_view method, std::string_view target, std
                                        : std::vector<std::string>{"scenario", "patch"});
       const auto b = base(request["scenario"].get<std::string>());
       const Patch p = read_patch(*b, request);
-      return {200, (explaining ? explain_patched(*b, p, request) : evaluate(*b, p)).dump(2) + "\n"};
+      return {200, (explaining ? explain_patched(*b, p, request) : evaluate(*b, p)).dump() + "\n"};
     }
     throw ApiError{404, std::string(path), "no such endpoint", "GET /api/scenarios, POST /api/evaluate, POST /api/explain"};
   } catch (const ApiError& e) {
-    return {e.status, error_body(e).dump(2) + "\n"};
+    return {e.status, error_body(e).dump() + "\n"};
   }
 }
 
