@@ -25,6 +25,8 @@ on this machine as a what-if JSON API:
                         recipient and Baustein, the totals, and the comparison with the
                         unpatched scenario (winners, losers, fairness indices, paradoxes)
   POST /api/explain     the same plus "ags" (and "baustein"): the recipient's trace
+  POST /api/variant     the same plus "name": the variant YAML (extends the base, for
+                        SCENARIOS_DIR/variants/) that `kimsim run` allocates alike
 Paths are those of `kimsim sweep` (e.g. bausteine[B2].rate_per_vza_eur); money as decimal
 strings. Errors are JSON {path, message, hint} with 400 (malformed JSON), 404 (unknown
 scenario or AGS), 413 (body too large or too deep) or 422 (anything else).

@@ -280,6 +280,78 @@ json explain_patched(const WhatIf::Base& b, const Patch& p, const json& request)
   }
 }
 
+/// The patch as a variant file for the served folder's variants/ (its `extends` resolves from
+/// there), recording the base's SHA-256: `kimsim run` of it allocates as evaluate() does.
+std::string variant_yaml(const WhatIf::Base& b, const Patch& p, const std::string& name) {
+  const Scenario& s = b.loaded.scenario;
+  const Scenario patched = patched_scenario(s, p.slots, p.values);
+  std::string assumption;
+  for (std::size_t i = 0; i < p.slots.size(); ++i)
+    assumption += (i ? "; " : "") + p.slots[i].path + " = " + value_text(p.slots[i], p.values[i]);
+  std::string o = fmt::format("# A what-if of {0} saved by kimsim serve {1}, for the folder variants/ beside {0}.yaml.\n"
+                              "# Base: {0}.yaml, SHA-256 {2}\n"
+                              "extends: ../{0}.yaml\nscenario: {3}\n",
+                              b.name, kVersion, b.sha256, name);
+  if (!assumption.empty()) o += fmt::format("assumptions:\n  - {}\n", json("[A] what-if: " + assumption).dump());
+  // A budget changed anywhere changes the total: the total and every Baustein's budget are written,
+  // as the reader checks that they add up.
+  const bool budgets = std::any_of(p.slots.begin(), p.slots.end(), [](const Slot& sl) {
+    return sl.kind == SlotKind::budget || sl.kind == SlotKind::total_budget;
+  });
+  if (budgets) o += fmt::format("budget_eur: {}\n", format_euros(patched.budget));
+  std::vector<std::string> removed;
+  for (std::size_t i = 0; i < p.slots.size(); ++i)
+    if (p.slots[i].kind == SlotKind::pass_through && p.values[i] == 0)
+      removed.push_back("bausteine[" + s.bausteine[p.slots[i].baustein].id + "].pass_through");
+  if (!removed.empty()) {
+    o += "remove:\n";
+    for (const auto& r : removed) o += "  - " + r + "\n";
+  }
+  std::string bausteine;
+  for (std::size_t bi = 0; bi < s.bausteine.size(); ++bi) {
+    const std::string prefix = "bausteine[" + s.bausteine[bi].id + "].";
+    std::string top;                                 // keys of the Baustein itself
+    std::map<std::string, std::string> rule;         // rule block -> its lines
+    std::map<std::string, std::map<std::string, std::string>> keys;  // rule block -> the whole key
+    if (budgets) top += "    budget_eur: " + format_euros(patched.bausteine[bi].budget) + "\n";
+    for (std::size_t i = 0; i < p.slots.size(); ++i) {
+      const Slot& sl = p.slots[i];
+      if (sl.kind == SlotKind::total_budget || sl.baustein != bi || sl.kind == SlotKind::budget || sl.kind == SlotKind::pass_through)
+        continue;
+      const std::string rest = sl.path.substr(prefix.size());  // "rate_per_vza_eur", "positions_by_key.min_vza", ...
+      const auto dot = rest.find('.');
+      if (dot == std::string::npos) {
+        top += "    " + rest + ": " + value_text(sl, p.values[i]) + "\n";
+      } else if (sl.kind == SlotKind::key_weight) {
+        // A variant's key replaces the base's whole key: every term is written, the patched ones
+        // with their new weight.
+        const std::string block = rest.substr(0, dot), key_path = prefix + block + ".key.";
+        auto& terms = keys[block];
+        for (const std::string& path : patchable_paths(s)) {
+          if (path.rfind(key_path, 0) != 0) continue;
+          std::string why;
+          const auto term = resolve_slot(s, path, why);
+          if (term && !terms.count(path.substr(key_path.size())))
+            terms[path.substr(key_path.size())] = value_text(*term, base_value(s, *term).value_or(0));
+        }
+        terms[rest.substr(dot + 5)] = value_text(sl, p.values[i]);
+      } else {
+        rule[rest.substr(0, dot)] += "      " + rest.substr(dot + 1) + ": " + value_text(sl, p.values[i]) + "\n";
+      }
+    }
+    for (const auto& [block, terms] : keys) {
+      std::string line;
+      for (const auto& [indicator, weight] : terms) line += (line.empty() ? "" : ", ") + indicator + ": " + weight;
+      rule[block] += "      key: {" + line + "}\n";
+    }
+    if (top.empty() && rule.empty()) continue;
+    bausteine += "  - id: " + s.bausteine[bi].id + "\n" + top;
+    for (const auto& [block, lines] : rule) bausteine += "    " + block + ":\n" + lines;
+  }
+  if (!bausteine.empty()) o += "bausteine:\n" + bausteine;
+  return o;
+}
+
 }  // namespace
 
 WhatIf::WhatIf(fs::path folder) : folder_(std::move(folder)) {}
@@ -358,7 +430,30 @@ ApiResponse WhatIf::handle(std::string_view method, std::string_view target, std
       const Patch p = read_patch(*b, request);
       return {200, (explaining ? explain_patched(*b, p, request) : evaluate(*b, p)).dump() + "\n"};
     }
-    throw ApiError{404, std::string(path), "no such endpoint", "GET /api/scenarios, POST /api/evaluate, POST /api/explain"};
+    if (path == "/api/variant") {
+      expect("POST");
+      const json request = parse_body(body);
+      check_fields(request, {"scenario", "patch", "name"});
+      const auto b = base(request["scenario"].get<std::string>());
+      const Patch p = read_patch(*b, request);
+      evaluate(*b, p);  // a patch the rules refuse is not saved
+      std::string name = b->name + "-whatif";
+      if (request.contains("name")) {
+        const json& n = request["name"];
+        const std::string text = n.is_string() ? n.get<std::string>() : "";
+        if (text.empty() || text.size() > 100 || !std::all_of(text.begin(), text.end(), [](char ch) {
+              return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+            }))
+          throw ApiError{422, "body.name", "expected a scenario name of letters, digits, '-' and '_'", "e.g. \"b2-rate-57000\""};
+        name = text;
+      }
+      json j = header(*b);
+      j["file"] = "variants/" + name + ".yaml";
+      j["yaml"] = variant_yaml(*b, p, name);
+      return {200, j.dump() + "\n"};
+    }
+    throw ApiError{404, std::string(path), "no such endpoint",
+                   "GET /api/scenarios, POST /api/evaluate, POST /api/explain, POST /api/variant"};
   } catch (const ApiError& e) {
     return {e.status, error_body(e).dump() + "\n"};
   }

@@ -11,7 +11,8 @@ folder), reads the URL it prints, and:
      SHA-256 read as placeholders. After every refused request a valid one must still be answered.
   2. evaluates the patches that the variant files of scenarios/variants/ stand for and checks
      that the allocation per recipient and Baustein and the totals equal `kimsim run` of the file.
-  3. stops the server with SIGTERM and checks that it exits with 0.
+  3. saves patches as variant files (POST /api/variant) and checks `kimsim run` of them the same way;
+  4. stops the server with SIGTERM and checks that it exits with 0.
 """
 import csv, glob, http.client, json, os, re, shutil, signal, subprocess, sys, tempfile
 
@@ -70,7 +71,10 @@ try:
                 for x in v:
                     walk(x)
         walk(j)
-        return json.dumps(j, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+        text = json.dumps(j, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+        # Inside texts too (the saved variant records both).
+        text = re.sub(r"\b[0-9a-f]{64}\b", "@sha256@", text)
+        return re.sub(r"kimsim serve \d+\.\d+\.\d+", "kimsim serve @version@", text)
 
     valid = json.dumps({"scenario": "kim-nrw-2021", "patch": {"bausteine[B2].rate_per_vza_eur": "57000.00"}}).encode()
     _, _, _, reference = request("POST", "/api/evaluate", valid)
@@ -112,20 +116,23 @@ try:
         "budget-75m": {"budget_eur": "75000000.00"},
         "b2-min-5-vza": {"bausteine[B2].positions_by_key.min_vza": 5.0},
     }
-    for variant, patch in variants.items():
-        out = os.path.join(work, "run-" + variant)
-        subprocess.run([kimsim, "run", os.path.join("scenarios", "variants", variant + ".yaml"), "--out", out], cwd=work,
-                       check=True, stdout=subprocess.DEVNULL)
-        expected = {}
+    def rows_of_run(out):
+        rows = {}
         with open(os.path.join(out, "allocation.csv"), encoding="utf-8") as f:
             for row in csv.DictReader(f):
                 key = (row["ags"], row["baustein"])
-                halves, cents = expected.get(key, (0, 0))
-                expected[key] = (halves + round(float(row["positions"]) * 2), cents + int(row["euros"].replace(".", "")))
+                halves, cents = rows.get(key, (0, 0))
+                rows[key] = (halves + round(float(row["positions"]) * 2), cents + int(row["euros"].replace(".", "")))
+        return rows
+
+    def same_as_run(label, variant_file, patch):
+        out = os.path.join(work, "run-" + label)
+        subprocess.run([kimsim, "run", variant_file, "--out", out], cwd=work, check=True, stdout=subprocess.DEVNULL)
+        expected = rows_of_run(out)
         status, _, _, data = request("POST", "/api/evaluate", json.dumps({"scenario": "kim-nrw-2021", "patch": patch}).encode())
         if status != 200:
-            fail(variant + ": evaluate answered " + str(status) + ": " + data.decode())
-            continue
+            fail(label + ": evaluate answered " + str(status) + ": " + data.decode())
+            return
         got = {}
         for r in json.loads(data)["recipients"]:
             if r["positions"] == "0.0" and r["euros"] == "0.00" and (r["ags"], r["baustein"]) not in expected:
@@ -135,10 +142,36 @@ try:
             got[key] = (halves + round(float(r["positions"]) * 2), cents + int(r["euros"].replace(".", "")))
         if got != expected:
             diff = sorted(set(got.items()) ^ set(expected.items()))[:6]
-            fail(variant + ": evaluate differs from kimsim run of the variant file: " + repr(diff))
-        print("evaluate == kimsim run:", variant, "(", len(got), "rows )")
+            fail(label + ": evaluate differs from kimsim run of " + variant_file + ": " + repr(diff))
+        else:
+            print("evaluate == kimsim run:", label, "(", len(got), "rows )")
+
+    for variant, patch in variants.items():
+        same_as_run(variant, os.path.join("scenarios", "variants", variant + ".yaml"), patch)
+
+    # 3. the round trip: a patch saved as a variant file (POST /api/variant) into variants/, then
+    # `kimsim run` of that file allocates as evaluate does.
+    saved = {
+        "mixed": {"bausteine[B2].rate_per_vza_eur": "57000.00", "bausteine[B2].positions_by_key.key.population": "0.5",
+                  "bausteine[B1].budget_eur": "21000000.00", "bausteine[B2].pass_through": False,
+                  "bausteine[B3].positions_by_key.min_vza": "1.5", "bausteine[B3].positions_by_key.method": "hamilton"},
+        "total": {"budget_eur": "61234567.89", "bausteine[B2].positions_by_key.base_vza": "2.0"},
+        "none": {},
+    }
+    for label, patch in saved.items():
+        status, _, _, data = request("POST", "/api/variant", json.dumps({"scenario": "kim-nrw-2021", "patch": patch,
+                                                                          "name": "saved-" + label}).encode())
+        if status != 200:
+            fail("variant " + label + ": answered " + str(status) + ": " + data.decode())
+            continue
+        answer = json.loads(data)
+        path = os.path.join(work, "scenarios", answer["file"])
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(answer["yaml"])
+        same_as_run("saved-" + label, path, patch)
+        os.remove(path)
 finally:
-    # 3. a clean stop
+    # 4. a clean stop
     server.send_signal(signal.SIGTERM)
     try:
         rc = server.wait(timeout=10)
