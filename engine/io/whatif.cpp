@@ -396,6 +396,10 @@ ApiResponse WhatIf::handle(std::string_view method, std::string_view target, std
       if (method != m)
         throw ApiError{405, std::string(path), fmt::format("{} takes {}, not {}", path, m, method), ""};
     };
+    if (path == "/" || path == "/index.html") {
+      expect("GET");
+      return {200, std::string(whatif_page()), "text/html; charset=utf-8"};
+    }
     if (path == "/api/scenarios") {
       expect("GET");
       std::vector<std::string> names;

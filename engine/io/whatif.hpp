@@ -28,6 +28,9 @@ struct ApiResponse {
 inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;
 inline constexpr int kMaxJsonDepth = 8;
 
+/// The page of GET / (io/page.cpp): HTML and script, calling the API above.
+std::string_view whatif_page();
+
 class WhatIf {
  public:
   /// Serves the scenarios (*.yaml) directly in `folder`, by name (the file name without .yaml).

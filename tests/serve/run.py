@@ -79,6 +79,16 @@ try:
     valid = json.dumps({"scenario": "kim-nrw-2021", "patch": {"bausteine[B2].rate_per_vza_eur": "57000.00"}}).encode()
     _, _, _, reference = request("POST", "/api/evaluate", valid)
 
+    # The page: served at /, self-contained (no address of another host in it: no CDN).
+    status, ctype, _, page = request("GET", "/")
+    if status != 200 or not ctype.startswith("text/html") or b"<!DOCTYPE html>" not in page:
+        fail("GET / did not answer the page")
+    if re.search(rb"(src|href)\s*=\s*[\"']?(https?:)?//", page) or b"https://" in page:
+        fail("the page refers to another host")
+    for needle in (b"/api/scenarios", b"/api/evaluate", b"/api/explain", b"/api/variant", b'lang="de"'):
+        if needle not in page:
+            fail("the page lacks " + needle.decode())
+
     # 1. goldens
     for case in sorted(glob.glob(os.path.join(here, "cases", "*.http"))):
         name = os.path.basename(case)[:-5]
