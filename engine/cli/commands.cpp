@@ -20,7 +20,7 @@ std::span<const Command> commands() {
       {"simulate", "SCENARIO.yaml [...]", "Monte Carlo over uptake, hiring, cost, indicators, years", simulate_command,
        true},
       {"sweep", "SWEEP.yaml [...]", "a scenario at many points: grid, Latin hypercube or Sobol", sweep_command},
-      {"serve", "[SCENARIOS_DIR] [--port P]", "what-if JSON API for planners and analysts, on this machine", serve_command},
+      {"serve", "[SCENARIOS_DIR] [--port P]", "what-if web page and JSON API for planners, on this machine", serve_command},
       {"apportion", "[options] FILE.csv", "apportion units among recipients by weights", apportion_command},
   };
   return kCommands;

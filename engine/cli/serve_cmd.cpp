@@ -18,7 +18,9 @@ int serve_command(const Invocation& call) {
   po::options_description visible(R"(Usage: kimsim serve [SCENARIOS_DIR] [--port 8080] [--bind 127.0.0.1]
 
 Serves the scenarios (*.yaml) of SCENARIOS_DIR (default: scenarios) to planners and programs
-on this machine as a what-if JSON API:
+on this machine: a what-if page at / (German, English switch: pick a baseline, move the
+controls, see the totals, the recipients with their differences, a recipient's trace, save the
+variant) and a JSON API:
   GET  /api/scenarios   the scenarios by name, each with its patchable values (controls):
                         path, current value, range and step
   POST /api/evaluate    {"scenario": NAME, "patch": {PATH: VALUE, ...}}: the allocation per
