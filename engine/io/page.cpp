@@ -8,7 +8,7 @@ namespace kimsim::io {
 std::string_view whatif_page() {
   return R"page(<!DOCTYPE html>
 <html lang="de"><head><meta charset="utf-8"><title>kimsim – Was-wäre-wenn</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <style>
 body{font-family:system-ui,sans-serif;margin:1rem 2rem;color:#222}
 h1{font-size:1.3rem}h2{font-size:1.1rem;margin-top:1.2rem}
