@@ -11,6 +11,7 @@ folder), reads the URL it prints, and:
      SHA-256 read as placeholders. After every refused request a valid one must still be answered.
   2. evaluates the patches that the variant files of scenarios/variants/ stand for and checks
      that the allocation per recipient and Baustein and the totals equal `kimsim run` of the file.
+  2b. compares /api/explain with `kimsim explain --json` of a variant file;
   3. saves patches as variant files (POST /api/variant) and checks `kimsim run` of them the same way;
   4. stops the server with SIGTERM and checks that it exits with 0.
 """
@@ -158,6 +159,19 @@ try:
 
     for variant, patch in variants.items():
         same_as_run(variant, os.path.join("scenarios", "variants", variant + ".yaml"), patch)
+
+    # The trace of /api/explain equals `kimsim explain --json` of the variant file the patch stands
+    # for (the places aside: the server's name where the base set the value).
+    def steps(j):
+        return [(b["id"], b["positions"], b["cents"], [(st["label"], st["value"]) for st in b["steps"]]) for b in j["bausteine"]]
+    cli = json.loads(subprocess.run([kimsim, "explain", os.path.join("scenarios", "variants", "rate-57000.yaml"), "05978",
+                                     "--baustein", "B2", "--json"], cwd=work, check=True, capture_output=True, text=True).stdout)
+    status, _, _, data = request("POST", "/api/explain", json.dumps({"scenario": "kim-nrw-2021", "ags": "05978", "baustein": "B2",
+                                                                     "patch": variants["rate-57000"]}).encode())
+    if status != 200 or steps(json.loads(data)["explain"]) != steps(cli):
+        fail("/api/explain differs from kimsim explain --json of variants/rate-57000.yaml")
+    else:
+        print("explain == kimsim explain: 05978 B2 under rate-57000")
 
     # 3. the round trip: a patch saved as a variant file (POST /api/variant) into variants/, then
     # `kimsim run` of that file allocates as evaluate does.
