@@ -35,11 +35,11 @@ const T={de:{title:"Was-wäre-wenn: KIM-Förderung",base:"Grundszenario",save:"V
 controls:"Stellschrauben",totals:"Summen je Baustein",summary:"Gewinner und Verlierer",table:"Empfänger",explain:"Herleitung (Zeile anklicken)",
 search:"Suchen …",bst:"Baustein",budget:"Budget",alloc:"verteilt",unalloc:"nicht verteilt",pos:"Stellen (VZÄ)",name:"Name",
 eur:"Euro",base_eur:"Euro (Basis)",delta:"Differenz Euro",dpos:"Differenz VZÄ",winners:"Gewinner",losers:"Verlierer",moved:"umverteilt",
-paradox:"Paradoxien",none:"keine",bad:"Eingabe nicht lesbar: "},
+paradox:"Paradoxien",none:"keine",bad:"Eingabe nicht lesbar: ",gini:"Gini der Euro je Einwohner (alle Bausteine)"},
 en:{title:"What-if: KIM funding",base:"Baseline",save:"Save variant",reset:"Reset",controls:"Controls",totals:"Totals per Baustein",
 summary:"Winners and losers",table:"Recipients",explain:"Trace (click a row)",search:"Search …",bst:"Baustein",budget:"Budget",
 alloc:"allocated",unalloc:"unallocated",pos:"Positions (VZÄ)",name:"Name",eur:"Euros",base_eur:"Euros (base)",delta:"Difference EUR",
-dpos:"Difference VZÄ",winners:"Winners",losers:"Losers",moved:"money moved",paradox:"Paradoxes",none:"none",bad:"Cannot read: "}};
+dpos:"Difference VZÄ",winners:"Winners",losers:"Losers",moved:"money moved",paradox:"Paradoxes",none:"none",bad:"Cannot read: ",gini:"Gini of euros per inhabitant (all Bausteine)"}};
 let lang="de",scenarios=[],current=null,patch={},rows=[],sortKey="delta_euros",sortDir=1,timer=null;
 const $=id=>document.getElementById(id);
 const t=k=>T[lang][k];
@@ -75,6 +75,8 @@ function render(r){const tt=$("totals");tt.innerHTML="";
  for(const x of r.totals)tt.appendChild(tr([x.baustein,show(x.budget_eur),show(x.allocated_eur),show(x.unallocated_eur),show(x.positions)]));
  const v=r.comparison.variants[0];const px=r.comparison.paradoxes||[];
  $("summary").textContent=`${t("winners")}: ${v.winners.count} (+${show(v.winners.gained_eur)} €) · ${t("losers")}: ${v.losers.count} (−${show(v.losers.lost_eur)} €) · ${t("moved")}: ${show(v.money_moved_eur)} € · ${t("paradox")}: ${px.length?px.map(p=>p.kind+" "+p.baustein+": "+p.reason).join("; "):t("none")}`;
+ const gini=k=>{const f=(r.comparison.fairness[k]||{bausteine:[]}).bausteine.find(b=>b.baustein==="total");const g=f&&f.gini_per_unit_of.population;return g==null?"–":show(g.toFixed(4));};
+ $("summary").textContent+=` · ${t("gini")}: ${gini(0)} → ${gini(1)}`;
  rows=r.recipients;drawTable();}
 function tr(cells,tag="td"){const row=document.createElement("tr");for(const c of cells){const e=document.createElement(tag);e.textContent=c;row.appendChild(e);}return row;}
 function drawTable(){const tb=$("table");tb.innerHTML="";const keys=["ags","name","baustein","positions","euros","base_euros","delta_euros","delta_positions"];
