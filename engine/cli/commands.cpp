@@ -21,6 +21,7 @@ std::span<const Command> commands() {
        true},
       {"sweep", "SWEEP.yaml [...]", "a scenario at many points: grid, Latin hypercube or Sobol", sweep_command,
        true},
+      {"serve", "[SCENARIOS_DIR] [--port P]", "what-if web page and JSON API for planners, on this machine", serve_command},
       {"apportion", "[options] FILE.csv", "apportion units among recipients by weights", apportion_command},
   };
   return kCommands;

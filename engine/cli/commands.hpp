@@ -78,5 +78,6 @@ int compare_command(const Invocation& call);
 int explain_command(const Invocation& call);
 int calibrate_command(const Invocation& call);
 int sweep_command(const Invocation& call);
+int serve_command(const Invocation& call);
 
 }  // namespace kimsim::cli

@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <cmath>
 
+#include "io/csv.hpp"
 #include "io/suggest.hpp"
 #include "io/variant.hpp"
 #include "io/yaml_reader.hpp"
+#include "kimsim/apportion.hpp"
 #include "kimsim/format.hpp"
 #include "kimsim/rules.hpp"
 
@@ -151,6 +153,40 @@ std::string value_problem(const Slot& slot, std::int64_t v) {
     case SlotKind::pass_through: return v > 1 ? "expected true or false" : "";
   }
   return "";
+}
+
+std::optional<std::int64_t> parse_value(const Slot& slot, std::string_view text, std::string& why) {
+  const std::string_view kind = value_kind(slot.kind);
+  const auto d = parse_decimal(text);
+  std::optional<std::int64_t> v;
+  if (kind == "money") {
+    const auto cents = d && d->decimals <= 2 ? scale_to(*d, 2, Reader::max_cents()) : std::nullopt;
+    if (cents) v = static_cast<std::int64_t>(*cents);
+    else why = "expected an amount in EUR with at most two decimals, such as 57000.00" + (d ? std::string() : "; " + decimal_problem(text));
+  } else if (kind == "vza") {
+    const auto tenths = d && d->decimals <= 1 ? scale_to(*d, 1, 1u << 30) : std::nullopt;
+    if (tenths && *tenths % 5 == 0) v = static_cast<std::int64_t>(*tenths / 5);
+    else why = "expected a number of positions (VZÄ) in steps of 0.5, such as 3.5" + (d ? std::string() : "; " + decimal_problem(text));
+  } else if (kind == "weight") {
+    const auto scaled = d && d->decimals <= 12 ? scale_to(*d, 12, 9000 * static_cast<std::uint64_t>(kWeightScale)) : std::nullopt;
+    if (scaled) v = static_cast<std::int64_t>(*scaled);
+    else why = "expected a key weight such as 0.35 (non-negative, at most 12 decimals, at most 9000)" + (d ? std::string() : "; " + decimal_problem(text));
+  } else if (kind == "method") {
+    if (const auto m = parse_method(text)) return static_cast<std::int64_t>(*m);
+    std::vector<std::string> names;
+    for (const auto name : method_names()) names.emplace_back(name);
+    why = "unknown method '" + std::string(text) + "'" + did_you_mean(std::string(text), names);
+  } else if (text == "true" || text == "false") {
+    v = text == "true" ? 1 : 0;
+  } else {
+    why = "expected true (pass-through as written) or false (switched off)";
+  }
+  if (!v) return std::nullopt;
+  if (std::string problem = value_problem(slot, *v); !problem.empty()) {
+    why = std::move(problem);
+    return std::nullopt;
+  }
+  return v;
 }
 
 std::string value_text(const Slot& slot, std::int64_t v) {

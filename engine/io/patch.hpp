@@ -58,6 +58,10 @@ std::vector<std::string> patchable_paths(const Scenario& s);
 /// is not positive or not an even number of cents, a unit below 0.5 VZÄ, an amount beyond the
 /// reader's range, a negative number.
 std::string value_problem(const Slot& slot, std::int64_t value);
+/// `text` read as a value of `slot` in its unit, as the scenario reader reads it there ("57000.00",
+/// "3.5", "0.35", "hamilton", "true"); nullopt with `why` (what is expected) where it is none or
+/// value_problem refuses it. For values that come as text rather than YAML (the what-if server).
+std::optional<std::int64_t> parse_value(const Slot& slot, std::string_view text, std::string& why);
 /// The value as a scenario writes it: "55000.00", "3.5", "0.35", "hamilton", "true".
 std::string value_text(const Slot& slot, std::int64_t value);
 /// The value of `slot` in the scenario as loaded (for a slot not set there, such as a min_vza

@@ -1,0 +1,167 @@
+// Boost.Beast rather than cpp-httplib: it comes with the Boost the project already uses (no new
+// package, no libssl/brotli/zlib), and beast::tcp_stream::expires_after gives a true deadline per
+// request (reading, answering and writing together), where cpp-httplib only has per-read and
+// per-write timeouts that a slow client can stretch.
+#include "io/server.hpp"
+
+#include <fmt/format.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
+
+#include "kimsim/error.hpp"
+#include "kimsim/version.hpp"
+
+namespace kimsim::io {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+/// What every connection shares: the API, the options and the Host values it accepts.
+struct Shared {
+  const WhatIf& api;
+  ServerOptions options;
+  std::vector<std::string> hosts;  ///< "address:port" forms that name the bound socket
+};
+
+std::string json_error(const std::string& path, const std::string& message, const std::string& hint) {
+  return nlohmann::json{{"path", path}, {"message", message}, {"hint", hint}, {"kimsim_version", kVersion}}.dump() + "\n";
+}
+
+/// One connection: requests read and answered in turn (keep-alive), each under its deadline.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, const Shared& shared) : stream_(std::move(socket)), shared_(shared) {}
+  void start() {
+    asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::read, shared_from_this()));
+  }
+
+ private:
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  const Shared& shared_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> response_;
+
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(kMaxBodyBytes);
+    // The deadline covers the whole request: a client that sends slowly is cut off.
+    stream_.expires_after(std::chrono::seconds(shared_.options.deadline_seconds));
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream) return close();
+    if (ec == http::error::body_limit) {
+      respond(413, json_error("body", fmt::format("the request body is larger than {} bytes", kMaxBodyBytes),
+                              "send the scenario's name and a patch of the values you change"),
+              "application/json", false);
+      return;
+    }
+    if (ec) return close();  // a timeout or a broken connection: nobody to answer
+    const auto& request = parser_->get();
+    const std::string host(request[http::field::host]);
+    if (std::find(shared_.hosts.begin(), shared_.hosts.end(), host) == shared_.hosts.end()) {
+      // A page of another site that resolves its name to this address (DNS rebinding) sends its
+      // own name here: refused.
+      respond(403, json_error("Host", "the Host header '" + host + "' does not name this server",
+                              "use the URL kimsim serve printed (its address or localhost, with the port)"),
+              "application/json", false);
+      return;
+    }
+    const ApiResponse r = shared_.api.handle(std::string_view(request.method_string().data(), request.method_string().size()),
+                                             std::string_view(request.target().data(), request.target().size()), request.body());
+    respond(r.status, r.body, r.content_type, request.keep_alive());
+  }
+
+  void respond(int status, std::string body, const std::string& type, bool keep_alive) {
+    response_ = {};
+    response_.result(static_cast<http::status>(status));
+    response_.version(11);
+    response_.set(http::field::server, std::string("kimsim/") + kVersion);
+    response_.set(http::field::content_type, type);
+    response_.set(http::field::cache_control, "no-store");
+    response_.set("X-Content-Type-Options", "nosniff");
+    response_.keep_alive(keep_alive);
+    response_.body() = std::move(body);
+    response_.prepare_payload();
+    stream_.expires_after(std::chrono::seconds(shared_.options.deadline_seconds));
+    http::async_write(stream_, response_, beast::bind_front_handler(&Session::on_write, shared_from_this(), keep_alive));
+  }
+
+  void on_write(bool keep_alive, beast::error_code ec, std::size_t) {
+    if (ec || !keep_alive) return close();
+    read();
+  }
+
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+};
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(asio::io_context& ioc, tcp::acceptor& acceptor, const Shared& shared) : ioc_(ioc), acceptor_(acceptor), shared_(shared) {}
+  void accept() {
+    acceptor_.async_accept(asio::make_strand(ioc_), beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
+  }
+
+ private:
+  asio::io_context& ioc_;
+  tcp::acceptor& acceptor_;
+  const Shared& shared_;
+  void on_accept(beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted) return;  // stopping
+    if (!ec) std::make_shared<Session>(std::move(socket), shared_)->start();
+    accept();
+  }
+};
+
+}  // namespace
+
+void serve(const WhatIf& api, const ServerOptions& options, const std::function<void(const std::string& url)>& started) {
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(options.bind, ec);
+  if (ec) throw InputError("--bind " + options.bind + ": not an IP address (such as 127.0.0.1)");
+  asio::io_context ioc(options.threads);
+  tcp::acceptor acceptor(ioc);
+  const tcp::endpoint endpoint(address, options.port);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) throw InputError(fmt::format("cannot listen on {}:{}: {}", options.bind, options.port, ec.message()));
+  const std::uint16_t port = acceptor.local_endpoint().port();
+
+  Shared shared{api, options, {}};
+  const std::string shown = address.is_v6() ? "[" + options.bind + "]" : options.bind;
+  shared.hosts.push_back(fmt::format("{}:{}", shown, port));
+  if (address.is_loopback()) shared.hosts.push_back(fmt::format("localhost:{}", port));
+
+  std::make_shared<Listener>(ioc, acceptor, shared)->accept();
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](beast::error_code, int) {
+    acceptor.close();
+    ioc.stop();
+  });
+  started(fmt::format("http://{}/", shared.hosts.front()));
+  std::vector<std::thread> threads;
+  for (int i = 1; i < options.threads; ++i) threads.emplace_back([&] { ioc.run(); });
+  ioc.run();
+  for (auto& t : threads) t.join();
+}
+
+}  // namespace kimsim::io

@@ -1,0 +1,466 @@
+#include "io/whatif.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <system_error>
+#include <vector>
+
+#include "io/compare_report.hpp"
+#include "io/explain.hpp"
+#include "io/patch.hpp"
+#include "io/scenario.hpp"
+#include "io/suggest.hpp"
+#include "kimsim/apportion.hpp"
+#include "kimsim/compare.hpp"
+#include "kimsim/error.hpp"
+#include "kimsim/format.hpp"
+#include "kimsim/model.hpp"
+#include "kimsim/version.hpp"
+
+namespace kimsim::io {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+/// A base as every request shares it: never changed once built (the Plan points into it).
+struct WhatIf::Base {
+  LoadedScenario loaded;
+  Plan plan;
+  Allocation allocation;
+  std::string name, sha256;
+  explicit Base(LoadedScenario ls, std::string n)
+      : loaded(std::move(ls)), plan(loaded.scenario, loaded.regions), allocation(allocate(plan, {})), name(std::move(n)),
+        sha256(loaded.input_sha256.at(0)) {}
+};
+
+namespace {
+
+/// A refused request: the status and the located message the client gets.
+struct ApiError {
+  int status = 422;
+  std::string path, message, hint;
+};
+
+/// Thrown from the JSON parser's callback: the body nests deeper than kMaxJsonDepth.
+struct TooDeep {};
+
+json error_body(const ApiError& e) {
+  return {{"path", e.path}, {"message", e.message}, {"hint", e.hint}, {"kimsim_version", kVersion}};
+}
+
+/// "line:column" of byte `at` of `text` (1-based), for a parse error.
+std::string line_column(std::string_view text, std::size_t at) {
+  at = std::min(at, text.size());
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i < at; ++i) {
+    if (text[i] == '\n') ++line, column = 1;
+    else ++column;
+  }
+  return fmt::format("{}:{}", line, column);
+}
+
+json parse_body(std::string_view body) {
+  if (body.size() > kMaxBodyBytes)
+    throw ApiError{413, "body", fmt::format("the request body has {} bytes, more than the {} allowed", body.size(), kMaxBodyBytes),
+                   "send the scenario's name and a patch of the values you change, not the scenario"};
+  // The parser's callback sees the depth of every value before it is built: a body nested too
+  // deep is refused before it costs memory or stack.
+  const auto depth = [](int d, json::parse_event_t, json&) {
+    if (d > kMaxJsonDepth) throw TooDeep{};
+    return true;
+  };
+  try {
+    return json::parse(body.begin(), body.end(), depth);
+  } catch (const TooDeep&) {
+    throw ApiError{413, "body", fmt::format("the JSON nests deeper than {} levels", kMaxJsonDepth),
+                   R"(a request is {"scenario": NAME, "patch": {PATH: VALUE}})"};
+  } catch (const json::parse_error& e) {
+    throw ApiError{400, "body:" + line_column(body, e.byte == 0 ? 0 : e.byte - 1), std::string("malformed JSON: ") + e.what(),
+                   R"(a request is {"scenario": NAME, "patch": {PATH: VALUE}}, e.g. {"scenario": "kim-nrw-2021", "patch": {"bausteine[B2].rate_per_vza_eur": "57000.00"}})"};
+  }
+}
+
+/// The request's fields, each known (an unknown one is a slip the client must hear about).
+void check_fields(const json& request, const std::vector<std::string>& known) {
+  if (!request.is_object())
+    throw ApiError{422, "body", "expected a JSON object", R"(a request is {"scenario": NAME, "patch": {PATH: VALUE}})"};
+  for (const auto& [key, value] : request.items())
+    if (std::find(known.begin(), known.end(), key) == known.end())
+      throw ApiError{422, "body." + key, "unknown field '" + key + "'" + did_you_mean(key, known), "the fields are " + comma_list(known)};
+  if (!request.contains("scenario") || !request["scenario"].is_string())
+    throw ApiError{422, "body.scenario", "expected the name of a scenario of the served folder as a string",
+                   "GET /api/scenarios lists them"};
+}
+
+/// The control a planner gets for a slot: its range and step, as the page and the API check them.
+struct Control {
+  std::int64_t min = 0, max = 0, step = 1;
+  std::vector<std::string> options;  ///< method and switch: the values by name
+};
+
+Control control_of(const Scenario& s, const Slot& slot) {
+  const std::int64_t base = base_value(s, slot).value_or(0);
+  Control c;
+  const std::string_view kind = value_kind(slot.kind);
+  if (kind == "money") {
+    // Rates in even cents (half a position receives half of it); budgets and minimums in cents.
+    c.step = slot.kind == SlotKind::rate ? 2 : 1;
+    c.min = slot.kind == SlotKind::rate ? 2 : 0;
+    c.max = std::max<std::int64_t>(3 * base, 100'000'000);  // at least 1 million EUR
+  } else if (kind == "vza") {
+    // Half positions; a base in whole positions.
+    c.step = slot.kind == SlotKind::base ? 2 : 1;
+    c.min = slot.kind == SlotKind::unit ? 1 : 0;
+    c.max = std::max<std::int64_t>(3 * base, 40);
+  } else if (kind == "weight") {
+    c.step = kWeightScale / 100;
+    c.max = std::max<std::int64_t>(base, kWeightScale);
+  } else if (kind == "method") {
+    for (const auto m : method_names()) c.options.emplace_back(m);
+    c.max = static_cast<std::int64_t>(c.options.size()) - 1;
+  } else {
+    c.options = {"false", "true"};
+    c.max = 1;
+  }
+  return c;
+}
+
+json controls_json(const Scenario& s) {
+  json list = json::array();
+  for (const std::string& path : patchable_paths(s)) {
+    std::string why;
+    const auto slot = resolve_slot(s, path, why);
+    if (!slot) continue;
+    const Control c = control_of(s, *slot);
+    json j = {{"path", slot->path}, {"kind", std::string(value_kind(slot->kind))}};
+    const auto base = base_value(s, *slot);
+    j["value"] = base ? json(value_text(*slot, *base)) : json(nullptr);
+    if (c.options.empty()) {
+      j["min"] = value_text(*slot, c.min), j["max"] = value_text(*slot, c.max), j["step"] = value_text(*slot, c.step);
+    } else {
+      j["options"] = c.options;
+    }
+    list.push_back(std::move(j));
+  }
+  return list;
+}
+
+/// A patch read and checked against the base: slots and values in their units.
+struct Patch {
+  std::vector<Slot> slots;
+  std::vector<std::int64_t> values;
+};
+
+Patch read_patch(const WhatIf::Base& b, const json& request) {
+  Patch p;
+  if (!request.contains("patch")) return p;
+  const json& patch = request["patch"];
+  if (!patch.is_object())
+    throw ApiError{422, "body.patch", "expected an object of {PATH: VALUE}", R"(e.g. {"bausteine[B2].rate_per_vza_eur": "57000.00"})"};
+  const Scenario& s = b.loaded.scenario;
+  for (const auto& [path, value] : patch.items()) {
+    const std::string at = "body.patch." + path;
+    if (path.rfind("data", 0) == 0 || path.rfind("extends", 0) == 0)
+      throw ApiError{422, at, "a patch may not change '" + path + "'",
+                     "the data and the base are the served folder's; patch the numbers of the rules (GET /api/scenarios lists them)"};
+    std::string why;
+    const auto slot = resolve_slot(s, path, why);
+    if (!slot) throw ApiError{422, at, why, "GET /api/scenarios lists the patchable paths of each scenario"};
+    for (const Slot& other : p.slots)
+      if (other.path == slot->path) throw ApiError{422, at, "'" + slot->path + "' is patched twice", "give each path once"};
+    std::string text;
+    if (value.is_string()) text = value.get<std::string>();
+    else if (value.is_boolean()) text = value.get<bool>() ? "true" : "false";
+    else if (value.is_number_integer() || value.is_number_unsigned()) text = value.dump();
+    else if (value.is_number_float()) text = value.dump();  // the shortest text that reads back as the same double
+    else throw ApiError{422, at, "expected a value as a string or a number, got " + std::string(value.type_name()), "e.g. \"57000.00\""};
+    const auto v = parse_value(*slot, text, why);
+    if (!v) throw ApiError{422, at, "'" + text + "': " + why, "exact decimals are safest as strings, e.g. \"57000.00\""};
+    const Control c = control_of(s, *slot);
+    if (*v < c.min || *v > c.max)
+      throw ApiError{422, at, "'" + text + "' is outside the range of " + slot->path,
+                     "the range is " + value_text(*slot, c.min) + " to " + value_text(*slot, c.max) + " (GET /api/scenarios)"};
+    p.slots.push_back(*slot);
+    p.values.push_back(*v);
+  }
+  return p;
+}
+
+json header(const WhatIf::Base& b) {
+  return {{"kimsim_version", kVersion}, {"scenario", b.name}, {"scenario_sha256", b.sha256}};
+}
+
+/// The allocation of the patch, compared with the base's: per recipient and Baustein, totals,
+/// and compare's winners, losers, fairness indices and paradoxes.
+json evaluate(const WhatIf::Base& b, const Patch& p) {
+  const Scenario& s = b.loaded.scenario;
+  PatchedInputs in;
+  apply(s, p.slots, p.values, in);
+  Allocation a;
+  try {
+    a = allocate(b.plan, in.inputs());
+  } catch (const TieError& e) {
+    throw ApiError{422, "body.patch", e.what(), "an unresolved tie under the scenario's tie policy: change a value slightly"};
+  } catch (const InputError& e) {
+    throw ApiError{422, "body.patch", e.what(), "the rules cannot be satisfied with these values"};
+  }
+  // Paradox checks and the indices read rules from a Scenario: the base with the values written in.
+  const Scenario patched = patched_scenario(s, p.slots, p.values);
+  const ComparedScenario pair[] = {{b.name, &s, &b.loaded.regions, &b.allocation}, {"patch", &patched, &b.loaded.regions, &a}};
+  const Comparison c = compare(pair);
+  // compare_json reads the regions of the first run alone; the patch's run needs its scenario
+  // (the budget) and a name.
+  LoadedScenario patched_run;
+  patched_run.scenario = patched;
+  patched_run.path = "patch";
+  const std::vector<ComparedRun> runs = {{&b.loaded, &b.allocation}, {&patched_run, &a}};
+
+  json j = header(b);
+  json patch = json::object();
+  for (std::size_t i = 0; i < p.slots.size(); ++i) patch[p.slots[i].path] = value_text(p.slots[i], p.values[i]);
+  j["patch"] = patch;
+  json totals = json::array();
+  for (std::size_t bi = 0; bi < a.totals.size(); ++bi) {
+    const BausteinTotals &t = a.totals[bi], &t0 = b.allocation.totals[bi];
+    totals.push_back({{"baustein", s.bausteine[bi].id},
+                      {"budget_eur", format_euros(t.budget)},
+                      {"allocated_eur", format_euros(t.allocated)},
+                      {"unallocated_eur", format_euros(t.unallocated)},
+                      {"positions", format_positions(t.halves)},
+                      {"recipients", t.recipients},
+                      {"base_allocated_eur", format_euros(t0.allocated)},
+                      {"base_positions", format_positions(t0.halves)}});
+  }
+  j["totals"] = totals;
+  json rows = json::array();
+  const Regions& regions = b.loaded.regions;
+  for (const CompareLine& l : c.recipients) {
+    const Region& r = regions.list[l.region];
+    rows.push_back({{"ags", r.ags},
+                    {"name", r.name},
+                    {"baustein", l.baustein},
+                    {"positions", format_positions(l.halves[1])},
+                    {"euros", format_euros(l.cents[1])},
+                    {"base_positions", format_positions(l.halves[0])},
+                    {"base_euros", format_euros(l.cents[0])},
+                    {"delta_positions", format_positions(l.halves[1] - l.halves[0])},
+                    {"delta_euros", format_euros(static_cast<__int128>(l.cents[1]) - l.cents[0])}});
+  }
+  j["recipients"] = rows;
+  j["comparison"] = compare_json(c, runs);
+  return j;
+}
+
+/// The trace of one recipient under the patch, as `kimsim explain` of the patched scenario.
+json explain_patched(const WhatIf::Base& b, const Patch& p, const json& request) {
+  if (!request.contains("ags") || !request["ags"].is_string())
+    throw ApiError{422, "body.ags", "expected the AGS of a recipient as a string", "e.g. \"05978\""};
+  const std::string ags = request["ags"].get<std::string>();
+  const Regions& regions = b.loaded.regions;
+  const auto it = std::find_if(regions.list.begin(), regions.list.end(), [&](const Region& r) { return r.ags == ags; });
+  if (it == regions.list.end()) throw ApiError{404, "body.ags", "no region has the AGS '" + ags + "'", "the recipients' AGS are in /api/evaluate's answer"};
+  std::optional<std::string> baustein;
+  if (request.contains("baustein")) {
+    if (!request["baustein"].is_string()) throw ApiError{422, "body.baustein", "expected a Baustein id as a string", "e.g. \"B2\""};
+    baustein = request["baustein"].get<std::string>();
+  }
+  evaluate(b, p);  // refuses a patch the rules cannot satisfy with the same message as evaluate
+  LoadedScenario ls = b.loaded;
+  ls.scenario = patched_scenario(b.loaded.scenario, p.slots, p.values, true);
+  const Plan plan(ls.scenario, ls.regions);
+  try {
+    const Explanation e = explain(ls, plan, static_cast<std::size_t>(it - regions.list.begin()), baustein);
+    json j = header(b);
+    j["explain"] = explain_json(ls, e);
+    return j;
+  } catch (const InputError& e) {
+    throw ApiError{422, "body", e.what(), "see the recipient's Bausteine in /api/evaluate's answer"};
+  }
+}
+
+/// The patch as a variant file for the served folder's variants/ (its `extends` resolves from
+/// there), recording the base's SHA-256: `kimsim run` of it allocates as evaluate() does.
+std::string variant_yaml(const WhatIf::Base& b, const Patch& p, const std::string& name) {
+  const Scenario& s = b.loaded.scenario;
+  const Scenario patched = patched_scenario(s, p.slots, p.values);
+  std::string assumption;
+  for (std::size_t i = 0; i < p.slots.size(); ++i)
+    assumption += (i ? "; " : "") + p.slots[i].path + " = " + value_text(p.slots[i], p.values[i]);
+  std::string o = fmt::format("# A what-if of {0} saved by kimsim serve {1}, for the folder variants/ beside {0}.yaml.\n"
+                              "# Base: {0}.yaml, SHA-256 {2}\n"
+                              "extends: ../{0}.yaml\nscenario: {3}\n",
+                              b.name, kVersion, b.sha256, name);
+  if (!assumption.empty()) o += fmt::format("assumptions:\n  - {}\n", json("[A] what-if: " + assumption).dump());
+  // A budget changed anywhere changes the total: the total and every Baustein's budget are written,
+  // as the reader checks that they add up.
+  const bool budgets = std::any_of(p.slots.begin(), p.slots.end(), [](const Slot& sl) {
+    return sl.kind == SlotKind::budget || sl.kind == SlotKind::total_budget;
+  });
+  if (budgets) o += fmt::format("budget_eur: {}\n", format_euros(patched.budget));
+  std::vector<std::string> removed;
+  for (std::size_t i = 0; i < p.slots.size(); ++i)
+    if (p.slots[i].kind == SlotKind::pass_through && p.values[i] == 0)
+      removed.push_back("bausteine[" + s.bausteine[p.slots[i].baustein].id + "].pass_through");
+  if (!removed.empty()) {
+    o += "remove:\n";
+    for (const auto& r : removed) o += "  - " + r + "\n";
+  }
+  std::string bausteine;
+  for (std::size_t bi = 0; bi < s.bausteine.size(); ++bi) {
+    const std::string prefix = "bausteine[" + s.bausteine[bi].id + "].";
+    std::string top;                                 // keys of the Baustein itself
+    std::map<std::string, std::string> rule;         // rule block -> its lines
+    std::map<std::string, std::map<std::string, std::string>> keys;  // rule block -> the whole key
+    if (budgets) top += "    budget_eur: " + format_euros(patched.bausteine[bi].budget) + "\n";
+    for (std::size_t i = 0; i < p.slots.size(); ++i) {
+      const Slot& sl = p.slots[i];
+      if (sl.kind == SlotKind::total_budget || sl.baustein != bi || sl.kind == SlotKind::budget || sl.kind == SlotKind::pass_through)
+        continue;
+      const std::string rest = sl.path.substr(prefix.size());  // "rate_per_vza_eur", "positions_by_key.min_vza", ...
+      const auto dot = rest.find('.');
+      if (dot == std::string::npos) {
+        top += "    " + rest + ": " + value_text(sl, p.values[i]) + "\n";
+      } else if (sl.kind == SlotKind::key_weight) {
+        // A variant's key replaces the base's whole key: every term is written, the patched ones
+        // with their new weight.
+        const std::string block = rest.substr(0, dot), key_path = prefix + block + ".key.";
+        auto& terms = keys[block];
+        for (const std::string& path : patchable_paths(s)) {
+          if (path.rfind(key_path, 0) != 0) continue;
+          std::string why;
+          const auto term = resolve_slot(s, path, why);
+          if (term && !terms.count(path.substr(key_path.size())))
+            terms[path.substr(key_path.size())] = value_text(*term, base_value(s, *term).value_or(0));
+        }
+        terms[rest.substr(dot + 5)] = value_text(sl, p.values[i]);
+      } else {
+        rule[rest.substr(0, dot)] += "      " + rest.substr(dot + 1) + ": " + value_text(sl, p.values[i]) + "\n";
+      }
+    }
+    for (const auto& [block, terms] : keys) {
+      std::string line;
+      for (const auto& [indicator, weight] : terms) line += (line.empty() ? "" : ", ") + indicator + ": " + weight;
+      rule[block] += "      key: {" + line + "}\n";
+    }
+    if (top.empty() && rule.empty()) continue;
+    bausteine += "  - id: " + s.bausteine[bi].id + "\n" + top;
+    for (const auto& [block, lines] : rule) bausteine += "    " + block + ":\n" + lines;
+  }
+  if (!bausteine.empty()) o += "bausteine:\n" + bausteine;
+  return o;
+}
+
+}  // namespace
+
+WhatIf::WhatIf(fs::path folder) : folder_(std::move(folder)) {}
+WhatIf::~WhatIf() = default;
+
+std::shared_ptr<const WhatIf::Base> WhatIf::base(const std::string& name) const {
+  // By name alone, from the served folder: no client-given path reaches the file system.
+  const bool plain = !name.empty() && name.size() <= 100 && name[0] != '.' &&
+                     std::all_of(name.begin(), name.end(), [](char ch) {
+                       return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+                              ch == '_' || ch == '.';
+                     }) &&
+                     name.find("..") == std::string::npos;
+  if (!plain)
+    throw ApiError{404, "body.scenario", "'" + name + "' is not a scenario name of the served folder",
+                   "a name has letters, digits, '-', '_' and '.', no '/' or '..'; GET /api/scenarios lists them"};
+  {
+    const std::lock_guard lock(mutex_);
+    if (const auto it = bases_.find(name); it != bases_.end()) return it->second;
+  }
+  const fs::path file = folder_ / (name + ".yaml");
+  std::error_code ec;
+  const fs::path real = fs::canonical(file, ec), root = fs::canonical(folder_);
+  // A link may not lead out of the folder.
+  if (ec || !fs::is_regular_file(real) || real.parent_path() != root)
+    throw ApiError{404, "body.scenario", "no scenario '" + name + "' in the served folder", "GET /api/scenarios lists them"};
+  std::shared_ptr<const Base> b;
+  try {
+    b = std::make_shared<const Base>(load_scenario(file.string()), name);
+  } catch (const InputError& e) {
+    throw ApiError{422, "body.scenario", std::string("the scenario does not load: ") + e.what(), "kimsim validate " + file.string()};
+  }
+  // Two requests may have loaded it at once: both get the first one stored.
+  const std::lock_guard lock(mutex_);
+  return bases_.emplace(name, std::move(b)).first->second;
+}
+
+ApiResponse WhatIf::handle(std::string_view method, std::string_view target, std::string_view body) const {
+  const std::string_view path = target.substr(0, target.find('?'));
+  try {
+    const auto expect = [&](std::string_view m) {
+      if (method != m)
+        throw ApiError{405, std::string(path), fmt::format("{} takes {}, not {}", path, m, method), ""};
+    };
+    if (path == "/" || path == "/index.html") {
+      expect("GET");
+      return {200, std::string(whatif_page()), "text/html; charset=utf-8"};
+    }
+    if (path == "/api/scenarios") {
+      expect("GET");
+      std::vector<std::string> names;
+      for (const auto& entry : fs::directory_iterator(folder_))
+        if (entry.path().extension() == ".yaml") names.push_back(entry.path().stem().string());
+      std::sort(names.begin(), names.end());
+      json list = json::array();
+      for (const std::string& name : names) {
+        json j = {{"name", name}};
+        try {
+          const auto b = base(name);
+          j["scenario_sha256"] = b->sha256;
+          j["year"] = b->loaded.scenario.year;
+          j["budget_eur"] = format_euros(b->loaded.scenario.budget);
+          j["bausteine"] = json::array();
+          for (const auto& bs : b->loaded.scenario.bausteine) j["bausteine"].push_back(bs.id);
+          j["controls"] = controls_json(b->loaded.scenario);
+        } catch (const ApiError& e) {
+          j["error"] = e.message;  // listed, so that the planner sees why it cannot be picked
+        }
+        list.push_back(std::move(j));
+      }
+      return {200, json{{"kimsim_version", kVersion}, {"scenarios", list}}.dump() + "\n"};
+    }
+    if (path == "/api/evaluate" || path == "/api/explain") {
+      expect("POST");
+      const bool explaining = path == "/api/explain";
+      const json request = parse_body(body);
+      check_fields(request, explaining ? std::vector<std::string>{"scenario", "patch", "ags", "baustein"}
+                                       : std::vector<std::string>{"scenario", "patch"});
+      const auto b = base(request["scenario"].get<std::string>());
+      const Patch p = read_patch(*b, request);
+      return {200, (explaining ? explain_patched(*b, p, request) : evaluate(*b, p)).dump() + "\n"};
+    }
+    if (path == "/api/variant") {
+      expect("POST");
+      const json request = parse_body(body);
+      check_fields(request, {"scenario", "patch", "name"});
+      const auto b = base(request["scenario"].get<std::string>());
+      const Patch p = read_patch(*b, request);
+      evaluate(*b, p);  // a patch the rules refuse is not saved
+      std::string name = b->name + "-whatif";
+      if (request.contains("name")) {
+        const json& n = request["name"];
+        const std::string text = n.is_string() ? n.get<std::string>() : "";
+        if (text.empty() || text.size() > 100 || !std::all_of(text.begin(), text.end(), [](char ch) {
+              return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+            }))
+          throw ApiError{422, "body.name", "expected a scenario name of letters, digits, '-' and '_'", "e.g. \"b2-rate-57000\""};
+        name = text;
+      }
+      json j = header(*b);
+      j["file"] = "variants/" + name + ".yaml";
+      j["yaml"] = variant_yaml(*b, p, name);
+      return {200, j.dump() + "\n"};
+    }
+    throw ApiError{404, std::string(path), "no such endpoint",
+                   "GET /api/scenarios, POST /api/evaluate, POST /api/explain, POST /api/variant"};
+  } catch (const ApiError& e) {
+    return {e.status, error_body(e).dump() + "\n"};
+  }
+}
+
+}  // namespace kimsim::io

@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""API goldens of `kimsim serve`, its refusals, and evaluate against `kimsim run`.
+
+  run.py KIMSIM ROOT        (KIMSIM_BLESS=1 rewrites the goldens; review the diff)
+
+Starts `kimsim serve --port 0` on a copy of ROOT/scenarios (plus a link that leads out of the
+folder), reads the URL it prints, and:
+  1. sends each request of cases/*.http (first line METHOD TARGET, then optional headers, a blank
+     line and the body; a body of @huge or @deep is generated) and compares the status and the
+     JSON answer, pretty-printed, with cases/NAME.expected; the version and the scenario's
+     SHA-256 read as placeholders. After every refused request a valid one must still be answered.
+  2. evaluates the patches that the variant files of scenarios/variants/ stand for and checks
+     that the allocation per recipient and Baustein and the totals equal `kimsim run` of the file.
+  2b. compares /api/explain with `kimsim explain --json` of a variant file;
+  3. saves patches as variant files (POST /api/variant) and checks `kimsim run` of them the same way;
+  4. stops the server with SIGTERM and checks that it exits with 0.
+"""
+import csv, glob, http.client, json, os, re, shutil, signal, subprocess, sys, tempfile
+
+kimsim, root = os.path.realpath(sys.argv[1]), os.path.realpath(sys.argv[2])
+here = os.path.dirname(os.path.realpath(__file__))
+bless = os.environ.get("KIMSIM_BLESS") == "1"
+work = tempfile.mkdtemp()
+failures = []
+
+
+def fail(msg):
+    failures.append(msg)
+    print("FAIL:", msg)
+
+
+shutil.copytree(os.path.join(root, "scenarios"), os.path.join(work, "scenarios"), symlinks=True)
+with open(os.path.join(work, "outside.yaml"), "w") as f:
+    f.write("scenario: outside\n")
+os.symlink("../outside.yaml", os.path.join(work, "scenarios", "escape.yaml"))
+
+server = subprocess.Popen([kimsim, "serve", "scenarios", "--port", "0"], cwd=work, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+try:
+    line = server.stdout.readline()
+    m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+    if not m:
+        sys.exit("serve: no URL in its first line: " + repr(line) + server.stderr.read())
+    port = int(m.group(1))
+
+    def request(method, target, body=b"", headers=None):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        h = {"Content-Type": "application/json"}
+        h.update(headers or {})
+        c.request(method, target, body=body, headers=h)
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, r.getheader("Content-Type"), r.getheader("Access-Control-Allow-Origin"), data
+
+    def masked(data):
+        try:
+            j = json.loads(data)
+        except ValueError:
+            return data.decode("utf-8", "replace")
+
+        def walk(v):
+            if isinstance(v, dict):
+                for k in list(v):
+                    if k == "kimsim_version":
+                        v[k] = "@version@"
+                    elif k == "scenario_sha256":
+                        v[k] = "@sha256@"
+                    else:
+                        walk(v[k])
+            elif isinstance(v, list):
+                for x in v:
+                    walk(x)
+        walk(j)
+        text = json.dumps(j, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+        # Inside texts too (the saved variant records both).
+        text = re.sub(r"\b[0-9a-f]{64}\b", "@sha256@", text)
+        return re.sub(r"kimsim serve \d+\.\d+\.\d+", "kimsim serve @version@", text)
+
+    valid = json.dumps({"scenario": "kim-nrw-2021", "patch": {"bausteine[B2].rate_per_vza_eur": "57000.00"}}).encode()
+    _, _, _, reference = request("POST", "/api/evaluate", valid)
+
+    # The page: served at /, self-contained (no address of another host in it: no CDN).
+    status, ctype, _, page = request("GET", "/")
+    if status != 200 or not ctype.startswith("text/html") or b"<!DOCTYPE html>" not in page:
+        fail("GET / did not answer the page")
+    if re.search(rb"(src|href)\s*=\s*[\"']?(https?:)?//", page) or b"https://" in page:
+        fail("the page refers to another host")
+    for needle in (b"/api/scenarios", b"/api/evaluate", b"/api/explain", b"/api/variant", b'lang="de"'):
+        if needle not in page:
+            fail("the page lacks " + needle.decode())
+
+    # 1. goldens
+    for case in sorted(glob.glob(os.path.join(here, "cases", "*.http"))):
+        name = os.path.basename(case)[:-5]
+        text = open(case, encoding="utf-8").read()
+        head, _, body = text.partition("\n\n")
+        lines = head.split("\n")
+        method, target = lines[0].split(" ", 1)
+        headers = dict(l.split(": ", 1) for l in lines[1:] if l)
+        body = body.strip()
+        if body == "@huge":
+            body = json.dumps({"scenario": "kim-nrw-2021", "patch": {}, "pad": "x" * 100000})
+        elif body == "@deep":
+            body = json.dumps({"scenario": "kim-nrw-2021"})[:-1] + ', "patch": ' + "[" * 50 + "]" * 50 + "}"
+        status, ctype, cors, data = request(method, target, body.encode(), headers)
+        got = "HTTP {} {}\n{}".format(status, ctype, masked(data))
+        if cors is not None:
+            fail(name + ": a CORS header was sent")
+        expected_file = os.path.join(here, "cases", name + ".expected")
+        if bless:
+            open(expected_file, "w", encoding="utf-8").write(got)
+        elif not os.path.exists(expected_file) or open(expected_file, encoding="utf-8").read() != got:
+            fail(name + ": the answer differs from " + expected_file + ":\n" + got[:3000])
+        if status >= 400:
+            s2, _, _, again = request("POST", "/api/evaluate", valid)
+            if s2 != 200 or again != reference:
+                fail(name + ": after the refused request the server did not answer the valid one alike")
+
+    # 2. evaluate == kimsim run of the variant file the patch stands for
+    rate = "57000.00"
+    variants = {
+        "rate-57000": {"bausteine[B1].rate_per_vza_eur": rate, "bausteine[B2].rate_per_vza_eur": rate,
+                       "bausteine[B3].rate_per_vza_eur": rate},
+        "hamilton": {"bausteine[B2].positions_by_key.method": "hamilton", "bausteine[B3].positions_by_key.method": "hamilton"},
+        "no-pass-through": {"bausteine[B2].pass_through": False},
+        "budget-75m": {"budget_eur": "75000000.00"},
+        "b2-min-5-vza": {"bausteine[B2].positions_by_key.min_vza": 5.0},
+    }
+    def rows_of_run(out):
+        rows = {}
+        with open(os.path.join(out, "allocation.csv"), encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                key = (row["ags"], row["baustein"])
+                halves, cents = rows.get(key, (0, 0))
+                rows[key] = (halves + round(float(row["positions"]) * 2), cents + int(row["euros"].replace(".", "")))
+        return rows
+
+    def same_as_run(label, variant_file, patch):
+        out = os.path.join(work, "run-" + label)
+        subprocess.run([kimsim, "run", variant_file, "--out", out], cwd=work, check=True, stdout=subprocess.DEVNULL)
+        expected = rows_of_run(out)
+        status, _, _, data = request("POST", "/api/evaluate", json.dumps({"scenario": "kim-nrw-2021", "patch": patch}).encode())
+        if status != 200:
+            fail(label + ": evaluate answered " + str(status) + ": " + data.decode())
+            return
+        got = {}
+        for r in json.loads(data)["recipients"]:
+            if r["positions"] == "0.0" and r["euros"] == "0.00" and (r["ags"], r["baustein"]) not in expected:
+                continue  # a recipient of the base that the patch leaves without a share
+            key = (r["ags"], r["baustein"])
+            halves, cents = got.get(key, (0, 0))
+            got[key] = (halves + round(float(r["positions"]) * 2), cents + int(r["euros"].replace(".", "")))
+        if got != expected:
+            diff = sorted(set(got.items()) ^ set(expected.items()))[:6]
+            fail(label + ": evaluate differs from kimsim run of " + variant_file + ": " + repr(diff))
+        else:
+            print("evaluate == kimsim run:", label, "(", len(got), "rows )")
+
+    for variant, patch in variants.items():
+        same_as_run(variant, os.path.join("scenarios", "variants", variant + ".yaml"), patch)
+
+    # The trace of /api/explain equals `kimsim explain --json` of the variant file the patch stands
+    # for (the places aside: the server's name where the base set the value).
+    def steps(j):
+        return [(b["id"], b["positions"], b["cents"], [(st["label"], st["value"]) for st in b["steps"]]) for b in j["bausteine"]]
+    cli = json.loads(subprocess.run([kimsim, "explain", os.path.join("scenarios", "variants", "rate-57000.yaml"), "05978",
+                                     "--baustein", "B2", "--json"], cwd=work, check=True, capture_output=True, text=True).stdout)
+    status, _, _, data = request("POST", "/api/explain", json.dumps({"scenario": "kim-nrw-2021", "ags": "05978", "baustein": "B2",
+                                                                     "patch": variants["rate-57000"]}).encode())
+    if status != 200 or steps(json.loads(data)["explain"]) != steps(cli):
+        fail("/api/explain differs from kimsim explain --json of variants/rate-57000.yaml")
+    else:
+        print("explain == kimsim explain: 05978 B2 under rate-57000")
+
+    # 3. the round trip: a patch saved as a variant file (POST /api/variant) into variants/, then
+    # `kimsim run` of that file allocates as evaluate does.
+    saved = {
+        "mixed": {"bausteine[B2].rate_per_vza_eur": "57000.00", "bausteine[B2].positions_by_key.key.population": "0.5",
+                  "bausteine[B1].budget_eur": "21000000.00", "bausteine[B2].pass_through": False,
+                  "bausteine[B3].positions_by_key.min_vza": "1.5", "bausteine[B3].positions_by_key.method": "hamilton"},
+        "total": {"budget_eur": "61234567.89", "bausteine[B2].positions_by_key.base_vza": "2.0"},
+        "none": {},
+    }
+    for label, patch in saved.items():
+        status, _, _, data = request("POST", "/api/variant", json.dumps({"scenario": "kim-nrw-2021", "patch": patch,
+                                                                          "name": "saved-" + label}).encode())
+        if status != 200:
+            fail("variant " + label + ": answered " + str(status) + ": " + data.decode())
+            continue
+        answer = json.loads(data)
+        path = os.path.join(work, "scenarios", answer["file"])
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(answer["yaml"])
+        same_as_run("saved-" + label, path, patch)
+        os.remove(path)
+finally:
+    # 4. a clean stop
+    server.send_signal(signal.SIGTERM)
+    try:
+        rc = server.wait(timeout=10)
+        if rc != 0:
+            fail("serve exited with " + str(rc) + " on SIGTERM: " + server.stderr.read())
+    except subprocess.TimeoutExpired:
+        server.kill()
+        fail("serve did not stop on SIGTERM")
+    shutil.rmtree(work, ignore_errors=True)
+
+if failures:
+    sys.exit("serve: {} failure(s)".format(len(failures)))
+print("serve: all answers as expected")
