@@ -64,12 +64,13 @@ int main(int argc, char** argv) {
   std::signal(SIGXFSZ, SIG_IGN);
   // A command that checkpoints stops cleanly on SIGTERM, SIGINT and SIGUSR1. Their handlers come
   // first, before MPI starts (which takes a while): a job step signalled at once stops at its
-  // first chunk with a checkpoint instead of being killed.
-  std::optional<cli::StopSignals> stop_signals;
+  // first chunk with a checkpoint instead of being killed. They stay until the process ends (never
+  // destroyed): a signal that comes once the results are written, while the process exits, finds
+  // the work done and leaves the run's exit code as it is.
   if (argc > 1) {
     const auto table = cli::commands();
     const auto c = std::find_if(table.begin(), table.end(), [&](const cli::Command& k) { return k.name == argv[1]; });
-    if (c != table.end() && c->checkpoints) stop_signals.emplace();
+    if (c != table.end() && c->checkpoints) static const cli::StopSignals* const stop_signals = new cli::StopSignals;
   }
   const cli::mpi::Session mpi(argc, argv);
   // Standard output is checked: a result cut short by a full disk or a closed file must not
