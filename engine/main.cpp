@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <csignal>
 #include <iostream>
+#include <new>
 #include <optional>
 #include <string>
 #include <vector>
@@ -70,7 +71,11 @@ int main(int argc, char** argv) {
   if (argc > 1) {
     const auto table = cli::commands();
     const auto c = std::find_if(table.begin(), table.end(), [&](const cli::Command& k) { return k.name == argv[1]; });
-    if (c != table.end() && c->checkpoints) [[maybe_unused]] static const cli::StopSignals* const stop_signals = new cli::StopSignals;
+    if (c != table.end() && c->checkpoints) {
+      // In static storage, never destroyed (and no allocation for a leak checker to report).
+      alignas(cli::StopSignals) static unsigned char storage[sizeof(cli::StopSignals)];
+      ::new (static_cast<void*>(storage)) cli::StopSignals;
+    }
   }
   const cli::mpi::Session mpi(argc, argv);
   // Standard output is checked: a result cut short by a full disk or a closed file must not
