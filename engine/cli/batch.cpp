@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 #include <filesystem>
+#include <ostream>
 
 #include "cli/commands.hpp"
 #include "cli/mpi.hpp"
@@ -217,6 +218,7 @@ BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptio
   std::uint64_t served = 0;  // meetings held
   std::vector<std::uint64_t> mine;  // chunks this rank finished since the last meeting
   double longest_chunk = 0, longest_write = 0;
+  bool written = false;  // a checkpoint of this run, timed in longest_write
   Clock::time_point last_checkpoint = Clock::now();
 
   for (;;) {
@@ -233,6 +235,9 @@ BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptio
         seconds_since(options.start) + 2 * (longest_chunk + longest_write) + 1 >= *options.max_time)
       stop = kMaxTime;
     if (first_rank && seconds_since(last_checkpoint) >= options.every) due = true;
+    // Under --max-time the first checkpoint comes after the first chunk: the budget above then
+    // knows what a write costs (a large checkpoint takes seconds) before it must stop in time.
+    if (first_rank && options.max_time && longest_chunk > 0 && !written) due = true;
     call = stop != 0 || due;
     if (!call && counters.read(kMeeting) <= served) {
       const std::uint64_t next = counters.fetch_add(kNext, 1);
@@ -298,6 +303,7 @@ BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptio
           io::write_checkpoint(options.checkpoint, state);
           state.payload.clear();
           longest_write = std::max(longest_write, seconds_since(t));
+          written = true;
         } catch (...) {
           write_error = std::current_exception();
         }
@@ -309,6 +315,14 @@ BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptio
       return end;
     }
   }
+}
+
+void say_stopped(std::ostream& err, const std::string& command, const BatchEnd& end, std::uint64_t total,
+                 std::string_view units, const BatchOptions& options) {
+  if (mpi::rank() != 0) return;
+  err << fmt::format("kimsim {}: stopped by {} after {} of {} {}; checkpoint written to {}: run the same command with --resume "
+                     "to continue\n",
+                     command, end.stopped_by, end.units_done, total, units, options.checkpoint);
 }
 
 void finish_batch(const BatchOptions& options, const BatchWork& work) {

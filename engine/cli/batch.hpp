@@ -33,6 +33,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -114,6 +115,11 @@ struct BatchEnd {
 /// options.checkpoint. Refuses (an Error, exit 2, nothing written) a checkpoint that is in the
 /// way without --resume, and on --resume one that is missing, damaged or of another run.
 BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptions& options);
+
+/// What a run that `end` stopped says on the first rank (`units`: "replications", "points"): how
+/// far it came, where its checkpoint is and how to go on.
+void say_stopped(std::ostream& err, const std::string& command, const BatchEnd& end, std::uint64_t total,
+                 std::string_view units, const BatchOptions& options);
 
 /// After the results are written: removes the run's checkpoint (first rank), not another run's.
 void finish_batch(const BatchOptions& options, const BatchWork& work);

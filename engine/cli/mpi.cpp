@@ -94,62 +94,6 @@ void agree(const std::string& command, std::exception_ptr error) {
   if (const int owner = lowest_rank_where(error != nullptr); owner != INT_MAX) raise_from(owner, command, error);
 }
 
-namespace {
-
-/// Runs this rank's share of `n` replications (`run(first, count, progress, failed_at)`) and
-/// gathers the packed shares on rank 0, which merges them in rank order; the other ranks return
-/// an empty result. A failing replication anywhere is thrown on every rank, the lowest one.
-template <typename Result, typename Run, typename Unpack>
-Result distribute(const std::string& command, std::uint64_t n, Progress progress, Run run, Unpack unpack) {
-  int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  const std::uint64_t P = static_cast<std::uint64_t>(size);
-  auto first_of = [&](std::uint64_t r) { return n / P * r + std::min(r, n % P); };
-  const std::uint64_t first = first_of(static_cast<std::uint64_t>(rank));
-  const std::uint64_t count = first_of(static_cast<std::uint64_t>(rank) + 1) - first;
-
-  Result local;
-  std::exception_ptr error;
-  std::uint64_t failed_at = UINT64_MAX;
-  try {
-    local = run(first, count, rank == 0 ? progress : nullptr, &failed_at);
-  } catch (...) {
-    error = std::current_exception();
-    if (failed_at == UINT64_MAX) failed_at = first;  // failed before any replication ran
-  }
-  // The lowest failing replication anywhere decides what every rank reports; of the ranks that
-  // hold it (empty shares start where the next begins), the lowest.
-  std::uint64_t lowest = failed_at;
-  MPI_Allreduce(&failed_at, &lowest, 1, MPI_UINT64_T, MPI_MIN, MPI_COMM_WORLD);
-  if (lowest != UINT64_MAX) raise_from(lowest_rank_where(error && failed_at == lowest), command, error);
-  // Gather the packed shares on rank 0. The sizes are agreed first, so that no rank sends what
-  // another refuses; rank 0 receives everything before it merges anything.
-  const std::string mine = pack(local);
-  std::uint64_t size_here = mine.size(), largest = 0;
-  MPI_Allreduce(&size_here, &largest, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD);
-  if (largest > static_cast<std::uint64_t>(INT_MAX))
-    throw Error("a rank's accumulators exceed 2 GiB: use more ranks, or fewer years and regions");
-  if (rank != 0) {
-    MPI_Send(mine.data(), static_cast<int>(mine.size()), MPI_BYTE, 0, 0, MPI_COMM_WORLD);
-    return {};
-  }
-  std::vector<std::string> shares(static_cast<std::size_t>(size));
-  for (int from = 1; from < size; ++from) {
-    MPI_Status status;
-    MPI_Probe(from, 0, MPI_COMM_WORLD, &status);
-    int len = 0;
-    MPI_Get_count(&status, MPI_BYTE, &len);
-    auto& bytes = shares[static_cast<std::size_t>(from)];
-    bytes.assign(static_cast<std::size_t>(len), '\0');
-    MPI_Recv(bytes.data(), len, MPI_BYTE, from, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-  }
-  for (int from = 1; from < size; ++from) merge(local, unpack(shares[static_cast<std::size_t>(from)], local));
-  return local;
-}
-
-}  // namespace
-
 void agree_on_lowest(const std::string& command, std::exception_ptr error, std::uint64_t failed_at) {
   if (!distributed()) {
     if (error) std::rethrow_exception(error);
@@ -240,6 +184,37 @@ void broadcast(std::string& bytes) {
   if (g_rank != 0) bytes.assign(len, '\0');
   MPI_Bcast(bytes.data(), static_cast<int>(len), MPI_BYTE, 0, MPI_COMM_WORLD);
 }
+
+namespace {
+
+/// Runs this rank's share of `n` replications (`run(first, count, progress, failed_at)`) and
+/// gathers the packed shares on rank 0, which merges them in rank order; the other ranks return
+/// an empty result. A failing replication anywhere is thrown on every rank, the lowest one.
+template <typename Result, typename Run, typename Unpack>
+Result distribute(const std::string& command, std::uint64_t n, Progress progress, Run run, Unpack unpack) {
+  const std::uint64_t P = static_cast<std::uint64_t>(g_size);
+  auto first_of = [&](std::uint64_t r) { return n / P * r + std::min(r, n % P); };
+  const std::uint64_t first = first_of(static_cast<std::uint64_t>(g_rank));
+  const std::uint64_t count = first_of(static_cast<std::uint64_t>(g_rank) + 1) - first;
+
+  Result local;
+  std::exception_ptr error;
+  std::uint64_t failed_at = UINT64_MAX;
+  try {
+    local = run(first, count, g_rank == 0 ? progress : nullptr, &failed_at);
+  } catch (...) {
+    error = std::current_exception();
+    if (failed_at == UINT64_MAX) failed_at = first;  // failed before any replication ran
+  }
+  agree_on_lowest(command, error, failed_at);
+  // Rank 0 receives every share before it merges any.
+  const std::vector<std::string> shares = gather(pack(local));
+  if (g_rank != 0) return {};
+  for (std::size_t from = 1; from < shares.size(); ++from) merge(local, unpack(shares[from], local));
+  return local;
+}
+
+}  // namespace
 
 CompareSimulation compare_replications(std::span<const SimulatedScenario> scenarios, std::uint64_t seed,
                                        std::uint64_t replications, int threads, Progress progress) {

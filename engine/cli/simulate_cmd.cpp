@@ -168,10 +168,8 @@ Options)"));
   batch.start = started;
   const BatchEnd end = run_batch("simulate", work, batch);
   if (!end.finished) {
-    if (mpi::rank() == 0)
-      call.err << fmt::format("{}kimsim simulate: stopped by {} after {} of {} replications; checkpoint written to {}: run the same "
-                              "command with --resume to continue\n",
-                              bar ? "\n" : "", end.stopped_by, end.units_done, spec.replications, batch.checkpoint);
+    if (bar && mpi::rank() == 0) call.err << "\n";  // below the progress bar
+    say_stopped(call.err, "simulate", end, spec.replications, "replications", batch);
     return kInterrupted;
   }
   if (mpi::rank() != 0) return kOk;  // the first rank writes the results

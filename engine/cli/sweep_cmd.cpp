@@ -69,6 +69,29 @@ void print_outcome(std::ostream& out, std::span<const io::PointResult> results, 
   fmt::print(out, "{} points: {} allocated, {} refused -> {}/\n", results.size(), results.size() - refused, refused, dir);
 }
 
+/// Which of the base's files (the scenario, the scenarios it extends, its data) differs from what
+/// the slices' manifest recorded — the file the user changed, named — or "" where none does.
+std::string changed_input(const nlohmann::json& now, const nlohmann::json& then) {
+  if (now == then) return "";
+  // The recorded side is a file a user may have edited: a missing field reads as null.
+  const auto field = [](const nlohmann::json& e, const char* key) { return e.is_object() && e.contains(key) ? e[key] : nlohmann::json(); };
+  const auto path_of = [&](const nlohmann::json& e) { return field(e, "path"); };
+  const auto text = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+  for (const auto& e : now) {
+    const auto was = std::find_if(then.begin(), then.end(), [&](const nlohmann::json& t) { return path_of(t) == e["path"]; });
+    if (was == then.end())
+      return e["path"].get<std::string>() + ": the base reads this file now, but did not when the slices ran: merge slices of the base as it is";
+    if (field(*was, "sha256") != e["sha256"])
+      return e["path"].get<std::string>() + ": changed since the slices ran (SHA-256 " + e["sha256"].get<std::string>() + ", the slices' " +
+             text(field(*was, "sha256")) + ")";
+  }
+  if (then.is_array())
+    for (const auto& t : then)
+      if (std::none_of(now.begin(), now.end(), [&](const nlohmann::json& e) { return e["path"] == path_of(t); }))
+        return text(path_of(t)) + ": read by the base when the slices ran, but not now: merge slices of the base as it is";
+  return "the base's files changed since the slices ran (their order differs from the slices' manifests)";
+}
+
 /// `kimsim sweep --merge DIR... --out DIR`: the slices of one sweep, checked and joined.
 int merge_slices(const std::vector<std::string>& dirs, const std::string& out_dir, const std::string& command_line, io::Lang lang,
                  bool quiet, std::ostream& out) {
@@ -126,8 +149,8 @@ int merge_slices(const std::vector<std::string>& dirs, const std::string& out_di
   if (sw.sha256 != a.manifest["sweep"]["sha256"])
     throw InputError(sw.file + ": changed since the slices ran (SHA-256 " + sw.sha256 + ", the slices' " +
                      a.manifest["sweep"]["sha256"].get<std::string>() + ")");
-  if (io::manifest_json(sw.base, "", "")["inputs"] != a.manifest["inputs"])
-    throw InputError(sw.base.path + ": the base or its data changed since the slices ran (their SHA-256 differ from the slices' manifests)");
+  if (const std::string changed = changed_input(io::manifest_json(sw.base, "", "")["inputs"], a.manifest["inputs"]); !changed.empty())
+    throw InputError(changed);
   std::vector<io::PointResult> results;
   std::string detail = "point,ags,baustein,positions,euros\n";
   for (const Part& p : parts) {
@@ -309,10 +332,7 @@ Options)";
   batch.start = started;
   const BatchEnd end = run_batch("sweep", work, batch);
   if (!end.finished) {
-    if (mpi::rank() == 0)
-      call.err << fmt::format("kimsim sweep: stopped by {} after {} of {} points; checkpoint written to {}: run the same command with "
-                              "--resume to continue\n",
-                              end.stopped_by, end.units_done, count, batch.checkpoint);
+    say_stopped(call.err, "sweep", end, count, "points", batch);
     return kInterrupted;
   }
   if (mpi::rank() != 0) return kOk;  // the first rank writes the results

@@ -7,22 +7,13 @@
 # The moments are drawn from a fixed seed (printed; KIMSIM_CHECKPOINT_SEED sets another).
 # Usage: run.sh KIMSIM ROOT [MPIEXEC]
 set -u
-kimsim=$(realpath "$1")
-root=$(realpath "$2")
-mpiexec=${3:-}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+test=checkpoint
+. "$(dirname "$0")/../lib/harness.sh"
 scenario=$root/scenarios/kim-nrw-2021.yaml
 n=${KIMSIM_CHECKPOINT_REPLICATIONS:-4000}
 seed=${KIMSIM_CHECKPOINT_SEED:-20261130}
 RANDOM=$seed
 echo "checkpoint: $n replications; random moments from seed $seed"
-fail=0
-problem() {
-  echo "checkpoint: $*"
-  fail=1
-}
 
 # The manifest without what may differ between runs: its time and command line.
 strip_manifest() { grep -v -E '"(time_utc|command_line)"' "$1"; }

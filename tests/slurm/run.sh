@@ -10,17 +10,8 @@
 #      takes the N slices; the submit script chains them with afterok.
 # Usage: run.sh KIMSIM ROOT [MPIEXEC]
 set -u
-kimsim=$(realpath "$1")
-root=$(realpath "$2")
-mpiexec=${3:-}
-tmp=$(mktemp -d)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-fail=0
-problem() {
-  echo "slurm: $*"
-  fail=1
-}
+test=slurm
+. "$(dirname "$0")/../lib/harness.sh"
 scenario=$root/scenarios/kim-nrw-2021.yaml
 mkdir -p "$tmp/bin"
 # srun: the step's command, with --ntasks ranks under MPIEXEC where given (exec: the signal that
