@@ -25,6 +25,22 @@ void RuleSite::refuse(const std::string& sub, const std::string& what) const {
   throw scenario.places.error(path(sub), what);
 }
 
+void RuleSite::refuse_tie(const TieError& e, std::span<const std::uint32_t> at, Halves unit) const {
+  const Tie& t = e.tie();
+  std::string names;
+  for (std::size_t k = 0; k < t.competitors.size(); ++k) {
+    const std::size_t j = t.competitors[k];
+    const Region& r = regions.list[who[at[j]]];
+    names += fmt::format("{}{} {}", k == 0 ? "" : k + 1 == t.competitors.size() ? " and " : ", ", r.ags, r.name);
+  }
+  // Located as every other error of a rule's value (the same text as refuse() gives), thrown as a tie.
+  const InputError located = scenario.places.error(
+      path(in_block("ties")), fmt::format("{}: tie: {} have an equal claim to the last {} unit{} of {} VZÄ; the tie policy 'error' "
+                                          "refuses to decide: set ties: order (the earlier AGS) or ties: lot, or change a value slightly",
+                                          b().id, names, t.units, t.units == 1 ? "" : "s", vza_text(unit)));
+  throw TieError(located.what(), t);
+}
+
 std::string RuleSite::place(const std::string& sub) const {
   const std::string at = path(sub);
   const auto where = scenario.places.find(at);

@@ -85,6 +85,10 @@ struct RuleSite {
   std::string in_block(const std::string& sub) const;
   /// An InputError about the value at `sub` of the Baustein, named with the place that set it.
   [[noreturn]] void refuse(const std::string& sub, const std::string& what) const;
+  /// A tie the apportionment over `at` (the present candidates, as RuleCall::at) refused to
+  /// decide, retold for a planner: the Baustein, the tied recipients' AGS and names, the units
+  /// (`unit`: half positions per unit) and the place of the tie policy. Stays a TieError (exit 3).
+  [[noreturn]] void refuse_tie(const TieError& e, std::span<const std::uint32_t> at, Halves unit) const;
   /// "s.yaml:48:13 bausteine[1].positions_by_key.unit_vza": a TraceLine's place of a value.
   std::string place(const std::string& sub) const;
   /// The index of `region` in who, or -1.

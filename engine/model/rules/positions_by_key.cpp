@@ -106,6 +106,8 @@ class Compiled final : public CompiledRule {
     s.seats.resize(n);
     try {
       c.outcome = apportion(rule.rule, s.weight, keyed, s.seats, s.kernel, Bounds{s.lo, s.hi});
+    } catch (const TieError& e) {
+      c.refuse_tie(e, c.at, rule.unit);
     } catch (const InputError& e) {
       // The kernel's limits (units a method can apportion) said at the values that set the units.
       c.refuse("budget_eur", c.b().id + ": " + e.what() + " (the budget of " + money_text(c.budget) + " buys " +
