@@ -115,11 +115,23 @@ std::string cells_note(const KeyPlan& k, std::span<const std::size_t> who, std::
 void column_shares(const KeyPlan& k, const KeyPlan::Term& t, const Eigen::MatrixXd& ind,
                    const std::vector<std::size_t>& who, std::span<const std::uint8_t> present,
                    std::span<const std::uint32_t> at, std::vector<double>& out) {
-  out.resize(at.size());
+  // counted_value() over local pointers (the indicator's column, the buffers): through the
+  // vectors every byte read of `present` made them reload. The same operations in the same order.
+  const std::size_t n = at.size();
+  out.resize(n);
+  const double* const column = ind.col(Eigen::Index(t.column)).data();
+  const std::size_t* const region = who.data();
+  const std::uint8_t* const here = present.data();
+  const std::vector<std::uint32_t>* const carved = k.carved.data();
+  double* const value = out.data();
   double total = 0;
-  for (std::size_t j = 0; j < at.size(); ++j) {
-    out[j] = counted_value(k, t, ind, who, present, at[j]);
-    total += out[j];
+  for (std::size_t j = 0; j < n; ++j) {
+    const std::uint32_t i = at[j];
+    double v = column[region[i]];
+    for (const std::uint32_t g : carved[i])
+      if (here[g]) v -= column[region[g]];
+    value[j] = std::max(v, 0.0);
+    total += value[j];
   }
   if (!(total > 0))
     k.refuse(k.cap && &t == &*k.cap ? "cap" : "key." + t.name,
