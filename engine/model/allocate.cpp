@@ -115,11 +115,23 @@ std::string cells_note(const KeyPlan& k, std::span<const std::size_t> who, std::
 void column_shares(const KeyPlan& k, const KeyPlan::Term& t, const Eigen::MatrixXd& ind,
                    const std::vector<std::size_t>& who, std::span<const std::uint8_t> present,
                    std::span<const std::uint32_t> at, std::vector<double>& out) {
-  out.resize(at.size());
+  // counted_value() over local pointers (the indicator's column, the buffers): through the
+  // vectors every byte read of `present` made them reload. The same operations in the same order.
+  const std::size_t n = at.size();
+  out.resize(n);
+  const double* const column = ind.col(Eigen::Index(t.column)).data();
+  const std::size_t* const region = who.data();
+  const std::uint8_t* const here = present.data();
+  const std::vector<std::uint32_t>* const carved = k.carved.data();
+  double* const value = out.data();
   double total = 0;
-  for (std::size_t j = 0; j < at.size(); ++j) {
-    out[j] = counted_value(k, t, ind, who, present, at[j]);
-    total += out[j];
+  for (std::size_t j = 0; j < n; ++j) {
+    const std::uint32_t i = at[j];
+    double v = column[region[i]];
+    for (const std::uint32_t g : carved[i])
+      if (here[g]) v -= column[region[g]];
+    value[j] = std::max(v, 0.0);
+    total += value[j];
   }
   if (!(total > 0))
     k.refuse(k.cap && &t == &*k.cap ? "cap" : "key." + t.name,
@@ -396,10 +408,23 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     const BausteinOverrides* over = in.bausteine.empty() || in.bausteine[bi].empty() ? nullptr : &in.bausteine[bi];
     const std::size_t r0 = c.first_row, nc = c.who.size();
     // The present candidates, compacted: rule computations run over them only.
-    s.at.clear();
-    for (std::size_t k = 0; k < nc; ++k)
-      if (in.absent.empty() || !in.absent[c.who[k]]) s.at.push_back(static_cast<std::uint32_t>(k));
-    const std::size_t n = s.at.size();
+    // Written through a pointer into room for all: push_back per candidate reloaded the vector's
+    // end after every byte read of `absent` (a byte may alias anything).
+    s.at.resize(nc);
+    std::size_t n = 0;
+    {
+      std::uint32_t* const at = s.at.data();
+      const std::size_t* const who = c.who.data();
+      const std::uint8_t* const absent = in.absent.data();
+      if (in.absent.empty())
+        for (std::size_t k = 0; k < nc; ++k) at[n++] = static_cast<std::uint32_t>(k);
+      else
+        for (std::size_t k = 0; k < nc; ++k) {
+          at[n] = static_cast<std::uint32_t>(k);
+          n += !absent[who[k]];
+        }
+      s.at.resize(n);
+    }
     if (n == 0) {
       // Nobody applied (a replication with low uptake): an outcome, not an error. The whole
       // budget lapses and is counted as unallocated.
@@ -421,7 +446,10 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     for (auto* v : {&d.halves, &d.gross, &d.cents}) std::fill(v->begin() + long(r0), v->begin() + long(c.end_row), 0);
     for (auto* v : {&d.key_share, &d.quota}) std::fill(v->begin() + long(r0), v->begin() + long(c.end_row), 0.0);
     d.budget[bi] = budget;
-    for (std::uint32_t k : s.at) d.present[r0 + k] = 1;
+    {
+      std::uint8_t* const present = d.present.data() + r0;
+      for (const std::uint32_t k : s.at) present[k] = 1;
+    }
     const std::span<const std::uint8_t> present(d.present.data() + r0, nc);
     s.share.resize(n);
     const std::span<const double> weights = over ? over->key_weight : std::span<const double>();
@@ -465,7 +493,11 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
       rest = 0;
     }
     d.unallocated[bi] = rest;
-    for (std::uint32_t k : s.at) d.gross[r0 + k] = d.halves[r0 + k];
+    {
+      Halves* const gross = d.gross.data() + r0;
+      const Halves* const halves = d.halves.data() + r0;
+      for (const std::uint32_t k : s.at) gross[k] = halves[k];
+    }
     // Pass-through: the Kreis keeps its rows' money less the shares its Gemeinden receive. A
     // Gemeinde that did not apply receives no share: the Kreis keeps it.
     const Cents half = c.passes.empty() ? 0 : call.half_rate();

@@ -490,52 +490,67 @@ void Replicator::record(std::uint64_t r, std::span<RowOutcome> outcomes) {
 template <typename Row, typename EndYear>
 void Replicator::replicate(std::uint64_t r, Row&& score_row, EndYear&& end_year) {
   Stream s(spec_.seed, r);
-  const auto& rows = plan_.rows();
-  const auto& read = plan_.regions_read();
+  const Plan::Row* rows = plan_.rows().data();
+  const std::size_t nrows = plan_.rows().size();
+  const std::size_t* read = plan_.regions_read().data();
+  const std::size_t nread = plan_.regions_read().size();
+  // The buffers as pointers and their sizes as locals: a store through a byte pointer (absent_)
+  // may alias any vector's size, which the compiler would otherwise reload every iteration.
+  std::uint8_t* const absent = absent_.data();
+  std::int64_t* const start = start_.data();
+  std::int64_t* const fill = fill_.data();
+  Cents* const cost_cents = cost_.data();
+  Halves* const floor = floor_.data();
+  double* const uniform = uniform_.data();
+  const double* const value = value_.data();
+  const double* const uptake = uptake_.data();
+  const std::uint64_t* const region_key = region_key_.data();
+  const std::uint64_t* const row_key = row_key_.data();
   for (std::size_t y = 0; y < years_.size(); ++y) {
     s.set_year(years_[y]);
     // Indicator noise: one multiplicative factor per region read and indicator, named by both;
     // regions no rule reads cost nothing.
     for (const auto& n : noise_) {
+      const std::uint64_t* const key = n.key.data();
       if (n.dist->kind != Distribution::Kind::fixed && n.dist->kind != Distribution::Kind::beta)
-        for (std::size_t j = 0; j < read.size(); ++j) uniform_[j] = Stream::to_unit(s.bits(kNoise, n.key[j])[0]);
-      transform_all(s, *n.dist, kNoise, read.size(), [&](std::size_t j) { return n.key[j]; }, uniform_.data(), value_.data());
-      for (std::size_t j = 0; j < read.size(); ++j) {
-        const auto i = Eigen::Index(read[j]), c = Eigen::Index(n.column);
-        indicators_(i, c) = regions_.indicators(i, c) * std::max(0.0, value_[j]);
-      }
+        for (std::size_t j = 0; j < nread; ++j) uniform[j] = Stream::to_unit(s.bits(kNoise, key[j])[0]);
+      transform_all(s, *n.dist, kNoise, nread, [&](std::size_t j) { return key[j]; }, uniform_.data(), value_.data());
+      const auto c = Eigen::Index(n.column);
+      double* const to = &indicators_(0, c);
+      const double* const from = &regions_.indicators(0, c);
+      for (std::size_t j = 0; j < nread; ++j) to[read[j]] = from[read[j]] * std::max(0.0, value[j]);
     }
     // Uptake and start month: one call per region and year, named by its AGS.
     // What kind of draw it is, decided once per year instead of per item.
     const bool start_drawn = !start_draw_.constant(), start_by_table = start_draw_.by_table();
-    for (std::size_t j = 0; j < read.size(); ++j) {
+    for (std::size_t j = 0; j < nread; ++j) {
       const std::size_t i = read[j];
-      const double p = uptake_[i];
+      const double p = uptake[i];
       if (p >= 1.0 && !start_drawn) {
-        absent_[i] = 0, start_[i] = start_draw_(0);
+        absent[i] = 0, start[i] = start_draw_(0);
         continue;
       }
-      const std::uint64_t w = s.bits(kRegion, region_key_[j])[0];
-      absent_[i] = p < 1.0 && Stream::to_unit32(Stream::low(w)) >= p;
-      start_[i] = start_by_table ? start_draw_(Stream::high(w))  // draw_whole's table case, inline
-                                 : draw_whole(s, start_draw_, Stream::high(w), kStart, region_key_[j]);
+      const std::uint64_t w = s.bits(kRegion, region_key[j])[0];
+      absent[i] = p < 1.0 && Stream::to_unit32(Stream::low(w)) >= p;
+      start[i] = start_by_table ? start_draw_(Stream::high(w))  // draw_whole's table case, inline
+                                : draw_whole(s, start_draw_, Stream::high(w), kStart, region_key[j]);
     }
     // Months to fill and personnel cost: one call per row (Baustein and recipient) and year.
     const Distribution* cost = spec_.cost_per_vza_eur ? &*spec_.cost_per_vza_eur : nullptr;
     const bool fill_by_table = fill_draw_.by_table();
     if (!fill_draw_.constant() || cost)
-      for (std::size_t row = 0; row < rows.size(); ++row) {
-        const auto w = s.bits(kRow, row_key_[row]);
-        fill_[row] = fill_by_table ? fill_draw_(Stream::low(w[0]))  // draw_whole's table case, inline
-                              : draw_whole(s, fill_draw_, Stream::low(w[0]), kFill, row_key_[row]);
-        uniform_[row] = Stream::to_unit(w[1]);
+      for (std::size_t row = 0; row < nrows; ++row) {
+        const auto w = s.bits(kRow, row_key[row]);
+        fill[row] = fill_by_table ? fill_draw_(Stream::low(w[0]))  // draw_whole's table case, inline
+                                  : draw_whole(s, fill_draw_, Stream::low(w[0]), kFill, row_key[row]);
+        uniform[row] = Stream::to_unit(w[1]);
       }
     else
-      std::fill(fill_.begin(), fill_.end(), fill_draw_(0));
+      std::fill(fill, fill + nrows, fill_draw_(0));
     if (cost) {
-      transform_all(s, *cost, kCost, rows.size(), [&](std::size_t row) { return row_key_[row]; }, uniform_.data(),
+      transform_all(s, *cost, kCost, nrows, [&](std::size_t row) { return row_key[row]; }, uniform_.data(),
                     value_.data());
-      for (std::size_t row = 0; row < rows.size(); ++row) cost_[row] = nearest(bounded(value_[row] * 100.0, -1e15, 1e15));
+      for (std::size_t row = 0; row < nrows; ++row) cost_cents[row] = nearest(bounded(value[row] * 100.0, -1e15, 1e15));
     }
     PlanInputs in;
     in.indicators = &indicators_;
@@ -546,22 +561,27 @@ void Replicator::replicate(std::uint64_t r, Row&& score_row, EndYear&& end_year)
     plan_.evaluate(in, draft_);
     // Hiring: money flows from the start month once a position is filled. Each row's outcome
     // goes to the scorers.
-    for (std::size_t row = 0; row < rows.size(); ++row) {
+    const std::uint8_t* const present = draft_.present.data();
+    const Halves* const halves = draft_.halves.data();
+    const Halves* const gross = draft_.gross.data();
+    const Cents* const cents = draft_.cents.data();
+    const Cents* const rate = rate_[y].data();
+    for (std::size_t row = 0; row < nrows; ++row) {
       const std::size_t region = rows[row].region;
       RowOutcome o;
       // A non-applicant receives nothing; nor do the Gemeinden of a Kreis that did not apply.
-      const bool lapsed = absent_[region] || (rows[row].passed_on_by && absent_[*rows[row].passed_on_by]);
-      if (!draft_.present[row] || lapsed) {
-        floor_[row] = 0;
+      const bool lapsed = absent[region] || (rows[row].passed_on_by && absent[*rows[row].passed_on_by]);
+      if (!present[row] || lapsed) {
+        floor[row] = 0;
       } else {
-        o.halves = draft_.halves[row], o.cents = draft_.cents[row], o.outflow = o.cents, o.months = kMonths;
-        floor_[row] = draft_.gross[row];  // hold-harmless protects what the recipient was granted
+        o.halves = halves[row], o.cents = cents[row], o.outflow = o.cents, o.months = kMonths;
+        floor[row] = gross[row];  // hold-harmless protects what the recipient was granted
         if (const Halves h = o.halves; h > 0) {
-          const std::int64_t months = std::clamp<std::int64_t>(kMonths - (start_[region] - 1) - fill_[row], 0, kMonths);
+          const std::int64_t months = std::clamp<std::int64_t>(kMonths - (start[region] - 1) - fill[row], 0, kMonths);
           o.months = months;
           o.outflow = mul_div<kMonths>(o.cents, months);
           if (cost) {
-            const Cents excess = std::max<Cents>(0, cost_[row] - rate_[y][rows[row].baustein]);
+            const Cents excess = std::max<Cents>(0, cost_cents[row] - rate[rows[row].baustein]);
             o.cofinancing = mul_div<2 * kMonths>(excess, h * months);  // h half positions: h / 2 VZÄ
           }
         }

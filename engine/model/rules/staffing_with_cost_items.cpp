@@ -89,6 +89,7 @@ class Compiled final : public CompiledRule {
       if (!since) site.refuse(site.in_block("since"), site.b().id + ": no indicator '" + rule.since + "' in the data");
     }
     for (std::size_t k = 0; k < site.who.size(); ++k) {
+      first_extra_.push_back(static_cast<std::uint32_t>(extras_.size()));
       const Region& r = regions.list[site.who[k]];
       const auto get = [&](const std::map<RegionType, Halves>& m) {
         const auto it = m.find(r.type);
@@ -107,35 +108,41 @@ class Compiled final : public CompiledRule {
         extras_.push_back({static_cast<std::uint32_t>(k), site.candidate(g), g, began});
       }
     }
+    first_extra_.push_back(static_cast<std::uint32_t>(extras_.size()));
     columns_ = std::move(columns);
     since_ = since;
   }
 
-  /// The year's money for the positions of candidate k: coordination, assistance, each item.
+  /// The year's money for the positions of candidate k: coordination, assistance, each item
+  /// (into `items` where given: describe() shows them; a simulation's evaluation needs only the
+  /// total and allocates nothing per candidate).
   struct Money {
     Halves coordinators = 0, assistance = 0, fresh = 0;  // fresh: positions set up this year
     Cents coordination = 0, assist = 0;
-    std::vector<Cents> items;
+    Cents total = 0;  // coordination + assistance + the items, added in this order
   };
 
-  Money money(const RuleCall& c, std::size_t k) const {
+  Money money(const RuleCall& c, std::size_t k, std::vector<Cents>* items = nullptr) const {
     Money m;
     const int year = c.scenario.year;
     const bool set_up = rule_.set_up_year && *rule_.set_up_year == year;
     m.coordinators = coordinators_[k];
     m.assistance = assistance_[k];
     if (set_up) m.fresh = coordinators_[k] + assistance_[k];
-    for (const auto& e : extras_)
-      if (e.candidate == k && counts(c, e)) {
+    for (std::uint32_t x = first_extra_[k]; x < first_extra_[k + 1]; ++x)
+      if (const Extra& e = extras_[x]; counts(c, e)) {
         m.coordinators += rule_.extra;
         if (e.began == year || (e.began == 0 && set_up)) m.fresh += rule_.extra;
       }
     m.coordination = c.product(m.coordinators, c.half_rate());
-    m.assist = c.product(m.assistance, per_year(c, rule_.assistance_eur, "assistance_eur"));
+    m.assist = c.product(m.assistance, per_year(c, rule_.assistance_eur, nullptr));
+    m.total = c.sum(m.coordination, m.assist);
     for (std::size_t i = 0; i < rule_.items.size(); ++i) {
       const auto& it = rule_.items[i];
-      const Cents per_half = it.once ? it.eur_per_vza / 2 : per_year(c, it.eur_per_vza, "cost_items." + it.name + ".eur_per_vza") / 2;
-      m.items.push_back(c.product(it.once ? m.fresh : m.coordinators + m.assistance, per_half));
+      const Cents per_half = it.once ? it.eur_per_vza / 2 : per_year(c, it.eur_per_vza, &it) / 2;
+      const Cents x = c.product(it.once ? m.fresh : m.coordinators + m.assistance, per_half);
+      m.total = c.sum(m.total, x);
+      if (items) items->push_back(x);
     }
     return m;
   }
@@ -144,9 +151,7 @@ class Compiled final : public CompiledRule {
     for (std::uint32_t k : c.at) {
       const Money m = money(c, k);
       c.halves[k] = m.coordinators + m.assistance;
-      Cents total = c.sum(m.coordination, m.assist);
-      for (Cents x : m.items) total = c.sum(total, x);
-      c.cents[k] = total;
+      c.cents[k] = m.total;
       c.quota[k] = static_cast<double>(c.halves[k]) / 2.0;
     }
   }
@@ -185,7 +190,8 @@ class Compiled final : public CompiledRule {
         out.push_back({"  since", e.began ? std::to_string(e.began) : "the start",
                        c.regions.places.cell(c.regions, e.gemeinde, *since_)});
     }
-    const Money m = money(c, k);
+    std::vector<Cents> items;
+    const Money m = money(c, k, &items);
     out.push_back({"coordinators", vza_text(m.coordinators) + " VZÄ", "", {m.coordinators}});
     out.push_back({"assistance", vza_text(m.assistance) + " VZÄ",
                    rule_.assistance.count(r.type) ? c.place(c.in_block("assistance." + type_key)) : "", {m.assistance}});
@@ -194,7 +200,7 @@ class Compiled final : public CompiledRule {
     out.push_back({"coordination", money_text(m.coordination) + " = " + vza_text(m.coordinators) + " VZÄ x " + money_text(c.rate), "",
                    {m.coordination}});
     if (m.assistance > 0 || rule_.assistance_eur > 0) {
-      const Cents per_half = per_year(c, rule_.assistance_eur, "assistance_eur");
+      const Cents per_half = per_year(c, rule_.assistance_eur, nullptr);
       out.push_back({"amount per 0.5 VZÄ of assistance", money_text(per_half), c.place(c.in_block("assistance_eur")), {per_half}});
       out.push_back({"assistance money", money_text(m.assist) + " = " + std::to_string(m.assistance) + " x 0.5 VZÄ x " + money_text(per_half),
                      "", {m.assist}});
@@ -202,11 +208,11 @@ class Compiled final : public CompiledRule {
     for (std::size_t i = 0; i < rule_.items.size(); ++i) {
       const auto& it = rule_.items[i];
       const std::string at = "cost_items." + it.name + ".eur_per_vza";
-      const Cents per_vza = it.once ? it.eur_per_vza : per_year(c, it.eur_per_vza, at);
+      const Cents per_vza = it.once ? it.eur_per_vza : per_year(c, it.eur_per_vza, &it);
       const Halves counted = it.once ? m.fresh : m.coordinators + m.assistance;
       out.push_back({"cost item " + it.name + (it.once ? " (once, positions set up this year)" : " (per VZÄ and year)"),
-                     money_text(m.items[i]) + " = " + vza_text(counted) + " VZÄ x " + money_text(per_vza),
-                     c.place(c.in_block(at)), {m.items[i], counted, per_vza}});
+                     money_text(items[i]) + " = " + vza_text(counted) + " VZÄ x " + money_text(per_vza),
+                     c.place(c.in_block(at)), {items[i], counted, per_vza}});
     }
     out.push_back({"cents", std::to_string(c.cents[k]) + " = " + money_text(c.cents[k]), "", {c.cents[k]}});
   }
@@ -225,18 +231,23 @@ class Compiled final : public CompiledRule {
   }
 
   /// An amount per year for the months the Baustein funds, in half-position steps: refused at its
-  /// place where it is no whole, even number of cents.
-  static Cents per_year(const RuleCall& c, Cents annual, const std::string& at) {
+  /// place where it is no whole, even number of cents. `item`: the cost item it is the amount of,
+  /// nullptr for assistance_eur (the place is spelled only for the refusal: this runs per
+  /// candidate and evaluation).
+  static Cents per_year(const RuleCall& c, Cents annual, const StaffingWithCostItems::Item* item) {
     const auto v = for_months(annual, c.b().months);
-    if (!v || *v % 2 != 0)
+    if (!v || *v % 2 != 0) [[unlikely]] {
+      const std::string at = item ? "cost_items." + item->name + ".eur_per_vza" : "assistance_eur";
       c.refuse("months", c.b().id + ": " + std::to_string(c.b().months) + " months of " + money_text(annual) + " (" + at +
                              ") is no whole, even number of cents; choose months that divide it exactly");
+    }
     return *v;
   }
 
   const StaffingWithCostItems& rule_;
   std::vector<Halves> coordinators_, assistance_;  ///< per candidate, by type
-  std::vector<Extra> extras_;
+  std::vector<Extra> extras_;  ///< in candidate order
+  std::vector<std::uint32_t> first_extra_;  ///< per candidate: its first extra; then extras_.size()
   std::vector<std::size_t> columns_;
   std::optional<std::size_t> since_;
 };
