@@ -256,8 +256,8 @@ constexpr Label kLabels[] = {
     {"cal_loo_error", "LOO-Fehler", "LOO error"},
     {"treatment", "Behandlung", "Treatment"},
     {"source", "Quelle", "Source"},
-    {"treatment_budget", "angepasst gegen das Budget des Jahres", "fitted against the year's budget"},
-    {"treatment_shares", "angepasst auf Anteile (Budget des Jahres nicht gegeben)", "fitted on shares (the year's budget is not given)"},
+    {"treatment_budget", "angepasst gegen das Budget des Jahres", "fitted against the budget of its year"},
+    {"treatment_shares", "angepasst auf Anteile (Budget des Jahres nicht gegeben)", "fitted on shares (the budget of its year is not given)"},
     {"treatment_alone", "einzige Beobachtung ihres Jahres: nur gezeigt", "the only observation of its year: shown only"},
     {"treatment_headcount", "Köpfe, keine VZÄ: nur gezeigt", "a headcount, not VZÄ: shown only"},
     {"treatment_passed-on", "von ihrem Kreis weitergeleiteter Anteil: nur gezeigt", "a share passed on by its Kreis: shown only"},
@@ -436,9 +436,9 @@ nav ol{columns:2;font-size:.9rem}
 )CSS";
 
 // The calibrate page: its table of observations has twelve columns, the sources long texts.
-constexpr const char* kCalibrateStyle = R"CSS(td.src{font-size:.8rem;color:var(--muted)}
+constexpr const char* kCalibrateStyle = R"CSS(#t-observations{font-size:.8rem}td.src{color:var(--muted);min-width:11rem}
 pre{background:var(--band);padding:.5rem .7rem;overflow-x:auto}
-@media print{#t-observations{font-size:6.5pt}#t-observations td.src{font-size:6pt}#t-observations th{overflow-wrap:anywhere;white-space:normal}}
+@media print{#t-observations{font-size:6.5pt}#t-observations td.src{font-size:6pt;min-width:0}#t-observations thead th{overflow-wrap:anywhere;white-space:normal}#t-observations tbody th{white-space:nowrap}}
 )CSS";
 
 // Sorting and searching only: the page is complete without it.
