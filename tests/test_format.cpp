@@ -1,6 +1,7 @@
 // The digits of money and positions: the plain form of CSV, JSON and messages, and the German
 // form of a report. Exact from integers, whatever the machine's locale.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <clocale>
 #include <cstdint>
@@ -98,4 +99,23 @@ TEST_CASE("german_euros written in one pass reads as format_euros grouped the Ge
   amounts.push_back(~(static_cast<__int128>(1) << 127));
   amounts.push_back(static_cast<__int128>(1) << 127);
   for (const __int128 c : amounts) CHECK(german_euros(c) == german_number(format_euros(c)) + "\u00A0€");
+}
+
+TEST_CASE("format_euros and format_positions, digit by digit: the text of the format strings they replace") {
+  // The reference: what both wrote through {fmt} before (sign, whole part, decimals).
+  const auto euros_ref = [](__int128 c) {
+    const unsigned __int128 m = c < 0 ? 0 - static_cast<unsigned __int128>(c) : static_cast<unsigned __int128>(c);
+    return fmt::format("{}{}.{:02}", c < 0 ? "-" : "", m / 100, static_cast<unsigned>(m % 100));
+  };
+  const auto positions_ref = [](std::int64_t h) {
+    const std::uint64_t m = h < 0 ? 0 - static_cast<std::uint64_t>(h) : static_cast<std::uint64_t>(h);
+    return fmt::format("{}{}.{}", h < 0 ? "-" : "", m / 2, m % 2 ? 5 : 0);
+  };
+  std::vector<__int128> values = {0, 1, 9, 10, 99, 100, 101, 999, 1000, 123456789, kMax, kMin, static_cast<__int128>(kMax) * 1000 + 7,
+                                  -static_cast<__int128>(kMax) * 1000 - 7};
+  // A walk over every digit count, both signs.
+  for (__int128 v = 1; v < static_cast<__int128>(kMax) * 100; v = v * 7 + 3) values.insert(values.end(), {v, -v});
+  for (const __int128 v : values) CHECK(format_euros(v) == euros_ref(v));
+  for (const __int128 v : values)
+    if (v >= kMin && v <= kMax) CHECK(format_positions(static_cast<std::int64_t>(v)) == positions_ref(static_cast<std::int64_t>(v)));
 }

@@ -224,3 +224,45 @@ TEST_CASE("report.html: kimsim's notes in the page's language, the scenario's ow
   CHECK(first.starts_with("[A] "));
   CHECK(page_de.find(first.substr(0, 40)) != std::string::npos);
 }
+
+TEST_CASE("report.html of a calibration: the caveat and the notes in the page's language, names escaped, the variant to run") {
+  // A calibrate.json as kimsim calibrate writes it (two indicators, one observation fitted, one shown).
+  const nlohmann::json cal = nlohmann::json::parse(R"({
+    "scenario": "s", "baustein": "B2", "model": "quota = base + K x sum w s", "observations_from": "obs.csv",
+    "weights": [{"indicator": "population", "weight": 0.4, "written": "0.400000000000", "at_bound_0": false,
+                 "bootstrap": {"sd": 0.2, "p05": 0.0, "p95": 0.7}},
+                {"indicator": "schutzsuchende", "weight": 0.6, "written": "0.600000000000", "at_bound_0": false,
+                 "bootstrap": {"sd": 0.2, "p05": 0.3, "p95": 1.0}}],
+    "base_vza": {"fitted": false, "value": 3.0, "written": "3.0"},
+    "years": [{"year": 2021, "treatment": "budget", "positions": 409.0, "positions_by_key": 247.0, "recipients": 54}],
+    "fit": {"observations": 1, "parameters": 1, "mae": 0.25, "rmse": 0.25, "max_error": 0.25, "iterations": 1, "converged": true},
+    "leave_one_out": {"predicted": 0, "mae": 0.0, "rmse": 0.0, "max_error": 0.0},
+    "bootstrap": {"replications": 1000, "seed": 1},
+    "observations": [
+      {"ags": "05158", "name": "Mettmann <Kreis>", "year": 2021, "kind": "vza", "observed": 9.0, "treatment": "budget", "why": "",
+       "fitted": 9.25, "apportioned": 9.0, "loo_prediction": null, "source": "Kreis Mettmann [S]"},
+      {"ags": "05112", "name": "Duisburg, Stadt", "year": 2021, "kind": "headcount", "observed": 14.0, "treatment": "headcount", "why": "",
+       "fitted": 9.9995, "apportioned": 10.0, "loo_prediction": null, "source": "Stadt Duisburg [S]"}],
+    "notes": [], "variant": "s-calibrated-B2.yaml"})");
+  const std::vector<Note> notes = {{"calibrate_loose_key", {"population 0.00-0.70, schutzsuchende 0.30-1.00"}}};
+  const nlohmann::json de = io::calibrate_report_data(cal, notes, "Case Management", "abc", Lang::de);
+  CHECK(de["kind"] == "calibrate");
+  // The errors where an observation is fitted, none where it is shown only.
+  CHECK(de["observations"][0]["error"].get<double>() == doctest::Approx(0.25));
+  CHECK(de["observations"][1]["error"].is_null());
+  const std::string page = io::report_html(de);
+  CHECK(page == io::report_html(de));
+  CHECK(page.find("<html lang=\"de\">") != std::string::npos);
+  CHECK(page.find("<p class=\"flag\" id=\"caveat\">Die Beobachtungen legen den Schlüssel nur schwach fest (Bootstrap 5–95 %: population 0.00-0.70") !=
+        std::string::npos);
+  CHECK(page.find("Mettmann &lt;Kreis&gt;") != std::string::npos);
+  CHECK(page.find("Mettmann <Kreis>") == std::string::npos);
+  CHECK(page.find("<code>kimsim run s-calibrated-B2.yaml</code>") != std::string::npos);
+  CHECK(page.find("<td class=\"n\" data-v=\"9.2500\">9,2500</td>") != std::string::npos);  // calibrate.csv's decimals, German comma
+  CHECK(page.find("id=\"h-mae\">0,25 VZÄ<") != std::string::npos);
+  const std::string en = io::report_html(io::calibrate_report_data(cal, notes, "Case Management", "abc", Lang::en));
+  CHECK(en.find("the observations pin the key only loosely") != std::string::npos);
+  CHECK(en.find("<td class=\"n\" data-v=\"9.2500\">9.2500</td>") != std::string::npos);
+  // Without the caveat's note, no caveat.
+  CHECK(io::report_html(io::calibrate_report_data(cal, {}, "Case Management", "abc", Lang::de)).find("id=\"caveat\"") == std::string::npos);
+}

@@ -18,6 +18,7 @@
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 #include "io/csv.hpp"
+#include "io/html_report.hpp"
 #include "io/input.hpp"
 #include "io/output.hpp"
 #include "io/report.hpp"
@@ -171,6 +172,10 @@ Halves territory_halves(const Allocation& a, std::size_t bi, std::size_t region)
   return h;
 }
 
+/// A weight whose bootstrap 5-95 % interval is wider than this is not pinned by the observations:
+/// a quarter of the key can move to or from it between resamples.
+constexpr double kLooseKeyWidth = 0.25;
+
 std::string number(double x, int decimals) { return std::isnan(x) ? "" : fmt::format("{:.{}f}", x, decimals); }
 /// A number for calibrate.json, to 12 significant digits: what the fit determines (the last bits of
 /// a double differ between compilers' orders of operations, and would say nothing).
@@ -199,6 +204,7 @@ std::string path_from(const std::string& from, const std::string& target) {
 int calibrate_command(const Invocation& call) {
   po::options_description visible(R"(Usage: kimsim calibrate SCENARIO.yaml --baustein B [--observed FILE.csv]
                         [--indicators a,b,...] [--base] [--bootstrap N] [--seed S] [--out DIR]
+                        [--lang de|en]
 
 Fits the key of Baustein B (a positions_by_key rule) to observed positions: its non-negative
 weights, summing to 1, and with --base one common base per recipient, by non-negative least
@@ -220,17 +226,21 @@ Writes DIR (default results/<scenario>-calibrate-<B>):
   calibrate.json                 weights, bootstrap sd and 5-95 % intervals, metrics, treatments
   <scenario>-calibrated-<B>.yaml a variant extending SCENARIO with the fitted key (path relative
                                  to DIR: keep DIR beside the scenario's folder, or edit `extends`)
+  report.html                    the same for people: the fitted weights with their ranges, the fit
+                                 per observation (chart and table), the caveats, the variant to run
+                                 next (German, or --lang en)
   manifest.json                  as for run, with the observations file and the seed
 
 Options)");
-  std::string scenario_path, baustein_id, observed_path, indicators_text, out_dir;
+  std::string scenario_path, baustein_id, observed_path, indicators_text, out_dir, lang = "de";
   Whole replications{1000}, seed{1};
   visible.add_options()("help,h", "show this help")("baustein,b", po::value(&baustein_id), "the Baustein whose key is fitted (required)")(
       "observed", po::value(&observed_path), "a CSV of observations: ags,positions,year,kind,source")(
       "indicators", po::value(&indicators_text), "the indicators of the fitted key, comma-separated (default: the key's own)")(
       "base", "fit one common base per recipient as well (rounded to the rule's unit when written)")(
       "bootstrap", po::value(&replications), "bootstrap resamples (default 1000; 0: none)")(
-      "seed", po::value(&seed), "seed of the bootstrap (default 1)")("out,o", po::value(&out_dir), "output folder");
+      "seed", po::value(&seed), "seed of the bootstrap (default 1)")("out,o", po::value(&out_dir), "output folder")(
+      "lang", po::value(&lang), "language of report.html: de (default) or en");
   const po::variables_map vm = parse_options(call.args, visible, scenario_path);
   if (vm.count("help")) {
     call.out << visible << "\n";
@@ -244,6 +254,7 @@ Options)");
     throw UsageError{"--bootstrap 1: one resample has no spread; give 0 (none) or at least 2 (default 1000)"};
   if (replications.value > 100000) throw UsageError{"--bootstrap " + std::to_string(replications.value) + ": at most 100000 resamples"};
   const bool fit_base = vm.count("base") > 0;
+  const io::Lang report_lang = lang_option(lang);
 
   const io::LoadedScenario ls = io::load_scenario(scenario_path);
   const Scenario& s = ls.scenario;
@@ -457,20 +468,25 @@ Options)");
     }
   }
 
-  std::vector<std::string> notes;
-  if (rule->min || rule->max)
-    notes.push_back("the quotas are fitted without the bounds min_vza/max_vza; the apportioned positions respect them");
-  if (fit_base)
-    notes.push_back(fmt::format("base fitted {:.4f} VZÄ, written {} VZÄ (rounded to the rule's unit of {} VZÄ)",
-                                fit.base, vza_text(base_halves), vza_text(rule->unit)));
-  if (!fit.converged)
-    notes.push_back(fmt::format("the alternation between key and scales stopped after {} rounds without settling", fit.iterations));
+  // The notes: sentences of kimsim/notes.hpp, in English here and in the report's language there.
+  std::vector<Note> notes;
+  if (rule->min || rule->max) notes.push_back({"calibrate_bounds", {}});
+  if (fit_base) notes.push_back({"calibrate_base", {fmt::format("{:.4f}", fit.base), vza_text(base_halves), vza_text(rule->unit)}});
+  if (!fit.converged) notes.push_back({"calibrate_not_converged", {std::to_string(fit.iterations)}});
   for (std::size_t g = 0; g < problem.groups.size(); ++g)
     if (!problem.groups[g].positions)
-      notes.push_back(fmt::format("{}: positions by key fitted as {:.2f} VZÄ (the year's budget is not given by year)", group_year[g],
-                                  fit.units_by_key[g]));
+      notes.push_back({"calibrate_scale", {std::to_string(group_year[g]), fmt::format("{:.2f}", fit.units_by_key[g])}});
   for (std::size_t i = 0; i < indicators.size(); ++i)
-    if (fit.weights(Eigen::Index(i)) == 0) notes.push_back("the weight of '" + indicators[i] + "' sits at its bound 0");
+    if (fit.weights(Eigen::Index(i)) == 0) notes.push_back({"calibrate_at_bound", {indicators[i]}});
+  // The caveat a planner needs before using the key: where the resamples move a weight over more
+  // than kLooseKeyWidth, the observations leave the key open, whatever the fit's MAE says.
+  if (boot.replications) {
+    std::string loose;
+    for (std::size_t i = 0; i < indicators.size(); ++i)
+      if (const auto e = Eigen::Index(i); boot.p95(e) - boot.p05(e) > kLooseKeyWidth)
+        loose += fmt::format("{}{} {:.2f}-{:.2f}", loose.empty() ? "" : ", ", indicators[i], boot.p05(e), boot.p95(e));
+    if (!loose.empty()) notes.push_back({"calibrate_loose_key", {loose}});
+  }
 
   const std::string name = s.name + "-calibrated-" + b.id;
   const std::string dir = !out_dir.empty() ? out_dir : "results/" + s.name + "-calibrate-" + b.id;
@@ -519,7 +535,8 @@ Options)");
                                  {"observed", o.positions}, {"treatment", treatment_code(o.treatment)}, {"why", o.why},
                                  {"fitted", json_number(o.fitted)}, {"apportioned", json_number(o.apportioned)},
                                  {"loo_prediction", json_number(o.loo)}, {"source", o.source}});
-  j["notes"] = notes;
+  j["notes"] = nlohmann::json::array();
+  for (const Note& n : notes) j["notes"].push_back(note_text(n));
   j["variant"] = name + ".yaml";
 
   // The variant: the fitted key (and base) over the scenario, with the fit's quality in its head.
@@ -549,7 +566,9 @@ Options)");
   manifest["seed"] = seed.value;
   manifest["bootstrap"] = boot.replications;
   if (!observed_path.empty()) manifest["observed"] = {{"path", observed_path}, {"sha256", observed_sha}};
-  io::write_result_folder(dir, {{"calibrate.csv", csv}, {"calibrate.json", j.dump(2) + "\n"}, {name + ".yaml", variant}}, manifest);
+  std::string report = io::report_html(io::calibrate_report_data(j, notes, b.name, ls.input_sha256.at(0), report_lang));
+  io::write_result_folder(dir, {{"calibrate.csv", csv}, {"calibrate.json", j.dump(2) + "\n"}, {name + ".yaml", variant},
+                                {"report.html", std::move(report)}}, manifest);
 
   // The terminal: what was fitted, each observation, the weights, the quality.
   std::string t = fmt::format("kimsim calibrate: {} of {} ({}), {} {}\n", b.id, s.name, ls.path, indicators.size(),
@@ -583,8 +602,8 @@ Options)");
                    metrics.max_error, metrics.count);
   t += fmt::format("Leave-one-out: MAE {:.2f}, RMSE {:.2f}, max error {:.2f} VZÄ over {} predictions\n", loo.metrics.mae,
                    loo.metrics.rmse, loo.metrics.max_error, loo.metrics.count);
-  for (const auto& n : notes) t += "Note: " + n + "\n";
-  t += fmt::format("\nWrote {}/ (calibrate.csv, calibrate.json, {}.yaml)\n", dir, name);
+  for (const auto& n : notes) t += "Note: " + note_text(n) + "\n";
+  t += fmt::format("\nWrote {}/ (calibrate.csv, calibrate.json, {}.yaml, report.html)\n", dir, name);
   call.out << t;
   return kOk;
 }

@@ -7,6 +7,7 @@
 #include <set>
 #include <array>
 #include <cmath>
+#include <cstdlib>
 #include <iterator>
 #include <map>
 #include <numeric>
@@ -215,6 +216,72 @@ constexpr Label kLabels[] = {
      "Per variant and year the ten territories and Bausteine with the largest mean change in euros: the p05–p95 band and the median of the difference (variant minus base) and the probability of receiving less. Every territory is in compare_mc.csv."},
     {"p_lose", "Wahrscheinlichkeit, weniger zu erhalten", "Probability of receiving less"},
     {"chart_mc_band", "Veränderung in Euro: Median und Band p05–p95", "Change in euros: median and p05–p95 band"},
+    // calibrate
+    {"title_calibrate", "Kalibrierung des Schlüssels", "Calibration of the key"},
+    {"cal_from", "Beobachtungen aus", "Observations from"},
+    {"cal_fitted_obs", "Angepasste Beobachtungen", "Observations fitted"},
+    {"cal_of", "von", "of"},
+    {"cal_parameters", "Angepasste Parameter", "Parameters fitted"},
+    {"cal_mae", "Mittlerer absoluter Fehler (MAE)", "Mean absolute error (MAE)"},
+    {"cal_loo_mae", "MAE ohne die vorhergesagte Beobachtung (Leave-one-out)", "Leave-one-out MAE (each predicted without itself)"},
+    {"cal_variant", "Variante zum Rechnen", "Variant to run"},
+    {"cal_weights", "Angepasste Gewichte des Schlüssels", "Fitted weights of the key"},
+    {"cal_weights_hint", "Je Kennzahl ihr Gewicht im Schlüssel (die Gewichte summieren sich zu 1) und die Spanne, in der es in 90 % von {0} Bootstrap-Stichproben der Beobachtungen liegt (Startwert {1}): Je breiter die Spanne, desto weniger legen die Beobachtungen das Gewicht fest.",
+     "Per indicator its weight in the key (the weights sum to 1) and the range it lies in for 90 % of {0} bootstrap resamples of the observations (seed {1}): the wider the range, the less the observations determine the weight."},
+    {"cal_no_bootstrap", "Ohne Bootstrap (--bootstrap 0): Wie fest die Beobachtungen die Gewichte bestimmen, ist nicht geschätzt.",
+     "Without a bootstrap (--bootstrap 0): how firmly the observations determine the weights is not estimated."},
+    {"weight", "Gewicht", "Weight"},
+    {"cal_written", "in der Variante", "in the variant"},
+    {"at_bound", "an der Grenze 0", "at the bound 0"},
+    {"yes", "ja", "yes"},
+    {"no", "nein", "no"},
+    {"chart_weights", "Gewichte des Schlüssels mit Bootstrap-Band 5–95 %", "Weights of the key with their bootstrap 5–95 % band"},
+    {"cal_fitted_weight", "angepasstes Gewicht", "fitted weight"},
+    {"cal_base", "Sockel je Empfänger (VZÄ)", "Base per recipient (VZÄ)"},
+    {"cal_base_fixed", "wie im Szenario", "as in the scenario"},
+    {"cal_base_fitted", "angepasst", "fitted"},
+    {"cal_fit", "Anpassung je Beobachtung", "Fit per observation"},
+    {"cal_fit_hint", "Beobachtet: die veröffentlichten Stellen. Angepasst: die Quote, die der angepasste Schlüssel ergibt. Zugeteilt: die Stellen, die das Modell mit dem Schlüssel der Variante zuteilt (ein Kreis mit den Anteilen, die er weiterleitet). Fehler: angepasst minus beobachtet. LOO: die Vorhersage aus allen anderen Beobachtungen.",
+     "Observed: the positions published. Fitted: the quota the fitted key gives. Apportioned: the positions the model allocates with the variant's key (a Kreis with the shares it passes on). Error: fitted minus observed. LOO: the prediction from all other observations."},
+    {"chart_fit", "Beobachtete und angepasste Stellen je Beobachtung", "Observed and fitted positions per observation"},
+    {"fit_x", "beobachtet (VZÄ)", "observed (VZÄ)"},
+    {"fit_y", "angepasst (VZÄ)", "fitted (VZÄ)"},
+    {"fit_diagonal", "beobachtet = angepasst", "observed = fitted"},
+    {"kind", "Art", "Kind"},
+    {"kind_vza", "VZÄ", "FTE (VZÄ)"},
+    {"kind_headcount", "Köpfe", "headcount"},
+    {"cal_apportioned", "zugeteilt (VZÄ)", "apportioned (VZÄ)"},
+    {"cal_error", "Fehler", "Error"},
+    {"cal_loo", "LOO-Vorhersage", "LOO prediction"},
+    {"cal_loo_error", "LOO-Fehler", "LOO error"},
+    {"treatment", "Behandlung", "Treatment"},
+    {"source", "Quelle", "Source"},
+    {"treatment_budget", "angepasst gegen das Budget des Jahres", "fitted against the budget of its year"},
+    {"treatment_shares", "angepasst auf Anteile (Budget des Jahres nicht gegeben)", "fitted on shares (the budget of its year is not given)"},
+    {"treatment_alone", "einzige Beobachtung ihres Jahres: nur gezeigt", "the only observation of its year: shown only"},
+    {"treatment_headcount", "Köpfe, keine VZÄ: nur gezeigt", "a headcount, not VZÄ: shown only"},
+    {"treatment_passed-on", "von ihrem Kreis weitergeleiteter Anteil: nur gezeigt", "a share passed on by its Kreis: shown only"},
+    {"short_budget", "Budget", "budget"},
+    {"short_shares", "Anteile", "shares"},
+    {"short_alone", "allein", "alone"},
+    {"short_headcount", "Köpfe", "headcount"},
+    {"short_passed-on", "weitergeleitet", "passed on"},
+    {"cal_treatments", "Behandlung: Budget – angepasst gegen das Budget des Jahres; Anteile – angepasst auf Anteile (das Budget des Jahres ist nicht gegeben: nur die Verhältnisse der Beobachtungen des Jahres zählen); allein, Köpfe, weitergeleitet – nur gezeigt, nicht angepasst (die einzige Beobachtung eines Jahres auf Anteilen, Personen statt VZÄ, ein von einem Kreis weitergeleiteter Anteil).",
+     "Treatment: budget – fitted against the year's budget; shares – fitted on shares (the year's budget is not given: only the proportions among the year's observations count); alone, headcount, passed on – shown, not fitted (the only observation of a year on shares, persons instead of VZÄ, a share passed on by a Kreis)."},
+    {"cal_quality", "Güte der Anpassung", "Quality of the fit"},
+    {"cal_in_sample", "Anpassung", "Fit"},
+    {"cal_leave_one_out", "Leave-one-out", "Leave-one-out"},
+    {"cal_count", "Beobachtungen", "Observations"},
+    {"cal_rmse", "Wurzel des mittleren quadratischen Fehlers (RMSE)", "Root mean square error (RMSE)"},
+    {"cal_max_error", "Größter Fehler", "Largest error"},
+    {"cal_years", "Jahre der Anpassung", "Years of the fit"},
+    {"cal_budget_positions", "Stellen aus dem Budget (VZÄ)", "Positions the budget buys (VZÄ)"},
+    {"cal_by_key", "Stellen nach Schlüssel (VZÄ)", "Positions by key (VZÄ)"},
+    {"cal_notes", "Hinweise zur Anpassung", "Notes on the fit"},
+    {"cal_model", "Modell", "Model"},
+    {"cal_next", "Als Nächstes", "Next"},
+    {"cal_next_text", "Neben diesem Bericht liegt die Variante {0}: Sie erweitert das Szenario um den angepassten Schlüssel (mit einer [A]-Annahme, die die Anpassung nennt). Im Ordner dieses Berichts gerechnet:",
+     "Beside this report lies the variant {0}: it extends the scenario by the fitted key (with an [A] assumption naming the fit). Run it in this report's folder:"},
 };
 
 /// Renders a page in one language: labels, numbers, escaping.
@@ -245,7 +312,28 @@ class Page {
   std::string euros(Cents c) const {
     return lang_ == Lang::de ? german_euros(c) : "€" + plain(format_euros(c));
   }
-  std::string vza(Halves h) const { return plain(format_positions(h)); }
+  /// Half positions in the page's format ("1.234,5" or "1,234.5"): digit by digit, the same text
+  /// as plain(format_positions(h)) without formatting it twice (a page writes hundreds).
+  std::string vza(Halves h) const {
+    const std::uint64_t m = h < 0 ? 0 - static_cast<std::uint64_t>(h) : static_cast<std::uint64_t>(h);
+    const char group = lang_ == Lang::de ? '.' : ',', point = lang_ == Lang::de ? ',' : '.';
+    char digits[32];  // backwards: 2^63 / 2 has 19 digits, with 6 separators
+    std::size_t n = 0;
+    std::uint64_t w = m / 2;
+    for (int in_group = 0;; ++in_group) {
+      if (in_group == 3) digits[n++] = group, in_group = 0;
+      digits[n++] = static_cast<char>('0' + w % 10);
+      w /= 10;
+      if (w == 0) break;
+    }
+    std::string out;
+    out.reserve(n + 3);
+    if (h < 0) out += '-';
+    while (n > 0) out += digits[--n];
+    out += point;
+    out += m % 2 ? '5' : '0';
+    return out;
+  }
   std::string signed_vza(Halves h) const {
     return (h > 0 ? "+" : h < 0 ? "−" : "") + plain(format_positions(h < 0 ? -h : h));
   }
@@ -265,17 +353,30 @@ class Page {
   Lang lang_;
 };
 
+/// The characters esc() replaces, as a table: one look-up a character.
+constexpr auto kEscaped = [] {
+  std::array<bool, 256> t{};
+  for (const unsigned char c : {'&', '<', '>', '"'}) t[c] = true;
+  return t;
+}();
+
 std::string esc(std::string_view s) {
+  // The page escapes a few thousand texts, nearly all without a character to escape: such a text
+  // is copied whole, and otherwise the runs between the characters replaced are appended whole.
+  std::size_t i = 0;
+  while (i < s.size() && !kEscaped[static_cast<unsigned char>(s[i])]) ++i;
+  if (i == s.size()) return std::string(s);
   std::string o;
-  o.reserve(s.size());
-  for (char c : s) switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
-    }
-  return o;
+  o.reserve(s.size() + 16);
+  std::size_t from = 0;
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    if (!kEscaped[static_cast<unsigned char>(c)]) continue;
+    o.append(s.data() + from, i - from);
+    o += c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : "&quot;";
+    from = i + 1;
+  }
+  return o.append(s.data() + from, s.size() - from);
 }
 
 /// Lower case for the search index: ASCII and the German umlauts (names are UTF-8).
@@ -368,6 +469,12 @@ nav ol{columns:2;font-size:.9rem}
 }
 )CSS";
 
+// The calibrate page: its table of observations has twelve columns, the sources long texts.
+constexpr const char* kCalibrateStyle = R"CSS(#t-observations{font-size:.8rem}td.src{color:var(--muted);min-width:11rem}
+pre{background:var(--band);padding:.5rem .7rem;overflow-x:auto}
+@media print{#t-observations{font-size:6.5pt}#t-observations td.src{font-size:6pt;min-width:0}#t-observations thead th{overflow-wrap:anywhere;white-space:normal}#t-observations tbody th{white-space:nowrap}}
+)CSS";
+
 // Sorting and searching only: the page is complete without it.
 constexpr const char* kScript = R"JS(
 (function(){
@@ -396,12 +503,14 @@ if(q){var out=document.getElementById('q-count');
 })();
 )JS";
 
-void head(std::string& o, const Page& p, const std::string& title) {
+/// `style`: rules only one kind of page needs, after the common stylesheet (the other pages keep
+/// their bytes).
+void head(std::string& o, const Page& p, const std::string& title, std::string_view style = {}) {
   fmt::format_to(std::back_inserter(o),
                  "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n"
                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                 "<meta name=\"generator\" content=\"kimsim {}\">\n<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n",
-                 lang_code(p.lang()), kVersion, esc(title), kStyle);
+                 "<meta name=\"generator\" content=\"kimsim {}\">\n<title>{}</title>\n<style>{}{}</style>\n</head>\n<body>\n",
+                 lang_code(p.lang()), kVersion, esc(title), kStyle, style);
 }
 
 void tail(std::string& o, const Page& p, const json& data) {
@@ -426,7 +535,11 @@ void search_box(std::string& o, const Page& p) {
 
 /// A table cell with a number: shown in the page's format, sorted by its plain value.
 std::string num_td(const std::string& shown, const std::string& sort_value) {
-  return "<td class=\"n\" data-v=\"" + sort_value + "\">" + shown + "</td>";
+  // One allocation: about a thousand cells a page.
+  constexpr std::string_view open = "<td class=\"n\" data-v=\"", mid = "\">", close = "</td>";
+  std::string o;
+  o.reserve(open.size() + sort_value.size() + mid.size() + shown.size() + close.size());
+  return o.append(open).append(sort_value).append(mid).append(shown).append(close);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -832,7 +945,7 @@ void run_body(std::string& o, const Page& p, const json& d) {
 /// With `signed_axis` (differences) the axis spans the values' range through 0, with a line at 0.
 std::string interval_chart(const Page& p, const std::string& id, const std::string& title, const std::string& desc,
                            const std::string& x_label, const std::vector<std::pair<std::string, std::array<double, 3>>>& rows,
-                           bool signed_axis = false) {
+                           bool signed_axis = false, std::string_view mid_label = "median") {
   const double left = 190, right = 20, top = 10, row_h = 12, axis_h = 40, width = 760;
   const double plot_w = width - left - right, height = top + row_h * static_cast<double>(std::max<std::size_t>(rows.size(), 1)) + axis_h;
   double lo = 0, hi = 0;
@@ -867,7 +980,7 @@ std::string interval_chart(const Page& p, const std::string& id, const std::stri
   else fmt::format_to(out, FMT_COMPILE("<line class=\"axis\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/>\n"), left, top, height - axis_h);
   fmt::format_to(out, FMT_COMPILE("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n</svg>\n"), left + plot_w / 2, height - 6, esc(x_label));
   fmt::format_to(out, FMT_COMPILE("<figcaption><div class=\"legend\"><span style=\"--c:#56B4E9\">{}</span><span style=\"--c:#0072B2\">{}</span></div>{}</figcaption>\n</figure>\n"),
-                 esc(p.t("band")), esc(p.t("median")), esc(desc));
+                 esc(p.t("band")), esc(p.t(mid_label)), esc(desc));
   return o;
 }
 
@@ -1337,6 +1450,190 @@ void sweep_body(std::string& o, const Page& p, const json& d) {
   close_table(o);
   o += "</section>\n";
 }
+
+// ---------------------------------------------------------------------------------------------
+// The calibrate report.
+
+/// Observed against fitted positions, one dot per observation with a fitted quota (coloured by
+/// how it takes part in the fit), and the diagonal where the two agree.
+std::string fit_chart(const Page& p, const std::string& id, const std::string& title, const std::string& desc, const json& observations) {
+  const double size = 320, left = 60, top = 30, bottom = 50;
+  const double width = left + size + 30, height = top + size + bottom;
+  struct Dot {
+    double observed, fitted;
+    std::size_t colour;
+    std::string label;
+  };
+  // Fitted against a budget, on shares, shown only: three colours of the Okabe–Ito palette.
+  const auto colour_of = [](const std::string& t) -> std::size_t { return t == "budget" ? 3 : t == "shares" ? 0 : 5; };
+  std::vector<Dot> dots;
+  double max = 0;
+  for (const auto& o : observations) {
+    if (o["fitted"].is_null()) continue;
+    const double ob = o["observed"].get<double>(), fi = o["fitted"].get<double>();
+    max = std::max({max, ob, fi});
+    dots.push_back({ob, fi, colour_of(o["treatment"].get<std::string>()),
+                    fmt::format("{} {} {}: {} {}, {} {}", o["ags"].get<std::string>(), o["name"].get<std::string>(), o["year"].get<int>(),
+                                p.t("fit_x"), p.number(ob, 2), p.t("fit_y"), p.number(fi, 2))});
+  }
+  const std::vector<double> tk = ticks(0, std::max(max, 1.0));
+  const double hi = std::max(std::max(max, 1.0), tk.empty() ? 1.0 : tk.back());
+  auto X = [&](double v) { return left + size * v / hi; };
+  auto Y = [&](double v) { return top + size * (1 - v / hi); };
+  std::string o;
+  auto out = std::back_inserter(o);
+  fmt::format_to(out, "<figure>\n<svg id=\"{0}\" viewBox=\"0 0 {1} {2}\" width=\"{1}\" role=\"img\" aria-labelledby=\"{0}-t {0}-d\">\n"
+                      "<title id=\"{0}-t\">{3}</title>\n<desc id=\"{0}-d\">{4}</desc>\n",
+                 id, width, height, esc(title), esc(desc));
+  for (double v : tk)
+    fmt::format_to(out, "<line class=\"grid\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\"/><line class=\"grid\" x1=\"{3}\" x2=\"{4}\" y1=\"{5:.1f}\" y2=\"{5:.1f}\"/>"
+                        "<text x=\"{0:.1f}\" y=\"{6}\" text-anchor=\"middle\">{7}</text><text x=\"{8}\" y=\"{9:.1f}\" text-anchor=\"end\">{7}</text>\n",
+                   X(v), top, top + size, left, left + size, Y(v), top + size + 14, esc(p.number(v, v == std::floor(v) ? 0 : 1)), left - 4, Y(v) + 4);
+  fmt::format_to(out, "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#999\" stroke-dasharray=\"4 3\"/>\n", X(0), Y(0), X(hi), Y(hi));
+  fmt::format_to(out, "<line class=\"axis\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/><line class=\"axis\" x1=\"{0}\" x2=\"{3}\" y1=\"{2}\" y2=\"{2}\"/>\n", left, top,
+                 top + size, left + size);
+  for (const Dot& d : dots)
+    fmt::format_to(out, "<circle cx=\"{:.2f}\" cy=\"{:.2f}\" r=\"4.5\" fill=\"{}\" fill-opacity=\"0.85\" stroke=\"#fff\"><title>{}</title></circle>\n", X(d.observed),
+                   Y(d.fitted), kPalette[d.colour], esc(d.label));
+  fmt::format_to(out, "<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", X(hi / 2), height - 12, esc(p.t("fit_x")));
+  fmt::format_to(out, "<text transform=\"translate(14 {:.1f}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n", Y(hi / 2), esc(p.t("fit_y")));
+  fmt::format_to(out, "<text x=\"{}\" y=\"18\">{}</text>\n</svg>\n", left, esc(title));
+  o += "<figcaption><div class=\"legend\">";
+  for (const char* t : {"budget", "shares"})
+    fmt::format_to(out, "<span style=\"--c:{}\">{}</span>", kPalette[colour_of(t)], esc(p.t(std::string("treatment_") + t)));
+  fmt::format_to(out, "<span style=\"--c:{}\">{}</span><span style=\"--c:#999\">{}</span></div>{}</figcaption>\n</figure>\n", kPalette[colour_of("")],
+                 esc(p.t("treatment_headcount")), esc(p.t("fit_diagonal")), esc(desc));
+  return o;
+}
+
+/// `kimsim calibrate`: the key as fitted and how firmly the observations hold it, the fit per
+/// observation (chart and table, each with its source), its quality in and out of sample, the
+/// notes, and the variant to run next.
+void calibrate_body(std::string& o, const Page& p, const json& d) {
+  auto out = std::back_inserter(o);
+  const json& fit = d["fit"];
+  const json& loo = d["leave_one_out"];
+  const std::string variant = d["variant"].get<std::string>();
+  fmt::format_to(out, "<header>\n<h1>{}: {} – {} {}</h1>\n<p class=\"sub\">{}: {} · {}: {}</p>\n</header>\n", esc(p.t("title_calibrate")),
+                 esc(d["scenario"].get<std::string>()), esc(p.t("baustein")), esc(d["baustein"].get<std::string>()), esc(d["baustein"].get<std::string>()),
+                 esc(d["baustein_name"].get<std::string>()), esc(p.t("cal_from")), esc(d["observations_from"].get<std::string>()));
+  o += "<nav aria-label=\"" + esc(p.t("contents")) + "\"><ol>";
+  for (const auto& [anchor, label] : {std::pair{"headline", "headline"}, {"weights", "cal_weights"}, {"fit", "cal_fit"}, {"quality", "cal_quality"}, {"next", "cal_next"}})
+    fmt::format_to(out, "<li><a href=\"#{}\">{}</a></li>", anchor, esc(p.t(label)));
+  o += "</ol></nav>\n";
+
+  // At a glance, with the caveat where the observations leave the key open.
+  o += "<section id=\"headline\">\n<h2>" + esc(p.t("headline")) + "</h2>\n<dl class=\"cards\">\n";
+  const auto card = [&](std::string_view label, const std::string& value, const char* id) {
+    fmt::format_to(out, "<div><dt>{}</dt><dd id=\"{}\">{}</dd></div>\n", esc(label), id, esc(value));
+  };
+  card(p.t("cal_fitted_obs"), p.count(fit["observations"].get<long long>()) + " " + p.t("cal_of") + " " + p.count(static_cast<long long>(d["observations"].size())), "h-observations");
+  card(p.t("cal_parameters"), p.count(fit["parameters"].get<long long>()), "h-parameters");
+  card(p.t("cal_mae"), p.number(fit["mae"].get<double>(), 2) + " " + p.t("vza"), "h-mae");
+  card(p.t("cal_loo_mae"), p.number(loo["mae"].get<double>(), 2) + " " + p.t("vza"), "h-loo-mae");
+  card(p.t("cal_variant"), variant, "h-variant");
+  o += "</dl>\n";
+  for (const auto& n : d["notes"])
+    if (n["id"] == "calibrate_loose_key")
+      o += "<p class=\"flag\" id=\"caveat\">" + esc(note_text({n["id"].get<std::string>(), n["args"].get<std::vector<std::string>>()}, p.lang())) + "</p>\n";
+  o += "</section>\n";
+
+  // The weights: a table and their bands.
+  const json& boot = d["bootstrap"];
+  const bool resampled = boot["replications"].get<std::uint64_t>() > 0;
+  o += "<section id=\"weights\">\n<h2>" + esc(p.t("cal_weights")) + "</h2>\n<p class=\"sub\">" +
+       esc(resampled ? fmt::format(fmt::runtime(p.t("cal_weights_hint")), p.count(boot["replications"].get<long long>()), p.count(boot["seed"].get<long long>()))
+                     : p.t("cal_no_bootstrap")) +
+       "</p>\n";
+  std::vector<Column> wcols = {{p.t("indicator")}, {p.t("weight"), true}, {p.t("cal_written"), true}};
+  if (resampled) wcols.insert(wcols.end(), {{p.t("sd"), true}, {p.t("p05"), true}, {p.t("p95"), true}});
+  wcols.push_back({p.t("at_bound")});
+  open_table(o, "id=\"t-weights\"", p.t("cal_weights"), wcols);
+  std::vector<std::pair<std::string, std::array<double, 3>>> bands;
+  for (const auto& w : d["weights"]) {
+    const double v = w["weight"].get<double>();
+    fmt::format_to(out, "<tr data-indicator=\"{0}\"><th scope=\"row\">{0}</th>{1}{2}", esc(w["indicator"].get<std::string>()), num_cell(esc(p.number(v, 4))),
+                   num_td(esc(p.plain(w["written"].get<std::string>())), esc(w["written"].get<std::string>())));
+    if (resampled) {
+      const json& b = w["bootstrap"];
+      o += num_cell(esc(p.number(b["sd"].get<double>(), 4))) + num_cell(esc(p.number(b["p05"].get<double>(), 4))) + num_cell(esc(p.number(b["p95"].get<double>(), 4)));
+      bands.push_back({w["indicator"].get<std::string>(), {b["p05"].get<double>(), v, b["p95"].get<double>()}});
+    } else {
+      bands.push_back({w["indicator"].get<std::string>(), {v, v, v}});
+    }
+    o += "<td>" + esc(p.t(w["at_bound_0"].get<bool>() ? "yes" : "no")) + "</td></tr>\n";
+  }
+  const json& base = d["base_vza"];
+  {
+    const bool fitted = base["fitted"].get<bool>();
+    fmt::format_to(out, "<tr data-indicator=\"base\"><th scope=\"row\">{} ({})</th>{}{}", esc(p.t("cal_base")),
+                   esc(p.t(fitted ? "cal_base_fitted" : "cal_base_fixed")), num_cell(esc(p.number(base["value"].get<double>(), 4))),
+                   num_cell(esc(p.plain(base["written"].get<std::string>()))));
+    if (resampled) {
+      if (base.contains("bootstrap"))
+        o += num_cell(esc(p.number(base["bootstrap"]["sd"].get<double>(), 4))) + num_cell(esc(p.number(base["bootstrap"]["p05"].get<double>(), 4))) +
+             num_cell(esc(p.number(base["bootstrap"]["p95"].get<double>(), 4)));
+      else o += "<td class=\"n\">–</td><td class=\"n\">–</td><td class=\"n\">–</td>";
+    }
+    o += "<td>" + (base.contains("at_bound_0") ? esc(p.t(base["at_bound_0"].get<bool>() ? "yes" : "no")) : std::string("–")) + "</td></tr>\n";
+  }
+  close_table(o);
+  o += interval_chart(p, "c-weights", p.t("chart_weights"), p.t("text_alt") + " " + p.quote(p.t("cal_weights")) + ".", p.t("weight"), bands, false,
+                      "cal_fitted_weight");
+  o += "</section>\n";
+
+  // The fit per observation: the chart, then the table (its text alternative), as calibrate.csv.
+  o += "<section id=\"fit\">\n<h2>" + esc(p.t("cal_fit")) + "</h2>\n<p class=\"sub\">" + esc(p.t("cal_fit_hint")) + "</p>\n<p class=\"sub\">" +
+       esc(p.t("cal_treatments")) + "</p>\n";
+  o += fit_chart(p, "c-fit", p.t("chart_fit"), p.t("text_alt") + " " + p.quote(p.t("cal_fit")) + ".", d["observations"]);
+  open_table(o, "class=\"sortable\" id=\"t-observations\"", p.t("cal_fit"),
+             {{p.t("ags"), false, "data-col=\"ags\""}, {p.t("name"), false, "data-col=\"name\""}, {p.t("year"), true, "data-col=\"year\""},
+              {p.t("kind"), false, "data-col=\"kind\""}, {p.t("observed"), true, "data-col=\"observed\""}, {p.t("fit_y"), true, "data-col=\"fitted\""},
+              {p.t("cal_apportioned"), true, "data-col=\"apportioned\""}, {p.t("cal_error"), true, "data-col=\"error\""},
+              {p.t("cal_loo"), true, "data-col=\"loo_prediction\""}, {p.t("cal_loo_error"), true, "data-col=\"loo_error\""},
+              {p.t("treatment"), false, "data-col=\"treatment\""}, {p.t("source"), false, "data-col=\"source\""}});
+  // Each number to the decimals of calibrate.csv, sorted by its plain value; empty where it has none.
+  const auto cell = [&](const json& v, int decimals) {
+    if (v.is_null()) return std::string("<td class=\"n\" data-v=\"\"></td>");
+    const std::string plain = fmt::format("{:.{}f}", v.get<double>(), decimals);
+    return num_td(esc(p.plain(plain)), plain);
+  };
+  for (const auto& ob : d["observations"]) {
+    const std::string kind = ob["kind"].get<std::string>(), treatment = ob["treatment"].get<std::string>();
+    fmt::format_to(out, "<tr><td>{}</td><th scope=\"row\">{}</th>{}<td data-v=\"{}\">{}</td>{}{}{}{}{}{}<td data-v=\"{}\">{}</td><td class=\"src\">{}</td></tr>\n",
+                   esc(ob["ags"].get<std::string>()), esc(ob["name"].get<std::string>()), num_td(std::to_string(ob["year"].get<int>()), std::to_string(ob["year"].get<int>())),
+                   esc(kind), esc(p.t("kind_" + kind)), cell(ob["observed"], 2), cell(ob["fitted"], 4), cell(ob["apportioned"], 1), cell(ob["error"], 4),
+                   cell(ob["loo_prediction"], 4), cell(ob["loo_error"], 4), esc(treatment), esc(p.t("short_" + treatment)), esc(ob["source"].get<std::string>()));
+  }
+  close_table(o);
+  o += "</section>\n";
+
+  // Quality in and out of sample, the years.
+  o += "<section id=\"quality\">\n<h2>" + esc(p.t("cal_quality")) + "</h2>\n";
+  open_table(o, "id=\"t-quality\"", p.t("cal_quality"), {{""}, {p.t("cal_in_sample"), true}, {p.t("cal_leave_one_out"), true}});
+  fmt::format_to(out, "<tr><th scope=\"row\">{}</th>{}{}</tr>\n", esc(p.t("cal_count")), num_cell(p.count(fit["observations"].get<long long>())),
+                 num_cell(p.count(loo["predicted"].get<long long>())));
+  for (const auto& [key, label] : {std::pair{"mae", "cal_mae"}, {"rmse", "cal_rmse"}, {"max_error", "cal_max_error"}})
+    fmt::format_to(out, "<tr data-metric=\"{}\"><th scope=\"row\">{} (VZÄ)</th>{}{}</tr>\n", key, esc(p.t(label)), num_cell(esc(p.number(fit[key].get<double>(), 2))),
+                   num_cell(esc(p.number(loo[key].get<double>(), 2))));
+  close_table(o);
+  open_table(o, "id=\"t-years\"", p.t("cal_years"),
+             {{p.t("year")}, {p.t("treatment")}, {p.t("cal_budget_positions"), true}, {p.t("cal_by_key"), true}, {p.t("recipients"), true}});
+  for (const auto& y : d["years"]) {
+    const std::string treatment = y["treatment"].get<std::string>();
+    fmt::format_to(out, "<tr><th scope=\"row\">{}</th><td>{}</td>{}{}{}</tr>\n", y["year"].get<int>(), esc(p.t("treatment_" + treatment)),
+                   num_cell(y["positions"].is_null() ? "–" : esc(p.number(y["positions"].get<double>(), 1))),
+                   num_cell(y["positions_by_key"].is_null() ? "–" : esc(p.number(y["positions_by_key"].get<double>(), 2))),
+                   num_cell(p.count(y["recipients"].get<long long>())));
+  }
+  close_table(o);
+  if (!d["notes"].empty()) o += "<h3>" + esc(p.t("cal_notes")) + "</h3>\n" + note_list(p, d["notes"]);
+  o += "<p class=\"sub\">" + esc(p.t("cal_model")) + ": <code>" + esc(d["model"].get<std::string>()) + "</code></p>\n</section>\n";
+
+  // Next: the variant.
+  o += "<section id=\"next\">\n<h2>" + esc(p.t("cal_next")) + "</h2>\n<p>" + esc(fmt::format(fmt::runtime(p.t("cal_next_text")), variant)) +
+       "</p>\n<pre><code>kimsim run " + esc(variant) + "</code></pre>\n</section>\n";
+}
 }  // namespace
 
 std::optional<Lang> parse_lang(std::string_view text) {
@@ -1655,17 +1952,49 @@ json sweep_report_data(const nlohmann::json& summary, std::string_view sweep_csv
   return d;
 }
 
+json calibrate_report_data(const json& calibrate, const std::vector<Note>& notes, const std::string& baustein_name,
+                           const std::string& scenario_sha256, Lang lang) {
+  json d;
+  d["kind"] = "calibrate";
+  d["lang"] = lang_code(lang);
+  for (const char* key : {"scenario", "baustein", "model", "observations_from", "weights", "base_vza", "years", "fit", "leave_one_out", "bootstrap", "variant"})
+    d[key] = calibrate[key];
+  d["baustein_name"] = baustein_name;
+  // Per observation the numbers of calibrate.csv (the errors where it was fitted); the treatment
+  // as its code, said in the page's language.
+  d["observations"] = json::array();
+  for (const auto& o : calibrate["observations"]) {
+    json r;
+    for (const char* key : {"ags", "name", "year", "kind", "observed", "treatment", "fitted", "apportioned", "loo_prediction", "source"}) r[key] = o[key];
+    const std::string t = o["treatment"].get<std::string>();
+    const bool fitted = t == "budget" || t == "shares";
+    const double observed = o["observed"].get<double>();
+    // To 12 significant digits, as calibrate.json's numbers: what the fit determines.
+    const auto difference = [&](const json& v) {
+      return fitted && v.is_number() ? json(std::strtod(fmt::format("{:.12g}", v.get<double>() - observed).c_str(), nullptr)) : json(nullptr);
+    };
+    r["error"] = difference(o["fitted"]);
+    r["loo_error"] = difference(o["loo_prediction"]);
+    d["observations"].push_back(std::move(r));
+  }
+  d["notes"] = notes_json(notes);
+  d["provenance"] = {{"kimsim_version", kVersion}, {"kimsim_commit", kGitCommit}, {"scenario_sha256", scenario_sha256}};
+  return d;
+}
+
 std::string report_html(const json& data) {
   const Page p(parse_lang(data.value("lang", "de")).value_or(Lang::de));
   const std::string kind = data["kind"].get<std::string>();
   std::string o;
   o.reserve(1 << 20);
-  head(o, p, std::string(p.t("title_" + kind)) + ": " + data.value(kind == "sweep" ? "sweep" : "scenario", std::string()));
+  head(o, p, std::string(p.t("title_" + kind)) + ": " + data.value(kind == "sweep" ? "sweep" : "scenario", std::string()),
+       kind == "calibrate" ? kCalibrateStyle : "");
   o += "<main>\n";
   if (kind == "run") run_body(o, p, data);
   else if (kind == "compare") compare_body(o, p, data);
   else if (kind == "simulate") simulate_body(o, p, data);
   else if (kind == "sweep") sweep_body(o, p, data);
+  else if (kind == "calibrate") calibrate_body(o, p, data);
   o += "</main>\n";
   tail(o, p, data);
   return o;

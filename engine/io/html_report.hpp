@@ -65,7 +65,15 @@ constexpr std::size_t sweep_rows_shown(std::size_t columns) {
 nlohmann::json sweep_report_data(const nlohmann::json& summary, std::string_view sweep_csv, const std::string& scenario,
                                  const std::string& scenario_sha256, Lang lang);
 
-/// The page, rendered from a data island of any of the four kinds (its "kind").
+/// The data island of `kimsim calibrate`, from its calibrate.json (`calibrate`, numbers already
+/// rounded to what the fit determines): the fitted weights with their bootstrap intervals, the
+/// base, the fit and its leave-one-out errors, per observation observed, fitted, apportioned,
+/// the errors, treatment and source, the years, the notes (ids and values, said in the page's
+/// language) and the variant to run next.
+nlohmann::json calibrate_report_data(const nlohmann::json& calibrate, const std::vector<Note>& notes, const std::string& baustein_name,
+                                     const std::string& scenario_sha256, Lang lang);
+
+/// The page, rendered from a data island of any of the five kinds (its "kind").
 std::string report_html(const nlohmann::json& data);
 
 /// The island as it stands in the page: JSON with every '<' escaped, so that no name can close

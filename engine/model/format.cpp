@@ -13,15 +13,50 @@ unsigned __int128 magnitude(__int128 v) {
 
 }  // namespace
 
+namespace {
+
+/// The decimal digits of `w`, backwards, into `digits`; returns how many.
+template <class Unsigned>
+std::size_t digits_backwards(Unsigned w, char* digits) {
+  std::size_t n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + static_cast<unsigned>(w % 10));
+    w /= 10;
+  } while (w != 0);
+  return n;
+}
+
+}  // namespace
+
 std::string format_euros(__int128 cents) {
+  // Digit by digit, 64-bit where the amount fits (as it always does in practice): every CSV and
+  // report writes each amount, and a runtime format string with 128-bit division was most of it.
   const unsigned __int128 m = magnitude(cents);
-  // fmt writes 128-bit integers exactly (FMT_USE_INT128 with GCC and Clang).
-  return fmt::format("{}{}.{:02}", cents < 0 ? "-" : "", m / 100, static_cast<unsigned>(m % 100));
+  const unsigned __int128 whole = m / 100;
+  const unsigned rest = static_cast<unsigned>(m % 100);
+  char digits[40];  // 2^127 / 100 has 37 digits
+  const std::size_t n = whole >> 64 == 0 ? digits_backwards(static_cast<std::uint64_t>(whole), digits) : digits_backwards(whole, digits);
+  std::string out;
+  out.reserve(n + 4);
+  if (cents < 0) out += '-';
+  for (std::size_t i = n; i > 0; --i) out += digits[i - 1];
+  out += '.';
+  out += static_cast<char>('0' + rest / 10);
+  out += static_cast<char>('0' + rest % 10);
+  return out;
 }
 
 std::string format_positions(std::int64_t halves) {
-  const unsigned __int128 m = magnitude(halves);
-  return fmt::format("{}{}.{}", halves < 0 ? "-" : "", m / 2, m % 2 ? 5 : 0);
+  const std::uint64_t m = halves < 0 ? 0 - static_cast<std::uint64_t>(halves) : static_cast<std::uint64_t>(halves);
+  char digits[20];
+  const std::size_t n = digits_backwards(m / 2, digits);
+  std::string out;
+  out.reserve(n + 3);
+  if (halves < 0) out += '-';
+  for (std::size_t i = n; i > 0; --i) out += digits[i - 1];
+  out += '.';
+  out += m % 2 ? '5' : '0';
+  return out;
 }
 
 std::string german_number(std::string_view plain) {

@@ -60,6 +60,27 @@ constexpr Sentence kSentences[] = {
      "Kreis or kreisfreie Stadt applied and received money in the replication",
      "Verteilungsgerechtigkeit (Gini, Max/Min der Euro je Einwohner): über die Kreise und kreisfreien Städte mit ihren "
      "Gemeinden, deren Kreis bzw. kreisfreie Stadt in der Replikation Mittel beantragt und erhalten hat."},
+    // Calibration (engine/cli/calibrate_cmd.cpp).
+    {"calibrate_bounds", "the quotas are fitted without the bounds min_vza/max_vza; the apportioned positions respect them",
+     "Die Quoten sind ohne die Grenzen min_vza/max_vza angepasst; die zugeteilten Stellen halten sie ein."},
+    // 0 the base fitted (VZÄ, 4 decimals), 1 as written, 2 the rule's unit.
+    {"calibrate_base", "base fitted {0} VZÄ, written {1} VZÄ (rounded to the rule's unit of {2} VZÄ)",
+     "Sockel angepasst: {0} VZÄ, geschrieben: {1} VZÄ (gerundet auf die Einheit der Regel von {2} VZÄ)"},
+    // 0 the rounds.
+    {"calibrate_not_converged", "the alternation between key and scales stopped after {0} rounds without settling",
+     "Der Wechsel zwischen Schlüssel und Skalen endete nach {0} Runden, ohne sich einzupendeln: Die Anpassung ist unsicher."},
+    // 0 the year, 1 its positions by key fitted (VZÄ, 2 decimals).
+    {"calibrate_scale", "{0}: positions by key fitted as {1} VZÄ (the year's budget is not given by year)",
+     "{0}: Stellen nach Schlüssel als {1} VZÄ angepasst (das Budget des Jahres ist nicht nach Jahren angegeben)"},
+    // 0 the indicator.
+    {"calibrate_at_bound", "the weight of '{0}' sits at its bound 0",
+     "Das Gewicht von „{0}“ liegt an seiner Grenze 0: Die Beobachtungen sprechen gegen diese Kennzahl im Schlüssel."},
+    // 0 the weights with their bootstrap 5-95 % intervals ("population 0.00-0.68, schutzsuchende 0.32-1.00").
+    {"calibrate_loose_key",
+     "the observations pin the key only loosely (bootstrap 5-95 %: {0}): the fitted key is an assumption, not a measurement; "
+     "more observations would narrow it",
+     "Die Beobachtungen legen den Schlüssel nur schwach fest (Bootstrap 5–95 %: {0}): Der angepasste Schlüssel ist eine "
+     "Annahme, keine Messung; weitere Beobachtungen würden ihn eingrenzen."},
 };
 
 }  // namespace

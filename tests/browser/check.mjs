@@ -4,7 +4,7 @@
 // search box work, and the print layout (A4 PDF) keeps every table row whole on one page and
 // inside the right margin. A screenshot of each report lands under results/browser/.
 //
-//   node check.mjs CHROMIUM SCREENSHOT_DIR KIND:DIR [KIND:DIR ...]     KIND: run, compare, simulate, sweep
+//   node check.mjs CHROMIUM SCREENSHOT_DIR KIND:DIR [KIND:DIR ...]     KIND: run, compare, simulate, sweep, calibrate
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -291,6 +291,41 @@ async function checkSweep(page, dir, lang) {
   await checkSort(page, 'sweep', '#t-points', lang === 'de' ? 'Stellen (VZÄ)' : 'Positions (FTE, VZÄ)', lang);
 }
 
+async function checkCalibrate(page, dir, lang) {
+  // Every observation of calibrate.csv a row of the page, each cell its column's value: numbers as
+  // shown (in the page's language) back in the CSV's form, a kind or treatment by its code (data-v;
+  // the text is said in the page's language), text as written; the weights and the fit's MAE are
+  // calibrate.json's.
+  const rows = csv(readFileSync(join(dir, 'calibrate.csv'), 'utf8'));
+  const cal = JSON.parse(readFileSync(join(dir, 'calibrate.json'), 'utf8'));
+  const cols = await page.$$eval('#t-observations thead th', (ths) => ths.map((th) => th.getAttribute('data-col')));
+  const got = await page.$$eval('#t-observations tbody tr', (rs) => rs.map((r) => Array.from(r.cells).map((c) => [c.textContent, c.getAttribute('data-v'), c.classList.contains('n')])));
+  check(got.length === rows.length, `calibrate: ${got.length} observations in the page, ${rows.length} in calibrate.csv`);
+  check(cols.length === Object.keys(rows[0] ?? {}).length, `calibrate: the table has calibrate.csv's ${Object.keys(rows[0] ?? {}).length} columns (${cols.length})`);
+  let compared = 0;
+  for (let i = 0; i < got.length; i++) {
+    let ok = true;
+    cols.forEach((col, k) => {
+      if (!ok) return;
+      const [text, v, numeric] = got[i][k];
+      const shown = col === 'kind' || col === 'treatment' ? v : numeric ? plain(text, lang) : text;
+      if (shown !== rows[i][col]) { ok = false; fail(`calibrate: observation ${i} ${col}: page ${text} vs CSV ${rows[i][col]}`); }
+    });
+    if (!ok) break;
+    compared++;
+  }
+  const weights = await page.$$eval('#t-weights tbody tr', (rs) => rs.map((r) => [r.getAttribute('data-indicator'), r.cells[2].textContent]));
+  for (const w of cal.weights) {
+    const row = weights.find(([indicator]) => indicator === w.indicator);
+    check(row && plain(row[1], lang) === w.written, `calibrate: the weight of ${w.indicator} reads ${row?.[1]}, calibrate.json writes ${w.written}`);
+  }
+  const mae = plain(await page.$eval('#h-mae', (e) => e.textContent.replace(/[^\d,.−-]/g, '')), lang);
+  check(mae === cal.fit.mae.toFixed(2), `calibrate: the headline's MAE ${mae} is calibrate.json's ${cal.fit.mae.toFixed(2)}`);
+  check(await page.$eval('#h-variant', (e) => e.textContent) === cal.variant, `calibrate: the headline names the variant ${cal.variant}`);
+  console.log(`calibrate: ${compared} observations of calibrate.csv equal the page's table; ${cal.weights.length} weights calibrate.json's`);
+  await checkSort(page, 'calibrate', '#t-observations', lang === 'de' ? 'beobachtet (VZÄ)' : 'observed (VZÄ)', lang);
+}
+
 let browser;
 try {
   browser = await puppeteer.launch({
@@ -329,6 +364,7 @@ try {
     else if (kind === 'compare') await checkCompare(page, dir, lang);
     else if (kind === 'simulate') await checkSimulate(page, dir, lang);
     else if (kind === 'sweep') await checkSweep(page, dir, lang);
+    else if (kind === 'calibrate') await checkCalibrate(page, dir, lang);
     else fail(`unknown report kind ${kind}`);
     // The top of the page as a reader first sees it (scrolled to the top, the sorting undone by
     // a reload, a viewport as tall as the picture so that the sticky search box stays in place).
