@@ -33,10 +33,31 @@ struct Shared {
   const WhatIf& api;
   ServerOptions options;
   std::vector<std::string> hosts;  ///< "address:port" forms that name the bound socket
+  std::uint16_t port = 0;
+  bool any_address = false;  ///< bound to 0.0.0.0 or ::: reached by every address of the machine
 };
 
+/// Whether the Host header (lower case) names this server. A DNS rebinding attack needs a name
+/// that the attacker's DNS resolves to this machine; an IP literal is no name, so on a server
+/// bound to every address any literal address with the right port is this server.
+bool host_allowed(const Shared& shared, const std::string& host) {
+  if (std::find(shared.hosts.begin(), shared.hosts.end(), host) != shared.hosts.end()) return true;
+  if (!shared.any_address) return false;
+  const auto colon = host.rfind(':');
+  if (colon == std::string::npos || host.substr(colon + 1) != std::to_string(shared.port)) return false;
+  std::string address = host.substr(0, colon);
+  if (address.size() > 2 && address.front() == '[' && address.back() == ']') address = address.substr(1, address.size() - 2);
+  else if (address.find(':') != std::string::npos) return false;  // an IPv6 literal needs its brackets
+  beast::error_code ec;
+  asio::ip::make_address(address, ec);
+  return !ec;
+}
+
 std::string json_error(const std::string& path, const std::string& message, const std::string& hint) {
-  return nlohmann::json{{"path", path}, {"message", message}, {"hint", hint}, {"kimsim_version", kVersion}}.dump() + "\n";
+  // The Host header is the client's bytes: what is not UTF-8 shows as U+FFFD rather than throwing.
+  return nlohmann::json{{"path", path}, {"message", message}, {"hint", hint}, {"kimsim_version", kVersion}}.dump(
+             -1, ' ', false, nlohmann::json::error_handler_t::replace) +
+         "\n";
 }
 
 /// One connection: requests read and answered in turn (keep-alive), each under its deadline.
@@ -70,10 +91,25 @@ class Session : public std::enable_shared_from_this<Session> {
               "application/json", false);
       return;
     }
+    if (ec && ec.category() == make_error_code(http::error::bad_method).category() && ec != http::error::partial_message) {
+      // Bytes that are no HTTP request: said, and the connection closed (where the next request
+      // would begin is unknown).
+      respond(400, json_error("request", "not an HTTP/1.1 request: " + ec.message(), "send METHOD TARGET HTTP/1.1, the headers and a blank line"),
+              "application/json", false);
+      return;
+    }
     if (ec) return close();  // a timeout or a broken connection: nobody to answer
     const auto& request = parser_->get();
-    const std::string host(request[http::field::host]);
-    if (std::find(shared_.hosts.begin(), shared_.hosts.end(), host) == shared_.hosts.end()) {
+    // Two Host fields name two servers: which one the client meant is unknown (RFC 9112 3.2: 400).
+    if (request.count(http::field::host) > 1) {
+      respond(400, json_error("Host", "the request has more than one Host header", "send one Host header: the address kimsim serve printed"),
+              "application/json", false);
+      return;
+    }
+    std::string host(request[http::field::host]);
+    // Host names are case-insensitive (LOCALHOST is localhost); the allowed ones are lower case.
+    for (char& ch : host) ch = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+    if (!host_allowed(shared_, host)) {
       // A page of another site that resolves its name to this address (DNS rebinding) sends its
       // own name here: refused.
       respond(403, json_error("Host", "the Host header '" + host + "' does not name this server",
@@ -146,10 +182,12 @@ void serve(const WhatIf& api, const ServerOptions& options, const std::function<
   if (ec) throw InputError(fmt::format("cannot listen on {}:{}: {}", options.bind, options.port, ec.message()));
   const std::uint16_t port = acceptor.local_endpoint().port();
 
-  Shared shared{api, options, {}};
-  const std::string shown = address.is_v6() ? "[" + options.bind + "]" : options.bind;
+  Shared shared{api, options, {}, port, address.is_unspecified()};
+  const std::string shown = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+  // On every address the printed URL is one this machine opens; others use its addresses.
+  if (shared.any_address) shared.hosts.push_back(fmt::format("{}:{}", address.is_v6() ? "[::1]" : "127.0.0.1", port));
   shared.hosts.push_back(fmt::format("{}:{}", shown, port));
-  if (address.is_loopback()) shared.hosts.push_back(fmt::format("localhost:{}", port));
+  if (address.is_loopback() || shared.any_address) shared.hosts.push_back(fmt::format("localhost:{}", port));
 
   std::make_shared<Listener>(ioc, acceptor, shared)->accept();
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
