@@ -8,6 +8,7 @@
 
 #include "io/patch.hpp"
 #include "io/scenario.hpp"
+#include "io/html_report.hpp"
 #include "io/whatif.hpp"
 #include "kimsim/format.hpp"
 
@@ -149,4 +150,22 @@ TEST_CASE("whatif: bytes that are not UTF-8 in a target or a method are answered
   CHECK(r.status == 404);
   CHECK(nlohmann::json::parse(r.body)["path"] == "/\xef\xbf\xbd");  // U+FFFD
   CHECK(api.handle("G\xff", "/api/scenarios", "").status == 405);
+}
+
+TEST_CASE("whatif: a paradox flag is the report's sentence, in German by default") {
+  using nlohmann::json;
+  const json who = json::array({{{"ags", "05978"}, {"name", "Kreis Unna"}, {"delta_halves", -1}}});
+  json island = {{"kind", "compare"},
+                 {"scenarios", json::array({{{"name", "kim-nrw-2021"}}, {{"name", "Was-wäre-wenn"}}})},
+                 {"variants", json::array()},
+                 {"paradoxes", json::array({{{"kind", "alabama"}, {"from", 0}, {"to", 1}, {"baustein", "B2"}, {"recipients", who},
+                                             {"total_delta_halves", 2}, {"budget_delta_cents", 100}}})}};
+  const WhatIfFigures de = whatif_figures(island);
+  REQUIRE(de.paradoxes.size() == 1);
+  CHECK(de.paradoxes[0] ==
+        "Baustein B2 (kim-nrw-2021 → Was-wäre-wenn): Kreis Unna verliert 0,5 VZÄ, obwohl das Budget steigt und insgesamt 1,0 VZÄ mehr "
+        "verteilt werden – bei gleichen Empfängern, gleichem Schlüssel und gleicher Regel (Alabama-Paradoxon).");
+  CHECK(de.diverging_svg.empty());  // no variant: no chart
+  island["lang"] = "en";
+  CHECK(whatif_figures(island).paradoxes[0].find("(Alabama paradox).") != std::string::npos);
 }

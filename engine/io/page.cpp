@@ -128,6 +128,7 @@ $("year").onchange=e=>{year=Number(e.target.value);patch={};evaluate(true);};
 $("lang").onclick=()=>{lang=lang==="de"?"en":"de";labels();buildControls();evaluate(false);};
 $("save").onclick=save;$("reset").onclick=()=>pick(current.name);$("search").oninput=drawTable;$("base").onchange=e=>pick(e.target.value);
 (async()=>{labels();const r=await api("/api/scenarios");scenarios=r.scenarios.filter(s=>!s.error);
+ if(!scenarios.length){$("err").textContent=(lang==="de"?"Kein Szenario des Ordners lässt sich laden: ":"No scenario of the folder loads: ")+r.scenarios.map(s=>s.name+": "+s.error).join("\n");return;}
  for(const s of scenarios){const o=document.createElement("option");o.value=o.textContent=s.name;$("base").appendChild(o);}
  const first=scenarios.find(s=>s.name==="kim-nrw-2021")||scenarios[0];$("base").value=first.name;pick(first.name);})();
 </script></body></html>

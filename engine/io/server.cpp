@@ -8,6 +8,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -117,6 +118,21 @@ class Session : public std::enable_shared_from_this<Session> {
               "application/json", false);
       return;
     }
+    // A POST must say it is JSON. A page of another site may send a "simple" cross-site request
+    // (text/plain, no preflight) to this address; a JSON content type would need a CORS
+    // preflight, which this server never grants. So no other site can make it work.
+    if (request.method() == http::verb::post) {
+      std::string type(request[http::field::content_type]);
+      type = type.substr(0, type.find(';'));
+      while (!type.empty() && type.back() == ' ') type.pop_back();
+      for (char& ch : type) ch = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+      if (type != "application/json") {
+        respond(415, json_error("Content-Type", "a POST body must be sent as application/json, not '" + type + "'",
+                                "send the header Content-Type: application/json (curl: -H 'Content-Type: application/json')"),
+                "application/json", request.keep_alive());
+        return;
+      }
+    }
     const ApiResponse r = shared_.api.handle(std::string_view(request.method_string().data(), request.method_string().size()),
                                              std::string_view(request.target().data(), request.target().size()), request.body());
     respond(r.status, r.body, r.content_type, request.keep_alive());
@@ -130,6 +146,9 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.set(http::field::content_type, type);
     response_.set(http::field::cache_control, "no-store");
     response_.set("X-Content-Type-Options", "nosniff");
+    // The page may not be framed by another site (a hidden "Variante speichern" to click).
+    response_.set("X-Frame-Options", "DENY");
+    response_.set("Content-Security-Policy", "frame-ancestors 'none'");
     response_.keep_alive(keep_alive);
     response_.body() = std::move(body);
     response_.prepare_payload();
@@ -159,10 +178,19 @@ class Listener : public std::enable_shared_from_this<Listener> {
   asio::io_context& ioc_;
   tcp::acceptor& acceptor_;
   const Shared& shared_;
+  asio::steady_timer pause_{ioc_};
   void on_accept(beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted) return;  // stopping
-    if (!ec) std::make_shared<Session>(std::move(socket), shared_)->start();
-    accept();
+    if (!ec) {
+      std::make_shared<Session>(std::move(socket), shared_)->start();
+      return accept();
+    }
+    // Out of file descriptors (or another failure to accept): an immediate retry fails alike and
+    // spins a core; a pause lets the deadlines close connections first.
+    pause_.expires_after(std::chrono::milliseconds(100));
+    pause_.async_wait([self = shared_from_this()](beast::error_code e) {
+      if (!e) self->accept();
+    });
   }
 };
 

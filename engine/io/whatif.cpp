@@ -46,6 +46,10 @@ struct ApiError {
 
 /// Thrown from the JSON parser's callback: the body nests deeper than kMaxJsonDepth.
 struct TooDeep {};
+/// Thrown from the JSON parser's callback: an object names a key twice.
+struct TwiceKey {
+  std::string key;
+};
 
 json error_body(const ApiError& e) {
   return {{"path", e.path}, {"message", e.message}, {"hint", e.hint}, {"kimsim_version", kVersion}};
@@ -71,19 +75,34 @@ json parse_body(std::string_view body) {
     throw ApiError{413, "body", fmt::format("the request body has {} bytes, more than the {} allowed", body.size(), kMaxBodyBytes),
                    "send the scenario's name and a patch of the values you change, not the scenario"};
   // The parser's callback sees the depth of every value before it is built: a body nested too
-  // deep is refused before it costs memory or stack.
-  const auto depth = [](int d, json::parse_event_t, json&) {
+  // deep is refused before it costs memory or stack. It sees every key too: a key given twice in
+  // one object (the parser would keep the last silently) is refused.
+  std::vector<std::vector<std::string>> keys;  // per open object, its keys so far
+  const auto check = [&keys](int d, json::parse_event_t event, json& parsed) {
     if (d > kMaxJsonDepth) throw TooDeep{};
+    if (event == json::parse_event_t::object_start) keys.emplace_back();
+    else if (event == json::parse_event_t::object_end && !keys.empty()) keys.pop_back();
+    else if (event == json::parse_event_t::key && !keys.empty()) {
+      const std::string key = parsed.get<std::string>();
+      if (std::find(keys.back().begin(), keys.back().end(), key) != keys.back().end()) throw TwiceKey{key};
+      keys.back().push_back(key);
+    }
     return true;
   };
+  const std::string hint = R"(a request is {"scenario": NAME, "patch": {PATH: VALUE}}, e.g. {"scenario": "kim-nrw-2021", "patch": {"bausteine[B2].rate_per_vza_eur": "57000.00"}})";
   try {
-    return json::parse(body.begin(), body.end(), depth);
+    return json::parse(body.begin(), body.end(), check);
   } catch (const TooDeep&) {
     throw ApiError{413, "body", fmt::format("the JSON nests deeper than {} levels", kMaxJsonDepth),
                    R"(a request is {"scenario": NAME, "patch": {PATH: VALUE}})"};
+  } catch (const TwiceKey& k) {
+    throw ApiError{422, "body", "the key '" + k.key + "' is given twice in one object", "give each key once"};
   } catch (const json::parse_error& e) {
-    throw ApiError{400, "body:" + line_column(body, e.byte == 0 ? 0 : e.byte - 1), std::string("malformed JSON: ") + e.what(),
-                   R"(a request is {"scenario": NAME, "patch": {PATH: VALUE}}, e.g. {"scenario": "kim-nrw-2021", "patch": {"bausteine[B2].rate_per_vza_eur": "57000.00"}})"};
+    throw ApiError{400, "body:" + line_column(body, e.byte == 0 ? 0 : e.byte - 1), std::string("malformed JSON: ") + e.what(), hint};
+  } catch (const json::exception& e) {
+    // A number beyond a double (1e309) and the like: the JSON is well formed, its value is not.
+    throw ApiError{400, "body", std::string("a value of the JSON cannot be read: ") + e.what(),
+                   "money and other exact values are safest as strings, e.g. \"57000.00\""};
   }
 }
 
@@ -218,6 +237,11 @@ Patch read_patch(const WhatIf::Base& b, const json& request) {
     if (*v < c.min || *v > c.max)
       throw ApiError{422, at, "'" + text + "' is outside the range of " + slot->path,
                      "the range is " + value_text(*slot, c.min) + " to " + value_text(*slot, c.max) + " (GET /api/scenarios)"};
+    // The published step, where it is coarser than what the reader takes (a base in whole VZÄ).
+    // Key weights take any exact decimal: the scenario's own are finer than the page's step.
+    if (slot->kind != SlotKind::key_weight && c.options.empty() && (*v - c.min) % c.step != 0)
+      throw ApiError{422, at, "'" + text + "' is not on the steps of " + slot->path,
+                     "the step is " + value_text(*slot, c.step) + " from " + value_text(*slot, c.min) + " (GET /api/scenarios)"};
     p.slots.push_back(*slot);
     p.values.push_back(*v);
   }

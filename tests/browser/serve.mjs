@@ -66,7 +66,7 @@ try {
   // The variant the page saves, run by kimsim run: the same euros per recipient and Baustein.
   const cents = (s) => Math.round(Number(s.replace(/\./g, '').replace(',', '.')) * 100);
   const sameAsRun = async (rowsShown, label, args = []) => {
-    const saved = await page.evaluate(async () => (await fetch('/api/variant', { method: 'POST', body: JSON.stringify({ scenario: current.name, year, patch }) })).json());
+    const saved = await page.evaluate(async () => await api('/api/variant', { scenario: current.name, year, patch }));
     const file = join(work, 'scenarios', saved.file);
     writeFileSync(file, saved.yaml);
     const out = join(work, 'run-' + label);

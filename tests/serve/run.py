@@ -155,6 +155,28 @@ try:
         if s2 != 200 or again != reference:
             fail("raw request, " + label + ": afterwards the server did not answer the valid request alike")
 
+    # Bound to every address: the printed URL is this machine's, any IP literal with the port is
+    # this server (a colleague's http://ADDRESS:PORT/), a DNS name other than localhost is not.
+    wild = subprocess.Popen([kimsim, "serve", "scenarios", "--port", "0", "--bind", "0.0.0.0"], cwd=work, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        m2 = re.search(r"http://127\.0\.0\.1:(\d+)/", wild.stdout.readline())
+        if not m2:
+            fail("--bind 0.0.0.0: no URL of this machine printed")
+        else:
+            p2 = m2.group(1)
+            for h, want in (("127.0.0.1:" + p2, 200), ("192.0.2.7:" + p2, 200), ("localhost:" + p2, 200),
+                            ("evil.example:" + p2, 403), ("192.0.2.7:1" + p2, 403)):
+                c = http.client.HTTPConnection("127.0.0.1", int(p2), timeout=30)
+                c.request("GET", "/api/scenarios", headers={"Host": h})
+                got = c.getresponse().status
+                c.close()
+                if got != want:
+                    fail("--bind 0.0.0.0, Host {}: expected {}, got {}".format(h, want, got))
+    finally:
+        wild.send_signal(signal.SIGTERM)
+        wild.wait(timeout=10)
+
     # The chart is the report's SVG, the flags its wording.
     answer = json.loads(reference)
     if not answer.get("chart_svg", "").startswith("<figure>") or '<svg id="c-diverging-1"' not in answer["chart_svg"]:
