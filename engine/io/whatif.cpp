@@ -229,6 +229,11 @@ Patch read_patch(const WhatIf::Base& b, const json& request) {
     if (value.is_string()) text = value.get<std::string>();
     else if (value.is_boolean()) text = value.get<bool>() ? "true" : "false";
     else if (value.is_number_integer() || value.is_number_unsigned()) text = value.dump();
+    else if (value.is_number_float() && value_kind(slot->kind) == "money")
+      // The parser has already rounded it through a double (60000000.000000001 arrives as 6e7):
+      // money is exact or refused.
+      throw ApiError{422, at, "money as a JSON number with a fraction or an exponent (" + value.dump() + ") is read through a double and may not be the amount sent",
+                     "send money as a decimal string, e.g. \"57000.00\", or as a whole number of euros"};
     else if (value.is_number_float()) text = value.dump();  // the shortest text that reads back as the same double
     else throw ApiError{422, at, "expected a value as a string or a number, got " + std::string(value.type_name()), "e.g. \"57000.00\""};
     const auto v = parse_value(*slot, text, why);
