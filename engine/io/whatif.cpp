@@ -25,15 +25,20 @@ namespace kimsim::io {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+namespace {
+json controls_json(const Scenario& s);
+}  // namespace
+
 /// A base as every request shares it: never changed once built (the Plan points into it).
 struct WhatIf::Base {
   LoadedScenario loaded;
   Plan plan;
   Allocation allocation;
   std::string name, sha256;
+  json controls;  ///< its controls (values, ranges, steps): the same in every answer, built once
   explicit Base(LoadedScenario ls, std::string n)
       : loaded(std::move(ls)), plan(loaded.scenario, loaded.regions), allocation(allocate(plan, {})), name(std::move(n)),
-        sha256(loaded.input_sha256.at(0)) {}
+        sha256(loaded.input_sha256.at(0)), controls(controls_json(loaded.scenario)) {}
 };
 
 namespace {
@@ -343,7 +348,7 @@ json evaluate(const WhatIf::Base& b, const Patch& p, Lang lang = Lang::de) {
   j["lang"] = std::string(lang_code(lang));
   j["chart_svg"] = figures.diverging_svg;
   j["paradox_flags"] = figures.paradoxes;
-  j["controls"] = controls_json(s);  // this year's values, ranges and steps
+  j["controls"] = b.controls;  // this year's values, ranges and steps
   return j;
 }
 
@@ -544,7 +549,7 @@ ApiResponse WhatIf::handle(std::string_view method, std::string_view target, std
           j["budget_eur"] = format_euros(b->loaded.scenario.budget);
           j["bausteine"] = json::array();
           for (const auto& bs : b->loaded.scenario.bausteine) j["bausteine"].push_back(bs.id);
-          j["controls"] = controls_json(b->loaded.scenario);
+          j["controls"] = b->controls;
         } catch (const ApiError& e) {
           j["error"] = e.message;  // listed, so that the planner sees why it cannot be picked
         }
