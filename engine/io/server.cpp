@@ -79,6 +79,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void read() {
     parser_.emplace();
     parser_->body_limit(kMaxBodyBytes);
+    // Browsers send the cookies of every local tool on 127.0.0.1 (Jupyter, RStudio, ...): more
+    // than Beast's default 8 KiB of headers is common there.
+    parser_->header_limit(64 * 1024);
     // The deadline covers the whole request: a client that sends slowly is cut off.
     stream_.expires_after(std::chrono::seconds(shared_.options.deadline_seconds));
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));

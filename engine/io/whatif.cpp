@@ -84,7 +84,7 @@ json parse_body(std::string_view body) {
   // one object (the parser would keep the last silently) is refused.
   std::vector<std::vector<std::string>> keys;  // per open object, its keys so far
   const auto check = [&keys](int d, json::parse_event_t event, json& parsed) {
-    if (d > kMaxJsonDepth) throw TooDeep{};
+    if (d >= kMaxJsonDepth) throw TooDeep{};  // d counts from 0 at the top level: level d + 1
     if (event == json::parse_event_t::object_start) keys.emplace_back();
     else if (event == json::parse_event_t::object_end && !keys.empty()) keys.pop_back();
     else if (event == json::parse_event_t::key && !keys.empty()) {
@@ -228,8 +228,15 @@ Patch read_patch(const WhatIf::Base& b, const json& request) {
     std::string why;
     const auto slot = resolve_slot(s, path, why);
     if (!slot) throw ApiError{422, at, why, "GET /api/scenarios lists the patchable paths of each scenario"};
-    for (const Slot& other : p.slots)
+    for (const Slot& other : p.slots) {
       if (other.path == slot->path) throw ApiError{422, at, "'" + slot->path + "' is patched twice", "give each path once"};
+      // The total splits among the Bausteine in the base's proportions; a Baustein's budget makes
+      // the total follow. Both at once would leave one of them unused: refused, not dropped.
+      const auto budget = [](const Slot& x) { return x.kind == SlotKind::total_budget || x.kind == SlotKind::budget; };
+      if (budget(other) && budget(*slot) && (other.kind == SlotKind::total_budget) != (slot->kind == SlotKind::total_budget))
+        throw ApiError{422, at, "'" + slot->path + "' and '" + other.path + "' are both patched: the total and a Baustein's budget cannot both be set",
+                       "patch the Bausteine's budgets (the total follows) or the total alone (split in the base's proportions)"};
+    }
     std::string text;
     if (value.is_string()) text = value.get<std::string>();
     else if (value.is_boolean()) text = value.get<bool>() ? "true" : "false";
@@ -498,8 +505,11 @@ std::shared_ptr<const WhatIf::Base> WhatIf::base(const std::string& name, std::o
   };
   std::shared_ptr<Entry> own = entry(name, false);
   if (!own) {
-    std::error_code ec;
-    const fs::path real = fs::canonical(file, ec), root = fs::canonical(folder_);
+    std::error_code ec, root_ec;
+    const fs::path real = fs::canonical(file, ec), root = fs::canonical(folder_, root_ec);
+    if (root_ec)
+      throw ApiError{503, "body.scenario", "the served folder " + folder_.string() + " cannot be read: " + root_ec.message(),
+                     "restore the folder, or restart kimsim serve with another"};
     // A link may not lead out of the folder.
     if (ec || !fs::is_regular_file(real) || real.parent_path() != root)
       throw ApiError{404, "body.scenario", "no scenario '" + name + "' in the served folder", "GET /api/scenarios lists them"};
@@ -532,8 +542,12 @@ ApiResponse WhatIf::handle(std::string_view method, std::string_view target, std
     if (path == "/api/scenarios") {
       expect("GET");
       std::vector<std::string> names;
-      for (const auto& entry : fs::directory_iterator(folder_))
-        if (entry.path().extension() == ".yaml") names.push_back(entry.path().stem().string());
+      std::error_code ec;
+      for (fs::directory_iterator it(folder_, ec), end; !ec && it != end; it.increment(ec))
+        if (it->path().extension() == ".yaml") names.push_back(it->path().stem().string());
+      if (ec)
+        throw ApiError{503, "scenarios", "the served folder " + folder_.string() + " cannot be read: " + ec.message(),
+                       "restore the folder, or restart kimsim serve with another"};
       std::sort(names.begin(), names.end());
       json list = json::array();
       for (const std::string& name : names) {

@@ -177,6 +177,33 @@ try:
         wild.send_signal(signal.SIGTERM)
         wild.wait(timeout=10)
 
+    # Cookies of other local tools: 12 KB of headers are answered.
+    s3, _, _, _ = request("GET", "/api/scenarios", headers={"Cookie": "x=" + "a" * 12000})
+    if s3 != 200:
+        fail("a request with 12 KB of cookies answered " + str(s3))
+
+    # The served folder gone while serving: 503 for what needs it, the cached bases still answer.
+    shutil.copytree(os.path.join(work, "scenarios"), os.path.join(work, "gone"), symlinks=True)
+    gone = subprocess.Popen([kimsim, "serve", "gone", "--port", "0"], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        p3 = int(re.search(r":(\d+)/", gone.stdout.readline()).group(1))
+        def ask(method, target, body=b""):
+            c = http.client.HTTPConnection("127.0.0.1", p3, timeout=30)
+            c.request(method, target, body=body, headers={"Content-Type": "application/json"})
+            r = c.getresponse()
+            r.read()
+            c.close()
+            return r.status
+        first = ask("POST", "/api/evaluate", valid)
+        os.rename(os.path.join(work, "gone"), os.path.join(work, "gone-away"))
+        got = (first, ask("GET", "/api/scenarios"), ask("POST", "/api/evaluate", json.dumps({"scenario": "kim-nrw"}).encode()),
+               ask("POST", "/api/evaluate", valid))
+        if got != (200, 503, 503, 200):
+            fail("the folder gone: expected 200, 503, 503, 200, got " + repr(got))
+    finally:
+        gone.send_signal(signal.SIGTERM)
+        gone.wait(timeout=10)
+
     # The chart is the report's SVG, the flags its wording.
     answer = json.loads(reference)
     if not answer.get("chart_svg", "").startswith("<figure>") or '<svg id="c-diverging-1"' not in answer["chart_svg"]:
