@@ -49,6 +49,9 @@ struct ApiError {
   std::string path, message, hint;
 };
 
+/// The longest field name or patch path read (the longest patchable path has about 60 characters).
+constexpr std::size_t kMaxPathChars = 200;
+
 /// Thrown from the JSON parser's callback: the body nests deeper than kMaxJsonDepth.
 struct TooDeep {};
 /// Thrown from the JSON parser's callback: an object names a key twice.
@@ -116,7 +119,9 @@ void check_fields(const json& request, const std::vector<std::string>& known) {
   if (!request.is_object())
     throw ApiError{422, "body", "expected a JSON object", R"(a request is {"scenario": NAME, "patch": {PATH: VALUE}})"};
   for (const auto& [key, value] : request.items())
-    if (std::find(known.begin(), known.end(), key) == known.end())
+    if (key.size() > kMaxPathChars)  // no suggestion for it: the edit distance would cost seconds
+      throw ApiError{422, "body", fmt::format("a field name of {} characters", key.size()), "the fields are " + comma_list(known)};
+    else if (std::find(known.begin(), known.end(), key) == known.end())
       throw ApiError{422, "body." + key, "unknown field '" + key + "'" + did_you_mean(key, known), "the fields are " + comma_list(known)};
   if (!request.contains("scenario") || !request["scenario"].is_string())
     throw ApiError{422, "body.scenario", "expected the name of a scenario of the served folder as a string",
@@ -221,6 +226,11 @@ Patch read_patch(const WhatIf::Base& b, const json& request) {
     throw ApiError{422, "body.patch", "expected an object of {PATH: VALUE}", R"(e.g. {"bausteine[B2].rate_per_vza_eur": "57000.00"})"};
   const Scenario& s = b.loaded.scenario;
   for (const auto& [path, value] : patch.items()) {
+    // A path longer than any patchable one is refused before suggesting the nearest (an edit
+    // distance against every path, quadratic in its length) and without echoing it.
+    if (path.size() > kMaxPathChars)
+      throw ApiError{422, "body.patch", fmt::format("a patch path of {} characters: no patchable path is longer than {}", path.size(), kMaxPathChars),
+                     "GET /api/scenarios lists the patchable paths of each scenario"};
     const std::string at = "body.patch." + path;
     if (path.rfind("data", 0) == 0 || path.rfind("extends", 0) == 0)
       throw ApiError{422, at, "a patch may not change '" + path + "'",
