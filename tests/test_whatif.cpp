@@ -8,7 +8,9 @@
 
 #include "io/patch.hpp"
 #include "io/scenario.hpp"
+#include "io/html_report.hpp"
 #include "io/whatif.hpp"
+#include "kimsim/format.hpp"
 
 using namespace kimsim;
 using namespace kimsim::io;
@@ -78,4 +80,92 @@ TEST_CASE("whatif: the patched money adds up to the budget to the cent") {
     budget += cents(t["budget_eur"]);
   }
   CHECK(budget == 6'123'456'789);
+}
+
+TEST_CASE("whatif: a year of the scenario's years is compiled once, shared by concurrent requests, and equals load_scenario of that year") {
+  const WhatIf api(KIMSIM_SOURCE_DIR "/scenarios");
+  const std::string body = R"({"scenario": "kim-nrw", "year": 2023, "patch": {"bausteine[B2].rate_per_vza_eur": "60000.00"}})";
+  // The first requests for the year arrive together: one builds the base, the others wait for it.
+  std::vector<std::string> got(6);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < got.size(); ++t) threads.emplace_back([&, t] { got[t] = api.handle("POST", "/api/evaluate", body).body; });
+  for (auto& th : threads) th.join();
+  for (const auto& g : got) CHECK(g == got[0]);
+  const auto r = nlohmann::json::parse(got[0]);
+  CHECK(r["year"] == 2023);
+  // 2023's rate is the dated 57,000 EUR, not 2021's 55,000: the base of that year.
+  bool rate = false;
+  for (const auto& c : r["controls"])
+    if (c["path"] == "bausteine[B1].rate_per_vza_eur") rate = c["value"] == "57000.00";
+  CHECK(rate);
+  LoadOptions options;
+  options.year = 2023;
+  const LoadedScenario ls = load_scenario(KIMSIM_SOURCE_DIR "/scenarios/kim-nrw.yaml", options);
+  CHECK(r["totals"][0]["budget_eur"] == format_euros(ls.scenario.bausteine[0].budget));
+  CHECK(nlohmann::json::parse(api.handle("POST", "/api/evaluate", R"({"scenario": "kim-nrw"})").body)["year"] == 2021);
+}
+
+TEST_CASE("whatif: a year outside the scenario's years, or not a year, is refused at body.year with the valid range") {
+  const WhatIf api(KIMSIM_SOURCE_DIR "/scenarios");
+  for (const char* body : {R"({"scenario": "kim-nrw", "year": 2026})", R"({"scenario": "kim-nrw", "year": 2019})",
+                           R"({"scenario": "kim-nrw", "year": "2023"})", R"({"scenario": "kim-nrw", "year": 2023.5})"}) {
+    const ApiResponse r = api.handle("POST", "/api/evaluate", body);
+    CHECK(r.status == 422);
+    const auto j = nlohmann::json::parse(r.body);
+    CHECK(j["path"] == "body.year");
+  }
+  const auto j = nlohmann::json::parse(api.handle("POST", "/api/evaluate", R"({"scenario": "kim-nrw", "year": 2026})").body);
+  CHECK(j["message"].get<std::string>().find("2020 to 2025") != std::string::npos);
+}
+
+TEST_CASE("whatif: the key normalises its weights: halved weights allocate as the base") {
+  const WhatIf api(KIMSIM_SOURCE_DIR "/scenarios");
+  const auto r = nlohmann::json::parse(api.handle("POST", "/api/evaluate",
+                                                  R"({"scenario": "fluag-integrationspauschale", "patch": {"bausteine[IP].money_by_key.key.population": "0.45",
+                                                      "bausteine[IP].money_by_key.key.area_km2": "0.05"}})")
+                                           .body);
+  REQUIRE(r.contains("recipients"));
+  for (const auto& row : r["recipients"]) CHECK(row["delta_euros"] == "0.00");
+  // The controls say so.
+  bool said = false;
+  for (const auto& c : r["controls"])
+    if (c["kind"] == "weight") said = c["why"].get<std::string>().find("normalises") != std::string::npos && c["key"] == "bausteine[IP].money_by_key.key";
+  CHECK(said);
+}
+
+TEST_CASE("whatif: the chart is the report's SVG and the paradox flags its plain words, in the request's language") {
+  const WhatIf api(KIMSIM_SOURCE_DIR "/scenarios");
+  const std::string patch = R"("patch": {"bausteine[B2].rate_per_vza_eur": "57000.00"})";
+  const auto de = nlohmann::json::parse(api.handle("POST", "/api/evaluate", R"({"scenario": "kim-nrw-2021", )" + patch + "}").body);
+  const auto en = nlohmann::json::parse(api.handle("POST", "/api/evaluate", R"({"scenario": "kim-nrw-2021", "lang": "en", )" + patch + "}").body);
+  CHECK(de["chart_svg"].get<std::string>().find("<svg id=\"c-diverging-1\"") != std::string::npos);
+  CHECK(de["chart_svg"].get<std::string>().find("Gewinne und Verluste") != std::string::npos);
+  CHECK(en["chart_svg"].get<std::string>().find("Gewinne und Verluste") == std::string::npos);
+  CHECK(api.handle("POST", "/api/evaluate", R"({"scenario": "kim-nrw-2021", "lang": "fr"})").status == 422);
+}
+
+TEST_CASE("whatif: bytes that are not UTF-8 in a target or a method are answered, not thrown") {
+  const WhatIf api(KIMSIM_SOURCE_DIR "/scenarios");
+  const ApiResponse r = api.handle("GET", "/\xff", "");
+  CHECK(r.status == 404);
+  CHECK(nlohmann::json::parse(r.body)["path"] == "/\xef\xbf\xbd");  // U+FFFD
+  CHECK(api.handle("G\xff", "/api/scenarios", "").status == 405);
+}
+
+TEST_CASE("whatif: a paradox flag is the report's sentence, in German by default") {
+  using nlohmann::json;
+  const json who = json::array({{{"ags", "05978"}, {"name", "Kreis Unna"}, {"delta_halves", -1}}});
+  json island = {{"kind", "compare"},
+                 {"scenarios", json::array({{{"name", "kim-nrw-2021"}}, {{"name", "Was-wäre-wenn"}}})},
+                 {"variants", json::array()},
+                 {"paradoxes", json::array({{{"kind", "alabama"}, {"from", 0}, {"to", 1}, {"baustein", "B2"}, {"recipients", who},
+                                             {"total_delta_halves", 2}, {"budget_delta_cents", 100}}})}};
+  const WhatIfFigures de = whatif_figures(island);
+  REQUIRE(de.paradoxes.size() == 1);
+  CHECK(de.paradoxes[0] ==
+        "Baustein B2 (kim-nrw-2021 → Was-wäre-wenn): Kreis Unna verliert 0,5 VZÄ, obwohl das Budget steigt und insgesamt 1,0 VZÄ mehr "
+        "verteilt werden – bei gleichen Empfängern, gleichem Schlüssel und gleicher Regel (Alabama-Paradoxon).");
+  CHECK(de.diverging_svg.empty());  // no variant: no chart
+  island["lang"] = "en";
+  CHECK(whatif_figures(island).paradoxes[0].find("(Alabama paradox).") != std::string::npos);
 }

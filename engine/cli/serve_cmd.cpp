@@ -19,19 +19,21 @@ int serve_command(const Invocation& call) {
 
 Serves the scenarios (*.yaml) of SCENARIOS_DIR (default: scenarios) to planners and programs
 on this machine: a what-if page at / (German, English switch: pick a baseline, move the
-controls, see the totals, the recipients with their differences, a recipient's trace, save the
-variant) and a JSON API:
-  GET  /api/scenarios   the scenarios by name, each with its patchable values (controls):
-                        path, current value, range and step
-  POST /api/evaluate    {"scenario": NAME, "patch": {PATH: VALUE, ...}}: the allocation per
-                        recipient and Baustein, the totals, and the comparison with the
-                        unpatched scenario (winners, losers, fairness indices, paradoxes)
+controls and the year, see the totals, the winners and losers, the recipients with their
+differences, a recipient's trace, save the variant) and a JSON API:
+  GET  /api/scenarios   the scenarios by name, each with its years and its patchable values
+                        (controls): path, current value, range, step and why
+  POST /api/evaluate    {"scenario": NAME, "year": Y, "lang": "de", "patch": {PATH: VALUE, ...}}
+                        (year and lang optional): the allocation per recipient and Baustein,
+                        the totals, and the comparison with the unpatched scenario of that year
+                        (winners, losers, fairness indices, paradoxes; the report's chart)
   POST /api/explain     the same plus "ags" (and "baustein"): the recipient's trace
   POST /api/variant     the same plus "name": the variant YAML (extends the base, for
                         SCENARIOS_DIR/variants/) that `kimsim run` allocates alike
 Paths are those of `kimsim sweep` (e.g. bausteine[B2].rate_per_vza_eur); money as decimal
-strings. Errors are JSON {path, message, hint} with 400 (malformed JSON), 404 (unknown
-scenario or AGS), 413 (body too large or too deep) or 422 (anything else).
+strings; every POST as Content-Type: application/json. Errors are JSON {path, message, hint}
+with 400 (malformed JSON), 404 (unknown scenario or AGS), 413 (body too large or too deep), 415
+(not sent as JSON) or 422 (anything else).
 
 Binds 127.0.0.1 unless --bind says otherwise (with a warning: anyone who reaches the address
 can use it). --port 0 picks a free port; the URL is printed. SIGINT or SIGTERM stop it.

@@ -1056,6 +1056,18 @@ std::string paradox_text(const Page& p, const json& x, const json& scenarios) {
   return where + moves(a, da) + " and " + moves(b, db) + ", although their key weights stand as before: only a recipient was added or removed (new-recipient paradox).";
 }
 
+/// The diverging chart of variant `k` of a compare island: its territories that gain or lose,
+/// largest gain first.
+std::string variant_chart(const Page& p, const json& d, std::size_t k) {
+  const json& v = d["variants"][k];
+  std::vector<std::pair<std::string, double>> bars;
+  for (const auto& c : v["changes"])
+    if (c["delta_cents"].get<Cents>() != 0) bars.emplace_back(c["name"].get<std::string>(), static_cast<double>(c["delta_cents"].get<Cents>()) / 100.0);
+  std::stable_sort(bars.begin(), bars.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  return diverging_chart(p, fmt::format("c-diverging-{}", k + 1), p.t("chart_diverging") + ": " + v["name"].get<std::string>(),
+                         p.t("text_alt") + " " + p.quote(p.t("change") + ": " + v["name"].get<std::string>()) + ".", bars);
+}
+
 /// compare --replications: the variance ratios, then per variant and year the largest movers as
 /// an interval chart of the difference and a table whose cells are compare_mc.csv's.
 void compare_mc_body(std::string& o, const Page& p, const json& mc) {
@@ -1135,12 +1147,7 @@ void compare_body(std::string& o, const Page& p, const json& d) {
     const std::string tid = k == 0 ? "t-changes" : fmt::format("t-changes-{}", k + 1);
     fmt::format_to(out, FMT_COMPILE("<section id=\"v-{}\">\n<h2>{}: {} → {}</h2>\n<p class=\"sub\">{}</p>\n"), k + 1, esc(p.t("change")), esc(sc[0]["name"].get<std::string>()),
                    esc(v["name"].get<std::string>()), esc(p.t("territory_hint")));
-    std::vector<std::pair<std::string, double>> bars;
-    for (const auto& c : v["changes"])
-      if (c["delta_cents"].get<Cents>() != 0) bars.emplace_back(c["name"].get<std::string>(), static_cast<double>(c["delta_cents"].get<Cents>()) / 100.0);
-    std::stable_sort(bars.begin(), bars.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-    o += diverging_chart(p, fmt::format("c-diverging-{}", k + 1), p.t("chart_diverging") + ": " + v["name"].get<std::string>(),
-                         p.t("text_alt") + " " + p.quote(p.t("change") + ": " + v["name"].get<std::string>()) + ".", bars);
+    o += variant_chart(p, d, k);
     open_table(o, fmt::format("class=\"sortable filterable\" id=\"{}\"", tid), p.t("change") + ": " + v["name"].get<std::string>(),
                {{p.t("ags")}, {p.t("name")}, {sc[0]["name"].get<std::string>() + " " + p.t("euro"), true, "data-col=\"base\""},
                 {v["name"].get<std::string>() + " " + p.t("euro"), true, "data-col=\"variant\""}, {p.t("delta_euro"), true, "data-col=\"delta\""}, {p.t("delta_vza"), true}});
@@ -1980,6 +1987,14 @@ json calibrate_report_data(const json& calibrate, const std::vector<Note>& notes
   d["notes"] = notes_json(notes);
   d["provenance"] = {{"kimsim_version", kVersion}, {"kimsim_commit", kGitCommit}, {"scenario_sha256", scenario_sha256}};
   return d;
+}
+
+WhatIfFigures whatif_figures(const json& data) {
+  const Page p(parse_lang(data.value("lang", "de")).value_or(Lang::de));
+  WhatIfFigures f;
+  if (!data["variants"].empty()) f.diverging_svg = variant_chart(p, data, 0);
+  for (const auto& x : data["paradoxes"]) f.paradoxes.push_back(paradox_text(p, x, data["scenarios"]));
+  return f;
 }
 
 std::string report_html(const json& data) {

@@ -73,6 +73,14 @@ nlohmann::json sweep_report_data(const nlohmann::json& summary, std::string_view
 nlohmann::json calibrate_report_data(const nlohmann::json& calibrate, const std::vector<Note>& notes, const std::string& baustein_name,
                                      const std::string& scenario_sha256, Lang lang);
 
+/// What the what-if page of `kimsim serve` shows of a comparison, drawn by the compare report's
+/// own functions (one chart, one wording): the diverging winners/losers chart of the first variant
+/// as inline SVG (a <figure>), and each paradox flag in plain words, in the island's language.
+struct WhatIfFigures {
+  std::string diverging_svg;
+  std::vector<std::string> paradoxes;
+};
+WhatIfFigures whatif_figures(const nlohmann::json& compare_data);
 /// The page, rendered from a data island of any of the five kinds (its "kind").
 std::string report_html(const nlohmann::json& data);
 

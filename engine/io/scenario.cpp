@@ -539,18 +539,38 @@ void read_dated_years(Reader& rd, LoadedScenario& out) {
   }
 }
 
+/// `years: [FIRST, LAST]`: the years the scenario covers (`kimsim run --year`, the year control of
+/// `kimsim serve`). Its year lies inside: a year outside is refused here rather than run on values
+/// nobody wrote for it. (A dated value without a value for a year inside is refused when that
+/// year is run, at its line, as for any year.)
+void read_years(Reader& rd, const YAML::Node& ys, LoadedScenario& out) {
+  const std::string shape = "expected [FIRST, LAST], the years the scenario covers, such as [2020, 2025]";
+  if (!ys.IsSequence() || ys.size() != 2) return rd.error(ys, "years", shape);
+  const auto first = rd.whole(ys[0], "years[0]", SimulationLimits::first_year, SimulationLimits::last_year, kYearRange);
+  const auto last = rd.whole(ys[1], "years[1]", SimulationLimits::first_year, SimulationLimits::last_year, kYearRange);
+  if (!first || !last) return;
+  if (*first > *last) return rd.error(ys, "years", "the first year " + std::to_string(*first) + " is after the last, " + std::to_string(*last));
+  const auto year = static_cast<std::uint64_t>(out.scenario.year);
+  if (year != 0 && (year < *first || year > *last))
+    return rd.error(ys, "years",
+                    "the year " + std::to_string(year) + " is not among the years the scenario covers, " + std::to_string(*first) + " to " +
+                        std::to_string(*last) + " (run one of them with --year, or widen years:)");
+  out.scenario.years = {static_cast<int>(*first), static_cast<int>(*last)};
+}
+
 /// Reads the whole document into `out`, recording errors in `rd`.
 void read_document(Reader& rd, const YAML::Node& root, LoadedScenario& out,
                    DataSpec& spec, const RuleTable& table) {
   Scenario& s = out.scenario;
   const std::vector<std::string> known = {"scenario", "programme", "year", "budget_eur", "sources",
-                                          "assumptions", "data", "bausteine", "validation", "simulation"};
+                                          "assumptions", "data", "bausteine", "validation", "simulation", "years"};
   if (!rd.mapping(root, "", known, {"scenario", "programme", "year", "budget_eur", "data", "bausteine"}))
     return;
   const std::optional<std::string> name = rd.text(root, "", "scenario");
   s.name = name.value_or("");
   s.programme = rd.text(root, "", "programme").value_or("");
   if (root["year"]) s.year = static_cast<int>(rd.whole(root["year"], "year", SimulationLimits::first_year, SimulationLimits::last_year, kYearRange).value_or(0));
+  if (const YAML::Node ys = root["years"]) read_years(rd, ys, out);
   s.budget = rd.euros(root, "", "budget_eur").value_or(0);
   s.sources = rd.strings(root, "", "sources");
   s.assumptions = rd.strings(root, "", "assumptions");

@@ -8,6 +8,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -33,10 +34,31 @@ struct Shared {
   const WhatIf& api;
   ServerOptions options;
   std::vector<std::string> hosts;  ///< "address:port" forms that name the bound socket
+  std::uint16_t port = 0;
+  bool any_address = false;  ///< bound to 0.0.0.0 or ::: reached by every address of the machine
 };
 
+/// Whether the Host header (lower case) names this server. A DNS rebinding attack needs a name
+/// that the attacker's DNS resolves to this machine; an IP literal is no name, so on a server
+/// bound to every address any literal address with the right port is this server.
+bool host_allowed(const Shared& shared, const std::string& host) {
+  if (std::find(shared.hosts.begin(), shared.hosts.end(), host) != shared.hosts.end()) return true;
+  if (!shared.any_address) return false;
+  const auto colon = host.rfind(':');
+  if (colon == std::string::npos || host.substr(colon + 1) != std::to_string(shared.port)) return false;
+  std::string address = host.substr(0, colon);
+  if (address.size() > 2 && address.front() == '[' && address.back() == ']') address = address.substr(1, address.size() - 2);
+  else if (address.find(':') != std::string::npos) return false;  // an IPv6 literal needs its brackets
+  beast::error_code ec;
+  asio::ip::make_address(address, ec);
+  return !ec;
+}
+
 std::string json_error(const std::string& path, const std::string& message, const std::string& hint) {
-  return nlohmann::json{{"path", path}, {"message", message}, {"hint", hint}, {"kimsim_version", kVersion}}.dump() + "\n";
+  // The Host header is the client's bytes: what is not UTF-8 shows as U+FFFD rather than throwing.
+  return nlohmann::json{{"path", path}, {"message", message}, {"hint", hint}, {"kimsim_version", kVersion}}.dump(
+             -1, ' ', false, nlohmann::json::error_handler_t::replace) +
+         "\n";
 }
 
 /// One connection: requests read and answered in turn (keep-alive), each under its deadline.
@@ -57,6 +79,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void read() {
     parser_.emplace();
     parser_->body_limit(kMaxBodyBytes);
+    // Browsers send the cookies of every local tool on 127.0.0.1 (Jupyter, RStudio, ...): more
+    // than Beast's default 8 KiB of headers is common there.
+    parser_->header_limit(64 * 1024);
     // The deadline covers the whole request: a client that sends slowly is cut off.
     stream_.expires_after(std::chrono::seconds(shared_.options.deadline_seconds));
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
@@ -70,16 +95,46 @@ class Session : public std::enable_shared_from_this<Session> {
               "application/json", false);
       return;
     }
+    if (ec && ec.category() == make_error_code(http::error::bad_method).category() && ec != http::error::partial_message) {
+      // Bytes that are no HTTP request: said, and the connection closed (where the next request
+      // would begin is unknown).
+      respond(400, json_error("request", "not an HTTP/1.1 request: " + ec.message(), "send METHOD TARGET HTTP/1.1, the headers and a blank line"),
+              "application/json", false);
+      return;
+    }
     if (ec) return close();  // a timeout or a broken connection: nobody to answer
     const auto& request = parser_->get();
-    const std::string host(request[http::field::host]);
-    if (std::find(shared_.hosts.begin(), shared_.hosts.end(), host) == shared_.hosts.end()) {
+    // Two Host fields name two servers: which one the client meant is unknown (RFC 9112 3.2: 400).
+    if (request.count(http::field::host) > 1) {
+      respond(400, json_error("Host", "the request has more than one Host header", "send one Host header: the address kimsim serve printed"),
+              "application/json", false);
+      return;
+    }
+    std::string host(request[http::field::host]);
+    // Host names are case-insensitive (LOCALHOST is localhost); the allowed ones are lower case.
+    for (char& ch : host) ch = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+    if (!host_allowed(shared_, host)) {
       // A page of another site that resolves its name to this address (DNS rebinding) sends its
       // own name here: refused.
       respond(403, json_error("Host", "the Host header '" + host + "' does not name this server",
                               "use the URL kimsim serve printed (its address or localhost, with the port)"),
               "application/json", false);
       return;
+    }
+    // A POST must say it is JSON. A page of another site may send a "simple" cross-site request
+    // (text/plain, no preflight) to this address; a JSON content type would need a CORS
+    // preflight, which this server never grants. So no other site can make it work.
+    if (request.method() == http::verb::post) {
+      std::string type(request[http::field::content_type]);
+      type = type.substr(0, type.find(';'));
+      while (!type.empty() && type.back() == ' ') type.pop_back();
+      for (char& ch : type) ch = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+      if (type != "application/json") {
+        respond(415, json_error("Content-Type", "a POST body must be sent as application/json, not '" + type + "'",
+                                "send the header Content-Type: application/json (curl: -H 'Content-Type: application/json')"),
+                "application/json", request.keep_alive());
+        return;
+      }
     }
     const ApiResponse r = shared_.api.handle(std::string_view(request.method_string().data(), request.method_string().size()),
                                              std::string_view(request.target().data(), request.target().size()), request.body());
@@ -94,6 +149,9 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.set(http::field::content_type, type);
     response_.set(http::field::cache_control, "no-store");
     response_.set("X-Content-Type-Options", "nosniff");
+    // The page may not be framed by another site (a hidden "Variante speichern" to click).
+    response_.set("X-Frame-Options", "DENY");
+    response_.set("Content-Security-Policy", "frame-ancestors 'none'");
     response_.keep_alive(keep_alive);
     response_.body() = std::move(body);
     response_.prepare_payload();
@@ -123,10 +181,19 @@ class Listener : public std::enable_shared_from_this<Listener> {
   asio::io_context& ioc_;
   tcp::acceptor& acceptor_;
   const Shared& shared_;
+  asio::steady_timer pause_{ioc_};
   void on_accept(beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted) return;  // stopping
-    if (!ec) std::make_shared<Session>(std::move(socket), shared_)->start();
-    accept();
+    if (!ec) {
+      std::make_shared<Session>(std::move(socket), shared_)->start();
+      return accept();
+    }
+    // Out of file descriptors (or another failure to accept): an immediate retry fails alike and
+    // spins a core; a pause lets the deadlines close connections first.
+    pause_.expires_after(std::chrono::milliseconds(100));
+    pause_.async_wait([self = shared_from_this()](beast::error_code e) {
+      if (!e) self->accept();
+    });
   }
 };
 
@@ -146,10 +213,12 @@ void serve(const WhatIf& api, const ServerOptions& options, const std::function<
   if (ec) throw InputError(fmt::format("cannot listen on {}:{}: {}", options.bind, options.port, ec.message()));
   const std::uint16_t port = acceptor.local_endpoint().port();
 
-  Shared shared{api, options, {}};
-  const std::string shown = address.is_v6() ? "[" + options.bind + "]" : options.bind;
+  Shared shared{api, options, {}, port, address.is_unspecified()};
+  const std::string shown = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+  // On every address the printed URL is one this machine opens; others use its addresses.
+  if (shared.any_address) shared.hosts.push_back(fmt::format("{}:{}", address.is_v6() ? "[::1]" : "127.0.0.1", port));
   shared.hosts.push_back(fmt::format("{}:{}", shown, port));
-  if (address.is_loopback()) shared.hosts.push_back(fmt::format("localhost:{}", port));
+  if (address.is_loopback() || shared.any_address) shared.hosts.push_back(fmt::format("localhost:{}", port));
 
   std::make_shared<Listener>(ioc, acceptor, shared)->accept();
   asio::signal_set signals(ioc, SIGINT, SIGTERM);

@@ -9,6 +9,7 @@
 
 #include "io/compare_report.hpp"
 #include "io/explain.hpp"
+#include "io/html_report.hpp"
 #include "io/patch.hpp"
 #include "io/scenario.hpp"
 #include "io/suggest.hpp"
@@ -24,15 +25,20 @@ namespace kimsim::io {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+namespace {
+json controls_json(const Scenario& s);
+}  // namespace
+
 /// A base as every request shares it: never changed once built (the Plan points into it).
 struct WhatIf::Base {
   LoadedScenario loaded;
   Plan plan;
   Allocation allocation;
   std::string name, sha256;
+  json controls;  ///< its controls (values, ranges, steps): the same in every answer, built once
   explicit Base(LoadedScenario ls, std::string n)
       : loaded(std::move(ls)), plan(loaded.scenario, loaded.regions), allocation(allocate(plan, {})), name(std::move(n)),
-        sha256(loaded.input_sha256.at(0)) {}
+        sha256(loaded.input_sha256.at(0)), controls(controls_json(loaded.scenario)) {}
 };
 
 namespace {
@@ -43,12 +49,23 @@ struct ApiError {
   std::string path, message, hint;
 };
 
+/// The longest field name or patch path read (the longest patchable path has about 60 characters).
+constexpr std::size_t kMaxPathChars = 200;
+
 /// Thrown from the JSON parser's callback: the body nests deeper than kMaxJsonDepth.
 struct TooDeep {};
+/// Thrown from the JSON parser's callback: an object names a key twice.
+struct TwiceKey {
+  std::string key;
+};
 
 json error_body(const ApiError& e) {
   return {{"path", e.path}, {"message", e.message}, {"hint", e.hint}, {"kimsim_version", kVersion}};
 }
+
+/// JSON text of `j`; bytes that are not UTF-8 (a client's target, method or value quoted in a
+/// message) become U+FFFD instead of throwing, so that no request can stop the answer.
+std::string json_text(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"; }
 
 /// "line:column" of byte `at` of `text` (1-based), for a parse error.
 std::string line_column(std::string_view text, std::size_t at) {
@@ -66,19 +83,34 @@ json parse_body(std::string_view body) {
     throw ApiError{413, "body", fmt::format("the request body has {} bytes, more than the {} allowed", body.size(), kMaxBodyBytes),
                    "send the scenario's name and a patch of the values you change, not the scenario"};
   // The parser's callback sees the depth of every value before it is built: a body nested too
-  // deep is refused before it costs memory or stack.
-  const auto depth = [](int d, json::parse_event_t, json&) {
-    if (d > kMaxJsonDepth) throw TooDeep{};
+  // deep is refused before it costs memory or stack. It sees every key too: a key given twice in
+  // one object (the parser would keep the last silently) is refused.
+  std::vector<std::vector<std::string>> keys;  // per open object, its keys so far
+  const auto check = [&keys](int d, json::parse_event_t event, json& parsed) {
+    if (d >= kMaxJsonDepth) throw TooDeep{};  // d counts from 0 at the top level: level d + 1
+    if (event == json::parse_event_t::object_start) keys.emplace_back();
+    else if (event == json::parse_event_t::object_end && !keys.empty()) keys.pop_back();
+    else if (event == json::parse_event_t::key && !keys.empty()) {
+      const std::string key = parsed.get<std::string>();
+      if (std::find(keys.back().begin(), keys.back().end(), key) != keys.back().end()) throw TwiceKey{key};
+      keys.back().push_back(key);
+    }
     return true;
   };
+  const std::string hint = R"(a request is {"scenario": NAME, "patch": {PATH: VALUE}}, e.g. {"scenario": "kim-nrw-2021", "patch": {"bausteine[B2].rate_per_vza_eur": "57000.00"}})";
   try {
-    return json::parse(body.begin(), body.end(), depth);
+    return json::parse(body.begin(), body.end(), check);
   } catch (const TooDeep&) {
     throw ApiError{413, "body", fmt::format("the JSON nests deeper than {} levels", kMaxJsonDepth),
                    R"(a request is {"scenario": NAME, "patch": {PATH: VALUE}})"};
+  } catch (const TwiceKey& k) {
+    throw ApiError{422, "body", "the key '" + k.key + "' is given twice in one object", "give each key once"};
   } catch (const json::parse_error& e) {
-    throw ApiError{400, "body:" + line_column(body, e.byte == 0 ? 0 : e.byte - 1), std::string("malformed JSON: ") + e.what(),
-                   R"(a request is {"scenario": NAME, "patch": {PATH: VALUE}}, e.g. {"scenario": "kim-nrw-2021", "patch": {"bausteine[B2].rate_per_vza_eur": "57000.00"}})"};
+    throw ApiError{400, "body:" + line_column(body, e.byte == 0 ? 0 : e.byte - 1), std::string("malformed JSON: ") + e.what(), hint};
+  } catch (const json::exception& e) {
+    // A number beyond a double (1e309) and the like: the JSON is well formed, its value is not.
+    throw ApiError{400, "body", std::string("a value of the JSON cannot be read: ") + e.what(),
+                   "money and other exact values are safest as strings, e.g. \"57000.00\""};
   }
 }
 
@@ -87,7 +119,9 @@ void check_fields(const json& request, const std::vector<std::string>& known) {
   if (!request.is_object())
     throw ApiError{422, "body", "expected a JSON object", R"(a request is {"scenario": NAME, "patch": {PATH: VALUE}})"};
   for (const auto& [key, value] : request.items())
-    if (std::find(known.begin(), known.end(), key) == known.end())
+    if (key.size() > kMaxPathChars)  // no suggestion for it: the edit distance would cost seconds
+      throw ApiError{422, "body", fmt::format("a field name of {} characters", key.size()), "the fields are " + comma_list(known)};
+    else if (std::find(known.begin(), known.end(), key) == known.end())
       throw ApiError{422, "body." + key, "unknown field '" + key + "'" + did_you_mean(key, known), "the fields are " + comma_list(known)};
   if (!request.contains("scenario") || !request["scenario"].is_string())
     throw ApiError{422, "body.scenario", "expected the name of a scenario of the served folder as a string",
@@ -104,6 +138,8 @@ Control control_of(const Scenario& s, const Slot& slot) {
   const std::int64_t base = base_value(s, slot).value_or(0);
   Control c;
   const std::string_view kind = value_kind(slot.kind);
+  // The ranges (kRangesWhy): up to three times the base, as KIM grew from 25 M EUR (2020) to the
+  // "up to 75 M EUR" announced; never less than a floor, so that a base of 0 can be raised.
   if (kind == "money") {
     // Rates in even cents (half a position receives half of it); budgets and minimums in cents.
     c.step = slot.kind == SlotKind::rate ? 2 : 1;
@@ -115,7 +151,9 @@ Control control_of(const Scenario& s, const Slot& slot) {
     c.min = slot.kind == SlotKind::unit ? 1 : 0;
     c.max = std::max<std::int64_t>(3 * base, 40);
   } else if (kind == "weight") {
-    c.step = kWeightScale / 100;
+    // Steps of 0.001: a thousandth of a key is finer than any indicator's error, and the page's
+    // sliders keep the key's sum at exactly 1 in integers of these steps.
+    c.step = kWeightScale / 1000;
     c.max = std::max<std::int64_t>(base, kWeightScale);
   } else if (kind == "method") {
     for (const auto m : method_names()) c.options.emplace_back(m);
@@ -127,6 +165,31 @@ Control control_of(const Scenario& s, const Slot& slot) {
   return c;
 }
 
+/// Why the controls have the ranges and steps they have, published with them.
+constexpr std::string_view kRangesWhy =
+    "Budgets, amounts and positions range from 0 (rates from 0.02 EUR, units from 0.5 VZÄ) to three times the "
+    "scenario's value, at least 1,000,000.00 EUR or 20 VZÄ: KIM grew from 25 M EUR (2020) to the 'up to 75 M EUR' a year "
+    "announced, three times its start, and a reform beyond that is another programme; the floor lets a value of 0 be raised. "
+    "Rates per VZÄ move in even cents, since a half position receives half of the rate, exact to the cent; bases in whole VZÄ "
+    "(a base is a position per recipient), other positions in half VZÄ, the funding unit; money in cents. Key weights range "
+    "from 0 to 1 in steps of 0.001; the key normalises them (each counts as its share of their sum), and the page keeps "
+    "their sum at exactly 1.";
+
+/// The words of one control: why its range, and for a key weight how the key treats it.
+std::string control_why(const Slot& slot) {
+  switch (slot.kind) {
+    case SlotKind::rate: return "0.02 EUR to three times the scenario's rate (at least 1,000,000.00 EUR), in even cents: half a position receives half";
+    case SlotKind::key_weight:
+      return "0 to 1 in steps of 0.001; the key normalises its weights (each counts as weight / sum of the key's weights), "
+             "and the page moves the key's other weights in proportion so that the sum stays exactly 1";
+    case SlotKind::base: return "whole VZÄ per recipient, 0 to three times the scenario's base (at least 20 VZÄ)";
+    case SlotKind::unit: case SlotKind::min: case SlotKind::max:
+      return "half VZÄ (the funding unit), up to three times the scenario's value (at least 20 VZÄ)";
+    case SlotKind::method: case SlotKind::pass_through: return "the values the rule knows";
+    default: return "0 to three times the scenario's amount (at least 1,000,000.00 EUR), in cents";
+  }
+}
+
 json controls_json(const Scenario& s) {
   json list = json::array();
   for (const std::string& path : patchable_paths(s)) {
@@ -134,7 +197,9 @@ json controls_json(const Scenario& s) {
     const auto slot = resolve_slot(s, path, why);
     if (!slot) continue;
     const Control c = control_of(s, *slot);
-    json j = {{"path", slot->path}, {"kind", std::string(value_kind(slot->kind))}};
+    json j = {{"path", slot->path}, {"kind", std::string(value_kind(slot->kind))}, {"why", control_why(*slot)}};
+    // The weights of one key move together on the page: their key.
+    if (slot->kind == SlotKind::key_weight) j["key"] = slot->path.substr(0, slot->path.rfind(".key.") + 4);
     const auto base = base_value(s, *slot);
     j["value"] = base ? json(value_text(*slot, *base)) : json(nullptr);
     if (c.options.empty()) {
@@ -161,6 +226,11 @@ Patch read_patch(const WhatIf::Base& b, const json& request) {
     throw ApiError{422, "body.patch", "expected an object of {PATH: VALUE}", R"(e.g. {"bausteine[B2].rate_per_vza_eur": "57000.00"})"};
   const Scenario& s = b.loaded.scenario;
   for (const auto& [path, value] : patch.items()) {
+    // A path longer than any patchable one is refused before suggesting the nearest (an edit
+    // distance against every path, quadratic in its length) and without echoing it.
+    if (path.size() > kMaxPathChars)
+      throw ApiError{422, "body.patch", fmt::format("a patch path of {} characters: no patchable path is longer than {}", path.size(), kMaxPathChars),
+                     "GET /api/scenarios lists the patchable paths of each scenario"};
     const std::string at = "body.patch." + path;
     if (path.rfind("data", 0) == 0 || path.rfind("extends", 0) == 0)
       throw ApiError{422, at, "a patch may not change '" + path + "'",
@@ -168,12 +238,24 @@ Patch read_patch(const WhatIf::Base& b, const json& request) {
     std::string why;
     const auto slot = resolve_slot(s, path, why);
     if (!slot) throw ApiError{422, at, why, "GET /api/scenarios lists the patchable paths of each scenario"};
-    for (const Slot& other : p.slots)
+    for (const Slot& other : p.slots) {
       if (other.path == slot->path) throw ApiError{422, at, "'" + slot->path + "' is patched twice", "give each path once"};
+      // The total splits among the Bausteine in the base's proportions; a Baustein's budget makes
+      // the total follow. Both at once would leave one of them unused: refused, not dropped.
+      const auto budget = [](const Slot& x) { return x.kind == SlotKind::total_budget || x.kind == SlotKind::budget; };
+      if (budget(other) && budget(*slot) && (other.kind == SlotKind::total_budget) != (slot->kind == SlotKind::total_budget))
+        throw ApiError{422, at, "'" + slot->path + "' and '" + other.path + "' are both patched: the total and a Baustein's budget cannot both be set",
+                       "patch the Bausteine's budgets (the total follows) or the total alone (split in the base's proportions)"};
+    }
     std::string text;
     if (value.is_string()) text = value.get<std::string>();
     else if (value.is_boolean()) text = value.get<bool>() ? "true" : "false";
     else if (value.is_number_integer() || value.is_number_unsigned()) text = value.dump();
+    else if (value.is_number_float() && value_kind(slot->kind) == "money")
+      // The parser has already rounded it through a double (60000000.000000001 arrives as 6e7):
+      // money is exact or refused.
+      throw ApiError{422, at, "money as a JSON number with a fraction or an exponent (" + value.dump() + ") is read through a double and may not be the amount sent",
+                     "send money as a decimal string, e.g. \"57000.00\", or as a whole number of euros"};
     else if (value.is_number_float()) text = value.dump();  // the shortest text that reads back as the same double
     else throw ApiError{422, at, "expected a value as a string or a number, got " + std::string(value.type_name()), "e.g. \"57000.00\""};
     const auto v = parse_value(*slot, text, why);
@@ -182,6 +264,11 @@ Patch read_patch(const WhatIf::Base& b, const json& request) {
     if (*v < c.min || *v > c.max)
       throw ApiError{422, at, "'" + text + "' is outside the range of " + slot->path,
                      "the range is " + value_text(*slot, c.min) + " to " + value_text(*slot, c.max) + " (GET /api/scenarios)"};
+    // The published step, where it is coarser than what the reader takes (a base in whole VZÄ).
+    // Key weights take any exact decimal: the scenario's own are finer than the page's step.
+    if (slot->kind != SlotKind::key_weight && c.options.empty() && (*v - c.min) % c.step != 0)
+      throw ApiError{422, at, "'" + text + "' is not on the steps of " + slot->path,
+                     "the step is " + value_text(*slot, c.step) + " from " + value_text(*slot, c.min) + " (GET /api/scenarios)"};
     p.slots.push_back(*slot);
     p.values.push_back(*v);
   }
@@ -189,12 +276,30 @@ Patch read_patch(const WhatIf::Base& b, const json& request) {
 }
 
 json header(const WhatIf::Base& b) {
-  return {{"kimsim_version", kVersion}, {"scenario", b.name}, {"scenario_sha256", b.sha256}};
+  return {{"kimsim_version", kVersion}, {"scenario", b.name}, {"scenario_sha256", b.sha256}, {"year", b.loaded.scenario.year}};
+}
+
+/// The request's "year" (nullopt: the scenario's own).
+std::optional<int> year_of(const json& request) {
+  if (!request.contains("year")) return std::nullopt;
+  const json& y = request["year"];
+  if (!y.is_number_integer() || y.get<long long>() < SimulationLimits::first_year || y.get<long long>() > SimulationLimits::last_year)
+    throw ApiError{422, "body.year", "expected a year as a whole number, got " + y.dump(-1, ' ', false, json::error_handler_t::replace),
+                   "GET /api/scenarios lists each scenario's years"};
+  return static_cast<int>(y.get<long long>());
+}
+
+/// The request's "lang": the language of the chart and the paradox flags (default German).
+Lang lang_of(const json& request) {
+  if (!request.contains("lang")) return Lang::de;
+  const auto l = request["lang"].is_string() ? parse_lang(request["lang"].get<std::string>()) : std::nullopt;
+  if (!l) throw ApiError{422, "body.lang", "expected \"de\" or \"en\"", "the chart and the paradox flags speak German (de) or English (en)"};
+  return *l;
 }
 
 /// The allocation of the patch, compared with the base's: per recipient and Baustein, totals,
 /// and compare's winners, losers, fairness indices and paradoxes.
-json evaluate(const WhatIf::Base& b, const Patch& p) {
+json evaluate(const WhatIf::Base& b, const Patch& p, Lang lang = Lang::de) {
   const Scenario& s = b.loaded.scenario;
   PatchedInputs in;
   apply(s, p.slots, p.values, in);
@@ -250,6 +355,17 @@ json evaluate(const WhatIf::Base& b, const Patch& p) {
   }
   j["recipients"] = rows;
   j["comparison"] = compare_json(c, runs);
+  // The report's diverging chart and its paradox wording, drawn by the report's own functions
+  // from its compare island; the variant named as the page names it.
+  json island = compare_report_data(c, runs, nullptr, lang);
+  const std::string what = lang == Lang::de ? "Was-wäre-wenn" : "what-if";
+  island["scenarios"][1]["name"] = what;
+  island["variants"][0]["name"] = what;
+  const WhatIfFigures figures = whatif_figures(island);
+  j["lang"] = std::string(lang_code(lang));
+  j["chart_svg"] = figures.diverging_svg;
+  j["paradox_flags"] = figures.paradoxes;
+  j["controls"] = b.controls;  // this year's values, ranges and steps
   return j;
 }
 
@@ -282,7 +398,7 @@ json explain_patched(const WhatIf::Base& b, const Patch& p, const json& request)
 
 /// The patch as a variant file for the served folder's variants/ (its `extends` resolves from
 /// there), recording the base's SHA-256: `kimsim run` of it allocates as evaluate() does.
-std::string variant_yaml(const WhatIf::Base& b, const Patch& p, const std::string& name) {
+std::string variant_yaml(const WhatIf::Base& b, const Patch& p, const std::string& name, bool own_year) {
   const Scenario& s = b.loaded.scenario;
   const Scenario patched = patched_scenario(s, p.slots, p.values);
   std::string assumption;
@@ -290,8 +406,13 @@ std::string variant_yaml(const WhatIf::Base& b, const Patch& p, const std::strin
     assumption += (i ? "; " : "") + p.slots[i].path + " = " + value_text(p.slots[i], p.values[i]);
   std::string o = fmt::format("# A what-if of {0} saved by kimsim serve {1}, for the folder variants/ beside {0}.yaml.\n"
                               "# Base: {0}.yaml, SHA-256 {2}\n"
+                              "# Reproduce: kimsim run variants/{3}.yaml ({4}; --year {5} gives the same)\n"
                               "extends: ../{0}.yaml\nscenario: {3}\n",
-                              b.name, kVersion, b.sha256, name);
+                              b.name, kVersion, b.sha256, name,
+                              own_year ? fmt::format("the year {} of its base", s.year) : fmt::format("its year {} is written here", s.year), s.year);
+  // Another year than the base's own: the variant names it, so that a plain `kimsim run` of it
+  // settles the dated values for that year as the server did.
+  if (!own_year) o += fmt::format("year: {}\n", s.year);
   if (!assumption.empty()) o += fmt::format("assumptions:\n  - {}\n", json("[A] what-if: " + assumption).dump());
   // A budget changed anywhere changes the total: the total and every Baustein's budget are written,
   // as the reader checks that they add up.
@@ -357,7 +478,7 @@ std::string variant_yaml(const WhatIf::Base& b, const Patch& p, const std::strin
 WhatIf::WhatIf(fs::path folder) : folder_(std::move(folder)) {}
 WhatIf::~WhatIf() = default;
 
-std::shared_ptr<const WhatIf::Base> WhatIf::base(const std::string& name) const {
+std::shared_ptr<const WhatIf::Base> WhatIf::base(const std::string& name, std::optional<int> year) const {
   // By name alone, from the served folder: no client-given path reaches the file system.
   const bool plain = !name.empty() && name.size() <= 100 && name[0] != '.' &&
                      std::all_of(name.begin(), name.end(), [](char ch) {
@@ -368,25 +489,53 @@ std::shared_ptr<const WhatIf::Base> WhatIf::base(const std::string& name) const 
   if (!plain)
     throw ApiError{404, "body.scenario", "'" + name + "' is not a scenario name of the served folder",
                    "a name has letters, digits, '-', '_' and '.', no '/' or '..'; GET /api/scenarios lists them"};
-  {
-    const std::lock_guard lock(mutex_);
-    if (const auto it = bases_.find(name); it != bases_.end()) return it->second;
-  }
   const fs::path file = folder_ / (name + ".yaml");
-  std::error_code ec;
-  const fs::path real = fs::canonical(file, ec), root = fs::canonical(folder_);
-  // A link may not lead out of the folder.
-  if (ec || !fs::is_regular_file(real) || real.parent_path() != root)
-    throw ApiError{404, "body.scenario", "no scenario '" + name + "' in the served folder", "GET /api/scenarios lists them"};
-  std::shared_ptr<const Base> b;
-  try {
-    b = std::make_shared<const Base>(load_scenario(file.string()), name);
-  } catch (const InputError& e) {
-    throw ApiError{422, "body.scenario", std::string("the scenario does not load: ") + e.what(), "kimsim validate " + file.string()};
+  // The entry of `key`, made where there is none yet (only for a name and a year already checked,
+  // so that requests cannot grow the map).
+  const auto entry = [&](const std::string& key, bool make) -> std::shared_ptr<Entry> {
+    const std::lock_guard lock(mutex_);
+    const auto it = bases_.find(key);
+    if (it != bases_.end()) return it->second;
+    return make ? bases_.emplace(key, std::make_shared<Entry>()).first->second : nullptr;
+  };
+  // Built by the first request that needs it, while the others that need it wait; a scenario
+  // that does not load is tried again by the next request.
+  const auto build = [&](Entry& e, std::optional<int> y) {
+    std::call_once(e.once, [&] {
+      LoadOptions options;
+      options.year = y;
+      try {
+        e.base = std::make_shared<const Base>(load_scenario(file.string(), options), name);
+      } catch (const InputError& err) {
+        throw ApiError{422, y ? "body.year" : "body.scenario", std::string("the scenario does not load: ") + err.what(),
+                       "kimsim validate " + file.string() + (y ? " --year " + std::to_string(*y) : "")};
+      }
+    });
+    return e.base;
+  };
+  std::shared_ptr<Entry> own = entry(name, false);
+  if (!own) {
+    std::error_code ec, root_ec;
+    const fs::path real = fs::canonical(file, ec), root = fs::canonical(folder_, root_ec);
+    if (root_ec)
+      throw ApiError{503, "body.scenario", "the served folder " + folder_.string() + " cannot be read: " + root_ec.message(),
+                     "restore the folder, or restart kimsim serve with another"};
+    // A link may not lead out of the folder.
+    if (ec || !fs::is_regular_file(real) || real.parent_path() != root)
+      throw ApiError{404, "body.scenario", "no scenario '" + name + "' in the served folder", "GET /api/scenarios lists them"};
+    own = entry(name, true);
   }
-  // Two requests may have loaded it at once: both get the first one stored.
-  const std::lock_guard lock(mutex_);
-  return bases_.emplace(name, std::move(b)).first->second;
+  const std::shared_ptr<const Base> b = build(*own, std::nullopt);
+  const Scenario& s = b->loaded.scenario;
+  if (!year || *year == s.year) return b;
+  const auto [first, last] = s.years.value_or(std::pair{s.year, s.year});
+  if (*year < first || *year > last)
+    throw ApiError{422, "body.year",
+                   first == last ? fmt::format("the scenario {} is of the year {} alone, not {}", name, first, *year)
+                                 : fmt::format("the scenario {} covers the years {} to {}, not {}", name, first, last, *year),
+                   first == last ? "its file declares no other years (years: [FIRST, LAST])"
+                                 : fmt::format("choose a year from {} to {} (GET /api/scenarios lists them)", first, last)};
+  return build(*entry(name + "@" + std::to_string(*year), true), *year);
 }
 
 ApiResponse WhatIf::handle(std::string_view method, std::string_view target, std::string_view body) const {
@@ -403,8 +552,12 @@ ApiResponse WhatIf::handle(std::string_view method, std::string_view target, std
     if (path == "/api/scenarios") {
       expect("GET");
       std::vector<std::string> names;
-      for (const auto& entry : fs::directory_iterator(folder_))
-        if (entry.path().extension() == ".yaml") names.push_back(entry.path().stem().string());
+      std::error_code ec;
+      for (fs::directory_iterator it(folder_, ec), end; !ec && it != end; it.increment(ec))
+        if (it->path().extension() == ".yaml") names.push_back(it->path().stem().string());
+      if (ec)
+        throw ApiError{503, "scenarios", "the served folder " + folder_.string() + " cannot be read: " + ec.message(),
+                       "restore the folder, or restart kimsim serve with another"};
       std::sort(names.begin(), names.end());
       json list = json::array();
       for (const std::string& name : names) {
@@ -412,36 +565,43 @@ ApiResponse WhatIf::handle(std::string_view method, std::string_view target, std
         try {
           const auto b = base(name);
           j["scenario_sha256"] = b->sha256;
-          j["year"] = b->loaded.scenario.year;
+          const Scenario& sc = b->loaded.scenario;
+          j["year"] = sc.year;  // the default
+          const auto [first, last] = sc.years.value_or(std::pair{sc.year, sc.year});
+          j["years"] = json::array();
+          for (int y = first; y <= last; ++y) j["years"].push_back(y);
           j["budget_eur"] = format_euros(b->loaded.scenario.budget);
           j["bausteine"] = json::array();
           for (const auto& bs : b->loaded.scenario.bausteine) j["bausteine"].push_back(bs.id);
-          j["controls"] = controls_json(b->loaded.scenario);
+          j["controls"] = b->controls;
         } catch (const ApiError& e) {
           j["error"] = e.message;  // listed, so that the planner sees why it cannot be picked
         }
         list.push_back(std::move(j));
       }
-      return {200, json{{"kimsim_version", kVersion}, {"scenarios", list}}.dump() + "\n"};
+      return {200, json_text(json{{"kimsim_version", kVersion}, {"ranges", kRangesWhy}, {"scenarios", list}})};
     }
     if (path == "/api/evaluate" || path == "/api/explain") {
       expect("POST");
       const bool explaining = path == "/api/explain";
       const json request = parse_body(body);
-      check_fields(request, explaining ? std::vector<std::string>{"scenario", "patch", "ags", "baustein"}
-                                       : std::vector<std::string>{"scenario", "patch"});
-      const auto b = base(request["scenario"].get<std::string>());
+      check_fields(request, explaining ? std::vector<std::string>{"scenario", "year", "patch", "ags", "baustein"}
+                                       : std::vector<std::string>{"scenario", "year", "patch", "lang"});
+      const Lang lang = explaining ? Lang::de : lang_of(request);
+      const auto b = base(request["scenario"].get<std::string>(), year_of(request));
       const Patch p = read_patch(*b, request);
-      return {200, (explaining ? explain_patched(*b, p, request) : evaluate(*b, p)).dump() + "\n"};
+      return {200, json_text(explaining ? explain_patched(*b, p, request) : evaluate(*b, p, lang))};
     }
     if (path == "/api/variant") {
       expect("POST");
       const json request = parse_body(body);
-      check_fields(request, {"scenario", "patch", "name"});
-      const auto b = base(request["scenario"].get<std::string>());
+      check_fields(request, {"scenario", "year", "patch", "name"});
+      const auto own = base(request["scenario"].get<std::string>());
+      const auto b = base(request["scenario"].get<std::string>(), year_of(request));
       const Patch p = read_patch(*b, request);
       evaluate(*b, p);  // a patch the rules refuse is not saved
-      std::string name = b->name + "-whatif";
+      const bool own_year = b->loaded.scenario.year == own->loaded.scenario.year;
+      std::string name = b->name + (own_year ? "" : "-" + std::to_string(b->loaded.scenario.year)) + "-whatif";
       if (request.contains("name")) {
         const json& n = request["name"];
         const std::string text = n.is_string() ? n.get<std::string>() : "";
@@ -453,13 +613,16 @@ ApiResponse WhatIf::handle(std::string_view method, std::string_view target, std
       }
       json j = header(*b);
       j["file"] = "variants/" + name + ".yaml";
-      j["yaml"] = variant_yaml(*b, p, name);
-      return {200, j.dump() + "\n"};
+      j["yaml"] = variant_yaml(*b, p, name, own_year);
+      return {200, json_text(j)};
     }
     throw ApiError{404, std::string(path), "no such endpoint",
                    "GET /api/scenarios, POST /api/evaluate, POST /api/explain, POST /api/variant"};
   } catch (const ApiError& e) {
-    return {e.status, error_body(e).dump() + "\n"};
+    return {e.status, json_text(error_body(e))};
+  } catch (const std::exception& e) {
+    // A fault of the server, not of the request: answered, and the server keeps serving.
+    return {500, json_text(error_body({500, std::string(path), std::string("internal error: ") + e.what(), "please report it with the request"}))};
   }
 }
 

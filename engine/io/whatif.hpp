@@ -2,8 +2,9 @@
 // a status and a JSON body out. The HTTP edge (io/server.hpp) only carries bytes to and from it,
 // so that everything the API decides can be tested without a socket.
 //
-// Each base scenario of the served folder is loaded and compiled into a Plan once, on first use,
-// and then shared read-only by every request; a request's patch becomes per-evaluation inputs
+// Each base scenario of the served folder is loaded and compiled into a Plan once per year (its
+// own, or one of its `years:` a request names), on first use, and then shared read-only by every
+// request; a request's patch becomes per-evaluation inputs
 // (io/patch.hpp, the same compiler `kimsim sweep` uses) evaluated into the request's own
 // buffers. Concurrent requests are therefore safe.
 #pragma once
@@ -13,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -44,10 +46,18 @@ class WhatIf {
   struct Base;  // a loaded and compiled scenario (whatif.cpp)
 
  private:
+  /// A base of one scenario and year, built once (by the first request that needs it; the others
+  /// wait for it) and then only read.
+  struct Entry {
+    std::once_flag once;
+    std::shared_ptr<const Base> base;
+  };
   std::filesystem::path folder_;
   mutable std::mutex mutex_;  // guards bases_ alone: a Base is immutable once built
-  mutable std::map<std::string, std::shared_ptr<const Base>> bases_;
-  std::shared_ptr<const Base> base(const std::string& name) const;
+  mutable std::map<std::string, std::shared_ptr<Entry>> bases_;  ///< by "name" (its own year) and "name@year"
+  /// The scenario `name` of the folder, its dated values settled for `year` (default: its own
+  /// year); a year outside its `years:` is refused, located at body.year.
+  std::shared_ptr<const Base> base(const std::string& name, std::optional<int> year = std::nullopt) const;
 };
 
 }  // namespace kimsim::io

@@ -223,6 +223,9 @@ struct Scenario {
   /// validation: the assumption that closes the distance between the modelled positions and the
   /// published count (which no public source breaks down).
   std::string published_reconciliation;
+  /// `years: [FIRST, LAST]`: the years the scenario covers, its year among them; nullopt: its
+  /// year alone is declared (any other is run on its dated values as they stand).
+  std::optional<std::pair<int, int>> years;
 };
 
 /// One recipient's share of one Baustein.

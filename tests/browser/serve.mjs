@@ -1,7 +1,9 @@
 // The what-if page of `kimsim serve` in a real browser (Debian's chromium through puppeteer-core):
 // the page loads without a console error or a request to another host, the B2 rate typed in
-// German form (57.000,00) and a key weight moved update the table, and the table's numbers equal
-// `kimsim run` of the variant the page saves; clicking a row shows its trace.
+// German form (57.000,00) and a key weight moved update the table (the key's other weight follows:
+// the key's fields sum to exactly 1), and the table's numbers equal `kimsim run` of the variant
+// the page saves; the chart is the report's SVG; a year chosen gives the table of `kimsim run` of
+// its saved variant (with --year and without); clicking a row shows its trace.
 //
 //   node serve.mjs CHROMIUM KIMSIM ROOT
 import { execFileSync, spawn } from 'node:child_process';
@@ -51,26 +53,57 @@ try {
   check(JSON.stringify(after) !== JSON.stringify(before), 'the table did not change after the controls moved');
   const patch = await page.evaluate('JSON.stringify(patch)');
   check(JSON.parse(patch)['bausteine[B2].rate_per_vza_eur'] === '57000.00', 'the German input was not read as 57000.00: ' + patch);
+  // The key's weights as the page's fields show them (German decimals), in thousandths: exactly 1.
+  const keyFields = await page.evaluate(() => [...document.querySelectorAll('#controls .ctl')]
+    .filter((row) => row.firstChild.textContent.startsWith('bausteine[B2].positions_by_key.key.'))
+    .map((row) => row.querySelector('input[type=text]').value));
+  const thousandths = keyFields.map((f) => Math.round(Number(f.replace(/\./g, '').replace(',', '.')) * 1000));
+  check(keyFields.length === 2 && thousandths.reduce((a, b) => a + b, 0) === 1000 && thousandths.includes(300) && thousandths.includes(700),
+    'the key weights do not sum to 1 after one moved: ' + keyFields.join(' + '));
+  check(JSON.parse(patch)['bausteine[B2].positions_by_key.key.schutzsuchende'] === '0.700', 'the other weight did not follow: ' + patch);
+  // The chart is the report's diverging SVG.
+  check(await page.evaluate(() => !!document.querySelector('#chart svg#c-diverging-1 rect')), 'no diverging chart of the report on the page');
   // The variant the page saves, run by kimsim run: the same euros per recipient and Baustein.
-  const saved = await page.evaluate(async () => (await fetch('/api/variant', { method: 'POST', body: JSON.stringify({ scenario: current.name, patch }) })).json());
-  const file = join(work, 'scenarios', saved.file);
-  writeFileSync(file, saved.yaml);
-  execFileSync(kimsim, ['run', file, '--out', join(work, 'run')]);
   const cents = (s) => Math.round(Number(s.replace(/\./g, '').replace(',', '.')) * 100);
-  const sum = new Map();
-  for (const line of readFileSync(join(work, 'run', 'allocation.csv'), 'utf8').trim().split('\n').slice(1)) {
-    const m = line.match(/^(\d+),.*?,(B\d),[\d.]+,([\d.]+),/);
-    if (m) sum.set(m[1] + m[2], (sum.get(m[1] + m[2]) ?? 0) + Math.round(Number(m[3]) * 100));
-  }
-  const shown = new Map();
-  for (const r of after) shown.set(r[0] + r[2], (shown.get(r[0] + r[2]) ?? 0) + cents(r[4]));
-  let same = 0;
-  for (const [k, v] of sum) if (shown.get(k) === v) same++;
-  check(sum.size > 100 && same === sum.size, `the page's euros equal kimsim run of the saved variant in ${same} of ${sum.size} rows`);
+  const sameAsRun = async (rowsShown, label, args = []) => {
+    const saved = await page.evaluate(async () => await api('/api/variant', { scenario: current.name, year, patch }));
+    const file = join(work, 'scenarios', saved.file);
+    writeFileSync(file, saved.yaml);
+    const out = join(work, 'run-' + label);
+    execFileSync(kimsim, ['run', file, '--out', out, ...args]);
+    const sum = new Map();
+    for (const line of readFileSync(join(out, 'allocation.csv'), 'utf8').trim().split('\n').slice(1)) {
+      const m = line.match(/^(\d+),.*?,(B\d),[\d.]+,([\d.]+),/);
+      if (m) sum.set(m[1] + m[2], (sum.get(m[1] + m[2]) ?? 0) + Math.round(Number(m[3]) * 100));
+    }
+    const shown = new Map();
+    for (const r of rowsShown) shown.set(r[0] + r[2], (shown.get(r[0] + r[2]) ?? 0) + cents(r[4]));
+    let same = 0;
+    for (const [k, v] of sum) if (shown.get(k) === v) same++;
+    check(sum.size > 100 && same === sum.size, `${label}: the page's euros equal kimsim run of the saved variant in ${same} of ${sum.size} rows`);
+    return [same, sum.size];
+  };
+  const [same, size] = await sameAsRun(after, 'moved');
   // A click on Unna's B2 row shows its trace.
   await page.evaluate(() => { for (const r of document.querySelectorAll('#table tr.r')) if (r.children[0].textContent === '05978' && r.children[2].textContent === 'B2') { r.click(); break; } });
   await page.waitForFunction(() => document.querySelector('#explain').textContent.includes('05978'));
-  console.log(`serve page: ${after.length} rows, ${same} of ${sum.size} equal to kimsim run`);
+  // Another year: its controls, its table, and `kimsim run` (plain and --year) of its saved variant.
+  const rowsBefore = JSON.stringify(await table());
+  await page.select('#year', '2023');
+  await page.waitForFunction((b) => JSON.stringify([...document.querySelectorAll('#table tr.r')].map((r) => [...r.children].map((c) => c.textContent))) !== b, {}, rowsBefore);
+  await new Promise((r) => setTimeout(r, 300));
+  await page.evaluate(() => {
+    for (const row of document.querySelectorAll('#controls .ctl'))
+      if (row.firstChild.textContent === 'bausteine[B2].positions_by_key.key.population') {
+        const s = row.querySelector('input[type=range]'); s.value = '0.6'; s.dispatchEvent(new Event('input'));
+      }
+  });
+  await new Promise((r) => setTimeout(r, 800));
+  const in2023 = await table();
+  check(await page.evaluate('year') === 2023, 'the year 2023 was not chosen');
+  await sameAsRun(in2023, 'year-2023');
+  await sameAsRun(in2023, 'year-2023-with-year', ['--year', '2023']);
+  console.log(`serve page: ${after.length} rows, ${same} of ${size} equal to kimsim run; 2023: ${in2023.length} rows`);
 } catch (e) {
   check(false, String(e));
 } finally {

@@ -9,13 +9,16 @@ folder), reads the URL it prints, and:
      line and the body; a body of @huge or @deep is generated) and compares the status and the
      JSON answer, pretty-printed, with cases/NAME.expected; the version and the scenario's
      SHA-256 read as placeholders. After every refused request a valid one must still be answered.
+  1b. sends raw requests that no HTTP library writes (bytes that are not UTF-8 in the target, the
+     method or the Host header; two Host headers; a Host in capitals) and checks the status, each
+     followed by a valid request;
   2. evaluates the patches that the variant files of scenarios/variants/ stand for and checks
      that the allocation per recipient and Baustein and the totals equal `kimsim run` of the file.
   2b. compares /api/explain with `kimsim explain --json` of a variant file;
   3. saves patches as variant files (POST /api/variant) and checks `kimsim run` of them the same way;
   4. stops the server with SIGTERM and checks that it exits with 0.
 """
-import csv, glob, http.client, json, os, re, shutil, signal, subprocess, sys, tempfile
+import csv, glob, http.client, json, os, re, shutil, signal, socket, subprocess, sys, tempfile
 
 kimsim, root = os.path.realpath(sys.argv[1]), os.path.realpath(sys.argv[2])
 here = os.path.dirname(os.path.realpath(__file__))
@@ -117,6 +120,95 @@ try:
             if s2 != 200 or again != reference:
                 fail(name + ": after the refused request the server did not answer the valid one alike")
 
+    # 1b. raw requests: what a client can send that an HTTP library would not
+    def raw(data):
+        s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        s.sendall(data)
+        r = http.client.HTTPResponse(s)
+        r.begin()
+        body = r.read()
+        s.close()
+        return r.status, body
+
+    host = "Host: 127.0.0.1:{}".format(port).encode()
+    raws = [
+        ("non-UTF-8 target", b"GET /\xff HTTP/1.1\r\n" + host + b"\r\n\r\n", 404),
+        ("non-UTF-8 target of a POST", b"PUT /api/scenarios\xff HTTP/1.1\r\n" + host + b"\r\nContent-Length: 0\r\n\r\n", 404),
+        ("non-UTF-8 method", b"G\xffT /api/scenarios HTTP/1.1\r\n" + host + b"\r\n\r\n", 400),
+        ("non-UTF-8 Host", b"GET / HTTP/1.1\r\nHost: a\x80b\r\n\r\n", 403),
+        ("two Host headers", b"GET /api/scenarios HTTP/1.1\r\n" + host + b"\r\nHost: evil.example\r\n\r\n", 400),
+        ("Host in capitals", "GET /api/scenarios HTTP/1.1\r\nHost: LOCALHOST:{}\r\n\r\n".format(port).encode(), 200),
+    ]
+    for label, data, want in raws:
+        try:
+            got, body = raw(data)
+        except Exception as e:  # no answer at all: the server died or hung up
+            got, body = None, repr(e).encode()
+        if got != want:
+            fail("raw request, {}: expected {}, got {}: {}".format(label, want, got, body[:300]))
+        if got and got >= 400:
+            try:
+                json.loads(body)
+            except ValueError:
+                fail("raw request, {}: the answer is no JSON: {}".format(label, body[:300]))
+        s2, _, _, again = request("POST", "/api/evaluate", valid)
+        if s2 != 200 or again != reference:
+            fail("raw request, " + label + ": afterwards the server did not answer the valid request alike")
+
+    # Bound to every address: the printed URL is this machine's, any IP literal with the port is
+    # this server (a colleague's http://ADDRESS:PORT/), a DNS name other than localhost is not.
+    wild = subprocess.Popen([kimsim, "serve", "scenarios", "--port", "0", "--bind", "0.0.0.0"], cwd=work, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        m2 = re.search(r"http://127\.0\.0\.1:(\d+)/", wild.stdout.readline())
+        if not m2:
+            fail("--bind 0.0.0.0: no URL of this machine printed")
+        else:
+            p2 = m2.group(1)
+            for h, want in (("127.0.0.1:" + p2, 200), ("192.0.2.7:" + p2, 200), ("localhost:" + p2, 200),
+                            ("evil.example:" + p2, 403), ("192.0.2.7:1" + p2, 403)):
+                c = http.client.HTTPConnection("127.0.0.1", int(p2), timeout=30)
+                c.request("GET", "/api/scenarios", headers={"Host": h})
+                got = c.getresponse().status
+                c.close()
+                if got != want:
+                    fail("--bind 0.0.0.0, Host {}: expected {}, got {}".format(h, want, got))
+    finally:
+        wild.send_signal(signal.SIGTERM)
+        wild.wait(timeout=10)
+
+    # Cookies of other local tools: 12 KB of headers are answered.
+    s3, _, _, _ = request("GET", "/api/scenarios", headers={"Cookie": "x=" + "a" * 12000})
+    if s3 != 200:
+        fail("a request with 12 KB of cookies answered " + str(s3))
+
+    # The served folder gone while serving: 503 for what needs it, the cached bases still answer.
+    shutil.copytree(os.path.join(work, "scenarios"), os.path.join(work, "gone"), symlinks=True)
+    gone = subprocess.Popen([kimsim, "serve", "gone", "--port", "0"], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        p3 = int(re.search(r":(\d+)/", gone.stdout.readline()).group(1))
+        def ask(method, target, body=b""):
+            c = http.client.HTTPConnection("127.0.0.1", p3, timeout=30)
+            c.request(method, target, body=body, headers={"Content-Type": "application/json"})
+            r = c.getresponse()
+            r.read()
+            c.close()
+            return r.status
+        first = ask("POST", "/api/evaluate", valid)
+        os.rename(os.path.join(work, "gone"), os.path.join(work, "gone-away"))
+        got = (first, ask("GET", "/api/scenarios"), ask("POST", "/api/evaluate", json.dumps({"scenario": "kim-nrw"}).encode()),
+               ask("POST", "/api/evaluate", valid))
+        if got != (200, 503, 503, 200):
+            fail("the folder gone: expected 200, 503, 503, 200, got " + repr(got))
+    finally:
+        gone.send_signal(signal.SIGTERM)
+        gone.wait(timeout=10)
+
+    # The chart is the report's SVG, the flags its wording.
+    answer = json.loads(reference)
+    if not answer.get("chart_svg", "").startswith("<figure>") or '<svg id="c-diverging-1"' not in answer["chart_svg"]:
+        fail("evaluate carries no diverging chart of the report")
+
     # 2. evaluate == kimsim run of the variant file the patch stands for
     rate = "57000.00"
     variants = {
@@ -136,11 +228,14 @@ try:
                 rows[key] = (halves + round(float(row["positions"]) * 2), cents + int(row["euros"].replace(".", "")))
         return rows
 
-    def same_as_run(label, variant_file, patch):
+    def same_as_run(label, variant_file, patch, scenario="kim-nrw-2021", year=None, run_args=()):
         out = os.path.join(work, "run-" + label)
-        subprocess.run([kimsim, "run", variant_file, "--out", out], cwd=work, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([kimsim, "run", variant_file, "--out", out, *run_args], cwd=work, check=True, stdout=subprocess.DEVNULL)
         expected = rows_of_run(out)
-        status, _, _, data = request("POST", "/api/evaluate", json.dumps({"scenario": "kim-nrw-2021", "patch": patch}).encode())
+        body = {"scenario": scenario, "patch": patch}
+        if year is not None:
+            body["year"] = year
+        status, _, _, data = request("POST", "/api/evaluate", json.dumps(body).encode())
         if status != 200:
             fail(label + ": evaluate answered " + str(status) + ": " + data.decode())
             return
@@ -159,6 +254,13 @@ try:
 
     for variant, patch in variants.items():
         same_as_run(variant, os.path.join("scenarios", "variants", variant + ".yaml"), patch)
+    # A year: the base of that year equals `kimsim run --year`.
+    for y in (2020, 2023, 2025):
+        same_as_run("year-{}".format(y), os.path.join("scenarios", "kim-nrw.yaml"), {}, "kim-nrw", y, ("--year", str(y)))
+    # The key normalises its weights: halved (summing to 0.5), they allocate as the base.
+    same_as_run("halved-key", os.path.join("scenarios", "fluag-integrationspauschale.yaml"),
+                {"bausteine[IP].money_by_key.key.population": "0.45", "bausteine[IP].money_by_key.key.area_km2": "0.05"},
+                "fluag-integrationspauschale")
 
     # The trace of /api/explain equals `kimsim explain --json` of the variant file the patch stands
     # for (the places aside: the server's name where the base set the value).
@@ -182,6 +284,23 @@ try:
         "total": {"budget_eur": "61234567.89", "bausteine[B2].positions_by_key.base_vza": "2.0"},
         "none": {},
     }
+    saved_year = {"year-2023": ("kim-nrw", 2023, {"bausteine[B2].positions_by_key.key.population": "0.300",
+                                                   "bausteine[B2].positions_by_key.key.schutzsuchende": "0.700",
+                                                   "bausteine[B1].rate_per_vza_eur": "58000.00"})}
+    for label, (scenario, year, patch) in saved_year.items():
+        status, _, _, data = request("POST", "/api/variant", json.dumps({"scenario": scenario, "year": year, "patch": patch,
+                                                                          "name": "saved-" + label}).encode())
+        if status != 200:
+            fail("variant " + label + ": answered " + str(status) + ": " + data.decode())
+            continue
+        answer = json.loads(data)
+        path = os.path.join(work, "scenarios", answer["file"])
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(answer["yaml"])
+        # The year is written in the variant: a plain run and one with --year both reproduce it.
+        same_as_run("saved-" + label, path, patch, scenario, year)
+        same_as_run("saved-" + label + "-with-year", path, patch, scenario, year, ("--year", str(year)))
+        os.remove(path)
     for label, patch in saved.items():
         status, _, _, data = request("POST", "/api/variant", json.dumps({"scenario": "kim-nrw-2021", "patch": patch,
                                                                           "name": "saved-" + label}).encode())
