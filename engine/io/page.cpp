@@ -26,7 +26,7 @@ tr.r:hover{background:#eef}#err{color:#c62828;white-space:pre-wrap}#explain{whit
 </style></head><body>
 <h1 id="title"></h1>
 <div><label id="l-base"></label> <select id="base"></select> <label id="l-year"></label> <select id="year"></select>
- <button id="lang">English</button> <button id="save"></button> <button id="reset"></button></div>
+ <button id="lang">English</button> <button id="save"></button> <button id="report"></button> <button id="reset"></button> <label id="l-reopen"></label> <select id="reopen"></select></div>
 <div id="err"></div>
 <h2 id="h-controls"></h2><div id="controls"></div>
 <h2 id="h-totals"></h2><table id="totals"></table>
@@ -36,12 +36,12 @@ tr.r:hover{background:#eef}#err{color:#c62828;white-space:pre-wrap}#explain{whit
 <h2 id="h-explain"></h2><div id="explain"></div>
 <script>
 "use strict";
-const T={de:{title:"Was-wäre-wenn: KIM-Förderung",base:"Grundszenario",save:"Variante speichern",reset:"Zurücksetzen",
+const T={de:{title:"Was-wäre-wenn: KIM-Förderung",base:"Grundszenario",save:"Variante speichern",report:"Vergleichsbericht",reopen:"Gespeicherte Variante öffnen",reset:"Zurücksetzen",
 controls:"Stellschrauben",totals:"Summen je Baustein",summary:"Gewinner und Verlierer",table:"Empfänger",explain:"Herleitung (Zeile anklicken)",
 search:"Suchen …",year:"Jahr",flags:"Paradoxien",bst:"Baustein",budget:"Budget",alloc:"verteilt",unalloc:"nicht verteilt",pos:"Stellen (VZÄ)",name:"Name",
 eur:"Euro",base_eur:"Euro (Basis)",delta:"Differenz Euro",dpos:"Differenz VZÄ",winners:"Gewinner",losers:"Verlierer",moved:"umverteilt",
 paradox:"Paradoxien",none:"keine",bad:"Eingabe nicht lesbar: ",gini:"Gini der Euro je Einwohner (alle Bausteine)"},
-en:{title:"What-if: KIM funding",base:"Baseline",save:"Save variant",reset:"Reset",controls:"Controls",totals:"Totals per Baustein",
+en:{title:"What-if: KIM funding",base:"Baseline",save:"Save variant",report:"Comparison report",reopen:"Reopen a saved variant",reset:"Reset",controls:"Controls",totals:"Totals per Baustein",
 summary:"Winners and losers",table:"Recipients",explain:"Trace (click a row)",search:"Search …",year:"Year",flags:"Paradoxes",bst:"Baustein",budget:"Budget",
 alloc:"allocated",unalloc:"unallocated",pos:"Positions (VZÄ)",name:"Name",eur:"Euros",base_eur:"Euros (base)",delta:"Difference EUR",
 dpos:"Difference VZÄ",winners:"Winners",losers:"Losers",moved:"money moved",paradox:"Paradoxes",none:"none",bad:"Cannot read: ",gini:"Gini of euros per inhabitant (all Bausteine)"}};
@@ -56,8 +56,8 @@ function show(s){if(s===null||s===undefined)return"";const n=Number(s);if(isNaN(
  const d=(String(s).split(".")[1]||"").length;return n.toLocaleString(lang==="de"?"de-DE":"en-GB",{minimumFractionDigits:d,maximumFractionDigits:d});}
 async function api(path,body){const r=await fetch(path,body?{method:"POST",headers:{"Content-Type":"application/json"},body:JSON.stringify(body)}:{});
  const j=await r.json();if(!r.ok)throw j;return j;}
-function labels(){document.documentElement.lang=lang;for(const k of["title","save","reset"])$(k==="title"?"title":k).textContent=t(k);
- $("l-base").textContent=t("base");$("l-year").textContent=t("year");for(const k of["controls","totals","summary","flags","table","explain"])$("h-"+k).textContent=t(k);
+function labels(){document.documentElement.lang=lang;for(const k of["title","save","report","reset"])$(k==="title"?"title":k).textContent=t(k);
+ $("l-base").textContent=t("base");$("l-year").textContent=t("year");$("l-reopen").textContent=t("reopen");for(const k of["controls","totals","summary","flags","table","explain"])$("h-"+k).textContent=t(k);
  $("search").placeholder=t("search");$("lang").textContent=lang==="de"?"English":"Deutsch";}
 function buildControls(){const box=$("controls");box.innerHTML="";widgets={};
  for(const c of controls){const row=document.createElement("div");row.className="ctl";row.title=c.why||"";
@@ -121,15 +121,24 @@ async function explain(r){try{const e=await api("/api/explain",{scenario:current
 async function save(){try{const v=await api("/api/variant",{scenario:current.name,year,patch});
  const a=document.createElement("a");a.href=URL.createObjectURL(new Blob([v.yaml],{type:"text/yaml"}));a.download=v.file.split("/").pop();a.click();}
  catch(e){$("err").textContent=(e.path||"")+": "+(e.message||e);}}
-function pick(name){current=scenarios.find(s=>s.name===name);year=current.year;patch={};const ys=$("year");ys.innerHTML="";
+// The comparison's report.html (the report `kimsim compare` writes), downloaded to keep beside the variant.
+async function report(){try{const r=await fetch("/api/report",{method:"POST",headers:{"Content-Type":"application/json"},
+ body:JSON.stringify({scenario:current.name,year,patch,lang})});if(!r.ok)throw await r.json();
+ const a=document.createElement("a");a.href=URL.createObjectURL(await r.blob());a.download=current.name+"-"+year+"-whatif-report.html";a.click();}
+ catch(e){$("err").textContent=(e.path||"")+": "+(e.message||e);}}
+function pick(name,y,p){current=scenarios.find(s=>s.name===name);year=y??current.year;patch=p??{};$("base").value=name;const ys=$("year");ys.innerHTML="";
  for(const y of current.years){const o=document.createElement("option");o.value=o.textContent=y;ys.appendChild(o);}ys.value=year;evaluate(true);}
+// A saved variant of the folder's variants/: its base, year and patch, as the server reads them back from the file.
+async function reopen(name){if(!name)return;try{const r=await api("/api/reopen",{variant:name});pick(r.scenario,r.year,r.patch);}
+ catch(e){$("err").textContent=(e.path||"")+": "+(e.message||e)+(e.hint?"\n"+e.hint:"");}}
 // Another year has other base values (budgets, rates by year): its controls, the patch anew.
 $("year").onchange=e=>{year=Number(e.target.value);patch={};evaluate(true);};
 $("lang").onclick=()=>{lang=lang==="de"?"en":"de";labels();buildControls();evaluate(false);};
-$("save").onclick=save;$("reset").onclick=()=>pick(current.name);$("search").oninput=drawTable;$("base").onchange=e=>pick(e.target.value);
+$("save").onclick=save;$("report").onclick=report;$("reopen").onchange=e=>reopen(e.target.value);$("reset").onclick=()=>pick(current.name);$("search").oninput=drawTable;$("base").onchange=e=>pick(e.target.value);
 (async()=>{labels();const r=await api("/api/scenarios");scenarios=r.scenarios.filter(s=>!s.error);
  if(!scenarios.length){$("err").textContent=(lang==="de"?"Kein Szenario des Ordners lässt sich laden: ":"No scenario of the folder loads: ")+r.scenarios.map(s=>s.name+": "+s.error).join("\n");return;}
  for(const s of scenarios){const o=document.createElement("option");o.value=o.textContent=s.name;$("base").appendChild(o);}
+ for(const v of["",...(r.variants||[])]){const o=document.createElement("option");o.value=o.textContent=v;$("reopen").appendChild(o);}
  const first=scenarios.find(s=>s.name==="kim-nrw-2021")||scenarios[0];$("base").value=first.name;pick(first.name);})();
 </script></body></html>
 )page";

@@ -114,8 +114,9 @@ json parse_body(std::string_view body) {
   }
 }
 
-/// The request's fields, each known (an unknown one is a slip the client must hear about).
-void check_fields(const json& request, const std::vector<std::string>& known) {
+/// The request's fields, each known (an unknown one is a slip the client must hear about), and
+/// the scenario's name among them unless `needs_scenario` is false.
+void check_fields(const json& request, const std::vector<std::string>& known, bool needs_scenario = true) {
   if (!request.is_object())
     throw ApiError{422, "body", "expected a JSON object", R"(a request is {"scenario": NAME, "patch": {PATH: VALUE}})"};
   for (const auto& [key, value] : request.items())
@@ -123,7 +124,7 @@ void check_fields(const json& request, const std::vector<std::string>& known) {
       throw ApiError{422, "body", fmt::format("a field name of {} characters", key.size()), "the fields are " + comma_list(known)};
     else if (std::find(known.begin(), known.end(), key) == known.end())
       throw ApiError{422, "body." + key, "unknown field '" + key + "'" + did_you_mean(key, known), "the fields are " + comma_list(known)};
-  if (!request.contains("scenario") || !request["scenario"].is_string())
+  if (needs_scenario && (!request.contains("scenario") || !request["scenario"].is_string()))
     throw ApiError{422, "body.scenario", "expected the name of a scenario of the served folder as a string",
                    "GET /api/scenarios lists them"};
 }
@@ -297,9 +298,11 @@ Lang lang_of(const json& request) {
   return *l;
 }
 
-/// The allocation of the patch, compared with the base's: per recipient and Baustein, totals,
-/// and compare's winners, losers, fairness indices and paradoxes.
-json evaluate(const WhatIf::Base& b, const Patch& p, Lang lang = Lang::de) {
+/// The patch allocated and compared with the base: calls f(allocation, comparison, runs, island)
+/// with the comparison's report island (the what-if named as the page names it), which lives
+/// only for the call. evaluate() and the report of /api/report share it.
+template <class F>
+auto with_comparison(const WhatIf::Base& b, const Patch& p, Lang lang, F f) {
   const Scenario& s = b.loaded.scenario;
   PatchedInputs in;
   apply(s, p.slots, p.values, in);
@@ -321,7 +324,19 @@ json evaluate(const WhatIf::Base& b, const Patch& p, Lang lang = Lang::de) {
   patched_run.scenario = patched;
   patched_run.path = "patch";
   const std::vector<ComparedRun> runs = {{&b.loaded, &b.allocation}, {&patched_run, &a}};
+  json island = compare_report_data(c, runs, nullptr, lang);
+  const std::string what = lang == Lang::de ? "Was-wäre-wenn" : "what-if";
+  island["scenarios"][1]["name"] = what;
+  island["variants"][0]["name"] = what;
+  return f(a, c, runs, island);
+}
 
+/// The allocation of the patch, compared with the base's: per recipient and Baustein, totals,
+/// and compare's winners, losers, fairness indices and paradoxes.
+json evaluate(const WhatIf::Base& b, const Patch& p, Lang lang = Lang::de) {
+  return with_comparison(b, p, lang, [&](const Allocation& a, const Comparison& c, const std::vector<ComparedRun>& runs,
+                                         const json& island) {
+  const Scenario& s = b.loaded.scenario;
   json j = header(b);
   json patch = json::object();
   for (std::size_t i = 0; i < p.slots.size(); ++i) patch[p.slots[i].path] = value_text(p.slots[i], p.values[i]);
@@ -356,17 +371,14 @@ json evaluate(const WhatIf::Base& b, const Patch& p, Lang lang = Lang::de) {
   j["recipients"] = rows;
   j["comparison"] = compare_json(c, runs);
   // The report's diverging chart and its paradox wording, drawn by the report's own functions
-  // from its compare island; the variant named as the page names it.
-  json island = compare_report_data(c, runs, nullptr, lang);
-  const std::string what = lang == Lang::de ? "Was-wäre-wenn" : "what-if";
-  island["scenarios"][1]["name"] = what;
-  island["variants"][0]["name"] = what;
+  // from its compare island.
   const WhatIfFigures figures = whatif_figures(island);
   j["lang"] = std::string(lang_code(lang));
   j["chart_svg"] = figures.diverging_svg;
   j["paradox_flags"] = figures.paradoxes;
   j["controls"] = b.controls;  // this year's values, ranges and steps
   return j;
+  });
 }
 
 /// The trace of one recipient under the patch, as `kimsim explain` of the patched scenario.
@@ -473,20 +485,102 @@ std::string variant_yaml(const WhatIf::Base& b, const Patch& p, const std::strin
   return o;
 }
 
+/// A scenario's name as a client may give it: letters, digits, '-', '_' and '.', no "..", no
+/// leading '.': it names a file of the served folder (or its variants/) and nothing else.
+bool plain_name(const std::string& name) {
+  return !name.empty() && name.size() <= 100 && name[0] != '.' &&
+         std::all_of(name.begin(), name.end(), [](char ch) {
+           return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
+         }) &&
+         name.find("..") == std::string::npos;
+}
+
+/// The names of the folder's *.yaml files, sorted ({} where it cannot be read, with `ec` set).
+std::vector<std::string> yaml_names(const fs::path& folder, std::error_code& ec) {
+  std::vector<std::string> names;
+  for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec))
+    if (it->path().extension() == ".yaml") names.push_back(it->path().stem().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 }  // namespace
+
+std::string WhatIf::reopen(const std::string& name) const {
+  if (!plain_name(name))
+    throw ApiError{404, "body.variant", "'" + name + "' is not a variant name of the served folder's variants/",
+                   "GET /api/scenarios lists them under \"variants\""};
+  const fs::path dir = folder_ / "variants", file = dir / (name + ".yaml");
+  std::error_code ec, dir_ec, root_ec;
+  const fs::path real = fs::canonical(file, ec), real_dir = fs::canonical(dir, dir_ec), root = fs::canonical(folder_, root_ec);
+  if (ec || dir_ec || root_ec || !fs::is_regular_file(real) || real.parent_path() != real_dir)
+    throw ApiError{404, "body.variant", "no variant '" + name + "' in the served folder's variants/", "GET /api/scenarios lists them"};
+  LoadedScenario v;
+  try {
+    v = load_scenario(real.string());
+  } catch (const InputError& e) {
+    throw ApiError{422, "body.variant", std::string("the variant does not load: ") + e.what(), "kimsim validate " + file.string()};
+  }
+  // Its base: the scenario it extends, a file of the served folder itself.
+  std::error_code base_ec;
+  const fs::path parent = v.chain > 1 ? fs::canonical(v.inputs.at(1), base_ec) : fs::path();
+  if (v.chain < 2 || base_ec || parent.parent_path() != root || parent.extension() != ".yaml")
+    throw ApiError{422, "body.variant", "the variant " + name + " extends no scenario of the served folder",
+                   "a saved what-if extends ../BASE.yaml; open other scenarios with kimsim run"};
+  const std::string base_name = parent.stem().string();
+  const auto own = base(base_name);
+  const int year = v.scenario.year;
+  const auto b = base(base_name, year == own->loaded.scenario.year ? std::nullopt : std::optional<int>(year));
+  // Its numbers that differ from the base's, at the paths the controls patch. Budgets by
+  // Baustein (the total follows them, and the two cannot both be patched).
+  const Scenario &bs = b->loaded.scenario, &vs = v.scenario;
+  std::vector<std::string> paths = patchable_paths(bs);
+  for (std::string& q : patchable_paths(vs))
+    if (std::find(paths.begin(), paths.end(), q) == paths.end()) paths.push_back(std::move(q));
+  json patch = json::object();
+  for (const std::string& q : paths) {
+    std::string why;
+    const auto in_base = resolve_slot(bs, q, why), in_variant = resolve_slot(vs, q, why);
+    if (!in_base || in_base->kind == SlotKind::total_budget) continue;
+    // What the variant removed: a key's term weighs 0 (the key divides by its weights' sum), a
+    // pass-through is off. Other values it lacks it cannot have set.
+    const bool zero_if_absent = in_base->kind == SlotKind::key_weight || in_base->kind == SlotKind::pass_through;
+    if (!in_variant && !zero_if_absent) continue;
+    const auto was = base_value(bs, *in_base);
+    const auto now = in_variant ? base_value(vs, *in_variant) : std::optional<std::int64_t>(0);
+    if (now && was != now) patch[q] = value_text(*in_base, *now);
+  }
+  // The patch must give the variant's own allocation: a variant that changes more than the
+  // controls reach (another key's indicators, a rule, the data) is refused, not shown wrongly.
+  const Patch p = read_patch(*b, json{{"patch", patch}});
+  const Allocation mine = allocate(vs, v.regions);
+  const bool same = with_comparison(*b, p, Lang::de, [&](const Allocation& a, const Comparison&, const std::vector<ComparedRun>&, const json&) {
+    if (a.rows.size() != mine.rows.size() || a.totals.size() != mine.totals.size()) return false;
+    for (std::size_t i = 0; i < a.rows.size(); ++i)
+      if (a.rows[i].region != mine.rows[i].region || a.rows[i].baustein != mine.rows[i].baustein ||
+          a.rows[i].halves != mine.rows[i].halves || a.rows[i].cents != mine.rows[i].cents)
+        return false;
+    for (std::size_t i = 0; i < a.totals.size(); ++i)
+      if (a.totals[i].allocated != mine.totals[i].allocated || a.totals[i].halves != mine.totals[i].halves) return false;
+    return true;
+  });
+  if (!same)
+    throw ApiError{422, "body.variant",
+                   "the variant " + name + " changes more of " + base_name + " than the page's controls reach (the patch of its numbers " +
+                       patch.dump() + " allocates otherwise)",
+                   "run it with: kimsim run " + file.string()};
+  json j = header(*b);
+  j["variant"] = name;
+  j["patch"] = patch;
+  return json_text(j);
+}
 
 WhatIf::WhatIf(fs::path folder) : folder_(std::move(folder)) {}
 WhatIf::~WhatIf() = default;
 
 std::shared_ptr<const WhatIf::Base> WhatIf::base(const std::string& name, std::optional<int> year) const {
   // By name alone, from the served folder: no client-given path reaches the file system.
-  const bool plain = !name.empty() && name.size() <= 100 && name[0] != '.' &&
-                     std::all_of(name.begin(), name.end(), [](char ch) {
-                       return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-                              ch == '_' || ch == '.';
-                     }) &&
-                     name.find("..") == std::string::npos;
-  if (!plain)
+  if (!plain_name(name))
     throw ApiError{404, "body.scenario", "'" + name + "' is not a scenario name of the served folder",
                    "a name has letters, digits, '-', '_' and '.', no '/' or '..'; GET /api/scenarios lists them"};
   const fs::path file = folder_ / (name + ".yaml");
@@ -551,14 +645,11 @@ ApiResponse WhatIf::handle(std::string_view method, std::string_view target, std
     }
     if (path == "/api/scenarios") {
       expect("GET");
-      std::vector<std::string> names;
-      std::error_code ec;
-      for (fs::directory_iterator it(folder_, ec), end; !ec && it != end; it.increment(ec))
-        if (it->path().extension() == ".yaml") names.push_back(it->path().stem().string());
+      std::error_code ec, variants_ec;
+      const std::vector<std::string> names = yaml_names(folder_, ec);
       if (ec)
         throw ApiError{503, "scenarios", "the served folder " + folder_.string() + " cannot be read: " + ec.message(),
                        "restore the folder, or restart kimsim serve with another"};
-      std::sort(names.begin(), names.end());
       json list = json::array();
       for (const std::string& name : names) {
         json j = {{"name", name}};
@@ -579,7 +670,9 @@ ApiResponse WhatIf::handle(std::string_view method, std::string_view target, std
         }
         list.push_back(std::move(j));
       }
-      return {200, json_text(json{{"kimsim_version", kVersion}, {"ranges", kRangesWhy}, {"scenarios", list}})};
+      // The saved variants a planner may reopen (POST /api/reopen); none where variants/ is absent.
+      const std::vector<std::string> variants = yaml_names(folder_ / "variants", variants_ec);
+      return {200, json_text(json{{"kimsim_version", kVersion}, {"ranges", kRangesWhy}, {"scenarios", list}, {"variants", variants}})};
     }
     if (path == "/api/evaluate" || path == "/api/explain") {
       expect("POST");
@@ -591,6 +684,28 @@ ApiResponse WhatIf::handle(std::string_view method, std::string_view target, std
       const auto b = base(request["scenario"].get<std::string>(), year_of(request));
       const Patch p = read_patch(*b, request);
       return {200, json_text(explaining ? explain_patched(*b, p, request) : evaluate(*b, p, lang))};
+    }
+    if (path == "/api/reopen") {
+      expect("POST");
+      const json request = parse_body(body);
+      check_fields(request, {"variant"}, false);
+      if (!request.contains("variant") || !request["variant"].is_string())
+        throw ApiError{422, "body.variant", "expected the name of a saved variant as a string", "GET /api/scenarios lists them under \"variants\""};
+      return {200, reopen(request["variant"].get<std::string>())};
+    }
+    if (path == "/api/report") {
+      // The report of the comparison, as `kimsim compare` writes it (German by default): the
+      // what-if's report.html to keep beside its saved variant.
+      expect("POST");
+      const json request = parse_body(body);
+      check_fields(request, {"scenario", "year", "patch", "lang"});
+      const auto b = base(request["scenario"].get<std::string>(), year_of(request));
+      const Patch p = read_patch(*b, request);
+      std::string html = with_comparison(*b, p, lang_of(request), [](const Allocation&, const Comparison&,
+                                                                      const std::vector<ComparedRun>&, const json& island) {
+        return report_html(island);
+      });
+      return {200, std::move(html), "text/html; charset=utf-8"};
     }
     if (path == "/api/variant") {
       expect("POST");
@@ -617,7 +732,7 @@ ApiResponse WhatIf::handle(std::string_view method, std::string_view target, std
       return {200, json_text(j)};
     }
     throw ApiError{404, std::string(path), "no such endpoint",
-                   "GET /api/scenarios, POST /api/evaluate, POST /api/explain, POST /api/variant"};
+                   "GET /api/scenarios, POST /api/evaluate, POST /api/explain, POST /api/variant, POST /api/report, POST /api/reopen"};
   } catch (const ApiError& e) {
     return {e.status, json_text(error_body(e))};
   } catch (const std::exception& e) {

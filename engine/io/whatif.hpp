@@ -39,7 +39,8 @@ class WhatIf {
   explicit WhatIf(std::filesystem::path folder);
   ~WhatIf();
 
-  /// GET /api/scenarios, POST /api/evaluate, /api/explain, /api/variant; errors as
+  /// GET /api/scenarios, POST /api/evaluate, /api/explain, /api/variant, /api/report,
+  /// /api/reopen; errors as
   /// {path, message, hint} with 400, 404, 405, 413 or 422.
   ApiResponse handle(std::string_view method, std::string_view target, std::string_view body) const;
 
@@ -58,6 +59,8 @@ class WhatIf {
   /// The scenario `name` of the folder, its dated values settled for `year` (default: its own
   /// year); a year outside its `years:` is refused, located at body.year.
   std::shared_ptr<const Base> base(const std::string& name, std::optional<int> year = std::nullopt) const;
+  /// POST /api/reopen: the saved variant `name` of the folder's variants/ as its base and patch.
+  std::string reopen(const std::string& name) const;
 };
 
 }  // namespace kimsim::io

@@ -41,7 +41,7 @@ std::string format_euros(__int128 cents) {
   if (cents < 0) out += '-';
   for (std::size_t i = n; i > 0; --i) out += digits[i - 1];
   out += '.';
-  out += static_cast<char>('0' + rest / 10);
+  out += static_cast<char>('0' + rest / 10);  // always two decimals: 5 cents are .05
   out += static_cast<char>('0' + rest % 10);
   return out;
 }

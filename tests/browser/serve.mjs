@@ -65,10 +65,14 @@ try {
   check(await page.evaluate(() => !!document.querySelector('#chart svg#c-diverging-1 rect')), 'no diverging chart of the report on the page');
   // The variant the page saves, run by kimsim run: the same euros per recipient and Baustein.
   const cents = (s) => Math.round(Number(s.replace(/\./g, '').replace(',', '.')) * 100);
-  const sameAsRun = async (rowsShown, label, args = []) => {
-    const saved = await page.evaluate(async () => await api('/api/variant', { scenario: current.name, year, patch }));
-    const file = join(work, 'scenarios', saved.file);
-    writeFileSync(file, saved.yaml);
+  // (`given`: a variant file of the folder instead of the one the page saves.)
+  const sameAsRun = async (rowsShown, label, args = [], given = null) => {
+    let file = given && join(work, 'scenarios', given);
+    if (!file) {
+      const saved = await page.evaluate(async () => await api('/api/variant', { scenario: current.name, year, patch }));
+      file = join(work, 'scenarios', saved.file);
+      writeFileSync(file, saved.yaml);
+    }
     const out = join(work, 'run-' + label);
     execFileSync(kimsim, ['run', file, '--out', out, ...args]);
     const sum = new Map();
@@ -103,7 +107,16 @@ try {
   check(await page.evaluate('year') === 2023, 'the year 2023 was not chosen');
   await sameAsRun(in2023, 'year-2023');
   await sameAsRun(in2023, 'year-2023-with-year', ['--year', '2023']);
-  console.log(`serve page: ${after.length} rows, ${same} of ${size} equal to kimsim run; 2023: ${in2023.length} rows`);
+  // A shipped variant reopened from the folder's variants/: its base, year and patch, and the
+  // table equal to `kimsim run` of the file itself.
+  const rows2023 = JSON.stringify(in2023);
+  await page.select('#reopen', 'rate-57000');
+  await page.waitForFunction((b) => JSON.stringify([...document.querySelectorAll('#table tr.r')].map((r) => [...r.children].map((c) => c.textContent))) !== b, {}, rows2023);
+  await new Promise((r) => setTimeout(r, 300));
+  check(await page.evaluate('current.name + " " + year + " " + patch["bausteine[B2].rate_per_vza_eur"]') === 'kim-nrw-2021 2021 57000.00',
+    'the reopened variant did not set its base, year and rate: ' + await page.evaluate('current.name + " " + year + " " + JSON.stringify(patch)'));
+  await sameAsRun(await table(), 'reopened', [], join('variants', 'rate-57000.yaml'));
+  console.log(`serve page: ${after.length} rows, ${same} of ${size} equal to kimsim run; 2023: ${in2023.length} rows; reopened rate-57000`);
 } catch (e) {
   check(false, String(e));
 } finally {

@@ -15,7 +15,10 @@ folder), reads the URL it prints, and:
   2. evaluates the patches that the variant files of scenarios/variants/ stand for and checks
      that the allocation per recipient and Baustein and the totals equal `kimsim run` of the file.
   2b. compares /api/explain with `kimsim explain --json` of a variant file;
-  3. saves patches as variant files (POST /api/variant) and checks `kimsim run` of them the same way;
+  3. saves patches as variant files (POST /api/variant) and checks `kimsim run` of them the same way,
+     and that each reopens (POST /api/reopen) as a patch that allocates as the saved one;
+  5. reopens shipped variants (one the controls cannot reach is refused), and
+  6. gets the comparison's report.html (POST /api/report);
   4. stops the server with SIGTERM and checks that it exits with 0.
 """
 import csv, glob, http.client, json, os, re, shutil, signal, socket, subprocess, sys, tempfile
@@ -287,6 +290,26 @@ try:
     saved_year = {"year-2023": ("kim-nrw", 2023, {"bausteine[B2].positions_by_key.key.population": "0.300",
                                                    "bausteine[B2].positions_by_key.key.schutzsuchende": "0.700",
                                                    "bausteine[B1].rate_per_vza_eur": "58000.00"})}
+    def allocation_of(body):
+        status, _, _, data = request("POST", "/api/evaluate", json.dumps(body).encode())
+        return status, {(r["ags"], r["baustein"]): (r["positions"], r["euros"]) for r in json.loads(data).get("recipients", [])}
+
+    def reopened(label, patch, scenario, year=None):
+        """The saved file reopened (POST /api/reopen): its base and year, and a patch that allocates as the saved one."""
+        status, _, _, data = request("POST", "/api/reopen", json.dumps({"variant": "saved-" + label}).encode())
+        if status != 200:
+            fail("reopen " + label + ": answered " + str(status) + ": " + data.decode())
+            return
+        back = json.loads(data)
+        if back["scenario"] != scenario or (year is not None and back["year"] != year):
+            fail("reopen " + label + ": base " + back["scenario"] + " " + str(back["year"]))
+        want = allocation_of({"scenario": scenario, "year": back["year"], "patch": patch})
+        got = allocation_of({"scenario": scenario, "year": back["year"], "patch": back["patch"]})
+        if want != got or want[0] != 200:
+            fail("reopen " + label + ": the reopened patch " + json.dumps(back["patch"]) + " allocates otherwise")
+        else:
+            print("reopen == saved:", label)
+
     for label, (scenario, year, patch) in saved_year.items():
         status, _, _, data = request("POST", "/api/variant", json.dumps({"scenario": scenario, "year": year, "patch": patch,
                                                                           "name": "saved-" + label}).encode())
@@ -300,6 +323,7 @@ try:
         # The year is written in the variant: a plain run and one with --year both reproduce it.
         same_as_run("saved-" + label, path, patch, scenario, year)
         same_as_run("saved-" + label + "-with-year", path, patch, scenario, year, ("--year", str(year)))
+        reopened(label, patch, scenario, year)
         os.remove(path)
     for label, patch in saved.items():
         status, _, _, data = request("POST", "/api/variant", json.dumps({"scenario": "kim-nrw-2021", "patch": patch,
@@ -312,7 +336,25 @@ try:
         with open(path, "w", encoding="utf-8") as f:
             f.write(answer["yaml"])
         same_as_run("saved-" + label, path, patch)
+        reopened(label, patch, scenario="kim-nrw-2021")
         os.remove(path)
+
+    # 5. the shipped variants: those the controls reach reopen as their patch; the FlüAG key (an
+    # indicator the base's key lacks, and a cap) is refused with the command that runs it.
+    status, _, _, data = request("POST", "/api/reopen", b'{"variant": "rate-57000"}')
+    if status != 200 or json.loads(data)["patch"] != variants["rate-57000"]:
+        fail("reopen rate-57000: " + str(status) + " " + data.decode())
+    status, _, _, data = request("POST", "/api/reopen", b'{"variant": "b2-fluag-key"}')
+    if status != 422 or "kimsim run" not in json.loads(data).get("hint", ""):
+        fail("reopen b2-fluag-key: expected 422 with the run command, got " + str(status) + " " + data.decode())
+
+    # 6. the comparison's report: the page `kimsim compare` writes, of the what-if.
+    status, headers, _, data = request("POST", "/api/report", json.dumps({"scenario": "kim-nrw-2021",
+                                                                       "patch": variants["rate-57000"]}).encode())
+    if status != 200 or b'"kind":"compare"' not in data or b'<html lang="de"' not in data:
+        fail("report: expected the comparison's report.html, got " + str(status) + " " + data[:300].decode(errors="replace"))
+    else:
+        print("report: the comparison's report.html,", len(data), "bytes")
 finally:
     # 4. a clean stop
     server.send_signal(signal.SIGTERM)
