@@ -393,6 +393,14 @@ json explain_patched(const WhatIf::Base& b, const Patch& p, const json& request)
   if (request.contains("baustein")) {
     if (!request["baustein"].is_string()) throw ApiError{422, "body.baustein", "expected a Baustein id as a string", "e.g. \"B2\""};
     baustein = request["baustein"].get<std::string>();
+    // Checked here, in the API's words (explain() would name the command line's --baustein).
+    const auto& bs = b.loaded.scenario.bausteine;
+    if (std::none_of(bs.begin(), bs.end(), [&](const Baustein& x) { return x.id == *baustein; })) {
+      std::vector<std::string> ids;
+      for (const Baustein& x : bs) ids.push_back(x.id);
+      throw ApiError{422, "body.baustein", "no Baustein of " + b.name + " has the id '" + *baustein + "'" + did_you_mean(*baustein, ids),
+                     "the Bausteine are " + comma_list(ids)};
+    }
   }
   evaluate(b, p);  // refuses a patch the rules cannot satisfy with the same message as evaluate
   LoadedScenario ls = b.loaded;
@@ -404,7 +412,7 @@ json explain_patched(const WhatIf::Base& b, const Patch& p, const json& request)
     j["explain"] = explain_json(ls, e);
     return j;
   } catch (const InputError& e) {
-    throw ApiError{422, "body", e.what(), "see the recipient's Bausteine in /api/evaluate's answer"};
+    throw ApiError{422, "body.ags", e.what(), "see the recipient's Bausteine in /api/evaluate's answer"};
   }
 }
 
