@@ -138,10 +138,13 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     const ApiResponse r = shared_.api.handle(std::string_view(request.method_string().data(), request.method_string().size()),
                                              std::string_view(request.target().data(), request.target().size()), request.body());
-    respond(r.status, r.body, r.content_type, request.keep_alive());
+    respond(r.status, r.body, r.content_type, request.keep_alive(),
+            r.status == 405 ? std::string(allowed_method(std::string_view(request.target().data(), request.target().size()).substr(
+                                  0, request.target().find('?'))))
+                            : std::string());
   }
 
-  void respond(int status, std::string body, const std::string& type, bool keep_alive) {
+  void respond(int status, std::string body, const std::string& type, bool keep_alive, const std::string& allow = "") {
     response_ = {};
     response_.result(static_cast<http::status>(status));
     response_.version(11);
@@ -152,6 +155,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // The page may not be framed by another site (a hidden "Variante speichern" to click).
     response_.set("X-Frame-Options", "DENY");
     response_.set("Content-Security-Policy", "frame-ancestors 'none'");
+    if (!allow.empty()) response_.set(http::field::allow, allow);  // a 405 says what the resource takes
     response_.keep_alive(keep_alive);
     response_.body() = std::move(body);
     response_.prepare_payload();

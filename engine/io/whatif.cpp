@@ -583,6 +583,14 @@ std::string WhatIf::reopen(const std::string& name) const {
   return json_text(j);
 }
 
+std::string_view allowed_method(std::string_view path) {
+  for (std::string_view get : {"/", "/index.html", "/api/scenarios"})
+    if (path == get) return "GET";
+  for (std::string_view post : {"/api/evaluate", "/api/explain", "/api/variant", "/api/report", "/api/reopen"})
+    if (path == post) return "POST";
+  return "";
+}
+
 WhatIf::WhatIf(fs::path folder) : folder_(std::move(folder)) {}
 WhatIf::~WhatIf() = default;
 
@@ -643,16 +651,17 @@ std::shared_ptr<const WhatIf::Base> WhatIf::base(const std::string& name, std::o
 ApiResponse WhatIf::handle(std::string_view method, std::string_view target, std::string_view body) const {
   const std::string_view path = target.substr(0, target.find('?'));
   try {
-    const auto expect = [&](std::string_view m) {
+    const auto expect = [&] {
+      const std::string_view m = allowed_method(path);
       if (method != m)
         throw ApiError{405, std::string(path), fmt::format("{} takes {}, not {}", path, m, method), ""};
     };
     if (path == "/" || path == "/index.html") {
-      expect("GET");
+      expect();
       return {200, std::string(whatif_page()), "text/html; charset=utf-8"};
     }
     if (path == "/api/scenarios") {
-      expect("GET");
+      expect();
       std::error_code ec, variants_ec;
       const std::vector<std::string> names = yaml_names(folder_, ec);
       if (ec)
@@ -683,7 +692,7 @@ ApiResponse WhatIf::handle(std::string_view method, std::string_view target, std
       return {200, json_text(json{{"kimsim_version", kVersion}, {"ranges", kRangesWhy}, {"scenarios", list}, {"variants", variants}})};
     }
     if (path == "/api/evaluate" || path == "/api/explain") {
-      expect("POST");
+      expect();
       const bool explaining = path == "/api/explain";
       const json request = parse_body(body);
       check_fields(request, explaining ? std::vector<std::string>{"scenario", "year", "patch", "ags", "baustein"}
@@ -694,7 +703,7 @@ ApiResponse WhatIf::handle(std::string_view method, std::string_view target, std
       return {200, json_text(explaining ? explain_patched(*b, p, request) : evaluate(*b, p, lang))};
     }
     if (path == "/api/reopen") {
-      expect("POST");
+      expect();
       const json request = parse_body(body);
       check_fields(request, {"variant"}, false);
       if (!request.contains("variant") || !request["variant"].is_string())
@@ -704,7 +713,7 @@ ApiResponse WhatIf::handle(std::string_view method, std::string_view target, std
     if (path == "/api/report") {
       // The report of the comparison, as `kimsim compare` writes it (German by default): the
       // what-if's report.html to keep beside its saved variant.
-      expect("POST");
+      expect();
       const json request = parse_body(body);
       check_fields(request, {"scenario", "year", "patch", "lang"});
       const auto b = base(request["scenario"].get<std::string>(), year_of(request));
@@ -716,7 +725,7 @@ ApiResponse WhatIf::handle(std::string_view method, std::string_view target, std
       return {200, std::move(html), "text/html; charset=utf-8"};
     }
     if (path == "/api/variant") {
-      expect("POST");
+      expect();
       const json request = parse_body(body);
       check_fields(request, {"scenario", "year", "patch", "name"});
       const auto own = base(request["scenario"].get<std::string>());

@@ -26,6 +26,10 @@ struct ApiResponse {
   std::string content_type = "application/json";
 };
 
+/// The method a resource of the server takes ("GET" or "POST"), "" for none: what handle()
+/// accepts and what a 405 names in its Allow header.
+std::string_view allowed_method(std::string_view path);
+
 /// Limits of a request body: bytes, and nesting of JSON arrays and objects.
 inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;
 inline constexpr int kMaxJsonDepth = 8;

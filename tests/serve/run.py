@@ -212,6 +212,16 @@ try:
     if not answer.get("chart_svg", "").startswith("<figure>") or '<svg id="c-diverging-1"' not in answer["chart_svg"]:
         fail("evaluate carries no diverging chart of the report")
 
+    # A 405 names the method the resource takes (Allow), as HTTP requires.
+    for method, target, allow in (("PUT", "/api/scenarios", "GET"), ("GET", "/api/evaluate", "POST")):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        c.request(method, target, headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        r.read()
+        c.close()
+        if r.status != 405 or r.getheader("Allow") != allow:
+            fail("{} {}: expected 405 with Allow: {}, got {} with Allow: {}".format(method, target, allow, r.status, r.getheader("Allow")))
+
     # 2. evaluate == kimsim run of the variant file the patch stands for
     rate = "57000.00"
     variants = {
