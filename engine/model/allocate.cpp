@@ -91,14 +91,19 @@ struct KeyScratch {
   std::vector<std::uint8_t> capped;
 };
 
-/// The value of indicator `t` that counts for candidate i: its own less that of its present
-/// carved-out members, at least 0.
+/// The value of an indicator (its `column`) that counts for candidate i: its own less that of its
+/// present carved-out members, at least 0. Over plain pointers: through the vectors every byte read
+/// of `here` made the compiler reload them (this runs per candidate, term and evaluation).
+inline double counted_value(const double* column, const std::size_t* region, const std::uint8_t* here,
+                            const std::vector<std::uint32_t>* carved, std::uint32_t i) {
+  double v = column[region[i]];
+  for (const std::uint32_t g : carved[i])
+    if (here[g]) v -= column[region[g]];
+  return std::max(v, 0.0);
+}
 inline double counted_value(const KeyPlan& k, const KeyPlan::Term& t, const Eigen::MatrixXd& ind,
                             std::span<const std::size_t> who, std::span<const std::uint8_t> present, std::uint32_t i) {
-  double v = ind(Eigen::Index(who[i]), Eigen::Index(t.column));
-  for (std::uint32_t g : k.carved[i])
-    if (present[g]) v -= ind(Eigen::Index(who[g]), Eigen::Index(t.column));
-  return std::max(v, 0.0);
+  return counted_value(ind.col(Eigen::Index(t.column)).data(), who.data(), present.data(), k.carved.data(), i);
 }
 
 /// " (data/k.csv lines 2, 3 and 4, column 'x')": the data cells of the candidates `at` (indices
@@ -115,8 +120,6 @@ std::string cells_note(const KeyPlan& k, std::span<const std::size_t> who, std::
 void column_shares(const KeyPlan& k, const KeyPlan::Term& t, const Eigen::MatrixXd& ind,
                    const std::vector<std::size_t>& who, std::span<const std::uint8_t> present,
                    std::span<const std::uint32_t> at, std::vector<double>& out) {
-  // counted_value() over local pointers (the indicator's column, the buffers): through the
-  // vectors every byte read of `present` made them reload. The same operations in the same order.
   const std::size_t n = at.size();
   out.resize(n);
   const double* const column = ind.col(Eigen::Index(t.column)).data();
@@ -126,11 +129,7 @@ void column_shares(const KeyPlan& k, const KeyPlan::Term& t, const Eigen::Matrix
   double* const value = out.data();
   double total = 0;
   for (std::size_t j = 0; j < n; ++j) {
-    const std::uint32_t i = at[j];
-    double v = column[region[i]];
-    for (const std::uint32_t g : carved[i])
-      if (here[g]) v -= column[region[g]];
-    value[j] = std::max(v, 0.0);
+    value[j] = counted_value(column, region, here, carved, at[j]);
     total += value[j];
   }
   if (!(total > 0))
