@@ -521,7 +521,8 @@ std::string WhatIf::reopen(const std::string& name) const {
   const fs::path dir = folder_ / "variants", file = dir / (name + ".yaml");
   std::error_code ec, dir_ec, root_ec;
   const fs::path real = fs::canonical(file, ec), real_dir = fs::canonical(dir, dir_ec), root = fs::canonical(folder_, root_ec);
-  if (ec || dir_ec || root_ec || !fs::is_regular_file(real) || real.parent_path() != real_dir)
+  // variants/ itself must be a folder of the served folder, not a link that leads elsewhere.
+  if (ec || dir_ec || root_ec || !fs::is_regular_file(real) || real.parent_path() != real_dir || real_dir.parent_path() != root)
     throw ApiError{404, "body.variant", "no variant '" + name + "' in the served folder's variants/", "GET /api/scenarios lists them"};
   LoadedScenario v;
   try {

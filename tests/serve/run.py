@@ -185,6 +185,26 @@ try:
     if s3 != 200:
         fail("a request with 12 KB of cookies answered " + str(s3))
 
+    # A variants/ that is a link out of the served folder: its files are not read.
+    linked = os.path.join(work, "linked")
+    os.makedirs(os.path.join(work, "elsewhere"))
+    shutil.copy(os.path.join(root, "scenarios", "variants", "rate-57000.yaml"), os.path.join(work, "elsewhere"))
+    shutil.copytree(os.path.join(work, "scenarios"), linked, symlinks=True, ignore=shutil.ignore_patterns("variants"))
+    os.symlink("../elsewhere", os.path.join(linked, "variants"))
+    other = subprocess.Popen([kimsim, "serve", "linked", "--port", "0"], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        p4 = int(re.search(r":(\d+)/", other.stdout.readline()).group(1))
+        c = http.client.HTTPConnection("127.0.0.1", p4, timeout=30)
+        c.request("POST", "/api/reopen", body=b'{"variant": "rate-57000"}', headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        answer = r.read().decode()
+        c.close()
+        if r.status != 404 or "elsewhere" in answer:
+            fail("a variants/ linked out of the folder: expected 404 without reading it, got " + str(r.status) + " " + answer)
+    finally:
+        other.send_signal(signal.SIGTERM)
+        other.wait(timeout=10)
+
     # The served folder gone while serving: 503 for what needs it, the cached bases still answer.
     shutil.copytree(os.path.join(work, "scenarios"), os.path.join(work, "gone"), symlinks=True)
     gone = subprocess.Popen([kimsim, "serve", "gone", "--port", "0"], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
