@@ -46,8 +46,12 @@ void check_numbering(std::uint64_t first, std::uint64_t count) {
 /// on the thread's first call (make(std::optional<Worker>&)) and kept across calls, so that a run
 /// in chunks (SimulationRun) builds its replicators once. Each replication a thread takes runs on
 /// its worker (run(worker, r)); the caller merges the workers afterwards, and integer
-/// accumulators make the sum the same bits for any thread count. `chunk` is OpenMP's batch of
-/// replications; smaller where `count` is small, so that every thread gets some. No exception
+/// accumulators make the sum the same bits for any thread count. `chunk` is the smallest batch
+/// of replications a thread takes: batches start large (guided: the rest over the threads) and
+/// shrink to `chunk`, so that a thread that finishes early waits at the region's end for at most
+/// `chunk` replications of another — a run in chunks (run_batch) ends a region at every chunk,
+/// and a fixed batch of 64 left one thread idle for up to a tenth of a chunk. Which thread runs
+/// which replication changes no bit of the result. No exception
 /// leaves the parallel region: the one of the lowest replication is kept (-1 for a thread's
 /// set-up, which comes before any replication) and rethrown afterwards, so the error reported
 /// does not depend on the thread count either.
@@ -66,7 +70,7 @@ void replicate(std::vector<std::optional<Worker>>& crew, std::uint64_t first, st
   (void)threads;
 #endif
   if (crew.size() < team) crew.resize(team);
-  chunk = static_cast<int>(std::clamp<std::int64_t>(n / (8 * static_cast<std::int64_t>(team)), 1, chunk));
+  chunk = static_cast<int>(std::clamp<std::int64_t>(n / (64 * static_cast<std::int64_t>(team)), 1, chunk));
 #pragma omp parallel
   {
     auto keep = [&](std::int64_t r) {
@@ -87,7 +91,7 @@ void replicate(std::vector<std::optional<Worker>>& crew, std::uint64_t first, st
         keep(-1);
       }
     const bool first_thread = me == 0;
-#pragma omp for schedule(dynamic, chunk)
+#pragma omp for schedule(guided, chunk)
     for (std::int64_t r = 0; r < n; ++r) {
       if (!ready) continue;
       try {
@@ -146,7 +150,7 @@ void SimulationRun::run(std::uint64_t first, std::uint64_t count, Progress progr
   Crew& c = *crew_;
   const std::size_t slots = c.layout.slots.size(), years = c.layout.years.size();
   replicate<SimulationWorker>(
-      c.workers, first, count, c.threads, 64, 256, progress, failed_at,
+      c.workers, first, count, c.threads, 4, 256, progress, failed_at,
       [&](std::optional<SimulationWorker>& w) {
         w.emplace(SimulationWorker{Replicator(c.scenario, c.regions, c.spec), {}, {}});
         w->stats.resize(slots);
@@ -212,7 +216,7 @@ CompareSimulation compare_replications(std::span<const SimulatedScenario> scenar
   result.seed = seed;
   std::vector<std::optional<CompareWorker>> crew;
   replicate<CompareWorker>(
-      crew, first, count, threads, 16, 64, progress, failed_at,
+      crew, first, count, threads, 2, 64, progress, failed_at,
       [&](std::optional<CompareWorker>& w) {
         w.emplace(CompareWorker{CompareReplicator(scenarios, specs, layout), {}});
         w->stats.resize(result.stats.size());
@@ -256,7 +260,8 @@ void for_each_point(std::uint64_t first, std::uint64_t count, int threads,
   std::uint64_t failed = std::numeric_limits<std::uint64_t>::max();
   const int team = loop_threads(threads);
   (void)team;
-#pragma omp parallel for schedule(dynamic, 16) num_threads(team)
+  // Guided down to 4 points, for the reason given at replicate() above.
+#pragma omp parallel for schedule(guided, 4) num_threads(team)
   for (std::int64_t k = 0; k < n; ++k) {
     const std::uint64_t i = first + static_cast<std::uint64_t>(k);
     if (i > stop_at.load(std::memory_order_relaxed)) continue;
