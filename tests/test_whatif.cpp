@@ -1,7 +1,11 @@
 // The what-if API without the network (io/whatif.hpp): values read as the scenario reader reads
 // them, and concurrent requests on the shared compiled base answering exactly as one alone.
 #include <doctest/doctest.h>
+#include <stdlib.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
@@ -14,6 +18,35 @@
 
 using namespace kimsim;
 using namespace kimsim::io;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// A copy of the shipped scenarios/ in a folder of its own, to serve and to edit; removed after.
+struct ServedCopy {
+  fs::path path;
+  ServedCopy() {
+    char name[] = "/tmp/kimsim-whatif-XXXXXX";
+    path = fs::path(::mkdtemp(name)) / "scenarios";
+    fs::copy(KIMSIM_SOURCE_DIR "/scenarios", path, fs::copy_options::recursive);
+  }
+  ~ServedCopy() { fs::remove_all(path.parent_path()); }
+  void write(const std::string& file, const std::string& text, bool append = false) const {
+    std::ofstream(path / file, append ? std::ios::app : std::ios::trunc) << text;
+  }
+};
+
+nlohmann::json refusal(const WhatIf& api, const std::string& patch, const std::string& scenario = "kim-nrw-2021") {
+  const ApiResponse r = api.handle("POST", "/api/evaluate", R"({"scenario": ")" + scenario + R"(", "patch": )" + patch + "}");
+  CHECK(r.status == 422);
+  return nlohmann::json::parse(r.body);
+}
+
+bool has(const nlohmann::json& j, const std::string& key, const std::string& part) {
+  return j[key].get<std::string>().find(part) != std::string::npos;
+}
+
+}  // namespace
 
 TEST_CASE("whatif: a value as text is read in the slot's unit and checked as the reader checks it") {
   const LoadedScenario ls = load_scenario(KIMSIM_SOURCE_DIR "/scenarios/kim-nrw-2021.yaml");
@@ -168,4 +201,52 @@ TEST_CASE("whatif: a paradox flag is the report's sentence, in German by default
   CHECK(de.diverging_svg.empty());  // no variant: no chart
   island["lang"] = "en";
   CHECK(whatif_figures(island).paradoxes[0].find("(Alabama paradox).") != std::string::npos);
+}
+
+TEST_CASE("whatif: a refusal of the rules is located at the patch entry behind it") {
+  const WhatIf api(KIMSIM_SOURCE_DIR "/scenarios");
+  // The refused value set by the patch: its entry, and not the base file's line (the base did
+  // not set that value).
+  auto e = refusal(api, R"({"bausteine[B2].positions_by_key.min_vza": "20"})");
+  CHECK(e["path"] == "body.patch.bausteine[B2].positions_by_key.min_vza");
+  CHECK(has(e, "message", "bausteine[B2].positions_by_key.min_vza: B2: the budget buys"));
+  CHECK_FALSE(has(e, "message", ".yaml:"));
+  e = refusal(api, R"({"bausteine[B2].budget_eur": "1.00"})");
+  CHECK(e["path"] == "body.patch.bausteine[B2].budget_eur");
+  CHECK_FALSE(has(e, "message", ".yaml:"));
+  // The total sets each Baustein's budget: a Baustein's budget refused is the total's entry.
+  e = refusal(api, R"({"budget_eur": "1.00", "bausteine[B2].rate_per_vza_eur": "57000.00"})");
+  CHECK(e["path"] == "body.patch.budget_eur");
+  CHECK(has(e, "message", "(set by the patch: budget_eur = 1.00)"));
+  // The refused value is the base's own (its budget, its minimum): the base file's place kept,
+  // the entry that changed the Baustein named and located.
+  e = refusal(api, R"({"bausteine[B2].rate_per_vza_eur": "1000000.00", "bausteine[B3].positions_by_key.method": "hamilton"})");
+  CHECK(e["path"] == "body.patch.bausteine[B2].rate_per_vza_eur");
+  CHECK(has(e, "message", "kim-nrw.yaml:70:"));
+  CHECK(has(e, "message", "bausteine[B2].budget_eur: B2: the budget buys"));
+  CHECK(has(e, "message", "(under the patch's bausteine[B2].rate_per_vza_eur = 1000000.00)"));
+  e = refusal(api, R"({"bausteine[B3].budget_eur": "1000.00"})");
+  CHECK(e["path"] == "body.patch.bausteine[B3].budget_eur");
+  CHECK(has(e, "message", "kim-nrw.yaml:100:"));
+  CHECK(has(e, "message", "bausteine[B3].positions_by_key.min_vza: B3:"));
+  // All weights of the key at 0: each entry sets a part of the refused key.
+  e = refusal(api, R"({"bausteine[B2].positions_by_key.key.population": "0", "bausteine[B2].positions_by_key.key.schutzsuchende": "0"})");
+  CHECK(e["path"] == "body.patch.bausteine[B2].positions_by_key.key.population");
+  CHECK(has(e, "message", "set by the patch: bausteine[B2].positions_by_key.key.population = 0, bausteine[B2].positions_by_key.key.schutzsuchende = 0"));
+}
+
+TEST_CASE("whatif: an unresolved tie under a patch is located at the patch's entries of its Baustein, the policy at the base's place") {
+  // B2 with the tie policy error: the base allocates without a tie; its budget and key patched,
+  // two Kreise claim B2's last half position equally (as tests/cli/cases/run-tie-located).
+  const ServedCopy served;
+  served.write("tie-base.yaml", "extends: kim-nrw-2021.yaml\nscenario: tie-base\nbausteine:\n  - id: B2\n    positions_by_key:\n      ties: error\n");
+  const WhatIf api(served.path);
+  REQUIRE(api.handle("POST", "/api/evaluate", R"({"scenario": "tie-base"})").status == 200);
+  const auto e = refusal(api, R"({"bausteine[B2].budget_eur": "43020000.00", "bausteine[B2].positions_by_key.key.population": "0",
+                                  "bausteine[B3].positions_by_key.method": "hamilton"})", "tie-base");
+  CHECK(e["path"] == "body.patch.bausteine[B2].budget_eur");
+  CHECK(has(e, "message", "tie-base.yaml:6:"));
+  CHECK(has(e, "message", "bausteine[B2].positions_by_key.ties: B2: tie:"));
+  CHECK(has(e, "message", "(under the patch's bausteine[B2].budget_eur = 43020000.00, bausteine[B2].positions_by_key.key.population = 0)"));
+  CHECK(has(e, "hint", "tie"));
 }
