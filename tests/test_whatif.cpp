@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "io/patch.hpp"
+#include "io/report.hpp"
 #include "io/scenario.hpp"
 #include "io/html_report.hpp"
 #include "io/whatif.hpp"
@@ -249,4 +250,38 @@ TEST_CASE("whatif: an unresolved tie under a patch is located at the patch's ent
   CHECK(has(e, "message", "bausteine[B2].positions_by_key.ties: B2: tie:"));
   CHECK(has(e, "message", "(under the patch's bausteine[B2].budget_eur = 43020000.00, bausteine[B2].positions_by_key.key.population = 0)"));
   CHECK(has(e, "hint", "tie"));
+}
+
+TEST_CASE("whatif: every answer names each input with its SHA-256, as kimsim run's manifest; a parent or data file edited changes it") {
+  const ServedCopy served;
+  const auto inputs = [&] {
+    // A new WhatIf, as a restarted server: a base is read once per process.
+    const auto j = nlohmann::json::parse(WhatIf(served.path).handle("POST", "/api/evaluate", R"({"scenario": "kim-nrw-2021"})").body);
+    return std::pair{j["scenario_sha256"], j["inputs"]};
+  };
+  const auto [top, before] = inputs();
+  // The same list as manifest.json of `kimsim run` of the file (each file the run reads).
+  CHECK(before == manifest_json(load_scenario((served.path / "kim-nrw-2021.yaml").string()), "", "")["inputs"]);
+  REQUIRE(before.size() >= 4);
+  CHECK(before[1]["path"].get<std::string>().find("kim-nrw.yaml") != std::string::npos);
+  CHECK(top == before[0]["sha256"]);
+  served.write("kim-nrw.yaml", "# the parent edited\n", true);
+  const auto [top2, parent_edited] = inputs();
+  CHECK(top2 == top);  // the scenario file itself is unchanged ...
+  CHECK(parent_edited[1]["sha256"] != before[1]["sha256"]);  // ... its parent is not
+  {
+    std::ifstream in(served.path / "data/nrw_kreise_schutzsuchende_2024.csv");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    served.write("data/nrw_kreise_schutzsuchende_2024.csv", "# a data file edited\n" + text);
+  }
+  const auto [top3, data_edited] = inputs();
+  bool data_changed = false;
+  for (std::size_t i = 0; i < data_edited.size(); ++i)
+    if (data_edited[i]["path"].get<std::string>().find("schutzsuchende") != std::string::npos)
+      data_changed = data_edited[i]["sha256"] != parent_edited[i]["sha256"];
+  CHECK(data_changed);
+  // GET /api/scenarios names them too.
+  const auto list = nlohmann::json::parse(WhatIf(served.path).handle("GET", "/api/scenarios", "").body);
+  for (const auto& sc : list["scenarios"])
+    if (sc["name"] == "kim-nrw-2021") CHECK(sc["inputs"] == data_edited);
 }

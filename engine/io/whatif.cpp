@@ -11,6 +11,7 @@
 #include "io/explain.hpp"
 #include "io/html_report.hpp"
 #include "io/patch.hpp"
+#include "io/report.hpp"
 #include "io/scenario.hpp"
 #include "io/suggest.hpp"
 #include "kimsim/apportion.hpp"
@@ -35,10 +36,13 @@ struct WhatIf::Base {
   Plan plan;
   Allocation allocation;
   std::string name, sha256;
+  /// Every file the evaluation depends on (the scenario, the files it extends, the data) with
+  /// its SHA-256, as `kimsim run` lists them in manifest.json: sha256 is the first's alone.
+  json inputs;
   json controls;  ///< its controls (values, ranges, steps): the same in every answer, built once
   explicit Base(LoadedScenario ls, std::string n)
       : loaded(std::move(ls)), plan(loaded.scenario, loaded.regions), allocation(allocate(plan, {})), name(std::move(n)),
-        sha256(loaded.input_sha256.at(0)), controls(controls_json(loaded.scenario)) {}
+        sha256(loaded.input_sha256.at(0)), inputs(manifest_json(loaded, "", "")["inputs"]), controls(controls_json(loaded.scenario)) {}
 };
 
 namespace {
@@ -277,7 +281,11 @@ Patch read_patch(const WhatIf::Base& b, const json& request) {
 }
 
 json header(const WhatIf::Base& b) {
-  return {{"kimsim_version", kVersion}, {"scenario", b.name}, {"scenario_sha256", b.sha256}, {"year", b.loaded.scenario.year}};
+  return {{"kimsim_version", kVersion},
+          {"scenario", b.name},
+          {"scenario_sha256", b.sha256},
+          {"inputs", b.inputs},
+          {"year", b.loaded.scenario.year}};
 }
 
 /// The request's "year" (nullopt: the scenario's own).
@@ -701,6 +709,7 @@ ApiResponse WhatIf::handle(std::string_view method, std::string_view target, std
         try {
           const auto b = base(name);
           j["scenario_sha256"] = b->sha256;
+          j["inputs"] = b->inputs;
           const Scenario& sc = b->loaded.scenario;
           j["year"] = sc.year;  // the default
           const auto [first, last] = sc.years.value_or(std::pair{sc.year, sc.year});

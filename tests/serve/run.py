@@ -242,6 +242,16 @@ try:
         if r.status != 405 or r.getheader("Allow") != allow:
             fail("{} {}: expected 405 with Allow: {}, got {} with Allow: {}".format(method, target, allow, r.status, r.getheader("Allow")))
 
+    # Every input an answer depends on, with its SHA-256, as manifest.json of `kimsim run` lists them.
+    subprocess.run([kimsim, "run", os.path.join("scenarios", "kim-nrw-2021.yaml"), "--out", os.path.join(work, "run-manifest")],
+                   cwd=work, check=True, stdout=subprocess.DEVNULL)
+    with open(os.path.join(work, "run-manifest", "manifest.json"), encoding="utf-8") as f:
+        manifest = json.load(f)
+    answer = json.loads(reference)
+    if answer.get("inputs") != manifest["inputs"] or answer.get("scenario_sha256") != manifest["scenario_sha256"]:
+        fail("evaluate's inputs differ from manifest.json of kimsim run: " + json.dumps(answer.get("inputs")) + " vs " +
+             json.dumps(manifest["inputs"]))
+
     # 2. evaluate == kimsim run of the variant file the patch stands for
     rate = "57000.00"
     variants = {
