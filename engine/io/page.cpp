@@ -45,7 +45,7 @@ en:{title:"What-if: KIM funding",base:"Baseline",save:"Save variant",report:"Com
 summary:"Winners and losers",table:"Recipients",explain:"Trace (click a row)",search:"Search …",year:"Year",flags:"Paradoxes",bst:"Baustein",budget:"Budget",
 alloc:"allocated",unalloc:"unallocated",pos:"Positions (VZÄ)",name:"Name",eur:"Euros",base_eur:"Euros (base)",delta:"Difference EUR",
 dpos:"Difference VZÄ",winners:"Winners",losers:"Losers",moved:"money moved",paradox:"Paradoxes",none:"none",bad:"Cannot read: ",gini:"Gini of euros per inhabitant (all Bausteine)"}};
-let lang="de",scenarios=[],current=null,year=null,controls=[],widgets={},patch={},rows=[],sortKey="delta_euros",sortDir=1,timer=null;
+let lang="de",scenarios=[],current=null,year=null,controls=[],widgets={},patch={},rows=[],sortKey="delta_euros",sortDir=1,asking=false,again=false;
 const $=id=>document.getElementById(id);
 const t=k=>T[lang][k];
 // German input: 57.000,00 -> 57000.00; 3,5 -> 3.5; plain 57000.00 as written.
@@ -89,7 +89,11 @@ function weights(c,v){const d=(String(c.step).split(".")[1]||"").length,S=10**d;
   if(txt===x.value)delete patch[x.path];else patch[x.path]=txt;};
  put(c,vi);others.forEach((x,i)=>put(x,parts[i]));schedule();}
 function fixed(v,step){const d=(String(step).split(".")[1]||"").length;return Number(v).toFixed(Math.max(d,String(step).includes(".")?d:0));}
-function schedule(){clearTimeout(timer);timer=setTimeout(()=>evaluate(false),60);}
+// A change is asked for at once (an answer takes a few ms; a pause to let a slider rest would be
+// most of the 100 ms a planner may wait). While an answer is awaited, further changes wait for
+// it and are then asked for together: one request at a time, the last answer the latest patch's.
+function schedule(){if(asking){again=true;return;}asking=true;
+ evaluate(false).finally(()=>{asking=false;if(again){again=false;schedule();}});}
 async function evaluate(rebuild){try{const r=await api("/api/evaluate",{scenario:current.name,year,patch,lang});$("err").textContent="";
  if(rebuild){controls=r.controls;buildControls();}render(r);}
  catch(e){$("err").textContent=(e.path||"")+": "+(e.message||e)+(e.hint?"\n"+e.hint:"");}}
