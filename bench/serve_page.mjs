@@ -3,9 +3,8 @@
 // weight slider, alternating, each timed in the page from the input event (dispatched by the
 // timing code) to the table rebuilt with the answer (a MutationObserver on #table: it runs once
 // the page's render() has drawn the whole table). Each move waits for the previous answer, so
-// every time is one change alone. The page's own pause before it asks (it waits 60 ms for the
-// slider to rest, engine/io/page.cpp) is part of the time, as a planner sees it; the request's
-// share (fetch to the answer's last byte, from the Resource Timing entry) is shown apart.
+// every time is one change alone, as a planner sees it; the request's share (fetch to the
+// answer's last byte, from the Resource Timing entry) is shown apart.
 //
 //   node serve_page.mjs CHROMIUM KIMSIM ROOT N
 import { spawn } from 'node:child_process';
