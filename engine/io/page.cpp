@@ -52,8 +52,12 @@ const t=k=>T[lang][k];
 function readNumber(s){s=s.trim().replace(/\s/g,"");
  if(s.includes(","))return s.replace(/\./g,"").replace(",",".");
  if(/^\d{1,3}(\.\d{3})+$/.test(s))return s.replace(/\./g,"");return s;}
+// One formatter per language and number of decimals, made once: toLocaleString made one per call,
+// a thousand per answer (most of the table's time).
+const formats={};
 function show(s){if(s===null||s===undefined)return"";const n=Number(s);if(isNaN(n))return s;
- const d=(String(s).split(".")[1]||"").length;return n.toLocaleString(lang==="de"?"de-DE":"en-GB",{minimumFractionDigits:d,maximumFractionDigits:d});}
+ const d=(String(s).split(".")[1]||"").length,k=lang+d;
+ return(formats[k]||(formats[k]=new Intl.NumberFormat(lang==="de"?"de-DE":"en-GB",{minimumFractionDigits:d,maximumFractionDigits:d}))).format(n);}
 async function api(path,body){const r=await fetch(path,body?{method:"POST",headers:{"Content-Type":"application/json"},body:JSON.stringify(body)}:{});
  const j=await r.json();if(!r.ok)throw j;return j;}
 function labels(){document.documentElement.lang=lang;for(const k of["title","save","report","reset"])$(k==="title"?"title":k).textContent=t(k);
@@ -114,11 +118,12 @@ function drawTable(){const tb=$("table");tb.innerHTML="";const keys=["ags","name
  const head=tr(["AGS",t("name"),t("bst"),t("pos"),t("eur"),t("base_eur"),t("delta"),t("dpos")],"th");
  head.childNodes.forEach((th,i)=>th.onclick=()=>{sortDir=sortKey===keys[i]?-sortDir:1;sortKey=keys[i];drawTable();});tb.appendChild(head);
  const q=$("search").value.toLowerCase();const num=k=>!["ags","name","baustein"].includes(k);
- const list=rows.filter(r=>!q||r.name.toLowerCase().includes(q)||r.ags.includes(q)).sort((a,b)=>{
+ const rowsDrawn=document.createDocumentFragment();const list=rows.filter(r=>!q||r.name.toLowerCase().includes(q)||r.ags.includes(q)).sort((a,b)=>{
   const x=num(sortKey)?Number(a[sortKey]):a[sortKey],y=num(sortKey)?Number(b[sortKey]):b[sortKey];return(x<y?-1:x>y?1:0)*sortDir;});
  for(const r of list){const row=tr([r.ags,r.name,r.baustein,show(r.positions),show(r.euros),show(r.base_euros),show(r.delta_euros),show(r.delta_positions)]);
   row.className="r";const d=Number(r.delta_euros);row.childNodes[6].className=d>0?"gain":d<0?"loss":"";
-  row.onclick=()=>explain(r);tb.appendChild(row);}}
+  row.onclick=()=>explain(r);rowsDrawn.appendChild(row);}
+ tb.appendChild(rowsDrawn);}
 async function explain(r){try{const e=await api("/api/explain",{scenario:current.name,year,patch,ags:r.ags,baustein:r.baustein});
  $("explain").textContent=e.explain.bausteine.map(b=>b.id+"\n"+b.steps.map(s=>"  "+s.label+": "+s.value+(s.place?"  ["+s.place+"]":"")).join("\n")).join("\n\n");}
  catch(e){$("explain").textContent=(e.path||"")+": "+(e.message||e);}}
