@@ -1,12 +1,17 @@
 // The what-if API without the network (io/whatif.hpp): values read as the scenario reader reads
 // them, and concurrent requests on the shared compiled base answering exactly as one alone.
 #include <doctest/doctest.h>
+#include <stdlib.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
 
 #include "io/patch.hpp"
+#include "io/report.hpp"
 #include "io/scenario.hpp"
 #include "io/html_report.hpp"
 #include "io/whatif.hpp"
@@ -14,6 +19,35 @@
 
 using namespace kimsim;
 using namespace kimsim::io;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// A copy of the shipped scenarios/ in a folder of its own, to serve and to edit; removed after.
+struct ServedCopy {
+  fs::path path;
+  ServedCopy() {
+    char name[] = "/tmp/kimsim-whatif-XXXXXX";
+    path = fs::path(::mkdtemp(name)) / "scenarios";
+    fs::copy(KIMSIM_SOURCE_DIR "/scenarios", path, fs::copy_options::recursive);
+  }
+  ~ServedCopy() { fs::remove_all(path.parent_path()); }
+  void write(const std::string& file, const std::string& text, bool append = false) const {
+    std::ofstream(path / file, append ? std::ios::app : std::ios::trunc) << text;
+  }
+};
+
+nlohmann::json refusal(const WhatIf& api, const std::string& patch, const std::string& scenario = "kim-nrw-2021") {
+  const ApiResponse r = api.handle("POST", "/api/evaluate", R"({"scenario": ")" + scenario + R"(", "patch": )" + patch + "}");
+  CHECK(r.status == 422);
+  return nlohmann::json::parse(r.body);
+}
+
+bool has(const nlohmann::json& j, const std::string& key, const std::string& part) {
+  return j[key].get<std::string>().find(part) != std::string::npos;
+}
+
+}  // namespace
 
 TEST_CASE("whatif: a value as text is read in the slot's unit and checked as the reader checks it") {
   const LoadedScenario ls = load_scenario(KIMSIM_SOURCE_DIR "/scenarios/kim-nrw-2021.yaml");
@@ -168,4 +202,86 @@ TEST_CASE("whatif: a paradox flag is the report's sentence, in German by default
   CHECK(de.diverging_svg.empty());  // no variant: no chart
   island["lang"] = "en";
   CHECK(whatif_figures(island).paradoxes[0].find("(Alabama paradox).") != std::string::npos);
+}
+
+TEST_CASE("whatif: a refusal of the rules is located at the patch entry behind it") {
+  const WhatIf api(KIMSIM_SOURCE_DIR "/scenarios");
+  // The refused value set by the patch: its entry, and not the base file's line (the base did
+  // not set that value).
+  auto e = refusal(api, R"({"bausteine[B2].positions_by_key.min_vza": "20"})");
+  CHECK(e["path"] == "body.patch.bausteine[B2].positions_by_key.min_vza");
+  CHECK(has(e, "message", "bausteine[B2].positions_by_key.min_vza: B2: the budget buys"));
+  CHECK_FALSE(has(e, "message", ".yaml:"));
+  e = refusal(api, R"({"bausteine[B2].budget_eur": "1.00"})");
+  CHECK(e["path"] == "body.patch.bausteine[B2].budget_eur");
+  CHECK_FALSE(has(e, "message", ".yaml:"));
+  // The total sets each Baustein's budget: a Baustein's budget refused is the total's entry.
+  e = refusal(api, R"({"budget_eur": "1.00", "bausteine[B2].rate_per_vza_eur": "57000.00"})");
+  CHECK(e["path"] == "body.patch.budget_eur");
+  CHECK(has(e, "message", "(set by the patch: budget_eur = 1.00)"));
+  // The refused value is the base's own (its budget, its minimum): the base file's place kept,
+  // the entry that changed the Baustein named and located.
+  e = refusal(api, R"({"bausteine[B2].rate_per_vza_eur": "1000000.00", "bausteine[B3].positions_by_key.method": "hamilton"})");
+  CHECK(e["path"] == "body.patch.bausteine[B2].rate_per_vza_eur");
+  CHECK(has(e, "message", "kim-nrw.yaml:70:"));
+  CHECK(has(e, "message", "bausteine[B2].budget_eur: B2: the budget buys"));
+  CHECK(has(e, "message", "(under the patch's bausteine[B2].rate_per_vza_eur = 1000000.00)"));
+  e = refusal(api, R"({"bausteine[B3].budget_eur": "1000.00"})");
+  CHECK(e["path"] == "body.patch.bausteine[B3].budget_eur");
+  CHECK(has(e, "message", "kim-nrw.yaml:100:"));
+  CHECK(has(e, "message", "bausteine[B3].positions_by_key.min_vza: B3:"));
+  // All weights of the key at 0: each entry sets a part of the refused key.
+  e = refusal(api, R"({"bausteine[B2].positions_by_key.key.population": "0", "bausteine[B2].positions_by_key.key.schutzsuchende": "0"})");
+  CHECK(e["path"] == "body.patch.bausteine[B2].positions_by_key.key.population");
+  CHECK(has(e, "message", "set by the patch: bausteine[B2].positions_by_key.key.population = 0, bausteine[B2].positions_by_key.key.schutzsuchende = 0"));
+}
+
+TEST_CASE("whatif: an unresolved tie under a patch is located at the patch's entries of its Baustein, the policy at the base's place") {
+  // B2 with the tie policy error: the base allocates without a tie; its budget and key patched,
+  // two Kreise claim B2's last half position equally (as tests/cli/cases/run-tie-located).
+  const ServedCopy served;
+  served.write("tie-base.yaml", "extends: kim-nrw-2021.yaml\nscenario: tie-base\nbausteine:\n  - id: B2\n    positions_by_key:\n      ties: error\n");
+  const WhatIf api(served.path);
+  REQUIRE(api.handle("POST", "/api/evaluate", R"({"scenario": "tie-base"})").status == 200);
+  const auto e = refusal(api, R"({"bausteine[B2].budget_eur": "43020000.00", "bausteine[B2].positions_by_key.key.population": "0",
+                                  "bausteine[B3].positions_by_key.method": "hamilton"})", "tie-base");
+  CHECK(e["path"] == "body.patch.bausteine[B2].budget_eur");
+  CHECK(has(e, "message", "tie-base.yaml:6:"));
+  CHECK(has(e, "message", "bausteine[B2].positions_by_key.ties: B2: tie:"));
+  CHECK(has(e, "message", "(under the patch's bausteine[B2].budget_eur = 43020000.00, bausteine[B2].positions_by_key.key.population = 0)"));
+  CHECK(has(e, "hint", "tie"));
+}
+
+TEST_CASE("whatif: every answer names each input with its SHA-256, as kimsim run's manifest; a parent or data file edited changes it") {
+  const ServedCopy served;
+  const auto inputs = [&] {
+    // A new WhatIf, as a restarted server: a base is read once per process.
+    const auto j = nlohmann::json::parse(WhatIf(served.path).handle("POST", "/api/evaluate", R"({"scenario": "kim-nrw-2021"})").body);
+    return std::pair{j["scenario_sha256"], j["inputs"]};
+  };
+  const auto [top, before] = inputs();
+  // The same list as manifest.json of `kimsim run` of the file (each file the run reads).
+  CHECK(before == manifest_json(load_scenario((served.path / "kim-nrw-2021.yaml").string()), "", "")["inputs"]);
+  REQUIRE(before.size() >= 4);
+  CHECK(before[1]["path"].get<std::string>().find("kim-nrw.yaml") != std::string::npos);
+  CHECK(top == before[0]["sha256"]);
+  served.write("kim-nrw.yaml", "# the parent edited\n", true);
+  const auto [top2, parent_edited] = inputs();
+  CHECK(top2 == top);  // the scenario file itself is unchanged ...
+  CHECK(parent_edited[1]["sha256"] != before[1]["sha256"]);  // ... its parent is not
+  {
+    std::ifstream in(served.path / "data/nrw_kreise_schutzsuchende_2024.csv");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    served.write("data/nrw_kreise_schutzsuchende_2024.csv", "# a data file edited\n" + text);
+  }
+  const auto [top3, data_edited] = inputs();
+  bool data_changed = false;
+  for (std::size_t i = 0; i < data_edited.size(); ++i)
+    if (data_edited[i]["path"].get<std::string>().find("schutzsuchende") != std::string::npos)
+      data_changed = data_edited[i]["sha256"] != parent_edited[i]["sha256"];
+  CHECK(data_changed);
+  // GET /api/scenarios names them too.
+  const auto list = nlohmann::json::parse(WhatIf(served.path).handle("GET", "/api/scenarios", "").body);
+  for (const auto& sc : list["scenarios"])
+    if (sc["name"] == "kim-nrw-2021") CHECK(sc["inputs"] == data_edited);
 }

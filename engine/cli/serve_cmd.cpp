@@ -30,6 +30,9 @@ differences, a recipient's trace, save the variant) and a JSON API:
   POST /api/explain     the same plus "ags" (and "baustein"): the recipient's trace
   POST /api/variant     the same plus "name": the variant YAML (extends the base, for
                         SCENARIOS_DIR/variants/) that `kimsim run` allocates alike
+  POST /api/report      evaluate's body: the comparison's report.html, as `kimsim compare` writes it
+  POST /api/reopen      {"variant": NAME}: a saved variant of SCENARIOS_DIR/variants/ as its base,
+                        year and patch
 Paths are those of `kimsim sweep` (e.g. bausteine[B2].rate_per_vza_eur); money as decimal
 strings; every POST as Content-Type: application/json. Errors are JSON {path, message, hint}
 with 400 (malformed JSON), 404 (unknown scenario or AGS), 413 (body too large or too deep), 415

@@ -45,15 +45,19 @@ en:{title:"What-if: KIM funding",base:"Baseline",save:"Save variant",report:"Com
 summary:"Winners and losers",table:"Recipients",explain:"Trace (click a row)",search:"Search …",year:"Year",flags:"Paradoxes",bst:"Baustein",budget:"Budget",
 alloc:"allocated",unalloc:"unallocated",pos:"Positions (VZÄ)",name:"Name",eur:"Euros",base_eur:"Euros (base)",delta:"Difference EUR",
 dpos:"Difference VZÄ",winners:"Winners",losers:"Losers",moved:"money moved",paradox:"Paradoxes",none:"none",bad:"Cannot read: ",gini:"Gini of euros per inhabitant (all Bausteine)"}};
-let lang="de",scenarios=[],current=null,year=null,controls=[],widgets={},patch={},rows=[],sortKey="delta_euros",sortDir=1,timer=null;
+let lang="de",scenarios=[],current=null,year=null,controls=[],widgets={},patch={},rows=[],sortKey="delta_euros",sortDir=1,asking=false,again=false;
 const $=id=>document.getElementById(id);
 const t=k=>T[lang][k];
 // German input: 57.000,00 -> 57000.00; 3,5 -> 3.5; plain 57000.00 as written.
 function readNumber(s){s=s.trim().replace(/\s/g,"");
  if(s.includes(","))return s.replace(/\./g,"").replace(",",".");
  if(/^\d{1,3}(\.\d{3})+$/.test(s))return s.replace(/\./g,"");return s;}
+// One formatter per language and number of decimals, made once: toLocaleString made one per call,
+// a thousand per answer (most of the table's time).
+const formats={};
 function show(s){if(s===null||s===undefined)return"";const n=Number(s);if(isNaN(n))return s;
- const d=(String(s).split(".")[1]||"").length;return n.toLocaleString(lang==="de"?"de-DE":"en-GB",{minimumFractionDigits:d,maximumFractionDigits:d});}
+ const d=(String(s).split(".")[1]||"").length,k=lang+d;
+ return(formats[k]||(formats[k]=new Intl.NumberFormat(lang==="de"?"de-DE":"en-GB",{minimumFractionDigits:d,maximumFractionDigits:d}))).format(n);}
 async function api(path,body){const r=await fetch(path,body?{method:"POST",headers:{"Content-Type":"application/json"},body:JSON.stringify(body)}:{});
  const j=await r.json();if(!r.ok)throw j;return j;}
 function labels(){document.documentElement.lang=lang;for(const k of["title","save","report","reset"])$(k==="title"?"title":k).textContent=t(k);
@@ -89,7 +93,11 @@ function weights(c,v){const d=(String(c.step).split(".")[1]||"").length,S=10**d;
   if(txt===x.value)delete patch[x.path];else patch[x.path]=txt;};
  put(c,vi);others.forEach((x,i)=>put(x,parts[i]));schedule();}
 function fixed(v,step){const d=(String(step).split(".")[1]||"").length;return Number(v).toFixed(Math.max(d,String(step).includes(".")?d:0));}
-function schedule(){clearTimeout(timer);timer=setTimeout(()=>evaluate(false),60);}
+// A change is asked for at once (an answer takes a few ms; a pause to let a slider rest would be
+// most of the 100 ms a planner may wait). While an answer is awaited, further changes wait for
+// it and are then asked for together: one request at a time, the last answer the latest patch's.
+function schedule(){if(asking){again=true;return;}asking=true;
+ evaluate(false).finally(()=>{asking=false;if(again){again=false;schedule();}});}
 async function evaluate(rebuild){try{const r=await api("/api/evaluate",{scenario:current.name,year,patch,lang});$("err").textContent="";
  if(rebuild){controls=r.controls;buildControls();}render(r);}
  catch(e){$("err").textContent=(e.path||"")+": "+(e.message||e)+(e.hint?"\n"+e.hint:"");}}
@@ -110,11 +118,12 @@ function drawTable(){const tb=$("table");tb.innerHTML="";const keys=["ags","name
  const head=tr(["AGS",t("name"),t("bst"),t("pos"),t("eur"),t("base_eur"),t("delta"),t("dpos")],"th");
  head.childNodes.forEach((th,i)=>th.onclick=()=>{sortDir=sortKey===keys[i]?-sortDir:1;sortKey=keys[i];drawTable();});tb.appendChild(head);
  const q=$("search").value.toLowerCase();const num=k=>!["ags","name","baustein"].includes(k);
- const list=rows.filter(r=>!q||r.name.toLowerCase().includes(q)||r.ags.includes(q)).sort((a,b)=>{
+ const rowsDrawn=document.createDocumentFragment();const list=rows.filter(r=>!q||r.name.toLowerCase().includes(q)||r.ags.includes(q)).sort((a,b)=>{
   const x=num(sortKey)?Number(a[sortKey]):a[sortKey],y=num(sortKey)?Number(b[sortKey]):b[sortKey];return(x<y?-1:x>y?1:0)*sortDir;});
  for(const r of list){const row=tr([r.ags,r.name,r.baustein,show(r.positions),show(r.euros),show(r.base_euros),show(r.delta_euros),show(r.delta_positions)]);
   row.className="r";const d=Number(r.delta_euros);row.childNodes[6].className=d>0?"gain":d<0?"loss":"";
-  row.onclick=()=>explain(r);tb.appendChild(row);}}
+  row.onclick=()=>explain(r);rowsDrawn.appendChild(row);}
+ tb.appendChild(rowsDrawn);}
 async function explain(r){try{const e=await api("/api/explain",{scenario:current.name,year,patch,ags:r.ags,baustein:r.baustein});
  $("explain").textContent=e.explain.bausteine.map(b=>b.id+"\n"+b.steps.map(s=>"  "+s.label+": "+s.value+(s.place?"  ["+s.place+"]":"")).join("\n")).join("\n\n");}
  catch(e){$("explain").textContent=(e.path||"")+": "+(e.message||e);}}

@@ -222,6 +222,28 @@ std::optional<std::int64_t> base_value(const Scenario& s, const Slot& slot) {
   return std::nullopt;
 }
 
+PatchBlame blame(const Scenario& s, std::span<const Slot> slots, std::string_view refused) {
+  // `inner` lies inside `outer` (or is it): "a.b" inside "a", "a[x]" inside "a", not "ab" inside "a".
+  const auto within = [](std::string_view inner, std::string_view outer) {
+    return inner.substr(0, outer.size()) == outer && (inner.size() == outer.size() || inner[outer.size()] == '.' || inner[outer.size()] == '[');
+  };
+  PatchBlame out;
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    const Slot& slot = slots[i];
+    if (slot.kind == SlotKind::total_budget) {
+      // The total sets every Baustein's budget and so reaches every Baustein's rule.
+      bool budget = false;
+      for (std::size_t bi = 0; bi < s.bausteine.size() && !budget; ++bi) budget = refused == baustein_path(s, bi, "budget_eur");
+      (budget ? out.sets : out.changes).push_back(i);
+    } else if (within(slot.path, refused)) {
+      out.sets.push_back(i);
+    } else if (within(refused, baustein_path(s, slot.baustein))) {
+      out.changes.push_back(i);
+    }
+  }
+  return out;
+}
+
 PlanInputs PatchedInputs::inputs() const {
   PlanInputs in;
   in.budget = budget;

@@ -68,6 +68,17 @@ std::string value_text(const Slot& slot, std::int64_t value);
 /// the base lacks: nullopt).
 std::optional<std::int64_t> base_value(const Scenario& s, const Slot& slot);
 
+/// The entries of a patch (indices into `slots`) behind a refusal of the rules at the key path
+/// `refused` (LocatedError::path, TieError::path: "bausteine[B2].positions_by_key.min_vza").
+/// `sets`: those that set the refused value or a part of it (a weight of a refused key; the
+/// total, whose split sets a Baustein's budget). `changes`: those that set another value of the
+/// refused value's Baustein. A Baustein's rule reads its own values alone, so where the base
+/// allocates, a refusal under a patch has one of them behind it.
+struct PatchBlame {
+  std::vector<std::size_t> sets, changes;
+};
+PatchBlame blame(const Scenario& s, std::span<const Slot> slots, std::string_view refused);
+
 /// Per-evaluation inputs of a plan for a set of slot values: buffers that PlanInputs points
 /// into, reused from one point to the next (no allocation once sized).
 struct PatchedInputs {

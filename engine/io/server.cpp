@@ -75,6 +75,14 @@ class Session : public std::enable_shared_from_this<Session> {
   const Shared& shared_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
+  http::response<http::empty_body> continue_;  ///< "100 Continue", written before the body is read
+  bool head_ = false;                          ///< the request is HEAD: its answer has no body
+
+  /// A refusal of a request by its header alone (before its body is read).
+  struct Refusal {
+    int status = 400;
+    std::string body;
+  };
 
   void read() {
     parser_.emplace();
@@ -82,45 +90,75 @@ class Session : public std::enable_shared_from_this<Session> {
     // Browsers send the cookies of every local tool on 127.0.0.1 (Jupyter, RStudio, ...): more
     // than Beast's default 8 KiB of headers is common there.
     parser_->header_limit(64 * 1024);
+    head_ = false;
     // The deadline covers the whole request: a client that sends slowly is cut off.
     stream_.expires_after(std::chrono::seconds(shared_.options.deadline_seconds));
-    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+    // The header first: a client that asks `Expect: 100-continue` sends its body only once told
+    // to (curl does for large bodies), and one whose body is too large is refused unread.
+    http::async_read_header(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_header, shared_from_this()));
   }
 
-  void on_read(beast::error_code ec, std::size_t) {
-    if (ec == http::error::end_of_stream) return close();
-    if (ec == http::error::body_limit) {
+  /// Answers a failed read; false where the read succeeded.
+  bool failed(beast::error_code ec) {
+    if (!ec) return false;
+    if (ec == http::error::end_of_stream) {
+      close();
+    } else if (ec == http::error::body_limit) {
+      // Said from the Content-Length alone where there is one: the body is not read.
       respond(413, json_error("body", fmt::format("the request body is larger than {} bytes", kMaxBodyBytes),
                               "send the scenario's name and a patch of the values you change"),
               "application/json", false);
-      return;
-    }
-    if (ec && ec.category() == make_error_code(http::error::bad_method).category() && ec != http::error::partial_message) {
+    } else if (ec.category() == make_error_code(http::error::bad_method).category() && ec != http::error::partial_message) {
       // Bytes that are no HTTP request: said, and the connection closed (where the next request
       // would begin is unknown).
       respond(400, json_error("request", "not an HTTP/1.1 request: " + ec.message(), "send METHOD TARGET HTTP/1.1, the headers and a blank line"),
               "application/json", false);
-      return;
+    } else {
+      close();  // a timeout or a broken connection: nobody to answer
     }
-    if (ec) return close();  // a timeout or a broken connection: nobody to answer
+    return true;
+  }
+
+  void on_header(beast::error_code ec, std::size_t) {
+    if (failed(ec)) return;
     const auto& request = parser_->get();
-    // Two Host fields name two servers: which one the client meant is unknown (RFC 9112 3.2: 400).
-    if (request.count(http::field::host) > 1) {
-      respond(400, json_error("Host", "the request has more than one Host header", "send one Host header: the address kimsim serve printed"),
-              "application/json", false);
+    head_ = request.method() == http::verb::head;
+    // RFC 9110 10.1.1: a client that expects 100-continue waits for it before sending its body.
+    // Its header is checked first: a request refused now is answered without its body, and the
+    // connection closed (the unsent body would otherwise be read as the next request). Not to
+    // an HTTP/1.0 client, which knows no 100.
+    std::string expect(request[http::field::expect]);
+    for (char& ch : expect) ch = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+    if (expect == "100-continue" && request.version() >= 11 && !parser_->is_done()) {
+      if (const auto refusal = refused(request)) return respond(refusal->status, refusal->body, "application/json", false);
+      continue_ = {};
+      continue_.version(11);
+      continue_.result(http::status::continue_);
+      http::async_write(stream_, continue_, beast::bind_front_handler(&Session::on_continue, shared_from_this()));
       return;
     }
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+  }
+
+  void on_continue(beast::error_code ec, std::size_t) {
+    if (ec) return close();
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+  }
+
+  /// What the header alone refuses: two Host headers, a Host that does not name this server, a
+  /// POST that is not JSON.
+  std::optional<Refusal> refused(const http::request_header<>& request) const {
+    // Two Host fields name two servers: which one the client meant is unknown (RFC 9112 3.2: 400).
+    if (request.count(http::field::host) > 1)
+      return Refusal{400, json_error("Host", "the request has more than one Host header", "send one Host header: the address kimsim serve printed")};
     std::string host(request[http::field::host]);
     // Host names are case-insensitive (LOCALHOST is localhost); the allowed ones are lower case.
     for (char& ch : host) ch = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
-    if (!host_allowed(shared_, host)) {
+    if (!host_allowed(shared_, host))
       // A page of another site that resolves its name to this address (DNS rebinding) sends its
       // own name here: refused.
-      respond(403, json_error("Host", "the Host header '" + host + "' does not name this server",
-                              "use the URL kimsim serve printed (its address or localhost, with the port)"),
-              "application/json", false);
-      return;
-    }
+      return Refusal{403, json_error("Host", "the Host header '" + host + "' does not name this server",
+                                     "use the URL kimsim serve printed (its address or localhost, with the port)")};
     // A POST must say it is JSON. A page of another site may send a "simple" cross-site request
     // (text/plain, no preflight) to this address; a JSON content type would need a CORS
     // preflight, which this server never grants. So no other site can make it work.
@@ -129,19 +167,30 @@ class Session : public std::enable_shared_from_this<Session> {
       type = type.substr(0, type.find(';'));
       while (!type.empty() && type.back() == ' ') type.pop_back();
       for (char& ch : type) ch = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
-      if (type != "application/json") {
-        respond(415, json_error("Content-Type", "a POST body must be sent as application/json, not '" + type + "'",
-                                "send the header Content-Type: application/json (curl: -H 'Content-Type: application/json')"),
-                "application/json", request.keep_alive());
-        return;
-      }
+      if (type != "application/json")
+        return Refusal{415, json_error("Content-Type", "a POST body must be sent as application/json, not '" + type + "'",
+                                       "send the header Content-Type: application/json (curl: -H 'Content-Type: application/json')")};
     }
-    const ApiResponse r = shared_.api.handle(std::string_view(request.method_string().data(), request.method_string().size()),
-                                             std::string_view(request.target().data(), request.target().size()), request.body());
+    return std::nullopt;
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (failed(ec)) return;
+    const auto& request = parser_->get();
+    if (const auto refusal = refused(request))
+      // A wrong Host is answered and the connection closed; a POST that is not JSON may be a
+      // slip of a client that goes on.
+      return respond(refusal->status, refusal->body, "application/json", refusal->status == 415 && request.keep_alive());
+    const std::string_view target(request.target().data(), request.target().size());
+    const std::string_view path = target.substr(0, target.find('?'));
+    // HEAD is GET without the body (RFC 9110 9.3.2): answered as GET, the body left out in
+    // respond(). On a resource that takes POST it is refused (405) like any other method.
+    const std::string_view method = head_ && allowed_method(path) == "GET" ? std::string_view("GET")
+                                                                          : std::string_view(request.method_string().data(), request.method_string().size());
+    const ApiResponse r = shared_.api.handle(method, target, request.body());
+    const std::string_view allowed = allowed_method(path);
     respond(r.status, r.body, r.content_type, request.keep_alive(),
-            r.status == 405 ? std::string(allowed_method(std::string_view(request.target().data(), request.target().size()).substr(
-                                  0, request.target().find('?'))))
-                            : std::string());
+            r.status != 405 ? std::string() : allowed == "GET" ? std::string("GET, HEAD") : std::string(allowed));
   }
 
   void respond(int status, std::string body, const std::string& type, bool keep_alive, const std::string& allow = "") {
@@ -159,6 +208,8 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.keep_alive(keep_alive);
     response_.body() = std::move(body);
     response_.prepare_payload();
+    // The answer to HEAD: the headers of the answer to GET, its Content-Length included, no body.
+    if (head_) response_.body().clear();
     stream_.expires_after(std::chrono::seconds(shared_.options.deadline_seconds));
     http::async_write(stream_, response_, beast::bind_front_handler(&Session::on_write, shared_from_this(), keep_alive));
   }

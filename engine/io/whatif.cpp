@@ -11,6 +11,7 @@
 #include "io/explain.hpp"
 #include "io/html_report.hpp"
 #include "io/patch.hpp"
+#include "io/report.hpp"
 #include "io/scenario.hpp"
 #include "io/suggest.hpp"
 #include "kimsim/apportion.hpp"
@@ -35,10 +36,13 @@ struct WhatIf::Base {
   Plan plan;
   Allocation allocation;
   std::string name, sha256;
+  /// Every file the evaluation depends on (the scenario, the files it extends, the data) with
+  /// its SHA-256, as `kimsim run` lists them in manifest.json: sha256 is the first's alone.
+  json inputs;
   json controls;  ///< its controls (values, ranges, steps): the same in every answer, built once
   explicit Base(LoadedScenario ls, std::string n)
       : loaded(std::move(ls)), plan(loaded.scenario, loaded.regions), allocation(allocate(plan, {})), name(std::move(n)),
-        sha256(loaded.input_sha256.at(0)), controls(controls_json(loaded.scenario)) {}
+        sha256(loaded.input_sha256.at(0)), inputs(manifest_json(loaded, "", "")["inputs"]), controls(controls_json(loaded.scenario)) {}
 };
 
 namespace {
@@ -277,7 +281,11 @@ Patch read_patch(const WhatIf::Base& b, const json& request) {
 }
 
 json header(const WhatIf::Base& b) {
-  return {{"kimsim_version", kVersion}, {"scenario", b.name}, {"scenario_sha256", b.sha256}, {"year", b.loaded.scenario.year}};
+  return {{"kimsim_version", kVersion},
+          {"scenario", b.name},
+          {"scenario_sha256", b.sha256},
+          {"inputs", b.inputs},
+          {"year", b.loaded.scenario.year}};
 }
 
 /// The request's "year" (nullopt: the scenario's own).
@@ -298,6 +306,31 @@ Lang lang_of(const json& request) {
   return *l;
 }
 
+/// The rules' refusal of a patch (`located`: their message with the base file's place of the
+/// refused value at key path `at`; `unlocated`: without it), located at the patch entry behind
+/// it (io/patch.hpp blame). Where entries set the refused value, the first of them, and the
+/// message without the base's place: the base did not set that value. Else the first entry that
+/// changes the refused value's Baustein, the message keeping the base's place of its own value;
+/// an unresolved tie is of this kind (the tie policy is the base's; the patch's values of that
+/// Baustein made the claims equal). Both name every entry involved. The patch as a whole where
+/// the rules name no value.
+ApiError refused(const WhatIf::Base& b, const Patch& p, const std::string& at, const std::string& located, const std::string& unlocated,
+                 const std::string& hint) {
+  const PatchBlame who = at.empty() ? PatchBlame{} : blame(b.loaded.scenario, p.slots, at);
+  const auto entries = [&](const std::vector<std::size_t>& list) {
+    std::string text;
+    for (const std::size_t i : list) text += (text.empty() ? "" : ", ") + p.slots[i].path + " = " + value_text(p.slots[i], p.values[i]);
+    return text;
+  };
+  if (!who.sets.empty()) {
+    const bool alone = who.sets.size() == 1 && p.slots[who.sets[0]].path == at;
+    return {422, "body.patch." + p.slots[who.sets[0]].path, unlocated + (alone ? "" : " (set by the patch: " + entries(who.sets) + ")"), hint};
+  }
+  if (!who.changes.empty())
+    return {422, "body.patch." + p.slots[who.changes[0]].path, located + " (under the patch's " + entries(who.changes) + ")", hint};
+  return {422, "body.patch", located, hint};
+}
+
 /// The patch allocated and compared with the base: calls f(allocation, comparison, runs, island)
 /// with the comparison's report island (the what-if named as the page names it), which lives
 /// only for the call. evaluate() and the report of /api/report share it.
@@ -310,9 +343,11 @@ auto with_comparison(const WhatIf::Base& b, const Patch& p, Lang lang, F f) {
   try {
     a = allocate(b.plan, in.inputs());
   } catch (const TieError& e) {
-    throw ApiError{422, "body.patch", e.what(), "an unresolved tie under the scenario's tie policy: change a value slightly"};
+    throw refused(b, p, e.path(), e.what(), e.what(), "an unresolved tie under the scenario's tie policy: change a value slightly");
+  } catch (const LocatedError& e) {
+    throw refused(b, p, e.path(), e.what(), e.unlocated(), "the rules cannot be satisfied with these values");
   } catch (const InputError& e) {
-    throw ApiError{422, "body.patch", e.what(), "the rules cannot be satisfied with these values"};
+    throw refused(b, p, "", e.what(), e.what(), "the rules cannot be satisfied with these values");
   }
   // Paradox checks and the indices read rules from a Scenario: the base with the values written in.
   const Scenario patched = patched_scenario(s, p.slots, p.values);
@@ -674,6 +709,7 @@ ApiResponse WhatIf::handle(std::string_view method, std::string_view target, std
         try {
           const auto b = base(name);
           j["scenario_sha256"] = b->sha256;
+          j["inputs"] = b->inputs;
           const Scenario& sc = b->loaded.scenario;
           j["year"] = sc.year;  // the default
           const auto [first, last] = sc.years.value_or(std::pair{sc.year, sc.year});

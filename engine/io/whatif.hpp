@@ -27,7 +27,8 @@ struct ApiResponse {
 };
 
 /// The method a resource of the server takes ("GET" or "POST"), "" for none: what handle()
-/// accepts and what a 405 names in its Allow header.
+/// accepts and what a 405 names in its Allow header (the HTTP edge answers HEAD where GET is
+/// taken, and names both).
 std::string_view allowed_method(std::string_view path);
 
 /// Limits of a request body: bytes, and nesting of JSON arrays and objects.

@@ -34,11 +34,12 @@ void RuleSite::refuse_tie(const TieError& e, std::span<const std::uint32_t> at, 
     names += fmt::format("{}{} {}", k == 0 ? "" : k + 1 == t.competitors.size() ? " and " : ", ", r.ags, r.name);
   }
   // Located as every other error of a rule's value (the same text as refuse() gives), thrown as a tie.
+  const std::string policy = path(in_block("ties"));
   const InputError located = scenario.places.error(
-      path(in_block("ties")), fmt::format("{}: tie: {} have an equal claim to the last {} unit{} of {} VZÄ; the tie policy 'error' "
+      policy, fmt::format("{}: tie: {} have an equal claim to the last {} unit{} of {} VZÄ; the tie policy 'error' "
                                           "refuses to decide: set ties: order (the earlier AGS) or ties: lot, or change a value slightly",
                                           b().id, names, t.units, t.units == 1 ? "" : "s", vza_text(unit)));
-  throw TieError(located.what(), t);
+  throw TieError(located.what(), t, policy);
 }
 
 std::string RuleSite::place(const std::string& sub) const {

@@ -39,12 +39,21 @@ struct Location {
 /// An input error at a known place in a file.
 class LocatedError : public InputError {
  public:
-  LocatedError(Location where, const std::string& what)
-      : InputError(where.file.empty() ? what : where.str() + ": " + what), where_(std::move(where)) {}
+  /// `path`: the key path of the value the error is about ("bausteine[B2].budget_eur"), where it
+  /// is about one.
+  LocatedError(Location where, const std::string& what, std::string path = {})
+      : InputError(where.file.empty() ? what : where.str() + ": " + what), where_(std::move(where)), path_(std::move(path)),
+        unlocated_(what) {}
   const Location& where() const noexcept { return where_; }
+  /// The key path of the refused value; "" where the error names none.
+  const std::string& path() const noexcept { return path_; }
+  /// The message without its place: for a caller that knows a better one than the file that set
+  /// the value (the what-if server names the patch entry that replaced it).
+  const std::string& unlocated() const noexcept { return unlocated_; }
 
  private:
   Location where_;
+  std::string path_, unlocated_;
 };
 
 /// A tie for the last units that the active tie policy refuses to decide.
@@ -56,11 +65,16 @@ struct Tie {
 
 class TieError : public Error {
  public:
-  TieError(std::string what, Tie tie) : Error(std::move(what)), tie_(std::move(tie)) {}
+  /// `path`: where a rule refuses the tie, the key path of its tie policy
+  /// ("bausteine[B2].positions_by_key.ties").
+  TieError(std::string what, Tie tie, std::string path = {}) : Error(std::move(what)), tie_(std::move(tie)), path_(std::move(path)) {}
   const Tie& tie() const noexcept { return tie_; }
+  /// The key path of the tie policy that refused to decide; "" where no rule's policy is known.
+  const std::string& path() const noexcept { return path_; }
 
  private:
   Tie tie_;
+  std::string path_;
 };
 
 }  // namespace kimsim

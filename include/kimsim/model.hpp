@@ -199,7 +199,7 @@ class SourceMap {
   }
   /// An input error about the value at `path`: "file:line:column: path: what".
   LocatedError error(const std::string& path, const std::string& what) const {
-    return LocatedError(find(path).value_or(Location{}), path + ": " + what);
+    return LocatedError(find(path).value_or(Location{}), path + ": " + what, path);
   }
 
  private:

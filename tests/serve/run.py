@@ -233,7 +233,7 @@ try:
         fail("evaluate carries no diverging chart of the report")
 
     # A 405 names the method the resource takes (Allow), as HTTP requires.
-    for method, target, allow in (("PUT", "/api/scenarios", "GET"), ("GET", "/api/evaluate", "POST")):
+    for method, target, allow in (("PUT", "/api/scenarios", "GET, HEAD"), ("GET", "/api/evaluate", "POST")):
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         c.request(method, target, headers={"Content-Type": "application/json"})
         r = c.getresponse()
@@ -241,6 +241,97 @@ try:
         c.close()
         if r.status != 405 or r.getheader("Allow") != allow:
             fail("{} {}: expected 405 with Allow: {}, got {} with Allow: {}".format(method, target, allow, r.status, r.getheader("Allow")))
+
+    # HEAD: the headers of GET with its Content-Length, and no body. On one keep-alive
+    # connection, so that a body sent after HEAD's headers would be read as the next answer.
+    for target in ("/", "/api/scenarios"):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        c.request("GET", target)
+        r = c.getresponse()
+        got_body, got_type = r.read(), r.getheader("Content-Type")
+        c.request("HEAD", target)
+        r = c.getresponse()
+        head = (r.status, r.getheader("Content-Type"), r.getheader("Content-Length"), r.read())
+        c.request("GET", target)
+        r = c.getresponse()
+        again = (r.status, r.read())
+        c.close()
+        if head != (200, got_type, str(len(got_body)), b"") or again != (200, got_body):
+            fail("HEAD {}: expected 200, {}, Content-Length {} and no body, then GET alike; got {} then {}".format(
+                target, got_type, len(got_body), head[:3], again[0]))
+    # HEAD of a resource that takes POST: 405 with Allow: POST; and no answer to HEAD has a body
+    # (every byte until the server closes is the header).
+    for target, want in (("/api/evaluate", b"HTTP/1.1 405 "), ("/", b"HTTP/1.1 200 "), ("/nowhere", b"HTTP/1.1 404 ")):
+        s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        s.sendall(b"HEAD " + target.encode() + b" HTTP/1.1\r\n" + host + b"\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+        s.close()
+        allow_ok = target != "/api/evaluate" or b"\r\nAllow: POST\r\n" in answer
+        if not answer.startswith(want) or not answer.endswith(b"\r\n\r\n") or answer.count(b"\r\n\r\n") != 1 or not allow_ok:
+            fail("HEAD {}: expected {!r}{} and no body, got {!r}".format(target, want, " with Allow: POST" if target == "/api/evaluate" else "",
+                                                                        answer[-300:]))
+
+    # Expect: 100-continue (curl asks for it before a large body): "100 Continue" before the body
+    # is sent, the answer after it; a body over the limit refused with 413 before it is sent, as is
+    # a request that its header refuses (a Host of another name).
+    def expect_continue(length, host_header=host):
+        s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        s.sendall(b"POST /api/evaluate HTTP/1.1\r\n" + host_header + b"\r\nContent-Type: application/json\r\n"
+                  b"Expect: 100-continue\r\nContent-Length: " + str(length).encode() + b"\r\n\r\n")
+        first = b""
+        while not first.endswith(b"\r\n\r\n"):  # byte by byte: the final answer may follow
+            ch = s.recv(1)
+            if not ch:
+                break
+            first += ch
+        return s, first
+    s, first = expect_continue(len(valid))
+    if first != b"HTTP/1.1 100 Continue\r\n\r\n":
+        fail("Expect: 100-continue: expected HTTP/1.1 100 Continue before the body, got " + repr(first[:200]))
+    else:
+        s.sendall(valid)
+        r = http.client.HTTPResponse(s)
+        r.begin()
+        if r.status != 200 or r.read() != reference:
+            fail("Expect: 100-continue: the answer after the body differs from evaluate's")
+    s.close()
+    for label, length, host_header, want in (("a body over the limit", 100000, host, b"HTTP/1.1 413 "),
+                                             ("a Host of another name", len(valid), b"Host: evil.example", b"HTTP/1.1 403 ")):
+        s, first = expect_continue(length, host_header)
+        if not first.startswith(want):
+            fail("Expect: 100-continue with {}: expected {!r} before any body was sent, got {!r}".format(label, want, first[:200]))
+        s.close()
+    if shutil.which("curl"):
+        # curl itself: the body of 2 KB sent once the 100 came (--expect100-timeout: a server
+        # that sent none would be waited for 9 s and then sent the body anyway).
+        big = json.dumps({"scenario": "kim-nrw-2021", "patch": {"bausteine[B2].rate_per_vza_eur": "57000.00"}}) + " " * 2000
+        out = subprocess.run(["curl", "-sv", "--expect100-timeout", "9", "-H", "Content-Type: application/json",
+                              "-H", "Expect: 100-continue", "--data-binary", "@-", "-o", "/dev/null", "-w", "%{http_code}",
+                              "http://127.0.0.1:{}/api/evaluate".format(port)], input=big, capture_output=True, text=True)
+        if out.stdout != "200" or "< HTTP/1.1 100 Continue" not in out.stderr:
+            fail("curl with Expect: 100-continue: expected 100 Continue, then 200; got " + out.stdout + "\n" + out.stderr[-1500:])
+        over = subprocess.run(["curl", "-s", "--expect100-timeout", "9", "-H", "Content-Type: application/json", "--data-binary", "@-",
+                               "-H", "Expect: 100-continue", "-o", "/dev/null", "-w", "%{http_code}",
+                               "http://127.0.0.1:{}/api/evaluate".format(port)], input=" " * 100000, capture_output=True, text=True)
+        if over.stdout != "413":
+            fail("curl with Expect: 100-continue and 100 KB: expected 413, got " + over.stdout)
+    else:
+        print("serve: curl is not installed: the Expect checks ran over a socket only")
+
+    # Every input an answer depends on, with its SHA-256, as manifest.json of `kimsim run` lists them.
+    subprocess.run([kimsim, "run", os.path.join("scenarios", "kim-nrw-2021.yaml"), "--out", os.path.join(work, "run-manifest")],
+                   cwd=work, check=True, stdout=subprocess.DEVNULL)
+    with open(os.path.join(work, "run-manifest", "manifest.json"), encoding="utf-8") as f:
+        manifest = json.load(f)
+    answer = json.loads(reference)
+    if answer.get("inputs") != manifest["inputs"] or answer.get("scenario_sha256") != manifest["scenario_sha256"]:
+        fail("evaluate's inputs differ from manifest.json of kimsim run: " + json.dumps(answer.get("inputs")) + " vs " +
+             json.dumps(manifest["inputs"]))
 
     # 2. evaluate == kimsim run of the variant file the patch stands for
     rate = "57000.00"
