@@ -32,7 +32,7 @@ std::pair<kimsim::io::LoadedScenario, kimsim::Allocation> run_without_report(con
 }
 
 std::string report(const kimsim::io::LoadedScenario& ls, const kimsim::Allocation& a) {
-  return kimsim::io::report_html(kimsim::io::run_report_data(ls, a, kimsim::io::Lang::de));
+  return kimsim::io::report_html(kimsim::io::run_report(ls, a, kimsim::io::Lang::de));
 }
 
 void BM_Run(benchmark::State& state) {
