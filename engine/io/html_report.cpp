@@ -407,6 +407,14 @@ Cents cents_of(const json& j) { return j.get<Cents>(); }
 /// NaN), strings as they are (the inputs are checked to be UTF-8 when read) but for '"', '\\' and
 /// the control characters — and every '<' as \u003c, so that no name can close the script element.
 class JsonWriter {
+  /// The characters a JSON string escapes (and '<'), as a table: one look-up a character.
+  static constexpr auto kEscaped = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 0x20; ++c) t[static_cast<std::size_t>(c)] = true;
+    for (const unsigned char c : {'"', '\\', '<'}) t[c] = true;
+    return t;
+  }();
+
  public:
   explicit JsonWriter(std::string& out) : o_(out) {}
   JsonWriter& open_object() { return sep(), o_ += '{', comma_ = false, *this; }
@@ -438,7 +446,7 @@ class JsonWriter {
     std::size_t from = 0;
     for (std::size_t i = 0; i < v.size(); ++i) {
       const unsigned char c = static_cast<unsigned char>(v[i]);
-      if (c >= 0x20 && c != '"' && c != '\\' && c != '<') continue;
+      if (!kEscaped[c]) continue;
       o_.append(v.data() + from, i - from);
       from = i + 1;
       switch (c) {
@@ -791,7 +799,6 @@ std::string lorenz_chart(const Page& p, const std::string& id, const RunReport::
 // ---------------------------------------------------------------------------------------------
 // The run report.
 
-std::string type_label(const Page& p, RegionType type) { return p.t("type_" + std::string(region_type_key(type))); }
 
 /// Why money is left, in the page's language: the model states its reasons in English
 /// (PositionsByKey::unallocated_reason, AllocationRule); the known ones are said in German.
@@ -829,6 +836,10 @@ RunReport::Lorenz lorenz(std::vector<std::pair<double, double>> pop_cents) {
 
 void run_body(std::string& o, const Page& p, const RunReport& d) {
   auto out = std::back_inserter(o);
+  // The label of each type of region, escaped, looked up once: a page shows it on every row.
+  std::vector<std::string> type_labels;
+  for (const std::string& key : region_type_keys()) type_labels.push_back(esc(p.t("type_" + key)));
+  const auto type_of = [&](const Region& r) -> const std::string& { return type_labels[static_cast<std::size_t>(r.type)]; };
   const Scenario& s = *d.scenario;
   const auto& bs = d.bausteine;
   fmt::format_to(out, FMT_COMPILE("<header>\n<h1>{}: {}</h1>\n<p class=\"sub\">{} · {} {}</p>\n</header>\n"),
@@ -902,8 +913,12 @@ void run_body(std::string& o, const Page& p, const RunReport& d) {
       const std::string& ags = r.region->ags;
       const std::string& name = r.region->name;
       const std::string_view kreis = r.kreis ? std::string_view(*r.kreis) : std::string_view();
+      // What the search box finds the row by: its AGS, its name, its Kreis.
+      std::string q;
+      q.reserve(ags.size() + name.size() + kreis.size() + 2);
+      q.append(ags).append(" ").append(name).append(" ").append(kreis);
       fmt::format_to(out, FMT_COMPILE("<tr data-ags=\"{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\">{}</th><td>{}</td><td>{}</td>{}{}{}<td>{}</td></tr>\n"), esc(ags),
-                     esc(fold(ags + " " + name + " " + std::string(kreis))), esc(ags), esc(name), esc(type_label(p, r.region->type)), esc(kreis),
+                     esc(fold(q)), esc(ags), esc(name), type_of(*r.region), esc(kreis),
                      bpos ? num_td(p.vza(r.halves), format_positions(r.halves)) : std::string(), num_td(esc(p.euros(r.cents)), format_euros(r.cents)),
                      num_td(p.percent(r.key_share, 3), fmt::format(FMT_COMPILE("{:.9f}"), r.key_share)), esc(note));
     }
@@ -949,7 +964,7 @@ void run_body(std::string& o, const Page& p, const RunReport& d) {
     const std::string& ags = a.region->ags;
     const std::string& name = a.region->name;
     fmt::format_to(out, FMT_COMPILE("<tr data-ags=\"{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\"><a href=\"#s-{}\">{}</a></th><td>{}</td>"), esc(ags), esc(fold(ags + " " + name)), esc(ags),
-                   esc(ags), esc(name), esc(type_label(p, a.region->type)));
+                   esc(ags), esc(name), type_of(*a.region));
     for (std::size_t b = 0; b < bs.size(); ++b)
       if (pos[b]) o += num_td(p.vza(a.halves_by_baustein[b]), format_positions(a.halves_by_baustein[b]));
     o += num_td(esc(p.euros(a.cents)), format_euros(a.cents));
@@ -992,14 +1007,21 @@ void run_body(std::string& o, const Page& p, const RunReport& d) {
     const std::string& ags = a.region->ags;
     const std::string& name = a.region->name;
     fmt::format_to(out, FMT_COMPILE("<article class=\"steckbrief\" id=\"s-{}\">\n<h3>{}: {} ({}, {})</h3>\n"), esc(ags), esc(p.t("steckbrief")), esc(name),
-                   esc(type_label(p, a.region->type)), esc(ags));
+                   type_of(*a.region), esc(ags));
     open_table(o, "class=\"profile\"", name, pcols);
+    // Appended piece by piece: a Steckbrief has a cell per member and Baustein, four hundred
+    // Gemeinden in all.
     for (const auto& m : a.members) {
-      o += "<tr><th scope=\"row\">" + esc(m.region->name) + "</th>";
+      o.append("<tr><th scope=\"row\">").append(esc(m.region->name)).append("</th>");
       for (std::size_t b = 0; b < bs.size(); ++b) {
         const auto& cell = m.by_baustein[b];
-        if (!cell) o += std::string(pos[b] ? "<td class=\"n\">–</td>" : "") + "<td class=\"n\">–</td>";
-        else o += (pos[b] ? "<td class=\"n\">" + p.vza(cell->first) + "</td>" : std::string()) + "<td class=\"n\">" + esc(p.euros(cell->second)) + "</td>";
+        if (!cell) {
+          if (pos[b]) o += "<td class=\"n\">–</td>";
+          o += "<td class=\"n\">–</td>";
+          continue;
+        }
+        if (pos[b]) o.append("<td class=\"n\">").append(p.vza(cell->first)).append("</td>");
+        o.append("<td class=\"n\">").append(esc(p.euros(cell->second))).append("</td>");
       }
       o += "</tr>\n";
     }
