@@ -1,7 +1,7 @@
 // Google Benchmark of report.html on the KIM NRW 2021 baseline: writing the report may cost at
 // most 20 % of `kimsim run` (issue 14). BM_Run is the run without the report (load, allocate,
-// allocation.csv, summary.json, the result folder written and synced); BM_Report builds the data
-// island and renders the page; BM_ReportShare times both in the same iterations and reports
+// allocation.csv, summary.json, the result folder written and synced); BM_Report builds the report's
+// rows and renders the page with its data island; BM_ReportShare times both in the same iterations and reports
 // report / run as the counters `report_share` (wall time) and `report_share_cpu` (CPU time).
 #include <benchmark/benchmark.h>
 
@@ -32,7 +32,7 @@ std::pair<kimsim::io::LoadedScenario, kimsim::Allocation> run_without_report(con
 }
 
 std::string report(const kimsim::io::LoadedScenario& ls, const kimsim::Allocation& a) {
-  return kimsim::io::report_html(kimsim::io::run_report_data(ls, a, kimsim::io::Lang::de));
+  return kimsim::io::report_html(kimsim::io::run_report(ls, a, kimsim::io::Lang::de));
 }
 
 void BM_Run(benchmark::State& state) {

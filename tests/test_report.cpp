@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 
 #include "io/html_report.hpp"
 #include "io/scenario.hpp"
@@ -26,12 +27,16 @@ const Allocation& baseline_allocation() {
   static const Allocation a = allocate(baseline().scenario, baseline().regions);
   return a;
 }
+/// The run report's data island as the page holds it, read back.
+nlohmann::json run_island(const io::LoadedScenario& ls, const Allocation& a, io::Lang lang = io::Lang::de) {
+  return nlohmann::json::parse(io::data_island(io::run_report(ls, a, lang)));
+}
 
 }  // namespace
 
 TEST_CASE("report.html: the same inputs give the same bytes; one file that fetches nothing") {
-  const std::string a = io::report_html(io::run_report_data(baseline(), baseline_allocation(), io::Lang::de));
-  const std::string b = io::report_html(io::run_report_data(baseline(), baseline_allocation(), io::Lang::de));
+  const std::string a = io::report_html(io::run_report(baseline(), baseline_allocation(), io::Lang::de));
+  const std::string b = io::report_html(io::run_report(baseline(), baseline_allocation(), io::Lang::de));
   CHECK(a == b);
   CHECK(a.size() < 2u * 1024 * 1024);
   // No reference the browser would load: no src, stylesheet link, import or url().
@@ -41,8 +46,8 @@ TEST_CASE("report.html: the same inputs give the same bytes; one file that fetch
 
 TEST_CASE("report.html: German numbers and the programme's terms; English with --lang en") {
   const auto& ls = baseline();
-  const std::string de = io::report_html(io::run_report_data(ls, baseline_allocation(), io::Lang::de));
-  const std::string en = io::report_html(io::run_report_data(ls, baseline_allocation(), io::Lang::en));
+  const std::string de = io::report_html(io::run_report(ls, baseline_allocation(), io::Lang::de));
+  const std::string en = io::report_html(io::run_report(ls, baseline_allocation(), io::Lang::en));
   CHECK(de.find(german_euros(ls.scenario.budget)) != std::string::npos);  // 50.000.000,00 €
   CHECK(de.find("50.000.000,00\u00A0€") != std::string::npos);
   for (const char* term : {"Baustein", "VZÄ", "Kreis", "kreisfreie Stadt", "Weiterleitung durch", "Steckbrief", "Gini-Koeffizient"})
@@ -59,7 +64,7 @@ TEST_CASE("report.html: German numbers and the programme's terms; English with -
 
 TEST_CASE("report data: every row's cents and positions, and the totals, are the allocation's") {
   const auto& a = baseline_allocation();
-  const auto d = io::run_report_data(baseline(), a, io::Lang::de);
+  const auto d = run_island(baseline(), a);
   std::size_t rows = 0;
   Cents cents = 0;
   for (std::size_t b = 0; b < a.totals.size(); ++b) {
@@ -86,7 +91,7 @@ TEST_CASE("report data: the Lorenz curve's Gini is compare's Gini of the whole a
       for (const auto& [indicator, g] : f.gini)
         if (indicator == "population") total = g;
   REQUIRE(total);
-  const auto d = io::run_report_data(ls, a, io::Lang::de);
+  const auto d = run_island(ls, a);
   CHECK(d["lorenz"]["gini"].get<double>() == doctest::Approx(*total).epsilon(1e-8));
   const auto& pts = d["lorenz"]["points"];
   CHECK(pts.back()[0].get<double>() == doctest::Approx(1.0));
@@ -100,10 +105,47 @@ TEST_CASE("data island: no name can close the script element") {
   CHECK(nlohmann::json::parse(island) == j);
 }
 
+TEST_CASE("run report: its island is the JSON nlohmann writes, escaped; the page escapes the same names") {
+  // Names a scenario may hold: the end of the script element, markup, quotes, a backslash,
+  // control characters, umlauts and a character outside the BMP.
+  io::LoadedScenario ls = baseline();
+  const std::string hostile = "Kreis </script><script>alert(\"x\")</script> & \\ \t\x01 Übach-Palenberg \xF0\x9F\x98\x80";
+  ls.regions.list.front().name = hostile;
+  // A Gemeinde that receives something: a row of its Baustein and a member of its Kreis.
+  const auto gemeinde = std::find_if(baseline_allocation().rows.begin(), baseline_allocation().rows.end(),
+                                     [&](const AllocationRow& row) { return ls.regions.list[row.region].type == RegionType::gemeinde; });
+  REQUIRE(gemeinde != baseline_allocation().rows.end());
+  Region& named = ls.regions.list[gemeinde->region];
+  named.name = "Gemeinde <b>'\"&amp;\"'</b>\n";
+  ls.scenario.assumptions.push_back("[A] a \"quoted\" </SCRIPT> assumption\r\n");
+  const Allocation a = allocate(ls.scenario, ls.regions);
+  const io::RunReport r = io::run_report(ls, a, io::Lang::de);
+  const std::string island = io::data_island(r);
+  CHECK(island.find('<') == std::string::npos);
+  // Byte for byte what nlohmann's dump() writes for the same values (the island's goldens and the
+  // browser test were written so): keys in order, numbers, every escape.
+  const nlohmann::json j = nlohmann::json::parse(island);
+  CHECK(island == io::data_island(j));
+  CHECK(j["areas"][0]["name"] == hostile);
+  CHECK(j["assumptions"].back() == ls.scenario.assumptions.back());
+  bool found = false;
+  for (const auto& b : j["bausteine"])
+    for (const auto& row : b["rows"]) found = found || row["name"] == named.name;
+  CHECK(found);
+  // The page shows them as text, and nothing before the island closes a script element.
+  const std::string h = io::report_html(r);
+  const std::string page = h.substr(0, h.find("<script type=\"application/json\" id=\"data\">"));
+  CHECK(page.find("Kreis &lt;/script&gt;&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; \\") != std::string::npos);
+  CHECK(page.find("Gemeinde &lt;b&gt;'&quot;&amp;amp;&quot;'&lt;/b&gt;") != std::string::npos);
+  CHECK(page.find("</script>") == std::string::npos);
+  CHECK(page.find("</SCRIPT>") == std::string::npos);
+  CHECK(h.find(island) != std::string::npos);
+}
+
 TEST_CASE("report.html: a scenario of money without positions draws its charts without NaN") {
   // FlüAG: money by key to 396 Gemeinden, no positions: the positions chart has nothing to scale.
   const auto ls = io::load_scenario(KIMSIM_SOURCE_DIR "/scenarios/fluag-integrationspauschale.yaml");
-  const std::string h = io::report_html(io::run_report_data(ls, allocate(ls.scenario, ls.regions), io::Lang::de));
+  const std::string h = io::report_html(io::run_report(ls, allocate(ls.scenario, ls.regions), io::Lang::de));
   // An SVG coordinate of NaN or infinity is written as "nan", "-nan" or "inf" (attributes).
   for (const char* bad : {"=\"nan\"", "=\"-nan\"", "=\"inf\"", "=\"-inf\""}) CHECK_MESSAGE(h.find(bad) == std::string::npos, bad);
   // Money only: no positions chart, no VZÄ column (the data island keeps its zero halves).
@@ -209,10 +251,11 @@ TEST_CASE("notes kimsim writes: one table, each sentence in English and German w
 
 TEST_CASE("report.html: kimsim's notes in the page's language, the scenario's own text as written") {
   const auto& ls = baseline();
-  const auto d = io::run_report_data(ls, baseline_allocation(), io::Lang::de);
+  const auto d = run_island(ls, baseline_allocation());
   REQUIRE(!d["notes"].empty());
   CHECK(d["notes"][0]["id"] == "indicator_split");
-  const std::string de = io::report_html(d), en = io::report_html(io::run_report_data(ls, baseline_allocation(), io::Lang::en));
+  const std::string de = io::report_html(io::run_report(ls, baseline_allocation(), io::Lang::de)),
+                    en = io::report_html(io::run_report(ls, baseline_allocation(), io::Lang::en));
   const std::string page_de = de.substr(0, de.find("id=\"data\"")), page_en = en.substr(0, en.find("id=\"data\""));
   CHECK(page_de.find("Kennzahl „schutzsuchende“ liegt je Kreis vor") != std::string::npos);
   CHECK(page_de.find("is given per Kreis") == std::string::npos);

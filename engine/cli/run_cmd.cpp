@@ -71,7 +71,7 @@ Options)");
   io::write_result_folder(dir,
                           {{"allocation.csv", io::allocation_csv(ls, a)},
                            {"summary.json", io::summary_json(ls, a).dump(2) + "\n"},
-                           {"report.html", io::report_html(io::run_report_data(ls, a, report_lang))}},
+                           {"report.html", io::report_html(io::run_report(ls, a, report_lang))}},
                           io::manifest_json(ls, command_line, now_utc()));
   out << io::terminal_summary(ls, a, dir);
   return kOk;

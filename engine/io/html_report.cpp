@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <set>
 #include <array>
 #include <cmath>
@@ -399,6 +400,84 @@ std::string fold(std::string_view s) {
 
 Cents cents_of(const json& j) { return j.get<Cents>(); }
 
+/// The run's data island written straight from its rows: the bytes nlohmann's dump() gives for
+/// the same values, so that the island's goldens and the browser test read it unchanged — keys in
+/// byte order (the callers write each object's keys so), integers in decimal, doubles as
+/// nlohmann's own to_chars writes them (the shortest text that reads back the same; null for a
+/// NaN), strings as they are (the inputs are checked to be UTF-8 when read) but for '"', '\\' and
+/// the control characters — and every '<' as \u003c, so that no name can close the script element.
+class JsonWriter {
+  /// The characters a JSON string escapes (and '<'), as a table: one look-up a character.
+  static constexpr auto kEscaped = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 0x20; ++c) t[static_cast<std::size_t>(c)] = true;
+    for (const unsigned char c : {'"', '\\', '<'}) t[c] = true;
+    return t;
+  }();
+
+ public:
+  explicit JsonWriter(std::string& out) : o_(out) {}
+  JsonWriter& open_object() { return sep(), o_ += '{', comma_ = false, *this; }
+  JsonWriter& close_object() { return o_ += '}', comma_ = true, *this; }
+  JsonWriter& open_array() { return sep(), o_ += '[', comma_ = false, *this; }
+  JsonWriter& close_array() { return o_ += ']', comma_ = true, *this; }
+  /// A key of the object open; the next call writes its value.
+  JsonWriter& key(std::string_view k) {
+    text(k);
+    o_ += ':';
+    comma_ = false;
+    return *this;
+  }
+  JsonWriter& null() { return sep(), o_ += "null", *this; }
+  JsonWriter& integer(std::int64_t v) {
+    sep();
+    char buf[24];
+    return o_.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr), *this;
+  }
+  JsonWriter& number(double v) {
+    sep();
+    if (!std::isfinite(v)) return o_ += "null", *this;
+    char buf[64];
+    return o_.append(buf, nlohmann::detail::to_chars(buf, buf + sizeof buf, v)), *this;
+  }
+  JsonWriter& text(std::string_view v) {
+    sep();
+    o_ += '"';
+    std::size_t from = 0;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const unsigned char c = static_cast<unsigned char>(v[i]);
+      if (!kEscaped[c]) continue;
+      o_.append(v.data() + from, i - from);
+      from = i + 1;
+      switch (c) {
+        case '"': o_ += "\\\""; break;
+        case '\\': o_ += "\\\\"; break;
+        case '\b': o_ += "\\b"; break;
+        case '\t': o_ += "\\t"; break;
+        case '\n': o_ += "\\n"; break;
+        case '\f': o_ += "\\f"; break;
+        case '\r': o_ += "\\r"; break;
+        default: fmt::format_to(std::back_inserter(o_), "\\u{:04x}", c);
+      }
+    }
+    o_.append(v.data() + from, v.size() - from);
+    return o_ += '"', *this;
+  }
+  JsonWriter& texts(const std::vector<std::string>& v) {
+    open_array();
+    for (const auto& t : v) text(t);
+    return close_array();
+  }
+
+ private:
+  void sep() {
+    if (comma_) o_ += ',';
+    comma_ = true;
+  }
+  std::string& o_;
+  bool comma_ = false;
+};
+
 // The Okabe–Ito palette: distinguishable with every common colour-vision deficiency.
 constexpr const char* kPalette[] = {"#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442", "#000000"};
 
@@ -513,17 +592,23 @@ void head(std::string& o, const Page& p, const std::string& title, std::string_v
                  lang_code(p.lang()), kVersion, esc(title), kStyle, style);
 }
 
+/// The footer with the provenance, the data island (as data_island() writes it), the script.
+void tail(std::string& o, const Page& p, std::string_view version, std::string_view commit, std::string_view scenario_sha256,
+          const std::vector<std::string>& extends, std::string_view island) {
+  o += "<footer>\n<p>" + esc(p.t("csv_note")) + "</p>\n<p>" + esc(p.t("provenance")) + ": " + esc(p.t("version")) + " " + esc(version) +
+       " · " + esc(p.t("commit")) + " <code>" + esc(commit) + "</code> · " + esc(p.t("scenario_hash")) + " <code>" + esc(scenario_sha256) + "</code>";
+  if (!extends.empty()) {
+    o += " · " + esc(p.t("extends")) + ":";
+    for (const auto& e : extends) o += " " + esc(e);
+  }
+  o.append("</p>\n</footer>\n<script type=\"application/json\" id=\"data\">").append(island).append("</script>\n<script>").append(kScript);
+  o += "</script>\n</body>\n</html>\n";
+}
+
 void tail(std::string& o, const Page& p, const json& data) {
   const json& pv = data["provenance"];
-  o += "<footer>\n<p>" + esc(p.t("csv_note")) + "</p>\n<p>" + esc(p.t("provenance")) + ": " + esc(p.t("version")) + " " +
-       esc(pv.value("kimsim_version", "")) + " · " + esc(p.t("commit")) + " <code>" + esc(pv.value("kimsim_commit", "")) +
-       "</code> · " + esc(p.t("scenario_hash")) + " <code>" + esc(pv.value("scenario_sha256", "")) + "</code>";
-  if (pv.contains("extends")) {
-    o += " · " + esc(p.t("extends")) + ":";
-    for (const auto& e : pv["extends"]) o += " " + esc(e.get<std::string>());
-  }
-  o += "</p>\n</footer>\n<script type=\"application/json\" id=\"data\">" + data_island(data) + "</script>\n<script>" +
-       kScript + "</script>\n</body>\n</html>\n";
+  tail(o, p, pv.value("kimsim_version", ""), pv.value("kimsim_commit", ""), pv.value("scenario_sha256", ""),
+       pv.value("extends", std::vector<std::string>()), data_island(data));
 }
 
 /// The search box over the tables with class "filterable".
@@ -578,17 +663,23 @@ void close_table(std::string& o, std::string_view foot = {}) {
 /// A numeric cell without a sort value of its own (`html` already escaped).
 std::string num_cell(std::string_view html) { return "<td class=\"n\">" + std::string(html) + "</td>"; }
 
-std::string list(const json& items) {
+std::string list(const std::vector<std::string>& items) {
   std::string o = "<ul>\n";
-  for (const auto& i : items) o += "<li>" + esc(i.get<std::string>()) + "</li>\n";
+  for (const auto& i : items) o += "<li>" + esc(i) + "</li>\n";
   return o + "</ul>\n";
 }
+std::string list(const json& items) { return list(items.get<std::vector<std::string>>()); }
 
 /// The notes kimsim wrote, as the island holds them (an id and its values), in the page's language.
-std::string note_list(const Page& p, const json& notes) {
+std::string note_list(const Page& p, const std::vector<Note>& notes) {
   std::string o = "<ul>\n";
-  for (const auto& n : notes) o += "<li>" + esc(note_text({n["id"].get<std::string>(), n["args"].get<std::vector<std::string>>()}, p.lang())) + "</li>\n";
+  for (const auto& n : notes) o += "<li>" + esc(note_text(n, p.lang())) + "</li>\n";
   return o + "</ul>\n";
+}
+std::string note_list(const Page& p, const json& notes) {
+  std::vector<Note> typed;
+  for (const auto& n : notes) typed.push_back({n["id"].get<std::string>(), n["args"].get<std::vector<std::string>>()});
+  return note_list(p, typed);
 }
 
 json notes_json(const std::vector<Note>& notes) {
@@ -676,12 +767,12 @@ std::string dot_chart(const Page& p, const std::string& id, const std::string& t
 }
 
 /// The Lorenz curve: points (cumulative population share, cumulative funds share).
-std::string lorenz_chart(const Page& p, const std::string& id, const json& lorenz) {
+std::string lorenz_chart(const Page& p, const std::string& id, const RunReport::Lorenz& lorenz) {
   const double size = 300, left = 60, top = 30, bottom = 50;
   const double width = left + size + 30, height = top + size + bottom;
   auto X = [&](double v) { return left + size * v; };
   auto Y = [&](double v) { return top + size * (1 - v); };
-  const double gini = lorenz["gini"].get<double>();
+  const double gini = lorenz.gini;
   const std::string title = std::string(p.t("chart_lorenz")) + " (" + std::string(p.t("gini")) + " " + p.number(gini, 3) + ")";
   std::string desc = fmt::format("{}: {}. {}.", p.t("gini"), p.number(gini, 3), p.t("text_alt") + " " + p.quote(p.t("areas")));
   std::string o;
@@ -694,7 +785,7 @@ std::string lorenz_chart(const Page& p, const std::string& id, const json& loren
                         "<text x=\"{0:.1f}\" y=\"{6}\" text-anchor=\"middle\">{7}</text><text x=\"{8}\" y=\"{9:.1f}\" text-anchor=\"end\">{7}</text>\n"),
                    X(v), top, top + size, left, left + size, Y(v), top + size + 14, esc(p.percent(v, 0)), left - 4, Y(v) + 4);
   std::string pts;
-  for (const auto& pt : lorenz["points"]) pts += fmt::format("{:.2f},{:.2f} ", X(pt[0].get<double>()), Y(pt[1].get<double>()));
+  for (const auto& [share_pop, share_funds] : lorenz.points) fmt::format_to(std::back_inserter(pts), FMT_COMPILE("{:.2f},{:.2f} "), X(share_pop), Y(share_funds));
   fmt::format_to(out, FMT_COMPILE("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#999\" stroke-dasharray=\"4 3\"/>\n"), X(0), Y(0), X(1), Y(1));
   fmt::format_to(out, FMT_COMPILE("<polyline points=\"{}\" fill=\"none\" stroke=\"#0072B2\" stroke-width=\"2\"/>\n"), pts);
   fmt::format_to(out, FMT_COMPILE("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n"), X(0.5), height - 12, esc(p.t("lorenz_x")));
@@ -708,7 +799,6 @@ std::string lorenz_chart(const Page& p, const std::string& id, const json& loren
 // ---------------------------------------------------------------------------------------------
 // The run report.
 
-std::string type_label(const Page& p, const std::string& type_key) { return p.t("type_" + type_key); }
 
 /// Why money is left, in the page's language: the model states its reasons in English
 /// (PositionsByKey::unallocated_reason, AllocationRule); the known ones are said in German.
@@ -727,35 +817,38 @@ std::string reason_text(const Page& p, const std::string& reason) {
 /// Lorenz points and Gini over areas with inhabitants: sorted by euros per inhabitant, each
 /// point the cumulative share of inhabitants and of funds. For grouped data this Gini equals the
 /// inhabitant-weighted Gini of include/kimsim/compare.hpp.
-json lorenz(std::vector<std::pair<double, double>> pop_cents) {
+RunReport::Lorenz lorenz(std::vector<std::pair<double, double>> pop_cents) {
   std::erase_if(pop_cents, [](const auto& pc) { return pc.first <= 0; });
   std::stable_sort(pop_cents.begin(), pop_cents.end(),
                    [](const auto& a, const auto& b) { return a.second * b.first < b.second * a.first; });
   double P = 0, E = 0;
   for (const auto& [pop, cents] : pop_cents) P += pop, E += cents;
-  json points = json::array({json::array({0.0, 0.0})});
+  std::vector<std::pair<double, double>> points = {{0.0, 0.0}};
   double cp = 0, ce = 0, area = 0;
   for (const auto& [pop, cents] : pop_cents) {
     const double np = cp + pop / P, ne = E > 0 ? ce + cents / E : 0;
     area += (np - cp) * (ne + ce);
     cp = np, ce = ne;
-    points.push_back(json::array({std::round(cp * 1e6) / 1e6, std::round(ce * 1e6) / 1e6}));
+    points.emplace_back(std::round(cp * 1e6) / 1e6, std::round(ce * 1e6) / 1e6);
   }
-  return {{"gini", E > 0 ? std::round((1 - area) * 1e9) / 1e9 : 0.0}, {"points", points}};
+  return {E > 0 ? std::round((1 - area) * 1e9) / 1e9 : 0.0, std::move(points)};
 }
 
-void run_body(std::string& o, const Page& p, const json& d) {
+void run_body(std::string& o, const Page& p, const RunReport& d) {
   auto out = std::back_inserter(o);
-  const json& h = d["headline"];
-  const json& bs = d["bausteine"];
+  // The label of each type of region, escaped, looked up once: a page shows it on every row.
+  std::vector<std::string> type_labels;
+  for (const std::string& key : region_type_keys()) type_labels.push_back(esc(p.t("type_" + key)));
+  const auto type_of = [&](const Region& r) -> const std::string& { return type_labels[static_cast<std::size_t>(r.type)]; };
+  const Scenario& s = *d.scenario;
+  const auto& bs = d.bausteine;
   fmt::format_to(out, FMT_COMPILE("<header>\n<h1>{}: {}</h1>\n<p class=\"sub\">{} · {} {}</p>\n</header>\n"),
-                 esc(p.t("title_run")), esc(d["scenario"].get<std::string>()), esc(d["programme"].get<std::string>()),
-                 esc(p.t("year")), d["year"].get<int>());
+                 esc(p.t("title_run")), esc(s.name), esc(s.programme), esc(p.t("year")), s.year);
   o += "<nav aria-label=\"" + esc(p.t("contents")) + "\"><ol>";
   o += "<li><a href=\"#headline\">" + esc(p.t("headline")) + "</a></li>";
-  for (const auto& b : bs) o += "<li><a href=\"#b-" + esc(b["id"].get<std::string>()) + "\">" + esc(p.t("baustein")) + " " + esc(b["id"].get<std::string>()) + "</a></li>";
+  for (const auto& b : bs) o += "<li><a href=\"#b-" + esc(b.baustein->id) + "\">" + esc(p.t("baustein")) + " " + esc(b.baustein->id) + "</a></li>";
   o += "<li><a href=\"#areas\">" + esc(p.t("areas")) + "</a></li>";
-  if (d.contains("validation")) o += "<li><a href=\"#validation\">" + esc(p.t("validation")) + "</a></li>";
+  if (!d.validation.empty()) o += "<li><a href=\"#validation\">" + esc(p.t("validation")) + "</a></li>";
   o += "<li><a href=\"#assumptions\">" + esc(p.t("assumptions")) + "</a></li><li><a href=\"#steckbriefe\">" + esc(p.t("steckbriefe")) + "</a></li></ol></nav>\n";
 
   // Headline.
@@ -763,24 +856,23 @@ void run_body(std::string& o, const Page& p, const json& d) {
   auto card = [&](std::string_view label, const std::string& value, const std::string& small, const char* id) {
     fmt::format_to(out, FMT_COMPILE("<div><dt>{}</dt><dd id=\"{}\">{}{}</dd></div>\n"), esc(label), id, esc(value), small.empty() ? "" : "<small>" + esc(small) + "</small>");
   };
-  card(p.t("budget"), p.euros(cents_of(h["budget_cents"])), "", "h-budget");
-  card(p.t("allocated"), p.euros(cents_of(h["allocated_cents"])), "", "h-allocated");
+  card(p.t("budget"), p.euros(s.budget), "", "h-budget");
+  card(p.t("allocated"), p.euros(d.allocated), "", "h-allocated");
   std::string reasons;
   for (const auto& b : bs)
-    if (cents_of(b["unallocated_cents"]) > 0)
-      reasons += (reasons.empty() ? "" : "; ") + b["id"].get<std::string>() + ": " + reason_text(p, b.value("unallocated_reason", ""));
-  card(p.t("unallocated"), p.euros(cents_of(h["unallocated_cents"])), reasons, "h-unallocated");
+    if (b.totals->unallocated > 0) reasons += (reasons.empty() ? "" : "; ") + b.baustein->id + ": " + reason_text(p, b.totals->unallocated_reason);
+  card(p.t("unallocated"), p.euros(d.unallocated), reasons, "h-unallocated");
   std::string published;
-  if (h.contains("published_positions_over")) {
-    const double over = h["published_positions_over"].get<double>();
+  if (s.published_positions_over) {
+    const double over = *s.published_positions_over;
     published = std::string(p.t("published_over")) + " " + p.number(over, over == std::floor(over) ? 0 : 1) + " (" +
-                std::string(static_cast<double>(h["halves"].get<Halves>()) / 2.0 > over ? p.t("consistent") : p.t("below_published")) + ")";
+                std::string(static_cast<double>(d.halves) / 2.0 > over ? p.t("consistent") : p.t("below_published")) + ")";
   }
   // A Baustein that allocates no positions (money only) has no VZÄ column, a page without any no positions chart.
   std::vector<bool> pos;
-  for (const auto& b : bs) pos.push_back(b["halves"].get<Halves>() != 0);
+  for (const auto& b : bs) pos.push_back(b.totals->halves != 0);
   const bool any_pos = std::find(pos.begin(), pos.end(), true) != pos.end();
-  if (any_pos) card(std::string(p.t("positions")) + " (" + std::string(p.t("vza")) + ")", p.vza(h["halves"].get<Halves>()), published, "h-positions");
+  if (any_pos) card(std::string(p.t("positions")) + " (" + std::string(p.t("vza")) + ")", p.vza(d.halves), published, "h-positions");
   o += "</dl>\n";
   const auto vza_td = [&](bool show, Halves hv) { return show ? "<td class=\"n\">" + esc(p.vza(hv)) + "</td>" : std::string(); };
   // The Bausteine in one table.
@@ -790,150 +882,160 @@ void run_body(std::string& o, const Page& p, const json& d) {
   open_table(o, "id=\"t-bausteine\"", p.t("bausteine"), cols);
   for (const auto& b : bs)
     fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>{}<td class=\"n\">{}</td></tr>\n"),
-                   esc(b["id"].get<std::string>()), esc(b["name"].get<std::string>()), esc(p.euros(cents_of(b["budget_cents"]))),
-                   esc(p.euros(cents_of(b["allocated_cents"]))), esc(p.euros(cents_of(b["unallocated_cents"]))), vza_td(any_pos, b["halves"].get<Halves>()),
-                   b["recipients"].get<std::size_t>());
-  close_table(o, "<th scope=\"row\">" + esc(p.t("total")) + "</th><td></td>" + num_cell(esc(p.euros(cents_of(h["budget_cents"])))) +
-                     num_cell(esc(p.euros(cents_of(h["allocated_cents"])))) + num_cell(esc(p.euros(cents_of(h["unallocated_cents"])))) +
-                     vza_td(any_pos, h["halves"].get<Halves>()) + "<td></td>");
+                   esc(b.baustein->id), esc(b.baustein->name), esc(p.euros(b.totals->budget)), esc(p.euros(b.totals->allocated)),
+                   esc(p.euros(b.totals->unallocated)), vza_td(any_pos, b.totals->halves), b.totals->recipients);
+  close_table(o, "<th scope=\"row\">" + esc(p.t("total")) + "</th><td></td>" + num_cell(esc(p.euros(s.budget))) + num_cell(esc(p.euros(d.allocated))) +
+                     num_cell(esc(p.euros(d.unallocated))) + vza_td(any_pos, d.halves) + "<td></td>");
   o += "</section>\n";
 
   search_box(o, p);
 
   // A table per Baustein.
   for (const auto& b : bs) {
-    const std::string id = b["id"].get<std::string>();
-    const bool bpos = b["halves"].get<Halves>() != 0;
-    fmt::format_to(out, FMT_COMPILE("<section id=\"b-{0}\">\n<h2>{1} {0}: {2}</h2>\n"), esc(id), esc(p.t("baustein")), esc(b["name"].get<std::string>()));
+    const std::string& id = b.baustein->id;
+    const bool bpos = b.totals->halves != 0;
+    fmt::format_to(out, FMT_COMPILE("<section id=\"b-{0}\">\n<h2>{1} {0}: {2}</h2>\n"), esc(id), esc(p.t("baustein")), esc(b.baustein->name));
     std::vector<Column> rcols = {{p.t("ags")}, {p.t("name")}, {p.t("type")}, {p.t("kreis")}};
     if (bpos) rcols.push_back({p.t("vza"), true});
     rcols.insert(rcols.end(), {{p.t("euro"), true}, {p.t("key_share"), true}, {p.t("note")}});
     open_table(o, fmt::format("class=\"sortable filterable recipients\" id=\"t-{0}\" data-baustein=\"{0}\"", esc(id)),
-               fmt::format("{} {} – {} {}", p.t("baustein"), id, b["rows"].size(), p.t("recipients")), rcols);
-    for (const auto& r : b["rows"]) {
+               fmt::format("{} {} – {} {}", p.t("baustein"), id, b.rows.size(), p.t("recipients")), rcols);
+    for (const auto& r : b.rows) {
       std::string note;
-      if (r.contains("passed_on_by")) note = std::string(p.t("passed_on_by")) + " " + r["passed_on_by"].get<std::string>();
-      if (r.contains("passes_on_halves")) {
-        note = std::string(p.t("passes_on")) + " " + p.vza(r["passes_on_halves"].get<Halves>()) + " " + std::string(p.t("vza"));
-        if (r.contains("waived")) {
+      if (r.passed_on_by) note = std::string(p.t("passed_on_by")) + " " + *r.passed_on_by;
+      if (r.passes_on) {
+        note = std::string(p.t("passes_on")) + " " + p.vza(*r.passes_on) + " " + std::string(p.t("vza"));
+        if (r.waived) {
           note += "; " + std::string(p.t("waived"));
-          for (const auto& w : r["waived"]) note += " " + w.get<std::string>();
+          for (const std::string* w : *r.waived) note += " " + *w;
         }
       }
-      const Halves halves = r["halves"].get<Halves>();
-      const Cents cents = cents_of(r["cents"]);
-      const std::string ags = r["ags"].get<std::string>(), name = r["name"].get<std::string>(), kreis = r.value("kreis", "");
+      const std::string& ags = r.region->ags;
+      const std::string& name = r.region->name;
+      const std::string_view kreis = r.kreis ? std::string_view(*r.kreis) : std::string_view();
+      // What the search box finds the row by: its AGS, its name, its Kreis.
+      std::string q;
+      q.reserve(ags.size() + name.size() + kreis.size() + 2);
+      q.append(ags).append(" ").append(name).append(" ").append(kreis);
       fmt::format_to(out, FMT_COMPILE("<tr data-ags=\"{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\">{}</th><td>{}</td><td>{}</td>{}{}{}<td>{}</td></tr>\n"), esc(ags),
-                     esc(fold(ags + " " + name + " " + kreis)), esc(ags), esc(name), esc(type_label(p, r["type"].get<std::string>())), esc(kreis),
-                     bpos ? num_td(p.vza(halves), format_positions(halves)) : std::string(), num_td(esc(p.euros(cents)), format_euros(cents)),
-                     num_td(p.percent(r["key_share"].get<double>(), 3), fmt::format("{:.9f}", r["key_share"].get<double>())), esc(note));
+                     esc(fold(q)), esc(ags), esc(name), type_of(*r.region), esc(kreis),
+                     bpos ? num_td(p.vza(r.halves), format_positions(r.halves)) : std::string(), num_td(esc(p.euros(r.cents)), format_euros(r.cents)),
+                     num_td(p.percent(r.key_share, 3), fmt::format(FMT_COMPILE("{:.9f}"), r.key_share)), esc(note));
     }
-    close_table(o, "<td></td><th scope=\"row\">" + esc(p.t("total")) + "</th><td></td><td></td>" + vza_td(bpos, b["halves"].get<Halves>()) +
-                       num_cell(esc(p.euros(cents_of(b["allocated_cents"])))) + "<td></td><td></td>");
+    close_table(o, "<td></td><th scope=\"row\">" + esc(p.t("total")) + "</th><td></td><td></td>" + vza_td(bpos, b.totals->halves) +
+                       num_cell(esc(p.euros(b.totals->allocated))) + "<td></td><td></td>");
     o += "</section>\n";
   }
 
   // Kreis-level areas: charts, then their table (the charts' text alternative).
-  const json& areas = d["areas"];
+  const auto& areas = d.areas;
   o += "<section id=\"areas\">\n<h2>" + esc(p.t("areas")) + "</h2>\n<p class=\"sub\">" + esc(p.t("areas_hint")) + "</p>\n";
   std::vector<std::string> series;
   for (std::size_t b = 0; b < bs.size(); ++b)
-    if (pos[b]) series.push_back(std::string(p.t("baustein")) + " " + bs[b]["id"].get<std::string>());
+    if (pos[b]) series.push_back(std::string(p.t("baustein")) + " " + bs[b].baustein->id);
   std::vector<std::pair<std::string, std::vector<double>>> bars;
   for (const auto& a : areas) {
     std::vector<double> v;
     for (std::size_t b = 0; b < bs.size(); ++b)
-      if (pos[b]) v.push_back(static_cast<double>(a["halves_by_baustein"][b].get<Halves>()) / 2.0);
-    bars.emplace_back(a["name"].get<std::string>(), v);
+      if (pos[b]) v.push_back(static_cast<double>(a.halves_by_baustein[b]) / 2.0);
+    bars.emplace_back(a.region->name, std::move(v));
   }
   std::stable_sort(bars.begin(), bars.end(), [](const auto& x, const auto& y) {
     return std::accumulate(x.second.begin(), x.second.end(), 0.0) > std::accumulate(y.second.begin(), y.second.end(), 0.0);
   });
   const std::string alt = p.t("text_alt") + " " + p.quote(p.t("areas")) + ".";
   if (any_pos) o += bar_chart(p, "c-positions", std::string(p.t("chart_positions")), alt, std::string(p.t("vza")), series, bars);
-  if (d.contains("average_per_1000_cents")) {
+  if (d.average_per_1000_cents) {
     std::vector<std::pair<std::string, double>> dots;
     for (const auto& a : areas)
-      if (a.contains("per_1000_cents")) dots.emplace_back(a["name"].get<std::string>(), static_cast<double>(cents_of(a["per_1000_cents"])) / 100.0);
+      if (a.per_1000_cents) dots.emplace_back(a.region->name, static_cast<double>(*a.per_1000_cents) / 100.0);
     std::stable_sort(dots.begin(), dots.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
     o += dot_chart(p, "c-per-1000", std::string(p.t("chart_per_1000")), alt, std::string(p.t("per_1000")), dots,
-                   static_cast<double>(cents_of(d["average_per_1000_cents"])) / 100.0, std::string(p.t("average")));
-    o += lorenz_chart(p, "c-lorenz", d["lorenz"]);
+                   static_cast<double>(*d.average_per_1000_cents) / 100.0, std::string(p.t("average")));
+    o += lorenz_chart(p, "c-lorenz", *d.lorenz);
   }
   std::vector<Column> acols = {{p.t("ags")}, {p.t("name")}, {p.t("type")}};
   for (std::size_t b = 0; b < bs.size(); ++b)
-    if (pos[b]) acols.push_back({bs[b]["id"].get<std::string>() + " " + p.t("vza"), true});
+    if (pos[b]) acols.push_back({bs[b].baustein->id + " " + p.t("vza"), true});
   acols.insert(acols.end(), {{p.t("euro"), true}, {p.t("population"), true}, {p.t("per_1000"), true}});
   if (any_pos) acols.push_back({p.t("vza"), true});
   open_table(o, "class=\"sortable filterable\" id=\"t-areas\"", p.t("areas"), acols);
   for (const auto& a : areas) {
-    const std::string ags = a["ags"].get<std::string>(), name = a["name"].get<std::string>();
+    const std::string& ags = a.region->ags;
+    const std::string& name = a.region->name;
     fmt::format_to(out, FMT_COMPILE("<tr data-ags=\"{}\" data-q=\"{}\"><td>{}</td><th scope=\"row\"><a href=\"#s-{}\">{}</a></th><td>{}</td>"), esc(ags), esc(fold(ags + " " + name)), esc(ags),
-                   esc(ags), esc(name), esc(type_label(p, a["type"].get<std::string>())));
+                   esc(ags), esc(name), type_of(*a.region));
     for (std::size_t b = 0; b < bs.size(); ++b)
-      if (pos[b]) o += num_td(p.vza(a["halves_by_baustein"][b].get<Halves>()), format_positions(a["halves_by_baustein"][b].get<Halves>()));
-    o += num_td(esc(p.euros(cents_of(a["cents"]))), format_euros(cents_of(a["cents"])));
-    if (a.contains("population")) o += num_td(p.number(a["population"].get<double>(), 0), fmt::format("{:.0f}", a["population"].get<double>()));
+      if (pos[b]) o += num_td(p.vza(a.halves_by_baustein[b]), format_positions(a.halves_by_baustein[b]));
+    o += num_td(esc(p.euros(a.cents)), format_euros(a.cents));
+    if (a.population) o += num_td(p.number(*a.population, 0), fmt::format(FMT_COMPILE("{:.0f}"), *a.population));
     else o += "<td class=\"n\" data-v=\"0\">–</td>";
-    if (a.contains("per_1000_cents")) o += num_td(esc(p.euros(cents_of(a["per_1000_cents"]))), format_euros(cents_of(a["per_1000_cents"])));
+    if (a.per_1000_cents) o += num_td(esc(p.euros(*a.per_1000_cents)), format_euros(*a.per_1000_cents));
     else o += "<td class=\"n\" data-v=\"0\">–</td>";
-    if (any_pos) o += num_td(p.vza(a["halves"].get<Halves>()), format_positions(a["halves"].get<Halves>()));
+    if (any_pos) o += num_td(p.vza(a.halves), format_positions(a.halves));
     o += "</tr>\n";
   }
   close_table(o);
   o += "</section>\n";
 
   // Validation.
-  if (d.contains("validation")) {
+  if (!d.validation.empty()) {
     o += "<section id=\"validation\">\n<h2>" + esc(p.t("validation")) + "</h2>\n";
     open_table(o, "id=\"t-validation\"", p.t("validation_hint"),
                {{p.t("baustein")}, {p.t("ags")}, {p.t("name")}, {p.t("observed"), true}, {p.t("model"), true}, {p.t("difference"), true}});
-    for (const auto& v : d["validation"]) {
-      const double obs = v["observed_positions"].get<double>(), model = v["model_positions"].get<double>();
+    for (const ValidationRow& v : d.validation) {
+      const double obs = v.observed_positions, model = v.model_positions;
       fmt::format_to(out, FMT_COMPILE("<tr><td>{}</td><td>{}</td><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n"),
-                     esc(v["baustein"].get<std::string>()), esc(v["ags"].get<std::string>()), esc(v["name"].get<std::string>()), p.number(obs, 1), p.number(model, 1),
-                     (model - obs > 0 ? "+" : "") + p.number(model - obs, 1));
+                     esc(v.baustein), esc(v.ags), esc(*v.name), p.number(obs, 1), p.number(model, 1), (model - obs > 0 ? "+" : "") + p.number(model - obs, 1));
     }
     close_table(o);
     o += "</section>\n";
   }
-  o += "<section id=\"assumptions\">\n<h2>" + esc(p.t("assumptions")) + "</h2>\n" + list(d["assumptions"]);
-  o += "<h2>" + esc(p.t("sources")) + "</h2>\n" + list(d["sources"]);
-  if (!d["notes"].empty()) o += "<h2>" + esc(p.t("notes")) + "</h2>\n" + note_list(p, d["notes"]);
+  o += "<section id=\"assumptions\">\n<h2>" + esc(p.t("assumptions")) + "</h2>\n" + list(s.assumptions);
+  o += "<h2>" + esc(p.t("sources")) + "</h2>\n" + list(s.sources);
+  if (!d.notes.empty()) o += "<h2>" + esc(p.t("notes")) + "</h2>\n" + note_list(p, d.notes);
   o += "</section>\n";
 
   // Steckbriefe: a printable page per Kreis-level area.
   o += "<section id=\"steckbriefe\">\n<h2>" + esc(p.t("steckbriefe")) + "</h2>\n";
+  std::vector<Column> pcols = {{p.t("region")}};
+  for (std::size_t b = 0; b < bs.size(); ++b) {
+    if (pos[b]) pcols.push_back({bs[b].baustein->id + " " + p.t("vza"), true});
+    pcols.push_back({bs[b].baustein->id + " " + p.t("euro"), true});
+  }
   for (const auto& a : areas) {
-    const std::string ags = a["ags"].get<std::string>(), name = a["name"].get<std::string>();
+    const std::string& ags = a.region->ags;
+    const std::string& name = a.region->name;
     fmt::format_to(out, FMT_COMPILE("<article class=\"steckbrief\" id=\"s-{}\">\n<h3>{}: {} ({}, {})</h3>\n"), esc(ags), esc(p.t("steckbrief")), esc(name),
-                   esc(type_label(p, a["type"].get<std::string>())), esc(ags));
-    std::vector<Column> pcols = {{p.t("region")}};
-    for (std::size_t b = 0; b < bs.size(); ++b) {
-      if (pos[b]) pcols.push_back({bs[b]["id"].get<std::string>() + " " + p.t("vza"), true});
-      pcols.push_back({bs[b]["id"].get<std::string>() + " " + p.t("euro"), true});
-    }
+                   type_of(*a.region), esc(ags));
     open_table(o, "class=\"profile\"", name, pcols);
-    for (const auto& m : a["members"]) {
-      o += "<tr><th scope=\"row\">" + esc(m["name"].get<std::string>()) + "</th>";
+    // Appended piece by piece: a Steckbrief has a cell per member and Baustein, four hundred
+    // Gemeinden in all.
+    for (const auto& m : a.members) {
+      o.append("<tr><th scope=\"row\">").append(esc(m.region->name)).append("</th>");
       for (std::size_t b = 0; b < bs.size(); ++b) {
-        const json& cell = m["by_baustein"][b];
-        if (cell.is_null()) o += std::string(pos[b] ? "<td class=\"n\">–</td>" : "") + "<td class=\"n\">–</td>";
-        else o += (pos[b] ? "<td class=\"n\">" + p.vza(cell["halves"].get<Halves>()) + "</td>" : std::string()) + "<td class=\"n\">" + esc(p.euros(cents_of(cell["cents"]))) + "</td>";
+        const auto& cell = m.by_baustein[b];
+        if (!cell) {
+          if (pos[b]) o += "<td class=\"n\">–</td>";
+          o += "<td class=\"n\">–</td>";
+          continue;
+        }
+        if (pos[b]) o.append("<td class=\"n\">").append(p.vza(cell->first)).append("</td>");
+        o.append("<td class=\"n\">").append(esc(p.euros(cell->second))).append("</td>");
       }
       o += "</tr>\n";
     }
     close_table(o);
     open_table(o, "class=\"profile-keys\"", p.t("key_values"), {{p.t("indicator")}, {p.t("value"), true}});
-    for (const auto& [k, v] : a["indicators"].items())
-      fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td></tr>\n"), esc(k), p.number(v.get<double>(), v.get<double>() == std::floor(v.get<double>()) ? 0 : 2));
+    for (const auto& [k, v] : a.indicators)
+      fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td></tr>\n"), esc(*k), p.number(v, v == std::floor(v) ? 0 : 2));
     for (std::size_t b = 0; b < bs.size(); ++b)
-      if (!a["key_share_by_baustein"][b].is_null())
-        fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{} {}</th><td class=\"n\">{}</td></tr>\n"), esc(p.t("key_share")), esc(bs[b]["id"].get<std::string>()),
-                       p.percent(a["key_share_by_baustein"][b].get<double>(), 3));
-    if (a.contains("per_1000_cents"))
-      fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td></tr>\n"), esc(p.t("per_1000")), esc(p.euros(cents_of(a["per_1000_cents"]))));
-    fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{} ({})</th><td class=\"n\">{}</td></tr>\n"), esc(p.t("total")), esc(p.t("euro")), esc(p.euros(cents_of(a["cents"]))));
+      if (a.key_share[b])
+        fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{} {}</th><td class=\"n\">{}</td></tr>\n"), esc(p.t("key_share")), esc(bs[b].baustein->id),
+                       p.percent(*a.key_share[b], 3));
+    if (a.per_1000_cents)
+      fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td></tr>\n"), esc(p.t("per_1000")), esc(p.euros(*a.per_1000_cents)));
+    fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{} ({})</th><td class=\"n\">{}</td></tr>\n"), esc(p.t("total")), esc(p.t("euro")), esc(p.euros(a.cents)));
     close_table(o);
     o += "</article>\n";
   }
@@ -1658,21 +1760,13 @@ std::string data_island(const json& data) {
   return o;
 }
 
-json run_report_data(const LoadedScenario& ls, const Allocation& a, Lang lang) {
+RunReport run_report(const LoadedScenario& ls, const Allocation& a, Lang lang) {
   const Scenario& s = ls.scenario;
   const Regions& g = ls.regions;
-  const json summary = summary_json(ls, a);
-  json d;
-  d["kind"] = "run";
-  d["lang"] = lang_code(lang);
-  d["scenario"] = s.name;
-  d["programme"] = s.programme;
-  d["year"] = s.year;
-  Cents allocated = 0, unallocated = 0;
-  Halves halves = 0;
-  for (const auto& t : a.totals) allocated += t.allocated, unallocated += t.unallocated, halves += t.halves;
-  d["headline"] = {{"budget_cents", s.budget}, {"allocated_cents", allocated}, {"unallocated_cents", unallocated}, {"halves", halves}};
-  if (s.published_positions_over) d["headline"]["published_positions_over"] = *s.published_positions_over;
+  RunReport d;
+  d.lang = lang;
+  d.scenario = &s;
+  for (const auto& t : a.totals) d.allocated += t.allocated, d.unallocated += t.unallocated, d.halves += t.halves;
 
   // What each Kreis passes on, per Baustein (the note of its row).
   std::map<std::pair<std::size_t, std::size_t>, Halves> passed;
@@ -1680,129 +1774,174 @@ json run_report_data(const LoadedScenario& ls, const Allocation& a, Lang lang) {
     if (r.passed_on_by) passed[{r.baustein, *r.passed_on_by}] += r.halves;
 
   const std::size_t nb = s.bausteine.size();
-  d["bausteine"] = json::array();
-  for (std::size_t b = 0; b < nb; ++b) {
-    const auto& t = a.totals[b];
-    json bj = {{"id", s.bausteine[b].id},         {"name", s.bausteine[b].name},   {"budget_cents", t.budget},
-               {"allocated_cents", t.allocated}, {"unallocated_cents", t.unallocated}, {"halves", t.halves},
-               {"recipients", t.recipients},     {"rows", json::array()}};
-    if (t.unallocated > 0) bj["unallocated_reason"] = t.unallocated_reason;
-    bj["rows"] = json::array();
-    d["bausteine"].push_back(std::move(bj));
-  }
+  d.bausteine.resize(nb);
+  for (std::size_t b = 0; b < nb; ++b) d.bausteine[b].baustein = &s.bausteine[b], d.bausteine[b].totals = &a.totals[b];
   for (const auto& r : a.rows) {
     const Region& reg = g.list[r.region];
-    // Members set one by one: an initializer list of pairs copies each value twice (nlohmann's
-    // json_ref), which was a tenth of the report's time.
-    json row = json::object();
-    row["ags"] = reg.ags;
-    row["name"] = reg.name;
-    row["type"] = std::string(region_type_key(reg.type));
-    row["halves"] = r.halves;
-    row["cents"] = r.cents;
-    row["key_share"] = std::round(r.key_share * 1e9) / 1e9;
-    if (reg.type == RegionType::gemeinde) row["kreis"] = g.list[g.kreis_of(r.region)].name;
-    if (r.passed_on_by) row["passed_on_by"] = g.list[*r.passed_on_by].name;
+    RunReport::Row row;
+    row.region = &reg;
+    row.halves = r.halves;
+    row.cents = r.cents;
+    row.key_share = std::round(r.key_share * 1e9) / 1e9;
+    if (reg.type == RegionType::gemeinde) row.kreis = &g.list[g.kreis_of(r.region)].name;
+    if (r.passed_on_by) row.passed_on_by = &g.list[*r.passed_on_by].name;
     if (const auto it = passed.find({r.baustein, r.region}); it != passed.end() && !r.passed_on_by) {
-      row["passes_on_halves"] = it->second;
+      row.passes_on = it->second;
       for (const PassThrough& pt : s.bausteine[r.baustein].pass_through)
         if (pt.kreis == reg.ags && !pt.waived.empty()) {
-          row["waived"] = json::array();
+          row.waived.emplace();
           for (const auto& w : pt.waived) {
             const auto wi = g.find(w);
-            row["waived"].push_back(wi ? g.list[*wi].name : w);
+            row.waived->push_back(wi ? &g.list[*wi].name : &w);
           }
         }
     }
-    d["bausteine"][r.baustein]["rows"].push_back(std::move(row));
+    d.bausteine[r.baustein].rows.push_back(std::move(row));
   }
 
   // Kreis-level areas: everything paid to any region inside a Kreis or kreisfreie Stadt.
   const auto pop = g.indicator("population");
-  std::vector<std::size_t> area_of_region(g.list.size());
+  // The indicators of a Steckbrief by name, as the island's object holds them.
+  std::vector<std::size_t> by_name(g.indicator_names.size());
+  std::iota(by_name.begin(), by_name.end(), std::size_t{0});
+  std::stable_sort(by_name.begin(), by_name.end(), [&](std::size_t x, std::size_t y) { return g.indicator_names[x] < g.indicator_names[y]; });
   std::map<std::size_t, std::size_t> area_index;  // region index of the Kreis -> areas position
-  std::vector<std::size_t> area_regions;
   for (std::size_t i = 0; i < g.list.size(); ++i)
     if (g.kreis_of(i) == i && g.list[i].type != RegionType::gemeinde) area_index.emplace(i, 0);
-  for (auto& [region, k] : area_index) k = area_regions.size(), area_regions.push_back(region);
-  struct Acc {
-    std::vector<Halves> halves;
-    Cents cents = 0;
-    // Per member region: per Baustein halves and cents (the Steckbrief), present if any row.
-    std::map<std::size_t, std::vector<std::optional<std::pair<Halves, Cents>>>> members;
-    std::vector<std::optional<double>> key_share;
-  };
-  std::vector<Acc> acc(area_regions.size());
-  for (auto& x : acc) x.halves.assign(nb, 0), x.key_share.assign(nb, std::nullopt);
+  // Per area and member region: per Baustein halves and cents (the Steckbrief), present if any row.
+  std::vector<std::map<std::size_t, std::vector<std::optional<std::pair<Halves, Cents>>>>> members(area_index.size());
+  for (auto& [region, k] : area_index) {
+    k = d.areas.size();
+    RunReport::Area& x = d.areas.emplace_back();
+    x.region = &g.list[region];
+    x.halves_by_baustein.assign(nb, 0);
+    x.key_share.assign(nb, std::nullopt);
+  }
   for (const auto& r : a.rows) {
     const auto it = area_index.find(g.kreis_of(r.region));
     if (it == area_index.end()) continue;
-    Acc& x = acc[it->second];
-    x.halves[r.baustein] += r.halves;
+    RunReport::Area& x = d.areas[it->second];
+    x.halves_by_baustein[r.baustein] += r.halves;
     x.cents += r.cents;
-    auto& m = x.members[r.region];
+    auto& m = members[it->second][r.region];
     if (m.empty()) m.assign(nb, std::nullopt);
     auto& cell = m[r.baustein];
     cell = std::pair{(cell ? cell->first : 0) + r.halves, (cell ? cell->second : 0) + r.cents};
-    if (r.region == area_regions[it->second] && !r.passed_on_by) x.key_share[r.baustein] = std::round(r.key_share * 1e9) / 1e9;
+    if (r.region == it->first && !r.passed_on_by) x.key_share[r.baustein] = std::round(r.key_share * 1e9) / 1e9;
   }
-  d["areas"] = json::array();
   std::vector<std::pair<double, double>> pop_cents;
   double total_pop = 0;
   Cents total_cents = 0;
-  for (std::size_t k = 0; k < area_regions.size(); ++k) {
-    const std::size_t region = area_regions[k];
-    const Region& reg = g.list[region];
-    const Acc& x = acc[k];
-    json aj = {{"ags", reg.ags}, {"name", reg.name}, {"type", std::string(region_type_key(reg.type))}, {"cents", x.cents},
-               {"halves", std::accumulate(x.halves.begin(), x.halves.end(), Halves{0})}, {"halves_by_baustein", x.halves}};
-    json ind = json::object();
-    for (std::size_t c = 0; c < g.indicator_names.size(); ++c) ind[g.indicator_names[c]] = g.indicators(static_cast<Eigen::Index>(region), static_cast<Eigen::Index>(c));
-    aj["indicators"] = ind;
+  for (const auto& [region, k] : area_index) {
+    RunReport::Area& x = d.areas[k];
+    x.halves = std::accumulate(x.halves_by_baustein.begin(), x.halves_by_baustein.end(), Halves{0});
+    for (const std::size_t c : by_name)
+      x.indicators.emplace_back(&g.indicator_names[c], g.indicators(static_cast<Eigen::Index>(region), static_cast<Eigen::Index>(c)));
     if (pop) {
       const double population = g.indicators(static_cast<Eigen::Index>(region), static_cast<Eigen::Index>(*pop));
-      aj["population"] = population;
+      x.population = population;
       if (population > 0) {
-        aj["per_1000_cents"] = static_cast<Cents>(std::llround(static_cast<double>(x.cents) * 1000.0 / population));
+        x.per_1000_cents = static_cast<Cents>(std::llround(static_cast<double>(x.cents) * 1000.0 / population));
         pop_cents.emplace_back(population, static_cast<double>(x.cents));
         total_pop += population, total_cents += x.cents;
       }
     }
-    json ks = json::array();
-    for (const auto& v : x.key_share) ks.push_back(v ? json(*v) : json(nullptr));
-    aj["key_share_by_baustein"] = ks;
     // The area's own row first, then its Gemeinden in region order.
-    json members = json::array();
-    auto member = [&](std::size_t m, const std::vector<std::optional<std::pair<Halves, Cents>>>& cells) {
-      json cj = json::array();
-      for (const auto& c : cells) {
-        json cell = nullptr;
-        if (c) cell["halves"] = c->first, cell["cents"] = c->second;
-        cj.push_back(std::move(cell));
-      }
-      json mj = json::object();
-      mj["ags"] = g.list[m].ags;
-      mj["name"] = g.list[m].name;
-      mj["by_baustein"] = std::move(cj);
-      members.push_back(std::move(mj));
-    };
-    if (const auto it = x.members.find(region); it != x.members.end()) member(region, it->second);
-    for (const auto& [m, cells] : x.members)
-      if (m != region) member(m, cells);
-    aj["members"] = std::move(members);
-    d["areas"].push_back(std::move(aj));
+    auto& own = members[k];
+    if (const auto it = own.find(region); it != own.end()) x.members.push_back({&g.list[region], std::move(it->second)});
+    for (auto& [m, cells] : own)
+      if (m != region) x.members.push_back({&g.list[m], std::move(cells)});
   }
   if (total_pop > 0) {
-    d["average_per_1000_cents"] = static_cast<Cents>(std::llround(static_cast<double>(total_cents) * 1000.0 / total_pop));
-    d["lorenz"] = lorenz(pop_cents);
+    d.average_per_1000_cents = static_cast<Cents>(std::llround(static_cast<double>(total_cents) * 1000.0 / total_pop));
+    d.lorenz = lorenz(std::move(pop_cents));
   }
-  if (summary.contains("validation")) d["validation"] = summary["validation"];
-  d["assumptions"] = summary["assumptions"];
-  d["sources"] = summary["sources"];
-  d["notes"] = notes_json(run_notes(ls, a));
-  d["provenance"] = summary["provenance"];
-  d["provenance"]["kimsim_commit"] = kGitCommit;
+  if (!s.observed.empty()) d.validation = validation_rows(ls, a);
+  d.notes = run_notes(ls, a);
+  d.scenario_sha256 = &ls.input_sha256.at(0);
+  // A variant names the chain of scenarios it extends (the hashes of each are in the manifest).
+  if (ls.chain > 1) d.extends.assign(ls.inputs.begin() + 1, ls.inputs.begin() + long(ls.chain));
   return d;
+}
+
+std::string data_island(const RunReport& d) {
+  const Scenario& s = *d.scenario;
+  std::string o;
+  o.reserve(256 * 1024);
+  JsonWriter j(o);
+  j.open_object();  // each object's keys in byte order, as nlohmann writes them
+  j.key("areas").open_array();
+  for (const auto& a : d.areas) {
+    j.open_object().key("ags").text(a.region->ags).key("cents").integer(a.cents).key("halves").integer(a.halves);
+    j.key("halves_by_baustein").open_array();
+    for (const Halves h : a.halves_by_baustein) j.integer(h);
+    j.close_array().key("indicators").open_object();
+    for (const auto& [name, v] : a.indicators) j.key(*name).number(v);
+    j.close_object().key("key_share_by_baustein").open_array();
+    for (const auto& k : a.key_share) k ? j.number(*k) : j.null();
+    j.close_array().key("members").open_array();
+    for (const auto& m : a.members) {
+      j.open_object().key("ags").text(m.region->ags).key("by_baustein").open_array();
+      for (const auto& cell : m.by_baustein)
+        cell ? j.open_object().key("cents").integer(cell->second).key("halves").integer(cell->first).close_object() : j.null();
+      j.close_array().key("name").text(m.region->name).close_object();
+    }
+    j.close_array().key("name").text(a.region->name);
+    if (a.per_1000_cents) j.key("per_1000_cents").integer(*a.per_1000_cents);
+    if (a.population) j.key("population").number(*a.population);
+    j.key("type").text(region_type_key(a.region->type)).close_object();
+  }
+  j.close_array().key("assumptions").texts(s.assumptions);
+  if (d.average_per_1000_cents) j.key("average_per_1000_cents").integer(*d.average_per_1000_cents);
+  j.key("bausteine").open_array();
+  for (const auto& b : d.bausteine) {
+    const BausteinTotals& t = *b.totals;
+    j.open_object().key("allocated_cents").integer(t.allocated).key("budget_cents").integer(t.budget).key("halves").integer(t.halves);
+    j.key("id").text(b.baustein->id).key("name").text(b.baustein->name).key("recipients").integer(static_cast<std::int64_t>(t.recipients));
+    j.key("rows").open_array();
+    for (const auto& r : b.rows) {
+      j.open_object().key("ags").text(r.region->ags).key("cents").integer(r.cents).key("halves").integer(r.halves).key("key_share").number(r.key_share);
+      if (r.kreis) j.key("kreis").text(*r.kreis);
+      j.key("name").text(r.region->name);
+      if (r.passed_on_by) j.key("passed_on_by").text(*r.passed_on_by);
+      if (r.passes_on) j.key("passes_on_halves").integer(*r.passes_on);
+      j.key("type").text(region_type_key(r.region->type));
+      if (r.waived) {
+        j.key("waived").open_array();
+        for (const std::string* w : *r.waived) j.text(*w);
+        j.close_array();
+      }
+      j.close_object();
+    }
+    j.close_array().key("unallocated_cents").integer(t.unallocated);
+    if (t.unallocated > 0) j.key("unallocated_reason").text(t.unallocated_reason);
+    j.close_object();
+  }
+  j.close_array().key("headline").open_object().key("allocated_cents").integer(d.allocated).key("budget_cents").integer(s.budget);
+  j.key("halves").integer(d.halves);
+  if (s.published_positions_over) j.key("published_positions_over").number(*s.published_positions_over);
+  j.key("unallocated_cents").integer(d.unallocated).close_object();
+  j.key("kind").text("run").key("lang").text(lang_code(d.lang));
+  if (d.lorenz) {
+    j.key("lorenz").open_object().key("gini").number(d.lorenz->gini).key("points").open_array();
+    for (const auto& [x, y] : d.lorenz->points) j.open_array().number(x).number(y).close_array();
+    j.close_array().close_object();
+  }
+  j.key("notes").open_array();
+  for (const Note& n : d.notes) j.open_object().key("args").texts(n.args).key("id").text(n.id).close_object();
+  j.close_array().key("programme").text(s.programme).key("provenance").open_object();
+  if (!d.extends.empty()) j.key("extends").texts(d.extends);
+  j.key("kimsim_commit").text(kGitCommit).key("kimsim_version").text(kVersion).key("scenario_sha256").text(*d.scenario_sha256).close_object();
+  j.key("scenario").text(s.name).key("sources").texts(s.sources);
+  if (!d.validation.empty()) {
+    j.key("validation").open_array();
+    for (const ValidationRow& v : d.validation)
+      j.open_object().key("ags").text(v.ags).key("baustein").text(v.baustein).key("model_positions").number(v.model_positions).key("name").text(*v.name)
+          .key("observed_positions").number(v.observed_positions).close_object();
+    j.close_array();
+  }
+  j.key("year").integer(s.year).close_object();
+  return o;
 }
 
 json compare_report_data(const Comparison& c, const std::vector<ComparedRun>& runs, const Decomposition* parts, Lang lang,
@@ -2005,13 +2144,24 @@ std::string report_html(const json& data) {
   head(o, p, std::string(p.t("title_" + kind)) + ": " + data.value(kind == "sweep" ? "sweep" : "scenario", std::string()),
        kind == "calibrate" ? kCalibrateStyle : "");
   o += "<main>\n";
-  if (kind == "run") run_body(o, p, data);
-  else if (kind == "compare") compare_body(o, p, data);
+  if (kind == "compare") compare_body(o, p, data);
   else if (kind == "simulate") simulate_body(o, p, data);
   else if (kind == "sweep") sweep_body(o, p, data);
   else if (kind == "calibrate") calibrate_body(o, p, data);
   o += "</main>\n";
   tail(o, p, data);
+  return o;
+}
+
+std::string report_html(const RunReport& r) {
+  const Page p(r.lang);
+  std::string o;
+  o.reserve(1 << 20);
+  head(o, p, std::string(p.t("title_run")) + ": " + r.scenario->name);
+  o += "<main>\n";
+  run_body(o, p, r);
+  o += "</main>\n";
+  tail(o, p, kVersion, kGitCommit, *r.scenario_sha256, r.extends, data_island(r));
   return o;
 }
 

@@ -38,9 +38,11 @@ std::pair<const AllocationRow*, const AllocationRow*> extremes(const Allocation&
   return {hi, lo};
 }
 
-/// The validation rows: observed positions against the model's, per Baustein and region.
-nlohmann::json validation(const LoadedScenario& ls, const Allocation& a) {
-  nlohmann::json v = nlohmann::json::array();
+}  // namespace
+
+std::vector<ValidationRow> validation_rows(const LoadedScenario& ls, const Allocation& a) {
+  std::vector<ValidationRow> v;
+  v.reserve(ls.scenario.observed.size());
   for (const auto& [key, observed] : ls.scenario.observed) {
     const std::string id = key.substr(0, key.find(':')), ags = key.substr(key.find(':') + 1);
     Halves model = 0;
@@ -49,16 +51,10 @@ nlohmann::json validation(const LoadedScenario& ls, const Allocation& a) {
     for (const auto& r : a.rows)
       if (ls.scenario.bausteine[r.baustein].id == id && (r.region == region || r.passed_on_by == region))
         model += r.halves;
-    v.push_back({{"baustein", id},
-                 {"ags", ags},
-                 {"name", ls.regions.list[*ls.regions.find(ags)].name},
-                 {"observed_positions", observed},
-                 {"model_positions", static_cast<double>(model) / 2.0}});
+    v.push_back({id, ags, &ls.regions.list[region].name, observed, static_cast<double>(model) / 2.0});
   }
   return v;
 }
-
-}  // namespace
 
 std::string allocation_csv(const LoadedScenario& ls, const Allocation& a) {
   std::string out = "ags,name,type,baustein,positions,euros,key_share,quota,note\n";
@@ -109,7 +105,12 @@ nlohmann::json summary_json(const LoadedScenario& ls, const Allocation& a) {
   j["unallocated_eur"] = format_euros(unallocated);
   j["accounted_eur"] = format_euros(allocated + unallocated);
   j["positions"] = static_cast<double>(halves) / 2.0;
-  if (!s.observed.empty()) j["validation"] = validation(ls, a);
+  if (!s.observed.empty()) {
+    j["validation"] = nlohmann::json::array();
+    for (const ValidationRow& v : validation_rows(ls, a))
+      j["validation"].push_back({{"baustein", v.baustein}, {"ags", v.ags}, {"name", *v.name},
+                                 {"observed_positions", v.observed_positions}, {"model_positions", v.model_positions}});
+  }
   if (s.published_positions_over) j["published_positions_over"] = *s.published_positions_over;
   // The statewide count by Baustein and kind of position, and how it stands against the
   // published count: the difference as a number, and the assumption that closes it.
@@ -202,10 +203,9 @@ std::string terminal_summary(const LoadedScenario& ls, const Allocation& a, cons
   }
   if (!s.observed.empty()) {
     o += "\nValidation against observed positions (a Kreis includes the shares it passed on):\n";
-    for (const auto& v : validation(ls, a))
-      fmt::format_to(out, "  {:<3} {} observed {:5.1f}  model {:5.1f}\n", v["baustein"].get<std::string>(),
-                     pad(v["name"].get<std::string>(), 40), v["observed_positions"].get<double>(),
-                     v["model_positions"].get<double>());
+    for (const ValidationRow& v : validation_rows(ls, a))
+      fmt::format_to(out, "  {:<3} {} observed {:5.1f}  model {:5.1f}\n", v.baustein, pad(*v.name, 40), v.observed_positions,
+                     v.model_positions);
   }
   const std::vector<Note> notes = run_notes(ls, a);
   if (!notes.empty()) o += "\nNotes:\n";

@@ -12,6 +12,15 @@ namespace kimsim::io {
 /// The notes of a run: how the regions' indicators were derived, then the allocation's.
 std::vector<Note> run_notes(const LoadedScenario& ls, const Allocation& a);
 
+/// Observed positions against the model's, per Baustein and region: a Kreis's positions include
+/// the shares it passed on to its Gemeinden.
+struct ValidationRow {
+  std::string baustein, ags;
+  const std::string* name = nullptr;
+  double observed_positions = 0, model_positions = 0;
+};
+std::vector<ValidationRow> validation_rows(const LoadedScenario& ls, const Allocation& a);
+
 /// One row per recipient and Baustein: ags,name,type,baustein,positions,euros,key_share,quota,note.
 std::string allocation_csv(const LoadedScenario& ls, const Allocation& a);
 /// Totals per Baustein, the largest and smallest allocations, validation, notes, provenance.
