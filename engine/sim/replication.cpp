@@ -593,6 +593,7 @@ void Replicator::replicate(std::uint64_t r, Rows&& begin_rows, Row&& score_row, 
     }
     PlanInputs in;
     in.indicators = &indicators_;
+    in.claims = false;  // only positions and cents are scored
     if (spec_.redistribute) in.absent = absent_;
     in.budget = budget_[y];
     in.rate_per_vza = rate_[y];
