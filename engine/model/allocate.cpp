@@ -116,10 +116,11 @@ std::string cells_note(const KeyPlan& k, std::span<const std::size_t> who, std::
   return cells.empty() ? "" : " (" + cells + ")";
 }
 
-/// Shares of one indicator over the present candidates `at`, written to `out` (parallel to at).
-void column_shares(const KeyPlan& k, const KeyPlan::Term& t, const Eigen::MatrixXd& ind,
-                   const std::vector<std::size_t>& who, std::span<const std::uint8_t> present,
-                   std::span<const std::uint32_t> at, std::vector<double>& out) {
+/// The counted values of one indicator over the present candidates `at`, written to `out`
+/// (parallel to at); returns their total, refused where it is not positive.
+double column_values(const KeyPlan& k, const KeyPlan::Term& t, const Eigen::MatrixXd& ind,
+                     const std::vector<std::size_t>& who, std::span<const std::uint8_t> present,
+                     std::span<const std::uint32_t> at, std::vector<double>& out) {
   const std::size_t n = at.size();
   out.resize(n);
   const double* const column = ind.col(Eigen::Index(t.column)).data();
@@ -135,6 +136,14 @@ void column_shares(const KeyPlan& k, const KeyPlan::Term& t, const Eigen::Matrix
   if (!(total > 0))
     k.refuse(k.cap && &t == &*k.cap ? "cap" : "key." + t.name,
              "the indicator '" + t.name + "' is zero for all recipients" + cells_note(k, who, at, t.column));
+  return total;
+}
+
+/// Shares of one indicator over the present candidates `at`, written to `out` (parallel to at).
+void column_shares(const KeyPlan& k, const KeyPlan::Term& t, const Eigen::MatrixXd& ind,
+                   const std::vector<std::size_t>& who, std::span<const std::uint8_t> present,
+                   std::span<const std::uint32_t> at, std::vector<double>& out) {
+  const double total = column_values(k, t, ind, who, present, at, out);
   for (double& v : out) v /= total;
 }
 
@@ -165,9 +174,11 @@ void evaluate_key(const KeyPlan& k, const Eigen::MatrixXd& ind, const std::vecto
   std::fill(share.begin(), share.end(), 0.0);
   for (std::size_t ti = 0; ti < k.terms.size(); ++ti) {
     const auto& t = k.terms[ti];
-    column_shares(k, t, ind, who, present, at, s.value);
+    // The column's shares and their weighted sum in one pass: each share is rounded as a double
+    // before it is weighted, as column_shares() gives it.
+    const double total = column_values(k, t, ind, who, present, at, s.value);
     const double weight = term_weight(k, ti, written);
-    for (std::size_t j = 0; j < n; ++j) share[j] += s.value[j] * weight;
+    for (std::size_t j = 0; j < n; ++j) share[j] += s.value[j] / total * weight;
   }
   if (!k.cap) return;
   // Cap each share at factor x the cap indicator's share; the excess goes to the uncapped ones
