@@ -429,6 +429,19 @@ Replicator::Replicator(const Scenario& scenario, const Regions& regions, const S
     if (auto it = spec.uptake_by_type.find(reg.type); it != spec.uptake_by_type.end()) uptake_[i] = it->second;
     if (auto it = spec.uptake_per_recipient.find(reg.ags); it != spec.uptake_per_recipient.end()) uptake_[i] = it->second;
   }
+  // A region does not apply where p < 1 and the uniform of its 32 bits x is >= p: as the uniform
+  // grows with x, where x >= the least such x (2^32: never), found once by bisection with the
+  // same expression, so that the integer comparison per draw decides exactly as the float one.
+  absent_from_.assign(R, std::uint64_t{1} << 32);
+  for (std::size_t i = 0; i < R; ++i) {
+    if (!(uptake_[i] < 1.0)) continue;
+    std::uint64_t lo = 0, hi = std::uint64_t{1} << 32;
+    while (lo < hi) {
+      const std::uint64_t mid = lo + (hi - lo) / 2;
+      if (Stream::to_unit32(static_cast<std::uint32_t>(mid)) >= uptake_[i]) hi = mid; else lo = mid + 1;
+    }
+    absent_from_[i] = lo;
+  }
   const auto& read = plan_.regions_read();
   for (std::size_t i : read) region_key_.push_back(draw_name(regions.list[i].ags));
   for (const auto& row : rows) row_key_.push_back(draw_name(scenario.bausteine[row.baustein].id, regions.list[row.region].ags));
@@ -543,6 +556,7 @@ void Replicator::replicate(std::uint64_t r, Rows&& begin_rows, Row&& score_row, 
   double* const uniform = uniform_.data();
   const double* const value = value_.data();
   const double* const uptake = uptake_.data();
+  const std::uint64_t* const absent_from = absent_from_.data();
   const std::uint64_t* const region_key = region_key_.data();
   const std::uint64_t* const row_key = row_key_.data();
   for (std::size_t y = 0; y < years_.size(); ++y) {
@@ -570,7 +584,7 @@ void Replicator::replicate(std::uint64_t r, Rows&& begin_rows, Row&& score_row, 
         continue;
       }
       const std::uint64_t w = s.bits(kRegion, region_key[j])[0];
-      absent[i] = p < 1.0 && Stream::to_unit32(Stream::low(w)) >= p;
+      absent[i] = Stream::low(w) >= absent_from[i];  // p < 1.0 && to_unit32(low(w)) >= p
       start[i] = start_by_table ? start_draw_(Stream::high(w))  // draw_whole's table case, inline
                                 : draw_whole(s, start_draw_, Stream::high(w), kStart, region_key[j]);
     }

@@ -174,6 +174,7 @@ class Replicator {
   std::vector<Cents> budgets_;  // per year, all Bausteine
   std::vector<int> years_;
   std::vector<double> uptake_;  // per region: probability to apply
+  std::vector<std::uint64_t> absent_from_;  // per region: the least 32 random bits at which it does not apply
   // The names of the random draws (see Stream in replication.cpp), hashed once.
   std::vector<std::uint64_t> region_key_;  // per region read: its AGS
   std::vector<std::uint64_t> row_key_;     // per row: Baustein id and AGS
