@@ -336,8 +336,8 @@ TEST_CASE("the replication's 64-bit partial sums give the bits of the 128-bit ac
   const auto& ls = baseline();
   SimulationSpec spec = *ls.simulation;
   spec.seed = 5;
-  // The scenario's year, whose rows go to the partial sums (flushed every few hundred
-  // replications: a row's euros reach 2^27 cents), and one with 1000 times its budget, whose
+  // The scenario's year, whose rows go to the partial sums (its largest row, near 990,000 EUR,
+  // keeps b between 2^26 and 2^27 cents: a flush every 1,024 to 4,096 replications), and one with 1000 times its budget, whose
   // rows pass 2^32 cents and go to the 128-bit accumulators directly.
   spec.years = {SimulationYear{.year = ls.scenario.year}, SimulationYear{.year = ls.scenario.year + 1, .budget_factor = 1000}};
   Replicator scored(ls.scenario, ls.regions, spec), recorded(ls.scenario, ls.regions, spec);
@@ -345,7 +345,7 @@ TEST_CASE("the replication's 64-bit partial sums give the bits of the 128-bit ac
   std::vector<SlotStats> partial(slots), direct(slots);
   std::vector<StateStats> state(spec.years.size());
   std::vector<RowOutcome> outcome(slots);
-  for (std::uint64_t r = 0; r < 2000; ++r) {
+  for (std::uint64_t r = 0; r < 4200; ++r) {
     scored.run(r, partial, state);
     recorded.record(r, outcome);
     for (std::size_t k = 0; k < slots; ++k) score_slot(outcome[k], direct[k]);
@@ -364,7 +364,7 @@ TEST_CASE("the replication's 64-bit partial sums give the bits of the 128-bit ac
   }
   // The second year has such rows.
   CHECK(std::any_of(direct.begin() + long(slots / 2), direct.end(),
-                    [](const SlotStats& s) { return s.cents.sum > static_cast<__int128>(2000) << 32; }));
+                    [](const SlotStats& s) { return s.cents.sum > static_cast<__int128>(4200) << 32; }));
 }
 
 TEST_CASE("a failing replication is reported as the lowest one, also within a share") {
