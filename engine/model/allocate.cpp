@@ -116,10 +116,11 @@ std::string cells_note(const KeyPlan& k, std::span<const std::size_t> who, std::
   return cells.empty() ? "" : " (" + cells + ")";
 }
 
-/// Shares of one indicator over the present candidates `at`, written to `out` (parallel to at).
-void column_shares(const KeyPlan& k, const KeyPlan::Term& t, const Eigen::MatrixXd& ind,
-                   const std::vector<std::size_t>& who, std::span<const std::uint8_t> present,
-                   std::span<const std::uint32_t> at, std::vector<double>& out) {
+/// The counted values of one indicator over the present candidates `at`, written to `out`
+/// (parallel to at); returns their total, refused where it is not positive.
+double column_values(const KeyPlan& k, const KeyPlan::Term& t, const Eigen::MatrixXd& ind,
+                     const std::vector<std::size_t>& who, std::span<const std::uint8_t> present,
+                     std::span<const std::uint32_t> at, std::vector<double>& out) {
   const std::size_t n = at.size();
   out.resize(n);
   const double* const column = ind.col(Eigen::Index(t.column)).data();
@@ -135,6 +136,14 @@ void column_shares(const KeyPlan& k, const KeyPlan::Term& t, const Eigen::Matrix
   if (!(total > 0))
     k.refuse(k.cap && &t == &*k.cap ? "cap" : "key." + t.name,
              "the indicator '" + t.name + "' is zero for all recipients" + cells_note(k, who, at, t.column));
+  return total;
+}
+
+/// Shares of one indicator over the present candidates `at`, written to `out` (parallel to at).
+void column_shares(const KeyPlan& k, const KeyPlan::Term& t, const Eigen::MatrixXd& ind,
+                   const std::vector<std::size_t>& who, std::span<const std::uint8_t> present,
+                   std::span<const std::uint32_t> at, std::vector<double>& out) {
+  const double total = column_values(k, t, ind, who, present, at, out);
   for (double& v : out) v /= total;
 }
 
@@ -165,9 +174,11 @@ void evaluate_key(const KeyPlan& k, const Eigen::MatrixXd& ind, const std::vecto
   std::fill(share.begin(), share.end(), 0.0);
   for (std::size_t ti = 0; ti < k.terms.size(); ++ti) {
     const auto& t = k.terms[ti];
-    column_shares(k, t, ind, who, present, at, s.value);
+    // The column's shares and their weighted sum in one pass: each share is rounded as a double
+    // before it is weighted, as column_shares() gives it.
+    const double total = column_values(k, t, ind, who, present, at, s.value);
     const double weight = term_weight(k, ti, written);
-    for (std::size_t j = 0; j < n; ++j) share[j] += s.value[j] * weight;
+    for (std::size_t j = 0; j < n; ++j) share[j] += s.value[j] / total * weight;
   }
   if (!k.cap) return;
   // Cap each share at factor x the cap indicator's share; the excess goes to the uncapped ones
@@ -386,14 +397,17 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
   if (!fits(in.absent, regions.list.size()) || !fits(in.budget, nb) || !fits(in.rate_per_vza, nb) || !fits(in.floor, rows) ||
       !fits(in.bausteine, nb))
     throw Error("Plan::evaluate: inputs sized for another plan");
-  if (s.plan != compiled_ || d.present.size() != rows) {  // a fresh draft, or one of another plan
+  const std::size_t claims = in.claims ? rows : 0;  // the claims' length
+  // A fresh draft, one of another plan, or one with(out) the claims this evaluation leaves out
+  // (gives): the memo of its last evaluation does not hold either.
+  if (s.plan != compiled_ || d.present.size() != rows || d.quota.size() != claims) {
     s.plan = compiled_;
     d.present.assign(rows, 0);
     d.halves.assign(rows, 0);
     d.gross.assign(rows, 0);
     d.cents.assign(rows, 0);
-    d.key_share.assign(rows, 0.0);
-    d.quota.assign(rows, 0.0);
+    d.key_share.assign(claims, 0.0);
+    d.quota.assign(claims, 0.0);
     d.budget.assign(nb, 0);
     d.unallocated.assign(nb, 0);
     d.tie.assign(nb, 0);
@@ -429,7 +443,8 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
       // budget lapses and is counted as unallocated.
       std::fill(d.present.begin() + long(r0), d.present.begin() + long(c.end_row), 0);
       for (auto* v : {&d.halves, &d.gross, &d.cents}) std::fill(v->begin() + long(r0), v->begin() + long(c.end_row), 0);
-      for (auto* v : {&d.key_share, &d.quota}) std::fill(v->begin() + long(r0), v->begin() + long(c.end_row), 0.0);
+      if (claims)
+        for (auto* v : {&d.key_share, &d.quota}) std::fill(v->begin() + long(r0), v->begin() + long(c.end_row), 0.0);
       d.tie[bi] = 0;
       d.budget[bi] = budget;
       d.unallocated[bi] = budget;
@@ -443,7 +458,8 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     memo.valid = false;
     std::fill(d.present.begin() + long(r0), d.present.begin() + long(c.end_row), 0);
     for (auto* v : {&d.halves, &d.gross, &d.cents}) std::fill(v->begin() + long(r0), v->begin() + long(c.end_row), 0);
-    for (auto* v : {&d.key_share, &d.quota}) std::fill(v->begin() + long(r0), v->begin() + long(c.end_row), 0.0);
+    if (claims)
+      for (auto* v : {&d.key_share, &d.quota}) std::fill(v->begin() + long(r0), v->begin() + long(c.end_row), 0.0);
     d.budget[bi] = budget;
     {
       std::uint8_t* const present = d.present.data() + r0;
@@ -466,12 +482,13 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
                   in.floor.empty() ? std::span<const Halves>() : in.floor.subspan(r0, nc),
                   std::span<Halves>(d.halves.data() + r0, nc),
                   std::span<Cents>(d.cents.data() + r0, nc),
-                  std::span<double>(d.key_share.data() + r0, nc),
-                  std::span<double>(d.quota.data() + r0, nc),
+                  claims ? std::span<double>(d.quota.data() + r0, nc) : std::span<double>(),
                   {},
                   s.rule,
                   over};
     c.rule->evaluate(call);
+    if (claims && c.key)
+      for (std::size_t j = 0; j < n; ++j) d.key_share[r0 + s.at[j]] = s.share[j];
     d.tie[bi] = call.outcome.tie.has_value();
     Cents allocated = 0;
     for (std::uint32_t k : s.at) allocated = call.sum(allocated, d.cents[r0 + k]);
@@ -483,8 +500,8 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
       RuleScratch& rs = s.rule;
       rs.weight.resize(n);
       for (std::size_t j = 0; j < n; ++j) {
-        const std::size_t row = r0 + s.at[j];
-        rs.weight[j] = d.key_share[row] > 0 ? weight_of(d.key_share[row]) : static_cast<std::uint64_t>(d.halves[row]);
+        const double key_share = c.key ? s.share[j] : 0.0;
+        rs.weight[j] = key_share > 0 ? weight_of(key_share) : static_cast<std::uint64_t>(d.halves[r0 + s.at[j]]);
       }
       rs.seats.resize(n);
       split_cents(rest, rs.weight, rs.seats, rs.kernel);
@@ -528,7 +545,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
         d.present[row] = 1;
         d.halves[row] = d.gross[row] = round_share(share, p.minimum);
         d.cents[row] = d.halves[row] * half;
-        d.quota[row] = share / 2.0;
+        if (claims) d.quota[row] = share / 2.0;
         passed += d.halves[row];
       }
       if (passed > kreis_halves)
@@ -666,12 +683,12 @@ Trace Plan::describe(const PlanInputs& in, std::size_t row) const {
   }
   std::vector<Halves> halves(nc);
   std::vector<Cents> cents(nc);
-  std::vector<double> key_share(nc), quota(nc);
+  std::vector<double> quota(nc);
   RuleScratch rs;
   RuleCall call{{scenario, regions, bi, c.who}, ind, d.budget[bi], rate, at, present,
                 c.key ? std::span<const double>(share) : std::span<const double>(),
                 in.floor.empty() ? std::span<const Halves>() : in.floor.subspan(r0, nc),
-                halves, cents, key_share, quota, {}, rs, over};
+                halves, cents, quota, {}, rs, over};
   c.rule->evaluate(call);
   c.rule->describe(call, j, out);
   const std::size_t k = row - r0;
@@ -684,11 +701,12 @@ Trace Plan::describe(const PlanInputs& in, std::size_t row) const {
     std::vector<std::uint64_t> weight(at.size());
     for (std::size_t i = 0; i < at.size(); ++i) {
       rest -= cents[at[i]];
-      weight[i] = key_share[at[i]] > 0 ? weight_of(key_share[at[i]]) : static_cast<std::uint64_t>(halves[at[i]]);
+      const double key_share = c.key ? share[i] : 0.0;
+      weight[i] = key_share > 0 ? weight_of(key_share) : static_cast<std::uint64_t>(halves[at[i]]);
     }
     if (rest > 0) {
       out.push_back({"residual (split_by_key)", money_text(rest) + " the rule left, by " +
-                                                    (key_share[k] > 0 ? "the key share in 12 decimals" : "positions") +
+                                                    (c.key && share[j] > 0 ? "the key share in 12 decimals" : "positions") +
                                                     ": weight " + std::to_string(weight[j]),
                      place_of(scenario, path + ".residual"), {rest, static_cast<std::int64_t>(weight[j])}});
       std::vector<std::int64_t> parts(at.size());
@@ -734,14 +752,14 @@ std::vector<std::vector<std::pair<std::string, Halves>>> Plan::kinds(const PlanI
     if (c.key) evaluate_key(*c.key, ind, c.who, present, at, share, ks, over ? over->key_weight : std::span<const double>());
     std::vector<Halves> halves(nc);
     std::vector<Cents> cents(nc);
-    std::vector<double> key_share(nc), quota(nc);
+    std::vector<double> quota(nc);
     RuleScratch rs;
     const Baustein& b = scenario.bausteine[bi];
     const Cents rate = period_rate(scenario, bi, in.rate_per_vza.empty() ? b.rate_per_vza : in.rate_per_vza[bi]);
     RuleCall call{{scenario, regions, bi, c.who}, ind, d.budget[bi], rate, at, present,
                   c.key ? std::span<const double>(share) : std::span<const double>(),
                   in.floor.empty() ? std::span<const Halves>() : in.floor.subspan(r0, nc),
-                  halves, cents, key_share, quota, {}, rs, over};
+                  halves, cents, quota, {}, rs, over};
     c.rule->evaluate(call);
     c.rule->kinds(call, out[bi]);
   }
@@ -757,7 +775,9 @@ Allocation allocate(const Plan& plan, const PlanInputs& in) {
   const Scenario& scenario = plan.scenario();
   const Regions& regions = plan.regions();
   Draft d;
-  plan.evaluate(in, d);
+  PlanInputs with_claims = in;  // an allocation reports every row's claims
+  with_claims.claims = true;
+  plan.evaluate(with_claims, d);
   const auto over = [&](std::size_t bi) -> const BausteinOverrides* {
     return in.bausteine.empty() || in.bausteine[bi].empty() ? nullptr : &in.bausteine[bi];
   };

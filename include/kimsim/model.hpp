@@ -276,6 +276,7 @@ struct Draft {
   std::vector<Halves> halves;         ///< net of positions passed on to Gemeinden
   std::vector<Halves> gross;          ///< before passing on (what hold-harmless protects)
   std::vector<Cents> cents;
+  // Empty where the evaluation left the claims out (PlanInputs::claims):
   std::vector<double> key_share;      ///< 0 where the rule has no key
   std::vector<double> quota;          ///< exact proportional claim, positions (or EUR for money)
   // Per Baustein:
@@ -343,6 +344,10 @@ struct PlanInputs {
   std::span<const Halves> floor;
   /// Per Baustein: numbers that replace the scenario's for this evaluation; empty: none.
   std::span<const BausteinOverrides> bausteine;
+  /// Whether to give each row's claims (Draft::key_share, Draft::quota: what an allocation
+  /// reports); false leaves them empty, for a loop that reads only positions and cents (a
+  /// simulation's replications).
+  bool claims = true;
 };
 
 /// A scenario compiled against its regions: recipients, key columns, carve-outs, fixed

@@ -113,7 +113,9 @@ struct RuleCall : RuleSite {
   std::span<const Halves> floor;          ///< per candidate: positions kept at least; empty: none
   std::span<Halves> halves;
   std::span<Cents> cents;
-  std::span<double> key_share, quota;     ///< quota: the exact claim, in positions (or EUR for money)
+  /// Per candidate: the exact claim, in positions (or EUR for money); empty where the evaluation
+  /// leaves the claims out (PlanInputs::claims).
+  std::span<double> quota;
   Outcome outcome;                        ///< of the apportionment, where the rule made one
   RuleScratch& scratch;
 

@@ -37,12 +37,9 @@ class Compiled final : public CompiledRule {
     s.seats.resize(n);
     c.outcome = apportion(Rule{Method::hamilton, std::nullopt, TiePolicy::order, 0}, s.weight, c.budget, s.seats,
                           s.kernel, Bounds{s.lo, {}});
-    for (std::size_t j = 0; j < n; ++j) {
-      const std::size_t k = c.at[j];
-      c.cents[k] = s.seats[j];
-      c.key_share[k] = c.share[j];
-      c.quota[k] = static_cast<double>(c.budget) * c.share[j] / 100.0;
-    }
+    for (std::size_t j = 0; j < n; ++j) c.cents[c.at[j]] = s.seats[j];
+    if (!c.quota.empty())
+      for (std::size_t j = 0; j < n; ++j) c.quota[c.at[j]] = static_cast<double>(c.budget) * c.share[j] / 100.0;
   }
 
   void describe(const RuleCall& c, std::size_t j, Trace& out) const override {

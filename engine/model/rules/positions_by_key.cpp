@@ -117,10 +117,11 @@ class Compiled final : public CompiledRule {
       const std::size_t k = c.at[j];
       c.halves[k] = (s.seats[j] + base_units) * rule.unit;
       c.cents[k] = c.halves[k] * half;
-      c.key_share[k] = c.share[j];
-      c.quota[k] = (static_cast<double>(keyed) * c.share[j] + static_cast<double>(base_units)) *
-                   static_cast<double>(rule.unit) / 2.0;
     }
+    if (!c.quota.empty())
+      for (std::size_t j = 0; j < n; ++j)
+        c.quota[c.at[j]] = (static_cast<double>(keyed) * c.share[j] + static_cast<double>(base_units)) *
+                           static_cast<double>(rule.unit) / 2.0;
   }
 
   void describe(const RuleCall& c, std::size_t j, Trace& out) const override {

@@ -152,8 +152,9 @@ class Compiled final : public CompiledRule {
       const Money m = money(c, k);
       c.halves[k] = m.coordinators + m.assistance;
       c.cents[k] = m.total;
-      c.quota[k] = static_cast<double>(c.halves[k]) / 2.0;
     }
+    if (!c.quota.empty())
+      for (std::uint32_t k : c.at) c.quota[k] = static_cast<double>(c.halves[k]) / 2.0;
   }
 
   bool memoizable() const override { return true; }
