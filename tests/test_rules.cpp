@@ -133,6 +133,18 @@ TEST_CASE("a rule added in the test alone is read from YAML, allocated end to en
   REQUIRE(line != t.end());
   CHECK(line->value == "2.0 VZÄ");
   CHECK(line->place == path + ":14:35 bausteine[E].equal_shares.positions_vza");
+
+  // A simulation evaluates without the claims (PlanInputs::claims = false). A rule written as
+  // above, filling its claims every time, must still find a buffer to write (it wrote through
+  // an empty span before), and a trace asked for without them still gets them.
+  PlanInputs lean;
+  lean.claims = false;
+  Draft d;
+  plan.evaluate(lean, d);
+  CHECK(d.quota.size() == plan.rows().size());
+  CHECK(d.key_share.empty());
+  CHECK(d.cents[0] == 11'000'000);
+  CHECK(plan.describe(lean, 0).size() == t.size());
 }
 
 TEST_CASE("a rule type is found only in a table that has it; its keys get did-you-mean like any block") {

@@ -236,6 +236,23 @@ TEST_CASE("whatif: a refusal of the rules is located at the patch entry behind i
   CHECK(has(e, "message", "set by the patch: bausteine[B2].positions_by_key.key.population = 0, bausteine[B2].positions_by_key.key.schutzsuchende = 0"));
 }
 
+TEST_CASE("whatif: a pass-through entry is never what set a refused pass-through") {
+  // The model refuses a pass-through only where it is on, as the base has it: an entry that
+  // keeps it on changed nothing there, so the refusal is another entry's (one that changed the
+  // Baustein), not the pass-through's.
+  const LoadedScenario ls = load_scenario(KIMSIM_SOURCE_DIR "/scenarios/kim-nrw-2021.yaml");
+  std::string why;
+  std::vector<Slot> slots;
+  for (const char* path : {"bausteine[B2].budget_eur", "bausteine[B2].pass_through"}) {
+    const auto slot = resolve_slot(ls.scenario, path, why);
+    REQUIRE_MESSAGE(slot, why);
+    slots.push_back(*slot);
+  }
+  const PatchBlame who = blame(ls.scenario, slots, "bausteine[B2].pass_through");
+  CHECK(who.sets.empty());
+  CHECK(who.changes == std::vector<std::size_t>{0, 1});
+}
+
 TEST_CASE("whatif: an unresolved tie under a patch is located at the patch's entries of its Baustein, the policy at the base's place") {
   // B2 with the tie policy error: the base allocates without a tie; its budget and key patched,
   // two Kreise claim B2's last half position equally (as tests/cli/cases/run-tie-located).

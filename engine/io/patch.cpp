@@ -235,7 +235,9 @@ PatchBlame blame(const Scenario& s, std::span<const Slot> slots, std::string_vie
       bool budget = false;
       for (std::size_t bi = 0; bi < s.bausteine.size() && !budget; ++bi) budget = refused == baustein_path(s, bi, "budget_eur");
       (budget ? out.sets : out.changes).push_back(i);
-    } else if (within(slot.path, refused)) {
+    } else if (slot.kind != SlotKind::pass_through && within(slot.path, refused)) {
+      // (Not pass-through: the model refuses a pass-through only where it is on, as in the base,
+      // so the entry changed nothing there; the value that caused it was set elsewhere.)
       out.sets.push_back(i);
     } else if (within(refused, baustein_path(s, slot.baustein))) {
       out.changes.push_back(i);

@@ -400,14 +400,14 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
   const std::size_t claims = in.claims ? rows : 0;  // the claims' length
   // A fresh draft, one of another plan, or one with(out) the claims this evaluation leaves out
   // (gives): the memo of its last evaluation does not hold either.
-  if (s.plan != compiled_ || d.present.size() != rows || d.quota.size() != claims) {
+  if (s.plan != compiled_ || d.present.size() != rows || d.key_share.size() != claims || d.quota.size() != rows) {
     s.plan = compiled_;
     d.present.assign(rows, 0);
     d.halves.assign(rows, 0);
     d.gross.assign(rows, 0);
     d.cents.assign(rows, 0);
     d.key_share.assign(claims, 0.0);
-    d.quota.assign(claims, 0.0);
+    d.quota.assign(rows, 0.0);  // always a buffer a rule may write; holds the claims only with them
     d.budget.assign(nb, 0);
     d.unallocated.assign(nb, 0);
     d.tie.assign(nb, 0);
@@ -482,10 +482,11 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
                   in.floor.empty() ? std::span<const Halves>() : in.floor.subspan(r0, nc),
                   std::span<Halves>(d.halves.data() + r0, nc),
                   std::span<Cents>(d.cents.data() + r0, nc),
-                  claims ? std::span<double>(d.quota.data() + r0, nc) : std::span<double>(),
+                  std::span<double>(d.quota.data() + r0, nc),
                   {},
                   s.rule,
                   over};
+    call.claims = claims != 0;
     c.rule->evaluate(call);
     if (claims && c.key)
       for (std::size_t j = 0; j < n; ++j) d.key_share[r0 + s.at[j]] = s.share[j];
@@ -616,8 +617,10 @@ void describe_key(const KeyPlan& k, const Scenario& scenario, const Regions& reg
 Trace Plan::describe(const PlanInputs& in, std::size_t row) const {
   const Scenario& scenario = *scenario_;
   const Regions& regions = *regions_;
+  PlanInputs with_claims = in;  // the trace reads the row's claim
+  with_claims.claims = true;
   Draft d;
-  evaluate(in, d);
+  evaluate(with_claims, d);
   const Row& r = rows_.at(row);
   const std::size_t bi = r.baustein;
   const Baustein& b = scenario.bausteine[bi];

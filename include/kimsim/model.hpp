@@ -276,7 +276,7 @@ struct Draft {
   std::vector<Halves> halves;         ///< net of positions passed on to Gemeinden
   std::vector<Halves> gross;          ///< before passing on (what hold-harmless protects)
   std::vector<Cents> cents;
-  // Empty where the evaluation left the claims out (PlanInputs::claims):
+  // Without the claims (PlanInputs::claims) key_share is empty and quota holds no claims:
   std::vector<double> key_share;      ///< 0 where the rule has no key
   std::vector<double> quota;          ///< exact proportional claim, positions (or EUR for money)
   // Per Baustein:

@@ -113,8 +113,8 @@ struct RuleCall : RuleSite {
   std::span<const Halves> floor;          ///< per candidate: positions kept at least; empty: none
   std::span<Halves> halves;
   std::span<Cents> cents;
-  /// Per candidate: the exact claim, in positions (or EUR for money); empty where the evaluation
-  /// leaves the claims out (PlanInputs::claims).
+  /// Per candidate: the exact claim, in positions (or EUR for money). Always a buffer the rule may
+  /// write; read only where `claims`, so a rule may skip it otherwise.
   std::span<double> quota;
   Outcome outcome;                        ///< of the apportionment, where the rule made one
   RuleScratch& scratch;
@@ -137,6 +137,8 @@ struct RuleCall : RuleSite {
   [[noreturn, gnu::cold, gnu::noinline]] void too_large() const;
   /// This evaluation's numbers in place of the rule's own (PlanInputs::bausteine); nullptr: none.
   const BausteinOverrides* over = nullptr;
+  /// Whether the evaluation reports the claims (PlanInputs::claims: a simulation does not).
+  bool claims = true;
 };
 
 /// A rule as one Baustein states it: the values of its block. Immutable once read.

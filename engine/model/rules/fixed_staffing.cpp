@@ -48,7 +48,7 @@ class Compiled final : public CompiledRule {
       if (c.present[e.candidate] && (e.member < 0 || !c.present[static_cast<std::size_t>(e.member)]))
         c.halves[e.candidate] += e.halves;
     for (std::uint32_t k : c.at) c.cents[k] = c.product(c.halves[k], half);
-    if (!c.quota.empty())
+    if (c.claims)
       for (std::uint32_t k : c.at) c.quota[k] = static_cast<double>(c.halves[k]) / 2.0;
   }
 

@@ -38,7 +38,7 @@ class Compiled final : public CompiledRule {
     c.outcome = apportion(Rule{Method::hamilton, std::nullopt, TiePolicy::order, 0}, s.weight, c.budget, s.seats,
                           s.kernel, Bounds{s.lo, {}});
     for (std::size_t j = 0; j < n; ++j) c.cents[c.at[j]] = s.seats[j];
-    if (!c.quota.empty())
+    if (c.claims)
       for (std::size_t j = 0; j < n; ++j) c.quota[c.at[j]] = static_cast<double>(c.budget) * c.share[j] / 100.0;
   }
 

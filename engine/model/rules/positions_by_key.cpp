@@ -118,7 +118,7 @@ class Compiled final : public CompiledRule {
       c.halves[k] = (s.seats[j] + base_units) * rule.unit;
       c.cents[k] = c.halves[k] * half;
     }
-    if (!c.quota.empty())
+    if (c.claims)
       for (std::size_t j = 0; j < n; ++j)
         c.quota[c.at[j]] = (static_cast<double>(keyed) * c.share[j] + static_cast<double>(base_units)) *
                            static_cast<double>(rule.unit) / 2.0;
