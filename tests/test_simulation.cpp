@@ -1,7 +1,6 @@
 // Monte Carlo: the deterministic limit, statistics against expectations, reproducibility.
 #include <doctest/doctest.h>
 
-#include <algorithm>
 #include <cmath>
 
 #include "io/scenario.hpp"
@@ -330,41 +329,6 @@ TEST_CASE("shares of the replications, packed, unpacked and merged, give the bit
   CHECK(io::simulation_summary(ls, spec, merged).dump() == io::simulation_summary(ls, spec, whole).dump());
   CHECK(pack(merged) == pack(whole));
   CHECK_THROWS_AS(unpack(pack(whole).substr(0, 100)), Error);
-}
-
-TEST_CASE("the replication's 64-bit partial sums give the bits of the 128-bit accumulators, flushed mid-run or not") {
-  const auto& ls = baseline();
-  SimulationSpec spec = *ls.simulation;
-  spec.seed = 5;
-  // The scenario's year, whose rows go to the partial sums (its largest row, near 990,000 EUR,
-  // keeps b between 2^26 and 2^27 cents: a flush every 1,024 to 4,096 replications), and one with 1000 times its budget, whose
-  // rows pass 2^32 cents and go to the 128-bit accumulators directly.
-  spec.years = {SimulationYear{.year = ls.scenario.year}, SimulationYear{.year = ls.scenario.year + 1, .budget_factor = 1000}};
-  Replicator scored(ls.scenario, ls.regions, spec), recorded(ls.scenario, ls.regions, spec);
-  const std::size_t slots = scored.slots().size();
-  std::vector<SlotStats> partial(slots), direct(slots);
-  std::vector<StateStats> state(spec.years.size());
-  std::vector<RowOutcome> outcome(slots);
-  for (std::uint64_t r = 0; r < 4200; ++r) {
-    scored.run(r, partial, state);
-    recorded.record(r, outcome);
-    for (std::size_t k = 0; k < slots; ++k) score_slot(outcome[k], direct[k]);
-  }
-  CHECK(partial[0].cents.sum != direct[0].cents.sum);  // the last replications still wait in the partials
-  scored.flush(partial);
-  for (std::size_t k = 0; k < slots; ++k) {
-    CAPTURE(k);
-    CHECK(partial[k].halves.sum == direct[k].halves.sum);
-    CHECK(partial[k].halves.sq == direct[k].halves.sq);
-    CHECK(partial[k].cents.sum == direct[k].cents.sum);
-    CHECK(partial[k].cents.sq == direct[k].cents.sq);
-    CHECK(partial[k].outflow.sum == direct[k].outflow.sum);
-    CHECK(partial[k].cofinancing.sum == direct[k].cofinancing.sum);
-    CHECK(partial[k].nothing.n == direct[k].nothing.n);
-  }
-  // The second year has such rows.
-  CHECK(std::any_of(direct.begin() + long(slots / 2), direct.end(),
-                    [](const SlotStats& s) { return s.cents.sum > static_cast<__int128>(4200) << 32; }));
 }
 
 TEST_CASE("a failing replication is reported as the lowest one, also within a share") {

@@ -40,9 +40,6 @@ struct Sum {
   static constexpr std::string_view kind = "sum";
   __int128 sum = 0;
   void add(std::int64_t v) { sum += v; }
-  /// A sum of values >= 0 kept elsewhere in 64 bits (the replication's partial sums): the same
-  /// as adding them one by one.
-  void add_partial(std::uint64_t s) { sum += s; }
   void merge(const Sum& o) { sum += o.sum; }
 };
 
@@ -52,9 +49,6 @@ struct Moments {
   __int128 sum = 0, sq = 0;
   /// v is 64 bits: its square is one multiplication into 128.
   void add(std::int64_t v) { sum += v, sq += static_cast<__int128>(v) * v; }
-  /// The sum and the sum of squares of values >= 0 kept elsewhere in 64 bits (the replication's
-  /// partial sums): the same as adding the values one by one.
-  void add_partial(std::uint64_t s, std::uint64_t q) { sum += s, sq += q; }
   void merge(const Moments& o) { sum += o.sum, sq += o.sq; }
 };
 

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <limits>
 #include <string>
 
 #include "sim/replicator.hpp"
@@ -457,8 +456,6 @@ Replicator::Replicator(const Scenario& scenario, const Regions& regions, const S
   value_.assign(std::max(rows.size(), read.size()), 0.0);
   fill_.assign(rows.size(), 0);
   cost_.assign(rows.size(), 0);
-  partial_.assign(slots_.size(), {});
-  partial_bound_.assign(years_.size(), 0);
 }
 
 void Replicator::check_years() {
@@ -481,47 +478,12 @@ void check_simulation_years(const Scenario& scenario, const Regions& regions, co
   Replicator(scenario, regions, spec).check_years();
 }
 
-bool Replicator::partials_fit(std::size_t y, std::vector<SlotStats>& stats) {
-  // Every value a row of this year adds to a partial sum — its positions, its euros, its outflow
-  // (at most its euros: months <= 12) — is at most b, the OR of all rows' positions and euros
-  // (>= 0; a negative one would make b >= 2^63). As v <= v^2 for whole v >= 0, each partial sum
-  // of the year's slots, squares included, grows by at most b^2 per replication: partial_bound_
-  // adds those up since the last flush, and the partials are flushed before that sum could pass
-  // 2^64 - 1. With b >= 2^32 (a row of 43 M EUR) b^2 has no 64 bits: the 128-bit accumulators.
-  std::uint64_t b = 0;
-  const Cents* const cents = draft_.cents.data();
-  const Halves* const halves = draft_.halves.data();
-  for (std::size_t row = 0, n = draft_.cents.size(); row < n; ++row)
-    b |= static_cast<std::uint64_t>(cents[row]) | static_cast<std::uint64_t>(halves[row]);
-  if (b >> 32) return false;
-  const std::uint64_t grow = b * b;
-  if (partial_bound_[y] > std::numeric_limits<std::uint64_t>::max() - grow) flush_year(y, stats);
-  partial_bound_[y] += grow;
-  return true;
-}
-
-void Replicator::flush_year(std::size_t y, std::vector<SlotStats>& stats) {
-  const std::size_t n = plan_.rows().size();
-  for (std::size_t k = y * n; k < (y + 1) * n; ++k) partial_[k].flush(stats[k]);
-  partial_bound_[y] = 0;
-}
-
-void Replicator::flush(std::vector<SlotStats>& stats) {
-  for (std::size_t y = 0; y < years_.size(); ++y) flush_year(y, stats);
-}
-
 void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector<StateStats>& state) {
   const std::size_t n = plan_.rows().size();
-  SlotStats* year_stats = nullptr;  // the year's slots
-  SlotPartials* year_partials = nullptr;  // and their partial sums, where they fit
   replicate(
       r,
-      [&](std::size_t y) {
-        year_stats = stats.data() + y * n;
-        year_partials = partials_fit(y, stats) ? partial_.data() + y * n : nullptr;
-      },
-      [&](std::size_t, std::size_t row, const RowOutcome& o) {
-        score_slot(o, year_stats[row], year_partials ? year_partials + row : nullptr);
+      [&](std::size_t y, std::size_t row, const RowOutcome& o) {
+        score_slot(o, stats[y * n + row]);
         spending_.row(o);
         fairness_.row(row, o);
       },
@@ -535,12 +497,11 @@ void Replicator::record(std::uint64_t r, std::span<RowOutcome> outcomes) {
   if (outcomes.size() != slots_.size()) throw Error("Replicator::record: one outcome per slot");
   const std::size_t n = plan_.rows().size();
   replicate(
-      r, [](std::size_t) {}, [&](std::size_t y, std::size_t row, const RowOutcome& o) { outcomes[y * n + row] = o; },
-      [](std::size_t) {});
+      r, [&](std::size_t y, std::size_t row, const RowOutcome& o) { outcomes[y * n + row] = o; }, [](std::size_t) {});
 }
 
-template <typename Rows, typename Row, typename EndYear>
-void Replicator::replicate(std::uint64_t r, Rows&& begin_rows, Row&& score_row, EndYear&& end_year) {
+template <typename Row, typename EndYear>
+void Replicator::replicate(std::uint64_t r, Row&& score_row, EndYear&& end_year) {
   Stream s(spec_.seed, r);
   const Plan::Row* rows = plan_.rows().data();
   const std::size_t nrows = plan_.rows().size();
@@ -613,7 +574,6 @@ void Replicator::replicate(std::uint64_t r, Rows&& begin_rows, Row&& score_row, 
     in.rate_per_vza = rate_[y];
     if (spec_.hold_harmless && y > 0) in.floor = floor_;
     plan_.evaluate(in, draft_);
-    begin_rows(y);
     // Hiring: money flows from the start month once a position is filled. Each row's outcome
     // goes to the scorers.
     const std::uint8_t* const present = draft_.present.data();

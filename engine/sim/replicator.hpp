@@ -64,39 +64,15 @@ struct RowOutcome {
 // The replication calls each one per row (inline: no array of outcomes between them) and once at
 // the end of the year. A new output is a member in accumulators.hpp and a scorer here.
 
-/// One slot's sums of positions, euros and outflow (and of the squares of the first two) over
-/// the replications since they were last added to its SlotStats, in 64 bits: an addition and a
-/// multiplication each per row instead of the 128-bit ones. Only where Replicator proved that
-/// none can overflow (see Replicator::partials_fit).
-struct SlotPartials {
-  std::uint64_t halves = 0, halves_sq = 0, cents = 0, cents_sq = 0, outflow = 0;
-  /// Adds them to the slot's accumulators and starts again from 0.
-  void flush(SlotStats& s) {
-    s.halves.add_partial(halves, halves_sq);
-    s.cents.add_partial(cents, cents_sq);
-    s.outflow.add_partial(outflow);
-    *this = {};
-  }
-};
-
-/// Per slot: positions, euros, the chance of nothing, outflow and co-financing. The sums of
-/// positions, euros and outflow go to `p`, the slot's partial sums, where it is given (the row's
-/// values then are >= 0 and small enough), else straight into the 128-bit accumulators.
-inline void score_slot(const RowOutcome& o, SlotStats& s, SlotPartials* p = nullptr) {
+/// Per slot: positions, euros, the chance of nothing, outflow and co-financing.
+inline void score_slot(const RowOutcome& o, SlotStats& s) {
   s.nothing.add(o.cents == 0);
+  s.halves.add(o.halves);
   s.halves_hist.add(o.halves);
+  s.cents.add(o.cents);
   s.cents_counts.add(o.cents);
+  s.outflow.add(o.outflow);
   s.cofinancing.add(o.cofinancing);
-  if (p) {
-    const auto h = static_cast<std::uint64_t>(o.halves), c = static_cast<std::uint64_t>(o.cents);
-    p->halves += h, p->halves_sq += h * h;
-    p->cents += c, p->cents_sq += c * c;
-    p->outflow += static_cast<std::uint64_t>(o.outflow);
-  } else {
-    s.halves.add(o.halves);
-    s.cents.add(o.cents);
-    s.outflow.add(o.outflow);
-  }
 }
 
 /// Statewide: the money that flowed out and the half-position-months filled.
@@ -138,12 +114,8 @@ class FairnessScorer {
 class Replicator {
  public:
   Replicator(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec);
-  /// Runs replication r and adds it to `stats`/`state` (sized like the result's). Part of the
-  /// sums stay in the replicator's 64-bit partial sums until flush(): call it before reading
-  /// `stats`, and pass the same `stats` to every run() in between.
+  /// Runs replication r and adds it to `stats`/`state` (sized like the result's).
   void run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector<StateStats>& state);
-  /// Adds the partial sums that run() kept to `stats`: then it holds every replication run.
-  void flush(std::vector<SlotStats>& stats);
   /// Runs replication r and keeps each row's outcome in `outcomes[year * rows + row]` (sized like
   /// slots()) instead of scoring it: for comparisons that need the outcomes of several scenarios
   /// in the same replication (compare --replications).
@@ -156,14 +128,10 @@ class Replicator {
   const Plan& plan() const { return plan_; }
 
  private:
-  /// The replication itself: per year, `rows(year)` once the year is allocated (draft_), then
-  /// `row(year, row, outcome)` for each row, then `end_year(year)`. run() scores, record() keeps.
-  template <typename Rows, typename Row, typename EndYear>
-  void replicate(std::uint64_t r, Rows&& rows, Row&& row, EndYear&& end_year);
-  /// Whether the rows of year y of this evaluation (draft_) may go to the partial sums; flushes
-  /// the year's partial sums into `stats` first where they would otherwise risk overflowing.
-  bool partials_fit(std::size_t y, std::vector<SlotStats>& stats);
-  void flush_year(std::size_t y, std::vector<SlotStats>& stats);
+  /// The replication itself: `row(year, row, outcome)` for each row of each year, then
+  /// `end_year(year)`. run() scores, record() keeps.
+  template <typename Row, typename EndYear>
+  void replicate(std::uint64_t r, Row&& row, EndYear&& end_year);
   const Regions& regions_;
   const SimulationSpec& spec_;
   Plan plan_;
@@ -194,8 +162,6 @@ class Replicator {
   std::vector<std::uint8_t> absent_;
   std::vector<std::int64_t> start_;  // per region: the month it starts
   std::vector<Halves> floor_;        // per row: positions held last year
-  std::vector<SlotPartials> partial_;        // per slot: sums not yet added to the SlotStats
-  std::vector<std::uint64_t> partial_bound_;  // per year: a bound on each of its slots' partial sums
 };
 
 }  // namespace kimsim
