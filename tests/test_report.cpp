@@ -5,8 +5,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 
 #include "io/html_report.hpp"
+#include "io/output.hpp"
 #include "io/scenario.hpp"
 #include "io/sim_report.hpp"
 #include "kimsim/simulation.hpp"
@@ -140,6 +143,33 @@ TEST_CASE("run report: its island is the JSON nlohmann writes, escaped; the page
   CHECK(page.find("</script>") == std::string::npos);
   CHECK(page.find("</SCRIPT>") == std::string::npos);
   CHECK(h.find(island) != std::string::npos);
+}
+
+TEST_CASE("a scenario in a folder whose name is not UTF-8: its outputs are written, the byte as U+FFFD") {
+  // A path is bytes: a folder named in Latin-1 ("\xDC" is its Ü) may hold a variant. Its name
+  // reaches the manifest, which once threw on it (an internal error of run, simulate and
+  // compare; nothing written).
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / fmt::format("kimsim-\xDC" "bersicht-{}", doctest::getContextOptions()->rand_seed);
+  fs::create_directories(dir);
+  struct Cleanup {
+    fs::path p;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(p, ec);
+    }
+  } cleanup{dir};
+  std::ofstream(dir / "variant.yaml") << "extends: " KIMSIM_SOURCE_DIR "/scenarios/kim-nrw-2021.yaml\nscenario: variant\n";
+  io::LoadedScenario ls = io::load_scenario((dir / "variant.yaml").string());
+  const std::string manifest = io::dump_json(io::manifest_json(ls, "kimsim run", "2026-12-01T00:00:00Z"), 2);
+  CHECK(nlohmann::json::accept(manifest));  // valid UTF-8 (the lexer rejects any other byte)
+  CHECK(manifest.find("kimsim-\xEF\xBF\xBD" "bersicht") != std::string::npos);
+  // The run report's island, written by its own writer, replaces such a byte the same way.
+  ls.regions.list.front().name = "K\xF6ln \xF0\x9F\x98\x80 \xE2\x82";  // Latin-1 ö, an emoji, a cut sequence
+  const std::string island = io::data_island(io::run_report(ls, allocate(ls.scenario, ls.regions), io::Lang::de));
+  REQUIRE(nlohmann::json::accept(island));
+  CHECK(island == io::data_island(nlohmann::json::parse(island)));
+  CHECK(nlohmann::json::parse(island)["areas"][0]["name"] == "K\xEF\xBF\xBDln \xF0\x9F\x98\x80 \xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
 TEST_CASE("report.html: a scenario of money without positions draws its charts without NaN") {

@@ -279,7 +279,7 @@ int compare_command(const Invocation& call) {
   std::vector<io::OutputFile> written = {
       {"compare.csv", io::compare_csv(c, loaded[0].regions, false)},
       {"compare_territories.csv", io::compare_csv(c, loaded[0].regions, true)},
-      {"compare.json", json.dump(2) + "\n"}};
+      {"compare.json", io::dump_json(json, 2) + "\n"}};
   if (run.parts) written.push_back({"decompose.csv", io::decompose_csv(*run.parts, loaded[0].regions, run.steps)});
   if (simulated) written.push_back({"compare_mc.csv", io::compare_simulation_csv(*simulated, run.names, loaded[0].regions)});
   written.push_back({"report.html", io::report_html(io::compare_report_data(c, run.runs, run.parts ? &*run.parts : nullptr, run.lang,

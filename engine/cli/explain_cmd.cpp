@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 #include "io/explain.hpp"
+#include "io/output.hpp"
 #include "io/scenario.hpp"
 
 namespace po = boost::program_options;
@@ -47,7 +48,7 @@ Options)");
   const Plan plan(ls.scenario, ls.regions);
   const io::Explanation e =
       io::explain(ls, plan, region, vm.count("baustein") ? std::optional<std::string>(baustein) : std::nullopt);
-  call.out << (vm.count("json") ? io::explain_json(ls, e).dump(2) + "\n" : io::explain_text(ls, e));
+  call.out << (vm.count("json") ? io::dump_json(io::explain_json(ls, e), 2) + "\n" : io::explain_text(ls, e));
   return kOk;
 }
 

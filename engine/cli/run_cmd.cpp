@@ -70,7 +70,7 @@ Options)");
   const std::string dir = !out_dir.empty() ? out_dir : "results/" + ls.scenario.name + (y ? "-" + std::to_string(*y) : "");
   io::write_result_folder(dir,
                           {{"allocation.csv", io::allocation_csv(ls, a)},
-                           {"summary.json", io::summary_json(ls, a).dump(2) + "\n"},
+                           {"summary.json", io::dump_json(io::summary_json(ls, a), 2) + "\n"},
                            {"report.html", io::report_html(io::run_report(ls, a, report_lang))}},
                           io::manifest_json(ls, command_line, now_utc()));
   out << io::terminal_summary(ls, a, dir);

@@ -179,7 +179,7 @@ Options)"));
   const nlohmann::json summary = io::simulation_summary(ls, spec, r);
   io::write_result_folder(dir,
                           {{"simulation.csv", io::simulation_csv(ls, r)},
-                           {"summary.json", summary.dump(2) + "\n"},
+                           {"summary.json", io::dump_json(summary, 2) + "\n"},
                            {"report.html", io::report_html(io::simulation_report_data(ls, r, summary, report_lang))}},
                           manifest);
   finish_batch(batch, work);

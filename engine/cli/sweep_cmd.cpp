@@ -58,7 +58,7 @@ std::vector<io::OutputFile> sweep_files(const io::Sweep& sw, std::span<const io:
   std::string report = io::report_html(io::sweep_report_data(summary, csv, sw.base.scenario.name, m["scenario_sha256"], lang));
   std::vector<io::OutputFile> files{{"sweep.csv", std::move(csv)}};
   if (sw.detail) files.push_back({"detail.csv", detail});
-  files.push_back({"summary.json", summary.dump(2) + "\n"});
+  files.push_back({"summary.json", io::dump_json(summary, 2) + "\n"});
   files.push_back({"report.html", std::move(report)});
   return files;
 }

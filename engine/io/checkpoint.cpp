@@ -43,7 +43,7 @@ std::string encode_checkpoint(const Checkpoint& c) {
                                  {"done", done},
                                  {"payload_bytes", c.payload.size()}};
   std::string out(kCheckpointMark);
-  out += header.dump() + "\n";
+  out += dump_json(header) + "\n";
   out += c.payload;
   out += std::string(kChecksum) + sha256(out) + "\n";
   return out;

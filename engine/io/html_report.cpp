@@ -18,6 +18,7 @@
 #include "io/output.hpp"
 #include "io/report.hpp"
 #include "io/sim_report.hpp"
+#include "io/text.hpp"
 #include "kimsim/version.hpp"
 
 namespace kimsim::io {
@@ -404,14 +405,17 @@ Cents cents_of(const json& j) { return j.get<Cents>(); }
 /// the same values, so that the island's goldens and the browser test read it unchanged — keys in
 /// byte order (the callers write each object's keys so), integers in decimal, doubles as
 /// nlohmann's own to_chars writes them (the shortest text that reads back the same; null for a
-/// NaN), strings as they are (the inputs are checked to be UTF-8 when read) but for '"', '\\' and
-/// the control characters — and every '<' as \u003c, so that no name can close the script element.
+/// NaN), strings as they are but for '"', '\\' and the control characters — and every '<' as
+/// \u003c, so that no name can close the script element. The inputs are checked to be UTF-8 when
+/// read, but a path is not (a folder `v\xff/`): a byte that is not UTF-8 becomes U+FFFD, as
+/// dump_json() writes it.
 class JsonWriter {
   /// The characters a JSON string escapes (and '<'), as a table: one look-up a character.
   static constexpr auto kEscaped = [] {
     std::array<bool, 256> t{};
     for (int c = 0; c < 0x20; ++c) t[static_cast<std::size_t>(c)] = true;
     for (const unsigned char c : {'"', '\\', '<'}) t[c] = true;
+    for (int c = 0x80; c < 0x100; ++c) t[static_cast<std::size_t>(c)] = true;  // checked as UTF-8
     return t;
   }();
 
@@ -447,6 +451,12 @@ class JsonWriter {
     for (std::size_t i = 0; i < v.size(); ++i) {
       const unsigned char c = static_cast<unsigned char>(v[i]);
       if (!kEscaped[c]) continue;
+      if (c >= 0x80) {
+        if (const std::size_t n = utf8_length(v, i)) {
+          i += n - 1;
+          continue;
+        }
+      }
       o_.append(v.data() + from, i - from);
       from = i + 1;
       switch (c) {
@@ -457,7 +467,11 @@ class JsonWriter {
         case '\n': o_ += "\\n"; break;
         case '\f': o_ += "\\f"; break;
         case '\r': o_ += "\\r"; break;
-        default: fmt::format_to(std::back_inserter(o_), "\\u{:04x}", c);
+        default:
+          if (c >= 0x80)
+            o_ += "\xEF\xBF\xBD";  // U+FFFD, a byte that is not UTF-8
+          else
+            fmt::format_to(std::back_inserter(o_), "\\u{:04x}", c);
       }
     }
     o_.append(v.data() + from, v.size() - from);
@@ -1754,7 +1768,7 @@ std::optional<Lang> parse_lang(std::string_view text) {
 std::string_view lang_code(Lang lang) { return lang == Lang::de ? "de" : "en"; }
 
 std::string data_island(const json& data) {
-  std::string o = data.dump();
+  std::string o = dump_json(data);
   // Rarely any '<' (a name with one): escaped in place, not by copying the island char by char.
   for (std::size_t at = o.find('<'); at != std::string::npos; at = o.find('<', at + 6)) o.replace(at, 1, "\\u003c");
   return o;

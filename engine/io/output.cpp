@@ -27,6 +27,10 @@ namespace kimsim::io {
 
 namespace fs = std::filesystem;
 
+std::string dump_json(const nlohmann::json& j, int indent) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 namespace {
 
 constexpr const char* kManifest = "manifest.json";
@@ -426,7 +430,7 @@ void write_result_folder(const std::string& dir, const std::vector<OutputFile>& 
     manifest["format"] = kResultFormat;
     manifest["format_version"] = kResultFormatVersion;
     manifest["files"] = listed;
-    write_new_file(tmpfd.fd, tmp, kManifest, manifest.dump(2) + "\n");
+    write_new_file(tmpfd.fd, tmp, kManifest, dump_json(manifest, 2) + "\n");
     // The folder that is replaced keeps its permissions (a result kept private stays private).
     if (::fchmod(tmpfd.fd, mode) != 0) fail("cannot set the permissions of " + tmp.string(), errno);
     sync_fd(tmpfd.fd, tmp, true);

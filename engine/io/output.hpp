@@ -26,6 +26,11 @@ struct OutputFile {
   std::string content;
 };
 
+/// JSON text of `j` as kimsim writes it into a file or an answer (`indent` as nlohmann's dump()).
+/// A string's bytes that are not UTF-8 become U+FFFD instead of failing the whole write: a path
+/// may be named in another encoding (a folder `v\xff/`), and no such name may stop a result.
+std::string dump_json(const nlohmann::json& j, int indent = -1);
+
 /// Writes `files` and manifest.json (`manifest` plus the format mark and the list of files) as the
 /// folder `dir`: into a fresh sibling folder first, each file and the folder synced to the disk,
 /// then swapped in (renameat2 RENAME_EXCHANGE) and the previous result removed. `dir` may be

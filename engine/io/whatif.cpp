@@ -10,6 +10,7 @@
 #include "io/compare_report.hpp"
 #include "io/explain.hpp"
 #include "io/html_report.hpp"
+#include "io/output.hpp"
 #include "io/patch.hpp"
 #include "io/report.hpp"
 #include "io/scenario.hpp"
@@ -69,7 +70,7 @@ json error_body(const ApiError& e) {
 
 /// JSON text of `j`; bytes that are not UTF-8 (a client's target, method or value quoted in a
 /// message) become U+FFFD instead of throwing, so that no request can stop the answer.
-std::string json_text(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"; }
+std::string json_text(const json& j) { return dump_json(j) + "\n"; }
 
 /// "line:column" of byte `at` of `text` (1-based), for a parse error.
 std::string line_column(std::string_view text, std::size_t at) {
