@@ -12,7 +12,9 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cstdio>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
@@ -28,6 +30,10 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+
+/// The request line and header fields together. Browsers send the cookies of every local tool on
+/// 127.0.0.1 (Jupyter, RStudio, ...): more than Beast's default 8 KiB is common there.
+constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
 
 /// What every connection shares: the API, the options and the Host values it accepts.
 struct Shared {
@@ -61,6 +67,66 @@ std::string json_error(const std::string& path, const std::string& message, cons
          "\n";
 }
 
+std::string lower(std::string_view v) {
+  std::string o(v);
+  for (char& ch : o) ch = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+  return o;
+}
+
+/// The comma-separated elements of every `field` line of the request, lower case, without the
+/// white space around them: Connection, Expect and Transfer-Encoding are lists, which a client
+/// may also split over several lines (RFC 9110 5.3).
+std::vector<std::string> elements(const http::request_header<>& request, http::field field) {
+  std::vector<std::string> out;
+  for (auto [it, end] = request.equal_range(field); it != end; ++it) {
+    const std::string_view v(it->value().data(), it->value().size());
+    for (std::size_t from = 0; from <= v.size();) {
+      std::size_t to = v.find(',', from);
+      if (to == std::string_view::npos) to = v.size();
+      std::string_view e = v.substr(from, to - from);
+      while (!e.empty() && (e.front() == ' ' || e.front() == '\t')) e.remove_prefix(1);
+      while (!e.empty() && (e.back() == ' ' || e.back() == '\t')) e.remove_suffix(1);
+      if (!e.empty()) out.push_back(lower(e));
+      from = to + 1;
+    }
+  }
+  return out;
+}
+
+bool has(const std::vector<std::string>& v, std::string_view e) { return std::find(v.begin(), v.end(), e) != v.end(); }
+
+/// Whether the connection stays open after the answer: HTTP/1.1 unless a Connection line says
+/// close, HTTP/1.0 only where one says keep-alive (and none close).
+bool wants_keep_alive(const http::request_header<>& request) {
+  const auto connection = elements(request, http::field::connection);
+  if (has(connection, "close")) return false;
+  return request.version() >= 11 || has(connection, "keep-alive");
+}
+
+/// Whether a Host value is one by the grammar (RFC 3986 host [":" port]): letters, digits,
+/// "-._~", percent escapes, sub-delims, ':' and the brackets of an IPv6 literal. Not white space,
+/// '@', '/' or a second value after a comma-space (a host list is no host).
+bool host_syntax(std::string_view host) {
+  if (host.empty()) return false;
+  for (const char ch : host) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                    std::string_view("-._~%!$&'()*+,;=:[]").find(ch) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/// The authority and the rest of an absolute-form target (`http://HOST:PORT/path?query`, RFC 9112
+/// 3.2.2: a server must accept it); nullopt for the usual origin form (`/path?query`).
+std::optional<std::pair<std::string_view, std::string_view>> absolute_form(std::string_view target) {
+  constexpr std::string_view scheme = "http://";
+  if (target.size() < scheme.size() || lower(target.substr(0, scheme.size())) != scheme) return std::nullopt;
+  const std::string_view rest = target.substr(scheme.size());
+  const std::size_t slash = std::min(rest.find('/'), rest.find('?'));
+  if (slash == std::string_view::npos) return std::pair{rest, std::string_view("/")};
+  return std::pair{rest.substr(0, slash), rest.substr(slash)};
+}
+
 /// One connection: requests read and answered in turn (keep-alive), each under its deadline.
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -77,6 +143,8 @@ class Session : public std::enable_shared_from_this<Session> {
   http::response<http::string_body> response_;
   http::response<http::empty_body> continue_;  ///< "100 Continue", written before the body is read
   bool head_ = false;                          ///< the request is HEAD: its answer has no body
+  bool keep_alive_ = false;                    ///< the client keeps the connection open
+  bool skipped_empty_line_ = false;            ///< the empty lines before this request were passed over
 
   /// A refusal of a request by its header alone (before its body is read).
   struct Refusal {
@@ -87,20 +155,29 @@ class Session : public std::enable_shared_from_this<Session> {
   void read() {
     parser_.emplace();
     parser_->body_limit(kMaxBodyBytes);
-    // Browsers send the cookies of every local tool on 127.0.0.1 (Jupyter, RStudio, ...): more
-    // than Beast's default 8 KiB of headers is common there.
-    parser_->header_limit(64 * 1024);
+    parser_->header_limit(kMaxHeaderBytes);
     head_ = false;
+    keep_alive_ = false;
+    skipped_empty_line_ = false;
     // The deadline covers the whole request: a client that sends slowly is cut off.
     stream_.expires_after(std::chrono::seconds(shared_.options.deadline_seconds));
+    read_header();
+  }
+
+  void read_header() {
     // The header first: a client that asks `Expect: 100-continue` sends its body only once told
     // to (curl does for large bodies), and one whose body is too large is refused unread.
     http::async_read_header(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_header, shared_from_this()));
   }
 
+  std::string_view buffered() const { return {static_cast<const char*>(buffer_.data().data()), buffer_.size()}; }
+
   /// Answers a failed read; false where the read succeeded.
   bool failed(beast::error_code ec) {
     if (!ec) return false;
+    // A request refused before its header was read whole is answered as a HEAD where it began so:
+    // its request line parsed (the method is set), or still in the buffer.
+    head_ = parser_->get().method() == http::verb::head || buffered().starts_with("HEAD ");
     if (ec == http::error::end_of_stream) {
       close();
     } else if (ec == http::error::body_limit) {
@@ -108,6 +185,24 @@ class Session : public std::enable_shared_from_this<Session> {
       respond(413, json_error("body", fmt::format("the request body is larger than {} bytes", kMaxBodyBytes),
                               "send the scenario's name and a patch of the values you change"),
               "application/json", false);
+    } else if (ec == http::error::header_limit) {
+      // Is it the request line (no line end within the limit) or the header fields?
+      const bool line = buffered().find("\r\n") == std::string_view::npos;
+      respond(line ? 414 : 431,
+              json_error(line ? "target" : "header", fmt::format("the request {} is longer than {} bytes", line ? "line" : "header", kMaxHeaderBytes),
+                         line ? "send the scenario and the patch in a POST body" : "send fewer or shorter headers (cookies)"),
+              "application/json", false);
+    } else if (ec == http::error::bad_method && !skipped_empty_line_ && buffered().starts_with("\r\n")) {
+      // RFC 9112 2.2: an empty line before a request (a client's CRLF after a body) is passed
+      // over, once per request: a client that sends only empty lines still meets the deadline.
+      skipped_empty_line_ = true;
+      std::size_t n = 0;
+      while (buffered().substr(n).starts_with("\r\n")) n += 2;
+      buffer_.consume(n);
+      parser_.emplace();
+      parser_->body_limit(kMaxBodyBytes);
+      parser_->header_limit(kMaxHeaderBytes);
+      read_header();
     } else if (ec.category() == make_error_code(http::error::bad_method).category() && ec != http::error::partial_message) {
       // Bytes that are no HTTP request: said, and the connection closed (where the next request
       // would begin is unknown).
@@ -123,13 +218,15 @@ class Session : public std::enable_shared_from_this<Session> {
     if (failed(ec)) return;
     const auto& request = parser_->get();
     head_ = request.method() == http::verb::head;
+    keep_alive_ = wants_keep_alive(request);
+    // A body this server does not read is refused before it is sent, and the connection closed
+    // (where the next request would begin is unknown).
+    if (const auto refusal = unframed(request)) return respond(refusal->status, refusal->body, "application/json", false);
     // RFC 9110 10.1.1: a client that expects 100-continue waits for it before sending its body.
     // Its header is checked first: a request refused now is answered without its body, and the
     // connection closed (the unsent body would otherwise be read as the next request). Not to
     // an HTTP/1.0 client, which knows no 100.
-    std::string expect(request[http::field::expect]);
-    for (char& ch : expect) ch = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
-    if (expect == "100-continue" && request.version() >= 11 && !parser_->is_done()) {
+    if (has(elements(request, http::field::expect), "100-continue") && request.version() >= 11 && !parser_->is_done()) {
       if (const auto refusal = refused(request)) return respond(refusal->status, refusal->body, "application/json", false);
       continue_ = {};
       continue_.version(11);
@@ -145,15 +242,39 @@ class Session : public std::enable_shared_from_this<Session> {
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
   }
 
-  /// What the header alone refuses: two Host headers, a Host that does not name this server, a
+  /// A request whose body this server would not read as sent: a Transfer-Encoding (Beast would
+  /// de-chunk it, but a chunked body's trailers escape the header limit, and a coding other than
+  /// chunked last leaves the body's end unknown: request smuggling, RFC 9112 6.3), or an
+  /// expectation other than 100-continue (RFC 9110 10.1.1: 417).
+  std::optional<Refusal> unframed(const http::request_header<>& request) const {
+    const auto codings = elements(request, http::field::transfer_encoding);
+    if (request.count(http::field::transfer_encoding) > 0) {
+      if (codings.empty() || codings.back() != "chunked")
+        return Refusal{400, json_error("Transfer-Encoding", "the body's end is unknown: its last transfer coding is not chunked",
+                                       "send the body with a Content-Length")};
+      return Refusal{411, json_error("Transfer-Encoding", "a chunked body is not read here: it needs a Content-Length",
+                                     "send the body with a Content-Length (curl --data-binary @FILE does)")};
+    }
+    for (const auto& e : elements(request, http::field::expect))
+      if (e != "100-continue")
+        return Refusal{417, json_error("Expect", "the expectation '" + e + "' is not one this server meets", "expect nothing, or 100-continue")};
+    return std::nullopt;
+  }
+
+  /// What the header alone refuses: no Host or two, a Host that does not name this server, a
   /// POST that is not JSON.
   std::optional<Refusal> refused(const http::request_header<>& request) const {
     // Two Host fields name two servers: which one the client meant is unknown (RFC 9112 3.2: 400).
     if (request.count(http::field::host) > 1)
       return Refusal{400, json_error("Host", "the request has more than one Host header", "send one Host header: the address kimsim serve printed")};
-    std::string host(request[http::field::host]);
+    const std::string_view header(request[http::field::host].data(), request[http::field::host].size());
+    if (!host_syntax(header))
+      return Refusal{400, json_error("Host", header.empty() ? std::string("the request has no Host header") : "the Host header '" + std::string(header) + "' is no host",
+                                     "send one Host header: the address kimsim serve printed")};
+    // An absolute-form target names the server itself; the Host header is then ignored (RFC 9112 3.2.2).
+    const auto absolute = absolute_form(std::string_view(request.target().data(), request.target().size()));
     // Host names are case-insensitive (LOCALHOST is localhost); the allowed ones are lower case.
-    for (char& ch : host) ch = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+    const std::string host = lower(absolute ? absolute->first : header);
     if (!host_allowed(shared_, host))
       // A page of another site that resolves its name to this address (DNS rebinding) sends its
       // own name here: refused.
@@ -164,9 +285,8 @@ class Session : public std::enable_shared_from_this<Session> {
     // preflight, which this server never grants. So no other site can make it work.
     if (request.method() == http::verb::post) {
       std::string type(request[http::field::content_type]);
-      type = type.substr(0, type.find(';'));
-      while (!type.empty() && type.back() == ' ') type.pop_back();
-      for (char& ch : type) ch = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+      type = lower(type.substr(0, type.find(';')));
+      while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
       if (type != "application/json")
         return Refusal{415, json_error("Content-Type", "a POST body must be sent as application/json, not '" + type + "'",
                                        "send the header Content-Type: application/json (curl: -H 'Content-Type: application/json')")};
@@ -180,8 +300,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (const auto refusal = refused(request))
       // A wrong Host is answered and the connection closed; a POST that is not JSON may be a
       // slip of a client that goes on.
-      return respond(refusal->status, refusal->body, "application/json", refusal->status == 415 && request.keep_alive());
-    const std::string_view target(request.target().data(), request.target().size());
+      return respond(refusal->status, refusal->body, "application/json", refusal->status == 415 && keep_alive_);
+    std::string_view target(request.target().data(), request.target().size());
+    if (const auto absolute = absolute_form(target)) target = absolute->second;
     const std::string_view path = target.substr(0, target.find('?'));
     // HEAD is GET without the body (RFC 9110 9.3.2): answered as GET, the body left out in
     // respond(). On a resource that takes POST it is refused (405) like any other method.
@@ -189,7 +310,7 @@ class Session : public std::enable_shared_from_this<Session> {
                                                                           : std::string_view(request.method_string().data(), request.method_string().size());
     const ApiResponse r = shared_.api.handle(method, target, request.body());
     const std::string_view allowed = allowed_method(path);
-    respond(r.status, r.body, r.content_type, request.keep_alive(),
+    respond(r.status, r.body, r.content_type, keep_alive_,
             r.status != 405 ? std::string() : allowed == "GET" ? std::string("GET, HEAD") : std::string(allowed));
   }
 
@@ -282,9 +403,21 @@ void serve(const WhatIf& api, const ServerOptions& options, const std::function<
     ioc.stop();
   });
   started(fmt::format("http://{}/", shared.hosts.front()));
+  // An exception out of one connection's handler ends only that connection (its session is
+  // released with the handler); the server goes on (Asio: run() may be called again).
+  const auto run = [&ioc] {
+    for (;;) {
+      try {
+        ioc.run();
+        return;
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "kimsim serve: a connection failed: %s\n", e.what());
+      }
+    }
+  };
   std::vector<std::thread> threads;
-  for (int i = 1; i < options.threads; ++i) threads.emplace_back([&] { ioc.run(); });
-  ioc.run();
+  for (int i = 1; i < options.threads; ++i) threads.emplace_back(run);
+  run();
   for (auto& t : threads) t.join();
 }
 

@@ -103,6 +103,10 @@ json parse_body(std::string_view body) {
     return true;
   };
   const std::string hint = R"(a request is {"scenario": NAME, "patch": {PATH: VALUE}}, e.g. {"scenario": "kim-nrw-2021", "patch": {"bausteine[B2].rate_per_vza_eur": "57000.00"}})";
+  // nlohmann's reader takes a NUL byte for the end of the input and would answer the JSON before
+  // it; JSON has no NUL byte (in a string it is written \u0000).
+  if (const auto nul = body.find('\0'); nul != std::string_view::npos)
+    throw ApiError{400, "body:" + line_column(body, nul), "malformed JSON: a NUL byte (JSON has none; in a string write \\u0000)", hint};
   try {
     return json::parse(body.begin(), body.end(), check);
   } catch (const TooDeep&) {

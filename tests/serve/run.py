@@ -134,11 +134,33 @@ try:
         return r.status, body
 
     host = "Host: 127.0.0.1:{}".format(port).encode()
+
+    def post_json(body, content_type=b"application/json"):
+        return (b"POST /api/evaluate HTTP/1.1\r\n" + host + b"\r\nContent-Type: " + content_type +
+                b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
     raws = [
         ("non-UTF-8 target", b"GET /\xff HTTP/1.1\r\n" + host + b"\r\n\r\n", 404),
         ("non-UTF-8 target of a POST", b"PUT /api/scenarios\xff HTTP/1.1\r\n" + host + b"\r\nContent-Length: 0\r\n\r\n", 404),
         ("non-UTF-8 method", b"G\xffT /api/scenarios HTTP/1.1\r\n" + host + b"\r\n\r\n", 400),
-        ("non-UTF-8 Host", b"GET / HTTP/1.1\r\nHost: a\x80b\r\n\r\n", 403),
+        ("non-UTF-8 Host", b"GET / HTTP/1.1\r\nHost: a\x80b\r\n\r\n", 400),
+        # RFC 9112 3.2: no Host, an empty one or one that is no host by the grammar: 400.
+        ("no Host", b"GET /api/scenarios HTTP/1.1\r\n\r\n", 400),
+        ("an empty Host", b"GET /api/scenarios HTTP/1.1\r\nHost:\r\n\r\n", 400),
+        ("a list as Host", "GET / HTTP/1.1\r\nHost: 127.0.0.1:{}, evil.example\r\n\r\n".format(port).encode(), 400),
+        ("user info in Host", "GET / HTTP/1.1\r\nHost: evil@127.0.0.1:{}\r\n\r\n".format(port).encode(), 400),
+        # A trailer of a chunked body escaped the header limit and the server died of it
+        # (Beast threw out of the handler); chunked bodies are refused before they are read.
+        ("a chunked body's long trailer", b"GET / HTTP/1.1\r\n" + host + b"\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: " + b"a" * 65534 + b"\r\n\r\n", 411),
+        ("a chunked POST", b"POST /api/evaluate HTTP/1.1\r\n" + host + b"\r\nContent-Type: application/json\r\n" + b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n", 411),
+        ("a transfer coding other than chunked last", b"POST /api/evaluate HTTP/1.1\r\n" + host + b"\r\nContent-Type: application/json\r\n" + b"Transfer-Encoding: chunked, gzip\r\n\r\n", 400),
+        ("an expectation other than 100-continue", b"POST /api/evaluate HTTP/1.1\r\n" + host + b"\r\nContent-Type: application/json\r\n" + b"Expect: foo\r\nContent-Length: 2\r\n\r\n{}", 417),
+        ("a NUL byte after the JSON body", post_json(b'{"scenario": "kim-nrw-2021"}\x00{"x": ['), 400),
+        ("a request line over the limit", b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n" + host + b"\r\n\r\n", 414),
+        ("header fields over the limit", b"GET /api/scenarios HTTP/1.1\r\n" + host + b"\r\nCookie: " + b"a" * 70000 + b"\r\n\r\n", 431),
+        ("an absolute-form target", "GET http://127.0.0.1:{0}/api/scenarios HTTP/1.1\r\nHost: 127.0.0.1:{0}\r\n\r\n".format(port).encode(), 200),
+        ("an absolute-form target of another host", "GET http://evil.example:{0}/api/scenarios HTTP/1.1\r\nHost: 127.0.0.1:{0}\r\n\r\n".format(port).encode(), 403),
+        ("an empty line before the request", b"\r\nGET /api/scenarios HTTP/1.1\r\n" + host + b"\r\n\r\n", 200),
+        ("a tab before the Content-Type's parameter", post_json(valid, b"application/json\t;charset=utf-8"), 200),
         ("two Host headers", b"GET /api/scenarios HTTP/1.1\r\n" + host + b"\r\nHost: evil.example\r\n\r\n", 400),
         ("Host in capitals", "GET /api/scenarios HTTP/1.1\r\nHost: LOCALHOST:{}\r\n\r\n".format(port).encode(), 200),
     ]
@@ -157,6 +179,40 @@ try:
         s2, _, _, again = request("POST", "/api/evaluate", valid)
         if s2 != 200 or again != reference:
             fail("raw request, " + label + ": afterwards the server did not answer the valid request alike")
+
+    # Whole exchanges: everything the server sends until it closes the connection.
+    def exchange(data):
+        s = socket.create_connection(("127.0.0.1", port), timeout=15)
+        s.sendall(data)
+        got = b""
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return got, True
+                got += chunk
+        except socket.timeout:
+            return got, False  # still open after 15 s
+        finally:
+            s.close()
+
+    # Request smuggling: with a transfer coding that is not chunked last, the body's end is
+    # unknown; the body was read as a second request and answered. One answer, 400, closed.
+    got, closed = exchange(post_json(b"")[:-len(b"Content-Length: 0\r\n\r\n")] + b"Transfer-Encoding: xchunked\r\n\r\n" +
+                           b"GET /api/smuggled HTTP/1.1\r\n" + host + b"\r\nConnection: close\r\n\r\n")
+    if not got.startswith(b"HTTP/1.1 400 ") or got.count(b"HTTP/1.1 ") != 1 or b"smuggled" in got or not closed:
+        fail("a Transfer-Encoding not chunked last: expected one 400 and the connection closed, got " + repr(got[:600]))
+    # Connection is a list: "close" on a second line closes the connection too (RFC 9112 9.6).
+    got, closed = exchange(b"GET /api/scenarios HTTP/1.1\r\n" + host + b"\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n")
+    if not got.startswith(b"HTTP/1.1 200 ") or not closed:
+        fail("Connection: close on a second line: expected 200 and the connection closed, got {!r} (closed: {})".format(got[:200], closed))
+    # A HEAD refused by its header alone has no body either (RFC 9110 9.3.2).
+    for label, data in (("too large", b"HEAD / HTTP/1.1\r\n" + host + b"\r\nContent-Length: 70000\r\n\r\n"),
+                        ("a bad Content-Length", b"HEAD / HTTP/1.1\r\n" + host + b"\r\nContent-Length: abc\r\n\r\n")):
+        got, closed = exchange(data)
+        head, _, rest = got.partition(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 4") or rest or not closed:
+            fail("HEAD refused, {}: expected a 4xx without a body, got {!r}".format(label, got[:400]))
 
     # Bound to every address: the printed URL is this machine's, any IP literal with the port is
     # this server (a colleague's http://ADDRESS:PORT/), a DNS name other than localhost is not.
