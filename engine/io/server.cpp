@@ -116,15 +116,19 @@ bool host_syntax(std::string_view host) {
   return true;
 }
 
-/// The authority and the rest of an absolute-form target (`http://HOST:PORT/path?query`, RFC 9112
-/// 3.2.2: a server must accept it); nullopt for the usual origin form (`/path?query`).
-std::optional<std::pair<std::string_view, std::string_view>> absolute_form(std::string_view target) {
+/// An absolute-form target (`http://HOST:PORT/path?query`, RFC 9112 3.2.2: a server must accept
+/// it) as its authority and its origin form (`/path?query`; an empty path is `/`).
+struct AbsoluteTarget {
+  std::string_view authority;
+  std::string origin;
+};
+std::optional<AbsoluteTarget> absolute_form(std::string_view target) {
   constexpr std::string_view scheme = "http://";
   if (target.size() < scheme.size() || lower(target.substr(0, scheme.size())) != scheme) return std::nullopt;
   const std::string_view rest = target.substr(scheme.size());
-  const std::size_t slash = std::min(rest.find('/'), rest.find('?'));
-  if (slash == std::string_view::npos) return std::pair{rest, std::string_view("/")};
-  return std::pair{rest.substr(0, slash), rest.substr(slash)};
+  const std::size_t end = std::min(rest.find('/'), rest.find('?'));
+  if (end == std::string_view::npos) return AbsoluteTarget{rest, "/"};
+  return AbsoluteTarget{rest.substr(0, end), (rest[end] == '?' ? "/" : "") + std::string(rest.substr(end))};
 }
 
 /// One connection: requests read and answered in turn (keep-alive), each under its deadline.
@@ -144,7 +148,7 @@ class Session : public std::enable_shared_from_this<Session> {
   http::response<http::empty_body> continue_;  ///< "100 Continue", written before the body is read
   bool head_ = false;                          ///< the request is HEAD: its answer has no body
   bool keep_alive_ = false;                    ///< the client keeps the connection open
-  bool skipped_empty_line_ = false;            ///< the empty lines before this request were passed over
+  bool http10_ = false;                        ///< the request is HTTP/1.0: keep-alive is said
 
   /// A refusal of a request by its header alone (before its body is read).
   struct Refusal {
@@ -158,13 +162,27 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(kMaxHeaderBytes);
     head_ = false;
     keep_alive_ = false;
-    skipped_empty_line_ = false;
+    http10_ = false;
     // The deadline covers the whole request: a client that sends slowly is cut off.
     stream_.expires_after(std::chrono::seconds(shared_.options.deadline_seconds));
     read_header();
   }
 
   void read_header() {
+    // RFC 9112 2.2: empty lines before a request are passed over (a client's CRLF after a body),
+    // here and not by Beast, which refuses a CR whose LF is still on its way (TCP may cut there).
+    // Only the request's deadline bounds a client that sends nothing else.
+    std::size_t n = 0;
+    while (buffered().substr(n).starts_with("\r\n")) n += 2;
+    buffer_.consume(n);
+    if (buffered().empty() || buffered() == "\r") {
+      stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t got) {
+        if (ec) return self->close();  // a timeout or the client gone: nobody to answer
+        self->buffer_.commit(got);
+        self->read_header();
+      });
+      return;
+    }
     // The header first: a client that asks `Expect: 100-continue` sends its body only once told
     // to (curl does for large bodies), and one whose body is too large is refused unread.
     http::async_read_header(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_header, shared_from_this()));
@@ -186,23 +204,14 @@ class Session : public std::enable_shared_from_this<Session> {
                               "send the scenario's name and a patch of the values you change"),
               "application/json", false);
     } else if (ec == http::error::header_limit) {
-      // Is it the request line (no line end within the limit) or the header fields?
-      const bool line = buffered().find("\r\n") == std::string_view::npos;
+      // The request line (not parsed: no line end within the limit) or the header fields (the
+      // line parsed, its bytes gone from the buffer)?
+      const std::size_t end = buffered().find("\r\n");
+      const bool line = parser_->get().target().empty() && (end == std::string_view::npos || end + 2 > kMaxHeaderBytes);
       respond(line ? 414 : 431,
               json_error(line ? "target" : "header", fmt::format("the request {} is longer than {} bytes", line ? "line" : "header", kMaxHeaderBytes),
                          line ? "send the scenario and the patch in a POST body" : "send fewer or shorter headers (cookies)"),
               "application/json", false);
-    } else if (ec == http::error::bad_method && !skipped_empty_line_ && buffered().starts_with("\r\n")) {
-      // RFC 9112 2.2: an empty line before a request (a client's CRLF after a body) is passed
-      // over, once per request: a client that sends only empty lines still meets the deadline.
-      skipped_empty_line_ = true;
-      std::size_t n = 0;
-      while (buffered().substr(n).starts_with("\r\n")) n += 2;
-      buffer_.consume(n);
-      parser_.emplace();
-      parser_->body_limit(kMaxBodyBytes);
-      parser_->header_limit(kMaxHeaderBytes);
-      read_header();
     } else if (ec.category() == make_error_code(http::error::bad_method).category() && ec != http::error::partial_message) {
       // Bytes that are no HTTP request: said, and the connection closed (where the next request
       // would begin is unknown).
@@ -219,6 +228,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto& request = parser_->get();
     head_ = request.method() == http::verb::head;
     keep_alive_ = wants_keep_alive(request);
+    http10_ = request.version() < 11;
     // A body this server does not read is refused before it is sent, and the connection closed
     // (where the next request would begin is unknown).
     if (const auto refusal = unframed(request)) return respond(refusal->status, refusal->body, "application/json", false);
@@ -273,8 +283,11 @@ class Session : public std::enable_shared_from_this<Session> {
                                      "send one Host header: the address kimsim serve printed")};
     // An absolute-form target names the server itself; the Host header is then ignored (RFC 9112 3.2.2).
     const auto absolute = absolute_form(std::string_view(request.target().data(), request.target().size()));
+    if (absolute && !host_syntax(absolute->authority))
+      return Refusal{400, json_error("target", "the target's authority '" + std::string(absolute->authority) + "' is no host",
+                                     "send the path alone (GET /api/scenarios), or http://ADDRESS:PORT/path")};
     // Host names are case-insensitive (LOCALHOST is localhost); the allowed ones are lower case.
-    const std::string host = lower(absolute ? absolute->first : header);
+    const std::string host = lower(absolute ? absolute->authority : header);
     if (!host_allowed(shared_, host))
       // A page of another site that resolves its name to this address (DNS rebinding) sends its
       // own name here: refused.
@@ -302,7 +315,8 @@ class Session : public std::enable_shared_from_this<Session> {
       // slip of a client that goes on.
       return respond(refusal->status, refusal->body, "application/json", refusal->status == 415 && keep_alive_);
     std::string_view target(request.target().data(), request.target().size());
-    if (const auto absolute = absolute_form(target)) target = absolute->second;
+    const auto absolute = absolute_form(target);
+    if (absolute) target = absolute->origin;
     const std::string_view path = target.substr(0, target.find('?'));
     // HEAD is GET without the body (RFC 9110 9.3.2): answered as GET, the body left out in
     // respond(). On a resource that takes POST it is refused (405) like any other method.
@@ -327,6 +341,8 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.set("Content-Security-Policy", "frame-ancestors 'none'");
     if (!allow.empty()) response_.set(http::field::allow, allow);  // a 405 says what the resource takes
     response_.keep_alive(keep_alive);
+    // HTTP/1.0 closes unless told otherwise: a kept connection is said (RFC 9112 9.3).
+    if (keep_alive && http10_) response_.set(http::field::connection, "keep-alive");
     response_.body() = std::move(body);
     response_.prepare_payload();
     // The answer to HEAD: the headers of the answer to GET, its Content-Length included, no body.

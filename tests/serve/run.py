@@ -21,7 +21,7 @@ folder), reads the URL it prints, and:
   6. gets the comparison's report.html (POST /api/report);
   4. stops the server with SIGTERM and checks that it exits with 0.
 """
-import csv, glob, http.client, json, os, re, shutil, signal, socket, subprocess, sys, tempfile
+import csv, glob, http.client, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time
 
 kimsim, root = os.path.realpath(sys.argv[1]), os.path.realpath(sys.argv[2])
 here = os.path.dirname(os.path.realpath(__file__))
@@ -160,6 +160,10 @@ try:
         ("an absolute-form target", "GET http://127.0.0.1:{0}/api/scenarios HTTP/1.1\r\nHost: 127.0.0.1:{0}\r\n\r\n".format(port).encode(), 200),
         ("an absolute-form target of another host", "GET http://evil.example:{0}/api/scenarios HTTP/1.1\r\nHost: 127.0.0.1:{0}\r\n\r\n".format(port).encode(), 403),
         ("an empty line before the request", b"\r\nGET /api/scenarios HTTP/1.1\r\n" + host + b"\r\n\r\n", 200),
+        ("600 empty lines before the request", b"\r\n" * 600 + b"GET /api/scenarios HTTP/1.1\r\n" + host + b"\r\n\r\n", 200),
+        ("an absolute-form target with a query and no path", "GET http://127.0.0.1:{0}?x=1 HTTP/1.1\r\nHost: 127.0.0.1:{0}\r\n\r\n".format(port).encode(), 200),
+        ("an absolute-form target with user info", "GET http://u:p@127.0.0.1:{0}/ HTTP/1.1\r\nHost: 127.0.0.1:{0}\r\n\r\n".format(port).encode(), 400),
+        ("an absolute-form target without a host", "GET http:///api/scenarios HTTP/1.1\r\nHost: 127.0.0.1:{0}\r\n\r\n".format(port).encode(), 400),
         ("a tab before the Content-Type's parameter", post_json(valid, b"application/json\t;charset=utf-8"), 200),
         ("two Host headers", b"GET /api/scenarios HTTP/1.1\r\n" + host + b"\r\nHost: evil.example\r\n\r\n", 400),
         ("Host in capitals", "GET /api/scenarios HTTP/1.1\r\nHost: LOCALHOST:{}\r\n\r\n".format(port).encode(), 200),
@@ -181,8 +185,8 @@ try:
             fail("raw request, " + label + ": afterwards the server did not answer the valid request alike")
 
     # Whole exchanges: everything the server sends until it closes the connection.
-    def exchange(data):
-        s = socket.create_connection(("127.0.0.1", port), timeout=15)
+    def exchange(data, timeout=15):
+        s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         s.sendall(data)
         got = b""
         try:
@@ -206,6 +210,26 @@ try:
     got, closed = exchange(b"GET /api/scenarios HTTP/1.1\r\n" + host + b"\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n")
     if not got.startswith(b"HTTP/1.1 200 ") or not closed:
         fail("Connection: close on a second line: expected 200 and the connection closed, got {!r} (closed: {})".format(got[:200], closed))
+    # An empty line whose CR and LF arrive apart (TCP may cut there) before the next request on
+    # the connection: passed over, the request answered (Beast alone refused the lone CR).
+    s = socket.create_connection(("127.0.0.1", port), timeout=15)
+    s.sendall(b"GET /api/scenarios HTTP/1.1\r\n" + host + b"\r\n\r\n")
+    first = http.client.HTTPResponse(s)
+    first.begin()
+    first.read()
+    for part in (b"\r", b"\n\r", b"\nGET /api/scenarios HTTP/1.1\r\n" + host + b"\r\nConnection: close\r\n\r\n"):
+        s.sendall(part)
+        time.sleep(0.2)
+    second = http.client.HTTPResponse(s)
+    second.begin()
+    second.read()
+    s.close()
+    if (first.status, second.status) != (200, 200):
+        fail("empty lines cut between CR and LF before a request: expected 200 and 200, got {} and {}".format(first.status, second.status))
+    # HTTP/1.0 with keep-alive: the kept connection is said, or a 1.0 client waits for the close.
+    got, _ = exchange(b"GET /api/scenarios HTTP/1.0\r\n" + host + b"\r\nConnection: keep-alive\r\n\r\n", timeout=2)
+    if b"\r\nConnection: keep-alive\r\n" not in got.partition(b"\r\n\r\n")[0]:
+        fail("HTTP/1.0 keep-alive: the answer does not say Connection: keep-alive: " + repr(got[:300]))
     # A HEAD refused by its header alone has no body either (RFC 9110 9.3.2).
     for label, data in (("too large", b"HEAD / HTTP/1.1\r\n" + host + b"\r\nContent-Length: 70000\r\n\r\n"),
                         ("a bad Content-Length", b"HEAD / HTTP/1.1\r\n" + host + b"\r\nContent-Length: abc\r\n\r\n")):
