@@ -37,8 +37,8 @@ void BM_SweepPoint(benchmark::State& state) {
   }
 }
 
-/// A whole point of `kimsim sweep` with every metric (the allocation, the fairness indices and
-/// the paradoxes against the base): run_points over the rate-and-key grid, per point.
+/// A whole point of `kimsim sweep` with every metric (the plan's evaluation, the fairness indices
+/// and the paradoxes against the base): run_points over the rate-and-key grid; items: points.
 void BM_SweepPointMetrics(benchmark::State& state) {
   using namespace kimsim::io;
   const Sweep sw = load_sweep(KIMSIM_SOURCE_DIR "/scenarios/sweeps/rate-and-key.yaml");

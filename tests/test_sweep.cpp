@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include "io/html_report.hpp"
+#include "io/patch.hpp"
 #include "io/sweep.hpp"
+#include "kimsim/compare.hpp"
 
 using namespace kimsim;
 using namespace kimsim::io;
@@ -193,4 +195,73 @@ TEST_CASE("sweep: report.html in German, its points sweep.csv's rows, the best p
   const nlohmann::json big = sweep_report_data(big_summary, many, "base", "hash", Lang::en);
   CHECK(big["rows"].size() == kSweepRowsShown);
   CHECK(report_html(big).find("The first 2,000 of 2,005 points; all are in sweep.csv.") != std::string::npos);
+}
+
+TEST_CASE("sweep: a point's fairness and paradoxes are compare's, bit for bit, for every kind of patch") {
+  // PlanMetrics reads the plan's evaluation; compare's fairness() and find_paradoxes() read the
+  // Allocation and the scenario with the point's values written in. B2 by Hamilton shows the
+  // Alabama paradox at 30,000 EUR less and the population paradox at a population weight of 0.49;
+  // a method or unit other than the base's leaves B2 out of the paradoxes, B3's minimum B3.
+  const LoadedScenario ls = load_scenario(KIMSIM_SOURCE_DIR "/tests/cli/cases/sweep-alabama/hamilton.yaml");
+  const Scenario& s = ls.scenario;
+  const Plan plan(s, ls.regions);
+  const Allocation base = allocate(plan, {});
+  Draft base_draft;
+  plan.evaluate({}, base_draft);
+  PlanMetrics metrics(plan, base_draft);
+  const std::vector<std::pair<std::string, std::vector<std::string>>> grid = {
+      {"bausteine[B2].budget_eur", {"22470000", "22500000", "1000"}},
+      {kB2 + "population", {"0.5", "0.49"}},
+      {"bausteine[B2].positions_by_key.method", {"hamilton", "sainte-lague"}},
+      {"bausteine[B2].positions_by_key.unit_vza", {"0.5", "1.0"}},
+      {"bausteine[B2].pass_through", {"true", "false"}},
+      {"bausteine[B3].positions_by_key.min_vza", {"0.5", "1.0"}}};
+  std::vector<Slot> slots;
+  std::vector<std::vector<std::int64_t>> levels;
+  for (const auto& [path, texts] : grid) {
+    std::string why;
+    const auto slot = resolve_slot(s, path, why);
+    REQUIRE_MESSAGE(slot, why);
+    slots.push_back(*slot);
+    levels.emplace_back();
+    for (const auto& text : texts) levels.back().push_back(*parse_value(*slot, text, why));
+  }
+  std::set<ParadoxKind> kinds;
+  std::size_t points = 0, refused = 0;
+  std::vector<std::int64_t> values(slots.size());
+  PatchedInputs in;
+  Draft d;
+  for (std::size_t i = 0; i < 96; ++i) {
+    for (std::size_t k = 0, rest = i; k < slots.size(); ++k) values[k] = levels[k][rest % levels[k].size()], rest /= levels[k].size();
+    apply(s, slots, values, in);
+    Allocation a;
+    try {
+      a = allocate(plan, in.inputs());
+    } catch (const InputError&) {
+      CHECK_THROWS_AS(plan.evaluate(in.inputs(), d), InputError);
+      ++refused;
+      continue;
+    }
+    ++points;
+    plan.evaluate(in.inputs(), d);
+    const Scenario patched = patched_scenario(s, slots, values);
+    const ComparedScenario point{"point", &patched, &ls.regions, &a};
+    const Fairness f = fairness(point).back();
+    const PlanMetrics::Total t = metrics.total(d);
+    std::optional<double> gini;
+    for (const auto& [name, g] : f.gini)
+      if (name == "population") gini = g;
+    REQUIRE(t.gini_population.has_value());
+    CHECK(t.gini_population == gini);  // exact: the same operations in the same order
+    CHECK(t.max_min_ratio == f.max_min_ratio);
+    const ComparedScenario pair[] = {{"base", &s, &ls.regions, &base}, point};
+    const auto p = find_paradoxes(pair);
+    CHECK(metrics.paradoxes(d, in.bausteine) == p.size());
+    for (const auto& x : p) kinds.insert(x.kind);
+  }
+  // The grid reaches what it is for: allocations, refusals, and both paradoxes a sweep can show.
+  CHECK(points > 0);
+  CHECK(refused > 0);
+  CHECK(kinds.count(ParadoxKind::alabama));
+  CHECK(kinds.count(ParadoxKind::population));
 }

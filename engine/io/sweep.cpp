@@ -470,17 +470,17 @@ Sweep load_sweep(const std::string& path) {
 
 namespace {
 
-/// What every point shares: the plan compiled once, the base's allocation for the paradoxes.
+/// What every point shares: the plan compiled once, the base's evaluation for the paradoxes.
 struct SweepContext {
   const Sweep& sweep;
   std::vector<Slot> slots;
   Plan plan;
-  Allocation base;
+  Draft base;
   bool fairness = false, paradoxes = false;
   SimulationSpec spec;
 
-  explicit SweepContext(const Sweep& s)
-      : sweep(s), slots(s.slots()), plan(s.base.scenario, s.base.regions), base(allocate(plan, {})) {
+  explicit SweepContext(const Sweep& s) : sweep(s), slots(s.slots()), plan(s.base.scenario, s.base.regions) {
+    plan.evaluate({}, base);
     for (Metric m : s.metrics) {
       fairness = fairness || m == Metric::gini_eur_per_inhabitant || m == Metric::max_min_ratio;
       paradoxes = paradoxes || m == Metric::paradoxes;
@@ -494,6 +494,9 @@ struct SweepContext {
 struct PointScratch {
   std::vector<std::int64_t> values;
   PatchedInputs inputs;
+  Draft draft;
+  PlanMetrics metrics;
+  explicit PointScratch(const SweepContext& c) : metrics(c.plan, c.base) {}
 };
 
 void evaluate_point(const SweepContext& c, std::uint64_t i, PointScratch& t, PointResult& r) {
@@ -502,31 +505,32 @@ void evaluate_point(const SweepContext& c, std::uint64_t i, PointScratch& t, Poi
   const Regions& regions = sw.base.regions;
   sw.point(i, t.values);
   apply(s, c.slots, t.values, t.inputs);
-  const Allocation a = allocate(c.plan, t.inputs.inputs());
+  // The evaluation allocate() makes, read here without building its Allocation (rows of text).
+  const PlanInputs in = t.inputs.inputs();
+  c.plan.evaluate(in, t.draft);
+  const Draft& d = t.draft;
+  const auto& rows = c.plan.rows();
   r = PointResult{};
-  for (const auto& total : a.totals) r.halves += total.halves, r.unallocated += total.unallocated;
-  // Rules and simulations read a Scenario: the base with the point's values written in.
-  const bool copy = c.paradoxes || sw.replications > 0;
-  const Scenario patched = copy ? patched_scenario(s, c.slots, t.values, sw.replications > 0) : Scenario{};
-  const ComparedScenario point{"point", copy ? &patched : &s, &regions, &a};
+  for (std::size_t k = 0; k < rows.size(); ++k)
+    if (d.present[k]) r.halves += d.halves[k];
+  for (const Cents u : d.unallocated) r.unallocated += u;
   if (c.fairness && sw.replications == 0) {  // a Monte Carlo point takes them from its replications
-    const Fairness f = fairness(point).back();  // "total": Kreis-level areas, all Bausteine
-    for (const auto& [name, g] : f.gini)
-      if (name == "population" && g) r.gini = std::llround(*g * 1e9);
+    const PlanMetrics::Total f = t.metrics.total(d);  // fairness()'s "total": Kreis-level areas, all Bausteine
+    if (f.gini_population) r.gini = std::llround(*f.gini_population * 1e9);
     if (f.max_min_ratio) r.ratio = std::llround(std::min(*f.max_min_ratio, 1e5) * 1e9);
   }
-  if (c.paradoxes) {
-    const ComparedScenario pair[] = {{"base", &s, &regions, &c.base}, point};
-    r.paradoxes = static_cast<std::int64_t>(find_paradoxes(pair).size());
-  }
+  if (c.paradoxes) r.paradoxes = static_cast<std::int64_t>(t.metrics.paradoxes(d, in.bausteine));
   if (sw.detail)
-    for (const auto& row : a.rows)
-      r.detail += fmt::format("{},{},{},{},{}\n", i, regions.list[row.region].ags, s.bausteine[row.baustein].id,
-                              format_positions(row.halves), format_euros(row.cents));
+    for (std::size_t k = 0; k < rows.size(); ++k)
+      if (d.present[k])
+        r.detail += fmt::format("{},{},{},{},{}\n", i, regions.list[rows[k].region].ags, s.bausteine[rows[k].baustein].id,
+                                format_positions(d.halves[k]), format_euros(d.cents[k]));
   if (sw.replications > 0) {
     // Monte Carlo: the simulation of the point on the streams of the base's seed, the same for
     // every point (common random numbers). Metrics of the first simulated year, summed over the
-    // replications (the outputs write their means).
+    // replications (the outputs write their means). Simulations read a Scenario: the base with
+    // the point's values written in.
+    const Scenario patched = patched_scenario(s, c.slots, t.values, true);
     const SimulationResult m = simulate(patched, regions, c.spec, 1);
     __int128 halves = 0, cents = 0;
     for (std::size_t k = 0; k < m.slots.size(); ++k)
@@ -547,7 +551,11 @@ struct PointRunner::Impl {
   SweepContext context;
   int threads;
   std::vector<PointScratch> scratch;
-  Impl(const Sweep& sweep, int t) : context(sweep), threads(t), scratch(static_cast<std::size_t>(loop_threads(t))) {}
+  Impl(const Sweep& sweep, int t) : context(sweep), threads(t) {
+    const auto n = static_cast<std::size_t>(loop_threads(t));
+    scratch.reserve(n);
+    for (std::size_t k = 0; k < n; ++k) scratch.emplace_back(context);
+  }
 };
 
 PointRunner::PointRunner(const Sweep& sweep, int threads) : impl_(std::make_unique<Impl>(sweep, threads)) {}

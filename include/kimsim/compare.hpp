@@ -53,6 +53,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -137,6 +138,37 @@ std::vector<Fairness> fairness(const ComparedScenario& s);
 
 /// The paradoxes between two allocations of the same regions (also used by compare()).
 std::vector<Paradox> find_paradoxes(std::span<const ComparedScenario> scenarios);
+
+/// fairness()'s "total" and the number of find_paradoxes() against one base, for many
+/// evaluations of one plan (the points of a sweep): the same numbers, bit for bit, without the
+/// Allocation of each (its rows of text), with what the evaluations share worked out once — the
+/// territory and the Kreis-level area of every row slot, the base's territories — and every
+/// buffer reused. Not to be shared between threads: one each.
+class PlanMetrics {
+ public:
+  /// `base`: an evaluation of `plan` with claims (PlanInputs::claims), the first of every pair.
+  /// The plan must outlive this.
+  PlanMetrics(const Plan& plan, const Draft& base);
+  ~PlanMetrics();
+  PlanMetrics(PlanMetrics&&) noexcept;
+  PlanMetrics& operator=(PlanMetrics&&) noexcept;
+
+  struct Total {
+    std::optional<double> gini_population;  ///< Fairness::gini of "population" (nullopt without that indicator)
+    std::optional<double> max_min_ratio;
+  };
+  /// fairness(point).back() (the whole allocation over Kreis-level areas) of the allocation that
+  /// the evaluation `d` of the plan gives.
+  Total total(const Draft& d);
+  /// find_paradoxes({base, point}).size(), the point being the evaluation `d` of the plan made
+  /// with claims and `overrides` (PlanInputs::bausteine; empty: none): its rules are the base's
+  /// with the overrides written in, as a scenario with those values would have them.
+  std::size_t paradoxes(const Draft& d, std::span<const BausteinOverrides> overrides);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 /// Decomposition of a chain of changes base -> v1 -> ... -> vn per territory and Baustein:
 /// `alone[k]` is the base with step k alone, `chain[k]` the base with steps 1..k+1 stacked.
