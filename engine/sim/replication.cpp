@@ -1,5 +1,4 @@
 // One Monte Carlo replication: perturb, decide uptake, allocate, hire, pay, accumulate.
-#include <Random123/philox.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -178,19 +177,19 @@ static_assert(SimulationLimits::replications <= (std::uint64_t{1} << kYearShift)
 static_assert(SimulationLimits::last_year < (1 << (kPurposeShift - kYearShift)), "years are keyed in 14 bits");
 static_assert(kCost < (1u << (kExtraShift - kPurposeShift)), "purposes are keyed in 4 bits");
 
-/// The uniforms of one replication and year, from Philox2x64-10 (Salmon et al., SC 2011), the
-/// variant for CPUs with a 64-bit multiplier. The key is the seed; the counter is (replication |
-/// year | purpose | extra draw, name of the draw).
+/// The uniforms of one replication and year, from Philox2x64-10, the variant for CPUs with a
+/// 64-bit multiplier. The key is the seed; the counter is (replication | year | purpose | extra
+/// draw, name of the draw).
 class Stream {
  public:
-  Stream(std::uint64_t seed, std::uint64_t replication) : key_{{seed}}, replication_(replication) {}
+  Stream(std::uint64_t seed, std::uint64_t replication) : rng_(seed), replication_(replication) {}
 
   void set_year(int calendar_year) {
     head_ = replication_ | (static_cast<std::uint64_t>(calendar_year) << kYearShift);
   }
 
   /// The 128 bits of the draws of `name` for `purpose`.
-  r123::Philox2x64::ctr_type bits(Purpose purpose, std::uint64_t name) const { return call(purpose, 0, name); }
+  std::array<std::uint64_t, 2> bits(Purpose purpose, std::uint64_t name) const { return call(purpose, 0, name); }
 
   /// Beta(a, b) = X / (X + Y) for X ~ Gamma(a), Y ~ Gamma(b), from further uniforms of the draw.
   double beta(const Distribution& d, Purpose purpose, std::uint64_t name) const {
@@ -214,13 +213,12 @@ class Stream {
   static std::uint32_t high(std::uint64_t w) { return static_cast<std::uint32_t>(w >> 32); }
 
  private:
-  r123::Philox2x64 rng_;
-  r123::Philox2x64::key_type key_;
+  Philox2x64 rng_;
   std::uint64_t replication_, head_ = 0;
 
-  r123::Philox2x64::ctr_type call(Purpose purpose, std::uint64_t k, std::uint64_t name) const {
+  std::array<std::uint64_t, 2> call(Purpose purpose, std::uint64_t k, std::uint64_t name) const {
     const std::uint64_t w = head_ | (std::uint64_t{purpose} << kPurposeShift) | (k << kExtraShift);
-    return rng_(r123::Philox2x64::ctr_type{{w, name}}, key_);
+    return rng_(w, name);
   }
 };
 

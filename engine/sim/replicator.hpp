@@ -49,6 +49,31 @@ class WholeDraw {
   std::array<std::uint8_t, 256> first_{};  // per top byte of x: the steps at or below its first x
 };
 
+/// Philox2x64-10 (Salmon et al., SC 2011) under one key: 128 random bits per counter (c0, c1).
+/// The same function as r123::Philox2x64 (a test compares them), whose every call adds the
+/// round constant to the key again in each of its ten rounds: here the ten round keys are
+/// computed once per key, so that a round is one multiplication and two exclusive ors.
+class Philox2x64 {
+ public:
+  static constexpr int kRounds = 10;
+  explicit Philox2x64(std::uint64_t key) {
+    for (int i = 0; i < kRounds; ++i) round_key_[i] = key + std::uint64_t(i) * kWeyl;
+  }
+  std::array<std::uint64_t, 2> operator()(std::uint64_t c0, std::uint64_t c1) const {
+#pragma GCC unroll 10
+    for (int i = 0; i < kRounds; ++i) {
+      const unsigned __int128 p = static_cast<unsigned __int128>(kMultiplier) * c0;
+      c0 = static_cast<std::uint64_t>(p >> 64) ^ round_key_[i] ^ c1;
+      c1 = static_cast<std::uint64_t>(p);
+    }
+    return {c0, c1};
+  }
+
+ private:
+  static constexpr std::uint64_t kMultiplier = 0xD2B74407B1CE6E93, kWeyl = 0x9E3779B97F4A7C15;
+  std::array<std::uint64_t, kRounds> round_key_;
+};
+
 /// What one row of the plan (a recipient of a Baustein) produced in one replication and year:
 /// what the scorers read. A row without money (not allocated, or its recipient did not apply)
 /// has zeros.
