@@ -86,24 +86,32 @@ struct RowOutcome {
 };
 
 // Scorers: the metrics of a simulation, each filling its accumulators from the rows' outcomes.
-// The replication calls each one per row (inline: no array of outcomes between them) and once at
-// the end of the year. A new output is a member in accumulators.hpp and a scorer here.
+// The replication computes a year's outcomes of all rows first, then hands them to each scorer
+// and ends the year: a scorer's loop keeps its own accumulators in registers, and the payout's
+// loop calls nothing (a call would make the compiler reload every pointer in every row). A new
+// output is a member in accumulators.hpp and a scorer here.
 
-/// Per slot: positions, euros, the chance of nothing, outflow and co-financing.
-inline void score_slot(const RowOutcome& o, SlotStats& s) {
-  s.nothing.add(o.cents == 0);
-  s.halves.add(o.halves);
-  s.halves_hist.add(o.halves);
-  s.cents.add(o.cents);
-  s.cents_counts.add(o.cents);
-  s.outflow.add(o.outflow);
-  s.cofinancing.add(o.cofinancing);
+/// Per slot: positions, euros, the chance of nothing, outflow and co-financing. `slots`: the
+/// year's, one per row.
+inline void score_slots(std::span<const RowOutcome> outcomes, SlotStats* slots) {
+  for (const RowOutcome& o : outcomes) {
+    SlotStats& s = *slots++;
+    s.nothing.add(o.cents == 0);
+    s.halves.add(o.halves);
+    s.halves_hist.add(o.halves);
+    s.cents.add(o.cents);
+    s.cents_counts.add(o.cents);
+    s.outflow.add(o.outflow);
+    s.cofinancing.add(o.cofinancing);
+  }
 }
 
 /// Statewide: the money that flowed out and the half-position-months filled.
 class SpendingScorer {
  public:
-  void row(const RowOutcome& o) { spent_ += o.outflow, filled_ += o.halves * o.months; }
+  void rows(std::span<const RowOutcome> outcomes) {
+    for (const RowOutcome& o : outcomes) spent_ += o.outflow, filled_ += o.halves * o.months;
+  }
   void end_year(StateStats& state);
 
  private:
@@ -118,8 +126,9 @@ class SpendingScorer {
 class FairnessScorer {
  public:
   FairnessScorer(const Regions& regions, const std::vector<Plan::Row>& rows);
-  void row(std::size_t row, const RowOutcome& o) {
-    if (row_kreis_[row] != kNoKreis) per_kreis_[row_kreis_[row]] += o.cents;
+  void rows(std::span<const RowOutcome> outcomes) {
+    for (std::size_t row = 0; row < outcomes.size(); ++row)
+      if (row_kreis_[row] != kNoKreis) per_kreis_[row_kreis_[row]] += outcomes[row].cents;
   }
   /// `absent`: per region, did not apply.
   void end_year(std::span<const std::uint8_t> absent, StateStats& state);
@@ -153,16 +162,22 @@ class Replicator {
   const Plan& plan() const { return plan_; }
 
  private:
-  /// The replication itself: `row(year, row, outcome)` for each row of each year, then
-  /// `end_year(year)`. run() scores, record() keeps.
-  template <typename Row, typename EndYear>
-  void replicate(std::uint64_t r, Row&& row, EndYear&& end_year);
+  /// The replication itself: `year(year, outcomes)` with the outcome of each row, for each year.
+  /// run() scores them, record() keeps them.
+  template <typename Year>
+  void replicate(std::uint64_t r, Year&& year);
   const Regions& regions_;
   const SimulationSpec& spec_;
   Plan plan_;
   Draft draft_;
   Eigen::MatrixXd indicators_;  // this replication's: noise applied to the regions read
   std::vector<SlotKey> slots_;  // year * plan rows + row
+  /// Where a row's money comes from and when it lapses: the plan's rows as the payout reads them.
+  struct RowSite {
+    std::uint32_t region, baustein;
+    std::uint32_t lapses_with;  // the Kreis (region index) of a pass-through row, else region
+  };
+  std::vector<RowSite> sites_;  // per plan row
   std::vector<std::vector<Cents>> budget_, rate_;  // per year, per Baustein
   std::vector<Cents> budgets_;  // per year, all Bausteine
   std::vector<int> years_;
@@ -187,6 +202,7 @@ class Replicator {
   std::vector<std::uint8_t> absent_;
   std::vector<std::int64_t> start_;  // per region: the month it starts
   std::vector<Halves> floor_;        // per row: positions held last year
+  std::vector<RowOutcome> outcome_;  // per row: this year's
 };
 
 }  // namespace kimsim
