@@ -276,8 +276,10 @@ WholeDraw::WholeDraw(const Distribution& d, std::int64_t lo, std::int64_t hi) : 
     steps_.push_back(static_cast<std::uint32_t>(a));
   }
   for (std::size_t t = 0; t < first_.size(); ++t) {
-    const std::uint64_t x = std::uint64_t{t} << 24;
-    first_[t] = static_cast<std::uint8_t>(std::count_if(steps_.begin(), steps_.end(), [&](std::uint32_t s) { return s <= x; }));
+    const std::uint64_t x = std::uint64_t{t} << 24, last = x + (std::uint64_t{1} << 24) - 1;
+    first_[t] = static_cast<std::uint16_t>(std::count_if(steps_.begin(), steps_.end(), [&](std::uint32_t s) { return s <= x; }));
+    if (std::any_of(steps_.begin(), steps_.end(), [&](std::uint32_t s) { return s > x && s <= last; }))
+      first_[t] |= kStepWithin;
   }
 }
 

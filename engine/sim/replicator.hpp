@@ -32,7 +32,11 @@ class WholeDraw {
   bool constant() const { return by_table() && (steps_.empty() || steps_.back() == 0); }
   /// The draw at 32 random bits x (by_table() only).
   std::int64_t operator()(std::uint32_t x) const {
-    std::size_t k = first_[x >> 24];
+    const std::uint16_t first = first_[x >> 24];
+    // Within the range of most top bytes no step falls: their first value is every x's.
+    if (!(first & kStepWithin)) [[likely]]
+      return lo_ + first;
+    std::size_t k = first & ~kStepWithin;
     while (k < steps_.size() && x >= steps_[k]) ++k;
     return lo_ + static_cast<std::int64_t>(k);
   }
@@ -46,7 +50,10 @@ class WholeDraw {
   std::int64_t lo_, hi_;
   Distribution d_;
   std::vector<std::uint32_t> steps_;
-  std::array<std::uint8_t, 256> first_{};  // per top byte of x: the steps at or below its first x
+  static constexpr std::uint16_t kStepWithin = 0x100;
+  // Per top byte of x: the steps at or below its first x, and kStepWithin where a step falls
+  // above it within the top byte's range.
+  std::array<std::uint16_t, 256> first_{};
 };
 
 /// Philox2x64-10 (Salmon et al., SC 2011) under one key: 128 random bits per counter (c0, c1).
