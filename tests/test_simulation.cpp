@@ -1,4 +1,5 @@
 // Monte Carlo: the deterministic limit, statistics against expectations, reproducibility.
+#include <Random123/philox.h>
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -194,6 +195,23 @@ TEST_CASE("quantiles of many draws at once give the bits of one at a time") {
                                 Distribution{K::bernoulli, 0.25}, Distribution{K::fixed, 3}}) {
     d.invert_all(u, z);
     for (std::size_t i = 0; i < u.size(); ++i) REQUIRE(z[i] == d.invert(u[i]));
+  }
+}
+
+TEST_CASE("Philox2x64 with its round keys computed once is r123's Philox2x64-10") {
+  std::uint64_t x = 0x243F6A8885A308D3;  // any spread of keys and counters, the extremes too
+  auto next = [&] { return x = x * 6364136223846793005ull + 1442695040888963407ull; };
+  const r123::Philox2x64 reference;
+  for (int k = 0; k < 2'000; ++k) {
+    const std::uint64_t key = k < 2 ? -std::uint64_t(k) : next();
+    const Philox2x64 rng(key);
+    for (int c = 0; c < 50; ++c) {
+      const std::uint64_t c0 = c == 0 ? 0 : next(), c1 = c == 0 ? ~0ull : next();
+      const auto want = reference(r123::Philox2x64::ctr_type{{c0, c1}}, r123::Philox2x64::key_type{{key}});
+      const auto got = rng(c0, c1);
+      REQUIRE(got[0] == want[0]);
+      REQUIRE(got[1] == want[1]);
+    }
   }
 }
 

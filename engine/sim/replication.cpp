@@ -1,5 +1,4 @@
 // One Monte Carlo replication: perturb, decide uptake, allocate, hire, pay, accumulate.
-#include <Random123/philox.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -178,19 +177,19 @@ static_assert(SimulationLimits::replications <= (std::uint64_t{1} << kYearShift)
 static_assert(SimulationLimits::last_year < (1 << (kPurposeShift - kYearShift)), "years are keyed in 14 bits");
 static_assert(kCost < (1u << (kExtraShift - kPurposeShift)), "purposes are keyed in 4 bits");
 
-/// The uniforms of one replication and year, from Philox2x64-10 (Salmon et al., SC 2011), the
-/// variant for CPUs with a 64-bit multiplier. The key is the seed; the counter is (replication |
-/// year | purpose | extra draw, name of the draw).
+/// The uniforms of one replication and year, from Philox2x64-10, the variant for CPUs with a
+/// 64-bit multiplier. The key is the seed; the counter is (replication | year | purpose | extra
+/// draw, name of the draw).
 class Stream {
  public:
-  Stream(std::uint64_t seed, std::uint64_t replication) : key_{{seed}}, replication_(replication) {}
+  Stream(std::uint64_t seed, std::uint64_t replication) : rng_(seed), replication_(replication) {}
 
   void set_year(int calendar_year) {
     head_ = replication_ | (static_cast<std::uint64_t>(calendar_year) << kYearShift);
   }
 
   /// The 128 bits of the draws of `name` for `purpose`.
-  r123::Philox2x64::ctr_type bits(Purpose purpose, std::uint64_t name) const { return call(purpose, 0, name); }
+  std::array<std::uint64_t, 2> bits(Purpose purpose, std::uint64_t name) const { return call(purpose, 0, name); }
 
   /// Beta(a, b) = X / (X + Y) for X ~ Gamma(a), Y ~ Gamma(b), from further uniforms of the draw.
   double beta(const Distribution& d, Purpose purpose, std::uint64_t name) const {
@@ -214,13 +213,12 @@ class Stream {
   static std::uint32_t high(std::uint64_t w) { return static_cast<std::uint32_t>(w >> 32); }
 
  private:
-  r123::Philox2x64 rng_;
-  r123::Philox2x64::key_type key_;
+  Philox2x64 rng_;
   std::uint64_t replication_, head_ = 0;
 
-  r123::Philox2x64::ctr_type call(Purpose purpose, std::uint64_t k, std::uint64_t name) const {
+  std::array<std::uint64_t, 2> call(Purpose purpose, std::uint64_t k, std::uint64_t name) const {
     const std::uint64_t w = head_ | (std::uint64_t{purpose} << kPurposeShift) | (k << kExtraShift);
-    return rng_(r123::Philox2x64::ctr_type{{w, name}}, key_);
+    return rng_(w, name);
   }
 };
 
@@ -278,8 +276,10 @@ WholeDraw::WholeDraw(const Distribution& d, std::int64_t lo, std::int64_t hi) : 
     steps_.push_back(static_cast<std::uint32_t>(a));
   }
   for (std::size_t t = 0; t < first_.size(); ++t) {
-    const std::uint64_t x = std::uint64_t{t} << 24;
-    first_[t] = static_cast<std::uint8_t>(std::count_if(steps_.begin(), steps_.end(), [&](std::uint32_t s) { return s <= x; }));
+    const std::uint64_t x = std::uint64_t{t} << 24, last = x + (std::uint64_t{1} << 24) - 1;
+    first_[t] = static_cast<std::uint16_t>(std::count_if(steps_.begin(), steps_.end(), [&](std::uint32_t s) { return s <= x; }));
+    if (std::any_of(steps_.begin(), steps_.end(), [&](std::uint32_t s) { return s > x && s <= last; }))
+      first_[t] |= kStepWithin;
   }
 }
 
@@ -422,6 +422,9 @@ Replicator::Replicator(const Scenario& scenario, const Regions& regions, const S
   const auto& rows = plan_.rows();
   for (std::size_t y = 0; y < years_.size(); ++y)
     for (const auto& row : rows) slots_.push_back({y, row.baustein, row.region});
+  for (const auto& row : rows)
+    sites_.push_back({static_cast<std::uint32_t>(row.region), static_cast<std::uint32_t>(row.baustein),
+                      static_cast<std::uint32_t>(row.passed_on_by.value_or(row.region))});
   uptake_.assign(R, 1.0);
   for (std::size_t i = 0; i < R; ++i) {
     const Region& reg = regions.list[i];
@@ -452,6 +455,7 @@ Replicator::Replicator(const Scenario& scenario, const Regions& regions, const S
   absent_.assign(R, 0);
   start_.assign(R, 1);
   floor_.assign(rows.size(), 0);
+  outcome_.assign(rows.size(), {});
   uniform_.assign(std::max(rows.size(), read.size()), 0.0);
   value_.assign(std::max(rows.size(), read.size()), 0.0);
   fill_.assign(rows.size(), 0);
@@ -480,30 +484,27 @@ void check_simulation_years(const Scenario& scenario, const Regions& regions, co
 
 void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector<StateStats>& state) {
   const std::size_t n = plan_.rows().size();
-  replicate(
-      r,
-      [&](std::size_t y, std::size_t row, const RowOutcome& o) {
-        score_slot(o, stats[y * n + row]);
-        spending_.row(o);
-        fairness_.row(row, o);
-      },
-      [&](std::size_t y) {
-        spending_.end_year(state[y]);
-        fairness_.end_year(absent_, state[y]);
-      });
+  replicate(r, [&](std::size_t y, std::span<const RowOutcome> outcomes) {
+    score_slots(outcomes, stats.data() + y * n);
+    spending_.rows(outcomes);
+    fairness_.rows(outcomes);
+    spending_.end_year(state[y]);
+    fairness_.end_year(absent_, state[y]);
+  });
 }
 
 void Replicator::record(std::uint64_t r, std::span<RowOutcome> outcomes) {
   if (outcomes.size() != slots_.size()) throw Error("Replicator::record: one outcome per slot");
   const std::size_t n = plan_.rows().size();
-  replicate(
-      r, [&](std::size_t y, std::size_t row, const RowOutcome& o) { outcomes[y * n + row] = o; }, [](std::size_t) {});
+  replicate(r, [&](std::size_t y, std::span<const RowOutcome> year) {
+    std::copy(year.begin(), year.end(), outcomes.begin() + std::ptrdiff_t(y * n));
+  });
 }
 
-template <typename Row, typename EndYear>
-void Replicator::replicate(std::uint64_t r, Row&& score_row, EndYear&& end_year) {
+template <typename Year>
+void Replicator::replicate(std::uint64_t r, Year&& year) {
   Stream s(spec_.seed, r);
-  const Plan::Row* rows = plan_.rows().data();
+  const RowSite* const sites = sites_.data();
   const std::size_t nrows = plan_.rows().size();
   const std::size_t* read = plan_.regions_read().data();
   const std::size_t nread = plan_.regions_read().size();
@@ -514,6 +515,7 @@ void Replicator::replicate(std::uint64_t r, Row&& score_row, EndYear&& end_year)
   std::int64_t* const fill = fill_.data();
   Cents* const cost_cents = cost_.data();
   Halves* const floor = floor_.data();
+  RowOutcome* const outcome = outcome_.data();
   double* const uniform = uniform_.data();
   const double* const value = value_.data();
   const double* const uptake = uptake_.data();
@@ -574,36 +576,35 @@ void Replicator::replicate(std::uint64_t r, Row&& score_row, EndYear&& end_year)
     in.rate_per_vza = rate_[y];
     if (spec_.hold_harmless && y > 0) in.floor = floor_;
     plan_.evaluate(in, draft_);
-    // Hiring: money flows from the start month once a position is filled. Each row's outcome
-    // goes to the scorers.
+    // Hiring: money flows from the start month once a position is filled. The year's outcomes
+    // go to the scorers.
     const std::uint8_t* const present = draft_.present.data();
     const Halves* const halves = draft_.halves.data();
     const Halves* const gross = draft_.gross.data();
     const Cents* const cents = draft_.cents.data();
     const Cents* const rate = rate_[y].data();
     for (std::size_t row = 0; row < nrows; ++row) {
-      const std::size_t region = rows[row].region;
+      const RowSite site = sites[row];
       RowOutcome o;
+      Halves held = 0;
       // A non-applicant receives nothing; nor do the Gemeinden of a Kreis that did not apply.
-      const bool lapsed = absent[region] || (rows[row].passed_on_by && absent[*rows[row].passed_on_by]);
-      if (!present[row] || lapsed) {
-        floor[row] = 0;
-      } else {
+      if (present[row] && !(absent[site.region] | absent[site.lapses_with])) {
         o.halves = halves[row], o.cents = cents[row], o.outflow = o.cents, o.months = kMonths;
-        floor[row] = gross[row];  // hold-harmless protects what the recipient was granted
+        held = gross[row];  // hold-harmless protects what the recipient was granted
         if (const Halves h = o.halves; h > 0) {
-          const std::int64_t months = std::clamp<std::int64_t>(kMonths - (start[region] - 1) - fill[row], 0, kMonths);
+          const std::int64_t months = std::clamp<std::int64_t>(kMonths - (start[site.region] - 1) - fill[row], 0, kMonths);
           o.months = months;
           o.outflow = mul_div<kMonths>(o.cents, months);
           if (cost) {
-            const Cents excess = std::max<Cents>(0, cost_cents[row] - rate[rows[row].baustein]);
+            const Cents excess = std::max<Cents>(0, cost_cents[row] - rate[site.baustein]);
             o.cofinancing = mul_div<2 * kMonths>(excess, h * months);  // h half positions: h / 2 VZÄ
           }
         }
       }
-      score_row(y, row, o);
+      floor[row] = held;
+      outcome[row] = o;
     }
-    end_year(y);
+    year(y, std::span<const RowOutcome>(outcome, nrows));
   }
 }
 

@@ -32,7 +32,11 @@ class WholeDraw {
   bool constant() const { return by_table() && (steps_.empty() || steps_.back() == 0); }
   /// The draw at 32 random bits x (by_table() only).
   std::int64_t operator()(std::uint32_t x) const {
-    std::size_t k = first_[x >> 24];
+    const std::uint16_t first = first_[x >> 24];
+    // Within the range of most top bytes no step falls: their first value is every x's.
+    if (!(first & kStepWithin)) [[likely]]
+      return lo_ + first;
+    std::size_t k = first & ~kStepWithin;
     while (k < steps_.size() && x >= steps_[k]) ++k;
     return lo_ + static_cast<std::int64_t>(k);
   }
@@ -46,7 +50,35 @@ class WholeDraw {
   std::int64_t lo_, hi_;
   Distribution d_;
   std::vector<std::uint32_t> steps_;
-  std::array<std::uint8_t, 256> first_{};  // per top byte of x: the steps at or below its first x
+  static constexpr std::uint16_t kStepWithin = 0x100;
+  // Per top byte of x: the steps at or below its first x, and kStepWithin where a step falls
+  // above it within the top byte's range.
+  std::array<std::uint16_t, 256> first_{};
+};
+
+/// Philox2x64-10 (Salmon et al., SC 2011) under one key: 128 random bits per counter (c0, c1).
+/// The same function as r123::Philox2x64 (a test compares them), whose every call adds the
+/// round constant to the key again in each of its ten rounds: here the ten round keys are
+/// computed once per key, so that a round is one multiplication and two exclusive ors.
+class Philox2x64 {
+ public:
+  static constexpr int kRounds = 10;
+  explicit Philox2x64(std::uint64_t key) {
+    for (int i = 0; i < kRounds; ++i) round_key_[i] = key + std::uint64_t(i) * kWeyl;
+  }
+  std::array<std::uint64_t, 2> operator()(std::uint64_t c0, std::uint64_t c1) const {
+#pragma GCC unroll 10
+    for (int i = 0; i < kRounds; ++i) {
+      const unsigned __int128 p = static_cast<unsigned __int128>(kMultiplier) * c0;
+      c0 = static_cast<std::uint64_t>(p >> 64) ^ round_key_[i] ^ c1;
+      c1 = static_cast<std::uint64_t>(p);
+    }
+    return {c0, c1};
+  }
+
+ private:
+  static constexpr std::uint64_t kMultiplier = 0xD2B74407B1CE6E93, kWeyl = 0x9E3779B97F4A7C15;
+  std::array<std::uint64_t, kRounds> round_key_;
 };
 
 /// What one row of the plan (a recipient of a Baustein) produced in one replication and year:
@@ -61,24 +93,32 @@ struct RowOutcome {
 };
 
 // Scorers: the metrics of a simulation, each filling its accumulators from the rows' outcomes.
-// The replication calls each one per row (inline: no array of outcomes between them) and once at
-// the end of the year. A new output is a member in accumulators.hpp and a scorer here.
+// The replication computes a year's outcomes of all rows first, then hands them to each scorer
+// and ends the year: a scorer's loop keeps its own accumulators in registers, and the payout's
+// loop calls nothing (a call would make the compiler reload every pointer in every row). A new
+// output is a member in accumulators.hpp and a scorer here.
 
-/// Per slot: positions, euros, the chance of nothing, outflow and co-financing.
-inline void score_slot(const RowOutcome& o, SlotStats& s) {
-  s.nothing.add(o.cents == 0);
-  s.halves.add(o.halves);
-  s.halves_hist.add(o.halves);
-  s.cents.add(o.cents);
-  s.cents_counts.add(o.cents);
-  s.outflow.add(o.outflow);
-  s.cofinancing.add(o.cofinancing);
+/// Per slot: positions, euros, the chance of nothing, outflow and co-financing. `slots`: the
+/// year's, one per row.
+inline void score_slots(std::span<const RowOutcome> outcomes, SlotStats* slots) {
+  for (const RowOutcome& o : outcomes) {
+    SlotStats& s = *slots++;
+    s.nothing.add(o.cents == 0);
+    s.halves.add(o.halves);
+    s.halves_hist.add(o.halves);
+    s.cents.add(o.cents);
+    s.cents_counts.add(o.cents);
+    s.outflow.add(o.outflow);
+    s.cofinancing.add(o.cofinancing);
+  }
 }
 
 /// Statewide: the money that flowed out and the half-position-months filled.
 class SpendingScorer {
  public:
-  void row(const RowOutcome& o) { spent_ += o.outflow, filled_ += o.halves * o.months; }
+  void rows(std::span<const RowOutcome> outcomes) {
+    for (const RowOutcome& o : outcomes) spent_ += o.outflow, filled_ += o.halves * o.months;
+  }
   void end_year(StateStats& state);
 
  private:
@@ -93,8 +133,9 @@ class SpendingScorer {
 class FairnessScorer {
  public:
   FairnessScorer(const Regions& regions, const std::vector<Plan::Row>& rows);
-  void row(std::size_t row, const RowOutcome& o) {
-    if (row_kreis_[row] != kNoKreis) per_kreis_[row_kreis_[row]] += o.cents;
+  void rows(std::span<const RowOutcome> outcomes) {
+    for (std::size_t row = 0; row < outcomes.size(); ++row)
+      if (row_kreis_[row] != kNoKreis) per_kreis_[row_kreis_[row]] += outcomes[row].cents;
   }
   /// `absent`: per region, did not apply.
   void end_year(std::span<const std::uint8_t> absent, StateStats& state);
@@ -128,16 +169,22 @@ class Replicator {
   const Plan& plan() const { return plan_; }
 
  private:
-  /// The replication itself: `row(year, row, outcome)` for each row of each year, then
-  /// `end_year(year)`. run() scores, record() keeps.
-  template <typename Row, typename EndYear>
-  void replicate(std::uint64_t r, Row&& row, EndYear&& end_year);
+  /// The replication itself: `year(year, outcomes)` with the outcome of each row, for each year.
+  /// run() scores them, record() keeps them.
+  template <typename Year>
+  void replicate(std::uint64_t r, Year&& year);
   const Regions& regions_;
   const SimulationSpec& spec_;
   Plan plan_;
   Draft draft_;
   Eigen::MatrixXd indicators_;  // this replication's: noise applied to the regions read
   std::vector<SlotKey> slots_;  // year * plan rows + row
+  /// Where a row's money comes from and when it lapses: the plan's rows as the payout reads them.
+  struct RowSite {
+    std::uint32_t region, baustein;
+    std::uint32_t lapses_with;  // the Kreis (region index) of a pass-through row, else region
+  };
+  std::vector<RowSite> sites_;  // per plan row
   std::vector<std::vector<Cents>> budget_, rate_;  // per year, per Baustein
   std::vector<Cents> budgets_;  // per year, all Bausteine
   std::vector<int> years_;
@@ -162,6 +209,7 @@ class Replicator {
   std::vector<std::uint8_t> absent_;
   std::vector<std::int64_t> start_;  // per region: the month it starts
   std::vector<Halves> floor_;        // per row: positions held last year
+  std::vector<RowOutcome> outcome_;  // per row: this year's
 };
 
 }  // namespace kimsim
