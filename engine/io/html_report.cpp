@@ -407,8 +407,8 @@ Cents cents_of(const json& j) { return j.get<Cents>(); }
 /// nlohmann's own to_chars writes them (the shortest text that reads back the same; null for a
 /// NaN), strings as they are but for '"', '\\' and the control characters — and every '<' as
 /// \u003c, so that no name can close the script element. The inputs are checked to be UTF-8 when
-/// read, but a path is not (a folder `v\xff/`): a byte that is not UTF-8 becomes U+FFFD, as
-/// dump_json() writes it.
+/// read, but a path is not (a folder `v\xff/`): each byte that is not UTF-8 becomes U+FFFD
+/// (dump_json(), by nlohmann, writes one U+FFFD for a cut sequence of several such bytes).
 class JsonWriter {
   /// The characters a JSON string escapes (and '<'), as a table: one look-up a character.
   static constexpr auto kEscaped = [] {

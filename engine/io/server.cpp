@@ -377,7 +377,12 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void on_accept(beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted) return;  // stopping
     if (!ec) {
-      std::make_shared<Session>(std::move(socket), shared_)->start();
+      // Whatever befalls this connection (out of memory for its session), the next is accepted.
+      try {
+        std::make_shared<Session>(std::move(socket), shared_)->start();
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "kimsim serve: a connection failed: %s\n", e.what());
+      }
       return accept();
     }
     // Out of file descriptors (or another failure to accept): an immediate retry fails alike and
