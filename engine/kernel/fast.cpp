@@ -43,9 +43,11 @@ struct FastSums {
 
 /// Pass 1. False where an input is out of range or degenerate. Infeasible bounds need no check
 /// of their own: no seats within them sum to the house, so the certificate cannot be reached and
-/// the general kernel refuses them.
+/// the general kernel refuses them. Always inlined: once Hamilton with bounds called it too, GCC
+/// kept one out-of-line copy per bound type and the bounded divisor paths read 2.6k-7.3k
+/// instructions more.
 template <bool Lo, bool Hi>
-bool fast_sums(std::span<const u64> weights, Bounds b, Workspace& ws, FastSums& s) {
+[[gnu::always_inline]] inline bool fast_sums(std::span<const u64> weights, Bounds b, Workspace& ws, FastSums& s) {
   const std::size_t n = weights.size();
   ws.weight_d.resize(n);
   double* wd = ws.weight_d.data();
@@ -156,7 +158,9 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
     // Two running maxima and minima: each max/min waits for the one before, so two chains
     // halve the wait.
     double G2[2] = {-1.0, -1.0}, L2[2] = {inf, inf};
-    auto one = [&](std::size_t i, std::size_t lane) {
+    // Always inlined: GCC otherwise called it per recipient in some instantiations once the file
+    // grew (the bounded divisor paths read up to 10k instructions more).
+    auto one = [&](std::size_t i, std::size_t lane) __attribute__((always_inline)) {
       const i64 k = a[i];
       const double w = wd[i];
       double g = w > 0.0 ? w * inv[k] : -1.0;
@@ -225,9 +229,10 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
 /// minimum where lambda* w <= min, at its maximum where lambda* w > max, and shares the rest
 /// R' = R - (units held) by largest remainder of R' w / W' otherwise. Newton's iteration on
 /// that piecewise linear sum: classify at lambda, then lambda = R' / W' of that classification,
-/// until lambda reproduces itself. A classification that reproduces its lambda with every
-/// comparison clear of the margin is the exact one: its sum of quotas is R at lambda (= R'/W'
-/// exactly), and below lambda the free recipients' quotas fall, so no smaller lambda reaches R.
+/// until lambda reproduces itself. A classification at lambda whose comparisons are all clear of
+/// the margin and whose own R'/W' rounds to lambda is the exact one: it holds at the exact R'/W'
+/// too, where its quotas sum to R, and below it the free recipients' quotas fall, so no smaller
+/// lambda reaches R.
 /// Recipients of weight 0 classify as held at their minimum, as the general kernel holds them.
 struct HeldSet {
   double lambda = 0.0;
@@ -235,37 +240,40 @@ struct HeldSet {
   u64 weight = 0;   // W': their weight
 };
 
-/// 0 free, 1 held at the minimum, 2 at the maximum, 3 too close to call in double.
-template <bool Lo, bool Hi>
-inline int classify(double lambda, double w, i64 lo, i64 hi) {
-  // lambda and w lie within a few ulps of their exact values: a relative margin of 1e-12 proves
-  // each comparison, as the divisor methods' certificate does.
-  const double q = lambda * w, below = q * (1.0 - 1e-12), above = q * (1.0 + 1e-12);
-  const double lo_d = Lo ? static_cast<double>(lo) : 0.0;
-  const double hi_d = Hi ? static_cast<double>(hi) : std::numeric_limits<double>::infinity();
-  const bool at_min = above <= lo_d, at_max = below > hi_d, free = below > lo_d && above <= hi_d;
-  return at_min ? 1 : at_max ? 2 : free ? 0 : 3;
+/// A recipient's bound as a double, for the comparisons with its quota.
+template <bool Lo>
+inline double low_d(const i64* lo, std::size_t i) { return Lo ? static_cast<double>(lo[i]) : 0.0; }
+template <bool Hi>
+inline double high_d(const i64* hi, std::size_t i) {
+  return Hi ? static_cast<double>(hi[i]) : std::numeric_limits<double>::infinity();
 }
 
+/// Leaves each recipient's held units in seats[i] and its weight where free (0 where held) in
+/// ws.rem[i], for the floors pass.
 template <bool Lo, bool Hi>
-bool fast_held_set(std::span<const u64> weights, i64 R, u64 W, Bounds b, const Workspace& ws, HeldSet& set) {
+bool fast_held_set(std::span<const u64> weights, i64 R, u64 W, Bounds b, std::span<i64> seats, Workspace& ws,
+                   HeldSet& set) {
   const std::size_t n = weights.size();
   const double* wd = ws.weight_d.data();
   const i64* lo = b.min.data();
   const i64* hi = b.max.data();
+  ws.rem.resize(n);
+  u64* free_w = ws.rem.data();
+  i64* a = seats.data();
   double lambda = static_cast<double>(R) / static_cast<double>(W);  // the quotas without bounds
   for (int k = 0; k < 12; ++k) {
     u64 held = 0, free_weight = 0, seen = 0;  // unsigned: a huge minimum wraps, refused below
-    bool near = false;
     for (std::size_t i = 0; i < n; ++i) {
-      const i64 l = Lo ? lo[i] : 0, h = Hi ? hi[i] : kUnbounded;
-      const int c = classify<Lo, Hi>(lambda, wd[i], l, h);
-      const u64 units = static_cast<u64>(c == 1 ? l : c == 2 ? h : 0);
-      held += units, seen |= units;
-      free_weight += c == 0 ? weights[i] : 0;
-      near |= c == 3;
+      // Branch-free: which way each comparison goes is a coin flip.
+      const double q = lambda * wd[i];
+      const bool at_min = q <= low_d<Lo>(lo, i), at_max = Hi && q > high_d<Hi>(hi, i);  // never both
+      const i64 units = (-i64{at_min} & (Lo ? lo[i] : 0)) | (-i64{at_max} & (Hi ? hi[i] : 0));
+      const u64 w = weights[i] & (u64{at_min || at_max} - 1);
+      a[i] = units, free_w[i] = w;
+      held += static_cast<u64>(units), seen |= static_cast<u64>(units);
+      free_weight += w;
     }
-    if (near || seen >= kMaxWeight || free_weight == 0 || held >= static_cast<u64>(R)) return false;
+    if (seen >= kMaxWeight || free_weight == 0 || held >= static_cast<u64>(R)) return false;
     const double next = static_cast<double>(R - static_cast<i64>(held)) / static_cast<double>(free_weight);
     if (next == lambda) {
       set = {lambda, R - static_cast<i64>(held), free_weight};
@@ -289,13 +297,14 @@ bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats
   if (!fast_sums<Lo, Hi>(weights, b, ws, sums)) return false;
   HeldSet set{0.0, house, sums.all};
   if constexpr (bounded)
-    if (!fast_held_set<Lo, Hi>(weights, house, sums.all, b, ws, set)) return false;
+    if (!fast_held_set<Lo, Hi>(weights, house, sums.all, b, seats, ws, set)) return false;
   const i64 R = set.rest;
   const u64 W = set.weight;
   if (u128(R) * W > (u128(1) << 61)) return false;
   const double* wd = ws.weight_d.data();
   const i64* lo = b.min.data();
   const i64* hi = b.max.data();
+  bool near = false;
   ws.rem.resize(n);
   ws.bucket_all.resize(n);
   u64* rem = ws.rem.data();
@@ -307,15 +316,16 @@ bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats
   i64 sum = 0;
   i64* a = seats.data();
   for (std::size_t i = 0; i < n; ++i) {
-    u64 w = weights[i];
-    double w_d = wd[i];
-    i64 held = 0;
-    if constexpr (bounded) {  // the same classification as the held set's last pass
-      const i64 l = Lo ? lo[i] : 0, h = Hi ? hi[i] : kUnbounded;
-      const int c = classify<Lo, Hi>(set.lambda, w_d, l, h);
-      held = c == 1 ? l : c == 2 ? h : 0;
-      w = c == 0 ? w : 0;
-      w_d = c == 0 ? w_d : 0.0;
+    // With bounds, the held set's last pass left the held units and the free weights.
+    const u64 w = bounded ? rem[i] : weights[i];
+    const double w_d = bounded ? static_cast<double>(static_cast<i64>(w)) : wd[i];
+    const i64 held = bounded ? a[i] : 0;
+    if constexpr (bounded) {
+      // The held set's comparisons at its last lambda, proved: lambda and w lie within a few ulps
+      // of their exact values, so a relative margin of 1e-12 (the divisor methods' certificate's)
+      // decides each exactly. Weight 0 (q = 0) is held at its minimum without doubt.
+      const double q = set.lambda * wd[i], margin = q * 1e-12;
+      near |= (std::abs(q - low_d<Lo>(lo, i)) < margin) | (std::abs(q - high_d<Hi>(hi, i)) < margin);
     }
     const u64 prod = static_cast<u64>(R) * w;
     i64 f = static_cast<i64>(w_d * scale);  // within a few units of the floor
@@ -330,6 +340,7 @@ bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats
     ++count[bk];
     sum += f;
   }
+  if (near) return false;
   const i64 left = R - sum;  // 0 <= left < m
   if (left == 0) return true;
   int t = 255;
