@@ -43,11 +43,9 @@ struct FastSums {
 
 /// Pass 1. False where an input is out of range or degenerate. Infeasible bounds need no check
 /// of their own: no seats within them sum to the house, so the certificate cannot be reached and
-/// the general kernel refuses them. Always inlined: once Hamilton with bounds called it too, GCC
-/// kept one out-of-line copy per bound type and the bounded divisor paths read 2.6k-7.3k
-/// instructions more.
+/// the general kernel refuses them.
 template <bool Lo, bool Hi>
-[[gnu::always_inline]] inline bool fast_sums(std::span<const u64> weights, Bounds b, Workspace& ws, FastSums& s) {
+bool fast_sums(std::span<const u64> weights, Bounds b, Workspace& ws, FastSums& s) {
   const std::size_t n = weights.size();
   ws.weight_d.resize(n);
   double* wd = ws.weight_d.data();
