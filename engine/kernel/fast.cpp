@@ -24,7 +24,7 @@ using u128 = unsigned __int128;
 // compacted or scattered: recipients of weight 0 stay in place with priorities no scan picks
 // (claim -1, holding NaN or +inf). Whatever this path cannot prove with the safety margin of the
 // general kernel's certificate -- a tie or near-tie, a proposal off by more than a few units, a
-// modified first signpost, bad inputs, Hamilton with bounds -- it leaves to the general kernel,
+// modified first signpost, bad inputs, Vinton with bounds -- it leaves to the general kernel,
 // which recomputes from scratch (and raises the errors). A certified divisor apportionment is
 // unique, so both paths give the same seats; the divisor interval comes from the same products
 // of the same final seats, so it has the same bits (tests/test_apportion.cpp checks both on
@@ -156,7 +156,9 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
     // Two running maxima and minima: each max/min waits for the one before, so two chains
     // halve the wait.
     double G2[2] = {-1.0, -1.0}, L2[2] = {inf, inf};
-    auto one = [&](std::size_t i, std::size_t lane) {
+    // Always inlined: GCC otherwise called it per recipient in some instantiations once the file
+    // grew (the bounded divisor paths read up to 10k instructions more).
+    auto one = [&](std::size_t i, std::size_t lane) __attribute__((always_inline)) {
       const i64 k = a[i];
       const double w = wd[i];
       double g = w > 0.0 ? w * inv[k] : -1.0;
@@ -220,18 +222,87 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
   return true;
 }
 
-/// Hamilton without bounds: pass 2 computes exact floors and remainders in place (64-bit, R W <=
-/// 2^61) with a histogram of their top 8 bits; pass 3 gives a unit to every remainder above the
-/// bucket that holds the threshold and selects within that bucket (a handful). A tie at the
-/// threshold, or a threshold of 0 (recipients of weight 0 would compete), goes to the general
-/// kernel.
-bool fast_hamilton(std::span<const u64> weights, i64 R, std::span<i64> seats, Workspace& ws) {
+/// Hamilton with bounds: whom the bounds hold. The general kernel's quotas are clamp(lambda w,
+/// min, max) with the least lambda* at which they reach the house; a recipient is held at its
+/// minimum where lambda* w <= min, at its maximum where lambda* w > max, and shares the rest
+/// R' = R - (units held) by largest remainder of R' w / W' otherwise. Newton's iteration on
+/// that piecewise linear sum: classify at lambda, then lambda = R' / W' of that classification,
+/// until lambda reproduces itself. A classification at lambda whose comparisons are all clear of
+/// the margin and whose own R'/W' rounds to lambda is the exact one: it holds at the exact R'/W'
+/// too, where its quotas sum to R, and below it the free recipients' quotas fall, so no smaller
+/// lambda reaches R.
+/// Recipients of weight 0 classify as held at their minimum, as the general kernel holds them.
+struct HeldSet {
+  double lambda = 0.0;
+  i64 rest = 0;     // R': the units the free recipients share
+  u64 weight = 0;   // W': their weight
+};
+
+/// A recipient's bound as a double, for the comparisons with its quota.
+template <bool Lo>
+inline double low_d(const i64* lo, std::size_t i) { return Lo ? static_cast<double>(lo[i]) : 0.0; }
+template <bool Hi>
+inline double high_d(const i64* hi, std::size_t i) {
+  return Hi ? static_cast<double>(hi[i]) : std::numeric_limits<double>::infinity();
+}
+
+/// Leaves each recipient's held units in seats[i] and its weight where free (0 where held) in
+/// ws.rem[i], for the floors pass.
+template <bool Lo, bool Hi>
+bool fast_held_set(std::span<const u64> weights, i64 R, u64 W, Bounds b, std::span<i64> seats, Workspace& ws,
+                   HeldSet& set) {
+  const std::size_t n = weights.size();
+  const double* wd = ws.weight_d.data();
+  const i64* lo = b.min.data();
+  const i64* hi = b.max.data();
+  ws.rem.resize(n);
+  u64* free_w = ws.rem.data();
+  i64* a = seats.data();
+  double lambda = static_cast<double>(R) / static_cast<double>(W);  // the quotas without bounds
+  for (int k = 0; k < 12; ++k) {
+    u64 held = 0, free_weight = 0, seen = 0;  // unsigned: a huge minimum wraps, refused below
+    for (std::size_t i = 0; i < n; ++i) {
+      // Branch-free: which way each comparison goes is a coin flip.
+      const double q = lambda * wd[i];
+      const bool at_min = q <= low_d<Lo>(lo, i), at_max = Hi && q > high_d<Hi>(hi, i);  // never both
+      const i64 units = (-i64{at_min} & (Lo ? lo[i] : 0)) | (-i64{at_max} & (Hi ? hi[i] : 0));
+      const u64 w = weights[i] & (u64{at_min || at_max} - 1);
+      a[i] = units, free_w[i] = w;
+      held += static_cast<u64>(units), seen |= static_cast<u64>(units);
+      free_weight += w;
+    }
+    if (seen >= kMaxWeight || free_weight == 0 || held >= static_cast<u64>(R)) return false;
+    const double next = static_cast<double>(R - static_cast<i64>(held)) / static_cast<double>(free_weight);
+    if (next == lambda) {
+      set = {lambda, R - static_cast<i64>(held), free_weight};
+      return true;
+    }
+    lambda = next;
+  }
+  return false;  // no fixed point within a few passes: the general kernel's sort of the bounds
+}
+
+/// Hamilton: pass 2 computes exact floors and remainders in place (64-bit, R W <= 2^61) with a
+/// histogram of their top 8 bits; pass 3 gives a unit to every remainder above the bucket that
+/// holds the threshold and selects within that bucket (a handful). A tie at the threshold, or a
+/// threshold of 0 (recipients of weight 0 would compete), goes to the general kernel. With
+/// bounds, the held recipients take their bound and count as weight 0 in pass 2.
+template <bool Lo, bool Hi>
+bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats, Workspace& ws, Bounds b) {
+  constexpr bool bounded = Lo || Hi;
   const std::size_t n = weights.size();
   FastSums sums;
-  if (!fast_sums<false, false>(weights, {}, ws, sums)) return false;
-  const u64 W = sums.all;
+  if (!fast_sums<Lo, Hi>(weights, b, ws, sums)) return false;
+  HeldSet set{0.0, house, sums.all};
+  if constexpr (bounded)
+    if (!fast_held_set<Lo, Hi>(weights, house, sums.all, b, seats, ws, set)) return false;
+  const i64 R = set.rest;
+  const u64 W = set.weight;
   if (u128(R) * W > (u128(1) << 61)) return false;
   const double* wd = ws.weight_d.data();
+  const i64* lo = b.min.data();
+  const i64* hi = b.max.data();
+  bool near = false;
   ws.rem.resize(n);
   ws.bucket_all.resize(n);
   u64* rem = ws.rem.data();
@@ -243,12 +314,23 @@ bool fast_hamilton(std::span<const u64> weights, i64 R, std::span<i64> seats, Wo
   i64 sum = 0;
   i64* a = seats.data();
   for (std::size_t i = 0; i < n; ++i) {
-    const u64 prod = static_cast<u64>(R) * weights[i];
-    i64 f = static_cast<i64>(wd[i] * scale);  // within a few units of the floor
+    // With bounds, the held set's last pass left the held units and the free weights.
+    const u64 w = bounded ? rem[i] : weights[i];
+    const double w_d = bounded ? static_cast<double>(static_cast<i64>(w)) : wd[i];
+    const i64 held = bounded ? a[i] : 0;
+    if constexpr (bounded) {
+      // The held set's comparisons at its last lambda, proved: lambda and w lie within a few ulps
+      // of their exact values, so a relative margin of 1e-12 (the divisor methods' certificate's)
+      // decides each exactly. Weight 0 (q = 0) is held at its minimum without doubt.
+      const double q = set.lambda * wd[i], margin = q * 1e-12;
+      near |= (std::abs(q - low_d<Lo>(lo, i)) < margin) | (std::abs(q - high_d<Hi>(hi, i)) < margin);
+    }
+    const u64 prod = static_cast<u64>(R) * w;
+    i64 f = static_cast<i64>(w_d * scale);  // within a few units of the floor
     i64 r = static_cast<i64>(prod - static_cast<u64>(f) * W);
     while (r < 0) --f, r += Ws;
     while (r >= Ws) ++f, r -= Ws;
-    a[i] = f;
+    a[i] = f + held;
     rem[i] = static_cast<u64>(r);
     // Monotone in r: a higher bucket always holds larger remainders.
     const auto bk = static_cast<std::uint8_t>(std::min(255.0, static_cast<double>(r) * to_bucket));
@@ -256,6 +338,7 @@ bool fast_hamilton(std::span<const u64> weights, i64 R, std::span<i64> seats, Wo
     ++count[bk];
     sum += f;
   }
+  if (near) return false;
   const i64 left = R - sum;  // 0 <= left < m
   if (left == 0) return true;
   int t = 255;
@@ -309,13 +392,17 @@ bool apportion_fast(const Rule& rule, std::span<const std::uint64_t> weights, st
   if ((!bounds.min.empty() && bounds.min.size() != n) || (!bounds.max.empty() && bounds.max.size() != n)) return false;
   const bool bounded = !bounds.min.empty() || !bounds.max.empty();
   out = Outcome{};
+  const bool lo = !bounds.min.empty(), hi = !bounds.max.empty();
   if (!is_divisor_method(rule.method)) {
-    if (bounded || house > kMaxHamiltonHouse) return false;
-    return fast_hamilton(weights, house, seats, ws);
+    // Vinton with bounds holds by lower quotas of the whole house: left to the general kernel.
+    if (house > kMaxHamiltonHouse || (bounded && rule.method != Method::hamilton)) return false;
+    if (lo && hi) return fast_hamilton<true, true>(weights, house, seats, ws, bounds);
+    if (lo) return fast_hamilton<true, false>(weights, house, seats, ws, bounds);
+    if (hi) return fast_hamilton<false, true>(weights, house, seats, ws, bounds);
+    return fast_hamilton<false, false>(weights, house, seats, ws, bounds);
   }
   if (house > kMaxDivisorHouse) return false;
   const Signposts sp{rule.method};
-  const bool lo = !bounds.min.empty(), hi = !bounds.max.empty();
   if (lo && hi) return fast_divisor_of<true, true>(rule, sp, weights, house, seats, ws, bounds, out);
   if (lo) return fast_divisor_of<true, false>(rule, sp, weights, house, seats, ws, bounds, out);
   if (hi) return fast_divisor_of<false, true>(rule, sp, weights, house, seats, ws, bounds, out);
