@@ -43,9 +43,10 @@ constexpr Metric kMetrics[] = {Metric::positions, Metric::unallocated_eur, Metri
                                Metric::paradoxes};
 
 /// CPU seconds of one deterministic point of the KIM NRW 2021 baseline with every metric, from
-/// the benchmark (BM_SweepPoint/kim_nrw_2021/metrics: 230 µs, results/bench/sweep.md), rounded
-/// up: the estimate printed before a sweep runs.
-constexpr double kPointSeconds = 250e-6;
+/// the benchmark (BM_SweepPoint/kim_nrw_2021/metrics: 5.3-5.6 µs idle, up to 9.5 µs on the busy
+/// shared VM, results/bench/perf.md § 9-10), rounded up: the estimate printed before a sweep runs.
+/// (It also enters ChunkPlan::for_units, which cuts chunks smaller only from 2 ms a unit.)
+constexpr double kPointSeconds = 10e-6;
 
 /// SplitMix64 (Steele, Lea and Flood 2014): the designs' random numbers, a pure function of the
 /// seed and the position, the same on every machine.
