@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "io/output.hpp"
 #include "kimsim/error.hpp"
 #include "kimsim/version.hpp"
 
@@ -62,9 +63,7 @@ bool host_allowed(const Shared& shared, const std::string& host) {
 
 std::string json_error(const std::string& path, const std::string& message, const std::string& hint) {
   // The Host header is the client's bytes: what is not UTF-8 shows as U+FFFD rather than throwing.
-  return nlohmann::json{{"path", path}, {"message", message}, {"hint", hint}, {"kimsim_version", kVersion}}.dump(
-             -1, ' ', false, nlohmann::json::error_handler_t::replace) +
-         "\n";
+  return dump_json(nlohmann::json{{"path", path}, {"message", message}, {"hint", hint}, {"kimsim_version", kVersion}}) + "\n";
 }
 
 std::string lower(std::string_view v) {
