@@ -422,6 +422,19 @@ TEST_CASE("large weights take the exact path and still satisfy the certificate")
   }
 }
 
+TEST_CASE("weights whose sum reaches 2^64 are refused, not wrapped") {
+  // 2048 weights of 2^53 each sum to 2^64: in 64 bits that is 0, which once passed the fast
+  // path's check of the sum, and Hamilton's selection never ended.
+  const std::vector<u64> w(2048, kMaxWeight);
+  std::vector<i64> seats(w.size());
+  Workspace ws;
+  for (Method m : {Method::hamilton, Method::sainte_lague, Method::dhondt}) {
+    const Rule rule{m, std::nullopt, TiePolicy::order, 0};
+    CHECK_THROWS_WITH_AS(apportion(rule, w, 820, seats, ws), "the sum of the weights exceeds 2^62", InputError);
+  }
+  CHECK_THROWS_AS(split_cents(2'250'000'000, w, seats, ws), InputError);
+}
+
 TEST_CASE("ties are reported with their competitors and units") {
   SUBCASE("Sainte-Lague 3,3,1 for 8 seats: two parties, one seat") {
     const std::vector<u64> w = {3, 3, 1};

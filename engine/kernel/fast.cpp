@@ -30,8 +30,9 @@ using u128 = unsigned __int128;
 // of the same final seats, so it has the same bits (tests/test_apportion.cpp checks both on
 // random instances).
 
-/// Recipients at most, so that the sum of weights below 2^53 each stays in 64 bits.
-constexpr std::size_t kFastRecipients = 2048;
+/// Recipients at most, so that the sum of weights of at most 2^53 each stays below 2^64 (2048 of
+/// 2^53 each wrapped to 0, passed the sum's check and never ended Hamilton's selection).
+constexpr std::size_t kFastRecipients = 2047;
 constexpr std::size_t kFastSelect = 16;  // units moved by selection after the jump
 
 struct FastSums {
