@@ -501,3 +501,29 @@ TEST_CASE("a draft evaluated again gives what a fresh one gives: key terms are t
     }
   }
 }
+
+TEST_CASE("positions by key: a maximum no recipient can reach is left out of the apportionment, with the same result and divisors") {
+  // B3 of 2021: 272 units of 0.5 VZÄ, at most 136 VZÄ (272 units, all the budget buys) and at
+  // least one unit for each of the 87 others: none can have more than 272 - 87 = 185 units.
+  auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  auto& b3 = edit_rule<PositionsByKey>(ls.scenario.bausteine[2]);
+  REQUIRE(b3.max == Halves{272});
+  auto evaluate = [&](std::optional<Halves> max) {
+    b3.max = max;
+    const Plan plan(ls.scenario, ls.regions);
+    Draft d;
+    plan.evaluate({}, d);
+    std::vector<std::string> divisors;  // the divisor interval each B3 row's trace gives
+    for (std::size_t row = 0; row < plan.rows().size(); ++row)
+      if (plan.rows()[row].baustein == 2)
+        for (const auto& line : plan.describe({}, row))
+          if (line.label == "divisor") divisors.push_back(line.value);
+    return std::pair{d.halves, divisors};
+  };
+  const auto unreachable = evaluate(Halves{272});
+  REQUIRE(unreachable.second.size() == 88);
+  CHECK(evaluate(std::nullopt) == unreachable);
+  CHECK(evaluate(Halves{186}) == unreachable);  // 93 VZÄ: unreachable too
+  CHECK(evaluate(Halves{185}) == unreachable);  // 92.5 VZÄ: reachable, so the kernel has it, and it binds nobody
+  CHECK(evaluate(Halves{16}).first != unreachable.first);  // 8.0 VZÄ: binds the one with 8.5
+}
