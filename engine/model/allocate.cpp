@@ -2,6 +2,7 @@
 // plan does what every rule shares (recipients, keys and carve-outs, the residual, pass-through);
 // each rule's own step is its type's (kimsim/rule.hpp, engine/model/rules/).
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <numeric>
 #include <string>
@@ -91,6 +92,31 @@ struct KeyScratch {
   std::vector<std::uint8_t> capped;
 };
 
+/// A Baustein's key terms as its last evaluation left them, so that the next one takes the
+/// leading terms whose inputs repeat instead of computing them again: in a simulation the terms
+/// of indicators without noise (B2's population), in a sweep every term between points that
+/// change no key weight.
+struct KeyMemo {
+  std::vector<std::uint32_t> at;  ///< the present candidates the terms were computed over
+  struct Term {
+    bool stored = false;  ///< data, weight and partial hold this term's last inputs and result
+    bool moves = false;   ///< its data changed between evaluations once: not stored again
+    std::uint64_t weight = 0;   ///< the normalised weight's bits
+    std::vector<double> data;   ///< the indicator's value per candidate (all of who)
+    std::vector<double> partial;  ///< per present candidate: the weighted sum of the terms up to this one
+  };
+  std::vector<Term> terms;
+};
+
+/// Whether the column's values at every candidate are those of `data`, bit for bit.
+inline bool same_data(const double* column, std::span<const std::size_t> who, const std::vector<double>& data) {
+  const std::size_t* const region = who.data();
+  const double* const was = data.data();
+  for (std::size_t i = 0; i < who.size(); ++i)
+    if (std::bit_cast<std::uint64_t>(column[region[i]]) != std::bit_cast<std::uint64_t>(was[i])) return false;
+  return true;
+}
+
 /// The value of an indicator (its `column`) that counts for candidate i: its own less that of its
 /// present carved-out members, at least 0. Over plain pointers: through the vectors every byte read
 /// of `here` made the compiler reload them (this runs per candidate, term and evaluation).
@@ -166,19 +192,51 @@ void check_weights(const KeyPlan& k, std::span<const double> written) {
 }
 
 /// Key shares of the present candidates `at` (summing to 1), the cap applied; into `share`.
-/// `written`: the evaluation's weights in place of the key's (empty: the key's).
+/// `written`: the evaluation's weights in place of the key's (empty: the key's). `memo`: the
+/// terms of the last evaluation with it, taken where their inputs repeat, and updated.
 void evaluate_key(const KeyPlan& k, const Eigen::MatrixXd& ind, const std::vector<std::size_t>& who,
                   std::span<const std::uint8_t> present, std::span<const std::uint32_t> at,
-                  std::span<double> share, KeyScratch& s, std::span<const double> written = {}) {
-  const std::size_t n = at.size();
-  std::fill(share.begin(), share.end(), 0.0);
-  for (std::size_t ti = 0; ti < k.terms.size(); ++ti) {
+                  std::span<double> share, KeyScratch& s, std::span<const double> written = {},
+                  KeyMemo* memo = nullptr) {
+  const std::size_t n = at.size(), nt = k.terms.size();
+  auto column = [&](const KeyPlan::Term& t) { return ind.col(Eigen::Index(t.column)).data(); };
+  std::size_t ti = 0;  // the terms before it are taken from the memo
+  if (memo) {
+    memo->terms.resize(nt);
+    if (!std::equal(memo->at.begin(), memo->at.end(), at.begin(), at.end())) {
+      for (auto& m : memo->terms) m.stored = false;
+      memo->at.assign(at.begin(), at.end());
+    }
+    for (; ti < nt; ++ti) {
+      KeyMemo::Term& m = memo->terms[ti];
+      if (!m.stored || m.weight != std::bit_cast<std::uint64_t>(term_weight(k, ti, written))) break;
+      if (!same_data(column(k.terms[ti]), who, m.data)) {
+        m.stored = false, m.moves = true;
+        break;
+      }
+    }
+  }
+  if (ti > 0) std::copy(memo->terms[ti - 1].partial.begin(), memo->terms[ti - 1].partial.end(), share.begin());
+  else std::fill(share.begin(), share.end(), 0.0);
+  // A partial sum is worth storing while every term before it is stored: it is taken only after them.
+  bool store = memo != nullptr;
+  for (; ti < nt; ++ti) {
     const auto& t = k.terms[ti];
     // The column's shares and their weighted sum in one pass: each share is rounded as a double
     // before it is weighted, as column_shares() gives it.
     const double total = column_values(k, t, ind, who, present, at, s.value);
     const double weight = term_weight(k, ti, written);
     for (std::size_t j = 0; j < n; ++j) share[j] += s.value[j] / total * weight;
+    if (store) store = !memo->terms[ti].moves;
+    if (store) {
+      KeyMemo::Term& m = memo->terms[ti];
+      m.stored = true;
+      m.weight = std::bit_cast<std::uint64_t>(weight);
+      m.data.resize(who.size());
+      const double* const from = column(t);
+      for (std::size_t i = 0; i < who.size(); ++i) m.data[i] = from[who[i]];
+      m.partial.assign(share.begin(), share.end());
+    }
   }
   if (!k.cap) return;
   // Cap each share at factor x the cap indicator's share; the excess goes to the uncapped ones
@@ -266,6 +324,7 @@ struct Draft::Scratch {
     std::vector<std::uint32_t> at;
   };
   std::vector<Memo> memo;  // per Baustein
+  std::vector<KeyMemo> keys;  // per Baustein
   /// The plan that last wrote the draft (held, so that no other plan can take its address).
   std::shared_ptr<const void> plan;
   RuleScratch rule;
@@ -433,6 +492,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     d.unallocated.assign(nb, 0);
     d.tie.assign(nb, 0);
     s.memo.assign(nb, {});
+    s.keys.assign(nb, {});
   }
   for (std::size_t bi = 0; bi < nb; ++bi) {
     const Baustein& b = scenario.bausteine[bi];
@@ -502,7 +562,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     const std::span<const double> weights = over ? over->key_weight : std::span<const double>();
     if (c.key) {
       check_weights(*c.key, weights);
-      evaluate_key(*c.key, ind, c.who, present, at, s.share, s.key, weights);
+      evaluate_key(*c.key, ind, c.who, present, at, s.share, s.key, weights, &s.keys[bi]);
     }
     RuleCall call{{scenario, regions, bi, c.who},
                   ind,
