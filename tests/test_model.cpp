@@ -3,9 +3,11 @@
 
 #include <unistd.h>
 
+#include <bit>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <numeric>
 
@@ -430,4 +432,98 @@ TEST_CASE("SHA-256: the CPU's SHA extensions give the portable digest, and the s
     INFO(n);
     CHECK(io::sha256(std::string_view(bytes).substr(0, n)) == io::sha256_portable(std::string_view(bytes).substr(0, n)));
   }
+}
+
+namespace {
+/// Every number of two evaluations, bit for bit (doubles compared as bits: -0.0 is not 0.0);
+/// the quotas only with the claims (without, the buffer holds whatever a rule left there).
+void check_same_draft(const Draft& a, const Draft& b, bool claims) {
+  CHECK(a.present == b.present);
+  CHECK(a.halves == b.halves);
+  CHECK(a.gross == b.gross);
+  CHECK(a.cents == b.cents);
+  REQUIRE(a.key_share.size() == b.key_share.size());
+  REQUIRE(a.quota.size() == b.quota.size());
+  for (std::size_t i = 0; i < a.key_share.size(); ++i)
+    CHECK(std::bit_cast<std::uint64_t>(a.key_share[i]) == std::bit_cast<std::uint64_t>(b.key_share[i]));
+  for (std::size_t i = 0; claims && i < a.quota.size(); ++i)
+    CHECK(std::bit_cast<std::uint64_t>(a.quota[i]) == std::bit_cast<std::uint64_t>(b.quota[i]));
+  CHECK(a.budget == b.budget);
+  CHECK(a.unallocated == b.unallocated);
+  CHECK(a.tie == b.tie);
+}
+}  // namespace
+
+TEST_CASE("a draft evaluated again gives what a fresh one gives: key terms are taken over only where their inputs repeat") {
+  const auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  const Plan plan(ls.scenario, ls.regions);
+  const std::size_t population = *ls.regions.indicator("population"), need = *ls.regions.indicator("schutzsuchende");
+  const std::size_t koeln = *ls.regions.find("05315"), aachen = *ls.regions.find("05334002"),
+                    region_aachen = *ls.regions.find("05334");
+  Eigen::MatrixXd ind = ls.regions.indicators;
+  std::vector<std::uint8_t> absent(ls.regions.list.size(), 0);
+  const std::vector<double> even{1.0, 1.0};
+  std::vector<BausteinOverrides> over(ls.scenario.bausteine.size());
+  // One draft through a sequence of inputs, each step against a fresh draft; B2's key is
+  // population (first) and protection seekers, B3's protection seekers alone.
+  const std::vector<std::pair<const char*, std::function<void()>>> steps{
+      {"the scenario's inputs", [] {}},
+      {"the same again: every term taken over", [] {}},
+      {"protection seekers of Köln: B2's second term, B3's only one", [&] { ind(Eigen::Index(koeln), Eigen::Index(need)) *= 1.01; }},
+      {"population of Köln: B2's first term, stored until now", [&] { ind(Eigen::Index(koeln), Eigen::Index(population)) += 1; }},
+      {"population as it was", [&] { ind(Eigen::Index(koeln), Eigen::Index(population)) -= 1; }},
+      {"the same again", [] {}},
+      {"population of Stadt Aachen, carved out of the StädteRegion's",
+       [&] { ind(Eigen::Index(aachen), Eigen::Index(population)) += 1000; }},
+      {"the StädteRegion's own population", [&] { ind(Eigen::Index(region_aachen), Eigen::Index(population)) -= 1000; }},
+      {"Stadt Aachen does not apply", [&] { absent[aachen] = 1; }},
+      {"the same again", [] {}},
+      {"everyone applies", [&] { absent[aachen] = 0; }},
+      {"B2's key weights even", [&] { over[1].key_weight = even; }},
+      {"the same again", [] {}},
+      {"B2's key weights as the scenario's", [&] { over[1].key_weight = {}; }},
+  };
+  Draft reused, with_claims;
+  for (const auto& [what, change] : steps) {
+    const std::string step = what;
+    CAPTURE(step);
+    change();
+    for (const bool claims : {false, true}) {
+      PlanInputs in;
+      in.indicators = &ind;
+      in.absent = absent;
+      in.bausteine = over;
+      in.claims = claims;
+      Draft fresh;
+      plan.evaluate(in, fresh);
+      plan.evaluate(in, claims ? with_claims : reused);
+      check_same_draft(claims ? with_claims : reused, fresh, claims);
+    }
+  }
+}
+
+TEST_CASE("positions by key: a maximum no recipient can reach is left out of the apportionment, with the same result and divisors") {
+  // B3 of 2021: 272 units of 0.5 VZÄ, at most 136 VZÄ (272 units, all the budget buys) and at
+  // least one unit for each of the 87 others: none can have more than 272 - 87 = 185 units.
+  auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  auto& b3 = edit_rule<PositionsByKey>(ls.scenario.bausteine[2]);
+  REQUIRE(b3.max == Halves{272});
+  auto evaluate = [&](std::optional<Halves> max) {
+    b3.max = max;
+    const Plan plan(ls.scenario, ls.regions);
+    Draft d;
+    plan.evaluate({}, d);
+    std::vector<std::string> divisors;  // the divisor interval each B3 row's trace gives
+    for (std::size_t row = 0; row < plan.rows().size(); ++row)
+      if (plan.rows()[row].baustein == 2)
+        for (const auto& line : plan.describe({}, row))
+          if (line.label == "divisor") divisors.push_back(line.value);
+    return std::pair{d.halves, divisors};
+  };
+  const auto unreachable = evaluate(Halves{272});
+  REQUIRE(unreachable.second.size() == 88);
+  CHECK(evaluate(std::nullopt) == unreachable);
+  CHECK(evaluate(Halves{186}) == unreachable);  // 93 VZÄ: unreachable too
+  CHECK(evaluate(Halves{185}) == unreachable);  // 92.5 VZÄ: reachable, so the kernel has it, and it binds nobody
+  CHECK(evaluate(Halves{16}).first != unreachable.first);  // 8.0 VZÄ: binds the one with 8.5
 }

@@ -2,6 +2,7 @@
 // plan does what every rule shares (recipients, keys and carve-outs, the residual, pass-through);
 // each rule's own step is its type's (kimsim/rule.hpp, engine/model/rules/).
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <numeric>
 #include <string>
@@ -91,6 +92,31 @@ struct KeyScratch {
   std::vector<std::uint8_t> capped;
 };
 
+/// A Baustein's key terms as its last evaluation left them, so that the next one takes the
+/// leading terms whose inputs repeat instead of computing them again: in a simulation the terms
+/// of indicators without noise (B2's population), in a sweep every term between points that
+/// change no key weight.
+struct KeyMemo {
+  std::vector<std::uint32_t> at;  ///< the present candidates the terms were computed over
+  struct Term {
+    bool stored = false;  ///< data, weight and partial hold this term's last inputs and result
+    bool moves = false;   ///< its data changed between evaluations once: not stored again
+    std::uint64_t weight = 0;   ///< the normalised weight's bits
+    std::vector<double> data;   ///< the indicator's value per candidate (all of who)
+    std::vector<double> partial;  ///< per present candidate: the weighted sum of the terms up to this one
+  };
+  std::vector<Term> terms;
+};
+
+/// Whether the column's values at every candidate are those of `data`, bit for bit.
+inline bool same_data(const double* column, std::span<const std::size_t> who, const std::vector<double>& data) {
+  const std::size_t* const region = who.data();
+  const double* const was = data.data();
+  for (std::size_t i = 0; i < who.size(); ++i)
+    if (std::bit_cast<std::uint64_t>(column[region[i]]) != std::bit_cast<std::uint64_t>(was[i])) return false;
+  return true;
+}
+
 /// The value of an indicator (its `column`) that counts for candidate i: its own less that of its
 /// present carved-out members, at least 0. Over plain pointers: through the vectors every byte read
 /// of `here` made the compiler reload them (this runs per candidate, term and evaluation).
@@ -166,19 +192,51 @@ void check_weights(const KeyPlan& k, std::span<const double> written) {
 }
 
 /// Key shares of the present candidates `at` (summing to 1), the cap applied; into `share`.
-/// `written`: the evaluation's weights in place of the key's (empty: the key's).
+/// `written`: the evaluation's weights in place of the key's (empty: the key's). `memo`: the
+/// terms of the last evaluation with it, taken where their inputs repeat, and updated.
 void evaluate_key(const KeyPlan& k, const Eigen::MatrixXd& ind, const std::vector<std::size_t>& who,
                   std::span<const std::uint8_t> present, std::span<const std::uint32_t> at,
-                  std::span<double> share, KeyScratch& s, std::span<const double> written = {}) {
-  const std::size_t n = at.size();
-  std::fill(share.begin(), share.end(), 0.0);
-  for (std::size_t ti = 0; ti < k.terms.size(); ++ti) {
+                  std::span<double> share, KeyScratch& s, std::span<const double> written = {},
+                  KeyMemo* memo = nullptr) {
+  const std::size_t n = at.size(), nt = k.terms.size();
+  auto column = [&](const KeyPlan::Term& t) { return ind.col(Eigen::Index(t.column)).data(); };
+  std::size_t ti = 0;  // the terms before it are taken from the memo
+  if (memo) {
+    memo->terms.resize(nt);
+    if (!std::equal(memo->at.begin(), memo->at.end(), at.begin(), at.end())) {
+      for (auto& m : memo->terms) m.stored = false;
+      memo->at.assign(at.begin(), at.end());
+    }
+    for (; ti < nt; ++ti) {
+      KeyMemo::Term& m = memo->terms[ti];
+      if (!m.stored || m.weight != std::bit_cast<std::uint64_t>(term_weight(k, ti, written))) break;
+      if (!same_data(column(k.terms[ti]), who, m.data)) {
+        m.stored = false, m.moves = true;
+        break;
+      }
+    }
+  }
+  if (ti > 0) std::copy(memo->terms[ti - 1].partial.begin(), memo->terms[ti - 1].partial.end(), share.begin());
+  else std::fill(share.begin(), share.end(), 0.0);
+  // A partial sum is worth storing while every term before it is stored: it is taken only after them.
+  bool store = memo != nullptr;
+  for (; ti < nt; ++ti) {
     const auto& t = k.terms[ti];
     // The column's shares and their weighted sum in one pass: each share is rounded as a double
     // before it is weighted, as column_shares() gives it.
     const double total = column_values(k, t, ind, who, present, at, s.value);
     const double weight = term_weight(k, ti, written);
     for (std::size_t j = 0; j < n; ++j) share[j] += s.value[j] / total * weight;
+    if (store) store = !memo->terms[ti].moves;
+    if (store) {
+      KeyMemo::Term& m = memo->terms[ti];
+      m.stored = true;
+      m.weight = std::bit_cast<std::uint64_t>(weight);
+      m.data.resize(who.size());
+      const double* const from = column(t);
+      for (std::size_t i = 0; i < who.size(); ++i) m.data[i] = from[who[i]];
+      m.partial.assign(share.begin(), share.end());
+    }
   }
   if (!k.cap) return;
   // Cap each share at factor x the cap indicator's share; the excess goes to the uncapped ones
@@ -246,6 +304,8 @@ struct Plan::Compiled {
   /// without key or pass-through): an evaluation that repeats them is skipped.
   bool memo = false;
   std::vector<std::size_t> who;  ///< the candidates (region indices), ascending
+  /// 0 .. who.size() - 1: the present candidates where nobody is absent (no compaction then).
+  std::vector<std::uint32_t> everyone;
   std::optional<KeyPlan> key;
   std::unique_ptr<const CompiledRule> rule;
   struct Pass {
@@ -264,6 +324,7 @@ struct Draft::Scratch {
     std::vector<std::uint32_t> at;
   };
   std::vector<Memo> memo;  // per Baustein
+  std::vector<KeyMemo> keys;  // per Baustein
   /// The plan that last wrote the draft (held, so that no other plan can take its address).
   std::shared_ptr<const void> plan;
   RuleScratch rule;
@@ -320,6 +381,8 @@ Plan::Plan(const Scenario& scenario, const Regions& regions) : scenario_(&scenar
              b.id + ": no region matches its recipients" + (why.empty() ? "" : why + "')"));
     }
     for (auto region : c.who) rows_.push_back({bi, region, std::nullopt});
+    c.everyone.resize(c.who.size());
+    std::iota(c.everyone.begin(), c.everyone.end(), 0u);
     if (!b.rule) refuse(scenario, baustein_path(scenario, bi), b.id + ": the Baustein has no rule");
     const RuleSite site{scenario, regions, bi, c.who};
     c.rule = b.rule->compile(site);
@@ -362,6 +425,23 @@ Plan::Plan(const Scenario& scenario, const Regions& regions) : scenario_(&scenar
   read_.erase(std::unique(read_.begin(), read_.end()), read_.end());
   compiled_ = std::move(compiled);
 }
+
+namespace {
+
+/// The sum of `cents`, refused as call.sum() refuses where it leaves 64 bits. In one pass that
+/// the compiler vectorises, as an unsigned sum with the values' bits ORed: no value exceeds their
+/// OR, so where n x OR < 2^63 (every value >= 0, none near the limit) the sum is exact; else
+/// again, step by step with the check.
+Cents total_cents(const RuleCall& call, std::span<const Cents> cents) {
+  std::uint64_t sum = 0, bits = 0;
+  for (const Cents v : cents) sum += static_cast<std::uint64_t>(v), bits |= static_cast<std::uint64_t>(v);
+  if (static_cast<unsigned __int128>(bits) * cents.size() < (std::uint64_t{1} << 63)) return static_cast<Cents>(sum);
+  Cents total = 0;
+  for (const Cents v : cents) total = call.sum(total, v);
+  return total;
+}
+
+}  // namespace
 
 std::optional<Cents> for_months(Cents annual, int months) {
   if (months == 12) return annual;
@@ -412,6 +492,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     d.unallocated.assign(nb, 0);
     d.tie.assign(nb, 0);
     s.memo.assign(nb, {});
+    s.keys.assign(nb, {});
   }
   for (std::size_t bi = 0; bi < nb; ++bi) {
     const Baustein& b = scenario.bausteine[bi];
@@ -420,24 +501,25 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     const Cents rate = period_rate(scenario, bi, in.rate_per_vza.empty() ? b.rate_per_vza : in.rate_per_vza[bi]);
     const BausteinOverrides* over = in.bausteine.empty() || in.bausteine[bi].empty() ? nullptr : &in.bausteine[bi];
     const std::size_t r0 = c.first_row, nc = c.who.size();
-    // The present candidates, compacted: rule computations run over them only.
-    // Written through a pointer into room for all: push_back per candidate reloaded the vector's
-    // end after every byte read of `absent` (a byte may alias anything).
-    s.at.resize(nc);
-    std::size_t n = 0;
-    {
-      std::uint32_t* const at = s.at.data();
+    // The present candidates, compacted: rule computations run over them only. Where nobody is
+    // absent, all of them, compiled once. Written through a pointer into room for all: push_back
+    // per candidate reloaded the vector's end after every byte read of `absent` (a byte may
+    // alias anything).
+    std::span<const std::uint32_t> at = c.everyone;
+    if (!in.absent.empty()) {
+      s.at.resize(nc);
+      std::size_t present = 0;
+      std::uint32_t* const into = s.at.data();
       const std::size_t* const who = c.who.data();
       const std::uint8_t* const absent = in.absent.data();
-      if (in.absent.empty())
-        for (std::size_t k = 0; k < nc; ++k) at[n++] = static_cast<std::uint32_t>(k);
-      else
-        for (std::size_t k = 0; k < nc; ++k) {
-          at[n] = static_cast<std::uint32_t>(k);
-          n += !absent[who[k]];
-        }
-      s.at.resize(n);
+      for (std::size_t k = 0; k < nc; ++k) {
+        into[present] = static_cast<std::uint32_t>(k);
+        present += !absent[who[k]];
+      }
+      s.at.resize(present);
+      at = s.at;
     }
+    const std::size_t n = at.size();
     if (n == 0) {
       // Nobody applied (a replication with low uptake): an outcome, not an error. The whole
       // budget lapses and is counted as unallocated.
@@ -454,29 +536,39 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     // A Baustein that reads no indicator (fixed staffing) is a function of who is present, its
     // budget and its rate: when they repeat (every replication where all apply), so does it.
     Draft::Scratch::Memo& memo = s.memo[bi];
-    if (c.memo && !over && memo.valid && memo.budget == budget && memo.rate == rate && memo.at == s.at) continue;
+    if (c.memo && !over && memo.valid && memo.budget == budget && memo.rate == rate &&
+        std::equal(memo.at.begin(), memo.at.end(), at.begin(), at.end()))
+      continue;
     memo.valid = false;
-    std::fill(d.present.begin() + long(r0), d.present.begin() + long(c.end_row), 0);
-    for (auto* v : {&d.halves, &d.gross, &d.cents}) std::fill(v->begin() + long(r0), v->begin() + long(c.end_row), 0);
+    // Zero on entry to the rule (its contract). Gross is the rule's positions, copied below; its
+    // pass-through rows are written only for the Gemeinden present.
+    for (auto* v : {&d.halves, &d.cents}) std::fill(v->begin() + long(r0), v->begin() + long(c.end_row), 0);
+    std::fill(d.gross.begin() + long(r0 + nc), d.gross.begin() + long(c.end_row), 0);
     if (claims)
       for (auto* v : {&d.key_share, &d.quota}) std::fill(v->begin() + long(r0), v->begin() + long(c.end_row), 0.0);
     d.budget[bi] = budget;
     {
       std::uint8_t* const present = d.present.data() + r0;
-      for (const std::uint32_t k : s.at) present[k] = 1;
+      if (n == nc) {  // everyone: one fill instead of a store per candidate
+        std::fill(present, present + nc, 1);
+      } else {
+        std::fill(present, present + nc, 0);
+        for (const std::uint32_t k : at) present[k] = 1;
+      }
+      std::fill(present + nc, d.present.data() + c.end_row, 0);
     }
     const std::span<const std::uint8_t> present(d.present.data() + r0, nc);
     s.share.resize(n);
     const std::span<const double> weights = over ? over->key_weight : std::span<const double>();
     if (c.key) {
       check_weights(*c.key, weights);
-      evaluate_key(*c.key, ind, c.who, present, s.at, s.share, s.key, weights);
+      evaluate_key(*c.key, ind, c.who, present, at, s.share, s.key, weights, &s.keys[bi]);
     }
     RuleCall call{{scenario, regions, bi, c.who},
                   ind,
                   budget,
                   rate,
-                  s.at,
+                  at,
                   present,
                   c.key ? std::span<const double>(s.share) : std::span<const double>(),
                   in.floor.empty() ? std::span<const Halves>() : in.floor.subspan(r0, nc),
@@ -489,10 +581,10 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     call.claims = claims != 0;
     c.rule->evaluate(call);
     if (claims && c.key)
-      for (std::size_t j = 0; j < n; ++j) d.key_share[r0 + s.at[j]] = s.share[j];
+      for (std::size_t j = 0; j < n; ++j) d.key_share[r0 + at[j]] = s.share[j];
     d.tie[bi] = call.outcome.tie.has_value();
-    Cents allocated = 0;
-    for (std::uint32_t k : s.at) allocated = call.sum(allocated, d.cents[r0 + k]);
+    // Over all candidates in a row, without the present ones' indices: the absent ones hold 0.
+    const Cents allocated = total_cents(call, std::span<const Cents>(d.cents.data() + r0, nc));
     if (allocated > budget)
       refuse(scenario, baustein_path(scenario, bi, "budget_eur"), b.id + ": the rule needs " + money_text(allocated) + ", more than the budget of " + money_text(budget));
     Cents rest = budget - allocated;
@@ -502,19 +594,16 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
       rs.weight.resize(n);
       for (std::size_t j = 0; j < n; ++j) {
         const double key_share = c.key ? s.share[j] : 0.0;
-        rs.weight[j] = key_share > 0 ? weight_of(key_share) : static_cast<std::uint64_t>(d.halves[r0 + s.at[j]]);
+        rs.weight[j] = key_share > 0 ? weight_of(key_share) : static_cast<std::uint64_t>(d.halves[r0 + at[j]]);
       }
       rs.seats.resize(n);
       split_cents(rest, rs.weight, rs.seats, rs.kernel);
-      for (std::size_t j = 0; j < n; ++j) d.cents[r0 + s.at[j]] += rs.seats[j];
+      for (std::size_t j = 0; j < n; ++j) d.cents[r0 + at[j]] += rs.seats[j];
       rest = 0;
     }
     d.unallocated[bi] = rest;
-    {
-      Halves* const gross = d.gross.data() + r0;
-      const Halves* const halves = d.halves.data() + r0;
-      for (const std::uint32_t k : s.at) gross[k] = halves[k];
-    }
+    // Before passing on, gross is the rule's positions: those of the absent candidates are 0 in both.
+    std::copy(d.halves.begin() + long(r0), d.halves.begin() + long(r0 + nc), d.gross.begin() + long(r0));
     // Pass-through: the Kreis keeps its rows' money less the shares its Gemeinden receive. A
     // Gemeinde that did not apply receives no share: the Kreis keeps it.
     const Cents half = c.passes.empty() ? 0 : call.half_rate();
@@ -557,7 +646,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     }
     if (c.memo && !over) {  // in place: the memo keeps its buffer, no allocation per evaluation
       memo.valid = true, memo.budget = budget, memo.rate = rate;
-      memo.at.assign(s.at.begin(), s.at.end());
+      memo.at.assign(at.begin(), at.end());
     }
   }
 }

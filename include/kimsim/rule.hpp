@@ -217,10 +217,12 @@ R& edit_rule(Baustein& b) {
 /// Key shares as integer weights: fixed point with 12 decimals, so that the kernel decides
 /// exactly on them (and ties between equal keys are found, not hidden by rounding noise).
 /// Rounded half away from zero, as llround, inline: the truncation and the fraction are exact.
+/// Truncated as a signed number, the same for 0 <= x < 2^63: one instruction on x86-64, where the
+/// unsigned conversion tests and branches for x >= 2^63 (this runs per recipient and evaluation).
 inline std::uint64_t weight_of(double share) {
   const double x = share * 1e12;  // 0 <= x <= 1e12
-  const auto whole = static_cast<std::uint64_t>(x);
-  return whole + (x - static_cast<double>(whole) >= 0.5);
+  const auto whole = static_cast<std::int64_t>(x);
+  return static_cast<std::uint64_t>(whole + (x - static_cast<double>(whole) >= 0.5));
 }
 /// The steps of a largest-remainder apportionment (Method::hamilton, as apportion() and
 /// split_cents() make one) for recipient j, so that a reader can redo it: the bound that holds

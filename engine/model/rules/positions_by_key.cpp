@@ -53,6 +53,19 @@ void check(const RuleSite& site, const Values& v) {
                                         vza_text(*v.min) + " VZÄ");
 }
 
+/// Whether a recipient can reach its maximum `hi`: it receives at most the `keyed` units less
+/// the others' minimums `lo` (empty: 0). `uniform`: every recipient has the same bounds (no floor).
+bool max_reachable(std::span<const std::int64_t> lo, std::span<const std::int64_t> hi, std::int64_t keyed, bool uniform) {
+  using i128 = __int128;
+  const std::size_t n = hi.size();
+  if (uniform) return i128{hi[0]} + i128{lo.empty() ? 0 : lo[0]} * i128(n - 1) <= keyed;
+  i128 others = 0;
+  for (std::size_t j = 0; !lo.empty() && j < n; ++j) others += lo[j];
+  for (std::size_t j = 0; j < n; ++j)
+    if (i128{hi[j]} + others - (lo.empty() ? 0 : lo[j]) <= keyed) return true;
+  return false;
+}
+
 class Compiled final : public CompiledRule {
  public:
   explicit Compiled(const PositionsByKey& rule) : rule_(rule) {}
@@ -104,8 +117,12 @@ class Compiled final : public CompiledRule {
     s.weight.resize(n);
     for (std::size_t j = 0; j < n; ++j) s.weight[j] = weight_of(c.share[j]);
     s.seats.resize(n);
+    // A maximum that no recipient can reach binds nothing (B3's "all the budget buys"): the kernel
+    // is spared its checks. s.hi stays for describe().
+    const bool reachable = !s.hi.empty() && max_reachable(s.lo, s.hi, keyed, c.floor.empty());
     try {
-      c.outcome = apportion(rule.rule, s.weight, keyed, s.seats, s.kernel, Bounds{s.lo, s.hi});
+      c.outcome = apportion(rule.rule, s.weight, keyed, s.seats, s.kernel,
+                            Bounds{s.lo, reachable ? std::span<const std::int64_t>(s.hi) : std::span<const std::int64_t>()});
     } catch (const TieError& e) {
       c.refuse_tie(e, c.at, rule.unit);
     } catch (const InputError& e) {

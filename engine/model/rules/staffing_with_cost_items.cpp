@@ -111,6 +111,14 @@ class Compiled final : public CompiledRule {
     first_extra_.push_back(static_cast<std::uint32_t>(extras_.size()));
     columns_ = std::move(columns);
     since_ = since;
+    // The amounts per half position of the Baustein's months, once: refused (nullopt here) only
+    // when an evaluation needs them, as before.
+    const int months = site.b().months;
+    assist_ = for_year(months, rule.assistance_eur);
+    for (const auto& it : rule.items) {
+      const auto v = it.once ? std::optional<Cents>(it.eur_per_vza) : for_year(months, it.eur_per_vza);
+      item_half_.push_back(v ? std::optional<Cents>(*v / 2) : std::nullopt);
+    }
   }
 
   /// The year's money for the positions of candidate k: coordination, assistance, each item
@@ -122,7 +130,18 @@ class Compiled final : public CompiledRule {
     Cents total = 0;  // coordination + assistance + the items, added in this order
   };
 
-  Money money(const RuleCall& c, std::size_t k, std::vector<Cents>* items = nullptr) const {
+  /// Half the rate, and the amounts of the months funded checked (refused as money() needs
+  /// them: assistance, then each item): once per evaluation, not per candidate.
+  Cents rates(const RuleCall& c) const {
+    const Cents half = c.half_rate();
+    if (!assist_) per_year(c, rule_.assistance_eur, nullptr);
+    for (std::size_t i = 0; i < rule_.items.size(); ++i)
+      if (!item_half_[i]) per_year(c, rule_.items[i].eur_per_vza, &rule_.items[i]);
+    return half;
+  }
+
+  /// `half`: rates(c).
+  Money money(const RuleCall& c, std::size_t k, Cents half, std::vector<Cents>* items = nullptr) const {
     Money m;
     const int year = c.scenario.year;
     const bool set_up = rule_.set_up_year && *rule_.set_up_year == year;
@@ -134,13 +153,12 @@ class Compiled final : public CompiledRule {
         m.coordinators += rule_.extra;
         if (e.began == year || (e.began == 0 && set_up)) m.fresh += rule_.extra;
       }
-    m.coordination = c.product(m.coordinators, c.half_rate());
-    m.assist = c.product(m.assistance, per_year(c, rule_.assistance_eur, nullptr));
+    m.coordination = c.product(m.coordinators, half);
+    m.assist = c.product(m.assistance, *assist_);
     m.total = c.sum(m.coordination, m.assist);
     for (std::size_t i = 0; i < rule_.items.size(); ++i) {
       const auto& it = rule_.items[i];
-      const Cents per_half = it.once ? it.eur_per_vza / 2 : per_year(c, it.eur_per_vza, &it) / 2;
-      const Cents x = c.product(it.once ? m.fresh : m.coordinators + m.assistance, per_half);
+      const Cents x = c.product(it.once ? m.fresh : m.coordinators + m.assistance, *item_half_[i]);
       m.total = c.sum(m.total, x);
       if (items) items->push_back(x);
     }
@@ -148,12 +166,13 @@ class Compiled final : public CompiledRule {
   }
 
   void evaluate(RuleCall& c) const override {
+    const Cents half = rates(c);
     for (std::uint32_t k : c.at) {
-      const Money m = money(c, k);
+      const Money m = money(c, k, half);
       c.halves[k] = m.coordinators + m.assistance;
       c.cents[k] = m.total;
     }
-    if (!c.quota.empty())
+    if (c.claims)
       for (std::uint32_t k : c.at) c.quota[k] = static_cast<double>(c.halves[k]) / 2.0;
   }
 
@@ -162,8 +181,9 @@ class Compiled final : public CompiledRule {
 
   void kinds(const RuleCall& c, std::vector<std::pair<std::string, Halves>>& out) const override {
     Halves coordination = 0, assistance = 0;
+    const Cents half = rates(c);
     for (std::uint32_t k : c.at) {
-      const Money m = money(c, k);
+      const Money m = money(c, k, half);
       coordination += m.coordinators, assistance += m.assistance;
     }
     out.push_back({"coordination", coordination});
@@ -192,7 +212,7 @@ class Compiled final : public CompiledRule {
                        c.regions.places.cell(c.regions, e.gemeinde, *since_)});
     }
     std::vector<Cents> items;
-    const Money m = money(c, k, &items);
+    const Money m = money(c, k, rates(c), &items);
     out.push_back({"coordinators", vza_text(m.coordinators) + " VZÄ", "", {m.coordinators}});
     out.push_back({"assistance", vza_text(m.assistance) + " VZÄ",
                    rule_.assistance.count(r.type) ? c.place(c.in_block("assistance." + type_key)) : "", {m.assistance}});
@@ -236,8 +256,8 @@ class Compiled final : public CompiledRule {
   /// nullptr for assistance_eur (the place is spelled only for the refusal: this runs per
   /// candidate and evaluation).
   static Cents per_year(const RuleCall& c, Cents annual, const StaffingWithCostItems::Item* item) {
-    const auto v = for_months(annual, c.b().months);
-    if (!v || *v % 2 != 0) [[unlikely]] {
+    const auto v = for_year(c.b().months, annual);
+    if (!v) [[unlikely]] {
       const std::string at = item ? "cost_items." + item->name + ".eur_per_vza" : "assistance_eur";
       c.refuse("months", c.b().id + ": " + std::to_string(c.b().months) + " months of " + money_text(annual) + " (" + at +
                              ") is no whole, even number of cents; choose months that divide it exactly");
@@ -245,7 +265,15 @@ class Compiled final : public CompiledRule {
     return *v;
   }
 
+  /// annual x months / 12 where that is a whole, even number of cents; else nullopt.
+  static std::optional<Cents> for_year(int months, Cents annual) {
+    const auto v = for_months(annual, months);
+    return v && *v % 2 == 0 ? v : std::nullopt;
+  }
+
   const StaffingWithCostItems& rule_;
+  std::optional<Cents> assist_;  ///< per_year(assistance_eur): per 0.5 VZÄ of assistance
+  std::vector<std::optional<Cents>> item_half_;  ///< per cost item: its amount per half position
   std::vector<Halves> coordinators_, assistance_;  ///< per candidate, by type
   std::vector<Extra> extras_;  ///< in candidate order
   std::vector<std::uint32_t> first_extra_;  ///< per candidate: its first extra; then extras_.size()
