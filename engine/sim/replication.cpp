@@ -300,7 +300,7 @@ double gini(std::span<const std::pair<double, std::uint32_t>> x) {
 }
 
 /// Sorts by value with insertion sort: linear for the nearly sorted input it gets.
-void sort_nearly_sorted(std::vector<std::pair<double, std::uint32_t>>& x) {
+void sort_nearly_sorted(std::span<std::pair<double, std::uint32_t>> x) {
   for (std::size_t i = 1; i < x.size(); ++i) {
     const auto v = x[i];
     std::size_t j = i;
@@ -350,23 +350,33 @@ FairnessScorer::FairnessScorer(const Regions& regions, const std::vector<Plan::R
     euros_per_cent_inhabitant_.push_back(0.01 / population[kreis_level_[k]]);
   }
   per_kreis_.assign(kreis_level_.size(), 0);
+  counted_.resize(kreis_level_.size());
+  place_.resize(kreis_level_.size());
 }
 
 void FairnessScorer::end_year(std::span<const std::uint8_t> absent, StateStats& state) {
   // They are taken in the last replication's order, which rarely changes, so that sorting them
   // is a few moves; then they take their new order in their own places, and the others keep
-  // theirs, close to where they will count again.
-  auto counts = [&](std::uint32_t k) { return !absent[kreis_level_[k]] && per_kreis_[k] > 0; };
-  counted_.clear();
-  for (std::uint32_t k : order_)
-    if (counts(k)) counted_.push_back({static_cast<double>(per_kreis_[k]) * euros_per_cent_inhabitant_[k], k});
-  sort_nearly_sorted(counted_);
-  for (std::size_t c = 0; auto& k : order_)
-    if (counts(k)) k = counted_[c++].second;
-  double ratio = counted_.empty() ? 0.0 : counted_.back().first / counted_.front().first;
+  // theirs, close to where they will count again. Each is written and kept or not by whether it
+  // counts, without a branch: that is a coin flip per region where uptake is drawn.
+  const std::size_t K = order_.size();
+  std::pair<double, std::uint32_t>* const counted = counted_.data();
+  std::uint32_t* const order = order_.data();
+  std::uint32_t* const place = place_.data();
+  std::size_t n = 0;
+  for (std::size_t at = 0; at < K; ++at) {
+    const std::uint32_t k = order[at];
+    counted[n] = {static_cast<double>(per_kreis_[k]) * euros_per_cent_inhabitant_[k], k};
+    place[n] = static_cast<std::uint32_t>(at);
+    n += !absent[kreis_level_[k]] && per_kreis_[k] > 0;
+  }
+  const std::span<std::pair<double, std::uint32_t>> x(counted, n);
+  sort_nearly_sorted(x);
+  for (std::size_t c = 0; c < n; ++c) order[place[c]] = counted[c].second;
+  double ratio = n == 0 ? 0.0 : counted[n - 1].first / counted[0].first;
   const bool capped = ratio > double(kMaxRatio);
   ratio = std::min(ratio, double(kMaxRatio));
-  state.gini.add(nano(gini(counted_)));
+  state.gini.add(nano(gini(x)));
   state.maxmin.add(nano(ratio));
   state.maxmin_capped.add(capped);
   std::fill(per_kreis_.begin(), per_kreis_.end(), Cents{0});  // for the next year

@@ -147,7 +147,10 @@ class FairnessScorer {
   std::vector<double> euros_per_cent_inhabitant_;          // per Kreis-level region
   std::vector<Cents> per_kreis_;                           // per Kreis-level region: its money and its Gemeinden's
   std::vector<std::uint32_t> order_;                       // Kreis-level regions, by euros per inhabitant
-  std::vector<std::pair<double, std::uint32_t>> counted_;  // euros per inhabitant, Kreis-level index
+  // Scratch of end_year, one per Kreis-level region: the counted ones' euros per inhabitant with
+  // their Kreis-level index, and where each stands in order_.
+  std::vector<std::pair<double, std::uint32_t>> counted_;
+  std::vector<std::uint32_t> place_;
 };
 
 /// Everything one thread needs to run replications: the compiled allocation plan, copies of the
