@@ -471,7 +471,7 @@ Replicator::Replicator(const Scenario& scenario, const Regions& regions, const S
   absent_.assign(R, 0);
   start_.assign(R, 1);
   floor_.assign(rows.size(), 0);
-  outcome_.assign(rows.size(), {});
+  later_.assign(rows.size(), {});
   uniform_.assign(std::max(rows.size(), read.size()), 0.0);
   value_.assign(std::max(rows.size(), read.size()), 0.0);
   fill_.assign(rows.size(), 0);
@@ -500,25 +500,34 @@ void check_simulation_years(const Scenario& scenario, const Regions& regions, co
 
 void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector<StateStats>& state) {
   const std::size_t n = plan_.rows().size();
-  replicate(r, [&](std::size_t y, std::span<const RowOutcome> outcomes) {
-    score_slots(outcomes, stats.data() + y * n);
-    spending_.rows(outcomes);
-    fairness_.rows(outcomes);
-    spending_.end_year(state[y]);
-    fairness_.end_year(absent_, state[y]);
-  });
+  SlotStats* const slots = stats.data();
+  LaterCount* const later = later_.data();
+  LaterCount* next = later;
+  replicate(
+      r,
+      [&](std::size_t y, std::size_t row, const RowOutcome& o) {
+        next = score_slot(slots[y * n + row], o, next);
+        spending_.add(o);
+        fairness_.add(row, o);
+      },
+      [&](std::size_t y) {
+        score_later({later, next});
+        next = later;
+        spending_.end_year(state[y]);
+        fairness_.end_year(absent_, state[y]);
+      });
 }
 
 void Replicator::record(std::uint64_t r, std::span<RowOutcome> outcomes) {
   if (outcomes.size() != slots_.size()) throw Error("Replicator::record: one outcome per slot");
   const std::size_t n = plan_.rows().size();
-  replicate(r, [&](std::size_t y, std::span<const RowOutcome> year) {
-    std::copy(year.begin(), year.end(), outcomes.begin() + std::ptrdiff_t(y * n));
-  });
+  RowOutcome* const out = outcomes.data();
+  replicate(
+      r, [&](std::size_t y, std::size_t row, const RowOutcome& o) { out[y * n + row] = o; }, [](std::size_t) {});
 }
 
-template <typename Year>
-void Replicator::replicate(std::uint64_t r, Year&& year) {
+template <typename RowDone, typename YearDone>
+void Replicator::replicate(std::uint64_t r, RowDone&& row_done, YearDone&& year_done) {
   Stream s(spec_.seed, r);
   const RowSite* const sites = sites_.data();
   const std::size_t nrows = plan_.rows().size();
@@ -531,7 +540,6 @@ void Replicator::replicate(std::uint64_t r, Year&& year) {
   std::int64_t* const fill = fill_.data();
   Cents* const cost_cents = cost_.data();
   Halves* const floor = floor_.data();
-  RowOutcome* const outcome = outcome_.data();
   double* const uniform = uniform_.data();
   const double* const value = value_.data();
   const double* const uptake = uptake_.data();
@@ -592,8 +600,8 @@ void Replicator::replicate(std::uint64_t r, Year&& year) {
     in.rate_per_vza = rate_[y];
     if (spec_.hold_harmless && y > 0) in.floor = floor_;
     plan_.evaluate(in, draft_);
-    // Hiring: money flows from the start month once a position is filled. The year's outcomes
-    // go to the scorers.
+    // Hiring: money flows from the start month once a position is filled. Each row's outcome
+    // goes to the scorers.
     const std::uint8_t* const present = draft_.present.data();
     const Halves* const halves = draft_.halves.data();
     const Halves* const gross = draft_.gross.data();
@@ -604,23 +612,27 @@ void Replicator::replicate(std::uint64_t r, Year&& year) {
       RowOutcome o;
       Halves held = 0;
       // A non-applicant receives nothing; nor do the Gemeinden of a Kreis that did not apply.
-      if (present[row] && !(absent[site.region] | absent[site.lapses_with])) {
-        o.halves = halves[row], o.cents = cents[row], o.outflow = o.cents, o.months = kMonths;
-        held = gross[row];  // hold-harmless protects what the recipient was granted
-        if (const Halves h = o.halves; h > 0) {
-          const std::int64_t months = std::clamp<std::int64_t>(kMonths - (start[site.region] - 1) - fill[row], 0, kMonths);
-          o.months = months;
-          o.outflow = mul_div<kMonths>(o.cents, months);
-          if (cost) {
-            const Cents excess = std::max<Cents>(0, cost_cents[row] - rate[site.baustein]);
-            o.cofinancing = mul_div<2 * kMonths>(excess, h * months);  // h half positions: h / 2 VZÄ
-          }
+      // Scored on its own path: where both paths met, the compiler kept the outcome on the stack.
+      if (!present[row] || (absent[site.region] | absent[site.lapses_with])) {
+        floor[row] = held;
+        row_done(y, row, o);
+        continue;
+      }
+      o.halves = halves[row], o.cents = cents[row], o.outflow = o.cents, o.months = kMonths;
+      held = gross[row];  // hold-harmless protects what the recipient was granted
+      if (const Halves h = o.halves; h > 0) {
+        const std::int64_t months = std::clamp<std::int64_t>(kMonths - (start[site.region] - 1) - fill[row], 0, kMonths);
+        o.months = months;
+        o.outflow = mul_div<kMonths>(o.cents, months);
+        if (cost) {
+          const Cents excess = std::max<Cents>(0, cost_cents[row] - rate[site.baustein]);
+          o.cofinancing = mul_div<2 * kMonths>(excess, h * months);  // h half positions: h / 2 VZÄ
         }
       }
       floor[row] = held;
-      outcome[row] = o;
+      row_done(y, row, o);
     }
-    year(y, std::span<const RowOutcome>(outcome, nrows));
+    year_done(y);
   }
 }
 
