@@ -40,6 +40,8 @@ struct Sum {
   static constexpr std::string_view kind = "sum";
   __int128 sum = 0;
   void add(std::int64_t v) { sum += v; }
+  /// v >= 0: the same sum as add(v), without extending a sign into the upper 64 bits.
+  void add_natural(std::uint64_t v) { sum += v; }
   void merge(const Sum& o) { sum += o.sum; }
 };
 
@@ -49,6 +51,8 @@ struct Moments {
   __int128 sum = 0, sq = 0;
   /// v is 64 bits: its square is one multiplication into 128.
   void add(std::int64_t v) { sum += v, sq += static_cast<__int128>(v) * v; }
+  /// v >= 0: the same sums as add(v), without extending a sign into the upper 64 bits.
+  void add_natural(std::uint64_t v) { sum += v, sq += static_cast<__int128>(static_cast<unsigned __int128>(v) * v); }
   void merge(const Moments& o) { sum += o.sum, sq += o.sq; }
 };
 

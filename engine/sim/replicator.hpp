@@ -83,7 +83,7 @@ class Philox2x64 {
 
 /// What one row of the plan (a recipient of a Baustein) produced in one replication and year:
 /// what the scorers read. A row without money (not allocated, or its recipient did not apply)
-/// has zeros.
+/// has zeros; no member is ever negative.
 struct RowOutcome {
   Halves halves = 0;        ///< positions
   Cents cents = 0;          ///< granted
@@ -114,10 +114,12 @@ struct LaterCount {
 /// not matter.
 inline LaterCount* score_slot(SlotStats& s, const RowOutcome& o, LaterCount* later) {
   s.nothing.add(o.cents == 0);
-  s.halves.add(o.halves);
-  s.cents.add(o.cents);
-  s.outflow.add(o.outflow);
-  s.cofinancing.add(o.cofinancing);
+  // An outcome is never negative (see the payout in replication.cpp): added as unsigned, the
+  // same sums without the sign's extension into 128 bits.
+  s.halves.add_natural(static_cast<std::uint64_t>(o.halves));
+  s.cents.add_natural(static_cast<std::uint64_t>(o.cents));
+  s.outflow.add_natural(static_cast<std::uint64_t>(o.outflow));
+  s.cofinancing.add_natural(static_cast<std::uint64_t>(o.cofinancing));
   const bool within = s.halves_hist.add_within(o.halves), repeat = s.cents_counts.add_repeat(o.cents);
   if (!(within & repeat)) [[unlikely]]
     *later++ = {&s, o.halves, o.cents, !within, !repeat};
