@@ -259,6 +259,21 @@ TEST_CASE("whole-number draws by table equal the rounded inverse at every 32-bit
   CHECK(WholeDraw({K::beta, 2, 3}, 0, 13).round(std::nan("")) == 0);
 }
 
+TEST_CASE("sums of values never negative, added as unsigned, equal the signed sums") {
+  Moments m, mn;
+  Sum s, sn;
+  for (const std::int64_t v : {std::int64_t{0}, std::int64_t{1}, std::int64_t{99'000'000}, std::int64_t{1} << 32,
+                               (std::int64_t{1} << 32) + 1, std::int64_t{1} << 62, INT64_MAX}) {
+    m.add(v), s.add(v);
+    mn.add_natural(static_cast<std::uint64_t>(v)), sn.add_natural(static_cast<std::uint64_t>(v));
+    CHECK(mn.sum == m.sum);
+    CHECK(mn.sq == m.sq);
+    CHECK(sn.sum == s.sum);
+  }
+  // 2^62 and INT64_MAX squared and added stay below 2^127: the signed sums did not wrap.
+  CHECK(m.sq > 0);
+}
+
 TEST_CASE("value counts: exact up to the limit, binned beyond, the same whatever the split") {
   // Values with few distinct amounts stay exact.
   ValueCounts few;

@@ -40,6 +40,8 @@ struct Sum {
   static constexpr std::string_view kind = "sum";
   __int128 sum = 0;
   void add(std::int64_t v) { sum += v; }
+  /// v >= 0: the same sum as add(v), without extending a sign into the upper 64 bits.
+  void add_natural(std::uint64_t v) { sum += v; }
   void merge(const Sum& o) { sum += o.sum; }
 };
 
@@ -49,6 +51,8 @@ struct Moments {
   __int128 sum = 0, sq = 0;
   /// v is 64 bits: its square is one multiplication into 128.
   void add(std::int64_t v) { sum += v, sq += static_cast<__int128>(v) * v; }
+  /// v >= 0: the same sums as add(v), without extending a sign into the upper 64 bits.
+  void add_natural(std::uint64_t v) { sum += v, sq += static_cast<__int128>(static_cast<unsigned __int128>(v) * v); }
   void merge(const Moments& o) { sum += o.sum, sq += o.sq; }
 };
 
@@ -61,6 +65,13 @@ struct Histogram {
     if (at >= counts.size()) [[unlikely]]
       counts.resize(at + 1, 0);
     ++counts[at];
+  }
+  /// Counts k where the histogram reaches it already; else counts nothing and says so (add() it).
+  bool add_within(std::int64_t k) {
+    const auto at = static_cast<std::size_t>(k);
+    if (at >= counts.size()) return false;
+    ++counts[at];
+    return true;
   }
   void merge(const Histogram& o);
 };
@@ -86,12 +97,17 @@ class ValueCounts {
   static constexpr std::string_view kind = "value-counts";
   static constexpr std::size_t kExact = 1024;
   void add(std::int64_t v) {
-    // Most replications repeat the last value (positions at a flat rate take few amounts).
-    if (!binned_ && last_ < counts_.size() && counts_[last_].first == v) [[likely]]
-      ++counts_[last_].second;
-    else
-      add_other(v);
+    if (!add_repeat(v)) add_other(v);
   }
+  /// Counts v where it is the last value added, as most replications repeat it (positions at a
+  /// flat rate take few amounts); else counts nothing and says so.
+  bool add_repeat(std::int64_t v) {
+    if (binned_ || last_ >= counts_.size() || counts_[last_].first != v) return false;
+    ++counts_[last_].second;
+    return true;
+  }
+  /// Counts v, any value: add() where add_repeat() said no.
+  void add_other(std::int64_t v);
   void merge(const ValueCounts& o);
   /// The k-th smallest value (1-based): exact, or the smallest value of its bin when binned.
   std::int64_t nth(std::uint64_t k) const;
@@ -104,7 +120,6 @@ class ValueCounts {
   std::vector<std::pair<std::int64_t, std::uint64_t>> counts_;  // ascending values (bin minima)
   std::uint32_t last_ = 0;  // where the last value went (< kExact): most replications repeat it
   bool binned_ = false;
-  void add_other(std::int64_t v);
   void to_bins();
 };
 

@@ -47,29 +47,31 @@ inline double quantile_central(double q) {
            4.2313330701600911252e+1) * r + 1.0);
 }
 
-/// The tails, |p - 1/2| > 0.425.
+/// The tails, |p - 1/2| > 0.425, at r = sqrt(-log(min(p, 1 - p))): for r <= 5 (p down to 1.4e-11,
+/// the draws of every day) and beyond, each as |z|.
+inline double tail_near(double r) {
+  r -= 1.6;
+  return (((((((7.74545014278341407640e-4 * r + 2.27238449892691845833e-2) * r + 2.41780725177450611770e-1) * r +
+              1.27045825245236838258e+0) * r + 3.64784832476320460504e+0) * r + 5.76949722146069140550e+0) * r +
+           4.63033784615654529590e+0) * r + 1.42343711074968357734e+0) /
+         (((((((1.05075007164441684324e-9 * r + 5.47593808499534494600e-4) * r + 1.51986665636164571966e-2) * r +
+              1.48103976427480074590e-1) * r + 6.89767334985100004550e-1) * r + 1.67638483018380384940e+0) * r +
+           2.05319162663775882187e+0) * r + 1.0);
+}
+inline double tail_far(double r) {
+  r -= 5.0;
+  return (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r + 1.24266094738807843860e-3) * r +
+              2.65321895265761230930e-2) * r + 2.96560571828504891230e-1) * r + 1.78482653991729133580e+0) * r +
+           5.46378491116411436990e+0) * r + 6.65790464350110377720e+0) /
+         (((((((2.04426310338993978564e-15 * r + 1.42151175831644588870e-7) * r + 1.84631831751005468180e-5) * r +
+              7.86869131145613259100e-4) * r + 1.48753612908506148525e-2) * r + 1.36929880922735805310e-1) * r +
+           5.99832206555887937690e-1) * r + 1.0);
+}
+inline double tail_r(double p) { return std::sqrt(-std::log(p - 0.5 < 0 ? p : 1.0 - p)); }
+
 double quantile_tail(double p) {
-  const double q = p - 0.5;
-  double r = std::sqrt(-std::log(q < 0 ? p : 1.0 - p));
-  double z;
-  if (r <= 5.0) {
-    r -= 1.6;
-    z = (((((((7.74545014278341407640e-4 * r + 2.27238449892691845833e-2) * r + 2.41780725177450611770e-1) * r +
-             1.27045825245236838258e+0) * r + 3.64784832476320460504e+0) * r + 5.76949722146069140550e+0) * r +
-          4.63033784615654529590e+0) * r + 1.42343711074968357734e+0) /
-        (((((((1.05075007164441684324e-9 * r + 5.47593808499534494600e-4) * r + 1.51986665636164571966e-2) * r +
-             1.48103976427480074590e-1) * r + 6.89767334985100004550e-1) * r + 1.67638483018380384940e+0) * r +
-          2.05319162663775882187e+0) * r + 1.0);
-  } else {
-    r -= 5.0;
-    z = (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r + 1.24266094738807843860e-3) * r +
-             2.65321895265761230930e-2) * r + 2.96560571828504891230e-1) * r + 1.78482653991729133580e+0) * r +
-          5.46378491116411436990e+0) * r + 6.65790464350110377720e+0) /
-        (((((((2.04426310338993978564e-15 * r + 1.42151175831644588870e-7) * r + 1.84631831751005468180e-5) * r +
-             7.86869131145613259100e-4) * r + 1.48753612908506148525e-2) * r + 1.36929880922735805310e-1) * r +
-          5.99832206555887937690e-1) * r + 1.0);
-  }
-  return q < 0 ? -z : z;
+  const double r = tail_r(p), z = r <= 5.0 ? tail_near(r) : tail_far(r);
+  return p - 0.5 < 0 ? -z : z;
 }
 
 }  // namespace
@@ -79,6 +81,12 @@ double normal_quantile(double p) {
   return std::abs(q) <= kSplit ? quantile_central(q) : quantile_tail(p);
 }
 
+// Compiled twice, chosen once at load time by the CPU (GCC's function multi-versioning): with
+// AVX2 the central range runs on 4-wide vectors instead of SSE2's 2. The build has no -march, so
+// without a clone the loop stays on SSE2 everywhere. The bits stay: each lane does the same IEEE
+// additions, multiplications and divisions as the scalar code, in the same order; AVX2 does not
+// bring FMA, and -ffp-contract=off (CMakeLists.txt) would forbid fusing them anyway.
+__attribute__((target_clones("avx2", "default")))
 void normal_quantiles(std::span<const double> p, std::span<double> z) {
   if (z.size() < p.size() || (z.data() < p.data() + p.size() && p.data() < z.data() + z.size()))
     throw Error("normal_quantiles: z must be as long as p and apart from it");
@@ -97,7 +105,15 @@ void normal_quantiles(std::span<const double> p, std::span<double> z) {
       m += !(std::abs(p[at + i] - 0.5) <= kSplit);
     }
     for (std::size_t i = 0; i < n; ++i) z[at + i] = quantile_central(p[at + i] - 0.5);
-    for (std::size_t k = 0; k < m; ++k) z[at + tails[k]] = quantile_tail(p[at + tails[k]]);
+    // The tails: the logarithms one by one (libm), the common range's rational function for all
+    // of them on vectors, then each in its place with its sign (or, rarely, from the far range).
+    double r[kChunk], near[kChunk];
+    for (std::size_t k = 0; k < m; ++k) r[k] = tail_r(p[at + tails[k]]);
+    for (std::size_t k = 0; k < m; ++k) near[k] = tail_near(r[k]);
+    for (std::size_t k = 0; k < m; ++k) {
+      const double zk = r[k] <= 5.0 ? near[k] : tail_far(r[k]);
+      z[at + tails[k]] = p[at + tails[k]] - 0.5 < 0 ? -zk : zk;
+    }
   }
 }
 
@@ -300,7 +316,7 @@ double gini(std::span<const std::pair<double, std::uint32_t>> x) {
 }
 
 /// Sorts by value with insertion sort: linear for the nearly sorted input it gets.
-void sort_nearly_sorted(std::vector<std::pair<double, std::uint32_t>>& x) {
+void sort_nearly_sorted(std::span<std::pair<double, std::uint32_t>> x) {
   for (std::size_t i = 1; i < x.size(); ++i) {
     const auto v = x[i];
     std::size_t j = i;
@@ -350,23 +366,33 @@ FairnessScorer::FairnessScorer(const Regions& regions, const std::vector<Plan::R
     euros_per_cent_inhabitant_.push_back(0.01 / population[kreis_level_[k]]);
   }
   per_kreis_.assign(kreis_level_.size(), 0);
+  counted_.resize(kreis_level_.size());
+  place_.resize(kreis_level_.size());
 }
 
 void FairnessScorer::end_year(std::span<const std::uint8_t> absent, StateStats& state) {
   // They are taken in the last replication's order, which rarely changes, so that sorting them
   // is a few moves; then they take their new order in their own places, and the others keep
-  // theirs, close to where they will count again.
-  auto counts = [&](std::uint32_t k) { return !absent[kreis_level_[k]] && per_kreis_[k] > 0; };
-  counted_.clear();
-  for (std::uint32_t k : order_)
-    if (counts(k)) counted_.push_back({static_cast<double>(per_kreis_[k]) * euros_per_cent_inhabitant_[k], k});
-  sort_nearly_sorted(counted_);
-  for (std::size_t c = 0; auto& k : order_)
-    if (counts(k)) k = counted_[c++].second;
-  double ratio = counted_.empty() ? 0.0 : counted_.back().first / counted_.front().first;
+  // theirs, close to where they will count again. Each is written and kept or not by whether it
+  // counts, without a branch: that is a coin flip per region where uptake is drawn.
+  const std::size_t K = order_.size();
+  std::pair<double, std::uint32_t>* const counted = counted_.data();
+  std::uint32_t* const order = order_.data();
+  std::uint32_t* const place = place_.data();
+  std::size_t n = 0;
+  for (std::size_t at = 0; at < K; ++at) {
+    const std::uint32_t k = order[at];
+    counted[n] = {static_cast<double>(per_kreis_[k]) * euros_per_cent_inhabitant_[k], k};
+    place[n] = static_cast<std::uint32_t>(at);
+    n += !absent[kreis_level_[k]] && per_kreis_[k] > 0;
+  }
+  const std::span<std::pair<double, std::uint32_t>> x(counted, n);
+  sort_nearly_sorted(x);
+  for (std::size_t c = 0; c < n; ++c) order[place[c]] = counted[c].second;
+  double ratio = n == 0 ? 0.0 : counted[n - 1].first / counted[0].first;
   const bool capped = ratio > double(kMaxRatio);
   ratio = std::min(ratio, double(kMaxRatio));
-  state.gini.add(nano(gini(counted_)));
+  state.gini.add(nano(gini(x)));
   state.maxmin.add(nano(ratio));
   state.maxmin_capped.add(capped);
   std::fill(per_kreis_.begin(), per_kreis_.end(), Cents{0});  // for the next year
@@ -455,7 +481,7 @@ Replicator::Replicator(const Scenario& scenario, const Regions& regions, const S
   absent_.assign(R, 0);
   start_.assign(R, 1);
   floor_.assign(rows.size(), 0);
-  outcome_.assign(rows.size(), {});
+  later_.assign(rows.size(), {});
   uniform_.assign(std::max(rows.size(), read.size()), 0.0);
   value_.assign(std::max(rows.size(), read.size()), 0.0);
   fill_.assign(rows.size(), 0);
@@ -484,25 +510,34 @@ void check_simulation_years(const Scenario& scenario, const Regions& regions, co
 
 void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector<StateStats>& state) {
   const std::size_t n = plan_.rows().size();
-  replicate(r, [&](std::size_t y, std::span<const RowOutcome> outcomes) {
-    score_slots(outcomes, stats.data() + y * n);
-    spending_.rows(outcomes);
-    fairness_.rows(outcomes);
-    spending_.end_year(state[y]);
-    fairness_.end_year(absent_, state[y]);
-  });
+  SlotStats* const slots = stats.data();
+  LaterCount* const later = later_.data();
+  LaterCount* next = later;
+  replicate(
+      r,
+      [&](std::size_t y, std::size_t row, const RowOutcome& o) {
+        next = score_slot(slots[y * n + row], o, next);
+        spending_.add(o);
+        fairness_.add(row, o);
+      },
+      [&](std::size_t y) {
+        score_later({later, next});
+        next = later;
+        spending_.end_year(state[y]);
+        fairness_.end_year(absent_, state[y]);
+      });
 }
 
 void Replicator::record(std::uint64_t r, std::span<RowOutcome> outcomes) {
   if (outcomes.size() != slots_.size()) throw Error("Replicator::record: one outcome per slot");
   const std::size_t n = plan_.rows().size();
-  replicate(r, [&](std::size_t y, std::span<const RowOutcome> year) {
-    std::copy(year.begin(), year.end(), outcomes.begin() + std::ptrdiff_t(y * n));
-  });
+  RowOutcome* const out = outcomes.data();
+  replicate(
+      r, [&](std::size_t y, std::size_t row, const RowOutcome& o) { out[y * n + row] = o; }, [](std::size_t) {});
 }
 
-template <typename Year>
-void Replicator::replicate(std::uint64_t r, Year&& year) {
+template <typename RowDone, typename YearDone>
+void Replicator::replicate(std::uint64_t r, RowDone&& row_done, YearDone&& year_done) {
   Stream s(spec_.seed, r);
   const RowSite* const sites = sites_.data();
   const std::size_t nrows = plan_.rows().size();
@@ -515,7 +550,6 @@ void Replicator::replicate(std::uint64_t r, Year&& year) {
   std::int64_t* const fill = fill_.data();
   Cents* const cost_cents = cost_.data();
   Halves* const floor = floor_.data();
-  RowOutcome* const outcome = outcome_.data();
   double* const uniform = uniform_.data();
   const double* const value = value_.data();
   const double* const uptake = uptake_.data();
@@ -576,8 +610,8 @@ void Replicator::replicate(std::uint64_t r, Year&& year) {
     in.rate_per_vza = rate_[y];
     if (spec_.hold_harmless && y > 0) in.floor = floor_;
     plan_.evaluate(in, draft_);
-    // Hiring: money flows from the start month once a position is filled. The year's outcomes
-    // go to the scorers.
+    // Hiring: money flows from the start month once a position is filled. Each row's outcome
+    // goes to the scorers.
     const std::uint8_t* const present = draft_.present.data();
     const Halves* const halves = draft_.halves.data();
     const Halves* const gross = draft_.gross.data();
@@ -588,23 +622,27 @@ void Replicator::replicate(std::uint64_t r, Year&& year) {
       RowOutcome o;
       Halves held = 0;
       // A non-applicant receives nothing; nor do the Gemeinden of a Kreis that did not apply.
-      if (present[row] && !(absent[site.region] | absent[site.lapses_with])) {
-        o.halves = halves[row], o.cents = cents[row], o.outflow = o.cents, o.months = kMonths;
-        held = gross[row];  // hold-harmless protects what the recipient was granted
-        if (const Halves h = o.halves; h > 0) {
-          const std::int64_t months = std::clamp<std::int64_t>(kMonths - (start[site.region] - 1) - fill[row], 0, kMonths);
-          o.months = months;
-          o.outflow = mul_div<kMonths>(o.cents, months);
-          if (cost) {
-            const Cents excess = std::max<Cents>(0, cost_cents[row] - rate[site.baustein]);
-            o.cofinancing = mul_div<2 * kMonths>(excess, h * months);  // h half positions: h / 2 VZÄ
-          }
+      // Scored on its own path: where both paths met, the compiler kept the outcome on the stack.
+      if (!present[row] || (absent[site.region] | absent[site.lapses_with])) {
+        floor[row] = held;
+        row_done(y, row, o);
+        continue;
+      }
+      o.halves = halves[row], o.cents = cents[row], o.outflow = o.cents, o.months = kMonths;
+      held = gross[row];  // hold-harmless protects what the recipient was granted
+      if (const Halves h = o.halves; h > 0) {
+        const std::int64_t months = std::clamp<std::int64_t>(kMonths - (start[site.region] - 1) - fill[row], 0, kMonths);
+        o.months = months;
+        o.outflow = mul_div<kMonths>(o.cents, months);
+        if (cost) {
+          const Cents excess = std::max<Cents>(0, cost_cents[row] - rate[site.baustein]);
+          o.cofinancing = mul_div<2 * kMonths>(excess, h * months);  // h half positions: h / 2 VZÄ
         }
       }
       floor[row] = held;
-      outcome[row] = o;
+      row_done(y, row, o);
     }
-    year(y, std::span<const RowOutcome>(outcome, nrows));
+    year_done(y);
   }
 }
 

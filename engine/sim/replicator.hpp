@@ -83,7 +83,7 @@ class Philox2x64 {
 
 /// What one row of the plan (a recipient of a Baustein) produced in one replication and year:
 /// what the scorers read. A row without money (not allocated, or its recipient did not apply)
-/// has zeros.
+/// has zeros; no member is ever negative.
 struct RowOutcome {
   Halves halves = 0;        ///< positions
   Cents cents = 0;          ///< granted
@@ -93,32 +93,50 @@ struct RowOutcome {
 };
 
 // Scorers: the metrics of a simulation, each filling its accumulators from the rows' outcomes.
-// The replication computes a year's outcomes of all rows first, then hands them to each scorer
-// and ends the year: a scorer's loop keeps its own accumulators in registers, and the payout's
-// loop calls nothing (a call would make the compiler reload every pointer in every row). A new
-// output is a member in accumulators.hpp and a scorer here.
+// The replication hands each row's outcome to the scorers as soon as it is paid, in the payout's
+// own loop (an outcome never goes through memory), and ends the year. That loop calls nothing:
+// a call would make the compiler keep its pointers on the stack and reload them in every row, so
+// the rare values that need more than an increment wait in a list until the year's rows are
+// done. A new output is a member in accumulators.hpp and a scorer here.
 
-/// Per slot: positions, euros, the chance of nothing, outflow and co-financing. `slots`: the
-/// year's, one per row.
-inline void score_slots(std::span<const RowOutcome> outcomes, SlotStats* slots) {
-  for (const RowOutcome& o : outcomes) {
-    SlotStats& s = *slots++;
-    s.nothing.add(o.cents == 0);
-    s.halves.add(o.halves);
-    s.halves_hist.add(o.halves);
-    s.cents.add(o.cents);
-    s.cents_counts.add(o.cents);
-    s.outflow.add(o.outflow);
-    s.cofinancing.add(o.cofinancing);
+/// A value of a slot left for after the year's rows: a histogram that must grow first, an amount
+/// other than the slot's last.
+struct LaterCount {
+  SlotStats* slot;
+  Halves halves;
+  Cents cents;
+  bool grow, other;
+};
+
+/// Per slot: positions, euros, the chance of nothing, outflow and co-financing. What needs more
+/// than an increment goes to `later`, returned advanced, for score_later(). A slot has one
+/// outcome per replication and year, so that the order in which slots take their values does
+/// not matter.
+inline LaterCount* score_slot(SlotStats& s, const RowOutcome& o, LaterCount* later) {
+  s.nothing.add(o.cents == 0);
+  // An outcome is never negative (see the payout in replication.cpp): added as unsigned, the
+  // same sums without the sign's extension into 128 bits.
+  s.halves.add_natural(static_cast<std::uint64_t>(o.halves));
+  s.cents.add_natural(static_cast<std::uint64_t>(o.cents));
+  s.outflow.add_natural(static_cast<std::uint64_t>(o.outflow));
+  s.cofinancing.add_natural(static_cast<std::uint64_t>(o.cofinancing));
+  const bool within = s.halves_hist.add_within(o.halves), repeat = s.cents_counts.add_repeat(o.cents);
+  if (!(within & repeat)) [[unlikely]]
+    *later++ = {&s, o.halves, o.cents, !within, !repeat};
+  return later;
+}
+
+inline void score_later(std::span<const LaterCount> later) {
+  for (const LaterCount& l : later) {
+    if (l.grow) l.slot->halves_hist.add(l.halves);
+    if (l.other) l.slot->cents_counts.add_other(l.cents);
   }
 }
 
 /// Statewide: the money that flowed out and the half-position-months filled.
 class SpendingScorer {
  public:
-  void rows(std::span<const RowOutcome> outcomes) {
-    for (const RowOutcome& o : outcomes) spent_ += o.outflow, filled_ += o.halves * o.months;
-  }
+  void add(const RowOutcome& o) { spent_ += o.outflow, filled_ += o.halves * o.months; }
   void end_year(StateStats& state);
 
  private:
@@ -133,9 +151,8 @@ class SpendingScorer {
 class FairnessScorer {
  public:
   FairnessScorer(const Regions& regions, const std::vector<Plan::Row>& rows);
-  void rows(std::span<const RowOutcome> outcomes) {
-    for (std::size_t row = 0; row < outcomes.size(); ++row)
-      if (row_kreis_[row] != kNoKreis) per_kreis_[row_kreis_[row]] += outcomes[row].cents;
+  void add(std::size_t row, const RowOutcome& o) {
+    if (row_kreis_[row] != kNoKreis) per_kreis_[row_kreis_[row]] += o.cents;
   }
   /// `absent`: per region, did not apply.
   void end_year(std::span<const std::uint8_t> absent, StateStats& state);
@@ -147,7 +164,10 @@ class FairnessScorer {
   std::vector<double> euros_per_cent_inhabitant_;          // per Kreis-level region
   std::vector<Cents> per_kreis_;                           // per Kreis-level region: its money and its Gemeinden's
   std::vector<std::uint32_t> order_;                       // Kreis-level regions, by euros per inhabitant
-  std::vector<std::pair<double, std::uint32_t>> counted_;  // euros per inhabitant, Kreis-level index
+  // Scratch of end_year, one per Kreis-level region: the counted ones' euros per inhabitant with
+  // their Kreis-level index, and where each stands in order_.
+  std::vector<std::pair<double, std::uint32_t>> counted_;
+  std::vector<std::uint32_t> place_;
 };
 
 /// Everything one thread needs to run replications: the compiled allocation plan, copies of the
@@ -169,10 +189,10 @@ class Replicator {
   const Plan& plan() const { return plan_; }
 
  private:
-  /// The replication itself: `year(year, outcomes)` with the outcome of each row, for each year.
-  /// run() scores them, record() keeps them.
-  template <typename Year>
-  void replicate(std::uint64_t r, Year&& year);
+  /// The replication itself: for each year, `row_done(year, row, outcome)` for each row, then
+  /// `year_done(year)`. run() scores them, record() keeps them.
+  template <typename RowDone, typename YearDone>
+  void replicate(std::uint64_t r, RowDone&& row_done, YearDone&& year_done);
   const Regions& regions_;
   const SimulationSpec& spec_;
   Plan plan_;
@@ -209,7 +229,7 @@ class Replicator {
   std::vector<std::uint8_t> absent_;
   std::vector<std::int64_t> start_;  // per region: the month it starts
   std::vector<Halves> floor_;        // per row: positions held last year
-  std::vector<RowOutcome> outcome_;  // per row: this year's
+  std::vector<LaterCount> later_;    // at most one per row and year
 };
 
 }  // namespace kimsim
