@@ -22,13 +22,13 @@ using u128 = unsigned __int128;
 // (secant re-jumps while far off); pass 3 finds the few units to move and, in the same pass, the
 // strongest claim and the weakest holding that the max-min certificate needs. Nothing is
 // compacted or scattered: recipients of weight 0 stay in place with priorities no scan picks
-// (claim -1, holding NaN or +inf). Whatever this path cannot prove with the safety margin of the
-// general kernel's certificate -- a tie or near-tie, a proposal off by more than a few units, a
-// modified first signpost, bad inputs, Vinton with bounds -- it leaves to the general kernel,
-// which recomputes from scratch (and raises the errors). A certified divisor apportionment is
-// unique, so both paths give the same seats; the divisor interval comes from the same products
-// of the same final seats, so it has the same bits (tests/test_apportion.cpp checks both on
-// random instances).
+// (claim 0 or NaN, holding NaN or +inf). Whatever this path cannot prove with the safety margin
+// of the general kernel's certificate -- a tie or near-tie, a proposal off by more than a few
+// units, a modified first signpost, bad inputs, Vinton with bounds -- it leaves to the general
+// kernel, which recomputes from scratch (and raises the errors). A certified divisor
+// apportionment is unique, so both paths give the same seats; the divisor interval comes from the
+// same products of the same final seats, so it has the same bits (tests/test_apportion.cpp checks
+// both on random instances).
 
 /// Recipients at most, so that the sum of weights of at most 2^53 each stays below 2^64 (2048 of
 /// 2^53 each wrapped to 0, passed the sum's check and never ended Hamilton's selection).
@@ -70,6 +70,31 @@ bool fast_sums(std::span<const u64> weights, Bounds b, Workspace& ws, FastSums& 
   return !bad && any <= kMaxWeight && s.all <= kMaxTotalWeight && s.m > 0 && fixed <= u64(kMaxDivisorHouse);
 }
 
+/// A recipient's bounds in an instantiation that has them: 0 and kUnbounded in one that has not,
+/// so that no code tests per recipient whether a bound exists.
+template <bool Lo, bool Hi>
+struct RecipientBounds {
+  const i64* lo;
+  const i64* hi;
+  explicit RecipientBounds(Bounds b) : lo(b.min.data()), hi(b.max.data()) {}
+  i64 low(std::size_t i) const {
+    if constexpr (Lo) return lo[i];
+    return 0;
+  }
+  i64 high(std::size_t i) const {
+    if constexpr (Hi) return hi[i];
+    return kUnbounded;
+  }
+};
+
+/// Factors that void a priority without a jump: claim * kKeepClaim[false] is NaN, which no max
+/// and no comparison picks; holding * kKeepHolding[false] is +inf (NaN for weight 0). GCC
+/// compiles a choice between two doubles to a jump, and whether a recipient sits at its bound is
+/// a coin flip in input order: the mispredicted jumps made the bounded scans take twice the time
+/// their instructions suggest.
+constexpr double kKeepClaim[2] = {std::numeric_limits<double>::quiet_NaN(), 1.0};
+constexpr double kKeepHolding[2] = {std::numeric_limits<double>::infinity(), 1.0};
+
 /// A unit count proposed for quotient q >= 0 (at most the table's last index): exact rounding
 /// is not needed, the certificate decides. Sainte-Lague as (q + 0.5) truncated, D'Hondt as the
 /// floor, Adams as the ceiling, the others by their signpost.
@@ -100,16 +125,9 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
   const double* s = ws.signpost.data();
   const double* inv = ws.inv_signpost.data();
   const double* inv_prev = ws.inv_prev.data();
-  const i64* lo = b.min.data();
-  const i64* hi = b.max.data();
-  auto low = [=](std::size_t i) {  // implicit: the capture is unused where Lo is false
-    if constexpr (Lo) return lo[i];
-    return i64{0};
-  };
-  auto high = [=](std::size_t i) {
-    if constexpr (Hi) return hi[i];
-    return kUnbounded;
-  };
+  const RecipientBounds<Lo, Hi> bd(b);
+  auto low = [&](std::size_t i) { return bd.low(i); };
+  auto high = [&](std::size_t i) { return bd.high(i); };
   i64* a = seats.data();
 
   // Pass 2: round by a divisor estimate; secant re-jumps while the sum is far off.
@@ -140,10 +158,10 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
   const i64 d = house - sum;
   if (std::abs(d) > i64(kFastSelect)) return false;
 
-  // Pass 3: each recipient's claim to its next unit (gain, -1 where it cannot take one) and the
-  // priority of its last unit held (loss, +inf or NaN where it cannot give one up); the strongest
-  // claim G and the weakest holding L; and the |d| + 1 strongest claims (d > 0) or weakest
-  // holdings (d < 0) in a small sorted buffer.
+  // Pass 3: each recipient's claim to its next unit (gain, NaN at its maximum) and the priority
+  // of its last unit held (loss, +inf or NaN where it cannot give one up); the strongest claim G
+  // and the weakest holding L; and the |d| + 1 strongest claims (d > 0) or weakest holdings
+  // (d < 0) in a small sorted buffer.
   const std::size_t want = static_cast<std::size_t>(std::abs(d));
   const std::size_t keep = want + 1;
   const double inf = std::numeric_limits<double>::infinity();
@@ -162,10 +180,12 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
     auto one = [&](std::size_t i, std::size_t lane) __attribute__((always_inline)) {
       const i64 k = a[i];
       const double w = wd[i];
-      double g = w > 0.0 ? w * inv[k] : -1.0;
+      // Weight 0 claims 0 or NaN (0 inf), which no positive claim loses to and no move takes
+      // (a move needs a claim > 0); its holding is NaN (k = 0) or held by its minimum.
+      double g = w * inv[k];
       double l = w * inv_prev[k];
-      if constexpr (Hi) g = k < high(i) ? g : -1.0;
-      if constexpr (Lo) l = k > low(i) ? l : inf;
+      if constexpr (Hi) g *= kKeepClaim[k < high(i)];
+      if constexpr (Lo) l *= kKeepHolding[k > low(i)];
       G2[lane] = std::max(G2[lane], g);  // NaN never wins: max(G, NaN) is G
       L2[lane] = std::min(L2[lane], l);
       if constexpr (up > 0) {
@@ -239,45 +259,43 @@ struct HeldSet {
   u64 weight = 0;   // W': their weight
 };
 
-/// A recipient's bound as a double, for the comparisons with its quota.
-template <bool Lo>
-inline double low_d(const i64* lo, std::size_t i) { return Lo ? static_cast<double>(lo[i]) : 0.0; }
-template <bool Hi>
-inline double high_d(const i64* hi, std::size_t i) {
-  return Hi ? static_cast<double>(hi[i]) : std::numeric_limits<double>::infinity();
+/// Whom a bound holds at quota q: the units held (its bound; 0 where free) and the weight left
+/// free (0 where held). Branch-free: which way each comparison goes is a coin flip.
+struct Held {
+  i64 units;
+  u64 weight;
+};
+template <bool Lo, bool Hi>
+inline Held classify(double q, u64 w, const RecipientBounds<Lo, Hi>& bd, std::size_t i) {
+  const bool at_min = q <= static_cast<double>(bd.low(i));
+  const bool at_max = Hi && q > static_cast<double>(bd.high(i));  // never both
+  return {(-i64{at_min} & bd.low(i)) | (-i64{at_max} & bd.high(i)), w & (u64{at_min || at_max} - 1)};
 }
 
-/// Leaves each recipient's held units in seats[i] and its weight where free (0 where held) in
-/// ws.rem[i], for the floors pass.
+/// A step of Newton's iteration this small (relative) rarely changes the classification: the
+/// floors pass then classifies at the new lambda itself instead of a pass that only confirms it.
+constexpr double kSettled = 1e-3;
+
+/// Newton's iteration from lambda until it (nearly) reproduces itself: `set` is the next lambda
+/// with the R' and W' of the classification it came from. The floors pass classifies at
+/// set.lambda and accepts only the same R' and W' (then that classification's own R'/W' rounds
+/// to set.lambda: the fixed point); where lambda reproduced itself exactly it is the same
+/// classification.
 template <bool Lo, bool Hi>
-bool fast_held_set(std::span<const u64> weights, i64 R, u64 W, Bounds b, std::span<i64> seats, Workspace& ws,
-                   HeldSet& set) {
+bool fast_held_set(std::span<const u64> weights, const double* wd, i64 R, double lambda,
+                   const RecipientBounds<Lo, Hi>& bd, int& passes, HeldSet& set) {
   const std::size_t n = weights.size();
-  const double* wd = ws.weight_d.data();
-  const i64* lo = b.min.data();
-  const i64* hi = b.max.data();
-  ws.rem.resize(n);
-  u64* free_w = ws.rem.data();
-  i64* a = seats.data();
-  double lambda = static_cast<double>(R) / static_cast<double>(W);  // the quotas without bounds
-  for (int k = 0; k < 12; ++k) {
+  for (; passes < 12; ++passes) {
     u64 held = 0, free_weight = 0, seen = 0;  // unsigned: a huge minimum wraps, refused below
     for (std::size_t i = 0; i < n; ++i) {
-      // Branch-free: which way each comparison goes is a coin flip.
-      const double q = lambda * wd[i];
-      const bool at_min = q <= low_d<Lo>(lo, i), at_max = Hi && q > high_d<Hi>(hi, i);  // never both
-      const i64 units = (-i64{at_min} & (Lo ? lo[i] : 0)) | (-i64{at_max} & (Hi ? hi[i] : 0));
-      const u64 w = weights[i] & (u64{at_min || at_max} - 1);
-      a[i] = units, free_w[i] = w;
-      held += static_cast<u64>(units), seen |= static_cast<u64>(units);
-      free_weight += w;
+      const Held h = classify(lambda * wd[i], weights[i], bd, i);
+      held += static_cast<u64>(h.units), seen |= static_cast<u64>(h.units);
+      free_weight += h.weight;
     }
     if (seen >= kMaxWeight || free_weight == 0 || held >= static_cast<u64>(R)) return false;
     const double next = static_cast<double>(R - static_cast<i64>(held)) / static_cast<double>(free_weight);
-    if (next == lambda) {
-      set = {lambda, R - static_cast<i64>(held), free_weight};
-      return true;
-    }
+    set = {next, R - static_cast<i64>(held), free_weight};
+    if (std::abs(next - lambda) <= kSettled * lambda) return true;
     lambda = next;
   }
   return false;  // no fixed point within a few passes: the general kernel's sort of the bounds
@@ -287,59 +305,80 @@ bool fast_held_set(std::span<const u64> weights, i64 R, u64 W, Bounds b, std::sp
 /// histogram of their top 8 bits; pass 3 gives a unit to every remainder above the bucket that
 /// holds the threshold and selects within that bucket (a handful). A tie at the threshold, or a
 /// threshold of 0 (recipients of weight 0 would compete), goes to the general kernel. With
-/// bounds, the held recipients take their bound and count as weight 0 in pass 2.
+/// bounds, pass 2 also classifies (the held recipients take their bound and count as weight 0)
+/// and proves its classification; where it differs from the one Newton's iteration expected,
+/// the iteration goes on from it.
 template <bool Lo, bool Hi>
 bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats, Workspace& ws, Bounds b) {
   constexpr bool bounded = Lo || Hi;
   const std::size_t n = weights.size();
   FastSums sums;
   if (!fast_sums<Lo, Hi>(weights, b, ws, sums)) return false;
-  HeldSet set{0.0, house, sums.all};
-  if constexpr (bounded)
-    if (!fast_held_set<Lo, Hi>(weights, house, sums.all, b, seats, ws, set)) return false;
-  const i64 R = set.rest;
-  const u64 W = set.weight;
-  if (u128(R) * W > (u128(1) << 61)) return false;
+  const RecipientBounds<Lo, Hi> bd(b);
   const double* wd = ws.weight_d.data();
-  const i64* lo = b.min.data();
-  const i64* hi = b.max.data();
-  bool near = false;
   ws.rem.resize(n);
   ws.bucket_all.resize(n);
   u64* rem = ws.rem.data();
   std::uint8_t* bucket = ws.bucket_all.data();
-  std::uint32_t count[256] = {};
-  const double scale = static_cast<double>(R) / static_cast<double>(W);
-  const double to_bucket = 256.0 / static_cast<double>(W);
-  const i64 Ws = static_cast<i64>(W);
-  i64 sum = 0;
+  std::uint32_t count[256];
   i64* a = seats.data();
-  for (std::size_t i = 0; i < n; ++i) {
-    // With bounds, the held set's last pass left the held units and the free weights.
-    const u64 w = bounded ? rem[i] : weights[i];
-    const double w_d = bounded ? static_cast<double>(static_cast<i64>(w)) : wd[i];
-    const i64 held = bounded ? a[i] : 0;
-    if constexpr (bounded) {
-      // The held set's comparisons at its last lambda, proved: lambda and w lie within a few ulps
-      // of their exact values, so a relative margin of 1e-12 (the divisor methods' certificate's)
-      // decides each exactly. Weight 0 (q = 0) is held at its minimum without doubt.
-      const double q = set.lambda * wd[i], margin = q * 1e-12;
-      near |= (std::abs(q - low_d<Lo>(lo, i)) < margin) | (std::abs(q - high_d<Hi>(hi, i)) < margin);
+  HeldSet set{0.0, house, sums.all};
+  double lambda = static_cast<double>(house) / static_cast<double>(sums.all);  // the quotas without bounds
+  int passes = 0;
+  i64 sum = 0;
+  for (;;) {
+    if constexpr (bounded)
+      if (!fast_held_set<Lo, Hi>(weights, wd, house, lambda, bd, passes, set)) return false;
+    const i64 R = set.rest;
+    const u64 W = set.weight;
+    if (u128(R) * W > (u128(1) << 61)) return false;
+    std::fill(count, count + 256, 0u);
+    const double scale = static_cast<double>(R) / static_cast<double>(W);
+    const double to_bucket = 256.0 / static_cast<double>(W);
+    const i64 Ws = static_cast<i64>(W);
+    bool near = false;
+    u64 held_all = 0, free_all = 0;
+    sum = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      u64 w = weights[i];
+      double w_d = wd[i];
+      i64 held = 0;
+      if constexpr (bounded) {
+        // The comparisons of the classification, proved: lambda and w lie within a few ulps of
+        // their exact values, so a relative margin of 1e-12 (the divisor methods' certificate's)
+        // decides each exactly. Weight 0 (q = 0) is held at its minimum without doubt.
+        const double q = set.lambda * w_d, margin = q * 1e-12;
+        near |= std::abs(q - static_cast<double>(bd.low(i))) < margin;
+        if constexpr (Hi) near |= std::abs(q - static_cast<double>(bd.high(i))) < margin;
+        const Held h = classify(q, w, bd, i);
+        held = h.units, held_all += static_cast<u64>(h.units), free_all += h.weight;
+        // At most W: exact products below, where the classification differs from the expected.
+        w = std::min(h.weight, W);
+        w_d = static_cast<double>(static_cast<i64>(w));
+      }
+      const u64 prod = static_cast<u64>(R) * w;
+      i64 f = static_cast<i64>(w_d * scale);  // within a few units of the floor
+      i64 r = static_cast<i64>(prod - static_cast<u64>(f) * W);
+      while (r < 0) --f, r += Ws;
+      while (r >= Ws) ++f, r -= Ws;
+      a[i] = f + held;
+      rem[i] = static_cast<u64>(r);
+      // Monotone in r: a higher bucket always holds larger remainders.
+      const auto bk = static_cast<std::uint8_t>(std::min(255.0, static_cast<double>(r) * to_bucket));
+      bucket[i] = bk;
+      ++count[bk];
+      sum += f;
     }
-    const u64 prod = static_cast<u64>(R) * w;
-    i64 f = static_cast<i64>(w_d * scale);  // within a few units of the floor
-    i64 r = static_cast<i64>(prod - static_cast<u64>(f) * W);
-    while (r < 0) --f, r += Ws;
-    while (r >= Ws) ++f, r -= Ws;
-    a[i] = f + held;
-    rem[i] = static_cast<u64>(r);
-    // Monotone in r: a higher bucket always holds larger remainders.
-    const auto bk = static_cast<std::uint8_t>(std::min(255.0, static_cast<double>(r) * to_bucket));
-    bucket[i] = bk;
-    ++count[bk];
-    sum += f;
+    if (!bounded || (held_all == static_cast<u64>(house - R) && free_all == W)) {
+      if (near) return false;
+      break;
+    }
+    // Another classification than expected: Newton's iteration goes on from it.
+    if (free_all == 0 || held_all >= static_cast<u64>(house)) return false;
+    lambda = static_cast<double>(house - static_cast<i64>(held_all)) / static_cast<double>(free_all);
+    ++passes;
   }
-  if (near) return false;
+  const i64 R = set.rest;
   const i64 left = R - sum;  // 0 <= left < m
   if (left == 0) return true;
   int t = 255;
