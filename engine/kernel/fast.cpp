@@ -259,43 +259,37 @@ struct HeldSet {
   u64 weight = 0;   // W': their weight
 };
 
-/// Whom a bound holds at quota q: the units held (its bound; 0 where free) and the weight left
-/// free (0 where held). Branch-free: which way each comparison goes is a coin flip.
-struct Held {
-  i64 units;
-  u64 weight;
-};
+/// Leaves each recipient's held units in seats[i] and its weight where free (0 where held) in
+/// ws.rem[i], for the floors pass.
 template <bool Lo, bool Hi>
-inline Held classify(double q, u64 w, const RecipientBounds<Lo, Hi>& bd, std::size_t i) {
-  const bool at_min = q <= static_cast<double>(bd.low(i));
-  const bool at_max = Hi && q > static_cast<double>(bd.high(i));  // never both
-  return {(-i64{at_min} & bd.low(i)) | (-i64{at_max} & bd.high(i)), w & (u64{at_min || at_max} - 1)};
-}
-
-/// A step of Newton's iteration this small (relative) rarely changes the classification: the
-/// floors pass then classifies at the new lambda itself instead of a pass that only confirms it.
-constexpr double kSettled = 1e-3;
-
-/// Newton's iteration from lambda until it (nearly) reproduces itself: `set` is the next lambda
-/// with the R' and W' of the classification it came from. The floors pass classifies at
-/// set.lambda and accepts only the same R' and W' (then that classification's own R'/W' rounds
-/// to set.lambda: the fixed point); where lambda reproduced itself exactly it is the same
-/// classification.
-template <bool Lo, bool Hi>
-bool fast_held_set(std::span<const u64> weights, const double* wd, i64 R, double lambda,
-                   const RecipientBounds<Lo, Hi>& bd, int& passes, HeldSet& set) {
+bool fast_held_set(std::span<const u64> weights, i64 R, u64 W, Bounds b, std::span<i64> seats, Workspace& ws,
+                   HeldSet& set) {
   const std::size_t n = weights.size();
-  for (; passes < 12; ++passes) {
+  const double* wd = ws.weight_d.data();
+  const RecipientBounds<Lo, Hi> bd(b);
+  ws.rem.resize(n);
+  u64* free_w = ws.rem.data();
+  i64* a = seats.data();
+  double lambda = static_cast<double>(R) / static_cast<double>(W);  // the quotas without bounds
+  for (int k = 0; k < 12; ++k) {
     u64 held = 0, free_weight = 0, seen = 0;  // unsigned: a huge minimum wraps, refused below
     for (std::size_t i = 0; i < n; ++i) {
-      const Held h = classify(lambda * wd[i], weights[i], bd, i);
-      held += static_cast<u64>(h.units), seen |= static_cast<u64>(h.units);
-      free_weight += h.weight;
+      // Branch-free: which way each comparison goes is a coin flip.
+      const double q = lambda * wd[i];
+      const bool at_min = q <= static_cast<double>(bd.low(i));
+      const bool at_max = Hi && q > static_cast<double>(bd.high(i));  // never both
+      const i64 units = (-i64{at_min} & bd.low(i)) | (-i64{at_max} & bd.high(i));
+      const u64 w = weights[i] & (u64{at_min || at_max} - 1);
+      a[i] = units, free_w[i] = w;
+      held += static_cast<u64>(units), seen |= static_cast<u64>(units);
+      free_weight += w;
     }
     if (seen >= kMaxWeight || free_weight == 0 || held >= static_cast<u64>(R)) return false;
     const double next = static_cast<double>(R - static_cast<i64>(held)) / static_cast<double>(free_weight);
-    set = {next, R - static_cast<i64>(held), free_weight};
-    if (std::abs(next - lambda) <= kSettled * lambda) return true;
+    if (next == lambda) {
+      set = {lambda, R - static_cast<i64>(held), free_weight};
+      return true;
+    }
     lambda = next;
   }
   return false;  // no fixed point within a few passes: the general kernel's sort of the bounds
@@ -305,80 +299,59 @@ bool fast_held_set(std::span<const u64> weights, const double* wd, i64 R, double
 /// histogram of their top 8 bits; pass 3 gives a unit to every remainder above the bucket that
 /// holds the threshold and selects within that bucket (a handful). A tie at the threshold, or a
 /// threshold of 0 (recipients of weight 0 would compete), goes to the general kernel. With
-/// bounds, pass 2 also classifies (the held recipients take their bound and count as weight 0)
-/// and proves its classification; where it differs from the one Newton's iteration expected,
-/// the iteration goes on from it.
+/// bounds, the held recipients take their bound and count as weight 0 in pass 2.
 template <bool Lo, bool Hi>
 bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats, Workspace& ws, Bounds b) {
   constexpr bool bounded = Lo || Hi;
   const std::size_t n = weights.size();
   FastSums sums;
   if (!fast_sums<Lo, Hi>(weights, b, ws, sums)) return false;
-  const RecipientBounds<Lo, Hi> bd(b);
+  HeldSet set{0.0, house, sums.all};
+  if constexpr (bounded)
+    if (!fast_held_set<Lo, Hi>(weights, house, sums.all, b, seats, ws, set)) return false;
+  const i64 R = set.rest;
+  const u64 W = set.weight;
+  if (u128(R) * W > (u128(1) << 61)) return false;
   const double* wd = ws.weight_d.data();
+  const RecipientBounds<Lo, Hi> bd(b);
+  bool near = false;
   ws.rem.resize(n);
   ws.bucket_all.resize(n);
   u64* rem = ws.rem.data();
   std::uint8_t* bucket = ws.bucket_all.data();
-  std::uint32_t count[256];
-  i64* a = seats.data();
-  HeldSet set{0.0, house, sums.all};
-  double lambda = static_cast<double>(house) / static_cast<double>(sums.all);  // the quotas without bounds
-  int passes = 0;
+  std::uint32_t count[256] = {};
+  const double scale = static_cast<double>(R) / static_cast<double>(W);
+  const double to_bucket = 256.0 / static_cast<double>(W);
+  const i64 Ws = static_cast<i64>(W);
   i64 sum = 0;
-  for (;;) {
-    if constexpr (bounded)
-      if (!fast_held_set<Lo, Hi>(weights, wd, house, lambda, bd, passes, set)) return false;
-    const i64 R = set.rest;
-    const u64 W = set.weight;
-    if (u128(R) * W > (u128(1) << 61)) return false;
-    std::fill(count, count + 256, 0u);
-    const double scale = static_cast<double>(R) / static_cast<double>(W);
-    const double to_bucket = 256.0 / static_cast<double>(W);
-    const i64 Ws = static_cast<i64>(W);
-    bool near = false;
-    u64 held_all = 0, free_all = 0;
-    sum = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      u64 w = weights[i];
-      double w_d = wd[i];
-      i64 held = 0;
-      if constexpr (bounded) {
-        // The comparisons of the classification, proved: lambda and w lie within a few ulps of
-        // their exact values, so a relative margin of 1e-12 (the divisor methods' certificate's)
-        // decides each exactly. Weight 0 (q = 0) is held at its minimum without doubt.
-        const double q = set.lambda * w_d, margin = q * 1e-12;
-        near |= std::abs(q - static_cast<double>(bd.low(i))) < margin;
-        if constexpr (Hi) near |= std::abs(q - static_cast<double>(bd.high(i))) < margin;
-        const Held h = classify(q, w, bd, i);
-        held = h.units, held_all += static_cast<u64>(h.units), free_all += h.weight;
-        // At most W: exact products below, where the classification differs from the expected.
-        w = std::min(h.weight, W);
-        w_d = static_cast<double>(static_cast<i64>(w));
-      }
-      const u64 prod = static_cast<u64>(R) * w;
-      i64 f = static_cast<i64>(w_d * scale);  // within a few units of the floor
-      i64 r = static_cast<i64>(prod - static_cast<u64>(f) * W);
-      while (r < 0) --f, r += Ws;
-      while (r >= Ws) ++f, r -= Ws;
-      a[i] = f + held;
-      rem[i] = static_cast<u64>(r);
-      // Monotone in r: a higher bucket always holds larger remainders.
-      const auto bk = static_cast<std::uint8_t>(std::min(255.0, static_cast<double>(r) * to_bucket));
-      bucket[i] = bk;
-      ++count[bk];
-      sum += f;
+  i64* a = seats.data();
+  for (std::size_t i = 0; i < n; ++i) {
+    // With bounds, the held set's last pass left the held units and the free weights.
+    const u64 w = bounded ? rem[i] : weights[i];
+    const double w_d = bounded ? static_cast<double>(static_cast<i64>(w)) : wd[i];
+    const i64 held = bounded ? a[i] : 0;
+    if constexpr (bounded) {
+      // The held set's comparisons at its last lambda, proved: lambda and w lie within a few ulps
+      // of their exact values, so a relative margin of 1e-12 (the divisor methods' certificate's)
+      // decides each exactly. Weight 0 (q = 0) is held at its minimum without doubt.
+      const double q = set.lambda * wd[i], margin = q * 1e-12;
+      near |= std::abs(q - static_cast<double>(bd.low(i))) < margin;
+      if constexpr (Hi) near |= std::abs(q - static_cast<double>(bd.high(i))) < margin;
     }
-    if (!bounded || (held_all == static_cast<u64>(house - R) && free_all == W)) {
-      if (near) return false;
-      break;
-    }
-    // Another classification than expected: Newton's iteration goes on from it.
-    if (free_all == 0 || held_all >= static_cast<u64>(house)) return false;
-    lambda = static_cast<double>(house - static_cast<i64>(held_all)) / static_cast<double>(free_all);
-    ++passes;
+    const u64 prod = static_cast<u64>(R) * w;
+    i64 f = static_cast<i64>(w_d * scale);  // within a few units of the floor
+    i64 r = static_cast<i64>(prod - static_cast<u64>(f) * W);
+    while (r < 0) --f, r += Ws;
+    while (r >= Ws) ++f, r -= Ws;
+    a[i] = f + held;
+    rem[i] = static_cast<u64>(r);
+    // Monotone in r: a higher bucket always holds larger remainders.
+    const auto bk = static_cast<std::uint8_t>(std::min(255.0, static_cast<double>(r) * to_bucket));
+    bucket[i] = bk;
+    ++count[bk];
+    sum += f;
   }
-  const i64 R = set.rest;
+  if (near) return false;
   const i64 left = R - sum;  // 0 <= left < m
   if (left == 0) return true;
   int t = 255;
