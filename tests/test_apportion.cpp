@@ -208,7 +208,7 @@ TEST_CASE("the fast path equals the general kernel on random instances with ties
   std::mt19937_64 rng(20261130);
   std::lognormal_distribution<double> population(std::log(30000.0), 1.0);
   Workspace fast_ws, general_ws;
-  long proved[7] = {}, proved_bounded[7] = {}, left = 0, refused = 0;
+  long proved[7] = {}, proved_bounded[7] = {}, proved_max_only[7] = {}, left = 0, refused = 0;
   std::vector<u64> w;
   std::vector<i64> lo, hi, fast, general;
   for (long it = 0; it < count; ++it) {
@@ -226,14 +226,25 @@ TEST_CASE("the fast path equals the general kernel on random instances with ties
     }
     if (it % 4096 == 7) w[rng() % n] = kMaxWeight + 1;            // out of range: refused
     const i64 house = rng() % 8 == 0 ? i64(rng() % 20000) : i64(rng() % (4 * n + 12));
-    const int bounds_style = int(rng() % 6);  // 0, 1: unbounded; 2: B3's uniform minimum; 3-5: random
+    // 0, 1: unbounded; 2: B3's uniform minimum; 3, 4: small random bounds; 5: a maximum only;
+    // 6: bounds of the size of the quotas (many recipients held, on both sides)
+    const int bounds_style = int(rng() % 7);
     lo.clear(), hi.clear();
     if (bounds_style == 2) lo.assign(n, 1);
-    if (bounds_style >= 3)
+    if (bounds_style == 3 || bounds_style == 4)
       for (std::size_t i = 0; i < n; ++i) {
         lo.push_back(i64(rng() % 3));
         hi.push_back(rng() % 3 == 0 ? kUnbounded : lo.back() + i64(rng() % 6) - (it % 1000 == 3));
       }
+    if (bounds_style == 5)
+      for (std::size_t i = 0; i < n; ++i) hi.push_back(rng() % 4 == 0 ? kUnbounded : i64(rng() % 8));
+    if (bounds_style == 6) {
+      const i64 mean = house / i64(n) + 1;
+      for (std::size_t i = 0; i < n; ++i) {
+        lo.push_back(i64(rng() % u64(mean + 1)));
+        hi.push_back(lo.back() + i64(rng() % u64(2 * mean + 1)));
+      }
+    }
     const Bounds bounds{lo, hi};
     const std::size_t mi = it % 7;
     const Rule rule{methods[mi], std::nullopt, TiePolicy::order, 0};
@@ -263,17 +274,23 @@ TEST_CASE("the fast path equals the general kernel on random instances with ties
       break;
     }
     ++(lo.empty() && hi.empty() ? proved : proved_bounded)[mi];
+    proved_max_only[mi] += lo.empty() && !hi.empty();
   }
   long total = 0;
   for (std::size_t k = 0; k < 7; ++k) {
     INFO(method_name(methods[k]));
     total += proved[k] + proved_bounded[k];
-    // Every method takes the fast path, with bounds too (Vinton without only: its bounds hold
-    // by lower quotas of the whole house, which the fast path leaves to the general kernel).
+    // Every method takes the fast path, with bounds too and with a maximum only (Vinton never
+    // with bounds: they hold by lower quotas of the whole house, which the fast path leaves to
+    // the general kernel).
     if (count >= 10000) {
       CHECK(proved[k] > count / 7 / 10);
-      if (methods[k] != Method::vinton) CHECK(proved_bounded[k] > count / 7 / 10);
-      else CHECK(proved_bounded[k] == 0);
+      if (methods[k] != Method::vinton) {
+        CHECK(proved_bounded[k] > count / 7 / 10);
+        CHECK(proved_max_only[k] > count / 7 / 100);
+      } else {
+        CHECK(proved_bounded[k] == 0);
+      }
     }
   }
   CHECK(total + left == count);

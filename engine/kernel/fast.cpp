@@ -22,13 +22,13 @@ using u128 = unsigned __int128;
 // (secant re-jumps while far off); pass 3 finds the few units to move and, in the same pass, the
 // strongest claim and the weakest holding that the max-min certificate needs. Nothing is
 // compacted or scattered: recipients of weight 0 stay in place with priorities no scan picks
-// (claim -1, holding NaN or +inf). Whatever this path cannot prove with the safety margin of the
-// general kernel's certificate -- a tie or near-tie, a proposal off by more than a few units, a
-// modified first signpost, bad inputs, Vinton with bounds -- it leaves to the general kernel,
-// which recomputes from scratch (and raises the errors). A certified divisor apportionment is
-// unique, so both paths give the same seats; the divisor interval comes from the same products
-// of the same final seats, so it has the same bits (tests/test_apportion.cpp checks both on
-// random instances).
+// (claim 0 or NaN, holding NaN or +inf). Whatever this path cannot prove with the safety margin
+// of the general kernel's certificate -- a tie or near-tie, a proposal off by more than a few
+// units, a modified first signpost, bad inputs, Vinton with bounds -- it leaves to the general
+// kernel, which recomputes from scratch (and raises the errors). A certified divisor
+// apportionment is unique, so both paths give the same seats; the divisor interval comes from the
+// same products of the same final seats, so it has the same bits (tests/test_apportion.cpp checks
+// both on random instances).
 
 /// Recipients at most, so that the sum of weights of at most 2^53 each stays below 2^64 (2048 of
 /// 2^53 each wrapped to 0, passed the sum's check and never ended Hamilton's selection).
@@ -70,6 +70,31 @@ bool fast_sums(std::span<const u64> weights, Bounds b, Workspace& ws, FastSums& 
   return !bad && any <= kMaxWeight && s.all <= kMaxTotalWeight && s.m > 0 && fixed <= u64(kMaxDivisorHouse);
 }
 
+/// A recipient's bounds in an instantiation that has them: 0 and kUnbounded in one that has not,
+/// so that no code tests per recipient whether a bound exists.
+template <bool Lo, bool Hi>
+struct RecipientBounds {
+  const i64* lo;
+  const i64* hi;
+  explicit RecipientBounds(Bounds b) : lo(b.min.data()), hi(b.max.data()) {}
+  i64 low(std::size_t i) const {
+    if constexpr (Lo) return lo[i];
+    return 0;
+  }
+  i64 high(std::size_t i) const {
+    if constexpr (Hi) return hi[i];
+    return kUnbounded;
+  }
+};
+
+/// Factors that void a priority without a jump: claim * kKeepClaim[false] is NaN, which no max
+/// and no comparison picks; holding * kKeepHolding[false] is +inf (NaN for weight 0). GCC
+/// compiles a choice between two doubles to a jump, and whether a recipient sits at its bound is
+/// a coin flip in input order: the mispredicted jumps made the bounded scans take twice the time
+/// their instructions suggest.
+constexpr double kKeepClaim[2] = {std::numeric_limits<double>::quiet_NaN(), 1.0};
+constexpr double kKeepHolding[2] = {std::numeric_limits<double>::infinity(), 1.0};
+
 /// A unit count proposed for quotient q >= 0 (at most the table's last index): exact rounding
 /// is not needed, the certificate decides. Sainte-Lague as (q + 0.5) truncated, D'Hondt as the
 /// floor, Adams as the ceiling, the others by their signpost.
@@ -100,16 +125,9 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
   const double* s = ws.signpost.data();
   const double* inv = ws.inv_signpost.data();
   const double* inv_prev = ws.inv_prev.data();
-  const i64* lo = b.min.data();
-  const i64* hi = b.max.data();
-  auto low = [=](std::size_t i) {  // implicit: the capture is unused where Lo is false
-    if constexpr (Lo) return lo[i];
-    return i64{0};
-  };
-  auto high = [=](std::size_t i) {
-    if constexpr (Hi) return hi[i];
-    return kUnbounded;
-  };
+  const RecipientBounds<Lo, Hi> bd(b);
+  auto low = [&](std::size_t i) { return bd.low(i); };
+  auto high = [&](std::size_t i) { return bd.high(i); };
   i64* a = seats.data();
 
   // Pass 2: round by a divisor estimate; secant re-jumps while the sum is far off.
@@ -140,10 +158,10 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
   const i64 d = house - sum;
   if (std::abs(d) > i64(kFastSelect)) return false;
 
-  // Pass 3: each recipient's claim to its next unit (gain, -1 where it cannot take one) and the
-  // priority of its last unit held (loss, +inf or NaN where it cannot give one up); the strongest
-  // claim G and the weakest holding L; and the |d| + 1 strongest claims (d > 0) or weakest
-  // holdings (d < 0) in a small sorted buffer.
+  // Pass 3: each recipient's claim to its next unit (gain, NaN at its maximum) and the priority
+  // of its last unit held (loss, +inf or NaN where it cannot give one up); the strongest claim G
+  // and the weakest holding L; and the |d| + 1 strongest claims (d > 0) or weakest holdings
+  // (d < 0) in a small sorted buffer.
   const std::size_t want = static_cast<std::size_t>(std::abs(d));
   const std::size_t keep = want + 1;
   const double inf = std::numeric_limits<double>::infinity();
@@ -162,10 +180,12 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
     auto one = [&](std::size_t i, std::size_t lane) __attribute__((always_inline)) {
       const i64 k = a[i];
       const double w = wd[i];
-      double g = w > 0.0 ? w * inv[k] : -1.0;
+      // Weight 0 claims 0 or NaN (0 inf), which no positive claim loses to and no move takes
+      // (a move needs a claim > 0); its holding is NaN (k = 0) or held by its minimum.
+      double g = w * inv[k];
       double l = w * inv_prev[k];
-      if constexpr (Hi) g = k < high(i) ? g : -1.0;
-      if constexpr (Lo) l = k > low(i) ? l : inf;
+      if constexpr (Hi) g *= kKeepClaim[k < high(i)];
+      if constexpr (Lo) l *= kKeepHolding[k > low(i)];
       G2[lane] = std::max(G2[lane], g);  // NaN never wins: max(G, NaN) is G
       L2[lane] = std::min(L2[lane], l);
       if constexpr (up > 0) {
@@ -239,14 +259,6 @@ struct HeldSet {
   u64 weight = 0;   // W': their weight
 };
 
-/// A recipient's bound as a double, for the comparisons with its quota.
-template <bool Lo>
-inline double low_d(const i64* lo, std::size_t i) { return Lo ? static_cast<double>(lo[i]) : 0.0; }
-template <bool Hi>
-inline double high_d(const i64* hi, std::size_t i) {
-  return Hi ? static_cast<double>(hi[i]) : std::numeric_limits<double>::infinity();
-}
-
 /// Leaves each recipient's held units in seats[i] and its weight where free (0 where held) in
 /// ws.rem[i], for the floors pass.
 template <bool Lo, bool Hi>
@@ -254,8 +266,7 @@ bool fast_held_set(std::span<const u64> weights, i64 R, u64 W, Bounds b, std::sp
                    HeldSet& set) {
   const std::size_t n = weights.size();
   const double* wd = ws.weight_d.data();
-  const i64* lo = b.min.data();
-  const i64* hi = b.max.data();
+  const RecipientBounds<Lo, Hi> bd(b);
   ws.rem.resize(n);
   u64* free_w = ws.rem.data();
   i64* a = seats.data();
@@ -265,8 +276,9 @@ bool fast_held_set(std::span<const u64> weights, i64 R, u64 W, Bounds b, std::sp
     for (std::size_t i = 0; i < n; ++i) {
       // Branch-free: which way each comparison goes is a coin flip.
       const double q = lambda * wd[i];
-      const bool at_min = q <= low_d<Lo>(lo, i), at_max = Hi && q > high_d<Hi>(hi, i);  // never both
-      const i64 units = (-i64{at_min} & (Lo ? lo[i] : 0)) | (-i64{at_max} & (Hi ? hi[i] : 0));
+      const bool at_min = q <= static_cast<double>(bd.low(i));
+      const bool at_max = Hi && q > static_cast<double>(bd.high(i));  // never both
+      const i64 units = (-i64{at_min} & bd.low(i)) | (-i64{at_max} & bd.high(i));
       const u64 w = weights[i] & (u64{at_min || at_max} - 1);
       a[i] = units, free_w[i] = w;
       held += static_cast<u64>(units), seen |= static_cast<u64>(units);
@@ -301,8 +313,7 @@ bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats
   const u64 W = set.weight;
   if (u128(R) * W > (u128(1) << 61)) return false;
   const double* wd = ws.weight_d.data();
-  const i64* lo = b.min.data();
-  const i64* hi = b.max.data();
+  const RecipientBounds<Lo, Hi> bd(b);
   bool near = false;
   ws.rem.resize(n);
   ws.bucket_all.resize(n);
@@ -324,7 +335,8 @@ bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats
       // of their exact values, so a relative margin of 1e-12 (the divisor methods' certificate's)
       // decides each exactly. Weight 0 (q = 0) is held at its minimum without doubt.
       const double q = set.lambda * wd[i], margin = q * 1e-12;
-      near |= (std::abs(q - low_d<Lo>(lo, i)) < margin) | (std::abs(q - high_d<Hi>(hi, i)) < margin);
+      near |= std::abs(q - static_cast<double>(bd.low(i))) < margin;
+      if constexpr (Hi) near |= std::abs(q - static_cast<double>(bd.high(i))) < margin;
     }
     const u64 prod = static_cast<u64>(R) * w;
     i64 f = static_cast<i64>(w_d * scale);  // within a few units of the floor
