@@ -527,3 +527,51 @@ TEST_CASE("positions by key: a maximum no recipient can reach is left out of the
   CHECK(evaluate(Halves{185}) == unreachable);  // 92.5 VZÄ: reachable, so the kernel has it, and it binds nobody
   CHECK(evaluate(Halves{16}).first != unreachable.first);  // 8.0 VZÄ: binds the one with 8.5
 }
+
+TEST_CASE("a draft evaluated again after a refusal in the middle of a key gives what a fresh one gives") {
+  // B2 keyed by three terms; the second evaluation changes the weights and is refused at the
+  // second term (its indicator zero everywhere), after the first term was stored anew: the third,
+  // with the second's weights and the data as they were, must not take the second term's partial
+  // sum of the first evaluation.
+  auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  auto& b2 = edit_rule<PositionsByKey>(ls.scenario.bausteine[1]);
+  b2.key.terms = {{"population", 1.0}, {"schutzsuchende", 2.0}, {"area_km2", 1.0}};
+  const Plan plan(ls.scenario, ls.regions);
+  const std::size_t need = *ls.regions.indicator("schutzsuchende");
+  const Eigen::MatrixXd ind = ls.regions.indicators;
+  Eigen::MatrixXd zero = ind;
+  zero.col(Eigen::Index(need)).setZero();
+  std::vector<BausteinOverrides> over(ls.scenario.bausteine.size());
+  auto evaluate = [&](const Eigen::MatrixXd& m, const std::vector<double>& weights, Draft& d) {
+    PlanInputs in;
+    in.indicators = &m;
+    over[1].key_weight = weights;
+    in.bausteine = over;
+    plan.evaluate(in, d);
+  };
+  const std::vector<double> before{1, 2, 1}, after{3, 4, 1};  // the second term's weight 0.5 in both
+  Draft reused, fresh;
+  evaluate(ind, before, reused);
+  CHECK_THROWS_WITH_AS(evaluate(zero, after, reused), doctest::Contains("is zero for all recipients"), InputError);
+  evaluate(ind, after, reused);
+  evaluate(ind, after, fresh);
+  check_same_draft(reused, fresh, false);
+}
+
+TEST_CASE("positions by key: Vinton keeps a maximum no recipient can reach (it caps the lower quotas with it)") {
+  // Vinton compares the lower quotas of the whole house, each capped at its maximum, with the
+  // house: 88 units of 0.5 VZÄ for the 88 B3 recipients at 0.5 to 1.0 VZÄ each. No recipient
+  // can reach 2 units (87 others hold 1 each), yet the cap counts: 97 units with it (the refusal
+  // as the kernel gives it with the maximum), 103 without.
+  auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  Baustein& b = ls.scenario.bausteine[2];
+  auto& b3 = edit_rule<PositionsByKey>(b);
+  b3.rule.method = Method::vinton;
+  b3.min = Halves{1};
+  b3.max = Halves{2};
+  ls.scenario.budget += 242'000'000 - b.budget;
+  b.budget = 242'000'000;  // 2.42 M EUR: 88 units of 27,500 EUR
+  CHECK_THROWS_WITH_AS(allocate(ls.scenario, ls.regions),
+                       doctest::Contains("the minimums raise the lower quotas to 97 units, more than the 88 to apportion"),
+                       InputError);
+}

@@ -222,6 +222,9 @@ void evaluate_key(const KeyPlan& k, const Eigen::MatrixXd& ind, const std::vecto
   bool store = memo != nullptr;
   for (; ti < nt; ++ti) {
     const auto& t = k.terms[ti];
+    // Not taken again until stored below: a refusal of this term (or a later one) must not leave
+    // a partial sum behind that was built on the last evaluation's earlier terms.
+    if (memo) memo->terms[ti].stored = false;
     // The column's shares and their weighted sum in one pass: each share is rounded as a double
     // before it is weighted, as column_shares() gives it.
     const double total = column_values(k, t, ind, who, present, at, s.value);

@@ -118,8 +118,10 @@ class Compiled final : public CompiledRule {
     for (std::size_t j = 0; j < n; ++j) s.weight[j] = weight_of(c.share[j]);
     s.seats.resize(n);
     // A maximum that no recipient can reach binds nothing (B3's "all the budget buys"): the kernel
-    // is spared its checks. s.hi stays for describe().
-    const bool reachable = !s.hi.empty() && max_reachable(s.lo, s.hi, keyed, c.floor.empty());
+    // is spared its checks. s.hi stays for describe(). Not so for Vinton, which caps the lower
+    // quotas of the whole house at the maximum, reachable or not (its refusal counts them).
+    const bool reachable = !s.hi.empty() && (rule.rule.method == Method::vinton ||
+                                             max_reachable(s.lo, s.hi, keyed, c.floor.empty()));
     try {
       c.outcome = apportion(rule.rule, s.weight, keyed, s.seats, s.kernel,
                             Bounds{s.lo, reachable ? std::span<const std::int64_t>(s.hi) : std::span<const std::int64_t>()});
