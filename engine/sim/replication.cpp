@@ -85,8 +85,11 @@ double normal_quantile(double p) {
 // AVX2 the central range runs on 4-wide vectors instead of SSE2's 2. The build has no -march, so
 // without a clone the loop stays on SSE2 everywhere. The bits stay: each lane does the same IEEE
 // additions, multiplications and divisions as the scalar code, in the same order; AVX2 does not
-// bring FMA, and -ffp-contract=off (CMakeLists.txt) would forbid fusing them anyway.
+// bring FMA, and -ffp-contract=off (CMakeLists.txt) would forbid fusing them anyway. Function
+// multi-versioning (an ifunc) exists for x86-64 ELF only: elsewhere there is one version.
+#if defined(__x86_64__) && defined(__ELF__)
 __attribute__((target_clones("avx2", "default")))
+#endif
 void normal_quantiles(std::span<const double> p, std::span<double> z) {
   if (z.size() < p.size() || (z.data() < p.data() + p.size() && p.data() < z.data() + z.size()))
     throw Error("normal_quantiles: z must be as long as p and apart from it");
