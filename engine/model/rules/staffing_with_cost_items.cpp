@@ -253,8 +253,9 @@ class Compiled final : public CompiledRule {
 
   /// An amount per year for the months the Baustein funds, in half-position steps: refused at its
   /// place where it is no whole, even number of cents. `item`: the cost item it is the amount of,
-  /// nullptr for assistance_eur (the place is spelled only for the refusal: this runs per
-  /// candidate and evaluation).
+  /// nullptr for assistance_eur (the place is spelled only for the refusal). An evaluation takes
+  /// the amounts worked out at compile time and calls this only to refuse (rates()); describe()
+  /// calls it per candidate.
   static Cents per_year(const RuleCall& c, Cents annual, const StaffingWithCostItems::Item* item) {
     const auto v = for_year(c.b().months, annual);
     if (!v) [[unlikely]] {
