@@ -53,9 +53,10 @@ double log_rare(double x) {
 
 /// Loops of f over chunks: each value by the branch-free core (on vector registers), a flag for
 /// any outside the core's range, then those few by the rare path. The chunk keeps the inputs
-/// while the outputs may overwrite them.
+/// while the outputs may overwrite them. Always inlined, the core with it (lambdas, not function
+/// pointers): a function called from a clone is compiled once, for the default target.
 template <typename Core, typename InCore, typename Rare>
-inline void each(std::span<const double> x, std::span<double> y, Core core, InCore in_core, Rare rare) {
+[[gnu::always_inline]] inline void each(std::span<const double> x, std::span<double> y, Core core, InCore in_core, Rare rare) {
   constexpr std::size_t kChunk = 256;
   double out[kChunk];
   for (std::size_t at = 0; at < x.size(); at += kChunk) {
@@ -95,7 +96,7 @@ __attribute__((target_clones("avx2", "default")))
 #endif
 void exp_all(std::span<const double> x, std::span<double> y) {
   check_spans(x, y, "exp_all");
-  each(x, y, detail::exp_core, detail::exp_in_core, exp_rare);
+  each(x, y, [](double v) { return detail::exp_core(v); }, [](double v) { return detail::exp_in_core(v); }, exp_rare);
 }
 
 #if defined(__x86_64__) && defined(__ELF__)
@@ -103,8 +104,8 @@ __attribute__((target_clones("avx2", "default")))
 #endif
 void log_all(std::span<const double> x, std::span<double> y) {
   check_spans(x, y, "log_all");
-  each(x, y, [](double v) { return detail::log_core(std::bit_cast<std::uint64_t>(v)); }, detail::log_in_core,
-       log_rare);
+  each(x, y, [](double v) { return detail::log_core(std::bit_cast<std::uint64_t>(v)); },
+       [](double v) { return detail::log_in_core(v); }, log_rare);
 }
 
 }  // namespace kimsim::elementary

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <span>
 
@@ -33,7 +34,7 @@ void log_all(std::span<const double> x, std::span<double> y);
 namespace detail {
 
 /// Where exp_core() is exact to the ulp: the result a normal double, neither inf nor 0.
-inline bool exp_in_core(double x) { return x <= 704.0 && x >= -704.0; }  // false for NaN too
+inline bool exp_in_core(double x) { return std::fabs(x) <= 704.0; }  // false for NaN too
 
 /// 2^(k/N) as (scale, tmp) with e^x = scale * (1 + tmp) for |x| < 1024 (k/N outside the
 /// exponent range wraps the scale: exp_core's callers undo it).
@@ -83,11 +84,12 @@ inline double log_core(std::uint64_t ix, int shift = 0) {
   // x = 2^k z with c = 1 + j/N nearest to z: adding half of bit 45 rounds the top 7 mantissa
   // bits to nearest, carrying into the exponent at the top (then c = 1, k one more). So
   // z in [c - 1/256, c + 1/256], z - c is exact (Sterbenz), and for x near 1, k = 0 and c = 1.
+  // (The integers to convert are 32-bit: AVX2 converts those on vectors, not 64-bit ones.)
   const std::uint64_t t = ix + (std::uint64_t{1} << 44);
-  const std::int64_t e = static_cast<std::int64_t>(t >> 52) - 1023;
+  const std::int32_t e = static_cast<std::int32_t>(t >> 52) - 1023;
   const std::uint64_t j = (t >> 45) % kN;
-  const double z = std::bit_cast<double>(ix - (static_cast<std::uint64_t>(e) << 52));
-  const double c = 1.0 + static_cast<double>(j) * (1.0 / kN);
+  const double z = std::bit_cast<double>(ix - (static_cast<std::uint64_t>(static_cast<std::int64_t>(e)) << 52));
+  const double c = 1.0 + static_cast<double>(static_cast<std::int32_t>(j)) * (1.0 / kN);
   const double f = z - c;
   // r = f / c as r + rlo: c has 8 bits, so r's top 44 bits times c and its low 9 bits times c
   // are exact, and their difference from f leaves the rest of the division (|r| <= 2^-8, whose

@@ -72,7 +72,12 @@ inline double tail_far(double r) {
 }
 /// The tail's probability min(p, 1 - p), and r from its logarithm (kimsim's own: the same bits
 /// on every machine).
-inline double tail_p(double p) { return p - 0.5 < 0 ? p : 1.0 - p; }
+inline double tail_p(double p) {
+  // p - 0.5 < 0 ? p : 1.0 - p, as a choice of bits: the compiler keeps a conditional subtraction
+  // in a branch (it might trap), which would keep the loop over the tails off vector registers.
+  const std::uint64_t low = -static_cast<std::uint64_t>(p - 0.5 < 0);
+  return std::bit_cast<double>((std::bit_cast<std::uint64_t>(p) & low) | (std::bit_cast<std::uint64_t>(1.0 - p) & ~low));
+}
 inline double tail_r(double p) { return std::sqrt(-elementary::log(tail_p(p))); }
 
 double quantile_tail(double p) {
@@ -121,9 +126,11 @@ void normal_quantiles(std::span<const double> p, std::span<double> z) {
     unsigned rare = 0;
     for (std::size_t k = 0; k < m; ++k) {
       const double q = tail_p(p[at + tails[k]]);
-      r[k] = std::sqrt(-elementary::detail::log_core(std::bit_cast<std::uint64_t>(q)));
+      r[k] = -elementary::detail::log_core(std::bit_cast<std::uint64_t>(q));
       rare |= !elementary::detail::log_in_core(q);
     }
+    // (A loop of its own: std::sqrt may set errno, a call that keeps the loop scalar.)
+    for (std::size_t k = 0; k < m; ++k) r[k] = std::sqrt(r[k]);
     if (rare)
       for (std::size_t k = 0; k < m; ++k) r[k] = tail_r(p[at + tails[k]]);
     for (std::size_t k = 0; k < m; ++k) near[k] = tail_near(r[k]);
