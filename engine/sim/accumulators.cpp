@@ -1,5 +1,6 @@
 // The accumulators that are more than a sum: counts of values, histograms.
 #include "sim/accumulators.hpp"
+#include "sim/elementary.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -8,9 +9,11 @@
 namespace kimsim {
 
 namespace {
-/// Log bins of 0.01 % relative width; -1 for zero and below.
+/// Log bins of 0.01 % relative width; -1 for zero and below. The logarithm kimsim's own: a value
+/// at a bin's edge falls in the same bin on every machine (libm's may differ by an ulp).
 std::int32_t value_bin(std::int64_t v) {
-  return v <= 0 ? -1 : static_cast<std::int32_t>(std::floor(std::log(static_cast<double>(v)) / std::log1p(1e-4)));
+  return v <= 0 ? -1
+                : static_cast<std::int32_t>(std::floor(elementary::log(static_cast<double>(v)) / std::log1p(1e-4)));
 }
 }  // namespace
 

@@ -3,9 +3,12 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
+#include <limits>
 #include <string>
 
+#include "sim/elementary.hpp"
 #include "sim/replicator.hpp"
 
 namespace kimsim {
@@ -67,7 +70,15 @@ inline double tail_far(double r) {
               7.86869131145613259100e-4) * r + 1.48753612908506148525e-2) * r + 1.36929880922735805310e-1) * r +
            5.99832206555887937690e-1) * r + 1.0);
 }
-inline double tail_r(double p) { return std::sqrt(-std::log(p - 0.5 < 0 ? p : 1.0 - p)); }
+/// The tail's probability min(p, 1 - p), and r from its logarithm (kimsim's own: the same bits
+/// on every machine).
+inline double tail_p(double p) {
+  // p - 0.5 < 0 ? p : 1.0 - p, as a choice of bits: the compiler keeps a conditional subtraction
+  // in a branch (it might trap), which would keep the loop over the tails off vector registers.
+  const std::uint64_t low = -static_cast<std::uint64_t>(p - 0.5 < 0);
+  return std::bit_cast<double>((std::bit_cast<std::uint64_t>(p) & low) | (std::bit_cast<std::uint64_t>(1.0 - p) & ~low));
+}
+inline double tail_r(double p) { return std::sqrt(-elementary::log(tail_p(p))); }
 
 double quantile_tail(double p) {
   const double r = tail_r(p), z = r <= 5.0 ? tail_near(r) : tail_far(r);
@@ -108,16 +119,42 @@ void normal_quantiles(std::span<const double> p, std::span<double> z) {
       m += !(std::abs(p[at + i] - 0.5) <= kSplit);
     }
     for (std::size_t i = 0; i < n; ++i) z[at + i] = quantile_central(p[at + i] - 0.5);
-    // The tails: the logarithms one by one (libm), the common range's rational function for all
-    // of them on vectors, then each in its place with its sign (or, rarely, from the far range).
+    // The tails: their logarithms and the common range's rational function for all of them on
+    // vectors (elementary::log's core, the rare p outside it one by one as tail_r() does), then
+    // each in its place with its sign (or, rarely, from the far range).
     double r[kChunk], near[kChunk];
-    for (std::size_t k = 0; k < m; ++k) r[k] = tail_r(p[at + tails[k]]);
+    unsigned rare = 0;
+    for (std::size_t k = 0; k < m; ++k) {
+      const double q = tail_p(p[at + tails[k]]);
+      r[k] = -elementary::detail::log_core(std::bit_cast<std::uint64_t>(q));
+      rare |= !elementary::detail::log_in_core(q);
+    }
+    // (A loop of its own: std::sqrt may set errno, a call that keeps the loop scalar.)
+    for (std::size_t k = 0; k < m; ++k) r[k] = std::sqrt(r[k]);
+    if (rare)
+      for (std::size_t k = 0; k < m; ++k) r[k] = tail_r(p[at + tails[k]]);
     for (std::size_t k = 0; k < m; ++k) near[k] = tail_near(r[k]);
     for (std::size_t k = 0; k < m; ++k) {
       const double zk = r[k] <= 5.0 ? near[k] : tail_far(r[k]);
       z[at + tails[k]] = p[at + tails[k]] - 0.5 < 0 ? -zk : zk;
     }
   }
+}
+
+double Distribution::invert(double u) const {
+  switch (kind) {
+    case Kind::fixed: return a;
+    case Kind::uniform: return a + (b - a) * u;
+    case Kind::triangular: {
+      const double f = (b - a) / (c - a);
+      return u < f ? a + std::sqrt(u * (c - a) * (b - a)) : c - std::sqrt((1 - u) * (c - a) * (c - b));
+    }
+    case Kind::normal: return a + b * normal_quantile(u);
+    case Kind::lognormal: return elementary::exp(a + b * normal_quantile(u));
+    case Kind::bernoulli: return u > 1.0 - a ? 1.0 : 0.0;
+    case Kind::beta: break;
+  }
+  return std::numeric_limits<double>::quiet_NaN();  // beta: drawn from two gamma variates (Stream::beta)
 }
 
 void Distribution::invert_all(std::span<const double> u, std::span<double> x) const {
@@ -129,7 +166,8 @@ void Distribution::invert_all(std::span<const double> u, std::span<double> x) co
       return;
     case Kind::lognormal:
       normal_quantiles(u, x);
-      for (std::size_t i = 0; i < n; ++i) x[i] = std::exp(a + b * x[i]);
+      for (std::size_t i = 0; i < n; ++i) x[i] = a + b * x[i];
+      elementary::exp_all(x.first(n), x.first(n));
       return;
     default:
       for (std::size_t i = 0; i < n; ++i) x[i] = invert(u[i]);
@@ -138,26 +176,25 @@ void Distribution::invert_all(std::span<const double> u, std::span<double> x) co
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
-
 /// Gamma(shape, 1): Marsaglia & Tsang (2000); shape < 1 via Gamma(shape + 1) * U^(1/shape).
-/// `more()` yields pairs of uniforms in (0, 1).
+/// `more()` yields pairs of uniforms in (0, 1). No libm: U^(1/shape) as exp(log(U) / shape) and
+/// the cube as a product, by kimsim's own exp and log; the standard normal from the quantile of
+/// one uniform (instead of Box-Muller's sqrt(-2 log U1) cos(2 pi U2), whose cos would be libm's),
+/// so one pair of uniforms per trial: the normal's and the acceptance's.
 template <typename More>
 double gamma_sample(double shape, More& more) {
   double boost = 1.0;
   if (shape < 1.0) {
-    boost = std::pow(more().first, 1.0 / shape);
+    boost = elementary::exp(elementary::log(more().first) / shape);
     shape += 1.0;
   }
   const double d = shape - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
   for (;;) {
     const auto [u1, u2] = more();
-    const auto [u3, u4] = more();
-    (void)u4;
-    const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * kPi * u2);
-    const double v = std::pow(1.0 + c * z, 3);
+    const double z = normal_quantile(u1);
+    const double t = 1.0 + c * z, v = t * t * t;
     if (v <= 0) continue;
-    if (std::log(u3) < 0.5 * z * z + d - d * v + d * std::log(v)) return boost * d * v;
+    if (elementary::log(u2) < 0.5 * z * z + d - d * v + d * elementary::log(v)) return boost * d * v;
   }
 }
 

@@ -38,7 +38,8 @@ struct Distribution {
   /// Empty if the parameters are valid, else what is wrong with them.
   std::string check() const;
   /// The draw for one uniform u in (0, 1): the quantile function, the inverse of the
-  /// distribution function (normal and lognormal by Wichura's AS 241), so that one draw costs one
+  /// distribution function (normal and lognormal by Wichura's AS 241, lognormal's exp kimsim's
+  /// own: the same bits on every machine), so that one draw costs one
   /// uniform and a larger u never gives a smaller draw (the whole-number draws rely on it). Beta has no closed-form
   /// inverse: a simulation draws it from two gamma variates instead.
   double invert(double u) const;
@@ -73,22 +74,6 @@ struct SimulationSpec {
   std::vector<SimulationYear> years;  ///< empty: the scenario's year only
   bool hold_harmless = false;  ///< positions by key never fall below the previous year's
 };
-
-inline double Distribution::invert(double u) const {
-  switch (kind) {
-    case Kind::fixed: return a;
-    case Kind::uniform: return a + (b - a) * u;
-    case Kind::triangular: {
-      const double f = (b - a) / (c - a);
-      return u < f ? a + std::sqrt(u * (c - a) * (b - a)) : c - std::sqrt((1 - u) * (c - a) * (c - b));
-    }
-    case Kind::normal: return a + b * normal_quantile(u);
-    case Kind::lognormal: return std::exp(a + b * normal_quantile(u));
-    case Kind::bernoulli: return u > 1.0 - a ? 1.0 : 0.0;
-    case Kind::beta: break;
-  }
-  return std::numeric_limits<double>::quiet_NaN();  // beta: see Distribution::invert
-}
 
 struct SlotStats;   // per slot: engine/sim/accumulators.hpp, internal
 struct StateStats;  // per year: engine/sim/accumulators.hpp, internal
