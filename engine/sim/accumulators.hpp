@@ -117,7 +117,7 @@ class ValueCounts {
   /// Counts v where it is the last value added, as most replications repeat it (positions at a
   /// flat rate take few amounts); else counts nothing and says so.
   bool add_repeat(std::int64_t v) {
-    if (binned_ || last_ >= counts_.size() || counts_[last_].first != v) return false;
+    if (last_ >= counts_.size() || counts_[last_].first != v) return false;  // binned: last_ is kNoLast
     ++counts_[last_].second;
     return true;
   }
@@ -133,7 +133,10 @@ class ValueCounts {
 
  private:
   std::vector<std::pair<std::int64_t, std::uint64_t>> counts_;  // ascending values (bin minima)
-  std::uint32_t last_ = 0;  // where the last value went (< kExact): most replications repeat it
+  // Where the last value went (< kExact): most replications repeat it. kNoLast before the first
+  // value and while binned, so that add_repeat's one comparison with the size says both.
+  static constexpr std::uint32_t kNoLast = ~std::uint32_t{0};
+  std::uint32_t last_ = kNoLast;
   bool binned_ = false;
   void to_bins();
 };
