@@ -88,7 +88,8 @@ class Philox2x64 {
       std::uint64_t hi, lo;
 #if defined(__x86_64__) && defined(__GNUC__)
       if constexpr (kMulx) {
-        asm("mulx %2, %0, %1" : "=r"(lo), "=r"(hi) : "r"(c0), "d"(kMultiplier));
+        // Early-clobber outputs: never rdx, so that the multiplier stays there for every round.
+        asm("mulx %2, %0, %1" : "=&r"(lo), "=&r"(hi) : "r"(c0), "d"(kMultiplier));
       } else
 #endif
       {
