@@ -36,7 +36,10 @@ void ValueCounts::add_other(std::int64_t v) {
       return;
     }
     if (counts_.size() < kExact) {
-      last_ = static_cast<std::uint32_t>(counts_.insert(it, {v, 1}) - counts_.begin());
+      // Its place before the insertion: in `insert(...) - begin()` the begin may be read first,
+      // from the storage the insertion frees.
+      last_ = static_cast<std::uint32_t>(it - counts_.begin());
+      counts_.insert(it, {v, 1});
       return;
     }
     to_bins();
