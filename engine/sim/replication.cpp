@@ -207,11 +207,8 @@ class Stream {
     head_ = replication_ | (static_cast<std::uint64_t>(calendar_year) << kYearShift);
   }
 
-  /// The 128 bits of the draws of `name` for `purpose` (by `mulx` where kMulx: Philox2x64::rounds).
-  template <bool kMulx = false>
-  std::array<std::uint64_t, 2> bits(Purpose purpose, std::uint64_t name) const {
-    return call<kMulx>(purpose, 0, name);
-  }
+  /// The 128 bits of the draws of `name` for `purpose`.
+  std::array<std::uint64_t, 2> bits(Purpose purpose, std::uint64_t name) const { return call(purpose, 0, name); }
 
   /// Beta(a, b) = X / (X + Y) for X ~ Gamma(a), Y ~ Gamma(b), from further uniforms of the draw.
   double beta(const Distribution& d, Purpose purpose, std::uint64_t name) const {
@@ -238,10 +235,9 @@ class Stream {
   Philox2x64 rng_;
   std::uint64_t replication_, head_ = 0;
 
-  template <bool kMulx = false>
   std::array<std::uint64_t, 2> call(Purpose purpose, std::uint64_t k, std::uint64_t name) const {
     const std::uint64_t w = head_ | (std::uint64_t{purpose} << kPurposeShift) | (k << kExtraShift);
-    return rng_.rounds<kMulx>(w, name);
+    return rng_(w, name);
   }
 };
 
@@ -520,36 +516,30 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
   SlotStats* const slots = stats.data();
   LaterCount* const later = later_.data();
   LaterCount* next = later;
-  auto row_done = [&](std::size_t y, std::size_t row, const RowOutcome& o) {
-    next = score_slot(slots[y * n + row], o, next);
-    spending_.add(o);
-    fairness_.add(row, o);
-  };
-  auto year_done = [&](std::size_t y) {
-    score_later({later, next});
-    next = later;
-    spending_.end_year(state[y]);
-    fairness_.end_year(absent_, state[y]);
-  };
-  if (mulx_)
-    replicate<true>(r, row_done, year_done);
-  else
-    replicate<false>(r, row_done, year_done);
+  replicate(
+      r,
+      [&](std::size_t y, std::size_t row, const RowOutcome& o) {
+        next = score_slot(slots[y * n + row], o, next);
+        spending_.add(o);
+        fairness_.add(row, o);
+      },
+      [&](std::size_t y) {
+        score_later({later, next});
+        next = later;
+        spending_.end_year(state[y]);
+        fairness_.end_year(absent_, state[y]);
+      });
 }
 
 void Replicator::record(std::uint64_t r, std::span<RowOutcome> outcomes) {
   if (outcomes.size() != slots_.size()) throw Error("Replicator::record: one outcome per slot");
   const std::size_t n = plan_.rows().size();
   RowOutcome* const out = outcomes.data();
-  auto row_done = [&](std::size_t y, std::size_t row, const RowOutcome& o) { out[y * n + row] = o; };
-  auto year_done = [](std::size_t) {};
-  if (mulx_)
-    replicate<true>(r, row_done, year_done);
-  else
-    replicate<false>(r, row_done, year_done);
+  replicate(
+      r, [&](std::size_t y, std::size_t row, const RowOutcome& o) { out[y * n + row] = o; }, [](std::size_t) {});
 }
 
-template <bool kMulx, typename RowDone, typename YearDone>
+template <typename RowDone, typename YearDone>
 void Replicator::replicate(std::uint64_t r, RowDone&& row_done, YearDone&& year_done) {
   Stream s(spec_.seed, r);
   const RowSite* const sites = sites_.data();
@@ -576,7 +566,7 @@ void Replicator::replicate(std::uint64_t r, RowDone&& row_done, YearDone&& year_
     for (const auto& n : noise_) {
       const std::uint64_t* const key = n.key.data();
       if (n.dist->kind != Distribution::Kind::fixed && n.dist->kind != Distribution::Kind::beta)
-        for (std::size_t j = 0; j < nread; ++j) uniform[j] = Stream::to_unit(s.bits<kMulx>(kNoise, key[j])[0]);
+        for (std::size_t j = 0; j < nread; ++j) uniform[j] = Stream::to_unit(s.bits(kNoise, key[j])[0]);
       transform_all(s, *n.dist, kNoise, nread, [&](std::size_t j) { return key[j]; }, uniform_.data(), value_.data());
       const auto c = Eigen::Index(n.column);
       double* const to = &indicators_(0, c);
@@ -593,7 +583,7 @@ void Replicator::replicate(std::uint64_t r, RowDone&& row_done, YearDone&& year_
         absent[i] = 0, start[i] = start_draw_(0);
         continue;
       }
-      const std::uint64_t w = s.bits<kMulx>(kRegion, region_key[j])[0];
+      const std::uint64_t w = s.bits(kRegion, region_key[j])[0];
       absent[i] = Stream::low(w) >= absent_from[i];  // p < 1.0 && to_unit32(low(w)) >= p
       start[i] = start_by_table ? start_draw_(Stream::high(w))  // draw_whole's table case, inline
                                 : draw_whole(s, start_draw_, Stream::high(w), kStart, region_key[j]);
@@ -603,7 +593,7 @@ void Replicator::replicate(std::uint64_t r, RowDone&& row_done, YearDone&& year_
     const bool fill_by_table = fill_draw_.by_table();
     if (!fill_draw_.constant() || cost)
       for (std::size_t row = 0; row < nrows; ++row) {
-        const auto w = s.bits<kMulx>(kRow, row_key[row]);
+        const auto w = s.bits(kRow, row_key[row]);
         fill[row] = fill_by_table ? fill_draw_(Stream::low(w[0]))  // draw_whole's table case, inline
                                   : draw_whole(s, fill_draw_, Stream::low(w[0]), kFill, row_key[row]);
         uniform[row] = Stream::to_unit(w[1]);

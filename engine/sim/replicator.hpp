@@ -66,38 +66,12 @@ class Philox2x64 {
   explicit Philox2x64(std::uint64_t key) {
     for (int i = 0; i < kRounds; ++i) round_key_[i] = key + std::uint64_t(i) * kWeyl;
   }
-  /// Whether this CPU multiplies by BMI2's `mulx` (x86-64 only): see rounds().
-  static bool has_mulx() {
-#if defined(__x86_64__) && defined(__GNUC__)
-    return __builtin_cpu_supports("bmi2");
-#else
-    return false;
-#endif
-  }
-  std::array<std::uint64_t, 2> operator()(std::uint64_t c0, std::uint64_t c1) const { return rounds<false>(c0, c1); }
-  /// The same function, each round's 128-bit product by `mulx` where kMulx (only where
-  /// has_mulx()). `mul` takes one factor in rax and writes both halves to rdx:rax, so that
-  /// every round moves its inputs in and its outputs out (five instructions); `mulx` reads the
-  /// multiplier from rdx, kept there across the rounds, and writes any two registers: a round
-  /// is the product and two exclusive ors. (GCC does not use mulx on its own: the build has no
-  /// -march, and even with -mbmi2 it puts the counter, not the multiplier, in rdx.)
-  template <bool kMulx>
-  std::array<std::uint64_t, 2> rounds(std::uint64_t c0, std::uint64_t c1) const {
+  std::array<std::uint64_t, 2> operator()(std::uint64_t c0, std::uint64_t c1) const {
 #pragma GCC unroll 10
     for (int i = 0; i < kRounds; ++i) {
-      std::uint64_t hi, lo;
-#if defined(__x86_64__) && defined(__GNUC__)
-      if constexpr (kMulx) {
-        // Early-clobber outputs: never rdx, so that the multiplier stays there for every round.
-        asm("mulx %2, %0, %1" : "=&r"(lo), "=&r"(hi) : "r"(c0), "d"(kMultiplier));
-      } else
-#endif
-      {
-        const unsigned __int128 p = static_cast<unsigned __int128>(kMultiplier) * c0;
-        hi = static_cast<std::uint64_t>(p >> 64), lo = static_cast<std::uint64_t>(p);
-      }
-      c0 = hi ^ round_key_[i] ^ c1;
-      c1 = lo;
+      const unsigned __int128 p = static_cast<unsigned __int128>(kMultiplier) * c0;
+      c0 = static_cast<std::uint64_t>(p >> 64) ^ round_key_[i] ^ c1;
+      c1 = static_cast<std::uint64_t>(p);
     }
     return {c0, c1};
   }
@@ -216,8 +190,8 @@ class Replicator {
 
  private:
   /// The replication itself: for each year, `row_done(year, row, outcome)` for each row, then
-  /// `year_done(year)`. run() scores them, record() keeps them. kMulx: Philox2x64::rounds.
-  template <bool kMulx, typename RowDone, typename YearDone>
+  /// `year_done(year)`. run() scores them, record() keeps them.
+  template <typename RowDone, typename YearDone>
   void replicate(std::uint64_t r, RowDone&& row_done, YearDone&& year_done);
   const Regions& regions_;
   const SimulationSpec& spec_;
@@ -246,7 +220,6 @@ class Replicator {
   };
   std::vector<Noise> noise_;
   WholeDraw start_draw_, fill_draw_;
-  bool mulx_ = Philox2x64::has_mulx();  // the generator's rounds by `mulx`: the same bits, fewer instructions
   SpendingScorer spending_;
   FairnessScorer fairness_;
   // Scratch, per replication.
