@@ -542,6 +542,37 @@ TEST_CASE("value counts: exactly the limit of distinct values stays exact, one m
   CHECK(!beyond.exact());
 }
 
+TEST_CASE("value counts: a repeat is counted in place only after a value and while exact") {
+  auto total = [](const ValueCounts& c) {
+    std::uint64_t n = 0;
+    for (const auto& [v, k] : c.entries()) n += k;
+    return n;
+  };
+  ValueCounts c;
+  CHECK(!c.add_repeat(0));  // nothing added yet
+  c.add(500);
+  CHECK(c.add_repeat(500));
+  CHECK(!c.add_repeat(501));
+  CHECK(total(c) == 2);
+  const auto kExact = static_cast<std::int64_t>(ValueCounts::kExact);
+  for (std::int64_t v = 0; v <= kExact; ++v) c.add(v * 1000 + 7);
+  REQUIRE(!c.exact());
+  CHECK(!c.add_repeat(kExact * 1000 + 7));  // binned: the last value goes to its bin by add_other
+  c.add(kExact * 1000 + 7);
+  CHECK(total(c) == 2 + static_cast<std::uint64_t>(kExact) + 2);
+  ValueCounts merged;
+  merged.merge(c);
+  CHECK(!merged.add_repeat(kExact * 1000 + 7));
+  ValueCounts exact;
+  exact.add(3);
+  exact.merge(ValueCounts{});
+  CHECK(!exact.add_repeat(3));  // after a merge the next value is searched for
+  exact.add(3);
+  CHECK(exact.entries().size() == 1);
+  CHECK(exact.add_repeat(3));
+  CHECK(total(exact) == 3);
+}
+
 TEST_CASE("indicator noise never makes an indicator negative: a factor below zero counts as zero") {
   // Every factor below zero: all values count as 0, so the key has nothing to share (an error of
   // the replication), rather than shares of negative need. (Negative values let through would

@@ -25,7 +25,7 @@ void Histogram::merge(const Histogram& o) {
 void ValueCounts::add_other(std::int64_t v) {
   if (!binned_) {
     // Most values that are not the last one are one of its neighbours (positions at a flat rate
-    // moving by one step): checked before the search.
+    // moving by one step): checked before the search. (Before the first value, last_ + 1 is 0.)
     for (const std::uint32_t at : {last_ + 1, last_ - 1})
       if (at < counts_.size() && counts_[at].first == v) {
         ++counts_[at].second;
@@ -39,7 +39,10 @@ void ValueCounts::add_other(std::int64_t v) {
       return;
     }
     if (counts_.size() < kExact) {
-      last_ = static_cast<std::uint32_t>(counts_.insert(it, {v, 1}) - counts_.begin());
+      // Its place before the insertion: in `insert(...) - begin()` the begin may be read first,
+      // from the storage the insertion frees.
+      last_ = static_cast<std::uint32_t>(it - counts_.begin());
+      counts_.insert(it, {v, 1});
       return;
     }
     to_bins();
@@ -67,7 +70,7 @@ void ValueCounts::to_bins() {
   }
   counts_ = std::move(bins);
   binned_ = true;
-  last_ = 0;
+  last_ = kNoLast;
 }
 
 void ValueCounts::merge(const ValueCounts& o) {
@@ -84,7 +87,7 @@ void ValueCounts::merge(const ValueCounts& o) {
   // Binned if either side is, or if together they exceed the exact limit: in both cases the
   // values seen exceed it, whichever thread saw them.
   if (binned_ || o.binned_ || counts_.size() > kExact) to_bins();
-  last_ = 0;
+  last_ = kNoLast;
 }
 
 std::int64_t ValueCounts::nth(std::uint64_t k) const {

@@ -35,13 +35,25 @@ struct Count {
   void merge(const Count& o) { n += o.n; }
 };
 
+namespace detail {
+/// sum += v for v >= 0, as an add with carry into the upper half. (GCC keeps the zero upper
+/// half of a widened v as a value of its own, and in a loop short of registers moved it
+/// through the stack for every add.)
+inline void add_natural(__int128& sum, std::uint64_t v) {
+  const auto s = static_cast<unsigned __int128>(sum);
+  std::uint64_t lo = static_cast<std::uint64_t>(s), hi = static_cast<std::uint64_t>(s >> 64);
+  hi += __builtin_add_overflow(lo, v, &lo);
+  sum = static_cast<__int128>((static_cast<unsigned __int128>(hi) << 64) | lo);
+}
+}  // namespace detail
+
 /// A sum over the replications: the mean.
 struct Sum {
   static constexpr std::string_view kind = "sum";
   __int128 sum = 0;
   void add(std::int64_t v) { sum += v; }
   /// v >= 0: the same sum as add(v), without extending a sign into the upper 64 bits.
-  void add_natural(std::uint64_t v) { sum += v; }
+  void add_natural(std::uint64_t v) { detail::add_natural(sum, v); }
   void merge(const Sum& o) { sum += o.sum; }
 };
 
@@ -52,7 +64,10 @@ struct Moments {
   /// v is 64 bits: its square is one multiplication into 128.
   void add(std::int64_t v) { sum += v, sq += static_cast<__int128>(v) * v; }
   /// v >= 0: the same sums as add(v), without extending a sign into the upper 64 bits.
-  void add_natural(std::uint64_t v) { sum += v, sq += static_cast<__int128>(static_cast<unsigned __int128>(v) * v); }
+  void add_natural(std::uint64_t v) {
+    detail::add_natural(sum, v);
+    sq += static_cast<__int128>(static_cast<unsigned __int128>(v) * v);
+  }
   void merge(const Moments& o) { sum += o.sum, sq += o.sq; }
 };
 
@@ -102,7 +117,7 @@ class ValueCounts {
   /// Counts v where it is the last value added, as most replications repeat it (positions at a
   /// flat rate take few amounts); else counts nothing and says so.
   bool add_repeat(std::int64_t v) {
-    if (binned_ || last_ >= counts_.size() || counts_[last_].first != v) return false;
+    if (last_ >= counts_.size() || counts_[last_].first != v) return false;  // binned: last_ is kNoLast
     ++counts_[last_].second;
     return true;
   }
@@ -118,7 +133,10 @@ class ValueCounts {
 
  private:
   std::vector<std::pair<std::int64_t, std::uint64_t>> counts_;  // ascending values (bin minima)
-  std::uint32_t last_ = 0;  // where the last value went (< kExact): most replications repeat it
+  // Where the last value went (< kExact): most replications repeat it. kNoLast before the first
+  // value and while binned, so that add_repeat's one comparison with the size says both.
+  static constexpr std::uint32_t kNoLast = ~std::uint32_t{0};
+  std::uint32_t last_ = kNoLast;
   bool binned_ = false;
   void to_bins();
 };
