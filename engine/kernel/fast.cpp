@@ -263,15 +263,19 @@ struct HeldSet {
 /// Leaves each recipient's held units in seats[i] and its weight where free (0 where held) in
 /// ws.rem[i], for the floors pass.
 template <bool Lo, bool Hi>
-bool fast_held_set(std::span<const u64> weights, i64 R, u64 W, Bounds b, std::span<i64> seats, Workspace& ws,
-                   HeldSet& set) {
+bool fast_held_set(std::span<const u64> weights, i64 R, i64 fixed, u64 W, Bounds b, std::span<i64> seats,
+                   Workspace& ws, HeldSet& set) {
   const std::size_t n = weights.size();
   const double* wd = ws.weight_d.data();
   const RecipientBounds<Lo, Hi> bd(b);
   ws.rem.resize(n);
   u64* free_w = ws.rem.data();
   i64* a = seats.data();
-  double lambda = static_cast<double>(R) / static_cast<double>(W);  // the quotas without bounds
+  // The quotas without bounds, less the minimums of the recipients of weight 0 (held at any
+  // lambda): still at or above lambda* where only minimums bound (their sum at this lambda is at
+  // least R), and a Newton pass closer than R / W on B3's minimum (4 passes to 3 on the benchmark).
+  if (fixed >= R) return false;
+  double lambda = static_cast<double>(R - fixed) / static_cast<double>(W);
   for (int k = 0; k < 12; ++k) {
     u64 held = 0, free_weight = 0, seen = 0;  // unsigned: a huge minimum wraps, refused below
     for (std::size_t i = 0; i < n; ++i) {
@@ -496,7 +500,7 @@ bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats
   if constexpr (bounded) {
     FastSums sums;
     if (!fast_sums<Lo, Hi>(weights, b, ws, sums)) return false;
-    if (!fast_held_set<Lo, Hi>(weights, house, sums.all, b, seats, ws, set)) return false;
+    if (!fast_held_set<Lo, Hi>(weights, house, sums.fixed, sums.all, b, seats, ws, set)) return false;
   } else {
     // Only the total and the limits: the passes below convert each weight themselves, so this is
     // a reduction the compiler vectorises. Every weight <= any <= 2^53: n of them cannot wrap.
