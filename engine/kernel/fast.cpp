@@ -502,8 +502,8 @@ bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats
     if (!fast_sums<Lo, Hi>(weights, b, ws, sums)) return false;
     if (!fast_held_set<Lo, Hi>(weights, house, sums.fixed, sums.all, b, seats, ws, set)) return false;
   } else {
-    // Only the total and the limits: the passes below convert each weight themselves, so this is
-    // a reduction the compiler vectorises. Every weight <= any <= 2^53: n of them cannot wrap.
+    // Only the total and the limits (two operations per weight): the passes below convert each
+    // weight themselves. Every weight <= any <= 2^53, so n <= 2047 of them cannot wrap.
     u64 any = 0, all = 0;
     for (const u64 w : weights) any |= w, all += w;
     if (any > kMaxWeight || all > kMaxTotalWeight || all == 0) return false;
