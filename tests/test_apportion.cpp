@@ -298,6 +298,83 @@ TEST_CASE("the fast path equals the general kernel on random instances with ties
                 << refused << " refused by it)");
 }
 
+// Hamilton's fast path computes the quotas R w / W in doubles and proves only the recipients
+// near the threshold exactly: its ways to be wrong are quotas within the doubles' error of an
+// integer (whose double floor is off by one), fractions within that error of the threshold or of
+// each other, and houses from cents to beyond the doubles' range (2^38). The weights here are
+// k M + delta for small k and delta and M from 1 to 2^45, so that R w / W lies within 2^-40 of
+// c k + j k / K (with R = c K + j, K the sum of the k): integers, equal fractions and fractions a
+// few 2^-45 apart, at every house scale.
+TEST_CASE("Hamilton's fast path equals the general kernel where quotas sit within ulps of an integer or of each other") {
+  long count = KIMSIM_DIFFERENTIAL_INSTANCES / 4;
+  if (const char* env = std::getenv("KIMSIM_DIFFERENTIAL_INSTANCES")) count = std::atol(env) / 4;
+  std::mt19937_64 rng(20261201);
+  std::lognormal_distribution<double> population(std::log(30000.0), 1.0);
+  Workspace fast_ws, general_ws;
+  long proved = 0, proved_bounded = 0, proved_large = 0, left = 0;
+  std::vector<u64> w, k;
+  std::vector<i64> lo, fast, general;
+  for (long it = 0; it < count; ++it) {
+    const std::size_t n = 1 + rng() % (it % 16 == 0 ? 600 : 40);
+    const int style = int(rng() % 3);
+    const int shift = int(rng() % 46);  // M = 1 .. 2^45
+    const u64 M = u64(1) << shift;
+    const int spread = int(rng() % 4);  // delta in [-spread, spread]
+    w.resize(n), k.resize(n);
+    u64 K = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      k[i] = rng() % 5 == 0 ? 0 : 1 + rng() % 31;
+      K += k[i];
+      if (style == 2) {
+        w[i] = 1 + static_cast<u64>(population(rng));  // the benchmark's weights, at cents' scale
+      } else {
+        const i64 delta = spread ? i64(rng() % u64(2 * spread + 1)) - spread : 0;
+        w[i] = k[i] == 0 ? u64(std::max<i64>(delta, 0)) : u64(i64(k[i] * M) + delta);
+      }
+    }
+    if (K == 0) K = 1;
+    // The house: a multiple of K (quotas near integers) plus a few units, from a few units to
+    // beyond 2^38 (the doubles' limit) and cents (2^31).
+    const int scale = int(rng() % 6);
+    const u64 c = scale == 0 ? 1 + rng() % 4 : scale == 1 ? 1 + rng() % 1000 : scale == 2 ? (u64(1) << 31) / K
+                : scale == 3 ? (u64(1) << 38) / K + rng() % 3 : scale == 4 ? (u64(1) << 44) / K : 1 + rng() % 100000;
+    const i64 house = i64(c * K + (rng() % 2 ? rng() % (2 * n) : 0));
+    lo.clear();
+    if (rng() % 3 == 0) lo.assign(n, 1);  // B3's uniform minimum
+    const Bounds bounds{lo, {}};
+    const Rule rule{Method::hamilton, std::nullopt, TiePolicy::order, 0};
+    fast.assign(n, -1), general.assign(n, -2);
+    Outcome fo, go;
+    const bool ok = detail::apportion_fast(rule, w, house, fast, fast_ws, bounds, fo);
+    bool threw = false;
+    try {
+      go = detail::apportion_general(rule, w, house, general, general_ws, bounds);
+    } catch (const InputError&) {
+      threw = true;
+    }
+    if (!ok) {
+      ++left;
+      continue;
+    }
+    if (threw || fast != general || go.tie) {
+      INFO("instance " << it << ", n " << n << ", house " << house << ", M 2^" << shift << ", bounded " << !lo.empty());
+      CHECK_FALSE(threw);
+      CHECK(fast == general);
+      CHECK_FALSE(go.tie.has_value());
+      break;
+    }
+    ++(lo.empty() ? proved : proved_bounded);
+    proved_large += house > (i64(1) << 38);
+  }
+  if (count >= 10000) {
+    CHECK(proved > count / 10);
+    CHECK(proved_bounded > count / 20);
+    CHECK(proved_large > count / 100);
+  }
+  MESSAGE(count << " instances: " << proved << " proved by the fast path without bounds, " << proved_bounded
+                << " with B3's minimum, " << proved_large << " with a house above 2^38, " << left << " left to the general kernel");
+}
+
 TEST_CASE("divisor methods are house monotone") {
   std::mt19937_64 rng(7);
   Workspace ws;

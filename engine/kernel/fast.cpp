@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 
@@ -262,15 +263,19 @@ struct HeldSet {
 /// Leaves each recipient's held units in seats[i] and its weight where free (0 where held) in
 /// ws.rem[i], for the floors pass.
 template <bool Lo, bool Hi>
-bool fast_held_set(std::span<const u64> weights, i64 R, u64 W, Bounds b, std::span<i64> seats, Workspace& ws,
-                   HeldSet& set) {
+bool fast_held_set(std::span<const u64> weights, i64 R, i64 fixed, u64 W, Bounds b, std::span<i64> seats,
+                   Workspace& ws, HeldSet& set) {
   const std::size_t n = weights.size();
   const double* wd = ws.weight_d.data();
   const RecipientBounds<Lo, Hi> bd(b);
   ws.rem.resize(n);
   u64* free_w = ws.rem.data();
   i64* a = seats.data();
-  double lambda = static_cast<double>(R) / static_cast<double>(W);  // the quotas without bounds
+  // The quotas without bounds, less the minimums of the recipients of weight 0 (held at any
+  // lambda): still at or above lambda* where only minimums bound (their sum at this lambda is at
+  // least R), and a Newton pass closer than R / W on B3's minimum (4 passes to 3 on the benchmark).
+  if (fixed >= R) return false;
+  double lambda = static_cast<double>(R - fixed) / static_cast<double>(W);
   for (int k = 0; k < 12; ++k) {
     u64 held = 0, free_weight = 0, seen = 0;  // unsigned: a huge minimum wraps, refused below
     for (std::size_t i = 0; i < n; ++i) {
@@ -295,29 +300,19 @@ bool fast_held_set(std::span<const u64> weights, i64 R, u64 W, Bounds b, std::sp
   return false;  // no fixed point within a few passes: the general kernel's sort of the bounds
 }
 
-/// Hamilton: pass 2 computes exact floors and remainders in place (64-bit, R W <= 2^61) with a
-/// histogram of their top 8 bits; pass 3 gives a unit to every remainder above the bucket that
-/// holds the threshold and selects within that bucket (a handful). A tie at the threshold, or a
-/// threshold of 0 (recipients of weight 0 would compete), goes to the general kernel. With
-/// bounds, the held recipients take their bound and count as weight 0 in pass 2.
-template <bool Lo, bool Hi>
-bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats, Workspace& ws, Bounds b) {
-  constexpr bool bounded = Lo || Hi;
-  const std::size_t n = weights.size();
-  FastSums sums;
-  if (!fast_sums<Lo, Hi>(weights, b, ws, sums)) return false;
-  HeldSet set{0.0, house, sums.all};
-  if constexpr (bounded)
-    if (!fast_held_set<Lo, Hi>(weights, house, sums.all, b, seats, ws, set)) return false;
-  const i64 R = set.rest;
-  const u64 W = set.weight;
-  if (u128(R) * W > (u128(1) << 61)) return false;
-  const double* wd = ws.weight_d.data();
-  const RecipientBounds<Lo, Hi> bd(b);
-  bool near = false;
+/// Hamilton's floors and remainders (64-bit, R W <= 2^61) where the quotas are computed in
+/// doubles cannot decide them: a house above kDoubleHouse, or a threshold the doubles pass cannot
+/// prove. Pass 2 computes exact floors and remainders in place with a histogram of their top 8
+/// bits; pass 3 gives a unit to every remainder above the bucket that holds the threshold and
+/// selects within that bucket (a handful). A tie at the threshold, or a threshold of 0
+/// (recipients of weight 0 would compete), goes to the general kernel. `free_w` is the weights
+/// (without bounds) or the held set's free weights (held recipients count as weight 0, their
+/// held units in seats).
+template <bool Bounded>
+bool hamilton_exact(const u64* free_w, std::size_t n, i64 R, u64 W, std::span<i64> seats, Workspace& ws) {
   ws.rem.resize(n);
   ws.bucket_all.resize(n);
-  u64* rem = ws.rem.data();
+  u64* rem = ws.rem.data();  // with bounds free_w is rem: each weight is read before its remainder is written
   std::uint8_t* bucket = ws.bucket_all.data();
   std::uint32_t count[256] = {};
   const double scale = static_cast<double>(R) / static_cast<double>(W);
@@ -326,18 +321,10 @@ bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats
   i64 sum = 0;
   i64* a = seats.data();
   for (std::size_t i = 0; i < n; ++i) {
-    // With bounds, the held set's last pass left the held units and the free weights.
-    const u64 w = bounded ? rem[i] : weights[i];
-    const double w_d = bounded ? static_cast<double>(static_cast<i64>(w)) : wd[i];
-    const i64 held = bounded ? a[i] : 0;
-    if constexpr (bounded) {
-      // The held set's comparisons at its last lambda, proved: lambda and w lie within a few ulps
-      // of their exact values, so a relative margin of 1e-12 (the divisor methods' certificate's)
-      // decides each exactly. Weight 0 (q = 0) is held at its minimum without doubt.
-      const double q = set.lambda * wd[i], margin = q * 1e-12;
-      near |= std::abs(q - static_cast<double>(bd.low(i))) < margin;
-      if constexpr (Hi) near |= std::abs(q - static_cast<double>(bd.high(i))) < margin;
-    }
+    const u64 w = free_w[i];
+    const double w_d = static_cast<double>(static_cast<i64>(w));  // w <= 2^53: signed is exact
+    // Held units only where the free weight is 0: the doubles pass may have left floors elsewhere.
+    const i64 held = Bounded ? a[i] & -i64{w == 0} : 0;
     const u64 prod = static_cast<u64>(R) * w;
     i64 f = static_cast<i64>(w_d * scale);  // within a few units of the floor
     i64 r = static_cast<i64>(prod - static_cast<u64>(f) * W);
@@ -351,7 +338,6 @@ bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats
     ++count[bk];
     sum += f;
   }
-  if (near) return false;
   const i64 left = R - sum;  // 0 <= left < m
   if (left == 0) return true;
   int t = 255;
@@ -376,6 +362,177 @@ bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats
   }
   for (std::size_t k = 0; k < units; ++k) ++a[at[k]];
   return true;
+}
+
+/// Houses up to which Hamilton's quotas q = w (R / W) are computed in doubles: q <= R, and three
+/// roundings (W, R / W, the product) put q within R 2^-51 <= 2^-13 of R w / W.
+constexpr i64 kDoubleHouse = i64{1} << 38;
+/// The margin by which the threshold must clear the edges of the window of candidates, far above
+/// the quotas' error 2^-13 and far below a bucket's width 2^-8.
+constexpr double kWindowMargin = 1.0 / 1024.0;
+
+enum class Proof { proved, exact, general };
+
+/// Hamilton in doubles: the seats are floor(q_i + 1 - theta) for the threshold remainder theta
+/// (no tie: the units go to the remainders >= theta), and where q_i's fraction lies away from
+/// theta its double q~_i gives the same floor, even where q~_i's own floor is off by one (a
+/// fraction near 1 read as near 0 of the next integer, and the other way round: theta is neither
+/// near 0 nor near 1, so the recipient keeps its seat). Pass 2 computes floor(256 q~), which is
+/// the floor of q~ and its fraction's bucket (256 of them), proposes q~ rounded to the nearest
+/// integer (the threshold guessed at 1/2) and counts the buckets; the threshold bucket t follows
+/// from the units left. Recipients above buckets t - 1 .. t + 1 take a unit, those below none;
+/// pass 3 visits only the buckets between the guess and that window (a byte scan, 16 at a time)
+/// to correct the proposal there and collect the candidates in the window (a handful), whose
+/// floors and remainders are then computed exactly. They take the units the others leave, by
+/// largest exact remainder, if three things prove it: no tie at the threshold, and the
+/// threshold's fraction at least kWindowMargin inside the window's lower and the largest unserved
+/// fraction inside its upper edge (the recipients outside the window lie beyond those edges but
+/// for the quotas' error). Anything else, and a house above kDoubleHouse, is left to
+/// hamilton_exact.
+template <bool Bounded, class Near>
+Proof hamilton_by_doubles(const u64* free_w, std::size_t n, i64 R, u64 W, std::span<i64> seats, Workspace& ws,
+                          Near near_bound) {
+  if (R > kDoubleHouse) return Proof::exact;
+  ws.bucket_all.resize(n);
+  std::uint8_t* bucket = ws.bucket_all.data();
+  std::uint32_t count[256] = {};
+  // 256 R / W: 256 q~ is q~ exactly (a power of two), so floor(256 q~) >> 8 = floor(q~).
+  const double scale256 = 256.0 * (static_cast<double>(R) / static_cast<double>(W));
+  i64 sum = 0;  // of the proposals
+  bool near = false;
+  i64* a = seats.data();
+  for (std::size_t i = 0; i < n; ++i) {
+    const i64 q256 = static_cast<i64>(static_cast<double>(static_cast<i64>(free_w[i])) * scale256);  // w <= 2^53
+    const i64 rounded = (q256 + 128) >> 8;
+    if constexpr (Bounded) a[i] += rounded;  // the held units, 0 where free (and q256 = 0 where held)
+    else a[i] = rounded;
+    const auto bk = static_cast<std::uint8_t>(q256);
+    bucket[i] = bk;
+    ++count[bk];
+    sum += rounded;
+    near |= near_bound(i);
+  }
+  if (near) return Proof::general;
+  i64 above = 0;  // the proposals rounded up: buckets 128 .. 255
+  for (int b = 128; b < 256; ++b) above += count[b];
+  // The threshold bucket t: `above` = the recipients in buckets above t, fewer than the units
+  // left, which those and bucket t's reach. The search starts at the guess.
+  const i64 left = R - (sum - above);  // off by the quotas whose floor the doubles missed
+  int t = 127;
+  if (above < left) {
+    for (; t > 0 && above + count[t] < left; --t) above += count[t];
+  } else {
+    while (above >= left && t < 255) above -= count[++t];
+    if (above >= left) return Proof::exact;  // no unit left (or fewer than none)
+  }
+  if (t == 0) return Proof::exact;  // the threshold near 0 (and recipients of weight 0 in bucket 0)
+  const int lo = t - 1, hi = std::min(t + 1, 255);
+  // The units left to the window: `above` counts the buckets above t, the window's top one too.
+  i64 units = left - (above - (hi > t ? count[hi] : 0));
+  // Pass 3, over the buckets between the guess (128) and the window only.
+  const int band_lo = std::min(lo, 128), band_hi = std::max(hi + 1, 128);  // [band_lo, band_hi)
+  std::uint32_t at[64];
+  std::size_t in = 0;
+  auto visit = [&](std::size_t i) __attribute__((always_inline)) {
+    const int bk = bucket[i];
+    if (bk < band_lo || bk >= band_hi) return true;
+    a[i] -= bk >= 128;  // the floor again
+    if (bk > hi) ++a[i];
+    else if (bk >= lo) {
+      if (in == 64) return false;  // a crowded window
+      at[in++] = static_cast<std::uint32_t>(i);
+    }
+    return true;
+  };
+  using Bytes = std::uint8_t __attribute__((vector_size(16)));
+  const Bytes base = Bytes{} + static_cast<std::uint8_t>(band_lo);
+  const Bytes width = Bytes{} + static_cast<std::uint8_t>(band_hi - band_lo);
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    Bytes v;
+    std::memcpy(&v, bucket + i, 16);
+    const auto hit = (v - base) < width;  // unsigned: wraps below band_lo
+    std::uint64_t any[2];
+    std::memcpy(any, &hit, 16);
+    if ((any[0] | any[1]) == 0) continue;
+    for (std::size_t j = i; j < i + 16; ++j)
+      if (!visit(j)) return Proof::exact;
+  }
+  for (; i < n; ++i)
+    if (!visit(i)) return Proof::exact;
+  // The candidates' exact floors and remainders, from their double floors (within one unit). A
+  // candidate of weight 0 is held (or 0) with floor 0 and remainder 0; one of positive weight holds
+  // nothing and its double floor is in seats.
+  u64 rem[64];
+  const i64 Ws = static_cast<i64>(W);
+  for (std::size_t k = 0; k < in; ++k) {
+    const std::size_t j = at[k];
+    i64 f = a[j] & -i64{free_w[j] != 0};
+    i64 r = static_cast<i64>(static_cast<u64>(R) * free_w[j] - static_cast<u64>(f) * W);
+    while (r < 0) --f, r += Ws;
+    while (r >= Ws) ++f, r -= Ws;
+    rem[k] = static_cast<u64>(r);
+    if (free_w[j] != 0) units += a[j] - f, a[j] = f;
+  }
+  if (units < 0 || units > static_cast<i64>(in)) return Proof::exact;
+  std::uint32_t order[64];
+  for (std::size_t k = 0; k < in; ++k) order[k] = static_cast<std::uint32_t>(k);
+  std::sort(order, order + in, [&](std::uint32_t x, std::uint32_t y) { return rem[x] > rem[y]; });
+  const auto served = static_cast<std::size_t>(units);
+  const double Wd = static_cast<double>(W);
+  if (served > 0 && !(static_cast<double>(rem[order[served - 1]]) / Wd >= lo / 256.0 + kWindowMargin))
+    return Proof::exact;
+  if (served < in) {
+    if (!(static_cast<double>(rem[order[served]]) / Wd <= (hi + 1) / 256.0 - kWindowMargin)) return Proof::exact;
+    if (served > 0 && rem[order[served]] == rem[order[served - 1]]) return Proof::general;  // a tie
+  }
+  for (std::size_t k = 0; k < served; ++k) ++a[at[order[k]]];
+  return Proof::proved;
+}
+
+/// Hamilton: the doubles pass where it proves the result, the exact floors otherwise. With
+/// bounds, the held recipients take their bound and count as weight 0.
+template <bool Lo, bool Hi>
+bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats, Workspace& ws, Bounds b) {
+  constexpr bool bounded = Lo || Hi;
+  const std::size_t n = weights.size();
+  HeldSet set{0.0, house, 0};
+  if constexpr (bounded) {
+    FastSums sums;
+    if (!fast_sums<Lo, Hi>(weights, b, ws, sums)) return false;
+    if (!fast_held_set<Lo, Hi>(weights, house, sums.fixed, sums.all, b, seats, ws, set)) return false;
+  } else {
+    // Only the total and the limits (two operations per weight): the passes below convert each
+    // weight themselves. Every weight <= any <= 2^53, so n <= 2047 of them cannot wrap.
+    u64 any = 0, all = 0;
+    for (const u64 w : weights) any |= w, all += w;
+    if (any > kMaxWeight || all > kMaxTotalWeight || all == 0) return false;
+    set.weight = all;
+  }
+  const i64 R = set.rest;
+  const u64 W = set.weight;
+  if (u128(R) * W > (u128(1) << 61)) return false;
+  const u64* free_w = bounded ? ws.rem.data() : weights.data();
+  // The held set's comparisons at its last lambda, proved: lambda and w lie within a few ulps of
+  // their exact values, so a relative margin of 1e-12 (the divisor methods' certificate's)
+  // decides each exactly. Weight 0 (q = 0) is held at its minimum without doubt.
+  const double* wd = bounded ? ws.weight_d.data() : nullptr;
+  const RecipientBounds<Lo, Hi> bd(b);
+  auto near_bound = [&](std::size_t i) __attribute__((always_inline)) {
+    bool near = false;
+    if constexpr (bounded) {
+      const double q = set.lambda * wd[i], margin = q * 1e-12;
+      near = std::abs(q - static_cast<double>(bd.low(i))) < margin;
+      if constexpr (Hi) near |= std::abs(q - static_cast<double>(bd.high(i))) < margin;
+    }
+    return near;
+  };
+  switch (hamilton_by_doubles<bounded>(free_w, n, R, W, seats, ws, near_bound)) {
+    case Proof::proved: return true;
+    case Proof::general: return false;
+    case Proof::exact: break;
+  }
+  return hamilton_exact<bounded>(free_w, n, R, W, seats, ws);
 }
 
 template <bool Lo, bool Hi>
