@@ -663,3 +663,38 @@ TEST_CASE("method names and aliases") {
   CHECK(!parse_decimal_ratio("-1"));
   CHECK(!parse_decimal_ratio("0.1234567"));
 }
+
+// Bounded Hamilton with more units than the doubles pass takes (R' > 2^38): the exact pass has no
+// check of the held set's comparisons of its own, so a quota within ulps of its bound must be
+// refused before it (read on the wrong side, it gave wrong seats or decided a tie itself).
+TEST_CASE("bounded Hamilton above 2^38 units proves the held set's comparisons") {
+  const i64 U = kUnbounded;
+  struct Case {
+    std::vector<u64> w;
+    i64 house;
+    std::vector<i64> lo, hi;
+  };
+  const Case cases[] = {
+      {{1095, 655, 31}, 662233969238788, {}, {407156763793640, U, U}},   // a maximum: seats were wrong
+      {{6759, 2924, 38}, 192964025102785, {134167662346438, 0, 0}, {}},  // a minimum: seats were wrong
+      {{1165199, 7, 2, 1}, 285830661577, {}, {285828208535, U, U, U}},   // a maximum: a tie was decided
+  };
+  const Rule rule{Method::hamilton, std::nullopt, TiePolicy::order, 0};
+  for (const Case& c : cases) {
+    Workspace fws, gws;
+    std::vector<i64> fast(c.w.size(), -1), general(c.w.size(), -2);
+    Outcome fo;
+    const bool ok = detail::apportion_fast(rule, c.w, c.house, fast, fws, Bounds{c.lo, c.hi}, fo);
+    const Outcome go = detail::apportion_general(rule, c.w, c.house, general, gws, Bounds{c.lo, c.hi});
+    INFO("house " << c.house);
+    if (ok) {
+      CHECK(fast == general);
+      CHECK_FALSE(go.tie.has_value());
+    }
+  }
+  // The tie of the third case reaches a caller that refuses ties.
+  const Case& tied = cases[2];
+  CHECK_THROWS_AS(apportion(Rule{Method::hamilton, std::nullopt, TiePolicy::error, 0}, tied.w, tied.house,
+                            Bounds{tied.lo, tied.hi}),
+                  TieError);
+}
