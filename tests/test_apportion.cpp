@@ -200,6 +200,25 @@ TEST_CASE("divisor methods equal the priority-queue oracle on 10,000+ random ins
 #define KIMSIM_DIFFERENTIAL_INSTANCES 1000000
 #endif
 
+/// One instance through both paths: whether the fast path answered, whether the general kernel
+/// refused it (InputError), and the outcomes of both; their seats in `fast` and `general`.
+struct BothPaths {
+  bool answered = false, refused = false;
+  Outcome fast, general;
+};
+BothPaths both_paths(const Rule& rule, std::span<const u64> w, i64 house, Bounds bounds, std::vector<i64>& fast,
+                     std::vector<i64>& general, Workspace& fast_ws, Workspace& general_ws) {
+  BothPaths r;
+  fast.assign(w.size(), -1), general.assign(w.size(), -2);
+  r.answered = detail::apportion_fast(rule, w, house, fast, fast_ws, bounds, r.fast);
+  try {
+    r.general = detail::apportion_general(rule, w, house, general, general_ws, bounds);
+  } catch (const InputError&) {
+    r.refused = true;
+  }
+  return r;
+}
+
 TEST_CASE("the fast path equals the general kernel on random instances with ties, zeros and weights to 2^50") {
   long count = KIMSIM_DIFFERENTIAL_INSTANCES;
   if (const char* env = std::getenv("KIMSIM_DIFFERENTIAL_INSTANCES")) count = std::atol(env);
@@ -248,15 +267,7 @@ TEST_CASE("the fast path equals the general kernel on random instances with ties
     const Bounds bounds{lo, hi};
     const std::size_t mi = it % 7;
     const Rule rule{methods[mi], std::nullopt, TiePolicy::order, 0};
-    fast.assign(n, -1), general.assign(n, -2);
-    Outcome fo, go;
-    const bool ok = detail::apportion_fast(rule, w, house, fast, fast_ws, bounds, fo);
-    bool threw = false;
-    try {
-      go = detail::apportion_general(rule, w, house, general, general_ws, bounds);
-    } catch (const InputError&) {
-      threw = true;
-    }
+    const auto [ok, threw, fo, go] = both_paths(rule, w, house, bounds, fast, general, fast_ws, general_ws);
     refused += threw;
     if (!ok) {
       ++left;
@@ -343,15 +354,7 @@ TEST_CASE("Hamilton's fast path equals the general kernel where quotas sit withi
     if (rng() % 3 == 0) lo.assign(n, 1);  // B3's uniform minimum
     const Bounds bounds{lo, {}};
     const Rule rule{Method::hamilton, std::nullopt, TiePolicy::order, 0};
-    fast.assign(n, -1), general.assign(n, -2);
-    Outcome fo, go;
-    const bool ok = detail::apportion_fast(rule, w, house, fast, fast_ws, bounds, fo);
-    bool threw = false;
-    try {
-      go = detail::apportion_general(rule, w, house, general, general_ws, bounds);
-    } catch (const InputError&) {
-      threw = true;
-    }
+    const auto [ok, threw, fo, go] = both_paths(rule, w, house, bounds, fast, general, fast_ws, general_ws);
     if (!ok) {
       ++left;
       continue;
