@@ -2,8 +2,10 @@
 #include <Random123/philox.h>
 #include <doctest/doctest.h>
 
+#include <array>
 #include <bit>
 #include <cmath>
+#include <vector>
 
 #include "io/scenario.hpp"
 #include "io/sim_report.hpp"
@@ -222,21 +224,94 @@ TEST_CASE("the bits of lognormal and normal-tail draws: a golden, the same under
   CHECK(hash == 0x4d9c4e6406ba4e39ull);
 }
 
-TEST_CASE("Philox2x64 with its round keys computed once is r123's Philox2x64-10") {
-  std::uint64_t x = 0x243F6A8885A308D3;  // any spread of keys and counters, the extremes too
-  auto next = [&] { return x = x * 6364136223846793005ull + 1442695040888963407ull; };
-  const r123::Philox2x64 reference;
-  for (int k = 0; k < 2'000; ++k) {
-    const std::uint64_t key = k < 2 ? -std::uint64_t(k) : next();
-    const Philox2x64 rng(key);
-    for (int c = 0; c < 50; ++c) {
-      const std::uint64_t c0 = c == 0 ? 0 : next(), c1 = c == 0 ? ~0ull : next();
-      const auto want = reference(r123::Philox2x64::ctr_type{{c0, c1}}, r123::Philox2x64::key_type{{key}});
-      const auto got = rng(c0, c1);
-      REQUIRE(got[0] == want[0]);
-      REQUIRE(got[1] == want[1]);
+namespace {
+// r123::Philox4x32 at the key and counter of kimsim::Philox4x32 (its words in little-endian order).
+std::array<std::uint64_t, 2> r123_philox4x32(std::uint64_t key, std::uint64_t c0, std::uint64_t c1) {
+  using P = r123::Philox4x32;
+  auto lo = [](std::uint64_t w) { return static_cast<std::uint32_t>(w); };
+  auto hi = [](std::uint64_t w) { return static_cast<std::uint32_t>(w >> 32); };
+  const P::ctr_type out = P{}(P::ctr_type{{lo(c0), hi(c0), lo(c1), hi(c1)}}, P::key_type{{lo(key), hi(key)}});
+  return {out[0] | std::uint64_t{out[1]} << 32, out[2] | std::uint64_t{out[3]} << 32};
+}
+}  // namespace
+
+TEST_CASE("Philox4x32 gives Random123's published answers for philox4x32_10, one counter and in batches") {
+  // Random123's kat_vectors: counter (4 words), key (2 words), the output (4 words).
+  struct Kat {
+    std::uint32_t ctr[4], key[2], out[4];
+  };
+  const Kat kats[] = {
+      {{0, 0, 0, 0}, {0, 0}, {0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}},
+      {{~0u, ~0u, ~0u, ~0u}, {~0u, ~0u}, {0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}},
+      {{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}, {0xa4093822, 0x299f31d0}, {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}},
+  };
+  auto word = [](std::uint32_t low, std::uint32_t high) { return low | std::uint64_t{high} << 32; };
+  for (const Kat& k : kats) {
+    const Philox4x32 rng(word(k.key[0], k.key[1]));
+    const std::uint64_t c0 = word(k.ctr[0], k.ctr[1]), c1 = word(k.ctr[2], k.ctr[3]);
+    const std::uint64_t want0 = word(k.out[0], k.out[1]), want1 = word(k.out[2], k.out[3]);
+    CHECK(rng(c0, c1) == std::array{want0, want1});
+    for (const auto& path : Philox4x32::paths()) {
+      if (!path.supported) continue;
+      CAPTURE(path.name);
+      std::uint64_t w0 = 0, w1 = 0;
+      path.path(rng, c0, &c1, 1, &w0, &w1);
+      CHECK(w0 == want0);
+      CHECK(w1 == want1);
     }
   }
+}
+
+TEST_CASE("Philox4x32 is r123's Philox4x32-10, one counter at a time and by every batch path this CPU has") {
+  std::uint64_t x = 0x243F6A8885A308D3;  // any spread of keys and counters, the extremes too
+  auto next = [&] { return x = x * 6364136223846793005ull + 1442695040888963407ull; };
+  // The keys: 0, all ones, then spread; per key a counter's first word: 0, all ones, or spread.
+  auto key_of = [&](int k) { return k < 2 ? -std::uint64_t(k) : next(); };
+  SUBCASE("one counter at a time: 100,000 keys and counters") {
+    for (int k = 0; k < 2'000; ++k) {
+      const std::uint64_t key = key_of(k);
+      const Philox4x32 rng(key);
+      for (int c = 0; c < 50; ++c) {
+        const std::uint64_t c0 = c == 0 ? 0 : c == 1 ? ~0ull : next(), c1 = c == 0 ? ~0ull : c == 1 ? 0 : next();
+        REQUIRE(rng(c0, c1) == r123_philox4x32(key, c0, c1));
+      }
+    }
+  }
+  const Philox4x32 any(1);
+  CHECK(Philox4x32::paths().back().supported);  // the scalar path runs everywhere
+  for (const auto& path : Philox4x32::paths()) {
+    CAPTURE(path.name);
+    if (!path.supported) {
+      MESSAGE("this CPU lacks " << path.name << ": its batches are not tested here");
+      continue;
+    }
+    // Batches of 1 to 64 counters, every remainder of every path's vector width, about 100,000
+    // counters in all; the words around each batch must stay as they were.
+    std::size_t counters = 0;
+    for (int k = 0; counters < 100'000; ++k) {
+      const std::uint64_t key = key_of(k), c0 = k % 3 == 0 ? 0 : k % 3 == 1 ? ~0ull : next();
+      const Philox4x32 rng(key);
+      const std::size_t n = 1 + static_cast<std::size_t>(k) % 64;
+      std::vector<std::uint64_t> c1(n), w0(n + 2, 7), w1(n + 2, 7);
+      for (std::size_t j = 0; j < n; ++j) c1[j] = j == 0 ? ~0ull : j == 1 ? 0 : next();
+      path.path(rng, c0, c1.data(), n, w0.data() + 1, w1.data() + 1);
+      REQUIRE(w0.front() == 7);
+      REQUIRE(w0.back() == 7);
+      REQUIRE(w1.front() == 7);
+      REQUIRE(w1.back() == 7);
+      for (std::size_t j = 0; j < n; ++j) {
+        const auto want = r123_philox4x32(key, c0, c1[j]);
+        REQUIRE(w0[j + 1] == want[0]);
+        REQUIRE(w1[j + 1] == want[1]);
+      }
+      counters += n;
+    }
+  }
+  // fill() takes the first path this CPU has.
+  std::vector<std::uint64_t> c1(29), w0(29), w1(29);
+  for (auto& c : c1) c = next();
+  any.fill(5, c1, w0.data(), w1.data());
+  for (std::size_t j = 0; j < c1.size(); ++j) CHECK(std::array{w0[j], w1[j]} == any(5, c1[j]));
 }
 
 TEST_CASE("whole-number draws by table equal the rounded inverse at every 32-bit value tried") {

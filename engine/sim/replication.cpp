@@ -5,11 +5,17 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 
 #include "sim/elementary.hpp"
 #include "sim/replicator.hpp"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define KIMSIM_PHILOX_VECTORS 1
+#endif
 
 namespace kimsim {
 
@@ -201,13 +207,142 @@ double gamma_sample(double shape, More& more) {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
+// Philox4x32's batches.
+
+namespace {
+
+#ifdef KIMSIM_PHILOX_VECTORS
+// The lanes of a batch: each 64-bit lane holds one 32-bit word of a counter in its low half, so
+// that one `pmuludq` makes a 32x32->64 product per lane, the round's multiplication. The high
+// halves of the words are don't-care: pmuludq reads only the low halves, a shift right brings a
+// product's high half down clean, and the output masks them off. The vectors are GCC's generic
+// ones (shifts and logic by operators, compiled for the target of the function they are inlined
+// into); only the multiplication is an intrinsic of each instruction set, in a function of its
+// own target. The templates below are inlined into each path's function (always_inline), so
+// that no vector crosses a call between code of different targets: GCC's warning about such
+// calls' ABI does not apply.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+struct Sse2 {  // x86-64's baseline: every x86-64 CPU has it
+  using V = std::uint64_t __attribute__((vector_size(16)));
+  static V mul(V a, V b) { return V(_mm_mul_epu32(__m128i(a), __m128i(b))); }
+};
+struct Avx2 {
+  using V = std::uint64_t __attribute__((vector_size(32)));
+  [[gnu::target("avx2")]] static V mul(V a, V b) { return V(_mm256_mul_epu32(__m256i(a), __m256i(b))); }
+};
+struct Avx512 {
+  using V = std::uint64_t __attribute__((vector_size(64)));
+  // maskz with all lanes: the same instruction; the unmasked intrinsic starts from an undefined
+  // vector that GCC 12 then reports as maybe uninitialized.
+  [[gnu::target("avx512f")]] static V mul(V a, V b) { return V(_mm512_maskz_mul_epu32(0xff, __m512i(a), __m512i(b))); }
+};
+
+/// sizeof(V) / 8 counters (c0, in[l]), with c0's words in a0 and a1 and the round keys in k:
+/// Philox4x32::operator()'s rounds, one counter per lane.
+template <class L>
+[[gnu::always_inline]] inline void philox_lanes(const typename L::V (&k)[2][Philox4x32::kRounds],
+                                                const typename L::V& a0, const typename L::V& a1,
+                                                const std::uint64_t* in, std::uint64_t* w0, std::uint64_t* w1) {
+  using V = typename L::V;
+  const V m0 = V{} + Philox4x32::kMultiplier0, m1 = V{} + Philox4x32::kMultiplier1, low = V{} + 0xffffffff;
+  V c;
+  std::memcpy(&c, in, sizeof c);
+  V x0 = a0, x1 = a1, x2 = c, x3 = c >> 32;
+#pragma GCC unroll 10
+  for (int i = 0; i < Philox4x32::kRounds; ++i) {
+    const V p0 = L::mul(x0, m0), p1 = L::mul(x2, m1);
+    x0 = (p1 >> 32) ^ x1 ^ k[0][i];
+    x1 = p1;
+    x2 = (p0 >> 32) ^ x3 ^ k[1][i];
+    x3 = p0;
+  }
+  const V out0 = (x0 & low) | (x1 << 32), out1 = (x2 & low) | (x3 << 32);
+  std::memcpy(w0, &out0, sizeof out0);
+  std::memcpy(w1, &out1, sizeof out1);
+}
+
+template <class L>
+[[gnu::always_inline]] inline void fill_lanes(const Philox4x32& g, std::uint64_t c0, const std::uint64_t* c1,
+                                              std::size_t n, std::uint64_t* w0, std::uint64_t* w1) {
+  using V = typename L::V;
+  constexpr std::size_t kLanes = sizeof(V) / sizeof(std::uint64_t);
+  V k[2][Philox4x32::kRounds];
+  for (int i = 0; i < Philox4x32::kRounds; ++i) k[0][i] = V{} + g.round_keys0()[i], k[1][i] = V{} + g.round_keys1()[i];
+  const V a0 = V{} + c0, a1 = V{} + (c0 >> 32);
+  std::size_t j = 0;
+  for (; j + kLanes <= n; j += kLanes) philox_lanes<L>(k, a0, a1, c1 + j, w0 + j, w1 + j);
+  if (j < n) {  // the last counters, padded to a whole vector
+    std::uint64_t in[kLanes] = {}, out0[kLanes], out1[kLanes];
+    std::copy(c1 + j, c1 + n, in);
+    philox_lanes<L>(k, a0, a1, in, out0, out1);
+    std::copy(out0, out0 + (n - j), w0 + j);
+    std::copy(out1, out1 + (n - j), w1 + j);
+  }
+}
+#pragma GCC diagnostic pop
+
+// Each path a function of its own instruction set, chosen once by the CPU (fill()). Not GCC's
+// target_clones, as normal_quantiles and elementary's batches are: a clone cannot be called by
+// name, and each path is tested on its own against Random123 (tests/test_simulation.cpp),
+// which the clones' dispatch allows for one path only. The build has no -march: without these
+// the loop would run on SSE2's two lanes everywhere. Measured on this project's Zen 4 EPYC
+// (results/bench/perf.md, section 19): AVX-512's eight lanes take about half AVX2's time per
+// counter, AVX2's four about half SSE2's two.
+[[gnu::target("avx512f")]] void fill_avx512(const Philox4x32& g, std::uint64_t c0, const std::uint64_t* c1,
+                                            std::size_t n, std::uint64_t* w0, std::uint64_t* w1) {
+  fill_lanes<Avx512>(g, c0, c1, n, w0, w1);
+}
+[[gnu::target("avx2")]] void fill_avx2(const Philox4x32& g, std::uint64_t c0, const std::uint64_t* c1, std::size_t n,
+                                       std::uint64_t* w0, std::uint64_t* w1) {
+  fill_lanes<Avx2>(g, c0, c1, n, w0, w1);
+}
+void fill_sse2(const Philox4x32& g, std::uint64_t c0, const std::uint64_t* c1, std::size_t n, std::uint64_t* w0,
+               std::uint64_t* w1) {
+  fill_lanes<Sse2>(g, c0, c1, n, w0, w1);
+}
+#endif
+
+/// Any CPU: one counter at a time.
+void fill_scalar(const Philox4x32& g, std::uint64_t c0, const std::uint64_t* c1, std::size_t n, std::uint64_t* w0,
+                 std::uint64_t* w1) {
+  for (std::size_t j = 0; j < n; ++j) {
+    const auto w = g(c0, c1[j]);
+    w0[j] = w[0], w1[j] = w[1];
+  }
+}
+
+}  // namespace
+
+std::span<const Philox4x32::NamedPath> Philox4x32::paths() {
+  static const NamedPath all[] = {
+#ifdef KIMSIM_PHILOX_VECTORS
+      {"avx512", fill_avx512, static_cast<bool>(__builtin_cpu_supports("avx512f"))},
+      {"avx2", fill_avx2, static_cast<bool>(__builtin_cpu_supports("avx2"))},
+      {"sse2", fill_sse2, true},
+#endif
+      {"scalar", fill_scalar, true},
+  };
+  return all;
+}
+
+void Philox4x32::fill(std::uint64_t c0, std::span<const std::uint64_t> c1, std::uint64_t* w0, std::uint64_t* w1) const {
+  static const Path path = [] {
+    for (const NamedPath& p : paths())
+      if (p.supported) return p.path;
+    return fill_scalar;  // not reached: the scalar path runs everywhere
+  }();
+  path(*this, c0, c1.data(), c1.size(), w0, w1);
+}
+
+// ---------------------------------------------------------------------------------------------
 // The random streams.
 
 namespace {
 
 /// Purposes of the random streams: each kind of draw has its own, so that adding one kind of
 /// uncertainty never shifts the draws of another. Their numbers name streams: never renumber.
-/// One generator call gives 128 bits; the draws of one item share it, each in its own fixed
+/// One counter gives 128 bits; the draws of one item share it, each in its own fixed
 /// bits: a region's uptake (bits 0-31) and start month (32-63); a row's months to fill (0-31)
 /// and personnel cost (word 1, 53 bits); a noise factor (word 0, 53 bits). A beta draw needs
 /// further uniforms: those have the purpose of the draw and the extra draw's number k >= 1.
@@ -233,9 +368,10 @@ static_assert(SimulationLimits::replications <= (std::uint64_t{1} << kYearShift)
 static_assert(SimulationLimits::last_year < (1 << (kPurposeShift - kYearShift)), "years are keyed in 14 bits");
 static_assert(kCost < (1u << (kExtraShift - kPurposeShift)), "purposes are keyed in 4 bits");
 
-/// The uniforms of one replication and year, from Philox2x64-10, the variant for CPUs with a
-/// 64-bit multiplier. The key is the seed; the counter is (replication | year | purpose | extra
-/// draw, name of the draw).
+/// The uniforms of one replication and year, from Philox4x32-10 (see Philox4x32: the variant
+/// whose batches run on vector registers). The key is the seed; the counter is (replication |
+/// year | purpose | extra draw, name of the draw). The draws of one kind in a year are made in one
+/// batch (fill); a beta draw's further uniforms one call at a time.
 class Stream {
  public:
   Stream(std::uint64_t seed, std::uint64_t replication) : rng_(seed), replication_(replication) {}
@@ -244,8 +380,11 @@ class Stream {
     head_ = replication_ | (static_cast<std::uint64_t>(calendar_year) << kYearShift);
   }
 
-  /// The 128 bits of the draws of `name` for `purpose`.
-  std::array<std::uint64_t, 2> bits(Purpose purpose, std::uint64_t name) const { return call(purpose, 0, name); }
+  /// The 128 bits of the draws of names[j] for `purpose`, j < names.size(): word 0 into w0[j],
+  /// word 1 into w1[j].
+  void fill(Purpose purpose, std::span<const std::uint64_t> names, std::uint64_t* w0, std::uint64_t* w1) const {
+    rng_.fill(counter(purpose, 0), names, w0, w1);
+  }
 
   /// Beta(a, b) = X / (X + Y) for X ~ Gamma(a), Y ~ Gamma(b), from further uniforms of the draw.
   double beta(const Distribution& d, Purpose purpose, std::uint64_t name) const {
@@ -254,7 +393,7 @@ class Stream {
       if (++k > kExtraDraws)
         throw Error("the beta distribution drew more than " + std::to_string(kExtraDraws) +
                     " uniforms (parameters too extreme)");
-      const auto x = call(purpose, k, name);
+      const auto x = rng_(counter(purpose, k), name);
       return std::pair{to_unit(x[0]), to_unit(x[1])};
     };
     const double x = gamma_sample(d.a, more), y = gamma_sample(d.b, more);
@@ -269,12 +408,11 @@ class Stream {
   static std::uint32_t high(std::uint64_t w) { return static_cast<std::uint32_t>(w >> 32); }
 
  private:
-  Philox2x64 rng_;
+  Philox4x32 rng_;
   std::uint64_t replication_, head_ = 0;
 
-  std::array<std::uint64_t, 2> call(Purpose purpose, std::uint64_t k, std::uint64_t name) const {
-    const std::uint64_t w = head_ | (std::uint64_t{purpose} << kPurposeShift) | (k << kExtraShift);
-    return rng_(w, name);
+  std::uint64_t counter(Purpose purpose, std::uint64_t k) const {
+    return head_ | (std::uint64_t{purpose} << kPurposeShift) | (k << kExtraShift);
   }
 };
 
@@ -524,6 +662,9 @@ Replicator::Replicator(const Scenario& scenario, const Regions& regions, const S
   later_.assign(rows.size(), {});
   uniform_.assign(std::max(rows.size(), read.size()), 0.0);
   value_.assign(std::max(rows.size(), read.size()), 0.0);
+  word0_.assign(std::max(rows.size(), read.size()), 0);
+  word1_.assign(std::max(rows.size(), read.size()), 0);
+  uptake_drawn_ = std::any_of(read.begin(), read.end(), [&](std::size_t i) { return !(uptake_[i] >= 1.0); });
   fill_.assign(rows.size(), 0);
   cost_.assign(rows.size(), 0);
 }
@@ -596,23 +737,28 @@ void Replicator::replicate(std::uint64_t r, RowDone&& row_done, YearDone&& year_
   const std::uint64_t* const absent_from = absent_from_.data();
   const std::uint64_t* const region_key = region_key_.data();
   const std::uint64_t* const row_key = row_key_.data();
+  std::uint64_t* const word0 = word0_.data();
+  std::uint64_t* const word1 = word1_.data();
   for (std::size_t y = 0; y < years_.size(); ++y) {
     s.set_year(years_[y]);
     // Indicator noise: one multiplicative factor per region read and indicator, named by both;
     // regions no rule reads cost nothing.
     for (const auto& n : noise_) {
       const std::uint64_t* const key = n.key.data();
-      if (n.dist->kind != Distribution::Kind::fixed && n.dist->kind != Distribution::Kind::beta)
-        for (std::size_t j = 0; j < nread; ++j) uniform[j] = Stream::to_unit(s.bits(kNoise, key[j])[0]);
+      if (n.dist->kind != Distribution::Kind::fixed && n.dist->kind != Distribution::Kind::beta) {
+        s.fill(kNoise, {key, nread}, word0, word1);
+        for (std::size_t j = 0; j < nread; ++j) uniform[j] = Stream::to_unit(word0[j]);
+      }
       transform_all(s, *n.dist, kNoise, nread, [&](std::size_t j) { return key[j]; }, uniform_.data(), value_.data());
       const auto c = Eigen::Index(n.column);
       double* const to = &indicators_(0, c);
       const double* const from = &regions_.indicators(0, c);
       for (std::size_t j = 0; j < nread; ++j) to[read[j]] = from[read[j]] * std::max(0.0, value[j]);
     }
-    // Uptake and start month: one call per region and year, named by its AGS.
+    // Uptake and start month: one counter per region and year, named by its AGS, all in one batch.
     // What kind of draw it is, decided once per year instead of per item.
     const bool start_drawn = !start_draw_.constant(), start_by_table = start_draw_.by_table();
+    if (start_drawn || uptake_drawn_) s.fill(kRegion, {region_key, nread}, word0, word1);
     for (std::size_t j = 0; j < nread; ++j) {
       const std::size_t i = read[j];
       const double p = uptake[i];
@@ -620,22 +766,22 @@ void Replicator::replicate(std::uint64_t r, RowDone&& row_done, YearDone&& year_
         absent[i] = 0, start[i] = start_draw_(0);
         continue;
       }
-      const std::uint64_t w = s.bits(kRegion, region_key[j])[0];
+      const std::uint64_t w = word0[j];
       absent[i] = Stream::low(w) >= absent_from[i];  // p < 1.0 && to_unit32(low(w)) >= p
       start[i] = start_by_table ? start_draw_(Stream::high(w))  // draw_whole's table case, inline
                                 : draw_whole(s, start_draw_, Stream::high(w), kStart, region_key[j]);
     }
-    // Months to fill and personnel cost: one call per row (Baustein and recipient) and year.
+    // Months to fill and personnel cost: one counter per row (Baustein and recipient) and year.
     const Distribution* cost = spec_.cost_per_vza_eur ? &*spec_.cost_per_vza_eur : nullptr;
     const bool fill_by_table = fill_draw_.by_table();
-    if (!fill_draw_.constant() || cost)
+    if (!fill_draw_.constant() || cost) {
+      s.fill(kRow, {row_key, nrows}, word0, word1);
       for (std::size_t row = 0; row < nrows; ++row) {
-        const auto w = s.bits(kRow, row_key[row]);
-        fill[row] = fill_by_table ? fill_draw_(Stream::low(w[0]))  // draw_whole's table case, inline
-                                  : draw_whole(s, fill_draw_, Stream::low(w[0]), kFill, row_key[row]);
-        uniform[row] = Stream::to_unit(w[1]);
+        fill[row] = fill_by_table ? fill_draw_(Stream::low(word0[row]))  // draw_whole's table case, inline
+                                  : draw_whole(s, fill_draw_, Stream::low(word0[row]), kFill, row_key[row]);
+        uniform[row] = Stream::to_unit(word1[row]);
       }
-    else
+    } else
       std::fill(fill, fill + nrows, fill_draw_(0));
     if (cost) {
       transform_all(s, *cost, kCost, nrows, [&](std::size_t row) { return row_key[row]; }, uniform_.data(),

@@ -56,29 +56,65 @@ class WholeDraw {
   std::array<std::uint16_t, 256> first_{};
 };
 
-/// Philox2x64-10 (Salmon et al., SC 2011) under one key: 128 random bits per counter (c0, c1).
-/// The same function as r123::Philox2x64 (a test compares them), whose every call adds the
-/// round constant to the key again in each of its ten rounds: here the ten round keys are
-/// computed once per key, so that a round is one multiplication and two exclusive ors.
-class Philox2x64 {
+/// Philox4x32-10 (Salmon et al., SC 2011; Random123's philox4x32_10, the generator of cuRAND,
+/// JAX and TensorFlow) under one 64-bit key: 128 random bits per counter of two 64-bit words.
+/// The same function as r123::Philox4x32 (a test compares every path with it and with Random123's
+/// published answers), with its words joined as the little-endian order of r123's arrays: the key
+/// (k0, k1) is the seed's (low, high) 32 bits, the counter (c0, c1) is r123's (c0 low, c0 high,
+/// c1 low, c1 high), and word 0 of the output is r123's words 0 and 1 (the 128 bits' low 64),
+/// word 1 its words 2 and 3. Why 32-bit words: x86 multiplies 64×64→128 only in scalar registers
+/// (one per two cycles on this project's EPYC, and Philox2x64 needs ten dependent ones per call),
+/// but 32×32→64 on vector registers (`vpmuludq`: four or eight per instruction), so that a batch
+/// of counters (fill) costs a few cycles per counter. The round keys are computed once per key.
+class Philox4x32 {
  public:
   static constexpr int kRounds = 10;
-  explicit Philox2x64(std::uint64_t key) {
-    for (int i = 0; i < kRounds; ++i) round_key_[i] = key + std::uint64_t(i) * kWeyl;
+  static constexpr std::uint32_t kMultiplier0 = 0xD2511F53, kMultiplier1 = 0xCD9E8D57;
+  explicit Philox4x32(std::uint64_t key) {
+    for (int i = 0; i < kRounds; ++i) {
+      k0_[i] = static_cast<std::uint32_t>(static_cast<std::uint32_t>(key) + static_cast<std::uint32_t>(i) * kWeyl0);
+      k1_[i] = static_cast<std::uint32_t>(static_cast<std::uint32_t>(key >> 32) + static_cast<std::uint32_t>(i) * kWeyl1);
+    }
   }
+  /// The 128 bits of counter (c0, c1).
   std::array<std::uint64_t, 2> operator()(std::uint64_t c0, std::uint64_t c1) const {
+    std::uint32_t x0 = static_cast<std::uint32_t>(c0), x1 = static_cast<std::uint32_t>(c0 >> 32),
+                  x2 = static_cast<std::uint32_t>(c1), x3 = static_cast<std::uint32_t>(c1 >> 32);
 #pragma GCC unroll 10
     for (int i = 0; i < kRounds; ++i) {
-      const unsigned __int128 p = static_cast<unsigned __int128>(kMultiplier) * c0;
-      c0 = static_cast<std::uint64_t>(p >> 64) ^ round_key_[i] ^ c1;
-      c1 = static_cast<std::uint64_t>(p);
+      const std::uint64_t p0 = std::uint64_t{kMultiplier0} * x0, p1 = std::uint64_t{kMultiplier1} * x2;
+      x0 = static_cast<std::uint32_t>((p1 >> 32) ^ x1 ^ k0_[i]);
+      x1 = static_cast<std::uint32_t>(p1);
+      x2 = static_cast<std::uint32_t>((p0 >> 32) ^ x3 ^ k1_[i]);
+      x3 = static_cast<std::uint32_t>(p0);
     }
-    return {c0, c1};
+    return {x0 | std::uint64_t{x1} << 32, x2 | std::uint64_t{x3} << 32};
   }
+  /// The 128 bits of the counters (c0, c1[j]) for j < c1.size(), word 0 into w0[j] and word 1 into
+  /// w1[j] (each as long as c1, apart from it): the counters of a batch share their first word
+  /// (in a replication: replication, year and purpose; the second names the draw). On vector
+  /// registers by the widest path this CPU has (paths()), chosen once.
+  void fill(std::uint64_t c0, std::span<const std::uint64_t> c1, std::uint64_t* w0, std::uint64_t* w1) const;
+
+  /// A way to compute fill(): every path gives the same bits (a test runs each this CPU has).
+  using Path = void (*)(const Philox4x32&, std::uint64_t c0, const std::uint64_t* c1, std::size_t n,
+                        std::uint64_t* w0, std::uint64_t* w1);
+  struct NamedPath {
+    const char* name;
+    Path path;
+    bool supported;  ///< by this CPU
+  };
+  /// The paths, widest first; fill() takes the first this CPU supports.
+  static std::span<const NamedPath> paths();
+
+  /// The round keys: the key's low and high words plus i times the Weyl constants, modulo 2^32;
+  /// each in a 64-bit word, as a batch's lanes take it.
+  const std::array<std::uint64_t, kRounds>& round_keys0() const { return k0_; }
+  const std::array<std::uint64_t, kRounds>& round_keys1() const { return k1_; }
 
  private:
-  static constexpr std::uint64_t kMultiplier = 0xD2B74407B1CE6E93, kWeyl = 0x9E3779B97F4A7C15;
-  std::array<std::uint64_t, kRounds> round_key_;
+  static constexpr std::uint32_t kWeyl0 = 0x9E3779B9, kWeyl1 = 0xBB67AE85;
+  std::array<std::uint64_t, kRounds> k0_, k1_;
 };
 
 /// What one row of the plan (a recipient of a Baustein) produced in one replication and year:
@@ -209,6 +245,7 @@ class Replicator {
   std::vector<Cents> budgets_;  // per year, all Bausteine
   std::vector<int> years_;
   std::vector<double> uptake_;  // per region: probability to apply
+  bool uptake_drawn_ = false;   // some region read applies with a probability below 1
   std::vector<std::uint64_t> absent_from_;  // per region: the least 32 random bits at which it does not apply
   // The names of the random draws (see Stream in replication.cpp), hashed once.
   std::vector<std::uint64_t> region_key_;  // per region read: its AGS
@@ -224,6 +261,7 @@ class Replicator {
   FairnessScorer fairness_;
   // Scratch, per replication.
   std::vector<double> uniform_, value_;  // draws of one kind, before and after transforming them
+  std::vector<std::uint64_t> word0_, word1_;  // a batch's random bits, words 0 and 1 (Stream::fill)
   std::vector<std::int64_t> fill_;       // per row: months to fill its positions
   std::vector<Cents> cost_;              // per row: personnel cost per VZÄ
   std::vector<std::uint8_t> absent_;

@@ -1,5 +1,5 @@
 // Monte Carlo over a scenario: uncertain uptake, hiring, personnel cost and indicators, over one or
-// more years. Every draw comes from a counter-based generator (Philox2x64-10) keyed by the seed and
+// more years. Every draw comes from a counter-based generator (Philox4x32-10) keyed by the seed and
 // named by what it decides — (replication, calendar year, purpose, region AGS, Baustein id,
 // indicator name) — never by a position in a list: the same seed gives the same bits whatever
 // the number of threads, and two variants of a scenario draw the same for the recipients they
