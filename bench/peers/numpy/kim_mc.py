@@ -615,7 +615,7 @@ def main():
             f"{min(np_times)/N*1e6:,.1f} vs {min(k_times)/N*1e6:,.1f} µs, {min(np_times) / min(k_times):.2f}).",
             "",
             "kimsim evaluates a precompiled allocation plan per replication (no allocation, no look-ups by "
-            "name), draws from Philox2x64 with normal quantiles by AS 241, and recomputes fixed-staffing "
+            "name), draws from Philox4x32-10 (in batches on vector registers) with normal quantiles by AS 241, and recomputes fixed-staffing "
             "Bausteine only when who applies changes; the apportionment kernel is a few per cent of the "
             "time. NumPy draws whole arrays at once and does each step for all replications of a batch in "
             "one call, so it is far from the 30x a scalar Python model would trail by.",
