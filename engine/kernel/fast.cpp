@@ -47,7 +47,7 @@ struct FastSums {
 /// of their own: no seats within them sum to the house, so the certificate cannot be reached and
 /// the general kernel refuses them. Sums, ors and shifts only, no comparison and no conversion:
 /// GCC vectorises the loop (two weights an instruction with SSE2), and the first pass that reads
-/// the weights as doubles converts them (fill_weights).
+/// the weights as doubles converts them (the first rounding, Hamilton's first Newton pass).
 template <bool Lo, bool Hi>
 bool fast_sums(std::span<const u64> weights, Bounds b, FastSums& s) {
   const std::size_t n = weights.size();
@@ -73,14 +73,6 @@ bool fast_sums(std::span<const u64> weights, Bounds b, FastSums& s) {
   s.fixed = static_cast<i64>(fixed);
   return (sign >> 63) == 0 && any <= kMaxWeight && s.all <= kMaxTotalWeight && s.m > 0 &&
          fixed <= u64(kMaxDivisorHouse);
-}
-
-/// The weights as doubles in ws.weight_d, for the paths that read them more than once. w <= 2^53
-/// (fast_sums checked it): the signed conversion is exact.
-inline void fill_weights(std::span<const u64> weights, Workspace& ws) {
-  ws.weight_d.resize(weights.size());
-  std::transform(weights.begin(), weights.end(), ws.weight_d.begin(),
-                 [](u64 w) { return static_cast<double>(static_cast<i64>(w)); });
 }
 
 /// A recipient's bounds in an instantiation that has them: 0 and kUnbounded in one that has not,
@@ -288,7 +280,8 @@ template <bool Lo, bool Hi>
 bool fast_held_set(std::span<const u64> weights, i64 R, i64 fixed, u64 W, Bounds b, std::span<i64> seats,
                    Workspace& ws, HeldSet& set) {
   const std::size_t n = weights.size();
-  const double* wd = ws.weight_d.data();
+  ws.weight_d.resize(n);
+  double* wd = ws.weight_d.data();
   const RecipientBounds<Lo, Hi> bd(b);
   ws.rem.resize(n);
   u64* free_w = ws.rem.data();
@@ -301,8 +294,9 @@ bool fast_held_set(std::span<const u64> weights, i64 R, i64 fixed, u64 W, Bounds
   for (int k = 0; k < 12; ++k) {
     u64 held = 0, free_weight = 0, seen = 0;  // unsigned: a huge minimum wraps, refused below
     for (std::size_t i = 0; i < n; ++i) {
-      // Branch-free: which way each comparison goes is a coin flip.
-      const double q = lambda * wd[i];
+      // Branch-free: which way each comparison goes is a coin flip. The first pass converts the
+      // weights (w <= 2^53, fast_sums: signed is exact), the later ones and the floors read them.
+      const double q = lambda * (k == 0 ? wd[i] = static_cast<double>(static_cast<i64>(weights[i])) : wd[i]);
       const bool at_min = q <= static_cast<double>(bd.low(i));
       const bool at_max = Hi && q > static_cast<double>(bd.high(i));  // never both
       const i64 units = (-i64{at_min} & bd.low(i)) | (-i64{at_max} & bd.high(i));
@@ -530,7 +524,6 @@ bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats
   if constexpr (bounded) {
     FastSums sums;
     if (!fast_sums<Lo, Hi>(weights, b, sums)) return false;
-    fill_weights(weights, ws);
     if (!fast_held_set<Lo, Hi>(weights, house, sums.fixed, sums.all, b, seats, ws, set)) return false;
   } else {
     // Only the total and the limits (two operations per weight): the passes below convert each
