@@ -264,6 +264,12 @@ TEST_CASE("the fast path equals the general kernel on random instances with ties
         hi.push_back(lo.back() + i64(rng() % u64(2 * mean + 1)));
       }
     }
+    // Bad bounds and weights the fast path's first pass must refuse without comparing them one
+    // by one (it sums, ors and shifts): a negative minimum, a maximum far below 0, a weight near
+    // 2^64 (which no sign test of a sum catches).
+    if (it % 1024 == 101 && !lo.empty()) lo[rng() % n] = -1 - i64(rng() % 3);
+    if (it % 1024 == 202 && !hi.empty()) hi[rng() % n] = std::numeric_limits<i64>::min() + i64(rng() % 3);
+    if (it % 1024 == 303) w[rng() % n] = ~u64{0} - rng() % 3;
     const Bounds bounds{lo, hi};
     const std::size_t mi = it % 7;
     const Rule rule{methods[mi], std::nullopt, TiePolicy::order, 0};

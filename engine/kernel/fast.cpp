@@ -45,30 +45,34 @@ struct FastSums {
 
 /// Pass 1. False where an input is out of range or degenerate. Infeasible bounds need no check
 /// of their own: no seats within them sum to the house, so the certificate cannot be reached and
-/// the general kernel refuses them.
+/// the general kernel refuses them. Sums, ors and shifts only, no comparison and no conversion:
+/// GCC vectorises the loop (two weights an instruction with SSE2), and the first pass that reads
+/// the weights as doubles converts them (the first rounding, Hamilton's first Newton pass).
 template <bool Lo, bool Hi>
-bool fast_sums(std::span<const u64> weights, Bounds b, Workspace& ws, FastSums& s) {
+bool fast_sums(std::span<const u64> weights, Bounds b, FastSums& s) {
   const std::size_t n = weights.size();
-  ws.weight_d.resize(n);
-  double* wd = ws.weight_d.data();
+  const u64* w = weights.data();
   const i64* lo = b.min.data();
   const i64* hi = b.max.data();
-  u64 any = 0, fixed = 0;  // unsigned: wraps instead of overflowing on bad input (refused below)
-  bool bad = false;
+  // unsigned: wraps instead of overflowing on bad input (refused below)
+  u64 any = 0, all = 0, m = 0, fixed = 0, sign = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    const u64 w = weights[i];
-    any |= w, s.all += w, s.m += w != 0;
-    wd[i] = static_cast<double>(static_cast<i64>(w));  // w <= 2^53 (checked below): signed is exact
+    // 1 for 1 <= w <= 2^63: every weight that passes the check of `any` below.
+    const u64 positive = (w[i] + u64(std::numeric_limits<i64>::max())) >> 63;
+    any |= w[i], all += w[i], m += positive;
     if constexpr (Lo) {
-      bad |= lo[i] < 0;
-      fixed += w == 0 ? static_cast<u64>(lo[i]) : 0;  // weight 0 holds its minimum
+      sign |= static_cast<u64>(lo[i]);                         // a negative minimum
+      fixed += static_cast<u64>(lo[i]) & (positive - 1);       // weight 0 holds its minimum
     }
-    if constexpr (Hi) bad |= hi[i] < (Lo ? lo[i] : 0);
+    // A maximum below the minimum (or below 0): hi - lo cannot wrap where neither is negative.
+    if constexpr (Hi) sign |= static_cast<u64>(hi[i]) | (static_cast<u64>(hi[i]) - static_cast<u64>(Lo ? lo[i] : 0));
   }
+  s.all = all, s.m = m;
   // Only for the divisor estimate: recipients pinned by min == max count as movable there.
   s.active = s.all;
   s.fixed = static_cast<i64>(fixed);
-  return !bad && any <= kMaxWeight && s.all <= kMaxTotalWeight && s.m > 0 && fixed <= u64(kMaxDivisorHouse);
+  return (sign >> 63) == 0 && any <= kMaxWeight && s.all <= kMaxTotalWeight && s.m > 0 &&
+         fixed <= u64(kMaxDivisorHouse);
 }
 
 /// A recipient's bounds in an instantiation that has them: 0 and kUnbounded in one that has not,
@@ -119,10 +123,11 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
                   Bounds b, Outcome& out) {
   const std::size_t n = weights.size();
   FastSums sums;
-  if (!fast_sums<Lo, Hi>(weights, b, ws, sums) || sums.fixed > house) return false;
+  if (!fast_sums<Lo, Hi>(weights, b, sums) || sums.fixed > house) return false;
   fill_signpost_table<M>(sp, house, ws);
   if (static_cast<std::size_t>(house) + 2 > ws.signpost.size()) return false;  // beyond the table
-  const double* wd = ws.weight_d.data();
+  ws.weight_d.resize(n);
+  double* wd = ws.weight_d.data();
   const double* s = ws.signpost.data();
   const double* inv = ws.inv_signpost.data();
   const double* inv_prev = ws.inv_prev.data();
@@ -131,13 +136,22 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
   auto high = [&](std::size_t i) { return bd.high(i); };
   i64* a = seats.data();
 
-  // Pass 2: round by a divisor estimate; secant re-jumps while the sum is far off.
+  // Pass 2: round by a divisor estimate; secant re-jumps while the sum is far off. The first
+  // rounding converts the weights to doubles (pass 1 only summed them), the re-jumps and pass 3
+  // read the doubles.
   const double qmax = static_cast<double>(house);  // keeps every count inside the table
-  auto round_all = [&](double divisor) {
+  auto round_all = [&](double divisor, auto first) {
     const double c = 1.0 / divisor;
     i64 sum = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      i64 k = fast_round<M>(std::min(wd[i] * c, qmax), s);
+      double w;
+      if constexpr (decltype(first)::value) {
+        w = static_cast<double>(static_cast<i64>(weights[i]));  // w <= 2^53 (fast_sums): signed is exact
+        wd[i] = w;
+      } else {
+        w = wd[i];
+      }
+      i64 k = fast_round<M>(std::min(w * c, qmax), s);
       if constexpr (Lo) k = std::max(k, low(i));
       if constexpr (Hi) k = std::min(k, high(i));
       a[i] = k;
@@ -148,13 +162,13 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
   const double W = static_cast<double>(sums.active);
   const double h = static_cast<double>(house - sums.fixed);
   double divisor = W / std::max(h - static_cast<double>(sums.m) * rounding_offset(M), 0.5);
-  i64 sum = round_all(divisor);
+  i64 sum = round_all(divisor, std::true_type{});
   for (int k = 0; k < 4 && std::abs(sum - house) > i64(kFastSelect); ++k) {
     const double offset = static_cast<double>(sum - sums.fixed) - W / divisor;  // a ~ W/D + offset
     const double target = h - offset;
     divisor = target > 0.5 ? W / target : divisor * 2.0;
     if (!(divisor > 0.0) || !std::isfinite(divisor)) return false;
-    sum = round_all(divisor);
+    sum = round_all(divisor, std::false_type{});
   }
   const i64 d = house - sum;
   if (std::abs(d) > i64(kFastSelect)) return false;
@@ -266,7 +280,8 @@ template <bool Lo, bool Hi>
 bool fast_held_set(std::span<const u64> weights, i64 R, i64 fixed, u64 W, Bounds b, std::span<i64> seats,
                    Workspace& ws, HeldSet& set) {
   const std::size_t n = weights.size();
-  const double* wd = ws.weight_d.data();
+  ws.weight_d.resize(n);
+  double* wd = ws.weight_d.data();
   const RecipientBounds<Lo, Hi> bd(b);
   ws.rem.resize(n);
   u64* free_w = ws.rem.data();
@@ -279,8 +294,9 @@ bool fast_held_set(std::span<const u64> weights, i64 R, i64 fixed, u64 W, Bounds
   for (int k = 0; k < 12; ++k) {
     u64 held = 0, free_weight = 0, seen = 0;  // unsigned: a huge minimum wraps, refused below
     for (std::size_t i = 0; i < n; ++i) {
-      // Branch-free: which way each comparison goes is a coin flip.
-      const double q = lambda * wd[i];
+      // Branch-free: which way each comparison goes is a coin flip. The first pass converts the
+      // weights (w <= 2^53, fast_sums: signed is exact), the later ones and the floors read them.
+      const double q = lambda * (k == 0 ? wd[i] = static_cast<double>(static_cast<i64>(weights[i])) : wd[i]);
       const bool at_min = q <= static_cast<double>(bd.low(i));
       const bool at_max = Hi && q > static_cast<double>(bd.high(i));  // never both
       const i64 units = (-i64{at_min} & bd.low(i)) | (-i64{at_max} & bd.high(i));
@@ -507,7 +523,7 @@ bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats
   HeldSet set{0.0, house, 0};
   if constexpr (bounded) {
     FastSums sums;
-    if (!fast_sums<Lo, Hi>(weights, b, ws, sums)) return false;
+    if (!fast_sums<Lo, Hi>(weights, b, sums)) return false;
     if (!fast_held_set<Lo, Hi>(weights, house, sums.fixed, sums.all, b, seats, ws, set)) return false;
   } else {
     // Only the total and the limits (two operations per weight): the passes below convert each
