@@ -502,6 +502,55 @@ TEST_CASE("a draft evaluated again gives what a fresh one gives: key terms are t
   }
 }
 
+TEST_CASE("where everyone is present, a key's counted values are each candidate's own less all its carved-out members'") {
+  // The shares redone here from the data, as the key defines them: a Kreis' value less that of
+  // each member that is a recipient of the Baustein itself (in the order of the Kreis' members),
+  // at least 0; divided by their total (summed in the candidates' order), weighted, summed over
+  // the terms in their order. Stadt Aachen's protection seekers raised above the StädteRegion's:
+  // its value is clamped at 0.
+  const auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  const Plan plan(ls.scenario, ls.regions);
+  const std::size_t need = *ls.regions.indicator("schutzsuchende");
+  Eigen::MatrixXd ind = ls.regions.indicators;
+  ind(Eigen::Index(*ls.regions.find("05334002")), Eigen::Index(need)) = ind(Eigen::Index(*ls.regions.find("05334")), Eigen::Index(need)) + 7;
+  PlanInputs in;
+  in.indicators = &ind;
+  Draft d;
+  plan.evaluate(in, d);
+  std::size_t carved = 0, clamped = 0;
+  for (const std::size_t bi : {std::size_t{1}, std::size_t{2}}) {
+    const auto& rule = dynamic_cast<const PositionsByKey&>(*ls.scenario.bausteine[bi].rule);
+    std::vector<std::size_t> rows, who;  // the candidates' rows and regions
+    for (std::size_t row = 0; row < plan.rows().size(); ++row)
+      if (plan.rows()[row].baustein == bi && !plan.rows()[row].passed_on_by) rows.push_back(row), who.push_back(plan.rows()[row].region);
+    REQUIRE(std::is_sorted(who.begin(), who.end()));
+    std::vector<double> share(who.size(), 0.0);
+    double weights = 0;
+    for (const auto& t : rule.key.terms) weights += t.weight;
+    for (const auto& t : rule.key.terms) {
+      const auto column = Eigen::Index(*ls.regions.indicator(t.indicator));
+      std::vector<double> value;
+      double total = 0;
+      for (const std::size_t r : who) {
+        double v = ind(Eigen::Index(r), column);
+        if (ls.regions.list[r].type == RegionType::kreis)
+          for (const std::size_t g : ls.regions.members(r))
+            if (std::binary_search(who.begin(), who.end(), g)) v -= ind(Eigen::Index(g), column), ++carved;
+        clamped += v < 0;
+        value.push_back(std::max(v, 0.0));
+        total += value.back();
+      }
+      for (std::size_t j = 0; j < who.size(); ++j) share[j] += value[j] / total * (t.weight / weights);
+    }
+    for (std::size_t j = 0; j < who.size(); ++j) {
+      CAPTURE(ls.regions.list[who[j]].ags);
+      CHECK(std::bit_cast<std::uint64_t>(d.key_share[rows[j]]) == std::bit_cast<std::uint64_t>(share[j]));
+    }
+  }
+  CHECK(carved > 3);
+  CHECK(clamped == 1);
+}
+
 TEST_CASE("positions by key: a maximum no recipient can reach is left out of the apportionment, with the same result and divisors") {
   // B3 of 2021: 272 units of 0.5 VZÄ, at most 136 VZÄ (272 units, all the budget buys) and at
   // least one unit for each of the 87 others: none can have more than 272 - 87 = 185 units.
