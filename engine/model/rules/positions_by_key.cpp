@@ -132,10 +132,14 @@ class Compiled final : public CompiledRule {
       c.refuse("budget_eur", c.b().id + ": " + e.what() + " (the budget of " + money_text(c.budget) + " buys " +
                                  std::to_string(units) + " units of " + money_text(unit_cost) + ")");
     }
-    for (std::size_t j = 0; j < n; ++j) {
-      const std::size_t k = c.at[j];
-      c.halves[k] = (s.seats[j] + base_units) * rule.unit;
+    const auto pay = [&, unit = rule.unit](std::size_t j, std::size_t k) {
+      c.halves[k] = (s.seats[j] + base_units) * unit;
       c.cents[k] = c.halves[k] * half;
+    };
+    if (n == c.halves.size()) {  // everyone is present: at[j] == j, a contiguous range
+      for (std::size_t j = 0; j < n; ++j) pay(j, j);
+    } else {
+      for (std::size_t j = 0; j < n; ++j) pay(j, c.at[j]);
     }
     if (c.claims)
       for (std::size_t j = 0; j < n; ++j)
