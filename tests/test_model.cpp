@@ -577,6 +577,74 @@ TEST_CASE("positions by key: a maximum no recipient can reach is left out of the
   CHECK(evaluate(Halves{16}).first != unreachable.first);  // 8.0 VZÄ: binds the one with 8.5
 }
 
+TEST_CASE("positions by key: the rule's own bounds are filled once; other bounds, and last year's positions, are given as they are") {
+  // The compiled rule keeps its own bounds for every candidate (B3: at least 0.5, at most 136 VZÄ);
+  // an evaluation whose bounds differ (a sweep point's minimum, maximum or unit) or that holds
+  // last year's positions must not be given them. Each evaluation against a plan compiled with
+  // those values as the scenario's own, through one draft, with the bounds its trace names.
+  const auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  const Plan plan(ls.scenario, ls.regions);
+  struct Case {
+    const char* what;
+    std::optional<Halves> unit, min, max;
+    bool own = false;  ///< the rule's own bounds and unit
+  };
+  const std::vector<Case> cases{{"the rule's own", {}, {}, {}, true},
+                                {"at least 1.0 VZÄ", {}, Halves{2}, {}},
+                                {"the rule's own again", {}, {}, {}, true},
+                                {"at most 8.0 VZÄ", {}, {}, Halves{16}},
+                                {"at least 1.0, at most 8.0 VZÄ", {}, Halves{2}, Halves{16}},
+                                {"units of 1.0 VZÄ", Halves{2}, {}, {}},
+                                {"the rule's own values, as overrides", {}, Halves{1}, Halves{272}, true}};
+  const auto bounds_in = [](const Trace& t) {
+    std::vector<std::int64_t> b;
+    for (const auto& line : t)
+      if (line.label.starts_with("at least") || line.label == "at most") b.push_back(line.whole.at(0));
+    return b;
+  };
+  std::vector<BausteinOverrides> over(ls.scenario.bausteine.size());
+  Draft reused, own;
+  plan.evaluate({}, own);
+  for (const Case& k : cases) {
+    CAPTURE(k.what);
+    over[2].unit = k.unit, over[2].min = k.min, over[2].max = k.max;
+    PlanInputs in;
+    in.bausteine = over;
+    plan.evaluate(in, reused);
+    auto scenario = ls.scenario;
+    auto& b3 = edit_rule<PositionsByKey>(scenario.bausteine[2]);
+    if (k.unit) b3.unit = *k.unit;
+    if (k.min) b3.min = k.min;
+    if (k.max) b3.max = k.max;
+    const Plan compiled(scenario, ls.regions);
+    Draft fresh;
+    compiled.evaluate({}, fresh);
+    check_same_draft(reused, fresh, true);
+    CHECK((fresh.halves == own.halves) == k.own);
+    for (std::size_t row = 0; row < plan.rows().size(); row += 7)
+      if (plan.rows()[row].baustein == 2) CHECK(bounds_in(plan.describe(in, row)) == bounds_in(compiled.describe({}, row)));
+  }
+  // Last year's positions held (4.0 VZÄ for every seventh B3 recipient: with the others' 0.5
+  // VZÄ within the 272 units the budget buys, so the floor holds), then not, then again.
+  std::vector<Halves> floor(plan.rows().size(), 0);
+  std::int64_t floored = 0;
+  for (std::size_t row = 0; row < plan.rows().size(); row += 7)
+    if (plan.rows()[row].baustein == 2) floor[row] = 8, ++floored;
+  REQUIRE(floored * 8 + (88 - floored) <= 272);
+  for (const bool held : {true, false, true}) {
+    CAPTURE(held);
+    PlanInputs in;
+    if (held) in.floor = floor;
+    plan.evaluate(in, reused);
+    Draft fresh;
+    plan.evaluate(in, fresh);
+    check_same_draft(reused, fresh, true);
+    CHECK((fresh.halves == own.halves) == !held);
+    for (std::size_t row = 0; row < plan.rows().size(); row += 7)
+      if (held && plan.rows()[row].baustein == 2) CHECK(fresh.halves[row] >= 8);
+  }
+}
+
 TEST_CASE("a draft evaluated again after a refusal in the middle of a key gives what a fresh one gives") {
   // B2 keyed by three terms; the second evaluation changes the weights and is refused at the
   // second term (its indicator zero everywhere), after the first term was stored anew: the third,
