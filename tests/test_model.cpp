@@ -641,7 +641,12 @@ TEST_CASE("positions by key: the rule's own bounds are filled once; other bounds
     check_same_draft(reused, fresh, true);
     CHECK((fresh.halves == own.halves) == !held);
     for (std::size_t row = 0; row < plan.rows().size(); row += 7)
-      if (held && plan.rows()[row].baustein == 2) CHECK(fresh.halves[row] >= 8);
+      if (plan.rows()[row].baustein == 2) {
+        // The trace names both bounds: the minimum (or last year's 8 units), and the maximum.
+        const auto bounds = bounds_in(plan.describe(in, row));
+        CHECK(bounds == std::vector<std::int64_t>{held ? 8 : 1, 272});
+        if (held) CHECK(fresh.halves[row] >= 8);
+      }
   }
 }
 

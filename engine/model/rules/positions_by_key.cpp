@@ -230,11 +230,13 @@ class Compiled final : public CompiledRule {
 
  private:
   /// The bounds evaluate(c) used (the maximum also where the kernel was spared it): those it
-  /// filled, or else the rule's own (the scratch is empty where it used them or had none).
+  /// filled, or else the rule's own. Where they served, the scratch holds none of them, or last
+  /// year's positions as the minimum alone.
   Bounds bounds_of(const RuleCall& c) const {
     const RuleScratch& s = c.scratch;
-    if (!s.lo.empty() || lo_.empty()) return Bounds{s.lo, s.hi};
-    return Bounds{std::span(lo_).first(c.at.size()), std::span(hi_).first(c.at.size())};
+    const std::size_t n = c.at.size();
+    return Bounds{!s.lo.empty() || lo_.empty() ? std::span<const std::int64_t>(s.lo) : std::span(lo_).first(n),
+                  !s.hi.empty() || hi_.empty() ? std::span<const std::int64_t>(s.hi) : std::span(hi_).first(n)};
   }
 
   const PositionsByKey& rule_;
