@@ -502,6 +502,55 @@ TEST_CASE("a draft evaluated again gives what a fresh one gives: key terms are t
   }
 }
 
+TEST_CASE("where everyone is present, a key's counted values are each candidate's own less all its carved-out members'") {
+  // The shares redone here from the data, as the key defines them: a Kreis' value less that of
+  // each member that is a recipient of the Baustein itself (in the order of the Kreis' members),
+  // at least 0; divided by their total (summed in the candidates' order), weighted, summed over
+  // the terms in their order. Stadt Aachen's protection seekers raised above the StädteRegion's:
+  // its value is clamped at 0.
+  const auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  const Plan plan(ls.scenario, ls.regions);
+  const std::size_t need = *ls.regions.indicator("schutzsuchende");
+  Eigen::MatrixXd ind = ls.regions.indicators;
+  ind(Eigen::Index(*ls.regions.find("05334002")), Eigen::Index(need)) = ind(Eigen::Index(*ls.regions.find("05334")), Eigen::Index(need)) + 7;
+  PlanInputs in;
+  in.indicators = &ind;
+  Draft d;
+  plan.evaluate(in, d);
+  std::size_t carved = 0, clamped = 0;
+  for (const std::size_t bi : {std::size_t{1}, std::size_t{2}}) {
+    const auto& rule = dynamic_cast<const PositionsByKey&>(*ls.scenario.bausteine[bi].rule);
+    std::vector<std::size_t> rows, who;  // the candidates' rows and regions
+    for (std::size_t row = 0; row < plan.rows().size(); ++row)
+      if (plan.rows()[row].baustein == bi && !plan.rows()[row].passed_on_by) rows.push_back(row), who.push_back(plan.rows()[row].region);
+    REQUIRE(std::is_sorted(who.begin(), who.end()));
+    std::vector<double> share(who.size(), 0.0);
+    double weights = 0;
+    for (const auto& t : rule.key.terms) weights += t.weight;
+    for (const auto& t : rule.key.terms) {
+      const auto column = Eigen::Index(*ls.regions.indicator(t.indicator));
+      std::vector<double> value;
+      double total = 0;
+      for (const std::size_t r : who) {
+        double v = ind(Eigen::Index(r), column);
+        if (ls.regions.list[r].type == RegionType::kreis)
+          for (const std::size_t g : ls.regions.members(r))
+            if (std::binary_search(who.begin(), who.end(), g)) v -= ind(Eigen::Index(g), column), ++carved;
+        clamped += v < 0;
+        value.push_back(std::max(v, 0.0));
+        total += value.back();
+      }
+      for (std::size_t j = 0; j < who.size(); ++j) share[j] += value[j] / total * (t.weight / weights);
+    }
+    for (std::size_t j = 0; j < who.size(); ++j) {
+      CAPTURE(ls.regions.list[who[j]].ags);
+      CHECK(std::bit_cast<std::uint64_t>(d.key_share[rows[j]]) == std::bit_cast<std::uint64_t>(share[j]));
+    }
+  }
+  CHECK(carved > 3);
+  CHECK(clamped == 1);
+}
+
 TEST_CASE("positions by key: a maximum no recipient can reach is left out of the apportionment, with the same result and divisors") {
   // B3 of 2021: 272 units of 0.5 VZÄ, at most 136 VZÄ (272 units, all the budget buys) and at
   // least one unit for each of the 87 others: none can have more than 272 - 87 = 185 units.
@@ -526,6 +575,79 @@ TEST_CASE("positions by key: a maximum no recipient can reach is left out of the
   CHECK(evaluate(Halves{186}) == unreachable);  // 93 VZÄ: unreachable too
   CHECK(evaluate(Halves{185}) == unreachable);  // 92.5 VZÄ: reachable, so the kernel has it, and it binds nobody
   CHECK(evaluate(Halves{16}).first != unreachable.first);  // 8.0 VZÄ: binds the one with 8.5
+}
+
+TEST_CASE("positions by key: the rule's own bounds are filled once; other bounds, and last year's positions, are given as they are") {
+  // The compiled rule keeps its own bounds for every candidate (B3: at least 0.5, at most 136 VZÄ);
+  // an evaluation whose bounds differ (a sweep point's minimum, maximum or unit) or that holds
+  // last year's positions must not be given them. Each evaluation against a plan compiled with
+  // those values as the scenario's own, through one draft, with the bounds its trace names.
+  const auto ls = io::load_scenario(kScenarios + "kim-nrw-2021.yaml");
+  const Plan plan(ls.scenario, ls.regions);
+  struct Case {
+    const char* what;
+    std::optional<Halves> unit, min, max;
+    bool own = false;  ///< the rule's own bounds and unit
+  };
+  const std::vector<Case> cases{{"the rule's own", {}, {}, {}, true},
+                                {"at least 1.0 VZÄ", {}, Halves{2}, {}},
+                                {"the rule's own again", {}, {}, {}, true},
+                                {"at most 8.0 VZÄ", {}, {}, Halves{16}},
+                                {"at least 1.0, at most 8.0 VZÄ", {}, Halves{2}, Halves{16}},
+                                {"units of 1.0 VZÄ", Halves{2}, {}, {}},
+                                {"the rule's own values, as overrides", {}, Halves{1}, Halves{272}, true}};
+  const auto bounds_in = [](const Trace& t) {
+    std::vector<std::int64_t> b;
+    for (const auto& line : t)
+      if (line.label.starts_with("at least") || line.label == "at most") b.push_back(line.whole.at(0));
+    return b;
+  };
+  std::vector<BausteinOverrides> over(ls.scenario.bausteine.size());
+  Draft reused, own;
+  plan.evaluate({}, own);
+  for (const Case& k : cases) {
+    CAPTURE(k.what);
+    over[2].unit = k.unit, over[2].min = k.min, over[2].max = k.max;
+    PlanInputs in;
+    in.bausteine = over;
+    plan.evaluate(in, reused);
+    auto scenario = ls.scenario;
+    auto& b3 = edit_rule<PositionsByKey>(scenario.bausteine[2]);
+    if (k.unit) b3.unit = *k.unit;
+    if (k.min) b3.min = k.min;
+    if (k.max) b3.max = k.max;
+    const Plan compiled(scenario, ls.regions);
+    Draft fresh;
+    compiled.evaluate({}, fresh);
+    check_same_draft(reused, fresh, true);
+    CHECK((fresh.halves == own.halves) == k.own);
+    for (std::size_t row = 0; row < plan.rows().size(); row += 7)
+      if (plan.rows()[row].baustein == 2) CHECK(bounds_in(plan.describe(in, row)) == bounds_in(compiled.describe({}, row)));
+  }
+  // Last year's positions held (4.0 VZÄ for every seventh B3 recipient: with the others' 0.5
+  // VZÄ within the 272 units the budget buys, so the floor holds), then not, then again.
+  std::vector<Halves> floor(plan.rows().size(), 0);
+  std::int64_t floored = 0;
+  for (std::size_t row = 0; row < plan.rows().size(); row += 7)
+    if (plan.rows()[row].baustein == 2) floor[row] = 8, ++floored;
+  REQUIRE(floored * 8 + (88 - floored) <= 272);
+  for (const bool held : {true, false, true}) {
+    CAPTURE(held);
+    PlanInputs in;
+    if (held) in.floor = floor;
+    plan.evaluate(in, reused);
+    Draft fresh;
+    plan.evaluate(in, fresh);
+    check_same_draft(reused, fresh, true);
+    CHECK((fresh.halves == own.halves) == !held);
+    for (std::size_t row = 0; row < plan.rows().size(); row += 7)
+      if (plan.rows()[row].baustein == 2) {
+        // The trace names both bounds: the minimum (or last year's 8 units), and the maximum.
+        const auto bounds = bounds_in(plan.describe(in, row));
+        CHECK(bounds == std::vector<std::int64_t>{held ? 8 : 1, 272});
+        if (held) CHECK(fresh.halves[row] >= 8);
+      }
+  }
 }
 
 TEST_CASE("a draft evaluated again after a refusal in the middle of a key gives what a fresh one gives") {

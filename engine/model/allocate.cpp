@@ -31,6 +31,9 @@ struct KeyPlan {
   /// themselves (a große kreisangehörige Stadt with its own ABH, Stadt Aachen with its own KI):
   /// they are served by their own authority, not by the Kreis.
   std::vector<std::vector<std::uint32_t>> carved;
+  /// The candidates whose carved list is not empty, ascending: where everyone is present, every
+  /// other candidate counts its own value.
+  std::vector<std::uint32_t> carving;
   /// Where its rule was set ("bausteine[1].positions_by_key"): errors about the key name the place.
   const SourceMap* places = nullptr;
   std::string path;
@@ -83,6 +86,8 @@ KeyPlan compile_key(const Regions& regions, const std::vector<std::size_t>& who,
       for (std::size_t g : regions.members(who[i]))
         if (auto at = std::lower_bound(who.begin(), who.end(), g); at != who.end() && *at == g)
           k.carved[i].push_back(static_cast<std::uint32_t>(at - who.begin()));
+  for (std::size_t i = 0; i < who.size(); ++i)
+    if (!k.carved[i].empty()) k.carving.push_back(static_cast<std::uint32_t>(i));
   return k;
 }
 
@@ -155,9 +160,29 @@ double column_values(const KeyPlan& k, const KeyPlan::Term& t, const Eigen::Matr
   const std::vector<std::uint32_t>* const carved = k.carved.data();
   double* const value = out.data();
   double total = 0;
-  for (std::size_t j = 0; j < n; ++j) {
-    value[j] = counted_value(column, region, here, carved, at[j]);
-    total += value[j];
+  if (n == who.size()) {
+    // Everyone is present (at[j] == j): a candidate carves out all its members, the others count
+    // their own value, without the indices and flags. The same operations in the same order.
+    std::size_t j = 0;
+    for (const std::uint32_t i : k.carving) {
+      for (; j < i; ++j) {
+        value[j] = std::max(column[region[j]], 0.0);
+        total += value[j];
+      }
+      double v = column[region[i]];
+      for (const std::uint32_t g : carved[i]) v -= column[region[g]];
+      value[j] = std::max(v, 0.0);
+      total += value[j++];
+    }
+    for (; j < n; ++j) {
+      value[j] = std::max(column[region[j]], 0.0);
+      total += value[j];
+    }
+  } else {
+    for (std::size_t j = 0; j < n; ++j) {
+      value[j] = counted_value(column, region, here, carved, at[j]);
+      total += value[j];
+    }
   }
   if (!(total > 0))
     k.refuse(k.cap && &t == &*k.cap ? "cap" : "key." + t.name,

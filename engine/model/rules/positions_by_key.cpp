@@ -43,6 +43,11 @@ struct Values {
         min(o && o->min ? o->min : r.min), max(o && o->max ? o->max : r.max), rule(r.rule) {
     if (o && o->method) rule.method = *o->method;
   }
+  /// The bounds in units beyond the base, the same for every recipient: at least lo(), at most
+  /// hi() (kUnbounded: none). Given to the kernel only where the rule has a minimum or a maximum.
+  bool bounded() const { return min || max; }
+  std::int64_t lo() const { return min ? std::max<std::int64_t>(0, (*min + unit - 1) / unit - base / unit) : 0; }
+  std::int64_t hi() const { return max ? std::max<std::int64_t>(0, *max / unit - base / unit) : kUnbounded; }
 };
 
 /// What compile() checks of the values, said at the value: also for an evaluation's overrides.
@@ -68,7 +73,9 @@ bool max_reachable(std::span<const std::int64_t> lo, std::span<const std::int64_
 
 class Compiled final : public CompiledRule {
  public:
-  explicit Compiled(const PositionsByKey& rule) : rule_(rule) {}
+  Compiled(const PositionsByKey& rule, std::size_t candidates) : rule_(rule) {
+    if (const Values own(rule, nullptr); own.bounded()) lo_.assign(candidates, own.lo()), hi_.assign(candidates, own.hi());
+  }
 
   void evaluate(RuleCall& c) const override {
     const Values rule(rule_, c.over);
@@ -85,15 +92,21 @@ class Compiled final : public CompiledRule {
                                  std::to_string(base_units) + " for each of the " + std::to_string(n) + " recipients");
     s.lo.clear();
     s.hi.clear();
-    if (rule.min || rule.max) {
-      s.lo.assign(n, rule.min ? std::max<std::int64_t>(0, (*rule.min + rule.unit - 1) / rule.unit - base_units) : 0);
-      s.hi.assign(n, rule.max ? std::max<std::int64_t>(0, *rule.max / rule.unit - base_units) : kUnbounded);
+    std::span<const std::int64_t> lo, hi;  // what the kernel gets: the bounds, or last year's positions
+    if (rule.bounded()) {
+      const std::int64_t least = rule.lo(), most = rule.hi();
+      if (!lo_.empty() && least == lo_[0] && most == hi_[0]) {  // the rule's own: filled once
+        lo = std::span(lo_).first(n), hi = std::span(hi_).first(n);
+      } else {
+        s.lo.assign(n, least), s.hi.assign(n, most);
+        lo = s.lo, hi = s.hi;
+      }
       // Said here, where the scenario's values are known, not by the kernel's bounds check.
-      if (static_cast<double>(s.lo[0]) * static_cast<double>(n) > static_cast<double>(keyed))
+      if (static_cast<double>(least) * static_cast<double>(n) > static_cast<double>(keyed))
         c.refuse(c.in_block("min_vza"), c.b().id + ": the budget buys " + std::to_string(keyed) +
                                          (base_units ? " units beyond the bases" : " units") + ", fewer than the minimum of " +
                                          vza_text(*rule.min) + " VZÄ needs for each of the " + std::to_string(n) + " recipients");
-      if (rule.max && static_cast<double>(s.hi[0]) * static_cast<double>(n) < static_cast<double>(keyed))
+      if (rule.max && static_cast<double>(most) * static_cast<double>(n) < static_cast<double>(keyed))
         c.refuse(c.in_block("max_vza"), c.b().id + ": the budget buys " + std::to_string(keyed) +
                                          (base_units ? " units beyond the bases" : " units") + ", more than the maximum of " +
                                          vza_text(*rule.max) + " VZÄ allows for the " + std::to_string(n) + " recipients");
@@ -104,27 +117,28 @@ class Compiled final : public CompiledRule {
       s.seats.resize(n);
       for (std::size_t j = 0; j < n; ++j) {
         std::int64_t held = std::max<std::int64_t>(0, c.floor[c.at[j]] / rule.unit - base_units);
-        if (!s.lo.empty()) held = std::max(held, s.lo[j]);
-        if (!s.hi.empty()) held = std::min(held, s.hi[j]);
+        if (!lo.empty()) held = std::max(held, lo[j]);
+        if (!hi.empty()) held = std::min(held, hi[j]);
         s.seats[j] = held;
         sum += held;
       }
       if (sum <= keyed) {
         s.lo.assign(s.seats.begin(), s.seats.end());
-        if (s.hi.empty()) s.hi.assign(n, kUnbounded);
+        lo = s.lo;
+        if (hi.empty()) s.hi.assign(n, kUnbounded), hi = s.hi;
       }
     }
     s.weight.resize(n);
     for (std::size_t j = 0; j < n; ++j) s.weight[j] = weight_of(c.share[j]);
     s.seats.resize(n);
     // A maximum that no recipient can reach binds nothing (B3's "all the budget buys"): the kernel
-    // is spared its checks. s.hi stays for describe(). Not so for Vinton, which caps the lower
+    // is spared its checks (describe() still says it). Not so for Vinton, which caps the lower
     // quotas of the whole house at the maximum, reachable or not (its refusal counts them).
-    const bool reachable = !s.hi.empty() && (rule.rule.method == Method::vinton ||
-                                             max_reachable(s.lo, s.hi, keyed, c.floor.empty()));
+    const bool reachable = !hi.empty() && (rule.rule.method == Method::vinton ||
+                                           max_reachable(lo, hi, keyed, c.floor.empty()));
     try {
       c.outcome = apportion(rule.rule, s.weight, keyed, s.seats, s.kernel,
-                            Bounds{s.lo, reachable ? std::span<const std::int64_t>(s.hi) : std::span<const std::int64_t>()});
+                            Bounds{lo, reachable ? hi : std::span<const std::int64_t>()});
     } catch (const TieError& e) {
       c.refuse_tie(e, c.at, rule.unit);
     } catch (const InputError& e) {
@@ -132,10 +146,14 @@ class Compiled final : public CompiledRule {
       c.refuse("budget_eur", c.b().id + ": " + e.what() + " (the budget of " + money_text(c.budget) + " buys " +
                                  std::to_string(units) + " units of " + money_text(unit_cost) + ")");
     }
-    for (std::size_t j = 0; j < n; ++j) {
-      const std::size_t k = c.at[j];
-      c.halves[k] = (s.seats[j] + base_units) * rule.unit;
+    const auto pay = [&, unit = rule.unit](std::size_t j, std::size_t k) {
+      c.halves[k] = (s.seats[j] + base_units) * unit;
       c.cents[k] = c.halves[k] * half;
+    };
+    if (n == c.halves.size()) {  // everyone is present: at[j] == j, a contiguous range
+      for (std::size_t j = 0; j < n; ++j) pay(j, j);
+    } else {
+      for (std::size_t j = 0; j < n; ++j) pay(j, c.at[j]);
     }
     if (c.claims)
       for (std::size_t j = 0; j < n; ++j)
@@ -165,7 +183,8 @@ class Compiled final : public CompiledRule {
     out.push_back({"quota", number_text(quota) + " units = " + std::to_string(keyed) + " x key share", "", {}, {quota}});
     out.push_back({"method", std::string(method_name(rule.rule.method)) + ", ties: " +
                                  std::string(tie_policy_name(rule.rule.ties)), c.place(c.in_block("method"))});
-    const std::int64_t lo = s.lo.empty() ? 0 : s.lo[j], hi = s.hi.empty() ? kUnbounded : s.hi[j];
+    const Bounds bounds = bounds_of(c);
+    const std::int64_t lo = bounds.min.empty() ? 0 : bounds.min[j], hi = bounds.max.empty() ? kUnbounded : bounds.max[j];
     const std::string beyond = base_units ? " units beyond the base" : " units";  // the bounds count keyed units
     if (is_divisor_method(rule.rule.method)) {
       // Every recipient no bound holds has s(a - 1) <= weight / D <= s(a) for each divisor D of
@@ -199,7 +218,7 @@ class Compiled final : public CompiledRule {
         out.push_back({c.floor.empty() ? "at least" : "at least (the minimum, or last year's positions)", std::to_string(lo) + beyond,
                        rule.min ? c.place(c.in_block("min_vza")) : "", {lo}});
       if (hi != kUnbounded) out.push_back({"at most", std::to_string(hi) + beyond, c.place(c.in_block("max_vza")), {hi}});
-      describe_largest_remainder(s.weight, keyed, Bounds{s.lo, s.hi}, s.seats, c.outcome, rule.rule.ties, j, "units", out);
+      describe_largest_remainder(s.weight, keyed, bounds, s.seats, c.outcome, rule.rule.ties, j, "units", out);
     }
     out.push_back({"units", std::to_string(seats) + (base_units ? " + " + std::to_string(base_units) + " base" : ""), "",
                    {seats, base_units}});
@@ -210,7 +229,20 @@ class Compiled final : public CompiledRule {
   }
 
  private:
+  /// The bounds evaluate(c) used (the maximum also where the kernel was spared it): those it
+  /// filled, or else the rule's own. Where they served, the scratch holds none of them, or last
+  /// year's positions as the minimum alone.
+  Bounds bounds_of(const RuleCall& c) const {
+    const RuleScratch& s = c.scratch;
+    const std::size_t n = c.at.size();
+    return Bounds{!s.lo.empty() || lo_.empty() ? std::span<const std::int64_t>(s.lo) : std::span(lo_).first(n),
+                  !s.hi.empty() || hi_.empty() ? std::span<const std::int64_t>(s.hi) : std::span(hi_).first(n)};
+  }
+
   const PositionsByKey& rule_;
+  /// The rule's own bounds for each candidate, filled once: an evaluation with the same bounds
+  /// gives the kernel the first n of them (B3's minimum and maximum in every replication).
+  std::vector<std::int64_t> lo_, hi_;
 };
 
 }  // namespace
@@ -228,7 +260,7 @@ const RuleType& PositionsByKey::type() const { return rules::positions_by_key();
 
 std::unique_ptr<const CompiledRule> PositionsByKey::compile(const RuleSite& site) const {
   check(site, Values(*this, nullptr));
-  return std::make_unique<Compiled>(*this);
+  return std::make_unique<Compiled>(*this, site.who.size());
 }
 
 std::string PositionsByKey::unallocated_reason(const Baustein& b) const {
