@@ -308,6 +308,11 @@ TEST_CASE("Philox4x32 is r123's Philox4x32-10, one counter at a time and by ever
     }
   }
   // fill() takes the first path this CPU has.
+  const auto paths = Philox4x32::paths();
+  const auto first = std::find_if(paths.begin(), paths.end(), [](const auto& p) { return p.supported; });
+  REQUIRE(first != paths.end());
+  CHECK(&Philox4x32::chosen() == &*first);
+  MESSAGE("fill() takes the " << std::string(Philox4x32::chosen().name) << " path on this CPU");
   std::vector<std::uint64_t> c1(29), w0(29), w1(29);
   for (auto& c : c1) c = next();
   any.fill(5, c1, w0.data(), w1.data());

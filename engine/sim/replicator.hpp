@@ -106,6 +106,8 @@ class Philox4x32 {
   };
   /// The paths, widest first; fill() takes the first this CPU supports.
   static std::span<const NamedPath> paths();
+  /// The path fill() takes: the first of paths() this CPU supports.
+  static const NamedPath& chosen();
 
   /// The round keys: the key's low and high words plus i times the Weyl constants, modulo 2^32;
   /// each in a 64-bit word, as a batch's lanes take it.
