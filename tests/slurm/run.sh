@@ -44,8 +44,9 @@ export PATH=$tmp/bin:$PATH
 
 . "$root/tests/lib/ready.sh"
 
-# 1. simulate.sbatch
-n=40000
+# 1. simulate.sbatch. The warning must find the step running: n sized so that the step lasts
+# seconds, not tenths (at 40,000 replications a faster build finished before the warning came).
+n=400000
 "$kimsim" simulate "$scenario" -n $n --seed 11 --threads 2 --quiet --out "$tmp/ref" || problem "the uninterrupted run failed"
 ranks=1
 [ -n "$mpiexec" ] && ranks=2
