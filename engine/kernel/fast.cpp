@@ -316,6 +316,17 @@ bool fast_held_set(std::span<const u64> weights, i64 R, i64 fixed, u64 W, Bounds
   return false;  // no fixed point within a few passes: the general kernel's sort of the bounds
 }
 
+/// The floor of R w / W and its remainder (R w <= 2^61), from a floor estimated in doubles
+/// within a few units of it: Hamilton's exact pass and the doubles pass's candidates.
+inline i64 exact_floor(u64 Rw, u64 W, i64 f, u64& rem) {
+  const i64 Ws = static_cast<i64>(W);
+  i64 r = static_cast<i64>(Rw - static_cast<u64>(f) * W);
+  while (r < 0) --f, r += Ws;
+  while (r >= Ws) ++f, r -= Ws;
+  rem = static_cast<u64>(r);
+  return f;
+}
+
 /// Hamilton's floors and remainders (64-bit, R W <= 2^61) where the quotas are computed in
 /// doubles cannot decide them: a house above kDoubleHouse, or a threshold the doubles pass cannot
 /// prove. Pass 2 computes exact floors and remainders in place with a histogram of their top 8
@@ -333,7 +344,6 @@ bool hamilton_exact(const u64* free_w, std::size_t n, i64 R, u64 W, std::span<i6
   std::uint32_t count[256] = {};
   const double scale = static_cast<double>(R) / static_cast<double>(W);
   const double to_bucket = 256.0 / static_cast<double>(W);
-  const i64 Ws = static_cast<i64>(W);
   i64 sum = 0;
   i64* a = seats.data();
   for (std::size_t i = 0; i < n; ++i) {
@@ -341,13 +351,10 @@ bool hamilton_exact(const u64* free_w, std::size_t n, i64 R, u64 W, std::span<i6
     const double w_d = static_cast<double>(static_cast<i64>(w));  // w <= 2^53: signed is exact
     // Held units only where the free weight is 0: the doubles pass may have left floors elsewhere.
     const i64 held = Bounded ? a[i] & -i64{w == 0} : 0;
-    const u64 prod = static_cast<u64>(R) * w;
-    i64 f = static_cast<i64>(w_d * scale);  // within a few units of the floor
-    i64 r = static_cast<i64>(prod - static_cast<u64>(f) * W);
-    while (r < 0) --f, r += Ws;
-    while (r >= Ws) ++f, r -= Ws;
+    u64 r;
+    const i64 f = exact_floor(static_cast<u64>(R) * w, W, static_cast<i64>(w_d * scale), r);
     a[i] = f + held;
-    rem[i] = static_cast<u64>(r);
+    rem[i] = r;
     // Monotone in r: a higher bucket always holds larger remainders.
     const auto bk = static_cast<std::uint8_t>(std::min(255.0, static_cast<double>(r) * to_bucket));
     bucket[i] = bk;
@@ -488,14 +495,9 @@ Proof hamilton_by_doubles(const u64* free_w, std::size_t n, i64 R, u64 W, std::s
   // candidate of weight 0 is held (or 0) with floor 0 and remainder 0; one of positive weight holds
   // nothing and its double floor is in seats.
   u64 rem[64];
-  const i64 Ws = static_cast<i64>(W);
   for (std::size_t k = 0; k < in; ++k) {
     const std::size_t j = at[k];
-    i64 f = a[j] & -i64{free_w[j] != 0};
-    i64 r = static_cast<i64>(static_cast<u64>(R) * free_w[j] - static_cast<u64>(f) * W);
-    while (r < 0) --f, r += Ws;
-    while (r >= Ws) ++f, r -= Ws;
-    rem[k] = static_cast<u64>(r);
+    const i64 f = exact_floor(static_cast<u64>(R) * free_w[j], W, a[j] & -i64{free_w[j] != 0}, rem[k]);
     if (free_w[j] != 0) units += a[j] - f, a[j] = f;
   }
   if (units < 0 || units > static_cast<i64>(in)) return Proof::exact;

@@ -129,8 +129,9 @@ void normal_quantiles(std::span<const double> p, std::span<double> z) {
     }
     for (std::size_t i = 0; i < n; ++i) z[at + i] = quantile_central(p[at + i] - 0.5);
     // The tails: their logarithms and the common range's rational function for all of them on
-    // vectors (elementary::log's core, the rare p outside it one by one as tail_r() does), then
-    // each in its place with its sign (or, rarely, from the far range).
+    // vectors (elementary::log's core; where any p of the chunk lies outside it, rarely, all its
+    // tails again by tail_r()), then each in its place with its sign (or, rarely, from the far
+    // range).
     double r[kChunk], near[kChunk];
     unsigned rare = 0;
     for (std::size_t k = 0; k < m; ++k) {
@@ -214,6 +215,15 @@ double gamma_sample(double shape, More& more) {
 
 namespace {
 
+/// Any CPU: one counter at a time.
+void fill_scalar(const Philox4x32& g, std::uint64_t c0, const std::uint64_t* c1, std::size_t n, std::uint64_t* w0,
+                 std::uint64_t* w1) {
+  for (std::size_t j = 0; j < n; ++j) {
+    const auto w = g(c0, c1[j]);
+    w0[j] = w[0], w1[j] = w[1];
+  }
+}
+
 #ifdef KIMSIM_PHILOX_VECTORS
 // The lanes of a batch: each 64-bit lane holds one 32-bit word of a counter in its low half, so
 // that one `pmuludq` makes a 32x32->64 product per lane, the round's multiplication. The high
@@ -278,10 +288,7 @@ template <class L>
   // The last counters: a few one at a time, more padded to a whole vector. A padded vector
   // costs about as much as three or four scalar calls (≈ 35 ns against ≈ 10 ns a counter).
   if (n - j < kLanes / 2) {
-    for (; j < n; ++j) {
-      const auto w = g(c0, c1[j]);
-      w0[j] = w[0], w1[j] = w[1];
-    }
+    fill_scalar(g, c0, c1 + j, n - j, w0 + j, w1 + j);
   } else if (j < n) {
     std::uint64_t in[kLanes] = {}, out0[kLanes], out1[kLanes];
     std::copy(c1 + j, c1 + n, in);
@@ -313,15 +320,6 @@ void fill_sse2(const Philox4x32& g, std::uint64_t c0, const std::uint64_t* c1, s
 }
 #endif
 
-/// Any CPU: one counter at a time.
-void fill_scalar(const Philox4x32& g, std::uint64_t c0, const std::uint64_t* c1, std::size_t n, std::uint64_t* w0,
-                 std::uint64_t* w1) {
-  for (std::size_t j = 0; j < n; ++j) {
-    const auto w = g(c0, c1[j]);
-    w0[j] = w[0], w1[j] = w[1];
-  }
-}
-
 }  // namespace
 
 std::span<const Philox4x32::NamedPath> Philox4x32::paths() {
@@ -346,8 +344,7 @@ const Philox4x32::NamedPath& Philox4x32::chosen() {
 }
 
 void Philox4x32::fill(std::uint64_t c0, std::span<const std::uint64_t> c1, std::uint64_t* w0, std::uint64_t* w1) const {
-  static const Path path = chosen().path;
-  path(*this, c0, c1.data(), c1.size(), w0, w1);
+  chosen().path(*this, c0, c1.data(), c1.size(), w0, w1);
 }
 
 // ---------------------------------------------------------------------------------------------
