@@ -101,23 +101,20 @@ double normal_quantile(double p) {
   return std::abs(q) <= kSplit ? quantile_central(q) : quantile_tail(p);
 }
 
-// Compiled twice, chosen once at load time by the CPU (GCC's function multi-versioning): with
-// AVX2 the central range runs on 4-wide vectors instead of SSE2's 2. The build has no -march, so
-// without a clone the loop stays on SSE2 everywhere. The bits stay: each lane does the same IEEE
-// additions, multiplications and divisions as the scalar code, in the same order; AVX2 does not
-// bring FMA, and -ffp-contract=off (CMakeLists.txt) would forbid fusing them anyway. Function
-// multi-versioning (an ifunc) exists for x86-64 ELF only: elsewhere there is one version.
-#if defined(__x86_64__) && defined(__ELF__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-void normal_quantiles(std::span<const double> p, std::span<double> z) {
+namespace {
+
+/// normal_quantiles(), or with kScaled mean + sd * each quantile (as Distribution::invert's
+/// normal), into z. Per chunk (a small buffer): the positions of the tails, gathered without
+/// branches (whether a draw falls in them is a coin flip that a branch per draw would
+/// mispredict); the central range for every p, branch-free, so that the compiler runs it on
+/// vector registers and the long chains of the rational functions overlap; then the tails. The
+/// same operations in the same order as normal_quantile(): the same bits. Always inlined into
+/// each clone below (a function called from a clone is compiled once, for the default target).
+template <bool kScaled>
+[[gnu::always_inline]] inline void quantiles_of(std::span<const double> p, std::span<double> z, double mean, double sd) {
   if (z.size() < p.size() || (z.data() < p.data() + p.size() && p.data() < z.data() + z.size()))
     throw Error("normal_quantiles: z must be as long as p and apart from it");
-  // Per chunk (a small buffer): the positions of the tails, gathered without branches (whether a
-  // draw falls in them is a coin flip that a branch per draw would mispredict); the central range
-  // for every p, branch-free, so that the compiler runs it on vector registers and the long chains
-  // of the rational functions overlap; then the tails. The same operations in the same order as
-  // normal_quantile(): the same bits.
+  auto scaled = [&](double q) { return kScaled ? mean + sd * q : q; };
   constexpr std::size_t kChunk = 256;
   std::uint32_t tails[kChunk];
   for (std::size_t at = 0; at < p.size(); at += kChunk) {
@@ -127,7 +124,7 @@ void normal_quantiles(std::span<const double> p, std::span<double> z) {
       tails[m] = static_cast<std::uint32_t>(i);
       m += !(std::abs(p[at + i] - 0.5) <= kSplit);
     }
-    for (std::size_t i = 0; i < n; ++i) z[at + i] = quantile_central(p[at + i] - 0.5);
+    for (std::size_t i = 0; i < n; ++i) z[at + i] = scaled(quantile_central(p[at + i] - 0.5));
     // The tails: their logarithms and the common range's rational function for all of them on
     // vectors (elementary::log's core; where any p of the chunk lies outside it, rarely, all its
     // tails again by tail_r()), then each in its place with its sign (or, rarely, from the far
@@ -146,9 +143,29 @@ void normal_quantiles(std::span<const double> p, std::span<double> z) {
     for (std::size_t k = 0; k < m; ++k) near[k] = tail_near(r[k]);
     for (std::size_t k = 0; k < m; ++k) {
       const double zk = r[k] <= 5.0 ? near[k] : tail_far(r[k]);
-      z[at + tails[k]] = p[at + tails[k]] - 0.5 < 0 ? -zk : zk;
+      z[at + tails[k]] = scaled(p[at + tails[k]] - 0.5 < 0 ? -zk : zk);
     }
   }
+}
+
+}  // namespace
+
+// Compiled twice, chosen once at load time by the CPU (GCC's function multi-versioning): with
+// AVX2 the central range runs on 4-wide vectors instead of SSE2's 2. The build has no -march, so
+// without a clone the loop stays on SSE2 everywhere. The bits stay: each lane does the same IEEE
+// additions, multiplications and divisions as the scalar code, in the same order; AVX2 does not
+// bring FMA, and -ffp-contract=off (CMakeLists.txt) would forbid fusing them anyway. Function
+// multi-versioning (an ifunc) exists for x86-64 ELF only: elsewhere there is one version.
+#if defined(__x86_64__) && defined(__ELF__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void normal_quantiles(std::span<const double> p, std::span<double> z) { quantiles_of<false>(p, z, 0, 1); }
+
+#if defined(__x86_64__) && defined(__ELF__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void normal_draws(std::span<const double> p, std::span<double> z, double mean, double sd) {
+  quantiles_of<true>(p, z, mean, sd);
 }
 
 double Distribution::invert(double u) const {
@@ -171,12 +188,10 @@ void Distribution::invert_all(std::span<const double> u, std::span<double> x) co
   const std::size_t n = u.size();
   switch (kind) {
     case Kind::normal:
-      normal_quantiles(u, x);
-      for (std::size_t i = 0; i < n; ++i) x[i] = a + b * x[i];
+      normal_draws(u, x, a, b);
       return;
     case Kind::lognormal:
-      normal_quantiles(u, x);
-      for (std::size_t i = 0; i < n; ++i) x[i] = a + b * x[i];
+      normal_draws(u, x, a, b);
       elementary::exp_all(x.first(n), x.first(n));
       return;
     default:

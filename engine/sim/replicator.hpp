@@ -119,6 +119,10 @@ class Philox4x32 {
   std::array<std::uint64_t, kRounds> k0_, k1_;
 };
 
+/// Distribution::invert() of normal(mean, sd) for each p, into z (as long as p, apart from it):
+/// the same bits, on vector registers where the CPU has AVX2 (as normal_quantiles).
+void normal_draws(std::span<const double> p, std::span<double> z, double mean, double sd);
+
 /// What one row of the plan (a recipient of a Baustein) produced in one replication and year:
 /// what the scorers read. A row without money (not allocated, or its recipient did not apply)
 /// has zeros; no member is ever negative.
