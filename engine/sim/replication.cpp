@@ -125,21 +125,14 @@ template <bool kScaled>
       m += !(std::abs(p[at + i] - 0.5) <= kSplit);
     }
     for (std::size_t i = 0; i < n; ++i) z[at + i] = scaled(quantile_central(p[at + i] - 0.5));
-    // The tails: their logarithms and the common range's rational function for all of them on
-    // vectors (elementary::log's core; where any p of the chunk lies outside it, rarely, all its
-    // tails again by tail_r()), then each in its place with its sign (or, rarely, from the far
-    // range).
+    // The tails: their logarithms (elementary::log_all's loop, on vectors) and the common range's
+    // rational function for all of them, then each in its place with its sign (or, rarely, from
+    // the far range). r[k] is tail_r() of the k-th tail.
     double r[kChunk], near[kChunk];
-    unsigned rare = 0;
-    for (std::size_t k = 0; k < m; ++k) {
-      const double q = tail_p(p[at + tails[k]]);
-      r[k] = -elementary::detail::log_core(std::bit_cast<std::uint64_t>(q));
-      rare |= !elementary::detail::log_in_core(q);
-    }
+    for (std::size_t k = 0; k < m; ++k) near[k] = tail_p(p[at + tails[k]]);
+    elementary::detail::log_each({near, m}, {r, m});
     // (A loop of its own: std::sqrt may set errno, a call that keeps the loop scalar.)
-    for (std::size_t k = 0; k < m; ++k) r[k] = std::sqrt(r[k]);
-    if (rare)
-      for (std::size_t k = 0; k < m; ++k) r[k] = tail_r(p[at + tails[k]]);
+    for (std::size_t k = 0; k < m; ++k) r[k] = std::sqrt(-r[k]);
     for (std::size_t k = 0; k < m; ++k) near[k] = tail_near(r[k]);
     for (std::size_t k = 0; k < m; ++k) {
       const double zk = r[k] <= 5.0 ? near[k] : tail_far(r[k]);
