@@ -5,6 +5,7 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "io/scenario.hpp"
@@ -651,6 +652,25 @@ TEST_CASE("value counts: a repeat is counted in place only after a value and whi
   CHECK(exact.entries().size() == 1);
   CHECK(exact.add_repeat(3));
   CHECK(total(exact) == 3);
+}
+
+TEST_CASE("personnel costs to cents: rounded half up and bounded, as one at a time") {
+  std::vector<double> eur = {0, 0.004999999, 0.005, -0.005, -0.015, 0.125, -0.125, 62000.125, 61999.995, 1e13, -1e13,
+                             1e13 + 1, -1e13 - 1, 1e300, -1e300, std::numeric_limits<double>::infinity(),
+                             -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN(),
+                             0x1p-1074, -0.0, 4503599627370.4951, -4503599627370.505};
+  std::uint64_t x = 17;
+  for (int k = 0; k < 10'007; ++k) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    const double u = (static_cast<double>(x >> 11) + 0.5) * 0x1.0p-53;
+    eur.push_back(k % 3 == 0 ? 62000 + 5000 * normal_quantile(u) : (u - 0.5) * std::ldexp(1.0, k % 50));
+  }
+  std::vector<Cents> cents(eur.size());
+  euros_to_cents(eur, cents);
+  for (std::size_t i = 0; i < eur.size(); ++i) {
+    const double v = eur[i] * 100.0, bounded = v > -1e15 ? (v < 1e15 ? v : 1e15) : -1e15;
+    REQUIRE(cents[i] == static_cast<Cents>(std::floor(bounded + 0.5)));
+  }
 }
 
 TEST_CASE("indicator noise never makes an indicator negative: a factor below zero counts as zero") {

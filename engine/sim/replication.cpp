@@ -81,12 +81,14 @@ inline double tail_far(double r) {
 }
 /// The tail's probability min(p, 1 - p), and r from its logarithm (kimsim's own: the same bits
 /// on every machine).
-inline double tail_p(double p) {
-  // p - 0.5 < 0 ? p : 1.0 - p, as a choice of bits: the compiler keeps a conditional subtraction
-  // in a branch (it might trap), which would keep the loop over the tails off vector registers.
-  const std::uint64_t low = -static_cast<std::uint64_t>(p - 0.5 < 0);
-  return std::bit_cast<double>((std::bit_cast<std::uint64_t>(p) & low) | (std::bit_cast<std::uint64_t>(1.0 - p) & ~low));
+/// c ? a : b as a choice of bits. The compiler keeps a conditional operation in a branch (it
+/// might trap) and branches past arithmetic whose result a choice makes constant: either keeps
+/// a loop off vector registers.
+inline double pick(bool c, double a, double b) {
+  const std::uint64_t m = -static_cast<std::uint64_t>(c);
+  return std::bit_cast<double>((std::bit_cast<std::uint64_t>(a) & m) | (std::bit_cast<std::uint64_t>(b) & ~m));
 }
+inline double tail_p(double p) { return pick(p - 0.5 < 0, p, 1.0 - p); }
 inline double tail_r(double p) { return std::sqrt(-elementary::log(tail_p(p))); }
 
 double quantile_tail(double p) {
@@ -448,6 +450,30 @@ std::int64_t nearest(double v) {
   return i - (static_cast<double>(i) > t);
 }
 
+}  // namespace
+
+// Compiled twice, chosen once at load time by the CPU (as normal_quantiles): with AVX2 on 4-wide
+// vectors. nearest(bounded(100 eur, -1e15, 1e15)) without their branches and conversions, which
+// keep a loop scalar: floor(t) for |t| < 2^51 is t rounded to an integer by
+// adding 1.5 * 2^52 (exact: the sum lies where doubles are the integers), less one where that
+// rounded up; the integer is the sum's mantissa. The same integers: a unit test compares them.
+#if defined(__x86_64__) && defined(__ELF__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void euros_to_cents(std::span<const double> eur, std::span<Cents> cents) {
+  if (cents.size() < eur.size()) throw Error("euros_to_cents: one cent amount per euro amount");
+  constexpr double kShift = 0x1.8p52;
+  for (std::size_t i = 0; i < eur.size(); ++i) {
+    // bounded() by pick() (a NaN to the lower bound).
+    const double v = eur[i] * 100.0, above = pick(-1e15 < v, v, -1e15);
+    const double t = pick(above < 1e15, above, 1e15) + 0.5;
+    const double y = t + kShift, nearest_t = y - kShift;
+    cents[i] = (std::bit_cast<std::int64_t>(y) - std::bit_cast<std::int64_t>(kShift)) - (nearest_t > t);
+  }
+}
+
+namespace {
+
 /// Transforms the uniforms u[0..n) of `d` into draws, into out: all together, so that the
 /// latencies of the generator and of the quantile function overlap across items instead of
 /// adding up. Beta draws take further uniforms of each draw's name(j) instead.
@@ -806,7 +832,7 @@ void Replicator::replicate(std::uint64_t r, RowDone&& row_done, YearDone&& year_
     if (cost) {
       transform_all(s, *cost, kCost, nrows, [&](std::size_t row) { return row_key[row]; }, uniform_.data(),
                     value_.data());
-      for (std::size_t row = 0; row < nrows; ++row) cost_cents[row] = nearest(bounded(value[row] * 100.0, -1e15, 1e15));
+      euros_to_cents({value, nrows}, {cost_cents, nrows});
     }
     PlanInputs in;
     in.indicators = &indicators_;
