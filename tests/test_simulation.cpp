@@ -654,6 +654,18 @@ TEST_CASE("value counts: a repeat is counted in place only after a value and whi
   CHECK(total(exact) == 3);
 }
 
+TEST_CASE("uniforms of many words at once give the bits of one at a time") {
+  std::vector<std::uint64_t> w = {0, 1, 2047, 2048, ~std::uint64_t{0}, std::uint64_t{1} << 63, (std::uint64_t{1} << 43) - 1,
+                                  std::uint64_t{1} << 43, 0xffffffff00000000ull, 0x00000000ffffffffull};
+  std::uint64_t x = 5;
+  for (int k = 0; k < 10'003; ++k) w.push_back(x = x * 6364136223846793005ull + 1442695040888963407ull);
+  std::vector<double> u(w.size());
+  unit_draws(w, u);
+  for (std::size_t i = 0; i < w.size(); ++i)
+    REQUIRE(std::bit_cast<std::uint64_t>(u[i]) ==
+            std::bit_cast<std::uint64_t>((static_cast<double>(w[i] >> 11) + 0.5) * 0x1.0p-53));
+}
+
 TEST_CASE("personnel costs to cents: rounded half up and bounded, as one at a time") {
   std::vector<double> eur = {0, 0.004999999, 0.005, -0.005, -0.015, 0.125, -0.125, 62000.125, 61999.995, 1e13, -1e13,
                              1e13 + 1, -1e13 - 1, 1e300, -1e300, std::numeric_limits<double>::infinity(),

@@ -422,7 +422,7 @@ class Stream {
     return x / (x + y);
   }
 
-  /// A uniform in (0, 1) from 53 random bits, for an amount or a factor.
+  /// A uniform in (0, 1) from 53 random bits, for an amount or a factor (many: unit_draws()).
   static double to_unit(std::uint64_t x) { return (static_cast<double>(x >> 11) + 0.5) * 0x1.0p-53; }
   /// A uniform in (0, 1) from 32 random bits, for a yes/no or a whole number.
   static double to_unit32(std::uint32_t x) { return (static_cast<double>(x) + 0.5) * 0x1.0p-32; }
@@ -469,6 +469,25 @@ void euros_to_cents(std::span<const double> eur, std::span<Cents> cents) {
     const double t = pick(above < 1e15, above, 1e15) + 0.5;
     const double y = t + kShift, nearest_t = y - kShift;
     cents[i] = (std::bit_cast<std::int64_t>(y) - std::bit_cast<std::int64_t>(kShift)) - (nearest_t > t);
+  }
+}
+
+// Compiled twice, chosen once at load time by the CPU (as normal_quantiles): with AVX2 on 4-wide
+// vectors, which convert no 64-bit integer to a double (the conversion kept the loop scalar).
+// Stream::to_unit's 53 bits m as a double from its two halves instead, each made a double by
+// its bits under the exponent of 2^52: hi 2^32 + lo is m exactly (both exact, their sum below
+// 2^53), then the same + 0.5 and * 2^-53. A unit test compares the bits with to_unit's.
+#if defined(__x86_64__) && defined(__ELF__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void unit_draws(std::span<const std::uint64_t> words, std::span<double> u) {
+  if (u.size() < words.size()) throw Error("unit_draws: one uniform per word");
+  constexpr std::uint64_t k52 = std::bit_cast<std::uint64_t>(0x1p52);  // 2^52 + i for i < 2^52
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const std::uint64_t m = words[i] >> 11;
+    const double hi = std::bit_cast<double>(k52 | (m >> 32)) - 0x1p52,
+                 lo = std::bit_cast<double>(k52 | (m & 0xffffffff)) - 0x1p52;
+    u[i] = (hi * 0x1p32 + lo + 0.5) * 0x1.0p-53;
   }
 }
 
@@ -793,7 +812,7 @@ void Replicator::replicate(std::uint64_t r, RowDone&& row_done, YearDone&& year_
       const std::uint64_t* const key = n.key.data();
       if (n.dist->kind != Distribution::Kind::fixed && n.dist->kind != Distribution::Kind::beta) {
         s.fill(kNoise, {key, nread}, word0, word1);
-        for (std::size_t j = 0; j < nread; ++j) uniform[j] = Stream::to_unit(word0[j]);
+        unit_draws({word0, nread}, {uniform, nread});
       }
       transform_all(s, *n.dist, kNoise, nread, [&](std::size_t j) { return key[j]; }, uniform_.data(), value_.data());
       const auto c = Eigen::Index(n.column);
@@ -822,11 +841,10 @@ void Replicator::replicate(std::uint64_t r, RowDone&& row_done, YearDone&& year_
     const bool fill_by_table = fill_draw_.by_table();
     if (!fill_draw_.constant() || cost) {
       s.fill(kRow, {row_key, nrows}, word0, word1);
-      for (std::size_t row = 0; row < nrows; ++row) {
+      for (std::size_t row = 0; row < nrows; ++row)
         fill[row] = fill_by_table ? fill_draw_(Stream::low(word0[row]))  // draw_whole's table case, inline
                                   : draw_whole(s, fill_draw_, Stream::low(word0[row]), kFill, row_key[row]);
-        uniform[row] = Stream::to_unit(word1[row]);
-      }
+      if (cost) unit_draws({word1, nrows}, {uniform, nrows});
     } else
       std::fill(fill, fill + nrows, fill_draw_(0));
     if (cost) {
