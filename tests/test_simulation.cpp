@@ -6,6 +6,7 @@
 #include <bit>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <vector>
 
 #include "io/scenario.hpp"
@@ -13,6 +14,7 @@
 #include "kimsim/rules.hpp"
 #include "kimsim/simulation.hpp"
 #include "sim/compare_sim.hpp"
+#include "sim/elementary.hpp"
 #include "sim/replicator.hpp"
 
 using namespace kimsim;
@@ -652,6 +654,39 @@ TEST_CASE("value counts: a repeat is counted in place only after a value and whi
   CHECK(exact.entries().size() == 1);
   CHECK(exact.add_repeat(3));
   CHECK(total(exact) == 3);
+}
+
+TEST_CASE("value counts: the entries are the values counted, exact and binned, as counted apart") {
+  // The searches of add_other against a plain map: per value while exact, per 0.01 % bin (its
+  // smallest value, every value <= 0 in one bin) once binned.
+  for (const std::int64_t range : {std::int64_t{900}, std::int64_t{5'000'000}}) {
+    ValueCounts c;
+    std::map<std::int64_t, std::uint64_t> exact;
+    std::uint64_t x = 2026;
+    for (int i = 0; i < 30'000; ++i) {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      const std::int64_t v = static_cast<std::int64_t>(x >> 33) % range - 20;
+      c.add(v);
+      ++exact[v];
+    }
+    if (c.exact()) {
+      REQUIRE(exact.size() <= ValueCounts::kExact);
+      CHECK(c.entries() == std::vector<std::pair<std::int64_t, std::uint64_t>>(exact.begin(), exact.end()));
+      continue;
+    }
+    auto bin = [](std::int64_t v) {
+      return v <= 0 ? -1 : static_cast<std::int32_t>(std::floor(elementary::log(static_cast<double>(v)) / std::log1p(1e-4)));
+    };
+    std::map<std::int32_t, std::pair<std::int64_t, std::uint64_t>> bins;  // smallest value, count
+    for (const auto& [v, n] : exact) {
+      auto [it, fresh] = bins.try_emplace(bin(v), v, 0);
+      it->second.second += n;
+    }
+    std::vector<std::pair<std::int64_t, std::uint64_t>> want;
+    for (const auto& [b, e] : bins) want.push_back(e);
+    CHECK(range == 5'000'000);
+    CHECK(c.entries() == want);
+  }
 }
 
 TEST_CASE("uniforms of many words at once give the bits of one at a time") {
