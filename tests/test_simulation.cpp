@@ -5,6 +5,8 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <limits>
+#include <map>
 #include <vector>
 
 #include "io/scenario.hpp"
@@ -12,6 +14,7 @@
 #include "kimsim/rules.hpp"
 #include "kimsim/simulation.hpp"
 #include "sim/compare_sim.hpp"
+#include "sim/elementary.hpp"
 #include "sim/replicator.hpp"
 
 using namespace kimsim;
@@ -660,6 +663,70 @@ TEST_CASE("value counts: a repeat is counted in place only after a value and whi
   CHECK(exact.entries().size() == 1);
   CHECK(exact.add_repeat(3));
   CHECK(total(exact) == 3);
+}
+
+TEST_CASE("value counts: the entries are the values counted, exact and binned, as counted apart") {
+  // The searches of add_other against a plain map: per value while exact, per 0.01 % bin (its
+  // smallest value, every value <= 0 in one bin) once binned.
+  for (const std::int64_t range : {std::int64_t{900}, std::int64_t{5'000'000}}) {
+    ValueCounts c;
+    std::map<std::int64_t, std::uint64_t> exact;
+    std::uint64_t x = 2026;
+    for (int i = 0; i < 30'000; ++i) {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      const std::int64_t v = static_cast<std::int64_t>(x >> 33) % range - 20;
+      c.add(v);
+      ++exact[v];
+    }
+    if (c.exact()) {
+      REQUIRE(exact.size() <= ValueCounts::kExact);
+      CHECK(c.entries() == std::vector<std::pair<std::int64_t, std::uint64_t>>(exact.begin(), exact.end()));
+      continue;
+    }
+    auto bin = [](std::int64_t v) {
+      return v <= 0 ? -1 : static_cast<std::int32_t>(std::floor(elementary::log(static_cast<double>(v)) / std::log1p(1e-4)));
+    };
+    std::map<std::int32_t, std::pair<std::int64_t, std::uint64_t>> bins;  // smallest value, count
+    for (const auto& [v, n] : exact) {
+      auto [it, fresh] = bins.try_emplace(bin(v), v, 0);
+      it->second.second += n;
+    }
+    std::vector<std::pair<std::int64_t, std::uint64_t>> want;
+    for (const auto& [b, e] : bins) want.push_back(e);
+    CHECK(range == 5'000'000);
+    CHECK(c.entries() == want);
+  }
+}
+
+TEST_CASE("uniforms of many words at once give the bits of one at a time") {
+  std::vector<std::uint64_t> w = {0, 1, 2047, 2048, ~std::uint64_t{0}, std::uint64_t{1} << 63, (std::uint64_t{1} << 43) - 1,
+                                  std::uint64_t{1} << 43, 0xffffffff00000000ull, 0x00000000ffffffffull};
+  std::uint64_t x = 5;
+  for (int k = 0; k < 10'003; ++k) w.push_back(x = x * 6364136223846793005ull + 1442695040888963407ull);
+  std::vector<double> u(w.size());
+  unit_draws(w, u);
+  for (std::size_t i = 0; i < w.size(); ++i)
+    REQUIRE(std::bit_cast<std::uint64_t>(u[i]) ==
+            std::bit_cast<std::uint64_t>((static_cast<double>(w[i] >> 11) + 0.5) * 0x1.0p-53));
+}
+
+TEST_CASE("personnel costs to cents: rounded half up and bounded, as one at a time") {
+  std::vector<double> eur = {0, 0.004999999, 0.005, -0.005, -0.015, 0.125, -0.125, 62000.125, 61999.995, 1e13, -1e13,
+                             1e13 + 1, -1e13 - 1, 1e300, -1e300, std::numeric_limits<double>::infinity(),
+                             -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN(),
+                             0x1p-1074, -0.0, 4503599627370.4951, -4503599627370.505};
+  std::uint64_t x = 17;
+  for (int k = 0; k < 10'007; ++k) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    const double u = (static_cast<double>(x >> 11) + 0.5) * 0x1.0p-53;
+    eur.push_back(k % 3 == 0 ? 62000 + 5000 * normal_quantile(u) : (u - 0.5) * std::ldexp(1.0, k % 50));
+  }
+  std::vector<Cents> cents(eur.size());
+  euros_to_cents(eur, cents);
+  for (std::size_t i = 0; i < eur.size(); ++i) {
+    const double v = eur[i] * 100.0, bounded = v > -1e15 ? (v < 1e15 ? v : 1e15) : -1e15;
+    REQUIRE(cents[i] == static_cast<Cents>(std::floor(bounded + 0.5)));
+  }
 }
 
 TEST_CASE("indicator noise never makes an indicator negative: a factor below zero counts as zero") {

@@ -41,39 +41,6 @@ double exp_rare(double x) {
   return y * 0x1p-1022;
 }
 
-/// log(x) where log_core() does not reach: 0, subnormals, negatives, +inf and NaN.
-double log_rare(double x) {
-  if (x != x) return x + x;
-  if (x == 0) return -std::numeric_limits<double>::infinity();
-  if (x < 0) return std::numeric_limits<double>::quiet_NaN();
-  if (x == std::numeric_limits<double>::infinity()) return x;
-  // A subnormal: scaled into the normal range by 2^52 (exact), its exponent taken back.
-  return detail::log_core(std::bit_cast<std::uint64_t>(x * 0x1p52), 52);
-}
-
-/// Loops of f over chunks: each value by the branch-free core (on vector registers), a flag for
-/// any outside the core's range, then those few by the rare path. The chunk keeps the inputs
-/// while the outputs may overwrite them. Always inlined, the core with it (lambdas, not function
-/// pointers): a function called from a clone is compiled once, for the default target.
-template <typename Core, typename InCore, typename Rare>
-[[gnu::always_inline]] inline void each(std::span<const double> x, std::span<double> y, Core core, InCore in_core, Rare rare) {
-  constexpr std::size_t kChunk = 256;
-  double out[kChunk];
-  for (std::size_t at = 0; at < x.size(); at += kChunk) {
-    const std::size_t n = std::min(kChunk, x.size() - at);
-    const double* in = x.data() + at;
-    unsigned outside = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      out[i] = core(in[i]);
-      outside |= !in_core(in[i]);
-    }
-    if (outside)
-      for (std::size_t i = 0; i < n; ++i)
-        if (!in_core(in[i])) out[i] = rare(in[i]);
-    std::copy(out, out + n, y.data() + at);
-  }
-}
-
 void check_spans(std::span<const double> x, std::span<double> y, const char* what) {
   if (y.size() < x.size() ||
       (y.data() != x.data() && y.data() < x.data() + x.size() && x.data() < y.data() + y.size()))
@@ -82,10 +49,21 @@ void check_spans(std::span<const double> x, std::span<double> y, const char* wha
 
 }  // namespace
 
+namespace detail {
+double log_rare(double x) {
+  if (x != x) return x + x;
+  if (x == 0) return -std::numeric_limits<double>::infinity();
+  if (x < 0) return std::numeric_limits<double>::quiet_NaN();
+  if (x == std::numeric_limits<double>::infinity()) return x;
+  // A subnormal: scaled into the normal range by 2^52 (exact), its exponent taken back.
+  return detail::log_core(std::bit_cast<std::uint64_t>(x * 0x1p52), 52);
+}
+}  // namespace detail
+
 double exp(double x) { return detail::exp_in_core(x) ? detail::exp_core(x) : exp_rare(x); }
 
 double log(double x) {
-  return detail::log_in_core(x) ? detail::log_core(std::bit_cast<std::uint64_t>(x)) : log_rare(x);
+  return detail::log_in_core(x) ? detail::log_core(std::bit_cast<std::uint64_t>(x)) : detail::log_rare(x);
 }
 
 // Compiled twice, chosen once at load time by the CPU (as normal_quantiles in replication.cpp):
@@ -96,7 +74,8 @@ __attribute__((target_clones("avx2", "default")))
 #endif
 void exp_all(std::span<const double> x, std::span<double> y) {
   check_spans(x, y, "exp_all");
-  each(x, y, [](double v) { return detail::exp_core(v); }, [](double v) { return detail::exp_in_core(v); }, exp_rare);
+  detail::each(x, y, [](double v) { return detail::exp_core(v); }, [](double v) { return detail::exp_in_core(v); },
+               exp_rare);
 }
 
 #if defined(__x86_64__) && defined(__ELF__)
@@ -104,8 +83,7 @@ __attribute__((target_clones("avx2", "default")))
 #endif
 void log_all(std::span<const double> x, std::span<double> y) {
   check_spans(x, y, "log_all");
-  each(x, y, [](double v) { return detail::log_core(std::bit_cast<std::uint64_t>(v)); },
-       [](double v) { return detail::log_in_core(v); }, log_rare);
+  detail::log_each(x, y);
 }
 
 }  // namespace kimsim::elementary

@@ -13,6 +13,7 @@
 // nearest to z from its top mantissa bits, and adds k ln2 + log(c) + log1p((z - c)/c).
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -114,6 +115,38 @@ inline double log_core(std::uint64_t ix, int shift = 0) {
                                       r * (-0x1.5555555555555p-3 + r * (0x1.2492492492492p-3 + r * -0.125)))));
   const double lo = (kd * kLn2Lo + kLogCLo[j]) + (e1 + e2 + e3) + rlo + p;
   return s3 + lo;
+}
+
+/// log(x) where log_core() does not reach: 0, subnormals, negatives, +inf and NaN.
+double log_rare(double x);
+
+/// Loops of f over chunks: each value by the branch-free core (on vector registers), a flag for
+/// any outside the core's range, then those few by the rare path. The chunk keeps the inputs
+/// while the outputs may overwrite them. Always inlined, the core with it (lambdas, not function
+/// pointers): a function called from a clone is compiled once, for the default target.
+template <typename Core, typename InCore, typename Rare>
+[[gnu::always_inline]] inline void each(std::span<const double> x, std::span<double> y, Core core, InCore in_core, Rare rare) {
+  constexpr std::size_t kChunk = 256;
+  double out[kChunk];
+  for (std::size_t at = 0; at < x.size(); at += kChunk) {
+    const std::size_t n = std::min(kChunk, x.size() - at);
+    const double* in = x.data() + at;
+    unsigned outside = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      out[i] = core(in[i]);
+      outside |= !in_core(in[i]);
+    }
+    if (outside)
+      for (std::size_t i = 0; i < n; ++i)
+        if (!in_core(in[i])) out[i] = rare(in[i]);
+    std::copy(out, out + n, y.data() + at);
+  }
+}
+
+/// log_all() without its checks, for a loop compiled for a CPU (a clone) that inlines it.
+[[gnu::always_inline]] inline void log_each(std::span<const double> x, std::span<double> y) {
+  each(x, y, [](double v) { return log_core(std::bit_cast<std::uint64_t>(v)); }, [](double v) { return log_in_core(v); },
+       log_rare);
 }
 
 }  // namespace detail

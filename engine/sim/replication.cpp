@@ -81,12 +81,14 @@ inline double tail_far(double r) {
 }
 /// The tail's probability min(p, 1 - p), and r from its logarithm (kimsim's own: the same bits
 /// on every machine).
-inline double tail_p(double p) {
-  // p - 0.5 < 0 ? p : 1.0 - p, as a choice of bits: the compiler keeps a conditional subtraction
-  // in a branch (it might trap), which would keep the loop over the tails off vector registers.
-  const std::uint64_t low = -static_cast<std::uint64_t>(p - 0.5 < 0);
-  return std::bit_cast<double>((std::bit_cast<std::uint64_t>(p) & low) | (std::bit_cast<std::uint64_t>(1.0 - p) & ~low));
+/// c ? a : b as a choice of bits. The compiler keeps a conditional operation in a branch (it
+/// might trap) and branches past arithmetic whose result a choice makes constant: either keeps
+/// a loop off vector registers.
+inline double pick(bool c, double a, double b) {
+  const std::uint64_t m = -static_cast<std::uint64_t>(c);
+  return std::bit_cast<double>((std::bit_cast<std::uint64_t>(a) & m) | (std::bit_cast<std::uint64_t>(b) & ~m));
 }
+inline double tail_p(double p) { return pick(p - 0.5 < 0, p, 1.0 - p); }
 inline double tail_r(double p) { return std::sqrt(-elementary::log(tail_p(p))); }
 
 double quantile_tail(double p) {
@@ -101,23 +103,20 @@ double normal_quantile(double p) {
   return std::abs(q) <= kSplit ? quantile_central(q) : quantile_tail(p);
 }
 
-// Compiled twice, chosen once at load time by the CPU (GCC's function multi-versioning): with
-// AVX2 the central range runs on 4-wide vectors instead of SSE2's 2. The build has no -march, so
-// without a clone the loop stays on SSE2 everywhere. The bits stay: each lane does the same IEEE
-// additions, multiplications and divisions as the scalar code, in the same order; AVX2 does not
-// bring FMA, and -ffp-contract=off (CMakeLists.txt) would forbid fusing them anyway. Function
-// multi-versioning (an ifunc) exists for x86-64 ELF only: elsewhere there is one version.
-#if defined(__x86_64__) && defined(__ELF__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-void normal_quantiles(std::span<const double> p, std::span<double> z) {
+namespace {
+
+/// normal_quantiles(), or with kScaled mean + sd * each quantile (as Distribution::invert's
+/// normal), into z. Per chunk (a small buffer): the positions of the tails, gathered without
+/// branches (whether a draw falls in them is a coin flip that a branch per draw would
+/// mispredict); the central range for every p, branch-free, so that the compiler runs it on
+/// vector registers and the long chains of the rational functions overlap; then the tails. The
+/// same operations in the same order as normal_quantile(): the same bits. Always inlined into
+/// each clone below (a function called from a clone is compiled once, for the default target).
+template <bool kScaled>
+[[gnu::always_inline]] inline void quantiles_of(std::span<const double> p, std::span<double> z, double mean, double sd) {
   if (z.size() < p.size() || (z.data() < p.data() + p.size() && p.data() < z.data() + z.size()))
     throw Error("normal_quantiles: z must be as long as p and apart from it");
-  // Per chunk (a small buffer): the positions of the tails, gathered without branches (whether a
-  // draw falls in them is a coin flip that a branch per draw would mispredict); the central range
-  // for every p, branch-free, so that the compiler runs it on vector registers and the long chains
-  // of the rational functions overlap; then the tails. The same operations in the same order as
-  // normal_quantile(): the same bits.
+  auto scaled = [&](double q) { return kScaled ? mean + sd * q : q; };
   constexpr std::size_t kChunk = 256;
   std::uint32_t tails[kChunk];
   for (std::size_t at = 0; at < p.size(); at += kChunk) {
@@ -127,28 +126,41 @@ void normal_quantiles(std::span<const double> p, std::span<double> z) {
       tails[m] = static_cast<std::uint32_t>(i);
       m += !(std::abs(p[at + i] - 0.5) <= kSplit);
     }
-    for (std::size_t i = 0; i < n; ++i) z[at + i] = quantile_central(p[at + i] - 0.5);
-    // The tails: their logarithms and the common range's rational function for all of them on
-    // vectors (elementary::log's core; where any p of the chunk lies outside it, rarely, all its
-    // tails again by tail_r()), then each in its place with its sign (or, rarely, from the far
-    // range).
+    for (std::size_t i = 0; i < n; ++i) z[at + i] = scaled(quantile_central(p[at + i] - 0.5));
+    // The tails: their logarithms (elementary::log_all's loop, on vectors) and the common range's
+    // rational function for all of them, then each in its place with its sign (or, rarely, from
+    // the far range). r[k] is tail_r() of the k-th tail.
     double r[kChunk], near[kChunk];
-    unsigned rare = 0;
-    for (std::size_t k = 0; k < m; ++k) {
-      const double q = tail_p(p[at + tails[k]]);
-      r[k] = -elementary::detail::log_core(std::bit_cast<std::uint64_t>(q));
-      rare |= !elementary::detail::log_in_core(q);
-    }
+    for (std::size_t k = 0; k < m; ++k) near[k] = tail_p(p[at + tails[k]]);
+    elementary::detail::log_each({near, m}, {r, m});
     // (A loop of its own: std::sqrt may set errno, a call that keeps the loop scalar.)
-    for (std::size_t k = 0; k < m; ++k) r[k] = std::sqrt(r[k]);
-    if (rare)
-      for (std::size_t k = 0; k < m; ++k) r[k] = tail_r(p[at + tails[k]]);
+    for (std::size_t k = 0; k < m; ++k) r[k] = std::sqrt(-r[k]);
     for (std::size_t k = 0; k < m; ++k) near[k] = tail_near(r[k]);
     for (std::size_t k = 0; k < m; ++k) {
       const double zk = r[k] <= 5.0 ? near[k] : tail_far(r[k]);
-      z[at + tails[k]] = p[at + tails[k]] - 0.5 < 0 ? -zk : zk;
+      z[at + tails[k]] = scaled(p[at + tails[k]] - 0.5 < 0 ? -zk : zk);
     }
   }
+}
+
+}  // namespace
+
+// Compiled twice, chosen once at load time by the CPU (GCC's function multi-versioning): with
+// AVX2 the central range runs on 4-wide vectors instead of SSE2's 2. The build has no -march, so
+// without a clone the loop stays on SSE2 everywhere. The bits stay: each lane does the same IEEE
+// additions, multiplications and divisions as the scalar code, in the same order; AVX2 does not
+// bring FMA, and -ffp-contract=off (CMakeLists.txt) would forbid fusing them anyway. Function
+// multi-versioning (an ifunc) exists for x86-64 ELF only: elsewhere there is one version.
+#if defined(__x86_64__) && defined(__ELF__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void normal_quantiles(std::span<const double> p, std::span<double> z) { quantiles_of<false>(p, z, 0, 1); }
+
+#if defined(__x86_64__) && defined(__ELF__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void normal_draws(std::span<const double> p, std::span<double> z, double mean, double sd) {
+  quantiles_of<true>(p, z, mean, sd);
 }
 
 double Distribution::invert(double u) const {
@@ -171,12 +183,10 @@ void Distribution::invert_all(std::span<const double> u, std::span<double> x) co
   const std::size_t n = u.size();
   switch (kind) {
     case Kind::normal:
-      normal_quantiles(u, x);
-      for (std::size_t i = 0; i < n; ++i) x[i] = a + b * x[i];
+      normal_draws(u, x, a, b);
       return;
     case Kind::lognormal:
-      normal_quantiles(u, x);
-      for (std::size_t i = 0; i < n; ++i) x[i] = a + b * x[i];
+      normal_draws(u, x, a, b);
       elementary::exp_all(x.first(n), x.first(n));
       return;
     default:
@@ -412,7 +422,7 @@ class Stream {
     return x / (x + y);
   }
 
-  /// A uniform in (0, 1) from 53 random bits, for an amount or a factor.
+  /// A uniform in (0, 1) from 53 random bits, for an amount or a factor (many: unit_draws()).
   static double to_unit(std::uint64_t x) { return (static_cast<double>(x >> 11) + 0.5) * 0x1.0p-53; }
   /// A uniform in (0, 1) from 32 random bits, for a yes/no or a whole number.
   static double to_unit32(std::uint32_t x) { return (static_cast<double>(x) + 0.5) * 0x1.0p-32; }
@@ -439,6 +449,49 @@ std::int64_t nearest(double v) {
   const auto i = static_cast<std::int64_t>(t);
   return i - (static_cast<double>(i) > t);
 }
+
+}  // namespace
+
+// Compiled twice, chosen once at load time by the CPU (as normal_quantiles): with AVX2 on 4-wide
+// vectors. nearest(bounded(100 eur, -1e15, 1e15)) without their branches and conversions, which
+// keep a loop scalar: floor(t) for |t| < 2^51 is t rounded to an integer by
+// adding 1.5 * 2^52 (exact: the sum lies where doubles are the integers), less one where that
+// rounded up; the integer is the sum's mantissa. The same integers: a unit test compares them.
+#if defined(__x86_64__) && defined(__ELF__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void euros_to_cents(std::span<const double> eur, std::span<Cents> cents) {
+  if (cents.size() < eur.size()) throw Error("euros_to_cents: one cent amount per euro amount");
+  constexpr double kShift = 0x1.8p52;
+  for (std::size_t i = 0; i < eur.size(); ++i) {
+    // bounded() by pick() (a NaN to the lower bound).
+    const double v = eur[i] * 100.0, above = pick(-1e15 < v, v, -1e15);
+    const double t = pick(above < 1e15, above, 1e15) + 0.5;
+    const double y = t + kShift, nearest_t = y - kShift;
+    cents[i] = (std::bit_cast<std::int64_t>(y) - std::bit_cast<std::int64_t>(kShift)) - (nearest_t > t);
+  }
+}
+
+// Compiled twice, chosen once at load time by the CPU (as normal_quantiles): with AVX2 on 4-wide
+// vectors, which convert no 64-bit integer to a double (the conversion kept the loop scalar).
+// Stream::to_unit's 53 bits m as a double from its two halves instead, each made a double by
+// its bits under the exponent of 2^52: hi 2^32 + lo is m exactly (both exact, their sum below
+// 2^53), then the same + 0.5 and * 2^-53. A unit test compares the bits with to_unit's.
+#if defined(__x86_64__) && defined(__ELF__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void unit_draws(std::span<const std::uint64_t> words, std::span<double> u) {
+  if (u.size() < words.size()) throw Error("unit_draws: one uniform per word");
+  constexpr std::uint64_t k52 = std::bit_cast<std::uint64_t>(0x1p52);  // 2^52 + i for i < 2^52
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const std::uint64_t m = words[i] >> 11;
+    const double hi = std::bit_cast<double>(k52 | (m >> 32)) - 0x1p52,
+                 lo = std::bit_cast<double>(k52 | (m & 0xffffffff)) - 0x1p52;
+    u[i] = (hi * 0x1p32 + lo + 0.5) * 0x1.0p-53;
+  }
+}
+
+namespace {
 
 /// Transforms the uniforms u[0..n) of `d` into draws, into out: all together, so that the
 /// latencies of the generator and of the quantile function overlap across items instead of
@@ -759,7 +812,7 @@ void Replicator::replicate(std::uint64_t r, RowDone&& row_done, YearDone&& year_
       const std::uint64_t* const key = n.key.data();
       if (n.dist->kind != Distribution::Kind::fixed && n.dist->kind != Distribution::Kind::beta) {
         s.fill(kNoise, {key, nread}, word0, word1);
-        for (std::size_t j = 0; j < nread; ++j) uniform[j] = Stream::to_unit(word0[j]);
+        unit_draws({word0, nread}, {uniform, nread});
       }
       transform_all(s, *n.dist, kNoise, nread, [&](std::size_t j) { return key[j]; }, uniform_.data(), value_.data());
       const auto c = Eigen::Index(n.column);
@@ -788,17 +841,16 @@ void Replicator::replicate(std::uint64_t r, RowDone&& row_done, YearDone&& year_
     const bool fill_by_table = fill_draw_.by_table();
     if (!fill_draw_.constant() || cost) {
       s.fill(kRow, {row_key, nrows}, word0, word1);
-      for (std::size_t row = 0; row < nrows; ++row) {
+      for (std::size_t row = 0; row < nrows; ++row)
         fill[row] = fill_by_table ? fill_draw_(Stream::low(word0[row]))  // draw_whole's table case, inline
                                   : draw_whole(s, fill_draw_, Stream::low(word0[row]), kFill, row_key[row]);
-        uniform[row] = Stream::to_unit(word1[row]);
-      }
+      if (cost) unit_draws({word1, nrows}, {uniform, nrows});
     } else
       std::fill(fill, fill + nrows, fill_draw_(0));
     if (cost) {
       transform_all(s, *cost, kCost, nrows, [&](std::size_t row) { return row_key[row]; }, uniform_.data(),
                     value_.data());
-      for (std::size_t row = 0; row < nrows; ++row) cost_cents[row] = nearest(bounded(value[row] * 100.0, -1e15, 1e15));
+      euros_to_cents({value, nrows}, {cost_cents, nrows});
     }
     PlanInputs in;
     in.indicators = &indicators_;

@@ -119,6 +119,19 @@ class Philox4x32 {
   std::array<std::uint64_t, kRounds> k0_, k1_;
 };
 
+/// A uniform in (0, 1) from the top 53 bits of each word, (m + 1/2) 2^-53, into u (as long as
+/// words): the draws' uniforms of an amount or a factor, on vector registers where the CPU has
+/// AVX2.
+void unit_draws(std::span<const std::uint64_t> words, std::span<double> u);
+
+/// Distribution::invert() of normal(mean, sd) for each p, into z (as long as p, apart from it):
+/// the same bits, on vector registers where the CPU has AVX2 (as normal_quantiles).
+void normal_draws(std::span<const double> p, std::span<double> z, double mean, double sd);
+
+/// Each personnel cost per VZÄ in euros (a draw) to whole cents, rounded half up and bounded to
+/// ±10^13 euros (a NaN to the lower bound): into cents, as long as eur.
+void euros_to_cents(std::span<const double> eur, std::span<Cents> cents);
+
 /// What one row of the plan (a recipient of a Baustein) produced in one replication and year:
 /// what the scorers read. A row without money (not allocated, or its recipient did not apply)
 /// has zeros; no member is ever negative.
