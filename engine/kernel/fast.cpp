@@ -182,6 +182,8 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
   const double inf = std::numeric_limits<double>::infinity();
   double val[kFastSelect + 1];
   std::uint32_t pos[kFastSelect + 1];
+  std::fill(val, val + keep, d > 0 ? -1.0 : inf);
+  std::fill(pos, pos + keep, ~std::uint32_t{0});
   double G = -1.0, L = inf;
   auto scan = [&](auto dir) {
     constexpr int up = decltype(dir)::value;  // +1 gains wanted, -1 losses wanted, 0 neither
@@ -221,21 +223,9 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
     G = std::max(G2[0], G2[1]);
     L = std::min(L2[0], L2[1]);
   };
-  // The buffer starts at the edge of a window beside the divisor that holds about 4 |d| + 4
-  // priorities (near the divisor there are about h of them per unit of relative distance), not at
-  // -1 (+inf): only those enter it, half the insertions (each a mispredicted jump or two) on the
-  // benchmark. Where fewer than |d| + 1 lie inside (none of the benchmark's instances), the
-  // general kernel decides: a second scan from -1 (+inf) in this function made GCC compile the
-  // scan worse (+1k instructions per call, perf.md section 23).
-  const double window = 4.0 * static_cast<double>(keep) / static_cast<double>(std::max<i64>(house, 1));
-  const bool open = window > 0.125;  // a small house: every recipient enters, as before
-  const double edge = open ? (d > 0 ? -1.0 : inf) : divisor * (d > 0 ? 1.0 - window : 1.0 + window);
-  std::fill(val, val + keep, edge);
-  std::fill(pos, pos + keep, ~std::uint32_t{0});
   if (d > 0) scan(std::integral_constant<int, 1>{});
   else if (d < 0) scan(std::integral_constant<int, -1>{});
   else scan(std::integral_constant<int, 0>{});
-  if (!open && d != 0 && pos[want] == ~std::uint32_t{0}) return false;
 
   // Move the units; the certificate over the final seats: a moved recipient's new holding is its
   // old claim (and the other way round), the same products; the others keep theirs.
