@@ -123,18 +123,31 @@ inline bool same_data(const double* column, std::span<const std::size_t> who, co
 }
 
 /// The value of an indicator (its `column`) that counts for candidate i: its own less that of its
-/// present carved-out members, at least 0. Over plain pointers: through the vectors every byte read
-/// of `here` made the compiler reload them (this runs per candidate, term and evaluation).
+/// present carved-out members, at least 0. `everyone`: every candidate is present, so the flags
+/// `here` are not read. Over plain pointers: through the vectors every byte read of `here` made the
+/// compiler reload them (this runs per candidate, term and evaluation).
+template <bool everyone = false>
 inline double counted_value(const double* column, const std::size_t* region, const std::uint8_t* here,
                             const std::vector<std::uint32_t>* carved, std::uint32_t i) {
   double v = column[region[i]];
   for (const std::uint32_t g : carved[i])
-    if (here[g]) v -= column[region[g]];
+    if (everyone || here[g]) v -= column[region[g]];
   return std::max(v, 0.0);
 }
 inline double counted_value(const KeyPlan& k, const KeyPlan::Term& t, const Eigen::MatrixXd& ind,
                             std::span<const std::size_t> who, std::span<const std::uint8_t> present, std::uint32_t i) {
   return counted_value(ind.col(Eigen::Index(t.column)).data(), who.data(), present.data(), k.carved.data(), i);
+}
+
+/// The counted values of the candidates from .. end - 1, where none of them carves out a member:
+/// each its own, at least 0, into `value`; returns `total` with them added, in their order.
+inline double own_values(const double* column, const std::size_t* region, std::size_t from, std::size_t end,
+                         double* value, double total) {
+  for (std::size_t j = from; j < end; ++j) {
+    value[j] = std::max(column[region[j]], 0.0);
+    total += value[j];
+  }
+  return total;
 }
 
 /// " (data/k.csv lines 2, 3 and 4, column 'x')": the data cells of the candidates `at` (indices
@@ -165,19 +178,12 @@ double column_values(const KeyPlan& k, const KeyPlan::Term& t, const Eigen::Matr
     // their own value, without the indices and flags. The same operations in the same order.
     std::size_t j = 0;
     for (const std::uint32_t i : k.carving) {
-      for (; j < i; ++j) {
-        value[j] = std::max(column[region[j]], 0.0);
-        total += value[j];
-      }
-      double v = column[region[i]];
-      for (const std::uint32_t g : carved[i]) v -= column[region[g]];
-      value[j] = std::max(v, 0.0);
-      total += value[j++];
+      total = own_values(column, region, j, i, value, total);
+      value[i] = counted_value<true>(column, region, here, carved, i);
+      total += value[i];
+      j = i + 1;
     }
-    for (; j < n; ++j) {
-      value[j] = std::max(column[region[j]], 0.0);
-      total += value[j];
-    }
+    total = own_values(column, region, j, n, value, total);
   } else {
     for (std::size_t j = 0; j < n; ++j) {
       value[j] = counted_value(column, region, here, carved, at[j]);
