@@ -38,16 +38,18 @@ struct Values {
   Halves unit = 1, base = 0;
   std::optional<Halves> min, max;
   Rule rule;
+  /// The base in units (whole: check() refuses a base that is not).
+  std::int64_t base_units = 0;
   Values(const PositionsByKey& r, const BausteinOverrides* o)
       : unit(o && o->unit ? *o->unit : r.unit), base(o && o->base ? *o->base : r.base),
-        min(o && o->min ? o->min : r.min), max(o && o->max ? o->max : r.max), rule(r.rule) {
+        min(o && o->min ? o->min : r.min), max(o && o->max ? o->max : r.max), rule(r.rule), base_units(base / unit) {
     if (o && o->method) rule.method = *o->method;
   }
   /// The bounds in units beyond the base, the same for every recipient: at least lo(), at most
   /// hi() (kUnbounded: none). Given to the kernel only where the rule has a minimum or a maximum.
   bool bounded() const { return min || max; }
-  std::int64_t lo() const { return min ? std::max<std::int64_t>(0, (*min + unit - 1) / unit - base / unit) : 0; }
-  std::int64_t hi() const { return max ? std::max<std::int64_t>(0, *max / unit - base / unit) : kUnbounded; }
+  std::int64_t lo() const { return min ? std::max<std::int64_t>(0, (*min + unit - 1) / unit - base_units) : 0; }
+  std::int64_t hi() const { return max ? std::max<std::int64_t>(0, *max / unit - base_units) : kUnbounded; }
 };
 
 /// What compile() checks of the values, said at the value: also for an evaluation's overrides.
@@ -85,7 +87,7 @@ class Compiled final : public CompiledRule {
     const Cents half = c.half_rate();
     const Cents unit_cost = c.product(rule.unit, half);
     const std::int64_t units = c.budget / unit_cost;
-    const std::int64_t base_units = rule.base / rule.unit;
+    const std::int64_t base_units = rule.base_units;
     const std::int64_t keyed = units - base_units * static_cast<std::int64_t>(n);
     if (keyed < 0)
       c.refuse("budget_eur", c.b().id + ": the budget buys " + std::to_string(units) + " units, fewer than the base of " +
@@ -166,7 +168,7 @@ class Compiled final : public CompiledRule {
     const RuleScratch& s = c.scratch;
     const std::size_t k = c.at[j], n = c.at.size();
     const Cents half = c.rate / 2, unit_cost = rule.unit * half;
-    const std::int64_t units = c.budget / unit_cost, base_units = rule.base / rule.unit;
+    const std::int64_t units = c.budget / unit_cost, base_units = rule.base_units;
     const std::int64_t keyed = units - base_units * static_cast<std::int64_t>(n);
     const std::int64_t seats = s.seats[j];
     const auto weight = static_cast<std::int64_t>(s.weight[j]);
