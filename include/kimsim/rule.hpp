@@ -139,6 +139,10 @@ struct RuleCall : RuleSite {
   const BausteinOverrides* over = nullptr;
   /// Whether the evaluation reports the claims (PlanInputs::claims: a simulation does not).
   bool claims = true;
+  /// The bounds of the apportionment the rule made, per present candidate (empty: none), as
+  /// describe() tells them: set by evaluate(), which may give the kernel less (a maximum nobody
+  /// can reach) or spans of the compiled rule's own memory.
+  Bounds bounds{};
 };
 
 /// A rule as one Baustein states it: the values of its block. Immutable once read.

@@ -92,8 +92,6 @@ class Compiled final : public CompiledRule {
     if (keyed < 0)
       c.refuse("budget_eur", c.b().id + ": the budget buys " + std::to_string(units) + " units, fewer than the base of " +
                                  std::to_string(base_units) + " for each of the " + std::to_string(n) + " recipients");
-    s.lo.clear();
-    s.hi.clear();
     std::span<const std::int64_t> lo, hi;  // what the kernel gets: the bounds, or last year's positions
     if (rule.bounded()) {
       const std::int64_t least = rule.lo(), most = rule.hi();
@@ -130,6 +128,7 @@ class Compiled final : public CompiledRule {
         if (hi.empty()) s.hi.assign(n, kUnbounded), hi = s.hi;
       }
     }
+    c.bounds = Bounds{lo, hi};
     s.weight.resize(n);
     for (std::size_t j = 0; j < n; ++j) s.weight[j] = weight_of(c.share[j]);
     s.seats.resize(n);
@@ -185,7 +184,7 @@ class Compiled final : public CompiledRule {
     out.push_back({"quota", number_text(quota) + " units = " + std::to_string(keyed) + " x key share", "", {}, {quota}});
     out.push_back({"method", std::string(method_name(rule.rule.method)) + ", ties: " +
                                  std::string(tie_policy_name(rule.rule.ties)), c.place(c.in_block("method"))});
-    const Bounds bounds = bounds_of(c);
+    const Bounds bounds = c.bounds;
     const std::int64_t lo = bounds.min.empty() ? 0 : bounds.min[j], hi = bounds.max.empty() ? kUnbounded : bounds.max[j];
     const std::string beyond = base_units ? " units beyond the base" : " units";  // the bounds count keyed units
     if (is_divisor_method(rule.rule.method)) {
@@ -231,16 +230,6 @@ class Compiled final : public CompiledRule {
   }
 
  private:
-  /// The bounds evaluate(c) used (the maximum also where the kernel was spared it): those it
-  /// filled, or else the rule's own. Where they served, the scratch holds none of them, or last
-  /// year's positions as the minimum alone.
-  Bounds bounds_of(const RuleCall& c) const {
-    const RuleScratch& s = c.scratch;
-    const std::size_t n = c.at.size();
-    return Bounds{!s.lo.empty() || lo_.empty() ? std::span<const std::int64_t>(s.lo) : std::span(lo_).first(n),
-                  !s.hi.empty() || hi_.empty() ? std::span<const std::int64_t>(s.hi) : std::span(hi_).first(n)};
-  }
-
   const PositionsByKey& rule_;
   /// The rule's own bounds for each candidate, filled once: an evaluation with the same bounds
   /// gives the kernel the first n of them (B3's minimum and maximum in every replication).
