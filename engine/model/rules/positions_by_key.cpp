@@ -130,7 +130,7 @@ class Compiled final : public CompiledRule {
     }
     c.bounds = Bounds{lo, hi};
     s.weight.resize(n);
-    for (std::size_t j = 0; j < n; ++j) s.weight[j] = weight_of(c.share[j]);
+    weights_of(c.share, s.weight);
     s.seats.resize(n);
     // A maximum that no recipient can reach binds nothing (B3's "all the budget buys"): the kernel
     // is spared its checks (describe() still says it). Not so for Vinton, which caps the lower
