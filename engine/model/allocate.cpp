@@ -113,6 +113,14 @@ struct KeyMemo {
   std::vector<Term> terms;
 };
 
+/// Whether two lists of present candidates of one Baustein (ascending indices below `candidates`)
+/// are the same: two lists of all of them are, without comparing them (every replication where
+/// nobody is absent from the plan).
+inline bool same_present(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b, std::size_t candidates) {
+  if (a.size() != b.size()) return false;
+  return a.size() == candidates || std::equal(a.begin(), a.end(), b.begin());
+}
+
 /// Whether the column's values at every candidate are those of `data`, bit for bit.
 inline bool same_data(const double* column, std::span<const std::size_t> who, const std::vector<double>& data) {
   const std::size_t* const region = who.data();
@@ -234,7 +242,7 @@ void evaluate_key(const KeyPlan& k, const Eigen::MatrixXd& ind, const std::vecto
   std::size_t ti = 0;  // the terms before it are taken from the memo
   if (memo) {
     memo->terms.resize(nt);
-    if (!std::equal(memo->at.begin(), memo->at.end(), at.begin(), at.end())) {
+    if (!same_present(memo->at, at, who.size())) {
       for (auto& m : memo->terms) m.stored = false;
       memo->at.assign(at.begin(), at.end());
     }
@@ -570,8 +578,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     // A Baustein that reads no indicator (fixed staffing) is a function of who is present, its
     // budget and its rate: when they repeat (every replication where all apply), so does it.
     Draft::Scratch::Memo& memo = s.memo[bi];
-    if (c.memo && !over && memo.valid && memo.budget == budget && memo.rate == rate &&
-        std::equal(memo.at.begin(), memo.at.end(), at.begin(), at.end()))
+    if (c.memo && !over && memo.valid && memo.budget == budget && memo.rate == rate && same_present(memo.at, at, nc))
       continue;
     memo.valid = false;
     // Zero on entry to the rule (its contract). Gross is the rule's positions, copied below; its
