@@ -369,10 +369,12 @@ struct Draft::Scratch {
   std::vector<KeyMemo> keys;  // per Baustein
   /// The plan that last wrote the draft (held, so that no other plan can take its address).
   std::shared_ptr<const void> plan;
-  RuleScratch rule;
-  KeyScratch key;
+  /// Per Baustein, so that each buffer keeps its length from one evaluation to the next: shared by
+  /// the Bausteine, they alternated between their numbers of candidates, zero-filled at each growth.
+  std::vector<RuleScratch> rule;
+  std::vector<KeyScratch> key;
+  std::vector<std::vector<double>> share;  ///< per present candidate: its key share
   std::vector<std::uint32_t> at;  ///< candidate index of each present recipient
-  std::vector<double> share;
 };
 
 Draft::Draft() : scratch(std::make_unique<Scratch>()) {}
@@ -535,6 +537,9 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     d.tie.assign(nb, 0);
     s.memo.assign(nb, {});
     s.keys.assign(nb, {});
+    s.rule.resize(nb);
+    s.key.resize(nb);
+    s.share.resize(nb);
   }
   for (std::size_t bi = 0; bi < nb; ++bi) {
     const Baustein& b = scenario.bausteine[bi];
@@ -599,11 +604,12 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
       std::fill(present + nc, d.present.data() + c.end_row, 0);
     }
     const std::span<const std::uint8_t> present(d.present.data() + r0, nc);
-    s.share.resize(n);
+    std::vector<double>& shares = s.share[bi];
+    shares.resize(n);
     const std::span<const double> weights = over ? over->key_weight : std::span<const double>();
     if (c.key) {
       check_weights(*c.key, weights);
-      evaluate_key(*c.key, ind, c.who, present, at, s.share, s.key, weights, &s.keys[bi]);
+      evaluate_key(*c.key, ind, c.who, present, at, shares, s.key[bi], weights, &s.keys[bi]);
     }
     RuleCall call{{scenario, regions, bi, c.who},
                   ind,
@@ -611,18 +617,18 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
                   rate,
                   at,
                   present,
-                  c.key ? std::span<const double>(s.share) : std::span<const double>(),
+                  c.key ? std::span<const double>(shares) : std::span<const double>(),
                   in.floor.empty() ? std::span<const Halves>() : in.floor.subspan(r0, nc),
                   std::span<Halves>(d.halves.data() + r0, nc),
                   std::span<Cents>(d.cents.data() + r0, nc),
                   std::span<double>(d.quota.data() + r0, nc),
                   {},
-                  s.rule,
+                  s.rule[bi],
                   over};
     call.claims = claims != 0;
     c.rule->evaluate(call);
     if (claims && c.key)
-      for (std::size_t j = 0; j < n; ++j) d.key_share[r0 + at[j]] = s.share[j];
+      for (std::size_t j = 0; j < n; ++j) d.key_share[r0 + at[j]] = shares[j];
     d.tie[bi] = call.outcome.tie.has_value();
     // Over all candidates in a row, without the present ones' indices: the absent ones hold 0.
     const Cents allocated = total_cents(call, std::span<const Cents>(d.cents.data() + r0, nc));
@@ -631,10 +637,10 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     Cents rest = budget - allocated;
     if (rest > 0 && b.residual == Residual::split_by_key) {
       // The rest by the rule's key, or by positions where the rule has none (fixed staffing).
-      RuleScratch& rs = s.rule;
+      RuleScratch& rs = s.rule[bi];
       rs.weight.resize(n);
       for (std::size_t j = 0; j < n; ++j) {
-        const double key_share = c.key ? s.share[j] : 0.0;
+        const double key_share = c.key ? shares[j] : 0.0;
         rs.weight[j] = key_share > 0 ? weight_of(key_share) : static_cast<std::uint64_t>(d.halves[r0 + at[j]]);
       }
       rs.seats.resize(n);
