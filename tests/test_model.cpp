@@ -10,11 +10,13 @@
 #include <functional>
 #include <iterator>
 #include <numeric>
+#include <random>
 
 #include "io/report.hpp"
 #include "io/scenario.hpp"
 #include "io/sha256.hpp"
 #include "kimsim/model.hpp"
+#include "kimsim/rule.hpp"
 #include "kimsim/rules.hpp"
 
 using namespace kimsim;
@@ -478,7 +480,8 @@ TEST_CASE("a draft evaluated again gives what a fresh one gives: key terms are t
       {"the StädteRegion's own population", [&] { ind(Eigen::Index(region_aachen), Eigen::Index(population)) -= 1000; }},
       {"Stadt Aachen does not apply", [&] { absent[aachen] = 1; }},
       {"the same again", [] {}},
-      {"everyone applies", [&] { absent[aachen] = 0; }},
+      {"Köln does not apply instead: as many present, not the same", [&] { absent[aachen] = 0, absent[koeln] = 1; }},
+      {"everyone applies", [&] { absent[koeln] = 0; }},
       {"B2's key weights even", [&] { over[1].key_weight = even; }},
       {"the same again", [] {}},
       {"B2's key weights as the scenario's", [&] { over[1].key_weight = {}; }},
@@ -696,4 +699,40 @@ TEST_CASE("positions by key: Vinton keeps a maximum no recipient can reach (it c
   CHECK_THROWS_WITH_AS(allocate(ls.scenario, ls.regions),
                        doctest::Contains("the minimums raise the lower quotas to 97 units, more than the 88 to apportion"),
                        InputError);
+}
+
+TEST_CASE("weight_of: a key share in 12 decimals, rounded half away from zero as llround, also in a vectorised loop") {
+  // Uniform shares, shares scaled down to 2^-60, and the shares around exact halves n + 0.5 of
+  // 10^-12 (the rounding's ties) with their neighbours; each against llround, one at a time
+  // (weight_of) and in a loop (weights_of), also over lengths that leave a rest to the vector.
+  std::mt19937_64 gen(17);
+  std::vector<double> shares{0.0, -0.0, 1.0, 0.5, 0.49999999999999994e-12, 0.5e-12, 1.5e-12, 2.5e-12};
+  for (int i = 0; i < 300000; ++i) {
+    const double u = static_cast<double>(gen() >> 11) * 0x1p-53;
+    shares.push_back(u);
+    shares.push_back(std::ldexp(u, -static_cast<int>(gen() % 61)));
+  }
+  std::size_t ties = 0;
+  for (int i = 0; i < 300000; ++i) {
+    const std::uint64_t n = i < 1000 ? static_cast<std::uint64_t>(i) : gen() % 1'000'000'000'000u;
+    const double s = (static_cast<double>(n) + 0.5) / 1e12;
+    ties += s * 1e12 == static_cast<double>(n) + 0.5;
+    for (const double t : {std::nextafter(s, 0.0), s, std::nextafter(s, 2.0)}) shares.push_back(t);
+  }
+  CHECK(ties > 100000);  // the ties are tested, not only their neighbours
+  std::vector<std::uint64_t> weight(shares.size());
+  weights_of(shares, weight);
+  std::size_t wrong = 0, first = shares.size();
+  for (std::size_t i = 0; i < shares.size(); ++i) {
+    const auto expected = static_cast<std::uint64_t>(std::llround(shares[i] * 1e12));
+    if (weight_of(shares[i]) != expected || weight[i] != expected) first = std::min(first, i), ++wrong;
+  }
+  CAPTURE(first < shares.size() ? shares[first] : 0.0);
+  CHECK(wrong == 0);
+  for (std::size_t n = 0; n < 12; ++n) {
+    std::vector<std::uint64_t> some(n + 1, 7);
+    weights_of(std::span(shares).subspan(4, n), std::span(some).first(n));
+    for (std::size_t j = 0; j < n; ++j) CHECK(some[j] == weight_of(shares[4 + j]));
+    CHECK(some[n] == 7);  // nothing written past the end
+  }
 }

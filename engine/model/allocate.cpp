@@ -113,6 +113,14 @@ struct KeyMemo {
   std::vector<Term> terms;
 };
 
+/// Whether two lists of present candidates of one Baustein (ascending indices below `candidates`)
+/// are the same: two lists of all of them are, without comparing them (every replication where
+/// nobody is absent from the plan).
+inline bool same_present(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b, std::size_t candidates) {
+  if (a.size() != b.size()) return false;
+  return a.size() == candidates || std::equal(a.begin(), a.end(), b.begin());
+}
+
 /// Whether the column's values at every candidate are those of `data`, bit for bit.
 inline bool same_data(const double* column, std::span<const std::size_t> who, const std::vector<double>& data) {
   const std::size_t* const region = who.data();
@@ -123,18 +131,31 @@ inline bool same_data(const double* column, std::span<const std::size_t> who, co
 }
 
 /// The value of an indicator (its `column`) that counts for candidate i: its own less that of its
-/// present carved-out members, at least 0. Over plain pointers: through the vectors every byte read
-/// of `here` made the compiler reload them (this runs per candidate, term and evaluation).
+/// present carved-out members, at least 0. `everyone`: every candidate is present, so the flags
+/// `here` are not read. Over plain pointers: through the vectors every byte read of `here` made the
+/// compiler reload them (this runs per candidate, term and evaluation).
+template <bool everyone = false>
 inline double counted_value(const double* column, const std::size_t* region, const std::uint8_t* here,
                             const std::vector<std::uint32_t>* carved, std::uint32_t i) {
   double v = column[region[i]];
   for (const std::uint32_t g : carved[i])
-    if (here[g]) v -= column[region[g]];
+    if (everyone || here[g]) v -= column[region[g]];
   return std::max(v, 0.0);
 }
 inline double counted_value(const KeyPlan& k, const KeyPlan::Term& t, const Eigen::MatrixXd& ind,
                             std::span<const std::size_t> who, std::span<const std::uint8_t> present, std::uint32_t i) {
   return counted_value(ind.col(Eigen::Index(t.column)).data(), who.data(), present.data(), k.carved.data(), i);
+}
+
+/// The counted values of the candidates from .. end - 1, where none of them carves out a member:
+/// each its own, at least 0, into `value`; returns `total` with them added, in their order.
+inline double own_values(const double* column, const std::size_t* region, std::size_t from, std::size_t end,
+                         double* value, double total) {
+  for (std::size_t j = from; j < end; ++j) {
+    value[j] = std::max(column[region[j]], 0.0);
+    total += value[j];
+  }
+  return total;
 }
 
 /// " (data/k.csv lines 2, 3 and 4, column 'x')": the data cells of the candidates `at` (indices
@@ -165,19 +186,12 @@ double column_values(const KeyPlan& k, const KeyPlan::Term& t, const Eigen::Matr
     // their own value, without the indices and flags. The same operations in the same order.
     std::size_t j = 0;
     for (const std::uint32_t i : k.carving) {
-      for (; j < i; ++j) {
-        value[j] = std::max(column[region[j]], 0.0);
-        total += value[j];
-      }
-      double v = column[region[i]];
-      for (const std::uint32_t g : carved[i]) v -= column[region[g]];
-      value[j] = std::max(v, 0.0);
-      total += value[j++];
+      total = own_values(column, region, j, i, value, total);
+      value[i] = counted_value<true>(column, region, here, carved, i);
+      total += value[i];
+      j = i + 1;
     }
-    for (; j < n; ++j) {
-      value[j] = std::max(column[region[j]], 0.0);
-      total += value[j];
-    }
+    total = own_values(column, region, j, n, value, total);
   } else {
     for (std::size_t j = 0; j < n; ++j) {
       value[j] = counted_value(column, region, here, carved, at[j]);
@@ -228,7 +242,7 @@ void evaluate_key(const KeyPlan& k, const Eigen::MatrixXd& ind, const std::vecto
   std::size_t ti = 0;  // the terms before it are taken from the memo
   if (memo) {
     memo->terms.resize(nt);
-    if (!std::equal(memo->at.begin(), memo->at.end(), at.begin(), at.end())) {
+    if (!same_present(memo->at, at, who.size())) {
       for (auto& m : memo->terms) m.stored = false;
       memo->at.assign(at.begin(), at.end());
     }
@@ -355,10 +369,12 @@ struct Draft::Scratch {
   std::vector<KeyMemo> keys;  // per Baustein
   /// The plan that last wrote the draft (held, so that no other plan can take its address).
   std::shared_ptr<const void> plan;
-  RuleScratch rule;
-  KeyScratch key;
+  /// Per Baustein, so that each buffer keeps its length from one evaluation to the next: shared by
+  /// the Bausteine, they alternated between their numbers of candidates, zero-filled at each growth.
+  std::vector<RuleScratch> rule;
+  std::vector<KeyScratch> key;
+  std::vector<std::vector<double>> share;  ///< per present candidate: its key share
   std::vector<std::uint32_t> at;  ///< candidate index of each present recipient
-  std::vector<double> share;
 };
 
 Draft::Draft() : scratch(std::make_unique<Scratch>()) {}
@@ -521,6 +537,9 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     d.tie.assign(nb, 0);
     s.memo.assign(nb, {});
     s.keys.assign(nb, {});
+    s.rule.resize(nb);
+    s.key.resize(nb);
+    s.share.resize(nb);
   }
   for (std::size_t bi = 0; bi < nb; ++bi) {
     const Baustein& b = scenario.bausteine[bi];
@@ -564,8 +583,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     // A Baustein that reads no indicator (fixed staffing) is a function of who is present, its
     // budget and its rate: when they repeat (every replication where all apply), so does it.
     Draft::Scratch::Memo& memo = s.memo[bi];
-    if (c.memo && !over && memo.valid && memo.budget == budget && memo.rate == rate &&
-        std::equal(memo.at.begin(), memo.at.end(), at.begin(), at.end()))
+    if (c.memo && !over && memo.valid && memo.budget == budget && memo.rate == rate && same_present(memo.at, at, nc))
       continue;
     memo.valid = false;
     // Zero on entry to the rule (its contract). Gross is the rule's positions, copied below; its
@@ -586,11 +604,12 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
       std::fill(present + nc, d.present.data() + c.end_row, 0);
     }
     const std::span<const std::uint8_t> present(d.present.data() + r0, nc);
-    s.share.resize(n);
+    std::vector<double>& shares = s.share[bi];
+    shares.resize(n);
     const std::span<const double> weights = over ? over->key_weight : std::span<const double>();
     if (c.key) {
       check_weights(*c.key, weights);
-      evaluate_key(*c.key, ind, c.who, present, at, s.share, s.key, weights, &s.keys[bi]);
+      evaluate_key(*c.key, ind, c.who, present, at, shares, s.key[bi], weights, &s.keys[bi]);
     }
     RuleCall call{{scenario, regions, bi, c.who},
                   ind,
@@ -598,18 +617,18 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
                   rate,
                   at,
                   present,
-                  c.key ? std::span<const double>(s.share) : std::span<const double>(),
+                  c.key ? std::span<const double>(shares) : std::span<const double>(),
                   in.floor.empty() ? std::span<const Halves>() : in.floor.subspan(r0, nc),
                   std::span<Halves>(d.halves.data() + r0, nc),
                   std::span<Cents>(d.cents.data() + r0, nc),
                   std::span<double>(d.quota.data() + r0, nc),
                   {},
-                  s.rule,
+                  s.rule[bi],
                   over};
     call.claims = claims != 0;
     c.rule->evaluate(call);
     if (claims && c.key)
-      for (std::size_t j = 0; j < n; ++j) d.key_share[r0 + at[j]] = s.share[j];
+      for (std::size_t j = 0; j < n; ++j) d.key_share[r0 + at[j]] = shares[j];
     d.tie[bi] = call.outcome.tie.has_value();
     // Over all candidates in a row, without the present ones' indices: the absent ones hold 0.
     const Cents allocated = total_cents(call, std::span<const Cents>(d.cents.data() + r0, nc));
@@ -618,10 +637,10 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     Cents rest = budget - allocated;
     if (rest > 0 && b.residual == Residual::split_by_key) {
       // The rest by the rule's key, or by positions where the rule has none (fixed staffing).
-      RuleScratch& rs = s.rule;
+      RuleScratch& rs = s.rule[bi];
       rs.weight.resize(n);
       for (std::size_t j = 0; j < n; ++j) {
-        const double key_share = c.key ? s.share[j] : 0.0;
+        const double key_share = c.key ? shares[j] : 0.0;
         rs.weight[j] = key_share > 0 ? weight_of(key_share) : static_cast<std::uint64_t>(d.halves[r0 + at[j]]);
       }
       rs.seats.resize(n);

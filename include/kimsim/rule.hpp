@@ -10,6 +10,7 @@
 // virtual function.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -139,6 +140,10 @@ struct RuleCall : RuleSite {
   const BausteinOverrides* over = nullptr;
   /// Whether the evaluation reports the claims (PlanInputs::claims: a simulation does not).
   bool claims = true;
+  /// The bounds of the apportionment the rule made, per present candidate (empty: none), as
+  /// describe() tells them: set by evaluate(), which may give the kernel less (a maximum nobody
+  /// can reach) or spans of the compiled rule's own memory.
+  Bounds bounds{};
 };
 
 /// A rule as one Baustein states it: the values of its block. Immutable once read.
@@ -216,13 +221,23 @@ R& edit_rule(Baustein& b) {
 
 /// Key shares as integer weights: fixed point with 12 decimals, so that the kernel decides
 /// exactly on them (and ties between equal keys are found, not hidden by rounding noise).
-/// Rounded half away from zero, as llround, inline: the truncation and the fraction are exact.
-/// Truncated as a signed number, the same for 0 <= x < 2^63: one instruction on x86-64, where the
-/// unsigned conversion tests and branches for x >= 2^63 (this runs per recipient and evaluation).
+/// Rounded half away from zero, as llround. In double operations alone, so that a loop of them
+/// (weights_of, per recipient and evaluation) is vectorised, where a conversion to a 64-bit
+/// integer is not: x + 2^52 - 2^52 is the whole number nearest to x, ties to even, exactly for
+/// 0 <= x < 2^52; one more where that rounded a tie down (x - y is exact, |x - y| <= 0.5); the
+/// bits of a whole number r < 2^52 plus 2^52 are those of 2^52 plus r.
 inline std::uint64_t weight_of(double share) {
+  constexpr double two52 = 0x1p52;
   const double x = share * 1e12;  // 0 <= x <= 1e12
-  const auto whole = static_cast<std::int64_t>(x);
-  return static_cast<std::uint64_t>(whole + (x - static_cast<double>(whole) >= 0.5));
+  const double y = (x + two52) - two52;
+  const double r = y + (x - y == 0.5 ? 1.0 : 0.0);
+  return std::bit_cast<std::uint64_t>(r + two52) - std::bit_cast<std::uint64_t>(two52);
+}
+/// weight_of() of each share, into `weight` (as long).
+inline void weights_of(std::span<const double> share, std::span<std::uint64_t> weight) {
+  const double* const from = share.data();
+  std::uint64_t* const to = weight.data();
+  for (std::size_t j = 0; j < share.size(); ++j) to[j] = weight_of(from[j]);
 }
 /// The steps of a largest-remainder apportionment (Method::hamilton, as apportion() and
 /// split_cents() make one) for recipient j, so that a reader can redo it: the bound that holds

@@ -33,7 +33,7 @@ class Compiled final : public CompiledRule {
                                            std::to_string(n) + " recipients exceeds the budget");
     s.lo.assign(n, minimum);
     s.weight.resize(n);
-    for (std::size_t j = 0; j < n; ++j) s.weight[j] = weight_of(c.share[j]);
+    weights_of(c.share, s.weight);
     s.seats.resize(n);
     c.outcome = apportion(Rule{Method::hamilton, std::nullopt, TiePolicy::order, 0}, s.weight, c.budget, s.seats,
                           s.kernel, Bounds{s.lo, {}});

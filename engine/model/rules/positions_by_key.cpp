@@ -38,16 +38,18 @@ struct Values {
   Halves unit = 1, base = 0;
   std::optional<Halves> min, max;
   Rule rule;
+  /// The base in units (whole: check() refuses a base that is not).
+  std::int64_t base_units = 0;
   Values(const PositionsByKey& r, const BausteinOverrides* o)
       : unit(o && o->unit ? *o->unit : r.unit), base(o && o->base ? *o->base : r.base),
-        min(o && o->min ? o->min : r.min), max(o && o->max ? o->max : r.max), rule(r.rule) {
+        min(o && o->min ? o->min : r.min), max(o && o->max ? o->max : r.max), rule(r.rule), base_units(base / unit) {
     if (o && o->method) rule.method = *o->method;
   }
   /// The bounds in units beyond the base, the same for every recipient: at least lo(), at most
   /// hi() (kUnbounded: none). Given to the kernel only where the rule has a minimum or a maximum.
   bool bounded() const { return min || max; }
-  std::int64_t lo() const { return min ? std::max<std::int64_t>(0, (*min + unit - 1) / unit - base / unit) : 0; }
-  std::int64_t hi() const { return max ? std::max<std::int64_t>(0, *max / unit - base / unit) : kUnbounded; }
+  std::int64_t lo() const { return min ? std::max<std::int64_t>(0, (*min + unit - 1) / unit - base_units) : 0; }
+  std::int64_t hi() const { return max ? std::max<std::int64_t>(0, *max / unit - base_units) : kUnbounded; }
 };
 
 /// What compile() checks of the values, said at the value: also for an evaluation's overrides.
@@ -85,13 +87,11 @@ class Compiled final : public CompiledRule {
     const Cents half = c.half_rate();
     const Cents unit_cost = c.product(rule.unit, half);
     const std::int64_t units = c.budget / unit_cost;
-    const std::int64_t base_units = rule.base / rule.unit;
+    const std::int64_t base_units = rule.base_units;
     const std::int64_t keyed = units - base_units * static_cast<std::int64_t>(n);
     if (keyed < 0)
       c.refuse("budget_eur", c.b().id + ": the budget buys " + std::to_string(units) + " units, fewer than the base of " +
                                  std::to_string(base_units) + " for each of the " + std::to_string(n) + " recipients");
-    s.lo.clear();
-    s.hi.clear();
     std::span<const std::int64_t> lo, hi;  // what the kernel gets: the bounds, or last year's positions
     if (rule.bounded()) {
       const std::int64_t least = rule.lo(), most = rule.hi();
@@ -128,8 +128,9 @@ class Compiled final : public CompiledRule {
         if (hi.empty()) s.hi.assign(n, kUnbounded), hi = s.hi;
       }
     }
+    c.bounds = Bounds{lo, hi};
     s.weight.resize(n);
-    for (std::size_t j = 0; j < n; ++j) s.weight[j] = weight_of(c.share[j]);
+    weights_of(c.share, s.weight);
     s.seats.resize(n);
     // A maximum that no recipient can reach binds nothing (B3's "all the budget buys"): the kernel
     // is spared its checks (describe() still says it). Not so for Vinton, which caps the lower
@@ -166,7 +167,7 @@ class Compiled final : public CompiledRule {
     const RuleScratch& s = c.scratch;
     const std::size_t k = c.at[j], n = c.at.size();
     const Cents half = c.rate / 2, unit_cost = rule.unit * half;
-    const std::int64_t units = c.budget / unit_cost, base_units = rule.base / rule.unit;
+    const std::int64_t units = c.budget / unit_cost, base_units = rule.base_units;
     const std::int64_t keyed = units - base_units * static_cast<std::int64_t>(n);
     const std::int64_t seats = s.seats[j];
     const auto weight = static_cast<std::int64_t>(s.weight[j]);
@@ -183,7 +184,7 @@ class Compiled final : public CompiledRule {
     out.push_back({"quota", number_text(quota) + " units = " + std::to_string(keyed) + " x key share", "", {}, {quota}});
     out.push_back({"method", std::string(method_name(rule.rule.method)) + ", ties: " +
                                  std::string(tie_policy_name(rule.rule.ties)), c.place(c.in_block("method"))});
-    const Bounds bounds = bounds_of(c);
+    const Bounds bounds = c.bounds;
     const std::int64_t lo = bounds.min.empty() ? 0 : bounds.min[j], hi = bounds.max.empty() ? kUnbounded : bounds.max[j];
     const std::string beyond = base_units ? " units beyond the base" : " units";  // the bounds count keyed units
     if (is_divisor_method(rule.rule.method)) {
@@ -229,16 +230,6 @@ class Compiled final : public CompiledRule {
   }
 
  private:
-  /// The bounds evaluate(c) used (the maximum also where the kernel was spared it): those it
-  /// filled, or else the rule's own. Where they served, the scratch holds none of them, or last
-  /// year's positions as the minimum alone.
-  Bounds bounds_of(const RuleCall& c) const {
-    const RuleScratch& s = c.scratch;
-    const std::size_t n = c.at.size();
-    return Bounds{!s.lo.empty() || lo_.empty() ? std::span<const std::int64_t>(s.lo) : std::span(lo_).first(n),
-                  !s.hi.empty() || hi_.empty() ? std::span<const std::int64_t>(s.hi) : std::span(hi_).first(n)};
-  }
-
   const PositionsByKey& rule_;
   /// The rule's own bounds for each candidate, filled once: an evaluation with the same bounds
   /// gives the kernel the first n of them (B3's minimum and maximum in every replication).
