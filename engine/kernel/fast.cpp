@@ -742,7 +742,10 @@ bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats
         n, house, all, seats, ws, [w](std::size_t i) { return w[i]; }, [](std::size_t) { return i64{0}; }, never,
         [w] { return w; });
   } else {
-    if ((!Lo || same_everywhere(b.min)) && (!Hi || same_everywhere(b.max))) {
+    // With a maximum the bucket path reads half the instructions of Newton's passes but took
+    // 10-20 % more time on the benchmark (min1_max8, results/bench/perf.md section 24; more
+    // mispredicted branches, cause not found): maximums stay with Newton's passes for now.
+    if (!Hi && same_everywhere(b.min)) {
       const i64 lo = Lo ? b.min[0] : 0, hi = Hi ? b.max[0] : 0;
       UniformSet u;
       switch (uniform_held_set<Hi>(weights, house, lo, hi, ws, u)) {
