@@ -384,6 +384,95 @@ TEST_CASE("Hamilton's fast path equals the general kernel where quotas sit withi
                 << " with B3's minimum, " << proved_large << " with a house above 2^38, " << left << " left to the general kernel");
 }
 
+// Bounded Hamilton where every recipient has the same bounds finds whom they hold on buckets of
+// the weights (four an octave) and compares one by one only the members of the buckets that hold
+// the thresholds lo / lambda and hi / lambda; its ways to be wrong are at the held set's edges: a
+// quota exactly at its bound, a threshold at a bucket's edge or beyond the first or last bucket,
+// a bucket crowded with equal weights, every recipient held and none free, minimums that take the
+// whole house, maximums that hold every recipient of weight (or cannot reach it), lo == hi. The
+// weights here are multiples k M of a common M (M a power of two or odd: quotas exactly on a bound
+// or within ulps of it), bucket edges 2^e (1 + j/4) - 1 and their neighbours, equal weights, the
+// benchmark's and large ones; the house is the sum of the minimums, the maximums' capacity, the
+// sum of clamp(c k, lo, hi) (c k exactly at lo or hi for some recipients) or drawn.
+TEST_CASE("bounded Hamilton with the same bounds for everyone equals the general kernel at the held set's edges") {
+  long count = KIMSIM_DIFFERENTIAL_INSTANCES / 4;
+  if (const char* env = std::getenv("KIMSIM_DIFFERENTIAL_INSTANCES")) count = std::atol(env) / 4;
+  std::mt19937_64 rng(20261202);
+  std::lognormal_distribution<double> population(std::log(30000.0), 1.0);
+  Workspace fast_ws, general_ws;
+  long proved = 0, proved_max = 0, proved_exact_quota = 0, left = 0;
+  std::vector<u64> w, k;
+  std::vector<i64> lo, hi, fast, general;
+  for (long it = 0; it < count; ++it) {
+    const std::size_t n = 1 + rng() % (it % 16 == 0 ? 600 : 40);
+    const int style = int(rng() % 5);
+    const u64 M = rng() % 2 ? u64(1) << (rng() % 30) : 1 + 2 * (rng() % 100000);
+    w.resize(n), k.resize(n);
+    std::size_t zeros = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      k[i] = rng() % 5 == 0 ? 0 : 1 + rng() % 12;
+      const int e = 2 + int(rng() % 40), j = int(rng() % 4);
+      switch (style) {
+        case 0: w[i] = k[i] * M; break;                                              // quotas c k exactly
+        case 1: w[i] = k[i] ? (u64(4 + j) << (e - 2)) - 2 + rng() % 3 : 0; break;   // bucket edges, +-1
+        case 2: w[i] = k[i] ? 1000 : 0; break;                                       // a crowded bucket
+        case 3: w[i] = k[i] ? 1 + static_cast<u64>(population(rng)) : 0; break;     // the benchmark's
+        default: w[i] = k[i] ? 1 + rng() % (u64(1) << 53) : 0; break;               // large
+      }
+      zeros += w[i] == 0;
+    }
+    const i64 L = rng() % 4 == 0 ? 0 : 1 + i64(rng() % 3);
+    const int kind = int(rng() % 4);  // 0: a minimum, 1: a maximum, 2, 3: both (lo == hi in some)
+    const i64 H = kind == 0 ? kUnbounded : (kind == 1 ? 0 : L) + i64(rng() % 6);
+    lo.assign(kind == 1 ? 0 : n, L);
+    hi.assign(kind == 0 ? 0 : n, H);
+    const i64 Lmin = kind == 1 ? 0 : L;
+    const i64 nn = i64(n);
+    i64 house;
+    const int house_kind = int(rng() % 5);
+    switch (house_kind) {
+      case 0: house = Lmin * nn + i64(rng() % 2); break;  // the minimums take the house (or all but 1)
+      case 1:                                            // the maximums' capacity, -1 .. +1
+        house = kind == 0 ? Lmin * nn + 1 : Lmin * i64(zeros) + H * (nn - i64(zeros)) + i64(rng() % 3) - 1;
+        break;
+      case 2: {  // quotas c k: those at lo or hi exactly on their bound
+        const i64 c = 1 + i64(rng() % 4);
+        house = 0;
+        for (std::size_t i = 0; i < n; ++i) house += std::clamp(c * i64(k[i]), Lmin, kind == 0 ? kUnbounded : H);
+        break;
+      }
+      case 3: house = Lmin * nn + i64(rng() % (4 * n + 12)); break;
+      default: house = i64(rng() % 20000); break;
+    }
+    house = std::max<i64>(house, 0);
+    const Bounds bounds{lo, hi};
+    const Rule rule{Method::hamilton, std::nullopt, TiePolicy::order, 0};
+    const auto [ok, threw, fo, go] = both_paths(rule, w, house, bounds, fast, general, fast_ws, general_ws);
+    if (!ok) {
+      ++left;
+      continue;
+    }
+    if (threw || fast != general || go.tie) {
+      INFO("instance " << it << ", n " << n << ", house " << house << ", weight style " << style << ", M " << M
+                       << ", bounds " << L << " .. " << H << " (kind " << kind << ")");
+      CHECK_FALSE(threw);
+      CHECK(fast == general);
+      CHECK_FALSE(go.tie.has_value());
+      break;
+    }
+    ++proved;
+    proved_max += kind != 0;
+    proved_exact_quota += style == 0 && house_kind == 2;
+  }
+  if (count >= 10000) {
+    CHECK(proved > count / 5);
+    CHECK(proved_max > count / 10);
+    CHECK(proved_exact_quota > count / 200);
+  }
+  MESSAGE(count << " instances: " << proved << " proved by the fast path (" << proved_max << " with a maximum, "
+                << proved_exact_quota << " with every quota c k an integer), " << left << " left to the general kernel");
+}
+
 TEST_CASE("divisor methods are house monotone") {
   std::mt19937_64 rng(7);
   Workspace ws;

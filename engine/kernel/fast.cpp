@@ -3,6 +3,7 @@
 #include "fast.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -316,6 +317,193 @@ bool fast_held_set(std::span<const u64> weights, i64 R, i64 fixed, u64 W, Bounds
   return false;  // no fixed point within a few passes: the general kernel's sort of the bounds
 }
 
+/// Bounded Hamilton where every recipient has the same bounds lo and hi (B3's uniform minimum of
+/// one position, a common maximum): whom they hold is then a matter of weight alone -- held at
+/// the minimum where w <= lo / lambda*, at the maximum where w > hi / lambda* -- so one pass
+/// sorts the weights into buckets by the exponent and top two mantissa bits of w + 1 as a double
+/// (four an octave; monotone in w, weight 0 alone in bucket 0) and counts and sums each bucket, and fast_held_set's Newton iteration runs on the
+/// buckets: those below the one that holds lo / lambda are held at the minimum, those above
+/// free, and so for hi; only the members of the (at most two) buckets that hold a threshold are
+/// compared one by one. The fixed point is proved as fast_held_set's: every comparison clear of
+/// the margin (the members one by one, every other recipient by its bucket's edge) and R' / W'
+/// rounding to lambda. What it leaves is two weights: held at the minimum where w < below, at
+/// the maximum where w > above, free in between.
+struct UniformSet {
+  HeldSet set;
+  u64 below = 1, above = ~u64{0};
+};
+
+enum class Uniform { proved, newton, general };  // newton: leave it to fast_held_set
+
+constexpr int kBucketShift = 50;              // a double's exponent and two mantissa bits
+constexpr i64 kBucketBase = i64{1023} << 2;  // 1.0 in bucket 0
+constexpr std::size_t kMembers = 128;         // threshold buckets' members at most
+
+/// The bucket of x >= 1.
+inline i64 bucket_of(double x) {
+  u64 bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  return static_cast<i64>(bits >> kBucketShift) - kBucketBase;
+}
+
+/// The bucket of weight w <= 2^53 is that of w + 1: weight 0 alone in bucket 0 (no test for
+/// it), every weight w of bucket b within edge(b) <= w < edge(b + 1), edge(b) exact below 2^53.
+inline i64 weight_bucket(u64 w) { return bucket_of(static_cast<double>(static_cast<i64>(w + 1))); }
+inline double bucket_edge(i64 b) {
+  const u64 bits = static_cast<u64>(b + kBucketBase) << kBucketShift;
+  double x;
+  std::memcpy(&x, &bits, sizeof x);
+  return x - 1.0;
+}
+/// The bucket that holds weight x > 0 (the least b with edge(b + 1) > x, as weight_bucket).
+inline i64 bucket_of_weight(double x) { return bucket_of(x + 1.0); }
+
+/// Whether every entry equals the one before it (the C library's memcmp: vector code).
+inline bool same_everywhere(std::span<const i64> v) {
+  return std::memcmp(v.data(), v.data() + 1, (v.size() - 1) * sizeof(i64)) == 0;
+}
+
+template <bool Hi>
+Uniform uniform_held_set(std::span<const u64> weights, i64 R, i64 lo, i64 hi, Workspace& ws, UniformSet& u) {
+  const std::size_t n = weights.size();
+  ws.bucket_all.resize(n);
+  std::uint8_t* bucket = ws.bucket_all.data();
+  std::uint32_t count[256] = {};
+  u64 sum[256] = {};
+  u64 any = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const u64 w = weights[i];
+    any |= w;
+    // A weight above 2^53 lands in some bucket (truncated to 8 bits): refused below.
+    const auto bk = static_cast<std::uint8_t>(weight_bucket(w));
+    bucket[i] = bk;
+    ++count[bk];
+    sum[bk] += w;
+  }
+  // The general kernel refuses bad inputs and infeasible bounds, and decides where the minimums
+  // take the whole house or the maximums hold every recipient of weight.
+  if (any > kMaxWeight || lo < 0 || (Hi && hi < lo)) return Uniform::general;
+  if (u128(lo) * n >= u128(R)) return Uniform::general;
+  if (Hi && u128(lo) * count[0] + u128(hi) * (n - count[0]) <= u128(R)) return Uniform::general;
+  const i64 top = weight_bucket(any);  // any >= every weight: no weight in a bucket above
+  // Recipients and weight in the buckets below b (every weight <= 2^53, n < 2048: no wrap).
+  std::uint32_t below_n[256];
+  u64 below_w[256];
+  {
+    std::uint32_t c = 0;
+    u64 s = 0;
+    for (i64 b = 0; b <= top; ++b) below_n[b] = c, below_w[b] = s, c += count[b], s += sum[b];
+    below_n[top + 1] = c, below_w[top + 1] = s;
+  }
+  const u64 all = below_w[top + 1];
+  if (all > kMaxTotalWeight || all == 0) return Uniform::general;
+  const bool has_min = lo > 0;  // a minimum of 0 holds the recipients of weight 0 only
+  const double lo_d = static_cast<double>(lo), hi_d = static_cast<double>(hi);
+  // Newton's start as fast_held_set's.
+  double lambda = static_cast<double>(R - lo * i64(count[0])) / static_cast<double>(all);
+  i64 t1 = -1, t2 = -1;  // the threshold buckets whose members are in `at`
+  std::uint32_t at[kMembers];
+  std::size_t in = 0;
+  // First Newton on the buckets alone, a threshold bucket held or free as its mean weight is,
+  // until the threshold buckets repeat: then their members are gathered once (a gather's
+  // unpredictable branches cost ~1 us where Newton moved the buckets three times).
+  for (int k = 0; k < 8; ++k) {
+    const i64 b1 = has_min ? std::clamp<i64>(bucket_of_weight(lo_d / lambda), 1, top) : 0;
+    const i64 b2 = Hi ? std::clamp<i64>(bucket_of_weight(hi_d / lambda), 1, top) : top + 1;
+    if (b1 == t1 && b2 == t2) break;
+    t1 = b1, t2 = b2;
+    const i64 h1 = has_min ? b1 : 1, f1 = has_min ? b1 + 1 : 1;
+    const i64 h2 = Hi ? b2 : top + 1, f2 = Hi ? b2 + 1 : top + 1;
+    std::uint32_t at_min = below_n[h1], at_max = static_cast<std::uint32_t>(n) - below_n[f2];
+    u64 free_weight = f1 < h2 ? below_w[h2] - below_w[f1] : 0;
+    auto rough = [&](i64 bk) {
+      const double q = lambda * static_cast<double>(sum[bk]), c = count[bk];  // the members' quotas
+      if (q <= lo_d * c) at_min += count[bk];
+      else if (Hi && q > hi_d * c) at_max += count[bk];
+      else free_weight += sum[bk];
+    };
+    if (has_min) rough(b1);
+    if (Hi && b2 != b1) rough(b2);
+    const u128 held = u128(lo) * at_min + u128(hi) * at_max;
+    if (free_weight == 0 || held >= u128(R)) break;
+    lambda = static_cast<double>(R - static_cast<i64>(held)) / static_cast<double>(free_weight);
+  }
+  t1 = t2 = -1;
+  for (int k = 0; k < 12; ++k) {
+    const i64 b1 = has_min ? std::clamp<i64>(bucket_of_weight(lo_d / lambda), 1, top) : 0;
+    const i64 b2 = Hi ? std::clamp<i64>(bucket_of_weight(hi_d / lambda), 1, top) : top + 1;
+    if (b1 != t1 || b2 != t2) {
+      t1 = b1, t2 = b2, in = 0;
+      // A byte scan, 16 at a time, for the members of b1 and b2 (255: no weight <= 2^53 is there).
+      using Bytes = std::uint8_t __attribute__((vector_size(16)));
+      const auto m1 = static_cast<std::uint8_t>(has_min ? b1 : 255), m2 = static_cast<std::uint8_t>(Hi ? b2 : 255);
+      const Bytes v1 = Bytes{} + m1, v2 = Bytes{} + m2;
+      auto add = [&](std::size_t j) {
+        if (in == kMembers) return false;  // a crowded bucket (many equal weights)
+        at[in++] = static_cast<std::uint32_t>(j);
+        return true;
+      };
+      std::size_t i = 0;
+      for (; i + 16 <= n; i += 16) {
+        Bytes v;
+        std::memcpy(&v, bucket + i, 16);
+        const auto hit = (v == v1) | (v == v2);
+        std::uint64_t some[2];
+        std::memcpy(some, &hit, 16);
+        for (std::size_t h = 0; h < 2; ++h)  // one bit a member, in the low bit of its byte
+          for (u64 bits = some[h] & 0x0101010101010101; bits != 0; bits &= bits - 1)
+            if (!add(i + 8 * h + static_cast<std::size_t>(std::countr_zero(bits)) / 8)) return Uniform::newton;
+      }
+      for (; i < n; ++i)
+        if ((bucket[i] == m1 || bucket[i] == m2) && !add(i)) return Uniform::newton;
+    }
+    // The buckets held at the minimum, free, held at the maximum: [0, h1), [f1, h2), [f2, top].
+    const i64 h1 = has_min ? b1 : 1, f1 = has_min ? b1 + 1 : 1;
+    const i64 h2 = Hi ? b2 : top + 1, f2 = Hi ? b2 + 1 : top + 1;
+    std::uint32_t at_min = below_n[h1], at_max = Hi ? static_cast<std::uint32_t>(n) - below_n[f2] : 0;
+    u64 free_weight = f1 < h2 ? below_w[h2] - below_w[f1] : 0;
+    for (std::size_t k2 = 0; k2 < in; ++k2) {
+      const u64 w = weights[at[k2]];
+      const double q = lambda * static_cast<double>(static_cast<i64>(w));
+      const bool held_min = q <= lo_d, held_max = Hi && q > hi_d;
+      at_min += held_min, at_max += held_max;
+      free_weight += w & (u64{held_min || held_max} - 1);
+    }
+    const u128 held = u128(lo) * at_min + u128(hi) * at_max;
+    if (free_weight == 0 || held >= u128(R)) return Uniform::general;
+    const i64 rest = R - static_cast<i64>(held);
+    const double next = static_cast<double>(rest) / static_cast<double>(free_weight);
+    if (next != lambda) {
+      lambda = next;
+      continue;
+    }
+    // The fixed point, proved as fast_held_set's (the margin of near_bound in fast_hamilton):
+    // the members one by one, the other recipients by the edge of their range of buckets.
+    auto clear_below = [&](double q, double x) { return q + q * 1e-12 < x; };
+    auto clear_above = [&](double q, double x) { return q - q * 1e-12 > x; };
+    if (has_min && below_n[h1] > below_n[1] && !clear_below(lambda * bucket_edge(h1), lo_d)) return Uniform::newton;
+    if (f1 < h2 && below_n[h2] > below_n[f1]) {
+      if (has_min && !clear_above(lambda * bucket_edge(f1), lo_d)) return Uniform::newton;
+      if (Hi && !clear_below(lambda * bucket_edge(h2), hi_d)) return Uniform::newton;
+    }
+    if (Hi && n > below_n[f2] && !clear_above(lambda * bucket_edge(f2), hi_d)) return Uniform::newton;
+    u64 below = has_min ? static_cast<u64>(std::ceil(bucket_edge(b1 + 1))) : 1;
+    u64 above = Hi ? static_cast<u64>(std::ceil(bucket_edge(b2))) - 1 : ~u64{0};
+    for (std::size_t k2 = 0; k2 < in; ++k2) {
+      const u64 w = weights[at[k2]];
+      const double q = lambda * static_cast<double>(static_cast<i64>(w)), margin = q * 1e-12;
+      if (has_min && std::abs(q - lo_d) < margin) return Uniform::general;
+      if (Hi && std::abs(q - hi_d) < margin) return Uniform::general;
+      if (!(q <= lo_d)) below = std::min(below, w);
+      if (!(Hi && q > hi_d)) above = std::max(above, w);
+    }
+    u.set = {lambda, rest, free_weight};
+    u.below = below, u.above = above;
+    return Uniform::proved;
+  }
+  return Uniform::newton;
+}
+
 /// The floor of R w / W and its remainder (R w <= 2^61), from a floor estimated in doubles
 /// within a few units of it: Hamilton's exact pass and the doubles pass's candidates.
 inline i64 exact_floor(u64 Rw, u64 W, i64 f, u64& rem) {
@@ -411,19 +599,13 @@ enum class Proof { proved, exact, general };
 /// threshold's fraction at least kWindowMargin inside the window's lower and the largest unserved
 /// fraction inside its upper edge (the recipients outside the window lie beyond those edges but
 /// for the quotas' error). Anything else, and a house above kDoubleHouse, is left to
-/// hamilton_exact.
-template <bool Bounded, class Near>
-Proof hamilton_by_doubles(const u64* free_w, std::size_t n, i64 R, u64 W, std::span<i64> seats, Workspace& ws,
+/// hamilton_exact; the caller keeps houses above kDoubleHouse from it. `free_w(i)` is recipient
+/// i's weight where it is free (0 where held), `held(i)` its held units (0 where free);
+/// `near_bound(i)` whether its held set's comparisons are too close to call (checked here, in
+/// the pass that reads the recipients anyway).
+template <class Free, class Held, class Near>
+Proof hamilton_by_doubles(std::size_t n, i64 R, u64 W, std::span<i64> seats, Workspace& ws, Free free_w, Held held,
                           Near near_bound) {
-  if (R > kDoubleHouse) {
-    // The held set's comparisons are proved in pass 2 below; hamilton_exact has no check of its
-    // own, so where it takes over they are proved here (a quota within ulps of its bound, read
-    // on the wrong side, gave wrong seats or decided a tie).
-    if constexpr (Bounded)
-      for (std::size_t i = 0; i < n; ++i)
-        if (near_bound(i)) return Proof::general;
-    return Proof::exact;
-  }
   ws.bucket_all.resize(n);
   std::uint8_t* bucket = ws.bucket_all.data();
   std::uint32_t count[256] = {};
@@ -433,10 +615,9 @@ Proof hamilton_by_doubles(const u64* free_w, std::size_t n, i64 R, u64 W, std::s
   bool near = false;
   i64* a = seats.data();
   for (std::size_t i = 0; i < n; ++i) {
-    const i64 q256 = static_cast<i64>(static_cast<double>(static_cast<i64>(free_w[i])) * scale256);  // w <= 2^53
+    const i64 q256 = static_cast<i64>(static_cast<double>(static_cast<i64>(free_w(i))) * scale256);  // w <= 2^53
     const i64 rounded = (q256 + 128) >> 8;
-    if constexpr (Bounded) a[i] += rounded;  // the held units, 0 where free (and q256 = 0 where held)
-    else a[i] = rounded;
+    a[i] = held(i) + rounded;  // q256 = 0 where held
     const auto bk = static_cast<std::uint8_t>(q256);
     bucket[i] = bk;
     ++count[bk];
@@ -497,8 +678,9 @@ Proof hamilton_by_doubles(const u64* free_w, std::size_t n, i64 R, u64 W, std::s
   u64 rem[64];
   for (std::size_t k = 0; k < in; ++k) {
     const std::size_t j = at[k];
-    const i64 f = exact_floor(static_cast<u64>(R) * free_w[j], W, a[j] & -i64{free_w[j] != 0}, rem[k]);
-    if (free_w[j] != 0) units += a[j] - f, a[j] = f;
+    const u64 w = free_w(j);
+    const i64 f = exact_floor(static_cast<u64>(R) * w, W, a[j] & -i64{w != 0}, rem[k]);
+    if (w != 0) units += a[j] - f, a[j] = f;
   }
   if (units < 0 || units > static_cast<i64>(in)) return Proof::exact;
   std::uint32_t order[64];
@@ -516,49 +698,98 @@ Proof hamilton_by_doubles(const u64* free_w, std::size_t n, i64 R, u64 W, std::s
   return Proof::proved;
 }
 
+/// Hamilton's floors once the held set is known: the doubles pass where it proves the result,
+/// the exact pass otherwise and for houses above kDoubleHouse. The exact pass reads the free
+/// weights from an array and the held units from seats: `spill()` puts them there (where they
+/// are not already) and returns the array. It has no check of the held set's comparisons of its
+/// own, so where it takes over above kDoubleHouse they are proved here first (a quota within
+/// ulps of its bound, read on the wrong side, gave wrong seats or decided a tie).
+template <bool Bounded, class Free, class Held, class Near, class Spill>
+bool hamilton_floors(std::size_t n, i64 R, u64 W, std::span<i64> seats, Workspace& ws, Free free_w, Held held,
+                     Near near_bound, Spill spill) {
+  if (u128(R) * W > (u128(1) << 61)) return false;
+  if (R <= kDoubleHouse) {
+    switch (hamilton_by_doubles(n, R, W, seats, ws, free_w, held, near_bound)) {
+      case Proof::proved: return true;
+      case Proof::general: return false;
+      case Proof::exact: break;
+    }
+  } else {
+    for (std::size_t i = 0; i < n; ++i)
+      if (near_bound(i)) return false;
+  }
+  return hamilton_exact<Bounded>(spill(), n, R, W, seats, ws);
+}
+
 /// Hamilton: the doubles pass where it proves the result, the exact floors otherwise. With
-/// bounds, the held recipients take their bound and count as weight 0.
+/// bounds, the held recipients take their bound and count as weight 0: found on buckets of the
+/// weights where every recipient has the same bounds, by Newton's passes otherwise.
 template <bool Lo, bool Hi>
 bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats, Workspace& ws, Bounds b) {
-  constexpr bool bounded = Lo || Hi;
   const std::size_t n = weights.size();
-  HeldSet set{0.0, house, 0};
-  if constexpr (bounded) {
+  // The accessors below capture by value: the floors pass stores bytes, which may alias
+  // anything held by reference (GCC reloaded the weights' pointer for every recipient).
+  const u64* w = weights.data();
+  auto never = [](std::size_t) { return false; };
+  if constexpr (!Lo && !Hi) {
+    // Only the total and the limits, two operations a weight: fast_sums<false, false> refuses
+    // the same inputs, but its count of positive weights costs 680 instructions a call more
+    // here (7 %, the benchmark). Every weight <= any <= 2^53, so n <= 2047 of them cannot wrap.
+    u64 any = 0, all = 0;
+    for (const u64 v : weights) any |= v, all += v;
+    if (any > kMaxWeight || all > kMaxTotalWeight || all == 0) return false;
+    return hamilton_floors<false>(
+        n, house, all, seats, ws, [w](std::size_t i) { return w[i]; }, [](std::size_t) { return i64{0}; }, never,
+        [w] { return w; });
+  } else {
+    // With a maximum the bucket path reads half the instructions of Newton's passes but took
+    // 10-20 % more time on the benchmark (min1_max8, results/bench/perf.md section 24; more
+    // mispredicted branches, cause not found): maximums stay with Newton's passes for now.
+    if (!Hi && same_everywhere(b.min)) {
+      const i64 lo = Lo ? b.min[0] : 0, hi = Hi ? b.max[0] : 0;
+      UniformSet u;
+      switch (uniform_held_set<Hi>(weights, house, lo, hi, ws, u)) {
+        case Uniform::general: return false;
+        case Uniform::newton: break;
+        case Uniform::proved: {
+          // Masks of all ones where held at the minimum (w < below) or at the maximum (w > above).
+          const u64 below = u.below, above = u.above;
+          auto free_w = [w, below, above](std::size_t i) {
+            return w[i] & ~(-u64{w[i] < below} | (Hi ? -u64{w[i] > above} : 0));
+          };
+          auto held = [w, below, above, lo, hi](std::size_t i) {
+            return (-i64{w[i] < below} & lo) | (Hi ? -i64{w[i] > above} & hi : 0);
+          };
+          return hamilton_floors<true>(n, u.set.rest, u.set.weight, seats, ws, free_w, held, never, [&] {
+            ws.rem.resize(n);
+            for (std::size_t i = 0; i < n; ++i) ws.rem[i] = free_w(i), seats[i] = held(i);
+            return ws.rem.data();
+          });
+        }
+      }
+    }
     FastSums sums;
     if (!fast_sums<Lo, Hi>(weights, b, sums)) return false;
+    HeldSet set;
     if (!fast_held_set<Lo, Hi>(weights, house, sums.fixed, sums.all, b, seats, ws, set)) return false;
-  } else {
-    // Only the total and the limits (two operations per weight): the passes below convert each
-    // weight themselves. Every weight <= any <= 2^53, so n <= 2047 of them cannot wrap.
-    u64 any = 0, all = 0;
-    for (const u64 w : weights) any |= w, all += w;
-    if (any > kMaxWeight || all > kMaxTotalWeight || all == 0) return false;
-    set.weight = all;
-  }
-  const i64 R = set.rest;
-  const u64 W = set.weight;
-  if (u128(R) * W > (u128(1) << 61)) return false;
-  const u64* free_w = bounded ? ws.rem.data() : weights.data();
-  // The held set's comparisons at its last lambda, proved: lambda and w lie within a few ulps of
-  // their exact values, so a relative margin of 1e-12 (the divisor methods' certificate's)
-  // decides each exactly. Weight 0 (q = 0) is held at its minimum without doubt.
-  const double* wd = bounded ? ws.weight_d.data() : nullptr;
-  const RecipientBounds<Lo, Hi> bd(b);
-  auto near_bound = [&](std::size_t i) __attribute__((always_inline)) {
-    bool near = false;
-    if constexpr (bounded) {
-      const double q = set.lambda * wd[i], margin = q * 1e-12;
-      near = std::abs(q - static_cast<double>(bd.low(i))) < margin;
+    // The held set's comparisons at its last lambda, proved: lambda and w lie within a few ulps
+    // of their exact values, so a relative margin of 1e-12 (the divisor methods' certificate's)
+    // decides each exactly. Weight 0 (q = 0) is held at its minimum without doubt.
+    const double* wd = ws.weight_d.data();
+    const double lambda = set.lambda;
+    const RecipientBounds<Lo, Hi> bd(b);
+    auto near_bound = [wd, lambda, bd](std::size_t i) __attribute__((always_inline)) {
+      const double q = lambda * wd[i], margin = q * 1e-12;
+      bool near = std::abs(q - static_cast<double>(bd.low(i))) < margin;
       if constexpr (Hi) near |= std::abs(q - static_cast<double>(bd.high(i))) < margin;
-    }
-    return near;
-  };
-  switch (hamilton_by_doubles<bounded>(free_w, n, R, W, seats, ws, near_bound)) {
-    case Proof::proved: return true;
-    case Proof::general: return false;
-    case Proof::exact: break;
+      return near;
+    };
+    const u64* free_w = ws.rem.data();
+    const i64* a = seats.data();
+    return hamilton_floors<true>(
+        n, set.rest, set.weight, seats, ws, [free_w](std::size_t i) { return free_w[i]; },
+        [a](std::size_t i) { return a[i]; }, near_bound, [free_w] { return free_w; });
   }
-  return hamilton_exact<bounded>(free_w, n, R, W, seats, ws);
 }
 
 template <bool Lo, bool Hi>
