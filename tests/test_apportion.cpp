@@ -394,7 +394,7 @@ TEST_CASE("Hamilton's fast path equals the general kernel where quotas sit withi
 // or within ulps of it), bucket edges 2^e (1 + j/4) - 1 and their neighbours, equal weights, the
 // benchmark's and large ones; the house is the sum of the minimums, the maximums' capacity, the
 // sum of clamp(c k, lo, hi) (c k exactly at lo or hi for some recipients) or drawn.
-TEST_CASE("bounded Hamilton with the same bounds for everyone equals the general kernel at the held set's edges") {
+TEST_CASE("bounded Hamilton with the same bounds for everyone (a common minimum on buckets of the weights) equals the general kernel at the held set's edges") {
   long count = KIMSIM_DIFFERENTIAL_INSTANCES / 4;
   if (const char* env = std::getenv("KIMSIM_DIFFERENTIAL_INSTANCES")) count = std::atol(env) / 4;
   std::mt19937_64 rng(20261202);
