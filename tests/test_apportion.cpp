@@ -200,6 +200,15 @@ TEST_CASE("divisor methods equal the priority-queue oracle on 10,000+ random ins
 #define KIMSIM_DIFFERENTIAL_INSTANCES 1000000
 #endif
 
+namespace {
+/// The differential tests' number of instances: KIMSIM_DIFFERENTIAL_INSTANCES from the
+/// environment where set, the build's otherwise.
+long differential_instances() {
+  if (const char* env = std::getenv("KIMSIM_DIFFERENTIAL_INSTANCES")) return std::atol(env);
+  return KIMSIM_DIFFERENTIAL_INSTANCES;
+}
+}  // namespace
+
 /// One instance through both paths: whether the fast path answered, whether the general kernel
 /// refused it (InputError), and the outcomes of both; their seats in `fast` and `general`.
 struct BothPaths {
@@ -220,8 +229,7 @@ BothPaths both_paths(const Rule& rule, std::span<const u64> w, i64 house, Bounds
 }
 
 TEST_CASE("the fast path equals the general kernel on random instances with ties, zeros and weights to 2^50") {
-  long count = KIMSIM_DIFFERENTIAL_INSTANCES;
-  if (const char* env = std::getenv("KIMSIM_DIFFERENTIAL_INSTANCES")) count = std::atol(env);
+  const long count = differential_instances();
   const Method methods[] = {Method::hamilton, Method::dhondt, Method::sainte_lague, Method::huntington_hill,
                             Method::adams, Method::dean, Method::vinton};
   std::mt19937_64 rng(20261130);
@@ -323,8 +331,7 @@ TEST_CASE("the fast path equals the general kernel on random instances with ties
 // c k + j k / K (with R = c K + j, K the sum of the k): integers, equal fractions and fractions a
 // few 2^-45 apart, at every house scale.
 TEST_CASE("Hamilton's fast path equals the general kernel where quotas sit within ulps of an integer or of each other") {
-  long count = KIMSIM_DIFFERENTIAL_INSTANCES / 4;
-  if (const char* env = std::getenv("KIMSIM_DIFFERENTIAL_INSTANCES")) count = std::atol(env) / 4;
+  const long count = differential_instances() / 4;
   std::mt19937_64 rng(20261201);
   std::lognormal_distribution<double> population(std::log(30000.0), 1.0);
   Workspace fast_ws, general_ws;
@@ -395,8 +402,7 @@ TEST_CASE("Hamilton's fast path equals the general kernel where quotas sit withi
 // benchmark's and large ones; the house is the sum of the minimums, the maximums' capacity, the
 // sum of clamp(c k, lo, hi) (c k exactly at lo or hi for some recipients) or drawn.
 TEST_CASE("bounded Hamilton with the same bounds for everyone (a common minimum on buckets of the weights) equals the general kernel at the held set's edges") {
-  long count = KIMSIM_DIFFERENTIAL_INSTANCES / 4;
-  if (const char* env = std::getenv("KIMSIM_DIFFERENTIAL_INSTANCES")) count = std::atol(env) / 4;
+  const long count = differential_instances() / 4;
   std::mt19937_64 rng(20261202);
   std::lognormal_distribution<double> population(std::log(30000.0), 1.0);
   Workspace fast_ws, general_ws;
