@@ -221,13 +221,19 @@ void check_weights(const KeyPlan& k, std::span<const double> written) {
     k.refuse("key", "a key needs at least one indicator with a positive weight");
 }
 
-/// Key shares of the present candidates `at` (summing to 1), the cap applied; into `share`.
-/// `written`: the evaluation's weights in place of the key's (empty: the key's). `memo`: the
-/// terms of the last evaluation with it, taken where their inputs repeat, and updated.
+void cap_shares(const KeyPlan& k, const Eigen::MatrixXd& ind, const std::vector<std::size_t>& who,
+                std::span<const std::uint8_t> present, std::span<const std::uint32_t> at, std::span<double> share,
+                KeyScratch& s);
+
+/// Key shares of the present candidates `at` (summing to 1), the cap applied; into `share`, and
+/// where `weight` is not empty, each as the kernel's integer weight (weight_of) into it: in the
+/// last term's pass where no cap follows, while the share is at hand. `written`: the evaluation's
+/// weights in place of the key's (empty: the key's). `memo`: the terms of the last evaluation with
+/// it, taken where their inputs repeat, and updated.
 void evaluate_key(const KeyPlan& k, const Eigen::MatrixXd& ind, const std::vector<std::size_t>& who,
                   std::span<const std::uint8_t> present, std::span<const std::uint32_t> at,
-                  std::span<double> share, KeyScratch& s, std::span<const double> written = {},
-                  KeyMemo* memo = nullptr) {
+                  std::span<double> share, std::span<std::uint64_t> weight_out, KeyScratch& s,
+                  std::span<const double> written = {}, KeyMemo* memo = nullptr) {
   const std::size_t n = at.size(), nt = k.terms.size();
   auto column = [&](const KeyPlan::Term& t) { return ind.col(Eigen::Index(t.column)).data(); };
   std::size_t ti = 0;  // the terms before it are taken from the memo
@@ -250,6 +256,7 @@ void evaluate_key(const KeyPlan& k, const Eigen::MatrixXd& ind, const std::vecto
   else std::fill(share.begin(), share.end(), 0.0);
   // A partial sum is worth storing while every term before it is stored: it is taken only after them.
   bool store = memo != nullptr;
+  bool weighed = weight_out.empty();
   for (; ti < nt; ++ti) {
     const auto& t = k.terms[ti];
     // Not taken again until stored below: a refusal of this term (or a later one) must not leave
@@ -259,7 +266,16 @@ void evaluate_key(const KeyPlan& k, const Eigen::MatrixXd& ind, const std::vecto
     // before it is weighted, as column_shares() gives it.
     const double total = column_values(k, t, ind, who, present, at, s.value);
     const double weight = term_weight(k, ti, written);
-    for (std::size_t j = 0; j < n; ++j) share[j] += s.value[j] / total * weight;
+    if (ti + 1 == nt && !k.cap && !weighed) {
+      std::uint64_t* const into = weight_out.data();
+      for (std::size_t j = 0; j < n; ++j) {
+        share[j] += s.value[j] / total * weight;
+        into[j] = weight_of(share[j]);
+      }
+      weighed = true;
+    } else {
+      for (std::size_t j = 0; j < n; ++j) share[j] += s.value[j] / total * weight;
+    }
     if (store) store = !memo->terms[ti].moves;
     if (store) {
       KeyMemo::Term& m = memo->terms[ti];
@@ -271,7 +287,15 @@ void evaluate_key(const KeyPlan& k, const Eigen::MatrixXd& ind, const std::vecto
       m.partial.assign(share.begin(), share.end());
     }
   }
-  if (!k.cap) return;
+  if (k.cap) cap_shares(k, ind, who, present, at, share, s);
+  if (!weighed) weights_of(share, weight_out);
+}
+
+/// Caps each key share at the cap's factor times the share of the cap indicator.
+void cap_shares(const KeyPlan& k, const Eigen::MatrixXd& ind, const std::vector<std::size_t>& who,
+                std::span<const std::uint8_t> present, std::span<const std::uint32_t> at, std::span<double> share,
+                KeyScratch& s) {
+  const std::size_t n = at.size();
   // Cap each share at factor x the cap indicator's share; the excess goes to the uncapped ones
   // in proportion to their keys, until no share exceeds its cap (at most n rounds).
   column_shares(k, *k.cap, ind, who, present, at, s.cap);
@@ -316,7 +340,7 @@ std::vector<double> key_shares(const Regions& regions, const std::vector<std::si
   std::iota(at.begin(), at.end(), 0u);
   std::vector<double> share(who.size());
   KeyScratch s;
-  evaluate_key(k, regions.indicators, who, present, at, share, s);
+  evaluate_key(k, regions.indicators, who, present, at, share, {}, s);
   return share;
 }
 
@@ -365,6 +389,7 @@ struct Draft::Scratch {
   std::vector<RuleScratch> rule;
   std::vector<KeyScratch> key;
   std::vector<std::vector<double>> share;  ///< per present candidate: its key share
+  std::vector<std::vector<std::uint64_t>> weight;  ///< per present candidate: its key share's weight_of
   std::vector<std::uint32_t> at;  ///< candidate index of each present recipient
 };
 
@@ -531,6 +556,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     s.rule.resize(nb);
     s.key.resize(nb);
     s.share.resize(nb);
+    s.weight.resize(nb);
   }
   for (std::size_t bi = 0; bi < nb; ++bi) {
     const Baustein& b = scenario.bausteine[bi];
@@ -597,10 +623,12 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     const std::span<const std::uint8_t> present(d.present.data() + r0, nc);
     std::vector<double>& shares = s.share[bi];
     shares.resize(n);
+    std::vector<std::uint64_t>& key_weights = s.weight[bi];
+    key_weights.resize(c.key ? n : 0);
     const std::span<const double> weights = over ? over->key_weight : std::span<const double>();
     if (c.key) {
       check_weights(*c.key, weights);
-      evaluate_key(*c.key, ind, c.who, present, at, shares, s.key[bi], weights, &s.keys[bi]);
+      evaluate_key(*c.key, ind, c.who, present, at, shares, key_weights, s.key[bi], weights, &s.keys[bi]);
     }
     RuleCall call{{scenario, regions, bi, c.who},
                   ind,
@@ -609,6 +637,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
                   at,
                   present,
                   c.key ? std::span<const double>(shares) : std::span<const double>(),
+                  key_weights,
                   in.floor.empty() ? std::span<const Halves>() : in.floor.subspan(r0, nc),
                   std::span<Halves>(d.halves.data() + r0, nc),
                   std::span<Cents>(d.cents.data() + r0, nc),
@@ -806,9 +835,10 @@ Trace Plan::describe(const PlanInputs& in, std::size_t row) const {
   const std::span<const std::uint8_t> present(d.present.data() + r0, nc);
   out.push_back({"recipients", std::to_string(at.size()) + " present of " + std::to_string(nc), ""});
   std::vector<double> share(at.size());
+  std::vector<std::uint64_t> key_weight(c.key ? at.size() : 0);
   KeyScratch ks;
   if (c.key) {
-    evaluate_key(*c.key, ind, c.who, present, at, share, ks, weights);
+    evaluate_key(*c.key, ind, c.who, present, at, share, key_weight, ks, weights);
     describe_key(*c.key, scenario, regions, ind, c.who, present, at, j, share, ks, out, weights);
   }
   std::vector<Halves> halves(nc);
@@ -816,7 +846,7 @@ Trace Plan::describe(const PlanInputs& in, std::size_t row) const {
   std::vector<double> quota(nc);
   RuleScratch rs;
   RuleCall call{{scenario, regions, bi, c.who}, ind, d.budget[bi], rate, at, present,
-                c.key ? std::span<const double>(share) : std::span<const double>(),
+                c.key ? std::span<const double>(share) : std::span<const double>(), key_weight,
                 in.floor.empty() ? std::span<const Halves>() : in.floor.subspan(r0, nc),
                 halves, cents, quota, {}, rs, over};
   c.rule->evaluate(call);
@@ -877,9 +907,11 @@ std::vector<std::vector<std::pair<std::string, Halves>>> Plan::kinds(const PlanI
     // The rule's step again, as describe() makes it: kinds are the rule's to count.
     const std::span<const std::uint8_t> present(d.present.data() + r0, nc);
     std::vector<double> share(at.size());
+    std::vector<std::uint64_t> key_weight(c.key ? at.size() : 0);
     const BausteinOverrides* over = in.bausteine.empty() || in.bausteine[bi].empty() ? nullptr : &in.bausteine[bi];
     KeyScratch ks;
-    if (c.key) evaluate_key(*c.key, ind, c.who, present, at, share, ks, over ? over->key_weight : std::span<const double>());
+    if (c.key)
+      evaluate_key(*c.key, ind, c.who, present, at, share, key_weight, ks, over ? over->key_weight : std::span<const double>());
     std::vector<Halves> halves(nc);
     std::vector<Cents> cents(nc);
     std::vector<double> quota(nc);
@@ -887,7 +919,7 @@ std::vector<std::vector<std::pair<std::string, Halves>>> Plan::kinds(const PlanI
     const Baustein& b = scenario.bausteine[bi];
     const Cents rate = period_rate(scenario, bi, in.rate_per_vza.empty() ? b.rate_per_vza : in.rate_per_vza[bi]);
     RuleCall call{{scenario, regions, bi, c.who}, ind, d.budget[bi], rate, at, present,
-                  c.key ? std::span<const double>(share) : std::span<const double>(),
+                  c.key ? std::span<const double>(share) : std::span<const double>(), key_weight,
                   in.floor.empty() ? std::span<const Halves>() : in.floor.subspan(r0, nc),
                   halves, cents, quota, {}, rs, over};
     c.rule->evaluate(call);
