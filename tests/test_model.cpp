@@ -736,3 +736,51 @@ TEST_CASE("weight_of: a key share in 12 decimals, rounded half away from zero as
     CHECK(some[n] == 7);  // nothing written past the end
   }
 }
+
+TEST_CASE("the kernel weighs each recipient by its key share in 12 decimals: in the key's last pass, after a cap, with every term taken over") {
+  // The allocations redone here from the public key shares, each share made a weight by weight_of
+  // and apportioned as the rule states it: B2 (two terms) and B3 (one term, a minimum) of KIM
+  // 2021, the FlüAG's money (two terms and a cap). One draft is evaluated three times: the key
+  // computed, every term taken over from the last evaluation, and taken over with 90 % budgets.
+  for (const char* file : {"kim-nrw-2021.yaml", "fluag-integrationspauschale.yaml"}) {
+    CAPTURE(file);
+    const auto ls = io::load_scenario(kScenarios + file);
+    const Plan plan(ls.scenario, ls.regions);
+    Draft d;
+    for (const int percent : {100, 100, 90}) {
+      CAPTURE(percent);
+      std::vector<Cents> budget;
+      for (const auto& b : ls.scenario.bausteine) budget.push_back(b.budget / 100 * percent);
+      PlanInputs in;
+      in.budget = budget;
+      in.claims = false;
+      plan.evaluate(in, d);
+      std::size_t row = 0;  // a Baustein's candidates are its first rows, in the order of `who`
+      int checked = 0;
+      for (std::size_t bi = 0; bi < ls.scenario.bausteine.size(); ++bi) {
+        const Baustein& b = ls.scenario.bausteine[bi];
+        while (row < plan.rows().size() && plan.rows()[row].baustein != bi) ++row;
+        const auto who = select(ls.regions, b.recipients);
+        const Key* key = b.rule->keyed_by();
+        if (!key) continue;
+        std::vector<std::uint64_t> weight;
+        for (const double share : key_shares(ls.regions, who, *key)) weight.push_back(weight_of(share));
+        if (const auto* r = rule_as<PositionsByKey>(b)) {
+          const Cents unit_cost = r->unit * (b.rate_per_vza / 2);
+          const std::int64_t base = r->base / r->unit, n = std::int64_t(who.size());
+          const std::vector<std::int64_t> least(who.size(), r->min ? (*r->min + r->unit - 1) / r->unit - base : 0);
+          const auto seats = apportion(r->rule, weight, budget[bi] / unit_cost - base * n, Bounds{least, {}});
+          for (std::size_t k = 0; k < who.size(); ++k) CHECK(d.gross[row + k] == (seats[k] + base) * r->unit);
+        } else {
+          const auto* m = rule_as<MoneyByKey>(b);
+          REQUIRE(m);
+          const std::vector<std::int64_t> least(who.size(), m->minimum);
+          const auto cents = apportion(Rule{Method::hamilton, std::nullopt, TiePolicy::order, 0}, weight, budget[bi], Bounds{least, {}});
+          for (std::size_t k = 0; k < who.size(); ++k) CHECK(d.cents[row + k] == cents[k]);
+        }
+        ++checked;
+      }
+      CHECK(checked == (std::string(file) == "kim-nrw-2021.yaml" ? 2 : 1));
+    }
+  }
+}

@@ -31,9 +31,14 @@ struct KeyPlan {
   /// themselves (a große kreisangehörige Stadt with its own ABH, Stadt Aachen with its own KI):
   /// they are served by their own authority, not by the Kreis.
   std::vector<std::vector<std::uint32_t>> carved;
-  /// The candidates whose carved list is not empty, ascending: where everyone is present, every
-  /// other candidate counts its own value.
-  std::vector<std::uint32_t> carving;
+  /// Every carve-out as (candidate, member), by candidate and then in the order of `carved`: where
+  /// everyone is present, the counted values are the own values with these subtracted, in one
+  /// pass of a fixed length instead of a loop per candidate, whose exits the branch predictor
+  /// misses.
+  struct Carve {
+    std::uint32_t candidate, member;
+  };
+  std::vector<Carve> carves;
   /// Where its rule was set ("bausteine[1].positions_by_key"): errors about the key name the place.
   const SourceMap* places = nullptr;
   std::string path;
@@ -87,7 +92,7 @@ KeyPlan compile_key(const Regions& regions, const std::vector<std::size_t>& who,
         if (auto at = std::lower_bound(who.begin(), who.end(), g); at != who.end() && *at == g)
           k.carved[i].push_back(static_cast<std::uint32_t>(at - who.begin()));
   for (std::size_t i = 0; i < who.size(); ++i)
-    if (!k.carved[i].empty()) k.carving.push_back(static_cast<std::uint32_t>(i));
+    for (const std::uint32_t g : k.carved[i]) k.carves.push_back({static_cast<std::uint32_t>(i), g});
   return k;
 }
 
@@ -131,31 +136,18 @@ inline bool same_data(const double* column, std::span<const std::size_t> who, co
 }
 
 /// The value of an indicator (its `column`) that counts for candidate i: its own less that of its
-/// present carved-out members, at least 0. `everyone`: every candidate is present, so the flags
-/// `here` are not read. Over plain pointers: through the vectors every byte read of `here` made the
-/// compiler reload them (this runs per candidate, term and evaluation).
-template <bool everyone = false>
+/// present carved-out members, at least 0. Over plain pointers: through the vectors every byte read
+/// of `here` made the compiler reload them (this runs per candidate, term and evaluation).
 inline double counted_value(const double* column, const std::size_t* region, const std::uint8_t* here,
                             const std::vector<std::uint32_t>* carved, std::uint32_t i) {
   double v = column[region[i]];
   for (const std::uint32_t g : carved[i])
-    if (everyone || here[g]) v -= column[region[g]];
+    if (here[g]) v -= column[region[g]];
   return std::max(v, 0.0);
 }
 inline double counted_value(const KeyPlan& k, const KeyPlan::Term& t, const Eigen::MatrixXd& ind,
                             std::span<const std::size_t> who, std::span<const std::uint8_t> present, std::uint32_t i) {
   return counted_value(ind.col(Eigen::Index(t.column)).data(), who.data(), present.data(), k.carved.data(), i);
-}
-
-/// The counted values of the candidates from .. end - 1, where none of them carves out a member:
-/// each its own, at least 0, into `value`; returns `total` with them added, in their order.
-inline double own_values(const double* column, const std::size_t* region, std::size_t from, std::size_t end,
-                         double* value, double total) {
-  for (std::size_t j = from; j < end; ++j) {
-    value[j] = std::max(column[region[j]], 0.0);
-    total += value[j];
-  }
-  return total;
 }
 
 /// " (data/k.csv lines 2, 3 and 4, column 'x')": the data cells of the candidates `at` (indices
@@ -182,16 +174,15 @@ double column_values(const KeyPlan& k, const KeyPlan::Term& t, const Eigen::Matr
   double* const value = out.data();
   double total = 0;
   if (n == who.size()) {
-    // Everyone is present (at[j] == j): a candidate carves out all its members, the others count
-    // their own value, without the indices and flags. The same operations in the same order.
-    std::size_t j = 0;
-    for (const std::uint32_t i : k.carving) {
-      total = own_values(column, region, j, i, value, total);
-      value[i] = counted_value<true>(column, region, here, carved, i);
-      total += value[i];
-      j = i + 1;
+    // Everyone is present (at[j] == j): each candidate's own value, its carved-out members' values
+    // subtracted in their order, then the clamp at 0 and the total in the candidates' order: the
+    // operations of counted_value(), in three passes without a branch that depends on the data.
+    for (std::size_t j = 0; j < n; ++j) value[j] = column[region[j]];
+    for (const KeyPlan::Carve& c : k.carves) value[c.candidate] -= column[region[c.member]];
+    for (std::size_t j = 0; j < n; ++j) {
+      value[j] = std::max(value[j], 0.0);
+      total += value[j];
     }
-    total = own_values(column, region, j, n, value, total);
   } else {
     for (std::size_t j = 0; j < n; ++j) {
       value[j] = counted_value(column, region, here, carved, at[j]);
@@ -230,13 +221,19 @@ void check_weights(const KeyPlan& k, std::span<const double> written) {
     k.refuse("key", "a key needs at least one indicator with a positive weight");
 }
 
-/// Key shares of the present candidates `at` (summing to 1), the cap applied; into `share`.
-/// `written`: the evaluation's weights in place of the key's (empty: the key's). `memo`: the
-/// terms of the last evaluation with it, taken where their inputs repeat, and updated.
+void cap_shares(const KeyPlan& k, const Eigen::MatrixXd& ind, const std::vector<std::size_t>& who,
+                std::span<const std::uint8_t> present, std::span<const std::uint32_t> at, std::span<double> share,
+                KeyScratch& s);
+
+/// Key shares of the present candidates `at` (summing to 1), the cap applied; into `share`, and
+/// where `weight` is not empty, each as the kernel's integer weight (weight_of) into it: in the
+/// last term's pass where no cap follows, while the share is at hand. `written`: the evaluation's
+/// weights in place of the key's (empty: the key's). `memo`: the terms of the last evaluation with
+/// it, taken where their inputs repeat, and updated.
 void evaluate_key(const KeyPlan& k, const Eigen::MatrixXd& ind, const std::vector<std::size_t>& who,
                   std::span<const std::uint8_t> present, std::span<const std::uint32_t> at,
-                  std::span<double> share, KeyScratch& s, std::span<const double> written = {},
-                  KeyMemo* memo = nullptr) {
+                  std::span<double> share, std::span<std::uint64_t> weight_out, KeyScratch& s,
+                  std::span<const double> written = {}, KeyMemo* memo = nullptr) {
   const std::size_t n = at.size(), nt = k.terms.size();
   auto column = [&](const KeyPlan::Term& t) { return ind.col(Eigen::Index(t.column)).data(); };
   std::size_t ti = 0;  // the terms before it are taken from the memo
@@ -259,6 +256,7 @@ void evaluate_key(const KeyPlan& k, const Eigen::MatrixXd& ind, const std::vecto
   else std::fill(share.begin(), share.end(), 0.0);
   // A partial sum is worth storing while every term before it is stored: it is taken only after them.
   bool store = memo != nullptr;
+  bool weighed = weight_out.empty();
   for (; ti < nt; ++ti) {
     const auto& t = k.terms[ti];
     // Not taken again until stored below: a refusal of this term (or a later one) must not leave
@@ -268,7 +266,16 @@ void evaluate_key(const KeyPlan& k, const Eigen::MatrixXd& ind, const std::vecto
     // before it is weighted, as column_shares() gives it.
     const double total = column_values(k, t, ind, who, present, at, s.value);
     const double weight = term_weight(k, ti, written);
-    for (std::size_t j = 0; j < n; ++j) share[j] += s.value[j] / total * weight;
+    if (ti + 1 == nt && !k.cap && !weighed) {
+      std::uint64_t* const into = weight_out.data();
+      for (std::size_t j = 0; j < n; ++j) {
+        share[j] += s.value[j] / total * weight;
+        into[j] = weight_of(share[j]);
+      }
+      weighed = true;
+    } else {
+      for (std::size_t j = 0; j < n; ++j) share[j] += s.value[j] / total * weight;
+    }
     if (store) store = !memo->terms[ti].moves;
     if (store) {
       KeyMemo::Term& m = memo->terms[ti];
@@ -280,7 +287,15 @@ void evaluate_key(const KeyPlan& k, const Eigen::MatrixXd& ind, const std::vecto
       m.partial.assign(share.begin(), share.end());
     }
   }
-  if (!k.cap) return;
+  if (k.cap) cap_shares(k, ind, who, present, at, share, s);
+  if (!weighed) weights_of(share, weight_out);
+}
+
+/// Caps each key share at the cap's factor times the share of the cap indicator.
+void cap_shares(const KeyPlan& k, const Eigen::MatrixXd& ind, const std::vector<std::size_t>& who,
+                std::span<const std::uint8_t> present, std::span<const std::uint32_t> at, std::span<double> share,
+                KeyScratch& s) {
+  const std::size_t n = at.size();
   // Cap each share at factor x the cap indicator's share; the excess goes to the uncapped ones
   // in proportion to their keys, until no share exceeds its cap (at most n rounds).
   column_shares(k, *k.cap, ind, who, present, at, s.cap);
@@ -325,7 +340,7 @@ std::vector<double> key_shares(const Regions& regions, const std::vector<std::si
   std::iota(at.begin(), at.end(), 0u);
   std::vector<double> share(who.size());
   KeyScratch s;
-  evaluate_key(k, regions.indicators, who, present, at, share, s);
+  evaluate_key(k, regions.indicators, who, present, at, share, {}, s);
   return share;
 }
 
@@ -374,6 +389,7 @@ struct Draft::Scratch {
   std::vector<RuleScratch> rule;
   std::vector<KeyScratch> key;
   std::vector<std::vector<double>> share;  ///< per present candidate: its key share
+  std::vector<std::vector<std::uint64_t>> weight;  ///< per present candidate: its key share's weight_of
   std::vector<std::uint32_t> at;  ///< candidate index of each present recipient
 };
 
@@ -540,6 +556,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     s.rule.resize(nb);
     s.key.resize(nb);
     s.share.resize(nb);
+    s.weight.resize(nb);
   }
   for (std::size_t bi = 0; bi < nb; ++bi) {
     const Baustein& b = scenario.bausteine[bi];
@@ -606,10 +623,12 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     const std::span<const std::uint8_t> present(d.present.data() + r0, nc);
     std::vector<double>& shares = s.share[bi];
     shares.resize(n);
+    std::vector<std::uint64_t>& key_weights = s.weight[bi];
+    key_weights.resize(c.key ? n : 0);
     const std::span<const double> weights = over ? over->key_weight : std::span<const double>();
     if (c.key) {
       check_weights(*c.key, weights);
-      evaluate_key(*c.key, ind, c.who, present, at, shares, s.key[bi], weights, &s.keys[bi]);
+      evaluate_key(*c.key, ind, c.who, present, at, shares, key_weights, s.key[bi], weights, &s.keys[bi]);
     }
     RuleCall call{{scenario, regions, bi, c.who},
                   ind,
@@ -618,6 +637,7 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
                   at,
                   present,
                   c.key ? std::span<const double>(shares) : std::span<const double>(),
+                  key_weights,
                   in.floor.empty() ? std::span<const Halves>() : in.floor.subspan(r0, nc),
                   std::span<Halves>(d.halves.data() + r0, nc),
                   std::span<Cents>(d.cents.data() + r0, nc),
@@ -815,9 +835,10 @@ Trace Plan::describe(const PlanInputs& in, std::size_t row) const {
   const std::span<const std::uint8_t> present(d.present.data() + r0, nc);
   out.push_back({"recipients", std::to_string(at.size()) + " present of " + std::to_string(nc), ""});
   std::vector<double> share(at.size());
+  std::vector<std::uint64_t> key_weight(c.key ? at.size() : 0);
   KeyScratch ks;
   if (c.key) {
-    evaluate_key(*c.key, ind, c.who, present, at, share, ks, weights);
+    evaluate_key(*c.key, ind, c.who, present, at, share, key_weight, ks, weights);
     describe_key(*c.key, scenario, regions, ind, c.who, present, at, j, share, ks, out, weights);
   }
   std::vector<Halves> halves(nc);
@@ -825,7 +846,7 @@ Trace Plan::describe(const PlanInputs& in, std::size_t row) const {
   std::vector<double> quota(nc);
   RuleScratch rs;
   RuleCall call{{scenario, regions, bi, c.who}, ind, d.budget[bi], rate, at, present,
-                c.key ? std::span<const double>(share) : std::span<const double>(),
+                c.key ? std::span<const double>(share) : std::span<const double>(), key_weight,
                 in.floor.empty() ? std::span<const Halves>() : in.floor.subspan(r0, nc),
                 halves, cents, quota, {}, rs, over};
   c.rule->evaluate(call);
@@ -886,9 +907,11 @@ std::vector<std::vector<std::pair<std::string, Halves>>> Plan::kinds(const PlanI
     // The rule's step again, as describe() makes it: kinds are the rule's to count.
     const std::span<const std::uint8_t> present(d.present.data() + r0, nc);
     std::vector<double> share(at.size());
+    std::vector<std::uint64_t> key_weight(c.key ? at.size() : 0);
     const BausteinOverrides* over = in.bausteine.empty() || in.bausteine[bi].empty() ? nullptr : &in.bausteine[bi];
     KeyScratch ks;
-    if (c.key) evaluate_key(*c.key, ind, c.who, present, at, share, ks, over ? over->key_weight : std::span<const double>());
+    if (c.key)
+      evaluate_key(*c.key, ind, c.who, present, at, share, key_weight, ks, over ? over->key_weight : std::span<const double>());
     std::vector<Halves> halves(nc);
     std::vector<Cents> cents(nc);
     std::vector<double> quota(nc);
@@ -896,7 +919,7 @@ std::vector<std::vector<std::pair<std::string, Halves>>> Plan::kinds(const PlanI
     const Baustein& b = scenario.bausteine[bi];
     const Cents rate = period_rate(scenario, bi, in.rate_per_vza.empty() ? b.rate_per_vza : in.rate_per_vza[bi]);
     RuleCall call{{scenario, regions, bi, c.who}, ind, d.budget[bi], rate, at, present,
-                  c.key ? std::span<const double>(share) : std::span<const double>(),
+                  c.key ? std::span<const double>(share) : std::span<const double>(), key_weight,
                   in.floor.empty() ? std::span<const Halves>() : in.floor.subspan(r0, nc),
                   halves, cents, quota, {}, rs, over};
     c.rule->evaluate(call);

@@ -111,6 +111,8 @@ struct RuleCall : RuleSite {
   std::span<const std::uint32_t> at;      ///< the present candidates (indices in who), ascending
   std::span<const std::uint8_t> present;  ///< per candidate
   std::span<const double> share;          ///< per present candidate: its key share; empty without key
+  /// Per present candidate: weight_of(its key share), the kernel's weight; empty without key.
+  std::span<const std::uint64_t> weight;
   std::span<const Halves> floor;          ///< per candidate: positions kept at least; empty: none
   std::span<Halves> halves;
   std::span<Cents> cents;

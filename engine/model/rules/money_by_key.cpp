@@ -32,10 +32,8 @@ class Compiled final : public CompiledRule {
       c.refuse(c.in_block("minimum_eur"), c.b().id + ": the minimum of " + money_text(minimum) + " for " +
                                            std::to_string(n) + " recipients exceeds the budget");
     s.lo.assign(n, minimum);
-    s.weight.resize(n);
-    weights_of(c.share, s.weight);
     s.seats.resize(n);
-    c.outcome = apportion(Rule{Method::hamilton, std::nullopt, TiePolicy::order, 0}, s.weight, c.budget, s.seats,
+    c.outcome = apportion(Rule{Method::hamilton, std::nullopt, TiePolicy::order, 0}, c.weight, c.budget, s.seats,
                           s.kernel, Bounds{s.lo, {}});
     for (std::size_t j = 0; j < n; ++j) c.cents[c.at[j]] = s.seats[j];
     if (c.claims)
@@ -46,13 +44,13 @@ class Compiled final : public CompiledRule {
     const RuleScratch& s = c.scratch;
     const std::size_t k = c.at[j];
     const double quota = static_cast<double>(c.budget) * c.share[j];
-    out.push_back({"weight (key share in 12 decimals)", std::to_string(s.weight[j]), "", {static_cast<std::int64_t>(s.weight[j])}});
+    out.push_back({"weight (key share in 12 decimals)", std::to_string(c.weight[j]), "", {static_cast<std::int64_t>(c.weight[j])}});
     out.push_back({"quota of the budget", number_text(quota) + " cents = " + money_text(c.budget) + " x key share",
                    c.place("budget_eur"), {c.budget}, {quota}});
     out.push_back({"minimum", money_text(minimum_of(rule_, c)), c.place(c.in_block("minimum_eur")), {minimum_of(rule_, c)}});
     // Largest remainder on cents, the minimum as a lower bound: a recipient whose quota of what
     // the others leave lies below the minimum is raised to it.
-    describe_largest_remainder(s.weight, c.budget, Bounds{s.lo, {}}, s.seats, c.outcome, TiePolicy::order, j, "cents", out);
+    describe_largest_remainder(c.weight, c.budget, Bounds{s.lo, {}}, s.seats, c.outcome, TiePolicy::order, j, "cents", out);
     out.push_back({"cents", std::to_string(c.cents[k]) + " = " + money_text(c.cents[k]), "", {c.cents[k]}});
   }
 

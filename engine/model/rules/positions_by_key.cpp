@@ -129,8 +129,6 @@ class Compiled final : public CompiledRule {
       }
     }
     c.bounds = Bounds{lo, hi};
-    s.weight.resize(n);
-    weights_of(c.share, s.weight);
     s.seats.resize(n);
     // A maximum that no recipient can reach binds nothing (B3's "all the budget buys"): the kernel
     // is spared its checks (describe() still says it). Not so for Vinton, which caps the lower
@@ -138,7 +136,7 @@ class Compiled final : public CompiledRule {
     const bool reachable = !hi.empty() && (rule.rule.method == Method::vinton ||
                                            max_reachable(lo, hi, keyed, c.floor.empty()));
     try {
-      c.outcome = apportion(rule.rule, s.weight, keyed, s.seats, s.kernel,
+      c.outcome = apportion(rule.rule, c.weight, keyed, s.seats, s.kernel,
                             Bounds{lo, reachable ? hi : std::span<const std::int64_t>()});
     } catch (const TieError& e) {
       c.refuse_tie(e, c.at, rule.unit);
@@ -170,7 +168,7 @@ class Compiled final : public CompiledRule {
     const std::int64_t units = c.budget / unit_cost, base_units = rule.base_units;
     const std::int64_t keyed = units - base_units * static_cast<std::int64_t>(n);
     const std::int64_t seats = s.seats[j];
-    const auto weight = static_cast<std::int64_t>(s.weight[j]);
+    const auto weight = static_cast<std::int64_t>(c.weight[j]);
     out.push_back({"unit", vza_text(rule.unit) + " VZÄ = " + money_text(unit_cost), c.place(c.in_block("unit_vza")),
                    {rule.unit, unit_cost}});
     out.push_back({"units the budget buys", std::to_string(units) + " = " + money_text(c.budget) + " / " + money_text(unit_cost),
@@ -219,7 +217,7 @@ class Compiled final : public CompiledRule {
         out.push_back({c.floor.empty() ? "at least" : "at least (the minimum, or last year's positions)", std::to_string(lo) + beyond,
                        rule.min ? c.place(c.in_block("min_vza")) : "", {lo}});
       if (hi != kUnbounded) out.push_back({"at most", std::to_string(hi) + beyond, c.place(c.in_block("max_vza")), {hi}});
-      describe_largest_remainder(s.weight, keyed, bounds, s.seats, c.outcome, rule.rule.ties, j, "units", out);
+      describe_largest_remainder(c.weight, keyed, bounds, s.seats, c.outcome, rule.rule.ties, j, "units", out);
     }
     out.push_back({"units", std::to_string(seats) + (base_units ? " + " + std::to_string(base_units) + " base" : ""), "",
                    {seats, base_units}});
