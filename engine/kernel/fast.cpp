@@ -795,6 +795,13 @@ bool fast_divisor_of(const Rule& rule, const Signposts& sp, std::span<const u64>
 
 namespace detail {
 
+bool hamilton_buckets_prove(std::span<const std::uint64_t> weights, std::int64_t house, std::int64_t lo, Workspace& ws) {
+  // apportion_fast's own preconditions for the way (n < 2048 keeps the buckets' sums exact).
+  if (weights.empty() || weights.size() > kFastRecipients || house < 0 || house > kMaxHamiltonHouse) return false;
+  UniformSet u;
+  return uniform_held_set(weights, house, lo, ws, u) == Uniform::proved;
+}
+
 bool apportion_fast(const Rule& rule, std::span<const std::uint64_t> weights, std::int64_t house,
                     std::span<std::int64_t> seats, Workspace& ws, Bounds bounds, Outcome& out) {
   const std::size_t n = weights.size();

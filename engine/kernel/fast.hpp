@@ -11,6 +11,11 @@ namespace kimsim::detail {
 bool apportion_fast(const Rule& rule, std::span<const std::uint64_t> weights, std::int64_t house,
                     std::span<std::int64_t> seats, Workspace& ws, Bounds bounds, Outcome& out);
 
+/// Whether bounded Hamilton where every recipient has the minimum `lo` (and none a maximum)
+/// proves whom the minimum holds on buckets of the weights, the way apportion_fast tries first
+/// for that shape (Newton's passes otherwise). For the tests, which must know that this way ran.
+bool hamilton_buckets_prove(std::span<const std::uint64_t> weights, std::int64_t house, std::int64_t lo, Workspace& ws);
+
 /// The general kernel: every method, bound, tie policy and error.
 Outcome apportion_general(const Rule& rule, std::span<const std::uint64_t> weights, std::int64_t house,
                           std::span<std::int64_t> seats, Workspace& ws, Bounds bounds = {});
