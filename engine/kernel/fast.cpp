@@ -119,6 +119,33 @@ inline i64 fast_round(double q, const double* s) {
   }
 }
 
+/// Huntington-Hill's and Dean's first divisor estimate. Their s(0) = 0 rounds every quotient
+/// below 1 up to one unit, and s(1) < 1.5 rounds more of those in [1, 2) up than down: at the
+/// mean offset alone (a ~ W / D) the first rounding lands 36-79 units above the house on the
+/// benchmark's instances, beyond the selection, and costs a second rounding pass. With the
+/// weights below t = W / h (count and sum) and those in [t, 2 t) (count) the estimate
+///   h ~ (W - W_below) / D + below + (1.5 - s(1)) band
+/// lands within 0-15 units there. A light pass: every comparison is the sign bit of a
+/// difference (w <= 2^53 and t <= 2^54: no wrap), so GCC vectorises it as fast_sums. (D'Hondt
+/// and Sainte-Lague with B3's minimum of 1 the same way read fewer instructions on the benchmark
+/// but more in the replication: results/bench/perf.md, section 28.)
+struct SmallQuotients {
+  u64 below = 0;    // weights below t, weight 0 included
+  u64 below_w = 0;  // their sum
+  u64 band = 0;     // weights below 2 t
+};
+
+inline SmallQuotients fast_small_quotients(std::span<const u64> weights, u64 t) {
+  const u64* w = weights.data();
+  const u64 t2 = 2 * t;
+  u64 below = 0, below_w = 0, band = 0;
+  for (std::size_t i = 0; i < weights.size(); ++i) {
+    const u64 b = (w[i] - t) >> 63;
+    below += b, below_w += w[i] & (0 - b), band += (w[i] - t2) >> 63;
+  }
+  return {below, below_w, band};
+}
+
 template <Method M, bool Lo, bool Hi>
 bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, std::span<i64> seats, Workspace& ws,
                   Bounds b, Outcome& out) {
@@ -163,6 +190,17 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
   const double W = static_cast<double>(sums.active);
   const double h = static_cast<double>(house - sums.fixed);
   double divisor = W / std::max(h - static_cast<double>(sums.m) * rounding_offset(M), 0.5);
+  if constexpr (M == Method::huntington_hill || M == Method::dean) {
+    const u64 t = static_cast<u64>(std::min(W / std::max(h, 0.5), static_cast<double>(kMaxWeight) * 2.0));
+    const SmallQuotients sq = fast_small_quotients(weights, t);
+    // Weight 0 lies below t (for t > 0) and takes no unit of its own: n - m of `below`.
+    const double below = static_cast<double>(sq.below - (t > 0 ? n - sums.m : 0));
+    const double rest = h - below - (1.5 - sp.value<M>(1)) * static_cast<double>(sq.band - sq.below);
+    // rest >= 1 also keeps W - W_below > 0: every weight below t = W / h would need m > h units,
+    // and rest <= h - m then. Below 1 (infeasible instances, or maximums of 0) the estimate
+    // stays at the mean offset's.
+    if (rest >= 1.0) divisor = static_cast<double>(sums.active - sq.below_w) / rest;
+  }
   i64 sum = round_all(divisor, std::true_type{});
   for (int k = 0; k < 4 && std::abs(sum - house) > i64(kFastSelect); ++k) {
     const double offset = static_cast<double>(sum - sums.fixed) - W / divisor;  // a ~ W/D + offset
