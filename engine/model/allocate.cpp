@@ -137,7 +137,8 @@ inline bool same_data(const double* column, std::span<const std::size_t> who, co
 
 /// The value of an indicator (its `column`) that counts for candidate i: its own less that of its
 /// present carved-out members, at least 0. Over plain pointers: through the vectors every byte read
-/// of `here` made the compiler reload them (this runs per candidate, term and evaluation).
+/// of `here` made the compiler reload them (this runs per candidate and term wherever someone is
+/// absent, and in describe_key).
 inline double counted_value(const double* column, const std::size_t* region, const std::uint8_t* here,
                             const std::vector<std::uint32_t>* carved, std::uint32_t i) {
   double v = column[region[i]];
@@ -226,7 +227,7 @@ void cap_shares(const KeyPlan& k, const Eigen::MatrixXd& ind, const std::vector<
                 KeyScratch& s);
 
 /// Key shares of the present candidates `at` (summing to 1), the cap applied; into `share`, and
-/// where `weight` is not empty, each as the kernel's integer weight (weight_of) into it: in the
+/// where `weight_out` is not empty, each as the kernel's integer weight (weight_of) into it: in the
 /// last term's pass where no cap follows, while the share is at hand. `written`: the evaluation's
 /// weights in place of the key's (empty: the key's). `memo`: the terms of the last evaluation with
 /// it, taken where their inputs repeat, and updated.
