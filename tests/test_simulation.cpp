@@ -2,6 +2,7 @@
 #include <Random123/philox.h>
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
@@ -94,6 +95,39 @@ TEST_CASE("fairness: Gini and max/min ratio of euros per inhabitant over the ter
   SimulationResult shares = simulate_share(ls.scenario, huge, spec, 0, 4, 1);
   merge(shares, simulate_share(ls.scenario, huge, spec, 4, 3, 1));
   CHECK(shares.state[0].maxmin_capped.n == 7);
+}
+
+TEST_CASE("sorted by rank: std::sort's order by every path this CPU has, with ties, +inf, every length to 3 blocks") {
+  // The fairness scorer's sort: each value placed by the number below it. Equal values share a
+  // rank; the values must come out as std::sort puts them.
+  std::uint64_t state = 11;
+  auto next = [&] { return (state = state * 6364136223846793005ull + 1442695040888963407ull) >> 33; };
+  const double inf = std::numeric_limits<double>::infinity();
+  int paths = 0;
+  for (const char* path : {"avx512", "avx2", "sse2"})
+    for (std::size_t n = 0; n <= 25; ++n)
+      for (int trial = 0; trial < 40; ++trial) {
+        std::vector<double> x(n);
+        for (double& v : x) {
+          const auto k = next() % 8;  // few distinct values: long runs of ties; and +inf, 0, -0, a denormal
+          v = k == 0 ? inf : k == 1 ? 0.0 : k == 2 ? -0.0 : k == 3 ? 4.9e-324 : static_cast<double>(next() % 4) * 0.25;
+        }
+        std::vector<double> sorted(n, 42.0), expected = x;
+        if (!sort_by_rank(path, x, sorted)) break;  // not on this CPU
+        paths += n == 0 && trial == 0;
+        std::sort(expected.begin(), expected.end());
+        for (std::size_t i = 0; i < n; ++i) REQUIRE(sorted[i] == expected[i]);  // -0.0 == 0.0 as both sorts see it
+      }
+  CHECK(paths >= 1);  // SSE2's runs everywhere
+  std::vector<double> x(53), sorted(53);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<double>(next()) * 1e-3;
+  std::vector<double> expected = x;
+  std::sort(expected.begin(), expected.end());
+  sort_by_rank(x, sorted);
+  for (std::size_t i = 0; i < x.size(); ++i)
+    REQUIRE(std::bit_cast<std::uint64_t>(sorted[i]) == std::bit_cast<std::uint64_t>(expected[i]));
+  CHECK_THROWS_AS(sort_by_rank(x, std::span<double>(sorted).first(52)), Error);
+  CHECK_FALSE(sort_by_rank("avx1024", x, sorted));
 }
 
 TEST_CASE("with uptake p the mean allocation lies within a few standard errors of p times the allocation") {

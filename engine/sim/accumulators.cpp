@@ -25,13 +25,25 @@ void Histogram::merge(const Histogram& o) {
 void ValueCounts::add_other(std::int64_t v) {
   if (!binned_) {
     // Most values that are not the last one are one of its neighbours (positions at a flat rate
-    // moving by one step): checked before the search. (Before the first value, last_ + 1 is 0.)
-    for (const std::uint32_t at : {last_ + 1, last_ - 1})
-      if (at < counts_.size() && counts_[at].first == v) {
+    // moving by one step): checked before the search. Which one it is, is a coin flip per call,
+    // so both are compared and the place is computed, without a branch between them: above is
+    // below + 2 (modulo 2^32), a neighbour beyond the ends compares the first entry, and
+    // `within` drops it. (Before the first value, last_ + 1 is 0 and the vector is empty.)
+    const std::size_t size = counts_.size();
+    if (size > 0) [[likely]] {
+      const std::uint32_t above = last_ + 1, below = last_ - 1;
+      const bool up = (above < size) & (counts_[above < size ? above : 0].first == v);
+      const bool down = (below < size) & (counts_[below < size ? below : 0].first == v);
+      // One test of both: as `up | down`, GCC tests each with a branch of its own again.
+      std::uint32_t found = up | down;
+      asm("" : "+r"(found));
+      if (found) {
+        const std::uint32_t at = below + 2 * static_cast<std::uint32_t>(up);
         ++counts_[at].second;
         last_ = at;
         return;
       }
+    }
     const auto it = std::lower_bound(counts_.begin(), counts_.end(), std::make_pair(v, std::uint64_t{0}));
     if (it != counts_.end() && it->first == v) {
       ++it->second;

@@ -549,23 +549,12 @@ std::int64_t WholeDraw::round(double v) const { return nearest(bounded(v, double
 
 namespace {
 
-/// Gini coefficient of values sorted ascending (the first of each pair).
-double gini(std::span<const std::pair<double, std::uint32_t>> x) {
+/// Gini coefficient of values sorted ascending.
+double gini(std::span<const double> x) {
   double num = 0, sum = 0;
   const double n = static_cast<double>(x.size());
-  for (std::size_t i = 0; i < x.size(); ++i)
-    num += (2.0 * static_cast<double>(i + 1) - n - 1.0) * x[i].first, sum += x[i].first;
+  for (std::size_t i = 0; i < x.size(); ++i) num += (2.0 * static_cast<double>(i + 1) - n - 1.0) * x[i], sum += x[i];
   return sum > 0 ? num / (n * sum) : 0.0;
-}
-
-/// Sorts by value with insertion sort: linear for the nearly sorted input it gets.
-void sort_nearly_sorted(std::span<std::pair<double, std::uint32_t>> x) {
-  for (std::size_t i = 1; i < x.size(); ++i) {
-    const auto v = x[i];
-    std::size_t j = i;
-    for (; j > 0 && v.first < x[j - 1].first; --j) x[j] = x[j - 1];
-    x[j] = v;
-  }
 }
 
 /// v in [0, kMaxRatio] in units of 1e-9.
@@ -581,7 +570,110 @@ std::int64_t mul_div(std::int64_t a, std::int64_t b) {
   return static_cast<std::int64_t>(static_cast<__int128>(a) * b / D);
 }
 
+constexpr std::size_t kBlock = 8;  // values ranked at once
+
+/// Places the first m of the kBlock values at `lanes` at their ranks among v[0, n) in s.
+template <typename V>
+[[gnu::always_inline]] inline void place_block(const double* v, std::size_t n, const double* lanes, std::size_t m,
+                                               double* s) {
+  constexpr std::size_t kWidth = sizeof(V) / sizeof(double), kVectors = kBlock / kWidth;
+  using Count = decltype(V{} < V{});  // lanes of int64: -1 where true
+  V block[kVectors];
+  Count below[kVectors] = {};
+  std::memcpy(block, lanes, sizeof block);
+#pragma GCC unroll 4
+  for (std::size_t j = 0; j < n; ++j) {
+    const V x = v[j] * (V{} + 1.0);  // v[j] in each lane (V{} + v[j] adds 0.0: -0.0 would change)
+    for (std::size_t k = 0; k < kVectors; ++k) below[k] -= x < block[k];
+  }
+  std::int64_t place[kBlock];
+  std::memcpy(place, below, sizeof place);
+  for (std::size_t l = 0; l < m; ++l) s[place[l]] = lanes[l];
+}
+
+/// Places each of v[0, n) at its rank in s (a run of equal values at its first place), a block of
+/// kBlock values at a time: each value of v broadcast and compared with the block, the lanes'
+/// counts of values below. V is a vector of doubles as wide as the target of the function the
+/// template is inlined into (GCC's generic vectors: a comparison wider than the target's
+/// registers would be done one lane at a time).
+template <typename V>
+[[gnu::always_inline]] inline void place_by_rank(const double* v, std::size_t n, double* s) {
+  std::size_t i = 0;
+  for (; i + kBlock <= n; i += kBlock) place_block<V>(v, n, v + i, kBlock, s);
+  if (i < n) {
+    double lanes[kBlock] = {};  // the lanes beyond n are counted, and not placed
+    std::copy(v + i, v + n, lanes);
+    place_block<V>(v, n, lanes, n - i, s);
+  }
+}
+
+using PlaceByRank = void (*)(const double*, std::size_t, double*);
+struct RankPath {
+  std::string_view name;
+  PlaceByRank place;
+  bool supported;  ///< by this CPU
+};
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// Each width a function of its own instruction set, chosen once by the CPU, as Philox4x32's
+// paths: per value of v and block of eight, one comparison and one subtraction with AVX-512,
+// two each with AVX2, four with SSE2.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+[[gnu::target("avx512f")]] void place_by_rank_avx512(const double* v, std::size_t n, double* s) {
+  place_by_rank<double __attribute__((vector_size(64)))>(v, n, s);
+}
+[[gnu::target("avx2")]] void place_by_rank_avx2(const double* v, std::size_t n, double* s) {
+  place_by_rank<double __attribute__((vector_size(32)))>(v, n, s);
+}
+#pragma GCC diagnostic pop
+#endif
+void place_by_rank_sse2(const double* v, std::size_t n, double* s) {
+  place_by_rank<double __attribute__((vector_size(16)))>(v, n, s);
+}
+
+/// The paths, widest first.
+std::span<const RankPath> rank_paths() {
+  static const RankPath all[] = {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+      {"avx512", place_by_rank_avx512, static_cast<bool>(__builtin_cpu_supports("avx512f"))},
+      {"avx2", place_by_rank_avx2, static_cast<bool>(__builtin_cpu_supports("avx2"))},
+#endif
+      {"sse2", place_by_rank_sse2, true},  // two lanes: SSE2 on x86-64, the generic lowering elsewhere
+  };
+  return all;
+}
+
+void sort_by_rank(std::span<const double> x, std::span<double> sorted, PlaceByRank place) {
+  const std::size_t n = x.size();
+  if (sorted.size() != n) throw Error("sort_by_rank: sorted must be as long as x");
+  double* const s = sorted.data();
+  std::fill(s, s + n, -std::numeric_limits<double>::infinity());
+  place(x.data(), n, s);
+  // Equal values share the rank of the first place of their run; the places after it were not
+  // written (they hold -inf) and take the value before them.
+  for (std::size_t k = 1; k < n; ++k) s[k] = std::max(s[k], s[k - 1]);
+}
+
 }  // namespace
+
+void sort_by_rank(std::span<const double> x, std::span<double> sorted) {
+  static const PlaceByRank place = [] {
+    for (const RankPath& p : rank_paths())
+      if (p.supported) return p.place;
+    return place_by_rank_sse2;  // not reached: the last path runs everywhere
+  }();
+  sort_by_rank(x, sorted, place);
+}
+
+bool sort_by_rank(std::string_view path, std::span<const double> x, std::span<double> sorted) {
+  for (const RankPath& p : rank_paths())
+    if (p.name == path && p.supported) {
+      sort_by_rank(x, sorted, p.place);
+      return true;
+    }
+  return false;
+}
 
 void SpendingScorer::end_year(StateStats& state) {
   state.spent.add(spent_);
@@ -604,35 +696,30 @@ FairnessScorer::FairnessScorer(const Regions& regions, const std::vector<Plan::R
                              ? static_cast<std::uint32_t>(at - kreis_level_.begin())
                              : kNoKreis);
   }
-  for (std::size_t k = 0; k < kreis_level_.size(); ++k) {
-    order_.push_back(static_cast<std::uint32_t>(k));
+  for (std::size_t k = 0; k < kreis_level_.size(); ++k)
     euros_per_cent_inhabitant_.push_back(0.01 / population[kreis_level_[k]]);
-  }
   per_kreis_.assign(kreis_level_.size(), 0);
-  counted_.resize(kreis_level_.size());
-  place_.resize(kreis_level_.size());
+  value_.resize(kreis_level_.size());
+  sorted_.resize(kreis_level_.size());
 }
 
 void FairnessScorer::end_year(std::span<const std::uint8_t> absent, StateStats& state) {
-  // They are taken in the last replication's order, which rarely changes, so that sorting them
-  // is a few moves; then they take their new order in their own places, and the others keep
-  // theirs, close to where they will count again. Each is written and kept or not by whether it
-  // counts, without a branch: that is a coin flip per region where uptake is drawn.
-  const std::size_t K = order_.size();
-  std::pair<double, std::uint32_t>* const counted = counted_.data();
-  std::uint32_t* const order = order_.data();
-  std::uint32_t* const place = place_.data();
+  // Sorted by rank, without a branch that depends on the values: whether a region counts is a
+  // coin flip per region where uptake is drawn, and the order of the euros per inhabitant
+  // changes from one replication to the next, so that an insertion sort's exits mispredicted.
+  // The regions that do not count are +inf: ranked after all that do.
+  const std::size_t K = per_kreis_.size();
+  double* const value = value_.data();
   std::size_t n = 0;
-  for (std::size_t at = 0; at < K; ++at) {
-    const std::uint32_t k = order[at];
-    counted[n] = {static_cast<double>(per_kreis_[k]) * euros_per_cent_inhabitant_[k], k};
-    place[n] = static_cast<std::uint32_t>(at);
-    n += !absent[kreis_level_[k]] && per_kreis_[k] > 0;
+  for (std::size_t k = 0; k < K; ++k) {
+    const bool counts = !absent[kreis_level_[k]] & (per_kreis_[k] > 0);
+    value[k] = pick(counts, static_cast<double>(per_kreis_[k]) * euros_per_cent_inhabitant_[k],
+                    std::numeric_limits<double>::infinity());
+    n += counts;
   }
-  const std::span<std::pair<double, std::uint32_t>> x(counted, n);
-  sort_nearly_sorted(x);
-  for (std::size_t c = 0; c < n; ++c) order[place[c]] = counted[c].second;
-  double ratio = n == 0 ? 0.0 : counted[n - 1].first / counted[0].first;
+  sort_by_rank(value_, sorted_);
+  const std::span<const double> x(sorted_.data(), n);
+  double ratio = n == 0 ? 0.0 : x[n - 1] / x[0];
   const bool capped = ratio > double(kMaxRatio);
   ratio = std::min(ratio, double(kMaxRatio));
   state.gini.add(nano(gini(x)));

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "kimsim/simulation.hpp"
@@ -196,6 +197,15 @@ class SpendingScorer {
   std::int64_t spent_ = 0, filled_ = 0;
 };
 
+/// The values of x ascending, into sorted (as long as x); x holds no NaN. Each value's place is
+/// the number of values below it, counted for every pair on vector registers: n² comparisons,
+/// but no branch that depends on the values (an insertion sort's exits mispredict whenever the
+/// order changes). By the widest path this CPU has, chosen once.
+void sort_by_rank(std::span<const double> x, std::span<double> sorted);
+/// The same by one path ("avx512", "avx2", "sse2"): false, and nothing sorted, where this CPU or
+/// build lacks it. For the tests: every path gives the same places.
+bool sort_by_rank(std::string_view path, std::span<const double> x, std::span<double> sorted);
+
 /// Fairness: Gini and max/min ratio of euros per inhabitant of the territories (a Kreis or
 /// kreisfreie Stadt with its Gemeinden) whose Kreis-level region applied and received money — a
 /// measure of how the rules share the money among the participants.
@@ -214,11 +224,9 @@ class FairnessScorer {
   std::vector<std::uint32_t> row_kreis_;  // per row: its Kreis-level region in kreis_level_, or kNoKreis
   std::vector<double> euros_per_cent_inhabitant_;          // per Kreis-level region
   std::vector<Cents> per_kreis_;                           // per Kreis-level region: its money and its Gemeinden's
-  std::vector<std::uint32_t> order_;                       // Kreis-level regions, by euros per inhabitant
-  // Scratch of end_year, one per Kreis-level region: the counted ones' euros per inhabitant with
-  // their Kreis-level index, and where each stands in order_.
-  std::vector<std::pair<double, std::uint32_t>> counted_;
-  std::vector<std::uint32_t> place_;
+  // Scratch of end_year, one per Kreis-level region: euros per inhabitant (+inf where it does not
+  // count), and the same ascending.
+  std::vector<double> value_, sorted_;
 };
 
 /// Everything one thread needs to run replications: the compiled allocation plan, copies of the
