@@ -27,8 +27,9 @@ void ValueCounts::add_other(std::int64_t v) {
     // Most values that are not the last one are one of its neighbours (positions at a flat rate
     // moving by one step): checked before the search. Which one it is, is a coin flip per call,
     // so both are compared and the place is computed, without a branch between them: above is
-    // below + 2 (modulo 2^32), a neighbour beyond the ends compares the first entry, and
-    // `within` drops it. (Before the first value, last_ + 1 is 0 and the vector is empty.)
+    // below + 2 (modulo 2^32), a neighbour beyond the ends compares the first entry and its
+    // bounds test (`above < size`, `below < size`) drops it. (With last_ at kNoLast, before the
+    // first value or after a merge or a resume, above is 0: the first entry is compared.)
     const std::size_t size = counts_.size();
     if (size > 0) [[likely]] {
       const std::uint32_t above = last_ + 1, below = last_ - 1;

@@ -712,7 +712,8 @@ void FairnessScorer::end_year(std::span<const std::uint8_t> absent, StateStats& 
   double* const value = value_.data();
   std::size_t n = 0;
   for (std::size_t k = 0; k < K; ++k) {
-    const bool counts = !absent[kreis_level_[k]] & (per_kreis_[k] > 0);
+    // One test of both, without a jump between them (`&&` compiles to one).
+    const bool counts = static_cast<bool>(int{!absent[kreis_level_[k]]} & int{per_kreis_[k] > 0});
     value[k] = pick(counts, static_cast<double>(per_kreis_[k]) * euros_per_cent_inhabitant_[k],
                     std::numeric_limits<double>::infinity());
     n += counts;

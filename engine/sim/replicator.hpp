@@ -197,7 +197,9 @@ class SpendingScorer {
   std::int64_t spent_ = 0, filled_ = 0;
 };
 
-/// The values of x ascending, into sorted (as long as x); x holds no NaN. Each value's place is
+/// The values of x ascending, into sorted (as long as x); x holds no NaN. Equal values (0 and -0
+/// are equal) all come out as the last of them in x: a permutation of x only where equal values
+/// are the same bits (the scorer's are > 0 or +inf). Each value's place is
 /// the number of values below it, counted for every pair on vector registers: n² comparisons,
 /// but no branch that depends on the values (an insertion sort's exits mispredict whenever the
 /// order changes). By the widest path this CPU has, chosen once.
