@@ -855,6 +855,44 @@ TEST_CASE("the accumulators are declared once: the CSV columns and the packed la
   CHECK_THROWS_WITH_AS(unpack(bytes), "not kimsim simulation data of this version", Error);
 }
 
+TEST_CASE("the outputs write every mean and share with its decimals, also where it rounds to 0 or up to a power of ten") {
+  const auto& ls = baseline();
+  SimulationSpec spec;
+  spec.replications = 3;
+  SimulationResult r = simulate(ls.scenario, ls.regions, spec, 1);
+  REQUIRE(r.stats.size() >= 2);
+  r.replications = 1'000'000;
+  r.stats[0].nothing.n = 3;       // 0.000003
+  r.stats[1].nothing.n = 99'990;  // 0.09999
+  r.stats[0].halves.sum = 1, r.stats[0].halves.sq = 1;  // a mean of 0.0000005 VZÄ
+  r.state[0].gini.sum = 2'298, r.state[0].gini.sq = 5'281'000;  // 2.298e-12
+  const std::string csv = io::simulation_csv(ls, r);
+  std::vector<std::vector<std::string>> rows;
+  for (std::size_t at = 0; at < csv.size();) {
+    const std::size_t end = csv.find('\n', at);
+    std::vector<std::string>& row = rows.emplace_back();
+    for (std::size_t c = at; c <= end;) {  // a quoted name may hold a comma: cells counted from the end
+      const std::size_t comma = std::min(csv.find(',', c), end);
+      row.push_back(csv.substr(c, comma - c));
+      c = comma + 1;
+    }
+    at = end + 1;
+  }
+  REQUIRE(rows.size() >= 3);
+  auto cell = [&](std::size_t row, std::string_view column) {
+    const auto at = std::find(rows[0].begin(), rows[0].end(), column);
+    REQUIRE(at != rows[0].end());
+    return rows[row].at(rows[row].size() - static_cast<std::size_t>(rows[0].end() - at));
+  };
+  CHECK(cell(1, "p_nothing") == "0.0000");
+  CHECK(cell(2, "p_nothing") == "0.1000");
+  CHECK(cell(1, "positions_mean") == "0.0000");
+  CHECK(cell(1, "positions_sd") == "0.0005");  // sqrt(1e-6) halves
+  const nlohmann::json summary = io::simulation_summary(ls, spec, r);
+  CHECK(summary["years"][0]["gini_euros_per_inhabitant"]["mean"] == "0.000000");
+  CHECK(summary["years"][0]["gini_euros_per_inhabitant"]["sd"] == "0.000000");
+}
+
 // ---------------------------------------------------------------------------------------------
 // compare --replications: the scenarios on common random numbers.
 

@@ -1,5 +1,6 @@
 #include "io/sim_report.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -15,7 +16,20 @@ namespace {
 
 using i128 = __int128;
 
-std::string fixed(long double v, int decimals) { return fmt::format("{:.{}f}", v, decimals); }
+/// v with `decimals` decimals, correctly rounded. Not by {fmt}: its version 9 writes a long
+/// double that rounds to 0 with all its digits ("0.00000000229799999999999999982" for 6
+/// decimals) and one that rounds up to a power of ten a decimal short ("0.1" for 0.09999 and 4).
+std::string fixed(long double v, int decimals) {
+  char text[128];
+  if (const auto [end, error] = std::to_chars(text, text + sizeof text, v, std::chars_format::fixed, decimals);
+      error == std::errc{})
+    return std::string(text, end);
+  std::string wide(5000, '\0');  // beyond 10^100: at most 4933 digits before the point
+  const auto [end, error] = std::to_chars(wide.data(), wide.data() + wide.size(), v, std::chars_format::fixed, decimals);
+  if (error != std::errc{}) throw Error("a simulation statistic too large to write");
+  wide.resize(static_cast<std::size_t>(end - wide.data()));
+  return wide;
+}
 
 /// Standard deviation from integer sums (the same bits for any merge order).
 long double sd(i128 sum, i128 sq, std::uint64_t n) {
