@@ -150,6 +150,42 @@ inline SmallQuotients fast_small_quotients(std::span<const u64> weights, u64 t) 
   return {below, below_w, band};
 }
 
+/// Slots of the bubble in bubble_best: |d| + 1 <= kFastSelect + 1, rounded up to a multiple of 4.
+constexpr std::size_t kBubbleSlots = (kFastSelect + 1 + 3) / 4 * 4;
+
+/// The `keep` best of the c priorities `get(k)` into val[0 .. keep), best first (the larger
+/// where Up, the smaller otherwise), each also stored in p[k]; val holds kBubbleSlots entries,
+/// all -1 (Up) or +inf before. Each value
+/// bubbles through the slots as max and min: no branch on the data, and the slots' loop unrolled
+/// for keep rounded up to 4, 8, .. slots (the slots past keep take what falls out of the first
+/// keep, harmlessly), so that no loop exit depends on keep either (a loop over keep slots
+/// mispredicted its exit once per candidate in callgrind's model: results/bench/perf.md,
+/// section 33).
+template <bool Up, std::size_t S, class Get>
+inline void bubble_slots(double* val, double* p, std::size_t c, Get get) {
+  for (std::size_t k = 0; k < c; ++k) {
+    double v = p[k] = get(k);
+#pragma GCC unroll 20
+    for (std::size_t j = 0; j < S; ++j) {
+      const double t = val[j];
+      if constexpr (Up) val[j] = std::max(t, v), v = std::min(t, v);
+      else val[j] = std::min(t, v), v = std::max(t, v);
+    }
+  }
+}
+
+template <bool Up, class Get>
+void bubble_best(double* val, double* p, std::size_t c, std::size_t keep, Get get) {
+  static_assert(kBubbleSlots == 20);
+  switch ((keep + 3) / 4) {
+    case 1: return bubble_slots<Up, 4>(val, p, c, get);
+    case 2: return bubble_slots<Up, 8>(val, p, c, get);
+    case 3: return bubble_slots<Up, 12>(val, p, c, get);
+    case 4: return bubble_slots<Up, 16>(val, p, c, get);
+    default: return bubble_slots<Up, 20>(val, p, c, get);
+  }
+}
+
 template <Method M, bool Lo, bool Hi>
 bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, std::span<i64> seats, Workspace& ws,
                   Bounds b, Outcome& out) {
@@ -288,9 +324,9 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
   // The |d| + 1 best of the candidates are those of all recipients: every other one lies at or
   // below T (above, for holdings), and T below (above) the (|d| + 1)-th candidate. Where the
   // window holds fewer, a wider one (and at last every recipient) again.
-  double val[kFastSelect + 1];
+  double val[kBubbleSlots];
   std::uint32_t pos[kFastSelect + 1];
-  std::fill(val, val + keep, d > 0 ? -1.0 : inf);
+  std::fill(val, val + kBubbleSlots, d > 0 ? -1.0 : inf);
   if (d != 0) {
     auto priority = [&](std::size_t i) __attribute__((always_inline)) { return d > 0 ? claim(i) : holding(i); };
     for (double width = 2 * kWindow; c < keep && (d > 0 ? T > -1.0 : T < inf); width *= 2) {
@@ -304,20 +340,9 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
       // Each candidate bubbles through the |d| + 1 best as max and min (no branch on the data);
       // the units go to those strictly before the (|d| + 1)-th, in input order.
       double p[kFastCandidates];
-      for (std::size_t k = 0; k < c; ++k) {
-        double v = p[k] = priority(cand[k]);
-        if (d > 0) {
-          for (std::size_t j = 0; j < keep; ++j) {
-            const double t = val[j];
-            val[j] = std::max(t, v), v = std::min(t, v);
-          }
-        } else {
-          for (std::size_t j = 0; j < keep; ++j) {
-            const double t = val[j];
-            val[j] = std::min(t, v), v = std::max(t, v);
-          }
-        }
-      }
+      auto get = [&](std::size_t k) __attribute__((always_inline)) { return priority(cand[k]); };
+      if (d > 0) bubble_best<true>(val, p, c, keep, get);
+      else bubble_best<false>(val, p, c, keep, get);
       const double V = val[want];
       std::size_t moved = 0;
       for (std::size_t k = 0; k < c; ++k) pos[moved] = cand[k], moved += d > 0 ? p[k] > V : p[k] < V;
