@@ -36,8 +36,10 @@ using u128 = unsigned __int128;
 /// 2^53 each wrapped to 0, passed the sum's check and never ended Hamilton's selection).
 constexpr std::size_t kFastRecipients = 2047;
 constexpr std::size_t kFastSelect = 16;  // units moved by selection after the jump
-/// The selection's window beside the divisor, in expected candidates per unit selected.
-constexpr double kWindow = 2.0;
+/// The selection's window beside the divisor, in expected candidates per unit selected: 2 read
+/// fewer instructions on the unbounded benchmark rows, but re-read the priorities in 10 % of the
+/// calls with a maximum (dhondt_min1_max8 then slower than before: results/bench/perf.md, § 33).
+constexpr double kWindow = 3.0;
 /// Candidates at most for the branch-free selection (windows expect kWindow (|d| + 1)).
 constexpr std::size_t kFastCandidates = 96;
 
@@ -302,7 +304,7 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
       // are held.
       if constexpr (up <= 0) G2[lane] = std::max(G2[lane], g);  // NaN never wins: max(G, NaN) is G
       if constexpr (up >= 0) L2[lane] = std::min(L2[lane], l);
-      // NaN (and +inf) compare false: never a candidate. Taken by about 2 (|d| + 1) of the
+      // NaN (and +inf) compare false: never a candidate. Taken by about 3 (|d| + 1) of the
       // recipients; appending without a branch (`c += g > T`) read 1.5k instructions more a call
       // and no less time (results/bench/perf.md, section 33).
       if constexpr (up > 0) {
