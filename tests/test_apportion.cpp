@@ -323,6 +323,64 @@ TEST_CASE("the fast path equals the general kernel on random instances with ties
                 << refused << " refused by it)");
 }
 
+// The divisor methods' fast path selects the |d| + 1 best claims (holdings) from the recipients
+// in a window beside the divisor, widened where it holds too few: its ways to be wrong are a
+// window that misses one of them (claims clustered away from the divisor: few distinct weights)
+// and a tie at the (|d| + 1)-th (equal weights). At the KIM scale, where the window is narrow,
+// with B3's minimum and with maximums that pin many recipients (fewer claims near the divisor).
+TEST_CASE("the divisor fast path's selection window equals the general kernel at the KIM scale") {
+  const long count = differential_instances() / 20;
+  std::mt19937_64 rng(20261202);
+  std::lognormal_distribution<double> population(std::log(30000.0), 1.0);
+  Workspace fast_ws, general_ws;
+  long proved = 0, proved_clustered = 0, proved_bounded = 0, left = 0;
+  std::vector<u64> w, base;
+  std::vector<i64> lo, hi, fast, general;
+  for (long it = 0; it < count; ++it) {
+    const std::size_t n = 150 + rng() % 450;
+    const int style = int(it % 4), bounds_style = int((it / 4) % 3);
+    const i64 house = i64(n + rng() % (3 * n));
+    base.resize(1 + rng() % 6);
+    for (auto& b : base) b = 1000 + rng() % 1000000;
+    w.resize(n);
+    for (auto& v : w) {
+      if (style == 0) v = 1 + static_cast<u64>(population(rng));            // the benchmark's weights
+      else if (style == 1) v = base[rng() % base.size()] * 1000 + rng() % 1000;  // a few clusters
+      else if (style == 2) v = rng() % 5 == 0 ? 0 : (1 + rng() % 4) * 1000; // ties by multiples
+      else v = rng() % 8 == 0 ? base[0] : 1 + static_cast<u64>(population(rng));  // some equal
+    }
+    lo.clear(), hi.clear();
+    if (bounds_style >= 1) lo.assign(n, 1);
+    if (bounds_style == 2) hi.assign(n, 5 + i64(rng() % 8));
+    const Rule rule{kDivisorMethods[rng() % 5], std::nullopt, TiePolicy::order, 0};
+    const auto [ok, threw, fo, go] = both_paths(rule, w, house, Bounds{lo, hi}, fast, general, fast_ws, general_ws);
+    if (!ok) {
+      ++left;
+      continue;
+    }
+    if (threw || fast != general || go.tie || fo.divisor_low != go.divisor_low || fo.divisor_high != go.divisor_high) {
+      INFO("instance " << it << ", " << method_name(rule.method) << ", n " << n << ", house " << house
+                       << ", bounds style " << bounds_style << ", weight style " << style);
+      CHECK_FALSE(threw);
+      CHECK(fast == general);
+      CHECK_FALSE(go.tie.has_value());
+      CHECK(fo.divisor_low == go.divisor_low);
+      CHECK(fo.divisor_high == go.divisor_high);
+      break;
+    }
+    ++proved;
+    proved_clustered += style == 1;
+    proved_bounded += bounds_style != 0;
+  }
+  if (count >= 10000) {
+    CHECK(proved > count / 3);
+    CHECK(proved_clustered > count / 25);
+    CHECK(proved_bounded > count / 5);
+  }
+  MESSAGE(count << " instances: " << proved << " proved by the fast path (" << proved_clustered << " clustered, "
+                << proved_bounded << " bounded), " << left << " left to the general kernel");
+}
+
 // Hamilton's fast path computes the quotas R w / W in doubles and proves only the recipients
 // near the threshold exactly: its ways to be wrong are quotas within the doubles' error of an
 // integer (whose double floor is off by one), fractions within that error of the threshold or of

@@ -36,6 +36,12 @@ using u128 = unsigned __int128;
 /// 2^53 each wrapped to 0, passed the sum's check and never ended Hamilton's selection).
 constexpr std::size_t kFastRecipients = 2047;
 constexpr std::size_t kFastSelect = 16;  // units moved by selection after the jump
+/// The selection's window beside the divisor, in expected candidates per unit selected: 2 read
+/// fewer instructions on the unbounded benchmark rows, but re-read the priorities in 10 % of the
+/// calls with a maximum (dhondt_min1_max8 then slower than before: results/bench/perf.md, § 33).
+constexpr double kWindow = 3.0;
+/// Candidates at most for the branch-free selection (windows expect kWindow (|d| + 1)).
+constexpr std::size_t kFastCandidates = 96;
 
 struct FastSums {
   u64 all = 0;      // every weight: the limits
@@ -146,6 +152,42 @@ inline SmallQuotients fast_small_quotients(std::span<const u64> weights, u64 t) 
   return {below, below_w, band};
 }
 
+/// Slots of the bubble in bubble_best: |d| + 1 <= kFastSelect + 1, rounded up to a multiple of 4.
+constexpr std::size_t kBubbleSlots = (kFastSelect + 1 + 3) / 4 * 4;
+
+/// The `keep` best of the c priorities `get(k)` into val[0 .. keep), best first (the larger
+/// where Up, the smaller otherwise), each also stored in p[k]; val holds kBubbleSlots entries,
+/// all -1 (Up) or +inf before. Each value
+/// bubbles through the slots as max and min: no branch on the data, and the slots' loop unrolled
+/// for keep rounded up to 4, 8, .. slots (the slots past keep take what falls out of the first
+/// keep, harmlessly), so that no loop exit depends on keep either (a loop over keep slots
+/// mispredicted its exit once per candidate in callgrind's model: results/bench/perf.md,
+/// section 33).
+template <bool Up, std::size_t S, class Get>
+inline void bubble_slots(double* val, double* p, std::size_t c, Get get) {
+  for (std::size_t k = 0; k < c; ++k) {
+    double v = p[k] = get(k);
+#pragma GCC unroll 20
+    for (std::size_t j = 0; j < S; ++j) {
+      const double t = val[j];
+      if constexpr (Up) val[j] = std::max(t, v), v = std::min(t, v);
+      else val[j] = std::min(t, v), v = std::max(t, v);
+    }
+  }
+}
+
+template <bool Up, class Get>
+void bubble_best(double* val, double* p, std::size_t c, std::size_t keep, Get get) {
+  static_assert(kBubbleSlots == 20);
+  switch ((keep + 3) / 4) {
+    case 1: return bubble_slots<Up, 4>(val, p, c, get);
+    case 2: return bubble_slots<Up, 8>(val, p, c, get);
+    case 3: return bubble_slots<Up, 12>(val, p, c, get);
+    case 4: return bubble_slots<Up, 16>(val, p, c, get);
+    default: return bubble_slots<Up, 20>(val, p, c, get);
+  }
+}
+
 template <Method M, bool Lo, bool Hi>
 bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, std::span<i64> seats, Workspace& ws,
                   Bounds b, Outcome& out) {
@@ -214,15 +256,39 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
 
   // Pass 3: each recipient's claim to its next unit (gain, NaN at its maximum) and the priority
   // of its last unit held (loss, +inf or NaN where it cannot give one up); the strongest claim G
-  // and the weakest holding L; and the |d| + 1 strongest claims (d > 0) or weakest holdings
-  // (d < 0) in a small sorted buffer.
+  // and the weakest holding L; and the candidates for the |d| + 1 strongest claims (d > 0) or
+  // weakest holdings (d < 0): those beyond a threshold T near the divisor, so that few recipients
+  // take the branch that appends them. (A sorted buffer of the |d| + 1 best, entered by a branch
+  // taken in input order, mispredicted ~60 times a call on the benchmark: results/bench/perf.md,
+  // section 33.)
   const std::size_t want = static_cast<std::size_t>(std::abs(d));
   const std::size_t keep = want + 1;
   const double inf = std::numeric_limits<double>::infinity();
-  double val[kFastSelect + 1];
-  std::uint32_t pos[kFastSelect + 1];
-  std::fill(val, val + keep, d > 0 ? -1.0 : inf);
-  std::fill(pos, pos + keep, ~std::uint32_t{0});
+  auto claim = [&](std::size_t i) __attribute__((always_inline)) {
+    // Weight 0 claims 0 or NaN (0 inf), which no positive claim loses to and no move takes
+    // (a move needs a claim > 0); its holding is NaN (k = 0) or held by its minimum.
+    double g = wd[i] * inv[a[i]];
+    if constexpr (Hi) g *= kKeepClaim[a[i] < high(i)];
+    return g;
+  };
+  auto holding = [&](std::size_t i) __attribute__((always_inline)) {
+    double l = wd[i] * inv_prev[a[i]];
+    if constexpr (Lo) l *= kKeepHolding[a[i] > low(i)];
+    return l;
+  };
+  // The rounding by D leaves every claim at most D and every holding above D (but for the
+  // rounding of the products), about h of them per unit of relative distance from D: a window of
+  // relative width w (|d| + 1) / h beside D holds about w (|d| + 1) of them. The threshold of
+  // window w: every recipient once the window is wide (small houses).
+  auto threshold = [&](double width) {
+    const double eps = width * static_cast<double>(keep) / std::max(h, 1.0);
+    if (eps > 0.125) return d > 0 ? -1.0 : inf;
+    return d > 0 ? divisor * (1.0 - eps) : divisor * (1.0 + eps);
+  };
+  double T = threshold(kWindow);
+  ws.at.resize(n);
+  std::uint32_t* cand = ws.at.data();
+  std::size_t c = 0;  // candidates
   double G = -1.0, L = inf;
   auto scan = [&](auto dir) {
     constexpr int up = decltype(dir)::value;  // +1 gains wanted, -1 losses wanted, 0 neither
@@ -232,28 +298,19 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
     // Always inlined: GCC otherwise called it per recipient in some instantiations once the file
     // grew (the bounded divisor paths read up to 10k instructions more).
     auto one = [&](std::size_t i, std::size_t lane) __attribute__((always_inline)) {
-      const i64 k = a[i];
-      const double w = wd[i];
-      // Weight 0 claims 0 or NaN (0 inf), which no positive claim loses to and no move takes
-      // (a move needs a claim > 0); its holding is NaN (k = 0) or held by its minimum.
-      double g = w * inv[k];
-      double l = w * inv_prev[k];
-      if constexpr (Hi) g *= kKeepClaim[k < high(i)];
-      if constexpr (Lo) l *= kKeepHolding[k > low(i)];
-      G2[lane] = std::max(G2[lane], g);  // NaN never wins: max(G, NaN) is G
-      L2[lane] = std::min(L2[lane], l);
+      const double g = claim(i), l = holding(i);
+      // Only the side that no selection follows: the strongest claim left unserved is the
+      // (|d| + 1)-th candidate where units are missing, the weakest holding left where too many
+      // are held.
+      if constexpr (up <= 0) G2[lane] = std::max(G2[lane], g);  // NaN never wins: max(G, NaN) is G
+      if constexpr (up >= 0) L2[lane] = std::min(L2[lane], l);
+      // NaN (and +inf) compare false: never a candidate. Taken by about 3 (|d| + 1) of the
+      // recipients; appending without a branch (`c += g > T`) read 1.5k instructions more a call
+      // and no less time (results/bench/perf.md, section 33).
       if constexpr (up > 0) {
-        if (g > val[want]) {  // rare once the buffer is full
-          std::size_t j = want;
-          for (; j > 0 && val[j - 1] < g; --j) val[j] = val[j - 1], pos[j] = pos[j - 1];
-          val[j] = g, pos[j] = static_cast<std::uint32_t>(i);
-        }
+        if (g > T) cand[c++] = static_cast<std::uint32_t>(i);
       } else if constexpr (up < 0) {
-        if (l < val[want]) {
-          std::size_t j = want;
-          for (; j > 0 && val[j - 1] > l; --j) val[j] = val[j - 1], pos[j] = pos[j - 1];
-          val[j] = l, pos[j] = static_cast<std::uint32_t>(i);
-        }
+        if (l < T) cand[c++] = static_cast<std::uint32_t>(i);
       }
     };
     std::size_t i = 0;
@@ -265,6 +322,52 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
   if (d > 0) scan(std::integral_constant<int, 1>{});
   else if (d < 0) scan(std::integral_constant<int, -1>{});
   else scan(std::integral_constant<int, 0>{});
+
+  // The |d| + 1 best of the candidates are those of all recipients: every other one lies at or
+  // below T (above, for holdings), and T below (above) the (|d| + 1)-th candidate. Where the
+  // window holds fewer, a wider one (and at last every recipient) again.
+  double val[kBubbleSlots];
+  std::uint32_t pos[kFastSelect + 1];
+  std::fill(val, val + kBubbleSlots, d > 0 ? -1.0 : inf);
+  if (d != 0) {
+    auto priority = [&](std::size_t i) __attribute__((always_inline)) { return d > 0 ? claim(i) : holding(i); };
+    for (double width = 2 * kWindow; c < keep && (d > 0 ? T > -1.0 : T < inf); width *= 2) {
+      T = threshold(width), c = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        const double v = priority(i);
+        if (d > 0 ? v > T : v < T) cand[c++] = static_cast<std::uint32_t>(i);
+      }
+    }
+    if (c <= kFastCandidates) {
+      // Each candidate bubbles through the |d| + 1 best as max and min (no branch on the data);
+      // the units go to those strictly before the (|d| + 1)-th, in input order.
+      double p[kFastCandidates];
+      auto get = [&](std::size_t k) __attribute__((always_inline)) { return priority(cand[k]); };
+      if (d > 0) bubble_best<true>(val, p, c, keep, get);
+      else bubble_best<false>(val, p, c, keep, get);
+      const double V = val[want];
+      std::size_t moved = 0;
+      for (std::size_t k = 0; k < c; ++k) pos[moved] = cand[k], moved += d > 0 ? p[k] > V : p[k] < V;
+      // Fewer than |d| before the (|d| + 1)-th: a tie there (which the certificate refuses) or
+      // fewer candidates than units to move.
+      if (moved != want) return false;
+    } else {
+      // Many candidates (small houses): a sorted buffer of the |d| + 1 best.
+      for (std::size_t k = 0; k < c; ++k) {
+        const std::size_t i = cand[k];
+        const double v = priority(i);
+        std::size_t j = want;
+        if (d > 0) {
+          if (!(v > val[want])) continue;
+          for (; j > 0 && val[j - 1] < v; --j) val[j] = val[j - 1], pos[j] = pos[j - 1];
+        } else {
+          if (!(v < val[want])) continue;
+          for (; j > 0 && val[j - 1] > v; --j) val[j] = val[j - 1], pos[j] = pos[j - 1];
+        }
+        val[j] = v, pos[j] = static_cast<std::uint32_t>(i);
+      }
+    }
+  }
 
   // Move the units; the certificate over the final seats: a moved recipient's new holding is its
   // old claim (and the other way round), the same products; the others keep theirs.
