@@ -327,7 +327,9 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
   // below T (above, for holdings), and T below (above) the (|d| + 1)-th candidate. Where the
   // window holds fewer, a wider one (and at last every recipient) again.
   double val[kBubbleSlots];
-  std::uint32_t pos[kFastSelect + 1];
+  // As long as the candidates: the units' positions are written at a count that only the
+  // selection keeps below |d| + 1 (at most |d| lie strictly before the (|d| + 1)-th).
+  std::uint32_t pos[std::max(kFastCandidates, kFastSelect + 1)];
   std::fill(val, val + kBubbleSlots, d > 0 ? -1.0 : inf);
   if (d != 0) {
     auto priority = [&](std::size_t i) __attribute__((always_inline)) { return d > 0 ? claim(i) : holding(i); };
