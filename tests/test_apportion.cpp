@@ -9,7 +9,6 @@
 #include <numeric>
 #include <random>
 #include <set>
-#include <sstream>
 
 #include "kernel/exact.hpp"
 #include "kernel/fast.hpp"
@@ -229,21 +228,30 @@ BothPaths both_paths(const Rule& rule, std::span<const u64> w, i64 house, Bounds
   return r;
 }
 
-/// Whether the fast path answered other than the general kernel: plain comparisons, and the
-/// assertions (under `where()`, made only then) only on a difference, so that a million
-/// instances stay fast.
-template <class Where>
-bool differs(bool threw, const Outcome& fo, const Outcome& go, const std::vector<i64>& fast,
-             const std::vector<i64>& general, Where where) {
+/// Where one instance stands after both paths: left to the general kernel by the fast path,
+/// proved by it (the same seats and divisor interval, no tie), or answered otherwise; `refused`:
+/// the general kernel refused it. Plain comparisons, and the assertions (naming the instance)
+/// only on a difference, so that a million instances stay fast.
+enum class Verdict { left, proved, differs };
+struct Compared {
+  Verdict verdict;
+  bool refused;
+};
+Compared compare_paths(const Rule& rule, std::span<const u64> w, i64 house, Bounds bounds, std::vector<i64>& fast,
+                       std::vector<i64>& general, Workspace& fast_ws, Workspace& general_ws, long it, int bounds_style,
+                       int style) {
+  const auto [ok, threw, fo, go] = both_paths(rule, w, house, bounds, fast, general, fast_ws, general_ws);
+  if (!ok) return {Verdict::left, threw};
   if (!threw && fast == general && !go.tie && fo.divisor_low == go.divisor_low && fo.divisor_high == go.divisor_high)
-    return false;
-  INFO(where());
+    return {Verdict::proved, false};
+  INFO("instance " << it << ", " << method_name(rule.method) << ", n " << w.size() << ", house " << house
+                   << ", bounds style " << bounds_style << ", weight style " << style);
   CHECK_FALSE(threw);
   CHECK(fast == general);
   CHECK_FALSE(go.tie.has_value());
   CHECK(fo.divisor_low == go.divisor_low);
   CHECK(fo.divisor_high == go.divisor_high);
-  return true;
+  return {Verdict::differs, threw};
 }
 
 TEST_CASE("the fast path equals the general kernel on random instances with ties, zeros and weights to 2^50") {
@@ -299,19 +307,11 @@ TEST_CASE("the fast path equals the general kernel on random instances with ties
     const Bounds bounds{lo, hi};
     const std::size_t mi = it % 7;
     const Rule rule{methods[mi], std::nullopt, TiePolicy::order, 0};
-    const auto [ok, threw, fo, go] = both_paths(rule, w, house, bounds, fast, general, fast_ws, general_ws);
+    const auto [verdict, threw] =
+        compare_paths(rule, w, house, bounds, fast, general, fast_ws, general_ws, it, bounds_style, style);
     refused += threw;
-    if (!ok) {
-      ++left;
-      continue;
-    }
-    if (differs(threw, fo, go, fast, general, [&] {
-          std::ostringstream where;
-          where << "instance " << it << ", " << method_name(rule.method) << ", n " << n << ", house " << house
-                << ", bounds style " << bounds_style << ", weight style " << style;
-          return where.str();
-        }))
-      break;
+    if (verdict == Verdict::differs) break;
+    if (verdict == Verdict::left) { ++left; continue; }
     ++(lo.empty() && hi.empty() ? proved : proved_bounded)[mi];
     proved_max_only[mi] += lo.empty() && !hi.empty();
   }
@@ -367,18 +367,10 @@ TEST_CASE("the divisor fast path's selection window equals the general kernel at
     if (bounds_style >= 1) lo.assign(n, 1);
     if (bounds_style == 2) hi.assign(n, 5 + i64(rng() % 8));
     const Rule rule{kDivisorMethods[rng() % 5], std::nullopt, TiePolicy::order, 0};
-    const auto [ok, threw, fo, go] = both_paths(rule, w, house, Bounds{lo, hi}, fast, general, fast_ws, general_ws);
-    if (!ok) {
-      ++left;
-      continue;
-    }
-    if (differs(threw, fo, go, fast, general, [&] {
-          std::ostringstream where;
-          where << "instance " << it << ", " << method_name(rule.method) << ", n " << n << ", house " << house
-                << ", bounds style " << bounds_style << ", weight style " << style;
-          return where.str();
-        }))
-      break;
+    const Verdict verdict =
+        compare_paths(rule, w, house, Bounds{lo, hi}, fast, general, fast_ws, general_ws, it, bounds_style, style).verdict;
+    if (verdict == Verdict::differs) break;
+    if (verdict == Verdict::left) { ++left; continue; }
     ++proved;
     proved_clustered += style == 1;
     proved_bounded += bounds_style != 0;
