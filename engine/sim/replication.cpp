@@ -345,11 +345,7 @@ std::span<const Philox4x32::NamedPath> Philox4x32::paths() {
 }
 
 const Philox4x32::NamedPath& Philox4x32::chosen() {
-  static const NamedPath& path = []() -> const NamedPath& {
-    for (const NamedPath& p : paths())
-      if (p.supported) return p;
-    return paths().back();  // not reached: the scalar path runs everywhere
-  }();
+  static const NamedPath& path = first_supported(paths());  // the scalar path runs everywhere
   return path;
 }
 
@@ -608,11 +604,7 @@ template <typename V>
 }
 
 using PlaceByRank = void (*)(const double*, std::size_t, double*);
-struct RankPath {
-  std::string_view name;
-  PlaceByRank place;
-  bool supported;  ///< by this CPU
-};
+using RankPath = CpuPath<PlaceByRank>;
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 // Each width a function of its own instruction set, chosen once by the CPU, as Philox4x32's
@@ -658,18 +650,14 @@ void sort_by_rank(std::span<const double> x, std::span<double> sorted, PlaceByRa
 }  // namespace
 
 void sort_by_rank(std::span<const double> x, std::span<double> sorted) {
-  static const PlaceByRank place = [] {
-    for (const RankPath& p : rank_paths())
-      if (p.supported) return p.place;
-    return place_by_rank_sse2;  // not reached: the last path runs everywhere
-  }();
+  static const PlaceByRank place = first_supported(rank_paths()).path;  // SSE2's runs everywhere
   sort_by_rank(x, sorted, place);
 }
 
 bool sort_by_rank(std::string_view path, std::span<const double> x, std::span<double> sorted) {
   for (const RankPath& p : rank_paths())
     if (p.name == path && p.supported) {
-      sort_by_rank(x, sorted, p.place);
+      sort_by_rank(x, sorted, p.path);
       return true;
     }
   return false;

@@ -57,6 +57,23 @@ class WholeDraw {
   std::array<std::uint16_t, 256> first_{};
 };
 
+/// One way to compute something, by an instruction set of its own: a list of them is ordered
+/// widest first, and a caller takes the first this CPU supports (first_supported), once; every way
+/// gives the same bits (the tests run each this CPU has).
+template <class Fn>
+struct CpuPath {
+  const char* name;
+  Fn path;
+  bool supported;  ///< by this CPU
+};
+/// The first of `paths` this CPU supports; the last path must run everywhere.
+template <class Fn>
+const CpuPath<Fn>& first_supported(std::span<const CpuPath<Fn>> paths) {
+  for (const CpuPath<Fn>& p : paths)
+    if (p.supported) return p;
+  return paths.back();
+}
+
 /// Philox4x32-10 (Salmon et al., SC 2011; Random123's philox4x32_10, the generator of cuRAND,
 /// JAX and TensorFlow) under one 64-bit key: 128 random bits per counter of two 64-bit words.
 /// The same function as r123::Philox4x32 (a test compares every path with it and with Random123's
@@ -100,11 +117,7 @@ class Philox4x32 {
   /// A way to compute fill(): every path gives the same bits (a test runs each this CPU has).
   using Path = void (*)(const Philox4x32&, std::uint64_t c0, const std::uint64_t* c1, std::size_t n,
                         std::uint64_t* w0, std::uint64_t* w1);
-  struct NamedPath {
-    const char* name;
-    Path path;
-    bool supported;  ///< by this CPU
-  };
+  using NamedPath = CpuPath<Path>;
   /// The paths, widest first; fill() takes the first this CPU supports.
   static std::span<const NamedPath> paths();
   /// The path fill() takes: the first of paths() this CPU supports.
