@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <limits>
 #include <sstream>
 
 #include "io/csv.hpp"
@@ -20,15 +21,10 @@ using i128 = __int128;
 /// double that rounds to 0 with all its digits ("0.00000000229799999999999999982" for 6
 /// decimals) and one that rounds up to a power of ten a decimal short ("0.1" for 0.09999 and 4).
 std::string fixed(long double v, int decimals) {
-  char text[128];
-  if (const auto [end, error] = std::to_chars(text, text + sizeof text, v, std::chars_format::fixed, decimals);
-      error == std::errc{})
-    return std::string(text, end);
-  std::string wide(5000, '\0');  // beyond 10^100: at most 4933 digits before the point
-  const auto [end, error] = std::to_chars(wide.data(), wide.data() + wide.size(), v, std::chars_format::fixed, decimals);
-  if (error != std::errc{}) throw Error("a simulation statistic too large to write");
-  wide.resize(static_cast<std::size_t>(end - wide.data()));
-  return wide;
+  // Room for the largest long double in fixed notation: its digits, a sign, the point and the
+  // writers' at most 6 decimals.
+  char text[std::numeric_limits<long double>::max_exponent10 + 16];
+  return std::string(text, std::to_chars(text, text + sizeof text, v, std::chars_format::fixed, decimals).ptr);
 }
 
 /// Standard deviation from integer sums (the same bits for any merge order).
