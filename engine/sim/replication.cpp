@@ -145,19 +145,22 @@ template <bool kScaled>
 
 }  // namespace
 
-// Compiled twice, chosen once at load time by the CPU (GCC's function multi-versioning): with
-// AVX2 the central range runs on 4-wide vectors instead of SSE2's 2. The build has no -march, so
-// without a clone the loop stays on SSE2 everywhere. The bits stay: each lane does the same IEEE
-// additions, multiplications and divisions as the scalar code, in the same order; AVX2 does not
-// bring FMA, and -ffp-contract=off (CMakeLists.txt) would forbid fusing them anyway. Function
-// multi-versioning (an ifunc) exists for x86-64 ELF only: elsewhere there is one version.
+// Compiled three times, chosen once at load time by the CPU (GCC's function multi-versioning):
+// with AVX-512 the central range runs on 8-wide vectors, with AVX2 on 4-wide, instead of SSE2's 2.
+// The build has no -march, so without a clone the loop stays on SSE2 everywhere. The bits stay:
+// each lane does the same IEEE additions, multiplications and divisions as the scalar code, in
+// the same order; AVX2 does not bring FMA, AVX-512F does, but -ffp-contract=off (CMakeLists.txt)
+// forbids fusing them (no FMA instruction in the clones' code). On this project's Zen 4 the
+// AVX-512 clones (these and elementary's batches) took ≈ 0.2 µs (3 %) off a replication
+// (results/bench/perf.md, section 37). Function multi-versioning (an ifunc) exists for x86-64 ELF
+// only: elsewhere there is one version.
 #if defined(__x86_64__) && defined(__ELF__)
-__attribute__((target_clones("avx2", "default")))
+__attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 void normal_quantiles(std::span<const double> p, std::span<double> z) { quantiles_of<false>(p, z, 0, 1); }
 
 #if defined(__x86_64__) && defined(__ELF__)
-__attribute__((target_clones("avx2", "default")))
+__attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 void normal_draws(std::span<const double> p, std::span<double> z, double mean, double sd) {
   quantiles_of<true>(p, z, mean, sd);
@@ -448,13 +451,14 @@ std::int64_t nearest(double v) {
 
 }  // namespace
 
-// Compiled twice, chosen once at load time by the CPU (as normal_quantiles): with AVX2 on 4-wide
-// vectors. nearest(bounded(100 eur, -1e15, 1e15)) without their branches and conversions, which
-// keep a loop scalar: floor(t) for |t| < 2^51 is t rounded to an integer by
-// adding 1.5 * 2^52 (exact: the sum lies where doubles are the integers), less one where that
-// rounded up; the integer is the sum's mantissa. The same integers: a unit test compares them.
+// Compiled three times, chosen once at load time by the CPU (as normal_quantiles): with AVX-512
+// or AVX2 on 8- or 4-wide vectors. nearest(bounded(100 eur, -1e15, 1e15)) without their
+// branches and conversions, which keep a loop scalar: floor(t) for |t| < 2^51 is t rounded to an
+// integer by adding 1.5 * 2^52 (exact: the sum lies where doubles are the integers), less one
+// where that rounded up; the integer is the sum's mantissa. The same integers: a unit test
+// compares them.
 #if defined(__x86_64__) && defined(__ELF__)
-__attribute__((target_clones("avx2", "default")))
+__attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 void euros_to_cents(std::span<const double> eur, std::span<Cents> cents) {
   if (cents.size() < eur.size()) throw Error("euros_to_cents: one cent amount per euro amount");
@@ -468,13 +472,14 @@ void euros_to_cents(std::span<const double> eur, std::span<Cents> cents) {
   }
 }
 
-// Compiled twice, chosen once at load time by the CPU (as normal_quantiles): with AVX2 on 4-wide
-// vectors, which convert no 64-bit integer to a double (the conversion kept the loop scalar).
+// Compiled three times, chosen once at load time by the CPU (as normal_quantiles): with AVX-512
+// or AVX2 on 8- or 4-wide vectors, which convert no 64-bit integer to a double (AVX-512F has no
+// such conversion either: it is AVX-512DQ's; the conversion kept the loop scalar).
 // Stream::to_unit's 53 bits m as a double from its two halves instead, each made a double by
 // its bits under the exponent of 2^52: hi 2^32 + lo is m exactly (both exact, their sum below
 // 2^53), then the same + 0.5 and * 2^-53. A unit test compares the bits with to_unit's.
 #if defined(__x86_64__) && defined(__ELF__)
-__attribute__((target_clones("avx2", "default")))
+__attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 void unit_draws(std::span<const std::uint64_t> words, std::span<double> u) {
   if (u.size() < words.size()) throw Error("unit_draws: one uniform per word");
