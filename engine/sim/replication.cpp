@@ -962,16 +962,13 @@ void Replicator::replicate(std::uint64_t r, RowDone&& row_done, YearDone&& year_
     for (std::size_t row = 0; row < nrows; ++row) {
       const RowSite site = sites[row];
       RowOutcome o;
-      Halves held = 0;
       // A non-applicant receives nothing; nor do the Gemeinden of a Kreis that did not apply.
       // Scored on its own path: where both paths met, the compiler kept the outcome on the stack.
       if (!present[row] || (absent[site.region] | absent[site.lapses_with])) {
-        floor[row] = held;
         row_done(y, row, o);
         continue;
       }
       o.halves = halves[row], o.cents = cents[row], o.outflow = o.cents, o.months = kMonths;
-      held = gross[row];  // hold-harmless protects what the recipient was granted
       if (const Halves h = o.halves; h > 0) {
         const std::int64_t months = std::clamp<std::int64_t>(kMonths - (start[site.region] - 1) - fill[row], 0, kMonths);
         o.months = months;
@@ -981,9 +978,18 @@ void Replicator::replicate(std::uint64_t r, RowDone&& row_done, YearDone&& year_
           o.cofinancing = mul_div<2 * kMonths>(excess, h * months);  // h half positions: h / 2 VZÄ
         }
       }
-      floor[row] = held;
       row_done(y, row, o);
     }
+    // Hold-harmless: what each row holds, the next year's floor; only where a next year reads it
+    // (stored in the loop above for every row and year, it cost 4 instructions a row: perf.md
+    // § 37).
+    if (spec_.hold_harmless && y + 1 < years_.size())
+      for (std::size_t row = 0; row < nrows; ++row) {
+        Halves held = 0;
+        if (present[row] && !(absent[sites[row].region] | absent[sites[row].lapses_with]))
+          held = gross[row];  // hold-harmless protects what the recipient was granted
+        floor[row] = held;
+      }
     year_done(y);
   }
 }
