@@ -136,8 +136,20 @@ template <bool kScaled>
     double r[kChunk], near[kChunk];
     for (std::size_t k = 0; k < m; ++k) near[k] = tail_p(p[at + tails[k]]);
     elementary::detail::log_each({near, m}, {r, m});
-    // (A loop of its own: std::sqrt may set errno, a call that keeps the loop scalar.)
-    for (std::size_t k = 0; k < m; ++k) r[k] = std::sqrt(-r[k]);
+    // (A loop of its own: std::sqrt may set errno, a call that keeps the loop scalar, 9
+    // instructions a tail; two at a time by SSE2's sqrtpd where the target has it, ≈ 3: perf.md
+    // § 37. Both are IEEE square roots: the same bits, -0, a NaN and a negative input included.)
+    std::size_t k = 0;
+#if defined(__SSE2__) && defined(__GNUC__)
+    for (; k + 2 <= m; k += 2) {
+      using D2 = double __attribute__((vector_size(16)));
+      D2 v;
+      std::memcpy(&v, r + k, sizeof v);
+      v = __builtin_ia32_sqrtpd(-v);
+      std::memcpy(r + k, &v, sizeof v);
+    }
+#endif
+    for (; k < m; ++k) r[k] = std::sqrt(-r[k]);
     for (std::size_t k = 0; k < m; ++k) near[k] = tail_near(r[k]);
     for (std::size_t k = 0; k < m; ++k) {
       const double zk = r[k] <= 5.0 ? near[k] : tail_far(r[k]);
@@ -511,6 +523,14 @@ void transform_all(const Stream& s, const Distribution& d, Purpose purpose, std:
     d.invert_all({u, n}, {out, n});
 }
 
+/// Each region read, read[j], gets its indicator `from` times the noise factor value[j] (a factor
+/// below 0 counts as 0), into `to`. A function of its own: inlined into the replication, its loop
+/// reloaded two pointers from the stack per region (15 instructions a region; perf.md § 37).
+[[gnu::noinline]] void apply_noise(double* to, const double* from, const std::size_t* read,
+                                   const double* value, std::size_t nread) {
+  for (std::size_t j = 0; j < nread; ++j) to[read[j]] = from[read[j]] * std::max(0.0, value[j]);
+}
+
 /// A whole-number draw: from 32 random bits by the table, or rounded from a beta variate.
 std::int64_t draw_whole(const Stream& s, const WholeDraw& w, std::uint32_t bits, Purpose purpose, std::uint64_t name) {
   if (w.constant()) return w(0);
@@ -557,7 +577,10 @@ namespace {
 double gini(std::span<const double> x) {
   double num = 0, sum = 0;
   const double n = static_cast<double>(x.size());
-  for (std::size_t i = 0; i < x.size(); ++i) num += (2.0 * static_cast<double>(i + 1) - n - 1.0) * x[i], sum += x[i];
+  // The weight of x[i], 2 (i + 1) - n - 1, from i = 0 up by 2 per value: whole numbers far below
+  // 2^53, so the same doubles as computed from i (which took a conversion per value).
+  double w = 2.0 - n - 1.0;
+  for (std::size_t i = 0; i < x.size(); ++i) num += w * x[i], sum += x[i], w += 2.0;
   return sum > 0 ? num / (n * sum) : 0.0;
 }
 
@@ -902,7 +925,7 @@ void Replicator::replicate(std::uint64_t r, RowDone&& row_done, YearDone&& year_
       const auto c = Eigen::Index(n.column);
       double* const to = &indicators_(0, c);
       const double* const from = &regions_.indicators(0, c);
-      for (std::size_t j = 0; j < nread; ++j) to[read[j]] = from[read[j]] * std::max(0.0, value[j]);
+      apply_noise(to, from, read, value, nread);
     }
     // Uptake and start month: one counter per region and year, named by its AGS, all in one batch.
     // What kind of draw it is, decided once per year instead of per item, each kind in a loop of
