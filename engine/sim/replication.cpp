@@ -143,8 +143,8 @@ template <bool kScaled>
 #if defined(__SSE2__) && defined(__GNUC__)
     // Four values at a time: their flags by two compares of two lanes each (SSE2, in every
     // clone), as a mask of four bits, and their positions stored at once from the mask's row of
-    // kTailBlocks (m <= i: the four stores stay within the chunk). 4.7 instructions a value
-    // against 9 one at a time, 7.6 unrolled (perf.md § 37).
+    // kTailBlocks (m <= i: the four stores stay within the chunk). 5.5 instructions a value
+    // on AVX2 against 9 one at a time, 7.6 unrolled (perf.md § 37).
     using D2 = double __attribute__((vector_size(16)));
     using U2 = std::uint64_t __attribute__((vector_size(16)));
     using U4 = std::uint32_t __attribute__((vector_size(16)));
@@ -158,7 +158,8 @@ template <bool kScaled>
     };
     U4 first = {0, 0, 0, 0};  // i in each lane
     for (const std::size_t blocks = n & ~std::size_t{3}; i < blocks; i += 4) {
-      const auto mask = static_cast<unsigned>(tail_bits(&p[at + i]) | tail_bits(&p[at + i + 2]) << 2);
+      const auto mask =
+          static_cast<unsigned>(tail_bits(&p[at + i]) | tail_bits(&p[at + i + 2]) << 2);
       U4 positions;
       std::memcpy(&positions, kTailBlocks.at[mask], sizeof positions);
       positions += first;
@@ -755,11 +756,11 @@ FairnessScorer::FairnessScorer(const Regions& regions, const std::vector<Plan::R
     const auto at = std::lower_bound(kreis_level_.begin(), kreis_level_.end(), regions.kreis_of(row.region));
     row_kreis_.push_back(at != kreis_level_.end() && *at == regions.kreis_of(row.region)
                              ? static_cast<std::uint32_t>(at - kreis_level_.begin())
-                             : kNoKreis);
+                             : static_cast<std::uint32_t>(kreis_level_.size()));
   }
   for (std::size_t k = 0; k < kreis_level_.size(); ++k)
     euros_per_cent_inhabitant_.push_back(0.01 / population[kreis_level_[k]]);
-  per_kreis_.assign(kreis_level_.size(), 0);
+  per_kreis_.assign(kreis_level_.size() + 1, 0);
   value_.resize(kreis_level_.size());
   sorted_.resize(kreis_level_.size());
 }
@@ -769,7 +770,7 @@ void FairnessScorer::end_year(std::span<const std::uint8_t> absent, StateStats& 
   // coin flip per region where uptake is drawn, and the order of the euros per inhabitant
   // changes from one replication to the next, so that an insertion sort's exits mispredicted.
   // The regions that do not count are +inf: ranked after all that do.
-  const std::size_t K = per_kreis_.size();
+  const std::size_t K = kreis_level_.size();  // per_kreis_'s last entry: no territory's
   double* const value = value_.data();
   std::size_t n = 0;
   for (std::size_t k = 0; k < K; ++k) {
