@@ -105,6 +105,24 @@ double normal_quantile(double p) {
 
 namespace {
 
+#if defined(__SSE2__) && defined(__GNUC__)
+/// Per mask of four flags (bit k: the k-th value of a block is a tail): the positions of its set
+/// bits in order, the rest 0, and their count. The tails' gather stores a block's four positions
+/// as one vector and advances by the count.
+struct TailBlocks {
+  std::uint32_t at[16][4] = {};
+  std::uint32_t count[16] = {};
+};
+constexpr TailBlocks make_tail_blocks() {
+  TailBlocks t;
+  for (std::uint32_t mask = 0; mask < 16; ++mask)
+    for (std::uint32_t k = 0; k < 4; ++k)
+      if (mask >> k & 1) t.at[mask][t.count[mask]++] = k;
+  return t;
+}
+inline constexpr TailBlocks kTailBlocks = make_tail_blocks();
+#endif
+
 /// normal_quantiles(), or with kScaled mean + sd * each quantile (as Distribution::invert's
 /// normal), into z. Per chunk (a small buffer): the positions of the tails, gathered without
 /// branches (whether a draw falls in them is a coin flip that a branch per draw would
@@ -121,8 +139,36 @@ template <bool kScaled>
   std::uint32_t tails[kChunk];
   for (std::size_t at = 0; at < p.size(); at += kChunk) {
     const std::size_t n = std::min(kChunk, p.size() - at);
-    std::size_t m = 0;
-    for (std::size_t i = 0; i < n; ++i) {
+    std::size_t m = 0, i = 0;
+#if defined(__SSE2__) && defined(__GNUC__)
+    // Four values at a time: their flags by two compares of two lanes each (SSE2, in every
+    // clone), as a mask of four bits, and their positions stored at once from the mask's row of
+    // kTailBlocks (m <= i: the four stores stay within the chunk). 5.5 instructions a value
+    // on AVX2 against 9 one at a time, 7.6 unrolled (perf.md § 37).
+    using D2 = double __attribute__((vector_size(16)));
+    using U2 = std::uint64_t __attribute__((vector_size(16)));
+    using U4 = std::uint32_t __attribute__((vector_size(16)));
+    const D2 half = {0.5, 0.5}, split = {kSplit, kSplit};
+    const U2 magnitude = {~(std::uint64_t{1} << 63), ~(std::uint64_t{1} << 63)};
+    auto tail_bits = [&](const double* two) {  // !(|x - 0.5| <= kSplit) of two values, as bits
+      D2 x;
+      std::memcpy(&x, two, sizeof x);
+      const D2 q = D2(U2(x - half) & magnitude);
+      return __builtin_ia32_movmskpd(D2(~(q <= split)));
+    };
+    U4 first = {0, 0, 0, 0};  // i in each lane
+    for (const std::size_t blocks = n & ~std::size_t{3}; i < blocks; i += 4) {
+      const auto mask =
+          static_cast<unsigned>(tail_bits(&p[at + i]) | tail_bits(&p[at + i + 2]) << 2);
+      U4 positions;
+      std::memcpy(&positions, kTailBlocks.at[mask], sizeof positions);
+      positions += first;
+      first += 4;
+      std::memcpy(tails + m, &positions, sizeof positions);
+      m += kTailBlocks.count[mask];
+    }
+#endif
+    for (; i < n; ++i) {
       tails[m] = static_cast<std::uint32_t>(i);
       m += !(std::abs(p[at + i] - 0.5) <= kSplit);
     }
@@ -133,8 +179,20 @@ template <bool kScaled>
     double r[kChunk], near[kChunk];
     for (std::size_t k = 0; k < m; ++k) near[k] = tail_p(p[at + tails[k]]);
     elementary::detail::log_each({near, m}, {r, m});
-    // (A loop of its own: std::sqrt may set errno, a call that keeps the loop scalar.)
-    for (std::size_t k = 0; k < m; ++k) r[k] = std::sqrt(-r[k]);
+    // (A loop of its own: std::sqrt may set errno, a call that keeps the loop scalar, 9
+    // instructions a tail; two at a time by SSE2's sqrtpd where the target has it, ≈ 3: perf.md
+    // § 37. Both are IEEE square roots: the same bits, -0, a NaN and a negative input included.)
+    std::size_t k = 0;
+#if defined(__SSE2__) && defined(__GNUC__)
+    for (; k + 2 <= m; k += 2) {
+      using D2 = double __attribute__((vector_size(16)));
+      D2 v;
+      std::memcpy(&v, r + k, sizeof v);
+      v = __builtin_ia32_sqrtpd(-v);
+      std::memcpy(r + k, &v, sizeof v);
+    }
+#endif
+    for (; k < m; ++k) r[k] = std::sqrt(-r[k]);
     for (std::size_t k = 0; k < m; ++k) near[k] = tail_near(r[k]);
     for (std::size_t k = 0; k < m; ++k) {
       const double zk = r[k] <= 5.0 ? near[k] : tail_far(r[k]);
@@ -145,19 +203,22 @@ template <bool kScaled>
 
 }  // namespace
 
-// Compiled twice, chosen once at load time by the CPU (GCC's function multi-versioning): with
-// AVX2 the central range runs on 4-wide vectors instead of SSE2's 2. The build has no -march, so
-// without a clone the loop stays on SSE2 everywhere. The bits stay: each lane does the same IEEE
-// additions, multiplications and divisions as the scalar code, in the same order; AVX2 does not
-// bring FMA, and -ffp-contract=off (CMakeLists.txt) would forbid fusing them anyway. Function
-// multi-versioning (an ifunc) exists for x86-64 ELF only: elsewhere there is one version.
+// Compiled three times, chosen once at load time by the CPU (GCC's function multi-versioning):
+// with AVX-512 the central range runs on 8-wide vectors, with AVX2 on 4-wide, instead of SSE2's 2.
+// The build has no -march, so without a clone the loop stays on SSE2 everywhere. The bits stay:
+// each lane does the same IEEE additions, multiplications and divisions as the scalar code, in
+// the same order; AVX2 does not bring FMA, AVX-512F does, but -ffp-contract=off (CMakeLists.txt)
+// forbids fusing them (no FMA instruction in the clones' code). On this project's Zen 4 the
+// AVX-512 clones (these and elementary's batches) took ≈ 0.2 µs (3 %) off a replication
+// (results/bench/perf.md, section 37). Function multi-versioning (an ifunc) exists for x86-64 ELF
+// only: elsewhere there is one version.
 #if defined(__x86_64__) && defined(__ELF__)
-__attribute__((target_clones("avx2", "default")))
+__attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 void normal_quantiles(std::span<const double> p, std::span<double> z) { quantiles_of<false>(p, z, 0, 1); }
 
 #if defined(__x86_64__) && defined(__ELF__)
-__attribute__((target_clones("avx2", "default")))
+__attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 void normal_draws(std::span<const double> p, std::span<double> z, double mean, double sd) {
   quantiles_of<true>(p, z, mean, sd);
@@ -448,13 +509,14 @@ std::int64_t nearest(double v) {
 
 }  // namespace
 
-// Compiled twice, chosen once at load time by the CPU (as normal_quantiles): with AVX2 on 4-wide
-// vectors. nearest(bounded(100 eur, -1e15, 1e15)) without their branches and conversions, which
-// keep a loop scalar: floor(t) for |t| < 2^51 is t rounded to an integer by
-// adding 1.5 * 2^52 (exact: the sum lies where doubles are the integers), less one where that
-// rounded up; the integer is the sum's mantissa. The same integers: a unit test compares them.
+// Compiled three times, chosen once at load time by the CPU (as normal_quantiles): with AVX-512
+// or AVX2 on 8- or 4-wide vectors. nearest(bounded(100 eur, -1e15, 1e15)) without their
+// branches and conversions, which keep a loop scalar: floor(t) for |t| < 2^51 is t rounded to an
+// integer by adding 1.5 * 2^52 (exact: the sum lies where doubles are the integers), less one
+// where that rounded up; the integer is the sum's mantissa. The same integers: a unit test
+// compares them.
 #if defined(__x86_64__) && defined(__ELF__)
-__attribute__((target_clones("avx2", "default")))
+__attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 void euros_to_cents(std::span<const double> eur, std::span<Cents> cents) {
   if (cents.size() < eur.size()) throw Error("euros_to_cents: one cent amount per euro amount");
@@ -468,13 +530,14 @@ void euros_to_cents(std::span<const double> eur, std::span<Cents> cents) {
   }
 }
 
-// Compiled twice, chosen once at load time by the CPU (as normal_quantiles): with AVX2 on 4-wide
-// vectors, which convert no 64-bit integer to a double (the conversion kept the loop scalar).
+// Compiled three times, chosen once at load time by the CPU (as normal_quantiles): with AVX-512
+// or AVX2 on 8- or 4-wide vectors, which convert no 64-bit integer to a double (AVX-512F has no
+// such conversion either: it is AVX-512DQ's; the conversion kept the loop scalar).
 // Stream::to_unit's 53 bits m as a double from its two halves instead, each made a double by
 // its bits under the exponent of 2^52: hi 2^32 + lo is m exactly (both exact, their sum below
 // 2^53), then the same + 0.5 and * 2^-53. A unit test compares the bits with to_unit's.
 #if defined(__x86_64__) && defined(__ELF__)
-__attribute__((target_clones("avx2", "default")))
+__attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 void unit_draws(std::span<const std::uint64_t> words, std::span<double> u) {
   if (u.size() < words.size()) throw Error("unit_draws: one uniform per word");
@@ -501,6 +564,14 @@ void transform_all(const Stream& s, const Distribution& d, Purpose purpose, std:
     for (std::size_t j = 0; j < n; ++j) out[j] = s.beta(d, purpose, name(j));
   else
     d.invert_all({u, n}, {out, n});
+}
+
+/// Each region read, read[j], gets its indicator `from` times the noise factor value[j] (a factor
+/// below 0 counts as 0), into `to`. A function of its own: inlined into the replication, its loop
+/// reloaded two pointers from the stack per region (15 instructions a region; perf.md § 37).
+[[gnu::noinline]] void apply_noise(double* to, const double* from, const std::size_t* read,
+                                   const double* value, std::size_t nread) {
+  for (std::size_t j = 0; j < nread; ++j) to[read[j]] = from[read[j]] * std::max(0.0, value[j]);
 }
 
 /// A whole-number draw: from 32 random bits by the table, or rounded from a beta variate.
@@ -549,7 +620,10 @@ namespace {
 double gini(std::span<const double> x) {
   double num = 0, sum = 0;
   const double n = static_cast<double>(x.size());
-  for (std::size_t i = 0; i < x.size(); ++i) num += (2.0 * static_cast<double>(i + 1) - n - 1.0) * x[i], sum += x[i];
+  // The weight of x[i], 2 (i + 1) - n - 1, from i = 0 up by 2 per value: whole numbers far below
+  // 2^53, so the same doubles as computed from i (which took a conversion per value).
+  double w = 2.0 - n - 1.0;
+  for (std::size_t i = 0; i < x.size(); ++i) num += w * x[i], sum += x[i], w += 2.0;
   return sum > 0 ? num / (n * sum) : 0.0;
 }
 
@@ -561,8 +635,9 @@ std::int64_t nano(double v) { return nearest(v * 1e9); }
 template <std::int64_t D>
 std::int64_t mul_div(std::int64_t a, std::int64_t b) {
   std::int64_t p;
+  // p >= 0: divided as unsigned, the same quotient without the signed division's fix-up.
   if (!__builtin_mul_overflow(a, b, &p)) [[likely]]
-    return p / D;
+    return static_cast<std::int64_t>(static_cast<std::uint64_t>(p) / D);
   return static_cast<std::int64_t>(static_cast<__int128>(a) * b / D);
 }
 
@@ -663,11 +738,10 @@ bool sort_by_rank(std::string_view path, std::span<const double> x, std::span<do
   return false;
 }
 
-void SpendingScorer::end_year(StateStats& state) {
-  state.spent.add(spent_);
-  state.spent_bins.add(spent_);
-  state.filled.add(filled_);
-  spent_ = 0, filled_ = 0;
+void SpendingScorer::record(StateStats& state, std::int64_t spent, std::int64_t filled) {
+  state.spent.add(spent);
+  state.spent_bins.add(spent);
+  state.filled.add(filled);
 }
 
 FairnessScorer::FairnessScorer(const Regions& regions, const std::vector<Plan::Row>& rows) {
@@ -682,11 +756,11 @@ FairnessScorer::FairnessScorer(const Regions& regions, const std::vector<Plan::R
     const auto at = std::lower_bound(kreis_level_.begin(), kreis_level_.end(), regions.kreis_of(row.region));
     row_kreis_.push_back(at != kreis_level_.end() && *at == regions.kreis_of(row.region)
                              ? static_cast<std::uint32_t>(at - kreis_level_.begin())
-                             : kNoKreis);
+                             : static_cast<std::uint32_t>(kreis_level_.size()));
   }
   for (std::size_t k = 0; k < kreis_level_.size(); ++k)
     euros_per_cent_inhabitant_.push_back(0.01 / population[kreis_level_[k]]);
-  per_kreis_.assign(kreis_level_.size(), 0);
+  per_kreis_.assign(kreis_level_.size() + 1, 0);
   value_.resize(kreis_level_.size());
   sorted_.resize(kreis_level_.size());
 }
@@ -696,7 +770,7 @@ void FairnessScorer::end_year(std::span<const std::uint8_t> absent, StateStats& 
   // coin flip per region where uptake is drawn, and the order of the euros per inhabitant
   // changes from one replication to the next, so that an insertion sort's exits mispredicted.
   // The regions that do not count are +inf: ranked after all that do.
-  const std::size_t K = per_kreis_.size();
+  const std::size_t K = kreis_level_.size();  // per_kreis_'s last entry: no territory's
   double* const value = value_.data();
   std::size_t n = 0;
   for (std::size_t k = 0; k < K; ++k) {
@@ -835,17 +909,18 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
   SlotStats* const slots = stats.data();
   LaterCount* const later = later_.data();
   LaterCount* next = later;
+  SpendingScorer spending;
   replicate(
       r,
       [&](std::size_t y, std::size_t row, const RowOutcome& o) {
         next = score_slot(slots[y * n + row], o, next);
-        spending_.add(o);
+        spending.add(o);
         fairness_.add(row, o);
       },
       [&](std::size_t y) {
         score_later({later, next});
         next = later;
-        spending_.end_year(state[y]);
+        spending.end_year(state[y]);
         fairness_.end_year(absent_, state[y]);
       });
 }
@@ -874,7 +949,6 @@ void Replicator::replicate(std::uint64_t r, RowDone&& row_done, YearDone&& year_
   Halves* const floor = floor_.data();
   double* const uniform = uniform_.data();
   const double* const value = value_.data();
-  const double* const uptake = uptake_.data();
   const std::uint64_t* const absent_from = absent_from_.data();
   const std::uint64_t* const region_key = region_key_.data();
   const std::uint64_t* const row_key = row_key_.data();
@@ -894,32 +968,40 @@ void Replicator::replicate(std::uint64_t r, RowDone&& row_done, YearDone&& year_
       const auto c = Eigen::Index(n.column);
       double* const to = &indicators_(0, c);
       const double* const from = &regions_.indicators(0, c);
-      for (std::size_t j = 0; j < nread; ++j) to[read[j]] = from[read[j]] * std::max(0.0, value[j]);
+      apply_noise(to, from, read, value, nread);
     }
     // Uptake and start month: one counter per region and year, named by its AGS, all in one batch.
-    // What kind of draw it is, decided once per year instead of per item.
-    const bool start_drawn = !start_draw_.constant(), start_by_table = start_draw_.by_table();
+    // What kind of draw it is, decided once per year instead of per item, each kind in a loop of
+    // its own (one loop with the choices inside took 33 instructions a region, these 19: perf.md
+    // § 37). A region whose uptake is 1 has absent_from 2^32: never absent, whatever its bits.
+    const bool start_drawn = !start_draw_.constant();
     if (start_drawn || uptake_drawn_) s.fill(kRegion, {region_key, nread}, word0, word1);
-    for (std::size_t j = 0; j < nread; ++j) {
-      const std::size_t i = read[j];
-      const double p = uptake[i];
-      if (p >= 1.0 && !start_drawn) {
-        absent[i] = 0, start[i] = start_draw_(0);
-        continue;
-      }
-      const std::uint64_t w = word0[j];
-      absent[i] = Stream::low(w) >= absent_from[i];  // p < 1.0 && to_unit32(low(w)) >= p
-      start[i] = start_by_table ? start_draw_(Stream::high(w))  // draw_whole's table case, inline
-                                : draw_whole(s, start_draw_, Stream::high(w), kStart, region_key[j]);
-    }
+    if (uptake_drawn_)
+      for (std::size_t j = 0; j < nread; ++j)  // to_unit32(low(w)) >= p
+        absent[read[j]] = Stream::low(word0[j]) >= absent_from[read[j]];
+    else
+      for (std::size_t j = 0; j < nread; ++j) absent[read[j]] = 0;
+    if (!start_drawn) {
+      const std::int64_t month = start_draw_(0);
+      for (std::size_t j = 0; j < nread; ++j) start[read[j]] = month;
+    } else if (start_draw_.by_table()) {  // draw_whole's table case, inline
+      const std::int64_t first = start_draw_.lo();
+      for (std::size_t j = 0; j < nread; ++j)
+        start[read[j]] = first + start_draw_.above_lo(Stream::high(word0[j]));
+    } else
+      for (std::size_t j = 0; j < nread; ++j)
+        start[read[j]] = draw_whole(s, start_draw_, Stream::high(word0[j]), kStart, region_key[j]);
     // Months to fill and personnel cost: one counter per row (Baustein and recipient) and year.
     const Distribution* cost = spec_.cost_per_vza_eur ? &*spec_.cost_per_vza_eur : nullptr;
-    const bool fill_by_table = fill_draw_.by_table();
     if (!fill_draw_.constant() || cost) {
       s.fill(kRow, {row_key, nrows}, word0, word1);
-      for (std::size_t row = 0; row < nrows; ++row)
-        fill[row] = fill_by_table ? fill_draw_(Stream::low(word0[row]))  // draw_whole's table case, inline
-                                  : draw_whole(s, fill_draw_, Stream::low(word0[row]), kFill, row_key[row]);
+      if (fill_draw_.by_table()) {  // draw_whole's table case, inline
+        const std::int64_t first = fill_draw_.lo();
+        for (std::size_t row = 0; row < nrows; ++row)
+          fill[row] = first + fill_draw_.above_lo(Stream::low(word0[row]));
+      } else
+        for (std::size_t row = 0; row < nrows; ++row)
+          fill[row] = draw_whole(s, fill_draw_, Stream::low(word0[row]), kFill, row_key[row]);
       if (cost) unit_draws({word1, nrows}, {uniform, nrows});
     } else
       std::fill(fill, fill + nrows, fill_draw_(0));
@@ -946,18 +1028,18 @@ void Replicator::replicate(std::uint64_t r, RowDone&& row_done, YearDone&& year_
     for (std::size_t row = 0; row < nrows; ++row) {
       const RowSite site = sites[row];
       RowOutcome o;
-      Halves held = 0;
       // A non-applicant receives nothing; nor do the Gemeinden of a Kreis that did not apply.
       // Scored on its own path: where both paths met, the compiler kept the outcome on the stack.
       if (!present[row] || (absent[site.region] | absent[site.lapses_with])) {
-        floor[row] = held;
         row_done(y, row, o);
         continue;
       }
       o.halves = halves[row], o.cents = cents[row], o.outflow = o.cents, o.months = kMonths;
-      held = gross[row];  // hold-harmless protects what the recipient was granted
       if (const Halves h = o.halves; h > 0) {
-        const std::int64_t months = std::clamp<std::int64_t>(kMonths - (start[site.region] - 1) - fill[row], 0, kMonths);
+        // Never above kMonths: the start month is at least 1 and the months to fill at least 0 (the
+        // ranges of start_draw_ and fill_draw_), so only the lower bound is taken (a clamp's upper
+        // one cost 3 instructions a row, perf.md § 37).
+        const std::int64_t months = std::max<std::int64_t>(kMonths - (start[site.region] - 1) - fill[row], 0);
         o.months = months;
         o.outflow = mul_div<kMonths>(o.cents, months);
         if (cost) {
@@ -965,9 +1047,18 @@ void Replicator::replicate(std::uint64_t r, RowDone&& row_done, YearDone&& year_
           o.cofinancing = mul_div<2 * kMonths>(excess, h * months);  // h half positions: h / 2 VZÄ
         }
       }
-      floor[row] = held;
       row_done(y, row, o);
     }
+    // Hold-harmless: what each row holds, the next year's floor; only where a next year reads it
+    // (stored in the loop above for every row and year, it cost 4 instructions a row: perf.md
+    // § 37).
+    if (spec_.hold_harmless && y + 1 < years_.size())
+      for (std::size_t row = 0; row < nrows; ++row) {
+        Halves held = 0;
+        if (present[row] && !(absent[sites[row].region] | absent[sites[row].lapses_with]))
+          held = gross[row];  // hold-harmless protects what the recipient was granted
+        floor[row] = held;
+      }
     year_done(y);
   }
 }

@@ -32,14 +32,20 @@ class WholeDraw {
   /// The same value at every x (a fixed distribution, or one within one rounding step).
   bool constant() const { return by_table() && (steps_.empty() || steps_.back() == 0); }
   /// The draw at 32 random bits x (by_table() only).
-  std::int64_t operator()(std::uint32_t x) const {
+  std::int64_t operator()(std::uint32_t x) const { return lo_ + above_lo(x); }
+  /// The least value a draw takes: operator()(x) is lo() + above_lo(x). A loop of draws keeps it
+  /// in a local, which its stores of 64-bit integers cannot change (they could lo_: the compiler
+  /// reloaded it for every draw).
+  std::int64_t lo() const { return lo_; }
+  /// The draw at 32 random bits x less lo() (by_table() only).
+  std::int64_t above_lo(std::uint32_t x) const {
     const std::uint16_t first = first_[x >> 24];
     // Within the range of most top bytes no step falls: their first value is every x's.
     if (!(first & kStepWithin)) [[likely]]
-      return lo_ + first;
+      return first;
     std::size_t k = first & ~kStepWithin;
     while (k < steps_.size() && x >= steps_[k]) ++k;
-    return lo_ + static_cast<std::int64_t>(k);
+    return static_cast<std::int64_t>(k);
   }
   /// A value of the distribution, bounded and rounded (a NaN to lo).
   std::int64_t round(double v) const;
@@ -198,13 +204,21 @@ inline void score_later(std::span<const LaterCount> later) {
   }
 }
 
-/// Statewide: the money that flowed out and the half-position-months filled.
+/// Statewide: the money that flowed out and the half-position-months filled. A local of
+/// Replicator::run, whose address no call takes (end_year passes the sums by value), so that the
+/// compiler keeps the sums apart from the slots' stores: as a member, each row loaded and stored
+/// both as one vector, built first from the two values (6 instructions a row against 2; perf.md
+/// § 37).
 class SpendingScorer {
  public:
   void add(const RowOutcome& o) { spent_ += o.outflow, filled_ += o.halves * o.months; }
-  void end_year(StateStats& state);
+  void end_year(StateStats& state) {
+    record(state, spent_, filled_);
+    spent_ = 0, filled_ = 0;
+  }
 
  private:
+  static void record(StateStats& state, std::int64_t spent, std::int64_t filled);
   // spent <= the year's budget <= 1000 x 10^15 cents (budget_factor and amount limits) < 2^63;
   // filled <= 12 months x the positions that budget pays.
   std::int64_t spent_ = 0, filled_ = 0;
@@ -227,18 +241,19 @@ bool sort_by_rank(std::string_view path, std::span<const double> x, std::span<do
 class FairnessScorer {
  public:
   FairnessScorer(const Regions& regions, const std::vector<Plan::Row>& rows);
-  void add(std::size_t row, const RowOutcome& o) {
-    if (row_kreis_[row] != kNoKreis) per_kreis_[row_kreis_[row]] += o.cents;
-  }
+  /// A row outside every counted territory adds into per_kreis_'s last entry, which nothing reads:
+  /// no test per row (it was two instructions of the row loop's ≈ 100, perf.md § 37).
+  void add(std::size_t row, const RowOutcome& o) { per_kreis_[row_kreis_[row]] += o.cents; }
   /// `absent`: per region, did not apply.
   void end_year(std::span<const std::uint8_t> absent, StateStats& state);
 
  private:
-  static constexpr std::uint32_t kNoKreis = ~std::uint32_t{0};
   std::vector<std::size_t> kreis_level_;  // Kreise and kreisfreie Städte with a population
-  std::vector<std::uint32_t> row_kreis_;  // per row: its Kreis-level region in kreis_level_, or kNoKreis
-  std::vector<double> euros_per_cent_inhabitant_;          // per Kreis-level region
-  std::vector<Cents> per_kreis_;                           // per Kreis-level region: its money and its Gemeinden's
+  // Per row: its Kreis-level region in kreis_level_, or kreis_level_.size() where it has none.
+  std::vector<std::uint32_t> row_kreis_;
+  std::vector<double> euros_per_cent_inhabitant_;  // per Kreis-level region
+  // Per Kreis-level region: its money and its Gemeinden's; and last, the rows that have none.
+  std::vector<Cents> per_kreis_;
   // Scratch of end_year, one per Kreis-level region: euros per inhabitant (+inf where it does not
   // count), and the same ascending.
   std::vector<double> value_, sorted_;
@@ -295,7 +310,6 @@ class Replicator {
   };
   std::vector<Noise> noise_;
   WholeDraw start_draw_, fill_draw_;
-  SpendingScorer spending_;
   FairnessScorer fairness_;
   // Scratch, per replication.
   std::vector<double> uniform_, value_;  // draws of one kind, before and after transforming them
