@@ -211,15 +211,30 @@ long differential_instances() {
 
 /// One instance through both paths: whether the fast path answered, whether the general kernel
 /// refused it (InputError), and the outcomes of both; their seats in `fast` and `general`.
+/// `other_isa`: the first of the fast path's other instruction sets this CPU has (fast_paths())
+/// that answered otherwise than apportion_fast -- whether it answered, its seats or its divisor
+/// interval's bits -- or none.
 struct BothPaths {
   bool answered = false, refused = false;
   Outcome fast, general;
+  const char* other_isa = nullptr;
 };
 BothPaths both_paths(const Rule& rule, std::span<const u64> w, i64 house, Bounds bounds, std::vector<i64>& fast,
                      std::vector<i64>& general, Workspace& fast_ws, Workspace& general_ws) {
   BothPaths r;
   fast.assign(w.size(), -1), general.assign(w.size(), -2);
   r.answered = detail::apportion_fast(rule, w, house, fast, fast_ws, bounds, r.fast);
+  const auto isas = detail::fast_paths();
+  for (std::size_t k = 0; k < isas.size() && !r.other_isa; ++k) {
+    if (!isas[k].supported) continue;
+    thread_local std::vector<i64> seats;
+    seats.assign(w.size(), -1);
+    Outcome o;
+    const bool answered = detail::apportion_fast_on(k, rule, w, house, seats, fast_ws, bounds, o);
+    if (answered != r.answered ||
+        (answered && (seats != fast || o.divisor_low != r.fast.divisor_low || o.divisor_high != r.fast.divisor_high)))
+      r.other_isa = isas[k].name;
+  }
   try {
     r.general = detail::apportion_general(rule, w, house, general, general_ws, bounds);
   } catch (const InputError&) {
@@ -240,7 +255,13 @@ struct Compared {
 Compared compare_paths(const Rule& rule, std::span<const u64> w, i64 house, Bounds bounds, std::vector<i64>& fast,
                        std::vector<i64>& general, Workspace& fast_ws, Workspace& general_ws, long it, int bounds_style,
                        int style) {
-  const auto [ok, threw, fo, go] = both_paths(rule, w, house, bounds, fast, general, fast_ws, general_ws);
+  const auto [ok, threw, fo, go, other_isa] = both_paths(rule, w, house, bounds, fast, general, fast_ws, general_ws);
+  if (other_isa) {
+    INFO("instance " << it << ", " << method_name(rule.method) << ", n " << w.size() << ", house " << house
+                     << ", bounds style " << bounds_style << ", weight style " << style);
+    FAIL_CHECK("the fast path on " << other_isa << " answers otherwise");
+    return {Verdict::differs, threw};
+  }
   if (!ok) return {Verdict::left, threw};
   if (!threw && fast == general && !go.tie && fo.divisor_low == go.divisor_low && fo.divisor_high == go.divisor_high)
     return {Verdict::proved, false};
@@ -428,7 +449,8 @@ TEST_CASE("Hamilton's fast path equals the general kernel where quotas sit withi
     if (rng() % 3 == 0) lo.assign(n, 1);  // B3's uniform minimum
     const Bounds bounds{lo, {}};
     const Rule rule{Method::hamilton, std::nullopt, TiePolicy::order, 0};
-    const auto [ok, threw, fo, go] = both_paths(rule, w, house, bounds, fast, general, fast_ws, general_ws);
+    const auto [ok, threw, fo, go, other_isa] = both_paths(rule, w, house, bounds, fast, general, fast_ws, general_ws);
+    if (other_isa) FAIL_CHECK("instance " << it << ": the fast path on " << other_isa << " answers otherwise");
     if (!ok) {
       ++left;
       continue;
@@ -517,7 +539,8 @@ TEST_CASE("bounded Hamilton with the same bounds for everyone (a common minimum 
     house = std::max<i64>(house, 0);
     const Bounds bounds{lo, hi};
     const Rule rule{Method::hamilton, std::nullopt, TiePolicy::order, 0};
-    const auto [ok, threw, fo, go] = both_paths(rule, w, house, bounds, fast, general, fast_ws, general_ws);
+    const auto [ok, threw, fo, go, other_isa] = both_paths(rule, w, house, bounds, fast, general, fast_ws, general_ws);
+    if (other_isa) FAIL_CHECK("instance " << it << ": the fast path on " << other_isa << " answers otherwise");
     if (!ok) {
       ++left;
       continue;
