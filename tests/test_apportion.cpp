@@ -12,6 +12,7 @@
 
 #include "kernel/exact.hpp"
 #include "kernel/fast.hpp"
+#include "kernel/signpost.hpp"
 #include "kimsim/apportion.hpp"
 
 using namespace kimsim;
@@ -403,6 +404,46 @@ TEST_CASE("the divisor fast path's selection window equals the general kernel at
   }
   MESSAGE(count << " instances: " << proved << " proved by the fast path (" << proved_clustered << " clustered, "
                 << proved_bounded << " bounded), " << left << " left to the general kernel");
+}
+
+// The vector paths round Huntington-Hill's and Dean's quotients on products (q^2 against
+// a (a + 1), q (2a + 1) against 2a (a + 1)) instead of the signpost table, and round by the table
+// again where a quotient lies too near its signpost for the products to tell: their proposal must
+// be the table's wherever they do not flag the quotient. Quotients at and a few ulps around every
+// signpost below 2^16 (the table's size), where the two could differ, and random ones; 0 and
+// every q >= 2^-500 (in the kernel q >= w / D >= 2^-67 for w >= 1).
+TEST_CASE("Hill's and Dean's rounding on products equals the signpost table's where it does not flag a quotient") {
+  std::mt19937_64 rng(20261202);
+  for (const Method m : {Method::huntington_hill, Method::dean}) {
+    INFO(method_name(m));
+    const Signposts sp{m};
+    auto by_table = [&](double q) {
+      const i64 a = static_cast<i64>(q);
+      return a + (q > sp.at(a));
+    };
+    long flagged = 0, differ = 0, flagged_at_signpost = 0;
+    auto check = [&](double q) {
+      if (q < 0x1p-500 && q != 0.0) return;  // outside its domain (q^2 below the normal range)
+      bool near = false;
+      const i64 k = detail::signpost_free_round(m, q, near);
+      flagged += near;
+      if (!near && k != by_table(q)) ++differ;
+    };
+    for (i64 a = 0; a < (i64{1} << 16) - 1; ++a) {
+      const double s = sp.at(a);
+      double up = s, down = s;
+      bool near = false;
+      detail::signpost_free_round(m, s, near);
+      flagged_at_signpost += near;
+      check(s);
+      for (int k = 0; k < 4; ++k) check(up = std::nextafter(up, 1e9)), check(down = std::nextafter(down, -1.0));
+      check(static_cast<double>(a) + std::ldexp(static_cast<double>(rng() >> 11), -53));
+    }
+    CHECK(differ == 0);
+    // Every signpost but s(0) = 0 (which products decide exactly) is flagged: the table decides there.
+    CHECK(flagged_at_signpost == (i64{1} << 16) - 2);
+    CHECK(flagged < 10 * (i64{1} << 16));
+  }
 }
 
 // Hamilton's fast path computes the quotas R w / W in doubles and proves only the recipients

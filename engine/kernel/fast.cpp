@@ -125,6 +125,30 @@ template <Method M>
   }
 }
 
+/// Huntington-Hill's and Dean's proposal for quotient q (at most the table's last index) without
+/// the table, for the vector paths (the table's look-up is a gather there, which GCC does not
+/// emit for this tuning and which did not pay where forced: results/bench/perf.md, section 36):
+/// q > s(a) for a = floor(q) decided on products, q^2 against a (a + 1) (Hill) and q (2a + 1)
+/// against 2a (a + 1) (Dean), whose right sides are exact integers (a < 2^16). Where the
+/// computed left side lies at least 2^-48 (relative) away from the right side, the comparison
+/// of the exact values goes the same way, and with it q against the double s(a) of the table
+/// (the correctly rounded exact signpost, within 2^-53 of it; Hill's is irrational for a >= 1,
+/// and s(0) = 0 compares as 0): the same proposal as fast_round's. `near` is set otherwise, and
+/// the caller then rounds again by the table. For q = 0 or q >= 2^-500, so that q^2 does not
+/// fall below the normal range (q^2 = 0 for q = 2^-1074 took no unit where the table gives one):
+/// in fast_divisor q >= w / D >= 2^-67 for w >= 1 (D < 2^63 by the estimates, times 2^4 at most
+/// by the re-jumps).
+template <Method M>
+[[gnu::always_inline]] inline i64 signpost_free_round(double q, u64& near) {
+  const i64 a = static_cast<i64>(q);
+  const double x = static_cast<double>(a);
+  double left, right;
+  if constexpr (M == Method::huntington_hill) left = q * q, right = x * (x + 1.0);
+  else left = q * (2.0 * x + 1.0), right = 2.0 * (x * (x + 1.0));
+  near |= std::abs(left - right) < right * 0x1p-48;
+  return a + (left > right);
+}
+
 /// Huntington-Hill's and Dean's first divisor estimate. Their s(0) = 0 rounds every quotient
 /// below 1 up to one unit, and s(1) < 1.5 rounds more of those in [1, 2) up than down: at the
 /// mean offset alone (a ~ W / D) the first rounding lands 36-79 units above the house on the
@@ -188,8 +212,9 @@ template <bool Up, class Get>
   }
 }
 
-/// Inlined into each path's copy below (fast_divisor_on), whose instruction set it then takes.
-template <Method M, bool Lo, bool Hi>
+/// Inlined into each path's copy below (divisor_on), whose instruction set it then takes; Wide
+/// in the vector paths' copies.
+template <Method M, bool Lo, bool Hi, bool Wide>
 [[gnu::always_inline]] inline bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house,
                                                 std::span<i64> seats, Workspace& ws, Bounds b, Outcome& out) {
   const std::size_t n = weights.size();
@@ -211,9 +236,14 @@ template <Method M, bool Lo, bool Hi>
   // rounding converts the weights to doubles (pass 1 only summed them), the re-jumps and pass 3
   // read the doubles.
   const double qmax = static_cast<double>(house);  // keeps every count inside the table
+  // Hill and Dean in the vector paths: by signpost_free_round, and by the table again where that
+  // finds a quotient too near its signpost (a rounding pass more, taken by no call on the
+  // benchmark's instances).
+  constexpr bool by_products = Wide && (M == Method::huntington_hill || M == Method::dean);
   auto round_all = [&](double divisor, auto first) __attribute__((always_inline)) {
     const double c = 1.0 / divisor;
     i64 sum = 0;
+    u64 near = 0;
     for (std::size_t i = 0; i < n; ++i) {
       double w;
       if constexpr (decltype(first)::value) {
@@ -222,11 +252,24 @@ template <Method M, bool Lo, bool Hi>
       } else {
         w = wd[i];
       }
-      i64 k = fast_round<M>(std::min(w * c, qmax), s);
+      const double q = std::min(w * c, qmax);
+      i64 k;
+      if constexpr (by_products) k = signpost_free_round<M>(q, near);
+      else k = fast_round<M>(q, s);
       if constexpr (Lo) k = std::max(k, low(i));
       if constexpr (Hi) k = std::min(k, high(i));
       a[i] = k;
       sum += k;
+    }
+    if (by_products && near != 0) {
+      sum = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        i64 k = fast_round<M>(std::min(wd[i] * c, qmax), s);
+        if constexpr (Lo) k = std::max(k, low(i));
+        if constexpr (Hi) k = std::min(k, high(i));
+        a[i] = k;
+        sum += k;
+      }
     }
     return sum;
   };
@@ -935,18 +978,18 @@ template <Method M, bool Lo, bool Hi>
 [[gnu::target("avx512f,avx512dq,avx512vl")]] bool fast_divisor_avx512(
     const Signposts& sp, std::span<const u64> weights, i64 house, std::span<i64> seats, Workspace& ws, Bounds b,
     Outcome& out) {
-  return fast_divisor<M, Lo, Hi>(sp, weights, house, seats, ws, b, out);
+  return fast_divisor<M, Lo, Hi, true>(sp, weights, house, seats, ws, b, out);
 }
 template <Method M, bool Lo, bool Hi>
 [[gnu::target("avx2")]] bool fast_divisor_avx2(const Signposts& sp, std::span<const u64> weights, i64 house,
                                                std::span<i64> seats, Workspace& ws, Bounds b, Outcome& out) {
-  return fast_divisor<M, Lo, Hi>(sp, weights, house, seats, ws, b, out);
+  return fast_divisor<M, Lo, Hi, true>(sp, weights, house, seats, ws, b, out);
 }
 #endif
 template <Method M, bool Lo, bool Hi>
 bool fast_divisor_base(const Signposts& sp, std::span<const u64> weights, i64 house, std::span<i64> seats,
                        Workspace& ws, Bounds b, Outcome& out) {
-  return fast_divisor<M, Lo, Hi>(sp, weights, house, seats, ws, b, out);
+  return fast_divisor<M, Lo, Hi, false>(sp, weights, house, seats, ws, b, out);
 }
 
 /// fast_divisor<M, Lo, Hi> on path `path` of fast_paths().
@@ -984,6 +1027,14 @@ bool hamilton_buckets_prove(std::span<const std::uint64_t> weights, std::int64_t
   if (weights.empty() || weights.size() > kFastRecipients || house < 0 || house > kMaxHamiltonHouse) return false;
   UniformSet u;
   return uniform_held_set(weights, house, lo, ws, u) == Uniform::proved;
+}
+
+std::int64_t signpost_free_round(Method method, double q, bool& near) {
+  u64 n = 0;
+  const i64 k = method == Method::huntington_hill ? kimsim::signpost_free_round<Method::huntington_hill>(q, n)
+                                                  : kimsim::signpost_free_round<Method::dean>(q, n);
+  near = n != 0;
+  return k;
 }
 
 std::span<const FastPath> fast_paths() {

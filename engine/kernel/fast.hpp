@@ -27,6 +27,11 @@ bool apportion_fast_on(std::size_t path, const Rule& rule, std::span<const std::
                        std::int64_t house, std::span<std::int64_t> seats, Workspace& ws, Bounds bounds,
                        Outcome& out);
 
+/// Huntington-Hill's or Dean's unit count for quotient q = 0 or 2^-500 <= q < 2^16 as the fast
+/// path's vector paths propose it, on products instead of the signpost table: where `near` comes
+/// back false, the same as q rounded by the table's double signposts. For the tests.
+std::int64_t signpost_free_round(Method method, double q, bool& near);
+
 /// Whether bounded Hamilton where every recipient has the minimum `lo` (and none a maximum)
 /// proves whom the minimum holds on buckets of the weights, the way apportion_fast tries first
 /// for that shape (Newton's passes otherwise). For the tests, which must know that this way ran.
