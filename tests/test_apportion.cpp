@@ -406,10 +406,10 @@ TEST_CASE("the divisor fast path's selection window equals the general kernel at
                 << proved_bounded << " bounded), " << left << " left to the general kernel");
 }
 
-// The vector paths round Huntington-Hill's and Dean's quotients on products (q^2 against
-// a (a + 1), q (2a + 1) against 2a (a + 1)) instead of the signpost table, and round by the table
-// again where a quotient lies too near its signpost for the products to tell: their proposal must
-// be the table's wherever they do not flag the quotient. Quotients at and a few ulps around every
+// The AVX-512 path rounds Huntington-Hill's and Dean's quotients on products (q^2 against
+// a (a + 1), q (2a + 1) against 2a (a + 1)) instead of the signpost table, and rounds by the table
+// again where a quotient lies too near its signpost for the products to tell: its proposal must
+// be the table's wherever it does not flag the quotient. Quotients at and a few ulps around every
 // signpost below 2^16 (the table's size), where the two could differ, and random ones; 0 and
 // every q >= 2^-500 (in the kernel q >= w / D >= 2^-67 for w >= 1).
 TEST_CASE("Hill's and Dean's rounding on products equals the signpost table's where it does not flag a quotient") {

@@ -126,8 +126,10 @@ template <Method M>
 }
 
 /// Huntington-Hill's and Dean's proposal for quotient q (at most the table's last index) without
-/// the table, for the vector paths (the table's look-up is a gather there, which GCC does not
-/// emit for this tuning and which did not pay where forced: results/bench/perf.md, section 36):
+/// the table, for the AVX-512 path, whose rounding pass then converts eight quotients a step (the
+/// table's look-up is a gather there, which GCC does not emit for this tuning and which did not
+/// pay where forced; with AVX2, which has no conversion of doubles to int64, the pass stays
+/// scalar and the products took more time than the look-up: results/bench/perf.md, section 36):
 /// q > s(a) for a = floor(q) decided on products, q^2 against a (a + 1) (Hill) and q (2a + 1)
 /// against 2a (a + 1) (Dean), whose right sides are exact integers (a < 2^16). Where the
 /// computed left side lies at least 2^-48 (relative) away from the right side, the comparison
@@ -213,7 +215,7 @@ template <bool Up, class Get>
 }
 
 /// Inlined into each path's copy below (divisor_on), whose instruction set it then takes; Wide
-/// in the vector paths' copies.
+/// in the AVX-512 copy, whose rounding pass converts eight quotients a step.
 template <Method M, bool Lo, bool Hi, bool Wide>
 [[gnu::always_inline]] inline bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house,
                                                 std::span<i64> seats, Workspace& ws, Bounds b, Outcome& out) {
@@ -236,9 +238,9 @@ template <Method M, bool Lo, bool Hi, bool Wide>
   // rounding converts the weights to doubles (pass 1 only summed them), the re-jumps and pass 3
   // read the doubles.
   const double qmax = static_cast<double>(house);  // keeps every count inside the table
-  // Hill and Dean in the vector paths: by signpost_free_round, and by the table again where that
-  // finds a quotient too near its signpost (a rounding pass more, taken by no call on the
-  // benchmark's instances).
+  // Hill and Dean in the AVX-512 path: by signpost_free_round, and by the table again where that
+  // finds a quotient too near its signpost (a rounding pass more; a quotient within ~2^-49 of a
+  // signpost, which quotients off the signposts reach with odds of about 2^-47 each).
   constexpr bool by_products = Wide && (M == Method::huntington_hill || M == Method::dean);
   auto round_all = [&](double divisor, auto first) __attribute__((always_inline)) {
     const double c = 1.0 / divisor;
@@ -983,7 +985,7 @@ template <Method M, bool Lo, bool Hi>
 template <Method M, bool Lo, bool Hi>
 [[gnu::target("avx2")]] bool fast_divisor_avx2(const Signposts& sp, std::span<const u64> weights, i64 house,
                                                std::span<i64> seats, Workspace& ws, Bounds b, Outcome& out) {
-  return fast_divisor<M, Lo, Hi, true>(sp, weights, house, seats, ws, b, out);
+  return fast_divisor<M, Lo, Hi, false>(sp, weights, house, seats, ws, b, out);
 }
 #endif
 template <Method M, bool Lo, bool Hi>

@@ -28,7 +28,7 @@ bool apportion_fast_on(std::size_t path, const Rule& rule, std::span<const std::
                        Outcome& out);
 
 /// Huntington-Hill's or Dean's unit count for quotient q = 0 or 2^-500 <= q < 2^16 as the fast
-/// path's vector paths propose it, on products instead of the signpost table: where `near` comes
+/// path's AVX-512 path proposes it, on products instead of the signpost table: where `near` comes
 /// back false, the same as q rounded by the table's double signposts. For the tests.
 std::int64_t signpost_free_round(Method method, double q, bool& near);
 
