@@ -9,6 +9,7 @@
 #include <numeric>
 #include <random>
 #include <set>
+#include <string>
 
 #include "kernel/exact.hpp"
 #include "kernel/fast.hpp"
@@ -260,7 +261,7 @@ Compared compare_paths(const Rule& rule, std::span<const u64> w, i64 house, Boun
   if (other_isa) {
     INFO("instance " << it << ", " << method_name(rule.method) << ", n " << w.size() << ", house " << house
                      << ", bounds style " << bounds_style << ", weight style " << style);
-    FAIL_CHECK("the fast path on " << other_isa << " answers otherwise");
+    FAIL_CHECK("the fast path on " << std::string(other_isa) << " answers otherwise");
     return {Verdict::differs, threw};
   }
   if (!ok) return {Verdict::left, threw};
@@ -491,7 +492,7 @@ TEST_CASE("Hamilton's fast path equals the general kernel where quotas sit withi
     const Bounds bounds{lo, {}};
     const Rule rule{Method::hamilton, std::nullopt, TiePolicy::order, 0};
     const auto [ok, threw, fo, go, other_isa] = both_paths(rule, w, house, bounds, fast, general, fast_ws, general_ws);
-    if (other_isa) FAIL_CHECK("instance " << it << ": the fast path on " << other_isa << " answers otherwise");
+    if (other_isa) FAIL_CHECK("instance " << it << ": the fast path on " << std::string(other_isa) << " answers otherwise");
     if (!ok) {
       ++left;
       continue;
@@ -581,7 +582,7 @@ TEST_CASE("bounded Hamilton with the same bounds for everyone (a common minimum 
     const Bounds bounds{lo, hi};
     const Rule rule{Method::hamilton, std::nullopt, TiePolicy::order, 0};
     const auto [ok, threw, fo, go, other_isa] = both_paths(rule, w, house, bounds, fast, general, fast_ws, general_ws);
-    if (other_isa) FAIL_CHECK("instance " << it << ": the fast path on " << other_isa << " answers otherwise");
+    if (other_isa) FAIL_CHECK("instance " << it << ": the fast path on " << std::string(other_isa) << " answers otherwise");
     if (!ok) {
       ++left;
       continue;
