@@ -9,9 +9,11 @@
 #include <numeric>
 #include <random>
 #include <set>
+#include <string>
 
 #include "kernel/exact.hpp"
 #include "kernel/fast.hpp"
+#include "kernel/signpost.hpp"
 #include "kimsim/apportion.hpp"
 
 using namespace kimsim;
@@ -211,15 +213,30 @@ long differential_instances() {
 
 /// One instance through both paths: whether the fast path answered, whether the general kernel
 /// refused it (InputError), and the outcomes of both; their seats in `fast` and `general`.
+/// `other_isa`: the first of the fast path's other instruction sets this CPU has (fast_paths())
+/// that answered otherwise than apportion_fast -- whether it answered, its seats or its divisor
+/// interval's bits -- or none.
 struct BothPaths {
   bool answered = false, refused = false;
   Outcome fast, general;
+  const char* other_isa = nullptr;
 };
 BothPaths both_paths(const Rule& rule, std::span<const u64> w, i64 house, Bounds bounds, std::vector<i64>& fast,
                      std::vector<i64>& general, Workspace& fast_ws, Workspace& general_ws) {
   BothPaths r;
   fast.assign(w.size(), -1), general.assign(w.size(), -2);
   r.answered = detail::apportion_fast(rule, w, house, fast, fast_ws, bounds, r.fast);
+  const auto isas = detail::fast_paths();
+  for (std::size_t k = 0; k < isas.size() && !r.other_isa; ++k) {
+    if (!isas[k].supported) continue;
+    thread_local std::vector<i64> seats;
+    seats.assign(w.size(), -1);
+    Outcome o;
+    const bool answered = detail::apportion_fast_on(k, rule, w, house, seats, fast_ws, bounds, o);
+    if (answered != r.answered ||
+        (answered && (seats != fast || o.divisor_low != r.fast.divisor_low || o.divisor_high != r.fast.divisor_high)))
+      r.other_isa = isas[k].name;
+  }
   try {
     r.general = detail::apportion_general(rule, w, house, general, general_ws, bounds);
   } catch (const InputError&) {
@@ -240,7 +257,13 @@ struct Compared {
 Compared compare_paths(const Rule& rule, std::span<const u64> w, i64 house, Bounds bounds, std::vector<i64>& fast,
                        std::vector<i64>& general, Workspace& fast_ws, Workspace& general_ws, long it, int bounds_style,
                        int style) {
-  const auto [ok, threw, fo, go] = both_paths(rule, w, house, bounds, fast, general, fast_ws, general_ws);
+  const auto [ok, threw, fo, go, other_isa] = both_paths(rule, w, house, bounds, fast, general, fast_ws, general_ws);
+  if (other_isa) {
+    INFO("instance " << it << ", " << method_name(rule.method) << ", n " << w.size() << ", house " << house
+                     << ", bounds style " << bounds_style << ", weight style " << style);
+    FAIL_CHECK("the fast path on " << std::string(other_isa) << " answers otherwise");
+    return {Verdict::differs, threw};
+  }
   if (!ok) return {Verdict::left, threw};
   if (!threw && fast == general && !go.tie && fo.divisor_low == go.divisor_low && fo.divisor_high == go.divisor_high)
     return {Verdict::proved, false};
@@ -384,6 +407,46 @@ TEST_CASE("the divisor fast path's selection window equals the general kernel at
                 << proved_bounded << " bounded), " << left << " left to the general kernel");
 }
 
+// The AVX-512 path rounds Huntington-Hill's and Dean's quotients on products (q^2 against
+// a (a + 1), q (2a + 1) against 2a (a + 1)) instead of the signpost table, and rounds by the table
+// again where a quotient lies too near its signpost for the products to tell: its proposal must
+// be the table's wherever it does not flag the quotient. Quotients at and a few ulps around every
+// signpost below 2^16 (the table's size), where the two could differ, and random ones; 0 and
+// every q >= 2^-500 (in the kernel q >= w / D >= 2^-67 for w >= 1).
+TEST_CASE("Hill's and Dean's rounding on products equals the signpost table's where it does not flag a quotient") {
+  std::mt19937_64 rng(20261202);
+  for (const Method m : {Method::huntington_hill, Method::dean}) {
+    INFO(method_name(m));
+    const Signposts sp{m};
+    auto by_table = [&](double q) {
+      const i64 a = static_cast<i64>(q);
+      return a + (q > sp.at(a));
+    };
+    long flagged = 0, differ = 0, flagged_at_signpost = 0;
+    auto check = [&](double q) {
+      if (q < 0x1p-500 && q != 0.0) return;  // outside its domain (q^2 below the normal range)
+      bool near = false;
+      const i64 k = detail::signpost_free_round(m, q, near);
+      flagged += near;
+      if (!near && k != by_table(q)) ++differ;
+    };
+    for (i64 a = 0; a < (i64{1} << 16) - 1; ++a) {
+      const double s = sp.at(a);
+      double up = s, down = s;
+      bool near = false;
+      detail::signpost_free_round(m, s, near);
+      flagged_at_signpost += near;
+      check(s);
+      for (int k = 0; k < 4; ++k) check(up = std::nextafter(up, 1e9)), check(down = std::nextafter(down, -1.0));
+      check(static_cast<double>(a) + std::ldexp(static_cast<double>(rng() >> 11), -53));
+    }
+    CHECK(differ == 0);
+    // Every signpost but s(0) = 0 (which products decide exactly) is flagged: the table decides there.
+    CHECK(flagged_at_signpost == (i64{1} << 16) - 2);
+    CHECK(flagged < 10 * (i64{1} << 16));
+  }
+}
+
 // Hamilton's fast path computes the quotas R w / W in doubles and proves only the recipients
 // near the threshold exactly: its ways to be wrong are quotas within the doubles' error of an
 // integer (whose double floor is off by one), fractions within that error of the threshold or of
@@ -428,7 +491,8 @@ TEST_CASE("Hamilton's fast path equals the general kernel where quotas sit withi
     if (rng() % 3 == 0) lo.assign(n, 1);  // B3's uniform minimum
     const Bounds bounds{lo, {}};
     const Rule rule{Method::hamilton, std::nullopt, TiePolicy::order, 0};
-    const auto [ok, threw, fo, go] = both_paths(rule, w, house, bounds, fast, general, fast_ws, general_ws);
+    const auto [ok, threw, fo, go, other_isa] = both_paths(rule, w, house, bounds, fast, general, fast_ws, general_ws);
+    if (other_isa) FAIL_CHECK("instance " << it << ": the fast path on " << std::string(other_isa) << " answers otherwise");
     if (!ok) {
       ++left;
       continue;
@@ -517,7 +581,8 @@ TEST_CASE("bounded Hamilton with the same bounds for everyone (a common minimum 
     house = std::max<i64>(house, 0);
     const Bounds bounds{lo, hi};
     const Rule rule{Method::hamilton, std::nullopt, TiePolicy::order, 0};
-    const auto [ok, threw, fo, go] = both_paths(rule, w, house, bounds, fast, general, fast_ws, general_ws);
+    const auto [ok, threw, fo, go, other_isa] = both_paths(rule, w, house, bounds, fast, general, fast_ws, general_ws);
+    if (other_isa) FAIL_CHECK("instance " << it << ": the fast path on " << std::string(other_isa) << " answers otherwise");
     if (!ok) {
       ++left;
       continue;

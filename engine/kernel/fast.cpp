@@ -56,7 +56,7 @@ struct FastSums {
 /// GCC vectorises the loop (two weights an instruction with SSE2), and the first pass that reads
 /// the weights as doubles converts them (the first rounding, Hamilton's first Newton pass).
 template <bool Lo, bool Hi>
-bool fast_sums(std::span<const u64> weights, Bounds b, FastSums& s) {
+[[gnu::always_inline]] inline bool fast_sums(std::span<const u64> weights, Bounds b, FastSums& s) {
   const std::size_t n = weights.size();
   const u64* w = weights.data();
   const i64* lo = b.min.data();
@@ -111,7 +111,7 @@ constexpr double kKeepHolding[2] = {std::numeric_limits<double>::infinity(), 1.0
 /// is not needed, the certificate decides. Sainte-Lague as (q + 0.5) truncated, D'Hondt as the
 /// floor, Adams as the ceiling, the others by their signpost.
 template <Method M>
-inline i64 fast_round(double q, const double* s) {
+[[gnu::always_inline]] inline i64 fast_round(double q, const double* s) {
   if constexpr (M == Method::dhondt) {
     return static_cast<i64>(q);
   } else if constexpr (M == Method::sainte_lague) {
@@ -123,6 +123,32 @@ inline i64 fast_round(double q, const double* s) {
     const i64 a = static_cast<i64>(q);
     return a + (q > s[a]);
   }
+}
+
+/// Huntington-Hill's and Dean's proposal for quotient q (at most the table's last index) without
+/// the table, for the AVX-512 path, whose rounding pass then converts eight quotients a step (the
+/// table's look-up is a gather there, which GCC does not emit for this tuning and which did not
+/// pay where forced; with AVX2, which has no conversion of doubles to int64, the pass stays
+/// scalar and the products took more time than the look-up: results/bench/perf.md, section 36):
+/// q > s(a) for a = floor(q) decided on products, q^2 against a (a + 1) (Hill) and q (2a + 1)
+/// against 2a (a + 1) (Dean), whose right sides are exact integers (a < 2^16). Where the
+/// computed left side lies at least 2^-48 (relative) away from the right side, the comparison
+/// of the exact values goes the same way, and with it q against the double s(a) of the table
+/// (the correctly rounded exact signpost, within 2^-53 of it; Hill's is irrational for a >= 1,
+/// and s(0) = 0 compares as 0): the same proposal as fast_round's. `near` is set otherwise, and
+/// the caller then rounds again by the table. For q = 0 or q >= 2^-500, so that q^2 does not
+/// fall below the normal range (q^2 = 0 for q = 2^-1074 took no unit where the table gives one):
+/// in fast_divisor q >= w / D >= 2^-67 for w >= 1 (D < 2^63 by the estimates, times 2^4 at most
+/// by the re-jumps).
+template <Method M>
+[[gnu::always_inline]] inline i64 signpost_free_round(double q, u64& near) {
+  const i64 a = static_cast<i64>(q);
+  const double x = static_cast<double>(a);
+  double left, right;
+  if constexpr (M == Method::huntington_hill) left = q * q, right = x * (x + 1.0);
+  else left = q * (2.0 * x + 1.0), right = 2.0 * (x * (x + 1.0));
+  near |= std::abs(left - right) < right * 0x1p-48;
+  return a + (left > right);
 }
 
 /// Huntington-Hill's and Dean's first divisor estimate. Their s(0) = 0 rounds every quotient
@@ -141,7 +167,7 @@ struct SmallQuotients {
   u64 band = 0;     // weights below 2 t
 };
 
-inline SmallQuotients fast_small_quotients(std::span<const u64> weights, u64 t) {
+[[gnu::always_inline]] inline SmallQuotients fast_small_quotients(std::span<const u64> weights, u64 t) {
   const u64* w = weights.data();
   const u64 t2 = 2 * t;
   u64 below = 0, below_w = 0, band = 0;
@@ -164,7 +190,7 @@ constexpr std::size_t kBubbleSlots = (kFastSelect + 1 + 3) / 4 * 4;
 /// mispredicted its exit once per candidate in callgrind's model: results/bench/perf.md,
 /// section 33).
 template <bool Up, std::size_t S, class Get>
-inline void bubble_slots(double* val, double* p, std::size_t c, Get get) {
+[[gnu::always_inline]] inline void bubble_slots(double* val, double* p, std::size_t c, Get get) {
   for (std::size_t k = 0; k < c; ++k) {
     double v = p[k] = get(k);
 #pragma GCC unroll 20
@@ -177,7 +203,7 @@ inline void bubble_slots(double* val, double* p, std::size_t c, Get get) {
 }
 
 template <bool Up, class Get>
-void bubble_best(double* val, double* p, std::size_t c, std::size_t keep, Get get) {
+[[gnu::always_inline]] inline void bubble_best(double* val, double* p, std::size_t c, std::size_t keep, Get get) {
   static_assert(kBubbleSlots == 20);
   switch ((keep + 3) / 4) {
     case 1: return bubble_slots<Up, 4>(val, p, c, get);
@@ -188,9 +214,11 @@ void bubble_best(double* val, double* p, std::size_t c, std::size_t keep, Get ge
   }
 }
 
-template <Method M, bool Lo, bool Hi>
-bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, std::span<i64> seats, Workspace& ws,
-                  Bounds b, Outcome& out) {
+/// Inlined into each path's copy below (divisor_on), whose instruction set it then takes; Wide
+/// in the AVX-512 copy, whose rounding pass converts eight quotients a step.
+template <Method M, bool Lo, bool Hi, bool Wide>
+[[gnu::always_inline]] inline bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house,
+                                                std::span<i64> seats, Workspace& ws, Bounds b, Outcome& out) {
   const std::size_t n = weights.size();
   FastSums sums;
   if (!fast_sums<Lo, Hi>(weights, b, sums) || sums.fixed > house) return false;
@@ -202,17 +230,22 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
   const double* inv = ws.inv_signpost.data();
   const double* inv_prev = ws.inv_prev.data();
   const RecipientBounds<Lo, Hi> bd(b);
-  auto low = [&](std::size_t i) { return bd.low(i); };
-  auto high = [&](std::size_t i) { return bd.high(i); };
+  auto low = [&](std::size_t i) __attribute__((always_inline)) { return bd.low(i); };
+  auto high = [&](std::size_t i) __attribute__((always_inline)) { return bd.high(i); };
   i64* a = seats.data();
 
   // Pass 2: round by a divisor estimate; secant re-jumps while the sum is far off. The first
   // rounding converts the weights to doubles (pass 1 only summed them), the re-jumps and pass 3
   // read the doubles.
   const double qmax = static_cast<double>(house);  // keeps every count inside the table
-  auto round_all = [&](double divisor, auto first) {
+  // Hill and Dean in the AVX-512 path: by signpost_free_round, and by the table again where that
+  // finds a quotient too near its signpost (a rounding pass more; a quotient within ~2^-49 of a
+  // signpost, which quotients off the signposts reach with odds of about 2^-47 each).
+  constexpr bool by_products = Wide && (M == Method::huntington_hill || M == Method::dean);
+  auto round_all = [&](double divisor, auto first) __attribute__((always_inline)) {
     const double c = 1.0 / divisor;
     i64 sum = 0;
+    u64 near = 0;
     for (std::size_t i = 0; i < n; ++i) {
       double w;
       if constexpr (decltype(first)::value) {
@@ -221,11 +254,24 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
       } else {
         w = wd[i];
       }
-      i64 k = fast_round<M>(std::min(w * c, qmax), s);
+      const double q = std::min(w * c, qmax);
+      i64 k;
+      if constexpr (by_products) k = signpost_free_round<M>(q, near);
+      else k = fast_round<M>(q, s);
       if constexpr (Lo) k = std::max(k, low(i));
       if constexpr (Hi) k = std::min(k, high(i));
       a[i] = k;
       sum += k;
+    }
+    if (by_products && near != 0) {
+      sum = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        i64 k = fast_round<M>(std::min(wd[i] * c, qmax), s);
+        if constexpr (Lo) k = std::max(k, low(i));
+        if constexpr (Hi) k = std::min(k, high(i));
+        a[i] = k;
+        sum += k;
+      }
     }
     return sum;
   };
@@ -280,7 +326,7 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
   // rounding of the products), about h of them per unit of relative distance from D: a window of
   // relative width w (|d| + 1) / h beside D holds about w (|d| + 1) of them. The threshold of
   // window w: every recipient once the window is wide (small houses).
-  auto threshold = [&](double width) {
+  auto threshold = [&](double width) __attribute__((always_inline)) {
     const double eps = width * static_cast<double>(keep) / std::max(h, 1.0);
     if (eps > 0.125) return d > 0 ? -1.0 : inf;
     return d > 0 ? divisor * (1.0 - eps) : divisor * (1.0 + eps);
@@ -290,7 +336,7 @@ bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house, 
   std::uint32_t* cand = ws.at.data();
   std::size_t c = 0;  // candidates
   double G = -1.0, L = inf;
-  auto scan = [&](auto dir) {
+  auto scan = [&](auto dir) __attribute__((always_inline)) {
     constexpr int up = decltype(dir)::value;  // +1 gains wanted, -1 losses wanted, 0 neither
     // Two running maxima and minima: each max/min waits for the one before, so two chains
     // halve the wait.
@@ -918,20 +964,60 @@ bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats
   }
 }
 
+using DivisorPath = bool (*)(const Signposts&, std::span<const u64>, i64, std::span<i64>, Workspace&, Bounds,
+                             Outcome&);
+
+// The divisor methods' fast path in one copy per instruction set, chosen once by the CPU
+// (fast_paths()), as Philox4x32's paths: the build has no -march, and for baseline x86-64 GCC
+// rounds (double to int64, Adams' int64 to double), sums and scans one recipient at a time.
+// With AVX-512 (DQ: vcvttpd2qq, vcvtqq2pd) it converts eight a step. The same operations on the
+// same values in every copy -- IEEE products, conversions of values within range, integer sums,
+// max and min in the source's operand order, no contraction (-ffp-contract=off) -- so the same
+// bits (tests/test_apportion.cpp runs every path this CPU has against the general kernel).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define KIMSIM_FAST_PATHS 1
+template <Method M, bool Lo, bool Hi>
+[[gnu::target("avx512f,avx512dq,avx512vl")]] bool fast_divisor_avx512(
+    const Signposts& sp, std::span<const u64> weights, i64 house, std::span<i64> seats, Workspace& ws, Bounds b,
+    Outcome& out) {
+  return fast_divisor<M, Lo, Hi, true>(sp, weights, house, seats, ws, b, out);
+}
+template <Method M, bool Lo, bool Hi>
+[[gnu::target("avx2")]] bool fast_divisor_avx2(const Signposts& sp, std::span<const u64> weights, i64 house,
+                                               std::span<i64> seats, Workspace& ws, Bounds b, Outcome& out) {
+  return fast_divisor<M, Lo, Hi, false>(sp, weights, house, seats, ws, b, out);
+}
+#endif
+template <Method M, bool Lo, bool Hi>
+bool fast_divisor_base(const Signposts& sp, std::span<const u64> weights, i64 house, std::span<i64> seats,
+                       Workspace& ws, Bounds b, Outcome& out) {
+  return fast_divisor<M, Lo, Hi, false>(sp, weights, house, seats, ws, b, out);
+}
+
+/// fast_divisor<M, Lo, Hi> on path `path` of fast_paths().
+template <Method M, bool Lo, bool Hi>
+DivisorPath divisor_on(std::size_t path) {
+#ifdef KIMSIM_FAST_PATHS
+  if (path == 0) return fast_divisor_avx512<M, Lo, Hi>;
+  if (path == 1) return fast_divisor_avx2<M, Lo, Hi>;
+#endif
+  return fast_divisor_base<M, Lo, Hi>;
+}
+
 template <bool Lo, bool Hi>
-bool fast_divisor_of(const Rule& rule, const Signposts& sp, std::span<const u64> weights, i64 house,
+bool fast_divisor_of(std::size_t path, const Rule& rule, const Signposts& sp, std::span<const u64> weights, i64 house,
                      std::span<i64> seats, Workspace& ws, Bounds b, Outcome& out) {
+  DivisorPath f = nullptr;
   switch (rule.method) {
-    case Method::dhondt: return fast_divisor<Method::dhondt, Lo, Hi>(sp, weights, house, seats, ws, b, out);
-    case Method::sainte_lague: return fast_divisor<Method::sainte_lague, Lo, Hi>(sp, weights, house, seats, ws, b, out);
-    case Method::huntington_hill:
-      return fast_divisor<Method::huntington_hill, Lo, Hi>(sp, weights, house, seats, ws, b, out);
-    case Method::adams: return fast_divisor<Method::adams, Lo, Hi>(sp, weights, house, seats, ws, b, out);
-    case Method::dean: return fast_divisor<Method::dean, Lo, Hi>(sp, weights, house, seats, ws, b, out);
+    case Method::dhondt: f = divisor_on<Method::dhondt, Lo, Hi>(path); break;
+    case Method::sainte_lague: f = divisor_on<Method::sainte_lague, Lo, Hi>(path); break;
+    case Method::huntington_hill: f = divisor_on<Method::huntington_hill, Lo, Hi>(path); break;
+    case Method::adams: f = divisor_on<Method::adams, Lo, Hi>(path); break;
+    case Method::dean: f = divisor_on<Method::dean, Lo, Hi>(path); break;
     case Method::hamilton:
-    case Method::vinton: break;
+    case Method::vinton: return false;
   }
-  return false;
+  return f(sp, weights, house, seats, ws, b, out);
 }
 
 }  // namespace
@@ -945,8 +1031,40 @@ bool hamilton_buckets_prove(std::span<const std::uint64_t> weights, std::int64_t
   return uniform_held_set(weights, house, lo, ws, u) == Uniform::proved;
 }
 
+std::int64_t signpost_free_round(Method method, double q, bool& near) {
+  u64 n = 0;
+  const i64 k = method == Method::huntington_hill ? kimsim::signpost_free_round<Method::huntington_hill>(q, n)
+                                                  : kimsim::signpost_free_round<Method::dean>(q, n);
+  near = n != 0;
+  return k;
+}
+
+std::span<const FastPath> fast_paths() {
+  static const FastPath all[] = {
+#ifdef KIMSIM_FAST_PATHS
+      {"avx512", __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                     __builtin_cpu_supports("avx512vl")},
+      {"avx2", static_cast<bool>(__builtin_cpu_supports("avx2"))},
+#endif
+      {"base", true},
+  };
+  return all;
+}
+
 bool apportion_fast(const Rule& rule, std::span<const std::uint64_t> weights, std::int64_t house,
                     std::span<std::int64_t> seats, Workspace& ws, Bounds bounds, Outcome& out) {
+  static const std::size_t path = [] {
+    const auto paths = fast_paths();
+    std::size_t k = 0;
+    while (!paths[k].supported) ++k;  // the last runs everywhere
+    return k;
+  }();
+  return apportion_fast_on(path, rule, weights, house, seats, ws, bounds, out);
+}
+
+bool apportion_fast_on(std::size_t path, const Rule& rule, std::span<const std::uint64_t> weights,
+                       std::int64_t house, std::span<std::int64_t> seats, Workspace& ws, Bounds bounds,
+                       Outcome& out) {
   const std::size_t n = weights.size();
   if (rule.first_signpost || n == 0 || n > kFastRecipients || seats.size() != n || house < 0) return false;
   if ((!bounds.min.empty() && bounds.min.size() != n) || (!bounds.max.empty() && bounds.max.size() != n)) return false;
@@ -963,10 +1081,10 @@ bool apportion_fast(const Rule& rule, std::span<const std::uint64_t> weights, st
   }
   if (house > kMaxDivisorHouse) return false;
   const Signposts sp{rule.method};
-  if (lo && hi) return fast_divisor_of<true, true>(rule, sp, weights, house, seats, ws, bounds, out);
-  if (lo) return fast_divisor_of<true, false>(rule, sp, weights, house, seats, ws, bounds, out);
-  if (hi) return fast_divisor_of<false, true>(rule, sp, weights, house, seats, ws, bounds, out);
-  return fast_divisor_of<false, false>(rule, sp, weights, house, seats, ws, bounds, out);
+  if (lo && hi) return fast_divisor_of<true, true>(path, rule, sp, weights, house, seats, ws, bounds, out);
+  if (lo) return fast_divisor_of<true, false>(path, rule, sp, weights, house, seats, ws, bounds, out);
+  if (hi) return fast_divisor_of<false, true>(path, rule, sp, weights, house, seats, ws, bounds, out);
+  return fast_divisor_of<false, false>(path, rule, sp, weights, house, seats, ws, bounds, out);
 }
 
 }  // namespace detail

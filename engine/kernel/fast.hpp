@@ -11,6 +11,27 @@ namespace kimsim::detail {
 bool apportion_fast(const Rule& rule, std::span<const std::uint64_t> weights, std::int64_t house,
                     std::span<std::int64_t> seats, Workspace& ws, Bounds bounds, Outcome& out);
 
+/// The instruction sets the divisor methods' fast path is compiled for, widest first ("avx512",
+/// "avx2" on x86-64 with GCC, then "base", the build's own, which runs everywhere): every one
+/// gives the same seats and the same divisor interval bits. apportion_fast takes the first this
+/// CPU supports, once; the tests run each.
+struct FastPath {
+  const char* name;
+  bool supported;  ///< by this CPU
+};
+std::span<const FastPath> fast_paths();
+
+/// apportion_fast on path `path` of fast_paths(), which this CPU must support (Hamilton and
+/// Vinton have one path: the same on every one).
+bool apportion_fast_on(std::size_t path, const Rule& rule, std::span<const std::uint64_t> weights,
+                       std::int64_t house, std::span<std::int64_t> seats, Workspace& ws, Bounds bounds,
+                       Outcome& out);
+
+/// Huntington-Hill's or Dean's unit count for quotient q = 0 or 2^-500 <= q < 2^16 as the fast
+/// path's AVX-512 path proposes it, on products instead of the signpost table: where `near` comes
+/// back false, the same as q rounded by the table's double signposts. For the tests.
+std::int64_t signpost_free_round(Method method, double q, bool& near);
+
 /// Whether bounded Hamilton where every recipient has the minimum `lo` (and none a maximum)
 /// proves whom the minimum holds on buckets of the weights, the way apportion_fast tries first
 /// for that shape (Newton's passes otherwise). For the tests, which must know that this way ran.
