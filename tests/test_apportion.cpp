@@ -211,6 +211,14 @@ long differential_instances() {
 }
 }  // namespace
 
+/// The fast path's instruction sets this CPU has, as text: what the differential tests ran.
+std::string supported_paths() {
+  std::string s;
+  for (const auto& p : detail::fast_paths())
+    if (p.supported) s += (s.empty() ? "" : ", ") + std::string(p.name);
+  return s;
+}
+
 /// One instance through both paths: whether the fast path answered, whether the general kernel
 /// refused it (InputError), and the outcomes of both; their seats in `fast` and `general`.
 /// `other_isa`: the first of the fast path's other instruction sets this CPU has (fast_paths())
@@ -357,7 +365,7 @@ TEST_CASE("the fast path equals the general kernel on random instances with ties
   }
   CHECK(total + left == count);
   MESSAGE(count << " instances: " << total << " proved by the fast path, " << left << " left to the general kernel ("
-                << refused << " refused by it)");
+                << refused << " refused by it); paths " << supported_paths());
 }
 
 // The divisor methods' fast path selects the |d| + 1 best claims (holdings) from the recipients
@@ -404,7 +412,8 @@ TEST_CASE("the divisor fast path's selection window equals the general kernel at
     CHECK(proved_bounded > count / 5);
   }
   MESSAGE(count << " instances: " << proved << " proved by the fast path (" << proved_clustered << " clustered, "
-                << proved_bounded << " bounded), " << left << " left to the general kernel");
+                << proved_bounded << " bounded), " << left << " left to the general kernel; paths "
+                << supported_paths());
 }
 
 // The AVX-512 path rounds Huntington-Hill's and Dean's quotients on products (q^2 against
@@ -445,6 +454,40 @@ TEST_CASE("Hill's and Dean's rounding on products equals the signpost table's wh
     CHECK(flagged_at_signpost == (i64{1} << 16) - 2);
     CHECK(flagged < 10 * (i64{1} << 16));
   }
+}
+
+// Equal weights put many quotients exactly on a signpost, where the AVX-512 path's products
+// cannot decide and its rounding pass is redone by the table: then every path must answer (or
+// leave the instance) alike. Groups of equal weights with a few multiples, every house from n to
+// 6 n; Dean at n 54 and house 108 or 144 is such an instance (an outside review's reproducer:
+// without the table's pass again the AVX-512 path answered there where the others refused).
+TEST_CASE("every path of the divisor fast path decides alike where quotients sit on signposts") {
+  Workspace fast_ws, general_ws;
+  std::vector<u64> w;
+  std::vector<i64> fast, general;
+  long proved = 0, left = 0;
+  for (const Method m : {Method::huntington_hill, Method::dean, Method::sainte_lague, Method::adams}) {
+    for (const std::size_t n : {std::size_t{12}, std::size_t{54}, std::size_t{150}}) {
+      for (const u64 base : {u64{1}, u64{12345}, u64{1} << 40}) {
+        for (u64 groups = 2; groups <= 4; ++groups) {
+          w.resize(n);
+          for (std::size_t i = 0; i < n; ++i) w[i] = base * (1 + (i % groups == 0 ? groups : 0) + i % 2);
+          for (i64 house = i64(n); house <= 6 * i64(n); ++house) {
+            const Rule rule{m, std::nullopt, TiePolicy::order, 0};
+            const Verdict v = compare_paths(rule, w, house, Bounds{}, fast, general, fast_ws, general_ws, house,
+                                            int(groups), int(n))
+                                  .verdict;
+            if (v == Verdict::differs) return;
+            (v == Verdict::proved ? proved : left) += 1;
+          }
+        }
+      }
+    }
+  }
+  // Both outcomes occur: ties at the house's last unit leave instances to the general kernel.
+  CHECK(proved > 0);
+  CHECK(left > 0);
+  MESSAGE(proved << " proved, " << left << " left to the general kernel, on the paths " << supported_paths());
 }
 
 // Hamilton's fast path computes the quotas R w / W in doubles and proves only the recipients

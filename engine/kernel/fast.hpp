@@ -14,7 +14,8 @@ bool apportion_fast(const Rule& rule, std::span<const std::uint64_t> weights, st
 /// The instruction sets the divisor methods' fast path is compiled for, widest first ("avx512",
 /// "avx2" on x86-64 with GCC, then "base", the build's own, which runs everywhere): every one
 /// gives the same seats and the same divisor interval bits. apportion_fast takes the first this
-/// CPU supports, once; the tests run each.
+/// CPU supports (first_supported, cpu_path.hpp), once; the tests run each. No function member:
+/// each method and bounds' shape has its own copy per instruction set (apportion_fast_on).
 struct FastPath {
   const char* name;
   bool supported;  ///< by this CPU

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kernel/cpu_path.hpp"
 #include "kimsim/simulation.hpp"
 #include "sim/accumulators.hpp"
 
@@ -62,23 +63,6 @@ class WholeDraw {
   // above it within the top byte's range.
   std::array<std::uint16_t, 256> first_{};
 };
-
-/// One way to compute something, by an instruction set of its own: a list of them is ordered
-/// widest first, and a caller takes the first this CPU supports (first_supported), once; every way
-/// gives the same bits (the tests run each this CPU has).
-template <class Fn>
-struct CpuPath {
-  const char* name;
-  Fn path;
-  bool supported;  ///< by this CPU
-};
-/// The first of `paths` this CPU supports; the last path must run everywhere.
-template <class Fn>
-const CpuPath<Fn>& first_supported(std::span<const CpuPath<Fn>> paths) {
-  for (const CpuPath<Fn>& p : paths)
-    if (p.supported) return p;
-  return paths.back();
-}
 
 /// Philox4x32-10 (Salmon et al., SC 2011; Random123's philox4x32_10, the generator of cuRAND,
 /// JAX and TensorFlow) under one 64-bit key: 128 random bits per counter of two 64-bit words.
