@@ -469,9 +469,11 @@ TEST_CASE("every path of the divisor fast path decides alike where quotients sit
   for (const Method m : {Method::huntington_hill, Method::dean, Method::sainte_lague, Method::adams}) {
     for (const std::size_t n : {std::size_t{12}, std::size_t{54}, std::size_t{150}}) {
       for (const u64 base : {u64{1}, u64{12345}, u64{1} << 40}) {
-        for (u64 groups = 2; groups <= 4; ++groups) {
+        for (u64 groups = 2; groups <= 7; ++groups) {
+          // every groups-th weight groups times the others; from 5 on, a third level too
           w.resize(n);
-          for (std::size_t i = 0; i < n; ++i) w[i] = base * (1 + (i % groups == 0 ? groups : 0) + i % 2);
+          for (std::size_t i = 0; i < n; ++i)
+            w[i] = base * (i % groups == 0 ? groups : 1) * (groups >= 5 && i % 2 == 1 ? 2 : 1);
           for (i64 house = i64(n); house <= 6 * i64(n); ++house) {
             const Rule rule{m, std::nullopt, TiePolicy::order, 0};
             const Verdict v = compare_paths(rule, w, house, Bounds{}, fast, general, fast_ws, general_ws, house,
