@@ -1,13 +1,17 @@
 // The result writer: what it may replace, what it leaves alone, single files, standard output.
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <ostream>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "io/output.hpp"
 
@@ -68,6 +72,39 @@ TEST_CASE("a result folder lists its files; it is replaced only while they are k
   CHECK_THROWS_AS(io::write_result_folder(res, {{"a.csv", "3\n"}}, manifest()), Error);
   CHECK(read(res / "a.csv") == "edited\n");
   CHECK(names(t.path) == "res ");
+}
+
+TEST_CASE("a result folder of many files is whole; a failed write names the file and why, and keeps the old") {
+  TempDir t;
+  const fs::path res = t.path / "res";
+  std::vector<io::OutputFile> many;
+  for (int k = 0; k < 70; ++k) many.push_back({"f" + std::to_string(k) + ".csv", std::to_string(k) + "\n"});
+  io::write_result_folder(res, many, manifest());
+  CHECK(io::not_a_result(res).empty());
+  CHECK(nlohmann::json::parse(read(res / "manifest.json"))["files"].size() == 70);
+  CHECK(read(res / "f69.csv") == "69\n");
+
+  // A file larger than the process may write: write() fails with EFBIG (SIGXFSZ ignored).
+  struct rlimit was {};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &was) == 0);
+  const auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit small = was;
+  small.rlim_cur = 4096;
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+  std::string what;
+  try {
+    io::write_result_folder(res, {{"a.csv", "1\n"}, {"big.csv", std::string(10000, 'x')}}, manifest());
+  } catch (const Error& e) {
+    what = e.what();
+  }
+  ::setrlimit(RLIMIT_FSIZE, &was);
+  ::signal(SIGXFSZ, old_handler);
+  CHECK(what.find("cannot write") != std::string::npos);
+  CHECK(what.find("big.csv") != std::string::npos);
+  CHECK(what.find(std::strerror(EFBIG)) != std::string::npos);
+  CHECK(names(t.path) == "res ");  // the partial folder is gone, the old results stay as they were
+  CHECK(io::not_a_result(res).empty());
+  CHECK(read(res / "f0.csv") == "0\n");
 }
 
 TEST_CASE("what a result folder is not: foreign manifests, newer formats, extra files") {
