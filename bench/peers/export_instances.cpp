@@ -12,7 +12,16 @@
 // round runs one pass of every configuration (method x variant x API form) in turn, so outside
 // load that comes and goes affects them alike. Two forms are timed: the hot-loop form (caller-owned seats span and Workspace, as in
 // bench_apportion.cpp) and the convenience form that allocates its result and workspace per call.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <iostream>
+#include <sstream>
+#include <string_view>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -28,6 +37,9 @@
 #include "kimsim/version.hpp"
 
 namespace {
+
+/// How every file this program writes begins: what replaceable() recognises.
+constexpr std::string_view kOpening = "{\n  \"kimsim_version\"";
 
 using namespace kimsim;
 using Clock = std::chrono::steady_clock;
@@ -104,16 +116,52 @@ void write_matrix(std::ostream& os, const std::vector<std::vector<T>>& m) {
 
 }  // namespace
 
+/// Whether the file at `path` is one this program wrote (its JSON opens as below), so that it may
+/// be replaced; true where nothing is there.
+bool replaceable(const std::string& path, std::string& why) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return true;
+    why = std::strerror(errno);
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    why = "it is not a regular file";
+    return false;
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string head(kOpening.size(), '\0');
+  if (!in.read(head.data(), static_cast<std::streamsize>(head.size())) || head != kOpening) {
+    why = "it was not written by kimsim_export_instances";
+    return false;
+  }
+  return true;
+}
+
 int main(int argc, char** argv) {
-  if (argc < 2 || argc > 3) {
-    std::cerr << "usage: " << argv[0] << " OUT.json [ROUNDS=2000]\n";
+  const std::string usage = std::string("usage: ") + argv[0] + " OUT.json [ROUNDS=2000]\n";
+  if (argc == 2 && (std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h")) {
+    std::cout << usage;
+    return 0;
+  }
+  if (argc < 2 || argc > 3 || argv[1][0] == '-') {
+    std::cerr << usage;
     return 2;
   }
   const std::string out_path = argv[1];
-  const int rounds = argc == 3 ? std::atoi(argv[2]) : 2000;
-  if (rounds < 1) {
-    std::cerr << "ROUNDS must be a positive integer\n";
-    return 2;
+  int rounds = 2000;
+  if (argc == 3) {
+    const std::string_view r = argv[2];
+    const auto [end, ec] = std::from_chars(r.data(), r.data() + r.size(), rounds);
+    if (ec != std::errc() || end != r.data() + r.size() || rounds < 1) {
+      std::cerr << "ROUNDS must be a positive integer, not '" << r << "'\n";
+      return 2;
+    }
+  }
+  // Checked before the minutes of timing: the file in the way is replaced only where this program wrote it.
+  if (std::string why; !replaceable(out_path, why)) {
+    std::cerr << out_path << " exists and is not replaced (" << why << "); choose another name\n";
+    return 1;
   }
 
   const auto inst = bench::make_instances();
@@ -146,14 +194,9 @@ int main(int argc, char** argv) {
   };
   const Timing t_sl = timing(0), c_sl = timing(2), t_hm = timing(4), c_hm = timing(6);
 
-  std::ofstream os(out_path);
-  if (!os) {
-    std::cerr << "cannot write " << out_path << "\n";
-    return 1;
-  }
+  std::ostringstream os;
   os.precision(6);
-  os << "{\n";
-  os << "  \"kimsim_version\": \"" << kVersion << "\",\n";
+  os << kOpening << ": \"" << kVersion << "\",\n";
   os << "  \"kimsim_commit\": \"" << kGitCommit << "\",\n";
   os << "  \"house\": " << bench::kHouse << ",\n";
   os << "  \"recipients\": " << bench::kRecipients << ",\n";
@@ -177,10 +220,22 @@ int main(int argc, char** argv) {
   os << ",\n    \"hamilton\": ";
   write_matrix(os, seats_hm);
   os << "\n  }\n}\n";
-  os.close();
-  if (!os) {
-    std::cerr << "error writing " << out_path << "\n";
+  // Whole or not at all: a temporary file beside the target, renamed over it once written.
+  if (std::string why; !replaceable(out_path, why)) {
+    std::cerr << out_path << " appeared while timing and is not replaced (" << why << ")\n";
     return 1;
+  }
+  const std::string tmp = out_path + ".partial." + std::to_string(::getpid());
+  {
+    std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
+    file << os.str();
+    file.close();
+    if (!file || ::rename(tmp.c_str(), out_path.c_str()) != 0) {
+      const int err = errno;
+      std::cerr << "cannot write " << out_path << ": " << std::strerror(err) << "\n";
+      ::unlink(tmp.c_str());
+      return 1;
+    }
   }
 
   std::printf("kimsim %s: %zu instances, n = %zu, h = %lld, %d rounds\n", kVersion, inst.size(),
