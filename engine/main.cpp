@@ -87,6 +87,9 @@ int main(int argc, char** argv) {
   const std::string failure = checked.failure();
   std::cout.rdbuf(original);
   if (failure.empty() || code != cli::kOk) return code;
-  std::cerr << "kimsim" << (args.empty() ? "" : " " + args[0]) << ": error: cannot write to standard output: " << failure << "\n";
+  const std::string& written = cli::results_written();
+  std::cerr << "kimsim" << (args.empty() ? "" : " " + args[0]) << ": error: cannot write to standard output: " << failure
+            << (written.empty() ? "" : "; the results were written to " + written + "/, but not all that was printed about them")
+            << "\n";
   return cli::kBadInput;
 }

@@ -125,13 +125,20 @@ TEST_CASE("what a result folder is not: foreign manifests, newer formats, extra 
   put(d / "notes.txt", "mine");
   CHECK(io::not_a_result(d) == "it holds notes.txt, which kimsim did not write there");
   fs::remove(d / "notes.txt");
-  // A result of an earlier version: its manifest's kimsim fields, and only kimsim's files.
-  put(d / "manifest.json", R"({"kimsim_version": "0.1.0", "scenario_sha256": ")" + std::string(64, '0') +
-                               R"(", "inputs": [], "command_line": "kimsim run s.yaml"})");
-  put(d / "allocation.csv", "old");
-  CHECK(io::not_a_result(d).empty());
-  fs::create_directory(d / "sub");
-  CHECK(io::not_a_result(d) == "it holds sub, which kimsim did not write there");
+  // A result of an earlier version (no mark, no files with hashes): nothing shows whether its
+  // files were edited, so it is not replaced -- also where a manifest like it lists hashes.
+  const std::string earlier = R"("kimsim_version": "0.1.0", "scenario_sha256": ")" + std::string(64, '0') +
+                              R"(", "inputs": [], "command_line": "kimsim run s.yaml")";
+  put(d / "manifest.json", "{" + earlier + "}");
+  put(d / "allocation.csv", "old, with the user's notes");
+  const std::string why = "it is the result of an earlier kimsim, 0.1.0, whose manifest lists no files with "
+                          "SHA-256: kimsim cannot tell whether a file there was changed since";
+  CHECK(io::not_a_result(d) == why);
+  put(d / "manifest.json", "{" + earlier + R"(, "files": [{"name": "allocation.csv", "sha256": ")" +
+                               std::string(64, 'a') + R"("}]})");
+  CHECK(io::not_a_result(d) == why);
+  put(d / "manifest.json", R"({"kimsim_version": "0.1.0", "command_line": "other run s.yaml"})");
+  CHECK(io::not_a_result(d) == "its manifest.json was not written by kimsim");
 }
 
 TEST_CASE("single files: written whole, replacing only what the caller recognises") {

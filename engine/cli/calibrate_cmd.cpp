@@ -567,8 +567,8 @@ Options)");
   manifest["bootstrap"] = boot.replications;
   if (!observed_path.empty()) manifest["observed"] = {{"path", observed_path}, {"sha256", observed_sha}};
   std::string report = io::report_html(io::calibrate_report_data(j, notes, b.name, ls.input_sha256.at(0), report_lang));
-  io::write_result_folder(dir, {{"calibrate.csv", csv}, {"calibrate.json", io::dump_json(j, 2) + "\n"}, {name + ".yaml", variant},
-                                {"report.html", std::move(report)}}, manifest);
+  write_results(dir, {{"calibrate.csv", csv}, {"calibrate.json", io::dump_json(j, 2) + "\n"}, {name + ".yaml", variant},
+                      {"report.html", std::move(report)}}, manifest);
 
   // The terminal: what was fitted, each observation, the weights, the quality.
   std::string t = fmt::format("kimsim calibrate: {} of {} ({}), {} {}\n", b.id, s.name, ls.path, indicators.size(),

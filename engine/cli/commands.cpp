@@ -5,9 +5,21 @@
 #include <algorithm>
 #include <iterator>
 
+#include "io/output.hpp"
 #include "kimsim/error.hpp"
 
 namespace kimsim::cli {
+
+namespace {
+std::string g_results_written;
+}
+
+void write_results(const std::string& dir, const std::vector<io::OutputFile>& files, nlohmann::json manifest) {
+  io::write_result_folder(dir, files, std::move(manifest));
+  g_results_written = dir;
+}
+
+const std::string& results_written() { return g_results_written; }
 
 std::span<const Command> commands() {
   static constexpr Command kCommands[] = {
@@ -42,7 +54,8 @@ std::string usage() {
 Exit codes:
   0  success
   1  internal error (a defect in kimsim: please report it)
-  2  bad input: arguments, files or bounds that cannot be used; nothing is written
+  2  bad input: arguments, files or bounds that cannot be used; nothing is written (a standard
+     output that fails once the results are written: the message names them)
   3  an unresolved tie: the tie policy 'error' refuses to decide it; nothing is written
   75 stopped by SIGTERM, SIGINT, SIGUSR1 or --max-time after writing a checkpoint: run the same
      command again with --resume (simulate)

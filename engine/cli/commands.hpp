@@ -11,6 +11,12 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
+namespace kimsim::io {
+struct OutputFile;
+}
+
 namespace kimsim::cli {
 
 /// Exit codes, documented in `kimsim --help`.
@@ -61,6 +67,15 @@ struct Command {
   /// cleanly (exit 75), their handlers set before MPI starts (engine/main.cpp).
   bool checkpoints = false;
 };
+
+/// Writes a command's result folder (io::write_result_folder) and remembers it: every command
+/// writes its results through here. (Commands print to standard output only after their results
+/// are written, so a failed standard output is found after them.)
+void write_results(const std::string& dir, const std::vector<io::OutputFile>& files, nlohmann::json manifest);
+
+/// The folder write_results wrote in this process (empty before): where standard output fails
+/// only after the results were in place, main's error names them.
+const std::string& results_written();
 
 /// Every command, in the order of the usage text. A new command is one row here (commands.cpp)
 /// and one file with its function.

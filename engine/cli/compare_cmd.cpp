@@ -284,7 +284,7 @@ int compare_command(const Invocation& call) {
   if (simulated) written.push_back({"compare_mc.csv", io::compare_simulation_csv(*simulated, run.names, loaded[0].regions)});
   written.push_back({"report.html", io::report_html(io::compare_report_data(c, run.runs, run.parts ? &*run.parts : nullptr, run.lang,
                                                                                        simulated ? &*simulated : nullptr))});
-  io::write_result_folder(run.dir, written, manifest);
+  write_results(run.dir, written, manifest);
   call.out << io::compare_summary(c, run.runs, run.dir, run.parts.has_value(), simulated.has_value());
   if (run.parts) call.out << io::decompose_summary(*run.parts, run.steps);
   if (simulated) call.out << io::compare_simulation_summary(*simulated, run.names);

@@ -68,11 +68,11 @@ Options)");
   const Allocation a = allocate(ls.scenario, ls.regions);
   // A year of its own gets a folder of its own: runs of several years side by side.
   const std::string dir = !out_dir.empty() ? out_dir : "results/" + ls.scenario.name + (y ? "-" + std::to_string(*y) : "");
-  io::write_result_folder(dir,
-                          {{"allocation.csv", io::allocation_csv(ls, a)},
-                           {"summary.json", io::dump_json(io::summary_json(ls, a), 2) + "\n"},
-                           {"report.html", io::report_html(io::run_report(ls, a, report_lang))}},
-                          io::manifest_json(ls, command_line, now_utc()));
+  write_results(dir,
+                {{"allocation.csv", io::allocation_csv(ls, a)},
+                 {"summary.json", io::dump_json(io::summary_json(ls, a), 2) + "\n"},
+                 {"report.html", io::report_html(io::run_report(ls, a, report_lang))}},
+                io::manifest_json(ls, command_line, now_utc()));
   out << io::terminal_summary(ls, a, dir);
   return kOk;
 }

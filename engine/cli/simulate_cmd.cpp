@@ -177,11 +177,11 @@ Options)"));
   manifest["seed"] = spec.seed;
   manifest["replications"] = spec.replications;
   const nlohmann::json summary = io::simulation_summary(ls, spec, r);
-  io::write_result_folder(dir,
-                          {{"simulation.csv", io::simulation_csv(ls, r)},
-                           {"summary.json", io::dump_json(summary, 2) + "\n"},
-                           {"report.html", io::report_html(io::simulation_report_data(ls, r, summary, report_lang))}},
-                          manifest);
+  write_results(dir,
+                {{"simulation.csv", io::simulation_csv(ls, r)},
+                 {"summary.json", io::dump_json(summary, 2) + "\n"},
+                 {"report.html", io::report_html(io::simulation_report_data(ls, r, summary, report_lang))}},
+                manifest);
   finish_batch(batch, work);
   if (!quiet) out << ls.scenario.name << ": " << spec.replications << " replications (seed " << spec.seed << ") -> " << dir << "/\n";
   return kOk;

@@ -171,7 +171,7 @@ int merge_slices(const std::vector<std::string>& dirs, const std::string& out_di
   for (const Part& p : parts)
     if (!ec && target == std::filesystem::weakly_canonical(p.dir, ec))
       throw InputError("--out " + dir + " is the slice " + p.dir + " that the merge reads: merge into another folder");
-  io::write_result_folder(dir, sweep_files(sw, results, detail, lang), sweep_manifest(sw, command_line, now_utc()));
+  write_results(dir, sweep_files(sw, results, detail, lang), sweep_manifest(sw, command_line, now_utc()));
   if (quiet) return kOk;
   fmt::print(out, "merged {} slices of {}\n", parts.size(), sw.name);
   print_outcome(out, results, dir);
@@ -346,9 +346,9 @@ Options)";
     manifest["slice"] = {{"k", part->first}, {"n", part->second}, {"first", first}, {"count", count}};
     std::vector<io::OutputFile> files{{"sweep.csv", io::sweep_csv(sw, first, results)}, {"slice.csv", io::slice_csv(first, results)}};
     if (sw.detail) files.push_back({"detail.csv", io::detail_csv(results, true)});
-    io::write_result_folder(dir, files, manifest);
+    write_results(dir, files, manifest);
   } else {
-    io::write_result_folder(dir, sweep_files(sw, results, io::detail_csv(results, true), report_lang), manifest);
+    write_results(dir, sweep_files(sw, results, io::detail_csv(results, true), report_lang), manifest);
   }
   finish_batch(batch, work);
   if (!quiet) print_outcome(out, results, dir);

@@ -15,7 +15,6 @@
 #include <map>
 #include <limits>
 #include <optional>
-#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -40,8 +39,6 @@ constexpr const char* kManifest = "manifest.json";
 // the run wrote there: the tidy-up of a killed run removes exactly those, nothing else.
 constexpr const char* kPartialMarker = ".kimsim-partial";
 constexpr const char* kPreviousMarker = ".kimsim-previous";
-// What result folders held before the manifest listed its files.
-const std::set<std::string> kLegacyFiles = {"allocation.csv", "summary.json", "simulation.csv"};
 constexpr std::size_t kManifestLimit = 1 << 20, kMarkerLimit = 1 << 16;
 
 [[noreturn]] void fail(const std::string& what, int err) { throw Error(what + ": " + std::strerror(err)); }
@@ -236,14 +233,14 @@ std::string check_result(int dirfd, std::vector<std::string>* names) {
       listed[n] = f["sha256"].get<std::string>();
     }
   } else {
-    // Written before the mark existed: recognised by the fields every kimsim manifest had, and
-    // by holding nothing but the files kimsim wrote then.
+    // Written before the mark existed: its manifest names no file and no hash, so nothing shows
+    // whether a file there was edited since (a user's notes in allocation.csv were removed with
+    // the rest when such a folder counted as kimsim's). Recognised, to say so, and left alone.
     const auto is_string = [&](const char* k) { return m.contains(k) && m[k].is_string(); };
-    if (!is_string("kimsim_version") || !is_string("scenario_sha256") || !is_string("command_line") ||
-        m["scenario_sha256"].get<std::string>().size() != 64 || m["command_line"].get<std::string>().rfind("kimsim ", 0) != 0 ||
-        !m.contains("inputs") || !m["inputs"].is_array())
-      return foreign;
-    for (const auto& f : kLegacyFiles) listed[f] = "";
+    if (is_string("kimsim_version") && is_string("command_line") && m["command_line"].get<std::string>().rfind("kimsim ", 0) == 0)
+      return "it is the result of an earlier kimsim, " + m["kimsim_version"].get<std::string>() +
+             ", whose manifest lists no files with SHA-256: kimsim cannot tell whether a file there was changed since";
+    return foreign;
   }
   const auto found = entries(dirfd);
   if (!found) return fmt::format("it cannot be read ({})", std::strerror(errno));
