@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <string_view>
 #include <vector>
 
@@ -60,6 +61,16 @@ off_t st_size(int fd) {
 }
 
 }  // namespace
+
+std::string path_in(const std::string& folder, const std::string& name) {
+  namespace fs = std::filesystem;
+  const fs::path joined = fs::path(folder) / name, lexical = joined.lexically_normal();
+  if (lexical == joined) return lexical.string();
+  // Both resolved as far as they exist: equal unless a `..` follows a symbolic link.
+  std::error_code e1, e2;
+  const fs::path a = fs::weakly_canonical(joined, e1), b = fs::weakly_canonical(lexical, e2);
+  return !e1 && !e2 && a == b ? lexical.string() : joined.string();
+}
 
 std::string input_problem(const std::string& path) {
   std::string why;

@@ -21,6 +21,12 @@ std::string read_input(const std::string& path, std::uintmax_t limit, const std:
 /// or directory", "is a directory, not a regular file"); "" when it can. Nothing is read.
 std::string input_problem(const std::string& path);
 
+/// The file `name` (relative, or absolute) names when written in a file of folder `folder`, as
+/// the operating system reads it: `folder/name` without `.` and `..` where that names the same
+/// file (paths stay short in messages and manifests), and as it is where it does not -- `..` after
+/// a symbolic link leads to the parent of the link's target, not back to where the text was.
+std::string path_in(const std::string& folder, const std::string& name);
+
 /// "a directory", "a FIFO (named pipe)", "a symbolic link": what a file of this st_mode is, for
 /// messages about a file in the way (the reader's and the writer's).
 std::string kind_of(unsigned mode);

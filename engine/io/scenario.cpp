@@ -353,7 +353,7 @@ DataFile read_data_file(Reader& rd, const YAML::Node& node, const std::string& p
   }
   f.written = name.Scalar();
   // Relative to the folder of the scenario that names it (a variant may sit elsewhere than its base).
-  f.path = (fs::path(rd.file_of(name_path)).parent_path() / f.written).lexically_normal().string();
+  f.path = path_in(fs::path(rd.file_of(name_path)).parent_path(), f.written);
   // Checked here so that every data file that cannot be read is reported with the other errors.
   if (const std::string why = input_problem(f.path); !why.empty()) rd.error(name, name_path, "data file " + f.path + ": " + why);
   return f;

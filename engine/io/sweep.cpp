@@ -275,7 +275,7 @@ Sweep load_sweep(const std::string& path) {
   // The base, relative to the sweep file's folder (as a variant's `extends`); the parameters are
   // checked against it, and every error of the file is listed, also those found above.
   const std::filesystem::path base = sw.base_path;
-  const std::string base_file = base.is_absolute() ? base.string() : (std::filesystem::path(path).parent_path() / base).lexically_normal().string();
+  const std::string base_file = base.is_absolute() ? base.string() : path_in(std::filesystem::path(path).parent_path(), base.string());
   try {
     sw.base = load_scenario(base_file);
   } catch (const ScenarioError& e) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include "io/input.hpp"
 #include "io/scenario.hpp"
@@ -66,6 +67,7 @@ class Merger {
   /// Merges file `k`'s document into the merged one: its `remove` list first, then its values.
   void overlay_file(std::size_t k, const YAML::Node& patch) {
     file_ = k;
+    refuse_duplicates(patch, "");
     if (const YAML::Node rm = patch["remove"]) remove_all(rm);
     overlay_map(m_.root, patch, "");
   }
@@ -77,7 +79,7 @@ class Merger {
   std::size_t file_ = 0;
 
   const std::string& file() const { return m_.files[file_].path; }
-  fs::path folder_of(std::size_t k) const { return fs::path(m_.files[k].path).parent_path(); }
+  std::string folder_of(std::size_t k) const { return fs::path(m_.files[k].path).parent_path().string(); }
 
   /// Records that the current file set the value at `path`, and that nothing below it is from
   /// another file any more.
@@ -94,6 +96,26 @@ class Merger {
     }
   }
 
+  /// Two equal keys in one mapping of a variant: yaml-cpp keeps both, and the merge took the
+  /// second silently (the reader finds them in the deepest base, which it reads as it is, but a
+  /// variant's reach the merged document only once).
+  void refuse_duplicates(const YAML::Node& n, const std::string& path) {
+    if (n.IsMap()) {
+      std::map<std::string, YAML::Mark> seen;
+      for (const auto& kv : n) {
+        if (!kv.first.IsScalar()) continue;  // reported by the reader
+        const std::string key = kv.first.Scalar(), child = join(path, key);
+        if (const auto [first, fresh] = seen.emplace(key, kv.first.Mark()); !fresh)
+          errors_.push_back(place(file(), kv.first) + ": " + child + ": duplicate key (first at " +
+                            std::to_string(first->second.line + 1) + ":" + std::to_string(first->second.column + 1) +
+                            "); keep one");
+        refuse_duplicates(kv.second, child);
+      }
+    } else if (n.IsSequence()) {
+      for (std::size_t i = 0; i < n.size(); ++i) refuse_duplicates(n[i], item_path(path, n[i], i));
+    }
+  }
+
   /// The pair of `map` whose key is `key`, as a handle that assigns into the map.
   static std::optional<YAML::Node> value_of(YAML::Node map, const std::string& key) {
     for (auto it = map.begin(); it != map.end(); ++it)
@@ -106,9 +128,19 @@ class Merger {
   bool same_item(std::string_view key, const std::string& base_sel, const std::string& base_path,
                  const std::string& patch_sel) const {
     if (key != "file") return base_sel == patch_sel;
-    const fs::path b = (folder_of(m_.file_index(base_path)) / base_sel).lexically_normal();
-    const fs::path p = (folder_of(file_) / patch_sel).lexically_normal();
-    return b == p;
+    const std::string x = path_in(folder_of(m_.file_index(base_path)), base_sel), y = path_in(folder_of(file_), patch_sel);
+    if (x == y) return true;
+    std::error_code e1, e2;  // one spelled through a symbolic link, the other not
+    const fs::path cx = fs::weakly_canonical(x, e1), cy = fs::weakly_canonical(y, e2);
+    return !e1 && !e2 && cx == cy;
+  }
+
+  /// The item of a keyed list whose merge key reads `sel` as text (a data file of the same name,
+  /// relative to another folder, where same_item found none).
+  static std::optional<std::size_t> same_name(const YAML::Node& list, std::string_view key, const std::string& sel) {
+    for (std::size_t j = 0; j < list.size(); ++j)
+      if (const auto b = selector_of(list[j], key); b && *b == sel) return j;
+    return std::nullopt;
   }
 
   /// `skip`: a key left as the base wrote it — the `file` of a data file matched by it, whose
@@ -165,7 +197,7 @@ class Merger {
       const auto sel = selector_of(item, key);
       if (sel) {
         // The same item twice in one file: the second would silently overwrite the first.
-        const std::string same = key == "file" ? (folder_of(file_) / *sel).lexically_normal().string() : *sel;
+        const std::string same = key == "file" ? path_in(folder_of(file_), *sel) : *sel;
         const auto twice = std::find_if(given.begin(), given.end(), [&](const auto& g) { return g.first == same; });
         if (twice != given.end()) {
           errors_.push_back(place(file(), item) + ": " + path + "[" + *sel + "]: given twice (also at line " +
@@ -179,6 +211,14 @@ class Merger {
         if (const auto b = selector_of(base[j], key); b && same_item(key, *b, item_path(path, base[j], j), *sel)) match = j;
       if (match) {
         overlay_map(base[*match], item, item_path(path, base[*match], *match), key == "file" ? key : "");
+      } else if (const auto namesake = sel ? same_name(base, key, *sel) : std::nullopt) {
+        // Another file of the same name, relative to another folder: both items would have one
+        // path, and the base's would be read from this file's folder (the wrong data, silently).
+        const ChainFile& by = m_.files[m_.file_index(item_path(path, base[*namesake], *namesake))];
+        errors_.push_back(place(file(), item) + ": " + path + "[" + *sel + "]: names " + path_in(folder_of(file_), *sel) +
+                          ", and " + by.path + " names another file by the same name, " +
+                          path_in(fs::path(by.path).parent_path(), *sel) +
+                          "; give this file another name, or write its path so that it names that file to change it");
       } else {
         base.push_back(item);
         set_origin(item_path(path, item, base.size() - 1));
@@ -575,7 +615,7 @@ MergedScenario merge_chain(const std::string& path, const ParseScenarioFile& par
                                 "such as ../kim-nrw-2021.yaml"});
     const std::string next = base && m.files.size() == 1
                                  ? *base
-                                 : (fs::path(current).parent_path() / ext.Scalar()).lexically_normal().string();
+                                 : path_in(fs::path(current).parent_path(), ext.Scalar());
     if (const std::string why = input_problem(next); !why.empty())
       throw ScenarioError({at + "the base scenario " + next + ": " + why});
     if (m.files.size() == kMaxChain)
