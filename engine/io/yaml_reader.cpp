@@ -201,7 +201,15 @@ std::optional<std::uint64_t> Reader::whole(const YAML::Node& n, const std::strin
 }
 
 std::string Reader::got(const YAML::Node& n) {
-  if (n.IsScalar()) return "got '" + n.Scalar() + "'";
+  if (n.IsScalar()) {
+    // A whole file read as one value (extends: naming a CSV) is shown by its start, not 4 KB of it.
+    const std::string& v = n.Scalar();
+    constexpr std::size_t kShown = 60;
+    if (v.size() <= kShown + 20) return "got '" + v + "'";
+    std::size_t cut = kShown;
+    while (cut > 0 && (static_cast<unsigned char>(v[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 character
+    return "got '" + v.substr(0, cut) + "…' (" + std::to_string(v.size()) + " bytes)";
+  }
   if (n.IsSequence()) return "got a list";
   if (n.IsMap()) return "got a mapping";
   return "got nothing";
