@@ -572,13 +572,14 @@ TEST_CASE("Hamilton's fast path equals the general kernel where quotas sit withi
 // benchmark's and large ones; the house is the sum of the minimums, the maximums' capacity, the
 // sum of clamp(c k, lo, hi) (c k exactly at lo or hi for some recipients) or drawn.
 // Newton's passes give the same answers where the buckets do not prove theirs, so the test also
-// counts the instances the buckets proved: it fails where that way stops answering.
-TEST_CASE("bounded Hamilton with the same bounds for everyone (a common minimum on buckets of the weights) equals the general kernel at the held set's edges") {
+// counts the instances the buckets proved, with a maximum and without: it fails where that way
+// stops answering.
+TEST_CASE("bounded Hamilton with the same bounds for everyone (common bounds on buckets of the weights) equals the general kernel at the held set's edges") {
   const long count = differential_instances() / 4;
   std::mt19937_64 rng(20261202);
   std::lognormal_distribution<double> population(std::log(30000.0), 1.0);
   Workspace fast_ws, general_ws;
-  long proved = 0, proved_max = 0, proved_exact_quota = 0, proved_buckets = 0, left = 0;
+  long proved = 0, proved_max = 0, proved_exact_quota = 0, proved_buckets = 0, proved_buckets_max = 0, left = 0;
   Workspace buckets_ws;
   std::vector<u64> w, k;
   std::vector<i64> lo, hi, fast, general;
@@ -644,17 +645,21 @@ TEST_CASE("bounded Hamilton with the same bounds for everyone (a common minimum 
     proved_max += kind != 0;
     proved_exact_quota += style == 0 && house_kind == 2;
     // Which way answered: the buckets (a common minimum alone) or Newton's passes after them.
-    proved_buckets += kind == 0 && kimsim::detail::hamilton_buckets_prove(w, house, L, buckets_ws);
+    const bool on_buckets = kimsim::detail::hamilton_buckets_prove(w, house, kind == 1 ? 0 : L, H, buckets_ws);
+    proved_buckets += on_buckets;
+    proved_buckets_max += on_buckets && kind != 0;
   }
   if (count >= 10000) {
     CHECK(proved > count / 5);
     CHECK(proved_max > count / 10);
     CHECK(proved_exact_quota > count / 200);
     CHECK(proved_buckets > count / 10);
+    CHECK(proved_buckets_max > count / 10);
   }
   MESSAGE(count << " instances: " << proved << " proved by the fast path (" << proved_max << " with a maximum, "
                 << proved_exact_quota << " with every quota c k an integer, " << proved_buckets
-                << " on the buckets), " << left << " left to the general kernel");
+                << " on the buckets, " << proved_buckets_max << " of them with a maximum), " << left
+                << " left to the general kernel");
 }
 
 TEST_CASE("divisor methods are house monotone") {

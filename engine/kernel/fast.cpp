@@ -510,21 +510,21 @@ bool fast_held_set(std::span<const u64> weights, i64 R, i64 fixed, u64 W, Bounds
   return false;  // no fixed point within a few passes: the general kernel's sort of the bounds
 }
 
-/// Bounded Hamilton where every recipient has the same minimum lo and no maximum (B3's uniform
-/// minimum of one position): who is held is then a matter of weight alone -- held at the
-/// minimum where w <= lo / lambda* -- so one pass sorts the weights into buckets by the exponent
-/// and top two mantissa bits of w + 1 as a double (four an octave; monotone in w, weight 0 alone
-/// in bucket 0) and counts and sums each bucket, and fast_held_set's Newton iteration runs on the
-/// buckets: those below the one that holds lo / lambda are held at the minimum, those above
-/// free; only the members of the bucket that holds the threshold are compared one by one. The
-/// fixed point is proved as fast_held_set's: every comparison clear of the margin (the members
-/// one by one, every other recipient by its bucket's edge) and R' / W' rounding to lambda. What
-/// it leaves is one weight: held at the minimum where w < below, free from it on. (A common
-/// maximum the same way, a second threshold, read half Newton's instructions but took more time:
-/// results/bench/perf.md, section 24.)
+/// Bounded Hamilton where every recipient has the same minimum lo and, with Hi, the same
+/// maximum hi (B3's uniform minimum of one position, and a cap): who is held is then a matter of
+/// weight alone -- held at the minimum where w <= lo / lambda*, at the maximum where
+/// w > hi / lambda* -- so one pass sorts the weights into buckets by the exponent and top two
+/// mantissa bits of w + 1 as a double (four an octave; monotone in w, weight 0 alone in bucket 0)
+/// and counts and sums each bucket, and fast_held_set's Newton iteration runs on the buckets:
+/// those below the one that holds lo / lambda are held at the minimum, those above the one that
+/// holds hi / lambda at the maximum, those between free; only the members of the two threshold
+/// buckets are compared one by one. The fixed point is proved as fast_held_set's: every
+/// comparison clear of the margin (the members one by one, every other recipient by its bucket's
+/// edge) and R' / W' rounding to lambda. What it leaves is two weights: held at the minimum where
+/// w < below, at the maximum where w > above, free between.
 struct UniformSet {
   HeldSet set;
-  u64 below = 1;
+  u64 below = 1, above = ~u64{0};
 };
 
 enum class Uniform { proved, newton, general };  // newton: leave it to fast_held_set
@@ -557,7 +557,12 @@ inline bool same_everywhere(std::span<const i64> v) {
   return std::memcmp(v.data(), v.data() + 1, (v.size() - 1) * sizeof(i64)) == 0;
 }
 
-Uniform uniform_held_set(std::span<const u64> weights, i64 R, i64 lo, Workspace& ws, UniformSet& u) {
+/// The low bits of eight bytes 0 or 1, one bit a byte (byte j to bit j: the products that reach
+/// bits 56..63 are exactly byte j times bit 7 - j, and nothing carries into them).
+inline u64 byte_bits(u64 x) { return ((x & 0x0101010101010101) * 0x0102040810204080) >> 56; }
+
+template <bool Hi>
+Uniform uniform_held_set(std::span<const u64> weights, i64 R, i64 lo, i64 hi, Workspace& ws, UniformSet& u) {
   const std::size_t n = weights.size();
   ws.bucket_all.resize(n);
   std::uint8_t* bucket = ws.bucket_all.data();
@@ -573,10 +578,11 @@ Uniform uniform_held_set(std::span<const u64> weights, i64 R, i64 lo, Workspace&
     ++count[bk];
     sum[bk] += w;
   }
-  // The general kernel refuses bad inputs and a negative minimum, and decides where the minimums
-  // take the whole house.
-  if (any > kMaxWeight || lo < 0) return Uniform::general;
+  // The general kernel refuses bad inputs and infeasible bounds, and decides where the minimums
+  // take the whole house or the maximums hold every recipient of weight.
+  if (any > kMaxWeight || lo < 0 || (Hi && hi < lo)) return Uniform::general;
   if (u128(lo) * n >= u128(R)) return Uniform::general;
+  if (Hi && u128(lo) * count[0] + u128(hi) * (n - count[0]) <= u128(R)) return Uniform::general;
   const i64 top = weight_bucket(any);  // any >= every weight: no weight in a bucket above
   // Recipients and weight in the buckets below b (every weight <= 2^53, n < 2048: no wrap).
   std::uint32_t below_n[256];
@@ -590,72 +596,78 @@ Uniform uniform_held_set(std::span<const u64> weights, i64 R, i64 lo, Workspace&
   const u64 all = below_w[top + 1];
   if (all > kMaxTotalWeight || all == 0) return Uniform::general;
   const bool has_min = lo > 0;  // a minimum of 0 holds the recipients of weight 0 only
-  const double lo_d = static_cast<double>(lo);
+  const double lo_d = static_cast<double>(lo), hi_d = static_cast<double>(hi);
   // Newton's start as fast_held_set's.
   double lambda = static_cast<double>(R - lo * i64(count[0])) / static_cast<double>(all);
-  i64 t1 = -1;  // the threshold bucket whose members are in `at`
+  i64 t1 = -1, t2 = -1;  // the threshold buckets whose members are in `at`
   std::uint32_t at[kMembers];
   std::size_t in = 0;
-  // First Newton on the buckets alone, the threshold bucket held or free as its mean weight is,
-  // until the threshold bucket repeats: then its members are gathered once (a gather's
-  // unpredictable branches cost ~1 us where Newton moved the bucket three times).
-  const i64 end = top + 1;  // no bucket is held at a maximum
+  // First Newton on the buckets alone, a threshold bucket held or free as its mean weight is,
+  // until the threshold buckets repeat: then their members are gathered once (a gather's
+  // unpredictable branches cost ~1 us where Newton moved the buckets three times).
   for (int k = 0; k < 8; ++k) {
     const i64 b1 = has_min ? std::clamp<i64>(bucket_of_weight(lo_d / lambda), 1, top) : 0;
-    if (b1 == t1) break;
-    t1 = b1;
+    const i64 b2 = Hi ? std::clamp<i64>(bucket_of_weight(hi_d / lambda), 1, top) : top + 1;
+    if (b1 == t1 && b2 == t2) break;
+    t1 = b1, t2 = b2;
     const i64 h1 = has_min ? b1 : 1, f1 = has_min ? b1 + 1 : 1;
-    std::uint32_t at_min = below_n[h1];
-    u64 free_weight = f1 < end ? below_w[end] - below_w[f1] : 0;
-    if (has_min) {
-      const double q = lambda * static_cast<double>(sum[b1]), c = count[b1];  // the members' quotas
-      if (q <= lo_d * c) at_min += count[b1];
-      else free_weight += sum[b1];
-    }
-    const u128 held = u128(lo) * at_min;
+    const i64 h2 = Hi ? b2 : top + 1, f2 = Hi ? b2 + 1 : top + 1;
+    std::uint32_t at_min = below_n[h1], at_max = Hi ? static_cast<std::uint32_t>(n) - below_n[f2] : 0;
+    u64 free_weight = f1 < h2 ? below_w[h2] - below_w[f1] : 0;
+    auto rough = [&](i64 bk) {
+      const double q = lambda * static_cast<double>(sum[bk]), c = count[bk];  // the members' quotas
+      if (q <= lo_d * c) at_min += count[bk];
+      else if (Hi && q > hi_d * c) at_max += count[bk];
+      else free_weight += sum[bk];
+    };
+    if (has_min) rough(b1);
+    if (Hi && b2 != b1) rough(b2);
+    const u128 held = u128(lo) * at_min + u128(hi) * at_max;
     if (free_weight == 0 || held >= u128(R)) break;
     lambda = static_cast<double>(R - static_cast<i64>(held)) / static_cast<double>(free_weight);
   }
-  t1 = -1;
+  t1 = t2 = -1;
   for (int k = 0; k < 12; ++k) {
     const i64 b1 = has_min ? std::clamp<i64>(bucket_of_weight(lo_d / lambda), 1, top) : 0;
-    if (b1 != t1) {
-      t1 = b1, in = 0;
-      // A byte scan, 16 at a time, for the members of b1 (255: no weight <= 2^53 is there).
+    const i64 b2 = Hi ? std::clamp<i64>(bucket_of_weight(hi_d / lambda), 1, top) : top + 1;
+    if (b1 != t1 || b2 != t2) {
+      t1 = b1, t2 = b2, in = 0;
+      // The members of b1 and b2 (255: no weight <= 2^53 is there): a byte scan, 16 at a time,
+      // into a bitmap of one bit a recipient without a branch, then one loop over the bitmap's
+      // words (a loop over each 8 bytes' hits mispredicted its exit some 38 times a call).
       using Bytes = std::uint8_t __attribute__((vector_size(16)));
-      const auto m1 = static_cast<std::uint8_t>(has_min ? b1 : 255);
-      const Bytes v1 = Bytes{} + m1;
-      auto add = [&](std::size_t j) {
-        if (in == kMembers) return false;  // a crowded bucket (many equal weights)
-        at[in++] = static_cast<std::uint32_t>(j);
-        return true;
-      };
+      const auto m1 = static_cast<std::uint8_t>(has_min ? b1 : 255), m2 = static_cast<std::uint8_t>(Hi ? b2 : 255);
+      const Bytes v1 = Bytes{} + m1, v2 = Bytes{} + m2;
+      u64 marks[(kFastRecipients + 63) / 64] = {};
       std::size_t i = 0;
       for (; i + 16 <= n; i += 16) {
         Bytes v;
         std::memcpy(&v, bucket + i, 16);
-        const auto hit = v == v1;
+        const auto hit = (v == v1) | (v == v2);
         std::uint64_t some[2];
         std::memcpy(some, &hit, 16);
-        for (std::size_t h = 0; h < 2; ++h)  // one bit a member, in the low bit of its byte
-          for (u64 bits = some[h] & 0x0101010101010101; bits != 0; bits &= bits - 1)
-            if (!add(i + 8 * h + static_cast<std::size_t>(std::countr_zero(bits)) / 8)) return Uniform::newton;
+        marks[i / 64] |= (byte_bits(some[0]) | byte_bits(some[1]) << 8) << (i % 64);
       }
-      for (; i < n; ++i)
-        if (bucket[i] == m1 && !add(i)) return Uniform::newton;
+      for (; i < n; ++i) marks[i / 64] |= u64{bucket[i] == m1 || bucket[i] == m2} << (i % 64);
+      for (std::size_t word = 0; word < (n + 63) / 64; ++word)
+        for (u64 bits = marks[word]; bits != 0; bits &= bits - 1) {
+          if (in == kMembers) return Uniform::newton;  // a crowded bucket (many equal weights)
+          at[in++] = static_cast<std::uint32_t>(64 * word + static_cast<std::size_t>(std::countr_zero(bits)));
+        }
     }
-    // The buckets held at the minimum, free: [0, h1), [f1, top].
+    // The buckets held at the minimum, free, held at the maximum: [0, h1), [f1, h2), [f2, top].
     const i64 h1 = has_min ? b1 : 1, f1 = has_min ? b1 + 1 : 1;
-    std::uint32_t at_min = below_n[h1];
-    u64 free_weight = f1 < end ? below_w[end] - below_w[f1] : 0;
+    const i64 h2 = Hi ? b2 : top + 1, f2 = Hi ? b2 + 1 : top + 1;
+    std::uint32_t at_min = below_n[h1], at_max = Hi ? static_cast<std::uint32_t>(n) - below_n[f2] : 0;
+    u64 free_weight = f1 < h2 ? below_w[h2] - below_w[f1] : 0;
     for (std::size_t k2 = 0; k2 < in; ++k2) {
       const u64 w = weights[at[k2]];
       const double q = lambda * static_cast<double>(static_cast<i64>(w));
-      const bool held_min = q <= lo_d;
-      at_min += held_min;
-      free_weight += w & (u64{held_min} - 1);
+      const bool held_min = q <= lo_d, held_max = Hi && q > hi_d;
+      at_min += held_min, at_max += held_max;
+      free_weight += w & (u64{held_min || held_max} - 1);
     }
-    const u128 held = u128(lo) * at_min;
+    const u128 held = u128(lo) * at_min + u128(hi) * at_max;
     if (free_weight == 0 || held >= u128(R)) return Uniform::general;
     const i64 rest = R - static_cast<i64>(held);
     const double next = static_cast<double>(rest) / static_cast<double>(free_weight);
@@ -668,17 +680,23 @@ Uniform uniform_held_set(std::span<const u64> weights, i64 R, i64 lo, Workspace&
     auto clear_below = [&](double q, double x) { return q + q * 1e-12 < x; };
     auto clear_above = [&](double q, double x) { return q - q * 1e-12 > x; };
     if (has_min && below_n[h1] > below_n[1] && !clear_below(lambda * bucket_edge(h1), lo_d)) return Uniform::newton;
-    if (has_min && f1 < end && below_n[end] > below_n[f1] && !clear_above(lambda * bucket_edge(f1), lo_d))
-      return Uniform::newton;
+    if (f1 < h2 && below_n[h2] > below_n[f1]) {
+      if (has_min && !clear_above(lambda * bucket_edge(f1), lo_d)) return Uniform::newton;
+      if (Hi && !clear_below(lambda * bucket_edge(h2), hi_d)) return Uniform::newton;
+    }
+    if (Hi && n > below_n[f2] && !clear_above(lambda * bucket_edge(f2), hi_d)) return Uniform::newton;
     u64 below = has_min ? static_cast<u64>(std::ceil(bucket_edge(b1 + 1))) : 1;
+    u64 above = Hi ? static_cast<u64>(std::ceil(bucket_edge(b2))) - 1 : ~u64{0};
     for (std::size_t k2 = 0; k2 < in; ++k2) {
       const u64 w = weights[at[k2]];
       const double q = lambda * static_cast<double>(static_cast<i64>(w)), margin = q * 1e-12;
       if (has_min && std::abs(q - lo_d) < margin) return Uniform::general;
+      if (Hi && std::abs(q - hi_d) < margin) return Uniform::general;
       if (!(q <= lo_d)) below = std::min(below, w);
+      if (!(Hi && q > hi_d)) above = std::max(above, w);
     }
     u.set = {lambda, rest, free_weight};
-    u.below = below;
+    u.below = below, u.above = above;
     return Uniform::proved;
   }
   return Uniform::newton;
@@ -783,12 +801,19 @@ enum class Proof { proved, exact, general };
 /// i's weight where it is free (0 where held), `held(i)` its held units (0 where free);
 /// `near_bound(i)` whether its held set's comparisons are too close to call (checked here, in
 /// the pass that reads the recipients anyway).
-template <class Free, class Held, class Near>
+template <bool Skip, class Free, class Held, class Near>
 Proof hamilton_by_doubles(std::size_t n, i64 R, u64 W, std::span<i64> seats, Workspace& ws, Free free_w, Held held,
                           Near near_bound) {
   ws.bucket_all.resize(n);
   std::uint8_t* bucket = ws.bucket_all.data();
-  std::uint32_t count[256] = {};
+  // Bucket 0's count is never read (a threshold there goes to the exact pass). With Skip the
+  // quotas below 1/256 -- the held recipients and those of weight 0, 73 % of them on B3's
+  // benchmark with a maximum -- count in eight slots beside it, which GCC compiles as a branch:
+  // with a common maximum the branch-free count in bucket 0 took 16.4-16.8 floor passes a call
+  // (Newton's passes 12.7-15.0) against 7.9-11.1 this way; the same slots without a branch, or
+  // the branch skipping the count, were as slow or slower (cause not found); with a minimum
+  // alone or no bounds this way, mispredicted, cost 0.2-1 us (results/bench/perf.md, section 39).
+  std::uint32_t count[256 + 8] = {};
   // 256 R / W: 256 q~ is q~ exactly (a power of two), so floor(256 q~) >> 8 = floor(q~).
   const double scale256 = 256.0 * (static_cast<double>(R) / static_cast<double>(W));
   i64 sum = 0;  // of the proposals
@@ -800,7 +825,7 @@ Proof hamilton_by_doubles(std::size_t n, i64 R, u64 W, std::span<i64> seats, Wor
     a[i] = held(i) + rounded;  // q256 = 0 where held
     const auto bk = static_cast<std::uint8_t>(q256);
     bucket[i] = bk;
-    ++count[bk];
+    ++count[Skip && q256 == 0 ? 256 + (i & 7) : bk];
     sum += rounded;
     near |= near_bound(i);
   }
@@ -884,12 +909,12 @@ Proof hamilton_by_doubles(std::size_t n, i64 R, u64 W, std::span<i64> seats, Wor
 /// are not already) and returns the array. It has no check of the held set's comparisons of its
 /// own, so where it takes over above kDoubleHouse they are proved here first (a quota within
 /// ulps of its bound, read on the wrong side, gave wrong seats or decided a tie).
-template <bool Bounded, class Free, class Held, class Near, class Spill>
+template <bool Bounded, bool Skip, class Free, class Held, class Near, class Spill>
 bool hamilton_floors(std::size_t n, i64 R, u64 W, std::span<i64> seats, Workspace& ws, Free free_w, Held held,
                      Near near_bound, Spill spill) {
   if (u128(R) * W > (u128(1) << 61)) return false;
   if (R <= kDoubleHouse) {
-    switch (hamilton_by_doubles(n, R, W, seats, ws, free_w, held, near_bound)) {
+    switch (hamilton_by_doubles<Skip>(n, R, W, seats, ws, free_w, held, near_bound)) {
       case Proof::proved: return true;
       case Proof::general: return false;
       case Proof::exact: break;
@@ -918,25 +943,26 @@ bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats
     u64 any = 0, all = 0;
     for (const u64 v : weights) any |= v, all += v;
     if (any > kMaxWeight || all > kMaxTotalWeight || all == 0) return false;
-    return hamilton_floors<false>(
+    return hamilton_floors<false, false>(
         n, house, all, seats, ws, [w](std::size_t i) { return w[i]; }, [](std::size_t) { return i64{0}; }, never,
         [w] { return w; });
   } else {
-    // With a maximum the bucket path reads half the instructions of Newton's passes but took
-    // 10-20 % more time on the benchmark (min1_max8, results/bench/perf.md section 24; more
-    // mispredicted branches, cause not found): maximums stay with Newton's passes for now.
-    if (Lo && !Hi && same_everywhere(b.min)) {
-      const i64 lo = b.min[0];
+    if ((!Lo || same_everywhere(b.min)) && (!Hi || same_everywhere(b.max))) {
+      const i64 lo = Lo ? b.min[0] : 0, hi = Hi ? b.max[0] : 0;
       UniformSet u;
-      switch (uniform_held_set(weights, house, lo, ws, u)) {
+      switch (uniform_held_set<Hi>(weights, house, lo, hi, ws, u)) {
         case Uniform::general: return false;
         case Uniform::newton: break;
         case Uniform::proved: {
-          // A mask of all ones where held at the minimum (w < below).
-          const u64 below = u.below;
-          auto free_w = [w, below](std::size_t i) { return w[i] & ~-u64{w[i] < below}; };
-          auto held = [w, below, lo](std::size_t i) { return -i64{w[i] < below} & lo; };
-          return hamilton_floors<true>(n, u.set.rest, u.set.weight, seats, ws, free_w, held, never, [&] {
+          // Masks of all ones where held at the minimum (w < below) or at the maximum (w > above).
+          const u64 below = u.below, above = u.above;
+          auto free_w = [w, below, above](std::size_t i) {
+            return w[i] & ~(-u64{w[i] < below} | (Hi ? -u64{w[i] > above} : 0));
+          };
+          auto held = [w, below, above, lo, hi](std::size_t i) {
+            return (-i64{w[i] < below} & lo) | (Hi ? -i64{w[i] > above} & hi : 0);
+          };
+          return hamilton_floors<true, Hi>(n, u.set.rest, u.set.weight, seats, ws, free_w, held, never, [&] {
             ws.rem.resize(n);
             for (std::size_t i = 0; i < n; ++i) ws.rem[i] = free_w(i), seats[i] = held(i);
             return ws.rem.data();
@@ -962,7 +988,7 @@ bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats
     };
     const u64* free_w = ws.rem.data();
     const i64* a = seats.data();
-    return hamilton_floors<true>(
+    return hamilton_floors<true, false>(
         n, set.rest, set.weight, seats, ws, [free_w](std::size_t i) { return free_w[i]; },
         [a](std::size_t i) { return a[i]; }, near_bound, [free_w] { return free_w; });
   }
@@ -1028,11 +1054,13 @@ bool fast_divisor_of(std::size_t path, const Rule& rule, const Signposts& sp, st
 
 namespace detail {
 
-bool hamilton_buckets_prove(std::span<const std::uint64_t> weights, std::int64_t house, std::int64_t lo, Workspace& ws) {
+bool hamilton_buckets_prove(std::span<const std::uint64_t> weights, std::int64_t house, std::int64_t lo, std::int64_t hi,
+                            Workspace& ws) {
   // apportion_fast's own preconditions for the way (n < 2048 keeps the buckets' sums exact).
   if (weights.empty() || weights.size() > kFastRecipients || house < 0 || house > kMaxHamiltonHouse) return false;
   UniformSet u;
-  return uniform_held_set(weights, house, lo, ws, u) == Uniform::proved;
+  if (hi == kUnbounded) return uniform_held_set<false>(weights, house, lo, 0, ws, u) == Uniform::proved;
+  return uniform_held_set<true>(weights, house, lo, hi, ws, u) == Uniform::proved;
 }
 
 std::int64_t signpost_free_round(Method method, double q, bool& near) {

@@ -33,10 +33,12 @@ bool apportion_fast_on(std::size_t path, const Rule& rule, std::span<const std::
 /// back false, the same as q rounded by the table's double signposts. For the tests.
 std::int64_t signpost_free_round(Method method, double q, bool& near);
 
-/// Whether bounded Hamilton where every recipient has the minimum `lo` (and none a maximum)
-/// proves whom the minimum holds on buckets of the weights, the way apportion_fast tries first
-/// for that shape (Newton's passes otherwise). For the tests, which must know that this way ran.
-bool hamilton_buckets_prove(std::span<const std::uint64_t> weights, std::int64_t house, std::int64_t lo, Workspace& ws);
+/// Whether bounded Hamilton where every recipient has the minimum `lo` and the maximum `hi`
+/// (kUnbounded: none) proves whom the bounds hold on buckets of the weights, the way
+/// apportion_fast tries first for that shape (Newton's passes otherwise). For the tests, which
+/// must know that this way ran.
+bool hamilton_buckets_prove(std::span<const std::uint64_t> weights, std::int64_t house, std::int64_t lo, std::int64_t hi,
+                            Workspace& ws);
 
 /// The general kernel: every method, bound, tie policy and error.
 Outcome apportion_general(const Rule& rule, std::span<const std::uint64_t> weights, std::int64_t house,
