@@ -203,6 +203,52 @@ Distribution read_distribution(Reader& rd, const YAML::Node& n, const std::strin
   return d;
 }
 
+/// A simulated quantity's distribution against the range the model can use, [lo, hi]: a start
+/// month 1 to 12, months to fill and a cost per VZÄ from 0 up. A draw of a distribution is kept
+/// within the range (a start month drawn as 0 counts as 1, a cost below 0 as 0: the tails of a
+/// normal reach past any bound), but a value written outside it is an error where it stands: a
+/// fixed value, a bound of a uniform or triangular distribution (and beta's or bernoulli's
+/// [0, 1]), the mean of a normal and the median exp(mu) of a lognormal, so that most draws are
+/// not moved to the edge unseen.
+void check_range(Reader& rd, const YAML::Node& n, const std::string& path, const Distribution& d, double lo, double hi,
+                 const std::string& bounds, const std::string& what) {
+  using K = Distribution::Kind;
+  if (!d.check().empty()) return;  // reported with the parameters
+  if (d.kind == K::fixed) {  // a number as written, or {dist: fixed, value: ...}; not one the reader refused
+    const bool as_map = n.IsMap() && n["dist"] && n["dist"].IsScalar() && n["dist"].Scalar() == "fixed" && n["value"];
+    const YAML::Node v = as_map ? n["value"] : n;
+    if (!v.IsScalar()) return;
+    std::string digits = v.Scalar();
+    if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) digits.erase(0, 1);
+    std::erase(digits, '_');
+    if (!parse_decimal(digits)) return;
+    if (d.a < lo || d.a > hi)
+      rd.error(v, as_map ? path + ".value" : path,
+               "expected " + what + (hi < HUGE_VAL ? " " : " of ") + bounds + ", " + Reader::got(v));
+    return;
+  }
+  const auto out = [&](double v) { return v < lo || v > hi; };
+  const std::string why = " (" + what + "; a draw outside the range counts as the nearest value in it)";
+  const auto param = [&](const char* key, double v) {
+    if (out(v) && n.IsMap() && n[key]) rd.error(n[key], path + "." + key, "expected " + bounds + why + ", " + Reader::got(n[key]));
+  };
+  switch (d.kind) {
+    case K::fixed: break;
+    case K::uniform: param("min", d.a), param("max", d.b); break;
+    case K::triangular: param("min", d.a), param("mode", d.b), param("max", d.c); break;
+    case K::normal: param("mean", d.a); break;
+    case K::lognormal:
+      if (out(std::exp(d.a)) && n.IsMap() && n["mu"])
+        rd.error(n["mu"], path + ".mu", fmt::format("expected the median exp(mu), here {:.6g}, {}{}", std::exp(d.a), bounds, why));
+      break;
+    case K::beta:
+    case K::bernoulli:
+      if (out(0) || out(1))
+        rd.error(n, path, std::string(d.kind == K::beta ? "beta" : "bernoulli") + " takes values from 0 to 1, expected " + bounds + why);
+      break;
+  }
+}
+
 /// A probability in [0, 1].
 double read_probability(Reader& rd, const YAML::Node& v, const std::string& p) {
   const auto x = rd.number(v, p);
@@ -282,9 +328,20 @@ SimulationSpec read_simulation(Reader& rd, const YAML::Node& n) {
   }
   if (n["seed"]) s.seed = rd.seed(n["seed"], path + ".seed").value_or(0);
   if (const YAML::Node u = n["uptake"]) read_uptake(rd, u, path + ".uptake", s);
-  if (n["start_month"]) s.start_month = read_distribution(rd, n["start_month"], path + ".start_month");
-  if (n["months_to_fill"]) s.months_to_fill = read_distribution(rd, n["months_to_fill"], path + ".months_to_fill");
-  if (n["cost_per_vza_eur"]) s.cost_per_vza_eur = read_distribution(rd, n["cost_per_vza_eur"], path + ".cost_per_vza_eur");
+  if (n["start_month"]) {
+    s.start_month = read_distribution(rd, n["start_month"], path + ".start_month");
+    check_range(rd, n["start_month"], path + ".start_month", s.start_month, 1, 12, "from 1 to 12", "a start month");
+  }
+  if (n["months_to_fill"]) {
+    s.months_to_fill = read_distribution(rd, n["months_to_fill"], path + ".months_to_fill");
+    check_range(rd, n["months_to_fill"], path + ".months_to_fill", s.months_to_fill, 0, HUGE_VAL, "0 or more",
+                "months to fill");
+  }
+  if (n["cost_per_vza_eur"]) {
+    s.cost_per_vza_eur = read_distribution(rd, n["cost_per_vza_eur"], path + ".cost_per_vza_eur");
+    check_range(rd, n["cost_per_vza_eur"], path + ".cost_per_vza_eur", *s.cost_per_vza_eur, 0, HUGE_VAL, "0 or more",
+                "a cost in EUR per VZÄ");
+  }
   if (const YAML::Node noise = n["indicator_noise"]) {
     if (!noise.IsMap()) rd.error(noise, path + ".indicator_noise", "expected a mapping of indicator to distribution, " + Reader::got(noise));
     for (const auto& kv : noise.IsMap() ? noise : YAML::Node()) {
