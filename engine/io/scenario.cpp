@@ -276,7 +276,8 @@ void read_uptake(Reader& rd, const YAML::Node& u, const std::string& path, Simul
   else if (na != "lapse") rd.error(u["non_applicants"], path + ".non_applicants", "expected lapse or redistribute");
 }
 
-void read_years(Reader& rd, const YAML::Node& ys, const std::string& path, SimulationSpec& s) {
+void read_years(Reader& rd, const YAML::Node& ys, const std::string& path, SimulationSpec& s,
+                const std::optional<std::pair<int, int>>& covered) {
   if (!ys.IsSequence()) {
     rd.error(ys, path, "expected a list of {year, budget_factor, rate_per_vza_eur}, " + Reader::got(ys));
     return;
@@ -295,6 +296,13 @@ void read_years(Reader& rd, const YAML::Node& ys, const std::string& path, Simul
     }
     y.rate_per_vza = read_rate(rd, ys[i], p);
     y.where = rd.locate(ys[i], p);
+    // A year outside `years:` is refused, as `run --year` refuses it: its values were written for
+    // other years.
+    if (y.year && covered && (y.year < covered->first || y.year > covered->second))
+      rd.error(ys[i]["year"], p + ".year",
+               "the year " + std::to_string(y.year) + " is not among the years the scenario covers, " +
+                   std::to_string(covered->first) + " to " + std::to_string(covered->second) +
+                   " (simulate years within them, or widen years:)");
     // Years run in order, each once: hold-harmless carries one year's positions into the next.
     if (y.year && !s.years.empty() && s.years.back().year && y.year <= s.years.back().year)
       rd.error(ys[i]["year"], p + ".year",
@@ -306,7 +314,7 @@ void read_years(Reader& rd, const YAML::Node& ys, const std::string& path, Simul
   }
 }
 
-SimulationSpec read_simulation(Reader& rd, const YAML::Node& n) {
+SimulationSpec read_simulation(Reader& rd, const YAML::Node& n, const std::optional<std::pair<int, int>>& covered) {
   const std::string path = "simulation";
   SimulationSpec s;
   if (!rd.mapping(n, path, {"replications", "seed", "uptake", "start_month", "months_to_fill", "cost_per_vza_eur",
@@ -359,7 +367,7 @@ SimulationSpec read_simulation(Reader& rd, const YAML::Node& n) {
       s.indicator_noise[*name] = d;
     }
   }
-  if (const YAML::Node ys = n["years"]) read_years(rd, ys, path + ".years", s);
+  if (const YAML::Node ys = n["years"]) read_years(rd, ys, path + ".years", s, covered);
   if (const YAML::Node h = n["hold_harmless"]) {
     if (h.IsScalar() && (h.Scalar() == "true" || h.Scalar() == "false")) s.hold_harmless = h.Scalar() == "true";
     else rd.error(h, path + ".hold_harmless", "expected true or false, " + Reader::got(h));
@@ -659,7 +667,7 @@ void read_document(Reader& rd, const YAML::Node& root, LoadedScenario& out,
       rd.error(root["budget_eur"], "budget_eur", "the Bausteine add up to " + euros_text(sum) + " EUR, not to the total budget");
   }
   if (const YAML::Node v = root["validation"]) read_validation(rd, v, s);
-  if (root["simulation"]) out.simulation = read_simulation(rd, root["simulation"]);
+  if (root["simulation"]) out.simulation = read_simulation(rd, root["simulation"], s.years);
   if (out.simulation) read_dated_years(rd, out);
 }
 
