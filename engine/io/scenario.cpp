@@ -711,6 +711,51 @@ void check_simulation_size(const Reader& rd, const LoadedScenario& out, std::vec
     errors.push_back((rd.sizes.years_where.empty() ? rd.sizes.simulation_where : rd.sizes.years_where) + ": " + why);
 }
 
+/// The document read again for every other year its dated values name, from the first year at
+/// which each has a value (within `years:` where given), so that a value of another year that
+/// the model cannot use (`months: {2020: 13, 2021: 12}`, an odd cent in a 2023 rate) is found
+/// where it stands. An error already found for `year` is not repeated; one of another year says
+/// which. Only the YAML is read again, not the data.
+void read_other_years(const std::string& path, const LoadOptions& options, const RuleTable& rules, const LoadedScenario& out,
+                      std::vector<std::string>& errors) {
+  std::set<int> years;
+  int first = 0;  // the first year at which every dated value has one (before it, `run` refuses the year)
+  for (const DatedValue& d : out.dated) {
+    if (d.by_year.empty() || d.path.rfind("validation.", 0) == 0 || d.path.rfind("simulation.years", 0) == 0) continue;
+    first = std::max(first, d.by_year.front().first);
+    for (const auto& [y, node] : d.by_year) years.insert(y);
+  }
+  const auto& covered = out.scenario.years;
+  for (const int y : years) {
+    if (y < first || y == out.scenario.year || (covered && (y < covered->first || y > covered->second))) continue;
+    LoadOptions other = options;
+    other.year = y;
+    other.every_dated_year = false;
+    std::vector<std::string> found;
+    try {
+      MergedScenario merged = resolve_scenario(path, other, nullptr, rules);
+      Reader rd(merged, found);
+      LoadedScenario again;
+      DataSpec spec;
+      read_document(rd, merged.root, again, spec, rules);
+    } catch (const ScenarioError&) {
+      continue;  // that year cannot be settled: `run --year` says so
+    } catch (const YAML::Exception&) {
+      continue;
+    }
+    // Only errors at a value given by year: others (the Bausteine's sum against a total that is
+    // not dated) are what `simulate` takes per year, not a value of that year.
+    const auto at_dated = [&](const std::string& e) {
+      return std::any_of(out.dated.begin(), out.dated.end(),
+                         [&](const DatedValue& d) { return e.find(": " + d.path + ": ") != std::string::npos; });
+    };
+    for (const std::string& e : found)
+      if (at_dated(e) && std::find(errors.begin(), errors.end(), e) == errors.end() &&
+          std::find(errors.begin(), errors.end(), e + " (the value for " + std::to_string(y) + ")") == errors.end())
+        errors.push_back(e + " (the value for " + std::to_string(y) + ")");
+  }
+}
+
 }  // namespace
 
 MergedScenario resolve_scenario(const std::string& path, const LoadOptions& options, std::vector<DatedValue>* dated,
@@ -767,6 +812,7 @@ LoadedScenario load_scenario(const std::string& path, const RuleTable& rules, co
     // Stop here: the messages below quote values, and would pass the characters on.
     if (!errors.empty()) throw ScenarioError(errors);
     read_document(rd, root, out, spec, rules);
+    if (options.every_dated_year) read_other_years(path, options, rules, out, errors);
   } catch (const YAML::Exception& e) {
     // A shape the reader did not expect (e.g. a list where text belongs): still a located error.
     errors.push_back(merged.files[0].path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
