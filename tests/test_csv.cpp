@@ -56,9 +56,16 @@ TEST_CASE("decimals") {
   CHECK(!parse_decimal("1e5"));
   CHECK(!parse_decimal("1.2.3"));
   CHECK(!parse_decimal(""));
-  // 20 digits: the largest that fit, and one more that would wrap to 0.
+  // 20 digits: up to the largest that fits, 2^64 - 1, which the message of a larger one names as
+  // the maximum, and one more that would wrap to 0.
   CHECK(parse_decimal("18446744073709551609")->digits == 18446744073709551609ULL);
+  CHECK(parse_decimal("18446744073709551610")->digits == 18446744073709551610ULL);
+  CHECK(parse_decimal("18446744073709551615")->digits == UINT64_MAX);
+  CHECK(parse_decimal("1844674407370955161.5")->digits == UINT64_MAX);
+  CHECK(decimal_problem("18446744073709551615", '.').empty());
   CHECK(!parse_decimal("18446744073709551616"));
+  CHECK(decimal_problem("18446744073709551616", '.') ==
+        "'18446744073709551616' is out of range (max 18446744073709551615, or as many digits with a decimal point)");
   CHECK(!parse_decimal("184467440737095516.16"));
   CHECK(!parse_decimal("99999999999999999999"));
   CHECK(*scale_to(*parse_decimal("1.5"), 3, 1u << 20) == 1500);

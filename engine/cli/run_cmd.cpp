@@ -95,7 +95,8 @@ Options)");
     out << visible << "\n";
     return kOk;
   }
-  const io::LoadedScenario ls = io::load_scenario(scenario, {year_option(vm, year), std::nullopt, nullptr});
+  // Every year the dated values name is read too: a bad value of another year is found at its line.
+  const io::LoadedScenario ls = io::load_scenario(scenario, {year_option(vm, year), std::nullopt, nullptr, true});
   const Allocation a = allocate(ls.scenario, ls.regions);  // rules the data cannot satisfy fail here
   // What `simulate` would refuse: its limits (load_scenario checked them) and every year's budget.
   if (ls.simulation) check_simulation_years(ls.scenario, ls.regions, *ls.simulation);

@@ -216,8 +216,9 @@ std::optional<Decimal> parse_decimal(std::string_view text, char decimal) {
     if (c == decimal && !point) {
       point = true;
     } else if (c >= '0' && c <= '9') {
-      if (d.digits > (UINT64_MAX - 9) / 10) return std::nullopt;
-      d.digits = d.digits * 10 + std::uint64_t(c - '0');
+      const auto digit = std::uint64_t(c - '0');
+      if (d.digits > (UINT64_MAX - digit) / 10) return std::nullopt;  // up to 18446744073709551615 exactly
+      d.digits = d.digits * 10 + digit;
       digits = true;
       if (point) ++d.decimals;
     } else {

@@ -203,6 +203,52 @@ Distribution read_distribution(Reader& rd, const YAML::Node& n, const std::strin
   return d;
 }
 
+/// A simulated quantity's distribution against the range the model can use, [lo, hi]: a start
+/// month 1 to 12, months to fill and a cost per VZÄ from 0 up. A draw of a distribution is kept
+/// within the range (a start month drawn as 0 counts as 1, a cost below 0 as 0: the tails of a
+/// normal reach past any bound), but a value written outside it is an error where it stands: a
+/// fixed value, a bound of a uniform or triangular distribution (and beta's or bernoulli's
+/// [0, 1]), the mean of a normal and the median exp(mu) of a lognormal, so that most draws are
+/// not moved to the edge unseen.
+void check_range(Reader& rd, const YAML::Node& n, const std::string& path, const Distribution& d, double lo, double hi,
+                 const std::string& bounds, const std::string& what) {
+  using K = Distribution::Kind;
+  if (!d.check().empty()) return;  // reported with the parameters
+  if (d.kind == K::fixed) {  // a number as written, or {dist: fixed, value: ...}; not one the reader refused
+    const bool as_map = n.IsMap() && n["dist"] && n["dist"].IsScalar() && n["dist"].Scalar() == "fixed" && n["value"];
+    const YAML::Node v = as_map ? n["value"] : n;
+    if (!v.IsScalar()) return;
+    std::string digits = v.Scalar();
+    if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) digits.erase(0, 1);
+    std::erase(digits, '_');
+    if (!parse_decimal(digits)) return;
+    if (d.a < lo || d.a > hi)
+      rd.error(v, as_map ? path + ".value" : path,
+               "expected " + what + (hi < HUGE_VAL ? " " : " of ") + bounds + ", " + Reader::got(v));
+    return;
+  }
+  const auto out = [&](double v) { return v < lo || v > hi; };
+  const std::string why = " (" + what + "; a draw outside the range counts as the nearest value in it)";
+  const auto param = [&](const char* key, double v) {
+    if (out(v) && n.IsMap() && n[key]) rd.error(n[key], path + "." + key, "expected " + bounds + why + ", " + Reader::got(n[key]));
+  };
+  switch (d.kind) {
+    case K::fixed: break;
+    case K::uniform: param("min", d.a), param("max", d.b); break;
+    case K::triangular: param("min", d.a), param("mode", d.b), param("max", d.c); break;
+    case K::normal: param("mean", d.a); break;
+    case K::lognormal:
+      if (out(std::exp(d.a)) && n.IsMap() && n["mu"])
+        rd.error(n["mu"], path + ".mu", fmt::format("expected the median exp(mu), here {:.6g}, {}{}", std::exp(d.a), bounds, why));
+      break;
+    case K::beta:
+    case K::bernoulli:
+      if (out(0) || out(1))
+        rd.error(n, path, std::string(d.kind == K::beta ? "beta" : "bernoulli") + " takes values from 0 to 1, expected " + bounds + why);
+      break;
+  }
+}
+
 /// A probability in [0, 1].
 double read_probability(Reader& rd, const YAML::Node& v, const std::string& p) {
   const auto x = rd.number(v, p);
@@ -230,7 +276,8 @@ void read_uptake(Reader& rd, const YAML::Node& u, const std::string& path, Simul
   else if (na != "lapse") rd.error(u["non_applicants"], path + ".non_applicants", "expected lapse or redistribute");
 }
 
-void read_years(Reader& rd, const YAML::Node& ys, const std::string& path, SimulationSpec& s) {
+void read_years(Reader& rd, const YAML::Node& ys, const std::string& path, SimulationSpec& s,
+                const std::optional<std::pair<int, int>>& covered) {
   if (!ys.IsSequence()) {
     rd.error(ys, path, "expected a list of {year, budget_factor, rate_per_vza_eur}, " + Reader::got(ys));
     return;
@@ -249,6 +296,13 @@ void read_years(Reader& rd, const YAML::Node& ys, const std::string& path, Simul
     }
     y.rate_per_vza = read_rate(rd, ys[i], p);
     y.where = rd.locate(ys[i], p);
+    // A year outside `years:` is refused, as `run --year` refuses it: its values were written for
+    // other years.
+    if (y.year && covered && (y.year < covered->first || y.year > covered->second))
+      rd.error(ys[i]["year"], p + ".year",
+               "the year " + std::to_string(y.year) + " is not among the years the scenario covers, " +
+                   std::to_string(covered->first) + " to " + std::to_string(covered->second) +
+                   " (simulate years within them, or widen years:)");
     // Years run in order, each once: hold-harmless carries one year's positions into the next.
     if (y.year && !s.years.empty() && s.years.back().year && y.year <= s.years.back().year)
       rd.error(ys[i]["year"], p + ".year",
@@ -260,7 +314,7 @@ void read_years(Reader& rd, const YAML::Node& ys, const std::string& path, Simul
   }
 }
 
-SimulationSpec read_simulation(Reader& rd, const YAML::Node& n) {
+SimulationSpec read_simulation(Reader& rd, const YAML::Node& n, const std::optional<std::pair<int, int>>& covered) {
   const std::string path = "simulation";
   SimulationSpec s;
   if (!rd.mapping(n, path, {"replications", "seed", "uptake", "start_month", "months_to_fill", "cost_per_vza_eur",
@@ -282,9 +336,20 @@ SimulationSpec read_simulation(Reader& rd, const YAML::Node& n) {
   }
   if (n["seed"]) s.seed = rd.seed(n["seed"], path + ".seed").value_or(0);
   if (const YAML::Node u = n["uptake"]) read_uptake(rd, u, path + ".uptake", s);
-  if (n["start_month"]) s.start_month = read_distribution(rd, n["start_month"], path + ".start_month");
-  if (n["months_to_fill"]) s.months_to_fill = read_distribution(rd, n["months_to_fill"], path + ".months_to_fill");
-  if (n["cost_per_vza_eur"]) s.cost_per_vza_eur = read_distribution(rd, n["cost_per_vza_eur"], path + ".cost_per_vza_eur");
+  if (n["start_month"]) {
+    s.start_month = read_distribution(rd, n["start_month"], path + ".start_month");
+    check_range(rd, n["start_month"], path + ".start_month", s.start_month, 1, 12, "from 1 to 12", "a start month");
+  }
+  if (n["months_to_fill"]) {
+    s.months_to_fill = read_distribution(rd, n["months_to_fill"], path + ".months_to_fill");
+    check_range(rd, n["months_to_fill"], path + ".months_to_fill", s.months_to_fill, 0, HUGE_VAL, "0 or more",
+                "months to fill");
+  }
+  if (n["cost_per_vza_eur"]) {
+    s.cost_per_vza_eur = read_distribution(rd, n["cost_per_vza_eur"], path + ".cost_per_vza_eur");
+    check_range(rd, n["cost_per_vza_eur"], path + ".cost_per_vza_eur", *s.cost_per_vza_eur, 0, HUGE_VAL, "0 or more",
+                "a cost in EUR per VZÄ");
+  }
   if (const YAML::Node noise = n["indicator_noise"]) {
     if (!noise.IsMap()) rd.error(noise, path + ".indicator_noise", "expected a mapping of indicator to distribution, " + Reader::got(noise));
     for (const auto& kv : noise.IsMap() ? noise : YAML::Node()) {
@@ -302,7 +367,7 @@ SimulationSpec read_simulation(Reader& rd, const YAML::Node& n) {
       s.indicator_noise[*name] = d;
     }
   }
-  if (const YAML::Node ys = n["years"]) read_years(rd, ys, path + ".years", s);
+  if (const YAML::Node ys = n["years"]) read_years(rd, ys, path + ".years", s, covered);
   if (const YAML::Node h = n["hold_harmless"]) {
     if (h.IsScalar() && (h.Scalar() == "true" || h.Scalar() == "false")) s.hold_harmless = h.Scalar() == "true";
     else rd.error(h, path + ".hold_harmless", "expected true or false, " + Reader::got(h));
@@ -602,7 +667,7 @@ void read_document(Reader& rd, const YAML::Node& root, LoadedScenario& out,
       rd.error(root["budget_eur"], "budget_eur", "the Bausteine add up to " + euros_text(sum) + " EUR, not to the total budget");
   }
   if (const YAML::Node v = root["validation"]) read_validation(rd, v, s);
-  if (root["simulation"]) out.simulation = read_simulation(rd, root["simulation"]);
+  if (root["simulation"]) out.simulation = read_simulation(rd, root["simulation"], s.years);
   if (out.simulation) read_dated_years(rd, out);
 }
 
@@ -644,6 +709,51 @@ void check_simulation_size(const Reader& rd, const LoadedScenario& out, std::vec
     if (auto why = replications_problem(size); !why.empty()) errors.push_back(rd.sizes.replications_where + ": " + why);
   if (auto why = years_problem(size); !why.empty())
     errors.push_back((rd.sizes.years_where.empty() ? rd.sizes.simulation_where : rd.sizes.years_where) + ": " + why);
+}
+
+/// The document read again for every other year its dated values name, from the first year at
+/// which each has a value (within `years:` where given), so that a value of another year that
+/// the model cannot use (`months: {2020: 13, 2021: 12}`, an odd cent in a 2023 rate) is found
+/// where it stands. An error already found for `year` is not repeated; one of another year says
+/// which. Only the YAML is read again, not the data.
+void read_other_years(const std::string& path, const LoadOptions& options, const RuleTable& rules, const LoadedScenario& out,
+                      std::vector<std::string>& errors) {
+  std::set<int> years;
+  int first = 0;  // the first year at which every dated value has one (before it, `run` refuses the year)
+  for (const DatedValue& d : out.dated) {
+    if (d.by_year.empty() || d.path.rfind("validation.", 0) == 0 || d.path.rfind("simulation.years", 0) == 0) continue;
+    first = std::max(first, d.by_year.front().first);
+    for (const auto& [y, node] : d.by_year) years.insert(y);
+  }
+  const auto& covered = out.scenario.years;
+  for (const int y : years) {
+    if (y < first || y == out.scenario.year || (covered && (y < covered->first || y > covered->second))) continue;
+    LoadOptions other = options;
+    other.year = y;
+    other.every_dated_year = false;
+    std::vector<std::string> found;
+    try {
+      MergedScenario merged = resolve_scenario(path, other, nullptr, rules);
+      Reader rd(merged, found);
+      LoadedScenario again;
+      DataSpec spec;
+      read_document(rd, merged.root, again, spec, rules);
+    } catch (const ScenarioError&) {
+      continue;  // that year cannot be settled: `run --year` says so
+    } catch (const YAML::Exception&) {
+      continue;
+    }
+    // Only errors at a value given by year: others (the Bausteine's sum against a total that is
+    // not dated) are what `simulate` takes per year, not a value of that year.
+    const auto at_dated = [&](const std::string& e) {
+      return std::any_of(out.dated.begin(), out.dated.end(),
+                         [&](const DatedValue& d) { return e.find(": " + d.path + ": ") != std::string::npos; });
+    };
+    for (const std::string& e : found)
+      if (at_dated(e) && std::find(errors.begin(), errors.end(), e) == errors.end() &&
+          std::find(errors.begin(), errors.end(), e + " (the value for " + std::to_string(y) + ")") == errors.end())
+        errors.push_back(e + " (the value for " + std::to_string(y) + ")");
+  }
 }
 
 }  // namespace
@@ -702,6 +812,7 @@ LoadedScenario load_scenario(const std::string& path, const RuleTable& rules, co
     // Stop here: the messages below quote values, and would pass the characters on.
     if (!errors.empty()) throw ScenarioError(errors);
     read_document(rd, root, out, spec, rules);
+    if (options.every_dated_year) read_other_years(path, options, rules, out, errors);
   } catch (const YAML::Exception& e) {
     // A shape the reader did not expect (e.g. a list where text belongs): still a located error.
     errors.push_back(merged.files[0].path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +

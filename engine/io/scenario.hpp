@@ -46,6 +46,9 @@ struct LoadOptions {
   /// Data files already parsed for another scenario (compare loads a base and its variants,
   /// which usually share them): each file is then read and parsed once. None: read every file.
   DataCache* cache = nullptr;
+  /// Also read the scenario for every other year its dated values name (within `years:` where
+  /// given), so that a bad value of another year is found where it stands (`kimsim validate`).
+  bool every_dated_year = false;
 };
 
 /// Reads and validates a scenario (a variant merged with its chain of bases) and its data. Throws

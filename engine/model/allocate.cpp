@@ -664,6 +664,14 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
         const double key_share = c.key ? shares[j] : 0.0;
         rs.weight[j] = key_share > 0 ? weight_of(key_share) : static_cast<std::uint64_t>(d.halves[r0 + at[j]]);
       }
+      // Nobody to split it by (fixed staffing of 0 for every recipient present, or only such
+      // recipients applied): said here, in euros, at the key that asked for the split.
+      if (std::all_of(rs.weight.begin(), rs.weight.end(), [](std::uint64_t w) { return w == 0; }))
+        refuse(scenario, baustein_path(scenario, bi, "residual"),
+               b.id + ": the rest of " + money_text(rest) + " cannot be split by key: none of the " + std::to_string(n) +
+                   (n == 1 ? " recipient" : " recipients") + (in.absent.empty() ? "" : " that applied") + " has " +
+                   (c.key ? "a key share or positions" : "positions") +
+                   " to split it by; give them positions, or leave the rest unallocated (residual: unallocated)");
       rs.seats.resize(n);
       split_cents(rest, rs.weight, rs.seats, rs.kernel);
       for (std::size_t j = 0; j < n; ++j) d.cents[r0 + at[j]] += rs.seats[j];

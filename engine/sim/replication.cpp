@@ -898,6 +898,27 @@ void Replicator::check_years() {
                        std::to_string(yr.year) + " (budget_factor " + format_factor(yr.budget_factor) + "): " + e.what());
     }
   }
+  // Recipients of uptake 0 never apply: with non_applicants: redistribute the others share their
+  // funds in every replication, so that a rule that cannot do so is found here, before any runs.
+  if (!spec_.redistribute) return;
+  std::vector<std::uint8_t> never(absent_from_.size(), 0);
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < never.size(); ++i) count += never[i] = absent_from_[i] == 0;
+  if (count == 0) return;
+  for (std::size_t y = 0; y < years_.size(); ++y) {
+    PlanInputs in;
+    in.budget = budget_[y];
+    in.rate_per_vza = rate_[y];
+    in.absent = never;
+    try {
+      plan_.evaluate(in, draft_);
+    } catch (const InputError& e) {
+      throw InputError(std::string(e.what()) + "; so in every replication" +
+                       (spec_.years.empty() ? "" : " of " + std::to_string(spec_.years[y].year)) + ", since " +
+                       std::to_string(count) + (count == 1 ? " region has" : " regions have") +
+                       " uptake 0 in simulation.uptake and non_applicants: redistribute gives their funds to the others");
+    }
+  }
 }
 
 void check_simulation_years(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec) {
