@@ -438,6 +438,15 @@ bool is_dated(const YAML::Node& n) {
 
 /// Mappings whose keys are names, never years: a distribution key, a file's columns and the noise
 /// per indicator name indicators, and an indicator may be called 2019.
+/// Mappings whose keys are recipients' AGS, never years (their values may be dated): an AGS
+/// written without its leading zero, 5978 for "05978", reads as a year, and the reader's hint
+/// ("did you mean 05978?") never came.
+bool names_recipients(const std::string& path) {
+  const std::size_t dot = path.find_last_of('.');
+  const std::string last = dot == std::string::npos ? path : path.substr(dot + 1);
+  return last == "per_recipient" || last == "exclude_from";
+}
+
 bool names_indicators(const std::string& path) {
   const std::size_t dot = path.find_last_of('.');
   const std::string last = dot == std::string::npos ? path : path.substr(dot + 1);
@@ -449,7 +458,7 @@ void settle(YAML::Node n, const std::string& path, int year, MergedScenario& m, 
   // Returns true where the value does not apply to the year and goes (an observation of a later year).
   auto visit = [&](YAML::Node child, const std::string& at) {
     if (names_indicators(at)) return false;
-    if (!is_dated(child)) {
+    if (!is_dated(child) || names_recipients(at)) {
       settle(child, at, year, m, out, errors);
       return false;
     }
