@@ -181,6 +181,24 @@ struct SmallQuotients {
   return {below, below_w, band};
 }
 
+/// D'Hondt's and Sainte-Lague's first divisor estimate with minimums (B3's minimum of 1): the
+/// weights below t (held at their minimum in the estimate), their count, weight and the units
+/// their minimums give. Comparisons by the sign bit of a difference as in fast_small_quotients
+/// (w <= 2^53, t <= 2^53), so GCC vectorises the pass.
+struct HeldQuotients {
+  u64 below = 0, below_w = 0, below_units = 0;  // weight 0 included
+};
+
+[[gnu::always_inline]] inline HeldQuotients fast_held_quotients(std::span<const u64> weights, const i64* lo, u64 t) {
+  const u64* w = weights.data();
+  u64 below = 0, below_w = 0, below_units = 0;
+  for (std::size_t i = 0; i < weights.size(); ++i) {
+    const u64 m = 0 - ((w[i] - t) >> 63);
+    below -= m, below_w += w[i] & m, below_units += static_cast<u64>(lo[i]) & m;
+  }
+  return {below, below_w, below_units};
+}
+
 /// Slots of the bubble in bubble_best: |d| + 1 <= kFastSelect + 1, rounded up to a multiple of 4.
 constexpr std::size_t kBubbleSlots = (kFastSelect + 1 + 3) / 4 * 4;
 
@@ -292,6 +310,31 @@ template <Method M, bool Lo, bool Hi, bool Wide>
     // and rest <= h - m then. Below 1 (infeasible instances, or maximums of 0) the estimate
     // stays at the mean offset's.
     if (rest >= 1.0) divisor = static_cast<double>(sums.active - sq.below_w) / rest;
+  }
+  if constexpr ((M == Method::dhondt || M == Method::sainte_lague) && Lo && !Hi) {
+    // The mean offset's estimate D0 sees no minimum: B3's minimum of 1 lifts the weights whose
+    // quotient rounds below 1, and the first rounding landed 30-120 units above the house on the
+    // benchmark (2.0 and 2.5 rounding passes a call, one D'Hondt instance refused). The held ones
+    // by a light pass at D0: below t = (1 - beta) D0 (weight 0 included: its minimum is in `fixed`
+    // already), each given its minimum, the rest at w / D + beta. The signpost s(0) D0 as the
+    // threshold measured worse (1.5-1.7 passes): D0 lies below the final divisor where the
+    // minimum lifts many. Where the minimums change the mean offset's count at D0 by at most
+    // kFastSelect / 2 units, D0 stays: B3's first rounding in the replication lands within 10
+    // units there, and the light estimate moved it 3.5 units off on average (500 instructions
+    // more a replication in the selection). Not with a maximum: its comparison converts w and
+    // max to doubles, one at a time with AVX2 (10k instructions more a call), and every path
+    // must decide alike (results/bench/perf.md, section 40).
+    const double beta = rounding_offset(M);
+    const double D0 = divisor;
+    const u64 t = static_cast<u64>(std::min((1.0 - beta) * D0, static_cast<double>(kMaxWeight)));
+    const HeldQuotients hq = fast_held_quotients(weights, b.min.data(), t);
+    const u64 held = hq.below - (t > 0 ? n - sums.m : 0);
+    const u64 units = hq.below_units - (t > 0 ? static_cast<u64>(sums.fixed) : 0);
+    // Units the minimums give the held ones beyond what the mean offset counts them at D0.
+    const double excess = static_cast<double>(units) - (static_cast<double>(hq.below_w) / D0 + beta * static_cast<double>(held));
+    const double rest = h - static_cast<double>(units) - beta * static_cast<double>(sums.m - held);
+    if (std::abs(excess) > 0.5 * kFastSelect && rest >= 1.0 && hq.below_w < sums.active)
+      divisor = static_cast<double>(sums.active - hq.below_w) / rest;
   }
   i64 sum = round_all(divisor, std::true_type{});
   for (int k = 0; k < 4 && std::abs(sum - house) > i64(kFastSelect); ++k) {
