@@ -137,6 +137,10 @@ TEST_CASE("what a result folder is not: foreign manifests, newer formats, extra 
   put(d / "manifest.json", "{" + earlier + R"(, "files": [{"name": "allocation.csv", "sha256": ")" +
                                std::string(64, 'a') + R"("}]})");
   CHECK(io::not_a_result(d) == why);
+  // Its version is shown as printable ASCII only, cut: the file is anyone's.
+  put(d / "manifest.json", R"({"kimsim_version": "0.1\u001b[2J0123456789012345678901234", "command_line": "kimsim run"})");
+  CHECK(io::not_a_result(d) == "it is the result of an earlier kimsim, 0.1[2J01234567890123, whose manifest lists no "
+                               "files with SHA-256: kimsim cannot tell whether a file there was changed since");
   put(d / "manifest.json", R"({"kimsim_version": "0.1.0", "command_line": "other run s.yaml"})");
   CHECK(io::not_a_result(d) == "its manifest.json was not written by kimsim");
 }

@@ -237,9 +237,14 @@ std::string check_result(int dirfd, std::vector<std::string>* names) {
     // whether a file there was edited since (a user's notes in allocation.csv were removed with
     // the rest when such a folder counted as kimsim's). Recognised, to say so, and left alone.
     const auto is_string = [&](const char* k) { return m.contains(k) && m[k].is_string(); };
-    if (is_string("kimsim_version") && is_string("command_line") && m["command_line"].get<std::string>().rfind("kimsim ", 0) == 0)
-      return "it is the result of an earlier kimsim, " + m["kimsim_version"].get<std::string>() +
+    if (is_string("kimsim_version") && is_string("command_line") && m["command_line"].get<std::string>().rfind("kimsim ", 0) == 0) {
+      // The version as the folder's file gives it: only its first 20 printable ASCII characters.
+      std::string version;
+      for (const char c : m["kimsim_version"].get<std::string>())
+        if (c >= 0x20 && c < 0x7f && version.size() < 20) version += c;
+      return "it is the result of an earlier kimsim, " + version +
              ", whose manifest lists no files with SHA-256: kimsim cannot tell whether a file there was changed since";
+    }
     return foreign;
   }
   const auto found = entries(dirfd);

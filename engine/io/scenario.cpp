@@ -210,8 +210,13 @@ Distribution read_distribution(Reader& rd, const YAML::Node& n, const std::strin
 /// fixed value, a bound of a uniform or triangular distribution (and beta's or bernoulli's
 /// [0, 1]), the mean of a normal and the median exp(mu) of a lognormal, so that most draws are
 /// not moved to the edge unseen.
+/// `rounds` for a whole number (a start month, months to fill), e.g. "0.5 to 12.5 round into it":
+/// its draws are bounded, then rounded to the nearest whole number, so a value within half of the
+/// range's ends gives what rounding alone gives (uniform from 0.5 to 12.5 is each month with
+/// 1/12) and is not refused.
 void check_range(Reader& rd, const YAML::Node& n, const std::string& path, const Distribution& d, double lo, double hi,
-                 const std::string& bounds, const std::string& what) {
+                 const std::string& bounds, const std::string& what, const std::string& rounds = "") {
+  const double slack = rounds.empty() ? 0.0 : 0.5;
   using K = Distribution::Kind;
   if (!d.check().empty()) return;  // reported with the parameters
   if (d.kind == K::fixed) {  // a number as written, or {dist: fixed, value: ...}; not one the reader refused
@@ -222,13 +227,15 @@ void check_range(Reader& rd, const YAML::Node& n, const std::string& path, const
     if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) digits.erase(0, 1);
     std::erase(digits, '_');
     if (!parse_decimal(digits)) return;
-    if (d.a < lo || d.a > hi)
+    if (d.a < lo - slack || d.a > hi + slack)
       rd.error(v, as_map ? path + ".value" : path,
-               "expected " + what + (hi < HUGE_VAL ? " " : " of ") + bounds + ", " + Reader::got(v));
+               "expected " + what + (hi < HUGE_VAL ? " " : " of ") + bounds + (rounds.empty() ? "" : " (" + rounds + ")") +
+                   ", " + Reader::got(v));
     return;
   }
-  const auto out = [&](double v) { return v < lo || v > hi; };
-  const std::string why = " (" + what + "; a draw outside the range counts as the nearest value in it)";
+  const auto out = [&](double v) { return v < lo - slack || v > hi + slack; };
+  const std::string why =
+      " (" + what + (rounds.empty() ? "" : "; " + rounds) + "; a draw outside the range counts as the nearest value in it)";
   const auto param = [&](const char* key, double v) {
     if (out(v) && n.IsMap() && n[key]) rd.error(n[key], path + "." + key, "expected " + bounds + why + ", " + Reader::got(n[key]));
   };
@@ -338,12 +345,13 @@ SimulationSpec read_simulation(Reader& rd, const YAML::Node& n, const std::optio
   if (const YAML::Node u = n["uptake"]) read_uptake(rd, u, path + ".uptake", s);
   if (n["start_month"]) {
     s.start_month = read_distribution(rd, n["start_month"], path + ".start_month");
-    check_range(rd, n["start_month"], path + ".start_month", s.start_month, 1, 12, "from 1 to 12", "a start month");
+    check_range(rd, n["start_month"], path + ".start_month", s.start_month, 1, 12, "from 1 to 12", "a start month",
+                "0.5 to 12.5 round into it");
   }
   if (n["months_to_fill"]) {
     s.months_to_fill = read_distribution(rd, n["months_to_fill"], path + ".months_to_fill");
     check_range(rd, n["months_to_fill"], path + ".months_to_fill", s.months_to_fill, 0, HUGE_VAL, "0 or more",
-                "months to fill");
+                "months to fill", "from -0.5 on: it rounds to 0");
   }
   if (n["cost_per_vza_eur"]) {
     s.cost_per_vza_eur = read_distribution(rd, n["cost_per_vza_eur"], path + ".cost_per_vza_eur");
@@ -726,6 +734,9 @@ void read_other_years(const std::string& path, const LoadOptions& options, const
     for (const auto& [y, node] : d.by_year) years.insert(y);
   }
   const auto& covered = out.scenario.years;
+  // An entry carried on to later years gives its error again in each: said once, for the first
+  // year it is read in (years go up), which is the year it is written under.
+  std::set<std::string> said;
   for (const int y : years) {
     if (y < first || y == out.scenario.year || (covered && (y < covered->first || y > covered->second))) continue;
     LoadOptions other = options;
@@ -750,8 +761,7 @@ void read_other_years(const std::string& path, const LoadOptions& options, const
                          [&](const DatedValue& d) { return e.find(": " + d.path + ": ") != std::string::npos; });
     };
     for (const std::string& e : found)
-      if (at_dated(e) && std::find(errors.begin(), errors.end(), e) == errors.end() &&
-          std::find(errors.begin(), errors.end(), e + " (the value for " + std::to_string(y) + ")") == errors.end())
+      if (at_dated(e) && std::find(errors.begin(), errors.end(), e) == errors.end() && said.insert(e).second)
         errors.push_back(e + " (the value for " + std::to_string(y) + ")");
   }
 }
