@@ -65,11 +65,15 @@ off_t st_size(int fd) {
 std::string path_in(const std::string& folder, const std::string& name) {
   namespace fs = std::filesystem;
   const fs::path joined = fs::path(folder) / name, lexical = joined.lexically_normal();
-  if (lexical == joined) return lexical.string();
-  // Both resolved as far as they exist: equal unless a `..` follows a symbolic link.
+  // The same place unless a `..` follows a symbolic link.
+  return same_place(joined.string(), lexical.string()) ? lexical.string() : joined.string();
+}
+
+bool same_place(const std::string& a, const std::string& b) {
+  if (a == b) return true;
   std::error_code e1, e2;
-  const fs::path a = fs::weakly_canonical(joined, e1), b = fs::weakly_canonical(lexical, e2);
-  return !e1 && !e2 && a == b ? lexical.string() : joined.string();
+  const std::filesystem::path x = std::filesystem::weakly_canonical(a, e1), y = std::filesystem::weakly_canonical(b, e2);
+  return !e1 && !e2 && x == y;
 }
 
 std::string input_problem(const std::string& path) {

@@ -27,6 +27,10 @@ std::string input_problem(const std::string& path);
 /// a symbolic link leads to the parent of the link's target, not back to where the text was.
 std::string path_in(const std::string& folder, const std::string& name);
 
+/// Whether two paths name the same place: the same text, or the same once each is resolved as far
+/// as it exists (symbolic links, `.` and `..`); false where either cannot be resolved.
+bool same_place(const std::string& a, const std::string& b);
+
 /// "a directory", "a FIFO (named pipe)", "a symbolic link": what a file of this st_mode is, for
 /// messages about a file in the way (the reader's and the writer's).
 std::string kind_of(unsigned mode);

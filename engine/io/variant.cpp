@@ -128,11 +128,8 @@ class Merger {
   bool same_item(std::string_view key, const std::string& base_sel, const std::string& base_path,
                  const std::string& patch_sel) const {
     if (key != "file") return base_sel == patch_sel;
-    const std::string x = path_in(folder_of(m_.file_index(base_path)), base_sel), y = path_in(folder_of(file_), patch_sel);
-    if (x == y) return true;
-    std::error_code e1, e2;  // one spelled through a symbolic link, the other not
-    const fs::path cx = fs::weakly_canonical(x, e1), cy = fs::weakly_canonical(y, e2);
-    return !e1 && !e2 && cx == cy;
+    // One may be spelled through a symbolic link, the other not.
+    return same_place(path_in(folder_of(m_.file_index(base_path)), base_sel), path_in(folder_of(file_), patch_sel));
   }
 
   /// The item of a keyed list whose merge key reads `sel` as text (a data file of the same name,

@@ -660,13 +660,15 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
       // The rest by the rule's key, or by positions where the rule has none (fixed staffing).
       RuleScratch& rs = s.rule[bi];
       rs.weight.resize(n);
+      std::uint64_t any = 0;  // in the same pass: no second scan of the weights per evaluation
       for (std::size_t j = 0; j < n; ++j) {
         const double key_share = c.key ? shares[j] : 0.0;
         rs.weight[j] = key_share > 0 ? weight_of(key_share) : static_cast<std::uint64_t>(d.halves[r0 + at[j]]);
+        any |= rs.weight[j];
       }
       // Nobody to split it by (fixed staffing of 0 for every recipient present, or only such
       // recipients applied): said here, in euros, at the key that asked for the split.
-      if (std::all_of(rs.weight.begin(), rs.weight.end(), [](std::uint64_t w) { return w == 0; }))
+      if (any == 0)
         refuse(scenario, baustein_path(scenario, bi, "residual"),
                b.id + ": the rest of " + money_text(rest) + " cannot be split by key: none of the " + std::to_string(n) +
                    (n == 1 ? " recipient" : " recipients") + (in.absent.empty() ? "" : " that applied") + " has " +
