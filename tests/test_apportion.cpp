@@ -603,26 +603,25 @@ TEST_CASE("Hamilton's fast path equals the general kernel where quotas sit withi
                 << " with B3's minimum, " << proved_large << " with a house above 2^38, " << left << " left to the general kernel");
 }
 
-// Bounded Hamilton where every recipient has the same bounds finds whom they hold on buckets of
-// the weights (four an octave) and compares one by one only the members of the buckets that hold
-// the thresholds lo / lambda and hi / lambda; its ways to be wrong are at the held set's edges: a
-// quota exactly at its bound, a threshold at a bucket's edge or beyond the first or last bucket,
-// a bucket crowded with equal weights, every recipient held and none free, minimums that take the
-// whole house, maximums that hold every recipient of weight (or cannot reach it), lo == hi. The
-// weights here are multiples k M of a common M (M a power of two or odd: quotas exactly on a bound
-// or within ulps of it), bucket edges 2^e (1 + j/4) - 1 and their neighbours, equal weights, the
-// benchmark's and large ones; the house is the sum of the minimums, the maximums' capacity, the
-// sum of clamp(c k, lo, hi) (c k exactly at lo or hi for some recipients) or drawn.
-// Newton's passes give the same answers where the buckets do not prove theirs, so the test also
-// counts the instances the buckets proved, with a maximum and without: it fails where that way
-// stops answering.
-TEST_CASE("bounded Hamilton with the same bounds for everyone (common bounds on buckets of the weights) equals the general kernel at the held set's edges") {
+// Bounded Hamilton where every recipient has the same bounds finds whom they hold by Newton's
+// passes over two thresholds of the weights (held at the minimum below one, at the maximum above
+// the other) and proves the classification per recipient in the floors pass; its ways to be wrong
+// are at the held set's edges: a quota exactly at its bound, a threshold rounded across a weight,
+// many equal weights, every recipient held and none free, minimums that take the whole house,
+// maximums that hold every recipient of weight (or cannot reach it), lo == hi. The weights here
+// are multiples k M of a common M (M a power of two or odd: quotas exactly on a bound or within
+// ulps of it), 2^e (1 + j/4) - 1 and their neighbours (the edges of the buckets an earlier way
+// used), equal weights, the benchmark's and large ones; the house is the sum of the minimums, the
+// maximums' capacity, the sum of clamp(c k, lo, hi) (c k exactly at lo or hi for some recipients)
+// or drawn. Newton's passes on each recipient's bounds give the same answers where the thresholds
+// do not prove theirs, so the test also counts the instances the thresholds proved, with a
+// maximum and without: it fails where that way stops answering.
+TEST_CASE("bounded Hamilton with the same bounds for everyone (common bounds on two thresholds of the weights) equals the general kernel at the held set's edges") {
   const long count = differential_instances() / 4;
   std::mt19937_64 rng(20261202);
   std::lognormal_distribution<double> population(std::log(30000.0), 1.0);
   Workspace fast_ws, general_ws;
-  long proved = 0, proved_max = 0, proved_exact_quota = 0, proved_buckets = 0, proved_buckets_max = 0, left = 0;
-  Workspace buckets_ws;
+  long proved = 0, proved_max = 0, proved_exact_quota = 0, proved_thresholds = 0, proved_thresholds_max = 0, left = 0;
   std::vector<u64> w, k;
   std::vector<i64> lo, hi, fast, general;
   for (long it = 0; it < count; ++it) {
@@ -686,21 +685,21 @@ TEST_CASE("bounded Hamilton with the same bounds for everyone (common bounds on 
     ++proved;
     proved_max += kind != 0;
     proved_exact_quota += style == 0 && house_kind == 2;
-    // Which way answered: the buckets (a common minimum alone) or Newton's passes after them.
-    const bool on_buckets = kimsim::detail::hamilton_buckets_prove(w, house, kind == 1 ? 0 : L, H, buckets_ws);
-    proved_buckets += on_buckets;
-    proved_buckets_max += on_buckets && kind != 0;
+    // Which way answered: the thresholds or Newton's passes on each recipient's bounds after them.
+    const bool on_thresholds = kimsim::detail::hamilton_common_bounds_prove(w, house, kind == 1 ? 0 : L, H);
+    proved_thresholds += on_thresholds;
+    proved_thresholds_max += on_thresholds && kind != 0;
   }
   if (count >= 10000) {
     CHECK(proved > count / 5);
     CHECK(proved_max > count / 10);
     CHECK(proved_exact_quota > count / 200);
-    CHECK(proved_buckets > count / 10);
-    CHECK(proved_buckets_max > count / 10);
+    CHECK(proved_thresholds > count / 10);
+    CHECK(proved_thresholds_max > count / 10);
   }
   MESSAGE(count << " instances: " << proved << " proved by the fast path (" << proved_max << " with a maximum, "
-                << proved_exact_quota << " with every quota c k an integer, " << proved_buckets
-                << " on the buckets, " << proved_buckets_max << " of them with a maximum), " << left
+                << proved_exact_quota << " with every quota c k an integer, " << proved_thresholds
+                << " on the thresholds, " << proved_thresholds_max << " of them with a maximum), " << left
                 << " left to the general kernel");
 }
 

@@ -555,192 +555,95 @@ bool fast_held_set(std::span<const u64> weights, i64 R, i64 fixed, u64 W, Bounds
 
 /// Bounded Hamilton where every recipient has the same minimum lo and, with Hi, the same
 /// maximum hi (B3's uniform minimum of one position, and a cap): who is held is then a matter of
-/// weight alone -- held at the minimum where w <= lo / lambda*, at the maximum where
-/// w > hi / lambda* -- so one pass sorts the weights into buckets by the exponent and top two
-/// mantissa bits of w + 1 as a double (four an octave; monotone in w, weight 0 alone in bucket 0)
-/// and counts and sums each bucket, and fast_held_set's Newton iteration runs on the buckets:
-/// those below the one that holds lo / lambda are held at the minimum, those above the one that
-/// holds hi / lambda at the maximum, those between free; only the members of the two threshold
-/// buckets are compared one by one. The fixed point is proved as fast_held_set's: every
-/// comparison clear of the margin (the members one by one, every other recipient by its bucket's
-/// edge) and R' / W' rounding to lambda. What it leaves is two weights: held at the minimum where
-/// w < below, at the maximum where w > above, free between.
+/// weight alone -- held at the minimum where lambda w <= lo, at the maximum where lambda w > hi --
+/// so fast_held_set's Newton iteration runs on two weights: held at the minimum where w < below
+/// (below = floor(lo / lambda) + 1), at the maximum where w > above (floor(hi / lambda)), free
+/// between. Each Newton pass counts and sums the weights on either side of them with integer
+/// sums and sign bits only (GCC vectorises it on every path, as fast_sums); the classification
+/// repeats itself after 2-3 passes on the benchmark, and then lambda = R' / W' of it. The proof
+/// that it is the general kernel's, as fast_held_set's (every comparison clear of the margin at
+/// lambda, which is within an ulp of the exact R' / W'), is per recipient, in the floors pass
+/// (held_set_unclear): no weight lies in the bands (1 -+ 4e-12) lo / lambda and (1 -+ 4e-12)
+/// hi / lambda, integers [from, to) computed here. Outside them lambda w compares with the bound
+/// as w with the bound / lambda does, far beyond the roundings (~1e-16 each): held at the
+/// minimum exactly where w <= floor(lo / lambda), at the maximum where w > floor(hi / lambda).
 struct UniformSet {
   HeldSet set;
   u64 below = 1, above = ~u64{0};
+  u64 min_from = 0, min_to = 0, max_from = 0, max_to = 0;  // the bands, empty where from == to
 };
 
 enum class Uniform { proved, newton, general };  // newton: leave it to fast_held_set
 
-constexpr int kBucketShift = 50;              // a double's exponent and two mantissa bits
-constexpr i64 kBucketBase = i64{1023} << 2;  // 1.0 in bucket 0
-constexpr std::size_t kMembers = 128;         // threshold buckets' members at most
-
-/// The bucket of x >= 1.
-inline i64 bucket_of(double x) {
-  u64 bits;
-  std::memcpy(&bits, &x, sizeof bits);
-  return static_cast<i64>(bits >> kBucketShift) - kBucketBase;
+/// Whether weight w lies in one of the held set's bands: not proved (integer sign bits only, as
+/// the Newton passes, so that the floors pass stays a vector loop on every path).
+template <bool Hi>
+[[gnu::always_inline]] inline u64 held_set_unclear(u64 w, const UniformSet& u) {
+  u64 unclear = ((w - u.min_to) >> 63) ^ ((w - u.min_from) >> 63);  // from <= w < to
+  if constexpr (Hi) unclear |= ((w - u.max_to) >> 63) ^ ((w - u.max_from) >> 63);
+  return unclear;
 }
 
-/// The bucket of weight w <= 2^53 is that of w + 1: weight 0 alone in bucket 0 (no test for
-/// it), every weight w of bucket b within edge(b) <= w < edge(b + 1), edge(b) exact below 2^53.
-inline i64 weight_bucket(u64 w) { return bucket_of(static_cast<double>(static_cast<i64>(w + 1))); }
-inline double bucket_edge(i64 b) {
-  const u64 bits = static_cast<u64>(b + kBucketBase) << kBucketShift;
-  double x;
-  std::memcpy(&x, &bits, sizeof x);
-  return x - 1.0;
+/// floor(x) + 1 for 0 <= x, at most 2^54 + 1 (no weight <= 2^53 reaches it).
+inline u64 past(double x) { return static_cast<u64>(std::min(std::floor(x), 0x1p54)) + 1; }
+
+/// The band [from, to) of the integers within (1 -+ 4e-12) x of x = bound / lambda; empty for
+/// bound 0 (weight 0 is held at a minimum of 0 without doubt).
+inline void held_band(double bound, double lambda, u64& from, u64& to) {
+  const double x = bound / lambda;
+  from = bound == 0 ? 0 : static_cast<u64>(std::min(std::ceil(x * (1.0 - 4e-12)), 0x1p54));
+  to = bound == 0 ? 0 : past(x * (1.0 + 4e-12));
 }
-/// The bucket that holds weight x > 0 (the least b with edge(b + 1) > x, as weight_bucket).
-inline i64 bucket_of_weight(double x) { return bucket_of(x + 1.0); }
 
 /// Whether every entry equals the one before it (the C library's memcmp: vector code).
 inline bool same_everywhere(std::span<const i64> v) {
   return std::memcmp(v.data(), v.data() + 1, (v.size() - 1) * sizeof(i64)) == 0;
 }
 
-/// The low bits of eight bytes 0 or 1, one bit a byte (byte j to bit j: the products that reach
-/// bits 56..63 are exactly byte j times bit 7 - j, and nothing carries into them).
-inline u64 byte_bits(u64 x) { return ((x & 0x0101010101010101) * 0x0102040810204080) >> 56; }
-
 template <bool Hi>
-Uniform uniform_held_set(std::span<const u64> weights, i64 R, i64 lo, i64 hi, Workspace& ws, UniformSet& u) {
+[[gnu::always_inline]] inline Uniform uniform_held_set(std::span<const u64> weights, i64 R, i64 lo, i64 hi,
+                                                       UniformSet& u) {
   const std::size_t n = weights.size();
-  ws.bucket_all.resize(n);
-  std::uint8_t* bucket = ws.bucket_all.data();
-  std::uint32_t count[256] = {};
-  u64 sum[256] = {};
-  u64 any = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const u64 w = weights[i];
-    any |= w;
-    // A weight above 2^53 lands in some bucket (truncated to 8 bits): refused below.
-    const auto bk = static_cast<std::uint8_t>(weight_bucket(w));
-    bucket[i] = bk;
-    ++count[bk];
-    sum[bk] += w;
-  }
+  const u64* w = weights.data();
+  u64 any = 0, all = 0, zeros = 0;
+  for (std::size_t i = 0; i < n; ++i) any |= w[i], all += w[i], zeros += (w[i] - 1) >> 63;  // w <= 2^63
   // The general kernel refuses bad inputs and infeasible bounds, and decides where the minimums
   // take the whole house or the maximums hold every recipient of weight.
   if (any > kMaxWeight || lo < 0 || (Hi && hi < lo)) return Uniform::general;
   if (u128(lo) * n >= u128(R)) return Uniform::general;
-  if (Hi && u128(lo) * count[0] + u128(hi) * (n - count[0]) <= u128(R)) return Uniform::general;
-  const i64 top = weight_bucket(any);  // any >= every weight: no weight in a bucket above
-  // Recipients and weight in the buckets below b (every weight <= 2^53, n < 2048: no wrap).
-  std::uint32_t below_n[256];
-  u64 below_w[256];
-  {
-    std::uint32_t c = 0;
-    u64 s = 0;
-    for (i64 b = 0; b <= top; ++b) below_n[b] = c, below_w[b] = s, c += count[b], s += sum[b];
-    below_n[top + 1] = c, below_w[top + 1] = s;
-  }
-  const u64 all = below_w[top + 1];
+  if (Hi && u128(lo) * zeros + u128(hi) * (n - zeros) <= u128(R)) return Uniform::general;
   if (all > kMaxTotalWeight || all == 0) return Uniform::general;
-  const bool has_min = lo > 0;  // a minimum of 0 holds the recipients of weight 0 only
   const double lo_d = static_cast<double>(lo), hi_d = static_cast<double>(hi);
   // Newton's start as fast_held_set's.
-  double lambda = static_cast<double>(R - lo * i64(count[0])) / static_cast<double>(all);
-  i64 t1 = -1, t2 = -1;  // the threshold buckets whose members are in `at`
-  std::uint32_t at[kMembers];
-  std::size_t in = 0;
-  // First Newton on the buckets alone, a threshold bucket held or free as its mean weight is,
-  // until the threshold buckets repeat: then their members are gathered once (a gather's
-  // unpredictable branches cost ~1 us where Newton moved the buckets three times).
-  for (int k = 0; k < 8; ++k) {
-    const i64 b1 = has_min ? std::clamp<i64>(bucket_of_weight(lo_d / lambda), 1, top) : 0;
-    const i64 b2 = Hi ? std::clamp<i64>(bucket_of_weight(hi_d / lambda), 1, top) : top + 1;
-    if (b1 == t1 && b2 == t2) break;
-    t1 = b1, t2 = b2;
-    const i64 h1 = has_min ? b1 : 1, f1 = has_min ? b1 + 1 : 1;
-    const i64 h2 = Hi ? b2 : top + 1, f2 = Hi ? b2 + 1 : top + 1;
-    std::uint32_t at_min = below_n[h1], at_max = Hi ? static_cast<std::uint32_t>(n) - below_n[f2] : 0;
-    u64 free_weight = f1 < h2 ? below_w[h2] - below_w[f1] : 0;
-    auto rough = [&](i64 bk) {
-      const double q = lambda * static_cast<double>(sum[bk]), c = count[bk];  // the members' quotas
-      if (q <= lo_d * c) at_min += count[bk];
-      else if (Hi && q > hi_d * c) at_max += count[bk];
-      else free_weight += sum[bk];
-    };
-    if (has_min) rough(b1);
-    if (Hi && b2 != b1) rough(b2);
-    const u128 held = u128(lo) * at_min + u128(hi) * at_max;
-    if (free_weight == 0 || held >= u128(R)) break;
-    lambda = static_cast<double>(R - static_cast<i64>(held)) / static_cast<double>(free_weight);
-  }
-  t1 = t2 = -1;
+  double lambda = static_cast<double>(R - lo * static_cast<i64>(zeros)) / static_cast<double>(all);
+  u64 below = 0, above = 0;  // no classification yet (below >= 1 from the first on)
   for (int k = 0; k < 12; ++k) {
-    const i64 b1 = has_min ? std::clamp<i64>(bucket_of_weight(lo_d / lambda), 1, top) : 0;
-    const i64 b2 = Hi ? std::clamp<i64>(bucket_of_weight(hi_d / lambda), 1, top) : top + 1;
-    if (b1 != t1 || b2 != t2) {
-      t1 = b1, t2 = b2, in = 0;
-      // The members of b1 and b2 (255: no weight <= 2^53 is there): a byte scan, 16 at a time,
-      // into a bitmap of one bit a recipient without a branch, then one loop over the bitmap's
-      // words (a loop over each 8 bytes' hits mispredicted its exit some 38 times a call).
-      using Bytes = std::uint8_t __attribute__((vector_size(16)));
-      const auto m1 = static_cast<std::uint8_t>(has_min ? b1 : 255), m2 = static_cast<std::uint8_t>(Hi ? b2 : 255);
-      const Bytes v1 = Bytes{} + m1, v2 = Bytes{} + m2;
-      u64 marks[(kFastRecipients + 63) / 64] = {};
-      std::size_t i = 0;
-      for (; i + 16 <= n; i += 16) {
-        Bytes v;
-        std::memcpy(&v, bucket + i, 16);
-        const auto hit = (v == v1) | (v == v2);
-        std::uint64_t some[2];
-        std::memcpy(some, &hit, 16);
-        marks[i / 64] |= (byte_bits(some[0]) | byte_bits(some[1]) << 8) << (i % 64);
+    const u64 b = past(lo_d / lambda), t = Hi ? past(hi_d / lambda) - 1 : ~u64{0};
+    if (b == below && t == above) {
+      // The classification repeats: the fixed point, lambda = R' / W' of it.
+      u.below = below, u.above = above;
+      held_band(lo_d, lambda, u.min_from, u.min_to);
+      if constexpr (Hi) held_band(hi_d, lambda, u.max_from, u.max_to);
+      return Uniform::proved;
+    }
+    below = b, above = t;
+    // Counts and weights held: w < below and w > above by the sign of a difference (w, below and
+    // above <= 2^54, no wrap).
+    u64 at_min = 0, min_w = 0, at_max = 0, max_w = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const u64 m1 = (w[i] - below) >> 63;
+      at_min += m1, min_w += w[i] & (0 - m1);
+      if constexpr (Hi) {
+        const u64 m2 = (above - w[i]) >> 63;
+        at_max += m2, max_w += w[i] & (0 - m2);
       }
-      for (; i < n; ++i) marks[i / 64] |= u64{bucket[i] == m1 || bucket[i] == m2} << (i % 64);
-      for (std::size_t word = 0; word < (n + 63) / 64; ++word)
-        for (u64 bits = marks[word]; bits != 0; bits &= bits - 1) {
-          if (in == kMembers) return Uniform::newton;  // a crowded bucket (many equal weights)
-          at[in++] = static_cast<std::uint32_t>(64 * word + static_cast<std::size_t>(std::countr_zero(bits)));
-        }
     }
-    // The buckets held at the minimum, free, held at the maximum: [0, h1), [f1, h2), [f2, top].
-    const i64 h1 = has_min ? b1 : 1, f1 = has_min ? b1 + 1 : 1;
-    const i64 h2 = Hi ? b2 : top + 1, f2 = Hi ? b2 + 1 : top + 1;
-    std::uint32_t at_min = below_n[h1], at_max = Hi ? static_cast<std::uint32_t>(n) - below_n[f2] : 0;
-    u64 free_weight = f1 < h2 ? below_w[h2] - below_w[f1] : 0;
-    for (std::size_t k2 = 0; k2 < in; ++k2) {
-      const u64 w = weights[at[k2]];
-      const double q = lambda * static_cast<double>(static_cast<i64>(w));
-      const bool held_min = q <= lo_d, held_max = Hi && q > hi_d;
-      at_min += held_min, at_max += held_max;
-      free_weight += w & (u64{held_min || held_max} - 1);
-    }
+    const u64 free_weight = all - min_w - max_w;
     const u128 held = u128(lo) * at_min + u128(hi) * at_max;
     if (free_weight == 0 || held >= u128(R)) return Uniform::general;
     const i64 rest = R - static_cast<i64>(held);
-    const double next = static_cast<double>(rest) / static_cast<double>(free_weight);
-    if (next != lambda) {
-      lambda = next;
-      continue;
-    }
-    // The fixed point, proved as fast_held_set's (the margin of near_bound in fast_hamilton):
-    // the members one by one, the other recipients by the edge of their range of buckets.
-    auto clear_below = [&](double q, double x) { return q + q * 1e-12 < x; };
-    auto clear_above = [&](double q, double x) { return q - q * 1e-12 > x; };
-    if (has_min && below_n[h1] > below_n[1] && !clear_below(lambda * bucket_edge(h1), lo_d)) return Uniform::newton;
-    if (f1 < h2 && below_n[h2] > below_n[f1]) {
-      if (has_min && !clear_above(lambda * bucket_edge(f1), lo_d)) return Uniform::newton;
-      if (Hi && !clear_below(lambda * bucket_edge(h2), hi_d)) return Uniform::newton;
-    }
-    if (Hi && n > below_n[f2] && !clear_above(lambda * bucket_edge(f2), hi_d)) return Uniform::newton;
-    u64 below = has_min ? static_cast<u64>(std::ceil(bucket_edge(b1 + 1))) : 1;
-    u64 above = Hi ? static_cast<u64>(std::ceil(bucket_edge(b2))) - 1 : ~u64{0};
-    for (std::size_t k2 = 0; k2 < in; ++k2) {
-      const u64 w = weights[at[k2]];
-      const double q = lambda * static_cast<double>(static_cast<i64>(w)), margin = q * 1e-12;
-      if (has_min && std::abs(q - lo_d) < margin) return Uniform::general;
-      if (Hi && std::abs(q - hi_d) < margin) return Uniform::general;
-      if (!(q <= lo_d)) below = std::min(below, w);
-      if (!(Hi && q > hi_d)) above = std::max(above, w);
-    }
-    u.set = {lambda, rest, free_weight};
-    u.below = below, u.above = above;
-    return Uniform::proved;
+    u.set = {static_cast<double>(rest) / static_cast<double>(free_weight), rest, free_weight};
+    lambda = u.set.lambda;
   }
   return Uniform::newton;
 }
@@ -831,8 +734,8 @@ enum class Proof { proved, exact, general };
 /// fraction near 1 read as near 0 of the next integer, and the other way round: theta is neither
 /// near 0 nor near 1, so the recipient keeps its seat). Pass 2 computes floor(256 q~), which is
 /// the floor of q~ and its fraction's bucket (256 of them), proposes q~ rounded to the nearest
-/// integer (the threshold guessed at 1/2) and counts the buckets; the threshold bucket t follows
-/// from the units left. Recipients above buckets t - 1 .. t + 1 take a unit, those below none;
+/// integer (the threshold guessed at 1/2) and counts those rounded up; the threshold bucket t
+/// follows from the units left and the counts of the few buckets next to the guess. Recipients above buckets t - 1 .. t + 1 take a unit, those below none;
 /// pass 3 visits only the buckets between the guess and that window (a byte scan, 16 at a time)
 /// to correct the proposal there and collect the candidates in the window (a handful), whose
 /// floors and remainders are then computed exactly. They take the units the others leave, by
@@ -844,51 +747,96 @@ enum class Proof { proved, exact, general };
 /// i's weight where it is free (0 where held), `held(i)` its held units (0 where free);
 /// `near_bound(i)` whether its held set's comparisons are too close to call (checked here, in
 /// the pass that reads the recipients anyway).
-template <bool Skip, class Free, class Held, class Near>
-Proof hamilton_by_doubles(std::size_t n, i64 R, u64 W, std::span<i64> seats, Workspace& ws, Free free_w, Held held,
-                          Near near_bound) {
+/// How many of the n bytes at p equal b, 16 at a time without a branch on the data (SSE2's
+/// width: a wider generic vector is split byte by byte in the base build, 19k instructions a
+/// call in callgrind); each byte lane counts at most n / 16 < 128 hits.
+[[gnu::always_inline]] inline std::uint32_t count_bytes(const std::uint8_t* p, std::size_t n, std::uint8_t b) {
+  using Bytes = std::uint8_t __attribute__((vector_size(16)));
+  const Bytes vb = Bytes{} + b;
+  Bytes hits{};
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    Bytes v;
+    std::memcpy(&v, p + i, 16);
+    hits -= reinterpret_cast<Bytes>(v == vb);  // -1 where equal
+  }
+  u64 lanes[2];
+  std::memcpy(lanes, &hits, 16);
+  u64 c = 0;
+  for (u64 x : lanes) {
+    x = (x & 0x00ff00ff00ff00ff) + ((x >> 8) & 0x00ff00ff00ff00ff);  // four sums below 2^9
+    c += (x * 0x0001000100010001) >> 48;
+  }
+  for (; i < n; ++i) c += p[i] == b;
+  return static_cast<std::uint32_t>(c);
+}
+
+/// The counts of the doubles pass's buckets, on demand: the threshold search reads a handful
+/// near the guess (bucket 127 or 128), each a byte scan; past kScans of them, one histogram of
+/// every bucket (a threshold far from the guess).
+class BucketCounts {
+ public:
+  BucketCounts(const std::uint8_t* bucket, std::size_t n) : bucket_(bucket), n_(n) {}
+  std::uint32_t operator()(int b) {
+    if (!full_ && ++scans_ > kScans) {
+      std::fill(std::begin(count_), std::end(count_), 0u);
+      for (std::size_t i = 0; i < n_; ++i) ++count_[bucket_[i]];
+      full_ = true;
+    }
+    return full_ ? count_[b] : count_bytes(bucket_, n_, static_cast<std::uint8_t>(b));
+  }
+
+ private:
+  static constexpr int kScans = 8;
+  const std::uint8_t* bucket_;
+  std::size_t n_;
+  int scans_ = 0;
+  bool full_ = false;
+  std::uint32_t count_[256];
+};
+
+template <class Free, class Held, class Near>
+[[gnu::always_inline]] inline Proof hamilton_by_doubles(std::size_t n, i64 R, u64 W, std::span<i64> seats,
+                                                        Workspace& ws, Free free_w, Held held, Near near_bound) {
   ws.bucket_all.resize(n);
   std::uint8_t* bucket = ws.bucket_all.data();
-  // Bucket 0's count is never read (a threshold there goes to the exact pass). With Skip the
-  // quotas below 1/256 -- the held recipients and those of weight 0, 73 % of them on B3's
-  // benchmark with a maximum -- count in eight slots beside it, which GCC compiles as a branch:
-  // with a common maximum the branch-free count in bucket 0 took 16.4-16.8 floor passes a call
-  // (Newton's passes 12.7-15.0) against 7.9-11.1 this way; the same slots without a branch, or
-  // the branch skipping the count, were as slow or slower (cause not found); with a minimum
-  // alone or no bounds this way, mispredicted, cost 0.2-1 us (results/bench/perf.md, section 39).
-  std::uint32_t count[256 + 8] = {};
   // 256 R / W: 256 q~ is q~ exactly (a power of two), so floor(256 q~) >> 8 = floor(q~).
   const double scale256 = 256.0 * (static_cast<double>(R) / static_cast<double>(W));
-  i64 sum = 0;  // of the proposals
-  bool near = false;
+  i64 sum = 0;    // of the proposals
+  i64 above = 0;  // the proposals rounded up: buckets 128 .. 255
+  u64 near = 0;   // not bool: GCC vectorises no reduction of bools
   i64* a = seats.data();
+  // No histogram here: its increments (one load and store a recipient on an address known only
+  // after the quota's chain) kept the pass scalar and slow, most where the held recipients all
+  // counted in bucket 0 (results/bench/perf.md, sections 39 and 42). Without them the AVX-512
+  // copy converts, multiplies and truncates eight quotas a step; the threshold search reads the
+  // few buckets it needs from the bytes (BucketCounts).
   for (std::size_t i = 0; i < n; ++i) {
     const i64 q256 = static_cast<i64>(static_cast<double>(static_cast<i64>(free_w(i))) * scale256);  // w <= 2^53
     const i64 rounded = (q256 + 128) >> 8;
     a[i] = held(i) + rounded;  // q256 = 0 where held
-    const auto bk = static_cast<std::uint8_t>(q256);
-    bucket[i] = bk;
-    ++count[Skip && q256 == 0 ? 256 + (i & 7) : bk];
+    bucket[i] = static_cast<std::uint8_t>(q256);
     sum += rounded;
-    near |= near_bound(i);
+    above += (q256 >> 7) & 1;
+    near |= static_cast<u64>(near_bound(i));
   }
-  if (near) return Proof::general;
-  i64 above = 0;  // the proposals rounded up: buckets 128 .. 255
-  for (int b = 128; b < 256; ++b) above += count[b];
+  if (near != 0) return Proof::general;
+  BucketCounts count(bucket, n);
   // The threshold bucket t: `above` = the recipients in buckets above t, fewer than the units
-  // left, which those and bucket t's reach. The search starts at the guess.
+  // left, which those and bucket t's reach. The search starts at the guess. Bucket 0's count is
+  // never read (a threshold there goes to the exact pass).
   const i64 left = R - (sum - above);  // off by the quotas whose floor the doubles missed
   int t = 127;
   if (above < left) {
-    for (; t > 0 && above + count[t] < left; --t) above += count[t];
+    for (i64 c; t > 0 && above + (c = count(t)) < left; --t) above += c;
   } else {
-    while (above >= left && t < 255) above -= count[++t];
+    while (above >= left && t < 255) above -= count(++t);
     if (above >= left) return Proof::exact;  // no unit left (or fewer than none)
   }
   if (t == 0) return Proof::exact;  // the threshold near 0 (and recipients of weight 0 in bucket 0)
   const int lo = t - 1, hi = std::min(t + 1, 255);
   // The units left to the window: `above` counts the buckets above t, the window's top one too.
-  i64 units = left - (above - (hi > t ? count[hi] : 0));
+  i64 units = left - (above - (hi > t ? count(hi) : 0));
   // Pass 3, over the buckets between the guess (128) and the window only.
   const int band_lo = std::min(lo, 128), band_hi = std::max(hi + 1, 128);  // [band_lo, band_hi)
   std::uint32_t at[64];
@@ -952,12 +900,13 @@ Proof hamilton_by_doubles(std::size_t n, i64 R, u64 W, std::span<i64> seats, Wor
 /// are not already) and returns the array. It has no check of the held set's comparisons of its
 /// own, so where it takes over above kDoubleHouse they are proved here first (a quota within
 /// ulps of its bound, read on the wrong side, gave wrong seats or decided a tie).
-template <bool Bounded, bool Skip, class Free, class Held, class Near, class Spill>
-bool hamilton_floors(std::size_t n, i64 R, u64 W, std::span<i64> seats, Workspace& ws, Free free_w, Held held,
-                     Near near_bound, Spill spill) {
+template <bool Bounded, class Free, class Held, class Near, class Spill>
+[[gnu::always_inline]] inline bool hamilton_floors(std::size_t n, i64 R, u64 W, std::span<i64> seats,
+                                                   Workspace& ws, Free free_w, Held held, Near near_bound,
+                                                   Spill spill) {
   if (u128(R) * W > (u128(1) << 61)) return false;
   if (R <= kDoubleHouse) {
-    switch (hamilton_by_doubles<Skip>(n, R, W, seats, ws, free_w, held, near_bound)) {
+    switch (hamilton_by_doubles(n, R, W, seats, ws, free_w, held, near_bound)) {
       case Proof::proved: return true;
       case Proof::general: return false;
       case Proof::exact: break;
@@ -970,10 +919,12 @@ bool hamilton_floors(std::size_t n, i64 R, u64 W, std::span<i64> seats, Workspac
 }
 
 /// Hamilton: the doubles pass where it proves the result, the exact floors otherwise. With
-/// bounds, the held recipients take their bound and count as weight 0: found on buckets of the
-/// weights where every recipient has the same bounds, by Newton's passes otherwise.
+/// bounds, the held recipients take their bound and count as weight 0: found on two thresholds
+/// of the weights where every recipient has the same bounds (uniform_held_set), by Newton's
+/// passes on each recipient's bounds otherwise.
 template <bool Lo, bool Hi>
-bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats, Workspace& ws, Bounds b) {
+[[gnu::always_inline]] inline bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats,
+                                                 Workspace& ws, Bounds b) {
   const std::size_t n = weights.size();
   // The accessors below capture by value: the floors pass stores bytes, which may alias
   // anything held by reference (GCC reloaded the weights' pointer for every recipient).
@@ -986,14 +937,14 @@ bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats
     u64 any = 0, all = 0;
     for (const u64 v : weights) any |= v, all += v;
     if (any > kMaxWeight || all > kMaxTotalWeight || all == 0) return false;
-    return hamilton_floors<false, false>(
+    return hamilton_floors<false>(
         n, house, all, seats, ws, [w](std::size_t i) { return w[i]; }, [](std::size_t) { return i64{0}; }, never,
         [w] { return w; });
   } else {
     if ((!Lo || same_everywhere(b.min)) && (!Hi || same_everywhere(b.max))) {
       const i64 lo = Lo ? b.min[0] : 0, hi = Hi ? b.max[0] : 0;
       UniformSet u;
-      switch (uniform_held_set<Hi>(weights, house, lo, hi, ws, u)) {
+      switch (uniform_held_set<Hi>(weights, house, lo, hi, u)) {
         case Uniform::general: return false;
         case Uniform::newton: break;
         case Uniform::proved: {
@@ -1005,7 +956,8 @@ bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats
           auto held = [w, below, above, lo, hi](std::size_t i) {
             return (-i64{w[i] < below} & lo) | (Hi ? -i64{w[i] > above} & hi : 0);
           };
-          return hamilton_floors<true, Hi>(n, u.set.rest, u.set.weight, seats, ws, free_w, held, never, [&] {
+          auto unclear = [w, u](std::size_t i) __attribute__((always_inline)) { return held_set_unclear<Hi>(w[i], u); };
+          return hamilton_floors<true>(n, u.set.rest, u.set.weight, seats, ws, free_w, held, unclear, [&] {
             ws.rem.resize(n);
             for (std::size_t i = 0; i < n; ++i) ws.rem[i] = free_w(i), seats[i] = held(i);
             return ws.rem.data();
@@ -1031,7 +983,7 @@ bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats
     };
     const u64* free_w = ws.rem.data();
     const i64* a = seats.data();
-    return hamilton_floors<true, false>(
+    return hamilton_floors<true>(
         n, set.rest, set.weight, seats, ws, [free_w](std::size_t i) { return free_w[i]; },
         [a](std::size_t i) { return a[i]; }, near_bound, [free_w] { return free_w; });
   }
@@ -1067,6 +1019,38 @@ bool fast_divisor_base(const Signposts& sp, std::span<const u64> weights, i64 ho
   return fast_divisor<M, Lo, Hi, false>(sp, weights, house, seats, ws, b, out);
 }
 
+using HamiltonPath = bool (*)(std::span<const u64>, i64, std::span<i64>, Workspace&, Bounds);
+
+// Hamilton's fast path in one copy per instruction set, as the divisor methods': the doubles
+// pass (hamilton_by_doubles) converts, multiplies and truncates eight quotas a step with AVX-512
+// DQ. The same IEEE operations on the same values in every copy, so the same seats.
+#ifdef KIMSIM_FAST_PATHS
+template <bool Lo, bool Hi>
+[[gnu::target("avx512f,avx512dq,avx512vl")]] bool fast_hamilton_avx512(std::span<const u64> weights, i64 house,
+                                                                      std::span<i64> seats, Workspace& ws, Bounds b) {
+  return fast_hamilton<Lo, Hi>(weights, house, seats, ws, b);
+}
+template <bool Lo, bool Hi>
+[[gnu::target("avx2")]] bool fast_hamilton_avx2(std::span<const u64> weights, i64 house, std::span<i64> seats,
+                                                Workspace& ws, Bounds b) {
+  return fast_hamilton<Lo, Hi>(weights, house, seats, ws, b);
+}
+#endif
+template <bool Lo, bool Hi>
+bool fast_hamilton_base(std::span<const u64> weights, i64 house, std::span<i64> seats, Workspace& ws, Bounds b) {
+  return fast_hamilton<Lo, Hi>(weights, house, seats, ws, b);
+}
+
+/// fast_hamilton<Lo, Hi> on path `path` of fast_paths().
+template <bool Lo, bool Hi>
+HamiltonPath hamilton_on(std::size_t path) {
+#ifdef KIMSIM_FAST_PATHS
+  if (path == 0) return fast_hamilton_avx512<Lo, Hi>;
+  if (path == 1) return fast_hamilton_avx2<Lo, Hi>;
+#endif
+  return fast_hamilton_base<Lo, Hi>;
+}
+
 /// fast_divisor<M, Lo, Hi> on path `path` of fast_paths().
 template <Method M, bool Lo, bool Hi>
 DivisorPath divisor_on(std::size_t path) {
@@ -1097,13 +1081,18 @@ bool fast_divisor_of(std::size_t path, const Rule& rule, const Signposts& sp, st
 
 namespace detail {
 
-bool hamilton_buckets_prove(std::span<const std::uint64_t> weights, std::int64_t house, std::int64_t lo, std::int64_t hi,
-                            Workspace& ws) {
-  // apportion_fast's own preconditions for the way (n < 2048 keeps the buckets' sums exact).
+bool hamilton_common_bounds_prove(std::span<const std::uint64_t> weights, std::int64_t house, std::int64_t lo,
+                                  std::int64_t hi) {
+  // apportion_fast's own preconditions for the way (n < 2048 keeps the Newton passes' sums exact).
   if (weights.empty() || weights.size() > kFastRecipients || house < 0 || house > kMaxHamiltonHouse) return false;
   UniformSet u;
-  if (hi == kUnbounded) return uniform_held_set<false>(weights, house, lo, 0, ws, u) == Uniform::proved;
-  return uniform_held_set<true>(weights, house, lo, hi, ws, u) == Uniform::proved;
+  auto clear = [&]<bool Hi>() {
+    if (uniform_held_set<Hi>(weights, house, lo, hi, u) != Uniform::proved) return false;
+    for (const u64 w : weights)
+      if (held_set_unclear<Hi>(w, u)) return false;
+    return true;
+  };
+  return hi == kUnbounded ? clear.operator()<false>() : clear.operator()<true>();
 }
 
 std::int64_t signpost_free_round(Method method, double q, bool& near) {
@@ -1147,10 +1136,10 @@ bool apportion_fast_on(std::size_t path, const Rule& rule, std::span<const std::
   if (!is_divisor_method(rule.method)) {
     // Vinton with bounds holds by lower quotas of the whole house: left to the general kernel.
     if (house > kMaxHamiltonHouse || (bounded && rule.method != Method::hamilton)) return false;
-    if (lo && hi) return fast_hamilton<true, true>(weights, house, seats, ws, bounds);
-    if (lo) return fast_hamilton<true, false>(weights, house, seats, ws, bounds);
-    if (hi) return fast_hamilton<false, true>(weights, house, seats, ws, bounds);
-    return fast_hamilton<false, false>(weights, house, seats, ws, bounds);
+    if (lo && hi) return hamilton_on<true, true>(path)(weights, house, seats, ws, bounds);
+    if (lo) return hamilton_on<true, false>(path)(weights, house, seats, ws, bounds);
+    if (hi) return hamilton_on<false, true>(path)(weights, house, seats, ws, bounds);
+    return hamilton_on<false, false>(path)(weights, house, seats, ws, bounds);
   }
   if (house > kMaxDivisorHouse) return false;
   const Signposts sp{rule.method};

@@ -11,8 +11,9 @@ namespace kimsim::detail {
 bool apportion_fast(const Rule& rule, std::span<const std::uint64_t> weights, std::int64_t house,
                     std::span<std::int64_t> seats, Workspace& ws, Bounds bounds, Outcome& out);
 
-/// The instruction sets the divisor methods' fast path is compiled for, widest first ("avx512",
-/// "avx2" on x86-64 with GCC, then "base", the build's own, which runs everywhere): every one
+/// The instruction sets the fast path (divisor methods and Hamilton) is compiled for, widest
+/// first ("avx512", "avx2" on x86-64 with GCC, then "base", the build's own, which runs
+/// everywhere): every one
 /// gives the same seats and the same divisor interval bits. apportion_fast takes the first this
 /// CPU supports (first_supported, cpu_path.hpp), once; the tests run each. No function member:
 /// each method and bounds' shape has its own copy per instruction set (apportion_fast_on).
@@ -22,8 +23,7 @@ struct FastPath {
 };
 std::span<const FastPath> fast_paths();
 
-/// apportion_fast on path `path` of fast_paths(), which this CPU must support (Hamilton and
-/// Vinton have one path: the same on every one).
+/// apportion_fast on path `path` of fast_paths(), which this CPU must support.
 bool apportion_fast_on(std::size_t path, const Rule& rule, std::span<const std::uint64_t> weights,
                        std::int64_t house, std::span<std::int64_t> seats, Workspace& ws, Bounds bounds,
                        Outcome& out);
@@ -34,11 +34,12 @@ bool apportion_fast_on(std::size_t path, const Rule& rule, std::span<const std::
 std::int64_t signpost_free_round(Method method, double q, bool& near);
 
 /// Whether bounded Hamilton where every recipient has the minimum `lo` and the maximum `hi`
-/// (kUnbounded: none) proves whom the bounds hold on buckets of the weights, the way
-/// apportion_fast tries first for that shape (Newton's passes otherwise). For the tests, which
-/// must know that this way ran.
-bool hamilton_buckets_prove(std::span<const std::uint64_t> weights, std::int64_t house, std::int64_t lo, std::int64_t hi,
-                            Workspace& ws);
+/// (kUnbounded: none) proves whom the bounds hold on Newton's passes over the weights' two
+/// thresholds, the way apportion_fast tries first for that shape (Newton's passes on each
+/// recipient's bounds otherwise): the fixed point and every recipient clear of its margin. For
+/// the tests, which must know that this way ran.
+bool hamilton_common_bounds_prove(std::span<const std::uint64_t> weights, std::int64_t house, std::int64_t lo,
+                                  std::int64_t hi);
 
 /// The general kernel: every method, bound, tie policy and error.
 Outcome apportion_general(const Rule& rule, std::span<const std::uint64_t> weights, std::int64_t house,
