@@ -703,6 +703,20 @@ TEST_CASE("bounded Hamilton with the same bounds for everyone (common bounds on 
                 << " left to the general kernel");
 }
 
+// The thresholds' proof leaves alone a weight whose quota sits exactly on a common bound (its
+// side is a matter of ulps of lambda): the random instances above reach such quotas (c k on the
+// bound) but their seats come out the same on either side, so only the proof's own answer shows
+// a band check that is missing. Here lambda* = 1 exactly: with the minimum 1 weight 1's quota is
+// 1, with the maximum 2 weight 2's quota is 2; one unit more in the house and no quota is on a
+// bound, which the thresholds prove.
+TEST_CASE("bounded Hamilton's thresholds do not prove a quota exactly on a common bound") {
+  const std::vector<u64> w{1, 2, 4};
+  CHECK_FALSE(detail::hamilton_common_bounds_prove(w, 7, 1, kUnbounded));  // 1 + 2 + 4: weight 1 at the minimum
+  CHECK(detail::hamilton_common_bounds_prove(w, 8, 1, kUnbounded));
+  CHECK_FALSE(detail::hamilton_common_bounds_prove(w, 5, 0, 2));  // 1 + 2 + 2: weight 2 at the maximum
+  CHECK(detail::hamilton_common_bounds_prove(w, 4, 0, 2));
+}
+
 TEST_CASE("divisor methods are house monotone") {
   std::mt19937_64 rng(7);
   Workspace ws;
