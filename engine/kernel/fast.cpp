@@ -730,25 +730,6 @@ constexpr double kWindowMargin = 1.0 / 1024.0;
 
 enum class Proof { proved, exact, general };
 
-/// Hamilton in doubles: the seats are floor(q_i + 1 - theta) for the threshold remainder theta
-/// (no tie: the units go to the remainders >= theta), and where q_i's fraction lies away from
-/// theta its double q~_i gives the same floor, even where q~_i's own floor is off by one (a
-/// fraction near 1 read as near 0 of the next integer, and the other way round: theta is neither
-/// near 0 nor near 1, so the recipient keeps its seat). Pass 2 computes floor(256 q~), which is
-/// the floor of q~ and its fraction's bucket (256 of them), proposes q~ rounded to the nearest
-/// integer (the threshold guessed at 1/2) and counts those rounded up; the threshold bucket t
-/// follows from the units left and the counts of the few buckets next to the guess. Recipients above buckets t - 1 .. t + 1 take a unit, those below none;
-/// pass 3 visits only the buckets between the guess and that window (a byte scan, 16 at a time)
-/// to correct the proposal there and collect the candidates in the window (a handful), whose
-/// floors and remainders are then computed exactly. They take the units the others leave, by
-/// largest exact remainder, if three things prove it: no tie at the threshold, and the
-/// threshold's fraction at least kWindowMargin inside the window's lower and the largest unserved
-/// fraction inside its upper edge (the recipients outside the window lie beyond those edges but
-/// for the quotas' error). Anything else, and a house above kDoubleHouse, is left to
-/// hamilton_exact; the caller keeps houses above kDoubleHouse from it. `free_w(i)` is recipient
-/// i's weight where it is free (0 where held), `held(i)` its held units (0 where free);
-/// `near_bound(i)` whether its held set's comparisons are too close to call (checked here, in
-/// the pass that reads the recipients anyway).
 /// How many of the n bytes at p equal b, 16 at a time without a branch on the data (SSE2's
 /// width: a wider generic vector is split byte by byte in the base build, 19k instructions a
 /// call in callgrind); each byte lane counts at most n / 16 < 128 hits.
@@ -797,6 +778,26 @@ class BucketCounts {
   std::uint32_t count_[256];
 };
 
+/// Hamilton in doubles: the seats are floor(q_i + 1 - theta) for the threshold remainder theta
+/// (no tie: the units go to the remainders >= theta), and where q_i's fraction lies away from
+/// theta its double q~_i gives the same floor, even where q~_i's own floor is off by one (a
+/// fraction near 1 read as near 0 of the next integer, and the other way round: theta is neither
+/// near 0 nor near 1, so the recipient keeps its seat). Pass 2 computes floor(256 q~), which is
+/// the floor of q~ and its fraction's bucket (256 of them), proposes q~ rounded to the nearest
+/// integer (the threshold guessed at 1/2) and counts those rounded up; the threshold bucket t
+/// follows from the units left and the counts of the few buckets next to the guess (BucketCounts).
+/// Recipients above buckets t - 1 .. t + 1 take a unit, those below none; pass 3 visits only the
+/// buckets between the guess and that window (a byte scan, 16 at a time) to correct the proposal
+/// there and collect the candidates in the window (a handful), whose
+/// floors and remainders are then computed exactly. They take the units the others leave, by
+/// largest exact remainder, if three things prove it: no tie at the threshold, and the
+/// threshold's fraction at least kWindowMargin inside the window's lower and the largest unserved
+/// fraction inside its upper edge (the recipients outside the window lie beyond those edges but
+/// for the quotas' error). Anything else, and a house above kDoubleHouse, is left to
+/// hamilton_exact; the caller keeps houses above kDoubleHouse from it. `free_w(i)` is recipient
+/// i's weight where it is free (0 where held), `held(i)` its held units (0 where free);
+/// `near_bound(i)` whether its held set's comparisons are too close to call (checked here, in
+/// the pass that reads the recipients anyway).
 template <class Free, class Held, class Near>
 [[gnu::always_inline]] inline Proof hamilton_by_doubles(std::size_t n, i64 R, u64 W, std::span<i64> seats,
                                                         Workspace& ws, Free free_w, Held held, Near near_bound) {
