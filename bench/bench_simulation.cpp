@@ -9,15 +9,21 @@
 
 namespace {
 
-void BM_Replication(benchmark::State& state) {
-  const auto ls = kimsim::io::load_scenario(KIMSIM_SOURCE_DIR "/scenarios/kim-nrw-2021.yaml");
+/// The baseline's replicator with its accumulators, as `kimsim simulate` keeps them per thread.
+/// Built in place (the replicator keeps references to the scenario and the spec beside it).
+struct Baseline {
+  const kimsim::io::LoadedScenario ls = kimsim::io::load_scenario(KIMSIM_SOURCE_DIR "/scenarios/kim-nrw-2021.yaml");
   const kimsim::SimulationSpec spec = *ls.simulation;
-  kimsim::Replicator rep(ls.scenario, ls.regions, spec);
-  std::vector<kimsim::SlotStats> stats(rep.slots().size());
-  std::vector<kimsim::StateStats> total(rep.years().size());
+  kimsim::Replicator rep{ls.scenario, ls.regions, spec};
+  std::vector<kimsim::SlotStats> stats = std::vector<kimsim::SlotStats>(rep.slots().size());
+  std::vector<kimsim::StateStats> total = std::vector<kimsim::StateStats>(rep.years().size());
+};
+
+void BM_Replication(benchmark::State& state) {
+  Baseline b;
   std::uint64_t r = 0;
   for (auto _ : state) {
-    rep.run(r++, stats, total);
+    b.rep.run(r++, b.stats, b.total);
     benchmark::ClobberMemory();
   }
 }
@@ -47,8 +53,32 @@ void BM_Plan(benchmark::State& state) {
   }
 }
 
+/// Where a replication's time goes, by taking parts away (perf.md § 43): the same replication as
+/// BM_Replication but each row's outcome stored in an array instead of scored (Replicator::record:
+/// the draws, the plan and the payout, none of the accumulators' write set), and the full
+/// replication on the same draws every time (replication 0: every branch repeats from one
+/// iteration to the next, where the predictor can learn it, and no new value reaches the
+/// accumulators).
+void BM_ReplicationParts(benchmark::State& state) {
+  Baseline b;
+  std::vector<kimsim::RowOutcome> outcomes(b.rep.slots().size());
+  const bool outcomes_only = state.range(0) == 0;
+  std::uint64_t r = 0;
+  for (auto _ : state) {
+    if (outcomes_only)
+      b.rep.record(r++, outcomes);
+    else
+      b.rep.run(0, b.stats, b.total);
+    benchmark::ClobberMemory();
+  }
+}
+
 }  // namespace
 
 BENCHMARK(BM_Replication)->Name("BM_Replication/kim_nrw_2021");
+// Not named BM_Replication*, so that `--benchmark_filter=BM_Replication` (issue 17's measure) runs
+// the one benchmark.
+BENCHMARK(BM_ReplicationParts)->Name("BM_RepParts/kim_nrw_2021/outcomes_only")->Arg(0);
+BENCHMARK(BM_ReplicationParts)->Name("BM_RepParts/kim_nrw_2021/same_draws")->Arg(1);
 BENCHMARK(BM_Plan)->Name("BM_Plan/kim_nrw_2021/all_apply")->Arg(0);
 BENCHMARK(BM_Plan)->Name("BM_Plan/kim_nrw_2021/uptake_95")->Arg(1);

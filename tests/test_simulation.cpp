@@ -706,6 +706,51 @@ TEST_CASE("value counts: a repeat is counted in place only after a value and whi
   CHECK(total(exact) == 3);
 }
 
+TEST_CASE("value counts: repeats counted in the slot reach every reader, merge and move of the last value") {
+  // add_repeat counts a repeat of the last value apart from its entry (perf.md § 43): runs of
+  // repeats, read in the middle of a run (entries, nth), merged while pending, and pending when
+  // the values outgrow the exact limit, against a plain map.
+  std::uint64_t x = 43;
+  auto next = [&] { return x = x * 6364136223846793005ULL + 1442695040888963407ULL; };
+  ValueCounts a, b;
+  std::map<std::int64_t, std::uint64_t> want_a, want_b;
+  auto as_vector = [](const std::map<std::int64_t, std::uint64_t>& m) {
+    return std::vector<std::pair<std::int64_t, std::uint64_t>>(m.begin(), m.end());
+  };
+  for (int run = 0; run < 300; ++run) {
+    const std::int64_t v = static_cast<std::int64_t>(next() >> 40) % 50;
+    const int length = 1 + static_cast<int>(next() >> 60);  // 1 to 16
+    ValueCounts& c = run % 3 == 0 ? b : a;
+    auto& want = run % 3 == 0 ? want_b : want_a;
+    for (int k = 0; k < length; ++k) {
+      c.add(v);
+      ++want[v];
+      if (k == length / 2 && run % 5 == 0) REQUIRE(c.entries() == as_vector(want));  // read mid-run
+    }
+  }
+  CHECK(a.entries() == as_vector(want_a));
+  std::uint64_t n = 0;
+  for (const auto& [v, count] : want_a) n += count;
+  CHECK(a.nth(n) == want_a.rbegin()->first);
+  // Both sides pending when merged: the merge counts them, and repeats after it count again.
+  a.add(7), a.add(7), b.add(9), b.add(9);
+  want_a[7] += 2, want_b[9] += 2;
+  a.merge(b);
+  for (const auto& [v, count] : want_b) want_a[v] += count;
+  a.add(9), a.add(9);
+  want_a[9] += 2;
+  CHECK(a.entries() == as_vector(want_a));
+  // Pending repeats when the values pass the exact limit: binned with every repeat in its bin.
+  ValueCounts many;
+  std::uint64_t added = 0;
+  for (std::int64_t v = 1; v <= static_cast<std::int64_t>(ValueCounts::kExact) + 1; ++v)
+    for (int k = 0; k < 3; ++k) many.add(v * 100'000), ++added;
+  CHECK(!many.exact());
+  std::uint64_t counted = 0;
+  for (const auto& [v, count] : many.entries()) counted += count;
+  CHECK(counted == added);
+}
+
 TEST_CASE("value counts: the entries are the values counted, exact and binned, as counted apart") {
   // The searches of add_other against a plain map: per value while exact, per 0.01 % bin (its
   // smallest value, every value <= 0 in one bin) once binned.

@@ -23,6 +23,7 @@ void Histogram::merge(const Histogram& o) {
 }
 
 void ValueCounts::add_other(std::int64_t v) {
+  settle();  // last_ moves below
   if (!binned_) {
     // Most values that are not the last one are one of its neighbours (positions at a flat rate
     // moving by one step): checked before the search. Which one it is, is a coin flip per call,
@@ -41,20 +42,20 @@ void ValueCounts::add_other(std::int64_t v) {
       if (found) {
         const std::uint32_t at = below + 2 * static_cast<std::uint32_t>(up);
         ++counts_[at].second;
-        last_ = at;
+        last_ = at, last_value_ = v;
         return;
       }
     }
     const auto it = std::lower_bound(counts_.begin(), counts_.end(), std::make_pair(v, std::uint64_t{0}));
     if (it != counts_.end() && it->first == v) {
       ++it->second;
-      last_ = static_cast<std::uint32_t>(it - counts_.begin());
+      last_ = static_cast<std::uint32_t>(it - counts_.begin()), last_value_ = v;
       return;
     }
     if (counts_.size() < kExact) {
       // Its place before the insertion: in `insert(...) - begin()` the begin may be read first,
       // from the storage the insertion frees.
-      last_ = static_cast<std::uint32_t>(it - counts_.begin());
+      last_ = static_cast<std::uint32_t>(it - counts_.begin()), last_value_ = v;
       counts_.insert(it, {v, 1});
       return;
     }
@@ -74,6 +75,7 @@ void ValueCounts::add_other(std::int64_t v) {
 }
 
 void ValueCounts::to_bins() {
+  settle();
   std::vector<std::pair<std::int64_t, std::uint64_t>> bins;
   for (const auto& [v, n] : counts_) {
     if (!bins.empty() && value_bin(bins.back().first) == value_bin(v))
@@ -87,6 +89,7 @@ void ValueCounts::to_bins() {
 }
 
 void ValueCounts::merge(const ValueCounts& o) {
+  settle(), o.settle();
   std::vector<std::pair<std::int64_t, std::uint64_t>> merged;
   merged.reserve(counts_.size() + o.counts_.size());
   std::merge(counts_.begin(), counts_.end(), o.counts_.begin(), o.counts_.end(), std::back_inserter(merged));
@@ -104,6 +107,7 @@ void ValueCounts::merge(const ValueCounts& o) {
 }
 
 std::int64_t ValueCounts::nth(std::uint64_t k) const {
+  settle();
   std::uint64_t cum = 0;
   for (const auto& [v, n] : counts_)
     if ((cum += n) >= k) return v;

@@ -115,11 +115,14 @@ class ValueCounts {
     if (!add_repeat(v)) add_other(v);
   }
   /// Counts v where it is the last value added, as most replications repeat it (positions at a
-  /// flat rate take few amounts); else counts nothing and says so.
+  /// flat rate take few amounts); else counts nothing and says so. A repeat reads and writes the
+  /// slot alone: it is counted in pending_, not in its entry, whose heap line (anywhere in up to
+  /// kExact entries, 16 KiB a slot) was read and written per row (perf.md § 43).
   bool add_repeat(std::int64_t v) {
-    if (last_ >= counts_.size() || counts_[last_].first != v) return false;  // binned: last_ is kNoLast
-    ++counts_[last_].second;
-    return true;
+    // Both tests on the slot's own bytes, so no short circuit is needed (binned: last_ is kNoLast).
+    const bool repeat = static_cast<bool>(int{v == last_value_} & int{last_ < counts_.size()});
+    pending_ += repeat;
+    return repeat;
   }
   /// Counts v, any value: add() where add_repeat() said no.
   void add_other(std::int64_t v);
@@ -128,16 +131,31 @@ class ValueCounts {
   std::int64_t nth(std::uint64_t k) const;
   bool exact() const { return !binned_; }
   /// The entries (value, or smallest value of a bin; count), ascending: for packing.
-  const std::vector<std::pair<std::int64_t, std::uint64_t>>& entries() const { return counts_; }
+  const std::vector<std::pair<std::int64_t, std::uint64_t>>& entries() const {
+    settle();
+    return counts_;
+  }
   static ValueCounts from_entries(std::vector<std::pair<std::int64_t, std::uint64_t>> entries, bool exact);
 
  private:
-  std::vector<std::pair<std::int64_t, std::uint64_t>> counts_;  // ascending values (bin minima)
+  // Ascending values (bin minima). Mutable for settle(): every reader sees the pending repeats.
+  mutable std::vector<std::pair<std::int64_t, std::uint64_t>> counts_;
+  // The value at last_, and the repeats of it not yet added to its entry (only while last_ <
+  // counts_.size()). Every reader and every change of last_ settles them first, so that the
+  // counts are those of adding each value to its entry.
+  std::int64_t last_value_ = 0;
+  mutable std::uint64_t pending_ = 0;
   // Where the last value went (< kExact): most replications repeat it. kNoLast before the first
   // value and while binned, so that add_repeat's one comparison with the size says both.
   static constexpr std::uint32_t kNoLast = ~std::uint32_t{0};
   std::uint32_t last_ = kNoLast;
   bool binned_ = false;
+  void settle() const {
+    // Tested on last_, not on pending_: that branch goes the same way call after call (true while
+    // exact, false while binned); one on pending_ mispredicted in add_other.
+    if (last_ < counts_.size()) counts_[last_].second += pending_;
+    pending_ = 0;
+  }
   void to_bins();
 };
 
