@@ -64,8 +64,10 @@ Selector read_selector(Reader& rd, const YAML::Node& node, const std::string& pa
       if (!ags) continue;
       rd.refer(rd.regions, kv.first, path + ".exclude_from." + *ags);
       const auto y = rd.whole(kv.second, path + ".exclude_from." + *ags, 1000, 9999, "a year from 1000 to 9999");
-      if (y && year >= static_cast<int>(*y) && std::find(s.exclude.begin(), s.exclude.end(), *ags) == s.exclude.end())
+      if (y && year >= static_cast<int>(*y) && std::find(s.exclude.begin(), s.exclude.end(), *ags) == s.exclude.end()) {
         s.exclude.push_back(*ags);
+        s.excluded_this_year.push_back(*ags);
+      }
     }
   }
   for (std::size_t i = 0; i < s.include.size(); ++i)

@@ -130,6 +130,10 @@ struct Selector {
   std::vector<std::string> flags;   ///< all of these
   std::vector<std::string> include; ///< AGS added regardless
   std::vector<std::string> exclude; ///< AGS removed
+  /// Of `exclude`, those that only `exclude_from` leaves out, from a year at or before the
+  /// scenario's: recipients in earlier years (a pass-through from one is dropped for this year,
+  /// with a note, where any other non-recipient's is an error).
+  std::vector<std::string> excluded_this_year;
 };
 
 /// A distribution key: weighted indicator shares, optionally capped relative to one indicator's
@@ -368,6 +372,9 @@ class Plan {
   const std::vector<Row>& rows() const { return rows_; }
   /// The regions any rule reads, ascending: the only ones whose uncertainty matters.
   const std::vector<std::size_t>& regions_read() const { return read_; }
+  /// What the plan leaves out of the scenario as written, for a reader of its results: a
+  /// pass-through from a Kreis that `exclude_from` leaves out this year.
+  const std::vector<Note>& notes() const { return notes_; }
 
   /// Allocates every Baustein. Deterministic; throws InputError where the inputs leave a rule
   /// unsatisfiable (a budget below the bases, every recipient absent, ...).
@@ -394,6 +401,7 @@ class Plan {
   const Regions* regions_;
   std::vector<Row> rows_;
   std::vector<std::size_t> read_;
+  std::vector<Note> notes_;
   std::shared_ptr<const std::vector<Compiled>> compiled_;
 };
 
