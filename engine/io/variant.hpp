@@ -67,6 +67,9 @@ struct MergedScenario {
   /// The file (index into files) that set a value, by path; a path not listed has the file of
   /// its nearest enclosing path. "" holds the deepest base.
   std::map<std::string, std::size_t> origin;
+  /// The values a variant's `remove` took out of its base, by path: the place of the entry
+  /// ("v.yaml:3:10: remove[0]"), where an error about the value's absence belongs.
+  std::map<std::string, std::string> removed;
 
   /// The file that set the value at `path`.
   const std::string& file_of(std::string path) const;

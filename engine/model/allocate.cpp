@@ -682,7 +682,11 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     // Over all candidates in a row, without the present ones' indices: the absent ones hold 0.
     const Cents allocated = total_cents(call, std::span<const Cents>(d.cents.data() + r0, nc));
     if (allocated > budget)
-      refuse(scenario, baustein_path(scenario, bi, "budget_eur"), b.id + ": the rule needs " + money_text(allocated) + ", more than the budget of " + money_text(budget));
+      // Named at the value a variant changed, where it changed the rate, the months or the rule.
+      throw scenario.places.error(baustein_path(scenario, bi, "budget_eur"),
+                                  b.id + ": the rule needs " + money_text(allocated) + ", more than the budget of " + money_text(budget),
+                                  {baustein_path(scenario, bi, "rate_per_vza_eur"), baustein_path(scenario, bi, "months"),
+                                   baustein_path(scenario, bi, std::string(b.rule->type().name))});
     Cents rest = budget - allocated;
     if (rest > 0 && b.residual == Residual::split_by_key) {
       // The rest by the rule's key, or by positions where the rule has none (fixed staffing).
