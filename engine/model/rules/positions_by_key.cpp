@@ -54,7 +54,8 @@ struct Values {
 
 /// What compile() checks of the values, said at the value: also for an evaluation's overrides.
 void check(const RuleSite& site, const Values& v) {
-  if (v.base % v.unit != 0) site.refuse(site.in_block("base_vza"), site.b().id + ": the base must be a whole number of units");
+  if (v.base % v.unit != 0)
+    site.refuse(site.in_block("base_vza"), site.b().id + ": the base must be a whole number of units", {site.in_block("unit_vza")});
   if (v.min && v.max && *v.max < *v.min)
     site.refuse(site.in_block("max_vza"),
                 site.b().id + ": the maximum of " + vza_text(*v.max) + " VZÄ is below the minimum of " + vza_text(*v.min) + " VZÄ",
