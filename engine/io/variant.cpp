@@ -140,6 +140,14 @@ class Merger {
     return std::nullopt;
   }
 
+  /// Two distributions of different kinds (`dist: uniform` and `dist: normal`): their parameters
+  /// are others, and merged, the base's would stand beside the variant's as unknown keys, at the
+  /// base's lines. The variant's replaces the base's whole, as a rule block of another type does.
+  static bool other_distribution(const YAML::Node& base, const YAML::Node& patch) {
+    const YAML::Node a = base["dist"], b = patch["dist"];
+    return a && b && a.IsScalar() && b.IsScalar() && a.Scalar() != b.Scalar();
+  }
+
   /// `skip`: a key left as the base wrote it — the `file` of a data file matched by it, whose
   /// name is relative to the folder of the file that wrote it (the variant's spelling would be
   /// read relative to the base's folder).
@@ -167,7 +175,7 @@ class Merger {
       if (!old) {
         base.force_insert(kv.first, kv.second);  // the variant's own key node: it keeps its place
         set_origin(child);
-      } else if (key != "key" && old->IsMap() && kv.second.IsMap()) {
+      } else if (key != "key" && old->IsMap() && kv.second.IsMap() && !other_distribution(*old, kv.second)) {
         overlay_map(*old, kv.second, child);
       } else if (old->IsSequence() && kv.second.IsSequence() && !merge_key_of(child).empty()) {
         overlay_list(*old, kv.second, child);

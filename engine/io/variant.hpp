@@ -5,8 +5,9 @@
 //
 // Merge rules (the README states them for users):
 // - mappings merge by key; the variant's value wins;
-// - except a distribution key (`key:`) and a rule block whose rule type changes: they replace the
-//   base's as a whole (`key: {population: 1.0}` means population only);
+// - except a distribution key (`key:`), a rule block whose rule type changes and a distribution
+//   whose `dist` changes: they replace the base's as a whole (`key: {population: 1.0}` means
+//   population only);
 // - lists of Bausteine merge by `id`, pass-through entries by `kreis`, indicator files by `file`
 //   (the base's name of a matched file stays), simulation years by `year`; an item with a new
 //   merge key is appended (a simulation year in its place among the base's years); `sources` and
