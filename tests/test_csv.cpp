@@ -136,6 +136,29 @@ TEST_CASE("CSV: short rows, bytes that are not UTF-8, duplicate and misdelimited
   CHECK(!parse_csv("name,weight\nx,1\n", "f.csv").other_delimiter());
 }
 
+TEST_CASE("a header written with another delimiter is found before its rows fail the parse") {
+  // Rows of a semicolon file split at their commas (a name, a decimal comma): the header says why.
+  const std::string semi = "\xEF\xBB\xBF# source\r\nags;name;area_km2\r\n05111;D\xC3\xBCsseldorf, Stadt;217,41\r\n";
+  CHECK(error_of(semi) == "f.csv:2:1: the header does not split at ',' but contains ';': is that the delimiter?");
+  const auto d = header_delimiter(semi, {}, {"ags", "name"});
+  REQUIRE(d);
+  CHECK(d->delimiter == ';');
+  CHECK(d->line == 2);
+  CHECK(d->why == "the header does not split at ',' but contains ';'");
+  // A header that splits at ',' too, inside a column's name: the columns needed decide.
+  const auto named = header_delimiter("kreis_ags;name, Kreis;s\n05111;a, b;1\n", {}, {"kreis_ags", "s"});
+  REQUIRE(named);
+  CHECK(named->delimiter == ';');
+  CHECK(named->why == "the header has no column 'kreis_ags' at ',' but has every column it needs at ';'");
+  CHECK(!header_delimiter("kreis_ags;name, Kreis;s\n", {}, {"kreis_ags", "t"}));  // not at ';' either
+  // Read as written: nothing to say, also where a cell holds the other delimiter.
+  CHECK(!header_delimiter("ags,name\n05111,\"a;b\"\n", {}, {"ags", "name"}));
+  CHECK(!header_delimiter("ags;name, Kreis\n05111;a, b\n", {';', ','}, {"ags", "name, Kreis"}));
+  CHECK(!header_delimiter("# only a comment\n", {}, {"ags"}));
+  // Quoted header cells at ';', read at ',': text after a closing quote, not a delimiter hint.
+  CHECK(header_delimiter("\"ags\";\"s\"\n", {}, {"ags", "s"})->delimiter == ';');
+}
+
 TEST_CASE("whole numbers use all 64 bits, and nothing else") {
   CHECK(parse_whole("0") == 0u);
   CHECK(parse_whole("18446744073709551615") == UINT64_MAX);

@@ -795,3 +795,27 @@ TEST_CASE("the kernel weighs each recipient by its key share in 12 decimals: in 
     }
   }
 }
+
+TEST_CASE("an error that values decide together names the one a variant changed") {
+  SourceMap places;
+  places.set("bausteine[B2].budget_eur", {"base.yaml", 44, 17}, 1);
+  places.set("bausteine[B2].rate_per_vza_eur", {"base.yaml", 45, 23}, 1);
+  places.set("bausteine[B2].positions_by_key", {"base.yaml", 47, 7}, 1);
+  places.set("bausteine[B2].positions_by_key.base_vza", {"v.yaml", 6, 17}, 0);
+  const std::vector<std::string> with = {"bausteine[B2].rate_per_vza_eur", "bausteine[B2].positions_by_key",
+                                         "bausteine[B2].months"};
+  // The variant changed a value inside the rule block: the error stands at its line.
+  CHECK(std::string(places.error("bausteine[B2].budget_eur", "too few units", with).what()) ==
+        "v.yaml:6:17: bausteine[B2].positions_by_key.base_vza: too few units");
+  // Where the variant changed the value the error is about, or none of the others, it stays there.
+  places.set("bausteine[B2].budget_eur", {"v.yaml", 5, 17}, 0);
+  CHECK(std::string(places.error("bausteine[B2].budget_eur", "too few units", with).what()) ==
+        "v.yaml:5:17: bausteine[B2].budget_eur: too few units");
+  places.set("bausteine[B2].budget_eur", {"base.yaml", 44, 17}, 1);
+  CHECK(std::string(places.error("bausteine[B2].budget_eur", "too few units", {"bausteine[B2].rate_per_vza_eur"}).what()) ==
+        "base.yaml:44:17: bausteine[B2].budget_eur: too few units");
+  // A key that only begins like another is not inside it.
+  places.set("bausteine[B2].rate_per_vza_eur_x", {"v.yaml", 9, 1}, 0);
+  CHECK(std::string(places.error("bausteine[B2].budget_eur", "x", {"bausteine[B2].rate_per_vza_eur"}).what()) ==
+        "base.yaml:44:17: bausteine[B2].budget_eur: x");
+}

@@ -344,6 +344,31 @@ bausteine:
   CHECK(k.root["data"]["indicators"][1]["columns"].IsMap());
 }
 
+TEST_CASE("a mistyped year in a dated value is an error at its key, in the file that wrote it") {
+  Folder f;
+  f.write("base.yaml", std::string(kBase) + "rate_per_vza_eur: {2020: 50000.00, 2021: 55000.00}\n" +
+                           "validation:\n  observed_positions: {B2: {5978: 8, 5158: 9}}\n");
+  const std::string v = f.write("v.yaml", "extends: base.yaml\nrate_per_vza_eur: {2024: 58000.00, 225: 59000.00}\n");
+  MergedScenario m = merge(v);
+  std::vector<std::string> errors;
+  settle_dated(m, 2021, errors);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0] == v + ":2:36: rate_per_vza_eur: '225' is not a year: a value given by year has four-digit years as keys, such as 2021");
+  // The observed positions of recipients written without their leading zero stay a mapping of
+  // AGS (the reader says "did you mean 05978?"), not a value given by year.
+  CHECK(m.root["validation"]["observed_positions"]["B2"].IsMap());
+}
+
+TEST_CASE("remove keeps the place of the entry that removed a value") {
+  Folder f;
+  f.write("base.yaml", kBase);
+  const std::string v = f.write("v.yaml", "extends: base.yaml\nremove:\n  - year\n  - bausteine[B2].pass_through\n");
+  const MergedScenario m = merge(v);
+  REQUIRE(m.removed.size() == 2);
+  CHECK(m.removed.at("year") == v + ":3:5: remove[0]");
+  CHECK(m.removed.at("bausteine[B2].pass_through") == v + ":4:5: remove[1]");
+}
+
 TEST_CASE("a year a variant adds to its base's dated value is located in the variant") {
   Folder f;
   const std::string base = f.write("base.yaml", std::string(kBase) + "rate_per_vza_eur: {2020: 50000.00, 2021: 55000.00}\n");

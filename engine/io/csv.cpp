@@ -25,6 +25,59 @@ std::string delimiter_name(char delimiter) {
   return delimiter == '\t' ? "tab" : "'" + std::string(1, delimiter) + "'";
 }
 
+namespace {
+
+/// "the header does not split at ',' but contains ';'": a header of one cell that holds another
+/// usual delimiter.
+std::string one_cell(char delimiter, char other) {
+  return "the header does not split at " + delimiter_name(delimiter) + " but contains " + delimiter_name(other);
+}
+
+}  // namespace
+
+std::optional<OtherDelimiter> header_delimiter(std::string_view text, CsvFormat format,
+                                               const std::vector<std::string>& columns) {
+  // The header: the first line that is neither blank nor a comment, as parse_csv reads it.
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  std::string_view line;
+  std::size_t number = 0;
+  for (std::size_t pos = 0; pos < text.size() && line.empty(); ++number) {
+    const std::size_t eol = std::min(text.find('\n', pos), text.size());
+    line = text.substr(pos, eol - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!line.empty() && line.front() == '#') line = {};
+    pos = eol + 1;
+  }
+  // Its cells at a delimiter; nothing where it does not parse (the whole parse says why).
+  auto cells = [&](char d) -> std::vector<std::string> {
+    std::vector<std::string> out;
+    try {
+      for (auto& c : parse_csv(line, "", {d, '.'}).header.cells) out.push_back(std::move(c.text));
+    } catch (const LocatedError&) {
+    }
+    return out;
+  };
+  auto missing = [&](const std::vector<std::string>& names) -> const std::string* {
+    for (const auto& c : columns)
+      if (std::find(names.begin(), names.end(), c) == names.end()) return &c;
+    return nullptr;
+  };
+  if (line.empty()) return std::nullopt;
+  const std::vector<std::string> own = cells(format.delimiter);
+  const std::string* lacks = columns.empty() ? nullptr : missing(own);
+  if (!columns.empty() && !lacks) return std::nullopt;  // it reads as it is
+  for (const char d : {';', ',', '\t'}) {
+    if (d == format.delimiter) continue;
+    const std::vector<std::string> other = cells(d);
+    if (other.size() < 2) continue;
+    if (own.size() == 1) return OtherDelimiter{d, number, one_cell(format.delimiter, d)};
+    if (lacks && !missing(other))
+      return OtherDelimiter{d, number, "the header has no column '" + *lacks + "' at " + delimiter_name(format.delimiter) +
+                                   " but has every column it needs at " + delimiter_name(d)};
+  }
+  return std::nullopt;
+}
+
 std::size_t CsvTable::require(std::string_view name) const {
   if (auto c = column(name)) {
     // Two columns of one name: reading either would be a guess.
@@ -37,9 +90,7 @@ std::size_t CsvTable::require(std::string_view name) const {
   std::vector<std::string> names;
   for (const auto& cell : header.cells) names.push_back(cell.text);
   std::string hint = did_you_mean(name, names);
-  if (const auto d = other_delimiter())
-    hint += "; the header does not split at " + delimiter_name(format.delimiter) + " but contains " +
-            delimiter_name(*d) + ": is that the delimiter?";
+  if (const auto d = other_delimiter()) hint += "; " + one_cell(format.delimiter, *d) + ": is that the delimiter?";
   throw LocatedError({file, header.line, 1}, "the header has no column '" + std::string(name) + "'" + hint);
 }
 
@@ -190,6 +241,11 @@ CsvTable parse_csv(std::string_view text, const std::string& file, CsvFormat for
     throw LocatedError({file, 0, 0}, "the file has only comments and blank lines: expected a header row");
   }
   const std::size_t columns = t.header.cells.size();
+  // Rows split at the wrong delimiter have any count of cells (a decimal comma splits a
+  // semicolon file's rows): the header says what is wrong, as require() would.
+  if (const auto d = t.other_delimiter();
+      d && std::any_of(t.rows.begin(), t.rows.end(), [&](const CsvRow& row) { return row.cells.size() != columns; }))
+    throw LocatedError({file, t.header.line, 1}, one_cell(format.delimiter, *d) + ": is that the delimiter?");
   for (const auto& row : t.rows) {
     if (row.cells.size() > columns)
       throw LocatedError(t.at(row, columns), "the row has " + std::to_string(row.cells.size()) + " cells, the header " +

@@ -65,6 +65,21 @@ CsvTable read_csv(const std::string& path, CsvFormat format = {});
 /// "','", "';'", "tab": a delimiter as messages name it.
 std::string delimiter_name(char delimiter);
 
+/// A header written with another delimiter than the one it is read with, and why that shows.
+struct OtherDelimiter {
+  char delimiter = ',';
+  std::size_t line = 0;  ///< the header's
+  std::string why;       ///< "the header does not split at ',' but contains ';'"
+};
+
+/// Whether the header of `text` is written with another usual delimiter than format.delimiter:
+/// it is one cell at format.delimiter that splits at the other; or it lacks one of `columns` (the
+/// columns its reader needs) at format.delimiter and has them all at the other. Reads the header
+/// line alone, so that it answers before the rows, split at the wrong delimiter (a decimal comma,
+/// a name with a comma), fail the parse with a count of cells.
+std::optional<OtherDelimiter> header_delimiter(std::string_view text, CsvFormat format,
+                                               const std::vector<std::string>& columns = {});
+
 /// A non-negative fixed-point decimal as written: digits and an optional point, no sign, no
 /// exponent. value = digits / 10^decimals.
 struct Decimal {

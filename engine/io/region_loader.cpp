@@ -72,7 +72,8 @@ namespace {
 /// Reads a data file in its format; a header that only splits under another delimiter says so.
 /// The bytes parsed are the bytes hashed for the manifest: the file is read once (and once for
 /// all the scenarios that share a cache).
-std::shared_ptr<const CsvTable> read_data(const DataFile& f, InputFiles& inputs, DataCache* cache) {
+std::shared_ptr<const CsvTable> read_data(const DataFile& f, const std::vector<std::string>& columns, InputFiles& inputs,
+                                          DataCache* cache) {
   const std::string key = cache ? cache_key(f) : "";
   if (!key.empty())
     if (const DataCache::Entry* e = DataCacheAccess::find(*cache, key)) {
@@ -84,11 +85,10 @@ std::shared_ptr<const CsvTable> read_data(const DataFile& f, InputFiles& inputs,
   // Hashed beside the parsing, on another core where a thread can be had (else when asked for):
   // a million regions are 60 MB to hash.
   auto digest = std::async(std::launch::async | std::launch::deferred, [&text] { return sha256(text); });
+  // Before the rows are parsed: split at the wrong delimiter, they fail with a count of cells.
+  if (const auto d = header_delimiter(text, f.format, columns))
+    throw LocatedError({f.path, d->line, 1}, d->why + ": set " + option_text("delimiter", d->delimiter) + " for this file in " + f.entry);
   auto t = std::make_shared<const CsvTable>(parse_csv(text, f.path, f.format));
-  if (const auto d = t->other_delimiter())
-    throw LocatedError({t->file, t->header.line, 1},
-                       "the header does not split at " + delimiter_name(f.format.delimiter) + " but contains " +
-                           delimiter_name(*d) + ": set " + option_text("delimiter", *d) + " for this file in " + f.entry);
   inputs.paths.push_back(f.path);
   inputs.sha256.push_back(digest.get());
   if (!key.empty()) DataCacheAccess::keep(*cache, key, t, inputs.sha256.back());
@@ -200,8 +200,9 @@ Regions load_regions(const DataSpec& spec, InputFiles& inputs, DataCache* cache)
   r.indicator_names = {"population", "area_km2"};
   std::vector<std::array<double, 2>> base;
   {  // the tables are freed before the indicator files are read: a million rows take 300 MB
-    const auto kreise_table = read_data(spec.kreise, inputs, cache);
-    const auto gemeinden_table = read_data(spec.gemeinden, inputs, cache);
+    const auto kreise_table = read_data(spec.kreise, {"ags", "type", "name", "population", "area_km2"}, inputs, cache);
+    const auto gemeinden_table =
+        read_data(spec.gemeinden, {"ags", "name", "kreis_ags", "status", "population", "area_km2"}, inputs, cache);
     const CsvTable& kt = *kreise_table;
     const CsvTable& gt = *gemeinden_table;
     check_region_count(kt, gt);
@@ -266,7 +267,9 @@ Regions load_regions(const DataSpec& spec, InputFiles& inputs, DataCache* cache)
     r.indicators(Eigen::Index(i), 0) = base[i][0], r.indicators(Eigen::Index(i), 1) = base[i][1];
   Eigen::Index col = 2;
   for (const auto& ind : spec.indicators) {
-    const auto table = read_data(ind.file, inputs, cache);
+    std::vector<std::string> needed{ind.key};
+    for (const auto& [name, column] : ind.columns) needed.push_back(column);
+    const auto table = read_data(ind.file, needed, inputs, cache);
     const CsvTable& t = *table;
     const auto key = t.require(ind.key);
     const auto file = static_cast<std::uint32_t>(r.places.files.size());

@@ -64,8 +64,10 @@ Selector read_selector(Reader& rd, const YAML::Node& node, const std::string& pa
       if (!ags) continue;
       rd.refer(rd.regions, kv.first, path + ".exclude_from." + *ags);
       const auto y = rd.whole(kv.second, path + ".exclude_from." + *ags, 1000, 9999, "a year from 1000 to 9999");
-      if (y && year >= static_cast<int>(*y) && std::find(s.exclude.begin(), s.exclude.end(), *ags) == s.exclude.end())
+      if (y && year >= static_cast<int>(*y) && std::find(s.exclude.begin(), s.exclude.end(), *ags) == s.exclude.end()) {
         s.exclude.push_back(*ags);
+        s.excluded_this_year.push_back(*ags);
+      }
     }
   }
   for (std::size_t i = 0; i < s.include.size(); ++i)
@@ -199,7 +201,7 @@ Distribution read_distribution(Reader& rd, const YAML::Node& n, const std::strin
   for (std::size_t k = 0; k < it->second.second.size(); ++k)
     if (n[it->second.second[k]]) *slots[k] = rd.signed_number(n[it->second.second[k]], path + "." + it->second.second[k]).value_or(0);
   const bool complete = std::all_of(known.begin(), known.end(), [&](const std::string& k) { return bool(n[k]); });
-  if (const std::string why = d.check(); complete && !why.empty()) rd.error(n, path, "invalid parameters: " + why);
+  if (const std::string why = d.check(); complete && !why.empty()) rd.error_among(n, path, it->second.second, "invalid parameters: " + why);
   return d;
 }
 
@@ -719,6 +721,11 @@ void check_simulation_size(const Reader& rd, const LoadedScenario& out, std::vec
     errors.push_back((rd.sizes.years_where.empty() ? rd.sizes.simulation_where : rd.sizes.years_where) + ": " + why);
 }
 
+/// Whether an error of the reader is about a value given by year.
+bool at_dated(const std::string& error, const std::vector<DatedValue>& dated) {
+  return std::any_of(dated.begin(), dated.end(), [&](const DatedValue& d) { return error.find(": " + d.path + ": ") != std::string::npos; });
+}
+
 /// The document read again for every other year its dated values name, from the first year at
 /// which each has a value (within `years:` where given), so that a value of another year that
 /// the model cannot use (`months: {2020: 13, 2021: 12}`, an odd cent in a 2023 rate) is found
@@ -756,12 +763,8 @@ void read_other_years(const std::string& path, const LoadOptions& options, const
     }
     // Only errors at a value given by year: others (the Bausteine's sum against a total that is
     // not dated) are what `simulate` takes per year, not a value of that year.
-    const auto at_dated = [&](const std::string& e) {
-      return std::any_of(out.dated.begin(), out.dated.end(),
-                         [&](const DatedValue& d) { return e.find(": " + d.path + ": ") != std::string::npos; });
-    };
     for (const std::string& e : found)
-      if (at_dated(e) && std::find(errors.begin(), errors.end(), e) == errors.end() && said.insert(e).second)
+      if (at_dated(e, out.dated) && std::find(errors.begin(), errors.end(), e) == errors.end() && said.insert(e).second)
         errors.push_back(e + " (the value for " + std::to_string(y) + ")");
   }
 }
@@ -822,6 +825,9 @@ LoadedScenario load_scenario(const std::string& path, const RuleTable& rules, co
     // Stop here: the messages below quote values, and would pass the characters on.
     if (!errors.empty()) throw ScenarioError(errors);
     read_document(rd, root, out, spec, rules);
+    // Without a year (none, or not one: said at `year`) no dated value settles, and each would
+    // add "got a mapping" to the one error that matters.
+    if (out.scenario.year == 0) std::erase_if(errors, [&](const std::string& e) { return at_dated(e, out.dated); });
     if (options.every_dated_year) read_other_years(path, options, rules, out, errors);
   } catch (const YAML::Exception& e) {
     // A shape the reader did not expect (e.g. a list where text belongs): still a located error.

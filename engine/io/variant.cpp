@@ -140,6 +140,14 @@ class Merger {
     return std::nullopt;
   }
 
+  /// Two distributions of different kinds (`dist: uniform` and `dist: normal`): their parameters
+  /// are others, and merged, the base's would stand beside the variant's as unknown keys, at the
+  /// base's lines. The variant's replaces the base's whole, as a rule block of another type does.
+  static bool other_distribution(const YAML::Node& base, const YAML::Node& patch) {
+    const YAML::Node a = base["dist"], b = patch["dist"];
+    return a && b && a.IsScalar() && b.IsScalar() && a.Scalar() != b.Scalar();
+  }
+
   /// `skip`: a key left as the base wrote it — the `file` of a data file matched by it, whose
   /// name is relative to the folder of the file that wrote it (the variant's spelling would be
   /// read relative to the base's folder).
@@ -167,7 +175,7 @@ class Merger {
       if (!old) {
         base.force_insert(kv.first, kv.second);  // the variant's own key node: it keeps its place
         set_origin(child);
-      } else if (key != "key" && old->IsMap() && kv.second.IsMap()) {
+      } else if (key != "key" && old->IsMap() && kv.second.IsMap() && !other_distribution(*old, kv.second)) {
         overlay_map(*old, kv.second, child);
       } else if (old->IsSequence() && kv.second.IsSequence() && !merge_key_of(child).empty()) {
         overlay_list(*old, kv.second, child);
@@ -255,6 +263,7 @@ class Merger {
     std::optional<std::string> key;
     YAML::Node item;
     std::string path;
+    std::string by;  ///< the entry of `remove` that names it: "v.yaml:3:10: remove[0]"
   };
 
   void remove_all(const YAML::Node& rm) {
@@ -267,12 +276,13 @@ class Merger {
     // any is deleted, so that `sources[0]` and `sources[1]` are the base's first two.
     std::vector<Target> targets;
     for (std::size_t i = 0; i < rm.size(); ++i) {
-      const std::string at = place(file(), rm[i]) + ": remove[" + std::to_string(i) + "]: ";
+      const std::string entry = place(file(), rm[i]) + ": remove[" + std::to_string(i) + "]", at = entry + ": ";
       if (!rm[i].IsScalar()) {
         errors_.push_back(at + "expected a path such as bausteine[B2].pass_through");
         continue;
       }
       Target t;
+      t.by = entry;
       if (const std::string why = find(rm[i].Scalar(), t); !why.empty()) errors_.push_back(at + why);
       else targets.push_back(std::move(t));
     }
@@ -287,6 +297,7 @@ class Merger {
           }
       }
       forget(t.path);
+      m_.removed[t.path] = t.by;
     }
   }
 
@@ -441,7 +452,27 @@ bool is_dated(const YAML::Node& n) {
 bool names_recipients(const std::string& path) {
   const std::size_t dot = path.find_last_of('.');
   const std::string last = dot == std::string::npos ? path : path.substr(dot + 1);
-  return last == "per_recipient" || last == "exclude_from";
+  // validation.observed_positions.B2: the observed positions of a Baustein's recipients.
+  const std::string_view observed = "validation.observed_positions.";
+  return last == "per_recipient" || last == "exclude_from" ||
+         (path.rfind(observed, 0) == 0 && path.find('.', observed.size()) == std::string::npos);
+}
+
+/// A key that makes a dated value none: in a mapping whose values are all numbers and whose
+/// other keys are years, a key of digits that is no year ("202", "20211"), a typo, which would
+/// leave the mapping for a reader that takes a number ("got a mapping"); nothing where there is none.
+std::optional<YAML::Node> mistyped_year(const YAML::Node& n) {
+  if (!n.IsMap()) return std::nullopt;
+  std::optional<YAML::Node> typo;
+  bool years = false;
+  for (const auto& kv : n) {
+    if (!numeric(kv.second) || !kv.first.IsScalar()) return std::nullopt;
+    const std::string& key = kv.first.Scalar();
+    if (year_key(kv.first)) years = true;
+    else if (key.empty() || key.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    else if (!typo) typo = kv.first;
+  }
+  return years ? typo : std::nullopt;
 }
 
 bool names_indicators(const std::string& path) {
@@ -455,6 +486,11 @@ void settle(YAML::Node n, const std::string& path, int year, MergedScenario& m, 
   // Returns true where the value does not apply to the year and goes (an observation of a later year).
   auto visit = [&](YAML::Node child, const std::string& at) {
     if (names_indicators(at)) return false;
+    if (const auto typo = names_recipients(at) ? std::nullopt : mistyped_year(child)) {
+      errors.push_back(place(m.file_of(at + "." + typo->Scalar()), *typo) + ": " + at + ": '" + typo->Scalar() +
+                       "' is not a year: a value given by year has four-digit years as keys, such as 2021");
+      return false;
+    }
     if (!is_dated(child) || names_recipients(at)) {
       settle(child, at, year, m, out, errors);
       return false;

@@ -5,8 +5,9 @@
 //
 // Merge rules (the README states them for users):
 // - mappings merge by key; the variant's value wins;
-// - except a distribution key (`key:`) and a rule block whose rule type changes: they replace the
-//   base's as a whole (`key: {population: 1.0}` means population only);
+// - except a distribution key (`key:`), a rule block whose rule type changes and a distribution
+//   whose `dist` changes: they replace the base's as a whole (`key: {population: 1.0}` means
+//   population only);
 // - lists of Bausteine merge by `id`, pass-through entries by `kreis`, indicator files by `file`
 //   (the base's name of a matched file stays), simulation years by `year`; an item with a new
 //   merge key is appended (a simulation year in its place among the base's years); `sources` and
@@ -67,6 +68,9 @@ struct MergedScenario {
   /// The file (index into files) that set a value, by path; a path not listed has the file of
   /// its nearest enclosing path. "" holds the deepest base.
   std::map<std::string, std::size_t> origin;
+  /// The values a variant's `remove` took out of its base, by path: the place of the entry
+  /// ("v.yaml:3:10: remove[0]"), where an error about the value's absence belongs.
+  std::map<std::string, std::string> removed;
 
   /// The file that set the value at `path`.
   const std::string& file_of(std::string path) const;

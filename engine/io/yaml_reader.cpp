@@ -49,9 +49,22 @@ std::string Reader::locate(const YAML::Node& at, const std::string& path) const 
   return path.empty() ? where : where + ": " + path;
 }
 
-void Reader::error(const YAML::Node& at, const std::string& path, const std::string& what) {
-  errors_.push_back(locate(at, path) + ": " + what);
+void Reader::error(const YAML::Node& at, const std::string& path, const std::string& what) { say(locate(at, path), path, what); }
+
+void Reader::say(const std::string& where, const std::string& path, const std::string& what) {
+  errors_.push_back(where + ": " + what);
   if (path == "data" || path.rfind("data.", 0) == 0) ++data_errors;
+}
+
+void Reader::error_among(const YAML::Node& map, const std::string& path, const std::vector<std::string>& keys,
+                         const std::string& what) {
+  std::size_t layer = merged_.file_index(path);
+  const std::string* latest = nullptr;
+  for (const auto& k : keys)
+    if (map.IsMap() && map[k])
+      if (const std::size_t by = merged_.file_index(join(path, k)); by < layer) layer = by, latest = &k;
+  if (latest) error(map[*latest], join(path, *latest), what);
+  else error(map, path, what);
 }
 
 void Reader::place(const YAML::Node& at, const std::string& path) {
@@ -59,7 +72,8 @@ void Reader::place(const YAML::Node& at, const std::string& path) {
   // error is placed at the file alone.
   const YAML::Mark m = at.IsDefined() ? at.Mark() : YAML::Mark::null_mark();
   if (!path.empty() && !m.is_null() && m.line >= 0)
-    places.set(path, {file_of(path), static_cast<std::size_t>(m.line + 1), static_cast<std::size_t>(m.column + 1)});
+    places.set(path, {file_of(path), static_cast<std::size_t>(m.line + 1), static_cast<std::size_t>(m.column + 1)},
+               merged_.file_index(path));
 }
 
 void Reader::refer(std::vector<Ref>& to, const YAML::Node& n, const std::string& path) {
@@ -91,8 +105,15 @@ bool Reader::mapping(const YAML::Node& map, const std::string& path, const std::
     if (std::find(known.begin(), known.end(), key) == known.end())
       error(kv.first, join(path, key), "unknown key" + did_you_mean(key, known) + "; expected one of " + comma_list(known));
   }
-  for (const auto& r : required)
-    if (!map[r]) error(map, path, "missing key '" + r + "'");
+  for (const auto& r : required) {
+    if (map[r]) continue;
+    // Taken out by a variant's `remove`: said at that entry, not at the base's mapping.
+    if (const auto by = merged_.removed.find(join(path, r)); by != merged_.removed.end())
+      say(by->second + ": " + join(path, r), join(path, r),
+          "removes a value the scenario needs (missing key '" + r + "'): set the value instead of removing it");
+    else
+      error(map, path, "missing key '" + r + "'");
+  }
   return true;
 }
 

@@ -33,6 +33,11 @@ class Reader {
   /// "file:line:column: path" of a node.
   std::string locate(const YAML::Node& at, const std::string& path) const;
   void error(const YAML::Node& at, const std::string& path, const std::string& what);
+  /// An error about values of the mapping `map` together (a distribution's min above its max):
+  /// at the one of `keys` that a variant set, where a variant set one but not the mapping whole
+  /// (the merged mapping's place is in the base), else at the mapping.
+  void error_among(const YAML::Node& map, const std::string& path, const std::vector<std::string>& keys,
+                   const std::string& what);
   /// Errors in the `data:` block: then the data cannot be loaded to check the names against.
   std::size_t data_errors = 0;
 
@@ -99,6 +104,8 @@ class Reader {
   const MergedScenario& merged_;
   std::vector<std::string>& errors_;
   std::map<std::string, std::map<std::string, std::string>> keys_seen_;  // per mapping path: key -> "line:column"
+  /// Records an error at `where` ("file:line:column: path") about the value at `path`.
+  void say(const std::string& where, const std::string& path, const std::string& what);
 };
 
 /// A mapping of the scenario as an allocation rule reads it (BlockReader over Reader).

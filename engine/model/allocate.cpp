@@ -425,6 +425,33 @@ std::string place_of(const Scenario& s, const std::string& path) {
   return where ? where->str() + " " + path : path;
 }
 
+/// A pass-through from a Kreis that is no recipient of its Baustein: nothing to pass on. Where
+/// only `exclude_from` leaves the Kreis out (a recipient in earlier years), the pass-through
+/// holds for those years and is dropped for this one, with a note; anywhere else it can apply in
+/// no year, and the scenario says something it does not do: an error at its Kreis.
+void not_a_recipient(const Scenario& scenario, const Regions& regions, std::size_t bi, const PassThrough& pt,
+                     std::size_t kreis, std::vector<Note>& notes) {
+  const Baustein& b = scenario.bausteine[bi];
+  const Region& k = regions.list[kreis];
+  Selector earlier = b.recipients;
+  std::erase_if(earlier.exclude, [&](const std::string& ags) {
+    return std::find(earlier.excluded_this_year.begin(), earlier.excluded_this_year.end(), ags) != earlier.excluded_this_year.end();
+  });
+  const std::vector<std::size_t> once = select(regions, earlier);
+  if (std::find(once.begin(), once.end(), kreis) != once.end()) {
+    std::string gemeinden;
+    for (const auto& ags : pt.gemeinden) {
+      const auto g = regions.find(ags);
+      gemeinden += (gemeinden.empty() ? "" : ", ") + ags + (g ? " " + regions.list[*g].name : "");
+    }
+    notes.push_back({"pass_through_excluded", {b.id, k.ags + " " + k.name, std::to_string(scenario.year), gemeinden}});
+    return;
+  }
+  refuse(scenario, baustein_path(scenario, bi, "pass_through[" + pt.kreis + "].kreis"),
+         b.id + ": Kreis " + k.ags + " " + k.name + " is not a recipient of " + b.id +
+             ", so it has no positions to pass on: make it one (recipients), or remove its pass_through");
+}
+
 }  // namespace
 
 Plan::Plan(const Scenario& scenario, const Regions& regions) : scenario_(&scenario), regions_(&regions) {
@@ -457,6 +484,7 @@ Plan::Plan(const Scenario& scenario, const Regions& regions) : scenario_(&scenar
       if (!kreis) refuse(scenario, at + ".kreis", b.id + ": pass-through from unknown Kreis " + pt.kreis);
       p.kreis_region = *kreis;
       p.kreis = site.candidate(*kreis);
+      if (p.kreis < 0) not_a_recipient(scenario, regions, bi, pt, *kreis, notes_);
       const auto column = regions.indicator(pt.key);
       if (!column) refuse(scenario, at + ".key", b.id + ": no data provides the pass-through key '" + pt.key + "'");
       p.column = *column;
@@ -654,7 +682,11 @@ void Plan::evaluate(const PlanInputs& in, Draft& d) const {
     // Over all candidates in a row, without the present ones' indices: the absent ones hold 0.
     const Cents allocated = total_cents(call, std::span<const Cents>(d.cents.data() + r0, nc));
     if (allocated > budget)
-      refuse(scenario, baustein_path(scenario, bi, "budget_eur"), b.id + ": the rule needs " + money_text(allocated) + ", more than the budget of " + money_text(budget));
+      // Named at the value a variant changed, where it changed the rate, the months or the rule.
+      throw scenario.places.error(baustein_path(scenario, bi, "budget_eur"),
+                                  b.id + ": the rule needs " + money_text(allocated) + ", more than the budget of " + money_text(budget),
+                                  {baustein_path(scenario, bi, "rate_per_vza_eur"), baustein_path(scenario, bi, "months"),
+                                   baustein_path(scenario, bi, std::string(b.rule->type().name))});
     Cents rest = budget - allocated;
     if (rest > 0 && b.residual == Residual::split_by_key) {
       // The rest by the rule's key, or by positions where the rule has none (fixed staffing).
@@ -974,6 +1006,7 @@ Allocation allocate(const Plan& plan, const PlanInputs& in) {
     }
     if (d.tie[bi]) a.notes.push_back({b.rule->tie_note(), {b.id}});
   }
+  a.notes.insert(a.notes.end(), plan.notes().begin(), plan.notes().end());
   const auto kinds = plan.kinds(in, d);
 
   const auto& rows = plan.rows();

@@ -34,6 +34,11 @@ constexpr Sentence kSentences[] = {
      "Kennzahl {0} ({1}): Daten von {2}, verwendet für {3}"},
     {"data_year_indicators", "the indicators {0} ({1}): data of {2}, used for {3}",
      "Kennzahlen {0} ({1}): Daten von {2}, verwendet für {3}"},
+    // A pass-through dropped for the year (engine/model/allocate.cpp): 0 Baustein, 1 Kreis (AGS
+    // and name), 2 the year, 3 the Gemeinden (AGS and name).
+    {"pass_through_excluded",
+     "{0}: Kreis {1} is no recipient in {2} (recipients.exclude_from), so its pass-through to {3} does not apply",
+     "{0}: Kreis {1} ist {2} kein Empfänger (recipients.exclude_from), daher entfällt seine Weiterleitung an {3}"},
     // Allocation (AllocationRule::tie_note): 0 Baustein.
     {"tie_units", "{0}: a tie for the last units was decided by the tie policy",
      "{0}: Ein Gleichstand um die letzten Einheiten wurde nach der Gleichstandsregel entschieden"},

@@ -9,6 +9,19 @@
 
 namespace kimsim {
 
+LocatedError SourceMap::error(const std::string& path, const std::string& what, const std::vector<std::string>& with) const {
+  const Place* own = nearest(path);
+  if (!own) return error(path, what);
+  std::string at = path;
+  std::size_t layer = own->layer;
+  for (const std::string& w : with)  // w and every value inside it
+    for (auto it = at_.lower_bound(w); it != at_.end() && it->first.compare(0, w.size(), w) == 0; ++it) {
+      const char next = it->first.size() > w.size() ? it->first[w.size()] : '.';
+      if ((next == '.' || next == '[') && it->second.layer < layer) at = it->first, layer = it->second.layer;
+    }
+  return error(at, what);
+}
+
 std::string baustein_path(const Scenario& s, std::size_t bi, const std::string& sub) {
   // By its id, as every path names a list item by its merge key; by position where the id is
   // none a path can hold.
@@ -23,6 +36,12 @@ std::string RuleSite::in_block(const std::string& sub) const { return std::strin
 
 void RuleSite::refuse(const std::string& sub, const std::string& what) const {
   throw scenario.places.error(path(sub), what);
+}
+
+void RuleSite::refuse(const std::string& sub, const std::string& what, const std::vector<std::string>& with) const {
+  std::vector<std::string> paths;
+  for (const auto& w : with) paths.push_back(path(w));
+  throw scenario.places.error(path(sub), what, paths);
 }
 
 void RuleSite::refuse_tie(const TieError& e, std::span<const std::uint32_t> at, Halves unit) const {

@@ -931,27 +931,57 @@ void Replicator::run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector
   LaterCount* const later = later_.data();
   LaterCount* next = later;
   SpendingScorer spending;
-  replicate(
-      r,
-      [&](std::size_t y, std::size_t row, const RowOutcome& o) {
-        next = score_slot(slots[y * n + row], o, next);
-        spending.add(o);
-        fairness_.add(row, o);
-      },
-      [&](std::size_t y) {
-        score_later({later, next});
-        next = later;
-        spending.end_year(state[y]);
-        fairness_.end_year(absent_, state[y]);
-      });
+  drawn(r, [&] {
+    replicate(
+        r,
+        [&](std::size_t y, std::size_t row, const RowOutcome& o) {
+          next = score_slot(slots[y * n + row], o, next);
+          spending.add(o);
+          fairness_.add(row, o);
+        },
+        [&](std::size_t y) {
+          score_later({later, next});
+          next = later;
+          spending.end_year(state[y]);
+          fairness_.end_year(absent_, state[y]);
+        });
+  });
 }
 
 void Replicator::record(std::uint64_t r, std::span<RowOutcome> outcomes) {
   if (outcomes.size() != slots_.size()) throw Error("Replicator::record: one outcome per slot");
   const std::size_t n = plan_.rows().size();
   RowOutcome* const out = outcomes.data();
-  replicate(
-      r, [&](std::size_t y, std::size_t row, const RowOutcome& o) { out[y * n + row] = o; }, [](std::size_t) {});
+  drawn(r, [&] {
+    replicate(
+        r, [&](std::size_t y, std::size_t row, const RowOutcome& o) { out[y * n + row] = o; }, [](std::size_t) {});
+  });
+}
+
+template <typename Replication>
+void Replicator::drawn(std::uint64_t r, Replication&& replication) {
+  try {
+    replication();
+  } catch (const LocatedError& e) {
+    throw LocatedError(e.where(), e.unlocated() + drawn_in(r), e.path());
+  } catch (const InputError& e) {
+    throw InputError(e.what() + drawn_in(r));
+  } catch (const TieError& e) {
+    throw TieError(e.what() + drawn_in(r), e.tie(), e.path());
+  }
+}
+
+std::string Replicator::drawn_in(std::uint64_t r) {
+  // check_years() found every error that no draw causes: this one comes from the draws of
+  // replication r, in a year that the replication's loop does not keep. The replay finds it,
+  // year by year, once, for the message that ends the run.
+  std::size_t done = 0;
+  try {
+    replicate(r, [](std::size_t, std::size_t, const RowOutcome&) {}, [&](std::size_t y) { done = y + 1; });
+  } catch (const Error&) {
+  }
+  return "; drawn in the simulated year " + std::to_string(years_[std::min(done, years_.size() - 1)]) + ", replication " +
+         std::to_string(r) + " of seed " + std::to_string(spec_.seed);
 }
 
 template <typename RowDone, typename YearDone>

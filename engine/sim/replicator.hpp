@@ -269,6 +269,12 @@ class Replicator {
   /// `year_done(year)`. run() scores them, record() keeps them.
   template <typename RowDone, typename YearDone>
   void replicate(std::uint64_t r, RowDone&& row_done, YearDone&& year_done);
+  /// Runs `replication` (replication r): an input error its draws cause says the simulated year
+  /// and the replication.
+  template <typename Replication>
+  void drawn(std::uint64_t r, Replication&& replication);
+  /// "; drawn in the simulated year 2022, replication 17 of seed 2021": where replication r fails.
+  std::string drawn_in(std::uint64_t r);
   const Regions& regions_;
   const SimulationSpec& spec_;
   Plan plan_;

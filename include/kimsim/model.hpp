@@ -130,6 +130,10 @@ struct Selector {
   std::vector<std::string> flags;   ///< all of these
   std::vector<std::string> include; ///< AGS added regardless
   std::vector<std::string> exclude; ///< AGS removed
+  /// Of `exclude`, those that only `exclude_from` leaves out, from a year at or before the
+  /// scenario's: recipients in earlier years (a pass-through from one is dropped for this year,
+  /// with a note, where any other non-recipient's is an error).
+  std::vector<std::string> excluded_this_year;
 };
 
 /// A distribution key: weighted indicator shares, optionally capped relative to one indicator's
@@ -186,24 +190,42 @@ std::optional<Cents> for_months(Cents annual, int months);
 /// place that set it, as a loader error does (and explain prints it).
 class SourceMap {
  public:
-  void set(const std::string& path, Location where) { at_.insert_or_assign(path, std::move(where)); }
+  /// `layer`: the file of a variant's chain that set it, 0 the scenario named on the command line
+  /// (the most derived), 1 the one it extends, and so on.
+  void set(const std::string& path, Location where, std::size_t layer = 0) {
+    at_.insert_or_assign(path, Place{std::move(where), layer});
+  }
   /// The place of `path`, or of the nearest enclosing key that has one; nothing where none has.
   std::optional<Location> find(std::string path) const {
-    for (;;) {
-      if (const auto it = at_.find(path); it != at_.end()) return it->second;
-      // Up one step: "a[x.csv].b" -> "a[x.csv]" -> "a" (a selector may hold dots).
-      const auto cut = path.back() == ']' ? path.rfind('[') : path.find_last_of('.');
-      if (cut == std::string::npos || cut == 0) return std::nullopt;
-      path.resize(cut);
-    }
+    const Place* p = nearest(std::move(path));
+    return p ? std::optional<Location>(p->where) : std::nullopt;
   }
   /// An input error about the value at `path`: "file:line:column: path: what".
   LocatedError error(const std::string& path, const std::string& what) const {
     return LocatedError(find(path).value_or(Location{}), path + ": " + what, path);
   }
+  /// An input error that values decide together (a budget and the rate it buys positions at):
+  /// named at `path`, or, where a variant changed one of `with` (or a value inside it) but not
+  /// `path`, at that change, the one of the most derived file, so that the error points at the
+  /// line that caused it instead of into the base.
+  LocatedError error(const std::string& path, const std::string& what, const std::vector<std::string>& with) const;
 
  private:
-  std::map<std::string, Location> at_;
+  struct Place {
+    Location where;
+    std::size_t layer = 0;
+  };
+  std::map<std::string, Place> at_;
+  /// The place of `path`, or of the nearest enclosing key that has one.
+  const Place* nearest(std::string path) const {
+    for (;;) {
+      if (const auto it = at_.find(path); it != at_.end()) return &it->second;
+      // Up one step: "a[x.csv].b" -> "a[x.csv]" -> "a" (a selector may hold dots).
+      const auto cut = path.back() == ']' ? path.rfind('[') : path.find_last_of('.');
+      if (cut == std::string::npos || cut == 0) return nullptr;
+      path.resize(cut);
+    }
+  }
 };
 
 struct Scenario;
@@ -368,6 +390,9 @@ class Plan {
   const std::vector<Row>& rows() const { return rows_; }
   /// The regions any rule reads, ascending: the only ones whose uncertainty matters.
   const std::vector<std::size_t>& regions_read() const { return read_; }
+  /// What the plan leaves out of the scenario as written, for a reader of its results: a
+  /// pass-through from a Kreis that `exclude_from` leaves out this year.
+  const std::vector<Note>& notes() const { return notes_; }
 
   /// Allocates every Baustein. Deterministic; throws InputError where the inputs leave a rule
   /// unsatisfiable (a budget below the bases, every recipient absent, ...).
@@ -394,6 +419,7 @@ class Plan {
   const Regions* regions_;
   std::vector<Row> rows_;
   std::vector<std::size_t> read_;
+  std::vector<Note> notes_;
   std::shared_ptr<const std::vector<Compiled>> compiled_;
 };
 

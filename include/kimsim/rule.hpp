@@ -86,6 +86,9 @@ struct RuleSite {
   std::string in_block(const std::string& sub) const;
   /// An InputError about the value at `sub` of the Baustein, named with the place that set it.
   [[noreturn]] void refuse(const std::string& sub, const std::string& what) const;
+  /// The same for an error that the values at `with` (subs of the Baustein too) decide together
+  /// with it: named at the one a variant changed, where it changed one (SourceMap::error).
+  [[noreturn]] void refuse(const std::string& sub, const std::string& what, const std::vector<std::string>& with) const;
   /// A tie the apportionment over `at` (the present candidates, as RuleCall::at) refused to
   /// decide, retold for a planner: the Baustein, the tied recipients' AGS and names, the units
   /// (`unit`: half positions per unit) and the place of the tie policy. Stays a TieError (exit 3).

@@ -30,7 +30,8 @@ class Compiled final : public CompiledRule {
     const Cents minimum = minimum_of(rule_, c);
     if (c.product(minimum, static_cast<Cents>(n)) > c.budget)
       c.refuse(c.in_block("minimum_eur"), c.b().id + ": the minimum of " + money_text(minimum) + " for " +
-                                           std::to_string(n) + " recipients exceeds the budget");
+                                           std::to_string(n) + " recipients exceeds the budget",
+               {"budget_eur"});
     s.lo.assign(n, minimum);
     s.seats.resize(n);
     c.outcome = apportion(Rule{Method::hamilton, std::nullopt, TiePolicy::order, 0}, c.weight, c.budget, s.seats,

@@ -54,10 +54,12 @@ struct Values {
 
 /// What compile() checks of the values, said at the value: also for an evaluation's overrides.
 void check(const RuleSite& site, const Values& v) {
-  if (v.base % v.unit != 0) site.refuse(site.in_block("base_vza"), site.b().id + ": the base must be a whole number of units");
+  if (v.base % v.unit != 0)
+    site.refuse(site.in_block("base_vza"), site.b().id + ": the base must be a whole number of units", {site.in_block("unit_vza")});
   if (v.min && v.max && *v.max < *v.min)
-    site.refuse(site.in_block("max_vza"), site.b().id + ": the maximum of " + vza_text(*v.max) + " VZÄ is below the minimum of " +
-                                        vza_text(*v.min) + " VZÄ");
+    site.refuse(site.in_block("max_vza"),
+                site.b().id + ": the maximum of " + vza_text(*v.max) + " VZÄ is below the minimum of " + vza_text(*v.min) + " VZÄ",
+                {site.in_block("min_vza")});
 }
 
 /// Whether a recipient can reach its maximum `hi`: it receives at most the `keyed` units less
@@ -89,9 +91,13 @@ class Compiled final : public CompiledRule {
     const std::int64_t units = c.budget / unit_cost;
     const std::int64_t base_units = rule.base_units;
     const std::int64_t keyed = units - base_units * static_cast<std::int64_t>(n);
+    // The values that decide how many units the budget buys: an error about them names the one a
+    // variant changed (a rate too high for its base's budget), else the budget.
+    const std::vector<std::string> buys = {"budget_eur", "rate_per_vza_eur", "months", c.in_block("unit_vza"),
+                                           c.in_block("base_vza")};
     if (keyed < 0)
       c.refuse("budget_eur", c.b().id + ": the budget buys " + std::to_string(units) + " units, fewer than the base of " +
-                                 std::to_string(base_units) + " for each of the " + std::to_string(n) + " recipients");
+                                 std::to_string(base_units) + " for each of the " + std::to_string(n) + " recipients", buys);
     std::span<const std::int64_t> lo, hi;  // what the kernel gets: the bounds, or last year's positions
     if (rule.bounded()) {
       const std::int64_t least = rule.lo(), most = rule.hi();
@@ -105,11 +111,13 @@ class Compiled final : public CompiledRule {
       if (static_cast<double>(least) * static_cast<double>(n) > static_cast<double>(keyed))
         c.refuse(c.in_block("min_vza"), c.b().id + ": the budget buys " + std::to_string(keyed) +
                                          (base_units ? " units beyond the bases" : " units") + ", fewer than the minimum of " +
-                                         vza_text(*rule.min) + " VZÄ needs for each of the " + std::to_string(n) + " recipients");
+                                         vza_text(*rule.min) + " VZÄ needs for each of the " + std::to_string(n) + " recipients",
+                 buys);
       if (rule.max && static_cast<double>(most) * static_cast<double>(n) < static_cast<double>(keyed))
         c.refuse(c.in_block("max_vza"), c.b().id + ": the budget buys " + std::to_string(keyed) +
                                          (base_units ? " units beyond the bases" : " units") + ", more than the maximum of " +
-                                         vza_text(*rule.max) + " VZÄ allows for the " + std::to_string(n) + " recipients");
+                                         vza_text(*rule.max) + " VZÄ allows for the " + std::to_string(n) + " recipients",
+                 buys);
     }
     if (!c.floor.empty()) {
       // Hold-harmless: last year's positions as a lower bound, as far as the units allow.
