@@ -614,6 +614,61 @@ void read_dated_years(Reader& rd, LoadedScenario& out) {
   }
 }
 
+/// simulate takes only budgets and rates by simulated year (read_dated_years); every other value,
+/// and who is a recipient, stays the scenario year's. A dated value or an `exclude_from` that
+/// changes between the scenario year and a simulated year is refused at its line, rather than
+/// simulated at the scenario year's value: that would mix two years' rules into one matching no
+/// year (B1's cost items of 2021 paid in 2023, a recipient paid after it left).
+void refuse_other_dated_years(Reader& rd, const YAML::Node& root, const LoadedScenario& out) {
+  const Scenario& s = out.scenario;
+  const auto number = [](const YAML::Node& n) -> std::optional<long double> {
+    if (!n.IsScalar()) return std::nullopt;
+    const std::string& t = n.Scalar();
+    char* end = nullptr;
+    const long double v = std::strtold(t.c_str(), &end);
+    if (t.empty() || end != t.c_str() + t.size()) return std::nullopt;
+    return v;
+  };
+  const std::string hint = "simulate takes only budget_eur and rate_per_vza_eur by simulated year; simulate that year "
+                           "from a scenario of its own (a variant with extends: and year: ";
+  for (const SimulationYear& y : out.simulation->years) {
+    if (!y.year || y.year == s.year) continue;
+    for (const DatedValue& d : out.dated) {
+      // Validation values (observed positions) do not enter the simulation.
+      const bool by_year = d.path == "budget_eur" || d.path.starts_with("simulation.") || d.path.starts_with("validation.") ||
+                           (d.path.starts_with("bausteine") &&
+                            (d.path.ends_with(".budget_eur") || d.path.ends_with(".rate_per_vza_eur")));
+      if (by_year) continue;
+      const auto then = d.at(y.year), now = d.at(s.year);
+      if (!then || !now) continue;  // a year without a value is refused where the year is read
+      const auto a = number(*then), b = number(*now);
+      if (a && b ? *a == *b : YAML::Dump(*then) == YAML::Dump(*now)) continue;
+      rd.error(*then, d.path,
+               "the value for the simulated year " + std::to_string(y.year) + ", " + Reader::got(*then).substr(4) +
+                   ", differs from the scenario year " + std::to_string(s.year) + "'s, " + Reader::got(*now).substr(4) +
+                   ", which simulate would use: " + hint + std::to_string(y.year) + "), or leave the year out of simulation.years");
+    }
+    const YAML::Node bs = root["bausteine"];
+    for (std::size_t i = 0; bs.IsSequence() && i < bs.size(); ++i) {
+      // Read without creating: a missing key is an invalid node, which throws on IsMap.
+      const YAML::Node b = bs[i];
+      const YAML::Node r = b.IsMap() ? b["recipients"] : YAML::Node();
+      const YAML::Node from = r && r.IsMap() ? r["exclude_from"] : YAML::Node();
+      if (!from || !from.IsMap()) continue;
+      for (const auto& kv : from) {
+        int e = 0;
+        if (!YAML::convert<int>::decode(kv.second, e)) continue;  // refused where it was read
+        if ((s.year >= e) == (y.year >= e)) continue;
+        rd.error(kv.second, item_path("bausteine", bs[i], i) + ".recipients.exclude_from." + kv.first.Scalar(),
+                 kv.first.Scalar() + " is excluded from " + std::to_string(e) + " on, which lies between the scenario year " +
+                     std::to_string(s.year) + " and the simulated year " + std::to_string(y.year) +
+                     ", but simulate keeps the scenario year's recipients: " + hint + std::to_string(y.year) +
+                     "), or leave the year out of simulation.years");
+      }
+    }
+  }
+}
+
 /// `years: [FIRST, LAST]`: the years the scenario covers (`kimsim run --year`, the year control of
 /// `kimsim serve`). Its year lies inside: a year outside is refused here rather than run on values
 /// nobody wrote for it. (A dated value without a value for a year inside is refused when that
@@ -678,7 +733,10 @@ void read_document(Reader& rd, const YAML::Node& root, LoadedScenario& out,
   }
   if (const YAML::Node v = root["validation"]) read_validation(rd, v, s);
   if (root["simulation"]) out.simulation = read_simulation(rd, root["simulation"], s.years);
-  if (out.simulation) read_dated_years(rd, out);
+  if (out.simulation) {
+    read_dated_years(rd, out);
+    refuse_other_dated_years(rd, root, out);
+  }
 }
 
 /// The scenario's text, refused when it is too large to be a scenario.
