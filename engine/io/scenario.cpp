@@ -633,6 +633,7 @@ void refuse_other_dated_years(Reader& rd, const YAML::Node& root, const LoadedSc
                            "from a scenario of its own (a variant with extends: and year: ";
   for (const SimulationYear& y : out.simulation->years) {
     if (!y.year || y.year == s.year) continue;
+    if (s.years && (y.year < s.years->first || y.year > s.years->second)) continue;  // refused at the year
     for (const DatedValue& d : out.dated) {
       // Validation values (observed positions) do not enter the simulation.
       const bool by_year = d.path == "budget_eur" || d.path.starts_with("simulation.") || d.path.starts_with("validation.") ||
