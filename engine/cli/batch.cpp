@@ -48,9 +48,14 @@ std::optional<double> parse_duration(std::string_view text) {
 }
 
 void add_batch_options(po::options_description& options, BatchOptionText& text) {
-  options.add_options()("checkpoint", po::value(&text.checkpoint), "checkpoint file (default: beside the output folder, DIR.checkpoint)")(
+  // Kept as given, so that an empty value (`--max-time ''`, a job script's unset variable) is
+  // refused rather than taken for no option at all.
+  const auto given = [](std::optional<std::string>& to) {
+    return po::value<std::string>()->notifier([&to](const std::string& v) { to = v; });
+  };
+  options.add_options()("checkpoint", given(text.checkpoint), "checkpoint file (default: beside the output folder, DIR.checkpoint)")(
       "checkpoint-every", po::value(&text.every), "time between checkpoints, with its unit: 90s, 10m, 1h (default 10m)")(
-      "max-time", po::value(&text.max_time), "stop with a checkpoint (exit 75) before this time, e.g. 23h50m")(
+      "max-time", given(text.max_time), "stop with a checkpoint (exit 75) before this time, e.g. 23h50m")(
       "resume", po::bool_switch(&text.resume), "continue from the checkpoint");
 }
 
@@ -65,10 +70,11 @@ BatchOptions batch_options(const BatchOptionText& text, const std::string& out_d
     return *s;
   };
   o.every = duration("checkpoint-every", text.every);
-  if (!text.max_time.empty()) o.max_time = duration("max-time", text.max_time);
+  if (text.max_time) o.max_time = duration("max-time", *text.max_time);
+  if (text.checkpoint && text.checkpoint->empty()) throw UsageError{"--checkpoint needs a file name"};
   std::string dir = out_dir;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  o.checkpoint = text.checkpoint.empty() ? dir + ".checkpoint" : text.checkpoint;
+  o.checkpoint = text.checkpoint ? *text.checkpoint : dir + ".checkpoint";
   o.resume = text.resume;
   // Before any unit runs: a result folder that could not be written, or a checkpoint inside it
   // (the folder is replaced as a whole), would be found only at the end, with the work lost.
@@ -289,6 +295,7 @@ BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptio
       for (std::uint64_t k = a; k < b; ++k) end.units_done += plan.length(k);
     if (finished) {
       end.finished = true;
+      if (first_rank) end.state = state;
       return end;
     }
     if (any_stop || any_due) {
@@ -325,8 +332,27 @@ void say_stopped(std::ostream& err, const std::string& command, const BatchEnd& 
                      command, end.stopped_by, end.units_done, total, units, options.checkpoint);
 }
 
-void finish_batch(const BatchOptions& options, const BatchWork& work) {
-  if (mpi::rank() == 0) io::remove_checkpoint(options.checkpoint, work.identity);
+void finish_batch(const BatchOptions& options, const BatchWork& work, const BatchEnd& end, const std::function<void()>& write) {
+  if (mpi::rank() != 0) return;
+  try {
+    write();
+  } catch (const Error& e) {
+    // Hours of work must not be lost to an output folder in the way: keep it where --resume finds it.
+    std::string kept;
+    try {
+      if (const std::string why = io::another_runs_checkpoint(options.checkpoint, work.identity); !why.empty())
+        throw Error(options.checkpoint + " now holds what this run did not write (" + why + ")");
+      io::Checkpoint state = end.state;
+      state.payload = work.total();
+      io::write_checkpoint(options.checkpoint, state);
+      kept = "; the finished work is kept in the checkpoint " + options.checkpoint +
+             ": once the way is clear, run the same command with --resume to write the results without computing them again";
+    } catch (const Error& k) {
+      kept = std::string("; the finished work could not be kept as a checkpoint either (") + k.what() + ")";
+    }
+    throw Error(e.what() + kept);
+  }
+  io::remove_checkpoint(options.checkpoint, work.identity);
 }
 
 }  // namespace kimsim::cli

@@ -76,7 +76,8 @@ struct BatchOptions {
 
 /// The options' texts as Boost fills them, before batch_options() checks them.
 struct BatchOptionText {
-  std::string checkpoint, every = "10m", max_time;
+  std::string every = "10m";
+  std::optional<std::string> checkpoint, max_time;  ///< as given, empty text included
   bool resume = false;
 };
 
@@ -108,6 +109,7 @@ struct BatchEnd {
   std::string stopped_by;    ///< else: "SIGTERM", "SIGINT", "SIGUSR1" or "--max-time"
   std::uint64_t units_done = 0;  ///< units in the finished chunks
   bool resumed = false;      ///< continued from a checkpoint
+  io::Checkpoint state;      ///< on the first rank: the identity and the finished chunks (no payload)
 };
 
 /// Collective over the ranks: runs `work` as described at the top (within the life of a
@@ -121,7 +123,10 @@ BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptio
 void say_stopped(std::ostream& err, const std::string& command, const BatchEnd& end, std::uint64_t total,
                  std::string_view units, const BatchOptions& options);
 
-/// After the results are written: removes the run's checkpoint (first rank), not another run's.
-void finish_batch(const BatchOptions& options, const BatchWork& work);
+/// After a finished run, on the first rank: writes the results (`write`), then removes the run's
+/// checkpoint, not another run's. Where the results cannot be written (a folder appeared in
+/// --out's way meanwhile, a full disk), the finished work is first kept as the checkpoint — a
+/// --resume then writes the results without computing them again — and the error says so.
+void finish_batch(const BatchOptions& options, const BatchWork& work, const BatchEnd& end, const std::function<void()>& write);
 
 }  // namespace kimsim::cli

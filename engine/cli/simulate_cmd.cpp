@@ -177,12 +177,13 @@ Options)"));
   manifest["seed"] = spec.seed;
   manifest["replications"] = spec.replications;
   const nlohmann::json summary = io::simulation_summary(ls, spec, r);
-  write_results(dir,
-                {{"simulation.csv", io::simulation_csv(ls, r)},
-                 {"summary.json", io::dump_json(summary, 2) + "\n"},
-                 {"report.html", io::report_html(io::simulation_report_data(ls, r, summary, report_lang))}},
-                manifest);
-  finish_batch(batch, work);
+  finish_batch(batch, work, end, [&] {
+    write_results(dir,
+                  {{"simulation.csv", io::simulation_csv(ls, r)},
+                   {"summary.json", io::dump_json(summary, 2) + "\n"},
+                   {"report.html", io::report_html(io::simulation_report_data(ls, r, summary, report_lang))}},
+                  manifest);
+  });
   if (!quiet) out << ls.scenario.name << ": " << spec.replications << " replications (seed " << spec.seed << ") -> " << dir << "/\n";
   return kOk;
 }

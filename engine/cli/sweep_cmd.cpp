@@ -243,7 +243,7 @@ Options)";
     report_lang = lang_option(lang);
     if (threads > SimulationLimits::threads)
       throw UsageError{"--threads " + std::to_string(threads) + ": the limit is " + std::to_string(SimulationLimits::threads)};
-    const bool batch_given = !batch_text.checkpoint.empty() || vm.count("checkpoint-every") || !batch_text.max_time.empty() || batch_text.resume;
+    const bool batch_given = batch_text.checkpoint || vm.count("checkpoint-every") || batch_text.max_time || batch_text.resume;
     if (merge) {
       if (positional.empty()) throw UsageError{"--merge needs the folders of the slices"};
       if (vm.count("slice") || dry_run || fail_fast) throw UsageError{"--merge joins slices: --slice, --dry-run and --fail-fast do not apply"};
@@ -342,15 +342,16 @@ Options)";
     throw Error(fmt::format("{} of {} points have no result{}; nothing was written", missing, count,
                             end.resumed ? " although the checkpoint " + batch.checkpoint + " counts them as finished (it is damaged)" : ""));
   nlohmann::json manifest = sweep_manifest(sw, call.command_line, now_utc());
-  if (part) {
-    manifest["slice"] = {{"k", part->first}, {"n", part->second}, {"first", first}, {"count", count}};
-    std::vector<io::OutputFile> files{{"sweep.csv", io::sweep_csv(sw, first, results)}, {"slice.csv", io::slice_csv(first, results)}};
-    if (sw.detail) files.push_back({"detail.csv", io::detail_csv(results, true)});
-    write_results(dir, files, manifest);
-  } else {
-    write_results(dir, sweep_files(sw, results, io::detail_csv(results, true), report_lang), manifest);
-  }
-  finish_batch(batch, work);
+  finish_batch(batch, work, end, [&] {
+    if (part) {
+      manifest["slice"] = {{"k", part->first}, {"n", part->second}, {"first", first}, {"count", count}};
+      std::vector<io::OutputFile> files{{"sweep.csv", io::sweep_csv(sw, first, results)}, {"slice.csv", io::slice_csv(first, results)}};
+      if (sw.detail) files.push_back({"detail.csv", io::detail_csv(results, true)});
+      write_results(dir, files, manifest);
+    } else {
+      write_results(dir, sweep_files(sw, results, io::detail_csv(results, true), report_lang), manifest);
+    }
+  });
   if (!quiet) print_outcome(out, results, dir);
   return kOk;
 }

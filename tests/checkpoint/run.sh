@@ -4,6 +4,7 @@
 # 100ms) — and resumed, every run ends with the bytes of an uninterrupted one (all files; the
 # manifest but its time and command line), and its checkpoint removed. Also under MPI with 2
 # ranks (a signal to the launcher, which forwards it, and to one rank alone) where MPIEXEC is given.
+# And a finished run whose output folder is taken meanwhile keeps its work as the checkpoint.
 # The moments are drawn from a fixed seed (printed; KIMSIM_CHECKPOINT_SEED sets another).
 # Usage: run.sh KIMSIM ROOT [MPIEXEC]
 set -u
@@ -110,6 +111,34 @@ if [ -n "$mpiexec" ]; then
     interrupt "${how%%:*}" "${how#*:}" "$delay" "2 ranks, interruption $k (SIG${how#*:} to the ${how%%:*} after $delay ms)"
   done
   echo "checkpoint: 5 interruptions, 2 ranks"
+fi
+
+# A folder that appears in --out's way while the run computes (another job, a user): the run
+# leaves it untouched, keeps its finished work as the checkpoint and says so; once the way is
+# clear, --resume writes the results of the uninterrupted run. (200,000 replications: the run
+# must still compute when the folder appears, a few milliseconds after its start.)
+job=(simulate "$scenario" -n 200000 --seed 3)
+reference
+out=$tmp/inway ck=$tmp/inway.ck
+rm -rf "$out" "$ck"
+"$kimsim" "${job[@]}" --threads 2 --quiet --out "$out" --checkpoint "$ck" 2>"$tmp/err" &
+pid=$!
+ready $pid 1 || problem "in the way: kimsim did not start"
+mkdir "$out" && echo "a user's notes" >"$out/notes.txt"
+wait $pid
+code=$?
+if [ "$code" = 0 ]; then
+  problem "in the way: the run ended before the folder appeared (it took less than the time to make it)"
+else
+  grep -q "kept in the checkpoint $ck" "$tmp/err" || problem "in the way: exit $code without word of the kept work: $(cat "$tmp/err")"
+  [ "$(cat "$out/notes.txt")" = "a user's notes" ] && [ "$(ls "$out")" = notes.txt ] || problem "in the way: the user's folder was changed"
+  [ -s "$ck" ] || problem "in the way: no checkpoint was kept"
+  rm -rf "$out"
+  "$kimsim" "${job[@]}" --threads 2 --quiet --out "$out" --checkpoint "$ck" --resume 2>"$tmp/err" ||
+    problem "in the way: the resumed run failed: $(cat "$tmp/err")"
+  [ ! -e "$ck" ] || problem "in the way: the checkpoint is left after the results were written"
+  same_as_reference "$out" "in the way"
+  echo "checkpoint: a folder in --out's way: the finished work kept, resumed to the same bytes"
 fi
 
 # The same for a sweep: 2,000 deterministic points of the baseline (chunks of 16 points), with
