@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "io/explain.hpp"
+#include "io/suggest.hpp"
 #include "io/scenario.hpp"
 #include "kernel/signpost.hpp"
 #include "kimsim/rule.hpp"
@@ -252,6 +253,20 @@ TEST_CASE("explain finds a recipient by AGS or name, and says why it cannot") {
   CHECK(io::find_recipient(r, "Kamen, Stadt") == *r.find("05978020"));
   CHECK_THROWS_WITH_AS(io::find_recipient(r, "5978"), doctest::Contains("did you mean 05978 Unna (Kreis)?"), InputError);
   CHECK(io::find_recipient(r, "BÖNEN") == *r.find("05978008"));  // German capitals fold too
+  // The Kreis' whole name is the Stadt's before its comma: the Kreis, and the Stadt named.
+  std::string also;
+  CHECK(io::find_recipient(r, "Unna", &also) == *r.find("05978"));
+  CHECK(also.find("taken as 05978 Unna (Kreis)") != std::string::npos);
+  CHECK(also.find("05978036 Unna, Stadt (Gemeinde)") != std::string::npos);
+  also.clear();
+  CHECK(io::find_recipient(r, "Kamen", &also) == *r.find("05978020"));
+  CHECK(also.empty());
+  CHECK(io::find_recipient(r, "Köln", &also) == *r.find("05315"));  // the Stadt's own Gemeinde is no other
+  CHECK(also.empty());
+  // "Did you mean" counts letters, not bytes: Köln is one letter from Koln, Bonn two.
+  CHECK_THROWS_WITH_AS(io::find_recipient(r, "Koln"), doctest::Contains("did you mean 05315 Köln, Stadt"), InputError);
+  CHECK(io::edit_distance("koln", "KÖLN") == 1);
+  CHECK(io::edit_distance("Düren", "Duren") == 1);
   CHECK_THROWS_WITH_AS(io::find_recipient(r, "Kamn"), doctest::Contains("did you mean 05978020 Kamen, Stadt"), InputError);
   // A kreisfreie Stadt and its single Gemeinde share the name: the name means the Stadt.
   CHECK(io::find_recipient(r, "Essen, Stadt") == *r.find("05113"));

@@ -44,7 +44,9 @@ Options)");
   if (positional.size() > 2) throw UsageError{"one recipient at a time: unexpected '" + positional[2] + "'"};
   if (vm.count("baustein") && baustein.empty()) throw UsageError{"--baustein needs a Baustein id such as B2"};
   const io::LoadedScenario ls = io::load_scenario(positional[0], {year_option(vm, year), std::nullopt});
-  const std::size_t region = io::find_recipient(ls.regions, positional[1]);
+  std::string also;
+  const std::size_t region = io::find_recipient(ls.regions, positional[1], &also);
+  if (!also.empty()) call.err << "kimsim explain: note: " << also << "\n";
   const Plan plan(ls.scenario, ls.regions);
   const io::Explanation e =
       io::explain(ls, plan, region, vm.count("baustein") ? std::optional<std::string>(baustein) : std::nullopt);

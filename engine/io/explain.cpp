@@ -39,7 +39,7 @@ std::size_t columns(std::string_view s) {
 
 }  // namespace
 
-std::size_t find_recipient(const Regions& regions, std::string_view who) {
+std::size_t find_recipient(const Regions& regions, std::string_view who, std::string* also) {
   if (const auto r = regions.find(who)) return *r;
   const std::string want = lower(who);
   std::vector<std::size_t> whole, before_comma;
@@ -50,6 +50,18 @@ std::size_t find_recipient(const Regions& regions, std::string_view who) {
       before_comma.push_back(i);
   }
   std::vector<std::size_t>& found = whole.empty() ? before_comma : whole;
+  // "Unna" is the Kreis' whole name and the Stadt's before its comma: the whole name wins, and
+  // the other is named, so that nobody reads the Kreis' trace as the Stadt's.
+  if (also && whole.size() == 1 && !before_comma.empty()) {
+    const Region& taken = regions.list[whole[0]];
+    std::string others;
+    for (const std::size_t i : before_comma)
+      if (!(taken.type == RegionType::kreisfreie_stadt && regions.list[i].kreis == taken.ags))
+        others += (others.empty() ? "" : ", ") + region_text(regions.list[i]);
+    if (!others.empty())
+      *also = fmt::format("'{}' is taken as {}, the whole name; {} is named so before its comma: give its AGS or full name "
+                          "for it", who, region_text(taken), others);
+  }
   // A kreisfreie Stadt is also listed as its own single Gemeinde (Köln 05315 and 05315000), which
   // receives nothing itself: the name means the Stadt.
   if (found.size() == 2)
@@ -64,7 +76,7 @@ std::size_t find_recipient(const Regions& regions, std::string_view who) {
     throw InputError(fmt::format("{} names {} regions: {}; give the AGS", quoted, found.size(), list));
   }
   // The closest AGS or name, within a third of the word's length (as "did you mean" elsewhere).
-  std::size_t best = regions.list.size(), best_d = std::max<std::size_t>(2, who.size() / 3) + 1;
+  std::size_t best = regions.list.size(), best_d = std::max<std::size_t>(2, letters(who) / 3) + 1;
   for (std::size_t i = 0; i < regions.list.size(); ++i)
     for (const std::string& word : {regions.list[i].ags, lower(regions.list[i].name),
                                     lower(regions.list[i].name.substr(0, regions.list[i].name.find(',')))})

@@ -31,8 +31,10 @@ struct Explanation {
 
 /// The region `who` names: an AGS exactly, else a name, case-insensitively, in full ("Kamen,
 /// Stadt") or before its comma ("Kamen"). InputError where none matches (with "did you mean"
-/// over AGS and names) or several do (listed with their AGS).
-std::size_t find_recipient(const Regions& regions, std::string_view who);
+/// over AGS and names) or several do (listed with their AGS). A whole name wins over the same
+/// name before another's comma (the Kreis Unna over "Unna, Stadt"); `also`, where given, then
+/// receives a sentence naming the other.
+std::size_t find_recipient(const Regions& regions, std::string_view who, std::string* also = nullptr);
 
 /// The trace of `region` in the Baustein with the id `baustein`, or in every Baustein it
 /// receives from. InputError (at the scenario's place) for an id no Baustein has, a Baustein the

@@ -8,9 +8,33 @@
 
 namespace kimsim::io {
 
-/// Levenshtein distance, case-insensitive.
-inline std::size_t edit_distance(std::string_view a, std::string_view b) {
-  auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
+/// The code points of UTF-8 text, lower case for ASCII and Latin-1's capitals (Ä, Ö, Ü: the
+/// names' letters). A byte that starts no valid sequence stands for itself.
+inline std::vector<char32_t> folded_letters(std::string_view s) {
+  std::vector<char32_t> out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    char32_t cp = c;
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
+    if (i + n > s.size()) n = 1;
+    for (std::size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) n = 1;
+    if (n > 1) {
+      cp = c & (0x7F >> n);
+      for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    }
+    if ((cp >= 'A' && cp <= 'Z') || (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7)) cp += 0x20;
+    out.push_back(cp);
+    i += n;
+  }
+  return out;
+}
+
+/// Levenshtein distance in letters (code points), case-insensitive: "Koln" is one letter from
+/// "Köln" (two bytes), and closer to it than to "Bonn".
+inline std::size_t edit_distance(std::string_view a_text, std::string_view b_text) {
+  const std::vector<char32_t> a = folded_letters(a_text), b = folded_letters(b_text);
   std::vector<std::size_t> row(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
@@ -18,18 +42,21 @@ inline std::size_t edit_distance(std::string_view a, std::string_view b) {
     row[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
       const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (lower(a[i - 1]) != lower(b[j - 1]))});
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
       diag = up;
     }
   }
   return row[b.size()];
 }
 
+/// The letters of UTF-8 text (code points), for "within a third of the word's length".
+inline std::size_t letters(std::string_view s) { return folded_letters(s).size(); }
+
 /// " (did you mean 'x'?)" for the closest candidate within a third of the word's length, else "".
 template <typename Range>
 std::string did_you_mean(std::string_view word, const Range& candidates) {
   std::string best;
-  std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;
+  std::size_t best_d = std::max<std::size_t>(2, letters(word) / 3) + 1;
   for (const auto& c : candidates) {
     const std::size_t d = edit_distance(word, c);
     if (d < best_d) best_d = d, best = std::string(c);
