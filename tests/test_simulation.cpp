@@ -10,6 +10,7 @@
 #include <map>
 #include <vector>
 
+#include "io/html_report.hpp"
 #include "io/scenario.hpp"
 #include "io/sim_report.hpp"
 #include "kimsim/rules.hpp"
@@ -80,6 +81,32 @@ TEST_CASE("fairness: Gini and max/min ratio of euros per inhabitant over the ter
   CHECK(mean_ratio > 1.0);
   CHECK(mean_ratio <= ratio);
   CHECK(u.state[0].maxmin_capped.n == 0);
+  CHECK(u.state[0].fair.n == 200);  // 53 territories at 50 %: some apply in every replication
+  // At 2 % uptake most replications have no territory: they measure no fairness, and the means
+  // are over those that do (a 0 for the others would put the mean ratio below 1).
+  spec.uptake_by_type = {{RegionType::kreis, 0.02}, {RegionType::kreisfreie_stadt, 0.02}};
+  const SimulationResult few = simulate(ls.scenario, ls.regions, spec, 2);
+  CHECK(few.state[0].fair.n > 0);
+  CHECK(few.state[0].fair.n < 200);
+  CHECK(few.state[0].maxmin.sum >= static_cast<__int128>(few.state[0].fair.n) * 1'000'000'000);
+  const auto measured = io::simulation_summary(ls, spec, few)["years"][0];
+  CHECK(measured["gini_euros_per_inhabitant"]["replications"] == few.state[0].fair.n);
+  CHECK(measured["max_min_ratio_euros_per_inhabitant"]["replications"] == few.state[0].fair.n);
+  CHECK(std::stod(measured["max_min_ratio_euros_per_inhabitant"]["mean"].get<std::string>()) >= 1.0);
+  // Nobody applies: no fairness at all, written as null.
+  spec.uptake_by_type = {{RegionType::kreis, 0.0}, {RegionType::kreisfreie_stadt, 0.0}, {RegionType::gemeinde, 0.0}};
+  const SimulationResult none = simulate(ls.scenario, ls.regions, spec, 1);
+  CHECK(none.state[0].fair.n == 0);
+  CHECK(none.state[0].gini.sum == 0);
+  const auto unmeasured = io::simulation_summary(ls, spec, none)["years"][0]["gini_euros_per_inhabitant"];
+  CHECK(unmeasured["mean"].is_null());
+  CHECK(unmeasured["replications"] == 0);
+  // The report shows the year without them.
+  const std::string page = io::report_html(io::simulation_report_data(ls, none, io::simulation_summary(ls, spec, none), Lang::de));
+  CHECK(page.find("<th scope=\"row\">Gini-Koeffizient</th>") == std::string::npos);
+  CHECK(page.find("<th scope=\"row\">Max/Min Euro je Einwohner</th>") == std::string::npos);
+  const std::string page_few = io::report_html(io::simulation_report_data(ls, few, io::simulation_summary(ls, spec, few), Lang::de));
+  CHECK(page_few.find("<th scope=\"row\">Gini-Koeffizient</th>") != std::string::npos);
   // A territory of 10^12 inhabitants makes the ratio absurd: accumulated as 100,000 and counted,
   // and the count travels with the packed accumulators.
   Regions huge = ls.regions;
@@ -911,6 +938,7 @@ TEST_CASE("the outputs write every mean and share with its decimals, also where 
   r.stats[1].nothing.n = 99'990;  // 0.09999
   r.stats[0].halves.sum = 1, r.stats[0].halves.sq = 1;  // a mean of 0.0000005 VZÄ
   r.state[0].gini.sum = 2'298, r.state[0].gini.sq = 5'281'000;  // 2.298e-12
+  r.state[0].fair.n = 1'000'000;  // measured in every replication
   const std::string csv = io::simulation_csv(ls, r);
   std::vector<std::vector<std::string>> rows;
   for (std::size_t at = 0; at < csv.size();) {

@@ -40,6 +40,7 @@ enum class Treatment : std::uint8_t {
   alone,      ///< the only observation of a year on shares: no information on the key; shown
   headcount,  ///< people, not VZÄ: shown, not fitted
   passed_on,  ///< a Gemeinde's share passed on by its Kreis: shown, not fitted
+  not_modelled,  ///< a share passed on by a Kreis that the scenario does not pass on: shown, not fitted
 };
 
 const char* treatment_code(Treatment t) {
@@ -49,6 +50,7 @@ const char* treatment_code(Treatment t) {
     case Treatment::alone: return "alone";
     case Treatment::headcount: return "headcount";
     case Treatment::passed_on: return "passed-on";
+    case Treatment::not_modelled: return "not-modelled";
   }
   return "";
 }
@@ -351,12 +353,14 @@ Options)");
       continue;
     }
     if (!recipient) {
-      o.treatment = Treatment::passed_on;
       const Region& kreis = ls.regions.list[ls.regions.kreis_of(o.region)];
       const bool modelled = std::any_of(b.pass_through.begin(), b.pass_through.end(), [&](const PassThrough& pt) {
         return pt.kreis == kreis.ags && std::find(pt.gemeinden.begin(), pt.gemeinden.end(), o.ags) != pt.gemeinden.end();
       });
-      o.why = "a share passed on by " + kreis.name + (modelled ? "" : " (the scenario passes nothing on to it)") +
+      // A Gemeinde's positions are a share its Kreis passed on; where the scenario passes nothing
+      // on to it, the model has no such share to set beside it.
+      o.treatment = modelled ? Treatment::passed_on : Treatment::not_modelled;
+      o.why = "a share passed on by " + kreis.name + (modelled ? "" : ", which the scenario does not pass on") +
               ": shown, not fitted";
       continue;
     }
@@ -460,7 +464,7 @@ Options)");
     if (!budget_given(o.year)) continue;
     if (o.year != s.year) year_of(o.year);  // loads the scenario for that year
     const Allocation& a = allocation_of(o.year);
-    if (o.treatment == Treatment::passed_on) {
+    if (o.treatment == Treatment::passed_on || o.treatment == Treatment::not_modelled) {
       for (const auto& r : a.rows)
         if (r.baustein == bi && r.region == o.region && r.passed_on_by) o.apportioned = double(r.halves) / 2.0;
     } else {
@@ -585,7 +589,8 @@ Options)");
                      number(o.loo, 2), treatment_code(o.treatment));
   }
   t += "\nTreatments: budget = against that year's budget; shares = on shares, the year's positions by key\n"
-       "fitted; alone = only observation of a year on shares; headcount, passed-on: shown, not fitted.\n";
+       "fitted; alone = only observation of a year on shares; headcount, passed-on, not-modelled (passed\n"
+       "on, but not in the scenario): shown, not fitted.\n";
   t += fmt::format("\nWeights{}:\n", boot.replications ? fmt::format(" (bootstrap: {} resamples, seed {})", boot.replications, seed.value) : "");
   for (std::size_t i = 0; i < indicators.size(); ++i) {
     const auto e = Eigen::Index(i);

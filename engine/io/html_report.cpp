@@ -268,8 +268,10 @@ constexpr Label kLabels[] = {
     {"short_alone", "allein", "alone"},
     {"short_headcount", "Köpfe", "headcount"},
     {"short_passed-on", "weitergeleitet", "passed on"},
-    {"cal_treatments", "Behandlung: Budget – angepasst gegen das Budget des Jahres; Anteile – angepasst auf Anteile (das Budget des Jahres ist nicht gegeben: nur die Verhältnisse der Beobachtungen des Jahres zählen); allein, Köpfe, weitergeleitet – nur gezeigt, nicht angepasst (die einzige Beobachtung eines Jahres auf Anteilen, Personen statt VZÄ, ein von einem Kreis weitergeleiteter Anteil).",
-     "Treatment: budget – fitted against the year's budget; shares – fitted on shares (the year's budget is not given: only the proportions among the year's observations count); alone, headcount, passed on – shown, not fitted (the only observation of a year on shares, persons instead of VZÄ, a share passed on by a Kreis)."},
+    {"treatment_not-modelled", "von ihrem Kreis weitergeleiteter Anteil, den das Szenario nicht weiterleitet: nur gezeigt", "a share passed on by its Kreis that the scenario does not pass on: shown only"},
+    {"short_not-modelled", "nicht modelliert", "not modelled"},
+    {"cal_treatments", "Behandlung: Budget – angepasst gegen das Budget des Jahres; Anteile – angepasst auf Anteile (das Budget des Jahres ist nicht gegeben: nur die Verhältnisse der Beobachtungen des Jahres zählen); allein, Köpfe, weitergeleitet, nicht modelliert – nur gezeigt, nicht angepasst (die einzige Beobachtung eines Jahres auf Anteilen, Personen statt VZÄ, ein von einem Kreis weitergeleiteter Anteil, im Szenario weitergeleitet oder nicht).",
+     "Treatment: budget – fitted against the year's budget; shares – fitted on shares (the year's budget is not given: only the proportions among the year's observations count); alone, headcount, passed on, not modelled – shown, not fitted (the only observation of a year on shares, persons instead of VZÄ, a share passed on by a Kreis, which the scenario passes on or not)."},
     {"cal_quality", "Güte der Anpassung", "Quality of the fit"},
     {"cal_in_sample", "Anpassung", "Fit"},
     {"cal_leave_one_out", "Leave-one-out", "Leave-one-out"},
@@ -1342,7 +1344,7 @@ void simulate_body(std::string& o, const Page& p, const json& d) {
     open_table(o, "class=\"state\"", fmt::format("{} {} · {} {}", p.t("year"), y["year"].get<int>(), p.t("budget"), p.euros(cents_of(y["budget_cents"]))),
                {{p.t("indicator")}, {p.t("mean"), true}, {p.t("sd"), true}, {p.t("mc_error"), true}});
     for (const auto& [key, label] : names) {
-      if (!y.contains(key) || !y[key].contains("mean")) continue;
+      if (!y.contains(key) || !y[key].contains("mean") || !y[key]["mean"].is_string()) continue;  // null: not measured
       const json& v = y[key];
       const bool money = std::string_view(key).ends_with("_eur");
       auto show = [&](const json& s) { return money ? p.plain(s.get<std::string>()) + (p.lang() == Lang::de ? "\u00A0€" : "") : p.plain(s.get<std::string>()); };

@@ -199,6 +199,14 @@ nlohmann::json simulation_summary(const LoadedScenario& ls, const SimulationSpec
     const StateStats& s = r.state[y];
     nlohmann::json year = {{"year", r.years[y]}, {"budget_eur", format_euros(r.budget[y])}};
     for_each_field<StateStats>([&](const auto& f) { entries(year[std::string(f.name)], s.*f.member, f, n); });
+    // Fairness over the replications that measured it: one in which no territory counted (none
+    // applied) has none, and a 0 for it would pull the mean towards equality.
+    for (const auto& [key, m] : {std::pair{"gini_euros_per_inhabitant", &s.gini}, std::pair{"max_min_ratio_euros_per_inhabitant", &s.maxmin}}) {
+      nlohmann::json& e = year[key];
+      if (s.fair.n == 0) e["mean"] = e["sd"] = e["standard_error"] = nullptr;
+      else moments_entries(e, *m, Unit::nano, s.fair.n);
+      e["replications"] = s.fair.n;
+    }
     // Unspent: the year's budget less what was spent, per replication; its sums follow from
     // spent's (sum of B - x and of (B - x)^2).
     const i128 budget = r.budget[y], N = static_cast<i128>(n);

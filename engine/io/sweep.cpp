@@ -538,9 +538,16 @@ void evaluate_point(const SweepContext& c, std::uint64_t i, PointScratch& t, Poi
       if (m.slots[k].year == 0) halves += m.stats[k].halves.sum, cents += m.stats[k].cents.sum;
     r.halves = static_cast<std::int64_t>(halves);
     r.unallocated = static_cast<std::int64_t>(static_cast<__int128>(m.budget.at(0)) * static_cast<__int128>(sw.replications) - cents);
-    if (c.fairness) {
-      r.gini = static_cast<std::int64_t>(m.state.at(0).gini.sum);
-      r.ratio = static_cast<std::int64_t>(m.state.at(0).maxmin.sum);
+    // Fairness over the replications that measured it (StateStats::fair), written as the sum
+    // over all replications that mean gives, rounded half up: the outputs divide by all. None
+    // measured: no value.
+    if (const StateStats& st = m.state.at(0); c.fairness && st.fair.n > 0) {
+      const auto over_all = [&](__int128 sum) {
+        const auto N = static_cast<__int128>(sw.replications), F = static_cast<__int128>(st.fair.n);
+        return static_cast<std::int64_t>((2 * sum * N + F) / (2 * F));
+      };
+      r.gini = over_all(st.gini.sum);
+      r.ratio = over_all(st.maxmin.sum);
     }
   }
   r.ok = true;

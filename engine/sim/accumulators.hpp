@@ -250,7 +250,9 @@ struct SlotStats {
 };
 
 /// Statewide quantities per year. Fairness is measured over the territories (Kreis-level region
-/// and its Gemeinden) whose Kreis-level region applied and received money.
+/// and its Gemeinden) whose Kreis-level region applied and received money; a replication in
+/// which none did has no fairness (not a Gini of 0): it is left out of gini and maxmin, whose
+/// means are over `fair` replications.
 struct StateStats {
   Moments spent;          ///< cents that flowed out
   SpendBins spent_bins;   ///< the same, counted per 1,000 EUR
@@ -258,6 +260,7 @@ struct StateStats {
   Moments gini;           ///< Gini of euros per inhabitant, in 1e-9
   Moments maxmin;         ///< max/min euros per inhabitant, in 1e-9, at most kMaxRatio
   Count maxmin_capped;    ///< replications whose ratio exceeded kMaxRatio
+  Count fair;             ///< replications in which some territory counted: gini's and maxmin's
 
   static constexpr auto fields() {
     using S = StateStats;
@@ -268,7 +271,8 @@ struct StateStats {
         Field<S, Moments>{"gini_euros_per_inhabitant", &S::gini, Unit::nano},
         Field<S, Moments>{"max_min_ratio_euros_per_inhabitant", &S::maxmin, Unit::nano},
         Field<S, Count>{"max_min_ratio_euros_per_inhabitant", &S::maxmin_capped, Unit::none,
-                        std::string_view(detail::kCappedEntry.first.data(), detail::kCappedEntry.second)}};
+                        std::string_view(detail::kCappedEntry.first.data(), detail::kCappedEntry.second)},
+        Field<S, Count>{"gini_euros_per_inhabitant", &S::fair, Unit::none, "replications"}};
   }
 };
 

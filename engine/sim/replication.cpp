@@ -782,12 +782,15 @@ void FairnessScorer::end_year(std::span<const std::uint8_t> absent, StateStats& 
   }
   sort_by_rank(value_, sorted_);
   const std::span<const double> x(sorted_.data(), n);
-  double ratio = n == 0 ? 0.0 : x[n - 1] / x[0];
-  const bool capped = ratio > double(kMaxRatio);
-  ratio = std::min(ratio, double(kMaxRatio));
-  state.gini.add(nano(gini(x)));
-  state.maxmin.add(nano(ratio));
-  state.maxmin_capped.add(capped);
+  if (n > 0) {  // else no territory counts: no fairness to measure (a Gini of 0 would claim equality)
+    double ratio = x[n - 1] / x[0];
+    const bool capped = ratio > double(kMaxRatio);
+    ratio = std::min(ratio, double(kMaxRatio));
+    state.gini.add(nano(gini(x)));
+    state.maxmin.add(nano(ratio));
+    state.maxmin_capped.add(capped);
+    state.fair.add(true);
+  }
   std::fill(per_kreis_.begin(), per_kreis_.end(), Cents{0});  // for the next year
 }
 
