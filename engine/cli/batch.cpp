@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <new>
 
 #include <fmt/format.h>
 #include <filesystem>
@@ -336,7 +337,7 @@ void finish_batch(const BatchOptions& options, const BatchWork& work, const Batc
   if (mpi::rank() != 0) return;
   try {
     write();
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {  // an Error, but also memory for the outputs running out
     // Hours of work must not be lost to an output folder in the way: keep it where --resume finds it.
     std::string kept;
     try {
@@ -350,7 +351,7 @@ void finish_batch(const BatchOptions& options, const BatchWork& work, const Batc
     } catch (const Error& k) {
       kept = std::string("; the finished work could not be kept as a checkpoint either (") + k.what() + ")";
     }
-    throw Error(e.what() + kept);
+    throw Error((dynamic_cast<const std::bad_alloc*>(&e) ? std::string("out of memory while writing the results") : e.what()) + kept);
   }
   io::remove_checkpoint(options.checkpoint, work.identity);
 }

@@ -1348,7 +1348,13 @@ void simulate_body(std::string& o, const Page& p, const json& d) {
       const json& v = y[key];
       const bool money = std::string_view(key).ends_with("_eur");
       auto show = [&](const json& s) { return money ? p.plain(s.get<std::string>()) + (p.lang() == Lang::de ? "\u00A0€" : "") : p.plain(s.get<std::string>()); };
-      fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n"), esc(p.t(label)) + (std::string_view(key) == "positions_filled_vza_years" ? " (VZÄ-" + p.t("year") + ")" : ""),
+      // Fairness over fewer replications than all (those in which nobody applied measure none): said.
+      std::string shown = p.t(label);
+      if (std::string_view(key) == "positions_filled_vza_years") shown += " (VZÄ-" + p.t("year") + ")";
+      if (v.contains("replications") && v["replications"].get<long long>() < d["replications"].get<long long>())
+        shown += fmt::format(" ({} {} {} {})", p.count(v["replications"].get<long long>()), p.lang() == Lang::de ? "von" : "of",
+                             p.count(d["replications"].get<long long>()), p.lang() == Lang::de ? "Replikationen" : "replications");
+      fmt::format_to(out, FMT_COMPILE("<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n"), esc(shown),
                      esc(show(v["mean"])), esc(show(v["sd"])), esc(show(v["standard_error"])));
     }
     close_table(o);

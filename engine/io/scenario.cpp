@@ -616,11 +616,17 @@ void read_dated_years(Reader& rd, LoadedScenario& out) {
 
 /// simulate takes only budgets and rates by simulated year (read_dated_years); every other value,
 /// and who is a recipient, stays the scenario year's. A dated value or an `exclude_from` that
-/// changes between the scenario year and a simulated year is refused at its line, rather than
-/// simulated at the scenario year's value: that would mix two years' rules into one matching no
-/// year (B1's cost items of 2021 paid in 2023, a recipient paid after it left).
+/// changes between the scenario year and a simulated year, or a dated value without a value for
+/// a simulated year, is refused at its line, once, rather than simulated at the scenario year's
+/// value: that would mix two years' rules into one matching no year (B1's cost items of 2021
+/// paid in 2023, a recipient paid after it left, 2021's uptake in 2022).
 void refuse_other_dated_years(Reader& rd, const YAML::Node& root, const LoadedScenario& out) {
   const Scenario& s = out.scenario;
+  if (s.year == 0) return;  // no year: refused at `year`
+  std::vector<int> years;  // the simulated years other than the scenario's, within `years:`
+  for (const SimulationYear& y : out.simulation->years)
+    if (y.year && y.year != s.year && !(s.years && (y.year < s.years->first || y.year > s.years->second)))
+      years.push_back(y.year);  // (a year outside is refused at the year)
   const auto number = [](const YAML::Node& n) -> std::optional<long double> {
     if (!n.IsScalar()) return std::nullopt;
     const std::string& t = n.Scalar();
@@ -629,42 +635,55 @@ void refuse_other_dated_years(Reader& rd, const YAML::Node& root, const LoadedSc
     if (t.empty() || end != t.c_str() + t.size()) return std::nullopt;
     return v;
   };
-  const std::string hint = "simulate takes only budget_eur and rate_per_vza_eur by simulated year; simulate that year "
-                           "from a scenario of its own (a variant with extends: and year: ";
-  for (const SimulationYear& y : out.simulation->years) {
-    if (!y.year || y.year == s.year) continue;
-    if (s.years && (y.year < s.years->first || y.year > s.years->second)) continue;  // refused at the year
-    for (const DatedValue& d : out.dated) {
-      // Validation values (observed positions) do not enter the simulation.
-      const bool by_year = d.path == "budget_eur" || d.path.starts_with("simulation.") || d.path.starts_with("validation.") ||
-                           (d.path.starts_with("bausteine") &&
-                            (d.path.ends_with(".budget_eur") || d.path.ends_with(".rate_per_vza_eur")));
-      if (by_year) continue;
-      const auto then = d.at(y.year), now = d.at(s.year);
-      if (!then || !now) continue;  // a year without a value is refused where the year is read
+  const auto hint = [](int y) {
+    return "simulate takes only budget_eur and rate_per_vza_eur by simulated year: simulate " + std::to_string(y) +
+           " from a scenario of its own (a variant with extends: and year: " + std::to_string(y) +
+           "), or leave it out of simulation.years";
+  };
+  for (const DatedValue& d : out.dated) {
+    // Budgets and rates are taken by year; validation values (observed positions) do not enter
+    // the simulation; inside simulation.years a dated value settles for its own year.
+    const bool by_year = d.path == "budget_eur" || d.path.starts_with("simulation.years") || d.path.starts_with("validation.") ||
+                         (d.path.starts_with("bausteine") &&
+                          (d.path.ends_with(".budget_eur") || d.path.ends_with(".rate_per_vza_eur")));
+    const auto now = d.at(s.year);
+    if (by_year || !now) continue;  // no value for the scenario year: refused when it settled
+    // Located at the scenario year's value, the one simulate would use (its file is the path's).
+    for (const int y : years) {
+      const auto then = d.at(y);
+      if (!then) {
+        rd.error(*now, d.path,
+                 "no value for the simulated year " + std::to_string(y) + " or before: the first year given is " +
+                     std::to_string(d.by_year.front().first) + ", and simulate would use the scenario year " +
+                     std::to_string(s.year) + "'s; " + hint(y));
+        break;
+      }
       const auto a = number(*then), b = number(*now);
       if (a && b ? *a == *b : YAML::Dump(*then) == YAML::Dump(*now)) continue;
-      rd.error(*then, d.path,
-               "the value for the simulated year " + std::to_string(y.year) + ", " + Reader::got(*then).substr(4) +
-                   ", differs from the scenario year " + std::to_string(s.year) + "'s, " + Reader::got(*now).substr(4) +
-                   ", which simulate would use: " + hint + std::to_string(y.year) + "), or leave the year out of simulation.years");
+      rd.error(*now, d.path,
+               "the value differs in the simulated year " + std::to_string(y) + " (" + Reader::got(*then).substr(4) +
+                   " there, " + Reader::got(*now).substr(4) + " in the scenario year " + std::to_string(s.year) +
+                   "), but simulate would use the scenario year's; " + hint(y));
+      break;
     }
-    const YAML::Node bs = root["bausteine"];
-    for (std::size_t i = 0; bs.IsSequence() && i < bs.size(); ++i) {
-      // Read without creating: a missing key is an invalid node, which throws on IsMap.
-      const YAML::Node b = bs[i];
-      const YAML::Node r = b.IsMap() ? b["recipients"] : YAML::Node();
-      const YAML::Node from = r && r.IsMap() ? r["exclude_from"] : YAML::Node();
-      if (!from || !from.IsMap()) continue;
-      for (const auto& kv : from) {
-        int e = 0;
-        if (!YAML::convert<int>::decode(kv.second, e)) continue;  // refused where it was read
-        if ((s.year >= e) == (y.year >= e)) continue;
+  }
+  const YAML::Node bs = root["bausteine"];
+  for (std::size_t i = 0; bs.IsSequence() && i < bs.size(); ++i) {
+    // Read without creating: a missing key is an invalid node, which throws on IsMap.
+    const YAML::Node b = bs[i];
+    const YAML::Node r = b.IsMap() ? b["recipients"] : YAML::Node();
+    const YAML::Node from = r && r.IsMap() ? r["exclude_from"] : YAML::Node();
+    if (!from || !from.IsMap()) continue;
+    for (const auto& kv : from) {
+      int e = 0;
+      if (!YAML::convert<int>::decode(kv.second, e)) continue;  // refused where it was read
+      for (const int y : years) {
+        if ((s.year >= e) == (y >= e)) continue;
         rd.error(kv.second, item_path("bausteine", bs[i], i) + ".recipients.exclude_from." + kv.first.Scalar(),
                  kv.first.Scalar() + " is excluded from " + std::to_string(e) + " on, which lies between the scenario year " +
-                     std::to_string(s.year) + " and the simulated year " + std::to_string(y.year) +
-                     ", but simulate keeps the scenario year's recipients: " + hint + std::to_string(y.year) +
-                     "), or leave the year out of simulation.years");
+                     std::to_string(s.year) + " and the simulated year " + std::to_string(y) +
+                     ", but simulate keeps the scenario year's recipients; " + hint(y));
+        break;
       }
     }
   }
@@ -691,7 +710,7 @@ void read_years(Reader& rd, const YAML::Node& ys, LoadedScenario& out) {
 
 /// Reads the whole document into `out`, recording errors in `rd`.
 void read_document(Reader& rd, const YAML::Node& root, LoadedScenario& out,
-                   DataSpec& spec, const RuleTable& table) {
+                   DataSpec& spec, const RuleTable& table, bool own_year) {
   Scenario& s = out.scenario;
   const std::vector<std::string> known = {"scenario", "programme", "year", "budget_eur", "sources",
                                           "assumptions", "data", "bausteine", "validation", "simulation", "years"};
@@ -736,7 +755,9 @@ void read_document(Reader& rd, const YAML::Node& root, LoadedScenario& out,
   if (root["simulation"]) out.simulation = read_simulation(rd, root["simulation"], s.years);
   if (out.simulation) {
     read_dated_years(rd, out);
-    refuse_other_dated_years(rd, root, out);
+    // Only for the scenario's own year: `run --year Y`, `explain --year`, calibrate's and serve's
+    // other years read the scenario for Y, where the simulation's years do not matter.
+    if (own_year) refuse_other_dated_years(rd, root, out);
   }
 }
 
@@ -814,7 +835,7 @@ void read_other_years(const std::string& path, const LoadOptions& options, const
       Reader rd(merged, found);
       LoadedScenario again;
       DataSpec spec;
-      read_document(rd, merged.root, again, spec, rules);
+      read_document(rd, merged.root, again, spec, rules, false);
     } catch (const ScenarioError&) {
       continue;  // that year cannot be settled: `run --year` says so
     } catch (const YAML::Exception&) {
@@ -883,7 +904,7 @@ LoadedScenario load_scenario(const std::string& path, const RuleTable& rules, co
     refuse_control_characters(rd, root, "");
     // Stop here: the messages below quote values, and would pass the characters on.
     if (!errors.empty()) throw ScenarioError(errors);
-    read_document(rd, root, out, spec, rules);
+    read_document(rd, root, out, spec, rules, !options.year);
     // Without a year (none, or not one: said at `year`) no dated value settles, and each would
     // add "got a mapping" to the one error that matters.
     if (out.scenario.year == 0) std::erase_if(errors, [&](const std::string& e) { return at_dated(e, out.dated); });

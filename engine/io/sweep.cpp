@@ -538,16 +538,17 @@ void evaluate_point(const SweepContext& c, std::uint64_t i, PointScratch& t, Poi
       if (m.slots[k].year == 0) halves += m.stats[k].halves.sum, cents += m.stats[k].cents.sum;
     r.halves = static_cast<std::int64_t>(halves);
     r.unallocated = static_cast<std::int64_t>(static_cast<__int128>(m.budget.at(0)) * static_cast<__int128>(sw.replications) - cents);
-    // Fairness over the replications that measured it (StateStats::fair), written as the sum
-    // over all replications that mean gives, rounded half up: the outputs divide by all. None
-    // measured: no value.
+    // Fairness: the mean in 1e-9 over the replications that measured it (StateStats::fair),
+    // rounded half up (the sums are not negative); as a deterministic point's, a value, not a
+    // sum (a sum of capped ratios, 10^14 each, would pass 64 bits after 92,000 replications).
+    // None measured: no value.
     if (const StateStats& st = m.state.at(0); c.fairness && st.fair.n > 0) {
-      const auto over_all = [&](__int128 sum) {
-        const auto N = static_cast<__int128>(sw.replications), F = static_cast<__int128>(st.fair.n);
-        return static_cast<std::int64_t>((2 * sum * N + F) / (2 * F));
+      const auto mean = [&](__int128 sum) {
+        const auto F = static_cast<__int128>(st.fair.n);
+        return static_cast<std::int64_t>((2 * sum + F) / (2 * F));
       };
-      r.gini = over_all(st.gini.sum);
-      r.ratio = over_all(st.maxmin.sum);
+      r.gini = mean(st.gini.sum);
+      r.ratio = mean(st.maxmin.sum);
     }
   }
   r.ok = true;
@@ -698,14 +699,15 @@ std::string metric_text(const Sweep& sw, const PointResult& r, Metric m) {
   switch (m) {
     case Metric::positions: return n == 1 ? format_positions(r.halves) : fixed(r.halves, 2 * n, 4);
     case Metric::unallocated_eur: return format_euros(static_cast<std::int64_t>(rounded_div(r.unallocated, n)));
-    case Metric::gini_eur_per_inhabitant: return r.gini ? fixed(*r.gini, 1'000'000'000 * n, 9) : "";
-    case Metric::max_min_ratio: return r.ratio ? fixed(*r.ratio, 1'000'000'000 * n, 9) : "";
+    case Metric::gini_eur_per_inhabitant: return r.gini ? fixed(*r.gini, 1'000'000'000, 9) : "";  // a mean already
+    case Metric::max_min_ratio: return r.ratio ? fixed(*r.ratio, 1'000'000'000, 9) : "";
     case Metric::paradoxes: return std::to_string(r.paradoxes);
   }
   return "";
 }
 
-/// A metric as a number for ranking and correlating (the sums: every point has the same divisor).
+/// A metric as a number for ranking and correlating (positions and money as sums: every point
+/// has the same divisor; the indices as means).
 std::optional<double> metric_value(const PointResult& r, Metric m) {
   switch (m) {
     case Metric::positions: return static_cast<double>(r.halves);
@@ -790,7 +792,8 @@ nlohmann::json sweep_summary(const Sweep& sw, std::span<const PointResult> resul
   j["ok"] = ok;
   j["refused"] = results.size() - ok;
   j["replications"] = sw.replications;
-  j["metrics_are"] = sw.replications ? "means over the replications of the first simulated year, rounded half away from zero"
+  j["metrics_are"] = sw.replications ? "means over the replications of the first simulated year, rounded half away from zero "
+                                       "(the fairness indices over those in which some territory applied; none: no value)"
                                      : "exact for each point";
   j["rounding"] = sw.rounding;
   std::vector<std::int64_t> values;

@@ -86,7 +86,7 @@ struct PointResult {
   std::string message;         ///< why the model refused the point
   std::int64_t halves = 0;     ///< positions
   std::int64_t unallocated = 0;  ///< cents
-  std::optional<std::int64_t> gini, ratio;  ///< in 10^-9 (absent where the allocation has none)
+  std::optional<std::int64_t> gini, ratio;  ///< in 10^-9; a Monte Carlo point's: the mean over the replications that measured it (absent where none did)
   std::int64_t paradoxes = 0;
   std::string detail;          ///< the point's rows of detail.csv
 };

@@ -62,9 +62,11 @@ constexpr Sentence kSentences[] = {
      "Kofinanzierung: tatsächliche Personalkosten über der Pauschale je VZÄ, für die besetzten Monate."},
     {"sim_fairness",
      "fairness (Gini, max/min ratio of euros per inhabitant): over the Kreise and kreisfreie Städte with their Gemeinden whose "
-     "Kreis or kreisfreie Stadt applied and received money in the replication",
+     "Kreis or kreisfreie Stadt applied and received money in the replication; averaged over the replications in which "
+     "some did",
      "Verteilungsgerechtigkeit (Gini, Max/Min der Euro je Einwohner): über die Kreise und kreisfreien Städte mit ihren "
-     "Gemeinden, deren Kreis bzw. kreisfreie Stadt in der Replikation Mittel beantragt und erhalten hat."},
+     "Gemeinden, deren Kreis bzw. kreisfreie Stadt in der Replikation Mittel beantragt und erhalten hat; gemittelt über "
+     "die Replikationen, in denen das auf mindestens einen zutraf."},
     // Calibration (engine/cli/calibrate_cmd.cpp).
     {"calibrate_bounds", "the quotas are fitted without the bounds min_vza/max_vza; the apportioned positions respect them",
      "Die Quoten sind ohne die Grenzen min_vza/max_vza angepasst; die zugeteilten Stellen halten sie ein."},
