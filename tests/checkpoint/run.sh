@@ -115,27 +115,34 @@ fi
 
 # A folder that appears in --out's way while the run computes (another job, a user): the run
 # leaves it untouched, keeps its finished work as the checkpoint and says so; once the way is
-# clear, --resume writes the results of the uninterrupted run. (200,000 replications: the run
-# must still compute when the folder appears, a few milliseconds after its start.)
+# clear, --resume writes the results of the uninterrupted run. The folder appears once the run
+# computes: after its first periodic checkpoint (100 ms), which comes after the check of --out
+# at the start (a folder there before is refused at once, nothing computed); 200,000
+# replications leave the run most of its time to go.
 job=(simulate "$scenario" -n 200000 --seed 3)
 reference
 out=$tmp/inway ck=$tmp/inway.ck
 rm -rf "$out" "$ck"
-"$kimsim" "${job[@]}" --threads 2 --quiet --out "$out" --checkpoint "$ck" 2>"$tmp/err" &
+"$kimsim" "${job[@]}" --threads 2 --quiet --out "$out" --checkpoint "$ck" --checkpoint-every 100ms 2>"$tmp/err" &
 pid=$!
-ready $pid 1 || problem "in the way: kimsim did not start"
+for _ in $(seq 6000); do
+  [ -s "$ck" ] || ! kill -0 $pid 2>/dev/null && break
+  sleep 0.01
+done
 mkdir "$out" && echo "a user's notes" >"$out/notes.txt"
 wait $pid
 code=$?
 if [ "$code" = 0 ]; then
-  problem "in the way: the run ended before the folder appeared (it took less than the time to make it)"
+  problem "in the way: the run ended before the folder appeared (it took less than the time to make it): $(cat "$tmp/err")"
 else
   grep -q "kept in the checkpoint $ck" "$tmp/err" || problem "in the way: exit $code without word of the kept work: $(cat "$tmp/err")"
   [ "$(cat "$out/notes.txt")" = "a user's notes" ] && [ "$(ls "$out")" = notes.txt ] || problem "in the way: the user's folder was changed"
   [ -s "$ck" ] || problem "in the way: no checkpoint was kept"
   rm -rf "$out"
-  "$kimsim" "${job[@]}" --threads 2 --quiet --out "$out" --checkpoint "$ck" --resume 2>"$tmp/err" ||
-    problem "in the way: the resumed run failed: $(cat "$tmp/err")"
+  # --max-time 1ms: a run with anything left to compute stops after its first chunk (exit 75);
+  # the kept checkpoint holds every replication, so this one only writes.
+  "$kimsim" "${job[@]}" --threads 2 --quiet --out "$out" --checkpoint "$ck" --max-time 1ms --resume 2>"$tmp/err" ||
+    problem "in the way: the resumed run did not write the kept work at once: $(cat "$tmp/err")"
   [ ! -e "$ck" ] || problem "in the way: the checkpoint is left after the results were written"
   same_as_reference "$out" "in the way"
   echo "checkpoint: a folder in --out's way: the finished work kept, resumed to the same bytes"
