@@ -167,6 +167,16 @@ StopSignals::~StopSignals() {
   for (std::size_t k = 0; k < 3; ++k) ::sigaction(kStopSignals[k], &previous_[k], nullptr);
 }
 
+/// Writes `state` with the work's total as the run's checkpoint and returns ""; where another run
+/// given the same --checkpoint has written there since, its file stays, and the reason is returned.
+static std::string write_own_checkpoint(const BatchOptions& options, const BatchWork& work, io::Checkpoint& state) {
+  if (std::string why = io::another_runs_checkpoint(options.checkpoint, work.identity); !why.empty()) return why;
+  state.payload = work.total();
+  io::write_checkpoint(options.checkpoint, state);
+  state.payload.clear();
+  return "";
+}
+
 BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptions& options) {
   const ChunkPlan plan = work.identity.plan;
   const bool first_rank = mpi::rank() == 0;
@@ -303,13 +313,9 @@ BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptio
       std::exception_ptr write_error;
       if (first_rank) try {
           const Clock::time_point t = Clock::now();
-          // Another run given the same --checkpoint may have written there since: its file stays.
-          if (const std::string why = io::another_runs_checkpoint(options.checkpoint, work.identity); !why.empty())
+          if (const std::string why = write_own_checkpoint(options, work, state); !why.empty())
             throw Error("--checkpoint: " + options.checkpoint + " now holds what this run did not write (" + why +
                         "); it is left as it is, and this run stops without a checkpoint. Give each run its own --checkpoint");
-          state.payload = work.total();
-          io::write_checkpoint(options.checkpoint, state);
-          state.payload.clear();
           longest_write = std::max(longest_write, seconds_since(t));
           written = true;
         } catch (...) {
@@ -341,11 +347,9 @@ void finish_batch(const BatchOptions& options, const BatchWork& work, const Batc
     // Hours of work must not be lost to an output folder in the way: keep it where --resume finds it.
     std::string kept;
     try {
-      if (const std::string why = io::another_runs_checkpoint(options.checkpoint, work.identity); !why.empty())
-        throw Error(options.checkpoint + " now holds what this run did not write (" + why + ")");
       io::Checkpoint state = end.state;
-      state.payload = work.total();
-      io::write_checkpoint(options.checkpoint, state);
+      if (const std::string why = write_own_checkpoint(options, work, state); !why.empty())
+        throw Error(options.checkpoint + " now holds what this run did not write (" + why + ")");
       kept = "; the finished work is kept in the checkpoint " + options.checkpoint +
              ": once the way is clear, run the same command with --resume to write the results without computing them again";
     } catch (const Error& k) {

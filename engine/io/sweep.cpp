@@ -538,17 +538,12 @@ void evaluate_point(const SweepContext& c, std::uint64_t i, PointScratch& t, Poi
       if (m.slots[k].year == 0) halves += m.stats[k].halves.sum, cents += m.stats[k].cents.sum;
     r.halves = static_cast<std::int64_t>(halves);
     r.unallocated = static_cast<std::int64_t>(static_cast<__int128>(m.budget.at(0)) * static_cast<__int128>(sw.replications) - cents);
-    // Fairness: the mean in 1e-9 over the replications that measured it (StateStats::fair),
-    // rounded half up (the sums are not negative); as a deterministic point's, a value, not a
-    // sum (a sum of capped ratios, 10^14 each, would pass 64 bits after 92,000 replications).
-    // None measured: no value.
+    // Fairness: the mean in 1e-9 over the replications that measured it (StateStats::fair);
+    // as a deterministic point's, a value, not a sum (a sum of capped ratios, 10^14 each, would
+    // pass 64 bits after 92,000 replications). None measured: no value.
     if (const StateStats& st = m.state.at(0); c.fairness && st.fair.n > 0) {
-      const auto mean = [&](__int128 sum) {
-        const auto F = static_cast<__int128>(st.fair.n);
-        return static_cast<std::int64_t>((2 * sum + F) / (2 * F));
-      };
-      r.gini = mean(st.gini.sum);
-      r.ratio = mean(st.maxmin.sum);
+      r.gini = static_cast<std::int64_t>(rounded_div(st.gini.sum, st.fair.n));
+      r.ratio = static_cast<std::int64_t>(rounded_div(st.maxmin.sum, st.fair.n));
     }
   }
   r.ok = true;
