@@ -303,7 +303,6 @@ remove:
   - assumptions[0]
   - assumptions[2]
   - bausteine[B1]
-  - bausteine[B1].budget_eur
 )"));
   const YAML::Node a = m.root["assumptions"];
   REQUIRE(a.size() == 2);
@@ -311,6 +310,32 @@ remove:
   CHECK(a[1].Scalar() == "a3");
   REQUIRE(m.root["bausteine"].size() == 1);
   CHECK(m.root["bausteine"][0]["id"].Scalar() == "B2");
+}
+
+TEST_CASE("remove: a value named twice, or inside another the list names, is an error at the later entry") {
+  Folder f;
+  f.write("base.yaml", std::string(kBase) + "assumptions: [a0, a1, a2, a3]\n");
+  const std::string e = error_of(f.write("v.yaml", R"(extends: base.yaml
+remove:
+  - bausteine[B1]
+  - bausteine[B1].budget_eur
+  - assumptions[1]
+  - assumptions[1]
+  - bausteine[B2].budget_eur
+  - bausteine[B2]
+)"));
+  CHECK(e.find("v.yaml:4:5: remove[1]: 'bausteine[B1].budget_eur' lies inside bausteine[B1], which remove[0] (") !=
+        std::string::npos);
+  CHECK(e.find("v.yaml:6:5: remove[3]: 'assumptions[1]' is named by remove[2] (") != std::string::npos);
+  CHECK(e.find("v.yaml:8:5: remove[5]: 'bausteine[B2]' holds bausteine[B2].budget_eur, which remove[4] (") !=
+        std::string::npos);
+  // Paths that share a beginning but not a value are no overlap.
+  const MergedScenario m = merge(f.write("w.yaml", R"(extends: base.yaml
+remove:
+  - assumptions[1]
+  - assumptions[2]
+)"));
+  CHECK(m.root["assumptions"].size() == 2);
 }
 
 TEST_CASE("a dated value holds numbers; mappings of indicator names are never dated") {

@@ -1,4 +1,5 @@
 // `kimsim apportion`: the apportionment calculator over a CSV file.
+#include <algorithm>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
@@ -118,9 +119,13 @@ std::int64_t read_bound(const io::CsvTable& t, const io::CsvRow& row, std::size_
                         std::string_view what) {
   const std::string& text = t.cell(row, col);
   const auto v = io::parse_count(text);
-  if (!v)
-    throw LocatedError(t.at(row, col), "the " + std::string(what) + " '" + text +
-                                           "' is not a whole non-negative number");
+  if (!v) {
+    // A whole number beyond parse_count's 2^62 is too large, not malformed.
+    const bool whole = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+    throw LocatedError(t.at(row, col), "the " + std::string(what) + " '" + text + "' " +
+                                           (whole ? "is too large: a bound is at most 2^62 = 4611686018427387904"
+                                                  : "is not a whole non-negative number"));
+  }
   return *v;
 }
 
@@ -136,9 +141,10 @@ std::vector<std::uint64_t> scale_weights(const io::CsvTable& t, const std::vecto
     const auto v = io::scale_to(w[i], decimals, kMaxWeight);
     if (!v)
       throw LocatedError(t.at(*rows[i], col), "the weight '" + t.cell(*rows[i], col) +
-                                                  "' is too large: weights scaled to " +
-                                                  std::to_string(decimals) +
-                                                  " decimals must stay below 2^53");
+                                                  "' is too large: " +
+                                                  (decimals == 0 ? std::string("weights")
+                                                                 : fmt::format("weights scaled to whole numbers (times 10^{}, the most decimals of any)", decimals)) +
+                                                  " must be at most 2^53 = 9007199254740992");
     out[i] = *v;
   }
   return out;

@@ -283,8 +283,30 @@ class Merger {
       }
       Target t;
       t.by = entry;
-      if (const std::string why = find(rm[i].Scalar(), t); !why.empty()) errors_.push_back(at + why);
-      else targets.push_back(std::move(t));
+      if (const std::string why = find(rm[i].Scalar(), t); !why.empty()) {
+        errors_.push_back(at + why);
+        continue;
+      }
+      // A value named twice, or one inside another: most likely a slip for another path.
+      const auto inside = [](const std::string& inner, const std::string& outer) {
+        return inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+               (inner[outer.size()] == '.' || inner[outer.size()] == '[');
+      };
+      const auto earlier = std::find_if(targets.begin(), targets.end(), [&](const Target& e) {
+        return t.path == e.path || inside(t.path, e.path) || inside(e.path, t.path);
+      });
+      if (earlier != targets.end()) {
+        const std::size_t cut = earlier->by.rfind(": ");  // "v.yaml:3:5: remove[0]"
+        const std::string other = earlier->by.substr(cut + 2) + " (" + earlier->by.substr(0, cut) + ")";
+        const std::string what = t.path == earlier->path ? "is named by " + other + " already"
+                                 : inside(t.path, earlier->path)
+                                     ? "lies inside " + earlier->path + ", which " + other + " removes already"
+                                     : "holds " + earlier->path + ", which " + other + " names already";
+        errors_.push_back(at + "'" + rm[i].Scalar() + "' " + what +
+                          "; name each value once (removing a value removes all that lies inside it)");
+        continue;
+      }
+      targets.push_back(std::move(t));
     }
     for (Target& t : targets) {
       if (t.key) {
