@@ -5,9 +5,11 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <random>
 
 #include "io/checkpoint.hpp"
+#include "io/output.hpp"
 #include "io/scenario.hpp"
 #include "kimsim/error.hpp"
 #include "kimsim/simulation.hpp"
@@ -117,6 +119,30 @@ TEST_CASE("checkpoint of another run: the first difference named") {
   CHECK(io::checkpoint_mismatch(c, w) == "it was written for 1000 replications, not 2000");
   w = c, w.inputs[0].first = "elsewhere/s.yaml";  // the same bytes elsewhere: accepted
   CHECK(io::checkpoint_mismatch(c, w).empty());
+}
+
+TEST_CASE("checkpoint of another run with the same identity: told apart by its writer, neither replaced nor removed") {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("kimsim-ck-" + io::run_token());
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "run.ck").string();
+  io::Checkpoint mine = sample(), other = sample();
+  mine.writer = io::run_token(), other.writer = io::run_token();
+  REQUIRE(mine.writer != other.writer);
+  CHECK(io::decode_checkpoint(io::encode_checkpoint(mine)).writer == mine.writer);
+  CHECK(io::checkpoint_mismatch(mine, other).empty());  // a resumed run is another process: same identity
+  // Nothing there: anyone's to write.
+  CHECK(io::another_runs_checkpoint(path, mine, "").empty());
+  io::write_checkpoint(path, other);
+  // Another run's file: not this run's, before it wrote (owned "") and after (owned its token).
+  CHECK(io::another_runs_checkpoint(path, mine, "").find("another run of the same scenario and seed") == 0);
+  CHECK(!io::another_runs_checkpoint(path, mine, mine.writer).empty());
+  io::remove_checkpoint(path, mine, mine.writer);
+  CHECK(std::filesystem::exists(path));
+  // The file a run resumed from is its own to replace and remove.
+  CHECK(io::another_runs_checkpoint(path, mine, other.writer).empty());
+  io::remove_checkpoint(path, mine, other.writer);
+  CHECK(!std::filesystem::exists(path));
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("a simulation in chunks, any order, any take(): the bits of one run") {

@@ -169,11 +169,14 @@ StopSignals::~StopSignals() {
 
 /// Writes `state` with the work's total as the run's checkpoint and returns ""; where another run
 /// given the same --checkpoint has written there since, its file stays, and the reason is returned.
-static std::string write_own_checkpoint(const BatchOptions& options, const BatchWork& work, io::Checkpoint& state) {
-  if (std::string why = io::another_runs_checkpoint(options.checkpoint, work.identity); !why.empty()) return why;
+/// `owned`: the writer of the file this run may replace (BatchEnd::owned), its own token after.
+static std::string write_own_checkpoint(const BatchOptions& options, const BatchWork& work, io::Checkpoint& state,
+                                        std::string& owned) {
+  if (std::string why = io::another_runs_checkpoint(options.checkpoint, work.identity, owned); !why.empty()) return why;
   state.payload = work.total();
   io::write_checkpoint(options.checkpoint, state);
   state.payload.clear();
+  owned = state.writer;
   return "";
 }
 
@@ -186,6 +189,7 @@ BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptio
   // The checkpoint: read where resumed, else nothing may be in its way (an interrupted run's
   // checkpoint would be overwritten by this run's first one). The first rank alone reads it.
   io::Checkpoint state = work.identity;
+  state.writer = first_rank ? io::run_token() : std::string();
   std::exception_ptr error;
   if (first_rank) try {
       struct stat st {};
@@ -206,6 +210,7 @@ BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptio
                       "); nothing was written");
         }
         state.done = found.done;
+        end.owned = found.writer;  // this run continues it: its to replace, and to remove once done
       } else if (exists) {
         if (const std::string why = io::not_a_checkpoint(options.checkpoint); !why.empty())
           throw Error("--checkpoint: " + options.checkpoint + " exists and is not a kimsim checkpoint (" + why +
@@ -313,7 +318,7 @@ BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptio
       std::exception_ptr write_error;
       if (first_rank) try {
           const Clock::time_point t = Clock::now();
-          if (const std::string why = write_own_checkpoint(options, work, state); !why.empty())
+          if (const std::string why = write_own_checkpoint(options, work, state, end.owned); !why.empty())
             throw Error("--checkpoint: " + options.checkpoint + " now holds what this run did not write (" + why +
                         "); it is left as it is, and this run stops without a checkpoint. Give each run its own --checkpoint");
           longest_write = std::max(longest_write, seconds_since(t));
@@ -348,7 +353,8 @@ void finish_batch(const BatchOptions& options, const BatchWork& work, const Batc
     std::string kept;
     try {
       io::Checkpoint state = end.state;
-      if (const std::string why = write_own_checkpoint(options, work, state); !why.empty())
+      std::string owned = end.owned;
+      if (const std::string why = write_own_checkpoint(options, work, state, owned); !why.empty())
         throw Error(options.checkpoint + " now holds what this run did not write (" + why + ")");
       kept = "; the finished work is kept in the checkpoint " + options.checkpoint +
              ": once the way is clear, run the same command with --resume to write the results without computing them again";
@@ -357,7 +363,7 @@ void finish_batch(const BatchOptions& options, const BatchWork& work, const Batc
     }
     throw Error((dynamic_cast<const std::bad_alloc*>(&e) ? std::string("out of memory while writing the results") : e.what()) + kept);
   }
-  io::remove_checkpoint(options.checkpoint, work.identity);
+  io::remove_checkpoint(options.checkpoint, work.identity, end.owned);
 }
 
 }  // namespace kimsim::cli

@@ -110,6 +110,9 @@ struct BatchEnd {
   std::uint64_t units_done = 0;  ///< units in the finished chunks
   bool resumed = false;      ///< continued from a checkpoint
   io::Checkpoint state;      ///< on the first rank: the identity and the finished chunks (no payload)
+  /// On the first rank: the writer of the checkpoint file this run may replace or remove (its
+  /// own token once it wrote one, else that of the checkpoint it resumed from, else "").
+  std::string owned;
 };
 
 /// Collective over the ranks: runs `work` as described at the top (within the life of a

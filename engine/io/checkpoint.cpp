@@ -41,6 +41,7 @@ std::string encode_checkpoint(const Checkpoint& c) {
                                  {"units", c.plan.units},
                                  {"chunk", c.plan.size},
                                  {"done", done},
+                                 {"writer", c.writer},
                                  {"payload_bytes", c.payload.size()}};
   std::string out(kCheckpointMark);
   out += dump_json(header) + "\n";
@@ -81,6 +82,7 @@ Checkpoint decode_checkpoint(std::string_view bytes) {
     c.plan.units = h.at("units").get<std::uint64_t>();
     c.plan.size = h.at("chunk").get<std::uint64_t>();
     for (const auto& r : h.at("done")) c.done.add_range(r.at(0).get<std::uint64_t>(), r.at(1).get<std::uint64_t>());
+    c.writer = h.at("writer").get<std::string>();
   } catch (const nlohmann::json::exception&) {
     throw damaged("its header lacks a field or has one of the wrong type");
   }
@@ -148,20 +150,24 @@ void write_checkpoint(const std::string& path, const Checkpoint& c) {
   write_file_atomically(path, encode_checkpoint(c), not_a_checkpoint);
 }
 
-std::string another_runs_checkpoint(const std::string& path, const Checkpoint& identity) {
+std::string another_runs_checkpoint(const std::string& path, const Checkpoint& identity, const std::string& writer) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return "";
   try {
-    return checkpoint_mismatch(read_checkpoint(path), identity);
+    const Checkpoint found = read_checkpoint(path);
+    if (std::string why = checkpoint_mismatch(found, identity); !why.empty()) return why;
+    if (found.writer != writer)
+      return "another run of the same scenario and seed, given the same --checkpoint, wrote it: its token is " + found.writer;
+    return "";
   } catch (const Error& e) {
     return e.what();
   }
 }
 
-void remove_checkpoint(const std::string& path, const Checkpoint& identity) {
+void remove_checkpoint(const std::string& path, const Checkpoint& identity, const std::string& writer) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || !not_a_checkpoint(path).empty()) return;
-  if (!another_runs_checkpoint(path, identity).empty()) return;  // another run's, written there meanwhile
+  if (!another_runs_checkpoint(path, identity, writer).empty()) return;  // another run's, written there meanwhile
   if (::unlink(path.c_str()) != 0) throw Error("cannot remove the checkpoint " + path + ": " + std::strerror(errno));
 }
 

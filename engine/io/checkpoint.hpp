@@ -32,6 +32,10 @@ struct Checkpoint {
   ChunkPlan plan;      ///< units (replications) and chunk size
   ChunkSet done;       ///< finished chunks
   std::string payload;  ///< the accumulators of the finished chunks
+  /// The run that wrote it: a token drawn at its start (run_token()). Not part of the identity: a
+  /// resumed run is another process. It tells this run's file from that of another run given the
+  /// same --checkpoint with the same identity, which this run must neither replace nor remove.
+  std::string writer;
 };
 
 /// The bytes of a checkpoint file.
@@ -51,12 +55,14 @@ std::string not_a_checkpoint(const std::string& path);
 /// Writes the checkpoint atomically (its folder created where missing); replaces only a file
 /// that carries the mark.
 void write_checkpoint(const std::string& path, const Checkpoint& c);
-/// Why the file at `path` is not a checkpoint of the run `identity` describes (another run's,
-/// or not readable as one); "" where it is this run's or nothing is there.
-std::string another_runs_checkpoint(const std::string& path, const Checkpoint& identity);
-/// Removes the checkpoint at `path` after the run it served has written its results; a file
-/// without the mark stays, and so does the checkpoint of another run (two runs given the same
-/// --checkpoint).
-void remove_checkpoint(const std::string& path, const Checkpoint& identity);
+/// Why the file at `path` is not the checkpoint this run may replace (another run's, or not
+/// readable as one); "" where nothing is there or it is of the run `identity` describes and was
+/// written by `writer`: this run's own token once it has written, or the token of the
+/// checkpoint it resumed from ("" before either: then any checkpoint there is another run's).
+std::string another_runs_checkpoint(const std::string& path, const Checkpoint& identity, const std::string& writer);
+/// Removes the checkpoint at `path` after the run it served has written its results, where
+/// another_runs_checkpoint() finds it this run's; a file without the mark stays, and so does the
+/// checkpoint of another run (two runs given the same --checkpoint).
+void remove_checkpoint(const std::string& path, const Checkpoint& identity, const std::string& writer);
 
 }  // namespace kimsim::io

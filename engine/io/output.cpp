@@ -512,6 +512,8 @@ void write_result_folder(const std::string& dir, const std::vector<OutputFile>& 
          errno);
 }
 
+std::string run_token() { return random_token(); }
+
 std::string partial_file_name(const std::string& name, long long pid, const std::string& token) {
   return name + ".partial." + std::to_string(pid) + "." + token + "." + sha256(host()).substr(0, 8);
 }

@@ -59,6 +59,9 @@ void write_file_atomically(const std::string& path, const std::string& content, 
 /// machine, which write_file_atomically tidies once that process has ended.
 std::string partial_file_name(const std::string& name, long long pid, const std::string& token);
 
+/// 16 hex digits drawn from the system's random source: a token that no other run picks.
+std::string run_token();
+
 /// Standard output that remembers why a write failed (a full disk, a closed pipe end): kimsim
 /// must not exit 0 with a truncated result. Unbuffered beyond its own buffer; flush() reports.
 class CheckedOutput : public std::streambuf {

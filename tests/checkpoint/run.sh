@@ -4,7 +4,8 @@
 # 100ms) — and resumed, every run ends with the bytes of an uninterrupted one (all files; the
 # manifest but its time and command line), and its checkpoint removed. Also under MPI with 2
 # ranks (a signal to the launcher, which forwards it, and to one rank alone) where MPIEXEC is given.
-# And a finished run whose output folder is taken meanwhile keeps its work as the checkpoint.
+# And a finished run whose output folder is taken meanwhile keeps its work as the checkpoint, and
+# of two runs given the same --checkpoint the second to write stops instead of taking the file.
 # The moments are drawn from a fixed seed (printed; KIMSIM_CHECKPOINT_SEED sets another).
 # Usage: run.sh KIMSIM ROOT [MPIEXEC]
 set -u
@@ -146,6 +147,35 @@ else
   [ ! -e "$ck" ] || problem "in the way: the checkpoint is left after the results were written"
   same_as_reference "$out" "in the way"
   echo "checkpoint: a folder in --out's way: the finished work kept, resumed to the same bytes"
+fi
+
+# Two runs given the same --checkpoint, of the same scenario and seed (the same identity): the
+# file is the run's that wrote it first; the other never replaces or removes it (before, the one
+# that finished first removed the file, the other run's work in it), but stops and says so — or
+# is refused at its start where the file was there already. The first finishes with the
+# uninterrupted run's bytes and removes its own checkpoint.
+out=$tmp/twin ck=$tmp/twin.ck
+rm -rf "$out.a" "$out.b" "$ck"
+"$kimsim" "${job[@]}" --threads 1 --quiet --out "$out.a" --checkpoint "$ck" --checkpoint-every 100ms 2>"$tmp/err.a" &
+pa=$!
+"$kimsim" "${job[@]}" --threads 1 --quiet --out "$out.b" --checkpoint "$ck" --checkpoint-every 100ms 2>"$tmp/err.b" &
+pb=$!
+wait $pa
+ca=$?
+wait $pb
+cb=$?
+if [ "$ca" = 0 ] && [ "$cb" != 0 ]; then won=a lost=b
+elif [ "$cb" = 0 ] && [ "$ca" != 0 ]; then won=b lost=a
+else problem "one --checkpoint, two runs: exits $ca and $cb, not one run finished and one stopped: $(cat "$tmp/err.a" "$tmp/err.b")"; won=""
+fi
+if [ -n "$won" ]; then
+  grep -q -e "another run of the same scenario and seed, given the same --checkpoint, wrote it" \
+    -e "holds the checkpoint of an interrupted run" "$tmp/err.$lost" ||
+    problem "one --checkpoint, two runs: the stopped run does not say why: $(cat "$tmp/err.$lost")"
+  [ ! -e "$out.$lost" ] || problem "one --checkpoint, two runs: the stopped run wrote results"
+  [ ! -e "$ck" ] || problem "one --checkpoint, two runs: the checkpoint is left after both ended"
+  same_as_reference "$out.$won" "one --checkpoint, two runs"
+  echo "checkpoint: two runs given one --checkpoint: the second writer stopped, the first finished"
 fi
 
 # The same for a sweep: 2,000 deterministic points of the baseline (chunks of 16 points), with
