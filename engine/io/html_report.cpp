@@ -2062,7 +2062,7 @@ json simulation_report_data(const LoadedScenario& ls, const SimulationResult& r,
     year["budget_cents"] = r.budget[y];
     d["years"].push_back(std::move(year));
   }
-  d["notes"] = notes_json(simulation_notes(r));
+  d["notes"] = notes_json(simulation_notes(ls, r));
   // Per recipient the first and the last year only: each year adds about 230 KB of tables and
   // charts on the baseline, so that ten years would pass the 2 MB a report may have. Every year
   // is in simulation.csv, and the page says so.

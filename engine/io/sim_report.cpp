@@ -10,6 +10,7 @@
 #include "io/csv.hpp"
 #include "io/output.hpp"
 #include "kimsim/compare.hpp"
+#include "kimsim/model.hpp"
 #include "sim/accumulators.hpp"
 
 namespace kimsim::io {
@@ -215,14 +216,18 @@ nlohmann::json simulation_summary(const LoadedScenario& ls, const SimulationSpec
     j["years"].push_back(std::move(year));
   }
   j["notes"] = nlohmann::json::array();
-  for (const Note& note : simulation_notes(r)) j["notes"].push_back(note_text(note));
+  for (const Note& note : simulation_notes(ls, r)) j["notes"].push_back(note_text(note));
   return j;
 }
 
-std::vector<Note> simulation_notes(const SimulationResult& r) {
+std::vector<Note> simulation_notes(const LoadedScenario& ls, const SimulationResult& r) {
   std::size_t binned = 0;
   for (const auto& s : r.stats) binned += !s.cents_counts.exact();
-  std::vector<Note> notes;
+  // What `run` says of the same data and plan: an assumed value or a split estimate is as much a
+  // part of the simulation's inputs as of one allocation's.
+  std::vector<Note> notes = ls.regions.notes;
+  const Plan plan(ls.scenario, ls.regions);
+  notes.insert(notes.end(), plan.notes().begin(), plan.notes().end());
   if (binned == 0) notes.push_back({"sim_quantiles_exact", {}});
   else notes.push_back({"sim_quantiles_binned", {std::to_string(binned), std::to_string(ValueCounts::kExact)}});
   for (const char* id : {"sim_spent", "sim_cofinancing", "sim_fairness"}) notes.push_back({id, {}});

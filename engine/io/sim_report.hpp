@@ -16,8 +16,10 @@ namespace kimsim::io {
 std::string simulation_csv(const LoadedScenario& ls, const SimulationResult& r);
 /// The column names of simulation.csv, in order (its header, which `simulate --help` lists too).
 std::vector<std::string> simulation_csv_columns();
-/// The notes of a simulation's summary (what its quantiles, spending and fairness mean).
-std::vector<Note> simulation_notes(const SimulationResult& r);
+/// The notes of a simulation's summary: those of the data (splits, values marked [A], data of
+/// another year) and of the plan (a pass-through left out for the scenario's year) that `run`
+/// gives too, then what the simulation's quantiles, spending and fairness mean.
+std::vector<Note> simulation_notes(const LoadedScenario& ls, const SimulationResult& r);
 /// Statewide distributions per year (spent, unspent, positions filled) and fairness measures with
 /// their Monte Carlo standard errors.
 nlohmann::json simulation_summary(const LoadedScenario& ls, const SimulationSpec& spec, const SimulationResult& r);
