@@ -8,8 +8,11 @@
 #include <filesystem>
 #include <random>
 
+#include <unistd.h>
+
 #include "io/checkpoint.hpp"
 #include "io/output.hpp"
+#include "io/sha256.hpp"
 #include "io/scenario.hpp"
 #include "kimsim/error.hpp"
 #include "kimsim/simulation.hpp"
@@ -129,6 +132,22 @@ TEST_CASE("checkpoint of another run with the same identity: told apart by its w
   mine.writer = io::run_token(), other.writer = io::run_token();
   REQUIRE(mine.writer != other.writer);
   CHECK(io::decode_checkpoint(io::encode_checkpoint(mine)).writer == mine.writer);
+  // A token names this machine, this process and a random part; this process is not "another run".
+  CHECK(std::count(mine.writer.begin(), mine.writer.end(), '.') == 2);
+  CHECK(mine.writer.find("." + std::to_string(::getpid()) + ".") != std::string::npos);
+  CHECK(!io::run_token_running(mine.writer));
+  CHECK(!io::run_token_running("00000000." + std::to_string(::getppid()) + ".0123456789abcdef"));  // another machine
+  CHECK(!io::run_token_running(""));
+  // A checkpoint of a kimsim before the writer field: read with none, refused for its commit.
+  {
+    std::string bytes = io::encode_checkpoint(other);
+    const std::string field = ",\"writer\":\"" + other.writer + "\"";  // the last key, in order
+    REQUIRE(bytes.find(field) != std::string::npos);
+    bytes.erase(bytes.find(field), field.size());
+    bytes.erase(bytes.rfind("sha256 "));
+    bytes += "sha256 " + io::sha256(bytes) + "\n";
+    CHECK(io::decode_checkpoint(bytes).writer.empty());
+  }
   CHECK(io::checkpoint_mismatch(mine, other).empty());  // a resumed run is another process: same identity
   // Nothing there: anyone's to write.
   CHECK(io::another_runs_checkpoint(path, mine, "").empty());

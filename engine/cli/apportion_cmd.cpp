@@ -111,7 +111,15 @@ io::Decimal read_weight(const io::CsvTable& t, const io::CsvRow& row, std::size_
   if (text.empty()) throw LocatedError(t.at(row, col), "the weight is empty");
   if (text[0] == '-') throw LocatedError(t.at(row, col), "the weight '" + text + "' is negative");
   const auto d = io::parse_decimal(text);
-  if (!d) throw LocatedError(t.at(row, col), "the weight " + io::decimal_problem(text));
+  if (!d) {
+    // Beyond the 64 bits of a decimal's digits: too large for the kernel's 2^53 long before that.
+    const bool digits = text.find_first_not_of("0123456789.") == std::string::npos &&
+                        std::count(text.begin(), text.end(), '.') <= 1 && text.find_first_of("0123456789") != std::string::npos;
+    const auto point = text.find('.');
+    if (digits && (point == std::string::npos || text.size() - point - 1 <= 12))
+      throw LocatedError(t.at(row, col), "the weight '" + text + "' is too large: weights must be at most 2^53 = 9007199254740992");
+    throw LocatedError(t.at(row, col), "the weight " + io::decimal_problem(text));
+  }
   return *d;
 }
 

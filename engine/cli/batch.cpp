@@ -180,6 +180,12 @@ static std::string write_own_checkpoint(const BatchOptions& options, const Batch
   return "";
 }
 
+/// "process 1234 on this machine": the run a run_token() names.
+static std::string writer_process(const std::string& token) {
+  const auto first = token.find('.');
+  return "process " + token.substr(first + 1, token.find('.', first + 1) - first - 1) + " on this machine";
+}
+
 BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptions& options) {
   const ChunkPlan plan = work.identity.plan;
   const bool first_rank = mpi::rank() == 0;
@@ -203,6 +209,12 @@ BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptio
         }
         if (const std::string why = io::checkpoint_mismatch(found, work.identity); !why.empty())
           throw Error("--resume: " + options.checkpoint + ": refused: " + why + "; nothing was written");
+        // Its run still going: resumed here, both would write the file, and the one that goes on
+        // writing it would stop the other without its results.
+        if (io::run_token_running(found.writer))
+          throw Error("--resume: " + options.checkpoint + ": refused: the run that writes it is still going (" +
+                      writer_process(found.writer) + "); resume it once that run has stopped, or give this run its own "
+                      "--checkpoint; nothing was written");
         try {
           work.add(found.payload);
         } catch (const Error& e) {
@@ -215,6 +227,14 @@ BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptio
         if (const std::string why = io::not_a_checkpoint(options.checkpoint); !why.empty())
           throw Error("--checkpoint: " + options.checkpoint + " exists and is not a kimsim checkpoint (" + why +
                       "); nothing was written. Choose another --checkpoint, or move it away first");
+        std::string writer;
+        try {
+          writer = io::read_checkpoint(options.checkpoint).writer;
+        } catch (const Error&) {  // damaged: an interrupted run's all the same, which --resume then refuses
+        }
+        if (io::run_token_running(writer))
+          throw Error("--checkpoint: " + options.checkpoint + " is the checkpoint of a run still going (" + writer_process(writer) +
+                      "): give each run its own --checkpoint; nothing was written");
         throw Error("--checkpoint: " + options.checkpoint +
                     " holds the checkpoint of an interrupted run: continue it with --resume, or remove it to start "
                     "afresh; nothing was written");

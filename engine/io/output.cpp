@@ -512,7 +512,23 @@ void write_result_folder(const std::string& dir, const std::vector<OutputFile>& 
          errno);
 }
 
-std::string run_token() { return random_token(); }
+std::string run_token() { return sha256(host()).substr(0, 8) + "." + std::to_string(::getpid()) + "." + random_token(); }
+
+bool run_token_running(const std::string& token) {
+  const auto first = token.find('.'), second = token.find('.', first + 1);
+  if (first == std::string::npos || second == std::string::npos || token.substr(0, first) != sha256(host()).substr(0, 8))
+    return false;
+  const std::string pid = token.substr(first + 1, second - first - 1);
+  if (pid == std::to_string(::getpid()) || pid.empty() || ended(pid)) return false;
+  // The process's name, as the kernel keeps it (the first 15 bytes of the program's file name).
+  std::string name;
+  if (const Descriptor d(::open(("/proc/" + pid + "/comm").c_str(), O_RDONLY | O_CLOEXEC)); d.fd >= 0) {
+    char buf[32];
+    const ssize_t n = ::read(d.fd, buf, sizeof buf);
+    if (n > 0) name.assign(buf, static_cast<std::size_t>(n));
+  }
+  return name.rfind("kimsim", 0) == 0;
+}
 
 std::string partial_file_name(const std::string& name, long long pid, const std::string& token) {
   return name + ".partial." + std::to_string(pid) + "." + token + "." + sha256(host()).substr(0, 8);

@@ -59,8 +59,13 @@ void write_file_atomically(const std::string& path, const std::string& content, 
 /// machine, which write_file_atomically tidies once that process has ended.
 std::string partial_file_name(const std::string& name, long long pid, const std::string& token);
 
-/// 16 hex digits drawn from the system's random source: a token that no other run picks.
+/// A token that names this run and no other: this machine (its boot and PID namespace, hashed),
+/// this process's PID and 16 random hex digits, "HOST8.PID.RANDOM16".
 std::string run_token();
+/// Whether the run_token() `token` names a kimsim process still running on this machine, other
+/// than this one: a process of that PID whose name is kimsim's. (A PID reused by another kimsim is
+/// the one case it mistakes; a token of another machine or boot is never running here.)
+bool run_token_running(const std::string& token);
 
 /// Standard output that remembers why a write failed (a full disk, a closed pipe end): kimsim
 /// must not exit 0 with a truncated result. Unbuffered beyond its own buffer; flush() reports.

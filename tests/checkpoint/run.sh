@@ -152,7 +152,7 @@ fi
 # Two runs given the same --checkpoint, of the same scenario and seed (the same identity): the
 # file is the run's that wrote it first; the other never replaces or removes it (before, the one
 # that finished first removed the file, the other run's work in it), but stops and says so — or
-# is refused at its start where the file was there already. The first finishes with the
+# is refused at its start where the file was there already (the next block). The first finishes with the
 # uninterrupted run's bytes and removes its own checkpoint.
 out=$tmp/twin ck=$tmp/twin.ck
 rm -rf "$out.a" "$out.b" "$ck"
@@ -170,13 +170,37 @@ else problem "one --checkpoint, two runs: exits $ca and $cb, not one run finishe
 fi
 if [ -n "$won" ]; then
   grep -q -e "another run of the same scenario and seed, given the same --checkpoint, wrote it" \
-    -e "holds the checkpoint of an interrupted run" "$tmp/err.$lost" ||
+    -e "is the checkpoint of a run still going" "$tmp/err.$lost" ||
     problem "one --checkpoint, two runs: the stopped run does not say why: $(cat "$tmp/err.$lost")"
   [ ! -e "$out.$lost" ] || problem "one --checkpoint, two runs: the stopped run wrote results"
   [ ! -e "$ck" ] || problem "one --checkpoint, two runs: the checkpoint is left after both ended"
   same_as_reference "$out.$won" "one --checkpoint, two runs"
   echo "checkpoint: two runs given one --checkpoint: the second writer stopped, the first finished"
 fi
+
+# A run started on the checkpoint of a run still going is refused at its start, with --resume too
+# (resumed, it would take the file from under the running one): the checkpoint names its writer.
+out=$tmp/live ck=$tmp/live.ck
+rm -rf "$out" "$out.b" "$ck"
+"$kimsim" "${job[@]}" --threads 1 --quiet --out "$out" --checkpoint "$ck" --checkpoint-every 100ms 2>"$tmp/err" &
+pid=$!
+for _ in $(seq 6000); do
+  [ -s "$ck" ] || ! kill -0 $pid 2>/dev/null && break
+  sleep 0.01
+done
+"$kimsim" "${job[@]}" --threads 1 --quiet --out "$out.b" --checkpoint "$ck" 2>"$tmp/err.b"
+code=$?
+[ "$code" = 2 ] && grep -q "is the checkpoint of a run still going (process $pid on this machine)" "$tmp/err.b" ||
+  problem "a run still going: another run on its checkpoint: exit $code, $(cat "$tmp/err.b")"
+"$kimsim" "${job[@]}" --threads 1 --quiet --out "$out.b" --checkpoint "$ck" --resume 2>"$tmp/err.b"
+code=$?
+[ "$code" = 2 ] && grep -q "the run that writes it is still going (process $pid on this machine)" "$tmp/err.b" ||
+  problem "a run still going: --resume of its checkpoint: exit $code, $(cat "$tmp/err.b")"
+wait $pid || problem "a run still going: it did not finish: $(cat "$tmp/err")"
+[ ! -e "$out.b" ] || problem "a run still going: a refused run wrote results"
+[ ! -e "$ck" ] || problem "a run still going: its checkpoint is left after it finished"
+same_as_reference "$out" "a run still going"
+echo "checkpoint: a run on the checkpoint of a run still going refused, with and without --resume"
 
 # The same for a sweep: 2,000 deterministic points of the baseline (chunks of 16 points), with
 # detail.csv; interrupted at 20 moments in one process and 3 under MPI.
