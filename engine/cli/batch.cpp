@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <new>
@@ -13,6 +14,7 @@
 #include <fmt/format.h>
 #include <filesystem>
 #include <ostream>
+#include <thread>
 
 #include "cli/commands.hpp"
 #include "cli/mpi.hpp"
@@ -180,6 +182,9 @@ static std::string write_own_checkpoint(const BatchOptions& options, const Batch
   return "";
 }
 
+/// Seconds that --resume waits for the run that wrote the checkpoint to end.
+constexpr double kWriterExit = 5.0;
+
 /// "process 1234 on this machine": the run a run_token() names.
 static std::string writer_process(const std::string& token) {
   const auto first = token.find('.');
@@ -202,19 +207,32 @@ BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptio
       const bool exists = ::lstat(options.checkpoint.c_str(), &st) == 0;
       if (options.resume) {
         io::Checkpoint found;
-        try {
-          found = io::read_checkpoint(options.checkpoint);
-        } catch (const Error& e) {
-          throw Error(std::string("--resume: ") + e.what() + "; nothing was written");
-        }
-        if (const std::string why = io::checkpoint_mismatch(found, work.identity); !why.empty())
-          throw Error("--resume: " + options.checkpoint + ": refused: " + why + "; nothing was written");
         // Its run still going: resumed here, both would write the file, and the one that goes on
-        // writing it would stop the other without its results.
-        if (io::run_token_running(found.writer))
-          throw Error("--resume: " + options.checkpoint + ": refused: the run that writes it is still going (" +
-                      writer_process(found.writer) + "); resume it once that run has stopped, or give this run its own "
-                      "--checkpoint; nothing was written");
+        // writing it would stop the other without its results. A run just stopped (a script that
+        // resumes right after its `kill`) may still be writing its last checkpoint and exiting:
+        // waited for a few seconds, and the checkpoint read once more once it has ended (what it
+        // wrote before it ended is all there then).
+        bool waited = false, ended = false;
+        for (const Clock::time_point since = Clock::now();; std::this_thread::sleep_for(std::chrono::milliseconds(20))) {
+          try {
+            found = io::read_checkpoint(options.checkpoint);
+          } catch (const Error& e) {
+            throw Error(std::string("--resume: ") + e.what() + "; nothing was written");
+          }
+          if (const std::string why = io::checkpoint_mismatch(found, work.identity); !why.empty())
+            throw Error("--resume: " + options.checkpoint + ": refused: " + why + "; nothing was written");
+          if (ended) break;
+          if (!io::run_token_running(found.writer)) {
+            if (!waited) break;
+            ended = true;
+            continue;
+          }
+          waited = true;
+          if (seconds_since(since) > kWriterExit)
+            throw Error("--resume: " + options.checkpoint + ": refused: the run that writes it is still going (" +
+                        writer_process(found.writer) + "); resume it once that run has stopped, or give this run its own "
+                        "--checkpoint; nothing was written");
+        }
         try {
           work.add(found.payload);
         } catch (const Error& e) {

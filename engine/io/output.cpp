@@ -520,14 +520,19 @@ bool run_token_running(const std::string& token) {
     return false;
   const std::string pid = token.substr(first + 1, second - first - 1);
   if (pid == std::to_string(::getpid()) || pid.empty() || ended(pid)) return false;
-  // The process's name, as the kernel keeps it (the first 15 bytes of the program's file name).
-  std::string name;
-  if (const Descriptor d(::open(("/proc/" + pid + "/comm").c_str(), O_RDONLY | O_CLOEXEC)); d.fd >= 0) {
-    char buf[32];
+  // /proc/PID/stat: "PID (NAME) STATE ...", the name as the kernel keeps it (the first 15 bytes of
+  // the program's file name). A process that has exited but is not yet reaped (Z, X) has ended:
+  // an MPI launcher returns while its ranks are zombies.
+  std::string stat;
+  if (const Descriptor d(::open(("/proc/" + pid + "/stat").c_str(), O_RDONLY | O_CLOEXEC)); d.fd >= 0) {
+    char buf[128];
     const ssize_t n = ::read(d.fd, buf, sizeof buf);
-    if (n > 0) name.assign(buf, static_cast<std::size_t>(n));
+    if (n > 0) stat.assign(buf, static_cast<std::size_t>(n));
   }
-  return name.rfind("kimsim", 0) == 0;
+  const auto open = stat.find(" ("), close = stat.rfind(") ");
+  if (open == std::string::npos || close == std::string::npos || close + 2 >= stat.size()) return false;
+  const char state = stat[close + 2];
+  return stat.compare(open + 2, 6, "kimsim") == 0 && state != 'Z' && state != 'X' && state != 'x';
 }
 
 std::string partial_file_name(const std::string& name, long long pid, const std::string& token) {

@@ -180,6 +180,8 @@ fi
 
 # A run started on the checkpoint of a run still going is refused at its start, with --resume too
 # (resumed, it would take the file from under the running one): the checkpoint names its writer.
+# The running one is held (SIGSTOP) meanwhile, so that it is still there after the seconds that
+# --resume waits for a writer to end.
 out=$tmp/live ck=$tmp/live.ck
 rm -rf "$out" "$out.b" "$ck"
 "$kimsim" "${job[@]}" --threads 1 --quiet --out "$out" --checkpoint "$ck" --checkpoint-every 100ms 2>"$tmp/err" &
@@ -188,6 +190,7 @@ for _ in $(seq 6000); do
   [ -s "$ck" ] || ! kill -0 $pid 2>/dev/null && break
   sleep 0.01
 done
+kill -STOP $pid
 "$kimsim" "${job[@]}" --threads 1 --quiet --out "$out.b" --checkpoint "$ck" 2>"$tmp/err.b"
 code=$?
 [ "$code" = 2 ] && grep -q "is the checkpoint of a run still going (process $pid on this machine)" "$tmp/err.b" ||
@@ -196,11 +199,32 @@ code=$?
 code=$?
 [ "$code" = 2 ] && grep -q "the run that writes it is still going (process $pid on this machine)" "$tmp/err.b" ||
   problem "a run still going: --resume of its checkpoint: exit $code, $(cat "$tmp/err.b")"
+kill -CONT $pid
 wait $pid || problem "a run still going: it did not finish: $(cat "$tmp/err")"
 [ ! -e "$out.b" ] || problem "a run still going: a refused run wrote results"
 [ ! -e "$ck" ] || problem "a run still going: its checkpoint is left after it finished"
 same_as_reference "$out" "a run still going"
 echo "checkpoint: a run on the checkpoint of a run still going refused, with and without --resume"
+
+# A script that resumes right after its kill, before the stopped run has ended: --resume waits for
+# it to end, then continues from its last checkpoint to the same bytes.
+out=$tmp/hasty ck=$tmp/hasty.ck
+rm -rf "$out" "$ck"
+"$kimsim" "${job[@]}" --threads 1 --quiet --out "$out" --checkpoint "$ck" --checkpoint-every 100ms 2>"$tmp/err" &
+pid=$!
+for _ in $(seq 6000); do
+  [ -s "$ck" ] || ! kill -0 $pid 2>/dev/null && break
+  sleep 0.01
+done
+kill -TERM $pid
+"$kimsim" "${job[@]}" --threads 1 --quiet --out "$out" --checkpoint "$ck" --resume 2>"$tmp/err.b" ||
+  problem "resumed right after the kill: $(cat "$tmp/err.b")"
+wait $pid
+code=$?
+[ "$code" = 75 ] || problem "resumed right after the kill: the stopped run exited $code, not 75: $(cat "$tmp/err")"
+[ ! -e "$ck" ] || problem "resumed right after the kill: the checkpoint is left after the results"
+same_as_reference "$out" "resumed right after the kill"
+echo "checkpoint: resumed right after the kill: waited for the stopped run, the same bytes"
 
 # The same for a sweep: 2,000 deterministic points of the baseline (chunks of 16 points), with
 # detail.csv; interrupted at 20 moments in one process and 3 under MPI.
