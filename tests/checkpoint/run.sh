@@ -120,16 +120,23 @@ fi
 # computes: after its first periodic checkpoint (100 ms), which comes after the check of --out
 # at the start (a folder there before is refused at once, nothing computed); 200,000
 # replications leave the run most of its time to go.
+# start_and_wait OUT CHECKPOINT THREADS: starts the job in the background (its PID in $pid, its
+# standard error in $tmp/err), a checkpoint every 100 ms, and returns once it has written the first
+# (or ended).
+start_and_wait() {
+  "$kimsim" "${job[@]}" --threads "$3" --quiet --out "$1" --checkpoint "$2" --checkpoint-every 100ms 2>"$tmp/err" &
+  pid=$!
+  for _ in $(seq 6000); do
+    [ -s "$2" ] || ! kill -0 $pid 2>/dev/null && break
+    sleep 0.01
+  done
+}
+
 job=(simulate "$scenario" -n 200000 --seed 3)
 reference
 out=$tmp/inway ck=$tmp/inway.ck
 rm -rf "$out" "$ck"
-"$kimsim" "${job[@]}" --threads 2 --quiet --out "$out" --checkpoint "$ck" --checkpoint-every 100ms 2>"$tmp/err" &
-pid=$!
-for _ in $(seq 6000); do
-  [ -s "$ck" ] || ! kill -0 $pid 2>/dev/null && break
-  sleep 0.01
-done
+start_and_wait "$out" "$ck" 2
 mkdir "$out" && echo "a user's notes" >"$out/notes.txt"
 wait $pid
 code=$?
@@ -152,8 +159,8 @@ fi
 # Two runs given the same --checkpoint, of the same scenario and seed (the same identity): the
 # file is the run's that wrote it first; the other never replaces or removes it (before, the one
 # that finished first removed the file, the other run's work in it), but stops and says so — or
-# is refused at its start where the file was there already (the next block). The first finishes with the
-# uninterrupted run's bytes and removes its own checkpoint.
+# is refused at its start where the file was there already (the next block). The first finishes
+# with the uninterrupted run's bytes and removes its own checkpoint.
 out=$tmp/twin ck=$tmp/twin.ck
 rm -rf "$out.a" "$out.b" "$ck"
 "$kimsim" "${job[@]}" --threads 1 --quiet --out "$out.a" --checkpoint "$ck" --checkpoint-every 100ms 2>"$tmp/err.a" &
@@ -184,12 +191,7 @@ fi
 # --resume waits for a writer to end.
 out=$tmp/live ck=$tmp/live.ck
 rm -rf "$out" "$out.b" "$ck"
-"$kimsim" "${job[@]}" --threads 1 --quiet --out "$out" --checkpoint "$ck" --checkpoint-every 100ms 2>"$tmp/err" &
-pid=$!
-for _ in $(seq 6000); do
-  [ -s "$ck" ] || ! kill -0 $pid 2>/dev/null && break
-  sleep 0.01
-done
+start_and_wait "$out" "$ck" 1
 kill -STOP $pid
 "$kimsim" "${job[@]}" --threads 1 --quiet --out "$out.b" --checkpoint "$ck" 2>"$tmp/err.b"
 code=$?
@@ -210,12 +212,7 @@ echo "checkpoint: a run on the checkpoint of a run still going refused, with and
 # it to end, then continues from its last checkpoint to the same bytes.
 out=$tmp/hasty ck=$tmp/hasty.ck
 rm -rf "$out" "$ck"
-"$kimsim" "${job[@]}" --threads 1 --quiet --out "$out" --checkpoint "$ck" --checkpoint-every 100ms 2>"$tmp/err" &
-pid=$!
-for _ in $(seq 6000); do
-  [ -s "$ck" ] || ! kill -0 $pid 2>/dev/null && break
-  sleep 0.01
-done
+start_and_wait "$out" "$ck" 1
 kill -TERM $pid
 "$kimsim" "${job[@]}" --threads 1 --quiet --out "$out" --checkpoint "$ck" --resume 2>"$tmp/err.b" ||
   problem "resumed right after the kill: $(cat "$tmp/err.b")"
