@@ -138,6 +138,11 @@ TEST_CASE("checkpoint of another run with the same identity: told apart by its w
   CHECK(!io::run_token_running(mine.writer));
   CHECK(!io::run_token_running("00000000." + std::to_string(::getppid()) + ".0123456789abcdef"));  // another machine
   CHECK(!io::run_token_running(""));
+  // Only digits name a process: "self" would be /proc's name of the asking process.
+  const std::string here = mine.writer.substr(0, 8);
+  CHECK(!io::run_token_running(here + ".self.0123456789abcdef"));
+  CHECK(!io::run_token_running(here + ".thread-self.0123456789abcdef"));
+  CHECK(!io::run_token_running(here + ".01.0123456789abcdef"));
   // A checkpoint of a kimsim before the writer field: read with none, refused for its commit.
   {
     std::string bytes = io::encode_checkpoint(other);

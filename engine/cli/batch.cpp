@@ -207,13 +207,7 @@ BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptio
       const bool exists = ::lstat(options.checkpoint.c_str(), &st) == 0;
       if (options.resume) {
         io::Checkpoint found;
-        // Its run still going: resumed here, both would write the file, and the one that goes on
-        // writing it would stop the other without its results. A run just stopped (a script that
-        // resumes right after its `kill`) may still be writing its last checkpoint and exiting:
-        // waited for a few seconds, and the checkpoint read once more once it has ended (what it
-        // wrote before it ended is all there then).
-        bool waited = false, ended = false;
-        for (const Clock::time_point since = Clock::now();; std::this_thread::sleep_for(std::chrono::milliseconds(20))) {
+        const auto read = [&] {
           try {
             found = io::read_checkpoint(options.checkpoint);
           } catch (const Error& e) {
@@ -221,14 +215,25 @@ BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptio
           }
           if (const std::string why = io::checkpoint_mismatch(found, work.identity); !why.empty())
             throw Error("--resume: " + options.checkpoint + ": refused: " + why + "; nothing was written");
-          if (ended) break;
-          if (!io::run_token_running(found.writer)) {
-            if (!waited) break;
-            ended = true;
-            continue;
+        };
+        read();
+        // Its run still going: resumed here, both would write the file, and the one that goes on
+        // writing it would stop the other without its results. A run just stopped (a script that
+        // resumes right after its `kill`) may still be writing its last checkpoint and exiting:
+        // waited for a few seconds, and the checkpoint read once more once it has ended (what it
+        // wrote before it ended is all there then).
+        if (io::run_token_running(found.writer)) {
+          const std::string awaited = found.writer;
+          const Clock::time_point since = Clock::now();
+          while (io::run_token_running(awaited) && seconds_since(since) <= kWriterExit)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          if (!io::run_token_running(awaited)) {
+            if (::lstat(options.checkpoint.c_str(), &st) != 0)
+              throw Error("--resume: " + options.checkpoint + ": the run that wrote it (" + writer_process(awaited) +
+                          ") finished meanwhile, wrote its results and removed its checkpoint; nothing was written");
+            read();
           }
-          waited = true;
-          if (seconds_since(since) > kWriterExit)
+          if (io::run_token_running(found.writer))
             throw Error("--resume: " + options.checkpoint + ": refused: the run that writes it is still going (" +
                         writer_process(found.writer) + "); resume it once that run has stopped, or give this run its own "
                         "--checkpoint; nothing was written");
@@ -241,6 +246,11 @@ BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptio
         }
         state.done = found.done;
         end.owned = found.writer;  // this run continues it: its to replace, and to remove once done
+        // At once under this run's own token: until its first periodic checkpoint (minutes away)
+        // the file would name the run that ended, and a second --resume would take it too.
+        if (const std::string why = write_own_checkpoint(options, work, state, end.owned); !why.empty())
+          throw Error("--resume: " + options.checkpoint + ": refused: another run took it meanwhile (" + why +
+                      "); nothing was written");
       } else if (exists) {
         if (const std::string why = io::not_a_checkpoint(options.checkpoint); !why.empty())
           throw Error("--checkpoint: " + options.checkpoint + " exists and is not a kimsim checkpoint (" + why +

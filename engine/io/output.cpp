@@ -519,10 +519,13 @@ bool run_token_running(const std::string& token) {
   if (first == std::string::npos || second == std::string::npos || token.substr(0, first) != sha256(host()).substr(0, 8))
     return false;
   const std::string pid = token.substr(first + 1, second - first - 1);
-  if (pid == std::to_string(::getpid()) || pid.empty() || ended(pid)) return false;
+  // A PID as run_token() writes it: digits, no leading zero (not "self", which /proc would take).
+  if (pid.empty() || pid.size() > 10 || pid[0] == '0' || pid.find_first_not_of("0123456789") != std::string::npos) return false;
+  if (pid == std::to_string(::getpid()) || ended(pid)) return false;
   // /proc/PID/stat: "PID (NAME) STATE ...", the name as the kernel keeps it (the first 15 bytes of
-  // the program's file name). A process that has exited but is not yet reaped (Z, X) has ended:
-  // an MPI launcher returns while its ranks are zombies.
+  // the program's file name: kimsim, not kimsim_tests; a kimsim started under another name is not
+  // seen). A process that has exited but is not yet reaped (Z, X) has ended: an MPI launcher
+  // returns while its ranks are zombies.
   std::string stat;
   if (const Descriptor d(::open(("/proc/" + pid + "/stat").c_str(), O_RDONLY | O_CLOEXEC)); d.fd >= 0) {
     char buf[128];
@@ -532,7 +535,7 @@ bool run_token_running(const std::string& token) {
   const auto open = stat.find(" ("), close = stat.rfind(") ");
   if (open == std::string::npos || close == std::string::npos || close + 2 >= stat.size()) return false;
   const char state = stat[close + 2];
-  return stat.compare(open + 2, 6, "kimsim") == 0 && state != 'Z' && state != 'X' && state != 'x';
+  return stat.substr(open + 2, close - open - 2) == "kimsim" && state != 'Z' && state != 'X' && state != 'x';
 }
 
 std::string partial_file_name(const std::string& name, long long pid, const std::string& token) {

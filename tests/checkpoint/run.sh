@@ -223,6 +223,32 @@ code=$?
 same_as_reference "$out" "resumed right after the kill"
 echo "checkpoint: resumed right after the kill: waited for the stopped run, the same bytes"
 
+# A resumed run takes the checkpoint under its own token at once: a second --resume of the same
+# file while it runs is refused (before, the file named the run that had ended until the resumed
+# run's first periodic checkpoint, and both were accepted). The resumed run is held meanwhile.
+out=$tmp/again ck=$tmp/again.ck
+rm -rf "$out" "$out.b" "$ck"
+start_and_wait "$out" "$ck" 1
+kill -TERM $pid
+wait $pid
+"$kimsim" "${job[@]}" --threads 1 --quiet --out "$out" --checkpoint "$ck" --resume 2>"$tmp/err" &
+pid=$!
+for _ in $(seq 6000); do
+  head -c 2000 "$ck" | grep -q "\.$pid\." || ! kill -0 $pid 2>/dev/null && break
+  sleep 0.01
+done
+kill -STOP $pid
+"$kimsim" "${job[@]}" --threads 1 --quiet --out "$out.b" --checkpoint "$ck" --resume 2>"$tmp/err.b"
+code=$?
+[ "$code" = 2 ] && grep -q "the run that writes it is still going (process $pid on this machine)" "$tmp/err.b" ||
+  problem "a second --resume: exit $code, $(cat "$tmp/err.b")"
+kill -CONT $pid
+wait $pid || problem "a second --resume: the first did not finish: $(cat "$tmp/err")"
+[ ! -e "$out.b" ] || problem "a second --resume: the refused run wrote results"
+[ ! -e "$ck" ] || problem "a second --resume: the checkpoint is left after the results"
+same_as_reference "$out" "a second --resume"
+echo "checkpoint: a second --resume of a checkpoint being resumed refused"
+
 # The same for a sweep: 2,000 deterministic points of the baseline (chunks of 16 points), with
 # detail.csv; interrupted at 20 moments in one process and 3 under MPI.
 cat >"$tmp/sweep.yaml" <<EOF
