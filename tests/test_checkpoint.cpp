@@ -8,7 +8,11 @@
 #include <filesystem>
 #include <random>
 
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include "io/checkpoint.hpp"
 #include "io/output.hpp"
@@ -189,4 +193,33 @@ TEST_CASE("a simulation in chunks, any order, any take(): the bits of one run") 
     CHECK(total.replications == 150);
     CHECK(pack(total) == whole);
   }
+}
+
+TEST_CASE("a run token names a process still running on this machine: a kimsim, not ended, not a zombie") {
+  const std::string here = io::run_token().substr(0, 8);
+  int ready[2];
+  REQUIRE(::pipe(ready) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {  // named as kimsim is, then waits to be killed
+    ::prctl(PR_SET_NAME, "kimsim");
+    char c = 1;
+    (void)!::write(ready[1], &c, 1);
+    for (;;) ::pause();
+  }
+  char c = 0;
+  REQUIRE(::read(ready[0], &c, 1) == 1);
+  ::close(ready[0]), ::close(ready[1]);
+  const std::string token = here + "." + std::to_string(child) + ".0123456789abcdef";
+  CHECK(io::run_token_running(token));
+  CHECK(!io::run_token_running("00000000." + std::to_string(child) + ".0123456789abcdef"));  // another machine
+  ::kill(child, SIGKILL);
+  // Ended but not reaped (a zombie, as an MPI launcher's ranks after it returns): ended.
+  for (int k = 0; k < 500 && io::run_token_running(token); ++k) ::usleep(10'000);
+  CHECK(!io::run_token_running(token));
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK(!io::run_token_running(token));  // reaped: no such process
+  // A process of another name (this test's own parent, say) is no kimsim run.
+  CHECK(!io::run_token_running(here + "." + std::to_string(::getppid()) + ".0123456789abcdef"));
 }
