@@ -120,6 +120,29 @@ fi
 # computes: after its first periodic checkpoint (100 ms), which comes after the check of --out
 # at the start (a folder there before is refused at once, nothing computed); 200,000
 # replications leave the run most of its time to go.
+# ended_alone OUT WHAT: the run that wrote OUT removed its checkpoint ($ck) and gave the
+# uninterrupted run's bytes.
+ended_alone() {
+  [ ! -e "$ck" ] || problem "$2: the checkpoint is left after the results"
+  same_as_reference "$1" "$2"
+}
+# refused_while_held WHAT EXPECTED [ARGS...]: with the run $pid held (SIGSTOP), another run of the
+# job on its checkpoint $ck (ARGS added, results to $out.b) exits 2 and says EXPECTED, naming $pid.
+refused_while_held() {
+  local what=$1 expected=$2 code
+  shift 2
+  "$kimsim" "${job[@]}" --threads 1 --quiet --out "$out.b" --checkpoint "$ck" "$@" 2>"$tmp/err.b"
+  code=$?
+  [ "$code" = 2 ] && grep -q "$expected (process $pid on this machine)" "$tmp/err.b" ||
+    problem "$what: exit $code, $(cat "$tmp/err.b")"
+}
+# release_and_end WHAT: lets the held run $pid go on; it finishes alone, the refused runs wrote nothing.
+release_and_end() {
+  kill -CONT $pid
+  wait $pid || problem "$1: the held run did not finish: $(cat "$tmp/err")"
+  [ ! -e "$out.b" ] || problem "$1: a refused run wrote results"
+  ended_alone "$out" "$1"
+}
 # start_and_wait OUT CHECKPOINT THREADS: starts the job in the background (its PID in $pid, its
 # standard error in $tmp/err), a checkpoint every 100 ms, and returns once it has written the first
 # (or ended).
@@ -180,8 +203,7 @@ if [ -n "$won" ]; then
     -e "is the checkpoint of a run still going" "$tmp/err.$lost" ||
     problem "one --checkpoint, two runs: the stopped run does not say why: $(cat "$tmp/err.$lost")"
   [ ! -e "$out.$lost" ] || problem "one --checkpoint, two runs: the stopped run wrote results"
-  [ ! -e "$ck" ] || problem "one --checkpoint, two runs: the checkpoint is left after both ended"
-  same_as_reference "$out.$won" "one --checkpoint, two runs"
+  ended_alone "$out.$won" "one --checkpoint, two runs"
   echo "checkpoint: two runs given one --checkpoint: the second writer stopped, the first finished"
 fi
 
@@ -193,19 +215,9 @@ out=$tmp/live ck=$tmp/live.ck
 rm -rf "$out" "$out.b" "$ck"
 start_and_wait "$out" "$ck" 1
 kill -STOP $pid
-"$kimsim" "${job[@]}" --threads 1 --quiet --out "$out.b" --checkpoint "$ck" 2>"$tmp/err.b"
-code=$?
-[ "$code" = 2 ] && grep -q "is the checkpoint of a run still going (process $pid on this machine)" "$tmp/err.b" ||
-  problem "a run still going: another run on its checkpoint: exit $code, $(cat "$tmp/err.b")"
-"$kimsim" "${job[@]}" --threads 1 --quiet --out "$out.b" --checkpoint "$ck" --resume 2>"$tmp/err.b"
-code=$?
-[ "$code" = 2 ] && grep -q "the run that writes it is still going (process $pid on this machine)" "$tmp/err.b" ||
-  problem "a run still going: --resume of its checkpoint: exit $code, $(cat "$tmp/err.b")"
-kill -CONT $pid
-wait $pid || problem "a run still going: it did not finish: $(cat "$tmp/err")"
-[ ! -e "$out.b" ] || problem "a run still going: a refused run wrote results"
-[ ! -e "$ck" ] || problem "a run still going: its checkpoint is left after it finished"
-same_as_reference "$out" "a run still going"
+refused_while_held "a run still going: another run on its checkpoint" "is the checkpoint of a run still going"
+refused_while_held "a run still going: --resume of its checkpoint" "the run that writes it is still going" --resume
+release_and_end "a run still going"
 echo "checkpoint: a run on the checkpoint of a run still going refused, with and without --resume"
 
 # A script that resumes right after its kill, before the stopped run has ended: --resume waits for
@@ -219,8 +231,7 @@ kill -TERM $pid
 wait $pid
 code=$?
 [ "$code" = 75 ] || problem "resumed right after the kill: the stopped run exited $code, not 75: $(cat "$tmp/err")"
-[ ! -e "$ck" ] || problem "resumed right after the kill: the checkpoint is left after the results"
-same_as_reference "$out" "resumed right after the kill"
+ended_alone "$out" "resumed right after the kill"
 echo "checkpoint: resumed right after the kill: waited for the stopped run, the same bytes"
 
 # A resumed run takes the checkpoint under its own token at once: a second --resume of the same
@@ -238,15 +249,8 @@ for _ in $(seq 6000); do
   sleep 0.01
 done
 kill -STOP $pid
-"$kimsim" "${job[@]}" --threads 1 --quiet --out "$out.b" --checkpoint "$ck" --resume 2>"$tmp/err.b"
-code=$?
-[ "$code" = 2 ] && grep -q "the run that writes it is still going (process $pid on this machine)" "$tmp/err.b" ||
-  problem "a second --resume: exit $code, $(cat "$tmp/err.b")"
-kill -CONT $pid
-wait $pid || problem "a second --resume: the first did not finish: $(cat "$tmp/err")"
-[ ! -e "$out.b" ] || problem "a second --resume: the refused run wrote results"
-[ ! -e "$ck" ] || problem "a second --resume: the checkpoint is left after the results"
-same_as_reference "$out" "a second --resume"
+refused_while_held "a second --resume" "the run that writes it is still going" --resume
+release_and_end "a second --resume"
 echo "checkpoint: a second --resume of a checkpoint being resumed refused"
 
 # The same for a sweep: 2,000 deterministic points of the baseline (chunks of 16 points), with
