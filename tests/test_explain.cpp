@@ -266,6 +266,9 @@ TEST_CASE("explain finds a recipient by AGS or name, and says why it cannot") {
   // "Did you mean" counts letters, not bytes: Köln is one letter from Koln, Bonn two.
   CHECK_THROWS_WITH_AS(io::find_recipient(r, "Koln"), doctest::Contains("did you mean 05315 Köln, Stadt"), InputError);
   CHECK(io::edit_distance("koln", "KÖLN") == 1);
+  // Each letter as its code point, capitals folded: ö and ü are two letters, not one lead byte.
+  CHECK(io::folded_letters("KÖLN") == std::vector<char32_t>{U'k', U'ö', U'l', U'n'});
+  CHECK(io::edit_distance("Münster", "Mönster") == 1);
   CHECK(io::edit_distance("Düren", "Duren") == 1);
   CHECK_THROWS_WITH_AS(io::find_recipient(r, "Kamn"), doctest::Contains("did you mean 05978020 Kamen, Stadt"), InputError);
   // A kreisfreie Stadt and its single Gemeinde share the name: the name means the Stadt.
