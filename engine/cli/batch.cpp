@@ -186,10 +186,7 @@ static std::string write_own_checkpoint(const BatchOptions& options, const Batch
 constexpr double kWriterExit = 5.0;
 
 /// "process 1234 on this machine": the run a run_token() names.
-static std::string writer_process(const std::string& token) {
-  const auto first = token.find('.');
-  return "process " + token.substr(first + 1, token.find('.', first + 1) - first - 1) + " on this machine";
-}
+static std::string writer_process(const std::string& token) { return "process " + io::run_token_pid(token) + " on this machine"; }
 
 BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptions& options) {
   const ChunkPlan plan = work.identity.plan;

@@ -167,6 +167,9 @@ std::string host() {
   return boot + " " + pidns;
 }
 
+/// host() as the 8 hex digits that names of temporary files and run tokens carry.
+std::string host_tag() { return sha256(host()).substr(0, 8); }
+
 /// A file name kimsim may have written into a result folder: no path, no special name.
 bool plain_name(const std::string& n) {
   return !n.empty() && n != "." && n != ".." && n.find('/') == std::string::npos && n.find('\0') == std::string::npos;
@@ -512,15 +515,21 @@ void write_result_folder(const std::string& dir, const std::vector<OutputFile>& 
          errno);
 }
 
-std::string run_token() { return sha256(host()).substr(0, 8) + "." + std::to_string(::getpid()) + "." + random_token(); }
+std::string run_token() { return host_tag() + "." + std::to_string(::getpid()) + "." + random_token(); }
 
-bool run_token_running(const std::string& token) {
-  const auto first = token.find('.'), second = token.find('.', first + 1);
-  if (first == std::string::npos || second == std::string::npos || token.substr(0, first) != sha256(host()).substr(0, 8))
-    return false;
+std::string run_token_pid(const std::string& token) {
+  const auto first = token.find('.');
+  const auto second = first == std::string::npos ? std::string::npos : token.find('.', first + 1);
+  if (second == std::string::npos) return "";
   const std::string pid = token.substr(first + 1, second - first - 1);
   // A PID as run_token() writes it: digits, no leading zero (not "self", which /proc would take).
-  if (pid.empty() || pid.size() > 10 || pid[0] == '0' || pid.find_first_not_of("0123456789") != std::string::npos) return false;
+  if (pid.empty() || pid.size() > 10 || pid[0] == '0' || pid.find_first_not_of("0123456789") != std::string::npos) return "";
+  return pid;
+}
+
+bool run_token_running(const std::string& token) {
+  const std::string pid = run_token_pid(token);
+  if (pid.empty() || token.compare(0, token.find('.'), host_tag()) != 0) return false;
   if (pid == std::to_string(::getpid()) || ended(pid)) return false;
   // /proc/PID/stat: "PID (NAME) STATE ...", the name as the kernel keeps it (the first 15 bytes of
   // the program's file name: kimsim, not kimsim_tests; a kimsim started under another name is not
@@ -539,7 +548,7 @@ bool run_token_running(const std::string& token) {
 }
 
 std::string partial_file_name(const std::string& name, long long pid, const std::string& token) {
-  return name + ".partial." + std::to_string(pid) + "." + token + "." + sha256(host()).substr(0, 8);
+  return name + ".partial." + std::to_string(pid) + "." + token + "." + host_tag();
 }
 
 void write_file_atomically(const std::string& path, const std::string& content, const Recognise& ours) {
@@ -563,7 +572,7 @@ void write_file_atomically(const std::string& path, const std::string& content, 
   }
   // Temporary files of killed runs on this machine (NAME.partial.PID.TOKEN.HOST): removed where
   // their process ended and `ours` recognises them.
-  const std::string here = sha256(host()).substr(0, 8), prefix = name + ".partial.";
+  const std::string here = host_tag(), prefix = name + ".partial.";
   for (const std::string& n : entries(dir.fd).value_or(std::vector<std::string>{})) {
     std::string pid, token;
     if (n.rfind(prefix, 0) != 0 || n.size() < prefix.size() + 9 || n.substr(n.size() - 9) != "." + here) continue;

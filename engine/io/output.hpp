@@ -62,6 +62,8 @@ std::string partial_file_name(const std::string& name, long long pid, const std:
 /// A token that names this run and no other: this machine (its boot and PID namespace, hashed),
 /// this process's PID and 16 random hex digits, "HOST8.PID.RANDOM16".
 std::string run_token();
+/// The PID a run_token() names (its digits), "" where `token` is not one.
+std::string run_token_pid(const std::string& token);
 /// Whether the run_token() `token` names a kimsim process still running on this machine, other
 /// than this one: a process of that PID whose name is kimsim's. (A PID reused by another kimsim is
 /// the one case it mistakes; a token of another machine or boot is never running here.)
