@@ -2,7 +2,10 @@
 // Report medians over repetitions and ratios to BM_Reference, measured in the same run.
 #include <benchmark/benchmark.h>
 
+#include <string>
+
 #include "instances.hpp"
+#include "kernel/fast.hpp"
 
 namespace {
 
@@ -50,6 +53,53 @@ void run_bounded(benchmark::State& state, Method method, std::int64_t max) {
     k = (k + 1) % inst.size();
   }
 }
+
+// The bounded rows on each instruction set of the fast path that this CPU has (detail::fast_paths():
+// "avx512", "avx2", "base"): apportion() takes the widest, and a CPU without it runs another copy
+// of the same code, whose time must not fall behind either. As apportion() runs it: the general
+// kernel where the path leaves the instance to it. Named apart from BM_Apportion, so that
+// ratios.sh's default filter leaves them out.
+void run_path(benchmark::State& state, std::size_t path, Method method, std::int64_t max) {
+  const std::vector<std::int64_t> lo(bench::kRecipients, 1), hi(bench::kRecipients, max ? max : kUnbounded);
+  const Bounds bounds{lo, max ? std::span<const std::int64_t>(hi) : std::span<const std::int64_t>()};
+  const Rule rule{method, std::nullopt, TiePolicy::error, 0};
+  std::vector<std::vector<std::uint64_t>> inst;
+  for (const auto& w : instances()) try {
+      apportion(rule, w, bench::kHouse, bounds);
+      inst.push_back(w);
+    } catch (const TieError&) {
+    }
+  std::vector<std::int64_t> seats(bench::kRecipients);
+  Workspace ws;
+  Outcome out;
+  std::size_t k = 0;
+  for (auto _ : state) {
+    if (!detail::apportion_fast_on(path, rule, inst[k], bench::kHouse, seats, ws, bounds, out))
+      detail::apportion_general(rule, inst[k], bench::kHouse, seats, ws, bounds);
+    benchmark::DoNotOptimize(seats.data());
+    benchmark::ClobberMemory();
+    k = (k + 1) % inst.size();
+  }
+}
+
+[[maybe_unused]] const bool kPathsRegistered = [] {
+  struct Row {
+    const char* name;
+    Method method;
+    std::int64_t max;
+  };
+  const Row rows[] = {{"hamilton/n450_h820_min1", Method::hamilton, 0},
+                      {"hamilton/n450_h820_min1_max8", Method::hamilton, 8},
+                      {"dhondt/n450_h820_min1", Method::dhondt, 0},
+                      {"sainte-lague/n450_h820_min1_max8", Method::sainte_lague, 8}};
+  const auto paths = detail::fast_paths();
+  for (std::size_t p = 0; p < paths.size(); ++p)
+    if (paths[p].supported)
+      for (const Row& r : rows)
+        benchmark::RegisterBenchmark(("BM_KernelPath/" + std::string(paths[p].name) + "/" + r.name).c_str(), run_path, p,
+                                     r.method, r.max);
+  return true;
+}();
 
 // The floor pass, the yardstick of every hot benchmark (issue 17): out[i] = floor(w[i] c) and
 // their sum over the same weights, in one scalar pass -- the least work any apportionment must

@@ -742,6 +742,62 @@ TEST_CASE("divisor methods are house monotone") {
   }
 }
 
+TEST_CASE("Hamilton's threshold search by strides finds the bucket that a walk one bucket at a time finds") {
+  // The doubles pass's window proves its seats for any bucket it is given (one too high or too
+  // low, the margins fail and the exact pass answers), so the seats alone do not show a search
+  // that is off: its answer is compared here with the walk from the guess, for every number of
+  // units left (each threshold from bucket 0 to none at all), on bytes near the guess, skewed,
+  // crowded in bucket 0 (weight 0 and the held) and all in one bucket, at sizes around the
+  // scans' 16 bytes.
+  auto walk = [](const std::vector<std::uint8_t>& b, i64 above, i64 left) {
+    auto count = [&](int k) { return static_cast<i64>(std::count(b.begin(), b.end(), static_cast<std::uint8_t>(k))); };
+    int t = 127;
+    if (above < left) {
+      for (i64 c; t > 0 && above + (c = count(t)) < left; --t) above += c;
+      return std::pair<int, i64>{t, above};
+    }
+    while (above >= left && t < 255) above -= count(++t);
+    return std::pair<int, i64>{above >= left ? 256 : t, above};
+  };
+  std::mt19937_64 gen(1729);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  long searched = 0, far = 0, none = 0, at_zero = 0;
+  for (const std::size_t n : {1, 15, 16, 17, 100, 450, 2047})
+    for (int style = 0; style < 6; ++style) {
+      std::vector<std::uint8_t> b(n);
+      for (auto& x : b) {
+        const double u = unit(gen);
+        switch (style) {
+          case 0: x = static_cast<std::uint8_t>(u * 256); break;                      // uniform
+          case 1: x = u < 0.4 ? 0 : static_cast<std::uint8_t>(unit(gen) * 256); break;  // bucket 0 crowded
+          case 2: x = static_cast<std::uint8_t>(256 * u * u); break;                  // fractions low
+          case 3: x = static_cast<std::uint8_t>(256 * std::sqrt(u)); break;           // fractions high
+          case 4: x = static_cast<std::uint8_t>(120 + u * 16); break;                 // near the guess
+          default: x = static_cast<std::uint8_t>(n % 2 ? 255 : 0);                    // one bucket
+        }
+      }
+      const i64 above = std::count_if(b.begin(), b.end(), [](std::uint8_t x) { return x >= 128; });
+      for (i64 left = -1; left <= static_cast<i64>(n) + 1; ++left) {
+        const auto expected = walk(b, above, left);
+        const auto found = detail::hamilton_threshold_bucket(b, above, left);
+        if (found != expected) {
+          FAIL_CHECK("n " << n << ", style " << style << ", left " << left << ": t " << found.first << " above "
+                          << found.second << ", the walk " << expected.first << " above " << expected.second);
+          break;
+        }
+        ++searched;
+        far += std::abs(expected.first - 127) > 100 && expected.first < 256;  // past kScans scans: the histogram
+        none += expected.first == 256;
+        at_zero += expected.first == 0;
+      }
+    }
+  CHECK(far > 500);
+  CHECK(none > 10);
+  CHECK(at_zero > 10);
+  MESSAGE(searched << " searches, " << far << " more than 100 buckets from the guess, " << at_zero << " at bucket 0, "
+                   << none << " with no unit left");
+}
+
 TEST_CASE("Hamilton equals exact remainder sorting and stays within quota") {
   std::mt19937_64 rng(99);
   Workspace ws;

@@ -730,18 +730,19 @@ constexpr double kWindowMargin = 1.0 / 1024.0;
 
 enum class Proof { proved, exact, general };
 
-/// How many of the n bytes at p equal b, 16 at a time without a branch on the data (SSE2's
-/// width: a wider generic vector is split byte by byte in the base build, 19k instructions a
-/// call in callgrind); each byte lane counts at most n / 16 < 128 hits.
-[[gnu::always_inline]] inline std::uint32_t count_bytes(const std::uint8_t* p, std::size_t n, std::uint8_t b) {
+/// How many of the n bytes at p lie in [b, b + width) (width >= 1, b + width <= 256), 16 at a
+/// time without a branch on the data (SSE2's width: a wider generic vector is split byte by byte
+/// in the base build, 19k instructions a call in callgrind); each byte lane counts at most n / 16
+/// < 128 hits.
+[[gnu::always_inline]] inline std::uint32_t count_bytes(const std::uint8_t* p, std::size_t n, int b, int width) {
   using Bytes = std::uint8_t __attribute__((vector_size(16)));
-  const Bytes vb = Bytes{} + b;
+  const Bytes vb = Bytes{} + static_cast<std::uint8_t>(b), vw = Bytes{} + static_cast<std::uint8_t>(width - 1);
   Bytes hits{};
   std::size_t i = 0;
   for (; i + 16 <= n; i += 16) {
     Bytes v;
     std::memcpy(&v, p + i, 16);
-    hits -= reinterpret_cast<Bytes>(v == vb);  // -1 where equal
+    hits -= reinterpret_cast<Bytes>((v - vb) <= vw);  // -1 where within (unsigned: wraps below b)
   }
   u64 lanes[2];
   std::memcpy(lanes, &hits, 16);
@@ -750,33 +751,98 @@ enum class Proof { proved, exact, general };
     x = (x & 0x00ff00ff00ff00ff) + ((x >> 8) & 0x00ff00ff00ff00ff);  // four sums below 2^9
     c += (x * 0x0001000100010001) >> 48;
   }
-  for (; i < n; ++i) c += p[i] == b;
+  for (; i < n; ++i) c += static_cast<std::uint8_t>(p[i] - b) < width;
   return static_cast<std::uint32_t>(c);
 }
 
-/// The counts of the doubles pass's buckets, on demand: the threshold search reads a handful
-/// near the guess (bucket 127 or 128), each a byte scan; past kScans of them, one histogram of
-/// every bucket (a threshold far from the guess).
+/// The counts of the doubles pass's buckets, on demand: the threshold search reads a few ranges
+/// of buckets near the guess (bucket 127 or 128), each a byte scan; past kScans of them, one
+/// histogram of every bucket (a threshold far from the guess).
 class BucketCounts {
  public:
   BucketCounts(const std::uint8_t* bucket, std::size_t n) : bucket_(bucket), n_(n) {}
-  std::uint32_t operator()(int b) {
+  /// The recipients in buckets [b, b + width). Inlined into each instruction set's copy (a call
+  /// compiled for the build's own target kept the scan's sums in memory).
+  [[gnu::always_inline]] std::uint32_t operator()(int b, int width = 1) {
     if (!full_ && ++scans_ > kScans) {
-      std::fill(std::begin(count_), std::end(count_), 0u);
-      for (std::size_t i = 0; i < n_; ++i) ++count_[bucket_[i]];
+      // Four histograms, summed after: a quarter of the recipients or more are in bucket 0
+      // (weight 0 and the held), and each increment of one count waits on the store of the last.
+      std::uint32_t part[4][256] = {};
+      std::size_t i = 0;
+      for (; i + 4 <= n_; i += 4)
+        ++part[0][bucket_[i]], ++part[1][bucket_[i + 1]], ++part[2][bucket_[i + 2]], ++part[3][bucket_[i + 3]];
+      for (; i < n_; ++i) ++part[0][bucket_[i]];
+      for (int k = 0; k < 256; ++k) count_[k] = part[0][k] + part[1][k] + part[2][k] + part[3][k];
       full_ = true;
     }
-    return full_ ? count_[b] : count_bytes(bucket_, n_, static_cast<std::uint8_t>(b));
+    if (!full_) return count_bytes(bucket_, n_, b, width);
+    std::uint32_t c = 0;
+    for (int k = b; k < b + width; ++k) c += count_[k];
+    return c;
   }
 
  private:
-  static constexpr int kScans = 8;
+  static constexpr int kScans = 16;
   const std::uint8_t* bucket_;
   std::size_t n_;
   int scans_ = 0;
   bool full_ = false;
   std::uint32_t count_[256];
 };
+
+/// The threshold bucket t of the doubles pass: the least t at which `above`, the recipients in
+/// the buckets above t, falls below `left`, the units left (`above` given for t = 127, the guess;
+/// bucket 0 is never counted, t stops there); with `above` then. t = 256 where even bucket 255
+/// leaves `left` reached (no unit left, or fewer than none). Near the guess a bucket at a time;
+/// past kNear buckets, kStride buckets a scan and the last stride halved, each step only where
+/// the buckets it passes leave the decision unchanged, so that the same t comes out as bucket
+/// by bucket. B3's minimum puts t 5-19 buckets below the guess (the free quotas' fractions are
+/// not uniform): 6-20 scans a bucket at a time, 7-9 so (results/bench/perf.md, § 45). A
+/// function of its own, with `above` by value: captured by reference by the search's lambdas in
+/// the pass's function, it kept the doubles pass off vector registers.
+struct Threshold {
+  int t;
+  i64 above;
+};
+[[gnu::always_inline]] inline Threshold threshold_bucket(BucketCounts& count, i64 above, i64 left) {
+  constexpr int kNear = 3, kStride = 8;
+  int t = 127;
+  if (above < left) {
+    // Down: past bucket t where above + count(t) stays below the units left; never to bucket 0.
+    auto down = [&](int width) __attribute__((always_inline)) {
+      if (t - width < 0) return false;
+      const i64 c = count(t - width + 1, width);
+      if (above + c >= left) return false;
+      above += c, t -= width;
+      return true;
+    };
+    int steps = 0;
+    while (steps < kNear && down(1)) ++steps;
+    if (steps == kNear) {
+      while (down(kStride)) {
+      }
+      for (int width = kStride / 2; width >= 1; width /= 2) down(width);
+    }
+    return {t, above};
+  }
+  // Up: a bucket at a time while above stays at least the units left (t = 255 at most); past
+  // kNear, strides while it stays so, then the one bucket more where it falls below.
+  auto up = [&](int width) __attribute__((always_inline)) {
+    if (t + width > 255) return false;
+    const i64 c = count(t + 1, width);
+    if (above - c < left) return false;
+    above -= c, t += width;
+    return true;
+  };
+  for (int steps = 0; steps < kNear && above >= left && t < 255; ++steps) above -= count(++t);
+  if (above >= left && t < 255) {
+    while (up(kStride)) {
+    }
+    for (int width = kStride / 2; width >= 1; width /= 2) up(width);
+    if (t < 255) above -= count(++t);
+  }
+  return {above >= left ? 256 : t, above};
+}
 
 /// Hamilton in doubles: the seats are floor(q_i + 1 - theta) for the threshold remainder theta
 /// (no tie: the units go to the remainders >= theta), and where q_i's fraction lies away from
@@ -825,21 +891,16 @@ template <class Free, class Held, class Near>
   }
   if (near != 0) return Proof::general;
   BucketCounts count(bucket, n);
-  // The threshold bucket t: `above` = the recipients in buckets above t, fewer than the units
-  // left, which those and bucket t's reach. The search starts at the guess. Bucket 0's count is
-  // never read (a threshold there goes to the exact pass).
+  // The threshold bucket t: `above_t` = the recipients in buckets above t, fewer than the units
+  // left, which those and bucket t's reach. Bucket 0's count is never read (a threshold there
+  // goes to the exact pass).
   const i64 left = R - (sum - above);  // off by the quotas whose floor the doubles missed
-  int t = 127;
-  if (above < left) {
-    for (i64 c; t > 0 && above + (c = count(t)) < left; --t) above += c;
-  } else {
-    while (above >= left && t < 255) above -= count(++t);
-    if (above >= left) return Proof::exact;  // no unit left (or fewer than none)
-  }
+  const auto [t, above_t] = threshold_bucket(count, above, left);
+  if (t > 255) return Proof::exact;  // no unit left (or fewer than none)
   if (t == 0) return Proof::exact;  // the threshold near 0 (and recipients of weight 0 in bucket 0)
   const int lo = t - 1, hi = std::min(t + 1, 255);
-  // The units left to the window: `above` counts the buckets above t, the window's top one too.
-  i64 units = left - (above - (hi > t ? count(hi) : 0));
+  // The units left to the window: `above_t` counts the buckets above t, the window's top one too.
+  i64 units = left - (above_t - (hi > t ? count(hi) : 0));
   // Pass 3, over the buckets between the guess (128) and the window only.
   const int band_lo = std::min(lo, 128), band_hi = std::max(hi + 1, 128);  // [band_lo, band_hi)
   std::uint32_t at[64];
@@ -1125,6 +1186,13 @@ bool apportion_fast(const Rule& rule, std::span<const std::uint64_t> weights, st
     return static_cast<std::size_t>(&first_supported(paths) - paths.data());  // "base" runs everywhere
   }();
   return apportion_fast_on(path, rule, weights, house, seats, ws, bounds, out);
+}
+
+std::pair<int, std::int64_t> hamilton_threshold_bucket(std::span<const std::uint8_t> buckets, std::int64_t above,
+                                                       std::int64_t left) {
+  BucketCounts count(buckets.data(), buckets.size());
+  const Threshold found = threshold_bucket(count, above, left);
+  return {found.t, found.above};
 }
 
 bool apportion_fast_on(std::size_t path, const Rule& rule, std::span<const std::uint64_t> weights,

@@ -2,6 +2,8 @@
 // the fast path where it can prove its result, the general kernel otherwise.
 #pragma once
 
+#include <utility>
+
 #include "kimsim/apportion.hpp"
 
 namespace kimsim::detail {
@@ -40,6 +42,15 @@ std::int64_t signpost_free_round(Method method, double q, bool& near);
 /// the tests, which must know that this way ran.
 bool hamilton_common_bounds_prove(std::span<const std::uint64_t> weights, std::int64_t house, std::int64_t lo,
                                   std::int64_t hi);
+
+/// Hamilton's doubles pass's threshold bucket for the pass's bucket bytes (each recipient's
+/// quota's fraction in 256ths), `above` = the recipients in buckets 128 .. 255 and `left` = the
+/// units the rounding to the nearest integer leaves: the least t >= 0 whose buckets above it hold
+/// fewer than `left` (bucket 0 never counted: t stops there), with that count; t = 256 where
+/// even bucket 255 holds `left` or more. The search by strides and the histogram of a far
+/// threshold must find what a walk a bucket at a time from the guess finds. For the tests.
+std::pair<int, std::int64_t> hamilton_threshold_bucket(std::span<const std::uint8_t> buckets, std::int64_t above,
+                                                       std::int64_t left);
 
 /// The general kernel: every method, bound, tie policy and error.
 Outcome apportion_general(const Rule& rule, std::span<const std::uint64_t> weights, std::int64_t house,
