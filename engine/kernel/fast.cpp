@@ -739,11 +739,19 @@ enum class Proof { proved, exact, general };
   const Bytes vb = Bytes{} + static_cast<std::uint8_t>(b), vw = Bytes{} + static_cast<std::uint8_t>(width - 1);
   Bytes hits{};
   std::size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    Bytes v;
-    std::memcpy(&v, p + i, 16);
-    hits -= reinterpret_cast<Bytes>((v - vb) <= vw);  // -1 where within (unsigned: wraps below b)
-  }
+  // One bucket by equality: SSE2 has no unsigned comparison of bytes (two instructions more).
+  if (width == 1)
+    for (; i + 16 <= n; i += 16) {
+      Bytes v;
+      std::memcpy(&v, p + i, 16);
+      hits -= reinterpret_cast<Bytes>(v == vb);  // -1 where equal
+    }
+  else
+    for (; i + 16 <= n; i += 16) {
+      Bytes v;
+      std::memcpy(&v, p + i, 16);
+      hits -= reinterpret_cast<Bytes>((v - vb) <= vw);  // -1 where within (unsigned: wraps below b)
+    }
   u64 lanes[2];
   std::memcpy(lanes, &hits, 16);
   u64 c = 0;
@@ -796,8 +804,9 @@ class BucketCounts {
 /// leaves `left` reached (no unit left, or fewer than none). Near the guess a bucket at a time;
 /// past kNear buckets, kStride buckets a scan and the last stride halved, each step only where
 /// the buckets it passes leave the decision unchanged, so that the same t comes out as bucket
-/// by bucket. B3's minimum puts t 5-19 buckets below the guess (the free quotas' fractions are
-/// not uniform): 6-20 scans a bucket at a time, 7-9 so (results/bench/perf.md, § 45). A
+/// by bucket. Without bounds t lies within 5 buckets of the guess mostly (a bucket at a time, as
+/// before); B3's minimum puts it 5-19 below (the free quotas' fractions are not uniform): 6-20
+/// scans a bucket at a time, 9-10 so (results/bench/perf.md, § 45). A
 /// function of its own, with `above` by value: captured by reference by the search's lambdas in
 /// the pass's function, it kept the doubles pass off vector registers.
 struct Threshold {
@@ -805,7 +814,7 @@ struct Threshold {
   i64 above;
 };
 [[gnu::always_inline]] inline Threshold threshold_bucket(BucketCounts& count, i64 above, i64 left) {
-  constexpr int kNear = 3, kStride = 8;
+  constexpr int kNear = 5, kStride = 8;
   int t = 127;
   if (above < left) {
     // Down: past bucket t where above + count(t) stays below the units left; never to bucket 0.
