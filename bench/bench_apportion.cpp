@@ -32,25 +32,36 @@ void run_method(benchmark::State& state, Method method) {
 
 // With bounds: `max` 0 is B3's case, a uniform minimum of one unit for everyone (recipients of
 // weight 0 take it too); otherwise also a maximum that holds the largest recipients. Instances
-// whose bounded apportionment ties are left out, as the unbounded ones are.
-void run_bounded(benchmark::State& state, Method method, std::int64_t max) {
-  const std::vector<std::int64_t> lo(bench::kRecipients, 1), hi(bench::kRecipients, max ? max : kUnbounded);
-  const Bounds bounds{lo, max ? std::span<const std::int64_t>(hi) : std::span<const std::int64_t>()};
-  const Rule rule{method, std::nullopt, TiePolicy::error, 0};
+// whose bounded apportionment ties are left out, as the unbounded ones are. Built in place (the
+// bounds view lo and hi).
+struct BoundedCase {
+  const std::vector<std::int64_t> lo, hi;
+  const Bounds bounds;
+  const Rule rule;
   std::vector<std::vector<std::uint64_t>> inst;
-  for (const auto& w : instances()) try {
-      apportion(rule, w, bench::kHouse, bounds);
-      inst.push_back(w);
-    } catch (const TieError&) {
-    }
+  BoundedCase(Method method, std::int64_t max)
+      : lo(bench::kRecipients, 1),
+        hi(bench::kRecipients, max ? max : kUnbounded),
+        bounds{lo, max ? std::span<const std::int64_t>(hi) : std::span<const std::int64_t>()},
+        rule{method, std::nullopt, TiePolicy::error, 0} {
+    for (const auto& w : instances()) try {
+        apportion(rule, w, bench::kHouse, bounds);
+        inst.push_back(w);
+      } catch (const TieError&) {
+      }
+  }
+};
+
+void run_bounded(benchmark::State& state, Method method, std::int64_t max) {
+  const BoundedCase c(method, max);
   std::vector<std::int64_t> seats(bench::kRecipients);
   Workspace ws;
   std::size_t k = 0;
   for (auto _ : state) {
-    apportion(rule, inst[k], bench::kHouse, seats, ws, bounds);
+    apportion(c.rule, c.inst[k], bench::kHouse, seats, ws, c.bounds);
     benchmark::DoNotOptimize(seats.data());
     benchmark::ClobberMemory();
-    k = (k + 1) % inst.size();
+    k = (k + 1) % c.inst.size();
   }
 }
 
@@ -60,25 +71,17 @@ void run_bounded(benchmark::State& state, Method method, std::int64_t max) {
 // kernel where the path leaves the instance to it. Named apart from BM_Apportion, so that
 // ratios.sh's default filter leaves them out.
 void run_path(benchmark::State& state, std::size_t path, Method method, std::int64_t max) {
-  const std::vector<std::int64_t> lo(bench::kRecipients, 1), hi(bench::kRecipients, max ? max : kUnbounded);
-  const Bounds bounds{lo, max ? std::span<const std::int64_t>(hi) : std::span<const std::int64_t>()};
-  const Rule rule{method, std::nullopt, TiePolicy::error, 0};
-  std::vector<std::vector<std::uint64_t>> inst;
-  for (const auto& w : instances()) try {
-      apportion(rule, w, bench::kHouse, bounds);
-      inst.push_back(w);
-    } catch (const TieError&) {
-    }
+  const BoundedCase c(method, max);
   std::vector<std::int64_t> seats(bench::kRecipients);
   Workspace ws;
   Outcome out;
   std::size_t k = 0;
   for (auto _ : state) {
-    if (!detail::apportion_fast_on(path, rule, inst[k], bench::kHouse, seats, ws, bounds, out))
-      detail::apportion_general(rule, inst[k], bench::kHouse, seats, ws, bounds);
+    if (!detail::apportion_fast_on(path, c.rule, c.inst[k], bench::kHouse, seats, ws, c.bounds, out))
+      detail::apportion_general(c.rule, c.inst[k], bench::kHouse, seats, ws, c.bounds);
     benchmark::DoNotOptimize(seats.data());
     benchmark::ClobberMemory();
-    k = (k + 1) % inst.size();
+    k = (k + 1) % c.inst.size();
   }
 }
 

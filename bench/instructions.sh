@@ -10,16 +10,20 @@
 #
 # Each benchmark runs alone under callgrind (about 2-5 s each). What one iteration calls is
 # counted inclusively over every call, and divided by the calls: floor_pass for BM_Reference,
-# apportion() with a workspace for BM_Apportion (split_cents for its cents row), Replicator::run
-# for BM_Replication and BM_RepParts/same_draws, Replicator::record for BM_RepParts/outcomes_only,
-# Plan::evaluate for BM_Plan. The set-up's own calls of the same function (run_bounded's check
-# for ties calls apportion() once per instance) are calls of the same kind, counted alike.
-# Valgrind has no AVX-512: the paths chosen by the CPU are the AVX2 ones here, whatever the
-# machine (kimsim's outputs are the same bits on every path). Needs valgrind and python3.
+# apportion() with a workspace for BM_Apportion (split_cents for its cents row),
+# detail::apportion_fast_on for BM_KernelPath, Replicator::run for BM_Replication and
+# BM_RepParts/same_draws, Replicator::record for BM_RepParts/outcomes_only, Plan::evaluate for
+# BM_Plan; a function counts where its demangled name starts with the callee's (a template
+# instantiated inside it, such as Replicator::drawn<...record...>, does not). Valgrind has no
+# AVX-512: the paths chosen by the CPU are the AVX2 ones here, whatever the machine (kimsim's
+# outputs are the same bits on every path), and the BM_KernelPath/avx512 rows do not exist there
+# ("-"). A row whose callee is not found prints "-" and the others go on. Needs valgrind and
+# python3.
 set -euo pipefail
+bin=""
+if [ $# -gt 0 ] && [ -x "$1" ] && [ -f "$1" ]; then bin="$(realpath "$1")"; shift; fi  # before the cd
 cd "$(dirname "$0")/.."
-bin=build/bench/kimsim_bench
-if [ $# -gt 0 ] && [ -x "$1" ]; then bin="$1"; shift; fi
+bin="${bin:-build/bench/kimsim_bench}"
 filter='BM_Apportion/.*n450_h820|BM_Replication'
 for a in "$@"; do
   case "$a" in
@@ -32,13 +36,14 @@ for tool in valgrind python3; do
 done
 [ -x "$bin" ] || { echo "instructions.sh: $bin is missing; build kimsim_bench first" >&2; exit 2; }
 
-# The function one iteration of a benchmark calls (a part of its demangled name, and another it
-# must contain), by the benchmark's name.
+# The function one iteration of a benchmark calls (the start of its demangled name, and a part
+# it must contain), by the benchmark's name.
 callee() {
   case "$1" in
-    BM_Reference/*) echo "::floor_pass(|" ;;
+    BM_Reference/*) echo "(anonymous namespace)::floor_pass(|" ;;
     BM_Apportion/cents/*) echo "kimsim::split_cents(|" ;;
     BM_Apportion/*) echo "kimsim::apportion(|Workspace&" ;;
+    BM_KernelPath/*) echo "kimsim::detail::apportion_fast_on(|" ;;
     BM_Replication/* | BM_RepParts/*/same_draws/*) echo "kimsim::Replicator::run(|" ;;
     BM_RepParts/*/outcomes_only/*) echo "kimsim::Replicator::record(|" ;;
     BM_Plan/*) echo "kimsim::Plan::evaluate(|" ;;
@@ -48,7 +53,9 @@ callee() {
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-names=$("$bin" --benchmark_list_tests --benchmark_filter="^BM_Reference/|$filter")
+# The floor pass first: every other row is a multiple of it.
+listed=$("$bin" --benchmark_list_tests --benchmark_filter="^BM_Reference/|$filter")
+names=$(grep '^BM_Reference/' <<<"$listed" || true; grep -v '^BM_Reference/' <<<"$listed" || true)
 printf '%s  %s (built %s)  valgrind %s\n' "$(date -u +%FT%TZ)" "$bin" "$(date -u -r "$bin" +%FT%TZ)" \
   "$(valgrind --version | sed 's/^valgrind-//')"
 printf '%14s  %8s  %9s   %s\n' "instructions" "x floor" "calls" "benchmark"
@@ -95,14 +102,19 @@ with open(path) as f:
             named(line[3:])
         elif line.startswith("calls="):
             target = callee or ""
-            pending = prefix in target and part in target
+            pending = target.startswith(prefix) and part in target
             if pending:
                 calls += int(line[6:].split()[0])
 if calls == 0:
-    sys.exit(f"no call of {prefix}... in the profile")
-print(round(cost / calls), calls)
+    print("- 0")  # not run (a path this CPU, or valgrind, lacks) or the callee not found
+else:
+    print(round(cost / calls), calls)
 EOF
 )
+  if [ "$per" = "-" ]; then
+    printf '%14s  %8s  %9s   %s\n' "-" "-" "-" "$name (no call of ${c%%|*}...: not run under valgrind)"
+    continue
+  fi
   [ "$name" = "${name#BM_Reference/}" ] || floor=$per
   ratio="-"
   [ -n "$floor" ] && ratio=$(python3 -c "print(f'{$per / $floor:.2f}')")

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <stdexcept>
 #include <type_traits>
 
 #include "cpu_path.hpp"
@@ -817,7 +818,8 @@ struct Threshold {
   constexpr int kNear = 5, kStride = 8;
   int t = 127;
   if (above < left) {
-    // Down: past bucket t where above + count(t) stays below the units left; never to bucket 0.
+    // Down: past bucket t where above + count(t) stays below the units left; to bucket 0 at
+    // most, whose count is never read.
     auto down = [&](int width) __attribute__((always_inline)) {
       if (t - width < 0) return false;
       const i64 c = count(t - width + 1, width);
@@ -1199,6 +1201,7 @@ bool apportion_fast(const Rule& rule, std::span<const std::uint64_t> weights, st
 
 std::pair<int, std::int64_t> hamilton_threshold_bucket(std::span<const std::uint8_t> buckets, std::int64_t above,
                                                        std::int64_t left) {
+  if (buckets.size() > kFastRecipients) throw std::length_error("hamilton_threshold_bucket: at most 2047 buckets");
   BucketCounts count(buckets.data(), buckets.size());
   const Threshold found = threshold_bucket(count, above, left);
   return {found.t, found.above};

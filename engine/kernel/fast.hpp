@@ -44,11 +44,14 @@ bool hamilton_common_bounds_prove(std::span<const std::uint64_t> weights, std::i
                                   std::int64_t hi);
 
 /// Hamilton's doubles pass's threshold bucket for the pass's bucket bytes (each recipient's
-/// quota's fraction in 256ths), `above` = the recipients in buckets 128 .. 255 and `left` = the
-/// units the rounding to the nearest integer leaves: the least t >= 0 whose buckets above it hold
-/// fewer than `left` (bucket 0 never counted: t stops there), with that count; t = 256 where
-/// even bucket 255 holds `left` or more. The search by strides and the histogram of a far
-/// threshold must find what a walk a bucket at a time from the guess finds. For the tests.
+/// quota's fraction in 256ths; at most 2047 of them, as the fast path takes: the scans count in
+/// byte lanes), `above` = the recipients in buckets 128 .. 255 and `left` = the units the
+/// rounding to the nearest integer leaves: the least t >= 0 whose buckets above it hold fewer
+/// than `left` (bucket 0 never counted: t stops there), with that count; t = 256 where `above`
+/// is still `left` or more at t = 255 (no unit left: left <= 0 for the true `above`). The search
+/// by strides and the histogram of a far threshold must find what a walk a bucket at a time from
+/// the guess finds. For the tests (the build's own copy; the instruction sets' copies of the
+/// pass inline the same code).
 std::pair<int, std::int64_t> hamilton_threshold_bucket(std::span<const std::uint8_t> buckets, std::int64_t above,
                                                        std::int64_t left);
 
