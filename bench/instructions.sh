@@ -21,7 +21,11 @@
 # python3.
 set -euo pipefail
 bin=""
-if [ $# -gt 0 ] && [ -x "$1" ] && [ -f "$1" ]; then bin="$(realpath "$1")"; shift; fi  # before the cd
+if [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; then  # a first argument that is no option: the binary
+  [ -f "$1" ] && [ -x "$1" ] || { echo "instructions.sh: $1 is not an executable file" >&2; exit 2; }
+  bin="$(realpath "$1")"  # before the cd
+  shift
+fi
 cd "$(dirname "$0")/.."
 bin="${bin:-build/bench/kimsim_bench}"
 filter='BM_Apportion/.*n450_h820|BM_Replication'
@@ -54,7 +58,8 @@ callee() {
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # The floor pass first: every other row is a multiple of it.
-listed=$("$bin" --benchmark_list_tests --benchmark_filter="^BM_Reference/|$filter")
+listed=$("$bin" --benchmark_list_tests --benchmark_filter="^BM_Reference/|$filter" 2>/dev/null) ||
+  { echo "instructions.sh: $bin lists no benchmarks (is it kimsim_bench?)" >&2; exit 2; }
 names=$(grep '^BM_Reference/' <<<"$listed" || true; grep -v '^BM_Reference/' <<<"$listed" || true)
 printf '%s  %s (built %s)  valgrind %s\n' "$(date -u +%FT%TZ)" "$bin" "$(date -u -r "$bin" +%FT%TZ)" \
   "$(valgrind --version | sed 's/^valgrind-//')"

@@ -801,13 +801,13 @@ class BucketCounts {
 
 /// The threshold bucket t of the doubles pass: the least t at which `above`, the recipients in
 /// the buckets above t, falls below `left`, the units left (`above` given for t = 127, the guess;
-/// bucket 0 is never counted, t stops there); with `above` then. t = 256 where even bucket 255
-/// leaves `left` reached (no unit left, or fewer than none). Near the guess a bucket at a time;
+/// bucket 0 is never counted, t stops there); with `above` then. t = 256 where `above` is still
+/// `left` or more at t = 255 (no unit left, or fewer than none). Near the guess a bucket at a time;
 /// past kNear buckets, kStride buckets a scan and the last stride halved, each step only where
 /// the buckets it passes leave the decision unchanged, so that the same t comes out as bucket
 /// by bucket. Without bounds t lies within 5 buckets of the guess mostly (a bucket at a time, as
 /// before); B3's minimum puts it 5-19 below (the free quotas' fractions are not uniform): 6-20
-/// scans a bucket at a time, 9-10 so (results/bench/perf.md, § 45). A
+/// scans a bucket at a time, 9-10 so (counted from the steps; results/bench/perf.md, § 45). A
 /// function of its own, with `above` by value: captured by reference by the search's lambdas in
 /// the pass's function, it kept the doubles pass off vector registers.
 struct Threshold {
