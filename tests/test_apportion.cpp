@@ -431,7 +431,9 @@ TEST_CASE("the divisor fast path's bounded first estimate: every weight held, an
     INFO(method_name(m));
     std::vector<u64> w(40);
     for (std::size_t i = 0; i < w.size(); ++i) w[i] = 100 + i;
-    const std::vector<i64> lo(w.size(), 0);
+    // Not the same minimum for everyone (a common one is held at its own threshold, below).
+    std::vector<i64> lo(w.size(), 0);
+    lo[0] = 1;
     const Rule rule{m, std::nullopt, TiePolicy::order, 0};
     CHECK(compare_paths(rule, w, 12, Bounds{lo, {}}, fast, general, fast_ws, general_ws, 0, 1, 0).verdict ==
           Verdict::proved);
@@ -456,6 +458,80 @@ TEST_CASE("the divisor fast path's bounded first estimate: every weight held, an
   }
   CHECK(proved >= 250);
   MESSAGE(proved << " of 256 proved at the KIM scale, " << left << " left to the general kernel; paths " << supported_paths());
+}
+
+// Bounds the same for every recipient (B3's minimum, a common cap) take their own way in the
+// divisor methods' fast path: read once, folded into the priority tables for the call (the claim
+// at the maximum NaN, the holding at the minimum +inf; put back on the way out), and held at the
+// first estimate on two integer thresholds of the weights. Every shape of them against the
+// general kernel on every path, one workspace throughout (a table left folded would answer the
+// next instance wrongly): a minimum only, a maximum only, both, pinned (minimum = maximum),
+// maximums at and past the house (the table's end), and bounds equal everywhere but at the first
+// or the last recipient (the per-recipient way must take those). Then an instance whose every
+// weight the common bounds hold at the mean offset's divisor (no free weight to estimate from).
+TEST_CASE("the divisor fast path with the same bounds for every recipient equals the general kernel") {
+  const long count = differential_instances() / 10;
+  std::mt19937_64 rng(20261203);
+  std::lognormal_distribution<double> population(std::log(30000.0), 1.0);
+  Workspace fast_ws, general_ws;
+  constexpr int kShapes = 7;
+  long proved[kShapes] = {}, left = 0;
+  std::vector<u64> w;
+  std::vector<i64> lo, hi, fast, general;
+  for (long it = 0; it < count; ++it) {
+    const std::size_t n = it % 8 == 0 ? 150 + rng() % 450 : 1 + rng() % 40;
+    const int style = int(rng() % 4), shape = int(it % kShapes);
+    w.resize(n);
+    for (auto& v : w) {
+      if (rng() % 6 == 0) v = 0;                                  // inactive recipients
+      else if (style == 0) v = 1 + rng() % 1000;
+      else if (style == 1) v = (1 + rng() % 4) * 1000;            // ties by multiples
+      else if (style == 2) v = 1 + rng() % (u64(1) << 50);       // large
+      else v = 1 + static_cast<u64>(population(rng));             // the benchmark's weights
+    }
+    i64 house = i64(rng() % (4 * n + 12));
+    const i64 low = i64(rng() % 4), high = low + i64(rng() % 9);
+    if (shape == 3) house = low * i64(n);  // pinned: feasible only with the house they pin
+    lo.clear(), hi.clear();
+    switch (shape) {
+      case 0: lo.assign(n, low); break;
+      case 1: hi.assign(n, high); break;
+      case 2: lo.assign(n, low), hi.assign(n, high); break;
+      case 3: lo.assign(n, low), hi.assign(n, low); break;
+      case 4: lo.assign(n, low), hi.assign(n, std::max(low, house + i64(rng() % 3))); break;
+      case 5: lo.assign(n, low), hi.assign(n, rng() % 2 ? kUnbounded : high); break;
+      default:  // equal everywhere but at one end
+        lo.assign(n, low), hi.assign(n, high);
+        (rng() % 2 ? lo : hi)[rng() % 2 ? 0 : n - 1] += 1;
+    }
+    const Rule rule{kDivisorMethods[rng() % 5], std::nullopt, TiePolicy::order, 0};
+    const Verdict verdict =
+        compare_paths(rule, w, house, Bounds{lo, hi}, fast, general, fast_ws, general_ws, it, shape, style).verdict;
+    if (verdict == Verdict::differs) return;
+    if (verdict == Verdict::left) { ++left; continue; }
+    ++proved[shape];
+  }
+  if (count >= 10000)
+    for (int shape = 0; shape < kShapes; ++shape) {
+      INFO("shape " << shape);
+      CHECK(proved[shape] > count / kShapes / 5);
+    }
+  MESSAGE(count << " instances, proved by shape: " << proved[0] << ", " << proved[1] << ", " << proved[2] << ", "
+                << proved[3] << ", " << proved[4] << ", " << proved[5] << ", " << proved[6] << "; " << left
+                << " left to the general kernel; paths " << supported_paths());
+  // Every weight held: 40 small weights at the common minimum 2, 40 large ones at the maximum 3,
+  // a house of 209 -- the bounds change the mean offset's count by 9 units (past kFastSelect / 2)
+  // and leave 9 units with no free weight to share them. The first estimate must not divide by
+  // that weight of 0 (every quotient the house, 31 units to take back: the re-jumps refuse).
+  w.assign(80, 0);
+  for (std::size_t i = 0; i < 40; ++i) w[i] = 1 + i, w[40 + i] = 1000 + i;
+  lo.assign(w.size(), 2), hi.assign(w.size(), 3);
+  for (const Method m : {Method::dhondt, Method::sainte_lague}) {
+    INFO(method_name(m));
+    const Rule rule{m, std::nullopt, TiePolicy::order, 0};
+    CHECK(compare_paths(rule, w, 209, Bounds{lo, hi}, fast, general, fast_ws, general_ws, 0, 2, 0).verdict ==
+          Verdict::proved);
+  }
 }
 
 // The AVX-512 path rounds Huntington-Hill's and Dean's quotients on products (q^2 against

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <type_traits>
 
@@ -84,21 +85,72 @@ template <bool Lo, bool Hi>
          fixed <= u64(kMaxDivisorHouse);
 }
 
+/// Pass 1 where every recipient has the minimum lo and the maximum hi (Common below): the
+/// weights alone, then the bounds once.
+[[gnu::always_inline]] inline bool fast_sums_common(std::span<const u64> weights, i64 lo, i64 hi, FastSums& s) {
+  if (!fast_sums<false, false>(weights, Bounds{}, s) || lo < 0 || hi < lo) return false;
+  const u128 fixed = u128(static_cast<u64>(lo)) * (weights.size() - s.m);  // weight 0 holds its minimum
+  if (fixed > u128(kMaxDivisorHouse)) return false;
+  s.fixed = static_cast<i64>(fixed);
+  return true;
+}
+
 /// A recipient's bounds in an instantiation that has them: 0 and kUnbounded in one that has not,
-/// so that no code tests per recipient whether a bound exists.
-template <bool Lo, bool Hi>
+/// so that no code tests per recipient whether a bound exists. Common: every recipient has the
+/// same bounds, read once (0 and kUnbounded where the input has none).
+template <bool Lo, bool Hi, bool Common = false>
 struct RecipientBounds {
   const i64* lo;
   const i64* hi;
-  explicit RecipientBounds(Bounds b) : lo(b.min.data()), hi(b.max.data()) {}
+  i64 lo0, hi0;
+  explicit RecipientBounds(Bounds b)
+      : lo(b.min.data()), hi(b.max.data()), lo0(b.min.empty() ? 0 : b.min[0]), hi0(b.max.empty() ? kUnbounded : b.max[0]) {}
   i64 low(std::size_t i) const {
-    if constexpr (Lo) return lo[i];
+    if constexpr (Common) return lo0;
+    else if constexpr (Lo) return lo[i];
     return 0;
   }
   i64 high(std::size_t i) const {
-    if constexpr (Hi) return hi[i];
+    if constexpr (Common) return hi0;
+    else if constexpr (Hi) return hi[i];
     return kUnbounded;
   }
+};
+
+/// Bounds common to every recipient, folded into the priority tables for one call of the
+/// divisor fast path: the claim at the maximum, 1 / s(hi), made NaN, and the holding at the
+/// minimum, 1 / s(lo - 1), made +inf. w times the folded entry has the bits the per-recipient
+/// factors (kKeepClaim, kKeepHolding) give w / s(a) -- NaN at the maximum, +inf at the minimum
+/// (NaN for weight 0) -- for every count a rounding within the bounds leaves, so the scan reads
+/// one product per priority, as without bounds. The tables are the workspace's cache
+/// (fill_signpost_table): the entries are put back on every way out of the call.
+class FoldedBounds {
+ public:
+  FoldedBounds(std::vector<double>& claim, std::vector<double>& holding, i64 lo, i64 hi) {
+    fold(holding, lo, std::numeric_limits<double>::infinity(), hold_);
+    fold(claim, hi, std::numeric_limits<double>::quiet_NaN(), claim_);
+  }
+  FoldedBounds(const FoldedBounds&) = delete;
+  FoldedBounds& operator=(const FoldedBounds&) = delete;
+  ~FoldedBounds() {
+    if (claim_.at) *claim_.at = claim_.was;
+    if (hold_.at) *hold_.at = hold_.was;
+  }
+
+ private:
+  struct Entry {
+    double* at = nullptr;
+    double was = 0.0;
+  };
+  /// Nothing past the table's end: no count reaches it (at most house + 1 < size; the minimum
+  /// is at most the house, the caller's check).
+  static void fold(std::vector<double>& table, i64 k, double value, Entry& e) {
+    if (static_cast<u64>(k) >= table.size()) return;
+    e.at = &table[static_cast<std::size_t>(k)];
+    e.was = *e.at;
+    *e.at = value;
+  }
+  Entry claim_, hold_;
 };
 
 /// Factors that void a priority without a jump: claim * kKeepClaim[false] is NaN, which no max
@@ -188,6 +240,7 @@ struct SmallQuotients {
 /// (w <= 2^53, t <= 2^53), so GCC vectorises the pass.
 struct HeldQuotients {
   u64 below = 0, below_w = 0, below_units = 0;  // weight 0 included
+  u64 above = 0, above_w = 0;                   // held at the maximum (common bounds only)
 };
 
 [[gnu::always_inline]] inline HeldQuotients fast_held_quotients(std::span<const u64> weights, const i64* lo, u64 t) {
@@ -198,6 +251,18 @@ struct HeldQuotients {
     below -= m, below_w += w[i] & m, below_units += static_cast<u64>(lo[i]) & m;
   }
   return {below, below_w, below_units};
+}
+
+/// The same where every recipient has the minimum lo and a maximum: held at the minimum below
+/// t_lo, at the maximum above t_hi (t_lo, t_hi <= 2^54: no wrap).
+[[gnu::always_inline]] inline HeldQuotients fast_common_held(std::span<const u64> weights, i64 lo, u64 t_lo, u64 t_hi) {
+  const u64* w = weights.data();
+  u64 below = 0, below_w = 0, above = 0, above_w = 0;
+  for (std::size_t i = 0; i < weights.size(); ++i) {
+    const u64 m1 = 0 - ((w[i] - t_lo) >> 63), m2 = 0 - ((t_hi - w[i]) >> 63);
+    below -= m1, below_w += w[i] & m1, above -= m2, above_w += w[i] & m2;
+  }
+  return {below, below_w, below * static_cast<u64>(lo), above, above_w};
 }
 
 /// Slots of the bubble in bubble_best: |d| + 1 <= kFastSelect + 1, rounded up to a multiple of 4.
@@ -237,21 +302,35 @@ template <bool Up, class Get>
 }
 
 /// Inlined into each path's copy below (divisor_on), whose instruction set it then takes; Wide
-/// in the AVX-512 copy, whose rounding pass converts eight quotients a step.
-template <Method M, bool Lo, bool Hi, bool Wide>
+/// in the AVX-512 copy, whose rounding pass converts eight quotients a step. Common (with Lo and
+/// Hi): every recipient has the same bounds (B3's minimum of one position, a common cap), read
+/// once and folded into the priority tables (FoldedBounds), so that the scan reads no bound.
+template <Method M, bool Lo, bool Hi, bool Wide, bool Common = false>
 [[gnu::always_inline]] inline bool fast_divisor(const Signposts& sp, std::span<const u64> weights, i64 house,
                                                 std::span<i64> seats, Workspace& ws, Bounds b, Outcome& out) {
+  static_assert(!Common || (Lo && Hi));
   const std::size_t n = weights.size();
+  const RecipientBounds<Lo, Hi, Common> bd(b);
   FastSums sums;
-  if (!fast_sums<Lo, Hi>(weights, b, sums) || sums.fixed > house) return false;
+  if constexpr (Common) {
+    // A common minimum above the house: the minimums alone exceed it (the general kernel refuses).
+    if (!fast_sums_common(weights, bd.lo0, bd.hi0, sums) || bd.lo0 > house) return false;
+  } else {
+    if (!fast_sums<Lo, Hi>(weights, b, sums)) return false;
+  }
+  if (sums.fixed > house) return false;
   fill_signpost_table<M>(sp, house, ws);
   if (static_cast<std::size_t>(house) + 2 > ws.signpost.size()) return false;  // beyond the table
+  // Only the copies with common bounds have it: an empty optional's destructor on every way out
+  // of the others' calls measured 10-15 % slower on the unbounded rows (results/bench/perf.md, section 46).
+  struct NoFold {};
+  [[maybe_unused]] std::conditional_t<Common, std::optional<FoldedBounds>, NoFold> folded;
+  if constexpr (Common) folded.emplace(ws.inv_signpost, ws.inv_prev, bd.lo0, bd.hi0);
   ws.weight_d.resize(n);
   double* wd = ws.weight_d.data();
   const double* s = ws.signpost.data();
   const double* inv = ws.inv_signpost.data();
   const double* inv_prev = ws.inv_prev.data();
-  const RecipientBounds<Lo, Hi> bd(b);
   auto low = [&](std::size_t i) __attribute__((always_inline)) { return bd.low(i); };
   auto high = [&](std::size_t i) __attribute__((always_inline)) { return bd.high(i); };
   i64* a = seats.data();
@@ -312,30 +391,45 @@ template <Method M, bool Lo, bool Hi, bool Wide>
     // stays at the mean offset's.
     if (rest >= 1.0) divisor = static_cast<double>(sums.active - sq.below_w) / rest;
   }
-  if constexpr ((M == Method::dhondt || M == Method::sainte_lague) && Lo && !Hi) {
-    // The mean offset's estimate D0 sees no minimum: B3's minimum of 1 lifts the weights whose
+  if constexpr ((M == Method::dhondt || M == Method::sainte_lague) && ((Lo && !Hi) || Common)) {
+    // The mean offset's estimate D0 sees no bound: B3's minimum of 1 lifts the weights whose
     // quotient rounds below 1, and the first rounding landed 30-120 units above the house on the
     // benchmark (2.0 and 2.5 rounding passes a call, one D'Hondt instance refused). The held ones
-    // by a light pass at D0: below t = (1 - beta) D0 (weight 0 included: its minimum is in `fixed`
-    // already), each given its minimum, the rest at w / D + beta. The signpost s(0) D0 as the
-    // threshold measured worse (1.5-1.7 passes): D0 lies below the final divisor where the
-    // minimum lifts many. Where the minimums change the mean offset's count at D0 by at most
-    // kFastSelect / 2 units, D0 stays: B3's first rounding in the replication lands within 10
-    // units there, and the light estimate moved it 3.5 units off on average (500 instructions
-    // more a replication in the selection). Not with a maximum: its comparison converts w and
-    // max to doubles, one at a time with AVX2 (10k instructions more a call), and every path
-    // must decide alike (results/bench/perf.md, section 40).
+    // by a light pass at D0: below t = (lo - beta) D0 (weight 0 included: its minimum is in
+    // `fixed` already), each given its minimum, the rest at w / D + beta; per-recipient
+    // minimums at t = (1 - beta) D0, B3's minimum. The signpost s(0) D0 as the threshold
+    // measured worse (1.5-1.7 passes): D0 lies below the final divisor where the minimum lifts
+    // many. Where the bounds change the mean offset's count at D0 by at most kFastSelect / 2
+    // units, D0 stays: B3's first rounding in the replication lands within 10 units there, and
+    // the light estimate moved it 3.5 units off on average (500 instructions more a replication
+    // in the selection). A common maximum the same way, above t_hi = (hi - beta) D0 (the first
+    // rounding of the `_max8` rows landed up to 32 units off, 1.4-1.7 rounding passes a call).
+    // Not with per-recipient maximums: their comparison converts w and max to doubles, one at a
+    // time with AVX2 (10k instructions more a call; results/bench/perf.md, section 40): a common
+    // one is one integer threshold, which every path compares alike.
     const double beta = rounding_offset(M);
     const double D0 = divisor;
-    const u64 t = static_cast<u64>(std::min((1.0 - beta) * D0, static_cast<double>(kMaxWeight)));
-    const HeldQuotients hq = fast_held_quotients(weights, b.min.data(), t);
-    const u64 held = hq.below - (t > 0 ? n - sums.m : 0);
-    const u64 units = hq.below_units - (t > 0 ? static_cast<u64>(sums.fixed) : 0);
-    // Units the minimums give the held ones beyond what the mean offset counts them at D0.
-    const double excess = static_cast<double>(units) - (static_cast<double>(hq.below_w) / D0 + beta * static_cast<double>(held));
-    const double rest = h - static_cast<double>(units) - beta * static_cast<double>(sums.m - held);
-    if (std::abs(excess) > 0.5 * kFastSelect && rest >= 1.0 && hq.below_w < sums.active)
-      divisor = static_cast<double>(sums.active - hq.below_w) / rest;
+    auto weight_at = [&](double bound) {  // the weight whose quotient at D0 is bound - beta
+      return static_cast<u64>(std::clamp((bound - beta) * D0, 0.0, 0x1p54));
+    };
+    u64 t;
+    HeldQuotients hq;
+    if constexpr (Common) {
+      t = weight_at(static_cast<double>(bd.lo0));
+      hq = fast_common_held(weights, bd.lo0, t, weight_at(static_cast<double>(bd.hi0)));
+    } else {
+      t = static_cast<u64>(std::min((1.0 - beta) * D0, static_cast<double>(kMaxWeight)));
+      hq = fast_held_quotients(weights, b.min.data(), t);
+    }
+    const u64 held = hq.below - (t > 0 ? n - sums.m : 0) + hq.above;
+    const double units = static_cast<double>(hq.below_units - (t > 0 ? static_cast<u64>(sums.fixed) : 0)) +
+                         static_cast<double>(bd.hi0) * static_cast<double>(hq.above);
+    const u64 held_w = hq.below_w + hq.above_w;
+    // Units the bounds give the held ones beyond what the mean offset counts them at D0.
+    const double excess = units - (static_cast<double>(held_w) / D0 + beta * static_cast<double>(held));
+    const double rest = h - units - beta * static_cast<double>(sums.m - held);
+    if (std::abs(excess) > 0.5 * kFastSelect && rest >= 1.0 && held_w < sums.active)
+      divisor = static_cast<double>(sums.active - held_w) / rest;
   }
   i64 sum = round_all(divisor, std::true_type{});
   for (int k = 0; k < 4 && std::abs(sum - house) > i64(kFastSelect); ++k) {
@@ -362,12 +456,12 @@ template <Method M, bool Lo, bool Hi, bool Wide>
     // Weight 0 claims 0 or NaN (0 inf), which no positive claim loses to and no move takes
     // (a move needs a claim > 0); its holding is NaN (k = 0) or held by its minimum.
     double g = wd[i] * inv[a[i]];
-    if constexpr (Hi) g *= kKeepClaim[a[i] < high(i)];
+    if constexpr (Hi && !Common) g *= kKeepClaim[a[i] < high(i)];
     return g;
   };
   auto holding = [&](std::size_t i) __attribute__((always_inline)) {
     double l = wd[i] * inv_prev[a[i]];
-    if constexpr (Lo) l *= kKeepHolding[a[i] > low(i)];
+    if constexpr (Lo && !Common) l *= kKeepHolding[a[i] > low(i)];
     return l;
   };
   // The rounding by D leaves every claim at most D and every holding above D (but for the
@@ -1076,22 +1170,22 @@ using DivisorPath = bool (*)(const Signposts&, std::span<const u64>, i64, std::s
 // bits (tests/test_apportion.cpp runs every path this CPU has against the general kernel).
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define KIMSIM_FAST_PATHS 1
-template <Method M, bool Lo, bool Hi>
+template <Method M, bool Lo, bool Hi, bool Common>
 [[gnu::target("avx512f,avx512dq,avx512vl")]] bool fast_divisor_avx512(
     const Signposts& sp, std::span<const u64> weights, i64 house, std::span<i64> seats, Workspace& ws, Bounds b,
     Outcome& out) {
-  return fast_divisor<M, Lo, Hi, true>(sp, weights, house, seats, ws, b, out);
+  return fast_divisor<M, Lo, Hi, true, Common>(sp, weights, house, seats, ws, b, out);
 }
-template <Method M, bool Lo, bool Hi>
+template <Method M, bool Lo, bool Hi, bool Common>
 [[gnu::target("avx2")]] bool fast_divisor_avx2(const Signposts& sp, std::span<const u64> weights, i64 house,
                                                std::span<i64> seats, Workspace& ws, Bounds b, Outcome& out) {
-  return fast_divisor<M, Lo, Hi, false>(sp, weights, house, seats, ws, b, out);
+  return fast_divisor<M, Lo, Hi, false, Common>(sp, weights, house, seats, ws, b, out);
 }
 #endif
-template <Method M, bool Lo, bool Hi>
+template <Method M, bool Lo, bool Hi, bool Common>
 bool fast_divisor_base(const Signposts& sp, std::span<const u64> weights, i64 house, std::span<i64> seats,
                        Workspace& ws, Bounds b, Outcome& out) {
-  return fast_divisor<M, Lo, Hi, false>(sp, weights, house, seats, ws, b, out);
+  return fast_divisor<M, Lo, Hi, false, Common>(sp, weights, house, seats, ws, b, out);
 }
 
 using HamiltonPath = bool (*)(std::span<const u64>, i64, std::span<i64>, Workspace&, Bounds);
@@ -1126,26 +1220,26 @@ HamiltonPath hamilton_on(std::size_t path) {
   return fast_hamilton_base<Lo, Hi>;
 }
 
-/// fast_divisor<M, Lo, Hi> on path `path` of fast_paths().
-template <Method M, bool Lo, bool Hi>
+/// fast_divisor<M, Lo, Hi, Common> on path `path` of fast_paths().
+template <Method M, bool Lo, bool Hi, bool Common>
 DivisorPath divisor_on(std::size_t path) {
 #ifdef KIMSIM_FAST_PATHS
-  if (path == 0) return fast_divisor_avx512<M, Lo, Hi>;
-  if (path == 1) return fast_divisor_avx2<M, Lo, Hi>;
+  if (path == 0) return fast_divisor_avx512<M, Lo, Hi, Common>;
+  if (path == 1) return fast_divisor_avx2<M, Lo, Hi, Common>;
 #endif
-  return fast_divisor_base<M, Lo, Hi>;
+  return fast_divisor_base<M, Lo, Hi, Common>;
 }
 
-template <bool Lo, bool Hi>
+template <bool Lo, bool Hi, bool Common = false>
 bool fast_divisor_of(std::size_t path, const Rule& rule, const Signposts& sp, std::span<const u64> weights, i64 house,
                      std::span<i64> seats, Workspace& ws, Bounds b, Outcome& out) {
   DivisorPath f = nullptr;
   switch (rule.method) {
-    case Method::dhondt: f = divisor_on<Method::dhondt, Lo, Hi>(path); break;
-    case Method::sainte_lague: f = divisor_on<Method::sainte_lague, Lo, Hi>(path); break;
-    case Method::huntington_hill: f = divisor_on<Method::huntington_hill, Lo, Hi>(path); break;
-    case Method::adams: f = divisor_on<Method::adams, Lo, Hi>(path); break;
-    case Method::dean: f = divisor_on<Method::dean, Lo, Hi>(path); break;
+    case Method::dhondt: f = divisor_on<Method::dhondt, Lo, Hi, Common>(path); break;
+    case Method::sainte_lague: f = divisor_on<Method::sainte_lague, Lo, Hi, Common>(path); break;
+    case Method::huntington_hill: f = divisor_on<Method::huntington_hill, Lo, Hi, Common>(path); break;
+    case Method::adams: f = divisor_on<Method::adams, Lo, Hi, Common>(path); break;
+    case Method::dean: f = divisor_on<Method::dean, Lo, Hi, Common>(path); break;
     case Method::hamilton:
     case Method::vinton: return false;
   }
@@ -1226,6 +1320,10 @@ bool apportion_fast_on(std::size_t path, const Rule& rule, std::span<const std::
   }
   if (house > kMaxDivisorHouse) return false;
   const Signposts sp{rule.method};
+  // Bounds the same for every recipient (B3's minimum, a common cap): read once, and folded into
+  // the priority tables (the bounded rows' scan read each recipient's bound twice).
+  if (bounded && (!lo || same_everywhere(bounds.min)) && (!hi || same_everywhere(bounds.max)))
+    return fast_divisor_of<true, true, true>(path, rule, sp, weights, house, seats, ws, bounds, out);
   if (lo && hi) return fast_divisor_of<true, true>(path, rule, sp, weights, house, seats, ws, bounds, out);
   if (lo) return fast_divisor_of<true, false>(path, rule, sp, weights, house, seats, ws, bounds, out);
   if (hi) return fast_divisor_of<false, true>(path, rule, sp, weights, house, seats, ws, bounds, out);

@@ -12,7 +12,7 @@ Verdicts: killed (a test failed, or the suite ran past its time limit), survived
 original text no longer occurs exactly once: fix the list), no-build (the mutant does not compile:
 fix the list), equivalent (argued in the list, not run). Score = killed / (all run - equivalent).
 """
-import argparse, datetime, os, pathlib, shutil, subprocess, sys, tempfile, time
+import argparse, datetime, os, pathlib, shutil, signal, subprocess, sys, tempfile, time
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -59,10 +59,15 @@ def check(mutants):
 
 
 def run(cmd, cwd, timeout):
+    # A session of its own, killed whole at the time limit: killing ctest alone left a hung
+    # mutant's test binary running, a core busy long after the campaign had ended.
+    p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
-        return p.returncode, p.stdout.decode(errors="replace")
+        out, _ = p.communicate(timeout=timeout)
+        return p.returncode, out.decode(errors="replace")
     except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
         return None, "timeout"
 
 
