@@ -420,8 +420,9 @@ TEST_CASE("the divisor fast path's selection window equals the general kernel at
 // recipients that their minimums hold at the mean offset's divisor in a light pass (fast.cpp, fast_held_quotients).
 // Where every weight is held there, no free weight is left to estimate from: the mean offset's
 // divisor must stay (a divisor of 0 made every quotient the house and the re-jumps refuse). Here
-// n 40 nearly equal weights, minimums of 0 and a house of 12: every quotient lies below the
-// minimum's threshold, and the minimums change the mean offset's count by 12 units (beyond the
+// n 40 nearly equal weights, minimums of 0 but one of 1 (not common: common ones take their own
+// estimate, tested below) and a house of 12: every quotient lies below the minimum's threshold,
+// and the minimums change the mean offset's count by 11 (D'Hondt) and 19.5 (Sainte-Lague) units (beyond the
 // kFastSelect / 2 below which the estimate is not used). Then B3's shapes at the benchmark's
 // scale (with and without a maximum of 8): every path answers as the general kernel does.
 TEST_CASE("the divisor fast path's bounded first estimate: every weight held, and B3's shapes at the KIM scale") {
@@ -460,22 +461,55 @@ TEST_CASE("the divisor fast path's bounded first estimate: every weight held, an
   MESSAGE(proved << " of 256 proved at the KIM scale, " << left << " left to the general kernel; paths " << supported_paths());
 }
 
+// A minimum above the house is infeasible, and the divisor fast path must refuse it before a
+// count indexes its signpost tables: the rounding lifts the count to the minimum, and the scan
+// read w / s(13) from a table of 12 entries (a review's instance below; ASan saw it with a fresh
+// workspace), and minimums of 2^62 (not all equal: equal ones take the common copy, which
+// refuses a minimum above the house) wrapped the rounding's sum to 1 = the house, and the scan's
+// index 2^62 + k wrapped the address to entry k: the fast path answered seats of 2^62. Every
+// path, a fresh workspace each time; the general kernel refuses both.
+TEST_CASE("the divisor fast path refuses minimums above the house before its tables see them") {
+  struct Case {
+    std::vector<u64> w;
+    std::vector<i64> lo;
+    i64 house;
+  };
+  constexpr i64 big = i64{1} << 62;
+  const Case cases[] = {{{5, 5}, {13, 0}, 10}, {{7, 9, 11, 13}, {big, big, big, big + 1}, 1}};
+  for (const Case& x : cases)
+    for (const Method m : kDivisorMethods) {
+      INFO(method_name(m) << ", house " << x.house);
+      const Rule rule{m, std::nullopt, TiePolicy::order, 0};
+      std::vector<i64> seats(x.w.size());
+      for (std::size_t k = 0; k < detail::fast_paths().size(); ++k) {
+        if (!detail::fast_paths()[k].supported) continue;
+        Workspace ws;
+        Outcome o;
+        CHECK_FALSE(detail::apportion_fast_on(k, rule, x.w, x.house, seats, ws, Bounds{x.lo, {}}, o));
+      }
+      Workspace ws;
+      CHECK_THROWS_AS(apportion(rule, x.w, x.house, seats, ws, Bounds{x.lo, {}}), InputError);
+    }
+}
+
 // Bounds the same for every recipient (B3's minimum, a common cap) take their own way in the
-// divisor methods' fast path: read once, folded into the priority tables for the call (the claim
-// at the maximum NaN, the holding at the minimum +inf; put back on the way out), and held at the
-// first estimate on two integer thresholds of the weights. Every shape of them against the
-// general kernel on every path, one workspace throughout (a table left folded would answer the
-// next instance wrongly): a minimum only, a maximum only, both, pinned (minimum = maximum),
-// maximums at and past the house (the table's end), and bounds equal everywhere but at the first
-// or the last recipient (the per-recipient way must take those). Then an instance whose every
-// weight the common bounds hold at the mean offset's divisor (no free weight to estimate from).
-TEST_CASE("the divisor fast path with the same bounds for every recipient equals the general kernel") {
+// fast path: in the divisor methods', read once, folded into the priority tables for the call
+// (the claim at the maximum NaN, the holding at the minimum +inf; put back on the way out), and
+// held at the first estimate on two integer thresholds of the weights; in Hamilton's, found
+// common by a pass in blocks of 64 recipients and held on two thresholds. Every shape of them
+// against the general kernel on every path, one workspace throughout (a table left folded would
+// answer the next instance wrongly): a minimum only, a maximum only, both, pinned (minimum =
+// maximum), maximums at and past the house (the table's end), and bounds equal everywhere but at
+// the first or the last recipient (for n > 1 the per-recipient way must take those; the last
+// lies past Hamilton's first block at the KIM scale). Then an instance whose every weight the common bounds hold at
+// the mean offset's divisor (no free weight to estimate from).
+TEST_CASE("the fast path with the same bounds for every recipient equals the general kernel") {
   const long count = differential_instances() / 10;
   std::mt19937_64 rng(20261203);
   std::lognormal_distribution<double> population(std::log(30000.0), 1.0);
   Workspace fast_ws, general_ws;
   constexpr int kShapes = 7;
-  long proved[kShapes] = {}, left = 0;
+  long proved[kShapes] = {}, proved_hamilton = 0, left = 0;
   std::vector<u64> w;
   std::vector<i64> lo, hi, fast, general;
   for (long it = 0; it < count; ++it) {
@@ -504,20 +538,28 @@ TEST_CASE("the divisor fast path with the same bounds for every recipient equals
         lo.assign(n, low), hi.assign(n, high);
         (rng() % 2 ? lo : hi)[rng() % 2 ? 0 : n - 1] += 1;
     }
-    const Rule rule{kDivisorMethods[rng() % 5], std::nullopt, TiePolicy::order, 0};
+    // The divisor methods' copy for the shape: common but where one end differs (n > 1).
+    const auto copy = detail::divisor_bounds_copy(Bounds{lo, hi});
+    CHECK(copy == (shape == 6 && n > 1 ? detail::BoundsCopy::per_recipient : detail::BoundsCopy::common));
+    const std::size_t method = rng() % 6;
+    const Rule rule{method < 5 ? kDivisorMethods[method] : Method::hamilton, std::nullopt, TiePolicy::order, 0};
     const Verdict verdict =
         compare_paths(rule, w, house, Bounds{lo, hi}, fast, general, fast_ws, general_ws, it, shape, style).verdict;
     if (verdict == Verdict::differs) return;
     if (verdict == Verdict::left) { ++left; continue; }
     ++proved[shape];
+    proved_hamilton += method == 5;
   }
-  if (count >= 10000)
+  if (count >= 10000) {
     for (int shape = 0; shape < kShapes; ++shape) {
       INFO("shape " << shape);
-      CHECK(proved[shape] > count / kShapes / 5);
+      CHECK(proved[shape] > count / kShapes / 6);
     }
+    CHECK(proved_hamilton > count / 6 / 10);
+  }
   MESSAGE(count << " instances, proved by shape: " << proved[0] << ", " << proved[1] << ", " << proved[2] << ", "
-                << proved[3] << ", " << proved[4] << ", " << proved[5] << ", " << proved[6] << "; " << left
+                << proved[3] << ", " << proved[4] << ", " << proved[5] << ", " << proved[6] << " (" << proved_hamilton
+                << " by Hamilton); " << left
                 << " left to the general kernel; paths " << supported_paths());
   // Every weight held: 40 small weights at the common minimum 2, 40 large ones at the maximum 3,
   // a house of 209 -- the bounds change the mean offset's count by 9 units (past kFastSelect / 2)

@@ -51,11 +51,14 @@ struct FastSums {
   u64 active = 0;   // recipients that can move (weight > 0, not pinned by lo == hi)
   i64 fixed = 0;    // units held by the others
   std::size_t m = 0;
+  u64 min_or = 0, min_sum = 0;  // the minimums' or and sum (per-recipient minimums only)
 };
 
 /// Pass 1. False where an input is out of range or degenerate. Infeasible bounds need no check
-/// of their own: no seats within them sum to the house, so the certificate cannot be reached and
-/// the general kernel refuses them. Sums, ors and shifts only, no comparison and no conversion:
+/// of their own here: no seats within them sum to the house, so the certificate cannot be
+/// reached and the general kernel refuses them -- but for the minimums' sum, which the divisor
+/// path checks against the house (minimums_fit) before a count indexes its tables. Sums, ors and
+/// shifts only, no comparison and no conversion:
 /// GCC vectorises the loop (two weights an instruction with SSE2), and the first pass that reads
 /// the weights as doubles converts them (the first rounding, Hamilton's first Newton pass).
 template <bool Lo, bool Hi>
@@ -65,7 +68,7 @@ template <bool Lo, bool Hi>
   const i64* lo = b.min.data();
   const i64* hi = b.max.data();
   // unsigned: wraps instead of overflowing on bad input (refused below)
-  u64 any = 0, all = 0, m = 0, fixed = 0, sign = 0;
+  u64 any = 0, all = 0, m = 0, fixed = 0, sign = 0, min_or = 0, min_sum = 0;
   for (std::size_t i = 0; i < n; ++i) {
     // 1 for 1 <= w <= 2^63: every weight that passes the check of `any` below.
     const u64 positive = (w[i] + u64(std::numeric_limits<i64>::max())) >> 63;
@@ -73,16 +76,25 @@ template <bool Lo, bool Hi>
     if constexpr (Lo) {
       sign |= static_cast<u64>(lo[i]);                         // a negative minimum
       fixed += static_cast<u64>(lo[i]) & (positive - 1);       // weight 0 holds its minimum
+      min_or |= static_cast<u64>(lo[i]), min_sum += static_cast<u64>(lo[i]);
     }
     // A maximum below the minimum (or below 0): hi - lo cannot wrap where neither is negative.
     if constexpr (Hi) sign |= static_cast<u64>(hi[i]) | (static_cast<u64>(hi[i]) - static_cast<u64>(Lo ? lo[i] : 0));
   }
-  s.all = all, s.m = m;
+  s.all = all, s.m = m, s.min_or = min_or, s.min_sum = min_sum;
   // Only for the divisor estimate: recipients pinned by min == max count as movable there.
   s.active = s.all;
   s.fixed = static_cast<i64>(fixed);
   return (sign >> 63) == 0 && any <= kMaxWeight && s.all <= kMaxTotalWeight && s.m > 0 &&
          fixed <= u64(kMaxDivisorHouse);
+}
+
+/// Whether the minimums sum to at most the house: every count the rounding gives is then at
+/// most the house (the signpost tables' last index but one). A minimum above it was rounded to
+/// and indexed the tables past their end, and minimums near 2^62 wrapped the rounding's sum (a
+/// review's reading, 2026-12-03). Each minimum below 2^52 (n < 2^11: the sum cannot wrap).
+inline bool minimums_fit(const FastSums& s, i64 house) {
+  return (s.min_or >> 52) == 0 && s.min_sum <= static_cast<u64>(house);
 }
 
 /// Pass 1 where every recipient has the minimum lo and the maximum hi (Common below): the
@@ -119,10 +131,11 @@ struct RecipientBounds {
 
 /// Bounds common to every recipient, folded into the priority tables for one call of the
 /// divisor fast path: the claim at the maximum, 1 / s(hi), made NaN, and the holding at the
-/// minimum, 1 / s(lo - 1), made +inf. w times the folded entry has the bits the per-recipient
-/// factors (kKeepClaim, kKeepHolding) give w / s(a) -- NaN at the maximum, +inf at the minimum
-/// (NaN for weight 0) -- for every count a rounding within the bounds leaves, so the scan reads
-/// one product per priority, as without bounds. The tables are the workspace's cache
+/// minimum, 1 / s(lo - 1), made +inf. w times the folded entry is what the per-recipient
+/// factors (kKeepClaim, kKeepHolding) make of w / s(a) -- NaN at the maximum, +inf at the minimum
+/// (NaN for weight 0; a NaN's sign may differ, and no NaN is ever picked or output) -- and the
+/// same bits at every other count a rounding within the bounds leaves, so the scan reads one
+/// product per priority, as without bounds. The tables are the workspace's cache
 /// (fill_signpost_table): the entries are put back on every way out of the call.
 class FoldedBounds {
  public:
@@ -316,13 +329,13 @@ template <Method M, bool Lo, bool Hi, bool Wide, bool Common = false>
     // A common minimum above the house: the minimums alone exceed it (the general kernel refuses).
     if (!fast_sums_common(weights, bd.lo0, bd.hi0, sums) || bd.lo0 > house) return false;
   } else {
-    if (!fast_sums<Lo, Hi>(weights, b, sums)) return false;
+    if (!fast_sums<Lo, Hi>(weights, b, sums) || !minimums_fit(sums, house)) return false;
   }
   if (sums.fixed > house) return false;
   fill_signpost_table<M>(sp, house, ws);
   if (static_cast<std::size_t>(house) + 2 > ws.signpost.size()) return false;  // beyond the table
   // Only the copies with common bounds have it: an empty optional's destructor on every way out
-  // of the others' calls measured 10-15 % slower on the unbounded rows (results/bench/perf.md, section 46).
+  // of the others' calls measured 8-24 % slower on the unbounded rows (results/bench/perf.md, section 46).
   struct NoFold {};
   [[maybe_unused]] std::conditional_t<Common, std::optional<FoldedBounds>, NoFold> folded;
   if constexpr (Common) folded.emplace(ws.inv_signpost, ws.inv_prev, bd.lo0, bd.hi0);
@@ -695,13 +708,48 @@ inline bool same_everywhere(std::span<const i64> v) {
   return std::memcmp(v.data(), v.data() + 1, (v.size() - 1) * sizeof(i64)) == 0;
 }
 
-template <bool Hi>
-[[gnu::always_inline]] inline Uniform uniform_held_set(std::span<const u64> weights, i64 R, i64 lo, i64 hi,
-                                                       UniformSet& u) {
+/// The weights' or, sum and count of zeros (w <= 2^63), which uniform_held_set starts from.
+struct WeightSums {
+  u64 any = 0, all = 0, zeros = 0;
+};
+
+inline WeightSums weight_sums(std::span<const u64> weights) {
+  WeightSums s;
+  for (const u64 w : weights) s.any |= w, s.all += w, s.zeros += (w - 1) >> 63;
+  return s;
+}
+
+/// weight_sums and whether every recipient's minimum and maximum equal the first recipient's, in
+/// one pass over the three arrays: two compares of each array with itself shifted by one
+/// (memcmp) and a pass over the weights read them 2.5 times (10 % of hamilton_min1_max8's time
+/// went to the memcmps). In blocks of 64 recipients, so that bounds that differ stop it early.
+template <bool Lo, bool Hi>
+[[gnu::always_inline]] inline bool common_bounds_sums(std::span<const u64> weights, Bounds b, WeightSums& s) {
   const std::size_t n = weights.size();
   const u64* w = weights.data();
-  u64 any = 0, all = 0, zeros = 0;
-  for (std::size_t i = 0; i < n; ++i) any |= w[i], all += w[i], zeros += (w[i] - 1) >> 63;  // w <= 2^63
+  const i64* lo = b.min.data();
+  const i64* hi = b.max.data();
+  const i64 lo0 = Lo ? lo[0] : 0, hi0 = Hi ? hi[0] : 0;
+  u64 any = 0, all = 0, zeros = 0, diff = 0;
+  for (std::size_t start = 0; start < n; start += 64) {
+    const std::size_t end = std::min(n, start + 64);
+    for (std::size_t i = start; i < end; ++i) {
+      any |= w[i], all += w[i], zeros += (w[i] - 1) >> 63;
+      if constexpr (Lo) diff |= static_cast<u64>(lo[i] ^ lo0);
+      if constexpr (Hi) diff |= static_cast<u64>(hi[i] ^ hi0);
+    }
+    if (diff != 0) return false;
+  }
+  s = {any, all, zeros};
+  return true;
+}
+
+template <bool Hi>
+[[gnu::always_inline]] inline Uniform uniform_held_set(std::span<const u64> weights, const WeightSums& sums, i64 R,
+                                                       i64 lo, i64 hi, UniformSet& u) {
+  const std::size_t n = weights.size();
+  const u64* w = weights.data();
+  const u64 any = sums.any, all = sums.all, zeros = sums.zeros;
   // The general kernel refuses bad inputs and infeasible bounds, and decides where the minimums
   // take the whole house or the maximums hold every recipient of weight.
   if (any > kMaxWeight || lo < 0 || (Hi && hi < lo)) return Uniform::general;
@@ -1110,10 +1158,10 @@ template <bool Lo, bool Hi>
         n, house, all, seats, ws, [w](std::size_t i) { return w[i]; }, [](std::size_t) { return i64{0}; }, never,
         [w] { return w; });
   } else {
-    if ((!Lo || same_everywhere(b.min)) && (!Hi || same_everywhere(b.max))) {
+    if (WeightSums ws_sums; common_bounds_sums<Lo, Hi>(weights, b, ws_sums)) {
       const i64 lo = Lo ? b.min[0] : 0, hi = Hi ? b.max[0] : 0;
       UniformSet u;
-      switch (uniform_held_set<Hi>(weights, house, lo, hi, u)) {
+      switch (uniform_held_set<Hi>(weights, ws_sums, house, lo, hi, u)) {
         case Uniform::general: return false;
         case Uniform::newton: break;
         case Uniform::proved: {
@@ -1256,7 +1304,7 @@ bool hamilton_common_bounds_prove(std::span<const std::uint64_t> weights, std::i
   if (weights.empty() || weights.size() > kFastRecipients || house < 0 || house > kMaxHamiltonHouse) return false;
   UniformSet u;
   auto clear = [&]<bool Hi>() {
-    if (uniform_held_set<Hi>(weights, house, lo, hi, u) != Uniform::proved) return false;
+    if (uniform_held_set<Hi>(weights, weight_sums(weights), house, lo, hi, u) != Uniform::proved) return false;
     for (const u64 w : weights)
       if (held_set_unclear<Hi>(w, u)) return false;
     return true;
@@ -1301,6 +1349,15 @@ std::pair<int, std::int64_t> hamilton_threshold_bucket(std::span<const std::uint
   return {found.t, found.above};
 }
 
+BoundsCopy divisor_bounds_copy(Bounds bounds) {
+  const bool lo = !bounds.min.empty(), hi = !bounds.max.empty();
+  if (!lo && !hi) return BoundsCopy::none;
+  // Bounds the same for every recipient (B3's minimum, a common cap): read once, and folded into
+  // the priority tables (the bounded rows' scan read each recipient's bound twice).
+  if ((!lo || same_everywhere(bounds.min)) && (!hi || same_everywhere(bounds.max))) return BoundsCopy::common;
+  return BoundsCopy::per_recipient;
+}
+
 bool apportion_fast_on(std::size_t path, const Rule& rule, std::span<const std::uint64_t> weights,
                        std::int64_t house, std::span<std::int64_t> seats, Workspace& ws, Bounds bounds,
                        Outcome& out) {
@@ -1320,9 +1377,7 @@ bool apportion_fast_on(std::size_t path, const Rule& rule, std::span<const std::
   }
   if (house > kMaxDivisorHouse) return false;
   const Signposts sp{rule.method};
-  // Bounds the same for every recipient (B3's minimum, a common cap): read once, and folded into
-  // the priority tables (the bounded rows' scan read each recipient's bound twice).
-  if (bounded && (!lo || same_everywhere(bounds.min)) && (!hi || same_everywhere(bounds.max)))
+  if (divisor_bounds_copy(bounds) == BoundsCopy::common)
     return fast_divisor_of<true, true, true>(path, rule, sp, weights, house, seats, ws, bounds, out);
   if (lo && hi) return fast_divisor_of<true, true>(path, rule, sp, weights, house, seats, ws, bounds, out);
   if (lo) return fast_divisor_of<true, false>(path, rule, sp, weights, house, seats, ws, bounds, out);

@@ -55,6 +55,13 @@ bool hamilton_common_bounds_prove(std::span<const std::uint64_t> weights, std::i
 std::pair<int, std::int64_t> hamilton_threshold_bucket(std::span<const std::uint8_t> buckets, std::int64_t above,
                                                        std::int64_t left);
 
+/// Which copy of the divisor methods' fast path takes bounds of this shape: none without bounds,
+/// `common` where every recipient has the same minimum and the same maximum (read once, folded
+/// into the priority tables), `per_recipient` otherwise. apportion_fast_on dispatches by it; for
+/// the tests, which must know that the common copy ran.
+enum class BoundsCopy { none, per_recipient, common };
+BoundsCopy divisor_bounds_copy(Bounds bounds);
+
 /// The general kernel: every method, bound, tie policy and error.
 Outcome apportion_general(const Rule& rule, std::span<const std::uint64_t> weights, std::int64_t house,
                           std::span<std::int64_t> seats, Workspace& ws, Bounds bounds = {});

@@ -69,6 +69,10 @@ def run(cmd, cwd, timeout):
         os.killpg(p.pid, signal.SIGKILL)
         p.communicate()
         return None, "timeout"
+    except BaseException:  # Ctrl-C no longer reaches a session of its own: take it down too
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        raise
 
 
 def campaign(mutants, keep, record):
