@@ -422,7 +422,7 @@ TEST_CASE("the divisor fast path's selection window equals the general kernel at
 // divisor must stay (a divisor of 0 made every quotient the house and the re-jumps refuse). Here
 // n 40 nearly equal weights, minimums of 0 but one of 1 (not common: common ones take their own
 // estimate, tested below) and a house of 12: every quotient lies below the minimum's threshold,
-// and the minimums change the mean offset's count by 11 (D'Hondt) and 19.5 (Sainte-Lague) units (beyond the
+// and the minimums change the mean offset's count by 11 units for either method (beyond the
 // kFastSelect / 2 below which the estimate is not used). Then B3's shapes at the benchmark's
 // scale (with and without a maximum of 8): every path answers as the general kernel does.
 TEST_CASE("the divisor fast path's bounded first estimate: every weight held, and B3's shapes at the KIM scale") {

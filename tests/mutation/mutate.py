@@ -66,13 +66,19 @@ def run(cmd, cwd, timeout):
         out, _ = p.communicate(timeout=timeout)
         return p.returncode, out.decode(errors="replace")
     except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        p.communicate()
+        kill_group(p)
         return None, "timeout"
     except BaseException:  # Ctrl-C no longer reaches a session of its own: take it down too
-        os.killpg(p.pid, signal.SIGKILL)
-        p.communicate()
+        kill_group(p)
         raise
+
+
+def kill_group(p):
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except ProcessLookupError:  # the group had ended already
+        pass
+    p.communicate()
 
 
 def campaign(mutants, keep, record):
