@@ -713,16 +713,11 @@ struct WeightSums {
   u64 any = 0, all = 0, zeros = 0;
 };
 
-inline WeightSums weight_sums(std::span<const u64> weights) {
-  WeightSums s;
-  for (const u64 w : weights) s.any |= w, s.all += w, s.zeros += (w - 1) >> 63;
-  return s;
-}
-
-/// weight_sums and whether every recipient's minimum and maximum equal the first recipient's, in
+/// The WeightSums and whether every recipient's minimum and maximum equal the first recipient's, in
 /// one pass over the three arrays: two compares of each array with itself shifted by one
 /// (memcmp) and a pass over the weights read them 2.5 times (10 % of hamilton_min1_max8's time
 /// went to the memcmps). In blocks of 64 recipients, so that bounds that differ stop it early.
+/// Without bounds (Lo = Hi = false) the sums alone, and true.
 template <bool Lo, bool Hi>
 [[gnu::always_inline]] inline bool common_bounds_sums(std::span<const u64> weights, Bounds b, WeightSums& s) {
   const std::size_t n = weights.size();
@@ -1304,7 +1299,9 @@ bool hamilton_common_bounds_prove(std::span<const std::uint64_t> weights, std::i
   if (weights.empty() || weights.size() > kFastRecipients || house < 0 || house > kMaxHamiltonHouse) return false;
   UniformSet u;
   auto clear = [&]<bool Hi>() {
-    if (uniform_held_set<Hi>(weights, weight_sums(weights), house, lo, hi, u) != Uniform::proved) return false;
+    WeightSums sums;
+    common_bounds_sums<false, false>(weights, Bounds{}, sums);
+    if (uniform_held_set<Hi>(weights, sums, house, lo, hi, u) != Uniform::proved) return false;
     for (const u64 w : weights)
       if (held_set_unclear<Hi>(w, u)) return false;
     return true;
