@@ -866,7 +866,7 @@ TEST_CASE("Hamilton's threshold search by strides finds the bucket that a walk o
   // that is off: its answer is compared here with the walk from the guess, for every number of
   // units left (each threshold from bucket 0 to none at all), on bytes near the guess, skewed,
   // crowded in bucket 0 (weight 0 and the held) and all in one bucket, at sizes around the
-  // scans' 16 bytes.
+  // scans' 16 and 32 bytes, with the scans of either width.
   auto walk = [](const std::vector<std::uint8_t>& b, i64 above, i64 left) {
     auto count = [&](int k) { return static_cast<i64>(std::count(b.begin(), b.end(), static_cast<std::uint8_t>(k))); };
     int t = 127;
@@ -880,7 +880,7 @@ TEST_CASE("Hamilton's threshold search by strides finds the bucket that a walk o
   std::mt19937_64 gen(1729);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   long searched = 0, far = 0, none = 0, at_zero = 0;
-  for (const std::size_t n : {1, 15, 16, 17, 100, 450, 2047})
+  for (const std::size_t n : {1, 15, 16, 17, 31, 32, 33, 100, 450, 2047})
     for (int style = 0; style < 6; ++style) {
       std::vector<std::uint8_t> b(n);
       for (auto& x : b) {
@@ -898,9 +898,11 @@ TEST_CASE("Hamilton's threshold search by strides finds the bucket that a walk o
       for (i64 left = -1; left <= static_cast<i64>(n) + 1; ++left) {
         const auto expected = walk(b, above, left);
         const auto found = detail::hamilton_threshold_bucket(b, above, left);
-        if (found != expected) {
+        const auto found_wide = detail::hamilton_threshold_bucket(b, above, left, true);
+        if (found != expected || found_wide != expected) {
           FAIL_CHECK("n " << n << ", style " << style << ", left " << left << ": t " << found.first << " above "
-                          << found.second << ", the walk " << expected.first << " above " << expected.second);
+                          << found.second << " (32 bytes a scan: " << found_wide.first << ", " << found_wide.second
+                          << "), the walk " << expected.first << " above " << expected.second);
           break;
         }
         ++searched;

@@ -868,30 +868,48 @@ constexpr double kWindowMargin = 1.0 / 1024.0;
 
 enum class Proof { proved, exact, general };
 
-/// How many of the n bytes at p lie in [b, b + width) (width >= 1, b + width <= 256), 16 at a
-/// time without a branch on the data (SSE2's width: a wider generic vector is split byte by byte
-/// in the base build, 19k instructions a call in callgrind); each byte lane counts at most n / 16
-/// < 128 hits.
+/// The instruction set of a copy of Hamilton's fast path (fast_hamilton_avx512, _avx2, _base),
+/// for what each does its own way: the byte scans' width, the doubles pass's bucket bytes.
+enum class Isa { base, avx2, avx512 };
+
+/// The byte scans' width: 16 (SSE2's) in the base copy, where a wider generic vector is split
+/// byte by byte (19k instructions a call in callgrind), 32 with AVX2 (64 would need AVX-512BW).
+constexpr std::size_t scan_bytes(Isa isa) { return isa == Isa::base ? 16 : 32; }
+
+template <std::size_t V>
+struct ByteVector;  // V bytes (GCC ignores vector_size on an alias of a template's parameter)
+template <>
+struct ByteVector<16> {
+  using type = std::uint8_t __attribute__((vector_size(16)));
+};
+template <>
+struct ByteVector<32> {
+  using type = std::uint8_t __attribute__((vector_size(32)));
+};
+
+/// How many of the n bytes at p lie in [b, b + width) (width >= 1, b + width <= 256), V at a
+/// time (scan_bytes) without a branch on the data. Each byte lane counts at most n / V < 128 hits.
+template <std::size_t V>
 [[gnu::always_inline]] inline std::uint32_t count_bytes(const std::uint8_t* p, std::size_t n, int b, int width) {
-  using Bytes = std::uint8_t __attribute__((vector_size(16)));
+  using Bytes = typename ByteVector<V>::type;
   const Bytes vb = Bytes{} + static_cast<std::uint8_t>(b), vw = Bytes{} + static_cast<std::uint8_t>(width - 1);
   Bytes hits{};
   std::size_t i = 0;
   // One bucket by equality: SSE2 has no unsigned comparison of bytes (two instructions more).
   if (width == 1)
-    for (; i + 16 <= n; i += 16) {
+    for (; i + V <= n; i += V) {
       Bytes v;
-      std::memcpy(&v, p + i, 16);
+      std::memcpy(&v, p + i, V);
       hits -= reinterpret_cast<Bytes>(v == vb);  // -1 where equal
     }
   else
-    for (; i + 16 <= n; i += 16) {
+    for (; i + V <= n; i += V) {
       Bytes v;
-      std::memcpy(&v, p + i, 16);
+      std::memcpy(&v, p + i, V);
       hits -= reinterpret_cast<Bytes>((v - vb) <= vw);  // -1 where within (unsigned: wraps below b)
     }
-  u64 lanes[2];
-  std::memcpy(lanes, &hits, 16);
+  u64 lanes[V / 8];
+  std::memcpy(lanes, &hits, V);
   u64 c = 0;
   for (u64 x : lanes) {
     x = (x & 0x00ff00ff00ff00ff) + ((x >> 8) & 0x00ff00ff00ff00ff);  // four sums below 2^9
@@ -903,7 +921,8 @@ enum class Proof { proved, exact, general };
 
 /// The counts of the doubles pass's buckets, on demand: the threshold search reads a few ranges
 /// of buckets near the guess (bucket 127 or 128), each a byte scan; past kScans of them, one
-/// histogram of every bucket (a threshold far from the guess).
+/// histogram of every bucket (a threshold far from the guess). V: count_bytes' width.
+template <std::size_t V>
 class BucketCounts {
  public:
   BucketCounts(const std::uint8_t* bucket, std::size_t n) : bucket_(bucket), n_(n) {}
@@ -921,7 +940,7 @@ class BucketCounts {
       for (int k = 0; k < 256; ++k) count_[k] = part[0][k] + part[1][k] + part[2][k] + part[3][k];
       full_ = true;
     }
-    if (!full_) return count_bytes(bucket_, n_, b, width);
+    if (!full_) return count_bytes<V>(bucket_, n_, b, width);
     std::uint32_t c = 0;
     for (int k = b; k < b + width; ++k) c += count_[k];
     return c;
@@ -951,7 +970,8 @@ struct Threshold {
   int t;
   i64 above;
 };
-[[gnu::always_inline]] inline Threshold threshold_bucket(BucketCounts& count, i64 above, i64 left) {
+template <class Counts>
+[[gnu::always_inline]] inline Threshold threshold_bucket(Counts& count, i64 above, i64 left) {
   constexpr int kNear = 5, kStride = 8;
   int t = 127;
   if (above < left) {
@@ -1001,9 +1021,9 @@ struct Threshold {
 /// integer (the threshold guessed at 1/2) and counts those rounded up; the threshold bucket t
 /// follows from the units left and the counts of the few buckets next to the guess (BucketCounts).
 /// Recipients above buckets t - 1 .. t + 1 take a unit, those below none; pass 3 visits only the
-/// buckets between the guess and that window (a byte scan, 16 at a time) to correct the proposal
-/// there and collect the candidates in the window (a handful), whose
-/// floors and remainders are then computed exactly. They take the units the others leave, by
+/// buckets between the guess and that window (a byte scan, scan_bytes(P) at a time) to correct
+/// the proposal there and collect the candidates in the window (a handful), whose floors and
+/// remainders are then computed exactly. They take the units the others leave, by
 /// largest exact remainder, if three things prove it: no tie at the threshold, and the
 /// threshold's fraction at least kWindowMargin inside the window's lower and the largest unserved
 /// fraction inside its upper edge (the recipients outside the window lie beyond those edges but
@@ -1011,8 +1031,8 @@ struct Threshold {
 /// hamilton_exact; the caller keeps houses above kDoubleHouse from it. `free_w(i)` is recipient
 /// i's weight where it is free (0 where held), `held(i)` its held units (0 where free);
 /// `near_bound(i)` whether its held set's comparisons are too close to call (checked here, in
-/// the pass that reads the recipients anyway).
-template <class Free, class Held, class Near>
+/// the pass that reads the recipients anyway). `P`: the copy's instruction set.
+template <Isa P, class Free, class Held, class Near>
 [[gnu::always_inline]] inline Proof hamilton_by_doubles(std::size_t n, i64 R, u64 W, std::span<i64> seats,
                                                         Workspace& ws, Free free_w, Held held, Near near_bound) {
   ws.bucket_all.resize(n);
@@ -1028,17 +1048,29 @@ template <class Free, class Held, class Near>
   // counted in bucket 0 (results/bench/perf.md, sections 39 and 42). Without them the AVX-512
   // copy converts, multiplies and truncates eight quotas a step; the threshold search reads the
   // few buckets it needs from the bytes (BucketCounts).
+  //
+  // With AVX-512 the bucket bytes are cut from the quotas in a loop of their own: a byte store in
+  // this one made GCC take 32 recipients a step, whose masks and vectors no longer fit the
+  // registers (spilled to the stack every step: hamilton_min1_max8 835-862 ns -> 694-711, § 47).
+  // Not so in the AVX2 and base copies, whose conversions are scalar: there the second loop only
+  // adds (4-8 %).
+  constexpr bool apart = P == Isa::avx512;
+  i64* q = nullptr;
+  if constexpr (apart) ws.quota256.resize(n), q = ws.quota256.data();
   for (std::size_t i = 0; i < n; ++i) {
     const i64 q256 = static_cast<i64>(static_cast<double>(static_cast<i64>(free_w(i))) * scale256);  // w <= 2^53
     const i64 rounded = (q256 + 128) >> 8;
     a[i] = held(i) + rounded;  // q256 = 0 where held
-    bucket[i] = static_cast<std::uint8_t>(q256);
+    if constexpr (apart) q[i] = q256;
+    else bucket[i] = static_cast<std::uint8_t>(q256);
     sum += rounded;
     above += (q256 >> 7) & 1;
     near |= static_cast<u64>(near_bound(i));
   }
   if (near != 0) return Proof::general;
-  BucketCounts count(bucket, n);
+  if constexpr (apart)
+    for (std::size_t i = 0; i < n; ++i) bucket[i] = static_cast<std::uint8_t>(q[i]);
+  BucketCounts<scan_bytes(P)> count(bucket, n);
   // The threshold bucket t: `above_t` = the recipients in buckets above t, fewer than the units
   // left, which those and bucket t's reach. Bucket 0's count is never read (a threshold there
   // goes to the exact pass).
@@ -1053,9 +1085,9 @@ template <class Free, class Held, class Near>
   const int band_lo = std::min(lo, 128), band_hi = std::max(hi + 1, 128);  // [band_lo, band_hi)
   std::uint32_t at[64];
   std::size_t in = 0;
+  // Recipient i, whose bucket lies in [band_lo, band_hi).
   auto visit = [&](std::size_t i) __attribute__((always_inline)) {
     const int bk = bucket[i];
-    if (bk < band_lo || bk >= band_hi) return true;
     a[i] -= bk >= 128;  // the floor again
     if (bk > hi) ++a[i];
     else if (bk >= lo) {
@@ -1064,22 +1096,25 @@ template <class Free, class Held, class Near>
     }
     return true;
   };
-  using Bytes = std::uint8_t __attribute__((vector_size(16)));
+  constexpr std::size_t V = scan_bytes(P);
+  using Bytes = typename ByteVector<V>::type;
   const Bytes base = Bytes{} + static_cast<std::uint8_t>(band_lo);
   const Bytes width = Bytes{} + static_cast<std::uint8_t>(band_hi - band_lo);
   std::size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
+  for (; i + V <= n; i += V) {
     Bytes v;
-    std::memcpy(&v, bucket + i, 16);
+    std::memcpy(&v, bucket + i, V);
     const auto hit = (v - base) < width;  // unsigned: wraps below band_lo
-    std::uint64_t any[2];
-    std::memcpy(any, &hit, 16);
-    if ((any[0] | any[1]) == 0) continue;
-    for (std::size_t j = i; j < i + 16; ++j)
-      if (!visit(j)) return Proof::exact;
+    std::uint64_t any[V / 8];
+    std::memcpy(any, &hit, V);
+    // Only the hits (a tenth of the recipients on B3's minimum): the top bit of each of a word's
+    // eight bytes gathered into one byte by a multiplication (bit j from byte j), then its set bits.
+    for (std::size_t k = 0; k < V / 8; ++k)
+      for (u64 bits = ((any[k] & 0x8080808080808080) * 0x0002040810204081) >> 56; bits != 0; bits &= bits - 1)
+        if (!visit(i + 8 * k + static_cast<std::size_t>(std::countr_zero(bits)))) return Proof::exact;
   }
   for (; i < n; ++i)
-    if (!visit(i)) return Proof::exact;
+    if (bucket[i] >= band_lo && bucket[i] < band_hi && !visit(i)) return Proof::exact;
   // The candidates' exact floors and remainders, from their double floors (within one unit). A
   // candidate of weight 0 is held (or 0) with floor 0 and remainder 0; one of positive weight holds
   // nothing and its double floor is in seats.
@@ -1112,13 +1147,13 @@ template <class Free, class Held, class Near>
 /// are not already) and returns the array. It has no check of the held set's comparisons of its
 /// own, so where it takes over above kDoubleHouse they are proved here first (a quota within
 /// ulps of its bound, read on the wrong side, gave wrong seats or decided a tie).
-template <bool Bounded, class Free, class Held, class Near, class Spill>
+template <bool Bounded, Isa P, class Free, class Held, class Near, class Spill>
 [[gnu::always_inline]] inline bool hamilton_floors(std::size_t n, i64 R, u64 W, std::span<i64> seats,
                                                    Workspace& ws, Free free_w, Held held, Near near_bound,
                                                    Spill spill) {
   if (u128(R) * W > (u128(1) << 61)) return false;
   if (R <= kDoubleHouse) {
-    switch (hamilton_by_doubles(n, R, W, seats, ws, free_w, held, near_bound)) {
+    switch (hamilton_by_doubles<P>(n, R, W, seats, ws, free_w, held, near_bound)) {
       case Proof::proved: return true;
       case Proof::general: return false;
       case Proof::exact: break;
@@ -1133,8 +1168,8 @@ template <bool Bounded, class Free, class Held, class Near, class Spill>
 /// Hamilton: the doubles pass where it proves the result, the exact floors otherwise. With
 /// bounds, the held recipients take their bound and count as weight 0: found on two thresholds
 /// of the weights where every recipient has the same bounds (uniform_held_set), by Newton's
-/// passes on each recipient's bounds otherwise.
-template <bool Lo, bool Hi>
+/// passes on each recipient's bounds otherwise. `P`: the copy's instruction set.
+template <bool Lo, bool Hi, Isa P>
 [[gnu::always_inline]] inline bool fast_hamilton(std::span<const u64> weights, i64 house, std::span<i64> seats,
                                                  Workspace& ws, Bounds b) {
   const std::size_t n = weights.size();
@@ -1149,7 +1184,7 @@ template <bool Lo, bool Hi>
     u64 any = 0, all = 0;
     for (const u64 v : weights) any |= v, all += v;
     if (any > kMaxWeight || all > kMaxTotalWeight || all == 0) return false;
-    return hamilton_floors<false>(
+    return hamilton_floors<false, P>(
         n, house, all, seats, ws, [w](std::size_t i) { return w[i]; }, [](std::size_t) { return i64{0}; }, never,
         [w] { return w; });
   } else {
@@ -1169,7 +1204,7 @@ template <bool Lo, bool Hi>
             return (-i64{w[i] < below} & lo) | (Hi ? -i64{w[i] > above} & hi : 0);
           };
           auto unclear = [w, u](std::size_t i) __attribute__((always_inline)) { return held_set_unclear<Hi>(w[i], u); };
-          return hamilton_floors<true>(n, u.set.rest, u.set.weight, seats, ws, free_w, held, unclear, [&] {
+          return hamilton_floors<true, P>(n, u.set.rest, u.set.weight, seats, ws, free_w, held, unclear, [&] {
             ws.rem.resize(n);
             for (std::size_t i = 0; i < n; ++i) ws.rem[i] = free_w(i), seats[i] = held(i);
             return ws.rem.data();
@@ -1195,7 +1230,7 @@ template <bool Lo, bool Hi>
     };
     const u64* free_w = ws.rem.data();
     const i64* a = seats.data();
-    return hamilton_floors<true>(
+    return hamilton_floors<true, P>(
         n, set.rest, set.weight, seats, ws, [free_w](std::size_t i) { return free_w[i]; },
         [a](std::size_t i) { return a[i]; }, near_bound, [free_w] { return free_w; });
   }
@@ -1235,22 +1270,23 @@ using HamiltonPath = bool (*)(std::span<const u64>, i64, std::span<i64>, Workspa
 
 // Hamilton's fast path in one copy per instruction set, as the divisor methods': the doubles
 // pass (hamilton_by_doubles) converts, multiplies and truncates eight quotas a step with AVX-512
-// DQ. The same IEEE operations on the same values in every copy, so the same seats.
+// DQ, and the byte scans read 32 bytes a step with AVX2 (16 in the base copy; Isa). The same IEEE
+// operations on the same values in every copy, so the same seats.
 #ifdef KIMSIM_FAST_PATHS
 template <bool Lo, bool Hi>
 [[gnu::target("avx512f,avx512dq,avx512vl")]] bool fast_hamilton_avx512(std::span<const u64> weights, i64 house,
                                                                       std::span<i64> seats, Workspace& ws, Bounds b) {
-  return fast_hamilton<Lo, Hi>(weights, house, seats, ws, b);
+  return fast_hamilton<Lo, Hi, Isa::avx512>(weights, house, seats, ws, b);
 }
 template <bool Lo, bool Hi>
 [[gnu::target("avx2")]] bool fast_hamilton_avx2(std::span<const u64> weights, i64 house, std::span<i64> seats,
                                                 Workspace& ws, Bounds b) {
-  return fast_hamilton<Lo, Hi>(weights, house, seats, ws, b);
+  return fast_hamilton<Lo, Hi, Isa::avx2>(weights, house, seats, ws, b);
 }
 #endif
 template <bool Lo, bool Hi>
 bool fast_hamilton_base(std::span<const u64> weights, i64 house, std::span<i64> seats, Workspace& ws, Bounds b) {
-  return fast_hamilton<Lo, Hi>(weights, house, seats, ws, b);
+  return fast_hamilton<Lo, Hi, Isa::base>(weights, house, seats, ws, b);
 }
 
 /// fast_hamilton<Lo, Hi> on path `path` of fast_paths().
@@ -1339,10 +1375,13 @@ bool apportion_fast(const Rule& rule, std::span<const std::uint64_t> weights, st
 }
 
 std::pair<int, std::int64_t> hamilton_threshold_bucket(std::span<const std::uint8_t> buckets, std::int64_t above,
-                                                       std::int64_t left) {
+                                                       std::int64_t left, bool wide_scans) {
   if (buckets.size() > kFastRecipients) throw std::length_error("hamilton_threshold_bucket: at most 2047 buckets");
-  BucketCounts count(buckets.data(), buckets.size());
-  const Threshold found = threshold_bucket(count, above, left);
+  // Both widths of the scans (the AVX2 copies' 32 in this build's generic vectors: slower, the
+  // same counts).
+  BucketCounts<16> narrow(buckets.data(), buckets.size());
+  BucketCounts<32> wide(buckets.data(), buckets.size());
+  const Threshold found = wide_scans ? threshold_bucket(wide, above, left) : threshold_bucket(narrow, above, left);
   return {found.t, found.above};
 }
 

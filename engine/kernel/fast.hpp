@@ -51,9 +51,10 @@ bool hamilton_common_bounds_prove(std::span<const std::uint64_t> weights, std::i
 /// is still `left` or more at t = 255 (no unit left: left <= 0 for the true `above`). The search
 /// by strides and the histogram of a far threshold must find what a walk a bucket at a time from
 /// the guess finds. For the tests (the build's own copy; the instruction sets' copies of the
-/// pass inline the same code).
+/// pass inline the same code): `wide_scans` counts 32 bytes a step, as the AVX2 and AVX-512
+/// copies do, 16 (the base copy's) otherwise.
 std::pair<int, std::int64_t> hamilton_threshold_bucket(std::span<const std::uint8_t> buckets, std::int64_t above,
-                                                       std::int64_t left);
+                                                       std::int64_t left, bool wide_scans = false);
 
 /// Which copy of the divisor methods' fast path takes bounds of this shape: none without bounds,
 /// `common` where every recipient has the same minimum and the same maximum (read once, folded

@@ -111,10 +111,12 @@ struct Workspace {
   std::vector<std::uint8_t> bucket;
   std::vector<double> signpost, inv_signpost;  // s(k) and 1/s(k), cached per rule
   std::uint64_t signpost_key[3] = {~0ULL, 0, 0};
-  // The fast path (engine/kernel/apportion.cpp): 1/s(k - 1), +inf at k = 0 (cached with the
-  // signposts), and per input recipient its remainder's bucket (Hamilton).
+  // The fast path (engine/kernel/fast.cpp): 1/s(k - 1), +inf at k = 0 (cached with the
+  // signposts), and per input recipient its remainder's bucket and (AVX-512) its quota in 256ths
+  // (Hamilton).
   std::vector<double> inv_prev;
   std::vector<std::uint8_t> bucket_all;
+  std::vector<std::int64_t> quota256;
 };
 
 /// Apportions `house` units among recipients with the given weights (seats.size() ==
