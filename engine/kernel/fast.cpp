@@ -1051,9 +1051,9 @@ template <Isa P, class Free, class Held, class Near>
   //
   // With AVX-512 the bucket bytes are cut from the quotas in a loop of their own: a byte store in
   // this one made GCC take 32 recipients a step, whose masks and vectors no longer fit the
-  // registers (spilled to the stack every step: hamilton_min1_max8 835-862 ns -> 694-711, § 47).
+  // registers (spilled to the stack every step: hamilton_min1_max8 844-878 ns -> 705-709, § 47).
   // Not so in the AVX2 and base copies, whose conversions are scalar: there the second loop only
-  // adds (4-8 %).
+  // adds (4-10 %).
   constexpr bool apart = P == Isa::avx512;
   i64* q = nullptr;
   if constexpr (apart) ws.quota256.resize(n), q = ws.quota256.data();
@@ -1107,8 +1107,9 @@ template <Isa P, class Free, class Held, class Near>
     const auto hit = (v - base) < width;  // unsigned: wraps below band_lo
     std::uint64_t any[V / 8];
     std::memcpy(any, &hit, V);
-    // Only the hits (a tenth of the recipients on B3's minimum): the top bit of each of a word's
-    // eight bytes gathered into one byte by a multiplication (bit j from byte j), then its set bits.
+    // Only the hits (a few in a hundred recipients on B3's minimum): the top bit of each of a
+    // word's eight bytes gathered into one byte by a multiplication (bit j from byte j), then its
+    // set bits.
     for (std::size_t k = 0; k < V / 8; ++k)
       for (u64 bits = ((any[k] & 0x8080808080808080) * 0x0002040810204081) >> 56; bits != 0; bits &= bits - 1)
         if (!visit(i + 8 * k + static_cast<std::size_t>(std::countr_zero(bits)))) return Proof::exact;
