@@ -1378,11 +1378,13 @@ bool apportion_fast(const Rule& rule, std::span<const std::uint64_t> weights, st
 std::pair<int, std::int64_t> hamilton_threshold_bucket(std::span<const std::uint8_t> buckets, std::int64_t above,
                                                        std::int64_t left, bool wide_scans) {
   if (buckets.size() > kFastRecipients) throw std::length_error("hamilton_threshold_bucket: at most 2047 buckets");
-  // Both widths of the scans (the AVX2 copies' 32 in this build's generic vectors: slower, the
+  // Either width of the scans (the AVX2 copies' 32 in this build's generic vectors: slower, the
   // same counts).
-  BucketCounts<16> narrow(buckets.data(), buckets.size());
-  BucketCounts<32> wide(buckets.data(), buckets.size());
-  const Threshold found = wide_scans ? threshold_bucket(wide, above, left) : threshold_bucket(narrow, above, left);
+  auto search = [&]<std::size_t V>() {
+    BucketCounts<V> count(buckets.data(), buckets.size());
+    return threshold_bucket(count, above, left);
+  };
+  const Threshold found = wide_scans ? search.operator()<32>() : search.operator()<16>();
   return {found.t, found.above};
 }
 
