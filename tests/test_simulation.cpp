@@ -813,6 +813,52 @@ TEST_CASE("value counts: the entries are the values counted, exact and binned, a
   }
 }
 
+TEST_CASE("spending bins: the counts of a map per bin, whatever the order, the spread and the split") {
+  // The array grows around the first bin, down and up, to kDense bins; bins beyond go to the
+  // map, and move into the array once it reaches them. Against a plain map of value / kWidth:
+  // one stream, its shares merged, the stream in reverse (the array then starts at the other
+  // end), and packed through merge into an empty one.
+  using Entries = std::vector<std::pair<std::int64_t, std::uint64_t>>;
+  constexpr std::int64_t W = SpendBins::kWidth, D = static_cast<std::int64_t>(SpendBins::kDense);
+  struct Spread {
+    std::int64_t centre, width;  // bins
+  };
+  for (const Spread spread : {Spread{300, 40}, Spread{-5, 3 * D / 4}, Spread{1'000'000, 3 * D}, Spread{0, 50 * D}}) {
+    CAPTURE(spread.centre);
+    CAPTURE(spread.width);
+    std::vector<std::int64_t> values;
+    std::uint64_t x = 2021;
+    for (int i = 0; i < 20'000; ++i) {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      // Two thirds near the centre, a third over the whole width; every value within its bin.
+      const std::int64_t width = i % 3 == 0 ? spread.width : std::max<std::int64_t>(spread.width / 16, 1);
+      const std::int64_t bin = spread.centre - width / 2 + static_cast<std::int64_t>((x >> 33) % static_cast<std::uint64_t>(width));
+      values.push_back(bin * W + (bin < 0 ? -1 : 1) * static_cast<std::int64_t>((x >> 13) % W));
+    }
+    // A value far below and far above every other, and the largest bins there are.
+    values.insert(values.begin() + 7, std::numeric_limits<std::int64_t>::max());
+    values.insert(values.begin() + 500, std::numeric_limits<std::int64_t>::min() + 1);
+    values.push_back(spread.centre * W - 10 * D * W);
+    std::map<std::int64_t, std::uint64_t> want;
+    SpendBins all, first, second, reversed;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      ++want[values[i] / W];
+      all.add(values[i]);
+      (i < values.size() / 3 ? first : second).add(values[i]);
+      reversed.add(values[values.size() - 1 - i]);
+    }
+    const Entries expected(want.begin(), want.end());
+    CHECK(all.entries() == expected);
+    CHECK(reversed.entries() == expected);
+    first.merge(second);
+    CHECK(first.entries() == expected);
+    SpendBins into;
+    for (const auto& [bin, n] : expected) into.add_bin(bin, n);
+    into.merge(SpendBins{});
+    CHECK(into.entries() == expected);
+  }
+}
+
 TEST_CASE("uniforms of many words at once give the bits of one at a time") {
   std::vector<std::uint64_t> w = {0, 1, 2047, 2048, ~std::uint64_t{0}, std::uint64_t{1} << 63, (std::uint64_t{1} << 43) - 1,
                                   std::uint64_t{1} << 43, 0xffffffff00000000ull, 0x00000000ffffffffull};

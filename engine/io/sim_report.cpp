@@ -130,11 +130,12 @@ void entries(nlohmann::json& j, const Moments& a, const Field<StateStats, Moment
 }
 /// Quantiles from the counts per bin, as floors to the bin.
 void entries(nlohmann::json& j, const SpendBins& a, const Field<StateStats, SpendBins>& f, std::uint64_t n) {
+  const auto bins = a.entries();
   for (std::size_t q = 0; q < std::size(kQuantiles); ++q) {
     const std::uint64_t k = rank(kQuantiles[q], n);
     std::uint64_t cum = 0;
     std::string floor = value_text(f.unit, 0);
-    for (const auto& [bin, count] : a.counts)
+    for (const auto& [bin, count] : bins)
       if ((cum += count) >= k) {
         floor = value_text(f.unit, bin * SpendBins::kWidth);
         break;

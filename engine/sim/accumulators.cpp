@@ -22,6 +22,51 @@ void Histogram::merge(const Histogram& o) {
   for (std::size_t k = 0; k < o.counts.size(); ++k) counts[k] += o.counts[k];
 }
 
+void SpendBins::add_outside(std::int64_t bin, std::uint64_t n) {
+  if (dense_.empty()) {
+    // The first bin: an array around it, grown as later bins need.
+    constexpr std::int64_t kStart = 64;
+    first_ = bin - kStart / 2;
+    dense_.assign(kStart, 0);
+    dense_[static_cast<std::size_t>(bin - first_)] += n;
+    return;
+  }
+  const std::int64_t last = first_ + static_cast<std::int64_t>(dense_.size()) - 1;
+  const std::int64_t lo = std::min(first_, bin), hi = std::max(last, bin);
+  const auto need = static_cast<std::uint64_t>(hi - lo) + 1;
+  if (need > kDense) {
+    sparse_[bin] += n;
+    return;
+  }
+  // At least doubled, so that a spread of new bins costs few copies; grown on the side of `bin`.
+  const std::size_t size = std::min<std::size_t>(kDense, std::max<std::size_t>(need, 2 * dense_.size()));
+  const std::int64_t first = bin < first_ ? hi + 1 - static_cast<std::int64_t>(size) : first_;
+  std::vector<std::uint64_t> grown(size, 0);
+  std::copy(dense_.begin(), dense_.end(), grown.begin() + (first_ - first));
+  dense_ = std::move(grown);
+  first_ = first;
+  dense_[static_cast<std::size_t>(bin - first_)] += n;
+  // No bin of the map comes within the array: with the array it spanned more than kDense bins
+  // when it went there, and the array only grows, to at most kDense.
+}
+
+void SpendBins::merge(const SpendBins& o) {
+  for (std::size_t k = 0; k < o.dense_.size(); ++k)
+    if (o.dense_[k] != 0) add_bin(o.first_ + static_cast<std::int64_t>(k), o.dense_[k]);
+  for (const auto& [bin, n] : o.sparse_) add_bin(bin, n);
+}
+
+std::vector<std::pair<std::int64_t, std::uint64_t>> SpendBins::entries() const {
+  std::vector<std::pair<std::int64_t, std::uint64_t>> e;
+  // The map's bins lie below the array's first or above its last.
+  auto it = sparse_.begin();
+  for (; it != sparse_.end() && it->first < first_; ++it) e.push_back(*it);
+  for (std::size_t k = 0; k < dense_.size(); ++k)
+    if (dense_[k] != 0) e.emplace_back(first_ + static_cast<std::int64_t>(k), dense_[k]);
+  for (; it != sparse_.end(); ++it) e.push_back(*it);
+  return e;
+}
+
 void ValueCounts::add_other(std::int64_t v) {
   settle();  // last_ moves below
   if (!binned_) {

@@ -74,9 +74,9 @@ void put(Writer& w, const Moments& a) { w.put(a.sum), w.put(a.sq); }
 void get(Reader& in, Moments& a) { a.sum = in.get<__int128>(), a.sq = in.get<__int128>(); }
 void put(Writer& w, const Histogram& a) { w.put_vector(a.counts); }
 void get(Reader& in, Histogram& a) { a.counts = in.get_vector<std::uint64_t>(); }
-void put(Writer& w, const SpendBins& a) { w.put_pairs(a.counts); }
+void put(Writer& w, const SpendBins& a) { w.put_pairs(a.entries()); }
 void get(Reader& in, SpendBins& a) {
-  for (const auto& [bin, n] : in.get_pairs<std::int64_t, std::uint64_t>()) a.counts[bin] = n;
+  for (const auto& [bin, n] : in.get_pairs<std::int64_t, std::uint64_t>()) a.add_bin(bin, n);
 }
 void put(Writer& w, const ValueCounts& a) {
   w.put<std::uint8_t>(a.exact());
