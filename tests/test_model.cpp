@@ -170,7 +170,7 @@ TEST_CASE("absurd simulation sizes are refused with an estimate") {
   io::SimulationSize s;
   s.years = 5000, s.bausteine = 3, s.regions = 449, s.replications = 1e4;
   CHECK(io::years_problem(s) ==
-        "5000 years x 3 Bausteine x 449 regions need about 2.1 GiB of accumulators per thread; the limit is 200 "
+        "5000 years x 3 Bausteine x 449 regions need about 2.7 GiB of accumulators per thread; the limit is 200 "
         "years (a path of more than two centuries is no forecast)");
   s.years = 200, s.regions = 1'000'000;
   CHECK(io::years_problem(s).find("the limit is 10^7 (year, Baustein, region) slots") != std::string::npos);

@@ -780,6 +780,75 @@ TEST_CASE("value counts: repeats counted in the slot reach every reader, merge a
   CHECK(counted == added);
 }
 
+TEST_CASE("value counts: amounts counted per key reach every reader, merge and the move to bins") {
+  // score_slot's use (perf.md § 48): add_keyed(key, v), and add_other(v, key) where it says no.
+  // Keys are half positions, mostly with one amount each, sometimes another; keys at and beyond
+  // kKeys and below 0 go by add_other alone. Read in the middle (entries, nth), merged with
+  // counts pending on both sides, and outgrowing the exact limit with counts pending, against
+  // a plain map.
+  std::uint64_t x = 48;
+  auto next = [&] { return x = x * 6364136223846793005ULL + 1442695040888963407ULL; };
+  auto add = [](ValueCounts& c, std::int64_t key, std::int64_t v) {
+    if (!c.add_keyed(key, v)) c.add_other(v, key);
+  };
+  auto as_vector = [](const std::map<std::int64_t, std::uint64_t>& m) {
+    return std::vector<std::pair<std::int64_t, std::uint64_t>>(m.begin(), m.end());
+  };
+  const auto K = static_cast<std::int64_t>(ValueCounts::kKeys);
+  ValueCounts a, b;
+  std::map<std::int64_t, std::uint64_t> want_a, want_b;
+  std::uint64_t hits = 0;
+  for (int i = 0; i < 20'000; ++i) {
+    std::int64_t key = static_cast<std::int64_t>(next() >> 59);  // 0 to 31
+    if (i % 97 == 0) key = std::array<std::int64_t, 4>{K - 1, K, K + 5, -1}[(i / 97) % 4];
+    // Mostly the key's amount (a flat rate of 2,750,000 cents a half position), some rows another.
+    // (At most 64 other amounts: the counts stay exact.)
+    const std::int64_t v = next() >> 61 == 0 ? static_cast<std::int64_t>(next() >> 58) * 1'001 : key * 2'750'000;
+    ValueCounts& c = i % 4 == 0 ? b : a;
+    auto& want = i % 4 == 0 ? want_b : want_a;
+    const bool hit = c.add_keyed(key, v);
+    hits += hit;
+    if (!hit) c.add_other(v, key);
+    ++want[v];
+    if (i % 1'000 == 500) {
+      REQUIRE(c.entries() == as_vector(want));
+      std::uint64_t n = 0;
+      for (const auto& [value, count] : want) n += count;
+      CHECK(c.nth(n / 2 + 1) == [&] {
+        std::uint64_t cum = 0;
+        for (const auto& [value, count] : want)
+          if ((cum += count) >= n / 2 + 1) return value;
+        return std::int64_t{0};
+      }());
+    }
+  }
+  REQUIRE((a.exact() && b.exact()));
+  CHECK(hits > 10'000);  // the keys do their work: most rows repeat their key's amount
+  CHECK(!a.add_keyed(K, K * 2'750'000));  // beyond the keys: never counted by key
+  CHECK(!a.add_keyed(-1, 0));
+  // Both sides pending when merged; counted by key again after it.
+  add(a, 3, 3 * 2'750'000), add(b, 4, 4 * 2'750'000);
+  ++want_a[3 * 2'750'000], ++want_b[4 * 2'750'000];
+  a.merge(b);
+  for (const auto& [v, count] : want_b) want_a[v] += count;
+  add(a, 4, 4 * 2'750'000);
+  CHECK(a.add_keyed(4, 4 * 2'750'000));  // the key's amount now, whatever it was before
+  want_a[4 * 2'750'000] += 2;
+  CHECK(a.entries() == as_vector(want_a));
+  // Counts pending per key when the values pass the exact limit: binned with every count in its
+  // bin, and no key counts any more.
+  ValueCounts many;
+  std::uint64_t added = 0;
+  for (std::int64_t v = 1; v <= static_cast<std::int64_t>(ValueCounts::kExact) + 1; ++v)
+    for (int k = 0; k < 3; ++k) add(many, v % 7, v * 100'000), ++added;
+  CHECK(!many.exact());
+  for (std::int64_t v = static_cast<std::int64_t>(ValueCounts::kExact) - 6; v <= static_cast<std::int64_t>(ValueCounts::kExact) + 1; ++v)
+    CHECK(!many.add_keyed(v % 7, v * 100'000));  // each key's last amount
+  std::uint64_t counted = 0;
+  for (const auto& [v, count] : many.entries()) counted += count;
+  CHECK(counted == added);
+}
+
 TEST_CASE("value counts: the entries are the values counted, exact and binned, as counted apart") {
   // The searches of add_other against a plain map: per value while exact, per 0.01 % bin (its
   // smallest value, every value <= 0 in one bin) once binned.

@@ -67,8 +67,36 @@ std::vector<std::pair<std::int64_t, std::uint64_t>> SpendBins::entries() const {
   return e;
 }
 
+void ValueCounts::settle_keyed() const {
+  for (Keyed& k : keyed_) {
+    if (k.pending == 0) continue;
+    // Every key's value is an entry: add_other(v, key) counted it first, and entries leave only
+    // by to_bins, which empties the keys.
+    const auto it = std::lower_bound(counts_.begin(), counts_.end(), std::make_pair(k.value, std::uint64_t{0}));
+    it->second += k.pending;
+    k.pending = 0;
+  }
+}
+
+void ValueCounts::add_other(std::int64_t v, std::int64_t key) {
+  add_other(v);
+  const auto at = static_cast<std::uint64_t>(key);
+  if (binned_ || at >= kKeys) return;
+  if (at >= keyed_.size()) {
+    // The keys between take v too: any value of counts_ will do for a key not seen yet.
+    keyed_.resize(at + 1, Keyed{v, 0});
+    return;
+  }
+  Keyed& k = keyed_[at];
+  if (k.pending != 0) {
+    const auto it = std::lower_bound(counts_.begin(), counts_.end(), std::make_pair(k.value, std::uint64_t{0}));
+    it->second += k.pending;
+  }
+  k = {v, 0};
+}
+
 void ValueCounts::add_other(std::int64_t v) {
-  settle();  // last_ moves below
+  settle_last();  // last_ moves below
   if (!binned_) {
     // Most values that are not the last one are one of its neighbours (positions at a flat rate
     // moving by one step): checked before the search. Which one it is, is a coin flip per call,
@@ -131,6 +159,7 @@ void ValueCounts::to_bins() {
   counts_ = std::move(bins);
   binned_ = true;
   last_ = kNoLast;
+  keyed_.clear();
 }
 
 void ValueCounts::merge(const ValueCounts& o) {
@@ -181,9 +210,10 @@ ValueCounts ValueCounts::from_entries(std::vector<std::pair<std::int64_t, std::u
 }
 
 double accumulator_bytes(double slots) {
-  // Per slot: its statistics, its key, and at least one entry in each of its two histograms (a
-  // vector's block: 64 bytes with the allocator's overhead).
-  constexpr double per_slot = sizeof(SlotStats) + sizeof(SlotKey) + 2 * 64;
+  // Per slot: its statistics, its key, and at least one entry in each of its three vectors (the
+  // two histograms and the amounts' keys; a vector's block: 64 bytes with the allocator's
+  // overhead).
+  constexpr double per_slot = sizeof(SlotStats) + sizeof(SlotKey) + 3 * 64;
   return slots * per_slot;
 }
 

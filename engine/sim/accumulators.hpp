@@ -146,8 +146,27 @@ class ValueCounts {
     pending_ += repeat;
     return repeat;
   }
+  /// Counts v where it is the value last counted with `key` (a slot's amount with its number of
+  /// half positions: at a flat rate each number has one amount), else counts nothing and says so
+  /// (add_other(v, key) it). A slot's amount moves among a few values from one replication to
+  /// the next, one per number of positions: as the value last added (add_repeat), a quarter of
+  /// the rows missed and took add_other's search; per key they repeat (perf.md § 48). Counted in
+  /// the key's entry, added to the value's entry by every reader.
+  bool add_keyed(std::int64_t key, std::int64_t v) {
+    const auto at = static_cast<std::uint64_t>(key);
+    if (at >= keyed_.size()) return false;
+    Keyed& k = keyed_[at];
+    const bool hit = k.value == v;
+    k.pending += hit;  // no branch on the hit: a miss is a coin flip for some rows
+    return hit;
+  }
   /// Counts v, any value: add() where add_repeat() said no.
   void add_other(std::int64_t v);
+  /// add_other(v), where add_keyed(key, v) said no: v becomes the value of `key` (while exact,
+  /// for keys below kKeys).
+  void add_other(std::int64_t v, std::int64_t key);
+  /// The keys add_keyed counts: half positions up to 127.5 VZÄ, at most 4 KiB a slot.
+  static constexpr std::size_t kKeys = 256;
   void merge(const ValueCounts& o);
   /// The k-th smallest value (1-based): exact, or the smallest value of its bin when binned.
   std::int64_t nth(std::uint64_t k) const;
@@ -172,12 +191,22 @@ class ValueCounts {
   static constexpr std::uint32_t kNoLast = ~std::uint32_t{0};
   std::uint32_t last_ = kNoLast;
   bool binned_ = false;
-  void settle() const {
+  // Per key below kKeys: a value of counts_ and the counts of it not yet added there (while
+  // exact; empty once binned).
+  struct Keyed {
+    std::int64_t value;
+    std::uint64_t pending;
+  };
+  mutable std::vector<Keyed> keyed_;
+  void settle_last() const {
     // Tested on last_, not on pending_: that branch goes the same way call after call (true while
     // exact, false while binned); one on pending_ mispredicted in add_other.
     if (last_ < counts_.size()) counts_[last_].second += pending_;
     pending_ = 0;
   }
+  /// Adds the keys' pending counts to their values' entries.
+  void settle_keyed() const;
+  void settle() const { settle_last(), settle_keyed(); }
   void to_bins();
 };
 

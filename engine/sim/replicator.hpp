@@ -175,11 +175,10 @@ inline LaterCount* score_slot(SlotStats& s, const RowOutcome& o, LaterCount* lat
   s.cents.add_natural(static_cast<std::uint64_t>(o.cents));
   s.outflow.add_natural(static_cast<std::uint64_t>(o.outflow));
   s.cofinancing.add_natural(static_cast<std::uint64_t>(o.cofinancing));
-  const bool within = s.halves_hist.add_within(o.halves), repeat = s.cents_counts.add_repeat(o.cents);
-  // Written for every row and kept where a value needs more, without a branch: whether the
-  // amount repeats is a coin flip for a quarter of the rows. Both tests read the slot's own
-  // bytes, so the next row's store does not wait for a heap line (perf.md § 43). `later` stays
-  // within the list: at most one entry per row before this one.
+  const bool within = s.halves_hist.add_within(o.halves), repeat = s.cents_counts.add_keyed(o.halves, o.cents);
+  // Written for every row and kept where a value needs more, without a branch, so that nothing
+  // waits on the tests' loads (the histogram's and the amounts' keys' lines; perf.md § 43, § 48).
+  // `later` stays within the list: at most one entry per row before this one.
   *later = {&s, o.halves, o.cents, !within, !repeat};
   return later + !(within & repeat);
 }
@@ -187,7 +186,7 @@ inline LaterCount* score_slot(SlotStats& s, const RowOutcome& o, LaterCount* lat
 inline void score_later(std::span<const LaterCount> later) {
   for (const LaterCount& l : later) {
     if (l.grow) l.slot->halves_hist.add(l.halves);
-    if (l.other) l.slot->cents_counts.add_other(l.cents);
+    if (l.other) l.slot->cents_counts.add_other(l.cents, l.halves);
   }
 }
 
