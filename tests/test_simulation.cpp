@@ -884,9 +884,10 @@ TEST_CASE("value counts: the entries are the values counted, exact and binned, a
 
 TEST_CASE("spending bins: the counts of a map per bin, whatever the order, the spread and the split") {
   // The array grows around the first bin, down and up, to kDense bins; bins beyond go to the
-  // map, and move into the array once it reaches them. Against a plain map of value / kWidth:
-  // one stream, its shares merged, the stream in reverse (the array then starts at the other
-  // end), and packed through merge into an empty one.
+  // map (which the array never reaches). Against a plain map of value / kWidth: one stream, its
+  // shares merged, the stream in reverse (the array then starts at the other end), merged into an
+  // empty one (as a thread's counts reach the result), and its entries added one by one (as
+  // unpacking adds them).
   using Entries = std::vector<std::pair<std::int64_t, std::uint64_t>>;
   constexpr std::int64_t W = SpendBins::kWidth, D = static_cast<std::int64_t>(SpendBins::kDense);
   struct Spread {
@@ -921,10 +922,12 @@ TEST_CASE("spending bins: the counts of a map per bin, whatever the order, the s
     CHECK(reversed.entries() == expected);
     first.merge(second);
     CHECK(first.entries() == expected);
-    SpendBins into;
-    for (const auto& [bin, n] : expected) into.add_bin(bin, n);
-    into.merge(SpendBins{});
-    CHECK(into.entries() == expected);
+    SpendBins empty;
+    empty.merge(all);
+    CHECK(empty.entries() == expected);
+    SpendBins unpacked;
+    for (const auto& [bin, n] : expected) unpacked.add_bin(bin, n);
+    CHECK(unpacked.entries() == expected);
   }
 }
 

@@ -1,6 +1,7 @@
 // The accumulators that are more than a sum: counts of values, histograms.
 #include "sim/accumulators.hpp"
 #include "sim/elementary.hpp"
+#include "kimsim/error.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -67,15 +68,22 @@ std::vector<std::pair<std::int64_t, std::uint64_t>> SpendBins::entries() const {
   return e;
 }
 
+namespace {
+/// Adds a key's pending count to its value's entry and clears it. Every key's value is an entry
+/// while exact: add_other(v, key) counted it first, and entries leave only by to_bins, which
+/// empties the keys; an entry missing is an error here, not a write through end().
+template <typename Counts, typename Key>
+void settle_key(Counts& counts, Key& k) {
+  if (k.pending == 0) return;
+  const auto it = std::lower_bound(counts.begin(), counts.end(), std::make_pair(k.value, std::uint64_t{0}));
+  if (it == counts.end() || it->first != k.value) throw Error("value counts: a key's value has no entry");
+  it->second += k.pending;
+  k.pending = 0;
+}
+}  // namespace
+
 void ValueCounts::settle_keyed() const {
-  for (Keyed& k : keyed_) {
-    if (k.pending == 0) continue;
-    // Every key's value is an entry: add_other(v, key) counted it first, and entries leave only
-    // by to_bins, which empties the keys.
-    const auto it = std::lower_bound(counts_.begin(), counts_.end(), std::make_pair(k.value, std::uint64_t{0}));
-    it->second += k.pending;
-    k.pending = 0;
-  }
+  for (auto& k : keyed_) settle_key(counts_, k);
 }
 
 void ValueCounts::add_other(std::int64_t v, std::int64_t key) {
@@ -87,12 +95,8 @@ void ValueCounts::add_other(std::int64_t v, std::int64_t key) {
     keyed_.resize(at + 1, Keyed{v, 0});
     return;
   }
-  Keyed& k = keyed_[at];
-  if (k.pending != 0) {
-    const auto it = std::lower_bound(counts_.begin(), counts_.end(), std::make_pair(k.value, std::uint64_t{0}));
-    it->second += k.pending;
-  }
-  k = {v, 0};
+  settle_key(counts_, keyed_[at]);
+  keyed_[at] = {v, 0};
 }
 
 void ValueCounts::add_other(std::int64_t v) {

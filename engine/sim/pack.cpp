@@ -2,6 +2,7 @@
 // the machine's own (byte order, widths): ranks of one run share a machine type. The fields are
 // packed in the order of their declaration (accumulators.hpp), whose fingerprint leads the bytes.
 #include <cstring>
+#include <limits>
 
 #include "kimsim/compare.hpp"
 #include "sim/accumulators.hpp"
@@ -76,7 +77,13 @@ void put(Writer& w, const Histogram& a) { w.put_vector(a.counts); }
 void get(Reader& in, Histogram& a) { a.counts = in.get_vector<std::uint64_t>(); }
 void put(Writer& w, const SpendBins& a) { w.put_pairs(a.entries()); }
 void get(Reader& in, SpendBins& a) {
-  for (const auto& [bin, n] : in.get_pairs<std::int64_t, std::uint64_t>()) a.add_bin(bin, n);
+  for (const auto& [bin, n] : in.get_pairs<std::int64_t, std::uint64_t>()) {
+    // The bins of int64 values: add_bin's arithmetic holds for them alone.
+    constexpr std::int64_t kLeast = std::numeric_limits<std::int64_t>::min() / SpendBins::kWidth,
+                           kMost = std::numeric_limits<std::int64_t>::max() / SpendBins::kWidth;
+    if (bin < kLeast || bin > kMost) throw Error("simulation data: a spending bin out of range");
+    a.add_bin(bin, n);
+  }
 }
 void put(Writer& w, const ValueCounts& a) {
   w.put<std::uint8_t>(a.exact());

@@ -176,9 +176,11 @@ inline LaterCount* score_slot(SlotStats& s, const RowOutcome& o, LaterCount* lat
   s.outflow.add_natural(static_cast<std::uint64_t>(o.outflow));
   s.cofinancing.add_natural(static_cast<std::uint64_t>(o.cofinancing));
   const bool within = s.halves_hist.add_within(o.halves), repeat = s.cents_counts.add_keyed(o.halves, o.cents);
-  // Written for every row and kept where a value needs more, without a branch, so that nothing
-  // waits on the tests' loads (the histogram's and the amounts' keys' lines; perf.md § 43, § 48).
-  // `later` stays within the list: at most one entry per row before this one.
+  // Written for every row and kept where a value needs more, without a branch: a miss is a coin
+  // flip for some rows. The next row's store waits on the tests' loads (the histogram's and the
+  // amounts' keys' heap lines), which § 43 had kept to the slot's own bytes; the keys' hits are
+  // worth it (perf.md § 48). `later` stays within the list: at most one entry per row before
+  // this one.
   *later = {&s, o.halves, o.cents, !within, !repeat};
   return later + !(within & repeat);
 }
