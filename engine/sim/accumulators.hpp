@@ -93,9 +93,9 @@ struct Histogram {
 
 /// Count per bin of kWidth cents (1,000 EUR): quantiles as floors to the bin. Statewide, one per
 /// year, added to once per replication: the bins near the ones seen so far are counted in an array
-/// (a year's spending spreads over a few thousand bins), the rest in a map. As a map alone, each
-/// add walked a tree of a few thousand nodes, 12 dependent loads that missed the cache: 4 % of a
-/// replication (perf.md § 48).
+/// (a year's spending spreads over a few thousand bins), the rest in a map. As a map alone, the
+/// walk down its tree was 4 % of a replication's time, three quarters of it on one load (perf.md
+/// § 48).
 class SpendBins {
  public:
   static constexpr std::string_view kind = "bins";
