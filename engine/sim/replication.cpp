@@ -641,63 +641,134 @@ std::int64_t mul_div(std::int64_t a, std::int64_t b) {
   return static_cast<std::int64_t>(static_cast<__int128>(a) * b / D);
 }
 
+// The fairness sort: each value placed at its rank, the number of values before it in the stable
+// order (value, then place in x): (v_j, j) < (v_i, i), which is v_j <= v_i for j < i and v_j < v_i
+// for j > i. The ranks are a permutation, so that every place is written once, and no branch
+// depends on the values: whether a region counts is a coin flip per replication, and the order of
+// the euros per inhabitant changes from one replication to the next, so that a sort's branches
+// mispredicted. A block of kBlock values at a time on vector registers: every value of v is
+// broadcast, compared with the block's lanes, and counted in the lanes where it is before them.
+
 constexpr std::size_t kBlock = 8;  // values ranked at once
 
-/// Places the first m of the kBlock values at `lanes` at their ranks among v[0, n) in s.
-template <typename V>
-[[gnu::always_inline]] inline void place_block(const double* v, std::size_t n, const double* lanes, std::size_t m,
-                                               double* s) {
-  constexpr std::size_t kWidth = sizeof(V) / sizeof(double), kVectors = kBlock / kWidth;
-  using Count = decltype(V{} < V{});  // lanes of int64: -1 where true
-  V block[kVectors];
-  Count below[kVectors] = {};
-  std::memcpy(block, lanes, sizeof block);
-#pragma GCC unroll 4
-  for (std::size_t j = 0; j < n; ++j) {
-    const V x = v[j] * (V{} + 1.0);  // v[j] in each lane (V{} + v[j] adds 0.0: -0.0 would change)
-    for (std::size_t k = 0; k < kVectors; ++k) below[k] -= x < block[k];
-  }
-  std::int64_t place[kBlock];
-  std::memcpy(place, below, sizeof place);
-  for (std::size_t l = 0; l < m; ++l) s[place[l]] = lanes[l];
+/// Per path: `Lanes::place(v, n, first, s)` counts for each value of the block v[first, first +
+/// kBlock) ∩ v[0, n) the values of v[0, n) before it, and places it there in s. A last block's
+/// lanes beyond n are zeros, compared but neither counted as values nor placed.
+template <class Lanes>
+[[gnu::always_inline]] inline void place_by_rank(const double* v, std::size_t n, double* s) {
+  for (std::size_t first = 0; first < n; first += kBlock) Lanes::place(v, n, first, s);
 }
 
-/// Places each of v[0, n) at its rank in s (a run of equal values at its first place), a block of
-/// kBlock values at a time: each value of v broadcast and compared with the block, the lanes'
-/// counts of values below. V is a vector of doubles as wide as the target of the function the
-/// template is inlined into (GCC's generic vectors: a comparison wider than the target's
-/// registers would be done one lane at a time).
-template <typename V>
-[[gnu::always_inline]] inline void place_by_rank(const double* v, std::size_t n, double* s) {
-  std::size_t i = 0;
-  for (; i + kBlock <= n; i += kBlock) place_block<V>(v, n, v + i, kBlock, s);
-  if (i < n) {
-    double lanes[kBlock] = {};  // the lanes beyond n are counted, and not placed
-    std::copy(v + i, v + n, lanes);
-    place_block<V>(v, n, lanes, n - i, s);
+/// Any CPU: one pair at a time.
+struct ScalarLanes {
+  static void place(const double* v, std::size_t n, std::size_t first, double* s) {
+    for (std::size_t i = first; i < std::min(first + kBlock, n); ++i) {
+      std::size_t r = 0;
+      for (std::size_t j = 0; j < n; ++j) r += j < i ? v[j] <= v[i] : v[j] < v[i];
+      s[r] = v[i];
+    }
   }
-}
+};
 
 using PlaceByRank = void (*)(const double*, std::size_t, double*);
 using RankPath = CpuPath<PlaceByRank>;
 
+void place_by_rank_scalar(const double* v, std::size_t n, double* s) { place_by_rank<ScalarLanes>(v, n, s); }
+
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-// Each width a function of its own instruction set, chosen once by the CPU, as Philox4x32's
-// paths: per value of v and block of eight, one comparison and one subtraction with AVX-512,
-// two each with AVX2, four with SSE2.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpsabi"
-[[gnu::target("avx512f")]] void place_by_rank_avx512(const double* v, std::size_t n, double* s) {
-  place_by_rank<double __attribute__((vector_size(64)))>(v, n, s);
-}
-[[gnu::target("avx2")]] void place_by_rank_avx2(const double* v, std::size_t n, double* s) {
-  place_by_rank<double __attribute__((vector_size(32)))>(v, n, s);
-}
-#pragma GCC diagnostic pop
+// Per value of v and block of eight: with AVX-512, one comparison of the value from memory into a
+// mask and one masked addition; with AVX2, a broadcast, two comparisons and two subtractions (a
+// true lane is -1). GCC's generic vectors took four and five (a mask made a vector before the
+// subtraction): perf.md § 49.
+struct Avx512Lanes {
+  /// c + 1 in the lanes of x that y compares kPredicate with.
+  template <int kPredicate>
+  [[gnu::target("avx512f")]] [[gnu::always_inline]] static __m512i add(__m512i c, double y, __m512d x) {
+    return _mm512_mask_add_epi64(c, _mm512_cmp_pd_mask(_mm512_set1_pd(y), x, kPredicate), c, _mm512_set1_epi64(1));
+  }
+  /// Per lane of x: the values of v[j, end) that compare kPredicate with it. Four counts in turn: a
+  /// masked addition waits on the one before it into the same count (on Zen 4 one count took
+  /// 1.5 times as long, perf.md § 49).
+  template <int kPredicate>
+  [[gnu::target("avx512f")]] [[gnu::always_inline]] static __m512i count(const double* v, std::size_t j, std::size_t end,
+                                                                          __m512d x) {
+    __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0;
+    for (; j + 4 <= end; j += 4)
+      c0 = add<kPredicate>(c0, v[j], x), c1 = add<kPredicate>(c1, v[j + 1], x), c2 = add<kPredicate>(c2, v[j + 2], x),
+      c3 = add<kPredicate>(c3, v[j + 3], x);
+    for (; j < end; ++j) c0 = add<kPredicate>(c0, v[j], x);
+    return _mm512_add_epi64(_mm512_add_epi64(c0, c1), _mm512_add_epi64(c2, c3));
+  }
+  [[gnu::target("avx512f")]] static void place(const double* v, std::size_t n, std::size_t first, double* s) {
+    const std::size_t last = std::min(first + kBlock, n);
+    const auto lanes = static_cast<__mmask8>((1u << (last - first)) - 1);
+    const __m512d x = _mm512_maskz_loadu_pd(lanes, v + first);
+    __m512i c = _mm512_add_epi64(count<_CMP_LE_OQ>(v, 0, first, x), count<_CMP_LT_OQ>(v, last, n, x));
+    for (std::size_t j = first; j < last; ++j) {
+      const auto later = static_cast<__mmask8>(0xfeu << (j - first));  // the lanes after j
+      const __mmask8 before = _mm512_mask_cmp_pd_mask(later, _mm512_set1_pd(v[j]), x, _CMP_LE_OQ) |
+                              _mm512_mask_cmp_pd_mask(static_cast<__mmask8>(~later), _mm512_set1_pd(v[j]), x, _CMP_LT_OQ);
+      c = _mm512_mask_add_epi64(c, before, c, _mm512_set1_epi64(1));
+    }
+    std::int64_t r[kBlock];
+    _mm512_storeu_si512(r, c);
+    for (std::size_t l = 0; l < last - first; ++l) s[r[l]] = v[first + l];
+  }
+};
+
+struct Avx2Lanes {
+  /// Per j of a block: all bits in the lanes after j (v_j <= v_i is asked there, v_j < v_i in the rest).
+  static constexpr auto kLater = [] {
+    std::array<std::array<std::int64_t, kBlock>, kBlock> t{};
+    for (std::size_t j = 0; j < kBlock; ++j)
+      for (std::size_t i = j + 1; i < kBlock; ++i) t[j][i] = -1;
+    return t;
+  }();
+  /// The lanes of v[first, first + 4) below n; zeros in the rest.
+  [[gnu::target("avx2")]] [[gnu::always_inline]] static __m256d load(const double* v, std::size_t n, std::size_t first) {
+    if (first + 4 <= n) return _mm256_loadu_pd(v + first);
+    double x[4] = {};
+    for (std::size_t l = 0; first + l < n; ++l) x[l] = v[first + l];
+    return _mm256_loadu_pd(x);
+  }
+  /// Counts the true lanes (-1) of m0, m1 into c0, c1.
+  [[gnu::target("avx2")]] [[gnu::always_inline]] static void count(__m256i& c0, __m256i& c1, __m256d m0, __m256d m1) {
+    c0 = _mm256_sub_epi64(c0, _mm256_castpd_si256(m0));
+    c1 = _mm256_sub_epi64(c1, _mm256_castpd_si256(m1));
+  }
+  [[gnu::target("avx2")]] static void place(const double* v, std::size_t n, std::size_t first, double* s) {
+    const std::size_t last = std::min(first + kBlock, n);
+    const __m256d x0 = load(v, n, first), x1 = load(v, n, first + 4);
+    __m256i c0 = _mm256_setzero_si256(), c1 = _mm256_setzero_si256();
+    std::size_t j = 0;
+#pragma GCC unroll 4
+    for (; j < first; ++j) {
+      const __m256d y = _mm256_set1_pd(v[j]);
+      count(c0, c1, _mm256_cmp_pd(y, x0, _CMP_LE_OQ), _mm256_cmp_pd(y, x1, _CMP_LE_OQ));
+    }
+    for (; j < last; ++j) {
+      const __m256d y = _mm256_set1_pd(v[j]);
+      const std::int64_t* later = kLater[j - first].data();
+      const __m256d l0 = _mm256_castsi256_pd(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(later)));
+      const __m256d l1 = _mm256_castsi256_pd(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(later + 4)));
+      count(c0, c1, _mm256_blendv_pd(_mm256_cmp_pd(y, x0, _CMP_LT_OQ), _mm256_cmp_pd(y, x0, _CMP_LE_OQ), l0),
+            _mm256_blendv_pd(_mm256_cmp_pd(y, x1, _CMP_LT_OQ), _mm256_cmp_pd(y, x1, _CMP_LE_OQ), l1));
+    }
+#pragma GCC unroll 4
+    for (; j < n; ++j) {
+      const __m256d y = _mm256_set1_pd(v[j]);
+      count(c0, c1, _mm256_cmp_pd(y, x0, _CMP_LT_OQ), _mm256_cmp_pd(y, x1, _CMP_LT_OQ));
+    }
+    std::int64_t r[kBlock];
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(r), c0);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(r + 4), c1);
+    for (std::size_t l = 0; l < last - first; ++l) s[r[l]] = v[first + l];
+  }
+};
+
+void place_by_rank_avx512(const double* v, std::size_t n, double* s) { place_by_rank<Avx512Lanes>(v, n, s); }
+void place_by_rank_avx2(const double* v, std::size_t n, double* s) { place_by_rank<Avx2Lanes>(v, n, s); }
 #endif
-void place_by_rank_sse2(const double* v, std::size_t n, double* s) {
-  place_by_rank<double __attribute__((vector_size(16)))>(v, n, s);
-}
 
 /// The paths, widest first.
 std::span<const RankPath> rank_paths() {
@@ -706,26 +777,20 @@ std::span<const RankPath> rank_paths() {
       {"avx512", place_by_rank_avx512, static_cast<bool>(__builtin_cpu_supports("avx512f"))},
       {"avx2", place_by_rank_avx2, static_cast<bool>(__builtin_cpu_supports("avx2"))},
 #endif
-      {"sse2", place_by_rank_sse2, true},  // two lanes: SSE2 on x86-64, the generic lowering elsewhere
+      {"scalar", place_by_rank_scalar, true},
   };
   return all;
 }
 
 void sort_by_rank(std::span<const double> x, std::span<double> sorted, PlaceByRank place) {
-  const std::size_t n = x.size();
-  if (sorted.size() != n) throw Error("sort_by_rank: sorted must be as long as x");
-  double* const s = sorted.data();
-  std::fill(s, s + n, -std::numeric_limits<double>::infinity());
-  place(x.data(), n, s);
-  // Equal values share the rank of the first place of their run; the places after it were not
-  // written (they hold -inf) and take the value before them.
-  for (std::size_t k = 1; k < n; ++k) s[k] = std::max(s[k], s[k - 1]);
+  if (sorted.size() != x.size()) throw Error("sort_by_rank: sorted must be as long as x");
+  place(x.data(), x.size(), sorted.data());
 }
 
 }  // namespace
 
 void sort_by_rank(std::span<const double> x, std::span<double> sorted) {
-  static const PlaceByRank place = first_supported(rank_paths()).path;  // SSE2's runs everywhere
+  static const PlaceByRank place = first_supported(rank_paths()).path;  // the scalar path runs everywhere
   sort_by_rank(x, sorted, place);
 }
 
@@ -766,10 +831,8 @@ FairnessScorer::FairnessScorer(const Regions& regions, const std::vector<Plan::R
 }
 
 void FairnessScorer::end_year(std::span<const std::uint8_t> absent, StateStats& state) {
-  // Sorted by rank, without a branch that depends on the values: whether a region counts is a
-  // coin flip per region where uptake is drawn, and the order of the euros per inhabitant
-  // changes from one replication to the next, so that an insertion sort's exits mispredicted.
-  // The regions that do not count are +inf: ranked after all that do.
+  // Sorted by rank (no branch on the values, see sort_by_rank). The regions that do not count
+  // are +inf: ranked after all that do.
   const std::size_t K = kreis_level_.size();  // per_kreis_'s last entry: no territory's
   double* const value = value_.data();
   std::size_t n = 0;

@@ -212,14 +212,13 @@ class SpendingScorer {
   std::int64_t spent_ = 0, filled_ = 0;
 };
 
-/// The values of x ascending, into sorted (as long as x); x holds no NaN. Equal values (0 and -0
-/// are equal) all come out as the last of them in x: a permutation of x only where equal values
-/// are the same bits (the scorer's are > 0 or +inf). Each value's place is
-/// the number of values below it, counted for every pair on vector registers: n² comparisons,
-/// but no branch that depends on the values (an insertion sort's exits mispredict whenever the
-/// order changes). By the widest path this CPU has, chosen once.
+/// The values of x ascending, into sorted (as long as x); x holds no NaN. A stable sort: equal
+/// values (0 and -0 are equal) in their order in x. Each value's place is its rank, the number of
+/// values before it in that order, counted for every pair on vector registers: n²
+/// comparisons, but no branch that depends on the values (an insertion sort's exits mispredict
+/// whenever the order changes). By the widest path this CPU has, chosen once.
 void sort_by_rank(std::span<const double> x, std::span<double> sorted);
-/// The same by one path ("avx512", "avx2", "sse2"): false, and nothing sorted, where this CPU or
+/// The same by one path ("avx512", "avx2", "scalar"): false, and nothing sorted, where this CPU or
 /// build lacks it. For the tests: every path gives the same places.
 bool sort_by_rank(std::string_view path, std::span<const double> x, std::span<double> sorted);
 
