@@ -222,8 +222,18 @@ BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptio
         if (io::run_token_running(found.writer)) {
           const std::string awaited = found.writer;
           const Clock::time_point since = Clock::now();
-          while (io::run_token_running(awaited) && seconds_since(since) <= kWriterExit)
+          while (io::run_token_running(awaited) && seconds_since(since) <= kWriterExit) {
+            // Asked to stop meanwhile (a job's time is up): at once, as a stopped run does (exit
+            // 75, to be requeued), not after the wait. This run has taken and written nothing,
+            // so that the checkpoint stays for the next --resume as it is.
+            if (g_signal != 0)
+              throw RaisedFailure{{kInterrupted,
+                                   fmt::format("kimsim {}: stopped by {} while --resume waited for the run that wrote {} ({}) "
+                                               "to end; nothing was written, and the checkpoint is as it was: run the same "
+                                               "command with --resume to continue\n",
+                                               command, signal_name(g_signal), options.checkpoint, writer_process(awaited))}};
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          }
           if (!io::run_token_running(awaited)) {
             if (::lstat(options.checkpoint.c_str(), &st) != 0)
               throw Error("--resume: " + options.checkpoint + ": the run that wrote it (" + writer_process(awaited) +

@@ -57,8 +57,8 @@ Exit codes:
   2  bad input: arguments, files or bounds that cannot be used; nothing is written (a standard
      output that fails once the results are written: the message names them)
   3  an unresolved tie: the tie policy 'error' refuses to decide it; nothing is written
-  75 stopped by SIGTERM, SIGINT, SIGUSR1 or --max-time after writing a checkpoint: run the same
-     command again with --resume (simulate)
+  75 stopped by SIGTERM, SIGINT, SIGUSR1 or --max-time, its work in the checkpoint: run the same
+     command again with --resume (simulate, sweep)
 )";
 }
 

@@ -25,8 +25,9 @@ enum ExitCode : int {
   kInternal = 1,  ///< a defect in kimsim
   kBadInput = 2,  ///< unusable arguments or input files
   kTie = 3,       ///< a tie that the tie policy refuses to decide
-  /// Stopped by a signal or --max-time after writing a checkpoint: run again with --resume (a
-  /// job script requeues on it). 75 is EX_TEMPFAIL of sysexits.h, "try again later".
+  /// Stopped by a signal or --max-time, its work in the checkpoint (written then, or, where a
+  /// --resume was stopped while it waited, left as it was): run again with --resume (a job
+  /// script requeues on it). 75 is EX_TEMPFAIL of sysexits.h, "try again later".
   kInterrupted = 75,
 };
 

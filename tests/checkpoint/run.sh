@@ -217,8 +217,21 @@ start_and_wait "$out" "$ck" 1
 kill -STOP $pid
 refused_while_held "a run still going: another run on its checkpoint" "is the checkpoint of a run still going"
 refused_while_held "a run still going: --resume of its checkpoint" "the run that writes it is still going" --resume
+# A --resume stopped while it waits for that run to end (a job's time is up): it stops at once as a
+# stopped run does (exit 75, before, only after the wait, and with exit 2), and leaves the
+# checkpoint as it was.
+sum=$(sha256sum <"$ck")
+"$kimsim" "${job[@]}" --threads 1 --quiet --out "$out.b" --checkpoint "$ck" --resume 2>"$tmp/err.b" &
+rpid=$!
+ready $rpid 1 || problem "--resume stopped while waiting: kimsim did not start"
+kill -TERM $rpid
+wait $rpid
+code=$?
+[ "$code" = 75 ] && grep -q "stopped by SIGTERM while --resume waited for the run that wrote $ck (process $pid on this machine)" "$tmp/err.b" ||
+  problem "--resume stopped while waiting: exit $code, $(cat "$tmp/err.b")"
+[ "$(sha256sum <"$ck")" = "$sum" ] || problem "--resume stopped while waiting: the checkpoint changed"
 release_and_end "a run still going"
-echo "checkpoint: a run on the checkpoint of a run still going refused, with and without --resume"
+echo "checkpoint: a run on the checkpoint of a run still going refused, with and without --resume; a waiting --resume stopped at once"
 
 # A script that resumes right after its kill, before the stopped run has ended: --resume waits for
 # it to end, then continues from its last checkpoint to the same bytes.
