@@ -883,6 +883,45 @@ TEST_CASE("value counts: the entries are the values counted, exact and binned, a
   }
 }
 
+TEST_CASE("positions' moments from their histogram: the sums of adding each value, in every slot of a simulation") {
+  // Histogram::moments against a Moments that adds each value, over small and large values,
+  // repeats and gaps.
+  std::uint64_t state = 5;
+  auto next = [&] { return (state = state * 6364136223846793005ull + 1442695040888963407ull) >> 33; };
+  for (int trial = 0; trial < 50; ++trial) {
+    Histogram h;
+    Moments m;
+    const std::uint64_t spread = trial % 5 == 0 ? 3 : trial % 5 == 1 ? 400 : 40;
+    for (int i = 0; i < 1000; ++i) {
+      const auto v = static_cast<std::int64_t>(next() % spread + (trial % 7 == 0 ? 100'000 : 0));
+      h.add(v);
+      m.add(v);
+    }
+    const Moments d = h.moments();
+    REQUIRE(d.sum == m.sum);
+    REQUIRE(d.sq == m.sq);
+  }
+  CHECK(Histogram{}.moments().sum == 0);
+  // The replication leaves them to SimulationRun::take: each slot's positions' moments are those
+  // of its histogram, and the mean of the positions is the histogram's (not 0), merged over threads.
+  const auto& ls = baseline();
+  SimulationSpec spec;
+  spec.replications = 40;
+  spec.seed = 9;
+  spec.uptake_by_type[RegionType::kreis] = 0.8;
+  const SimulationResult one = simulate(ls.scenario, ls.regions, spec, 1), two = simulate(ls.scenario, ls.regions, spec, 2);
+  bool some = false;
+  for (std::size_t k = 0; k < one.stats.size(); ++k) {
+    const Moments d = one.stats[k].halves_hist.moments();
+    REQUIRE(one.stats[k].halves.sum == d.sum);
+    REQUIRE(one.stats[k].halves.sq == d.sq);
+    REQUIRE(two.stats[k].halves.sum == d.sum);
+    REQUIRE(two.stats[k].halves.sq == d.sq);
+    some = some || d.sum > 0;
+  }
+  CHECK(some);
+}
+
 TEST_CASE("spending bins: the counts of a map per bin, whatever the order, the spread and the split") {
   // The array grows around the first bin, down and up, to kDense bins; bins beyond go to the
   // map (which the array never reaches). Against a plain map of value / kWidth: one stream, its

@@ -23,6 +23,15 @@ void Histogram::merge(const Histogram& o) {
   for (std::size_t k = 0; k < o.counts.size(); ++k) counts[k] += o.counts[k];
 }
 
+Moments Histogram::moments() const {
+  Moments m;
+  for (std::size_t k = 0; k < counts.size(); ++k) {
+    const auto v = static_cast<__int128>(k), c = static_cast<__int128>(counts[k]);
+    m.sum += v * c, m.sq += v * v * c;
+  }
+  return m;
+}
+
 void SpendBins::add_outside(std::int64_t bin, std::uint64_t n) {
   if (dense_.empty()) {
     // The first bin: an array around it, grown as later bins need.

@@ -89,6 +89,9 @@ struct Histogram {
     return true;
   }
   void merge(const Histogram& o);
+  /// The sum and the sum of squares of the values counted: the same integers as a Moments to
+  /// which each was added.
+  Moments moments() const;
 };
 
 /// Count per bin of kWidth cents (1,000 EUR): quantiles as floors to the bin. Statewide, one per
@@ -280,7 +283,7 @@ inline constexpr auto kCappedEntry = capped_entry();
 /// fields() is the order of the CSV columns; the members are ordered to leave no padding (every
 /// thread keeps one per slot: accumulator_bytes()).
 struct SlotStats {
-  Moments halves;             ///< half positions
+  Moments halves;             ///< half positions: halves_hist.moments(), set by SimulationRun::take
   Moments cents;              ///< euros granted
   Sum outflow;                ///< cents paid out in the year
   Sum cofinancing;            ///< cents of personnel cost above the flat rate

@@ -173,6 +173,7 @@ SimulationResult SimulationRun::take() {
   result.replications = std::exchange(c.replications, 0);
   for (auto& w : c.workers) {
     if (!w) continue;
+    for (SlotStats& s : w->stats) s.halves = s.halves_hist.moments();  // not added per row (score_slot)
     for (std::size_t k = 0; k < w->stats.size(); ++k) merge_fields(result.stats[k], w->stats[k]);
     for (std::size_t k = 0; k < w->state.size(); ++k) merge_fields(result.state[k], w->state[k]);
     w->stats.assign(w->stats.size(), SlotStats{});

@@ -166,12 +166,12 @@ struct LaterCount {
 /// Per slot: positions, euros, the chance of nothing, outflow and co-financing. What needs more
 /// than an increment goes to `later`, returned advanced, for score_later(). A slot has one
 /// outcome per replication and year, so that the order in which slots take their values does
-/// not matter.
+/// not matter. The positions' moments are not added here: SimulationRun::take derives them from
+/// the positions' histogram, the same integers without two 128-bit sums a row (perf.md § 49).
 inline LaterCount* score_slot(SlotStats& s, const RowOutcome& o, LaterCount* later) {
   s.nothing.add(o.cents == 0);
   // An outcome is never negative (see the payout in replication.cpp): added as unsigned, the
   // same sums without the sign's extension into 128 bits.
-  s.halves.add_natural(static_cast<std::uint64_t>(o.halves));
   s.cents.add_natural(static_cast<std::uint64_t>(o.cents));
   s.outflow.add_natural(static_cast<std::uint64_t>(o.outflow));
   s.cofinancing.add_natural(static_cast<std::uint64_t>(o.cofinancing));
@@ -251,7 +251,8 @@ class FairnessScorer {
 class Replicator {
  public:
   Replicator(const Scenario& scenario, const Regions& regions, const SimulationSpec& spec);
-  /// Runs replication r and adds it to `stats`/`state` (sized like the result's).
+  /// Runs replication r and adds it to `stats`/`state` (sized like the result's), but for the
+  /// positions' moments, which the caller derives from their histogram (SlotStats::halves).
   void run(std::uint64_t r, std::vector<SlotStats>& stats, std::vector<StateStats>& state);
   /// Runs replication r and keeps each row's outcome in `outcomes[year * rows + row]` (sized like
   /// slots()) instead of scoring it: for comparisons that need the outcomes of several scenarios
