@@ -2,6 +2,7 @@
 // keys, all Bausteine, pass-through, cents, accumulation; and of one evaluation of its plan alone.
 #include <benchmark/benchmark.h>
 
+#include <limits>
 #include <random>
 
 #include "io/scenario.hpp"
@@ -75,7 +76,32 @@ void BM_ReplicationParts(benchmark::State& state) {
 
 }  // namespace
 
+/// The fairness scorer's sort by one path (sort_by_rank), on what it sorts in the baseline: the
+/// euros per inhabitant of 54 territories, 3 % of them not counted (+inf), a new order each time
+/// (64 sets taken in turn, so that no order repeats the last).
+void BM_SortByRank(benchmark::State& state, const char* path) {
+  std::mt19937_64 gen(2021);
+  std::vector<std::vector<double>> sets(64, std::vector<double>(54));
+  for (auto& set : sets)
+    for (double& v : set)
+      v = gen() % 100 < 3 ? std::numeric_limits<double>::infinity() : static_cast<double>(gen() % 5'000'000) * 1e-2;
+  std::vector<double> sorted(54);
+  if (!kimsim::sort_by_rank(path, sets[0], sorted)) {
+    state.SkipWithError("not on this CPU");
+    return;
+  }
+  std::size_t k = 0;
+  for (auto _ : state) {
+    kimsim::sort_by_rank(path, sets[k++ % sets.size()], sorted);
+    benchmark::DoNotOptimize(sorted.data());
+    benchmark::ClobberMemory();
+  }
+}
+
 BENCHMARK(BM_Replication)->Name("BM_Replication/kim_nrw_2021");
+BENCHMARK_CAPTURE(BM_SortByRank, avx512, "avx512")->Name("BM_SortByRank/n54/avx512");
+BENCHMARK_CAPTURE(BM_SortByRank, avx2, "avx2")->Name("BM_SortByRank/n54/avx2");
+BENCHMARK_CAPTURE(BM_SortByRank, scalar, "scalar")->Name("BM_SortByRank/n54/scalar");
 // Not named BM_Replication*, so that `--benchmark_filter=BM_Replication` (issue 17's measure) runs
 // the one benchmark.
 BENCHMARK(BM_ReplicationParts)->Name("BM_RepParts/kim_nrw_2021/outcomes_only")->Arg(0);
