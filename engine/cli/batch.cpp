@@ -107,7 +107,9 @@ std::string batch_help(std::string_view units) {
 results; --checkpoint FILE, default DIR.checkpoint beside the output folder) every
 --checkpoint-every (default 10m), and when it receives SIGTERM, SIGINT or SIGUSR1 or comes near
 --max-time: then it finishes the chunk at hand, writes the checkpoint and exits with code 75.
---resume continues from the checkpoint; the results are the bytes of an uninterrupted run. A
+--resume continues from the checkpoint; the results are the bytes of an uninterrupted run. (A
+--resume first waits up to 5 s for the run that wrote the checkpoint to end; a signal meanwhile
+stops it at once, exit 75, the checkpoint as it was.) A
 checkpoint of other input files, seed, number of {0} or kimsim is refused (exit 2), and so is a
 checkpoint in the way without --resume. The checkpoint is removed once the results are written.
 )",
@@ -222,16 +224,21 @@ BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptio
         if (io::run_token_running(found.writer)) {
           const std::string awaited = found.writer;
           const Clock::time_point since = Clock::now();
-          while (io::run_token_running(awaited) && seconds_since(since) <= kWriterExit) {
-            // Asked to stop meanwhile (a job's time is up): at once, as a stopped run does (exit
-            // 75, to be requeued), not after the wait. This run has taken and written nothing,
-            // so that the checkpoint stays for the next --resume as it is.
+          // Asked to stop meanwhile (a job's time is up): at once, as a stopped run does (exit 75,
+          // to be requeued), not after the wait. This run has taken and written nothing, so that
+          // the checkpoint stays for the next --resume as it is. Looked at in every pass before
+          // the wait may end, and once more before the refusal below.
+          const auto stop_if_asked = [&] {
             if (g_signal != 0)
               throw RaisedFailure{{kInterrupted,
                                    fmt::format("kimsim {}: stopped by {} while --resume waited for the run that wrote {} ({}) "
                                                "to end; nothing was written, and the checkpoint is as it was: run the same "
                                                "command with --resume to continue\n",
                                                command, signal_name(g_signal), options.checkpoint, writer_process(awaited))}};
+          };
+          for (;;) {
+            stop_if_asked();
+            if (!io::run_token_running(awaited) || seconds_since(since) > kWriterExit) break;
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
           }
           if (!io::run_token_running(awaited)) {
@@ -240,10 +247,12 @@ BatchEnd run_batch(const std::string& command, BatchWork& work, const BatchOptio
                           ") finished meanwhile, wrote its results and removed its checkpoint; nothing was written");
             read();
           }
-          if (io::run_token_running(found.writer))
+          if (io::run_token_running(found.writer)) {
+            stop_if_asked();
             throw Error("--resume: " + options.checkpoint + ": refused: the run that writes it is still going (" +
                         writer_process(found.writer) + "); resume it once that run has stopped, or give this run its own "
                         "--checkpoint; nothing was written");
+          }
         }
         try {
           work.add(found.payload);

@@ -646,8 +646,9 @@ std::int64_t mul_div(std::int64_t a, std::int64_t b) {
 // for j > i. The ranks are a permutation, so that every place is written once, and no branch
 // depends on the values: whether a region counts is a coin flip per replication, and the order of
 // the euros per inhabitant changes from one replication to the next, so that a sort's branches
-// mispredicted. A block of kBlock values at a time on vector registers: every value of v is
-// broadcast, compared with the block's lanes, and counted in the lanes where it is before them.
+// mispredicted. A block of kBlock values at a time (on vector registers where the CPU has AVX2):
+// every value of v is broadcast, compared with the block's lanes, and counted in the lanes where
+// it is before them.
 
 constexpr std::size_t kBlock = 8;  // values ranked at once
 
@@ -676,10 +677,10 @@ using RankPath = CpuPath<PlaceByRank>;
 void place_by_rank_scalar(const double* v, std::size_t n, double* s) { place_by_rank<ScalarLanes>(v, n, s); }
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-// Per value of v and block of eight: with AVX-512, one comparison of the value from memory into a
-// mask and one masked addition; with AVX2, a broadcast, two comparisons and two subtractions (a
-// true lane is -1). GCC's generic vectors took four and five (a mask made a vector before the
-// subtraction): perf.md § 49.
+// Per value of v and block of eight: with AVX-512, a broadcast, one comparison into a mask and one
+// masked addition; with AVX2, a broadcast, two comparisons and two subtractions (a true lane is
+// -1). GCC's generic vectors took four and five (a mask made a vector before the subtraction):
+// perf.md § 49.
 struct Avx512Lanes {
   /// c + 1 in the lanes of x that y compares kPredicate with.
   template <int kPredicate>
