@@ -214,9 +214,9 @@ class SpendingScorer {
 
 /// The values of x ascending, into sorted (as long as x); x holds no NaN. A stable sort: equal
 /// values (0 and -0 are equal) in their order in x. Each value's place is its rank, the number of
-/// values before it in that order, counted for every pair (on vector registers where the CPU
-/// has AVX2): n² comparisons, but no branch that depends on the values (an insertion sort's exits mispredict
-/// whenever the order changes). By the widest path this CPU has, chosen once.
+/// values before it in that order, counted for every pair (on vector registers where the CPU has
+/// AVX2): n² comparisons, but no branch that depends on the values (an insertion sort's exits
+/// mispredict whenever the order changes). By the widest path this CPU has, chosen once.
 void sort_by_rank(std::span<const double> x, std::span<double> sorted);
 /// The same by one path ("avx512", "avx2", "scalar"): false, and nothing sorted, where this CPU or
 /// build lacks it. For the tests: every path gives the same places.
